@@ -1,0 +1,9 @@
+//! Flow files: reading Kestra YAML into the typed model, with every error at file:line:col.
+
+pub mod decode;
+pub mod model;
+pub mod reader;
+pub mod yaml;
+
+pub use decode::{Loaded, load};
+pub use model::Flow;

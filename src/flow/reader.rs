@@ -1,0 +1,308 @@
+//! Reading YAML nodes into typed values while collecting every error of a file: each getter
+//! checks the type, records where the property stands, and remembers which keys are known so
+//! that the rest can be reported as unknown, with a "did you mean" hint.
+
+use std::collections::BTreeMap;
+
+use crate::diag::{Diags, Pos};
+use crate::flow::yaml::{Node, Value};
+use crate::suggest;
+
+/// Diagnostics and property positions gathered while reading one file.
+pub struct Cx {
+    pub diags: Diags,
+    pub spans: BTreeMap<String, Pos>,
+    /// The keys each finished object knows, by object path.
+    pub known: BTreeMap<String, Vec<&'static str>>,
+}
+
+impl Cx {
+    pub fn new(file: &str) -> Self {
+        Cx { diags: Diags::new(file), spans: BTreeMap::new(), known: BTreeMap::new() }
+    }
+
+    pub fn error(&mut self, pos: Pos, path: &str, msg: impl Into<String>) {
+        self.diags.error(pos, path, msg);
+    }
+}
+
+/// Joins a parent path and a key: `tasks[0]` + `id` → `tasks[0].id`.
+pub fn join(path: &str, key: &str) -> String {
+    if path.is_empty() { key.to_string() } else { format!("{path}.{key}") }
+}
+
+/// A property Kestra has that dockhand reads but does not act on, or refuses.
+pub struct Unsupported {
+    pub key: &'static str,
+    /// An error when acting without it would change what the flow does; a warning otherwise.
+    pub error: bool,
+    pub why: &'static str,
+}
+
+/// A YAML map being read as an object.
+pub struct Obj<'a> {
+    pub node: &'a Node,
+    pub path: String,
+    entries: &'a [(Node, Node)],
+    known: Vec<&'static str>,
+}
+
+impl<'a> Obj<'a> {
+    /// `None` (with an error) when the node is not a map.
+    pub fn new(cx: &mut Cx, node: &'a Node, path: &str) -> Option<Obj<'a>> {
+        match &node.value {
+            Value::Map(entries) => Some(Obj { node, path: path.to_string(), entries, known: vec![] }),
+            _ => {
+                cx.error(node.pos, path, format!("expected a map of properties, found {}", node.kind()));
+                None
+            }
+        }
+    }
+
+    pub fn pos(&self) -> Pos {
+        self.node.pos
+    }
+
+    pub fn key_path(&self, key: &str) -> String {
+        join(&self.path, key)
+    }
+
+    /// The value of `key` (null counts as absent). Marks the key as known.
+    pub fn get(&mut self, cx: &mut Cx, key: &'static str) -> Option<&'a Node> {
+        self.known.push(key);
+        let (k, v) = self.entries.iter().find(|(k, _)| k.scalar() == Some(key))?;
+        cx.spans.insert(self.key_path(key), k.pos);
+        if v.is_null() { None } else { Some(v) }
+    }
+
+    pub fn has(&self, key: &str) -> bool {
+        self.entries.iter().any(|(k, v)| k.scalar() == Some(key) && !v.is_null())
+    }
+
+    /// A required property: reports it missing.
+    pub fn need(&mut self, cx: &mut Cx, key: &'static str) -> Option<&'a Node> {
+        let v = self.get(cx, key);
+        if v.is_none() {
+            cx.error(self.node.pos, &self.path_or_root(), format!("missing required property `{key}`"));
+        }
+        v
+    }
+
+    fn path_or_root(&self) -> String {
+        self.path.clone()
+    }
+
+    pub fn string(&mut self, cx: &mut Cx, key: &'static str) -> Option<String> {
+        let n = self.get(cx, key)?;
+        as_string(cx, n, &self.key_path(key))
+    }
+
+    pub fn need_string(&mut self, cx: &mut Cx, key: &'static str) -> Option<String> {
+        let n = self.need(cx, key)?;
+        as_string(cx, n, &self.key_path(key))
+    }
+
+    pub fn bool(&mut self, cx: &mut Cx, key: &'static str) -> Option<bool> {
+        let n = self.get(cx, key)?;
+        as_bool(cx, n, &self.key_path(key))
+    }
+
+    pub fn number(&mut self, cx: &mut Cx, key: &'static str) -> Option<f64> {
+        let n = self.get(cx, key)?;
+        as_number(cx, n, &self.key_path(key))
+    }
+
+    pub fn int(&mut self, cx: &mut Cx, key: &'static str) -> Option<i64> {
+        let n = self.get(cx, key)?;
+        as_int(cx, n, &self.key_path(key))
+    }
+
+    pub fn strings(&mut self, cx: &mut Cx, key: &'static str) -> Option<Vec<String>> {
+        let n = self.get(cx, key)?;
+        as_strings(cx, n, &self.key_path(key))
+    }
+
+    pub fn string_map(&mut self, cx: &mut Cx, key: &'static str) -> Option<BTreeMap<String, String>> {
+        let n = self.get(cx, key)?;
+        as_string_map(cx, n, &self.key_path(key))
+    }
+
+    /// A scalar parsed by `parse`, whose error message is reported at the value.
+    pub fn parsed<T>(
+        &mut self,
+        cx: &mut Cx,
+        key: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        let n = self.get(cx, key)?;
+        let path = self.key_path(key);
+        let s = as_string(cx, n, &path)?;
+        match parse(s.trim()) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                cx.error(n.pos, &path, e);
+                None
+            }
+        }
+    }
+
+    /// One of a fixed set of words.
+    pub fn enumeration<T>(
+        &mut self,
+        cx: &mut Cx,
+        key: &'static str,
+        names: &[&'static str],
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Option<T> {
+        self.parsed(cx, key, |s| {
+            parse(s).ok_or_else(|| {
+                format!("`{s}` is not one of {}{}", names.join(", "), suggest::hint(s, names.iter().copied()))
+            })
+        })
+    }
+
+    pub fn obj(&mut self, cx: &mut Cx, key: &'static str) -> Option<Obj<'a>> {
+        let n = self.get(cx, key)?;
+        Obj::new(cx, n, &self.key_path(key))
+    }
+
+    /// Reports every key that no getter asked for: Kestra properties dockhand does not support
+    /// by name, anything else as unknown with the closest known name.
+    pub fn finish(self, cx: &mut Cx, unsupported: &[Unsupported]) {
+        cx.known.insert(self.path.clone(), self.known.clone());
+        for (k, v) in self.entries {
+            let Some(key) = k.scalar() else {
+                cx.error(k.pos, &self.path, "property names must be strings");
+                continue;
+            };
+            if self.known.contains(&key) {
+                continue;
+            }
+            let path = self.key_path(key);
+            if let Some(u) = unsupported.iter().find(|u| u.key == key) {
+                if u.error && !is_false(v) {
+                    cx.diags.error(k.pos, path, format!("Kestra property `{key}` is not supported by dockhand: {}", u.why));
+                } else if !u.error {
+                    cx.diags.warning(k.pos, path, format!("Kestra property `{key}` is ignored by dockhand: {}", u.why));
+                }
+                continue;
+            }
+            let hint = suggest::hint(key, self.known.iter().copied());
+            cx.diags.error(k.pos, path, format!("unknown property `{key}`{hint}"));
+        }
+    }
+}
+
+fn is_false(n: &Node) -> bool {
+    matches!(n.scalar(), Some("false" | "False" | "FALSE"))
+}
+
+fn type_error(cx: &mut Cx, n: &Node, path: &str, want: &str) {
+    let found = match n.scalar() {
+        Some(s) if n.kind() != "null" => format!("{} `{s}`", n.kind()),
+        _ => n.kind().to_string(),
+    };
+    cx.error(n.pos, path, format!("expected {want}, found {found}"));
+}
+
+/// Any scalar as text (numbers and booleans too, as Kestra coerces them).
+pub fn as_string(cx: &mut Cx, n: &Node, path: &str) -> Option<String> {
+    match &n.value {
+        Value::Scalar { text, .. } => Some(text.clone()),
+        _ => {
+            type_error(cx, n, path, "a string");
+            None
+        }
+    }
+}
+
+pub fn as_bool(cx: &mut Cx, n: &Node, path: &str) -> Option<bool> {
+    match n.scalar() {
+        Some("true" | "True" | "TRUE") => Some(true),
+        Some("false" | "False" | "FALSE") => Some(false),
+        _ => {
+            type_error(cx, n, path, "a boolean (true or false)");
+            None
+        }
+    }
+}
+
+pub fn as_number(cx: &mut Cx, n: &Node, path: &str) -> Option<f64> {
+    match n.scalar().and_then(|s| s.trim().parse::<f64>().ok()).filter(|f| f.is_finite()) {
+        Some(f) => Some(f),
+        None => {
+            type_error(cx, n, path, "a number");
+            None
+        }
+    }
+}
+
+pub fn as_int(cx: &mut Cx, n: &Node, path: &str) -> Option<i64> {
+    match n.scalar().and_then(|s| s.trim().parse::<i64>().ok()) {
+        Some(i) => Some(i),
+        None => {
+            type_error(cx, n, path, "a whole number");
+            None
+        }
+    }
+}
+
+pub fn as_strings(cx: &mut Cx, n: &Node, path: &str) -> Option<Vec<String>> {
+    match &n.value {
+        Value::Seq(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            let mut ok = true;
+            for (i, item) in items.iter().enumerate() {
+                match as_string(cx, item, &format!("{path}[{i}]")) {
+                    Some(s) => out.push(s),
+                    None => ok = false,
+                }
+            }
+            ok.then_some(out)
+        }
+        _ => {
+            type_error(cx, n, path, "a list of strings");
+            None
+        }
+    }
+}
+
+pub fn as_string_map(cx: &mut Cx, n: &Node, path: &str) -> Option<BTreeMap<String, String>> {
+    match &n.value {
+        Value::Map(entries) => {
+            let mut out = BTreeMap::new();
+            let mut ok = true;
+            for (k, v) in entries {
+                let key = k.scalar().unwrap_or_default().to_string();
+                let p = join(path, &key);
+                cx.spans.insert(p.clone(), k.pos);
+                if v.is_null() {
+                    out.insert(key, String::new());
+                    continue;
+                }
+                match as_string(cx, v, &p) {
+                    Some(s) => {
+                        out.insert(key, s);
+                    }
+                    None => ok = false,
+                }
+            }
+            ok.then_some(out)
+        }
+        _ => {
+            type_error(cx, n, path, "a map of names to strings");
+            None
+        }
+    }
+}
+
+/// Items of a list node, or an error.
+pub fn as_seq<'a>(cx: &mut Cx, n: &'a Node, path: &str) -> Option<&'a [Node]> {
+    match &n.value {
+        Value::Seq(items) => Some(items),
+        _ => {
+            type_error(cx, n, path, "a list");
+            None
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! dockhand runs Kestra flows' script tasks as containers by driving the `docker` or `podman`
+//! CLI. Data flows one way: YAML → [`flow`] (typed, validated model) → [`plan`] (engine argv,
+//! pure) → [`exec`] (processes, logs, outputs) → result.
+
+pub mod diag;
+pub mod flow;
+pub mod image;
+pub mod plan;
+pub mod schema;
+pub mod suggest;
+pub mod template;
+pub mod units;

@@ -1,0 +1,8 @@
+//! The `dockhand` command line: argument parsing, exit codes and printing. The work happens in
+//! the library (`dockhand::flow`, `dockhand::plan`, `dockhand::exec`).
+
+mod cli;
+
+fn main() {
+    std::process::exit(cli::main());
+}

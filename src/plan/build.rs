@@ -1,0 +1,545 @@
+//! The argv builder: turns one validated, rendered script task into the engine commands that run
+//! it, for Docker or Podman. Pure: no I/O, no environment reads; everything it needs comes in
+//! through the task and the [`PlanContext`].
+
+use std::collections::BTreeMap;
+
+use camino::Utf8PathBuf;
+
+use crate::flow::model::{Credentials, DeviceRequest, DockerRunner, FileHandling, PullPolicy, ScriptTask};
+use crate::plan::command::{EngineCommand, PrivateFile, Secret, Step};
+use crate::plan::context::PlanContext;
+use crate::plan::dialect::Dialect;
+use crate::plan::labels;
+use crate::units;
+
+/// A builder finding about a property: `error` means the task cannot run on this engine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub error: bool,
+    /// Property path relative to the task, e.g. `taskRunner.memory.kernelMemory`.
+    pub property: &'static str,
+    pub message: String,
+}
+
+/// Everything needed to run one script task, in the order the executor uses it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskCommands {
+    pub task_id: String,
+    pub container: String,
+    pub labels: Vec<(&'static str, String)>,
+    /// Host directory of the task; the same path inside the container.
+    pub workdir: Utf8PathBuf,
+    /// Files written into `workdir` on the host before anything starts.
+    pub input_files: BTreeMap<String, String>,
+    /// Globs collected from `workdir` after the run.
+    pub output_files: Vec<String>,
+    /// `create` and `copy-in` when the working directory is copied (VOLUME with files).
+    pub prepare: Vec<EngineCommand>,
+    /// `run` (attached), or `start -a` after `create`.
+    pub run: EngineCommand,
+    /// `copy-out` when output files are declared (VOLUME).
+    pub collect: Vec<EngineCommand>,
+    /// Reads the exit code and OOM state after the run.
+    pub inspect: EngineCommand,
+    /// Stops the container on cancel or timeout (`stop -t N`, or `kill` with no grace period).
+    pub stop: EngineCommand,
+    /// Removes the container (`delete: true`).
+    pub remove: Option<EngineCommand>,
+    /// `wait: false`: the run returns right after the container starts.
+    pub detach: bool,
+    pub findings: Vec<Finding>,
+}
+
+impl TaskCommands {
+    /// Every command in the order a successful run uses them.
+    pub fn steps(&self) -> Vec<&EngineCommand> {
+        let mut v: Vec<&EngineCommand> = self.prepare.iter().collect();
+        v.push(&self.run);
+        v.extend(self.collect.iter());
+        if let Some(r) = &self.remove {
+            v.push(r);
+        }
+        v
+    }
+}
+
+/// Names the engine client itself reads from its environment: passing a task's value through
+/// the client's environment would change how the client behaves, so these go in an env file.
+pub fn client_reads(name: &str) -> bool {
+    const PREFIXES: &[&str] = &["DOCKER_", "CONTAINERS_", "PODMAN_", "BUILDAH_", "XDG_", "LD_", "SSL_", "STORAGE_", "REGISTRIES_"];
+    const NAMES: &[&str] = &[
+        "HOME", "PATH", "TMPDIR", "USER", "LOGNAME", "SHELL", "REGISTRY_AUTH_FILE", "GODEBUG", "GOGC", "GOMAXPROCS", "GOMEMLIMIT",
+        "GOTRACEBACK", "NOTIFY_SOCKET", "TERM", "NO_COLOR",
+    ];
+    let upper = name.to_ascii_uppercase();
+    PREFIXES.iter().any(|p| name.starts_with(p))
+        || NAMES.contains(&name)
+        || upper.ends_with("_PROXY")
+}
+
+/// Builds the commands of one task. `task` must already be rendered (templates replaced).
+pub fn build(
+    namespace: &str,
+    flow_id: &str,
+    task_id: &str,
+    task: &ScriptTask,
+    ctx: &PlanContext,
+) -> TaskCommands {
+    let r = &task.runner;
+    let d = ctx.dialect;
+    let mut findings = Vec::new();
+    let workdir = ctx.workdir(task_id);
+    let private = ctx.private_dir(task_id);
+    let container = ctx.container_name(task_id);
+    let labels = labels::for_task(namespace, flow_id, task_id, &ctx.execution_id, ctx.attempt);
+
+    // Global options every command of the task shares.
+    let host = r.host.clone().or_else(|| ctx.host.clone());
+    let mut global: Vec<String> = Vec::new();
+    if let Some(h) = &host {
+        match d {
+            Dialect::Docker => global.extend(["--host".into(), h.clone()]),
+            Dialect::Podman => global.extend(["--url".into(), h.clone()]),
+        }
+    }
+    let base = |step: Step| {
+        let mut c = EngineCommand::new(step);
+        c.args(global.iter());
+        c
+    };
+
+    // Registry auth: a private client config, used only by the command that pulls.
+    let auth = registry_auth(task, ctx.dialect, &private);
+    let copy_files = r.file_handling == FileHandling::Volume && (!task.input_files.is_empty() || !task.output_files.is_empty());
+    let mut create = base(Step::Create);
+    if let Some((flag, file)) = &auth {
+        if d == Dialect::Docker {
+            create.opt(flag, private.join("docker-config").as_str());
+        }
+        create.files.push(file.clone());
+    }
+    create.arg(if copy_files || !r.wait { "create" } else { "run" });
+    if let Some((flag, file)) = &auth
+        && d == Dialect::Podman
+    {
+        create.opt(flag, file.path.as_str());
+    }
+    create_options(&mut create, task, ctx, &container, &labels, &workdir, &mut findings);
+    if !r.insecure_registries().is_empty() && d == Dialect::Podman {
+        let reg = task.container_image.registry().to_string();
+        if r.insecure_registries().iter().any(|x| x == &reg) {
+            create.arg("--tls-verify=false");
+        }
+    }
+    env_options(&mut create, task, &workdir, &private, &mut findings);
+    entrypoint_and_command(&mut create, task, d);
+
+    let mut prepare = Vec::new();
+    let run;
+    let mut collect = Vec::new();
+    let detach = !r.wait;
+    if copy_files || detach {
+        prepare.push(create);
+        if copy_files && !task.input_files.is_empty() {
+            let mut cp = base(Step::CopyIn);
+            cp.args(["cp".to_string(), format!("{workdir}/."), format!("{container}:{workdir}")]);
+            prepare.push(cp);
+        }
+        let mut start = base(Step::Run);
+        start.arg("start");
+        if !detach {
+            start.arg("--attach");
+        }
+        start.arg(&container);
+        run = start;
+        if copy_files && !task.output_files.is_empty() {
+            let mut cp = base(Step::CopyOut);
+            cp.args(["cp".to_string(), format!("{container}:{workdir}/."), workdir.to_string()]);
+            collect.push(cp);
+        }
+    } else {
+        create.step = Step::Run;
+        run = create;
+    }
+
+    let mut inspect = base(Step::Inspect);
+    inspect.args(["inspect", "--type", "container", "--format", "{{json .State}}"]).arg(&container);
+    let mut stop = base(Step::Stop);
+    let grace = r.kill_grace_period.as_secs();
+    if r.kill_grace_period.is_zero() {
+        stop.args(["kill", &container]);
+    } else {
+        stop.args(["stop", "--time", &grace.max(1).to_string(), &container]);
+    }
+    let remove = r.delete.then(|| {
+        let mut rm = base(Step::Remove);
+        rm.args(["rm", "--force", "--volumes", &container]);
+        rm
+    });
+    TaskCommands {
+        task_id: task_id.to_string(),
+        container,
+        labels,
+        workdir,
+        input_files: task.input_files.clone(),
+        output_files: task.output_files.clone(),
+        prepare,
+        run,
+        collect,
+        inspect,
+        stop,
+        remove,
+        detach,
+        findings,
+    }
+}
+
+fn create_options(
+    c: &mut EngineCommand,
+    task: &ScriptTask,
+    ctx: &PlanContext,
+    name: &str,
+    labels: &[(&'static str, String)],
+    workdir: &Utf8PathBuf,
+    findings: &mut Vec<Finding>,
+) {
+    let r = &task.runner;
+    let d = ctx.dialect;
+    c.opt("--name", name);
+    for (k, v) in labels {
+        c.opt("--label", format!("{k}={v}"));
+    }
+    c.arg(match r.pull_policy {
+        PullPolicy::IfNotPresent => "--pull=missing",
+        PullPolicy::Always => "--pull=always",
+        PullPolicy::Never => "--pull=never",
+    });
+    // The engine must not forward our signals: cancel is a deliberate stop or kill.
+    if r.wait && !(r.file_handling == FileHandling::Volume && (!task.input_files.is_empty() || !task.output_files.is_empty())) {
+        c.arg("--sig-proxy=false");
+    }
+    c.opt("--workdir", workdir.as_str());
+    if r.file_handling == FileHandling::Mount {
+        c.opt("--volume", format!("{workdir}:{workdir}"));
+    }
+    if let Some(cpus) = r.cpus {
+        c.opt("--cpus", format_number(cpus));
+    }
+    let m = &r.memory;
+    if let Some(v) = m.memory {
+        c.opt("--memory", units::format_size_docker(v));
+    }
+    if let Some(v) = m.memory_swap {
+        c.opt("--memory-swap", if v < 0 { "-1".to_string() } else { units::format_size_docker(v as u64) });
+    }
+    if let Some(v) = m.memory_swappiness {
+        c.opt("--memory-swappiness", v.to_string());
+    }
+    if let Some(v) = m.memory_reservation {
+        c.opt("--memory-reservation", units::format_size_docker(v));
+    }
+    if let Some(v) = m.kernel_memory {
+        match d {
+            Dialect::Docker => {
+                c.opt("--kernel-memory", units::format_size_docker(v));
+                findings.push(Finding {
+                    error: false,
+                    property: "taskRunner.memory.kernelMemory",
+                    message: "kernel memory limits are deprecated by Docker and ignored on cgroup v2 hosts".into(),
+                });
+            }
+            Dialect::Podman => findings.push(Finding {
+                error: false,
+                property: "taskRunner.memory.kernelMemory",
+                message: "podman has no kernel memory limit; the option is left out".into(),
+            }),
+        }
+    }
+    if let Some(true) = m.oom_kill_disable {
+        c.arg("--oom-kill-disable");
+    }
+    if let Some(v) = r.shm_size {
+        c.opt("--shm-size", units::format_size_docker(v));
+    }
+    if let Some(true) = r.privileged {
+        c.arg("--privileged");
+    }
+    if let Some(n) = &r.network_mode {
+        c.opt("--network", n);
+    }
+    if let Some(u) = &r.user {
+        c.opt("--user", u);
+    }
+    for h in &r.extra_hosts {
+        c.opt("--add-host", h);
+    }
+    for p in &r.port_bindings {
+        c.opt("--publish", p);
+    }
+    for v in &r.volumes {
+        c.opt("--volume", v);
+    }
+    for dr in &r.device_requests {
+        devices(c, dr, d, findings);
+    }
+}
+
+fn format_number(f: f64) -> String {
+    if f.fract() == 0.0 { format!("{}", f as i64) } else { format!("{f}") }
+}
+
+/// One CSV field as docker's `--gpus` parser reads it.
+fn csv_field(s: String) -> String {
+    if s.contains(',') || s.contains('"') { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
+}
+
+fn devices(c: &mut EngineCommand, dr: &DeviceRequest, d: Dialect, findings: &mut Vec<Finding>) {
+    const P: &str = "taskRunner.deviceRequests";
+    match d {
+        Dialect::Docker => {
+            let mut fields = Vec::new();
+            if let Some(drv) = &dr.driver {
+                fields.push(csv_field(format!("driver={drv}")));
+            }
+            match dr.count {
+                Some(-1) => fields.push("count=all".into()),
+                Some(n) => fields.push(format!("count={n}")),
+                None if dr.device_ids.is_empty() => fields.push("count=all".into()),
+                None => {}
+            }
+            if !dr.device_ids.is_empty() {
+                fields.push(csv_field(format!("device={}", dr.device_ids.join(","))));
+            }
+            if dr.capabilities.len() > 1 {
+                findings.push(Finding {
+                    error: true,
+                    property: P,
+                    message: "docker's --gpus takes one capability set; give one list under `capabilities`".into(),
+                });
+            }
+            if let Some(caps) = dr.capabilities.first() {
+                let caps: Vec<&str> = caps.iter().map(String::as_str).filter(|c| *c != "gpu").collect();
+                if !caps.is_empty() {
+                    fields.push(csv_field(format!("capabilities={}", caps.join(","))));
+                }
+            }
+            if !dr.options.is_empty() {
+                let opts: Vec<String> = dr.options.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                fields.push(csv_field(format!("options={}", opts.join(","))));
+            }
+            c.opt("--gpus", fields.join(","));
+        }
+        Dialect::Podman => {
+            if let Some(drv) = &dr.driver
+                && drv != "nvidia"
+            {
+                findings.push(Finding {
+                    error: true,
+                    property: P,
+                    message: format!("podman requests GPUs as CDI devices (nvidia.com/gpu); driver `{drv}` has no equivalent"),
+                });
+                return;
+            }
+            match (dr.count, dr.device_ids.is_empty()) {
+                (Some(-1), _) | (None, true) => {
+                    c.opt("--device", "nvidia.com/gpu=all");
+                }
+                (None, false) => {
+                    for id in &dr.device_ids {
+                        c.opt("--device", format!("nvidia.com/gpu={id}"));
+                    }
+                }
+                (Some(n), _) => findings.push(Finding {
+                    error: true,
+                    property: P,
+                    message: format!("podman cannot request a number of GPUs (count: {n}); list them in `deviceIds` or use count: -1 for all"),
+                }),
+            }
+            if !dr.capabilities.is_empty() || !dr.options.is_empty() {
+                findings.push(Finding {
+                    error: false,
+                    property: P,
+                    message: "podman's CDI devices take no capabilities or options; they are left out".into(),
+                });
+            }
+        }
+    }
+}
+
+/// `WORKING_DIR` in the arguments (not secret); task env names as `--env NAME` with values in
+/// the child's environment; names the client itself reads in a 0600 env file.
+fn env_options(c: &mut EngineCommand, task: &ScriptTask, workdir: &Utf8PathBuf, private: &Utf8PathBuf, findings: &mut Vec<Finding>) {
+    c.opt("--env", format!("WORKING_DIR={workdir}"));
+    let mut file_lines = Vec::new();
+    let mut shown = Vec::new();
+    for (name, value) in &task.env {
+        if name == "WORKING_DIR" {
+            continue;
+        }
+        if client_reads(name) {
+            if value.contains('\n') || value.contains('\r') {
+                findings.push(Finding {
+                    error: true,
+                    property: "env",
+                    message: format!("`{name}` holds a line break, and the engine client reads `{name}` itself, so it can only be passed in an env file, which takes one line per variable"),
+                });
+                continue;
+            }
+            file_lines.push(format!("{name}={value}"));
+            shown.push(format!("{name}=<redacted>"));
+        } else {
+            c.opt("--env", name);
+            c.env.push((name.clone(), Secret::new(value.clone())));
+        }
+    }
+    if !file_lines.is_empty() {
+        let path = private.join("env");
+        c.opt("--env-file", path.as_str());
+        c.files.push(PrivateFile { path: path.to_string(), content: Secret::new(file_lines.join("\n") + "\n"), shown: shown.join("\n") });
+    }
+}
+
+/// The image, the entrypoint (Kestra's default `[""]` clears the image's) and the command.
+fn entrypoint_and_command(c: &mut EngineCommand, task: &ScriptTask, d: Dialect) {
+    let ep = &task.runner.entry_point;
+    let mut extra: Vec<String> = Vec::new();
+    match ep.as_slice() {
+        [] => {}
+        [one] => {
+            c.arg(format!("--entrypoint={one}"));
+        }
+        [first, rest @ ..] => match d {
+            // docker's --entrypoint takes one word: the rest go before the command.
+            Dialect::Docker => {
+                c.arg(format!("--entrypoint={first}"));
+                extra.extend(rest.iter().cloned());
+            }
+            Dialect::Podman => {
+                c.arg(format!("--entrypoint={}", serde_json::to_string(ep).unwrap_or_default()));
+            }
+        },
+    }
+    c.arg(image_name(task, d));
+    c.args(extra);
+    c.args(task.container_command());
+}
+
+/// Podman resolves short names through its search registries (and may ask which one); Docker
+/// means Docker Hub. Podman gets the fully qualified name so both pull the same image.
+pub fn image_name(task: &ScriptTask, d: Dialect) -> String {
+    let img = &task.container_image;
+    match d {
+        Dialect::Docker => img.original().to_string(),
+        Dialect::Podman if img.domain.is_none() => {
+            let mut s = img.full_name();
+            if let Some(t) = &img.tag {
+                s.push(':');
+                s.push_str(t);
+            }
+            if let Some(dg) = &img.digest {
+                s.push('@');
+                s.push_str(dg);
+            }
+            s
+        }
+        Dialect::Podman => img.original().to_string(),
+    }
+}
+
+/// The private client config that holds registry credentials: docker `--config DIR` with a
+/// `config.json`, podman `--authfile FILE`. `None` when the task has no credentials.
+fn registry_auth(task: &ScriptTask, d: Dialect, private: &Utf8PathBuf) -> Option<(&'static str, PrivateFile)> {
+    let r: &DockerRunner = &task.runner;
+    let mut cfg = r.config.clone().unwrap_or_else(|| serde_json::json!({}));
+    if let Some(o) = cfg.as_object_mut() {
+        o.remove("insecure-registries");
+    }
+    if let Some(c) = &r.credentials {
+        let key = c.registry.clone().unwrap_or_else(|| task.container_image.auth_key());
+        let entry = auth_entry(c);
+        let auths = cfg
+            .as_object_mut()?
+            .entry("auths")
+            .or_insert_with(|| serde_json::json!({}));
+        if let Some(a) = auths.as_object_mut() {
+            a.insert(key, entry);
+        }
+    }
+    let has_auth = cfg.as_object().is_some_and(|o| !o.is_empty());
+    if !has_auth {
+        return None;
+    }
+    let content = serde_json::to_string_pretty(&cfg).unwrap_or_default();
+    let registries: Vec<String> = cfg
+        .get("auths")
+        .and_then(|a| a.as_object())
+        .map(|a| a.keys().cloned().collect())
+        .unwrap_or_default();
+    let shown = format!("{{\"auths\": {{{}}}}} (credentials <redacted>)", registries.iter().map(|k| format!("\"{k}\": <redacted>")).collect::<Vec<_>>().join(", "));
+    match d {
+        Dialect::Docker => Some(("--config", PrivateFile { path: private.join("docker-config/config.json").to_string(), content: Secret::new(content), shown })),
+        Dialect::Podman => Some(("--authfile", PrivateFile { path: private.join("auth.json").to_string(), content: Secret::new(content), shown })),
+    }
+}
+
+fn auth_entry(c: &Credentials) -> serde_json::Value {
+    let mut e = serde_json::Map::new();
+    let auth = match (&c.auth, &c.username, &c.password) {
+        (Some(a), _, _) => Some(a.clone()),
+        (None, Some(u), Some(p)) => Some(base64(format!("{u}:{p}").as_bytes())),
+        _ => None,
+    };
+    if let Some(a) = auth {
+        e.insert("auth".into(), a.into());
+    }
+    if let Some(t) = &c.identity_token {
+        e.insert("identitytoken".into(), t.clone().into());
+    }
+    if let Some(t) = &c.registry_token {
+        e.insert("registrytoken".into(), t.clone().into());
+    }
+    serde_json::Value::Object(e)
+}
+
+/// Standard base64 with padding.
+pub fn base64(data: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc4648() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"user:pass"), "dXNlcjpwYXNz");
+    }
+
+    #[test]
+    fn client_variables_are_recognised() {
+        for n in ["HOME", "PATH", "DOCKER_HOST", "http_proxy", "XDG_CONFIG_HOME", "GODEBUG"] {
+            assert!(client_reads(n), "{n}");
+        }
+        for n in ["API_KEY", "HOMEDIR", "MY_PATH"] {
+            assert!(!client_reads(n), "{n}");
+        }
+    }
+}

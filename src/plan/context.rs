@@ -1,0 +1,37 @@
+//! What the argv builder needs to know besides the task: the execution, the engine dialect and
+//! where files go. Filled by the caller (the CLI reads the environment); the builder reads none.
+
+use camino::Utf8PathBuf;
+
+use crate::plan::dialect::Dialect;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanContext {
+    pub execution_id: String,
+    pub attempt: u32,
+    pub dialect: Dialect,
+    /// Task working directories are `{work_root}/{execution_id}/{task_id}`.
+    pub work_root: Utf8PathBuf,
+    /// Private files (env files, registry configs) go under `{private_root}/{execution_id}`,
+    /// never inside a working directory.
+    pub private_root: Utf8PathBuf,
+    /// Engine address from the command line or environment (`-H`/`--url`), overridden by a
+    /// task's `host`.
+    pub host: Option<String>,
+}
+
+impl PlanContext {
+    pub fn workdir(&self, task_id: &str) -> Utf8PathBuf {
+        self.work_root.join(&self.execution_id).join(task_id)
+    }
+
+    pub fn private_dir(&self, task_id: &str) -> Utf8PathBuf {
+        self.private_root.join(&self.execution_id).join(task_id)
+    }
+
+    /// `dh-<execution>-<task>-<attempt>`: unique per task attempt, so a second start of the
+    /// same task fails instead of running twice.
+    pub fn container_name(&self, task_id: &str) -> String {
+        format!("dh-{}-{}-{}", self.execution_id, task_id, self.attempt)
+    }
+}

@@ -1,0 +1,81 @@
+//! From a validated flow to the engine commands of every task: rendering templates with what is
+//! known, building each task's argv for the chosen dialect, and turning builder findings into
+//! diagnostics that point at the flow file.
+
+pub mod build;
+pub mod command;
+pub mod context;
+pub mod dialect;
+pub mod labels;
+pub mod scope;
+pub mod text;
+
+use std::collections::BTreeMap;
+
+use crate::diag::Diags;
+use crate::flow::model::{Flow, ScriptTask, Task};
+use build::TaskCommands;
+use context::PlanContext;
+use scope::Scope;
+
+/// Input values: `--input name=value` over the flow's defaults.
+pub fn resolve_inputs(flow: &Flow, given: &BTreeMap<String, String>) -> Result<BTreeMap<String, String>, String> {
+    for k in given.keys() {
+        if !flow.inputs.iter().any(|i| &i.id == k) {
+            let names: Vec<&str> = flow.inputs.iter().map(|i| i.id.as_str()).collect();
+            return Err(format!("--input {k}: the flow declares no input `{k}`{}", crate::suggest::hint(k, names)));
+        }
+    }
+    let mut out = BTreeMap::new();
+    for i in &flow.inputs {
+        if let Some(v) = given.get(&i.id).or(i.default.as_ref()) {
+            out.insert(i.id.clone(), v.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// Builds one task's commands and reports its findings against the flow file.
+pub fn task_commands(flow: &Flow, task: &Task, script: &ScriptTask, ctx: &PlanContext, diags: &mut Diags) -> TaskCommands {
+    let tc = build::build(&flow.namespace, &flow.id, &task.id, script, ctx);
+    for f in &tc.findings {
+        let path = format!("{}.{}", task.path, f.property);
+        let pos = flow.pos_of(&path).unwrap_or(task.pos);
+        let msg = format!("{} (engine {})", f.message, ctx.dialect);
+        if f.error {
+            diags.error(pos, path, msg);
+        } else {
+            diags.warning(pos, path, msg);
+        }
+    }
+    tc
+}
+
+/// Renders a task for display: inputs, variables and ids filled in, outputs of other tasks left
+/// as written (they exist only at run time).
+pub fn render_for_plan(flow: &Flow, task: &Task, script: &ScriptTask, ctx: &PlanContext, inputs: &BTreeMap<String, String>) -> Result<ScriptTask, String> {
+    let scope = Scope {
+        flow_id: &flow.id,
+        namespace: &flow.namespace,
+        execution_id: &ctx.execution_id,
+        inputs,
+        vars: &flow.variables,
+        outputs: None,
+    };
+    scope.render(&task.id, &ctx.workdir(&task.id), script, false)
+}
+
+/// The plan of a whole flow: every enabled script task's commands, in order.
+pub fn plan_flow(flow: &Flow, ctx: &PlanContext, inputs: &BTreeMap<String, String>, diags: &mut Diags) -> Vec<(Task, TaskCommands)> {
+    let mut out = Vec::new();
+    for (task, script) in flow.scripts() {
+        match render_for_plan(flow, task, script, ctx, inputs) {
+            Ok(rendered) => {
+                let tc = task_commands(flow, task, &rendered, ctx, diags);
+                out.push((task.clone(), tc));
+            }
+            Err(e) => diags.error(task.pos, task.path.clone(), e),
+        }
+    }
+    out
+}

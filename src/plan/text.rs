@@ -1,0 +1,125 @@
+//! `dockhand plan` output: every command of every task, one option per line, shell-quoted and
+//! copy-pasteable, with secrets shown as `<redacted>`. Deterministic for a fixed execution id,
+//! so it can be reviewed and golden-tested.
+
+use std::fmt::Write;
+
+use crate::flow::model::{Flow, Task};
+use crate::plan::build::TaskCommands;
+use crate::plan::command::{EngineCommand, Step};
+use crate::plan::context::PlanContext;
+
+/// Options that take a value as the next argument: printed on one line with it.
+const VALUE_FLAGS: &[&str] = &[
+    "--name", "--label", "--workdir", "--volume", "--cpus", "--memory", "--memory-swap", "--memory-swappiness",
+    "--memory-reservation", "--kernel-memory", "--shm-size", "--network", "--user", "--add-host", "--publish",
+    "--gpus", "--device", "--env", "--env-file", "--host", "--url", "--config", "--authfile", "--time", "--type",
+    "--format",
+];
+
+/// Shell-quotes one word, leaving words of only safe characters (`=` and `,` included) bare.
+fn quote(w: &str) -> String {
+    let safe = !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || "_./:=,@%+-".contains(c));
+    if safe { w.to_string() } else { shell_words::quote(w).into_owned() }
+}
+
+fn join(words: &[String]) -> String {
+    words.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ")
+}
+
+/// One command: on one line when short, else an option (with its value) per line.
+pub fn command(program: &str, c: &EngineCommand) -> String {
+    let args: Vec<String> = c.args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    let mut all = vec![program.to_string()];
+    all.extend(args.iter().cloned());
+    let one_line = join(&all);
+    if one_line.len() <= 80 && !one_line.contains('\n') {
+        return finish(one_line, c);
+    }
+    let mut lines: Vec<String> = Vec::new();
+    let mut head = vec![program.to_string()];
+    let mut i = 0;
+    // Global options and the subcommand share the first line.
+    while i < args.len() && args[i].starts_with("--") && VALUE_FLAGS.contains(&args[i].as_str()) && i + 1 < args.len() {
+        head.push(args[i].clone());
+        head.push(args[i + 1].clone());
+        i += 2;
+    }
+    if i < args.len() {
+        head.push(args[i].clone());
+        i += 1;
+    }
+    lines.push(join(&head));
+    while i < args.len() {
+        if VALUE_FLAGS.contains(&args[i].as_str()) && i + 1 < args.len() {
+            lines.push(join(&args[i..i + 2]));
+            i += 2;
+        } else {
+            lines.push(quote(&args[i]));
+            i += 1;
+        }
+    }
+    finish(lines.join(" \\\n    "), c)
+}
+
+fn finish(mut out: String, c: &EngineCommand) -> String {
+    out.push('\n');
+    for (name, _) in &c.env {
+        let _ = writeln!(out, "  # env {name}=<redacted> (in the client's environment)");
+    }
+    for f in &c.files {
+        let _ = writeln!(out, "  # file {} (mode 0600, removed afterwards):", f.path);
+        for l in f.shown.lines() {
+            let _ = writeln!(out, "  #   {l}");
+        }
+    }
+    if c.stdin.is_some() {
+        out.push_str("  # stdin <redacted>\n");
+    }
+    out
+}
+
+fn step_title(s: Step) -> &'static str {
+    match s {
+        Step::Login => "log in",
+        Step::Create => "create the container (pulls the image per pullPolicy)",
+        Step::CopyIn => "copy the working directory in",
+        Step::Run => "run, streaming the task's output",
+        Step::CopyOut => "copy the working directory back",
+        Step::Inspect => "read the final state",
+        Step::Stop => "on cancel or timeout",
+        Step::Remove => "remove the container (delete: true)",
+    }
+}
+
+/// The whole plan of a flow.
+pub fn plan(flow: &Flow, ctx: &PlanContext, program: &str, tasks: &[(Task, TaskCommands)], notes: &[String]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# flow {}.{} ({})", flow.namespace, flow.id, flow.file);
+    let _ = writeln!(out, "# engine {}, execution {}", ctx.dialect, ctx.execution_id);
+    for n in notes {
+        let _ = writeln!(out, "# {n}");
+    }
+    for (task, tc) in tasks {
+        out.push('\n');
+        let _ = writeln!(out, "## task {} ({}, line {})", task.id, task.path, task.pos.line);
+        if task.disabled {
+            out.push_str("# disabled: skipped\n");
+            continue;
+        }
+        let _ = writeln!(out, "# working directory {}", tc.workdir);
+        for name in tc.input_files.keys() {
+            let _ = writeln!(out, "# input file {name}");
+        }
+        for g in &tc.output_files {
+            let _ = writeln!(out, "# output files {g}");
+        }
+        for c in tc.steps() {
+            let _ = writeln!(out, "# {}", step_title(c.step));
+            out.push_str(&command(program, c));
+        }
+        let _ = writeln!(out, "# {}", step_title(Step::Stop));
+        out.push_str(&command(program, &tc.stop));
+    }
+    out
+}
