@@ -100,6 +100,43 @@ Exit codes: 0 printed, 2 the flow has errors (nothing printed on stdout).")]
         #[arg(long, default_value = "plan", value_parser = parse_execution_id)]
         execution_id: String,
     },
+    /// Run a flow: each task as a container, logs streamed, a summary at the end
+    #[command(after_help = "Examples:
+  dockhand run flow.yaml
+  dockhand run flow.yaml --input name=world --engine podman
+  dockhand run flow.yaml --json > result.json     logs go to stderr, the result to stdout
+  DOCKER_HOST=ssh://build-host dockhand run flow.yaml
+
+Engine: --engine, else $DOCKHAND_ENGINE, else `docker` on PATH, else `podman`. A `docker` that is
+Podman (podman-docker) is driven as Podman. --host, a task's `host`, $DOCKER_HOST and docker
+contexts are honoured. The engine is checked before any task starts.
+Log lines are `TASK | line` (stdout) and `TASK ! line` (stderr); NO_COLOR turns colour off.
+Ctrl-C or SIGTERM stops the running containers (stop -t killGracePeriod, or kill) and removes
+them when `delete` is true.
+
+Exit codes: 0 success, 1 a task FAILED, 2 invalid flow or options (nothing started),
+3 engine unavailable, 130 interrupted (SIGINT), 143 terminated (SIGTERM).")]
+    Run {
+        #[arg(value_name = "FLOW")]
+        file: Utf8PathBuf,
+        /// Engine CLI: docker, podman, or a path to either
+        #[arg(long, value_name = "ENGINE")]
+        engine: Option<String>,
+        /// Engine address (docker -H / podman --url); a task's `host` wins
+        #[arg(long, value_name = "HOST")]
+        host: Option<String>,
+        #[command(flatten)]
+        common: PlanArgs,
+        /// Execution id (default: a new random one)
+        #[arg(long, value_parser = parse_execution_id)]
+        execution_id: Option<String>,
+        /// Print the result as JSON on stdout (logs go to stderr)
+        #[arg(long)]
+        json: bool,
+        /// Print only task logs and the result, no status lines
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Print the JSON Schema of the flow format (for editor completion and validation)
     #[command(after_help = "Example (VS Code with the YAML extension, in settings.json):
   \"yaml.schemas\": { \"./dockhand.schema.json\": \"flows/*.yaml\" }
@@ -167,6 +204,9 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Validate { files, engine } => Ok(validate(&files, engine.map(EngineArg::dialect))),
         Command::Plan { file, engine, common, execution_id } => plan_cmd(&file, engine.dialect(), &common, &execution_id),
+        Command::Run { file, engine, host, common, execution_id, json, quiet } => {
+            run_cmd(&file, engine.as_deref(), host, &common, execution_id, json, quiet)
+        }
         Command::Schema => {
             let s = serde_json::to_string_pretty(&dockhand::schema::schema())?;
             println!("{s}");
@@ -252,4 +292,86 @@ fn plan_cmd(file: &Utf8PathBuf, dialect: Dialect, args: &PlanArgs, execution_id:
     let text = plan::text::plan(&flow, &ctx, dialect.name(), &tasks, &[]);
     print!("{text}");
     Ok(code::OK)
+}
+
+fn run_cmd(
+    file: &Utf8PathBuf,
+    engine: Option<&str>,
+    host: Option<String>,
+    args: &PlanArgs,
+    execution_id: Option<String>,
+    json: bool,
+    quiet: bool,
+) -> anyhow::Result<i32> {
+    use dockhand::exec::{self, engine as eng, logs::Sink, result::State};
+    use std::sync::Arc;
+
+    let (flow, mut diags) = match load_flow(file) {
+        Ok(x) => x,
+        Err(d) => {
+            print_diags(&d);
+            return Ok(code::INVALID);
+        }
+    };
+    let mut engine = match eng::discover(engine, std::env::var("DOCKHAND_ENGINE").ok().as_deref()) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("dockhand: error: {e}");
+            return Ok(code::ENGINE);
+        }
+    };
+    engine.host = host.clone();
+    let given: BTreeMap<String, String> = args.inputs.iter().cloned().collect();
+    let inputs = plan::resolve_inputs(&flow, &given).map_err(anyhow::Error::msg).context("invalid --input")?;
+    for i in &flow.inputs {
+        if i.required && !inputs.contains_key(&i.id) {
+            diags.error(i.pos, format!("inputs.{}", i.id), format!("input `{}` is required: give it with --input {}=VALUE", i.id, i.id));
+        }
+    }
+    let execution_id = execution_id.unwrap_or_else(exec::new_execution_id);
+    let mut ctx = plan_context(engine.dialect, args, &execution_id);
+    ctx.host = host;
+    plan::plan_flow(&flow, &ctx, &inputs, &mut diags);
+    print_diags(&diags);
+    if diags.has_errors() {
+        return Ok(code::INVALID);
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().context("cannot start the async runtime")?;
+    rt.block_on(async move {
+        // One check of the engine, before anything starts: a missing daemon is one line.
+        let hosts: std::collections::BTreeSet<Option<String>> =
+            flow.scripts().iter().map(|(_, s)| s.runner.host.clone().or_else(|| ctx.host.clone())).collect();
+        for h in &hosts {
+            if let Err(e) = engine.check(h.as_deref(), std::time::Duration::from_secs(5)).await {
+                eprintln!("dockhand: error: {e}");
+                return Ok(code::ENGINE);
+            }
+        }
+        let color = !json && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && unsafe { libc::isatty(1) } == 1;
+        let width = flow.scripts().iter().map(|(t, _)| t.id.len()).max().unwrap_or(0);
+        let cancel = exec::watch_signals();
+        let runtime = Arc::new(exec::Runtime {
+            engine,
+            ctx,
+            inputs,
+            sink: Sink { color, to_stderr: json, width },
+            cancel: cancel.clone(),
+            quiet,
+        });
+        if !quiet {
+            eprintln!("dockhand: execution {} of {}.{} on {}", execution_id, flow.namespace, flow.id, runtime.engine.program.display());
+        }
+        let result = exec::run_flow(runtime, Arc::new(flow)).await;
+        if json {
+            println!("{}", serde_json::to_string_pretty(&result)?);
+        } else {
+            eprint!("{}", result.table());
+        }
+        Ok(match (*cancel.borrow(), result.state) {
+            (exec::Cancel::Interrupt, _) => code::INTERRUPTED,
+            (exec::Cancel::Terminate, _) => code::TERMINATED,
+            (_, State::Failed | State::Killed) => code::FLOW_FAILED,
+            _ => code::OK,
+        })
+    })
 }

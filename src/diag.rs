@@ -39,7 +39,11 @@ impl fmt::Display for Diag {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(f, "{}:{}:{}: {sev}: ", self.file, self.pos.line, self.pos.col)?;
+        if self.pos.line == 0 {
+            write!(f, "{}: {sev}: ", self.file)?;
+        } else {
+            write!(f, "{}:{}:{}: {sev}: ", self.file, self.pos.line, self.pos.col)?;
+        }
         if !self.property.is_empty() {
             write!(f, "`{}`: ", self.property)?;
         }

@@ -3,6 +3,7 @@
 //! pure) → [`exec`] (processes, logs, outputs) → result.
 
 pub mod diag;
+pub mod exec;
 pub mod flow;
 pub mod image;
 pub mod plan;

@@ -1,0 +1,122 @@
+//! Finding the engine CLI and checking that it can reach its daemon before any task starts.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::exec::process;
+use crate::plan::dialect::Dialect;
+
+/// The engine CLI dockhand drives.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    pub program: PathBuf,
+    pub dialect: Dialect,
+    /// Engine address given to dockhand (`--host`); tasks may still name their own.
+    pub host: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("no container engine CLI found: install docker or podman, or name one with --engine PATH")]
+    NotFound,
+    #[error("engine CLI `{0}` not found or not executable")]
+    Missing(String),
+    #[error("{program} cannot reach its engine at {host}: {reason}")]
+    Unreachable { program: String, host: String, reason: String },
+}
+
+/// Which CLI to use: `--engine` (docker, podman or a path), else `DOCKHAND_ENGINE`, else
+/// `docker` on PATH, else `podman`. A `docker` that is Podman in disguise (podman-docker's
+/// wrapper script or a symlink) gets the Podman dialect.
+pub fn discover(choice: Option<&str>, env_choice: Option<&str>) -> Result<Engine, EngineError> {
+    let choice = choice.or(env_choice).filter(|s| !s.is_empty());
+    let program = match choice {
+        Some(c) if c.contains('/') => {
+            let p = PathBuf::from(c);
+            if !is_executable(&p) {
+                return Err(EngineError::Missing(c.to_string()));
+            }
+            p
+        }
+        Some(c) => which::which(c).map_err(|_| EngineError::Missing(c.to_string()))?,
+        None => which::which("docker").or_else(|_| which::which("podman")).map_err(|_| EngineError::NotFound)?,
+    };
+    let dialect = if choice == Some("podman") || is_podman(&program) { Dialect::Podman } else { Dialect::Docker };
+    Ok(Engine { program, dialect, host: None })
+}
+
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// Podman behind another name: the binary resolves to `podman`, or is a small script that
+/// runs podman (Debian's podman-docker).
+fn is_podman(p: &Path) -> bool {
+    if let Ok(real) = std::fs::canonicalize(p)
+        && real.file_name().is_some_and(|n| n.to_string_lossy().starts_with("podman"))
+    {
+        return true;
+    }
+    use std::io::Read;
+    let mut head = [0u8; 4096];
+    let n = std::fs::File::open(p).and_then(|mut f| f.read(&mut head)).unwrap_or(0);
+    head.starts_with(b"#!") && String::from_utf8_lossy(&head[..n]).contains("podman")
+}
+
+impl Engine {
+    pub fn name(&self) -> String {
+        self.program.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| self.program.display().to_string())
+    }
+
+    /// Where the engine is, in words, for error messages.
+    pub fn host_description(&self) -> String {
+        if let Some(h) = &self.host {
+            return h.clone();
+        }
+        let var = match self.dialect {
+            Dialect::Docker => "DOCKER_HOST",
+            Dialect::Podman => "CONTAINER_HOST",
+        };
+        match std::env::var(var) {
+            Ok(v) if !v.is_empty() => format!("{v} (from {var})"),
+            _ => match self.dialect {
+                Dialect::Docker => match std::env::var("DOCKER_CONTEXT") {
+                    Ok(c) if !c.is_empty() => format!("context {c} (from DOCKER_CONTEXT)"),
+                    _ => "the default socket (unix:///var/run/docker.sock, or the current docker context)".into(),
+                },
+                Dialect::Podman => "the local podman service".into(),
+            },
+        }
+    }
+
+    /// Global options for a host given to dockhand.
+    pub fn global_args(&self, host: Option<&str>) -> Vec<String> {
+        match (host.or(self.host.as_deref()), self.dialect) {
+            (Some(h), Dialect::Docker) => vec!["--host".into(), h.into()],
+            (Some(h), Dialect::Podman) => vec!["--url".into(), h.into()],
+            (None, _) => vec![],
+        }
+    }
+
+    /// Asks the engine for its server version, within `limit`; a one-line error otherwise.
+    pub async fn check(&self, host: Option<&str>, limit: Duration) -> Result<String, EngineError> {
+        let mut args = self.global_args(host);
+        args.extend(["version".into(), "--format".into()]);
+        args.push(match self.dialect {
+            Dialect::Docker => "{{.Server.Version}}".into(),
+            Dialect::Podman => "{{.Client.Version}}".into(),
+        });
+        let unreachable = |reason: String| EngineError::Unreachable {
+            program: self.program.display().to_string(),
+            host: host.map(str::to_string).unwrap_or_else(|| self.host_description()),
+            reason,
+        };
+        let out = process::capture(&self.program, &args, limit).await.map_err(|e| unreachable(e.to_string()))?;
+        if out.status != Some(0) {
+            let msg = out.stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no error message").trim().to_string();
+            return Err(unreachable(msg));
+        }
+        Ok(out.stdout.trim().to_string())
+    }
+}

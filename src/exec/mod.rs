@@ -1,0 +1,170 @@
+//! Running flows on a real engine through its CLI: one task after another (or side by side in
+//! `Parallel`), with live logs, outputs passed between tasks, cancel on Ctrl-C/SIGTERM, and a
+//! result per task.
+
+pub mod engine;
+pub mod files;
+pub mod logs;
+pub mod process;
+pub mod result;
+pub mod task;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use tokio::sync::{Semaphore, watch};
+
+use crate::flow::model::{Flow, Task, TaskKind};
+use crate::plan::context::PlanContext;
+use engine::Engine;
+use result::{FlowResult, State, TaskResult};
+
+/// Why the run is being stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cancel {
+    No,
+    Interrupt,
+    Terminate,
+}
+
+/// Everything tasks of one execution share.
+pub struct Runtime {
+    pub engine: Engine,
+    pub ctx: PlanContext,
+    pub inputs: BTreeMap<String, String>,
+    pub sink: logs::Sink,
+    pub cancel: watch::Receiver<Cancel>,
+    /// Status lines (task started, removal trouble) go to stderr unless quiet.
+    pub quiet: bool,
+}
+
+impl Runtime {
+    pub fn status(&self, line: &str) {
+        if !self.quiet {
+            eprintln!("dockhand: {line}");
+        }
+    }
+}
+
+type Outputs = Arc<Mutex<BTreeMap<String, BTreeMap<String, serde_json::Value>>>>;
+
+/// Runs the whole flow; the first FAILED task stops it.
+pub async fn run_flow(rt: Arc<Runtime>, flow: Arc<Flow>) -> FlowResult {
+    let started = Instant::now();
+    let outputs: Outputs = Arc::default();
+    let results: Arc<Mutex<Vec<TaskResult>>> = Arc::default();
+    run_list(&rt, &flow, &flow.tasks, &outputs, &results).await;
+    let tasks = std::mem::take(&mut *results.lock().unwrap());
+    FlowResult {
+        execution_id: rt.ctx.execution_id.clone(),
+        namespace: flow.namespace.clone(),
+        flow_id: flow.id.clone(),
+        engine: rt.engine.dialect.name().to_string(),
+        state: FlowResult::state_of(&tasks),
+        duration: started.elapsed(),
+        tasks,
+    }
+}
+
+/// Runs tasks in order; false when the flow must stop.
+async fn run_list(rt: &Arc<Runtime>, flow: &Arc<Flow>, tasks: &[Task], outputs: &Outputs, results: &Arc<Mutex<Vec<TaskResult>>>) -> bool {
+    for t in tasks {
+        if !run_one(rt.clone(), flow.clone(), t.clone(), outputs.clone(), results.clone()).await {
+            return false;
+        }
+    }
+    true
+}
+
+type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>;
+
+fn run_one(rt: Arc<Runtime>, flow: Arc<Flow>, task: Task, outputs: Outputs, results: Arc<Mutex<Vec<TaskResult>>>) -> BoxFuture<bool> {
+    Box::pin(run_one_inner(rt, flow, task, outputs, results))
+}
+
+async fn run_one_inner(rt: Arc<Runtime>, flow: Arc<Flow>, task: Task, outputs: Outputs, results: Arc<Mutex<Vec<TaskResult>>>) -> bool {
+    if *rt.cancel.borrow() != Cancel::No {
+        return false;
+    }
+    if task.disabled {
+        let mut r = TaskResult::new(&task.id, State::Skipped);
+        r.message = Some("disabled".into());
+        results.lock().unwrap().push(r);
+        return true;
+    }
+    match &task.kind {
+        TaskKind::Script(script) => {
+            let snapshot = outputs.lock().unwrap().clone();
+            let r = task::run(&rt, &flow, &task, script, &snapshot).await;
+            rt.status(&format!("{}: {}{}", r.id, r.state.name(), r.message.as_ref().map(|m| format!(" ({m})")).unwrap_or_default()));
+            outputs.lock().unwrap().insert(task.id.clone(), r.outputs.clone());
+            let go_on = r.state.continues();
+            results.lock().unwrap().push(r);
+            go_on
+        }
+        TaskKind::Sequential { tasks } => Box::pin(run_list(&rt, &flow, tasks, &outputs, &results)).await,
+        TaskKind::Parallel { concurrent, tasks } => {
+            let limit = if *concurrent == 0 { tasks.len().max(1) } else { *concurrent };
+            let sem = Arc::new(Semaphore::new(limit));
+            let failed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let mut set = tokio::task::JoinSet::new();
+            for child in tasks.iter().cloned() {
+                let (rt, flow, outputs, results, sem, failed) = (rt.clone(), flow.clone(), outputs.clone(), results.clone(), sem.clone(), failed.clone());
+                set.spawn(async move {
+                    let _permit = sem.acquire_owned().await.ok()?;
+                    // After a failure, children not yet started are not started.
+                    if failed.load(std::sync::atomic::Ordering::SeqCst) {
+                        return Some(false);
+                    }
+                    let ok = run_one(rt, flow, child, outputs, results).await;
+                    if !ok {
+                        failed.store(true, std::sync::atomic::Ordering::SeqCst);
+                    }
+                    Some(ok)
+                });
+            }
+            let mut all_ok = true;
+            while let Some(r) = set.join_next().await {
+                all_ok &= matches!(r, Ok(Some(true)));
+            }
+            all_ok
+        }
+    }
+}
+
+/// Turns SIGINT and SIGTERM into a cancel request; a second signal exits at once.
+pub fn watch_signals() -> watch::Receiver<Cancel> {
+    let (tx, rx) = watch::channel(Cancel::No);
+    tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else { return };
+        let mut count = 0;
+        loop {
+            let which = tokio::select! {
+                _ = int.recv() => Cancel::Interrupt,
+                _ = term.recv() => Cancel::Terminate,
+            };
+            count += 1;
+            if count > 1 {
+                eprintln!("dockhand: second signal: exiting without waiting; containers may be left running");
+                std::process::exit(if which == Cancel::Interrupt { 130 } else { 143 });
+            }
+            eprintln!("dockhand: stopping running containers (press Ctrl-C again to exit at once)");
+            let _ = tx.send(which);
+        }
+    });
+    rx
+}
+
+/// A fresh execution id: 12 characters of base36 from the kernel's random source.
+pub fn new_execution_id() -> String {
+    use std::io::Read;
+    let mut bytes = [0u8; 12];
+    if std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes)).is_err() {
+        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
+        bytes.iter_mut().enumerate().for_each(|(i, b)| *b = (t >> (i * 8)) as u8 ^ std::process::id() as u8);
+    }
+    const A: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    bytes.iter().map(|b| A[(*b as usize) % 36] as char).collect()
+}

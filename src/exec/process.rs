@@ -1,0 +1,122 @@
+//! Running engine CLI processes: short commands captured whole, and the environment, stdin and
+//! private 0600 files that carry secrets to them. Every child gets its own process group, so a
+//! Ctrl-C at the terminal reaches dockhand only, and dockhand decides how to stop containers.
+
+use std::ffi::OsStr;
+use std::io;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::AsyncWriteExt;
+use tokio::process::{Child, Command};
+
+use crate::plan::command::{EngineCommand, PrivateFile};
+
+/// What a finished short command printed.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// `None` when it was killed by a signal.
+    pub status: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    pub fn ok(&self) -> bool {
+        self.status == Some(0)
+    }
+
+    /// The last non-empty line of stderr: the engine's own error message.
+    pub fn error_line(&self) -> String {
+        self.stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string()
+    }
+}
+
+fn base_command(program: &Path, args: impl IntoIterator<Item = impl AsRef<OsStr>>) -> Command {
+    let mut c = Command::new(program);
+    c.args(args);
+    c.process_group(0);
+    c.kill_on_drop(true);
+    c
+}
+
+/// Runs a command without secrets and captures its output, killing it after `limit`.
+pub async fn capture(program: &Path, args: &[String], limit: Duration) -> io::Result<Output> {
+    let mut c = base_command(program, args);
+    c.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let child = c.spawn()?;
+    match tokio::time::timeout(limit, child.wait_with_output()).await {
+        Ok(out) => {
+            let out = out?;
+            Ok(Output {
+                status: out.status.code(),
+                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            })
+        }
+        Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, format!("no answer within {} s", limit.as_secs_f32()))),
+    }
+}
+
+/// Writes a private file: parent directories 0700, the file 0600, created fresh.
+pub fn write_private(f: &PrivateFile) -> io::Result<()> {
+    let path = Path::new(&f.path);
+    if let Some(dir) = path.parent() {
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    }
+    let _ = std::fs::remove_file(path);
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    std::io::Write::write_all(&mut file, f.content.expose().as_bytes())?;
+    Ok(())
+}
+
+/// Removes the private files of a command (and their now empty directories).
+pub fn remove_private(files: &[PrivateFile]) {
+    for f in files {
+        let p = Path::new(&f.path);
+        let _ = std::fs::remove_file(p);
+        if let Some(dir) = p.parent() {
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+}
+
+/// Starts an engine command: private files written, secrets in the child's environment, stdin
+/// fed. Output is piped when `piped`, else discarded (stderr always piped).
+pub async fn spawn(program: &Path, cmd: &EngineCommand, piped: bool) -> io::Result<Child> {
+    for f in &cmd.files {
+        write_private(f)?;
+    }
+    let mut c = base_command(program, &cmd.args);
+    for (k, v) in &cmd.env {
+        c.env(k, v.expose());
+    }
+    c.stdin(if cmd.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    c.stdout(if piped { Stdio::piped() } else { Stdio::null() });
+    c.stderr(Stdio::piped());
+    let mut child = c.spawn()?;
+    if let (Some(s), Some(mut stdin)) = (&cmd.stdin, child.stdin.take()) {
+        stdin.write_all(s.expose().as_bytes()).await?;
+        drop(stdin);
+    }
+    Ok(child)
+}
+
+/// Runs an engine command to completion and captures its output; private files are removed
+/// afterwards whatever happens.
+pub async fn run_captured(program: &Path, cmd: &EngineCommand) -> io::Result<Output> {
+    let result = async {
+        let child = spawn(program, cmd, true).await?;
+        let out = child.wait_with_output().await?;
+        Ok(Output {
+            status: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        })
+    }
+    .await;
+    remove_private(&cmd.files);
+    result
+}

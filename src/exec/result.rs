@@ -1,0 +1,154 @@
+//! Task and flow outcomes: states as Kestra names them, the summary table and the `--json`
+//! document.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum State {
+    Success,
+    /// Failed with `allowFailure: true`: the flow goes on.
+    Warning,
+    Failed,
+    /// Stopped by Ctrl-C or SIGTERM.
+    Killed,
+    /// `disabled: true`, or not reached because an earlier task failed.
+    Skipped,
+}
+
+impl State {
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Success => "SUCCESS",
+            State::Warning => "WARNING",
+            State::Failed => "FAILED",
+            State::Killed => "KILLED",
+            State::Skipped => "SKIPPED",
+        }
+    }
+
+    /// Does the flow go on after a task in this state?
+    pub fn continues(self) -> bool {
+        matches!(self, State::Success | State::Warning | State::Skipped)
+    }
+}
+
+/// Why a task did not succeed, told apart as users need to act differently.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum Failure {
+    /// The command exited non-zero.
+    ExitCode { code: i32 },
+    /// The engine could not create or start the container (image, options, runtime).
+    Engine { message: String },
+    /// The kernel killed the container for exceeding its memory limit.
+    OutOfMemory,
+    Timeout { after_ms: u64 },
+    Cancelled,
+    /// Templates, files, or anything else on dockhand's side.
+    Setup { message: String },
+}
+
+impl Failure {
+    pub fn describe(&self) -> String {
+        match self {
+            Failure::ExitCode { code } => format!("command failed with exit code {code}"),
+            Failure::Engine { message } => format!("engine error: {message}"),
+            Failure::OutOfMemory => "killed: out of memory (the container exceeded its memory limit; OOMKilled)".into(),
+            Failure::Timeout { after_ms } => format!("timed out after {:.1} s; the container was stopped", *after_ms as f64 / 1000.0),
+            Failure::Cancelled => "cancelled; the container was stopped".into(),
+            Failure::Setup { message } => message.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskResult {
+    pub id: String,
+    pub state: State,
+    pub exit_code: Option<i32>,
+    pub failure: Option<Failure>,
+    pub message: Option<String>,
+    pub container: Option<String>,
+    /// Kept containers (`delete: false`, `wait: false`) stay; others are removed.
+    pub container_removed: bool,
+    #[serde(serialize_with = "ms")]
+    pub duration: Duration,
+    pub outputs: BTreeMap<String, serde_json::Value>,
+    pub metrics: Vec<serde_json::Value>,
+    pub output_files: Vec<String>,
+}
+
+fn ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(d.as_millis() as u64)
+}
+
+impl TaskResult {
+    pub fn new(id: &str, state: State) -> Self {
+        TaskResult {
+            id: id.to_string(),
+            state,
+            exit_code: None,
+            failure: None,
+            message: None,
+            container: None,
+            container_removed: false,
+            duration: Duration::ZERO,
+            outputs: BTreeMap::new(),
+            metrics: vec![],
+            output_files: vec![],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FlowResult {
+    pub execution_id: String,
+    pub namespace: String,
+    pub flow_id: String,
+    pub engine: String,
+    pub state: State,
+    #[serde(serialize_with = "ms")]
+    pub duration: Duration,
+    pub tasks: Vec<TaskResult>,
+}
+
+impl FlowResult {
+    /// The flow's state from its tasks': the worst of them.
+    pub fn state_of(tasks: &[TaskResult]) -> State {
+        if tasks.iter().any(|t| t.state == State::Killed) {
+            State::Killed
+        } else if tasks.iter().any(|t| t.state == State::Failed) {
+            State::Failed
+        } else if tasks.iter().any(|t| t.state == State::Warning) {
+            State::Warning
+        } else {
+            State::Success
+        }
+    }
+
+    /// The summary table printed after a run.
+    pub fn table(&self) -> String {
+        let w = self.tasks.iter().map(|t| t.id.len()).max().unwrap_or(4).max(4);
+        let mut s = format!("{:<w$}  {:<8}  {:>4}  {:>9}  {}\n", "TASK", "STATE", "EXIT", "DURATION", "NOTE");
+        for t in &self.tasks {
+            let exit = t.exit_code.map(|c| c.to_string()).unwrap_or_else(|| "-".into());
+            let note = t.message.clone().unwrap_or_default();
+            s.push_str(&format!("{:<w$}  {:<8}  {:>4}  {:>8.2}s  {}\n", t.id, t.state.name(), exit, t.duration.as_secs_f64(), note));
+        }
+        s.push_str(&format!(
+            "flow {}.{} {} in {:.2}s (execution {})\n",
+            self.namespace,
+            self.flow_id,
+            self.state.name(),
+            self.duration.as_secs_f64(),
+            self.execution_id
+        ));
+        s
+    }
+}
