@@ -111,7 +111,7 @@ pub fn build(
 
     // Registry auth: a private client config, used only by the command that pulls.
     let auth = registry_auth(task, ctx.dialect, &private);
-    let copy_files = r.file_handling == FileHandling::Volume && (!task.input_files.is_empty() || !task.output_files.is_empty());
+    let copy_files = needs_copy(task, d);
     let mut create = base(Step::Create);
     if let Some((flag, file)) = &auth {
         if d == Dialect::Docker {
@@ -141,9 +141,20 @@ pub fn build(
     let detach = !r.wait;
     if copy_files || detach {
         prepare.push(create);
-        if copy_files && !task.input_files.is_empty() {
+        if copy_files {
             let mut cp = base(Step::CopyIn);
-            cp.args(["cp".to_string(), format!("{workdir}/."), format!("{container}:{workdir}")]);
+            cp.args(["cp".to_string(), "-".to_string(), format!("{container}:/")]);
+            match workdir_archive(task, &workdir) {
+                Ok(tar) => {
+                    cp.stdin = Some(Secret::new(tar));
+                    cp.stdin_note = format!(
+                        "tar archive of {workdir} (mode {}){}",
+                        if non_root(task) { "0777" } else { "0755" },
+                        task.input_files.keys().map(|k| format!(", {k}")).collect::<String>()
+                    );
+                }
+                Err(e) => findings.push(Finding { error: true, property: "inputFiles", message: e }),
+            }
             prepare.push(cp);
         }
         let mut start = base(Step::Run);
@@ -215,13 +226,18 @@ fn create_options(
         PullPolicy::Always => "--pull=always",
         PullPolicy::Never => "--pull=never",
     });
+    let copy = needs_copy(task, d);
     // The engine must not forward our signals: cancel is a deliberate stop or kill.
-    if r.wait && !(r.file_handling == FileHandling::Volume && (!task.input_files.is_empty() || !task.output_files.is_empty())) {
+    if r.wait && !copy {
         c.arg("--sig-proxy=false");
     }
     c.opt("--workdir", workdir.as_str());
     if r.file_handling == FileHandling::Mount {
         c.opt("--volume", format!("{workdir}:{workdir}"));
+    } else if d == Dialect::Podman && !copy {
+        // Podman does not create a missing --workdir: an anonymous volume owned by the
+        // container's user stands in (removed with the container).
+        c.opt("--mount", format!("type=volume,destination={workdir},U=true"));
     }
     if let Some(cpus) = r.cpus {
         c.opt("--cpus", format_number(cpus));
@@ -283,6 +299,44 @@ fn create_options(
     for dr in &r.device_requests {
         devices(c, dr, d, findings);
     }
+}
+
+/// Is `user` someone other than root?
+fn non_root(task: &ScriptTask) -> bool {
+    task.runner.user.as_deref().is_some_and(|u| !matches!(u, "root" | "0" | "0:0" | "root:root"))
+}
+
+/// VOLUME copies the working directory in (and back) when there are files to copy, or when a
+/// non-root user on Docker needs a writable directory (Docker creates a missing --workdir owned
+/// by root, mode 0755).
+fn needs_copy(task: &ScriptTask, d: Dialect) -> bool {
+    task.runner.file_handling == FileHandling::Volume
+        && (!task.input_files.is_empty() || !task.output_files.is_empty() || (d == Dialect::Docker && non_root(task)))
+}
+
+/// The working directory and input files as a tar archive rooted at `/`, for `cp - CTR:/`.
+fn workdir_archive(task: &ScriptTask, workdir: &Utf8PathBuf) -> Result<String, String> {
+    let open = non_root(task);
+    let root = workdir.as_str().trim_start_matches('/');
+    let mut entries = vec![crate::plan::tar::Entry { path: root.to_string(), mode: if open { 0o777 } else { 0o755 }, content: None }];
+    let mut dirs = std::collections::BTreeSet::new();
+    for name in task.input_files.keys() {
+        let mut parts: Vec<&str> = name.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+        parts.pop();
+        for i in 1..=parts.len() {
+            dirs.insert(parts[..i].join("/"));
+        }
+    }
+    for d in dirs {
+        entries.push(crate::plan::tar::Entry { path: format!("{root}/{d}"), mode: if open { 0o777 } else { 0o755 }, content: None });
+    }
+    for (name, content) in &task.input_files {
+        let name = name.trim_start_matches("./");
+        entries.push(crate::plan::tar::Entry { path: format!("{root}/{name}"), mode: if open { 0o666 } else { 0o644 }, content: Some(content.as_bytes()) });
+    }
+    let bytes = crate::plan::tar::archive(&entries)?;
+    // Headers are ASCII and contents are text, so the archive is valid UTF-8.
+    String::from_utf8(bytes).map_err(|_| "input file names must be UTF-8".to_string())
 }
 
 fn format_number(f: f64) -> String {

@@ -84,12 +84,14 @@ pub struct EngineCommand {
     /// Variables set in the child's environment (values are secret).
     pub env: Vec<(String, Secret)>,
     pub stdin: Option<Secret>,
+    /// What stdin holds, for display.
+    pub stdin_note: String,
     pub files: Vec<PrivateFile>,
 }
 
 impl EngineCommand {
     pub fn new(step: Step) -> Self {
-        EngineCommand { step, args: Vec::new(), env: Vec::new(), stdin: None, files: Vec::new() }
+        EngineCommand { step, args: Vec::new(), env: Vec::new(), stdin: None, stdin_note: String::new(), files: Vec::new() }
     }
 
     pub fn arg(&mut self, a: impl Into<OsString>) -> &mut Self {

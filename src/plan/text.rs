@@ -74,7 +74,7 @@ fn finish(mut out: String, c: &EngineCommand) -> String {
         }
     }
     if c.stdin.is_some() {
-        out.push_str("  # stdin <redacted>\n");
+        let _ = writeln!(out, "  # stdin: {}", if c.stdin_note.is_empty() { "<redacted>" } else { &c.stdin_note });
     }
     out
 }
