@@ -44,8 +44,10 @@ pub enum Failure {
     ExitCode { code: i32 },
     /// The engine could not create or start the container (image, options, runtime).
     Engine { message: String },
-    /// The kernel killed the container for exceeding its memory limit.
-    OutOfMemory,
+    /// The kernel killed the container for exceeding its memory limit. `confirmed` is false
+    /// when the engine did not say so (Podman on cgroup v1) but the container died of SIGKILL
+    /// under a memory limit that dockhand did not stop it for.
+    OutOfMemory { confirmed: bool, limit: Option<u64> },
     Timeout { after_ms: u64 },
     Cancelled,
     /// Templates, files, or anything else on dockhand's side.
@@ -57,7 +59,11 @@ impl Failure {
         match self {
             Failure::ExitCode { code } => format!("command failed with exit code {code}"),
             Failure::Engine { message } => format!("engine error: {message}"),
-            Failure::OutOfMemory => "killed: out of memory (the container exceeded its memory limit; OOMKilled)".into(),
+            Failure::OutOfMemory { confirmed: true, .. } => "killed: out of memory (the container exceeded its memory limit; OOMKilled)".into(),
+            Failure::OutOfMemory { confirmed: false, limit } => format!(
+                "killed by SIGKILL (exit 137) under a memory limit of {}: most likely out of memory (the engine did not report OOMKilled)",
+                limit.map_or("?".to_string(), crate::units::format_size_docker)
+            ),
             Failure::Timeout { after_ms } => format!("timed out after {:.1} s; the container was stopped", *after_ms as f64 / 1000.0),
             Failure::Cancelled => "cancelled; the container was stopped".into(),
             Failure::Setup { message } => message.clone(),

@@ -186,7 +186,11 @@ async fn run_inner(rt: &Runtime, flow: &Flow, task: &Task, script: &ScriptTask, 
                     res.exit_code = code;
                 }
                 Some(st) if st.oom_killed => {
-                    res.failure = Some(Failure::OutOfMemory);
+                    res.failure = Some(Failure::OutOfMemory { confirmed: true, limit: rendered.runner.memory.memory });
+                    res.exit_code = Some(st.exit_code);
+                }
+                Some(st) if st.exit_code == 137 && rendered.runner.memory.memory.is_some() => {
+                    res.failure = Some(Failure::OutOfMemory { confirmed: false, limit: rendered.runner.memory.memory });
                     res.exit_code = Some(st.exit_code);
                 }
                 Some(st) if !st.error.is_empty() || st.never_started() => {
