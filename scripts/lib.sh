@@ -98,7 +98,7 @@ apt_ensure() {
         return 0
     fi
     log "installing missing apt packages: ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
+    export DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 NEEDRESTART_MODE=l
     apt-get -o DPkg::Lock::Timeout=600 update -qq >&2 ||
         die "apt-get update failed"
     apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${missing[@]}" >&2 ||
@@ -106,4 +106,26 @@ apt_ensure() {
     for p in "${missing[@]}"; do
         pkg_installed "$p" || die "package $p is still not installed after apt-get install"
     done
+}
+
+# spawn_daemon LOGFILE CMD [ARGS...]
+# Starts CMD in the background as a daemon: own session (setsid), immune to
+# SIGHUP (nohup), stdin from /dev/null, stdout+stderr appended to LOGFILE and
+# every other inherited file descriptor closed (so it does not keep the
+# caller's pipes or lock files open). Sets SPAWNED_PID to the pid of the
+# started process (setsid/nohup exec in place since the background subshell
+# is not a process-group leader in a non-interactive script).
+spawn_daemon() {
+    local logfile="$1"
+    shift
+    (
+        for fd in /proc/self/fd/*; do
+            fd="${fd##*/}"
+            case "$fd" in 0 | 1 | 2 | *[!0-9]*) continue ;; esac
+            eval "exec ${fd}>&-" 2>/dev/null || true
+        done
+        exec setsid nohup "$@" </dev/null >>"$logfile" 2>&1
+    ) &
+    # shellcheck disable=SC2034  # consumed by the calling scripts
+    SPAWNED_PID=$!
 }

@@ -150,13 +150,13 @@ print_state() {
         user="$(cut -d: -f1 "$CREDS_FILE")"
         pass="$(cut -d: -f2- "$CREDS_FILE")"
     fi
-    printf 'REGISTRY=%s\n' "$S_IP:$S_PORT"
+    printf 'REGISTRY=%q\n' "$S_IP:$S_PORT"
     printf 'REGISTRY_URL=http://%s/v2/\n' "$S_IP:$S_PORT"
-    printf 'REGISTRY_PID=%s\n' "$pid"
-    printf 'REGISTRY_STATE_DIR=%s\n' "$STATE"
-    printf 'REGISTRY_NETNS=%s\n' "$NS"
-    printf 'REGISTRY_USER=%s\n' "$user"
-    printf 'REGISTRY_PASSWORD=%s\n' "$pass"
+    printf 'REGISTRY_PID=%q\n' "$pid"
+    printf 'REGISTRY_STATE_DIR=%q\n' "$STATE"
+    printf 'REGISTRY_NETNS=%q\n' "$NS"
+    printf 'REGISTRY_USER=%q\n' "$user"
+    printf 'REGISTRY_PASSWORD=%q\n' "$pass"
 }
 
 expected_code() { if [ -n "$1" ]; then echo 401; else echo 200; fi; }
@@ -173,6 +173,7 @@ do_down() {
     if netns_exists; then
         pids="$pids $(ip netns pids "$NS" 2>/dev/null | tr '\n' ' ')"
     fi
+    # shellcheck disable=SC2086  # intentional word splitting of the pid list
     pids="$(printf '%s\n' $pids | sort -un | tr '\n' ' ')"
     if [ -n "${pids// /}" ]; then
         log "stopping processes in netns $NS: $pids"
@@ -200,6 +201,7 @@ do_down() {
     if [ -d "$STATE" ]; then
         rm -rf "$STATE" && log "removed state dir $STATE"
     fi
+    rmdir "$STATE_ROOT" 2>/dev/null || true
     log "registry '$NS' is down"
 }
 
@@ -347,17 +349,28 @@ EOF
     S_IP="$REG_IP" S_PORT="$PORT"
     load_settings
 
-    # --- start (ip netns exec execs in place, so $! is the registry's pid)
+    # --- start (ip netns exec execs in place, so the spawned pid is the registry's)
     log "starting docker-registry in netns $NS on $REG_IP:$PORT (log: $LOGFILE)"
-    setsid nohup ip netns exec "$NS" docker-registry serve "$CONFIG" </dev/null >>"$LOGFILE" 2>&1 &
-    echo $! >"$PIDFILE"
+    # spawn_daemon closes inherited fds, notably the flock fd 9 (else the
+    # daemon would hold the lock forever).
+    spawn_daemon "$LOGFILE" ip netns exec "$NS" docker-registry serve "$CONFIG"
+    echo "$SPAWNED_PID" >"$PIDFILE"
 
     code_ok="$(expected_code "$HTPASSWD")"
     registry_answers() { [ "$(http_code "http://$REG_IP:$PORT/v2/")" = "$code_ok" ]; }
     if ! wait_until 30 "http://$REG_IP:$PORT/v2/ -> $code_ok" registry_answers; then
         die "registry did not answer $code_ok (last: $(http_code "http://$REG_IP:$PORT/v2/"))"
     fi
-    registry_pid >/dev/null || die "registry pid $(cat "$PIDFILE") is not a docker-registry process"
+    if ! registry_pid >/dev/null; then
+        # fall back to looking the daemon up inside the netns
+        for p in $(ip netns pids "$NS"); do
+            if [ "$(cat "/proc/$p/comm" 2>/dev/null)" = docker-registry ]; then
+                echo "$p" >"$PIDFILE"
+                break
+            fi
+        done
+        registry_pid >/dev/null || die "cannot find the docker-registry process in netns $NS"
+    fi
     if [ -n "$HTPASSWD" ]; then
         c="$(http_code "http://$REG_IP:$PORT/v2/" -u "$HTPASSWD")"
         [ "$c" = 200 ] || die "registry rejects the configured credentials (http $c)"
@@ -401,6 +414,6 @@ seed)
         -H 'Accept: application/vnd.docker.distribution.manifest.v2+json')"
     [ "$c" = 200 ] || die "manifest $repo:$tag not found in the registry after push (http $c)"
     log "seeded $target"
-    printf 'IMAGE=%s\n' "$target"
+    printf 'IMAGE=%q\n' "$target"
     ;;
 esac

@@ -23,8 +23,11 @@
 #      (/var/run/docker/containerd/containerd.sock) when none is running.
 #      Waits up to $DOCKERD_TIMEOUT (default 60) s for `docker info`.
 #   4. Checks that `podman info` works with the expected runtime.
+#   5. If dockhand-test/busybox:latest exists (scripts/build-test-images.sh),
+#      smoke-tests `docker run` and `podman run` with it.
 #
-# Environment overrides: DOCKERD_LOG, DOCKERD_TIMEOUT, DOCKHAND_PODMAN_DROPIN.
+# Environment overrides: DOCKERD_LOG, DOCKERD_PIDFILE, DOCKERD_TIMEOUT,
+# DOCKHAND_PODMAN_DROPIN.
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -32,7 +35,7 @@ SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$SCRIPT_DIR/lib.sh"
 
 DOCKERD_LOG="${DOCKERD_LOG:-/var/log/dockhand-dockerd.log}"
-DOCKERD_PIDFILE="/var/run/docker.pid"
+DOCKERD_PIDFILE="${DOCKERD_PIDFILE:-/var/run/docker.pid}"
 DOCKERD_TIMEOUT="${DOCKERD_TIMEOUT:-60}"
 PODMAN_DROPIN="${DOCKHAND_PODMAN_DROPIN:-/etc/containers/containers.conf.d/50-dockhand.conf}"
 APT_PACKAGES=(docker.io podman runc docker-registry busybox-static iptables hyperfine)
@@ -123,13 +126,24 @@ else
         mkdir -p "$(dirname "$DOCKERD_LOG")"
         log "starting dockerd in the background (log: $DOCKERD_LOG)"
         printf '\n==== %s: started by %s ====\n' "$(date -Is)" "$0" >>"$DOCKERD_LOG"
-        # setsid: own session, so the daemon survives this script's shell and
-        # its job control; stdin from /dev/null so nothing keeps a tty/pipe open.
-        setsid nohup dockerd --pidfile "$DOCKERD_PIDFILE" </dev/null >>"$DOCKERD_LOG" 2>&1 &
-        started_pid=$!
-        log "dockerd launched (pid $started_pid)"
+        # own session (setsid), SIGHUP-immune, no inherited fds/pipes: the
+        # daemon outlives this script and never holds the caller's output open.
+        spawn_daemon "$DOCKERD_LOG" dockerd --pidfile "$DOCKERD_PIDFILE"
+        log "dockerd launched (pid $SPAWNED_PID)"
     fi
-    if ! wait_until "$DOCKERD_TIMEOUT" "docker info" docker info; then
+    # Ready when `docker info` works; give up early if the dockerd we
+    # launched has already exited.
+    docker_ready_or_dead() {
+        docker info >/dev/null 2>&1 && return 0
+        if [ -n "${SPAWNED_PID:-}" ] && ! kill -0 "$SPAWNED_PID" 2>/dev/null; then
+            dockerd_died=1
+            return 0
+        fi
+        return 1
+    }
+    dockerd_died=0
+    if ! wait_until "$DOCKERD_TIMEOUT" "docker info" docker_ready_or_dead || [ "$dockerd_died" -eq 1 ]; then
+        [ "$dockerd_died" -eq 0 ] || warn "dockerd (pid $SPAWNED_PID) exited during startup"
         warn "dockerd did not become ready; last lines of $DOCKERD_LOG:"
         tail -n 40 "$DOCKERD_LOG" >&2 || true
         die "docker engine is not usable"
