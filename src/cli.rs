@@ -127,9 +127,12 @@ Exit codes: 0 success, 1 a task FAILED, 2 invalid flow or options (nothing start
         host: Option<String>,
         #[command(flatten)]
         common: PlanArgs,
-        /// Execution id (default: a new random one)
+        /// Execution id (default: a new random one); an id with a journal continues that execution
         #[arg(long, value_parser = parse_execution_id)]
         execution_id: Option<String>,
+        /// Where execution journals live (default $XDG_STATE_HOME/dockhand or ~/.local/state/dockhand)
+        #[arg(long, env = "DOCKHAND_STATE_DIR", value_name = "DIR")]
+        state_dir: Option<Utf8PathBuf>,
         /// Print the result as JSON on stdout (logs go to stderr)
         #[arg(long)]
         json: bool,
@@ -137,12 +140,73 @@ Exit codes: 0 success, 1 a task FAILED, 2 invalid flow or options (nothing start
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Continue an execution after a crash: finished tasks are kept, a running container is re-attached
+    #[command(after_help = "Examples:
+  dockhand resume 7k2m9x4q0abc
+  dockhand run flow.yaml --execution-id 7k2m9x4q0abc   the same, naming the flow again
+
+The journal (under --state-dir) holds the flow, the engine, the inputs and each task's progress.
+Tasks that ended SUCCESS or WARNING keep their result and outputs; a task whose container is
+still there (running, or finished while dockhand was down) is re-attached: its log continues after
+the last line already printed, and its exit code is read from the engine. FAILED or KILLED tasks
+run again as a new attempt. With `resume: false` a leftover container is removed and the task
+starts afresh.
+
+Exit codes: as for `run`; 2 when there is no journal for the id.")]
+    Resume {
+        execution_id: String,
+        #[arg(long, env = "DOCKHAND_STATE_DIR", value_name = "DIR")]
+        state_dir: Option<Utf8PathBuf>,
+        /// Print the result as JSON on stdout (logs go to stderr)
+        #[arg(long)]
+        json: bool,
+        /// Print only task logs and the result, no status lines
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// List dockhand's containers: execution, flow, task, state, age, and whether a dockhand process is watching
+    #[command(after_help = "Example:
+  dockhand ps --engine podman
+
+Containers are found by the label io.dockhand.managed=true. WATCHED says whether a running dockhand
+process holds the execution (its journal lock under --state-dir).")]
+    Ps {
+        #[arg(long, value_name = "ENGINE")]
+        engine: Option<String>,
+        #[arg(long, value_name = "HOST")]
+        host: Option<String>,
+        #[arg(long, env = "DOCKHAND_STATE_DIR", value_name = "DIR")]
+        state_dir: Option<Utf8PathBuf>,
+    },
+    /// Remove dockhand's containers that no running execution is waiting for
+    #[command(after_help = "Examples:
+  dockhand cleanup --dry-run
+  dockhand cleanup --older-than PT1H
+
+A container is kept while a dockhand process runs its execution. Others are removed (with their
+anonymous volumes), including those a crashed run left for `dockhand resume`.")]
+    Cleanup {
+        #[arg(long, value_name = "ENGINE")]
+        engine: Option<String>,
+        #[arg(long, value_name = "HOST")]
+        host: Option<String>,
+        #[arg(long, env = "DOCKHAND_STATE_DIR", value_name = "DIR")]
+        state_dir: Option<Utf8PathBuf>,
+        /// Only containers created at least this long ago (ISO-8601, e.g. PT30M)
+        #[arg(long, value_name = "DURATION", default_value = "PT0S", value_parser = dockhand::units::parse_duration)]
+        older_than: std::time::Duration,
+        /// Print what would be removed, remove nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Print the JSON Schema of the flow format (for editor completion and validation)
     #[command(after_help = "Example (VS Code with the YAML extension, in settings.json):
   \"yaml.schemas\": { \"./dockhand.schema.json\": \"flows/*.yaml\" }
 
   dockhand schema > dockhand.schema.json")]
     Schema,
+    /// Set up the host for private registries: `registry insecure add|remove|list`
+    Registry(dockhand::registry::cli::RegistryArgs),
 }
 
 #[derive(Args, Clone)]
@@ -204,14 +268,18 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Validate { files, engine } => Ok(validate(&files, engine.map(EngineArg::dialect))),
         Command::Plan { file, engine, common, execution_id } => plan_cmd(&file, engine.dialect(), &common, &execution_id),
-        Command::Run { file, engine, host, common, execution_id, json, quiet } => {
-            run_cmd(&file, engine.as_deref(), host, &common, execution_id, json, quiet)
+        Command::Run { file, engine, host, common, execution_id, state_dir, json, quiet } => {
+            run_cmd(&file, engine.as_deref(), host, &common, execution_id, state_dir, json, quiet)
         }
+        Command::Resume { execution_id, state_dir, json, quiet } => resume_cmd(&execution_id, state_dir, json, quiet),
+        Command::Ps { engine, host, state_dir } => ps_cmd(engine.as_deref(), host, state_dir),
+        Command::Cleanup { engine, host, state_dir, older_than, dry_run } => cleanup_cmd(engine.as_deref(), host, state_dir, older_than, dry_run),
         Command::Schema => {
             let s = serde_json::to_string_pretty(&dockhand::schema::schema())?;
             println!("{s}");
             Ok(code::OK)
         }
+        Command::Registry(args) => Ok(dockhand::registry::cli::run(args)),
     }
 }
 
@@ -294,22 +362,52 @@ fn plan_cmd(file: &Utf8PathBuf, dialect: Dialect, args: &PlanArgs, execution_id:
     Ok(code::OK)
 }
 
+/// The state directory: `--state-dir`, `$DOCKHAND_STATE_DIR`, `$XDG_STATE_HOME/dockhand`,
+/// `~/.local/state/dockhand`, else `/var/lib/dockhand`.
+fn state_dir(given: Option<Utf8PathBuf>) -> Utf8PathBuf {
+    if let Some(d) = given {
+        return d;
+    }
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    if let Some(x) = env("XDG_STATE_HOME") {
+        return Utf8PathBuf::from(x).join("dockhand");
+    }
+    match env("HOME") {
+        Some(h) => Utf8PathBuf::from(h).join(".local/state/dockhand"),
+        None => Utf8PathBuf::from("/var/lib/dockhand"),
+    }
+}
+
+/// Everything an execution needs besides the flow.
+struct Launch {
+    flow_file: String,
+    flow_text: String,
+    engine: dockhand::exec::engine::Engine,
+    host: Option<String>,
+    work_dir: Utf8PathBuf,
+    inputs: BTreeMap<String, String>,
+    execution_id: String,
+    state_dir: Utf8PathBuf,
+    json: bool,
+    quiet: bool,
+}
+
+#[allow(clippy::too_many_arguments)]
 fn run_cmd(
     file: &Utf8PathBuf,
     engine: Option<&str>,
     host: Option<String>,
     args: &PlanArgs,
     execution_id: Option<String>,
+    state: Option<Utf8PathBuf>,
     json: bool,
     quiet: bool,
 ) -> anyhow::Result<i32> {
-    use dockhand::exec::{self, engine as eng, logs::Sink, result::State};
-    use std::sync::Arc;
-
-    let (flow, mut diags) = match load_flow(file) {
-        Ok(x) => x,
-        Err(d) => {
-            print_diags(&d);
+    use dockhand::exec::{self, engine as eng};
+    let flow_text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("{file}: error: cannot read the file: {e}");
             return Ok(code::INVALID);
         }
     };
@@ -321,22 +419,122 @@ fn run_cmd(
         }
     };
     engine.host = host.clone();
-    let given: BTreeMap<String, String> = args.inputs.iter().cloned().collect();
-    let inputs = plan::resolve_inputs(&flow, &given).map_err(anyhow::Error::msg).context("invalid --input")?;
+    execute(Launch {
+        flow_file: file.to_string(),
+        flow_text,
+        engine,
+        host,
+        work_dir: args.work_dir.clone(),
+        inputs: args.inputs.iter().cloned().collect(),
+        execution_id: execution_id.unwrap_or_else(exec::new_execution_id),
+        state_dir: state_dir(state),
+        json,
+        quiet,
+    })
+}
+
+/// `dockhand resume`: the journal holds the flow text, engine, inputs and paths of the run.
+fn resume_cmd(execution_id: &str, state: Option<Utf8PathBuf>, json: bool, quiet: bool) -> anyhow::Result<i32> {
+    use dockhand::exec::{engine as eng, journal::{self, Record}};
+    let state_dir = state_dir(state);
+    let records = match journal::read(&state_dir, execution_id) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("dockhand: error: {e}");
+            return Ok(code::INVALID);
+        }
+    };
+    let Some(Record::Start { flow_file, flow_text, engine, host, work_dir, inputs, .. }) = records.into_iter().find(|r| matches!(r, Record::Start { .. })) else {
+        eprintln!("dockhand: error: the journal of execution {execution_id} has no start record; nothing to resume");
+        return Ok(code::INVALID);
+    };
+    let mut engine = match eng::discover(Some(&engine), None) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("dockhand: error: {e}");
+            return Ok(code::ENGINE);
+        }
+    };
+    engine.host = host.clone();
+    execute(Launch {
+        flow_file,
+        flow_text,
+        engine,
+        host,
+        work_dir: work_dir.into(),
+        inputs,
+        execution_id: execution_id.to_string(),
+        state_dir,
+        json,
+        quiet,
+    })
+}
+
+fn execute(l: Launch) -> anyhow::Result<i32> {
+    use dockhand::exec::{self, journal::{self, Journal, Record, Replay}, logs::Sink, result::State};
+    use std::sync::Arc;
+
+    let loaded = flow::load(&l.flow_file, &l.flow_text);
+    let mut diags = loaded.diags;
+    let Some(flow) = loaded.flow else {
+        print_diags(&diags);
+        return Ok(code::INVALID);
+    };
+    let inputs = plan::resolve_inputs(&flow, &l.inputs).map_err(anyhow::Error::msg).context("invalid --input")?;
     for i in &flow.inputs {
         if i.required && !inputs.contains_key(&i.id) {
             diags.error(i.pos, format!("inputs.{}", i.id), format!("input `{}` is required: give it with --input {}=VALUE", i.id, i.id));
         }
     }
-    let execution_id = execution_id.unwrap_or_else(exec::new_execution_id);
-    let mut ctx = plan_context(engine.dialect, args, &execution_id);
-    ctx.host = host;
+    let plan_args = PlanArgs { inputs: vec![], work_dir: l.work_dir.clone() };
+    let mut ctx = plan_context(l.engine.dialect, &plan_args, &l.execution_id);
+    ctx.host = l.host.clone();
     plan::plan_flow(&flow, &ctx, &inputs, &mut diags);
     print_diags(&diags);
     if diags.has_errors() {
         return Ok(code::INVALID);
     }
+
+    // The journal, before anything starts: an unwritable state directory stops us here.
+    let journal = match Journal::open(&l.state_dir, &l.execution_id) {
+        Ok(j) => Arc::new(j),
+        Err(e) => {
+            eprintln!("dockhand: error: {e}");
+            return Ok(code::ENGINE);
+        }
+    };
+    let replay = Replay::from_records(journal::read(&l.state_dir, &l.execution_id).unwrap_or_default());
+    match &replay.start {
+        Some(Record::Start { flow_text, .. }) if *flow_text != l.flow_text => {
+            eprintln!(
+                "dockhand: error: execution {} was started from a different version of {}; resume it with `dockhand resume {}` or use a new execution id",
+                l.execution_id, l.flow_file, l.execution_id
+            );
+            return Ok(code::INVALID);
+        }
+        Some(_) => {}
+        None => {
+            let start = Record::Start {
+                flow_file: l.flow_file.clone(),
+                flow_text: l.flow_text.clone(),
+                engine: l.engine.program.display().to_string(),
+                dialect: l.engine.dialect.name().to_string(),
+                host: l.host.clone(),
+                work_dir: l.work_dir.to_string(),
+                inputs: inputs.clone(),
+                at: journal::now(),
+            };
+            if let Err(e) = journal.append(&start, true) {
+                eprintln!("dockhand: error: {e}");
+                return Ok(code::ENGINE);
+            }
+        }
+    }
+
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().context("cannot start the async runtime")?;
+    let (json, quiet) = (l.json, l.quiet);
+    let engine = l.engine;
+    let execution_id = l.execution_id;
     rt.block_on(async move {
         // One check of the engine, before anything starts: a missing daemon is one line.
         let hosts: std::collections::BTreeSet<Option<String>> =
@@ -350,6 +548,10 @@ fn run_cmd(
         let color = !json && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && unsafe { libc::isatty(1) } == 1;
         let width = flow.scripts().iter().map(|(t, _)| t.id.len()).max().unwrap_or(0);
         let cancel = exec::watch_signals();
+        if !quiet {
+            let verb = if replay.start.is_some() { "resuming" } else { "execution" };
+            eprintln!("dockhand: {verb} {} of {}.{} on {} (journal {})", execution_id, flow.namespace, flow.id, engine.program.display(), journal.path());
+        }
         let runtime = Arc::new(exec::Runtime {
             engine,
             ctx,
@@ -357,11 +559,13 @@ fn run_cmd(
             sink: Sink { color, to_stderr: json, width },
             cancel: cancel.clone(),
             quiet,
+            journal: Some(journal.clone()),
+            replay,
         });
-        if !quiet {
-            eprintln!("dockhand: execution {} of {}.{} on {}", execution_id, flow.namespace, flow.id, runtime.engine.program.display());
-        }
         let result = exec::run_flow(runtime, Arc::new(flow)).await;
+        if let Err(e) = journal.append(&Record::End { state: result.state.name().to_string(), at: journal::now() }, true) {
+            eprintln!("dockhand: warning: {e}");
+        }
         if json {
             println!("{}", serde_json::to_string_pretty(&result)?);
         } else {
@@ -374,4 +578,94 @@ fn run_cmd(
             _ => code::OK,
         })
     })
+}
+
+fn engine_for(engine: Option<&str>, host: Option<String>) -> Result<dockhand::exec::engine::Engine, i32> {
+    match dockhand::exec::engine::discover(engine, std::env::var("DOCKHAND_ENGINE").ok().as_deref()) {
+        Ok(mut e) => {
+            e.host = host;
+            Ok(e)
+        }
+        Err(e) => {
+            eprintln!("dockhand: error: {e}");
+            Err(code::ENGINE)
+        }
+    }
+}
+
+fn ps_cmd(engine: Option<&str>, host: Option<String>, state: Option<Utf8PathBuf>) -> anyhow::Result<i32> {
+    use dockhand::exec::{containers, journal};
+    use dockhand::plan::labels as l;
+    let engine = match engine_for(engine, host) {
+        Ok(e) => e,
+        Err(c) => return Ok(c),
+    };
+    let state_dir = state_dir(state);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let list = match rt.block_on(containers::list(&engine)) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("dockhand: error: {} cannot list containers: {e}", engine.name());
+            return Ok(code::ENGINE);
+        }
+    };
+    let now = journal::now();
+    println!("{:<40}  {:<14}  {:<24}  {:<16}  {:<10}  {:>5}  WATCHED", "CONTAINER", "EXECUTION", "FLOW", "TASK", "STATE", "AGE");
+    for c in &list {
+        let exec = c.label(l::EXECUTION);
+        let watched = if journal::is_active(&state_dir, exec) { "yes" } else { "no" };
+        let flow = format!("{}.{}", c.label(l::NAMESPACE), c.label(l::FLOW));
+        println!(
+            "{:<40}  {:<14}  {:<24}  {:<16}  {:<10}  {:>5}  {watched}",
+            c.name,
+            exec,
+            flow,
+            c.label(l::TASK),
+            c.state,
+            containers::age(now.saturating_sub(c.created))
+        );
+    }
+    Ok(code::OK)
+}
+
+fn cleanup_cmd(engine: Option<&str>, host: Option<String>, state: Option<Utf8PathBuf>, older_than: std::time::Duration, dry_run: bool) -> anyhow::Result<i32> {
+    use dockhand::exec::{containers, journal};
+    use dockhand::plan::labels as l;
+    let engine = match engine_for(engine, host) {
+        Ok(e) => e,
+        Err(c) => return Ok(c),
+    };
+    let state_dir = state_dir(state);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let list = match rt.block_on(containers::list(&engine)) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("dockhand: error: {} cannot list containers: {e}", engine.name());
+            return Ok(code::ENGINE);
+        }
+    };
+    let now = journal::now();
+    let doomed: Vec<&containers::Managed> = list
+        .iter()
+        .filter(|c| !journal::is_active(&state_dir, c.label(l::EXECUTION)))
+        .filter(|c| now.saturating_sub(c.created) >= older_than.as_secs())
+        .collect();
+    for c in &doomed {
+        println!("{} {} (execution {}, task {}, {})", if dry_run { "would remove" } else { "removing" }, c.name, c.label(l::EXECUTION), c.label(l::TASK), c.state);
+    }
+    if dry_run || doomed.is_empty() {
+        if doomed.is_empty() {
+            println!("nothing to remove ({} dockhand container(s), none unwatched and old enough)", list.len());
+        }
+        return Ok(code::OK);
+    }
+    let mut args = engine.global_args(None);
+    args.extend(["rm", "--force", "--volumes"].map(String::from));
+    args.extend(doomed.iter().map(|c| c.id.clone()));
+    let out = rt.block_on(dockhand::exec::process::capture(&engine.program, &args, std::time::Duration::from_secs(120)))?;
+    if !out.ok() {
+        eprintln!("dockhand: error: removing containers failed: {}", out.error_line());
+        return Ok(code::ENGINE);
+    }
+    Ok(code::OK)
 }

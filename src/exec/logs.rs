@@ -85,6 +85,24 @@ fn absorb(captured: &Mutex<Captured>, v: serde_json::Value) {
     }
 }
 
+/// Called after each batch of lines is printed, with the lines printed so far per stream
+/// (stdout, stderr): the journal records it so a resume skips exactly those.
+pub type Progress = Arc<dyn Fn(u64, u64) + Send + Sync>;
+
+/// Handles one complete line: skipped lines (already printed before a resume) still yield
+/// their outputs; output lines are absorbed; the rest is queued for printing.
+fn line(out: &mut Vec<u8>, prefix: &[u8], line: &[u8], skip: &mut u64, captured: &Mutex<Captured>) {
+    let parsed = if line.starts_with(b"::") { parse_output_line(line) } else { None };
+    if let Some(v) = parsed {
+        absorb(captured, v);
+    } else if *skip == 0 {
+        out.extend_from_slice(prefix);
+        out.extend_from_slice(line);
+        out.push(b'\n');
+    }
+    *skip = skip.saturating_sub(1);
+}
+
 /// Reads one stream to its end, printing each line with the task prefix. The first `skip`
 /// lines are taken as already printed (resume). Returns when the stream closes.
 pub async fn pump<R: AsyncRead + Unpin>(
@@ -94,6 +112,7 @@ pub async fn pump<R: AsyncRead + Unpin>(
     sink: &Sink,
     captured: Arc<Mutex<Captured>>,
     mut skip: u64,
+    progress: Option<Progress>,
 ) -> std::io::Result<()> {
     let mut r = BufReader::with_capacity(64 * 1024, reader);
     let prefix = sink.prefix(task, stream);
@@ -109,69 +128,53 @@ pub async fn pump<R: AsyncRead + Unpin>(
         let mut lines = 0u64;
         while let Some(nl) = memchr(b'\n', &chunk[start..]) {
             let end = start + nl;
-            let line: &[u8] = if pending.is_empty() {
-                &chunk[start..end]
+            if pending.is_empty() {
+                line(&mut out, &prefix, &chunk[start..end], &mut skip, &captured);
             } else {
                 pending.extend_from_slice(&chunk[start..end]);
-                &pending
-            };
-            lines += 1;
-            if skip > 0 {
-                skip -= 1;
-            } else if let Some(v) = (line.starts_with(b"::")).then(|| parse_output_line(line)).flatten() {
-                absorb(&captured, v);
-            } else {
-                out.extend_from_slice(&prefix);
-                out.extend_from_slice(line);
-                out.push(b'\n');
+                line(&mut out, &prefix, &pending, &mut skip, &captured);
+                pending.clear();
             }
-            pending.clear();
+            lines += 1;
             start = end + 1;
         }
         pending.extend_from_slice(&chunk[start..]);
         if pending.len() >= MAX_LINE {
             // A line too long to keep: print what we have as a piece of it.
-            lines += 1;
-            if skip > 0 {
-                skip -= 1;
-            } else {
-                out.extend_from_slice(&prefix);
-                out.extend_from_slice(&pending);
-                out.push(b'\n');
-            }
+            line(&mut out, &prefix, &pending, &mut skip, &captured);
             pending.clear();
+            lines += 1;
         }
         r.consume(len);
-        count(&captured, stream, lines);
         if !out.is_empty() {
             sink.write(&out);
             out.clear();
         }
+        // Counted only once printed: a crash between the two repeats lines, never loses them.
+        count(&captured, stream, lines, progress.as_ref());
     }
     if !pending.is_empty() {
-        count(&captured, stream, 1);
-        if skip == 0 {
-            if let Some(v) = parse_output_line(&pending) {
-                absorb(&captured, v);
-            } else {
-                out.extend_from_slice(&prefix);
-                out.extend_from_slice(&pending);
-                out.push(b'\n');
-                sink.write(&out);
-            }
-        }
+        line(&mut out, &prefix, &pending, &mut skip, &captured);
+        sink.write(&out);
+        count(&captured, stream, 1, progress.as_ref());
     }
     Ok(())
 }
 
-fn count(captured: &Mutex<Captured>, stream: Stream, n: u64) {
+fn count(captured: &Mutex<Captured>, stream: Stream, n: u64, progress: Option<&Progress>) {
     if n == 0 {
         return;
     }
-    let mut c = captured.lock().unwrap();
-    match stream {
-        Stream::Stdout => c.stdout_lines += n,
-        Stream::Stderr => c.stderr_lines += n,
+    let (o, e) = {
+        let mut c = captured.lock().unwrap();
+        match stream {
+            Stream::Stdout => c.stdout_lines += n,
+            Stream::Stderr => c.stderr_lines += n,
+        }
+        (c.stdout_lines, c.stderr_lines)
+    };
+    if let Some(p) = progress {
+        p(o, e);
     }
 }
 
@@ -196,9 +199,14 @@ mod tests {
         let data: &[u8] = b"one\n::{\"outputs\":{\"k\":\"v\"}}::\ntwo\nthree";
         let cap = Arc::new(Mutex::new(Captured::default()));
         let sink = Sink { color: false, to_stderr: true, width: 0 };
-        pump(data, Stream::Stdout, "t", &sink, cap.clone(), 1).await.unwrap();
+        pump(data, Stream::Stdout, "t", &sink, cap.clone(), 1, None).await.unwrap();
         let c = cap.lock().unwrap();
         assert_eq!(c.stdout_lines, 4);
         assert_eq!(c.outputs["k"], "v");
+        drop(c);
+        // Outputs on skipped lines still count: they were printed (absorbed) before a resume.
+        let cap = Arc::new(Mutex::new(Captured::default()));
+        pump(data, Stream::Stdout, "t", &sink, cap.clone(), 3, None).await.unwrap();
+        assert_eq!(cap.lock().unwrap().outputs["k"], "v");
     }
 }

@@ -2,8 +2,10 @@
 //! `Parallel`), with live logs, outputs passed between tasks, cancel on Ctrl-C/SIGTERM, and a
 //! result per task.
 
+pub mod containers;
 pub mod engine;
 pub mod files;
+pub mod journal;
 pub mod logs;
 pub mod process;
 pub mod result;
@@ -37,6 +39,10 @@ pub struct Runtime {
     pub cancel: watch::Receiver<Cancel>,
     /// Status lines (task started, removal trouble) go to stderr unless quiet.
     pub quiet: bool,
+    /// Where the execution is recorded as it goes (none for throwaway runs).
+    pub journal: Option<Arc<journal::Journal>>,
+    /// What an earlier run of this execution already did.
+    pub replay: journal::Replay,
 }
 
 impl Runtime {
@@ -90,6 +96,18 @@ async fn run_one_inner(rt: Arc<Runtime>, flow: Arc<Flow>, task: Task, outputs: O
     if task.disabled {
         let mut r = TaskResult::new(&task.id, State::Skipped);
         r.message = Some("disabled".into());
+        results.lock().unwrap().push(r);
+        return true;
+    }
+    // Finished before a crash or an earlier run: its result and outputs come from the journal.
+    if let Some((_, r)) = rt.replay.ended.get(&task.id)
+        && r.state.continues()
+        && matches!(task.kind, TaskKind::Script(_))
+    {
+        let mut r = r.clone();
+        rt.status(&format!("{}: {} (from the journal, not run again)", r.id, r.state.name()));
+        outputs.lock().unwrap().insert(task.id.clone(), r.outputs.clone());
+        r.message = Some(format!("{} (from the journal)", r.message.unwrap_or_default()).trim_start().to_string());
         results.lock().unwrap().push(r);
         return true;
     }

@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum State {
     Success,
@@ -37,7 +37,7 @@ impl State {
 }
 
 /// Why a task did not succeed, told apart as users need to act differently.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", tag = "kind")]
 pub enum Failure {
     /// The command exited non-zero.
@@ -71,7 +71,7 @@ impl Failure {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskResult {
     pub id: String,
@@ -82,11 +82,15 @@ pub struct TaskResult {
     pub container: Option<String>,
     /// Kept containers (`delete: false`, `wait: false`) stay; others are removed.
     pub container_removed: bool,
-    #[serde(serialize_with = "ms")]
+    #[serde(serialize_with = "ms", deserialize_with = "from_ms", rename = "durationMs")]
     pub duration: Duration,
     pub outputs: BTreeMap<String, serde_json::Value>,
     pub metrics: Vec<serde_json::Value>,
     pub output_files: Vec<String>,
+}
+
+fn from_ms<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    u64::deserialize(d).map(Duration::from_millis)
 }
 
 fn ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -119,7 +123,7 @@ pub struct FlowResult {
     pub flow_id: String,
     pub engine: String,
     pub state: State,
-    #[serde(serialize_with = "ms")]
+    #[serde(serialize_with = "ms", rename = "durationMs")]
     pub duration: Duration,
     pub tasks: Vec<TaskResult>,
 }

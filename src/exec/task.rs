@@ -1,6 +1,7 @@
 //! Running one script task: working directory, create/copy steps, the attached run with live
 //! logs, timeout and cancel, the final state from the exit code and `inspect`, output files,
-//! and removal of the container.
+//! and removal of the container. A task the journal shows as started is re-attached to (its
+//! log followed from the first line not yet printed) instead of being started twice.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -8,12 +9,14 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
-use crate::exec::logs::{self, Captured, Stream};
+use crate::exec::journal::{InFlight, Record};
+use crate::exec::logs::{self, Captured, Progress, Stream};
 use crate::exec::process;
 use crate::exec::result::{Failure, State, TaskResult};
 use crate::exec::{Cancel, Runtime};
 use crate::flow::model::{Flow, ScriptTask, Task};
 use crate::plan::build::TaskCommands;
+use crate::plan::command::EngineCommand;
 use crate::plan::scope::Scope;
 
 /// The container's final state, from `inspect --format {{json .State}}`.
@@ -38,28 +41,74 @@ impl ContainerState {
     }
 }
 
-pub async fn inspect(rt: &Runtime, tc: &TaskCommands) -> Option<ContainerState> {
-    let out = process::run_captured(&rt.engine.program, &tc.inspect).await.ok()?;
-    if !out.ok() {
-        return None;
+/// What `inspect` found.
+enum Inspected {
+    State(ContainerState),
+    /// The engine answered: there is no such container.
+    Absent,
+    /// The engine did not answer (daemon down or restarting).
+    Unreachable(String),
+}
+
+async fn inspect(rt: &Runtime, tc: &TaskCommands) -> Inspected {
+    match process::run_captured(&rt.engine.program, &tc.inspect).await {
+        Err(e) => Inspected::Unreachable(e.to_string()),
+        Ok(out) if out.ok() => match serde_json::from_str(out.stdout.trim()) {
+            Ok(st) => Inspected::State(st),
+            Err(e) => Inspected::Unreachable(format!("unreadable inspect output: {e}")),
+        },
+        Ok(out) if out.stderr.to_lowercase().contains("no such") => Inspected::Absent,
+        Ok(out) => Inspected::Unreachable(out.error_line()),
     }
-    serde_json::from_str(out.stdout.trim()).ok()
+}
+
+/// `inspect`, waiting up to `patience` for an engine that is restarting.
+async fn inspect_patiently(rt: &Runtime, tc: &TaskCommands, patience: Duration) -> Inspected {
+    let until = Instant::now() + patience;
+    loop {
+        match inspect(rt, tc).await {
+            Inspected::Unreachable(e) if Instant::now() < until => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Runs a task to its end. Never panics on engine trouble: everything becomes a state.
 pub async fn run(rt: &Runtime, flow: &Flow, task: &Task, script: &ScriptTask, outputs: &BTreeMap<String, BTreeMap<String, serde_json::Value>>) -> TaskResult {
     let started = Instant::now();
-    let mut res = run_inner(rt, flow, task, script, outputs).await;
+    let (attempt, in_flight) = match (rt.replay.running.get(&task.id), rt.replay.ended.get(&task.id)) {
+        (Some(f), _) => (f.attempt, Some(f.clone())),
+        (None, Some((a, _))) => (a + 1, None),
+        (None, None) => (1, None),
+    };
+    let mut res = run_inner(rt, flow, task, script, outputs, attempt, in_flight).await;
     res.duration = started.elapsed();
     if res.state == State::Failed && task.allow_failure {
         res.state = State::Warning;
     }
+    if let Some(j) = &rt.journal
+        && let Err(e) = j.append(&Record::TaskEnd { task: task.id.clone(), attempt, result: res.clone() }, true)
+    {
+        rt.status(&format!("{}: {e}", task.id));
+    }
     res
 }
 
-async fn run_inner(rt: &Runtime, flow: &Flow, task: &Task, script: &ScriptTask, outputs: &BTreeMap<String, BTreeMap<String, serde_json::Value>>) -> TaskResult {
-    let mut res = TaskResult::new(&task.id, State::Failed);
-    let ctx = &rt.ctx;
+async fn run_inner(
+    rt: &Runtime,
+    flow: &Flow,
+    task: &Task,
+    script: &ScriptTask,
+    outputs: &BTreeMap<String, BTreeMap<String, serde_json::Value>>,
+    attempt: u32,
+    in_flight: Option<InFlight>,
+) -> TaskResult {
+    let res = TaskResult::new(&task.id, State::Failed);
+    let mut ctx = rt.ctx.clone();
+    ctx.attempt = attempt;
     let workdir = ctx.workdir(&task.id);
     let scope = Scope {
         flow_id: &flow.id,
@@ -73,150 +122,332 @@ async fn run_inner(rt: &Runtime, flow: &Flow, task: &Task, script: &ScriptTask, 
         Ok(r) => r,
         Err(e) => return setup_failure(res, e),
     };
-    let tc = crate::plan::build::build(&flow.namespace, &flow.id, &task.id, &rendered, ctx);
+    let tc = crate::plan::build::build(&flow.namespace, &flow.id, &task.id, &rendered, &ctx);
     if let Some(f) = tc.findings.iter().find(|f| f.error) {
         return setup_failure(res, format!("{}: {}", f.property, f.message));
     }
-    res.container = Some(tc.container.clone());
-    let open = rendered.runner.user.as_deref().is_some_and(|u| !matches!(u, "root" | "0" | "0:0"));
-    if let Err(e) = crate::exec::files::prepare(&tc.workdir, &tc.input_files, open) {
-        return setup_failure(res, format!("cannot prepare the working directory {}: {e}", tc.workdir));
-    }
-    rt.status(&format!("{}: starting {} ({})", task.id, tc.container, rendered.container_image));
+    let mut job = Job { rt, tc: &tc, task, rendered: &rendered, res };
+    job.res.container = Some(tc.container.clone());
+    let Some(f) = in_flight else { return job.fresh(ctx.attempt).await };
 
-    let mut cancel = rt.cancel.clone();
-    // Create and copy in.
-    for cmd in &tc.prepare {
-        if *cancel.borrow() != Cancel::No {
-            return finish(rt, &tc, cancelled(res), true).await;
-        }
-        match process::run_captured(&rt.engine.program, cmd).await {
-            Ok(out) if out.ok() => {}
-            Ok(out) => {
-                for l in out.stderr.lines() {
-                    rt.sink.write(format!("{} ! {l}\n", task.id).as_bytes());
-                }
-                res.failure = Some(Failure::Engine { message: format!("{} failed: {}", cmd.step.name(), out.error_line()) });
-                res.exit_code = out.status;
-                return finish(rt, &tc, res, true).await;
+    // A container from before a crash: re-attach to it, or clear it away.
+    if rendered.runner.resume {
+        match inspect(rt, &tc).await {
+            Inspected::State(st) if st.status != "created" => {
+                rt.status(&format!("{}: re-attaching to {} ({}), {} log lines already shown", task.id, tc.container, st.status, f.stdout_lines + f.stderr_lines));
+                return job.attach(f.stdout_lines, f.stderr_lines).await;
             }
+            Inspected::Unreachable(e) => {
+                job.res.failure = Some(Failure::Engine { message: format!("cannot look for container {}: {e}", tc.container) });
+                return job.res_with_message();
+            }
+            _ => {}
+        }
+    }
+    // Not resumable (or `resume: false`): remove what is left of this task, start afresh.
+    remove_stale(rt, &tc).await;
+    if rendered.runner.resume {
+        return job.fresh(ctx.attempt).await;
+    }
+    ctx.attempt = attempt + 1;
+    let tc2 = crate::plan::build::build(&flow.namespace, &flow.id, &task.id, &rendered, &ctx);
+    let mut job = Job { rt, tc: &tc2, task, rendered: &rendered, res: job.res };
+    job.res.container = Some(tc2.container.clone());
+    job.fresh(ctx.attempt).await
+}
+
+/// Removes every container of this execution's task (any attempt).
+async fn remove_stale(rt: &Runtime, tc: &TaskCommands) {
+    let mut find = EngineCommand::new(crate::plan::command::Step::Inspect);
+    let global = &tc.inspect.args[..tc.inspect.args.iter().position(|a| a == "inspect").unwrap_or(0)];
+    find.args(global.iter().cloned());
+    find.args(["ps", "--all", "--quiet", "--filter"]);
+    find.arg(format!("label={}={}", crate::plan::labels::EXECUTION, rt.ctx.execution_id));
+    find.arg("--filter").arg(format!("label={}={}", crate::plan::labels::TASK, tc.task_id));
+    let Ok(out) = process::run_captured(&rt.engine.program, &find).await else { return };
+    let ids: Vec<&str> = out.stdout.split_whitespace().collect();
+    if ids.is_empty() {
+        return;
+    }
+    let mut rm = EngineCommand::new(crate::plan::command::Step::Remove);
+    rm.args(global.iter().cloned());
+    rm.args(["rm", "--force", "--volumes"]);
+    rm.args(ids.iter().copied());
+    rt.status(&format!("{}: removing {} stale container(s) of an earlier attempt", tc.task_id, ids.len()));
+    let _ = process::run_captured(&rt.engine.program, &rm).await;
+}
+
+struct Job<'a> {
+    rt: &'a Runtime,
+    tc: &'a TaskCommands,
+    task: &'a Task,
+    rendered: &'a ScriptTask,
+    res: TaskResult,
+}
+
+/// How a followed process ended.
+struct Followed {
+    code: Option<i32>,
+    stopped: Option<Failure>,
+    captured: Captured,
+}
+
+impl Job<'_> {
+    fn res_with_message(mut self) -> TaskResult {
+        if let Some(f) = &self.res.failure {
+            self.res.message = Some(f.describe());
+        }
+        self.res
+    }
+
+    /// Starts the task's container: journal first, then create/copy/run.
+    async fn fresh(mut self, attempt: u32) -> TaskResult {
+        let (rt, tc) = (self.rt, self.tc);
+        let open = self.rendered.runner.user.as_deref().is_some_and(|u| !matches!(u, "root" | "0" | "0:0"));
+        if let Err(e) = crate::exec::files::prepare(&tc.workdir, &tc.input_files, open) {
+            return setup_failure(self.res, format!("cannot prepare the working directory {}: {e}", tc.workdir));
+        }
+        if let Some(j) = &rt.journal
+            && let Err(e) = j.append(&Record::TaskStart { task: tc.task_id.clone(), container: tc.container.clone(), attempt, at: crate::exec::journal::now() }, true)
+        {
+            // Without a journal entry a crash would lose track of the container: do not start it.
+            return setup_failure(self.res, e.to_string());
+        }
+        rt.status(&format!("{}: starting {} ({})", tc.task_id, tc.container, self.rendered.container_image));
+        for cmd in &tc.prepare {
+            if *rt.cancel.borrow() != Cancel::No {
+                return self.finish_cancelled().await;
+            }
+            match process::run_captured(&rt.engine.program, cmd).await {
+                Ok(out) if out.ok() => {}
+                Ok(out) => {
+                    for l in out.stderr.lines() {
+                        rt.sink.write(format!("{} ! {l}\n", tc.task_id).as_bytes());
+                    }
+                    self.res.failure = Some(Failure::Engine { message: format!("{} failed: {}", cmd.step.name(), out.error_line()) });
+                    self.res.exit_code = out.status;
+                    return self.finish(true).await;
+                }
+                Err(e) => {
+                    self.res.failure = Some(Failure::Engine { message: format!("cannot run {}: {e}", rt.engine.program.display()) });
+                    return self.finish(true).await;
+                }
+            }
+        }
+        let f = match self.follow(&tc.run, 0, 0).await {
+            Ok(f) => f,
             Err(e) => {
-                res.failure = Some(Failure::Engine { message: format!("cannot run {}: {e}", rt.engine.program.display()) });
-                return finish(rt, &tc, res, true).await;
+                self.res.failure = Some(Failure::Engine { message: format!("cannot run {}: {e}", rt.engine.program.display()) });
+                return self.finish(true).await;
             }
+        };
+        self.absorb(&f.captured);
+        if tc.detach {
+            if f.code == Some(0) {
+                self.res.state = State::Success;
+                self.res.exit_code = Some(0);
+                self.res.message = Some("started; not waiting (wait: false)".into());
+            } else {
+                self.res.failure = Some(Failure::Engine { message: "the container did not start".into() });
+                self.res.message = Some("engine error: the container did not start".into());
+            }
+            return self.res;
         }
+        self.conclude(f).await
     }
 
-    // The attached run.
-    let mut child = match process::spawn(&rt.engine.program, &tc.run, true).await {
-        Ok(c) => c,
-        Err(e) => {
-            process::remove_private(&tc.run.files);
-            res.failure = Some(Failure::Engine { message: format!("cannot run {}: {e}", rt.engine.program.display()) });
-            return finish(rt, &tc, res, true).await;
-        }
-    };
-    let captured = Arc::new(Mutex::new(Captured::default()));
-    let stdout = child.stdout.take().expect("piped stdout");
-    let stderr = child.stderr.take().expect("piped stderr");
-    let (sink_a, sink_b) = (rt.sink.clone(), rt.sink.clone());
-    let (cap_a, cap_b) = (captured.clone(), captured.clone());
-    let (id_a, id_b) = (task.id.clone(), task.id.clone());
-    let pump_out = tokio::spawn(async move { logs::pump(stdout, Stream::Stdout, &id_a, &sink_a, cap_a, 0).await });
-    let pump_err = tokio::spawn(async move { logs::pump(stderr, Stream::Stderr, &id_b, &sink_b, cap_b, 0).await });
-
-    let timeout = task.timeout;
-    let deadline = async {
-        match timeout {
-            Some(t) => tokio::time::sleep(t).await,
-            None => std::future::pending().await,
-        }
-    };
-    tokio::pin!(deadline);
-    let mut stopped: Option<Failure> = None;
-    let status = loop {
-        tokio::select! {
-            st = child.wait() => break st,
-            _ = &mut deadline, if stopped.is_none() => {
-                stopped = Some(Failure::Timeout { after_ms: timeout.unwrap_or_default().as_millis() as u64 });
-                stop(rt, &tc).await;
+    /// Follows an existing container's log from after the lines already printed.
+    async fn attach(mut self, skip_out: u64, skip_err: u64) -> TaskResult {
+        let f = match self.follow(&self.tc.logs, skip_out, skip_err).await {
+            Ok(f) => f,
+            Err(e) => {
+                self.res.failure = Some(Failure::Engine { message: format!("cannot follow the log: {e}") });
+                return self.finish(true).await;
             }
-            _ = wait_cancel(&mut cancel), if stopped.is_none() => {
-                stopped = Some(Failure::Cancelled);
-                stop(rt, &tc).await;
-            }
-        }
-    };
-    let _ = pump_out.await;
-    let _ = pump_err.await;
-    process::remove_private(&tc.run.files);
-    {
-        let c = captured.lock().unwrap();
-        res.outputs = c.outputs.clone();
-        res.metrics = c.metrics.clone();
-    }
-    let code = status.ok().and_then(|s| s.code());
-
-    if tc.detach {
-        if code == Some(0) {
-            res.state = State::Success;
-            res.exit_code = Some(0);
-            res.message = Some("started; not waiting (wait: false)".into());
-        } else {
-            res.failure = Some(Failure::Engine { message: "the container did not start".into() });
-        }
-        return res;
+        };
+        self.absorb(&f.captured);
+        // The log client's exit code says nothing about the container: always inspect.
+        let f = Followed { code: None, ..f };
+        self.conclude(f).await
     }
 
-    match stopped {
-        Some(Failure::Cancelled) => return finish(rt, &tc, cancelled(res), true).await,
-        Some(f) => {
-            res.failure = Some(f);
-            res.exit_code = code;
+    fn absorb(&mut self, c: &Captured) {
+        for (k, v) in &c.outputs {
+            self.res.outputs.insert(k.clone(), v.clone());
         }
-        None if code == Some(0) => {
-            res.state = State::Success;
-            res.exit_code = Some(0);
+        self.res.metrics.extend(c.metrics.iter().cloned());
+    }
+
+    /// Runs an engine command whose output is the task's log, until it exits, stopping the
+    /// container on timeout or cancel.
+    async fn follow(&self, cmd: &EngineCommand, skip_out: u64, skip_err: u64) -> std::io::Result<Followed> {
+        let (rt, tc) = (self.rt, self.tc);
+        let mut child = match process::spawn(&rt.engine.program, cmd, true).await {
+            Ok(c) => c,
+            Err(e) => {
+                process::remove_private(&cmd.files);
+                return Err(e);
+            }
+        };
+        let captured = Arc::new(Mutex::new(Captured::default()));
+        let progress: Option<Progress> = rt.journal.clone().map(|j| {
+            let task = tc.task_id.clone();
+            let (base_out, base_err) = (skip_out, skip_err);
+            Arc::new(move |o: u64, e: u64| {
+                // Counts are of this follow's stream; the journal keeps totals.
+                let _ = j.append(&Record::Progress { task: task.clone(), out: o.max(base_out), err: e.max(base_err) }, false);
+            }) as Progress
+        });
+        let stdout = child.stdout.take().expect("piped stdout");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let pumps = [(stdout_boxed(stdout), Stream::Stdout, skip_out), (stderr_boxed(stderr), Stream::Stderr, skip_err)].map(|(r, s, skip)| {
+            let (sink, cap, id, progress) = (rt.sink.clone(), captured.clone(), tc.task_id.clone(), progress.clone());
+            tokio::spawn(async move { logs::pump(r, s, &id, &sink, cap, skip, progress).await })
+        });
+        let timeout = self.task.timeout;
+        let deadline = async {
+            match timeout {
+                Some(t) => tokio::time::sleep(t).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::pin!(deadline);
+        let mut cancel = rt.cancel.clone();
+        let mut stopped: Option<Failure> = None;
+        let status = loop {
+            tokio::select! {
+                st = child.wait() => break st,
+                _ = &mut deadline, if stopped.is_none() => {
+                    stopped = Some(Failure::Timeout { after_ms: timeout.unwrap_or_default().as_millis() as u64 });
+                    stop(rt, tc).await;
+                }
+                _ = wait_cancel(&mut cancel), if stopped.is_none() => {
+                    stopped = Some(Failure::Cancelled);
+                    stop(rt, tc).await;
+                }
+            }
+        };
+        for p in pumps {
+            let _ = p.await;
         }
-        None => {
-            // Tell the command's own failure from the engine's and from an OOM kill.
-            match inspect(rt, &tc).await {
-                None => {
-                    res.failure = Some(Failure::Engine { message: format!("the container was not created (client exit code {})", code.map_or("none".into(), |c| c.to_string())) });
-                    res.exit_code = code;
-                }
-                Some(st) if st.oom_killed => {
-                    res.failure = Some(Failure::OutOfMemory { confirmed: true, limit: rendered.runner.memory.memory });
-                    res.exit_code = Some(st.exit_code);
-                }
-                Some(st) if st.exit_code == 137 && rendered.runner.memory.memory.is_some() => {
-                    res.failure = Some(Failure::OutOfMemory { confirmed: false, limit: rendered.runner.memory.memory });
-                    res.exit_code = Some(st.exit_code);
-                }
-                Some(st) if !st.error.is_empty() || st.never_started() => {
-                    let msg = if st.error.is_empty() { "the container did not start".to_string() } else { st.error.clone() };
-                    res.failure = Some(Failure::Engine { message: msg });
-                    res.exit_code = Some(st.exit_code);
-                }
-                Some(st) => {
-                    res.failure = Some(Failure::ExitCode { code: st.exit_code });
-                    res.exit_code = Some(st.exit_code);
+        process::remove_private(&cmd.files);
+        let captured = captured.lock().unwrap().clone();
+        Ok(Followed { code: status.ok().and_then(|s| s.code()), stopped, captured })
+    }
+
+    /// The state from how the run ended, then output files and removal.
+    async fn conclude(mut self, f: Followed) -> TaskResult {
+        let (rt, tc) = (self.rt, self.tc);
+        match f.stopped {
+            Some(Failure::Cancelled) => return self.finish_cancelled().await,
+            Some(fail) => {
+                self.res.failure = Some(fail);
+                self.res.exit_code = f.code;
+                return self.finish(false).await;
+            }
+            None => {}
+        }
+        if f.code == Some(0) {
+            self.res.state = State::Success;
+            self.res.exit_code = Some(0);
+            return self.finish(false).await;
+        }
+        // Tell the command's own failure from the engine's, from an OOM kill, and from a lost
+        // connection to the engine (which may come back: wait for it a while).
+        let limit = self.rendered.runner.memory.memory;
+        match inspect_patiently(rt, tc, Duration::from_secs(30)).await {
+            Inspected::Unreachable(e) => {
+                self.res.failure = Some(Failure::Engine { message: format!("the engine stopped answering during the task ({e}); the container's outcome is unknown") });
+                self.res.exit_code = f.code;
+                return self.res_with_message();
+            }
+            Inspected::Absent => {
+                let code = f.code.map_or("none".into(), |c| c.to_string());
+                self.res.failure = Some(Failure::Engine { message: format!("the container was not created (client exit code {code})") });
+                self.res.exit_code = f.code;
+            }
+            Inspected::State(st) if st.status == "running" => {
+                // The client lost the container (engine restart with live-restore, client
+                // killed): follow it from where the log left off.
+                rt.status(&format!("{}: the engine client exited but {} is still running: re-attaching", tc.task_id, tc.container));
+                let (o, e) = (f.captured.stdout_lines, f.captured.stderr_lines);
+                return Box::pin(self.attach(o, e)).await;
+            }
+            Inspected::State(st) if st.oom_killed => {
+                self.res.failure = Some(Failure::OutOfMemory { confirmed: true, limit });
+                self.res.exit_code = Some(st.exit_code);
+            }
+            Inspected::State(st) if st.exit_code == 137 && limit.is_some() => {
+                self.res.failure = Some(Failure::OutOfMemory { confirmed: false, limit });
+                self.res.exit_code = Some(st.exit_code);
+            }
+            Inspected::State(st) if !st.error.is_empty() || st.never_started() => {
+                let msg = if st.error.is_empty() { "the container did not start".to_string() } else { st.error.clone() };
+                self.res.failure = Some(Failure::Engine { message: msg });
+                self.res.exit_code = Some(st.exit_code);
+            }
+            Inspected::State(st) if st.exit_code == 0 => {
+                self.res.state = State::Success;
+                self.res.exit_code = Some(0);
+            }
+            Inspected::State(st) => {
+                self.res.failure = Some(Failure::ExitCode { code: st.exit_code });
+                self.res.exit_code = Some(st.exit_code);
+                if f.code.is_some_and(|c| c != st.exit_code) {
+                    self.res.message = Some(format!("the engine client exited with {} (connection lost?)", f.code.unwrap_or(-1)));
                 }
             }
         }
+        self.finish(false).await
     }
-    finish(rt, &tc, res, false).await
+
+    async fn finish_cancelled(mut self) -> TaskResult {
+        self.res.state = State::Killed;
+        self.res.failure = Some(Failure::Cancelled);
+        self.finish(true).await
+    }
+
+    /// Copies outputs back, lists output files, removes the container, sets the message.
+    async fn finish(mut self, early: bool) -> TaskResult {
+        let (rt, tc) = (self.rt, self.tc);
+        if !early {
+            for cmd in &tc.collect {
+                if let Ok(out) = process::run_captured(&rt.engine.program, cmd).await
+                    && !out.ok()
+                {
+                    rt.status(&format!("{}: copying the working directory back failed: {}", tc.task_id, out.error_line()));
+                }
+            }
+            self.res.output_files = crate::exec::files::collect(&tc.workdir, &tc.output_files).into_iter().map(|p| p.to_string()).collect();
+        }
+        if self.res.state != State::Success
+            && let Some(f) = &self.res.failure
+        {
+            let extra = self.res.message.take().map(|m| format!("; {m}")).unwrap_or_default();
+            self.res.message = Some(format!("{}{extra}", f.describe()));
+        }
+        if let Some(rm) = &tc.remove {
+            match process::run_captured(&rt.engine.program, rm).await {
+                Ok(out) if out.ok() || out.stderr.to_lowercase().contains("no such container") => self.res.container_removed = true,
+                Ok(out) => rt.status(&format!("{}: removing {} failed: {}", tc.task_id, tc.container, out.error_line())),
+                Err(e) => rt.status(&format!("{}: removing {} failed: {e}", tc.task_id, tc.container)),
+            }
+        }
+        self.res
+    }
+}
+
+fn stdout_boxed(s: tokio::process::ChildStdout) -> std::pin::Pin<Box<dyn tokio::io::AsyncRead + Send>> {
+    Box::pin(s)
+}
+
+fn stderr_boxed(s: tokio::process::ChildStderr) -> std::pin::Pin<Box<dyn tokio::io::AsyncRead + Send>> {
+    Box::pin(s)
 }
 
 fn setup_failure(mut res: TaskResult, message: String) -> TaskResult {
     res.failure = Some(Failure::Setup { message: message.clone() });
     res.message = Some(message);
-    res
-}
-
-fn cancelled(mut res: TaskResult) -> TaskResult {
-    res.state = State::Killed;
-    res.failure = Some(Failure::Cancelled);
     res
 }
 
@@ -239,34 +470,4 @@ async fn stop(rt: &Runtime, tc: &TaskCommands) {
     {
         rt.status(&format!("{}: stopping {} failed: {}", tc.task_id, tc.container, out.error_line()));
     }
-}
-
-/// Copies outputs back, lists output files, removes the container, sets the message.
-async fn finish(rt: &Runtime, tc: &TaskCommands, mut res: TaskResult, early: bool) -> TaskResult {
-    if !early {
-        for cmd in &tc.collect {
-            if let Ok(out) = process::run_captured(&rt.engine.program, cmd).await
-                && !out.ok()
-            {
-                rt.status(&format!("{}: copying the working directory back failed: {}", tc.task_id, out.error_line()));
-            }
-        }
-        res.output_files = crate::exec::files::collect(&tc.workdir, &tc.output_files).into_iter().map(|p| p.to_string()).collect();
-    }
-    if res.state != State::Success
-        && let Some(f) = &res.failure
-    {
-        res.message = Some(f.describe());
-    }
-    if let Some(rm) = &tc.remove {
-        match process::run_captured(&rt.engine.program, rm).await {
-            Ok(out) if out.ok() || out.stderr.contains("No such container") || out.stderr.contains("no such container") => {
-                res.container_removed = true
-            }
-            Ok(out) => rt.status(&format!("{}: removing {} failed: {}", tc.task_id, tc.container, out.error_line())),
-            Err(e) => rt.status(&format!("{}: removing {} failed: {e}", tc.task_id, tc.container)),
-        }
-    }
-    let _ = Duration::ZERO;
-    res
 }

@@ -42,6 +42,8 @@ pub struct TaskCommands {
     pub collect: Vec<EngineCommand>,
     /// Reads the exit code and OOM state after the run.
     pub inspect: EngineCommand,
+    /// Follows the log of a container dockhand re-attaches to (resume, lost connection).
+    pub logs: EngineCommand,
     /// Stops the container on cancel or timeout (`stop -t N`, or `kill` with no grace period).
     pub stop: EngineCommand,
     /// Removes the container (`delete: true`).
@@ -126,6 +128,9 @@ pub fn build(
         create.opt(flag, file.path.as_str());
     }
     create_options(&mut create, task, ctx, &container, &labels, &workdir, &mut findings);
+    if !r.wait && r.delete {
+        create.arg("--rm");
+    }
     if !r.insecure_registries().is_empty() && d == Dialect::Podman {
         let reg = task.container_image.registry().to_string();
         if r.insecure_registries().iter().any(|x| x == &reg) {
@@ -176,14 +181,24 @@ pub fn build(
 
     let mut inspect = base(Step::Inspect);
     inspect.args(["inspect", "--type", "container", "--format", "{{json .State}}"]).arg(&container);
+    let mut logs = base(Step::Run);
+    logs.args(["logs", "--follow"]).arg(&container);
     let mut stop = base(Step::Stop);
     let grace = r.kill_grace_period.as_secs();
     if r.kill_grace_period.is_zero() {
         stop.args(["kill", &container]);
     } else {
-        stop.args(["stop", "--time", &grace.max(1).to_string(), &container]);
+        // docker 28 deprecates `stop --time` (prints a warning) for `--timeout`; podman 4.3
+        // has only `--time`.
+        let flag = match d {
+            Dialect::Docker => "--timeout",
+            Dialect::Podman => "--time",
+        };
+        stop.args(["stop", flag, &grace.max(1).to_string(), &container]);
     }
-    let remove = r.delete.then(|| {
+    // A detached task (`wait: false`) outlives the run: removing it right after `start` would
+    // kill it, so the engine removes it when it exits (`--rm` on create) instead.
+    let remove = (r.delete && !detach).then(|| {
         let mut rm = base(Step::Remove);
         rm.args(["rm", "--force", "--volumes", &container]);
         rm
@@ -199,6 +214,7 @@ pub fn build(
         run,
         collect,
         inspect,
+        logs,
         stop,
         remove,
         detach,
@@ -379,7 +395,8 @@ fn devices(c: &mut EngineCommand, dr: &DeviceRequest, d: Dialect, findings: &mut
                 }
             }
             if !dr.options.is_empty() {
-                let opts: Vec<String> = dr.options.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                // docker reads `options=` as a CSV record of its own, inside the outer one.
+                let opts: Vec<String> = dr.options.iter().map(|(k, v)| csv_field(format!("{k}={v}"))).collect();
                 fields.push(csv_field(format!("options={}", opts.join(","))));
             }
             c.opt("--gpus", fields.join(","));
@@ -410,7 +427,9 @@ fn devices(c: &mut EngineCommand, dr: &DeviceRequest, d: Dialect, findings: &mut
                     message: format!("podman cannot request a number of GPUs (count: {n}); list them in `deviceIds` or use count: -1 for all"),
                 }),
             }
-            if !dr.capabilities.is_empty() || !dr.options.is_empty() {
+            // `gpu` is the capability every GPU request has; only others are lost.
+            let extra_caps = dr.capabilities.iter().flatten().any(|c| c != "gpu");
+            if extra_caps || !dr.options.is_empty() {
                 findings.push(Finding {
                     error: false,
                     property: P,
@@ -510,7 +529,7 @@ fn registry_auth(task: &ScriptTask, d: Dialect, private: &Utf8PathBuf) -> Option
         o.remove("insecure-registries");
     }
     if let Some(c) = &r.credentials {
-        let key = c.registry.clone().unwrap_or_else(|| task.container_image.auth_key());
+        let key = c.registry.as_deref().map_or_else(|| task.container_image.auth_key(), auth_key);
         let entry = auth_entry(c);
         let auths = cfg
             .as_object_mut()?
@@ -537,12 +556,27 @@ fn registry_auth(task: &ScriptTask, d: Dialect, private: &Utf8PathBuf) -> Option
     }
 }
 
+/// The `auths` key for an explicit `credentials.registry`: Docker Hub's names (`docker.io`,
+/// `index.docker.io`, `registry-1.docker.io`, with or without a scheme) become the key the
+/// docker client looks Hub credentials up by; anything else stays as written.
+fn auth_key(registry: &str) -> String {
+    let host = registry.trim_start_matches("https://").trim_start_matches("http://");
+    let host = host.split('/').next().unwrap_or_default();
+    if matches!(host, "docker.io" | "index.docker.io" | "registry-1.docker.io") {
+        "https://index.docker.io/v1/".to_string()
+    } else {
+        registry.to_string()
+    }
+}
+
 fn auth_entry(c: &Credentials) -> serde_json::Value {
     let mut e = serde_json::Map::new();
+    // As docker's config file stores it: `auth` is base64 `user:password`, with an empty
+    // password when the user signs in with a token.
     let auth = match (&c.auth, &c.username, &c.password) {
         (Some(a), _, _) => Some(a.clone()),
-        (None, Some(u), Some(p)) => Some(base64(format!("{u}:{p}").as_bytes())),
-        _ => None,
+        (None, Some(u), p) => Some(base64(format!("{u}:{}", p.as_deref().unwrap_or_default()).as_bytes())),
+        (None, None, _) => None,
     };
     if let Some(a) = auth {
         e.insert("auth".into(), a.into());

@@ -1,0 +1,118 @@
+//! dockhand's containers on an engine, found by their labels: what `dockhand ps` lists and
+//! `dockhand cleanup` removes.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::exec::engine::Engine;
+use crate::exec::process;
+use crate::plan::labels;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Managed {
+    pub id: String,
+    pub name: String,
+    pub state: String,
+    /// Seconds since the Unix epoch.
+    pub created: u64,
+    pub labels: BTreeMap<String, String>,
+}
+
+impl Managed {
+    pub fn label(&self, k: &str) -> &str {
+        self.labels.get(k).map(String::as_str).unwrap_or("-")
+    }
+}
+
+/// Every container with dockhand's managed label.
+pub async fn list(engine: &Engine) -> Result<Vec<Managed>, String> {
+    let limit = Duration::from_secs(30);
+    let mut args = engine.global_args(None);
+    args.extend(["ps", "--all", "--quiet", "--no-trunc", "--filter"].map(String::from));
+    args.push(format!("label={}=true", labels::MANAGED));
+    let out = process::capture(&engine.program, &args, limit).await.map_err(|e| e.to_string())?;
+    if !out.ok() {
+        return Err(out.error_line());
+    }
+    let ids: Vec<String> = out.stdout.split_whitespace().map(String::from).collect();
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut args = engine.global_args(None);
+    args.extend(["inspect", "--type", "container", "--format"].map(String::from));
+    args.push("{{json .Id}}\t{{json .Name}}\t{{json .State.Status}}\t{{json .Created}}\t{{json .Config.Labels}}".into());
+    args.extend(ids);
+    let out = process::capture(&engine.program, &args, limit).await.map_err(|e| e.to_string())?;
+    // A container removed between the two calls is simply not listed.
+    Ok(out.stdout.lines().filter_map(parse_line).collect())
+}
+
+fn parse_line(line: &str) -> Option<Managed> {
+    let f: Vec<&str> = line.split('\t').collect();
+    let [id, name, state, created, labels] = f.as_slice() else { return None };
+    let s = |x: &str| serde_json::from_str::<String>(x).ok();
+    Some(Managed {
+        id: s(id)?,
+        name: s(name)?.trim_start_matches('/').to_string(),
+        state: s(state)?,
+        created: parse_rfc3339(&s(created)?).unwrap_or(0),
+        labels: serde_json::from_str(labels).unwrap_or_default(),
+    })
+}
+
+/// Seconds since the epoch of an RFC 3339 time such as `2026-11-28T15:28:16.5Z` or with an
+/// offset `+01:00`.
+pub fn parse_rfc3339(s: &str) -> Option<u64> {
+    let b = s.as_bytes();
+    if b.len() < 20 {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+    let (y, mo, d, h, mi, sec) = (num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?, num(17..19)?);
+    // Days from civil (Howard Hinnant's algorithm).
+    let y2 = if mo <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let doy = (153 * (if mo > 2 { mo - 3 } else { mo + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let mut t = days * 86_400 + h * 3600 + mi * 60 + sec;
+    let tz = s[19..].trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
+    if let Some(off) = tz.strip_prefix('+').or_else(|| tz.strip_prefix('-')) {
+        let oh: i64 = off.get(0..2)?.parse().ok()?;
+        let om: i64 = off.get(3..5)?.parse().ok()?;
+        let sign = if tz.starts_with('+') { 1 } else { -1 };
+        t -= sign * (oh * 3600 + om * 60);
+    }
+    u64::try_from(t).ok()
+}
+
+/// `5s`, `3m`, `2h`, `4d` for an age.
+pub fn age(secs: u64) -> String {
+    match secs {
+        s if s < 120 => format!("{s}s"),
+        s if s < 7200 => format!("{}m", s / 60),
+        s if s < 172_800 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86_400),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339() {
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(parse_rfc3339("2026-11-28T15:28:16.248124426Z"), Some(1_795_879_696));
+        assert_eq!(parse_rfc3339("2026-11-28T16:28:16+01:00"), Some(1_795_879_696));
+        assert_eq!(parse_rfc3339("nonsense"), None);
+    }
+
+    #[test]
+    fn parses_inspect_lines() {
+        let l = "\"abc\"\t\"/dh-e-t-1\"\t\"running\"\t\"1970-01-01T00:01:00Z\"\t{\"io.dockhand.task\":\"t\"}";
+        let m = parse_line(l).unwrap();
+        assert_eq!((m.name.as_str(), m.state.as_str(), m.created, m.label("io.dockhand.task")), ("dh-e-t-1", "running", 60, "t"));
+    }
+}

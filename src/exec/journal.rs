@@ -1,0 +1,203 @@
+//! The execution journal: one JSON record per line under the state directory, appended as an
+//! execution goes (start, each task's start before its container starts, log progress, each
+//! task's end), so that after a crash at any point `dockhand resume` knows what finished, which
+//! container to re-attach to, and how many log lines were already printed.
+//!
+//! Start and end records are fsync'd. Progress records are plain writes: they survive a killed
+//! dockhand (the kernel keeps them), which is the crash they are for.
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufRead, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::io::AsRawFd;
+use std::sync::Mutex;
+
+use camino::{Utf8Path, Utf8PathBuf};
+use serde::{Deserialize, Serialize};
+
+use crate::exec::result::TaskResult;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "t", rename_all = "snake_case")]
+pub enum Record {
+    Start {
+        flow_file: String,
+        flow_text: String,
+        engine: String,
+        dialect: String,
+        host: Option<String>,
+        work_dir: String,
+        inputs: BTreeMap<String, String>,
+        at: u64,
+    },
+    TaskStart { task: String, container: String, attempt: u32, at: u64 },
+    Progress { task: String, out: u64, err: u64 },
+    TaskEnd { task: String, attempt: u32, result: TaskResult },
+    End { state: String, at: u64 },
+}
+
+pub fn now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// What a journal says about an execution so far.
+#[derive(Debug, Clone, Default)]
+pub struct Replay {
+    pub start: Option<Record>,
+    /// Tasks that ended, with the attempt they ended in.
+    pub ended: BTreeMap<String, (u32, TaskResult)>,
+    /// Tasks that started and did not end: container name, attempt, log lines printed.
+    pub running: BTreeMap<String, InFlight>,
+    pub finished: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InFlight {
+    pub container: String,
+    pub attempt: u32,
+    pub stdout_lines: u64,
+    pub stderr_lines: u64,
+}
+
+impl Replay {
+    pub fn from_records(records: impl IntoIterator<Item = Record>) -> Replay {
+        let mut r = Replay::default();
+        for rec in records {
+            match rec {
+                Record::Start { .. } => r.start = Some(rec),
+                Record::TaskStart { task, container, attempt, .. } => {
+                    r.ended.remove(&task);
+                    r.running.insert(task, InFlight { container, attempt, stdout_lines: 0, stderr_lines: 0 });
+                }
+                Record::Progress { task, out, err } => {
+                    if let Some(f) = r.running.get_mut(&task) {
+                        f.stdout_lines = out;
+                        f.stderr_lines = err;
+                    }
+                }
+                Record::TaskEnd { task, attempt, result } => {
+                    r.running.remove(&task);
+                    r.ended.insert(task, (attempt, result));
+                }
+                Record::End { .. } => r.finished = true,
+            }
+        }
+        r
+    }
+}
+
+/// An open journal, locked by this process for as long as it lives.
+pub struct Journal {
+    path: Utf8PathBuf,
+    file: Mutex<File>,
+    _lock: File,
+}
+
+/// The directory holding journals.
+pub fn executions_dir(state_dir: &Utf8Path) -> Utf8PathBuf {
+    state_dir.join("executions")
+}
+
+pub fn journal_path(state_dir: &Utf8Path, id: &str) -> Utf8PathBuf {
+    executions_dir(state_dir).join(format!("{id}.jsonl"))
+}
+
+fn lock_path(state_dir: &Utf8Path, id: &str) -> Utf8PathBuf {
+    executions_dir(state_dir).join(format!("{id}.lock"))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("cannot use the state directory {dir}: {source}")]
+    Dir { dir: Utf8PathBuf, source: io::Error },
+    #[error("execution {0} is being run by another dockhand process")]
+    Busy(String),
+    #[error("no journal for execution {id} under {dir}")]
+    NotFound { id: String, dir: Utf8PathBuf },
+    #[error("cannot write the journal {path}: {source}")]
+    Write { path: Utf8PathBuf, source: io::Error },
+}
+
+/// Takes the execution's lock without waiting: `false` when another process holds it.
+fn try_lock(f: &File) -> bool {
+    unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
+}
+
+/// Is some dockhand process running this execution right now?
+pub fn is_active(state_dir: &Utf8Path, id: &str) -> bool {
+    match File::open(lock_path(state_dir, id)) {
+        Ok(f) => !try_lock(&f),
+        Err(_) => false,
+    }
+}
+
+/// Reads a journal's records; a torn last line (a crash mid-write) is ignored.
+pub fn read(state_dir: &Utf8Path, id: &str) -> Result<Vec<Record>, JournalError> {
+    let path = journal_path(state_dir, id);
+    let f = File::open(&path).map_err(|_| JournalError::NotFound { id: id.to_string(), dir: executions_dir(state_dir) })?;
+    let mut out = Vec::new();
+    for line in io::BufReader::new(f).lines() {
+        let Ok(line) = line else { break };
+        match serde_json::from_str::<Record>(&line) {
+            Ok(r) => out.push(r),
+            Err(_) => break,
+        }
+    }
+    Ok(out)
+}
+
+impl Journal {
+    /// Opens (creating if needed) the journal of an execution and locks it.
+    pub fn open(state_dir: &Utf8Path, id: &str) -> Result<Journal, JournalError> {
+        let dir = executions_dir(state_dir);
+        let dir_err = |source| JournalError::Dir { dir: dir.clone(), source };
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir).map_err(dir_err)?;
+        let lock = OpenOptions::new().create(true).truncate(false).write(true).mode(0o600).open(lock_path(state_dir, id)).map_err(dir_err)?;
+        if !try_lock(&lock) {
+            return Err(JournalError::Busy(id.to_string()));
+        }
+        let path = journal_path(state_dir, id);
+        let file = OpenOptions::new().create(true).append(true).mode(0o600).open(&path).map_err(|source| JournalError::Write { path: path.clone(), source })?;
+        Ok(Journal { path, file: Mutex::new(file), _lock: lock })
+    }
+
+    pub fn path(&self) -> &Utf8Path {
+        &self.path
+    }
+
+    /// Appends a record; `sync` waits until it is on disk.
+    pub fn append(&self, r: &Record, sync: bool) -> Result<(), JournalError> {
+        let mut line = serde_json::to_vec(r).expect("records serialize");
+        line.push(b'\n');
+        let mut f = self.file.lock().unwrap();
+        let res = f.write_all(&line).and_then(|_| if sync { f.sync_data() } else { Ok(()) });
+        res.map_err(|source| JournalError::Write { path: self.path.clone(), source })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::result::State;
+
+    #[test]
+    fn replay_tracks_tasks_and_ignores_a_torn_line() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = Utf8Path::from_path(d.path()).unwrap();
+        let j = Journal::open(dir, "e1").unwrap();
+        assert!(matches!(Journal::open(dir, "e1"), Err(JournalError::Busy(_))));
+        j.append(&Record::TaskStart { task: "a".into(), container: "c-a".into(), attempt: 1, at: 1 }, true).unwrap();
+        j.append(&Record::TaskEnd { task: "a".into(), attempt: 1, result: TaskResult::new("a", State::Success) }, true).unwrap();
+        j.append(&Record::TaskStart { task: "b".into(), container: "c-b".into(), attempt: 1, at: 2 }, true).unwrap();
+        j.append(&Record::Progress { task: "b".into(), out: 7, err: 2 }, false).unwrap();
+        std::fs::OpenOptions::new().append(true).open(j.path()).unwrap().write_all(b"{\"t\":\"progr").unwrap();
+        assert!(is_active(dir, "e1"));
+        drop(j);
+        assert!(!is_active(dir, "e1"));
+        let r = Replay::from_records(read(dir, "e1").unwrap());
+        assert_eq!(r.ended["a"].1.state, State::Success);
+        assert_eq!(r.running["b"], InFlight { container: "c-b".into(), attempt: 1, stdout_lines: 7, stderr_lines: 2 });
+        assert!(!r.finished);
+    }
+}
