@@ -180,7 +180,9 @@ impl<'a> Obj<'a> {
             }
             let path = self.key_path(key);
             if let Some(u) = unsupported.iter().find(|u| u.key == key) {
-                if u.error && !is_false(v) {
+                // `disabled: false` on a flow says nothing dockhand would ignore; every other
+                // refused property is refused whatever its value.
+                if u.error && !(key == "disabled" && is_false(v)) {
                     cx.diags.error(k.pos, path, format!("Kestra property `{key}` is not supported by dockhand: {}", u.why));
                 } else if !u.error {
                     cx.diags.warning(k.pos, path, format!("Kestra property `{key}` is ignored by dockhand: {}", u.why));
