@@ -139,6 +139,10 @@ Exit codes: 0 success, 1 a task FAILED, 2 invalid flow or options (nothing start
         /// Print only task logs and the result, no status lines
         #[arg(long, short)]
         quiet: bool,
+        /// Docker: if the flow lists insecure registries the local daemon does not trust, merge
+        /// them into daemon.json and reload dockerd first (as `registry insecure add --reload`)
+        #[arg(long)]
+        configure_insecure_registries: bool,
     },
     /// Continue an execution after a crash: finished tasks are kept, a running container is re-attached
     #[command(after_help = "Examples:
@@ -155,6 +159,9 @@ starts afresh.
 Exit codes: as for `run`; 2 when there is no journal for the id.")]
     Resume {
         execution_id: String,
+        /// Input value (repeatable); SECRET inputs are not journaled and must be given again
+        #[arg(long = "input", value_name = "NAME=VALUE", value_parser = parse_kv)]
+        inputs: Vec<(String, String)>,
         #[arg(long, env = "DOCKHAND_STATE_DIR", value_name = "DIR")]
         state_dir: Option<Utf8PathBuf>,
         /// Print the result as JSON on stdout (logs go to stderr)
@@ -268,10 +275,10 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Validate { files, engine } => Ok(validate(&files, engine.map(EngineArg::dialect))),
         Command::Plan { file, engine, common, execution_id } => plan_cmd(&file, engine.dialect(), &common, &execution_id),
-        Command::Run { file, engine, host, common, execution_id, state_dir, json, quiet } => {
-            run_cmd(&file, engine.as_deref(), host, &common, execution_id, state_dir, json, quiet)
+        Command::Run { file, engine, host, common, execution_id, state_dir, json, quiet, configure_insecure_registries } => {
+            run_cmd(&file, engine.as_deref(), host, &common, execution_id, state_dir, (json, quiet, configure_insecure_registries))
         }
-        Command::Resume { execution_id, state_dir, json, quiet } => resume_cmd(&execution_id, state_dir, json, quiet),
+        Command::Resume { execution_id, inputs, state_dir, json, quiet } => resume_cmd(&execution_id, inputs, state_dir, json, quiet),
         Command::Ps { engine, host, state_dir } => ps_cmd(engine.as_deref(), host, state_dir),
         Command::Cleanup { engine, host, state_dir, older_than, dry_run } => cleanup_cmd(engine.as_deref(), host, state_dir, older_than, dry_run),
         Command::Schema => {
@@ -341,6 +348,37 @@ fn validate(files: &[Utf8PathBuf], dialect: Option<Dialect>) -> i32 {
     if bad { code::INVALID } else { code::OK }
 }
 
+/// Registries a flow's tasks pull from that their runner `config` lists as insecure.
+fn insecure_registries(flow: &Flow) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (_, s) in flow.scripts() {
+        let reg = s.container_image.registry();
+        for r in s.runner.insecure_registries() {
+            if dockhand::registry::same_registry(&r, reg) && !out.iter().any(|o| dockhand::registry::same_registry(o, &r)) {
+                out.push(r);
+            }
+        }
+    }
+    out
+}
+
+/// What `plan` says about host configuration the flow needs.
+fn insecure_notes(flow: &Flow, dialect: Dialect) -> Vec<String> {
+    let regs = insecure_registries(flow);
+    if regs.is_empty() {
+        return vec![];
+    }
+    let list = regs.join(" ");
+    match dialect {
+        Dialect::Docker => vec![
+            format!("host config: the Docker daemon must trust {list} over plain HTTP; daemon.json needs:"),
+            format!("  {}", dockhand::registry::fragment(&regs)),
+            format!("  `dockhand registry insecure add {list} --reload` merges it (or `run --configure-insecure-registries`)"),
+        ],
+        Dialect::Podman => vec![format!("host config: none needed: pulls from {list} get --tls-verify=false")],
+    }
+}
+
 fn plan_cmd(file: &Utf8PathBuf, dialect: Dialect, args: &PlanArgs, execution_id: &str) -> anyhow::Result<i32> {
     let (flow, mut diags) = match load_flow(file) {
         Ok(x) => x,
@@ -357,7 +395,7 @@ fn plan_cmd(file: &Utf8PathBuf, dialect: Dialect, args: &PlanArgs, execution_id:
     if diags.has_errors() {
         return Ok(code::INVALID);
     }
-    let text = plan::text::plan(&flow, &ctx, dialect.name(), &tasks, &[]);
+    let text = plan::text::plan(&flow, &ctx, dialect.name(), &tasks, &insecure_notes(&flow, dialect));
     print!("{text}");
     Ok(code::OK)
 }
@@ -390,6 +428,7 @@ struct Launch {
     state_dir: Utf8PathBuf,
     json: bool,
     quiet: bool,
+    configure_insecure: bool,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -400,8 +439,7 @@ fn run_cmd(
     args: &PlanArgs,
     execution_id: Option<String>,
     state: Option<Utf8PathBuf>,
-    json: bool,
-    quiet: bool,
+    (json, quiet, configure_insecure): (bool, bool, bool),
 ) -> anyhow::Result<i32> {
     use dockhand::exec::{self, engine as eng};
     let flow_text = match std::fs::read_to_string(file) {
@@ -430,11 +468,12 @@ fn run_cmd(
         state_dir: state_dir(state),
         json,
         quiet,
+        configure_insecure,
     })
 }
 
 /// `dockhand resume`: the journal holds the flow text, engine, inputs and paths of the run.
-fn resume_cmd(execution_id: &str, state: Option<Utf8PathBuf>, json: bool, quiet: bool) -> anyhow::Result<i32> {
+fn resume_cmd(execution_id: &str, given: Vec<(String, String)>, state: Option<Utf8PathBuf>, json: bool, quiet: bool) -> anyhow::Result<i32> {
     use dockhand::exec::{engine as eng, journal::{self, Record}};
     let state_dir = state_dir(state);
     let records = match journal::read(&state_dir, execution_id) {
@@ -444,9 +483,16 @@ fn resume_cmd(execution_id: &str, state: Option<Utf8PathBuf>, json: bool, quiet:
             return Ok(code::INVALID);
         }
     };
-    let Some(Record::Start { flow_file, flow_text, engine, host, work_dir, inputs, .. }) = records.into_iter().find(|r| matches!(r, Record::Start { .. })) else {
+    let Some(Record::Start { flow_file, engine, host, work_dir, mut inputs, .. }) = records.into_iter().find(|r| matches!(r, Record::Start { .. })) else {
         eprintln!("dockhand: error: the journal of execution {execution_id} has no start record; nothing to resume");
         return Ok(code::INVALID);
+    };
+    let flow_text = match std::fs::read_to_string(&flow_file) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("{flow_file}: error: cannot read the flow of execution {execution_id}: {e}");
+            return Ok(code::INVALID);
+        }
     };
     let mut engine = match eng::discover(Some(&engine), None) {
         Ok(e) => e,
@@ -456,6 +502,7 @@ fn resume_cmd(execution_id: &str, state: Option<Utf8PathBuf>, json: bool, quiet:
         }
     };
     engine.host = host.clone();
+    inputs.extend(given);
     execute(Launch {
         flow_file,
         flow_text,
@@ -467,6 +514,7 @@ fn resume_cmd(execution_id: &str, state: Option<Utf8PathBuf>, json: bool, quiet:
         state_dir,
         json,
         quiet,
+        configure_insecure: false,
     })
 }
 
@@ -505,23 +553,24 @@ fn execute(l: Launch) -> anyhow::Result<i32> {
     };
     let replay = Replay::from_records(journal::read(&l.state_dir, &l.execution_id).unwrap_or_default());
     match &replay.start {
-        Some(Record::Start { flow_text, .. }) if *flow_text != l.flow_text => {
+        Some(Record::Start { flow_digest, .. }) if *flow_digest != journal::digest(&l.flow_text) => {
             eprintln!(
-                "dockhand: error: execution {} was started from a different version of {}; resume it with `dockhand resume {}` or use a new execution id",
-                l.execution_id, l.flow_file, l.execution_id
+                "dockhand: error: {} changed since execution {} started from it; restore it, or start a new execution (another --execution-id)",
+                l.flow_file, l.execution_id
             );
             return Ok(code::INVALID);
         }
         Some(_) => {}
         None => {
             let start = Record::Start {
-                flow_file: l.flow_file.clone(),
-                flow_text: l.flow_text.clone(),
+                flow_file: std::fs::canonicalize(&l.flow_file).map(|p| p.display().to_string()).unwrap_or_else(|_| l.flow_file.clone()),
+                flow_digest: journal::digest(&l.flow_text),
                 engine: l.engine.program.display().to_string(),
                 dialect: l.engine.dialect.name().to_string(),
                 host: l.host.clone(),
                 work_dir: l.work_dir.to_string(),
-                inputs: inputs.clone(),
+                // SECRET inputs are not written down: resume asks for them again.
+                inputs: inputs.iter().filter(|(k, _)| !flow.inputs.iter().any(|i| &i.id == *k && i.kind == "SECRET")).map(|(k, v)| (k.clone(), v.clone())).collect(),
                 at: journal::now(),
             };
             if let Err(e) = journal.append(&start, true) {
@@ -532,7 +581,7 @@ fn execute(l: Launch) -> anyhow::Result<i32> {
     }
 
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().context("cannot start the async runtime")?;
-    let (json, quiet) = (l.json, l.quiet);
+    let (json, quiet, configure_insecure) = (l.json, l.quiet, l.configure_insecure);
     let engine = l.engine;
     let execution_id = l.execution_id;
     rt.block_on(async move {
@@ -544,6 +593,11 @@ fn execute(l: Launch) -> anyhow::Result<i32> {
                 eprintln!("dockhand: error: {e}");
                 return Ok(code::ENGINE);
             }
+        }
+        if engine.dialect == Dialect::Docker
+            && let Some(code) = check_insecure(&engine, &flow, configure_insecure)
+        {
+            return Ok(code);
         }
         let color = !json && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && unsafe { libc::isatty(1) } == 1;
         let width = flow.scripts().iter().map(|(t, _)| t.id.len()).max().unwrap_or(0);
@@ -578,6 +632,46 @@ fn execute(l: Launch) -> anyhow::Result<i32> {
             _ => code::OK,
         })
     })
+}
+
+/// Docker pulls from a plain-HTTP registry only if the daemon trusts it. Warns (or, when asked,
+/// configures the local daemon) for registries the flow lists as insecure that it does not.
+/// `Some(exit code)` stops the run.
+fn check_insecure(engine: &dockhand::exec::engine::Engine, flow: &Flow, configure: bool) -> Option<i32> {
+    use dockhand::registry::reload;
+    let needed = insecure_registries(flow);
+    if needed.is_empty() {
+        return None;
+    }
+    let cfg = match reload::registry_config(&engine.program) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("dockhand: warning: cannot read the Docker daemon's registry settings: {e}");
+            return None;
+        }
+    };
+    let missing: Vec<String> = needed.into_iter().filter(|h| !reload::docker_lists(&cfg, h)).collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let list = missing.join(" ");
+    let remote = engine.host.is_some() || std::env::var("DOCKER_HOST").is_ok_and(|h| !h.is_empty() && !h.starts_with("unix://"));
+    if !configure {
+        eprintln!(
+            "dockhand: warning: the flow pulls from {list}, listed as insecure in its `config`, but the Docker daemon does not trust it: \
+the pull will fail with an HTTPS error. Run `dockhand registry insecure add {list} --reload` on the daemon's host{}",
+            if remote { "" } else { ", or pass --configure-insecure-registries" }
+        );
+        return None;
+    }
+    if remote {
+        eprintln!("dockhand: error: --configure-insecure-registries changes the local daemon.json, but the engine is remote ({}); run `dockhand registry insecure add {list} --reload` on that host", engine.host_description());
+        return Some(code::ENGINE);
+    }
+    match dockhand::registry::cli::add_insecure_docker(&missing) {
+        0 => None,
+        c => Some(c),
+    }
 }
 
 fn engine_for(engine: Option<&str>, host: Option<String>) -> Result<dockhand::exec::engine::Engine, i32> {

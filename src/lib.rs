@@ -7,6 +7,7 @@ pub mod exec;
 pub mod flow;
 pub mod image;
 pub mod plan;
+pub mod registry;
 pub mod schema;
 pub mod suggest;
 pub mod template;

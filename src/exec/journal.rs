@@ -22,8 +22,11 @@ use crate::exec::result::TaskResult;
 #[serde(tag = "t", rename_all = "snake_case")]
 pub enum Record {
     Start {
+        /// The flow file as given (absolute when dockhand could resolve it).
         flow_file: String,
-        flow_text: String,
+        /// Fingerprint of the flow text: resume re-reads the file and refuses a changed one.
+        /// The text itself is not kept: it may hold credentials.
+        flow_digest: String,
         engine: String,
         dialect: String,
         host: Option<String>,
@@ -35,6 +38,16 @@ pub enum Record {
     Progress { task: String, out: u64, err: u64 },
     TaskEnd { task: String, attempt: u32, result: TaskResult },
     End { state: String, at: u64 },
+}
+
+/// A 64-bit FNV-1a fingerprint, as hex: enough to notice an edited flow file.
+pub fn digest(text: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.as_bytes() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("fnv1a64:{h:016x}")
 }
 
 pub fn now() -> u64 {

@@ -61,6 +61,9 @@ pub struct Captured {
     /// Lines seen per stream (outputs lines included), for resuming without repeats.
     pub stdout_lines: u64,
     pub stderr_lines: u64,
+    /// The last stderr line that mentions an error (else the last non-empty one), at most
+    /// 1 KiB: the engine client's own words when it fails.
+    pub last_stderr: String,
 }
 
 /// Parses a Kestra output line; `None` if the line is ordinary output.
@@ -91,7 +94,15 @@ pub type Progress = Arc<dyn Fn(u64, u64) + Send + Sync>;
 
 /// Handles one complete line: skipped lines (already printed before a resume) still yield
 /// their outputs; output lines are absorbed; the rest is queued for printing.
-fn line(out: &mut Vec<u8>, prefix: &[u8], line: &[u8], skip: &mut u64, captured: &Mutex<Captured>) {
+fn line(out: &mut Vec<u8>, prefix: &[u8], line: &[u8], skip: &mut u64, captured: &Mutex<Captured>, stream: Stream) {
+    if stream == Stream::Stderr && !line.iter().all(u8::is_ascii_whitespace) {
+        let keep = String::from_utf8_lossy(&line[..line.len().min(1024)]).trim().to_string();
+        let mut c = captured.lock().unwrap();
+        let says_error = |s: &str| s.to_ascii_lowercase().contains("error");
+        if says_error(&keep) || !says_error(&c.last_stderr) {
+            c.last_stderr = keep;
+        }
+    }
     let parsed = if line.starts_with(b"::") { parse_output_line(line) } else { None };
     if let Some(v) = parsed {
         absorb(captured, v);
@@ -129,10 +140,10 @@ pub async fn pump<R: AsyncRead + Unpin>(
         while let Some(nl) = memchr(b'\n', &chunk[start..]) {
             let end = start + nl;
             if pending.is_empty() {
-                line(&mut out, &prefix, &chunk[start..end], &mut skip, &captured);
+                line(&mut out, &prefix, &chunk[start..end], &mut skip, &captured, stream);
             } else {
                 pending.extend_from_slice(&chunk[start..end]);
-                line(&mut out, &prefix, &pending, &mut skip, &captured);
+                line(&mut out, &prefix, &pending, &mut skip, &captured, stream);
                 pending.clear();
             }
             lines += 1;
@@ -141,7 +152,7 @@ pub async fn pump<R: AsyncRead + Unpin>(
         pending.extend_from_slice(&chunk[start..]);
         if pending.len() >= MAX_LINE {
             // A line too long to keep: print what we have as a piece of it.
-            line(&mut out, &prefix, &pending, &mut skip, &captured);
+            line(&mut out, &prefix, &pending, &mut skip, &captured, stream);
             pending.clear();
             lines += 1;
         }
@@ -154,7 +165,7 @@ pub async fn pump<R: AsyncRead + Unpin>(
         count(&captured, stream, lines, progress.as_ref());
     }
     if !pending.is_empty() {
-        line(&mut out, &prefix, &pending, &mut skip, &captured);
+        line(&mut out, &prefix, &pending, &mut skip, &captured, stream);
         sink.write(&out);
         count(&captured, stream, 1, progress.as_ref());
     }

@@ -61,7 +61,15 @@ pub async fn run_flow(rt: Arc<Runtime>, flow: Arc<Flow>) -> FlowResult {
     let outputs: Outputs = Arc::default();
     let results: Arc<Mutex<Vec<TaskResult>>> = Arc::default();
     run_list(&rt, &flow, &flow.tasks, &outputs, &results).await;
-    let tasks = std::mem::take(&mut *results.lock().unwrap());
+    let mut tasks = std::mem::take(&mut *results.lock().unwrap());
+    // Tasks the flow stopped before are listed as SKIPPED, in file order.
+    for (t, _) in flow.scripts() {
+        if !tasks.iter().any(|r| r.id == t.id) {
+            let mut r = TaskResult::new(&t.id, State::Skipped);
+            r.message = Some("not run: the flow stopped before it".into());
+            tasks.push(r);
+        }
+    }
     FlowResult {
         execution_id: rt.ctx.execution_id.clone(),
         namespace: flow.namespace.clone(),

@@ -60,15 +60,60 @@ pub async fn capture(program: &Path, args: &[String], limit: Duration) -> io::Re
     }
 }
 
+/// The user's own docker client config directory (`$DOCKER_CONFIG`, else `~/.docker`).
+fn user_docker_config_dir() -> Option<std::path::PathBuf> {
+    match std::env::var_os("DOCKER_CONFIG").filter(|v| !v.is_empty()) {
+        Some(d) => Some(d.into()),
+        None => std::env::var_os("HOME").filter(|v| !v.is_empty()).map(|h| Path::new(&h).join(".docker")),
+    }
+}
+
+/// A task's private docker config (`--config DIR`) replaces the user's whole config, so it
+/// starts from the user's: contexts, proxies and other settings keep working, the task's
+/// `auths` win, and no credential store or helper shadows the registries the task names.
+fn merge_user_docker_config(ours: &str, dir: &Path) -> String {
+    let Ok(serde_json::Value::Object(ours)) = serde_json::from_str::<serde_json::Value>(ours) else { return ours.to_string() };
+    let Some(user_dir) = user_docker_config_dir() else { return serde_json::Value::Object(ours).to_string() };
+    let mut merged = match std::fs::read_to_string(user_dir.join("config.json")).ok().and_then(|t| serde_json::from_str(&t).ok()) {
+        Some(serde_json::Value::Object(m)) => m,
+        _ => serde_json::Map::new(),
+    };
+    let our_auths: Vec<String> = ours.get("auths").and_then(|a| a.as_object()).map(|a| a.keys().cloned().collect()).unwrap_or_default();
+    for (k, v) in ours {
+        match (k.as_str(), merged.get_mut(&k)) {
+            ("auths", Some(serde_json::Value::Object(existing))) => {
+                if let serde_json::Value::Object(v) = v {
+                    existing.extend(v);
+                }
+            }
+            _ => {
+                merged.insert(k, v);
+            }
+        }
+    }
+    if !our_auths.is_empty() {
+        merged.remove("credsStore");
+        if let Some(serde_json::Value::Object(h)) = merged.get_mut("credHelpers") {
+            h.retain(|k, _| !our_auths.contains(k));
+        }
+    }
+    let contexts = user_dir.join("contexts");
+    if contexts.is_dir() {
+        let _ = std::os::unix::fs::symlink(&contexts, dir.join("contexts"));
+    }
+    serde_json::Value::Object(merged).to_string()
+}
+
 /// Writes a private file: parent directories 0700, the file 0600, created fresh.
 pub fn write_private(f: &PrivateFile) -> io::Result<()> {
     let path = Path::new(&f.path);
-    if let Some(dir) = path.parent() {
-        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
-    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
     let _ = std::fs::remove_file(path);
+    let docker_config = dir.file_name().is_some_and(|n| n == "docker-config") && path.file_name().is_some_and(|n| n == "config.json");
+    let content = if docker_config { merge_user_docker_config(f.content.expose(), dir) } else { f.content.expose().to_string() };
     let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
-    std::io::Write::write_all(&mut file, f.content.expose().as_bytes())?;
+    std::io::Write::write_all(&mut file, content.as_bytes())?;
     Ok(())
 }
 
@@ -78,7 +123,11 @@ pub fn remove_private(files: &[PrivateFile]) {
         let p = Path::new(&f.path);
         let _ = std::fs::remove_file(p);
         if let Some(dir) = p.parent() {
+            let _ = std::fs::remove_file(dir.join("contexts"));
             let _ = std::fs::remove_dir(dir);
+            if let Some(up) = dir.parent() {
+                let _ = std::fs::remove_dir(up);
+            }
         }
     }
 }

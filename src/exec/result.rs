@@ -38,7 +38,7 @@ impl State {
 
 /// Why a task did not succeed, told apart as users need to act differently.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", tag = "kind")]
+#[serde(rename_all = "camelCase", rename_all_fields = "camelCase", tag = "kind")]
 pub enum Failure {
     /// The command exited non-zero.
     ExitCode { code: i32 },

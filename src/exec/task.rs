@@ -234,6 +234,20 @@ impl Job<'_> {
                 }
             }
         }
+        if tc.detach {
+            // `start` without --attach prints the container name: not task output.
+            match process::run_captured(&rt.engine.program, &tc.run).await {
+                Ok(out) if out.ok() => {
+                    self.res.state = State::Success;
+                    self.res.exit_code = Some(0);
+                    self.res.message = Some("started; not waiting (wait: false)".into());
+                    return self.res;
+                }
+                Ok(out) => self.res.failure = Some(Failure::Engine { message: format!("the container did not start: {}", out.error_line()) }),
+                Err(e) => self.res.failure = Some(Failure::Engine { message: format!("cannot run {}: {e}", rt.engine.program.display()) }),
+            }
+            return self.finish(true).await;
+        }
         let f = match self.follow(&tc.run, 0, 0).await {
             Ok(f) => f,
             Err(e) => {
@@ -242,17 +256,6 @@ impl Job<'_> {
             }
         };
         self.absorb(&f.captured);
-        if tc.detach {
-            if f.code == Some(0) {
-                self.res.state = State::Success;
-                self.res.exit_code = Some(0);
-                self.res.message = Some("started; not waiting (wait: false)".into());
-            } else {
-                self.res.failure = Some(Failure::Engine { message: "the container did not start".into() });
-                self.res.message = Some("engine error: the container did not start".into());
-            }
-            return self.res;
-        }
         self.conclude(f).await
     }
 
@@ -363,7 +366,7 @@ impl Job<'_> {
             }
             Inspected::Absent => {
                 let code = f.code.map_or("none".into(), |c| c.to_string());
-                self.res.failure = Some(Failure::Engine { message: format!("the container was not created (client exit code {code})") });
+                self.res.failure = Some(Failure::Engine { message: format!("the container was not created (client exit code {code}): {}", engine_words(&f)) });
                 self.res.exit_code = f.code;
             }
             Inspected::State(st) if st.status == "running" => {
@@ -382,9 +385,11 @@ impl Job<'_> {
                 self.res.exit_code = Some(st.exit_code);
             }
             Inspected::State(st) if !st.error.is_empty() || st.never_started() => {
-                let msg = if st.error.is_empty() { "the container did not start".to_string() } else { st.error.clone() };
+                let msg = if st.error.is_empty() { format!("the container did not start: {}", engine_words(&f)) } else { st.error.clone() };
                 self.res.failure = Some(Failure::Engine { message: msg });
-                self.res.exit_code = Some(st.exit_code);
+                // An engine that never started the container may say exit code 0: the client's
+                // own status is the truth then (125, 126, 127).
+                self.res.exit_code = if st.exit_code != 0 { Some(st.exit_code) } else { f.code };
             }
             Inspected::State(st) if st.exit_code == 0 => {
                 self.res.state = State::Success;
@@ -435,6 +440,12 @@ impl Job<'_> {
         }
         self.res
     }
+}
+
+/// The engine client's last words on stderr, for an engine error's message.
+fn engine_words(f: &Followed) -> String {
+    let l = f.captured.last_stderr.trim();
+    if l.is_empty() { "no message from the engine client".to_string() } else { l.to_string() }
 }
 
 fn stdout_boxed(s: tokio::process::ChildStdout) -> std::pin::Pin<Box<dyn tokio::io::AsyncRead + Send>> {

@@ -120,11 +120,7 @@ fn read_flow(cx: &mut Cx, file: &str, root: &Node) -> Option<Flow> {
 
 fn read_labels(cx: &mut Cx, n: &Node) -> BTreeMap<String, String> {
     // Kestra accepts a map or a list of {key, value}.
-    if let Some(items) = n.scalar().is_none().then(|| match &n.value {
-        yaml::Value::Seq(items) => Some(items),
-        _ => None,
-    }).flatten()
-    {
+    if let yaml::Value::Seq(items) = &n.value {
         let mut out = BTreeMap::new();
         for (i, item) in items.iter().enumerate() {
             let path = format!("labels[{i}]");
@@ -197,7 +193,10 @@ fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
     }
     let ty = o.need_string(cx, "type");
     let description = o.string(cx, "description");
-    let timeout = o.parsed(cx, "timeout", units::parse_duration);
+    let timeout = o.parsed(cx, "timeout", |s| match units::parse_duration(s)? {
+        d if d.is_zero() => Err("a timeout of zero would stop the task at once; remove `timeout` for no limit".to_string()),
+        d => Ok(d),
+    });
     let allow_failure = o.bool(cx, "allowFailure").unwrap_or(false);
     let disabled = o.bool(cx, "disabled").unwrap_or(false);
     let kind = match ty.as_deref() {
@@ -216,7 +215,11 @@ fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
         Some(SEQUENTIAL_TYPE) => Some(TaskKind::Sequential { tasks: read_children(cx, &mut o) }),
         Some(other) => {
             let pos = o.get(cx, "type").map_or(n.pos, |v| v.pos);
-            let hint = crate::suggest::hint(other, TASK_TYPES.iter().copied());
+            // Type names share long prefixes: only a near miss is a likely typo.
+            let hint = match crate::suggest::closest(other, TASK_TYPES.iter().copied()) {
+                Some(c) if crate::suggest::distance(other, c) <= 3 => format!(" (did you mean `{c}`?)"),
+                _ => String::new(),
+            };
             cx.error(pos, &o.key_path("type"), format!("task type `{other}` is not supported by dockhand{hint}; supported: {}", TASK_TYPES.join(", ")));
             return None;
         }
@@ -274,7 +277,12 @@ fn read_script(cx: &mut Cx, o: &mut Obj<'_>, is_script: bool) -> Option<ScriptTa
         c.map(Body::Commands)
     };
     let env = o.string_map(cx, "env").unwrap_or_default();
-    for name in env.keys() {
+    for (name, value) in &env {
+        if crate::plan::build::client_reads(name) && (value.contains('\n') || value.contains('\r')) {
+            let p = reader::join(&o.key_path("env"), name);
+            let pos = cx.spans.get(&p).copied().unwrap_or(o.pos());
+            cx.error(pos, &p, format!("`{name}` holds a line break, and the engine client reads `{name}` itself, so it can only be passed in an env file, which takes one line per variable"));
+        }
         if !ENV_NAME.is_match(name) {
             let p = o.key_path("env");
             let pos = cx.spans.get(&reader::join(&p, name)).copied().unwrap_or(o.pos());
@@ -508,7 +516,13 @@ fn read_devices(cx: &mut Cx, n: &Node, path: &str) -> Vec<DeviceRequest> {
         });
         let d = DeviceRequest {
             driver: o.string(cx, "driver"),
-            count: o.int(cx, "count"),
+            count: o.int(cx, "count").filter(|c| {
+                let ok = *c == -1 || *c > 0;
+                if !ok {
+                    cx.error(item.pos, &format!("{path}[{i}].count"), format!("must be -1 (all devices) or a positive number, found {c}"));
+                }
+                ok
+            }),
             device_ids: o.strings(cx, "deviceIds").unwrap_or_default(),
             capabilities: caps.unwrap_or_default(),
             options: o.string_map(cx, "options").unwrap_or_default(),
@@ -577,9 +591,13 @@ fn check_ids_and_templates(cx: &mut Cx, flow: &Flow) {
         }
     }
     let order: Vec<&str> = all.iter().map(|t| t.id.as_str()).collect();
-    for (idx, (task, s)) in flow.scripts().into_iter().enumerate() {
-        let _ = idx;
+    // The tasks that have ended before each task starts: file order is not enough, as the
+    // children of a Parallel run side by side.
+    let mut before: HashMap<&str, Vec<&str>> = HashMap::new();
+    ended_before(&flow.tasks, false, &mut Vec::new(), &mut before);
+    for (task, s) in flow.scripts() {
         let here = order.iter().position(|id| *id == task.id).unwrap_or(0);
+        let done = before.get(task.id.as_str()).cloned().unwrap_or_default();
         let mut texts: Vec<(String, &str)> = Vec::new();
         match &s.body {
             Body::Commands(c) => texts.extend(c.iter().map(|x| (format!("{}.commands", task.path), x.as_str()))),
@@ -600,6 +618,10 @@ fn check_ids_and_templates(cx: &mut Cx, flow: &Flow) {
                             Expr::Output { task: t, .. } => match order.iter().position(|id| id == t) {
                                 None => Some(format!("`{{{{ {e} }}}}`: there is no task `{t}`")),
                                 Some(p) if p >= here => Some(format!("`{{{{ {e} }}}}`: task `{t}` does not run before `{}`", task.id)),
+                                Some(_) if !done.contains(&t.as_str()) => Some(format!(
+                                    "`{{{{ {e} }}}}`: task `{t}` runs in parallel with `{}`, so it has not ended when `{}` starts",
+                                    task.id, task.id
+                                )),
                                 _ => None,
                             },
                             _ => None,
@@ -609,6 +631,30 @@ fn check_ids_and_templates(cx: &mut Cx, flow: &Flow) {
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// Records, for each task, the ids of the tasks that have ended when it starts. `done` holds
+/// those that ended before the list starts, and gets every id of the list (they have all ended
+/// when the list has).
+fn ended_before<'a>(tasks: &'a [Task], parallel: bool, done: &mut Vec<&'a str>, out: &mut HashMap<&'a str, Vec<&'a str>>) {
+    let start = done.clone();
+    for t in tasks {
+        let mut mine = if parallel { start.clone() } else { done.clone() };
+        out.entry(t.id.as_str()).or_insert_with(|| mine.clone());
+        match &t.kind {
+            TaskKind::Script(_) => mine.push(t.id.as_str()),
+            TaskKind::Parallel { tasks: c, .. } => ended_before(c, true, &mut mine, out),
+            TaskKind::Sequential { tasks: c } => ended_before(c, false, &mut mine, out),
+        }
+        if !mine.contains(&t.id.as_str()) {
+            mine.push(t.id.as_str());
+        }
+        for id in mine {
+            if !done.contains(&id) {
+                done.push(id);
             }
         }
     }

@@ -155,6 +155,9 @@ impl MarkedEventReceiver for Builder<'_> {
                     self.finish_node(Node { pos, value: Value::Seq(items) }, anchor)
                 }
                 Some(Frame::Map { pos, anchor, entries, .. }) => {
+                    // A block map's start mark is the `:` after its first key: the map stands
+                    // where that key does (a flow map's `{` comes first and is kept).
+                    let pos = entries.first().map_or(pos, |(k, _)| k.pos.min(pos));
                     self.finish_node(Node { pos, value: Value::Map(entries) }, anchor)
                 }
                 None => {}

@@ -69,7 +69,8 @@ impl TaskCommands {
 /// Names the engine client itself reads from its environment: passing a task's value through
 /// the client's environment would change how the client behaves, so these go in an env file.
 pub fn client_reads(name: &str) -> bool {
-    const PREFIXES: &[&str] = &["DOCKER_", "CONTAINERS_", "PODMAN_", "BUILDAH_", "XDG_", "LD_", "SSL_", "STORAGE_", "REGISTRIES_"];
+    // `CONTAINER_`: podman reads CONTAINER_HOST, CONTAINER_CONNECTION, CONTAINER_SSHKEY, ...
+    const PREFIXES: &[&str] = &["DOCKER_", "CONTAINER_", "CONTAINERS_", "PODMAN_", "BUILDAH_", "XDG_", "LD_", "SSL_", "STORAGE_", "REGISTRIES_"];
     const NAMES: &[&str] = &[
         "HOME", "PATH", "TMPDIR", "USER", "LOGNAME", "SHELL", "REGISTRY_AUTH_FILE", "GODEBUG", "GOGC", "GOMAXPROCS", "GOMEMLIMIT",
         "GOTRACEBACK", "NOTIFY_SOCKET", "TERM", "NO_COLOR",
@@ -113,6 +114,13 @@ pub fn build(
 
     // Registry auth: a private client config, used only by the command that pulls.
     let auth = registry_auth(task, ctx.dialect, &private);
+    if d == Dialect::Podman && r.credentials.as_ref().is_some_and(|c| c.registry_token.is_some()) {
+        findings.push(Finding {
+            error: false,
+            property: "taskRunner.credentials.registryToken",
+            message: "podman's auth file has no registry tokens, so the pull goes without it; give username and password, auth or identityToken".into(),
+        });
+    }
     let copy_files = needs_copy(task, d);
     let mut create = base(Step::Create);
     if let Some((flag, file)) = &auth {
@@ -623,7 +631,7 @@ mod tests {
 
     #[test]
     fn client_variables_are_recognised() {
-        for n in ["HOME", "PATH", "DOCKER_HOST", "http_proxy", "XDG_CONFIG_HOME", "GODEBUG"] {
+        for n in ["HOME", "PATH", "DOCKER_HOST", "http_proxy", "XDG_CONFIG_HOME", "GODEBUG", "CONTAINER_HOST", "CONTAINER_CONNECTION"] {
             assert!(client_reads(n), "{n}");
         }
         for n in ["API_KEY", "HOMEDIR", "MY_PATH"] {

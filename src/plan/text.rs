@@ -13,7 +13,7 @@ use crate::plan::context::PlanContext;
 const VALUE_FLAGS: &[&str] = &[
     "--name", "--label", "--workdir", "--volume", "--cpus", "--memory", "--memory-swap", "--memory-swappiness",
     "--memory-reservation", "--kernel-memory", "--shm-size", "--network", "--user", "--add-host", "--publish",
-    "--gpus", "--device", "--env", "--env-file", "--host", "--url", "--config", "--authfile", "--time", "--type",
+    "--gpus", "--device", "--mount", "--env", "--env-file", "--host", "--url", "--config", "--authfile", "--time", "--timeout", "--type",
     "--format",
 ];
 
@@ -108,6 +108,12 @@ pub fn plan(flow: &Flow, ctx: &PlanContext, program: &str, tasks: &[(Task, TaskC
             continue;
         }
         let _ = writeln!(out, "# working directory {}", tc.workdir);
+        if let Some(t) = task.timeout {
+            let _ = writeln!(out, "# timeout {}: then stopped as on cancel, and FAILED", crate::units::format_duration_iso(t));
+        }
+        if task.allow_failure {
+            out.push_str("# allowFailure: a failure ends the task in WARNING\n");
+        }
         for name in tc.input_files.keys() {
             let _ = writeln!(out, "# input file {name}");
         }
@@ -115,6 +121,11 @@ pub fn plan(flow: &Flow, ctx: &PlanContext, program: &str, tasks: &[(Task, TaskC
             let _ = writeln!(out, "# output files {g}");
         }
         for c in tc.steps() {
+            if tc.detach && c.step == Step::Run {
+                out.push_str("# start, detached (wait: false): the task ends once the container runs\n");
+                out.push_str(&command(program, c));
+                continue;
+            }
             let _ = writeln!(out, "# {}", step_title(c.step));
             out.push_str(&command(program, c));
         }

@@ -1,0 +1,324 @@
+//! Golden-file tests of the `dockhand` binary.
+//!
+//! * Every flow `fixtures/NAME.yaml` is planned for both engines; the output must equal
+//!   `fixtures/NAME.docker.plan` and `fixtures/NAME.podman.plan`: the exact stdout of
+//!   `dockhand plan fixtures/NAME.yaml --engine E --execution-id golden --work-dir /tmp/dockhand`,
+//!   then a `# stderr:` line and the exact stderr (warnings), then `# exit code: N`.
+//! * Every flow `fixtures/invalid/NAME.yaml` is validated; the output must equal
+//!   `fixtures/invalid/NAME.err`: the exact stderr of `dockhand validate fixtures/invalid/NAME.yaml`
+//!   (stdout too, under `# stdout:`, if there is any), then `# exit code: N`, and N must be 2.
+//!   A first line `# dockhand-args: ARGS...` replaces `validate` (the file path is appended).
+//! * The fixtures together must use every property the flow reader knows.
+//!
+//! Each test reports every mismatch at once, with a diff. To accept the current output as the
+//! expected one (review the diff in git afterwards!):
+//!
+//! ```text
+//! DOCKHAND_BLESS=1 cargo test --test golden
+//! ```
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_dockhand");
+const ENGINES: [&str; 2] = ["docker", "podman"];
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn blessing() -> bool {
+    std::env::var_os("DOCKHAND_BLESS").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// `fixtures/...` paths of the `.yaml` files in a directory (relative to the crate root, as
+/// the binary prints them), sorted.
+fn flows(dir: &str) -> Vec<String> {
+    let mut out: Vec<String> = std::fs::read_dir(root().join(dir))
+        .unwrap_or_else(|e| panic!("cannot list {dir}: {e}"))
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".yaml"))
+        .map(|n| format!("{dir}/{n}"))
+        .collect();
+    out.sort();
+    out
+}
+
+struct Output {
+    stdout: String,
+    stderr: String,
+    code: i32,
+}
+
+/// Runs the binary from the crate root, with nothing from the caller's environment that could
+/// change its output.
+fn dockhand(args: &[&str]) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(root()).args(args);
+    for (k, _) in std::env::vars_os() {
+        if k.to_str().is_some_and(|k| k.starts_with("DOCKHAND_")) {
+            cmd.env_remove(&k);
+        }
+    }
+    for k in ["DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_CONFIG", "CONTAINER_HOST", "CONTAINER_CONNECTION", "REGISTRY_AUTH_FILE", "NO_COLOR", "CLICOLOR_FORCE"] {
+        cmd.env_remove(k);
+    }
+    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {BIN}: {e}"));
+    Output {
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code: out.status.code().unwrap_or(-1),
+    }
+}
+
+/// Appends `text`, marking a missing final newline so that it shows in the snapshot.
+fn push_text(out: &mut String, text: &str) {
+    out.push_str(text);
+    if !text.is_empty() && !text.ends_with('\n') {
+        out.push_str("\n# (no newline at the end)\n");
+    }
+}
+
+fn plan_snapshot(o: &Output) -> String {
+    let mut s = String::new();
+    push_text(&mut s, &o.stdout);
+    s.push_str("# stderr:\n");
+    push_text(&mut s, &o.stderr);
+    let _ = writeln!(s, "# exit code: {}", o.code);
+    s
+}
+
+fn err_snapshot(o: &Output) -> String {
+    let mut s = String::new();
+    push_text(&mut s, &o.stderr);
+    if !o.stdout.is_empty() {
+        s.push_str("# stdout:\n");
+        push_text(&mut s, &o.stdout);
+    }
+    let _ = writeln!(s, "# exit code: {}", o.code);
+    s
+}
+
+/// A line diff (longest common subsequence) in unified format, 3 lines of context.
+fn diff(expected: &str, actual: &str) -> String {
+    let a: Vec<&str> = expected.lines().collect();
+    let b: Vec<&str> = actual.lines().collect();
+    let (n, m) = (a.len(), b.len());
+    // lcs[i][j]: length of the LCS of a[i..] and b[j..].
+    let mut lcs = vec![vec![0usize; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            lcs[i][j] = if a[i] == b[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
+        }
+    }
+    // Edit script: (' ' | '-' | '+', line index in a, line index in b).
+    let mut ops: Vec<(char, usize, usize)> = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < n || j < m {
+        if i < n && j < m && a[i] == b[j] {
+            ops.push((' ', i, j));
+            i += 1;
+            j += 1;
+        } else if i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1]) {
+            ops.push(('-', i, j));
+            i += 1;
+        } else {
+            ops.push(('+', i, j));
+            j += 1;
+        }
+    }
+    const CONTEXT: usize = 3;
+    let changed: Vec<usize> = ops.iter().enumerate().filter(|(_, o)| o.0 != ' ').map(|(k, _)| k).collect();
+    let mut out = String::from("--- expected\n+++ actual\n");
+    let mut k = 0;
+    while k < changed.len() {
+        // A hunk: changes closer than 2*CONTEXT lines apart belong together.
+        let start = changed[k].saturating_sub(CONTEXT);
+        let mut end = changed[k];
+        while k + 1 < changed.len() && changed[k + 1] <= end + 2 * CONTEXT + 1 {
+            k += 1;
+            end = changed[k];
+        }
+        k += 1;
+        let end = (end + CONTEXT + 1).min(ops.len());
+        let hunk = &ops[start..end];
+        let (a0, b0) = (hunk[0].1, hunk[0].2);
+        let a_len = hunk.iter().filter(|o| o.0 != '+').count();
+        let b_len = hunk.iter().filter(|o| o.0 != '-').count();
+        let _ = writeln!(out, "@@ -{},{a_len} +{},{b_len} @@", a0 + 1, b0 + 1);
+        for &(op, i, j) in hunk {
+            let line = if op == '+' { b[j] } else { a[i] };
+            let _ = writeln!(out, "{op}{line}");
+        }
+    }
+    if expected.ends_with('\n') != actual.ends_with('\n') {
+        out.push_str("(the files differ in their final newline)\n");
+    }
+    out
+}
+
+/// Collects mismatches instead of stopping at the first.
+#[derive(Default)]
+struct Report {
+    checked: usize,
+    failures: Vec<String>,
+    blessed: Vec<String>,
+}
+
+impl Report {
+    /// Compares `actual` with the file `expected_path` (relative to the crate root), or writes
+    /// it when blessing.
+    fn check(&mut self, expected_path: &str, actual: &str, what: &str) {
+        self.checked += 1;
+        let path = root().join(expected_path);
+        let expected = std::fs::read_to_string(&path).ok();
+        if expected.as_deref() == Some(actual) {
+            return;
+        }
+        if blessing() {
+            std::fs::write(&path, actual).unwrap_or_else(|e| panic!("cannot write {expected_path}: {e}"));
+            self.blessed.push(expected_path.to_string());
+            return;
+        }
+        match expected {
+            None => self.failures.push(format!(
+                "{expected_path}: missing (for {what}); this is the output:\n{actual}"
+            )),
+            Some(e) => self.failures.push(format!("{expected_path}: differs from {what}:\n{}", diff(&e, actual))),
+        }
+    }
+
+    fn fail(&mut self, msg: String) {
+        self.failures.push(msg);
+    }
+
+    /// Snapshots in `dir` with one of `suffixes` that belong to no fixture.
+    fn stale(&mut self, dir: &str, suffixes: &[&str], known: &BTreeSet<String>) {
+        let Ok(entries) = std::fs::read_dir(root().join(dir)) else { return };
+        let mut names: Vec<String> = entries.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect();
+        names.sort();
+        for name in names {
+            let Some(suffix) = suffixes.iter().find(|s| name.ends_with(*s)) else { continue };
+            let stem = &name[..name.len() - suffix.len()];
+            if known.contains(stem) {
+                continue;
+            }
+            let rel = format!("{dir}/{name}");
+            if blessing() {
+                std::fs::remove_file(root().join(&rel)).unwrap_or_else(|e| panic!("cannot remove {rel}: {e}"));
+                self.blessed.push(format!("{rel} (removed)"));
+            } else {
+                self.fail(format!("{rel}: no fixture {dir}/{stem}.yaml; remove it (or bless)"));
+            }
+        }
+    }
+
+    fn finish(self, name: &str) {
+        for b in &self.blessed {
+            eprintln!("blessed {b}");
+        }
+        if !self.failures.is_empty() {
+            let mut msg = format!("{} of {} {name} snapshot(s) failed:\n", self.failures.len(), self.checked);
+            for f in &self.failures {
+                msg.push_str("\n==== ");
+                msg.push_str(f);
+                msg.push('\n');
+            }
+            msg.push_str("\nIf the new output is right: DOCKHAND_BLESS=1 cargo test --test golden\n");
+            panic!("{msg}");
+        }
+    }
+}
+
+fn stem(path: &str) -> String {
+    Path::new(path).file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string()
+}
+
+#[test]
+fn plans_match_snapshots() {
+    let files = flows("fixtures");
+    assert!(files.len() >= 16, "expected at least 16 fixtures, found {}", files.len());
+    let mut report = Report::default();
+    let mut stems = BTreeSet::new();
+    for file in &files {
+        let stem = stem(file);
+        stems.insert(stem.clone());
+        for engine in ENGINES {
+            let out = dockhand(&["plan", file, "--engine", engine, "--execution-id", "golden", "--work-dir", "/tmp/dockhand"]);
+            report.check(&format!("fixtures/{stem}.{engine}.plan"), &plan_snapshot(&out), &format!("`dockhand plan {file} --engine {engine}`"));
+        }
+    }
+    report.stale("fixtures", &[".docker.plan", ".podman.plan"], &stems);
+    report.finish("plan");
+}
+
+#[test]
+fn invalid_flows_match_snapshots() {
+    let files = flows("fixtures/invalid");
+    assert!(files.len() >= 12, "expected at least 12 invalid fixtures, found {}", files.len());
+    let mut report = Report::default();
+    let mut stems = BTreeSet::new();
+    for file in &files {
+        let stem = stem(file);
+        stems.insert(stem.clone());
+        let text = std::fs::read_to_string(root().join(file)).unwrap();
+        let mut args: Vec<&str> = match text.lines().next().and_then(|l| l.strip_prefix("# dockhand-args:")) {
+            Some(a) => a.split_whitespace().collect(),
+            None => vec!["validate"],
+        };
+        args.push(file);
+        let out = dockhand(&args);
+        if out.code != 2 {
+            report.fail(format!("{file}: `dockhand {}` exited {}, not 2:\n{}{}", args.join(" "), out.code, out.stdout, out.stderr));
+            continue;
+        }
+        if out.stderr.is_empty() {
+            report.fail(format!("{file}: `dockhand {}` printed no diagnostics", args.join(" ")));
+            continue;
+        }
+        report.check(&format!("fixtures/invalid/{stem}.err"), &err_snapshot(&out), &format!("`dockhand {}`", args.join(" ")));
+    }
+    report.stale("fixtures/invalid", &[".err"], &stems);
+    report.finish("invalid-flow");
+}
+
+/// Every property the flow reader knows appears in some valid fixture, and every value of the
+/// runner's enumerations: the snapshots then cover the whole format.
+#[test]
+fn fixtures_cover_every_property() {
+    let mut text = String::new();
+    for file in flows("fixtures") {
+        text.push_str(&std::fs::read_to_string(root().join(&file)).unwrap());
+        text.push('\n');
+    }
+    let mut missing = Vec::new();
+    for (kind, keys) in dockhand::flow::decode::known_properties() {
+        for key in keys {
+            let used = text.lines().any(|l| {
+                let l = l.trim_start().trim_start_matches("- ");
+                l.strip_prefix(key).is_some_and(|rest| rest.starts_with(':'))
+            });
+            if !used {
+                missing.push(format!("{kind}.{key}"));
+            }
+        }
+    }
+    for value in ["pullPolicy: IF_NOT_PRESENT", "pullPolicy: ALWAYS", "pullPolicy: NEVER", "fileHandlingStrategy: VOLUME", "fileHandlingStrategy: MOUNT"] {
+        if !text.contains(value) {
+            missing.push(value.to_string());
+        }
+    }
+    assert!(missing.is_empty(), "no fixture under fixtures/ uses: {}", missing.join(", "));
+}
+
+#[test]
+fn diff_shows_changed_lines_with_context() {
+    let d = diff("a\nb\nc\nd\ne\nf\ng\nh\n", "a\nb\nc\nD\ne\nf\ng\nh\n");
+    assert_eq!(d, "--- expected\n+++ actual\n@@ -1,7 +1,7 @@\n a\n b\n c\n-d\n+D\n e\n f\n g\n");
+    let d = diff("x\n", "x\ny\n");
+    assert!(d.contains("+y\n"), "{d}");
+}

@@ -1,0 +1,652 @@
+//! The JSON Schema of the flow format (`dockhand schema`) against the reader (`flow::decode`):
+//! the same property names for every object, a description on every property, and the same
+//! verdict on flows (through the `jsonschema` crate).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use dockhand::diag::Diags;
+use dockhand::flow::decode::known_properties;
+use dockhand::flow::model::{COMMANDS_TYPE, DOCKER_RUNNER_TYPE, PARALLEL_TYPE, SCRIPT_TYPE, SEQUENTIAL_TYPE};
+use serde_json::Value;
+
+/// Kestra properties that the schema lists although the reader does not read them: the reader
+/// accepts them with a warning ("ignored by dockhand"), or, for the flow's `disabled`, only as
+/// `false`.
+fn extras(kind: &str) -> BTreeSet<String> {
+    let keys: &[&str] = match kind {
+        "flow" => &["workerGroup", "revision", "tenantId", "deleted", "disabled"],
+        "task" => &["logLevel", "logToFile", "workerGroup", "targetOS", "allowWarning"],
+        "taskRunner" => &["version"],
+        _ => &[],
+    };
+    keys.iter().map(|s| s.to_string()).collect()
+}
+
+/// The properties every task type has (`read_task`), besides the ignored ones.
+const COMMON_TASK: &[&str] = &["id", "type", "description", "timeout", "allowFailure", "disabled"];
+
+fn set(keys: &[&str]) -> BTreeSet<String> {
+    keys.iter().map(|s| s.to_string()).collect()
+}
+
+/// Follows local `$ref`s and the one-item `allOf` wrappers the schema puts around them.
+fn resolve<'a>(root: &'a Value, mut s: &'a Value) -> &'a Value {
+    loop {
+        if let Some(r) = s.get("$ref").and_then(Value::as_str) {
+            let name = r.strip_prefix("#/definitions/").unwrap_or_else(|| panic!("non-local $ref {r}"));
+            s = &root["definitions"][name];
+            assert!(!s.is_null(), "dangling $ref {r}");
+        } else if s.get("properties").is_none()
+            && let Some([one]) = s.get("allOf").and_then(Value::as_array).map(Vec::as_slice)
+        {
+            s = one;
+        } else {
+            return s;
+        }
+    }
+}
+
+fn prop<'a>(root: &'a Value, obj: &'a Value, name: &str) -> &'a Value {
+    let p = &resolve(root, obj)["properties"][name];
+    assert!(!p.is_null(), "the schema has no property `{name}`");
+    resolve(root, p)
+}
+
+fn items<'a>(root: &'a Value, array: &'a Value) -> &'a Value {
+    resolve(root, &array["items"])
+}
+
+fn names(obj: &Value) -> BTreeSet<String> {
+    obj["properties"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default()
+}
+
+fn task_variant<'a>(root: &'a Value, ty: &str) -> &'a Value {
+    root["definitions"]["task"]["oneOf"]
+        .as_array()
+        .expect("task is a oneOf")
+        .iter()
+        .find(|v| v["properties"]["type"]["const"] == ty)
+        .unwrap_or_else(|| panic!("no task variant for {ty}"))
+}
+
+/// The schema object that describes one kind of `known_properties()`.
+fn object_of<'a>(root: &'a Value, kind: &str) -> &'a Value {
+    let runner = &root["definitions"]["taskRunner"];
+    match kind {
+        "flow" => root,
+        "input" => items(root, prop(root, root, "inputs")),
+        "taskRunner" => runner,
+        "credentials" | "cpu" | "memory" => prop(root, runner, kind),
+        "deviceRequest" => items(root, prop(root, runner, "deviceRequests")),
+        _ => panic!("the reader reads a new kind of object `{kind}`: describe it in src/schema.rs and map it here"),
+    }
+}
+
+#[test]
+fn schema_properties_match_the_reader() {
+    let root = dockhand::schema::schema();
+    let known = known_properties();
+    let kinds: BTreeSet<&str> = known.keys().copied().collect();
+    assert_eq!(
+        kinds,
+        ["cpu", "credentials", "deviceRequest", "flow", "input", "memory", "task", "taskRunner"].into_iter().collect(),
+        "known_properties() changed kinds: update the schema and this test"
+    );
+    for (kind, keys) in &known {
+        let reader: BTreeSet<String> = keys.iter().map(|s| s.to_string()).collect();
+        if *kind == "task" {
+            let commands = task_variant(&root, COMMANDS_TYPE);
+            let script = task_variant(&root, SCRIPT_TYPE);
+            let c: BTreeSet<String> = names(commands).difference(&extras("task")).cloned().collect();
+            let s: BTreeSet<String> = names(script).difference(&extras("task")).cloned().collect();
+            assert_eq!(c.union(&s).cloned().collect::<BTreeSet<_>>(), reader, "task: schema (Commands ∪ Script) vs reader");
+            let mut want = reader.clone();
+            want.remove("script");
+            assert_eq!(c, want, "Commands task: schema vs reader");
+            let mut want = reader.clone();
+            want.remove("commands");
+            assert_eq!(s, want, "Script task: schema vs reader");
+            for v in [commands, script] {
+                assert_eq!(v["additionalProperties"], false);
+                assert!(extras("task").is_subset(&names(v)), "ignored task properties are listed");
+            }
+            continue;
+        }
+        let obj = object_of(&root, kind);
+        assert_eq!(obj["additionalProperties"], false, "{kind}: the reader rejects unknown properties");
+        let schema = names(obj);
+        assert!(extras(kind).is_subset(&schema), "{kind}: ignored properties are listed");
+        let schema: BTreeSet<String> = schema.difference(&extras(kind)).cloned().collect();
+        assert_eq!(schema, reader, "{kind}: schema (left) vs reader (right)");
+    }
+
+    // Parallel and Sequential are not in known_properties(): the kitchen-sink test checks the
+    // reader accepts every property listed here.
+    let mut parallel = set(COMMON_TASK);
+    parallel.extend(set(&["tasks", "concurrent"]));
+    let mut sequential = set(COMMON_TASK);
+    sequential.insert("tasks".into());
+    for (ty, want) in [(PARALLEL_TYPE, parallel), (SEQUENTIAL_TYPE, sequential)] {
+        let v = task_variant(&root, ty);
+        assert_eq!(v["additionalProperties"], false);
+        let got: BTreeSet<String> = names(v).difference(&extras("task")).cloned().collect();
+        assert_eq!(got, want, "{ty}");
+    }
+    // The label list items of `labels`.
+    let labels = &prop(&root, &root, "labels")["oneOf"][1]["items"];
+    assert_eq!(names(labels), set(&["key", "value"]));
+    assert_eq!(labels["additionalProperties"], false);
+}
+
+#[test]
+fn every_property_has_a_description() {
+    let root = dockhand::schema::schema();
+    assert_eq!(root["$schema"], "http://json-schema.org/draft-07/schema#");
+    assert_eq!(root["$id"], dockhand::schema::SCHEMA_ID);
+    assert!(root["title"].as_str().is_some_and(|t| !t.is_empty()));
+
+    fn walk(s: &Value, path: &str, missing: &mut Vec<String>, count: &mut usize) {
+        match s {
+            Value::Object(m) => {
+                for key in ["properties", "definitions"] {
+                    if let Some(Value::Object(props)) = m.get(key) {
+                        for (name, p) in props {
+                            *count += 1;
+                            if p["description"].as_str().is_none_or(|d| d.trim().is_empty()) {
+                                missing.push(format!("{path}/{key}/{name}"));
+                            }
+                        }
+                    }
+                }
+                for (k, v) in m {
+                    walk(v, &format!("{path}/{k}"), missing, count);
+                }
+            }
+            Value::Array(a) => {
+                for (i, v) in a.iter().enumerate() {
+                    walk(v, &format!("{path}/{i}"), missing, count);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut missing = Vec::new();
+    let mut count = 0;
+    walk(&root, "#", &mut missing, &mut count);
+    assert!(count > 80, "walked only {count} properties");
+    assert!(missing.is_empty(), "properties without a description: {missing:#?}");
+}
+
+#[test]
+fn ignored_properties_say_so_and_the_reader_only_warns() {
+    let root = dockhand::schema::schema();
+    let cases = [
+        ("flow", "workerGroup", "workerGroup: {key: gpu}\n"),
+        ("flow", "revision", "revision: 3\n"),
+        ("flow", "tenantId", "tenantId: main\n"),
+        ("flow", "deleted", "deleted: false\n"),
+    ];
+    for (kind, key, line) in cases {
+        let obj = object_of(&root, kind);
+        assert!(obj["properties"][key]["description"].as_str().unwrap().starts_with("Ignored by dockhand"), "{key}");
+        let text = format!("{line}{}", flow(&commands_task("")));
+        let warned = warnings(&text);
+        assert!(warned.iter().any(|w| w.contains(&format!("`{key}`"))), "{key}: {warned:?}");
+    }
+    for key in extras("task") {
+        let v = task_variant(&root, COMMANDS_TYPE);
+        assert!(v["properties"][&key]["description"].as_str().unwrap().starts_with("Ignored by dockhand"), "{key}");
+        let text = flow(&commands_task(&format!("{key}: x\n")));
+        assert!(warnings(&text).iter().any(|w| w.contains(&format!("`{key}`"))), "{key}");
+    }
+    let runner = &root["definitions"]["taskRunner"];
+    assert!(runner["properties"]["version"]["description"].as_str().unwrap().starts_with("Ignored by dockhand"));
+    let text = flow(&commands_task(&format!("taskRunner: {{type: {DOCKER_RUNNER_TYPE}, version: '1'}}\n")));
+    assert!(warnings(&text).iter().any(|w| w.contains("`version`")));
+}
+
+/// Warnings of a flow the reader accepts.
+fn warnings(text: &str) -> Vec<String> {
+    let loaded = dockhand::flow::load("x.yaml", text);
+    assert!(!loaded.diags.has_errors(), "{}\n{text}", loaded.diags);
+    loaded.diags.warnings().map(|d| d.to_string()).collect()
+}
+
+/// A flow around the given tasks (each item already indented as a list item at column 3).
+fn flow(tasks: &str) -> String {
+    format!("id: f\nnamespace: company.team\ntasks:\n{tasks}")
+}
+
+/// A Commands task with extra properties (one per line, unindented).
+fn commands_task(extra: &str) -> String {
+    let mut s = format!("  - id: t\n    type: {COMMANDS_TYPE}\n    commands: [echo hi]\n");
+    for line in extra.lines() {
+        s.push_str(&format!("    {line}\n"));
+    }
+    s
+}
+
+fn runner_task(extra: &str) -> String {
+    let mut lines = format!("taskRunner:\n  type: {DOCKER_RUNNER_TYPE}\n");
+    for line in extra.lines() {
+        lines.push_str(&format!("  {line}\n"));
+    }
+    commands_task(&lines)
+}
+
+fn to_json(text: &str) -> Value {
+    let mut diags = Diags::new("x");
+    let node = dockhand::flow::yaml::parse(text, &mut diags).unwrap_or_else(|| panic!("not YAML: {diags}\n{text}"));
+    node.to_json()
+}
+
+fn validator() -> jsonschema::Validator {
+    jsonschema::draft7::new(&dockhand::schema::schema()).expect("the schema compiles")
+}
+
+fn schema_errors(v: &jsonschema::Validator, text: &str) -> Vec<String> {
+    let instance = to_json(text);
+    v.iter_errors(&instance).map(|e| format!("{}: {e}", e.instance_path())).collect()
+}
+
+fn reader_errors(text: &str) -> Vec<String> {
+    dockhand::flow::load("x.yaml", text).diags.errors().map(|d| d.to_string()).collect()
+}
+
+#[test]
+fn schema_is_valid_draft_07() {
+    let root = dockhand::schema::schema();
+    if let Err(e) = jsonschema::meta::validate(&root) {
+        panic!("the schema is not valid draft-07: {e} at {}", e.instance_path());
+    }
+}
+
+fn fixtures() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+#[test]
+fn centos_fixture_validates() {
+    // Kestra's example (the fixture has been called both names).
+    let path = ["kestra-centos.yaml", "centos.yaml"].iter().map(|f| fixtures().join(f)).find(|p| p.exists()).expect("the centos fixture");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(reader_errors(&text), Vec::<String>::new());
+    assert_eq!(schema_errors(&validator(), &text), Vec::<String>::new());
+}
+
+/// The editor must not flag a flow dockhand accepts.
+#[test]
+fn every_fixture_the_reader_accepts_validates() {
+    let v = validator();
+    let mut checked = 0;
+    let mut bad = Vec::new();
+    for entry in std::fs::read_dir(fixtures()).unwrap() {
+        let path = entry.unwrap().path();
+        if !path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        if !reader_errors(&text).is_empty() {
+            continue;
+        }
+        checked += 1;
+        let errors = schema_errors(&v, &text);
+        if !errors.is_empty() {
+            bad.push(format!("{}: {errors:#?}", path.display()));
+        }
+    }
+    assert!(checked > 0);
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+#[test]
+fn a_misspelled_runner_property_is_flagged() {
+    let text = flow(&runner_task("memroy: {memory: 512MB}\n"));
+    let errors = schema_errors(&validator(), &text);
+    assert!(!errors.is_empty());
+    assert!(errors.iter().all(|e| e.starts_with("/tasks/0")), "{errors:?}");
+    assert!(reader_errors(&text).iter().any(|e| e.contains("unknown property `memroy`")));
+}
+
+/// Every property of every object, with valid values: both the reader and the schema accept it,
+/// and it sets every property the schema lists (so the reader knows all of them).
+fn kitchen_sink() -> String {
+    let common = "description: A task.\n\
+                  timeout: PT10M\n\
+                  allowFailure: false\n\
+                  disabled: false\n\
+                  logLevel: INFO\n\
+                  logToFile: false\n\
+                  workerGroup: {key: gpu}\n\
+                  targetOS: LINUX\n\
+                  allowWarning: true\n";
+    let indent = |s: &str, n: usize| s.lines().map(|l| format!("{}{l}\n", " ".repeat(n))).collect::<String>();
+    let script_props = "containerImage: ghcr.io/org/image:1.0\n\
+                        interpreter: [/bin/bash, -c]\n\
+                        beforeCommands: [set -u]\n\
+                        env:\n  GREETING: \"{{ vars.greeting }}\"\n  PORT: 8080\n  EMPTY:\n\
+                        failFast: true\n\
+                        inputFiles:\n  data/in.txt: \"{{ inputs.name }}\"\n\
+                        outputFiles: [\"out/*.txt\"]\n";
+    format!(
+        r#"id: kitchen-sink
+namespace: company.team
+description: Every property dockhand reads.
+labels:
+  team: data
+  cost: 3
+inputs:
+  - id: name
+    type: STRING
+    defaults: world
+    required: false
+    description: Who to greet.
+    displayName: Name
+    values: [world, moon]
+variables:
+  greeting: hello
+  n: 1
+disabled: false
+workerGroup: {{key: gpu}}
+revision: 3
+tenantId: main
+deleted: false
+tasks:
+  - id: commands
+    type: {COMMANDS_TYPE}
+{common1}{script1}    commands:
+      - echo "{{{{ vars.greeting }}}} {{{{ inputs.name }}}}"
+    taskRunner:
+      type: {DOCKER_RUNNER_TYPE}
+      version: "1"
+      host: unix:///var/run/docker.sock
+      config: '{{"auths": {{}}, "insecure-registries": ["10.0.0.1:5000"]}}'
+      credentials: {{registry: ghcr.io, username: u, password: p, registryToken: t, identityToken: i, auth: dTpw}}
+      user: 1000
+      entryPoint: [""]
+      extraHosts: ["db:10.0.0.2"]
+      networkMode: bridge
+      portBindings: ["8080:80"]
+      volumes: ["/data:/data:ro", "cache:/cache"]
+      pullPolicy: ALWAYS
+      deviceRequests:
+        - driver: nvidia
+          count: -1
+          capabilities: [[gpu, utility]]
+          options: {{a: b}}
+        - deviceIds: [0, "1"]
+      cpu: {{cpus: 1.5}}
+      memory:
+        memory: 512MB
+        memorySwap: 1GB
+        memorySwappiness: 60
+        memoryReservation: 256m
+        kernelMemory: 64MB
+        oomKillDisable: false
+      shmSize: 1g
+      privileged: false
+      fileHandlingStrategy: MOUNT
+      delete: true
+      wait: true
+      killGracePeriod: PT30S
+      resume: true
+  - id: script
+    type: {SCRIPT_TYPE}
+{common1}{script1}    script: |
+      echo "{{{{ outputs.commands.vars.x }}}}"
+    taskRunner: {{type: {DOCKER_RUNNER_TYPE}}}
+  - id: par
+    type: {PARALLEL_TYPE}
+{common1}    concurrent: 2
+    tasks:
+      - id: p1
+        type: {COMMANDS_TYPE}
+        commands: [echo 1]
+  - id: seq
+    type: {SEQUENTIAL_TYPE}
+{common1}    tasks:
+      - id: s1
+        type: {SCRIPT_TYPE}
+        script: echo 2
+"#,
+        common1 = indent(common, 4),
+        script1 = indent(script_props, 4),
+    )
+}
+
+#[test]
+fn kitchen_sink_sets_every_property_and_both_accept_it() {
+    let text = kitchen_sink();
+    assert_eq!(reader_errors(&text), Vec::<String>::new(), "{text}");
+    assert_eq!(schema_errors(&validator(), &text), Vec::<String>::new(), "{text}");
+
+    let root = dockhand::schema::schema();
+    let sink = to_json(&text);
+    let keys = |v: &Value| -> BTreeSet<String> { v.as_object().unwrap().keys().cloned().collect() };
+    let runner = &sink["tasks"][0]["taskRunner"];
+    let devices: BTreeSet<String> = runner["deviceRequests"].as_array().unwrap().iter().flat_map(keys).collect();
+    let checks: Vec<(&str, BTreeSet<String>, BTreeSet<String>)> = vec![
+        ("flow", names(&root), keys(&sink)),
+        ("input", names(object_of(&root, "input")), keys(&sink["inputs"][0])),
+        ("Commands", names(task_variant(&root, COMMANDS_TYPE)), keys(&sink["tasks"][0])),
+        ("Script", names(task_variant(&root, SCRIPT_TYPE)), keys(&sink["tasks"][1])),
+        ("Parallel", names(task_variant(&root, PARALLEL_TYPE)), keys(&sink["tasks"][2])),
+        ("Sequential", names(task_variant(&root, SEQUENTIAL_TYPE)), keys(&sink["tasks"][3])),
+        ("taskRunner", names(object_of(&root, "taskRunner")), keys(runner)),
+        ("credentials", names(object_of(&root, "credentials")), keys(&runner["credentials"])),
+        ("cpu", names(object_of(&root, "cpu")), keys(&runner["cpu"])),
+        ("memory", names(object_of(&root, "memory")), keys(&runner["memory"])),
+        ("deviceRequest", names(object_of(&root, "deviceRequest")), devices),
+    ];
+    for (kind, schema, sink) in checks {
+        assert_eq!(schema, sink, "{kind}: schema (left) vs kitchen sink (right)");
+    }
+}
+
+/// Flows on which the schema and the reader must agree: `true` = valid.
+fn cases() -> Vec<(String, bool)> {
+    let mut out: Vec<(String, bool)> = Vec::new();
+    let mut add = |text: String, ok: bool| out.push((text, ok));
+    let t = |extra: &str| flow(&commands_task(extra));
+    let r = |extra: &str| flow(&runner_task(extra));
+
+    // Flow level.
+    add(t(""), true);
+    add("id: f\nnamespace: n\n".into(), false);
+    add("id: f\nnamespace: n\ntasks: []\n".into(), false);
+    add(format!("id: -f\nnamespace: n\ntasks:\n{}", commands_task("")), false);
+    add(format!("id: a.b_c-1\nnamespace: n\ntasks:\n{}", commands_task("")), true);
+    add(format!("id: {}\nnamespace: n\ntasks:\n{}", "a".repeat(101), commands_task("")), false);
+    add(format!("id: f\nnamespace: Company\ntasks:\n{}", commands_task("")), false);
+    add(format!("labels: [{{key: a, value: b}}]\n{}", t("")), true);
+    add(format!("labels: [{{key: a}}]\n{}", t("")), false);
+    add(format!("labels: [{{key: a, value: b, extra: c}}]\n{}", t("")), false);
+    add(format!("labels: {{a: b, n: 1}}\n{}", t("")), true);
+    add(format!("variables: {{a: b, n: 1, e: }}\n{}", t("")), true);
+    add(format!("variables: [a]\n{}", t("")), false);
+    add(format!("disabled: false\n{}", t("")), true);
+    add(format!("disabled: true\n{}", t("")), false);
+    for unsupported in ["triggers: [{id: x}]", "errors: []", "retry: {type: constant}", "pluginDefaults: []", "concurrency: {limit: 1}", "outputs: []"] {
+        add(format!("{unsupported}\n{}", t("")), false);
+    }
+    add(format!("descripton: x\n{}", t("")), false);
+
+    // Inputs: Kestra's types, some of which dockhand does not take.
+    let kestra_types = [
+        "STRING", "ENUM", "SELECT", "MULTISELECT", "INT", "FLOAT", "BOOLEAN", "BOOL", "DATETIME", "DATE", "TIME", "DURATION", "FILE", "JSON", "URI",
+        "SECRET", "ARRAY", "YAML", "EMAIL",
+    ];
+    for ty in kestra_types {
+        let ok = !matches!(ty, "MULTISELECT" | "FILE" | "ARRAY");
+        add(format!("inputs: [{{id: x, type: {ty}}}]\n{}", t("")), ok);
+    }
+    add(format!("inputs: [{{id: x}}]\n{}", t("")), false);
+    add(format!("inputs: [{{id: x.y, type: STRING}}]\n{}", t("")), false);
+    add(format!("inputs: [{{id: x, type: INT, defaults: 3, required: false, values: [1, 2]}}]\n{}", t("")), true);
+    add(format!("inputs: [{{id: x, type: STRING, requird: false}}]\n{}", t("")), false);
+
+    // Tasks.
+    add(flow(&format!("  - id: t\n    type: {COMMANDS_TYPE}\n    commands: []\n")), false);
+    add(flow(&format!("  - id: t\n    type: {COMMANDS_TYPE}\n")), false);
+    add(flow(&format!("  - id: t\n    type: {SCRIPT_TYPE}\n    script: \"  \"\n")), false);
+    add(flow(&format!("  - id: t\n    type: {SCRIPT_TYPE}\n    script: echo\n")), true);
+    add(flow(&format!("  - id: t\n    type: {SCRIPT_TYPE}\n    script: echo\n    commands: [echo]\n")), false);
+    add(flow(&commands_task("script: echo")), false);
+    add(flow("  - id: t\n    type: io.kestra.plugin.scripts.python.Script\n    script: print(1)\n"), false);
+    add(flow("  - id: t\n    commands: [echo]\n"), false);
+    add(flow(&format!("  - type: {COMMANDS_TYPE}\n    commands: [echo]\n")), false);
+    add(flow(&format!("  - id: a.b\n    type: {COMMANDS_TYPE}\n    commands: [echo]\n")), false);
+    let child = format!("      - id: c\n        type: {COMMANDS_TYPE}\n        commands: [echo]\n");
+    add(flow(&format!("  - id: p\n    type: {PARALLEL_TYPE}\n    concurrent: 2\n    tasks:\n{child}")), true);
+    add(flow(&format!("  - id: p\n    type: {PARALLEL_TYPE}\n    concurrent: -1\n    tasks:\n{child}")), false);
+    add(flow(&format!("  - id: p\n    type: {PARALLEL_TYPE}\n    tasks: []\n")), false);
+    add(flow(&format!("  - id: p\n    type: {PARALLEL_TYPE}\n    containerImage: x\n    tasks:\n{child}")), false);
+    add(flow(&format!("  - id: s\n    type: {SEQUENTIAL_TYPE}\n    tasks:\n{child}")), true);
+    add(flow(&format!("  - id: s\n    type: {SEQUENTIAL_TYPE}\n    concurrent: 1\n    tasks:\n{child}")), false);
+    add(flow(&format!("  - id: s\n    type: {SEQUENTIAL_TYPE}\n    tasks:\n      - id: c\n        type: {COMMANDS_TYPE}\n        comands: [echo]\n")), false);
+    for unsupported in ["retry: {type: constant}", "runIf: x", "namespaceFiles: {enabled: true}", "outputDirectory: true", "docker: {image: x}", "runner: DOCKER"] {
+        add(t(unsupported), false);
+    }
+    add(t("interpreter: []"), true);
+    add(t("failFast: false"), true);
+    add(t("failFast: maybe"), false);
+    add(t("allowFailure: true"), true);
+    add(t("env: {GOOD_1: x, _x: y}"), true);
+    add(t("env: {1BAD: x}"), false);
+    add(t("env: {A-B: x}"), false);
+    add(t("env: [A=1]"), false);
+    for (name, ok) in [("a.txt", true), ("dir/a.txt", true), (".hidden", true), ("a/..b/c", true), ("...", true), ("../a", false), ("a/../b", false), ("a/..", false), ("/abs", false), ("..", false)] {
+        add(t(&format!("inputFiles: {{\"{name}\": x}}")), ok);
+        add(t(&format!("outputFiles: [\"{name}\"]")), ok);
+    }
+    for (d, ok) in [
+        ("PT30S", true), ("PT5M", true), ("PT1H30M", true), ("P1DT2H", true), ("pt5m", true), ("PT0.5S", true), ("PT1,5S", true), ("P1D", true), ("PT0S", true),
+        ("PT1.S", true), ("+PT5M", true), ("PT", false), ("P", false), ("5m", false), ("P1W", false), ("P1M", false), ("P1Y", false), ("PT1.5M", false),
+        ("PT1H1H", false), ("PT1M1H", false), ("-PT5M", false), ("P1DT", false), ("PT1.1234567891S", false), ("PT1D", false), ("P1H", false),
+    ] {
+        // A zero timeout is refused by the reader only (a pattern cannot say "not zero").
+        if d != "PT0S" {
+            add(t(&format!("timeout: \"{d}\"")), ok);
+        }
+        add(r(&format!("killGracePeriod: \"{d}\"")), ok);
+    }
+    add(t("containerImage: \"ubuntu 22\""), false);
+
+    // Task runner.
+    add(r(""), true);
+    add(flow(&commands_task("taskRunner: {type: io.kestra.plugin.core.runner.Process}")), false);
+    add(flow(&commands_task("taskRunner: {cpu: {cpus: 1}}")), false);
+    add(r("memroy: {memory: 1GB}"), false);
+    for (size, ok) in [
+        ("512MB", true), ("1GB", true), ("512m", true), ("1g", true), ("100k", true), ("512MiB", true), ("1.5GB", true), ("10B", true), ("\"1024\"", true),
+        ("1024", true), ("1 GB", true), ("2tb", true), ("0", true), ("512XB", false), ("-1", false), ("MB", false), ("1..5GB", false), (".5GB", false), ("1.GB", false),
+        ("\"\"", false), ("[1]", false),
+    ] {
+        add(r(&format!("memory: {{memory: {size}}}")), ok);
+        add(r(&format!("shmSize: {size}")), ok);
+    }
+    for (swap, ok) in [("-1", true), ("\"-1\"", true), ("2GB", true), ("-2", false), ("-1GB", false)] {
+        add(r(&format!("memory: {{memorySwap: {swap}}}")), ok);
+    }
+    for (v, ok) in [("0", true), ("100", true), ("101", false), ("-1", false), ("x", false)] {
+        add(r(&format!("memory: {{memorySwappiness: {v}}}")), ok);
+    }
+    add(r("memory: {oomKillDisable: true, kernelMemory: 1GB, memoryReservation: 1g}"), true);
+    add(r("memory: {swap: 1g}"), false);
+    for (v, ok) in [("1", true), ("0.5", true), ("0", false), ("-1", false), ("x", false)] {
+        add(r(&format!("cpu: {{cpus: {v}}}")), ok);
+    }
+    add(r("cpu: {cpu: 1}"), false);
+    for (v, ok) in [("IF_NOT_PRESENT", true), ("ALWAYS", true), ("NEVER", true), ("always", false), ("SOMETIMES", false)] {
+        add(r(&format!("pullPolicy: {v}")), ok);
+    }
+    for (v, ok) in [("VOLUME", true), ("MOUNT", true), ("COPY", false)] {
+        add(r(&format!("fileHandlingStrategy: {v}")), ok);
+    }
+    for (v, ok) in [
+        ("/data:/data", true), ("/data:/data:ro", true), ("vol:/data:ro,z", true), ("/data", false), ("/a:b", false), ("/a:/b:xx", false), (":/b", false),
+        ("/a:/b:ro:z", false),
+    ] {
+        add(r(&format!("volumes: [\"{v}\"]")), ok);
+    }
+    add(r("config: '{\"auths\": {\"ghcr.io\": {\"auth\": \"x\"}}}'"), true);
+    add(r("config: {auths: {ghcr.io: {auth: x}}, credHelpers: {gcr.io: gcloud}, insecure-registries: [\"10.0.0.1:5000\", \"[::1]:5000\", reg.local]}"), true);
+    add(r("config: {insecure-registries: [\"http://reg\"]}"), false);
+    add(r("config: [a]"), false);
+    add(r("credentials: {username: u, password: p}"), true);
+    add(r("credentials: {user: u}"), false);
+    add(r("deviceRequests: [{count: 1, deviceIds: [\"0\"]}]"), false);
+    add(r("deviceRequests: [{count: 1, deviceIds: []}]"), true);
+    add(r("deviceRequests: [{count: all}]"), false);
+    add(r("deviceRequests: [{capabilities: [gpu]}]"), false);
+    add(r("deviceRequests: [{driver: nvidia, count: 2, capabilities: [[gpu]], options: {x: y}}]"), true);
+    add(r("deviceRequests: [{drivr: nvidia}]"), false);
+    add(r("entryPoint: [/bin/sh, -c]"), true);
+    add(r("entryPoint: /bin/sh"), false);
+    add(r("user: \"1000:1000\""), true);
+    add(r("user: [a]"), false);
+    add(r("privileged: true"), true);
+    add(r("delete: false\nwait: false\nresume: false"), true);
+    add(r("delete: nope"), false);
+    add(r("version: 2"), true);
+    out
+}
+
+#[test]
+fn schema_and_reader_agree() {
+    let v = validator();
+    let mut disagree = Vec::new();
+    for (text, ok) in cases() {
+        let reader = reader_errors(&text);
+        let schema = schema_errors(&v, &text);
+        if reader.is_empty() != ok || schema.is_empty() != ok {
+            disagree.push(format!("expected {}:\n{text}reader: {reader:#?}\nschema: {schema:#?}\n", if ok { "valid" } else { "invalid" }));
+        }
+    }
+    assert!(disagree.is_empty(), "{} case(s) disagree:\n{}", disagree.len(), disagree.join("\n"));
+}
+
+#[test]
+fn registry_pattern_matches_the_reader() {
+    let root = dockhand::schema::schema();
+    let config = prop(&root, &root["definitions"]["taskRunner"], "config");
+    let pattern = config["oneOf"][1]["properties"]["insecure-registries"]["items"]["pattern"].as_str().unwrap();
+    let re = regex::Regex::new(pattern).unwrap();
+    for s in ["10.10.1.5:5000", "reg.local", "[::1]:5000", "10.0.0.0/8", "http://x", "a b", "-x", "x:", ""] {
+        assert_eq!(re.is_match(s), dockhand::flow::decode::check_registry_host(s).is_ok(), "{s}");
+    }
+}
+
+#[test]
+fn defaults_are_kestras() {
+    let root = dockhand::schema::schema();
+    let runner = &root["definitions"]["taskRunner"]["properties"];
+    let want: BTreeMap<&str, Value> = [
+        ("entryPoint", serde_json::json!([""])),
+        ("pullPolicy", "IF_NOT_PRESENT".into()),
+        ("fileHandlingStrategy", "VOLUME".into()),
+        ("delete", true.into()),
+        ("wait", true.into()),
+        ("killGracePeriod", "PT0S".into()),
+        ("resume", true.into()),
+    ]
+    .into_iter()
+    .collect();
+    for (k, v) in want {
+        assert_eq!(runner[k]["default"], v, "taskRunner.{k}");
+    }
+    let commands = &task_variant(&root, COMMANDS_TYPE)["properties"];
+    assert_eq!(commands["containerImage"]["default"], "ubuntu");
+    assert_eq!(commands["interpreter"]["default"], serde_json::json!(["/bin/sh", "-c"]));
+    assert_eq!(commands["failFast"]["default"], true);
+    assert_eq!(runner["type"]["const"], DOCKER_RUNNER_TYPE);
+    assert_eq!(root["definitions"]["taskRunner"]["required"], serde_json::json!(["type"]));
+}
+
+#[test]
+fn schema_subcommand_prints_the_schema() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dockhand")).arg("schema").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed: Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    assert_eq!(printed, dockhand::schema::schema());
+}
