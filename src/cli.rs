@@ -176,7 +176,8 @@ Exit codes: as for `run`; 2 when there is no journal for the id.")]
   dockhand ps --engine podman
 
 Containers are found by the label io.dockhand.managed=true. WATCHED says whether a running dockhand
-process holds the execution (its journal lock under --state-dir).")]
+process holds the execution (its journal lock under --state-dir).
+Exit codes: 0 listed, 3 the engine is unavailable.")]
     Ps {
         #[arg(long, value_name = "ENGINE")]
         engine: Option<String>,
@@ -191,7 +192,8 @@ process holds the execution (its journal lock under --state-dir).")]
   dockhand cleanup --older-than PT1H
 
 A container is kept while a dockhand process runs its execution. Others are removed (with their
-anonymous volumes), including those a crashed run left for `dockhand resume`.")]
+anonymous volumes), including those a crashed run left for `dockhand resume`.
+Exit codes: 0 done (or nothing to do), 3 the engine is unavailable or removal failed.")]
     Cleanup {
         #[arg(long, value_name = "ENGINE")]
         engine: Option<String>,
@@ -210,7 +212,9 @@ anonymous volumes), including those a crashed run left for `dockhand resume`.")]
     #[command(after_help = "Example (VS Code with the YAML extension, in settings.json):
   \"yaml.schemas\": { \"./dockhand.schema.json\": \"flows/*.yaml\" }
 
-  dockhand schema > dockhand.schema.json")]
+  dockhand schema > dockhand.schema.json
+
+Exit code: 0.")]
     Schema,
     /// Set up the host for private registries: `registry insecure add|remove|list`
     Registry(dockhand::registry::cli::RegistryArgs),

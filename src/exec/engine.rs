@@ -120,3 +120,30 @@ impl Engine {
         Ok(out.stdout.trim().to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn podman_behind_a_docker_name_is_recognised() {
+        let d = tempfile::tempdir().unwrap();
+        let wrapper = d.path().join("docker");
+        std::fs::write(&wrapper, "#!/bin/sh\nexec /usr/bin/podman \"$@\"\n").unwrap();
+        std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let e = discover(Some(wrapper.to_str().unwrap()), None).unwrap();
+        assert_eq!(e.dialect, Dialect::Podman);
+        let link = d.path().join("docker2");
+        let fake_podman = d.path().join("podman");
+        std::fs::write(&fake_podman, [0x7f, b'E', b'L', b'F']).unwrap();
+        std::fs::set_permissions(&fake_podman, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::os::unix::fs::symlink(&fake_podman, &link).unwrap();
+        assert_eq!(discover(Some(link.to_str().unwrap()), None).unwrap().dialect, Dialect::Podman);
+        let plain = d.path().join("realdocker");
+        std::fs::write(&plain, [0x7f, b'E', b'L', b'F']).unwrap();
+        std::fs::set_permissions(&plain, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert_eq!(discover(Some(plain.to_str().unwrap()), None).unwrap().dialect, Dialect::Docker);
+        assert!(matches!(discover(Some("/nonexistent/docker"), None), Err(EngineError::Missing(_))));
+    }
+}
