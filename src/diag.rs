@@ -94,7 +94,7 @@ impl Diags {
     /// Diagnostics in file order (errors before warnings at the same place).
     pub fn sorted(&self) -> Vec<Diag> {
         let mut v = self.items.clone();
-        v.sort_by(|a, b| (a.pos, a.severity).cmp(&(b.pos, b.severity)));
+        v.sort_by_key(|d| (d.pos, d.severity));
         v.dedup();
         v
     }

@@ -211,10 +211,11 @@ mod tests {
         let cap = Arc::new(Mutex::new(Captured::default()));
         let sink = Sink { color: false, to_stderr: true, width: 0 };
         pump(data, Stream::Stdout, "t", &sink, cap.clone(), 1, None).await.unwrap();
-        let c = cap.lock().unwrap();
-        assert_eq!(c.stdout_lines, 4);
-        assert_eq!(c.outputs["k"], "v");
-        drop(c);
+        {
+            let c = cap.lock().unwrap();
+            assert_eq!(c.stdout_lines, 4);
+            assert_eq!(c.outputs["k"], "v");
+        }
         // Outputs on skipped lines still count: they were printed (absorbed) before a resume.
         let cap = Arc::new(Mutex::new(Captured::default()));
         pump(data, Stream::Stdout, "t", &sink, cap.clone(), 3, None).await.unwrap();
