@@ -92,6 +92,30 @@ fn step_title(s: Step) -> &'static str {
     }
 }
 
+/// Every Parallel/Sequential task as (path, description), outermost first.
+fn groups(flow: &Flow) -> Vec<(String, String)> {
+    fn walk(t: &Task, out: &mut Vec<(String, String)>) {
+        use crate::flow::model::TaskKind;
+        let (desc, children) = match &t.kind {
+            TaskKind::Parallel { concurrent, tasks } => {
+                let limit = if *concurrent == 0 { "no limit".to_string() } else { format!("at most {concurrent} at a time") };
+                (format!("parallel `{}` ({}, line {}): its tasks run side by side, {limit}", t.id, t.path, t.pos.line), tasks)
+            }
+            TaskKind::Sequential { tasks } => (format!("sequential `{}` ({}, line {}): its tasks run one after the other", t.id, t.path, t.pos.line), tasks),
+            TaskKind::Script(_) => return,
+        };
+        out.push((t.path.clone(), desc));
+        for c in children {
+            walk(c, out);
+        }
+    }
+    let mut out = Vec::new();
+    for t in &flow.tasks {
+        walk(t, &mut out);
+    }
+    out
+}
+
 /// The whole plan of a flow.
 pub fn plan(flow: &Flow, ctx: &PlanContext, program: &str, tasks: &[(Task, TaskCommands)], notes: &[String]) -> String {
     let mut out = String::new();
@@ -100,8 +124,17 @@ pub fn plan(flow: &Flow, ctx: &PlanContext, program: &str, tasks: &[(Task, TaskC
     for n in notes {
         let _ = writeln!(out, "# {n}");
     }
+    let groups = groups(flow);
+    let mut shown: Vec<&str> = Vec::new();
     for (task, tc) in tasks {
         out.push('\n');
+        // Announce each Parallel/Sequential group before its first task.
+        for (path, line) in &groups {
+            if task.path.starts_with(&format!("{path}.")) && !shown.contains(&path.as_str()) {
+                shown.push(path);
+                let _ = writeln!(out, "# {line}");
+            }
+        }
         let _ = writeln!(out, "## task {} ({}, line {})", task.id, task.path, task.pos.line);
         if task.disabled {
             out.push_str("# disabled: skipped\n");
