@@ -192,7 +192,8 @@ Exit codes: 0 listed, 3 the engine is unavailable.")]
   dockhand cleanup --older-than PT1H
 
 A container is kept while a dockhand process runs its execution. Others are removed (with their
-anonymous volumes), including those a crashed run left for `dockhand resume`.
+anonymous volumes), including those a crashed run left for `dockhand resume`. Journals of
+executions that ended and left no container are removed too; a crashed execution's journal stays.
 Exit codes: 0 done (or nothing to do), 3 the engine is unavailable or removal failed.")]
     Cleanup {
         #[arg(long, value_name = "ENGINE")]
@@ -726,6 +727,29 @@ fn ps_cmd(engine: Option<&str>, host: Option<String>, state: Option<Utf8PathBuf>
     Ok(code::OK)
 }
 
+/// Journals under the state directory of executions that ended, are not running, have no
+/// container left and were last written at least `older_than` ago.
+fn old_journals(state_dir: &Utf8PathBuf, older_than: std::time::Duration, containers: &[dockhand::exec::containers::Managed]) -> Vec<(String, Utf8PathBuf)> {
+    use dockhand::exec::journal::{self, Record};
+    let dir = journal::executions_dir(state_dir);
+    let Ok(entries) = dir.read_dir_utf8() else { return vec![] };
+    let mut out = Vec::new();
+    for e in entries.flatten() {
+        let path = e.path().to_path_buf();
+        let Some(id) = path.file_name().and_then(|n| n.strip_suffix(".jsonl")).map(str::to_string) else { continue };
+        let age = e.metadata().ok().and_then(|m| m.modified().ok()).and_then(|t| t.elapsed().ok()).unwrap_or_default();
+        if age < older_than || journal::is_active(state_dir, &id) || containers.iter().any(|c| c.label(dockhand::plan::labels::EXECUTION) == id) {
+            continue;
+        }
+        let ended = journal::read(state_dir, &id).is_ok_and(|r| r.iter().any(|x| matches!(x, Record::End { .. })));
+        if ended {
+            out.push((id, path));
+        }
+    }
+    out.sort();
+    out
+}
+
 fn cleanup_cmd(engine: Option<&str>, host: Option<String>, state: Option<Utf8PathBuf>, older_than: std::time::Duration, dry_run: bool) -> anyhow::Result<i32> {
     use dockhand::exec::{containers, journal};
     use dockhand::plan::labels as l;
@@ -751,8 +775,17 @@ fn cleanup_cmd(engine: Option<&str>, host: Option<String>, state: Option<Utf8Pat
     for c in &doomed {
         println!("{} {} (execution {}, task {}, {})", if dry_run { "would remove" } else { "removing" }, c.name, c.label(l::EXECUTION), c.label(l::TASK), c.state);
     }
+    // Journals of executions that ended (and no container of theirs is left) go too.
+    let journals = old_journals(&state_dir, older_than, &list);
+    for (id, path) in &journals {
+        println!("{} journal of execution {id} ({path})", if dry_run { "would remove" } else { "removing" });
+        if !dry_run {
+            let _ = std::fs::remove_file(path);
+            let _ = std::fs::remove_file(path.with_extension("lock"));
+        }
+    }
     if dry_run || doomed.is_empty() {
-        if doomed.is_empty() {
+        if doomed.is_empty() && journals.is_empty() {
             println!("nothing to remove ({} dockhand container(s), none unwatched and old enough)", list.len());
         }
         return Ok(code::OK);

@@ -3,6 +3,7 @@
 //! template expressions).
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -590,14 +591,22 @@ fn check_ids_and_templates(cx: &mut Cx, flow: &Flow) {
             seen.insert(&t.id, t);
         }
     }
-    let order: Vec<&str> = all.iter().map(|t| t.id.as_str()).collect();
+    // Positions in file order (pre-order): the first of each id, and all of them (a duplicate
+    // id is reported above); lookups stay cheap however many tasks the flow has.
+    let mut first: HashMap<&str, usize> = HashMap::new();
+    let mut positions: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, t) in all.iter().enumerate() {
+        first.entry(t.id.as_str()).or_insert(i);
+        positions.entry(t.id.as_str()).or_default().push(i);
+    }
     // The tasks that have ended before each task starts: file order is not enough, as the
     // children of a Parallel run side by side.
-    let mut before: HashMap<&str, Vec<&str>> = HashMap::new();
-    ended_before(&flow.tasks, false, &mut Vec::new(), &mut before);
+    let mut before: HashMap<&str, Vec<Range<usize>>> = HashMap::new();
+    ended_before(&flow.tasks, false, &mut 0, &[], &mut before);
     for (task, s) in flow.scripts() {
-        let here = order.iter().position(|id| *id == task.id).unwrap_or(0);
-        let done = before.get(task.id.as_str()).cloned().unwrap_or_default();
+        let here = first.get(task.id.as_str()).copied().unwrap_or(0);
+        let done: &[Range<usize>] = before.get(task.id.as_str()).map_or(&[], Vec::as_slice);
+        let ended = |t: &str| positions.get(t).is_some_and(|ps| ps.iter().any(|p| done.iter().any(|r| r.contains(p))));
         let mut texts: Vec<(String, &str)> = Vec::new();
         match &s.body {
             Body::Commands(c) => texts.extend(c.iter().map(|x| (format!("{}.commands", task.path), x.as_str()))),
@@ -615,10 +624,10 @@ fn check_ids_and_templates(cx: &mut Cx, flow: &Flow) {
                         let problem = match &e {
                             Expr::Input(n) if !flow.inputs.iter().any(|i| &i.id == n) => Some(format!("`{{{{ {e} }}}}`: the flow declares no input `{n}`")),
                             Expr::Var(n) if !flow.variables.contains_key(n) => Some(format!("`{{{{ {e} }}}}`: the flow declares no variable `{n}`")),
-                            Expr::Output { task: t, .. } => match order.iter().position(|id| id == t) {
+                            Expr::Output { task: t, .. } => match first.get(t.as_str()).copied() {
                                 None => Some(format!("`{{{{ {e} }}}}`: there is no task `{t}`")),
                                 Some(p) if p >= here => Some(format!("`{{{{ {e} }}}}`: task `{t}` does not run before `{}`", task.id)),
-                                Some(_) if !done.contains(&t.as_str()) => Some(format!(
+                                Some(_) if !ended(t.as_str()) => Some(format!(
                                     "`{{{{ {e} }}}}`: task `{t}` runs in parallel with `{}`, so it has not ended when `{}` starts",
                                     task.id, task.id
                                 )),
@@ -636,26 +645,24 @@ fn check_ids_and_templates(cx: &mut Cx, flow: &Flow) {
     }
 }
 
-/// Records, for each task, the ids of the tasks that have ended when it starts. `done` holds
-/// those that ended before the list starts, and gets every id of the list (they have all ended
-/// when the list has).
-fn ended_before<'a>(tasks: &'a [Task], parallel: bool, done: &mut Vec<&'a str>, out: &mut HashMap<&'a str, Vec<&'a str>>) {
-    let start = done.clone();
+/// Records, for each task, the tasks that have ended when it starts, as ranges of positions in
+/// file order (pre-order, where a task's subtree is contiguous). `next` is the position of the
+/// list's first task and moves past the list; `done` holds the ranges that ended before the list
+/// starts. In a sequential list the earlier siblings (and all they hold) have ended when a task
+/// starts; in a parallel one, none have. A repeated id keeps the entry of its first occurrence.
+fn ended_before<'a>(tasks: &'a [Task], parallel: bool, next: &mut usize, done: &[Range<usize>], out: &mut HashMap<&'a str, Vec<Range<usize>>>) {
+    let first = *next;
     for t in tasks {
-        let mut mine = if parallel { start.clone() } else { done.clone() };
+        let mut mine = done.to_vec();
+        if !parallel && first < *next {
+            mine.push(first..*next);
+        }
+        *next += 1;
         out.entry(t.id.as_str()).or_insert_with(|| mine.clone());
         match &t.kind {
-            TaskKind::Script(_) => mine.push(t.id.as_str()),
-            TaskKind::Parallel { tasks: c, .. } => ended_before(c, true, &mut mine, out),
-            TaskKind::Sequential { tasks: c } => ended_before(c, false, &mut mine, out),
-        }
-        if !mine.contains(&t.id.as_str()) {
-            mine.push(t.id.as_str());
-        }
-        for id in mine {
-            if !done.contains(&id) {
-                done.push(id);
-            }
+            TaskKind::Script(_) => {}
+            TaskKind::Parallel { tasks: c, .. } => ended_before(c, true, next, &mine, out),
+            TaskKind::Sequential { tasks: c } => ended_before(c, false, next, &mine, out),
         }
     }
 }
