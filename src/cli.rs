@@ -318,6 +318,13 @@ fn print_diags(d: &Diags) {
 }
 
 fn plan_context(dialect: Dialect, args: &PlanArgs, execution_id: &str) -> PlanContext {
+    // The working directory has the same path inside the container: it must be absolute.
+    let work_root = if args.work_dir.is_absolute() {
+        args.work_dir.clone()
+    } else {
+        std::env::current_dir().ok().and_then(|d| Utf8PathBuf::from_path_buf(d).ok()).map_or_else(|| args.work_dir.clone(), |d| d.join(&args.work_dir))
+    };
+    let args = &PlanArgs { inputs: vec![], work_dir: work_root };
     PlanContext {
         execution_id: execution_id.to_string(),
         attempt: 1,
@@ -325,6 +332,7 @@ fn plan_context(dialect: Dialect, args: &PlanArgs, execution_id: &str) -> PlanCo
         work_root: args.work_dir.clone(),
         private_root: args.work_dir.join(".private"),
         host: None,
+        owner: None,
     }
 }
 
@@ -542,13 +550,25 @@ fn execute(l: Launch) -> anyhow::Result<i32> {
     let plan_args = PlanArgs { inputs: vec![], work_dir: l.work_dir.clone() };
     let mut ctx = plan_context(l.engine.dialect, &plan_args, &l.execution_id);
     ctx.host = l.host.clone();
+    ctx.owner = Some(std::process::id());
     plan::plan_flow(&flow, &ctx, &inputs, &mut diags);
     print_diags(&diags);
     if diags.has_errors() {
         return Ok(code::INVALID);
     }
 
-    // The journal, before anything starts: an unwritable state directory stops us here.
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().context("cannot start the async runtime")?;
+    // One check of the engine, before anything starts or is written: a missing daemon is one line.
+    let hosts: std::collections::BTreeSet<Option<String>> =
+        flow.scripts().iter().map(|(_, s)| s.runner.host.clone().or_else(|| ctx.host.clone())).collect();
+    for h in &hosts {
+        if let Err(e) = rt.block_on(l.engine.check(h.as_deref(), std::time::Duration::from_secs(5))) {
+            eprintln!("dockhand: error: {e}");
+            return Ok(code::ENGINE);
+        }
+    }
+
+    // The journal, before any container starts: an unwritable state directory stops us here.
     let journal = match Journal::open(&l.state_dir, &l.execution_id) {
         Ok(j) => Arc::new(j),
         Err(e) => {
@@ -573,7 +593,7 @@ fn execute(l: Launch) -> anyhow::Result<i32> {
                 engine: l.engine.program.display().to_string(),
                 dialect: l.engine.dialect.name().to_string(),
                 host: l.host.clone(),
-                work_dir: l.work_dir.to_string(),
+                work_dir: ctx.work_root.to_string(),
                 // SECRET inputs are not written down: resume asks for them again.
                 inputs: inputs.iter().filter(|(k, _)| !flow.inputs.iter().any(|i| &i.id == *k && i.kind == "SECRET")).map(|(k, v)| (k.clone(), v.clone())).collect(),
                 at: journal::now(),
@@ -585,20 +605,10 @@ fn execute(l: Launch) -> anyhow::Result<i32> {
         }
     }
 
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().context("cannot start the async runtime")?;
     let (json, quiet, configure_insecure) = (l.json, l.quiet, l.configure_insecure);
     let engine = l.engine;
     let execution_id = l.execution_id;
     rt.block_on(async move {
-        // One check of the engine, before anything starts: a missing daemon is one line.
-        let hosts: std::collections::BTreeSet<Option<String>> =
-            flow.scripts().iter().map(|(_, s)| s.runner.host.clone().or_else(|| ctx.host.clone())).collect();
-        for h in &hosts {
-            if let Err(e) = engine.check(h.as_deref(), std::time::Duration::from_secs(5)).await {
-                eprintln!("dockhand: error: {e}");
-                return Ok(code::ENGINE);
-            }
-        }
         if engine.dialect == Dialect::Docker
             && let Some(code) = check_insecure(&engine, &flow, configure_insecure)
         {
@@ -692,6 +702,18 @@ fn engine_for(engine: Option<&str>, host: Option<String>) -> Result<dockhand::ex
     }
 }
 
+/// Is a dockhand process waiting for this container? Its execution's journal is locked under
+/// this state directory, or the process that started it (label `io.dockhand.owner`) is alive.
+fn watched(state_dir: &Utf8PathBuf, c: &dockhand::exec::containers::Managed) -> bool {
+    use dockhand::plan::labels as l;
+    if dockhand::exec::journal::is_active(state_dir, c.label(l::EXECUTION)) {
+        return true;
+    }
+    c.label(l::OWNER).parse::<u32>().is_ok_and(|pid| {
+        std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|comm| comm.trim() == "dockhand")
+    })
+}
+
 fn ps_cmd(engine: Option<&str>, host: Option<String>, state: Option<Utf8PathBuf>) -> anyhow::Result<i32> {
     use dockhand::exec::{containers, journal};
     use dockhand::plan::labels as l;
@@ -712,7 +734,7 @@ fn ps_cmd(engine: Option<&str>, host: Option<String>, state: Option<Utf8PathBuf>
     println!("{:<40}  {:<14}  {:<24}  {:<16}  {:<10}  {:>5}  WATCHED", "CONTAINER", "EXECUTION", "FLOW", "TASK", "STATE", "AGE");
     for c in &list {
         let exec = c.label(l::EXECUTION);
-        let watched = if journal::is_active(&state_dir, exec) { "yes" } else { "no" };
+        let watched = if watched(&state_dir, c) { "yes" } else { "no" };
         let flow = format!("{}.{}", c.label(l::NAMESPACE), c.label(l::FLOW));
         println!(
             "{:<40}  {:<14}  {:<24}  {:<16}  {:<10}  {:>5}  {watched}",
@@ -769,7 +791,7 @@ fn cleanup_cmd(engine: Option<&str>, host: Option<String>, state: Option<Utf8Pat
     let now = journal::now();
     let doomed: Vec<&containers::Managed> = list
         .iter()
-        .filter(|c| !journal::is_active(&state_dir, c.label(l::EXECUTION)))
+        .filter(|c| !watched(&state_dir, c))
         .filter(|c| now.saturating_sub(c.created) >= older_than.as_secs())
         .collect();
     for c in &doomed {
@@ -792,6 +814,10 @@ fn cleanup_cmd(engine: Option<&str>, host: Option<String>, state: Option<Utf8Pat
     }
     let mut args = engine.global_args(None);
     args.extend(["rm", "--force", "--volumes"].map(String::from));
+    if engine.dialect == Dialect::Podman {
+        // podman's `rm --force` otherwise waits the stop timeout for each running container.
+        args.extend(["--time", "0"].map(String::from));
+    }
     args.extend(doomed.iter().map(|c| c.id.clone()));
     let out = rt.block_on(dockhand::exec::process::capture(&engine.program, &args, std::time::Duration::from_secs(120)))?;
     if !out.ok() {

@@ -40,9 +40,13 @@ pub async fn list(engine: &Engine) -> Result<Vec<Managed>, String> {
     }
     let mut args = engine.global_args(None);
     args.extend(["inspect", "--type", "container", "--format"].map(String::from));
-    args.push("{{json .Id}}\t{{json .Name}}\t{{json .State.Status}}\t{{json .Created}}\t{{json .Config.Labels}}".into());
+    // Podman 4.3 rejects a template that starts with `{{json`: the id goes first, plain.
+    args.push("{{.Id}}\t{{json .Name}}\t{{json .State.Status}}\t{{json .Created}}\t{{json .Config.Labels}}".into());
     args.extend(ids);
     let out = process::capture(&engine.program, &args, limit).await.map_err(|e| e.to_string())?;
+    if !out.ok() && out.stdout.trim().is_empty() {
+        return Err(out.error_line());
+    }
     // A container removed between the two calls is simply not listed.
     Ok(out.stdout.lines().filter_map(parse_line).collect())
 }
@@ -52,7 +56,7 @@ fn parse_line(line: &str) -> Option<Managed> {
     let [id, name, state, created, labels] = f.as_slice() else { return None };
     let s = |x: &str| serde_json::from_str::<String>(x).ok();
     Some(Managed {
-        id: s(id)?,
+        id: id.trim().to_string(),
         name: s(name)?.trim_start_matches('/').to_string(),
         state: s(state)?,
         created: parse_rfc3339(&s(created)?).unwrap_or(0),
@@ -111,7 +115,7 @@ mod tests {
 
     #[test]
     fn parses_inspect_lines() {
-        let l = "\"abc\"\t\"/dh-e-t-1\"\t\"running\"\t\"1970-01-01T00:01:00Z\"\t{\"io.dockhand.task\":\"t\"}";
+        let l = "abc\t\"/dh-e-t-1\"\t\"running\"\t\"1970-01-01T00:01:00Z\"\t{\"io.dockhand.task\":\"t\"}";
         let m = parse_line(l).unwrap();
         assert_eq!((m.name.as_str(), m.state.as_str(), m.created, m.label("io.dockhand.task")), ("dh-e-t-1", "running", 60, "t"));
     }

@@ -85,6 +85,9 @@ pub async fn run(rt: &Runtime, flow: &Flow, task: &Task, script: &ScriptTask, ou
         (None, None) => (1, None),
     };
     let mut res = run_inner(rt, flow, task, script, outputs, attempt, in_flight).await;
+    // The attempt that actually ran (`resume: false` moves on to a new one) is the last part of
+    // the container's name.
+    let attempt = res.container.as_deref().and_then(|c| c.rsplit('-').next()).and_then(|n| n.parse().ok()).unwrap_or(attempt);
     res.duration = started.elapsed();
     if res.state == State::Failed && task.allow_failure {
         res.state = State::Warning;
@@ -172,6 +175,9 @@ async fn remove_stale(rt: &Runtime, tc: &TaskCommands) {
     let mut rm = EngineCommand::new(crate::plan::command::Step::Remove);
     rm.args(global.iter().cloned());
     rm.args(["rm", "--force", "--volumes"]);
+    if rt.engine.dialect == crate::plan::dialect::Dialect::Podman {
+        rm.args(["--time", "0"]);
+    }
     rm.args(ids.iter().copied());
     rt.status(&format!("{}: removing {} stale container(s) of an earlier attempt", tc.task_id, ids.len()));
     let _ = process::run_captured(&rt.engine.program, &rm).await;
@@ -355,6 +361,12 @@ impl Job<'_> {
             self.res.exit_code = Some(0);
             return self.finish(false).await;
         }
+        if f.captured.last_stderr.contains("already in use") {
+            // Another container has this task's name: it is not ours to inspect or remove.
+            self.res.failure = Some(Failure::Engine { message: format!("a container named {} already exists ({}); remove it or use another execution id", tc.container, engine_words(&f)) });
+            self.res.exit_code = f.code;
+            return self.res_with_message();
+        }
         // Tell the command's own failure from the engine's, from an OOM kill, and from a lost
         // connection to the engine (which may come back: wait for it a while).
         let limit = self.rendered.runner.memory.memory;
@@ -380,7 +392,9 @@ impl Job<'_> {
                 self.res.failure = Some(Failure::OutOfMemory { confirmed: true, limit });
                 self.res.exit_code = Some(st.exit_code);
             }
-            Inspected::State(st) if st.exit_code == 137 && limit.is_some() => {
+            // Podman on cgroup v1 does not report OOM kills; Docker does, so only Podman gets
+            // the guess.
+            Inspected::State(st) if st.exit_code == 137 && limit.is_some() && rt.engine.dialect == crate::plan::dialect::Dialect::Podman => {
                 self.res.failure = Some(Failure::OutOfMemory { confirmed: false, limit });
                 self.res.exit_code = Some(st.exit_code);
             }
@@ -398,6 +412,11 @@ impl Job<'_> {
             Inspected::State(st) => {
                 self.res.failure = Some(Failure::ExitCode { code: st.exit_code });
                 self.res.exit_code = Some(st.exit_code);
+                if matches!(st.exit_code, 137 | 143) {
+                    // dockhand did not stop it (that path returned above).
+                    let sig = if st.exit_code == 137 { "SIGKILL" } else { "SIGTERM" };
+                    self.res.message = Some(format!("killed by {sig}, not by dockhand: something outside the task stopped the container (an engine restart, `docker stop`, the kernel)"));
+                }
                 if f.code.is_some_and(|c| c != st.exit_code) {
                     self.res.message = Some(format!("the engine client exited with {} (connection lost?)", f.code.unwrap_or(-1)));
                 }

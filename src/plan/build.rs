@@ -95,7 +95,7 @@ pub fn build(
     let workdir = ctx.workdir(task_id);
     let private = ctx.private_dir(task_id);
     let container = ctx.container_name(task_id);
-    let labels = labels::for_task(namespace, flow_id, task_id, &ctx.execution_id, ctx.attempt);
+    let labels = labels::for_task(namespace, flow_id, task_id, &ctx.execution_id, ctx.attempt, ctx.owner);
 
     // Global options every command of the task shares.
     let host = r.host.clone().or_else(|| ctx.host.clone());

@@ -18,6 +18,9 @@ pub struct PlanContext {
     /// Engine address from the command line or environment (`-H`/`--url`), overridden by a
     /// task's `host`.
     pub host: Option<String>,
+    /// The pid of the dockhand process running the execution, put on each container as
+    /// `io.dockhand.owner` so `ps`/`cleanup` know it is watched (none for `plan`).
+    pub owner: Option<u32>,
 }
 
 impl PlanContext {

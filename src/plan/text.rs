@@ -2,6 +2,7 @@
 //! copy-pasteable, with secrets shown as `<redacted>`. Deterministic for a fixed execution id,
 //! so it can be reviewed and golden-tested.
 
+use std::collections::HashMap;
 use std::fmt::Write;
 
 use crate::flow::model::{Flow, Task};
@@ -125,15 +126,20 @@ pub fn plan(flow: &Flow, ctx: &PlanContext, program: &str, tasks: &[(Task, TaskC
         let _ = writeln!(out, "# {n}");
     }
     let groups = groups(flow);
-    let mut shown: Vec<&str> = Vec::new();
+    // A group's index by its path (the first, should a path repeat); the groups holding a task
+    // are those whose path is the task's path up to one of its dots.
+    let index: HashMap<&str, usize> = groups.iter().enumerate().rev().map(|(i, (p, _))| (p.as_str(), i)).collect();
+    let mut shown = vec![false; groups.len()];
     for (task, tc) in tasks {
         out.push('\n');
-        // Announce each Parallel/Sequential group before its first task.
-        for (path, line) in &groups {
-            if task.path.starts_with(&format!("{path}.")) && !shown.contains(&path.as_str()) {
-                shown.push(path);
-                let _ = writeln!(out, "# {line}");
-            }
+        // Announce each Parallel/Sequential group before its first task, outermost first.
+        let mut holding: Vec<usize> =
+            task.path.match_indices('.').filter_map(|(k, _)| index.get(&task.path[..k]).copied()).filter(|&i| !shown[i]).collect();
+        holding.sort_unstable();
+        holding.dedup();
+        for i in holding {
+            shown[i] = true;
+            let _ = writeln!(out, "# {}", groups[i].1);
         }
         let _ = writeln!(out, "## task {} ({}, line {})", task.id, task.path, task.pos.line);
         if task.disabled {
