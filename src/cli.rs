@@ -561,7 +561,7 @@ fn execute(l: Launch) -> anyhow::Result<i32> {
     // One check of the engine, before anything starts or is written: a missing daemon is one line.
     let hosts: std::collections::BTreeSet<Option<String>> =
         flow.scripts().iter().map(|(_, s)| s.runner.host.clone().or_else(|| ctx.host.clone())).collect();
-    for h in &hosts {
+    for h in hosts.iter().filter(|h| l.engine.needs_check(h.as_deref())) {
         if let Err(e) = rt.block_on(l.engine.check(h.as_deref(), std::time::Duration::from_secs(5))) {
             eprintln!("dockhand: error: {e}");
             return Ok(code::ENGINE);

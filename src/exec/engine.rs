@@ -99,6 +99,13 @@ impl Engine {
         }
     }
 
+    /// Does checking this engine mean asking a daemon? Local Podman has none: the CLI found on
+    /// disk is the engine, and each task's own command reports a broken installation.
+    pub fn needs_check(&self, host: Option<&str>) -> bool {
+        let remote_env = ["CONTAINER_HOST", "CONTAINER_CONNECTION"].iter().any(|v| std::env::var(v).is_ok_and(|x| !x.is_empty()));
+        self.dialect == Dialect::Docker || host.or(self.host.as_deref()).is_some() || remote_env
+    }
+
     /// Asks the engine for its server version, within `limit`; a one-line error otherwise.
     pub async fn check(&self, host: Option<&str>, limit: Duration) -> Result<String, EngineError> {
         let mut args = self.global_args(host);
