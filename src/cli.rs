@@ -630,6 +630,7 @@ fn execute(l: Launch) -> anyhow::Result<i32> {
             quiet,
             journal: Some(journal.clone()),
             replay,
+            removals: Default::default(),
         });
         let result = exec::run_flow(runtime, Arc::new(flow)).await;
         if let Err(e) = journal.append(&Record::End { state: result.state.name().to_string(), at: journal::now() }, true) {

@@ -43,6 +43,8 @@ pub struct Runtime {
     pub journal: Option<Arc<journal::Journal>>,
     /// What an earlier run of this execution already did.
     pub replay: journal::Replay,
+    /// Container removals under way: (task id, removed).
+    pub removals: Mutex<Vec<tokio::task::JoinHandle<(String, bool)>>>,
 }
 
 impl Runtime {
@@ -62,6 +64,15 @@ pub async fn run_flow(rt: Arc<Runtime>, flow: Arc<Flow>) -> FlowResult {
     let results: Arc<Mutex<Vec<TaskResult>>> = Arc::default();
     run_list(&rt, &flow, &flow.tasks, &outputs, &results).await;
     let mut tasks = std::mem::take(&mut *results.lock().unwrap());
+    // No container is left behind: wait for every removal before the flow ends.
+    let removals = std::mem::take(&mut *rt.removals.lock().unwrap());
+    for h in removals {
+        if let Ok((task, removed)) = h.await
+            && let Some(r) = tasks.iter_mut().find(|r| r.id == task)
+        {
+            r.container_removed = removed;
+        }
+    }
     // Tasks the flow stopped before are listed as SKIPPED, in file order.
     for (t, _) in flow.scripts() {
         if !tasks.iter().any(|r| r.id == t.id) {

@@ -451,11 +451,23 @@ impl Job<'_> {
             self.res.message = Some(format!("{}{extra}", f.describe()));
         }
         if let Some(rm) = &tc.remove {
-            match process::run_captured(&rt.engine.program, rm).await {
-                Ok(out) if out.ok() || out.stderr.to_lowercase().contains("no such container") => self.res.container_removed = true,
-                Ok(out) => rt.status(&format!("{}: removing {} failed: {}", tc.task_id, tc.container, out.error_line())),
-                Err(e) => rt.status(&format!("{}: removing {} failed: {e}", tc.task_id, tc.container)),
-            }
+            // Removal overlaps with what runs next; the flow waits for it before it ends.
+            let (program, rm, quiet) = (rt.engine.program.clone(), rm.clone(), rt.quiet);
+            let (task, container) = (tc.task_id.clone(), tc.container.clone());
+            let handle = tokio::spawn(async move {
+                let problem = match process::run_captured(&program, &rm).await {
+                    Ok(out) if out.ok() || out.stderr.to_lowercase().contains("no such container") => None,
+                    Ok(out) => Some(out.error_line()),
+                    Err(e) => Some(e.to_string()),
+                };
+                if let Some(p) = &problem
+                    && !quiet
+                {
+                    eprintln!("dockhand: {task}: removing {container} failed: {p}");
+                }
+                (task, problem.is_none())
+            });
+            rt.removals.lock().unwrap().push(handle);
         }
         self.res
     }
