@@ -715,22 +715,34 @@ fn watched(state_dir: &Utf8PathBuf, c: &dockhand::exec::containers::Managed) -> 
     })
 }
 
+/// The engine, a runtime, and dockhand's containers on it; `Err(exit code)` after printing why.
+#[allow(clippy::type_complexity)]
+fn managed(
+    engine: Option<&str>,
+    host: Option<String>,
+) -> anyhow::Result<Result<(dockhand::exec::engine::Engine, tokio::runtime::Runtime, Vec<dockhand::exec::containers::Managed>), i32>> {
+    let engine = match engine_for(engine, host) {
+        Ok(e) => e,
+        Err(c) => return Ok(Err(c)),
+    };
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    match rt.block_on(dockhand::exec::containers::list(&engine)) {
+        Ok(list) => Ok(Ok((engine, rt, list))),
+        Err(e) => {
+            eprintln!("dockhand: error: {} cannot list containers: {e}", engine.name());
+            Ok(Err(code::ENGINE))
+        }
+    }
+}
+
 fn ps_cmd(engine: Option<&str>, host: Option<String>, state: Option<Utf8PathBuf>) -> anyhow::Result<i32> {
     use dockhand::exec::{containers, journal};
     use dockhand::plan::labels as l;
-    let engine = match engine_for(engine, host) {
-        Ok(e) => e,
+    let (_, _, list) = match managed(engine, host)? {
+        Ok(x) => x,
         Err(c) => return Ok(c),
     };
     let state_dir = state_dir(state);
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let list = match rt.block_on(containers::list(&engine)) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("dockhand: error: {} cannot list containers: {e}", engine.name());
-            return Ok(code::ENGINE);
-        }
-    };
     let now = journal::now();
     println!("{:<40}  {:<14}  {:<24}  {:<16}  {:<10}  {:>5}  WATCHED", "CONTAINER", "EXECUTION", "FLOW", "TASK", "STATE", "AGE");
     for c in &list {
@@ -776,19 +788,11 @@ fn old_journals(state_dir: &Utf8PathBuf, older_than: std::time::Duration, contai
 fn cleanup_cmd(engine: Option<&str>, host: Option<String>, state: Option<Utf8PathBuf>, older_than: std::time::Duration, dry_run: bool) -> anyhow::Result<i32> {
     use dockhand::exec::{containers, journal};
     use dockhand::plan::labels as l;
-    let engine = match engine_for(engine, host) {
-        Ok(e) => e,
+    let (engine, rt, list) = match managed(engine, host)? {
+        Ok(x) => x,
         Err(c) => return Ok(c),
     };
     let state_dir = state_dir(state);
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let list = match rt.block_on(containers::list(&engine)) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("dockhand: error: {} cannot list containers: {e}", engine.name());
-            return Ok(code::ENGINE);
-        }
-    };
     let now = journal::now();
     let doomed: Vec<&containers::Managed> = list
         .iter()

@@ -26,50 +26,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{CmdOut, Ctx, IMAGE, Run, Spawned, run_cmd};
+use common::{CmdOut, Ctx, IMAGE, Run, Spawned, flow, run_cmd, task};
 use serde_json::Value;
 
 /// How long to wait for a task's first log lines (engine start-up under load included).
 const FIRST_LINES: Duration = Duration::from_secs(90);
 
 // ------------------------------------------------------------------------------ flow helpers
-
-fn indent(text: &str, n: usize) -> String {
-    let pad = " ".repeat(n);
-    text.lines().map(|l| if l.is_empty() { String::new() } else { format!("{pad}{l}") }).collect::<Vec<_>>().join("\n")
-}
-
-/// One shell Commands task on the busybox test image (`pullPolicy: NEVER`). `props` are extra
-/// task properties, `runner` extra taskRunner properties, both unindented; each command becomes
-/// a literal block scalar.
-fn task(id: &str, props: &str, runner: &str, commands: &[&str]) -> String {
-    let mut s = format!("- id: {id}\n  type: io.kestra.plugin.scripts.shell.Commands\n  containerImage: {IMAGE}\n");
-    if !props.trim().is_empty() {
-        s.push_str(&indent(props.trim_end(), 2));
-        s.push('\n');
-    }
-    s.push_str("  taskRunner:\n    type: io.kestra.plugin.scripts.runner.docker.Docker\n    pullPolicy: NEVER\n");
-    if !runner.trim().is_empty() {
-        s.push_str(&indent(runner.trim_end(), 4));
-        s.push('\n');
-    }
-    s.push_str("  commands:\n");
-    for c in commands {
-        s.push_str("    - |-\n");
-        s.push_str(&indent(c, 6));
-        s.push('\n');
-    }
-    s
-}
-
-fn flow(id: &str, tasks: &[String]) -> String {
-    let mut s = format!("id: {id}\nnamespace: e2e.tests\n\ntasks:\n");
-    for t in tasks {
-        s.push_str(&indent(t, 2));
-        s.push('\n');
-    }
-    s
-}
 
 /// `line 1` … `line N`, one every 0.1 s, then `exit 4`.
 fn count_script(n: u32) -> String {

@@ -14,49 +14,10 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{Ctx, IMAGE, random_hex};
+use common::{Ctx, IMAGE, flow, indent, random_hex, task};
 use serde_json::Value;
 
 // ------------------------------------------------------------------------------ flow helpers
-
-/// Indents every line of `text` by `n` spaces.
-fn indent(text: &str, n: usize) -> String {
-    let pad = " ".repeat(n);
-    text.lines().map(|l| if l.is_empty() { String::new() } else { format!("{pad}{l}") }).collect::<Vec<_>>().join("\n")
-}
-
-/// One shell Commands task on the busybox test image, never pulled. `props` are extra task
-/// properties and `runner` extra taskRunner properties, both written unindented; every command
-/// becomes a literal block scalar, so it needs no YAML quoting.
-fn task(id: &str, props: &str, runner: &str, commands: &[&str]) -> String {
-    let mut s = format!("- id: {id}\n  type: io.kestra.plugin.scripts.shell.Commands\n  containerImage: {IMAGE}\n");
-    if !props.trim().is_empty() {
-        s.push_str(&indent(props.trim_end(), 2));
-        s.push('\n');
-    }
-    s.push_str("  taskRunner:\n    type: io.kestra.plugin.scripts.runner.docker.Docker\n    pullPolicy: NEVER\n");
-    if !runner.trim().is_empty() {
-        s.push_str(&indent(runner.trim_end(), 4));
-        s.push('\n');
-    }
-    s.push_str("  commands:\n");
-    for c in commands {
-        s.push_str("    - |-\n");
-        s.push_str(&indent(c, 6));
-        s.push('\n');
-    }
-    s
-}
-
-/// A flow of the given tasks (each from [`task`] or written by hand, unindented).
-fn flow(id: &str, tasks: &[String]) -> String {
-    let mut s = format!("id: {id}\nnamespace: e2e.tests\n\ntasks:\n");
-    for t in tasks {
-        s.push_str(&indent(t, 2));
-        s.push('\n');
-    }
-    s
-}
 
 fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
     v[key].as_str().unwrap_or_else(|| panic!("`{key}` is not a string in {v:#}"))
