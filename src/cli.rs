@@ -210,12 +210,14 @@ Exit codes: 0 done (or nothing to do), 3 the engine is unavailable or removal fa
         dry_run: bool,
     },
     /// Print the JSON Schema of the flow format (for editor completion and validation)
-    #[command(after_help = "Example (VS Code with the YAML extension, in settings.json):
+    #[command(
+        after_help = "Example (VS Code with the YAML extension, in settings.json):
   \"yaml.schemas\": { \"./dockhand.schema.json\": \"flows/*.yaml\" }
 
   dockhand schema > dockhand.schema.json
 
-Exit code: 0.")]
+Exit code: 0."
+    )]
     Schema,
     /// Set up the host for private registries: `registry insecure add|remove|list`
     Registry(dockhand::registry::cli::RegistryArgs),
@@ -227,7 +229,12 @@ struct PlanArgs {
     #[arg(long = "input", value_name = "NAME=VALUE", value_parser = parse_kv)]
     inputs: Vec<(String, String)>,
     /// Root of task working directories (`DIR/<execution>/<task>`) and private files
-    #[arg(long, env = "DOCKHAND_WORK_DIR", default_value = "/tmp/dockhand", value_name = "DIR")]
+    #[arg(
+        long,
+        env = "DOCKHAND_WORK_DIR",
+        default_value = "/tmp/dockhand",
+        value_name = "DIR"
+    )]
     work_dir: Utf8PathBuf,
 }
 
@@ -247,16 +254,25 @@ impl EngineArg {
 }
 
 fn parse_kv(s: &str) -> Result<(String, String), String> {
-    let (k, v) = s.split_once('=').ok_or_else(|| format!("`{s}` is not NAME=VALUE"))?;
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}` is not NAME=VALUE"))?;
     Ok((k.to_string(), v.to_string()))
 }
 
 pub fn parse_execution_id(s: &str) -> Result<String, String> {
     let ok = !s.is_empty()
         && s.len() <= 64
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         && s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
-    if ok { Ok(s.to_string()) } else { Err(format!("`{s}` is not an execution id: use letters, digits, `_` and `-` (at most 64)")) }
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "`{s}` is not an execution id: use letters, digits, `_` and `-` (at most 64)"
+        ))
+    }
 }
 
 pub fn main() -> i32 {
@@ -264,7 +280,11 @@ pub fn main() -> i32 {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { code::INVALID } else { code::OK };
+            return if e.use_stderr() {
+                code::INVALID
+            } else {
+                code::OK
+            };
         }
     };
     match run(cli) {
@@ -279,13 +299,50 @@ pub fn main() -> i32 {
 fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Validate { files, engine } => Ok(validate(&files, engine.map(EngineArg::dialect))),
-        Command::Plan { file, engine, common, execution_id } => plan_cmd(&file, engine.dialect(), &common, &execution_id),
-        Command::Run { file, engine, host, common, execution_id, state_dir, json, quiet, configure_insecure_registries } => {
-            run_cmd(&file, engine.as_deref(), host, &common, execution_id, state_dir, (json, quiet, configure_insecure_registries))
-        }
-        Command::Resume { execution_id, inputs, state_dir, json, quiet } => resume_cmd(&execution_id, inputs, state_dir, json, quiet),
-        Command::Ps { engine, host, state_dir } => ps_cmd(engine.as_deref(), host, state_dir),
-        Command::Cleanup { engine, host, state_dir, older_than, dry_run } => cleanup_cmd(engine.as_deref(), host, state_dir, older_than, dry_run),
+        Command::Plan {
+            file,
+            engine,
+            common,
+            execution_id,
+        } => plan_cmd(&file, engine.dialect(), &common, &execution_id),
+        Command::Run {
+            file,
+            engine,
+            host,
+            common,
+            execution_id,
+            state_dir,
+            json,
+            quiet,
+            configure_insecure_registries,
+        } => run_cmd(
+            &file,
+            engine.as_deref(),
+            host,
+            &common,
+            execution_id,
+            state_dir,
+            (json, quiet, configure_insecure_registries),
+        ),
+        Command::Resume {
+            execution_id,
+            inputs,
+            state_dir,
+            json,
+            quiet,
+        } => resume_cmd(&execution_id, inputs, state_dir, json, quiet),
+        Command::Ps {
+            engine,
+            host,
+            state_dir,
+        } => ps_cmd(engine.as_deref(), host, state_dir),
+        Command::Cleanup {
+            engine,
+            host,
+            state_dir,
+            older_than,
+            dry_run,
+        } => cleanup_cmd(engine.as_deref(), host, state_dir, older_than, dry_run),
         Command::Schema => {
             let s = serde_json::to_string_pretty(&dockhand::schema::schema())?;
             println!("{s}");
@@ -322,9 +379,15 @@ fn plan_context(dialect: Dialect, args: &PlanArgs, execution_id: &str) -> PlanCo
     let work_root = if args.work_dir.is_absolute() {
         args.work_dir.clone()
     } else {
-        std::env::current_dir().ok().and_then(|d| Utf8PathBuf::from_path_buf(d).ok()).map_or_else(|| args.work_dir.clone(), |d| d.join(&args.work_dir))
+        std::env::current_dir()
+            .ok()
+            .and_then(|d| Utf8PathBuf::from_path_buf(d).ok())
+            .map_or_else(|| args.work_dir.clone(), |d| d.join(&args.work_dir))
     };
-    let args = &PlanArgs { inputs: vec![], work_dir: work_root };
+    let args = &PlanArgs {
+        inputs: vec![],
+        work_dir: work_root,
+    };
     PlanContext {
         execution_id: execution_id.to_string(),
         attempt: 1,
@@ -342,7 +405,14 @@ fn validate(files: &[Utf8PathBuf], dialect: Option<Dialect>) -> i32 {
         match load_flow(f) {
             Ok((flow, mut diags)) => {
                 if let Some(d) = dialect {
-                    let ctx = plan_context(d, &PlanArgs { inputs: vec![], work_dir: "/tmp/dockhand".into() }, "validate");
+                    let ctx = plan_context(
+                        d,
+                        &PlanArgs {
+                            inputs: vec![],
+                            work_dir: "/tmp/dockhand".into(),
+                        },
+                        "validate",
+                    );
                     plan::plan_flow(&flow, &ctx, &BTreeMap::new(), &mut diags);
                 }
                 print_diags(&diags);
@@ -367,7 +437,9 @@ fn insecure_registries(flow: &Flow) -> Vec<String> {
     for (_, s) in flow.scripts() {
         let reg = s.container_image.registry();
         for r in s.runner.insecure_registries() {
-            if dockhand::registry::same_registry(&r, reg) && !out.iter().any(|o| dockhand::registry::same_registry(o, &r)) {
+            if dockhand::registry::same_registry(&r, reg)
+                && !out.iter().any(|o| dockhand::registry::same_registry(o, &r))
+            {
                 out.push(r);
             }
         }
@@ -384,15 +456,26 @@ fn insecure_notes(flow: &Flow, dialect: Dialect) -> Vec<String> {
     let list = regs.join(" ");
     match dialect {
         Dialect::Docker => vec![
-            format!("host config: the Docker daemon must trust {list} over plain HTTP; daemon.json needs:"),
+            format!(
+                "host config: the Docker daemon must trust {list} over plain HTTP; daemon.json needs:"
+            ),
             format!("  {}", dockhand::registry::fragment(&regs)),
-            format!("  `dockhand registry insecure add {list} --reload` merges it (or `run --configure-insecure-registries`)"),
+            format!(
+                "  `dockhand registry insecure add {list} --reload` merges it (or `run --configure-insecure-registries`)"
+            ),
         ],
-        Dialect::Podman => vec![format!("host config: none needed: pulls from {list} get --tls-verify=false")],
+        Dialect::Podman => vec![format!(
+            "host config: none needed: pulls from {list} get --tls-verify=false"
+        )],
     }
 }
 
-fn plan_cmd(file: &Utf8PathBuf, dialect: Dialect, args: &PlanArgs, execution_id: &str) -> anyhow::Result<i32> {
+fn plan_cmd(
+    file: &Utf8PathBuf,
+    dialect: Dialect,
+    args: &PlanArgs,
+    execution_id: &str,
+) -> anyhow::Result<i32> {
     let (flow, mut diags) = match load_flow(file) {
         Ok(x) => x,
         Err(d) => {
@@ -401,14 +484,22 @@ fn plan_cmd(file: &Utf8PathBuf, dialect: Dialect, args: &PlanArgs, execution_id:
         }
     };
     let given: BTreeMap<String, String> = args.inputs.iter().cloned().collect();
-    let inputs = plan::resolve_inputs(&flow, &given).map_err(anyhow::Error::msg).context("invalid --input")?;
+    let inputs = plan::resolve_inputs(&flow, &given)
+        .map_err(anyhow::Error::msg)
+        .context("invalid --input")?;
     let ctx = plan_context(dialect, args, execution_id);
     let tasks = plan::plan_flow(&flow, &ctx, &inputs, &mut diags);
     print_diags(&diags);
     if diags.has_errors() {
         return Ok(code::INVALID);
     }
-    let text = plan::text::plan(&flow, &ctx, dialect.name(), &tasks, &insecure_notes(&flow, dialect));
+    let text = plan::text::plan(
+        &flow,
+        &ctx,
+        dialect.name(),
+        &tasks,
+        &insecure_notes(&flow, dialect),
+    );
     print!("{text}");
     Ok(code::OK)
 }
@@ -486,8 +577,17 @@ fn run_cmd(
 }
 
 /// `dockhand resume`: the journal holds the flow text, engine, inputs and paths of the run.
-fn resume_cmd(execution_id: &str, given: Vec<(String, String)>, state: Option<Utf8PathBuf>, json: bool, quiet: bool) -> anyhow::Result<i32> {
-    use dockhand::exec::{engine as eng, journal::{self, Record}};
+fn resume_cmd(
+    execution_id: &str,
+    given: Vec<(String, String)>,
+    state: Option<Utf8PathBuf>,
+    json: bool,
+    quiet: bool,
+) -> anyhow::Result<i32> {
+    use dockhand::exec::{
+        engine as eng,
+        journal::{self, Record},
+    };
     let state_dir = state_dir(state);
     let records = match journal::read(&state_dir, execution_id) {
         Ok(r) => r,
@@ -496,8 +596,20 @@ fn resume_cmd(execution_id: &str, given: Vec<(String, String)>, state: Option<Ut
             return Ok(code::INVALID);
         }
     };
-    let Some(Record::Start { flow_file, engine, host, work_dir, mut inputs, .. }) = records.into_iter().find(|r| matches!(r, Record::Start { .. })) else {
-        eprintln!("dockhand: error: the journal of execution {execution_id} has no start record; nothing to resume");
+    let Some(Record::Start {
+        flow_file,
+        engine,
+        host,
+        work_dir,
+        mut inputs,
+        ..
+    }) = records
+        .into_iter()
+        .find(|r| matches!(r, Record::Start { .. }))
+    else {
+        eprintln!(
+            "dockhand: error: the journal of execution {execution_id} has no start record; nothing to resume"
+        );
         return Ok(code::INVALID);
     };
     let flow_text = match std::fs::read_to_string(&flow_file) {
@@ -532,7 +644,12 @@ fn resume_cmd(execution_id: &str, given: Vec<(String, String)>, state: Option<Ut
 }
 
 fn execute(l: Launch) -> anyhow::Result<i32> {
-    use dockhand::exec::{self, journal::{self, Journal, Record, Replay}, logs::Sink, result::State};
+    use dockhand::exec::{
+        self,
+        journal::{self, Journal, Record, Replay},
+        logs::Sink,
+        result::State,
+    };
     use std::sync::Arc;
 
     let loaded = flow::load(&l.flow_file, &l.flow_text);
@@ -541,13 +658,25 @@ fn execute(l: Launch) -> anyhow::Result<i32> {
         print_diags(&diags);
         return Ok(code::INVALID);
     };
-    let inputs = plan::resolve_inputs(&flow, &l.inputs).map_err(anyhow::Error::msg).context("invalid --input")?;
+    let inputs = plan::resolve_inputs(&flow, &l.inputs)
+        .map_err(anyhow::Error::msg)
+        .context("invalid --input")?;
     for i in &flow.inputs {
         if i.required && !inputs.contains_key(&i.id) {
-            diags.error(i.pos, format!("inputs.{}", i.id), format!("input `{}` is required: give it with --input {}=VALUE", i.id, i.id));
+            diags.error(
+                i.pos,
+                format!("inputs.{}", i.id),
+                format!(
+                    "input `{}` is required: give it with --input {}=VALUE",
+                    i.id, i.id
+                ),
+            );
         }
     }
-    let plan_args = PlanArgs { inputs: vec![], work_dir: l.work_dir.clone() };
+    let plan_args = PlanArgs {
+        inputs: vec![],
+        work_dir: l.work_dir.clone(),
+    };
     let mut ctx = plan_context(l.engine.dialect, &plan_args, &l.execution_id);
     ctx.host = l.host.clone();
     ctx.owner = Some(std::process::id());
@@ -557,12 +686,22 @@ fn execute(l: Launch) -> anyhow::Result<i32> {
         return Ok(code::INVALID);
     }
 
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().context("cannot start the async runtime")?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
     // One check of the engine, before anything starts or is written: a missing daemon is one line.
-    let hosts: std::collections::BTreeSet<Option<String>> =
-        flow.scripts().iter().map(|(_, s)| s.runner.host.clone().or_else(|| ctx.host.clone())).collect();
+    let hosts: std::collections::BTreeSet<Option<String>> = flow
+        .scripts()
+        .iter()
+        .map(|(_, s)| s.runner.host.clone().or_else(|| ctx.host.clone()))
+        .collect();
     for h in hosts.iter().filter(|h| l.engine.needs_check(h.as_deref())) {
-        if let Err(e) = rt.block_on(l.engine.check(h.as_deref(), std::time::Duration::from_secs(5))) {
+        if let Err(e) = rt.block_on(
+            l.engine
+                .check(h.as_deref(), std::time::Duration::from_secs(5)),
+        ) {
             eprintln!("dockhand: error: {e}");
             return Ok(code::ENGINE);
         }
@@ -576,9 +715,12 @@ fn execute(l: Launch) -> anyhow::Result<i32> {
             return Ok(code::ENGINE);
         }
     };
-    let replay = Replay::from_records(journal::read(&l.state_dir, &l.execution_id).unwrap_or_default());
+    let replay =
+        Replay::from_records(journal::read(&l.state_dir, &l.execution_id).unwrap_or_default());
     match &replay.start {
-        Some(Record::Start { flow_digest, .. }) if *flow_digest != journal::digest(&l.flow_text) => {
+        Some(Record::Start { flow_digest, .. })
+            if *flow_digest != journal::digest(&l.flow_text) =>
+        {
             eprintln!(
                 "dockhand: error: {} changed since execution {} started from it; restore it, or start a new execution (another --execution-id)",
                 l.flow_file, l.execution_id
@@ -588,14 +730,25 @@ fn execute(l: Launch) -> anyhow::Result<i32> {
         Some(_) => {}
         None => {
             let start = Record::Start {
-                flow_file: std::fs::canonicalize(&l.flow_file).map(|p| p.display().to_string()).unwrap_or_else(|_| l.flow_file.clone()),
+                flow_file: std::fs::canonicalize(&l.flow_file)
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|_| l.flow_file.clone()),
                 flow_digest: journal::digest(&l.flow_text),
                 engine: l.engine.program.display().to_string(),
                 dialect: l.engine.dialect.name().to_string(),
                 host: l.host.clone(),
                 work_dir: ctx.work_root.to_string(),
                 // SECRET inputs are not written down: resume asks for them again.
-                inputs: inputs.iter().filter(|(k, _)| !flow.inputs.iter().any(|i| &i.id == *k && i.kind == "SECRET")).map(|(k, v)| (k.clone(), v.clone())).collect(),
+                inputs: inputs
+                    .iter()
+                    .filter(|(k, _)| {
+                        !flow
+                            .inputs
+                            .iter()
+                            .any(|i| &i.id == *k && i.kind == "SECRET")
+                    })
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
                 at: journal::now(),
             };
             if let Err(e) = journal.append(&start, true) {
@@ -614,18 +767,40 @@ fn execute(l: Launch) -> anyhow::Result<i32> {
         {
             return Ok(code);
         }
-        let color = !json && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && unsafe { libc::isatty(1) } == 1;
-        let width = flow.scripts().iter().map(|(t, _)| t.id.len()).max().unwrap_or(0);
+        let color = !json
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            && unsafe { libc::isatty(1) } == 1;
+        let width = flow
+            .scripts()
+            .iter()
+            .map(|(t, _)| t.id.len())
+            .max()
+            .unwrap_or(0);
         let cancel = exec::watch_signals();
         if !quiet {
-            let verb = if replay.start.is_some() { "resuming" } else { "execution" };
-            eprintln!("dockhand: {verb} {} of {}.{} on {} (journal {})", execution_id, flow.namespace, flow.id, engine.program.display(), journal.path());
+            let verb = if replay.start.is_some() {
+                "resuming"
+            } else {
+                "execution"
+            };
+            eprintln!(
+                "dockhand: {verb} {} of {}.{} on {} (journal {})",
+                execution_id,
+                flow.namespace,
+                flow.id,
+                engine.program.display(),
+                journal.path()
+            );
         }
         let runtime = Arc::new(exec::Runtime {
             engine,
             ctx,
             inputs,
-            sink: Sink { color, to_stderr: json, width },
+            sink: Sink {
+                color,
+                to_stderr: json,
+                width,
+            },
             cancel: cancel.clone(),
             quiet,
             journal: Some(journal.clone()),
@@ -633,7 +808,13 @@ fn execute(l: Launch) -> anyhow::Result<i32> {
             removals: Default::default(),
         });
         let result = exec::run_flow(runtime, Arc::new(flow)).await;
-        if let Err(e) = journal.append(&Record::End { state: result.state.name().to_string(), at: journal::now() }, true) {
+        if let Err(e) = journal.append(
+            &Record::End {
+                state: result.state.name().to_string(),
+                at: journal::now(),
+            },
+            true,
+        ) {
             eprintln!("dockhand: warning: {e}");
         }
         if json {
@@ -653,7 +834,11 @@ fn execute(l: Launch) -> anyhow::Result<i32> {
 /// Docker pulls from a plain-HTTP registry only if the daemon trusts it. Warns (or, when asked,
 /// configures the local daemon) for registries the flow lists as insecure that it does not.
 /// `Some(exit code)` stops the run.
-fn check_insecure(engine: &dockhand::exec::engine::Engine, flow: &Flow, configure: bool) -> Option<i32> {
+fn check_insecure(
+    engine: &dockhand::exec::engine::Engine,
+    flow: &Flow,
+    configure: bool,
+) -> Option<i32> {
     use dockhand::registry::reload;
     let needed = insecure_registries(flow);
     if needed.is_empty() {
@@ -666,22 +851,33 @@ fn check_insecure(engine: &dockhand::exec::engine::Engine, flow: &Flow, configur
             return None;
         }
     };
-    let missing: Vec<String> = needed.into_iter().filter(|h| !reload::docker_lists(&cfg, h)).collect();
+    let missing: Vec<String> = needed
+        .into_iter()
+        .filter(|h| !reload::docker_lists(&cfg, h))
+        .collect();
     if missing.is_empty() {
         return None;
     }
     let list = missing.join(" ");
-    let remote = engine.host.is_some() || std::env::var("DOCKER_HOST").is_ok_and(|h| !h.is_empty() && !h.starts_with("unix://"));
+    let remote = engine.host.is_some()
+        || std::env::var("DOCKER_HOST").is_ok_and(|h| !h.is_empty() && !h.starts_with("unix://"));
     if !configure {
         eprintln!(
             "dockhand: warning: the flow pulls from {list}, listed as insecure in its `config`, but the Docker daemon does not trust it: \
 the pull will fail with an HTTPS error. Run `dockhand registry insecure add {list} --reload` on the daemon's host{}",
-            if remote { "" } else { ", or pass --configure-insecure-registries" }
+            if remote {
+                ""
+            } else {
+                ", or pass --configure-insecure-registries"
+            }
         );
         return None;
     }
     if remote {
-        eprintln!("dockhand: error: --configure-insecure-registries changes the local daemon.json, but the engine is remote ({}); run `dockhand registry insecure add {list} --reload` on that host", engine.host_description());
+        eprintln!(
+            "dockhand: error: --configure-insecure-registries changes the local daemon.json, but the engine is remote ({}); run `dockhand registry insecure add {list} --reload` on that host",
+            engine.host_description()
+        );
         return Some(code::ENGINE);
     }
     match dockhand::registry::cli::add_insecure_docker(&missing) {
@@ -690,8 +886,12 @@ the pull will fail with an HTTPS error. Run `dockhand registry insecure add {lis
     }
 }
 
-fn engine_for(engine: Option<&str>, host: Option<String>) -> Result<dockhand::exec::engine::Engine, i32> {
-    match dockhand::exec::engine::discover(engine, std::env::var("DOCKHAND_ENGINE").ok().as_deref()) {
+fn engine_for(
+    engine: Option<&str>,
+    host: Option<String>,
+) -> Result<dockhand::exec::engine::Engine, i32> {
+    match dockhand::exec::engine::discover(engine, std::env::var("DOCKHAND_ENGINE").ok().as_deref())
+    {
         Ok(mut e) => {
             e.host = host;
             Ok(e)
@@ -711,7 +911,8 @@ fn watched(state_dir: &Utf8PathBuf, c: &dockhand::exec::containers::Managed) -> 
         return true;
     }
     c.label(l::OWNER).parse::<u32>().is_ok_and(|pid| {
-        std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|comm| comm.trim() == "dockhand")
+        std::fs::read_to_string(format!("/proc/{pid}/comm"))
+            .is_ok_and(|comm| comm.trim() == "dockhand")
     })
 }
 
@@ -720,22 +921,40 @@ fn watched(state_dir: &Utf8PathBuf, c: &dockhand::exec::containers::Managed) -> 
 fn managed(
     engine: Option<&str>,
     host: Option<String>,
-) -> anyhow::Result<Result<(dockhand::exec::engine::Engine, tokio::runtime::Runtime, Vec<dockhand::exec::containers::Managed>), i32>> {
+) -> anyhow::Result<
+    Result<
+        (
+            dockhand::exec::engine::Engine,
+            tokio::runtime::Runtime,
+            Vec<dockhand::exec::containers::Managed>,
+        ),
+        i32,
+    >,
+> {
     let engine = match engine_for(engine, host) {
         Ok(e) => e,
         Err(c) => return Ok(Err(c)),
     };
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     match rt.block_on(dockhand::exec::containers::list(&engine)) {
         Ok(list) => Ok(Ok((engine, rt, list))),
         Err(e) => {
-            eprintln!("dockhand: error: {} cannot list containers: {e}", engine.name());
+            eprintln!(
+                "dockhand: error: {} cannot list containers: {e}",
+                engine.name()
+            );
             Ok(Err(code::ENGINE))
         }
     }
 }
 
-fn ps_cmd(engine: Option<&str>, host: Option<String>, state: Option<Utf8PathBuf>) -> anyhow::Result<i32> {
+fn ps_cmd(
+    engine: Option<&str>,
+    host: Option<String>,
+    state: Option<Utf8PathBuf>,
+) -> anyhow::Result<i32> {
     use dockhand::exec::{containers, journal};
     use dockhand::plan::labels as l;
     let (_, _, list) = match managed(engine, host)? {
@@ -744,7 +963,10 @@ fn ps_cmd(engine: Option<&str>, host: Option<String>, state: Option<Utf8PathBuf>
     };
     let state_dir = state_dir(state);
     let now = journal::now();
-    println!("{:<40}  {:<14}  {:<24}  {:<16}  {:<10}  {:>5}  WATCHED", "CONTAINER", "EXECUTION", "FLOW", "TASK", "STATE", "AGE");
+    println!(
+        "{:<40}  {:<14}  {:<24}  {:<16}  {:<10}  {:>5}  WATCHED",
+        "CONTAINER", "EXECUTION", "FLOW", "TASK", "STATE", "AGE"
+    );
     for c in &list {
         let exec = c.label(l::EXECUTION);
         let watched = if watched(&state_dir, c) { "yes" } else { "no" };
@@ -764,19 +986,42 @@ fn ps_cmd(engine: Option<&str>, host: Option<String>, state: Option<Utf8PathBuf>
 
 /// Journals under the state directory of executions that ended, are not running, have no
 /// container left and were last written at least `older_than` ago.
-fn old_journals(state_dir: &Utf8PathBuf, older_than: std::time::Duration, containers: &[dockhand::exec::containers::Managed]) -> Vec<(String, Utf8PathBuf)> {
+fn old_journals(
+    state_dir: &Utf8PathBuf,
+    older_than: std::time::Duration,
+    containers: &[dockhand::exec::containers::Managed],
+) -> Vec<(String, Utf8PathBuf)> {
     use dockhand::exec::journal::{self, Record};
     let dir = journal::executions_dir(state_dir);
-    let Ok(entries) = dir.read_dir_utf8() else { return vec![] };
+    let Ok(entries) = dir.read_dir_utf8() else {
+        return vec![];
+    };
     let mut out = Vec::new();
     for e in entries.flatten() {
         let path = e.path().to_path_buf();
-        let Some(id) = path.file_name().and_then(|n| n.strip_suffix(".jsonl")).map(str::to_string) else { continue };
-        let age = e.metadata().ok().and_then(|m| m.modified().ok()).and_then(|t| t.elapsed().ok()).unwrap_or_default();
-        if age < older_than || journal::is_active(state_dir, &id) || containers.iter().any(|c| c.label(dockhand::plan::labels::EXECUTION) == id) {
+        let Some(id) = path
+            .file_name()
+            .and_then(|n| n.strip_suffix(".jsonl"))
+            .map(str::to_string)
+        else {
+            continue;
+        };
+        let age = e
+            .metadata()
+            .ok()
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.elapsed().ok())
+            .unwrap_or_default();
+        if age < older_than
+            || journal::is_active(state_dir, &id)
+            || containers
+                .iter()
+                .any(|c| c.label(dockhand::plan::labels::EXECUTION) == id)
+        {
             continue;
         }
-        let ended = journal::read(state_dir, &id).is_ok_and(|r| r.iter().any(|x| matches!(x, Record::End { .. })));
+        let ended = journal::read(state_dir, &id)
+            .is_ok_and(|r| r.iter().any(|x| matches!(x, Record::End { .. })));
         if ended {
             out.push((id, path));
         }
@@ -785,7 +1030,13 @@ fn old_journals(state_dir: &Utf8PathBuf, older_than: std::time::Duration, contai
     out
 }
 
-fn cleanup_cmd(engine: Option<&str>, host: Option<String>, state: Option<Utf8PathBuf>, older_than: std::time::Duration, dry_run: bool) -> anyhow::Result<i32> {
+fn cleanup_cmd(
+    engine: Option<&str>,
+    host: Option<String>,
+    state: Option<Utf8PathBuf>,
+    older_than: std::time::Duration,
+    dry_run: bool,
+) -> anyhow::Result<i32> {
     use dockhand::exec::{containers, journal};
     use dockhand::plan::labels as l;
     let (engine, rt, list) = match managed(engine, host)? {
@@ -800,12 +1051,22 @@ fn cleanup_cmd(engine: Option<&str>, host: Option<String>, state: Option<Utf8Pat
         .filter(|c| now.saturating_sub(c.created) >= older_than.as_secs())
         .collect();
     for c in &doomed {
-        println!("{} {} (execution {}, task {}, {})", if dry_run { "would remove" } else { "removing" }, c.name, c.label(l::EXECUTION), c.label(l::TASK), c.state);
+        println!(
+            "{} {} (execution {}, task {}, {})",
+            if dry_run { "would remove" } else { "removing" },
+            c.name,
+            c.label(l::EXECUTION),
+            c.label(l::TASK),
+            c.state
+        );
     }
     // Journals of executions that ended (and no container of theirs is left) go too.
     let journals = old_journals(&state_dir, older_than, &list);
     for (id, path) in &journals {
-        println!("{} journal of execution {id} ({path})", if dry_run { "would remove" } else { "removing" });
+        println!(
+            "{} journal of execution {id} ({path})",
+            if dry_run { "would remove" } else { "removing" }
+        );
         if !dry_run {
             let _ = std::fs::remove_file(path);
             let _ = std::fs::remove_file(path.with_extension("lock"));
@@ -813,7 +1074,10 @@ fn cleanup_cmd(engine: Option<&str>, host: Option<String>, state: Option<Utf8Pat
     }
     if dry_run || doomed.is_empty() {
         if doomed.is_empty() && journals.is_empty() {
-            println!("nothing to remove ({} dockhand container(s), none unwatched and old enough)", list.len());
+            println!(
+                "nothing to remove ({} dockhand container(s), none unwatched and old enough)",
+                list.len()
+            );
         }
         return Ok(code::OK);
     }
@@ -824,9 +1088,16 @@ fn cleanup_cmd(engine: Option<&str>, host: Option<String>, state: Option<Utf8Pat
         args.extend(["--time", "0"].map(String::from));
     }
     args.extend(doomed.iter().map(|c| c.id.clone()));
-    let out = rt.block_on(dockhand::exec::process::capture(&engine.program, &args, std::time::Duration::from_secs(120)))?;
+    let out = rt.block_on(dockhand::exec::process::capture(
+        &engine.program,
+        &args,
+        std::time::Duration::from_secs(120),
+    ))?;
     if !out.ok() {
-        eprintln!("dockhand: error: removing containers failed: {}", out.error_line());
+        eprintln!(
+            "dockhand: error: removing containers failed: {}",
+            out.error_line()
+        );
         return Ok(code::ENGINE);
     }
     Ok(code::OK)

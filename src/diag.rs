@@ -42,7 +42,11 @@ impl fmt::Display for Diag {
         if self.pos.line == 0 {
             write!(f, "{}: {sev}: ", self.file)?;
         } else {
-            write!(f, "{}:{}:{}: {sev}: ", self.file, self.pos.line, self.pos.col)?;
+            write!(
+                f,
+                "{}:{}:{}: {sev}: ",
+                self.file, self.pos.line, self.pos.col
+            )?;
         }
         if !self.property.is_empty() {
             write!(f, "`{}`: ", self.property)?;
@@ -60,7 +64,10 @@ pub struct Diags {
 
 impl Diags {
     pub fn new(file: impl Into<String>) -> Self {
-        Diags { file: file.into(), items: Vec::new() }
+        Diags {
+            file: file.into(),
+            items: Vec::new(),
+        }
     }
 
     pub fn file(&self) -> &str {
@@ -76,7 +83,13 @@ impl Diags {
     }
 
     fn push(&mut self, severity: Severity, pos: Pos, property: String, message: String) {
-        self.items.push(Diag { severity, file: self.file.clone(), pos, property, message });
+        self.items.push(Diag {
+            severity,
+            file: self.file.clone(),
+            pos,
+            property,
+            message,
+        });
     }
 
     pub fn extend(&mut self, other: Diags) {
@@ -104,7 +117,9 @@ impl Diags {
     }
 
     pub fn warnings(&self) -> impl Iterator<Item = &Diag> {
-        self.items.iter().filter(|d| d.severity == Severity::Warning)
+        self.items
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
     }
 }
 

@@ -14,14 +14,16 @@
 use serde_json::{Map, Value, json};
 
 use crate::flow::model::{
-    COMMANDS_TYPE, DOCKER_RUNNER_TYPE, FileHandling, PARALLEL_TYPE, PullPolicy, SCRIPT_TYPE, SEQUENTIAL_TYPE,
+    COMMANDS_TYPE, DOCKER_RUNNER_TYPE, FileHandling, PARALLEL_TYPE, PullPolicy, SCRIPT_TYPE,
+    SEQUENTIAL_TYPE,
 };
 
 pub const SCHEMA_ID: &str = "https://dockhand.dev/schema/flow.json";
 
 /// `decode::INPUT_TYPES`.
 const INPUT_TYPES: &[&str] = &[
-    "STRING", "INT", "FLOAT", "BOOLEAN", "BOOL", "DATETIME", "DATE", "TIME", "DURATION", "URI", "EMAIL", "SECRET", "JSON", "YAML", "SELECT", "ENUM",
+    "STRING", "INT", "FLOAT", "BOOLEAN", "BOOL", "DATETIME", "DATE", "TIME", "DURATION", "URI",
+    "EMAIL", "SECRET", "JSON", "YAML", "SELECT", "ENUM",
 ];
 
 /// `decode::FLOW_ID`.
@@ -93,7 +95,10 @@ fn boolean(description: &str, default: Option<bool>) -> Value {
 }
 
 fn strings(description: &str) -> Value {
-    d(description, json!({ "type": "array", "items": { "type": "string" } }))
+    d(
+        description,
+        json!({ "type": "array", "items": { "type": "string" } }),
+    )
 }
 
 /// A Kestra property that dockhand accepts and ignores (the reader warns).
@@ -103,7 +108,8 @@ fn ignored(why: &str) -> Value {
 }
 
 fn object(properties: Value, required: &[&str]) -> Value {
-    let mut o = json!({ "type": "object", "properties": properties, "additionalProperties": false });
+    let mut o =
+        json!({ "type": "object", "properties": properties, "additionalProperties": false });
     if !required.is_empty() {
         o["required"] = json!(required);
     }
@@ -263,7 +269,10 @@ fn task() -> Value {
         ),
         &["id", "type", "script"],
     );
-    let children = d("The child tasks; at least one.", json!({ "type": "array", "minItems": 1, "items": { "$ref": "#/definitions/task" } }));
+    let children = d(
+        "The child tasks; at least one.",
+        json!({ "type": "array", "minItems": 1, "items": { "$ref": "#/definitions/task" } }),
+    );
     let parallel = variant(
         "Tasks run side by side",
         merge(
@@ -278,7 +287,10 @@ fn task() -> Value {
     );
     let sequential = variant(
         "Tasks run one after the other",
-        merge(&type_const(SEQUENTIAL_TYPE, "Runs its child tasks one after the other."), json!({ "tasks": children })),
+        merge(
+            &type_const(SEQUENTIAL_TYPE, "Runs its child tasks one after the other."),
+            json!({ "tasks": children }),
+        ),
         &["id", "type", "tasks"],
     );
     json!({

@@ -30,7 +30,9 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 
 /// ` (did you mean `x`?)` or the empty string.
 pub fn hint<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
-    closest(word, candidates).map(|c| format!(" (did you mean `{c}`?)")).unwrap_or_default()
+    closest(word, candidates)
+        .map(|c| format!(" (did you mean `{c}`?)"))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -40,8 +42,14 @@ mod tests {
     #[test]
     fn typos_are_matched() {
         assert_eq!(distance("memroy", "memory"), 2);
-        assert_eq!(closest("memroy", ["memory", "cpu", "volumes"]), Some("memory"));
-        assert_eq!(closest("pullpolicy", ["pullPolicy", "user"]), Some("pullPolicy"));
+        assert_eq!(
+            closest("memroy", ["memory", "cpu", "volumes"]),
+            Some("memory")
+        );
+        assert_eq!(
+            closest("pullpolicy", ["pullPolicy", "user"]),
+            Some("pullPolicy")
+        );
         assert_eq!(closest("zzzzzz", ["memory", "cpu"]), None);
         assert_eq!(hint("cpus", ["cpu"]), " (did you mean `cpu`?)");
     }

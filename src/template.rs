@@ -41,7 +41,9 @@ pub enum Piece {
 const KNOWN: &str = "workingDir, flow.id, flow.namespace, execution.id, task.id, inputs.NAME, vars.NAME, outputs.TASK.vars.NAME";
 
 fn ident(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 fn parse_expr(raw: &str) -> Result<Expr, String> {
@@ -54,10 +56,15 @@ fn parse_expr(raw: &str) -> Result<Expr, String> {
         ["task", "id"] => Expr::TaskId,
         ["inputs", n] if ident(n) => Expr::Input(n.to_string()),
         ["vars", n] if ident(n) => Expr::Var(n.to_string()),
-        ["outputs", t, "vars", n] if ident(t) && ident(n) => {
-            Expr::Output { task: t.to_string(), name: n.to_string() }
+        ["outputs", t, "vars", n] if ident(t) && ident(n) => Expr::Output {
+            task: t.to_string(),
+            name: n.to_string(),
+        },
+        _ => {
+            return Err(format!(
+                "unknown expression `{{{{ {raw} }}}}`; dockhand knows {KNOWN}"
+            ));
         }
-        _ => return Err(format!("unknown expression `{{{{ {raw} }}}}`; dockhand knows {KNOWN}")),
     };
     Ok(e)
 }
@@ -71,7 +78,9 @@ pub fn parse(s: &str) -> Result<Vec<Piece>, String> {
             out.push(Piece::Text(rest[..start].to_string()));
         }
         let after = &rest[start + 2..];
-        let end = after.find("}}").ok_or_else(|| "`{{` without a closing `}}`".to_string())?;
+        let end = after
+            .find("}}")
+            .ok_or_else(|| "`{{` without a closing `}}`".to_string())?;
         out.push(Piece::Expr(parse_expr(after[..end].trim())?));
         rest = &after[end + 2..];
     }
@@ -122,11 +131,24 @@ mod tests {
             Expr::Output { .. } => None,
             _ => Some("x".to_string()),
         };
-        assert_eq!(render("cd {{ workingDir }} && ls", &v).unwrap(), "cd /w && ls");
-        assert_eq!(render("{{outputs.a.vars.b}}!", &v).unwrap(), "{{ outputs.a.vars.b }}!");
+        assert_eq!(
+            render("cd {{ workingDir }} && ls", &v).unwrap(),
+            "cd /w && ls"
+        );
+        assert_eq!(
+            render("{{outputs.a.vars.b}}!", &v).unwrap(),
+            "{{ outputs.a.vars.b }}!"
+        );
         assert_eq!(render("no braces", &v).unwrap(), "no braces");
-        assert!(parse("{{ secret('x') }}").unwrap_err().contains("unknown expression"));
+        assert!(
+            parse("{{ secret('x') }}")
+                .unwrap_err()
+                .contains("unknown expression")
+        );
         assert!(parse("{{ inputs.a").unwrap_err().contains("closing"));
-        assert_eq!(exprs("{{ inputs.n }}{{ vars.v }}").unwrap(), vec![Expr::Input("n".into()), Expr::Var("v".into())]);
+        assert_eq!(
+            exprs("{{ inputs.n }}{{ vars.v }}").unwrap(),
+            vec![Expr::Input("n".into()), Expr::Var("v".into())]
+        );
     }
 }

@@ -51,8 +51,18 @@ fn crash_flow(cx: &Ctx, count_runner: &str) -> PathBuf {
         &flow(
             "crash",
             &[
-                task("first", "", "", &["echo first ran", r#"echo '::{"outputs":{"x":"v"}}::'"#]),
-                task("count", "allowFailure: true", count_runner, &[&count_script(60)]),
+                task(
+                    "first",
+                    "",
+                    "",
+                    &["echo first ran", r#"echo '::{"outputs":{"x":"v"}}::'"#],
+                ),
+                task(
+                    "count",
+                    "allowFailure: true",
+                    count_runner,
+                    &[&count_script(60)],
+                ),
                 task("after", "", "", &["echo \"{{ outputs.first.vars.x }}\""]),
             ],
         ),
@@ -71,7 +81,10 @@ struct Cli {
 
 impl Cli {
     fn shared(cx: &Ctx) -> Cli {
-        Cli { program: cx.eng.program.clone(), global: vec![] }
+        Cli {
+            program: cx.eng.program.clone(),
+            global: vec![],
+        }
     }
 
     fn run(&self, args: &[&str]) -> CmdOut {
@@ -82,19 +95,40 @@ impl Cli {
 
     /// `State.Status` of a container, `None` if there is no such container.
     fn status(&self, name: &str) -> Option<String> {
-        let out = self.run(&["inspect", "--type", "container", "--format", "{{.State.Status}}", name]);
+        let out = self.run(&[
+            "inspect",
+            "--type",
+            "container",
+            "--format",
+            "{{.State.Status}}",
+            name,
+        ]);
         if out.ok() {
             return Some(out.stdout.trim().to_string());
         }
         let e = out.stderr.to_lowercase();
-        assert!(e.contains("no such") || e.contains("not found"), "inspect {name} failed: {}", out.stderr);
+        assert!(
+            e.contains("no such") || e.contains("not found"),
+            "inspect {name} failed: {}",
+            out.stderr
+        );
         None
     }
 
     fn exit_code(&self, name: &str) -> i64 {
-        let out = self.run(&["inspect", "--type", "container", "--format", "{{.State.ExitCode}}", name]);
+        let out = self.run(&[
+            "inspect",
+            "--type",
+            "container",
+            "--format",
+            "{{.State.ExitCode}}",
+            name,
+        ]);
         assert!(out.ok(), "inspect {name}: {}", out.stderr);
-        out.stdout.trim().parse().unwrap_or_else(|_| panic!("exit code of {name}: {:?}", out.stdout))
+        out.stdout
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("exit code of {name}: {:?}", out.stdout))
     }
 
     /// Polls until the container has `want` as its status; false after `limit`.
@@ -114,7 +148,12 @@ impl Cli {
         let filter = format!("label={label}");
         let out = self.run(&["ps", "-a", "--filter", &filter, "--format", "{{.Names}}"]);
         assert!(out.ok(), "ps failed: {}", out.stderr);
-        out.stdout.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect()
+        out.stdout
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect()
     }
 
     fn names_of(&self, execution: &str) -> Vec<String> {
@@ -158,7 +197,10 @@ impl Dh {
 
     fn env(&self) -> Vec<(String, String)> {
         let d = self.decoy.display().to_string();
-        vec![("DOCKHAND_STATE_DIR".into(), d.clone()), ("XDG_STATE_HOME".into(), d)]
+        vec![
+            ("DOCKHAND_STATE_DIR".into(), d.clone()),
+            ("XDG_STATE_HOME".into(), d),
+        ]
     }
 
     fn engine_args(&self) -> Vec<String> {
@@ -174,7 +216,11 @@ impl Dh {
         a.extend(self.engine_args());
         a.extend(["--execution-id".to_string(), self.id.clone()]);
         a.extend(["--state-dir".to_string(), self.state.display().to_string()]);
-        a.extend(["--work-dir".to_string(), self.work.display().to_string(), "--json".to_string()]);
+        a.extend([
+            "--work-dir".to_string(),
+            self.work.display().to_string(),
+            "--json".to_string(),
+        ]);
         a.extend(extra.iter().map(|s| s.to_string()));
         a
     }
@@ -188,8 +234,16 @@ impl Dh {
     }
 
     fn resume(&self) -> Run {
-        let args: Vec<String> =
-            ["resume", &self.id, "--state-dir", &self.state.display().to_string(), "--json"].iter().map(|s| s.to_string()).collect();
+        let args: Vec<String> = [
+            "resume",
+            &self.id,
+            "--state-dir",
+            &self.state.display().to_string(),
+            "--json",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         Spawned::start(&args, &self.env()).finish(common::RUN_LIMIT)
     }
 
@@ -203,13 +257,22 @@ impl Dh {
 
     /// The journal's records, in order (a torn last line is left out).
     fn journal(&self) -> Vec<Value> {
-        let p = self.state.join("executions").join(format!("{}.jsonl", self.id));
-        let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("no journal at {}: {e}", p.display()));
-        text.lines().map_while(|l| serde_json::from_str(l).ok()).collect()
+        let p = self
+            .state
+            .join("executions")
+            .join(format!("{}.jsonl", self.id));
+        let text = std::fs::read_to_string(&p)
+            .unwrap_or_else(|e| panic!("no journal at {}: {e}", p.display()));
+        text.lines()
+            .map_while(|l| serde_json::from_str(l).ok())
+            .collect()
     }
 
     fn journal_records(&self, kind: &str, task: &str) -> Vec<Value> {
-        self.journal().into_iter().filter(|r| r["t"] == kind && r["task"] == task).collect()
+        self.journal()
+            .into_iter()
+            .filter(|r| r["t"] == kind && r["task"] == task)
+            .collect()
     }
 }
 
@@ -225,7 +288,12 @@ fn run_until_killed_after(dh: &Dh, flow: &Path, task: &str, line: &str, delay: D
     std::thread::sleep(delay);
     sp.signal(libc::SIGKILL);
     let run = sp.finish(Duration::from_secs(20));
-    assert_eq!(run.signal, Some(libc::SIGKILL), "dockhand was not killed\n{}", run.dump());
+    assert_eq!(
+        run.signal,
+        Some(libc::SIGKILL),
+        "dockhand was not killed\n{}",
+        run.dump()
+    );
     run
 }
 
@@ -241,12 +309,17 @@ fn state_of(t: &Value) -> &str {
 /// Skips (outside CI) or fails (DOCKHAND_E2E=1) a test whose prerequisites are missing.
 fn unavailable(test: &str, reason: &str) {
     if std::env::var("DOCKHAND_E2E").is_ok_and(|v| v == "1") {
-        panic!("\n\n*** DOCKHAND_E2E=1 but {test} cannot run: {reason} ***\n*** end-to-end tests must not be skipped in CI ***\n\n");
+        panic!(
+            "\n\n*** DOCKHAND_E2E=1 but {test} cannot run: {reason} ***\n*** end-to-end tests must not be skipped in CI ***\n\n"
+        );
     }
     // Straight to the process's stderr (libtest does not capture it, so it shows without
     // --nocapture), and through the captured stream, next to the test.
     use std::io::Write;
-    let _ = writeln!(std::io::stderr().lock(), "skipped: {test}: {reason} (set DOCKHAND_E2E=1 to fail instead)");
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "skipped: {test}: {reason} (set DOCKHAND_E2E=1 to fail instead)"
+    );
     eprintln!("skipped: {reason}");
 }
 
@@ -270,12 +343,24 @@ fn crash_case(cx: &Ctx, how: Continue) {
 
     let run1 = run_until_killed(&dh, &f, "count", "line 10");
     // The container outlives dockhand.
-    assert_eq!(cli.status(&name).as_deref(), Some("running"), "{name} does not run on after kill -9\n{}", run1.dump());
+    assert_eq!(
+        cli.status(&name).as_deref(),
+        Some("running"),
+        "{name} does not run on after kill -9\n{}",
+        run1.dump()
+    );
     let journal_path = dh.state.join("executions").join(format!("{}.jsonl", cx.id));
-    assert!(journal_path.is_file(), "no journal under --state-dir: {}", journal_path.display());
+    assert!(
+        journal_path.is_file(),
+        "no journal under --state-dir: {}",
+        journal_path.display()
+    );
 
     if how == Continue::ResumeAfterExit {
-        assert!(cli.wait_status(&name, "exited", Duration::from_secs(60)), "{name} did not finish while dockhand was down");
+        assert!(
+            cli.wait_status(&name, "exited", Duration::from_secs(60)),
+            "{name} did not finish while dockhand was down"
+        );
         assert_eq!(cli.exit_code(&name), 4, "the container's own exit code");
     }
 
@@ -283,18 +368,35 @@ fn crash_case(cx: &Ctx, how: Continue) {
         Continue::Resume | Continue::ResumeAfterExit => dh.resume(),
         Continue::RunSameId => dh.run(&f),
     };
-    let both = format!("=== first run (killed) ===\n{}\n=== second run ===\n{}", run1.dump(), run2.dump());
+    let both = format!(
+        "=== first run (killed) ===\n{}\n=== second run ===\n{}",
+        run1.dump(),
+        run2.dump()
+    );
     run2.assert_code(0);
-    let status = if how == Continue::ResumeAfterExit { "exited" } else { "running" };
+    let status = if how == Continue::ResumeAfterExit {
+        "exited"
+    } else {
+        "running"
+    };
     assert!(
-        run2.stderr.contains(&format!("count: re-attaching to {name} ({status})")),
+        run2.stderr
+            .contains(&format!("count: re-attaching to {name} ({status})")),
         "no re-attach to the {status} container\n{both}"
     );
 
     // `first` ran once, in the first run; its outputs came from the journal.
     assert_eq!(run1.logs("first", '|'), ["first ran"], "{both}");
-    assert!(run2.logs("first", '|').is_empty(), "`first` ran again\n{both}");
-    assert_eq!(dh.journal_records("task_start", "first").len(), 1, "`first` started twice: {:#?}", dh.journal());
+    assert!(
+        run2.logs("first", '|').is_empty(),
+        "`first` ran again\n{both}"
+    );
+    assert_eq!(
+        dh.journal_records("task_start", "first").len(),
+        1,
+        "`first` started twice: {:#?}",
+        dh.journal()
+    );
     let first = run2.task("first");
     assert_eq!(state_of(&first), "SUCCESS", "{first:#}");
     assert_eq!(first["outputs"]["x"], "v", "{first:#}");
@@ -303,16 +405,34 @@ fn crash_case(cx: &Ctx, how: Continue) {
     let (a, b) = (run1.logs("count", '|'), run2.logs("count", '|'));
     let mut all = a.clone();
     all.extend(b.iter().cloned());
-    assert_eq!(all, lines_1_to(60), "count's lines across the kill ({} + {} lines)\n{both}", a.len(), b.len());
-    assert!(!b.is_empty(), "the second run printed none of count's remaining lines\n{both}");
+    assert_eq!(
+        all,
+        lines_1_to(60),
+        "count's lines across the kill ({} + {} lines)\n{both}",
+        a.len(),
+        b.len()
+    );
+    assert!(
+        !b.is_empty(),
+        "the second run printed none of count's remaining lines\n{both}"
+    );
     let count = run2.task("count");
-    assert_eq!(state_of(&count), "WARNING", "allowFailure turns exit 4 into WARNING: {count:#}\n{both}");
+    assert_eq!(
+        state_of(&count),
+        "WARNING",
+        "allowFailure turns exit 4 into WARNING: {count:#}\n{both}"
+    );
     assert_eq!(count["exitCode"], 4, "{count:#}");
     assert_eq!(count["failure"]["kind"], "exitCode", "{count:#}");
     assert_eq!(count["failure"]["code"], 4, "{count:#}");
     assert_eq!(count["container"], name.as_str(), "{count:#}");
     assert_eq!(count["containerRemoved"], true, "{count:#}");
-    assert_eq!(dh.journal_records("task_start", "count").len(), 1, "count started twice: {:#?}", dh.journal());
+    assert_eq!(
+        dh.journal_records("task_start", "count").len(),
+        1,
+        "count started twice: {:#?}",
+        dh.journal()
+    );
 
     // `after` ran, with `first`'s journaled output.
     assert_eq!(run2.logs("after", '|'), ["v"], "{both}");
@@ -323,9 +443,15 @@ fn crash_case(cx: &Ctx, how: Continue) {
     assert!(left.is_empty(), "containers left: {left:?}\n{both}");
 }
 
-e2e_test!(kill9_then_resume_reattaches_running_container, |cx| { crash_case(cx, Continue::Resume) });
-e2e_test!(kill9_container_exits_while_down_then_resume, |cx| { crash_case(cx, Continue::ResumeAfterExit) });
-e2e_test!(kill9_then_run_same_execution_id_reattaches, |cx| { crash_case(cx, Continue::RunSameId) });
+e2e_test!(kill9_then_resume_reattaches_running_container, |cx| {
+    crash_case(cx, Continue::Resume)
+});
+e2e_test!(kill9_container_exits_while_down_then_resume, |cx| {
+    crash_case(cx, Continue::ResumeAfterExit)
+});
+e2e_test!(kill9_then_run_same_execution_id_reattaches, |cx| {
+    crash_case(cx, Continue::RunSameId)
+});
 
 // README: "follows its log from the first line not yet printed (no line twice, none missing)".
 // dockhand prints a batch of lines and journals the count afterwards, so a kill that lands right
@@ -338,7 +464,18 @@ e2e_test!(kill9_right_after_a_printed_line_repeats_no_line, |cx| {
         let mut dh = Dh::new(cx);
         dh.id = format!("{}-{i}", cx.id);
         dh.state = cx.tmp.path().join(format!("state-{i}"));
-        let f = cx.flow("race", &flow("race", &[task("count", "allowFailure: true", "", &[&count_script(20)])]));
+        let f = cx.flow(
+            "race",
+            &flow(
+                "race",
+                &[task(
+                    "count",
+                    "allowFailure: true",
+                    "",
+                    &[&count_script(20)],
+                )],
+            ),
+        );
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let run1 = run_until_killed_after(&dh, &f, "count", "line 3", Duration::ZERO);
             let run2 = dh.resume();
@@ -346,8 +483,21 @@ e2e_test!(kill9_right_after_a_printed_line_repeats_no_line, |cx| {
             let (a, b) = (run1.logs("count", '|'), run2.logs("count", '|'));
             let mut all = a.clone();
             all.extend(b.iter().cloned());
-            let shown = run2.stderr.lines().find(|l| l.contains("re-attaching")).unwrap_or("(no re-attach line)").to_string();
-            (all == lines_1_to(20), format!("attempt {i}: first run printed {} lines (last {:?}), resume: {shown}; resume printed from {:?}", a.len(), a.last(), b.first()))
+            let shown = run2
+                .stderr
+                .lines()
+                .find(|l| l.contains("re-attaching"))
+                .unwrap_or("(no re-attach line)")
+                .to_string();
+            (
+                all == lines_1_to(20),
+                format!(
+                    "attempt {i}: first run printed {} lines (last {:?}), resume: {shown}; resume printed from {:?}",
+                    a.len(),
+                    a.last(),
+                    b.first()
+                ),
+            )
         }));
         cli.remove_all_of(&dh.id);
         match result {
@@ -355,92 +505,177 @@ e2e_test!(kill9_right_after_a_printed_line_repeats_no_line, |cx| {
             Err(p) => std::panic::resume_unwind(p),
         }
     }
-    let bad: Vec<&String> = report.iter().filter(|(ok, _)| !ok).map(|(_, m)| m).collect();
+    let bad: Vec<&String> = report
+        .iter()
+        .filter(|(ok, _)| !ok)
+        .map(|(_, m)| m)
+        .collect();
     assert!(
         bad.is_empty(),
         "{} of {} kills right after a printed line repeated or lost lines on resume:\n{}\nall attempts:\n{}",
         bad.len(),
         report.len(),
-        bad.iter().map(|m| m.as_str()).collect::<Vec<_>>().join("\n"),
-        report.iter().map(|(_, m)| m.as_str()).collect::<Vec<_>>().join("\n")
+        bad.iter()
+            .map(|m| m.as_str())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        report
+            .iter()
+            .map(|(_, m)| m.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
     );
 });
 
 // ------------------------------------------------------------------------ 4. resume: false
 
-e2e_test!(resume_false_removes_stale_container_and_starts_afresh, |cx| {
-    let dh = Dh::new(cx);
-    let cli = Cli::shared(cx);
-    let f = crash_flow(cx, "resume: false");
-    let stale = cx.container("count");
-    let fresh = format!("dh-{}-count-2", cx.id);
+e2e_test!(
+    resume_false_removes_stale_container_and_starts_afresh,
+    |cx| {
+        let dh = Dh::new(cx);
+        let cli = Cli::shared(cx);
+        let f = crash_flow(cx, "resume: false");
+        let stale = cx.container("count");
+        let fresh = format!("dh-{}-count-2", cx.id);
 
-    let run1 = run_until_killed(&dh, &f, "count", "line 10");
-    assert_eq!(cli.status(&stale).as_deref(), Some("running"), "{}", run1.dump());
+        let run1 = run_until_killed(&dh, &f, "count", "line 10");
+        assert_eq!(
+            cli.status(&stale).as_deref(),
+            Some("running"),
+            "{}",
+            run1.dump()
+        );
 
-    let run2 = dh.run(&f);
-    let both = format!("=== first run (killed) ===\n{}\n=== second run ===\n{}", run1.dump(), run2.dump());
-    run2.assert_code(0);
-    assert_eq!(cli.status(&stale), None, "the stale container {stale} is still there\n{both}");
-    let removed_at = run2.stderr.find("count: removing 1 stale container").unwrap_or_else(|| panic!("no removal of the stale container\n{both}"));
-    let started_at = run2.stderr.find(&format!("count: starting {fresh}")).unwrap_or_else(|| panic!("{fresh} never started\n{both}"));
-    assert!(removed_at < started_at, "the new attempt started before the stale container was removed\n{both}");
-    assert!(!run2.stderr.contains("re-attaching"), "resume: false must not re-attach\n{both}");
+        let run2 = dh.run(&f);
+        let both = format!(
+            "=== first run (killed) ===\n{}\n=== second run ===\n{}",
+            run1.dump(),
+            run2.dump()
+        );
+        run2.assert_code(0);
+        assert_eq!(
+            cli.status(&stale),
+            None,
+            "the stale container {stale} is still there\n{both}"
+        );
+        let removed_at = run2
+            .stderr
+            .find("count: removing 1 stale container")
+            .unwrap_or_else(|| panic!("no removal of the stale container\n{both}"));
+        let started_at = run2
+            .stderr
+            .find(&format!("count: starting {fresh}"))
+            .unwrap_or_else(|| panic!("{fresh} never started\n{both}"));
+        assert!(
+            removed_at < started_at,
+            "the new attempt started before the stale container was removed\n{both}"
+        );
+        assert!(
+            !run2.stderr.contains("re-attaching"),
+            "resume: false must not re-attach\n{both}"
+        );
 
-    // Afresh: all 60 lines again, from the new container.
-    assert_eq!(run2.logs("count", '|'), lines_1_to(60), "{both}");
-    let count = run2.task("count");
-    assert_eq!(count["container"], fresh.as_str(), "{count:#}");
-    assert_eq!(state_of(&count), "WARNING", "{count:#}");
-    assert_eq!(count["exitCode"], 4, "{count:#}");
-    assert_eq!(count["containerRemoved"], true, "{count:#}");
-    assert!(run2.logs("first", '|').is_empty(), "`first` ran again\n{both}");
-    assert_eq!(run2.logs("after", '|'), ["v"], "{both}");
-    assert!(cli.names_of(&cx.id).is_empty(), "containers left: {:?}", cli.names_of(&cx.id));
+        // Afresh: all 60 lines again, from the new container.
+        assert_eq!(run2.logs("count", '|'), lines_1_to(60), "{both}");
+        let count = run2.task("count");
+        assert_eq!(count["container"], fresh.as_str(), "{count:#}");
+        assert_eq!(state_of(&count), "WARNING", "{count:#}");
+        assert_eq!(count["exitCode"], 4, "{count:#}");
+        assert_eq!(count["containerRemoved"], true, "{count:#}");
+        assert!(
+            run2.logs("first", '|').is_empty(),
+            "`first` ran again\n{both}"
+        );
+        assert_eq!(run2.logs("after", '|'), ["v"], "{both}");
+        assert!(
+            cli.names_of(&cx.id).is_empty(),
+            "containers left: {:?}",
+            cli.names_of(&cx.id)
+        );
 
-    // The journal tells the same story: attempt 2 started and attempt 2 ended.
-    let starts = dh.journal_records("task_start", "count");
-    assert_eq!(starts.iter().map(|r| r["attempt"].as_u64().unwrap_or(0)).collect::<Vec<_>>(), [1, 2], "{starts:#?}");
-    assert_eq!(starts[1]["container"], fresh.as_str());
-    let ends = dh.journal_records("task_end", "count");
-    assert_eq!(ends.len(), 1, "{ends:#?}");
-    assert_eq!(ends[0]["attempt"], 2, "the journal records count's end under the wrong attempt (its container was {fresh}): {:#}", ends[0]);
-});
+        // The journal tells the same story: attempt 2 started and attempt 2 ended.
+        let starts = dh.journal_records("task_start", "count");
+        assert_eq!(
+            starts
+                .iter()
+                .map(|r| r["attempt"].as_u64().unwrap_or(0))
+                .collect::<Vec<_>>(),
+            [1, 2],
+            "{starts:#?}"
+        );
+        assert_eq!(starts[1]["container"], fresh.as_str());
+        let ends = dh.journal_records("task_end", "count");
+        assert_eq!(ends.len(), 1, "{ends:#?}");
+        assert_eq!(
+            ends[0]["attempt"], 2,
+            "the journal records count's end under the wrong attempt (its container was {fresh}): {:#}",
+            ends[0]
+        );
+    }
+);
 
 // With `resume: false` and `delete: false`, a FAILED task that is run again must get a new
 // attempt (and container name), not collide with the kept container of the attempt before.
-e2e_test!(resume_false_then_rerun_of_failed_task_gets_a_new_container, |cx| {
-    let dh = Dh::new(cx);
-    let cli = Cli::shared(cx);
-    let f = cx.flow("rerun", &flow("rerun", &[task("count", "", "resume: false\ndelete: false", &[&count_script(30)])]));
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let run1 = run_until_killed(&dh, &f, "count", "line 10");
-        let run2 = dh.run(&f);
-        run2.assert_code(1);
-        let c2 = run2.task("count");
-        assert_eq!(c2["container"], format!("dh-{}-count-2", cx.id).as_str(), "{}", run2.dump());
-        assert_eq!(c2["exitCode"], 4, "{}", run2.dump());
-
-        // The execution failed: running it again re-runs `count` as attempt 3.
-        let run3 = dh.run(&f);
-        let all = format!("=== run 1 (killed) ===\n{}\n=== run 2 ===\n{}\n=== run 3 ===\n{}", run1.dump(), run2.dump(), run3.dump());
-        let third = format!("dh-{}-count-3", cx.id);
-        assert!(
-            !run3.stderr.contains("already in use"),
-            "the re-run collided with the kept container of an earlier attempt\n{all}"
+e2e_test!(
+    resume_false_then_rerun_of_failed_task_gets_a_new_container,
+    |cx| {
+        let dh = Dh::new(cx);
+        let cli = Cli::shared(cx);
+        let f = cx.flow(
+            "rerun",
+            &flow(
+                "rerun",
+                &[task(
+                    "count",
+                    "",
+                    "resume: false\ndelete: false",
+                    &[&count_script(30)],
+                )],
+            ),
         );
-        assert_eq!(run3.logs("count", '|'), lines_1_to(30), "the re-run did not run the task\n{all}");
-        let c3 = run3.task("count");
-        assert_eq!(c3["container"], third.as_str(), "{all}");
-        assert_eq!(c3["exitCode"], 4, "{all}");
-        assert_eq!(c3["failure"]["kind"], "exitCode", "{all}");
-    }));
-    // delete: false keeps containers: remove them either way.
-    cli.remove_all_of(&cx.id);
-    if let Err(p) = result {
-        std::panic::resume_unwind(p);
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let run1 = run_until_killed(&dh, &f, "count", "line 10");
+            let run2 = dh.run(&f);
+            run2.assert_code(1);
+            let c2 = run2.task("count");
+            assert_eq!(
+                c2["container"],
+                format!("dh-{}-count-2", cx.id).as_str(),
+                "{}",
+                run2.dump()
+            );
+            assert_eq!(c2["exitCode"], 4, "{}", run2.dump());
+
+            // The execution failed: running it again re-runs `count` as attempt 3.
+            let run3 = dh.run(&f);
+            let all = format!(
+                "=== run 1 (killed) ===\n{}\n=== run 2 ===\n{}\n=== run 3 ===\n{}",
+                run1.dump(),
+                run2.dump(),
+                run3.dump()
+            );
+            let third = format!("dh-{}-count-3", cx.id);
+            assert!(
+                !run3.stderr.contains("already in use"),
+                "the re-run collided with the kept container of an earlier attempt\n{all}"
+            );
+            assert_eq!(
+                run3.logs("count", '|'),
+                lines_1_to(30),
+                "the re-run did not run the task\n{all}"
+            );
+            let c3 = run3.task("count");
+            assert_eq!(c3["container"], third.as_str(), "{all}");
+            assert_eq!(c3["exitCode"], 4, "{all}");
+            assert_eq!(c3["failure"]["kind"], "exitCode", "{all}");
+        }));
+        // delete: false keeps containers: remove them either way.
+        cli.remove_all_of(&cx.id);
+        if let Err(p) = result {
+            std::panic::resume_unwind(p);
+        }
     }
-});
+);
 
 // -------------------------------------------------------------------------------- 5. Ctrl-C
 
@@ -453,25 +688,47 @@ e2e_test!(ctrl_c_stops_within_grace_and_removes_container, |cx| {
         &flow(
             "ctrlc",
             &[
-                task("count", "allowFailure: true", &format!("killGracePeriod: PT{grace}S"), &[&count_script(60)]),
+                task(
+                    "count",
+                    "allowFailure: true",
+                    &format!("killGracePeriod: PT{grace}S"),
+                    &[&count_script(60)],
+                ),
                 task("after", "", "", &["echo after ran"]),
             ],
         ),
     );
     let name = cx.container("count");
     let mut sp = dh.spawn_run(&f);
-    assert!(sp.wait_line(FIRST_LINES, |l| l == "count | line 3"), "no `count | line 3`\n{}", sp.stderr_so_far());
+    assert!(
+        sp.wait_line(FIRST_LINES, |l| l == "count | line 3"),
+        "no `count | line 3`\n{}",
+        sp.stderr_so_far()
+    );
     let sent = Instant::now();
     sp.signal(libc::SIGINT);
     let limit = Duration::from_secs(grace + 2);
     let status = sp.wait_for(limit + Duration::from_secs(20));
     let took = sent.elapsed();
-    assert!(status.is_some(), "dockhand did not exit within {:?} of SIGINT\n{}", limit + Duration::from_secs(20), sp.stderr_so_far());
+    assert!(
+        status.is_some(),
+        "dockhand did not exit within {:?} of SIGINT\n{}",
+        limit + Duration::from_secs(20),
+        sp.stderr_so_far()
+    );
     let gone = cli.status(&name).is_none();
     let run = sp.finish(common::RUN_LIMIT);
     run.assert_code(130);
-    assert!(took <= limit, "dockhand took {took:?} to exit after SIGINT (killGracePeriod PT{grace}S, limit {limit:?})\n{}", run.dump());
-    assert!(gone, "{name} still exists right after dockhand exited\n{}", run.dump());
+    assert!(
+        took <= limit,
+        "dockhand took {took:?} to exit after SIGINT (killGracePeriod PT{grace}S, limit {limit:?})\n{}",
+        run.dump()
+    );
+    assert!(
+        gone,
+        "{name} still exists right after dockhand exited\n{}",
+        run.dump()
+    );
     let count = run.task("count");
     assert_eq!(state_of(&count), "KILLED", "{count:#}");
     assert_eq!(count["failure"]["kind"], "cancelled", "{count:#}");
@@ -486,7 +743,12 @@ e2e_test!(ctrl_c_stops_within_grace_and_removes_container, |cx| {
     let again = dh.resume();
     again.assert_code(0);
     let count = again.task("count");
-    assert_eq!(count["container"], format!("dh-{}-count-2", cx.id).as_str(), "{}", again.dump());
+    assert_eq!(
+        count["container"],
+        format!("dh-{}-count-2", cx.id).as_str(),
+        "{}",
+        again.dump()
+    );
     assert_eq!(again.logs("count", '|'), lines_1_to(60), "{}", again.dump());
     assert_eq!(count["exitCode"], 4, "{count:#}");
     assert_eq!(again.logs("after", '|'), ["after ran"], "{}", again.dump());
@@ -501,7 +763,9 @@ fn scrub_dir(dir: &Path) {
     if let Ok(rd) = std::fs::read_dir("/proc") {
         let me = std::process::id();
         for e in rd.flatten() {
-            let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else { continue };
+            let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+                continue;
+            };
             if pid == me {
                 continue;
             }
@@ -542,10 +806,23 @@ struct PrivateDockerd {
 impl PrivateDockerd {
     fn start(live_restore: bool) -> Result<PrivateDockerd, String> {
         for bin in ["dockerd", "unshare", "docker"] {
-            which::which(bin).map_err(|_| format!("`{bin}` is not on PATH (needed for a private dockerd)"))?;
+            which::which(bin)
+                .map_err(|_| format!("`{bin}` is not on PATH (needed for a private dockerd)"))?;
         }
-        let dir = tempfile::Builder::new().prefix("dh-e2e-dockerd-").rand_bytes(6).tempdir_in("/tmp").map_err(|e| e.to_string())?.keep();
-        let suffix = dir.file_name().unwrap().to_string_lossy().rsplit('-').next().unwrap_or("x").to_string();
+        let dir = tempfile::Builder::new()
+            .prefix("dh-e2e-dockerd-")
+            .rand_bytes(6)
+            .tempdir_in("/tmp")
+            .map_err(|e| e.to_string())?
+            .keep();
+        let suffix = dir
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .rsplit('-')
+            .next()
+            .unwrap_or("x")
+            .to_string();
         std::fs::write(dir.join("daemon.json"), "{}\n").map_err(|e| e.to_string())?;
         let mut d = PrivateDockerd {
             host: format!("unix://{}/docker.sock", dir.display()),
@@ -561,7 +838,10 @@ impl PrivateDockerd {
     }
 
     fn cli(&self) -> Cli {
-        Cli { program: PathBuf::from("docker"), global: vec!["--host".into(), self.host.clone()] }
+        Cli {
+            program: PathBuf::from("docker"),
+            global: vec!["--host".into(), self.host.clone()],
+        }
     }
 
     fn log_tail(&self) -> String {
@@ -572,40 +852,87 @@ impl PrivateDockerd {
 
     fn spawn(&mut self) -> Result<(), String> {
         use std::os::unix::process::CommandExt;
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.dir.join("dockerd.log")).map_err(|e| e.to_string())?;
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("dockerd.log"))
+            .map_err(|e| e.to_string())?;
         let p = |s: &str| self.dir.join(s).display().to_string();
         let mut c = Command::new("unshare");
         // Its own network namespace: `--bridge=none` makes dockerd delete the `docker0` link of
         // whatever namespace it runs in, and the host's belongs to the shared daemon.
         c.args(["--net", "--", "dockerd", "--host", &self.host]);
-        c.args(["--data-root", &p("data"), "--exec-root", &p("exec"), "--pidfile", &p("dockerd.pid"), "--config-file", &p("daemon.json")]);
-        c.args(["--containerd-namespace", &self.ns, "--containerd-plugins-namespace", &format!("{}-plugins", self.ns)]);
-        c.args(["--bridge=none", "--iptables=false", "--ip6tables=false", "--ip-masq=false"]);
+        c.args([
+            "--data-root",
+            &p("data"),
+            "--exec-root",
+            &p("exec"),
+            "--pidfile",
+            &p("dockerd.pid"),
+            "--config-file",
+            &p("daemon.json"),
+        ]);
+        c.args([
+            "--containerd-namespace",
+            &self.ns,
+            "--containerd-plugins-namespace",
+            &format!("{}-plugins", self.ns),
+        ]);
+        c.args([
+            "--bridge=none",
+            "--iptables=false",
+            "--ip6tables=false",
+            "--ip-masq=false",
+        ]);
         if self.live_restore {
             c.arg("--live-restore");
         }
-        c.stdin(Stdio::null()).stdout(log.try_clone().map_err(|e| e.to_string())?).stderr(log);
+        c.stdin(Stdio::null())
+            .stdout(log.try_clone().map_err(|e| e.to_string())?)
+            .stderr(log);
         c.process_group(0);
-        self.child = Some(c.spawn().map_err(|e| format!("cannot start dockerd: {e}"))?);
+        self.child = Some(
+            c.spawn()
+                .map_err(|e| format!("cannot start dockerd: {e}"))?,
+        );
         Ok(())
     }
 
     fn running(&mut self) -> bool {
-        self.child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+        self.child
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
     }
 
     fn wait_ready(&mut self, limit: Duration) -> Result<(), String> {
         let until = Instant::now() + limit;
         loop {
             if !self.running() {
-                return Err(format!("the private dockerd exited during start-up; its log:\n{}", self.log_tail()));
+                return Err(format!(
+                    "the private dockerd exited during start-up; its log:\n{}",
+                    self.log_tail()
+                ));
             }
-            let v = run_cmd(Path::new("docker"), &["--host", &self.host, "version", "--format", "{{.Server.Version}}"], Duration::from_secs(10));
+            let v = run_cmd(
+                Path::new("docker"),
+                &[
+                    "--host",
+                    &self.host,
+                    "version",
+                    "--format",
+                    "{{.Server.Version}}",
+                ],
+                Duration::from_secs(10),
+            );
             if v.ok() {
                 return Ok(());
             }
             if Instant::now() > until {
-                return Err(format!("the private dockerd did not answer within {limit:?}: {}; its log:\n{}", v.stderr.trim(), self.log_tail()));
+                return Err(format!(
+                    "the private dockerd did not answer within {limit:?}: {}; its log:\n{}",
+                    v.stderr.trim(),
+                    self.log_tail()
+                ));
             }
             std::thread::sleep(Duration::from_millis(200));
         }
@@ -626,9 +953,14 @@ impl PrivateDockerd {
             .map_err(|e| e.to_string())?;
         let saved = save.wait().map_err(|e| e.to_string())?;
         if !saved.success() || !load.status.success() {
-            return Err(format!("cannot copy the test image into the private dockerd: {}", String::from_utf8_lossy(&load.stderr)));
+            return Err(format!(
+                "cannot copy the test image into the private dockerd: {}",
+                String::from_utf8_lossy(&load.stderr)
+            ));
         }
-        let tag = self.cli().run(&["tag", "dockhand-test/busybox:latest", IMAGE]);
+        let tag = self
+            .cli()
+            .run(&["tag", "dockhand-test/busybox:latest", IMAGE]);
         if !tag.ok() {
             return Err(format!("docker tag failed: {}", tag.stderr));
         }
@@ -638,7 +970,9 @@ impl PrivateDockerd {
     /// SIGTERM, and waits for the daemon to exit (SIGKILL after `limit`). How long it took.
     fn stop(&mut self, limit: Duration) -> Duration {
         let t = Instant::now();
-        let Some(child) = self.child.as_mut() else { return Duration::ZERO };
+        let Some(child) = self.child.as_mut() else {
+            return Duration::ZERO;
+        };
         if matches!(child.try_wait(), Ok(None)) {
             unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
             while matches!(child.try_wait(), Ok(None)) && t.elapsed() < limit {
@@ -693,13 +1027,22 @@ struct PrivatePodman {
 impl PrivatePodman {
     fn start() -> Result<PrivatePodman, String> {
         let podman = which::which("podman").map_err(|_| "podman is not on PATH".to_string())?;
-        let dir = tempfile::Builder::new().prefix("dh-e2e-podman-").rand_bytes(6).tempdir_in("/tmp").map_err(|e| e.to_string())?.keep();
+        let dir = tempfile::Builder::new()
+            .prefix("dh-e2e-podman-")
+            .rand_bytes(6)
+            .tempdir_in("/tmp")
+            .map_err(|e| e.to_string())?
+            .keep();
         let wrapper = dir.join("podman");
         let d = dir.display();
-        let script = format!("#!/bin/sh\nexec {} --root {d}/root --runroot {d}/run --tmpdir {d}/tmp \"$@\"\n", podman.display());
+        let script = format!(
+            "#!/bin/sh\nexec {} --root {d}/root --runroot {d}/run --tmpdir {d}/tmp \"$@\"\n",
+            podman.display()
+        );
         std::fs::write(&wrapper, script).map_err(|e| e.to_string())?;
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).map_err(|e| e.to_string())?;
+        std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755))
+            .map_err(|e| e.to_string())?;
         let p = PrivatePodman { dir, wrapper };
         let mut save = Command::new(&podman)
             .args(["save", "localhost/dockhand-test/busybox:latest"])
@@ -707,12 +1050,23 @@ impl PrivatePodman {
             .stderr(Stdio::null())
             .spawn()
             .map_err(|e| e.to_string())?;
-        let load = Command::new(&p.wrapper).args(["load", "-q"]).stdin(save.stdout.take().unwrap()).output().map_err(|e| e.to_string())?;
+        let load = Command::new(&p.wrapper)
+            .args(["load", "-q"])
+            .stdin(save.stdout.take().unwrap())
+            .output()
+            .map_err(|e| e.to_string())?;
         let saved = save.wait().map_err(|e| e.to_string())?;
         if !saved.success() || !load.status.success() {
-            return Err(format!("cannot copy the test image into a private podman store: {}", String::from_utf8_lossy(&load.stderr)));
+            return Err(format!(
+                "cannot copy the test image into a private podman store: {}",
+                String::from_utf8_lossy(&load.stderr)
+            ));
         }
-        let tag = p.cli().run(&["tag", "localhost/dockhand-test/busybox:latest", "docker.io/library/busybox:latest"]);
+        let tag = p.cli().run(&[
+            "tag",
+            "localhost/dockhand-test/busybox:latest",
+            "docker.io/library/busybox:latest",
+        ]);
         if !tag.ok() {
             return Err(format!("podman tag failed: {}", tag.stderr));
         }
@@ -720,7 +1074,10 @@ impl PrivatePodman {
     }
 
     fn cli(&self) -> Cli {
-        Cli { program: self.wrapper.clone(), global: vec![] }
+        Cli {
+            program: self.wrapper.clone(),
+            global: vec![],
+        }
     }
 }
 
@@ -780,54 +1137,145 @@ impl Isolated {
 fn ps_row(run: &Run, name: &str) -> (String, String, String, String, String) {
     run.assert_code(0);
     let header = run.stdout.lines().next().unwrap_or_default();
-    assert!(header.starts_with("CONTAINER") && header.trim_end().ends_with("WATCHED"), "ps header: {header:?}\n{}", run.dump());
-    let row = run.stdout.lines().find(|l| l.split_whitespace().next() == Some(name)).unwrap_or_else(|| panic!("{name} not listed\n{}", run.dump()));
+    assert!(
+        header.starts_with("CONTAINER") && header.trim_end().ends_with("WATCHED"),
+        "ps header: {header:?}\n{}",
+        run.dump()
+    );
+    let row = run
+        .stdout
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(name))
+        .unwrap_or_else(|| panic!("{name} not listed\n{}", run.dump()));
     let f: Vec<&str> = row.split_whitespace().collect();
     assert_eq!(f.len(), 7, "ps row {row:?}");
-    (f[1].into(), f[2].into(), f[3].into(), f[4].into(), f[6].into())
+    (
+        f[1].into(),
+        f[2].into(),
+        f[3].into(),
+        f[4].into(),
+        f[6].into(),
+    )
 }
 
 e2e_test!(ps_shows_watched_and_cleanup_removes_orphans, |cx| {
-    let Some(iso) = Isolated::start("ps_shows_watched_and_cleanup_removes_orphans", cx.eng.name) else { return };
+    let Some(iso) = Isolated::start("ps_shows_watched_and_cleanup_removes_orphans", cx.eng.name)
+    else {
+        return;
+    };
     let mut dh = Dh::new(cx);
     iso.aim(&mut dh);
     let cli = iso.cli();
-    let f = cx.flow("pscleanup", &flow("pscleanup", &[task("sleeper", "", "networkMode: none", &[&count_script(1200)])]));
+    let f = cx.flow(
+        "pscleanup",
+        &flow(
+            "pscleanup",
+            &[task(
+                "sleeper",
+                "",
+                "networkMode: none",
+                &[&count_script(1200)],
+            )],
+        ),
+    );
     let name = cx.container("sleeper");
 
     let sp = dh.spawn_run(&f);
-    assert!(sp.wait_line(FIRST_LINES, |l| l == "sleeper | line 3"), "no `sleeper | line 3`\n{}", sp.stderr_so_far());
+    assert!(
+        sp.wait_line(FIRST_LINES, |l| l == "sleeper | line 3"),
+        "no `sleeper | line 3`\n{}",
+        sp.stderr_so_far()
+    );
     let ps = dh.admin(&["ps"]);
     let want_flow = "e2e.tests.pscleanup";
-    assert_eq!(ps_row(&ps, &name), (cx.id.clone(), want_flow.into(), "sleeper".into(), "running".into(), "yes".into()), "{}", ps.dump());
+    assert_eq!(
+        ps_row(&ps, &name),
+        (
+            cx.id.clone(),
+            want_flow.into(),
+            "sleeper".into(),
+            "running".into(),
+            "yes".into()
+        ),
+        "{}",
+        ps.dump()
+    );
     // Watched: cleanup keeps it.
     let c = dh.admin(&["cleanup"]);
     c.assert_code(0);
-    assert_eq!(cli.status(&name).as_deref(), Some("running"), "cleanup removed a watched container\n{}", c.dump());
+    assert_eq!(
+        cli.status(&name).as_deref(),
+        Some("running"),
+        "cleanup removed a watched container\n{}",
+        c.dump()
+    );
     assert!(!c.stdout.contains(&name), "{}", c.dump());
 
     sp.signal(libc::SIGKILL);
     let killed = sp.finish(Duration::from_secs(20));
     assert_eq!(killed.signal, Some(libc::SIGKILL), "{}", killed.dump());
     let ps = dh.admin(&["ps"]);
-    assert_eq!(ps_row(&ps, &name), (cx.id.clone(), want_flow.into(), "sleeper".into(), "running".into(), "no".into()), "{}", ps.dump());
+    assert_eq!(
+        ps_row(&ps, &name),
+        (
+            cx.id.clone(),
+            want_flow.into(),
+            "sleeper".into(),
+            "running".into(),
+            "no".into()
+        ),
+        "{}",
+        ps.dump()
+    );
 
     let dry = dh.admin(&["cleanup", "--dry-run"]);
     dry.assert_code(0);
-    assert!(dry.stdout.lines().any(|l| l.starts_with(&format!("would remove {name} "))), "{}", dry.dump());
-    assert_eq!(cli.status(&name).as_deref(), Some("running"), "--dry-run removed it\n{}", dry.dump());
+    assert!(
+        dry.stdout
+            .lines()
+            .any(|l| l.starts_with(&format!("would remove {name} "))),
+        "{}",
+        dry.dump()
+    );
+    assert_eq!(
+        cli.status(&name).as_deref(),
+        Some("running"),
+        "--dry-run removed it\n{}",
+        dry.dump()
+    );
 
     let old = dh.admin(&["cleanup", "--older-than", "PT1H"]);
     old.assert_code(0);
     assert!(!old.stdout.contains(&name), "{}", old.dump());
     assert!(old.stdout.contains("nothing to remove"), "{}", old.dump());
-    assert_eq!(cli.status(&name).as_deref(), Some("running"), "--older-than PT1H removed a fresh container\n{}", old.dump());
+    assert_eq!(
+        cli.status(&name).as_deref(),
+        Some("running"),
+        "--older-than PT1H removed a fresh container\n{}",
+        old.dump()
+    );
 
     let clean = dh.admin(&["cleanup"]);
     clean.assert_code(0);
-    assert!(clean.stdout.lines().any(|l| l.starts_with(&format!("removing {name} "))), "{}", clean.dump());
-    assert_eq!(cli.status(&name), None, "cleanup did not remove the orphan\n{}", clean.dump());
-    assert!(cli.names_with("io.dockhand.managed=true").is_empty(), "{}", clean.dump());
+    assert!(
+        clean
+            .stdout
+            .lines()
+            .any(|l| l.starts_with(&format!("removing {name} "))),
+        "{}",
+        clean.dump()
+    );
+    assert_eq!(
+        cli.status(&name),
+        None,
+        "cleanup did not remove the orphan\n{}",
+        clean.dump()
+    );
+    assert!(
+        cli.names_with("io.dockhand.managed=true").is_empty(),
+        "{}",
+        clean.dump()
+    );
 });
 
 // ----------------------------------------------------------------- 7. unusable state dir
@@ -840,13 +1288,29 @@ e2e_test!(unwritable_state_dir_exits_3_before_anything_starts, |cx| {
     let f = crash_flow(cx, "");
     let run = dh.run(&f);
     run.assert_code(3);
-    let lines: Vec<&str> = run.stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    let lines: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
     assert_eq!(lines.len(), 1, "expected a one-line error\n{}", run.dump());
     assert!(lines[0].starts_with("dockhand: error: "), "{}", run.dump());
-    assert!(lines[0].contains(&dh.state.display().to_string()), "the error does not name the state directory\n{}", run.dump());
+    assert!(
+        lines[0].contains(&dh.state.display().to_string()),
+        "the error does not name the state directory\n{}",
+        run.dump()
+    );
     assert!(run.stdout.trim().is_empty(), "{}", run.dump());
-    assert!(Cli::shared(cx).names_of(&cx.id).is_empty(), "a container was started\n{}", run.dump());
-    assert!(!dh.work.join(&cx.id).exists(), "a working directory was prepared\n{}", run.dump());
+    assert!(
+        Cli::shared(cx).names_of(&cx.id).is_empty(),
+        "a container was started\n{}",
+        run.dump()
+    );
+    assert!(
+        !dh.work.join(&cx.id).exists(),
+        "a working directory was prepared\n{}",
+        run.dump()
+    );
 });
 
 // --------------------------------------------------------------- 9. engine down at start
@@ -858,26 +1322,53 @@ e2e_test!(engine_down_at_start_exits_3_quickly, |cx| {
     let f = crash_flow(cx, "");
     let run = dh.run(&f);
     run.assert_code(3);
-    assert!(run.elapsed < Duration::from_secs(6), "took {:?}\n{}", run.elapsed, run.dump());
-    let lines: Vec<&str> = run.stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(
+        run.elapsed < Duration::from_secs(6),
+        "took {:?}\n{}",
+        run.elapsed,
+        run.dump()
+    );
+    let lines: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
     assert_eq!(lines.len(), 1, "expected a one-line error\n{}", run.dump());
-    assert!(lines[0].starts_with("dockhand: error: ") && lines[0].contains(&sock), "the error does not name the host\n{}", run.dump());
+    assert!(
+        lines[0].starts_with("dockhand: error: ") && lines[0].contains(&sock),
+        "the error does not name the host\n{}",
+        run.dump()
+    );
     assert!(run.stdout.trim().is_empty(), "{}", run.dump());
     // Nothing started: no task in the journal (if there is one), no container, no work dir.
     let journal = dh.state.join("executions").join(format!("{}.jsonl", cx.id));
     if journal.exists() {
-        let starts = dh.journal().into_iter().filter(|r| r["t"] == "task_start").count();
+        let starts = dh
+            .journal()
+            .into_iter()
+            .filter(|r| r["t"] == "task_start")
+            .count();
         assert_eq!(starts, 0, "{:#?}", dh.journal());
     }
     assert!(Cli::shared(cx).names_of(&cx.id).is_empty());
-    assert!(!dh.work.join(&cx.id).exists(), "a working directory was prepared\n{}", run.dump());
+    assert!(
+        !dh.work.join(&cx.id).exists(),
+        "a working directory was prepared\n{}",
+        run.dump()
+    );
 });
 
 // ------------------------------------------------- 8. dockerd restart mid-task (Docker only)
 
 /// Runs `body` against a private dockerd, if Docker is usable at all.
-fn with_private_dockerd(test: &str, live_restore: bool, body: impl FnOnce(&Ctx, &mut Dh, &mut PrivateDockerd)) {
-    let Some(eng) = common::engine("docker") else { return };
+fn with_private_dockerd(
+    test: &str,
+    live_restore: bool,
+    body: impl FnOnce(&Ctx, &mut Dh, &mut PrivateDockerd),
+) {
+    let Some(eng) = common::engine("docker") else {
+        return;
+    };
     let cx = Ctx::new(test, eng);
     let mut d = match PrivateDockerd::start(live_restore) {
         Ok(d) => d,
@@ -889,34 +1380,66 @@ fn with_private_dockerd(test: &str, live_restore: bool, body: impl FnOnce(&Ctx, 
     body(&cx, &mut dh, &mut d);
     if d.running() {
         let left = d.cli().names_of(&cx.id);
-        assert!(left.is_empty(), "containers of execution {} left on the private dockerd: {left:?}", cx.id);
+        assert!(
+            left.is_empty(),
+            "containers of execution {} left on the private dockerd: {left:?}",
+            cx.id
+        );
     }
 }
 
 /// Runs the flow until `count | line 10`, stops the private dockerd (SIGTERM), and restarts it
 /// after `down` unless `None`. Returns the finished run and the time from the SIGTERM to
 /// dockhand's exit.
-fn restart_mid_task(dh: &Dh, d: &mut PrivateDockerd, flow: &Path, down: Option<Duration>, limit: Duration) -> (Run, Duration) {
+fn restart_mid_task(
+    dh: &Dh,
+    d: &mut PrivateDockerd,
+    flow: &Path,
+    down: Option<Duration>,
+    limit: Duration,
+) -> (Run, Duration) {
     let mut sp = dh.spawn_run(flow);
-    assert!(sp.wait_line(FIRST_LINES, |l| l == "count | line 10"), "no `count | line 10`\n{}", sp.stderr_so_far());
+    assert!(
+        sp.wait_line(FIRST_LINES, |l| l == "count | line 10"),
+        "no `count | line 10`\n{}",
+        sp.stderr_so_far()
+    );
     let stopped = Instant::now();
     let took = d.stop(Duration::from_secs(60));
     eprintln!("private dockerd stopped in {took:?}");
     if let Some(down) = down {
         std::thread::sleep(down);
         if let Err(e) = d.restart() {
-            panic!("cannot restart the private dockerd: {e}\ndockhand so far:\n{}", sp.stderr_so_far());
+            panic!(
+                "cannot restart the private dockerd: {e}\ndockhand so far:\n{}",
+                sp.stderr_so_far()
+            );
         }
         eprintln!("private dockerd back after {:?}", stopped.elapsed());
     }
     let status = sp.wait_for(limit.saturating_sub(stopped.elapsed()));
     let after = stopped.elapsed();
-    assert!(status.is_some(), "dockhand did not exit within {limit:?} of the engine stop\n{}", sp.stderr_so_far());
+    assert!(
+        status.is_some(),
+        "dockhand did not exit within {limit:?} of the engine stop\n{}",
+        sp.stderr_so_far()
+    );
     (sp.finish(common::RUN_LIMIT), after)
 }
 
 fn restart_flow(cx: &Ctx, runner: &str, script: &str) -> PathBuf {
-    cx.flow("restart", &flow("restart", &[task("count", "", &format!("networkMode: none\n{runner}"), &[script])]))
+    cx.flow(
+        "restart",
+        &flow(
+            "restart",
+            &[task(
+                "count",
+                "",
+                &format!("networkMode: none\n{runner}"),
+                &[script],
+            )],
+        ),
+    )
 }
 
 /// Without live-restore, stopping dockerd stops the container (the script exits 143 on the
@@ -926,7 +1449,13 @@ fn dockerd_restart_without_live_restore_is_reported_as_engine_stop() {
     with_private_dockerd("dockerd-restart-plain", false, |cx, dh, d| {
         let script = format!("trap 'echo got TERM; exit 143' TERM\n{}", count_script(60));
         let f = restart_flow(cx, "", &script);
-        let (run, after) = restart_mid_task(dh, d, &f, Some(Duration::from_secs(1)), Duration::from_secs(45));
+        let (run, after) = restart_mid_task(
+            dh,
+            d,
+            &f,
+            Some(Duration::from_secs(1)),
+            Duration::from_secs(45),
+        );
         eprintln!("dockhand exited {after:?} after the engine stop");
         run.assert_code(1);
         let count = run.task("count");
@@ -948,20 +1477,32 @@ fn dockerd_restart_without_live_restore_is_reported_as_engine_stop() {
 fn dockerd_restart_kill_under_memory_limit_is_not_reported_as_oom() {
     with_private_dockerd("dockerd-restart-oom", false, |cx, dh, d| {
         let f = restart_flow(cx, "memory:\n  memory: 64MB", &count_script(600));
-        let (run, after) = restart_mid_task(dh, d, &f, Some(Duration::from_secs(1)), Duration::from_secs(60));
+        let (run, after) = restart_mid_task(
+            dh,
+            d,
+            &f,
+            Some(Duration::from_secs(1)),
+            Duration::from_secs(60),
+        );
         eprintln!("dockhand exited {after:?} after the engine stop");
         run.assert_code(1);
         let count = run.task("count");
         assert_eq!(state_of(&count), "FAILED", "{}", run.dump());
         assert_eq!(count["exitCode"], 137, "{count:#}");
         assert_ne!(
-            count["failure"]["kind"], "outOfMemory",
+            count["failure"]["kind"],
+            "outOfMemory",
             "a SIGKILL by the engine's shutdown is reported as out of memory although Docker says OOMKilled=false: {:?}\n{}",
             count["message"],
             run.dump()
         );
         let msg = count["message"].as_str().unwrap_or("").to_lowercase();
-        assert!(msg.contains("engine") || msg.contains("daemon"), "{:?}\n{}", count["message"], run.dump());
+        assert!(
+            msg.contains("engine") || msg.contains("daemon"),
+            "{:?}\n{}",
+            count["message"],
+            run.dump()
+        );
     });
 }
 
@@ -971,15 +1512,30 @@ fn dockerd_restart_kill_under_memory_limit_is_not_reported_as_oom() {
 fn dockerd_restart_with_live_restore_reattaches() {
     with_private_dockerd("dockerd-restart-live", true, |cx, dh, d| {
         let f = restart_flow(cx, "", &count_script(60));
-        let (run, after) = restart_mid_task(dh, d, &f, Some(Duration::from_secs(1)), Duration::from_secs(45));
+        let (run, after) = restart_mid_task(
+            dh,
+            d,
+            &f,
+            Some(Duration::from_secs(1)),
+            Duration::from_secs(45),
+        );
         eprintln!("dockhand exited {after:?} after the engine stop");
         run.assert_code(1);
         let name = cx.container("count");
-        assert!(run.stderr.contains("is still running: re-attaching"), "no re-attach\n{}", run.dump());
+        assert!(
+            run.stderr.contains("is still running: re-attaching"),
+            "no re-attach\n{}",
+            run.dump()
+        );
         assert_eq!(run.logs("count", '|'), lines_1_to(60), "{}", run.dump());
         let count = run.task("count");
         assert_eq!(state_of(&count), "FAILED", "{count:#}");
-        assert_eq!(count["exitCode"], 4, "the real exit code: {count:#}\n{}", run.dump());
+        assert_eq!(
+            count["exitCode"],
+            4,
+            "the real exit code: {count:#}\n{}",
+            run.dump()
+        );
         assert_eq!(count["failure"]["kind"], "exitCode", "{count:#}");
         assert_eq!(count["containerRemoved"], true, "{count:#}");
         assert_eq!(d.cli().status(&name), None);
@@ -995,10 +1551,19 @@ fn dockerd_down_for_good_gives_up_in_bounded_time() {
         let (run, after) = restart_mid_task(dh, d, &f, None, Duration::from_secs(50));
         eprintln!("dockhand exited {after:?} after the engine stop");
         run.assert_code(1);
-        assert!(after >= Duration::from_secs(25), "dockhand did not wait for the engine ({after:?})\n{}", run.dump());
+        assert!(
+            after >= Duration::from_secs(25),
+            "dockhand did not wait for the engine ({after:?})\n{}",
+            run.dump()
+        );
         let count = run.task("count");
         assert_eq!(state_of(&count), "FAILED", "{count:#}");
-        assert_eq!(count["failure"]["kind"], "engine", "{count:#}\n{}", run.dump());
+        assert_eq!(
+            count["failure"]["kind"],
+            "engine",
+            "{count:#}\n{}",
+            run.dump()
+        );
         let msg = count["message"].as_str().unwrap_or("").to_lowercase();
         assert!(msg.contains("engine"), "{:?}", count["message"]);
         // Bring it back so the guard can remove the (live-restored) container.

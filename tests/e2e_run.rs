@@ -20,7 +20,9 @@ use serde_json::Value;
 // ------------------------------------------------------------------------------ flow helpers
 
 fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
-    v[key].as_str().unwrap_or_else(|| panic!("`{key}` is not a string in {v:#}"))
+    v[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("`{key}` is not a string in {v:#}"))
 }
 
 /// Regular files below `dir`, recursively.
@@ -28,7 +30,9 @@ fn files_below(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in rd.flatten() {
             let p = e.path();
             if p.is_dir() {
@@ -43,12 +47,20 @@ fn files_below(dir: &Path) -> Vec<std::path::PathBuf> {
 
 /// A duration in milliseconds: `durationMs` (or `duration`, its former name).
 fn duration_ms(v: &Value) -> u64 {
-    v.get("durationMs").or_else(|| v.get("duration")).and_then(Value::as_u64).unwrap_or_else(|| panic!("no durationMs in {v:#}"))
+    v.get("durationMs")
+        .or_else(|| v.get("duration"))
+        .and_then(Value::as_u64)
+        .unwrap_or_else(|| panic!("no durationMs in {v:#}"))
 }
 
 fn assert_success(run: &common::Run, id: &str) -> Value {
     let t = run.task(id);
-    assert_eq!(t["state"], "SUCCESS", "task {id} did not succeed: {t:#}\n{}", run.dump());
+    assert_eq!(
+        t["state"],
+        "SUCCESS",
+        "task {id} did not succeed: {t:#}\n{}",
+        run.dump()
+    );
     assert_eq!(t["exitCode"], 0, "task {id}: {t:#}");
     assert!(t["failure"].is_null(), "task {id}: {t:#}");
     t
@@ -60,7 +72,11 @@ e2e_test!(kestra_centos_fixture, |cx| {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/kestra-centos.yaml");
     let run = cx.run(&path);
     run.assert_code(0);
-    assert!(run.stderr.lines().any(|l| l == "shell | Hello World!"), "no `shell | Hello World!` line\n{}", run.dump());
+    assert!(
+        run.stderr.lines().any(|l| l == "shell | Hello World!"),
+        "no `shell | Hello World!` line\n{}",
+        run.dump()
+    );
     assert_eq!(run.json["executionId"], cx.id.as_str());
     assert_eq!(run.json["engine"], cx.eng.name);
     assert_eq!(run.json["state"], "SUCCESS");
@@ -91,9 +107,13 @@ fi"#],
     let run = cx.run(&f);
     run.assert_code(0);
     let t = assert_success(&run, "limited");
-    assert_eq!(t["containerRemoved"], false, "delete: false must keep the container: {t:#}");
+    assert_eq!(
+        t["containerRemoved"], false,
+        "delete: false must keep the container: {t:#}"
+    );
     assert!(
-        run.logs("limited", '|').contains(&"limit=67108864".to_string()),
+        run.logs("limited", '|')
+            .contains(&"limit=67108864".to_string()),
         "cgroup memory limit seen inside the container\n{}",
         run.dump()
     );
@@ -149,7 +169,10 @@ e2e_test!(env_values_reach_the_container, |cx| {
     // The 0600 env file that carried HOME/DOCKER_* is gone after the run.
     let private = cx.work().join(".private");
     let left = files_below(&private);
-    assert!(left.is_empty(), "private files left after the run: {left:?}");
+    assert!(
+        left.is_empty(),
+        "private files left after the run: {left:?}"
+    );
 });
 
 e2e_test!(env_engine_address_vars_stay_in_the_container, |cx| {
@@ -194,7 +217,11 @@ e2e_test!(secret_env_never_in_any_cmdline, |cx| {
                 "sleeper",
                 &format!("env:\n  SECRET_TOKEN: {secret}"),
                 "",
-                &[r#"echo "len=${#SECRET_TOKEN}""#, r#"echo "$SECRET_TOKEN" | sed 's/./&-/g'"#, "sleep 3"],
+                &[
+                    r#"echo "len=${#SECRET_TOKEN}""#,
+                    r#"echo "$SECRET_TOKEN" | sed 's/./&-/g'"#,
+                    "sleep 3",
+                ],
             )],
         ),
     );
@@ -210,7 +237,9 @@ e2e_test!(secret_env_never_in_any_cmdline, |cx| {
                 if !name.bytes().all(|b| b.is_ascii_digit()) {
                     continue;
                 }
-                let Ok(raw) = std::fs::read(e.path().join("cmdline")) else { continue };
+                let Ok(raw) = std::fs::read(e.path().join("cmdline")) else {
+                    continue;
+                };
                 let cmd = String::from_utf8_lossy(&raw).replace('\0', " ");
                 if cmd.contains(&secret) {
                     leaks.push(format!("pid {name}: {cmd}"));
@@ -223,24 +252,50 @@ e2e_test!(secret_env_never_in_any_cmdline, |cx| {
         std::thread::sleep(Duration::from_millis(100));
     }
     let run = sp.finish(common::RUN_LIMIT);
-    assert!(leaks.is_empty(), "the secret value appeared in process command lines:\n{}", leaks.join("\n"));
+    assert!(
+        leaks.is_empty(),
+        "the secret value appeared in process command lines:\n{}",
+        leaks.join("\n")
+    );
     run.assert_code(0);
     assert_success(&run, "sleeper");
     // Not vacuous: the scan ran during the task, saw the engine's processes, and the container
     // got the value.
-    assert!(scans >= 15, "only {scans} scans of /proc while the task ran");
-    assert!(saw_engine_process, "no process with `{container}` in its command line was seen: the scan missed the run");
+    assert!(
+        scans >= 15,
+        "only {scans} scans of /proc while the task ran"
+    );
+    assert!(
+        saw_engine_process,
+        "no process with `{container}` in its command line was seen: the scan missed the run"
+    );
     let logs = run.logs("sleeper", '|');
     let dashed: String = secret.chars().map(|c| format!("{c}-")).collect();
-    assert!(logs.contains(&format!("len={}", secret.len())), "{}", run.dump());
-    assert!(logs.contains(&dashed), "the container did not see SECRET_TOKEN\n{}", run.dump());
-    assert!(!run.stderr.contains(&secret) && !run.stdout.contains(&secret), "the secret was printed\n{}", run.dump());
+    assert!(
+        logs.contains(&format!("len={}", secret.len())),
+        "{}",
+        run.dump()
+    );
+    assert!(
+        logs.contains(&dashed),
+        "the container did not see SECRET_TOKEN\n{}",
+        run.dump()
+    );
+    assert!(
+        !run.stderr.contains(&secret) && !run.stdout.contains(&secret),
+        "the secret was printed\n{}",
+        run.dump()
+    );
 
     // Not left in the working directory (it is copied into / mounted in containers) or in a
     // private env file.
     for file in files_below(&cx.work()) {
         let bytes = std::fs::read(&file).unwrap_or_default();
-        assert!(!String::from_utf8_lossy(&bytes).contains(&secret), "the secret value was left in {}", file.display());
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(&secret),
+            "the secret value was left in {}",
+            file.display()
+        );
     }
     // The execution journal keeps the flow text (for resume), so it holds the value the flow
     // file holds: it must be readable by its owner only.
@@ -250,17 +305,41 @@ e2e_test!(secret_env_never_in_any_cmdline, |cx| {
             let bytes = std::fs::read(&file).unwrap_or_default();
             let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
             if String::from_utf8_lossy(&bytes).contains(&secret) {
-                assert_eq!(mode & 0o077, 0, "{} holds the secret with mode {mode:o}", file.display());
+                assert_eq!(
+                    mode & 0o077,
+                    0,
+                    "{} holds the secret with mode {mode:o}",
+                    file.display()
+                );
             }
         }
     }
 
     let work = cx.work().display().to_string();
-    let plan =
-        cx.dockhand(&["plan", &f.display().to_string(), "--engine", cx.eng.name, "--execution-id", &cx.id, "--work-dir", &work], &[]);
+    let plan = cx.dockhand(
+        &[
+            "plan",
+            &f.display().to_string(),
+            "--engine",
+            cx.eng.name,
+            "--execution-id",
+            &cx.id,
+            "--work-dir",
+            &work,
+        ],
+        &[],
+    );
     plan.assert_code(0);
-    assert!(plan.stdout.contains("SECRET_TOKEN"), "plan does not mention the variable at all\n{}", plan.dump());
-    assert!(!plan.stdout.contains(&secret) && !plan.stderr.contains(&secret), "plan printed the secret value\n{}", plan.dump());
+    assert!(
+        plan.stdout.contains("SECRET_TOKEN"),
+        "plan does not mention the variable at all\n{}",
+        plan.dump()
+    );
+    assert!(
+        !plan.stdout.contains(&secret) && !plan.stderr.contains(&secret),
+        "plan printed the secret value\n{}",
+        plan.dump()
+    );
 });
 
 // --------------------------------------------------------------------------- 5. volumes
@@ -283,7 +362,8 @@ e2e_test!(volume_bind_mount_writes_to_host, |cx| {
     let run = cx.run(&f);
     run.assert_code(0);
     assert_success(&run, "writer");
-    let got = std::fs::read_to_string(host.join("x")).unwrap_or_else(|e| panic!("host file {}/x: {e}\n{}", host.display(), run.dump()));
+    let got = std::fs::read_to_string(host.join("x"))
+        .unwrap_or_else(|e| panic!("host file {}/x: {e}\n{}", host.display(), run.dump()));
     assert_eq!(got, "hello volume\n");
 });
 
@@ -307,7 +387,12 @@ fn files_case(cx: &Ctx, strategy: Option<&str>, user: Option<&str>) {
                 "files",
                 props,
                 &runner,
-                &["echo \"uid=$(id -u)\"", "cat in.txt", "tr a-z A-Z < in.txt > out.txt", "mkdir -p logs && cat sub/data.csv > logs/x.log"],
+                &[
+                    "echo \"uid=$(id -u)\"",
+                    "cat in.txt",
+                    "tr a-z A-Z < in.txt > out.txt",
+                    "mkdir -p logs && cat sub/data.csv > logs/x.log",
+                ],
             )],
         ),
     );
@@ -316,22 +401,52 @@ fn files_case(cx: &Ctx, strategy: Option<&str>, user: Option<&str>) {
     let t = assert_success(&run, "files");
     let logs = run.logs("files", '|');
     let uid = user.unwrap_or("0");
-    assert!(logs.contains(&format!("uid={uid}")), "ran as the wrong user\n{}", run.dump());
-    assert!(logs.contains(&"some input".to_string()), "input file not readable\n{}", run.dump());
+    assert!(
+        logs.contains(&format!("uid={uid}")),
+        "ran as the wrong user\n{}",
+        run.dump()
+    );
+    assert!(
+        logs.contains(&"some input".to_string()),
+        "input file not readable\n{}",
+        run.dump()
+    );
 
     let wd = cx.workdir("files");
-    let want: Vec<String> = vec![wd.join("logs/x.log").display().to_string(), wd.join("out.txt").display().to_string()];
-    let mut got: Vec<String> = t["outputFiles"].as_array().expect("outputFiles").iter().map(|v| v.as_str().unwrap().to_string()).collect();
+    let want: Vec<String> = vec![
+        wd.join("logs/x.log").display().to_string(),
+        wd.join("out.txt").display().to_string(),
+    ];
+    let mut got: Vec<String> = t["outputFiles"]
+        .as_array()
+        .expect("outputFiles")
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
     got.sort();
     assert_eq!(got, want, "outputFiles in the JSON\n{}", run.dump());
-    assert_eq!(std::fs::read_to_string(wd.join("out.txt")).unwrap(), "SOME INPUT");
-    assert_eq!(std::fs::read_to_string(wd.join("logs/x.log")).unwrap(), "a,b");
+    assert_eq!(
+        std::fs::read_to_string(wd.join("out.txt")).unwrap(),
+        "SOME INPUT"
+    );
+    assert_eq!(
+        std::fs::read_to_string(wd.join("logs/x.log")).unwrap(),
+        "a,b"
+    );
 }
 
-e2e_test!(files_volume_default_root, |cx| { files_case(cx, None, None) });
-e2e_test!(files_volume_user_nobody, |cx| { files_case(cx, Some("VOLUME"), Some("65534")) });
-e2e_test!(files_mount_root, |cx| { files_case(cx, Some("MOUNT"), None) });
-e2e_test!(files_mount_user_nobody, |cx| { files_case(cx, Some("MOUNT"), Some("65534")) });
+e2e_test!(files_volume_default_root, |cx| {
+    files_case(cx, None, None)
+});
+e2e_test!(files_volume_user_nobody, |cx| {
+    files_case(cx, Some("VOLUME"), Some("65534"))
+});
+e2e_test!(files_mount_root, |cx| {
+    files_case(cx, Some("MOUNT"), None)
+});
+e2e_test!(files_mount_user_nobody, |cx| {
+    files_case(cx, Some("MOUNT"), Some("65534"))
+});
 
 // ------------------------------------------------------------ 7. outputs between tasks
 
@@ -341,7 +456,12 @@ e2e_test!(outputs_pass_between_tasks, |cx| {
         &flow(
             "outputs",
             &[
-                task("a", "", "", &[r#"echo '::{"outputs":{"k":"v1"}}::'"#, "echo visible"]),
+                task(
+                    "a",
+                    "",
+                    "",
+                    &[r#"echo '::{"outputs":{"k":"v1"}}::'"#, "echo visible"],
+                ),
                 task("b", "", "", &["echo \"got {{ outputs.a.vars.k }}\""]),
             ],
         ),
@@ -351,16 +471,33 @@ e2e_test!(outputs_pass_between_tasks, |cx| {
     let a = assert_success(&run, "a");
     assert_success(&run, "b");
     assert_eq!(a["outputs"]["k"], "v1", "outputs of a: {a:#}");
-    assert_eq!(run.logs("a", '|'), ["visible"], "the `::...::` line must not be printed\n{}", run.dump());
-    assert!(!run.stderr.contains("::{"), "an outputs line was printed\n{}", run.dump());
+    assert_eq!(
+        run.logs("a", '|'),
+        ["visible"],
+        "the `::...::` line must not be printed\n{}",
+        run.dump()
+    );
+    assert!(
+        !run.stderr.contains("::{"),
+        "an outputs line was printed\n{}",
+        run.dump()
+    );
     assert_eq!(run.logs("b", '|'), ["got v1"], "{}", run.dump());
 });
 
 // ------------------------------------------------------------------- 8. failing tasks
 
 e2e_test!(failing_task_stops_the_flow, |cx| {
-    let f = cx
-        .flow("failing", &flow("failing", &[task("fail", "", "", &["echo before", "exit 3"]), task("after", "", "", &["echo after ran"])]));
+    let f = cx.flow(
+        "failing",
+        &flow(
+            "failing",
+            &[
+                task("fail", "", "", &["echo before", "exit 3"]),
+                task("after", "", "", &["echo after ran"]),
+            ],
+        ),
+    );
     let run = cx.run(&f);
     run.assert_code(1);
     assert_eq!(run.json["state"], "FAILED");
@@ -374,13 +511,23 @@ e2e_test!(failing_task_stops_the_flow, |cx| {
     let after = run.task("after");
     assert_eq!(after["state"], "SKIPPED", "{after:#}");
     assert!(after["container"].is_null(), "{after:#}");
-    assert!(run.logs("after", '|').is_empty(), "a task after the failure ran\n{}", run.dump());
+    assert!(
+        run.logs("after", '|').is_empty(),
+        "a task after the failure ran\n{}",
+        run.dump()
+    );
 });
 
 e2e_test!(allow_failure_gives_warning_and_continues, |cx| {
     let f = cx.flow(
         "allowed",
-        &flow("allowed", &[task("fail", "allowFailure: true", "", &["exit 3"]), task("after", "", "", &["echo after ran"])]),
+        &flow(
+            "allowed",
+            &[
+                task("fail", "allowFailure: true", "", &["exit 3"]),
+                task("after", "", "", &["echo after ran"]),
+            ],
+        ),
     );
     let run = cx.run(&f);
     run.assert_code(0);
@@ -396,10 +543,26 @@ e2e_test!(allow_failure_gives_warning_and_continues, |cx| {
 // ------------------------------------------------------------------------- 9. timeout
 
 e2e_test!(timeout_stops_the_container, |cx| {
-    let f = cx.flow("timeout", &flow("timeout", &[task("slow", "timeout: PT2S", "", &["echo started", "sleep 30"])]));
+    let f = cx.flow(
+        "timeout",
+        &flow(
+            "timeout",
+            &[task(
+                "slow",
+                "timeout: PT2S",
+                "",
+                &["echo started", "sleep 30"],
+            )],
+        ),
+    );
     let run = cx.run(&f);
     run.assert_code(1);
-    assert!(run.elapsed < Duration::from_secs(10), "took {:?}\n{}", run.elapsed, run.dump());
+    assert!(
+        run.elapsed < Duration::from_secs(10),
+        "took {:?}\n{}",
+        run.elapsed,
+        run.dump()
+    );
     let t = run.task("slow");
     assert_eq!(t["state"], "FAILED", "{t:#}");
     assert_eq!(t["failure"]["kind"], "timeout", "{t:#}");
@@ -412,7 +575,15 @@ e2e_test!(timeout_stops_the_container, |cx| {
 e2e_test!(out_of_memory_is_reported, |cx| {
     let f = cx.flow(
         "oom",
-        &flow("oom", &[task("hog", "", "memory:\n  memory: 16MB\n  memorySwap: 16MB", &[r#"x=a; while true; do x="$x$x"; done"#])]),
+        &flow(
+            "oom",
+            &[task(
+                "hog",
+                "",
+                "memory:\n  memory: 16MB\n  memorySwap: 16MB",
+                &[r#"x=a; while true; do x="$x$x"; done"#],
+            )],
+        ),
     );
     let run = cx.run(&f);
     run.assert_code(1);
@@ -433,30 +604,56 @@ e2e_test!(out_of_memory_is_reported, |cx| {
 // ---------------------------------------------------------------- 11. engine errors
 
 e2e_test!(missing_image_is_an_engine_error, |cx| {
-    let missing = task("t", "", "", &["echo never"]).replace(IMAGE, "dockhand-test/does-not-exist:never");
+    let missing =
+        task("t", "", "", &["echo never"]).replace(IMAGE, "dockhand-test/does-not-exist:never");
     let f = cx.flow("noimage", &flow("noimage", &[missing]));
     let run = cx.run(&f);
     run.assert_code(1);
     let t = run.task("t");
     assert_eq!(t["state"], "FAILED", "{t:#}");
-    assert_eq!(t["failure"]["kind"], "engine", "a missing image is the engine's error, not the command's: {t:#}");
+    assert_eq!(
+        t["failure"]["kind"], "engine",
+        "a missing image is the engine's error, not the command's: {t:#}"
+    );
     let said = format!("{} {}", t["message"], run.all_logs("t").join("\n"));
-    assert!(said.contains("does-not-exist"), "neither the message nor the log names the image\n{}", run.dump());
+    assert!(
+        said.contains("does-not-exist"),
+        "neither the message nor the log names the image\n{}",
+        run.dump()
+    );
 });
 
 e2e_test!(command_not_found_is_reported_clearly, |cx| {
     // No interpreter: `/nonexistent-binary` is the container's argv, the runtime cannot exec it.
-    let f = cx.flow("nocmd", &flow("nocmd", &[task("t", "interpreter: []", "", &["/nonexistent-binary"])]));
+    let f = cx.flow(
+        "nocmd",
+        &flow(
+            "nocmd",
+            &[task("t", "interpreter: []", "", &["/nonexistent-binary"])],
+        ),
+    );
     let run = cx.run(&f);
     run.assert_code(1);
     let t = run.task("t");
     assert_eq!(t["state"], "FAILED", "{t:#}");
     let kind = t["failure"]["kind"].as_str().unwrap_or_default();
-    assert!(kind == "engine" || (kind == "exitCode" && t["exitCode"] == 127), "expected an engine error or exit code 127: {t:#}");
+    assert!(
+        kind == "engine" || (kind == "exitCode" && t["exitCode"] == 127),
+        "expected an engine error or exit code 127: {t:#}"
+    );
     // A task that failed never reports exit code 0.
-    assert_ne!(t["exitCode"], 0, "a FAILED task reports exitCode 0: {t:#}\n{}", run.dump());
+    assert_ne!(
+        t["exitCode"],
+        0,
+        "a FAILED task reports exitCode 0: {t:#}\n{}",
+        run.dump()
+    );
     let said = format!("{} {}", t["message"], run.all_logs("t").join("\n"));
-    assert!(said.contains("/nonexistent-binary"), "neither the message nor the log names the missing command\n{}", run.dump());
+    assert!(
+        said.contains("/nonexistent-binary"),
+        "neither the message nor the log names the missing command\n{}",
+        run.dump()
+    );
 });
 
 // -------------------------------------------------------------------------- 12. cancel
@@ -465,7 +662,11 @@ e2e_test!(command_not_found_is_reported_clearly, |cx| {
 /// --attach`) instead of `run`: the other path a cancel must stop.
 fn cancel_case(cx: &Ctx, sig: i32, want_code: i32, files: bool) {
     let grace = 2;
-    let props = if files { "inputFiles:\n  in.txt: hello" } else { "" };
+    let props = if files {
+        "inputFiles:\n  in.txt: hello"
+    } else {
+        ""
+    };
     let f = cx.flow(
         "cancel",
         &flow(
@@ -482,15 +683,25 @@ fn cancel_case(cx: &Ctx, sig: i32, want_code: i32, files: bool) {
         ),
     );
     let mut sp = cx.spawn(&f, &[], &[]);
-    let seen = sp.wait_line(Duration::from_secs(60), |l| l.starts_with("ticker") && l.ends_with("| line 1"));
-    assert!(seen, "the first log line never came\n{}", sp.stderr_so_far());
+    let seen = sp.wait_line(Duration::from_secs(60), |l| {
+        l.starts_with("ticker") && l.ends_with("| line 1")
+    });
+    assert!(
+        seen,
+        "the first log line never came\n{}",
+        sp.stderr_so_far()
+    );
     let sent = Instant::now();
     sp.signal(sig);
     // The issue's bound: stopped within killGracePeriod + 2 s of the signal.
     let limit = Duration::from_secs(grace + 2);
     let status = sp.wait_for(limit);
     let took = sent.elapsed();
-    assert!(status.is_some(), "dockhand did not exit within {limit:?} of the signal\n{}", sp.stderr_so_far());
+    assert!(
+        status.is_some(),
+        "dockhand did not exit within {limit:?} of the signal\n{}",
+        sp.stderr_so_far()
+    );
     let run = sp.finish(common::RUN_LIMIT);
     run.assert_code(want_code);
     assert!(took <= limit, "{took:?}");
@@ -498,18 +709,36 @@ fn cancel_case(cx: &Ctx, sig: i32, want_code: i32, files: bool) {
     let t = run.task("ticker");
     assert_eq!(t["state"], "KILLED", "{t:#}");
     assert_eq!(t["failure"]["kind"], "cancelled", "{t:#}");
-    assert_eq!(run.task("after")["state"], "SKIPPED", "a task ran after the cancel\n{}", run.dump());
-    assert!(run.logs("after", '|').is_empty(), "a task ran after the cancel\n{}", run.dump());
+    assert_eq!(
+        run.task("after")["state"],
+        "SKIPPED",
+        "a task ran after the cancel\n{}",
+        run.dump()
+    );
+    assert!(
+        run.logs("after", '|').is_empty(),
+        "a task ran after the cancel\n{}",
+        run.dump()
+    );
 }
 
-e2e_test!(cancel_sigint, |cx| { cancel_case(cx, libc::SIGINT, 130, false) });
-e2e_test!(cancel_sigterm, |cx| { cancel_case(cx, libc::SIGTERM, 143, false) });
-e2e_test!(cancel_sigint_with_input_files, |cx| { cancel_case(cx, libc::SIGINT, 130, true) });
+e2e_test!(cancel_sigint, |cx| {
+    cancel_case(cx, libc::SIGINT, 130, false)
+});
+e2e_test!(cancel_sigterm, |cx| {
+    cancel_case(cx, libc::SIGTERM, 143, false)
+});
+e2e_test!(cancel_sigint_with_input_files, |cx| {
+    cancel_case(cx, libc::SIGINT, 130, true)
+});
 
 // --------------------------------------------------------------- 13. delete / wait
 
 e2e_test!(delete_false_keeps_the_container, |cx| {
-    let f = cx.flow("kept", &flow("kept", &[task("kept", "", "delete: false", &["echo kept"])]));
+    let f = cx.flow(
+        "kept",
+        &flow("kept", &[task("kept", "", "delete: false", &["echo kept"])]),
+    );
     let run = cx.run(&f);
     run.assert_code(0);
     let t = assert_success(&run, "kept");
@@ -523,26 +752,49 @@ e2e_test!(delete_false_keeps_the_container, |cx| {
 });
 
 e2e_test!(wait_false_returns_while_the_container_runs, |cx| {
-    let f = cx.flow("detached", &flow("detached", &[task("bg", "", "wait: false", &["sleep 20"])]));
+    let f = cx.flow(
+        "detached",
+        &flow("detached", &[task("bg", "", "wait: false", &["sleep 20"])]),
+    );
     let run = cx.run(&f);
     run.assert_code(0);
     let t = assert_success(&run, "bg");
     let ms = duration_ms(&t);
-    assert!(ms < 3000, "wait: false took {ms} ms for a `sleep 20` task\n{}", run.dump());
-    assert!(run.elapsed < Duration::from_secs(15), "the run took {:?}", run.elapsed);
+    assert!(
+        ms < 3000,
+        "wait: false took {ms} ms for a `sleep 20` task\n{}",
+        run.dump()
+    );
+    assert!(
+        run.elapsed < Duration::from_secs(15),
+        "the run took {:?}",
+        run.elapsed
+    );
     let name = cx.container("bg");
     let i = cx.eng.inspect(&name);
-    assert_eq!(i["State"]["Running"], true, "the detached container is not running: {:#}", i["State"]);
+    assert_eq!(
+        i["State"]["Running"], true,
+        "the detached container is not running: {:#}",
+        i["State"]
+    );
     cx.eng.remove(&[name]);
 });
 
 // ------------------------------------------------------------- 14. engine unavailable
 
 fn one_line_error(run: &common::Run) -> String {
-    let lines: Vec<&str> = run.stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    let lines: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
     assert_eq!(lines.len(), 1, "expected a one-line error\n{}", run.dump());
     assert!(lines[0].starts_with("dockhand: error: "), "{}", run.dump());
-    assert!(run.stdout.trim().is_empty(), "nothing on stdout when nothing ran\n{}", run.dump());
+    assert!(
+        run.stdout.trim().is_empty(),
+        "nothing on stdout when nothing ran\n{}",
+        run.dump()
+    );
     lines[0].to_string()
 }
 
@@ -565,28 +817,51 @@ e2e_test!(engine_unreachable_host_exits_3, |cx| {
     // --host for both engines.
     let run = cx.run_with(&f, &["--host", &sock], &[]);
     run.assert_code(3);
-    assert!(run.elapsed < Duration::from_secs(5), "took {:?}", run.elapsed);
+    assert!(
+        run.elapsed < Duration::from_secs(5),
+        "took {:?}",
+        run.elapsed
+    );
     let line = one_line_error(&run);
-    assert!(line.contains(&sock), "the error does not name the host: {line}");
+    assert!(
+        line.contains(&sock),
+        "the error does not name the host: {line}"
+    );
     // The engine's own variable.
-    let var = if cx.eng.name == "docker" { "DOCKER_HOST" } else { "CONTAINER_HOST" };
+    let var = if cx.eng.name == "docker" {
+        "DOCKER_HOST"
+    } else {
+        "CONTAINER_HOST"
+    };
     let run = cx.run_with(&f, &[], &[(var, &sock)]);
     run.assert_code(3);
-    assert!(run.elapsed < Duration::from_secs(5), "took {:?}", run.elapsed);
+    assert!(
+        run.elapsed < Duration::from_secs(5),
+        "took {:?}",
+        run.elapsed
+    );
     let line = one_line_error(&run);
-    assert!(line.contains(&sock), "the error does not name the host: {line}");
+    assert!(
+        line.contains(&sock),
+        "the error does not name the host: {line}"
+    );
 });
 
 // ------------------------------------------------------------------------- 15. Parallel
 
 e2e_test!(parallel_runs_children_concurrently, |cx| {
     // Each child notes the kernel's uptime (one clock for all containers) around a 2 s sleep.
-    let probe =
-        "read s _ < /proc/uptime\nsleep 2\nread e _ < /proc/uptime\necho \"::{\\\"outputs\\\":{\\\"start\\\":$s,\\\"end\\\":$e}}::\"";
-    let children: Vec<String> = (1..=4).map(|i| task(&format!("c{i}"), "", "", &[probe])).collect();
+    let probe = "read s _ < /proc/uptime\nsleep 2\nread e _ < /proc/uptime\necho \"::{\\\"outputs\\\":{\\\"start\\\":$s,\\\"end\\\":$e}}::\"";
+    let children: Vec<String> = (1..=4)
+        .map(|i| task(&format!("c{i}"), "", "", &[probe]))
+        .collect();
     let group = format!(
         "- id: group\n  type: io.kestra.plugin.core.flow.Parallel\n  concurrent: 2\n  tasks:\n{}",
-        children.iter().map(|c| indent(c, 4)).collect::<Vec<_>>().join("\n")
+        children
+            .iter()
+            .map(|c| indent(c, 4))
+            .collect::<Vec<_>>()
+            .join("\n")
     );
     let f = cx.flow("parallel", &flow("parallel", &[group]));
     let run = cx.run(&f);
@@ -596,7 +871,9 @@ e2e_test!(parallel_runs_children_concurrently, |cx| {
     for i in 1..=4 {
         let t = assert_success(&run, &format!("c{i}"));
         let (s, e) = (t["outputs"]["start"].as_f64(), t["outputs"]["end"].as_f64());
-        let (Some(s), Some(e)) = (s, e) else { panic!("c{i} has no start/end outputs: {t:#}\n{}", run.dump()) };
+        let (Some(s), Some(e)) = (s, e) else {
+            panic!("c{i} has no start/end outputs: {t:#}\n{}", run.dump())
+        };
         spans.push((s, e));
         sum_ms += duration_ms(&t);
     }
@@ -608,8 +885,16 @@ e2e_test!(parallel_runs_children_concurrently, |cx| {
         now += d;
         max = max.max(now);
     }
-    eprintln!("parallel: flow {} ms, children {sum_ms} ms in total, spans {spans:?}", duration_ms(&run.json));
-    assert_eq!(max, 2, "children running at once (concurrent: 2), spans {spans:?}\n{}", run.dump());
+    eprintln!(
+        "parallel: flow {} ms, children {sum_ms} ms in total, spans {spans:?}",
+        duration_ms(&run.json)
+    );
+    assert_eq!(
+        max,
+        2,
+        "children running at once (concurrent: 2), spans {spans:?}\n{}",
+        run.dump()
+    );
     // Wall clock: sequential runs would take at least the sum of the children's durations.
     let flow_ms = duration_ms(&run.json);
     assert!(
@@ -617,5 +902,9 @@ e2e_test!(parallel_runs_children_concurrently, |cx| {
         "the flow took {flow_ms} ms for children totalling {sum_ms} ms: not concurrent\n{}",
         run.dump()
     );
-    assert!(run.elapsed < Duration::from_secs(20), "took {:?}", run.elapsed);
+    assert!(
+        run.elapsed < Duration::from_secs(20),
+        "took {:?}",
+        run.elapsed
+    );
 });

@@ -64,10 +64,21 @@ fn dockhand(args: &[&str]) -> Output {
             cmd.env_remove(&k);
         }
     }
-    for k in ["DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_CONFIG", "CONTAINER_HOST", "CONTAINER_CONNECTION", "REGISTRY_AUTH_FILE", "NO_COLOR", "CLICOLOR_FORCE"] {
+    for k in [
+        "DOCKER_HOST",
+        "DOCKER_CONTEXT",
+        "DOCKER_CONFIG",
+        "CONTAINER_HOST",
+        "CONTAINER_CONNECTION",
+        "REGISTRY_AUTH_FILE",
+        "NO_COLOR",
+        "CLICOLOR_FORCE",
+    ] {
         cmd.env_remove(k);
     }
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {BIN}: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {BIN}: {e}"));
     Output {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -112,7 +123,11 @@ fn diff(expected: &str, actual: &str) -> String {
     let mut lcs = vec![vec![0usize; m + 1]; n + 1];
     for i in (0..n).rev() {
         for j in (0..m).rev() {
-            lcs[i][j] = if a[i] == b[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
         }
     }
     // Edit script: (' ' | '-' | '+', line index in a, line index in b).
@@ -132,7 +147,12 @@ fn diff(expected: &str, actual: &str) -> String {
         }
     }
     const CONTEXT: usize = 3;
-    let changed: Vec<usize> = ops.iter().enumerate().filter(|(_, o)| o.0 != ' ').map(|(k, _)| k).collect();
+    let changed: Vec<usize> = ops
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| o.0 != ' ')
+        .map(|(k, _)| k)
+        .collect();
     let mut out = String::from("--- expected\n+++ actual\n");
     let mut k = 0;
     while k < changed.len() {
@@ -180,7 +200,8 @@ impl Report {
             return;
         }
         if blessing() {
-            std::fs::write(&path, actual).unwrap_or_else(|e| panic!("cannot write {expected_path}: {e}"));
+            std::fs::write(&path, actual)
+                .unwrap_or_else(|e| panic!("cannot write {expected_path}: {e}"));
             self.blessed.push(expected_path.to_string());
             return;
         }
@@ -188,7 +209,10 @@ impl Report {
             None => self.failures.push(format!(
                 "{expected_path}: missing (for {what}); this is the output:\n{actual}"
             )),
-            Some(e) => self.failures.push(format!("{expected_path}: differs from {what}:\n{}", diff(&e, actual))),
+            Some(e) => self.failures.push(format!(
+                "{expected_path}: differs from {what}:\n{}",
+                diff(&e, actual)
+            )),
         }
     }
 
@@ -198,21 +222,30 @@ impl Report {
 
     /// Snapshots in `dir` with one of `suffixes` that belong to no fixture.
     fn stale(&mut self, dir: &str, suffixes: &[&str], known: &BTreeSet<String>) {
-        let Ok(entries) = std::fs::read_dir(root().join(dir)) else { return };
-        let mut names: Vec<String> = entries.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect();
+        let Ok(entries) = std::fs::read_dir(root().join(dir)) else {
+            return;
+        };
+        let mut names: Vec<String> = entries
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .collect();
         names.sort();
         for name in names {
-            let Some(suffix) = suffixes.iter().find(|s| name.ends_with(*s)) else { continue };
+            let Some(suffix) = suffixes.iter().find(|s| name.ends_with(*s)) else {
+                continue;
+            };
             let stem = &name[..name.len() - suffix.len()];
             if known.contains(stem) {
                 continue;
             }
             let rel = format!("{dir}/{name}");
             if blessing() {
-                std::fs::remove_file(root().join(&rel)).unwrap_or_else(|e| panic!("cannot remove {rel}: {e}"));
+                std::fs::remove_file(root().join(&rel))
+                    .unwrap_or_else(|e| panic!("cannot remove {rel}: {e}"));
                 self.blessed.push(format!("{rel} (removed)"));
             } else {
-                self.fail(format!("{rel}: no fixture {dir}/{stem}.yaml; remove it (or bless)"));
+                self.fail(format!(
+                    "{rel}: no fixture {dir}/{stem}.yaml; remove it (or bless)"
+                ));
             }
         }
     }
@@ -222,34 +255,61 @@ impl Report {
             eprintln!("blessed {b}");
         }
         if !self.failures.is_empty() {
-            let mut msg = format!("{} of {} {name} snapshot(s) failed:\n", self.failures.len(), self.checked);
+            let mut msg = format!(
+                "{} of {} {name} snapshot(s) failed:\n",
+                self.failures.len(),
+                self.checked
+            );
             for f in &self.failures {
                 msg.push_str("\n==== ");
                 msg.push_str(f);
                 msg.push('\n');
             }
-            msg.push_str("\nIf the new output is right: DOCKHAND_BLESS=1 cargo test --test golden\n");
+            msg.push_str(
+                "\nIf the new output is right: DOCKHAND_BLESS=1 cargo test --test golden\n",
+            );
             panic!("{msg}");
         }
     }
 }
 
 fn stem(path: &str) -> String {
-    Path::new(path).file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string()
+    Path::new(path)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default()
+        .to_string()
 }
 
 #[test]
 fn plans_match_snapshots() {
     let files = flows("fixtures");
-    assert!(files.len() >= 16, "expected at least 16 fixtures, found {}", files.len());
+    assert!(
+        files.len() >= 16,
+        "expected at least 16 fixtures, found {}",
+        files.len()
+    );
     let mut report = Report::default();
     let mut stems = BTreeSet::new();
     for file in &files {
         let stem = stem(file);
         stems.insert(stem.clone());
         for engine in ENGINES {
-            let out = dockhand(&["plan", file, "--engine", engine, "--execution-id", "golden", "--work-dir", "/tmp/dockhand"]);
-            report.check(&format!("fixtures/{stem}.{engine}.plan"), &plan_snapshot(&out), &format!("`dockhand plan {file} --engine {engine}`"));
+            let out = dockhand(&[
+                "plan",
+                file,
+                "--engine",
+                engine,
+                "--execution-id",
+                "golden",
+                "--work-dir",
+                "/tmp/dockhand",
+            ]);
+            report.check(
+                &format!("fixtures/{stem}.{engine}.plan"),
+                &plan_snapshot(&out),
+                &format!("`dockhand plan {file} --engine {engine}`"),
+            );
         }
     }
     report.stale("fixtures", &[".docker.plan", ".podman.plan"], &stems);
@@ -259,28 +319,49 @@ fn plans_match_snapshots() {
 #[test]
 fn invalid_flows_match_snapshots() {
     let files = flows("fixtures/invalid");
-    assert!(files.len() >= 12, "expected at least 12 invalid fixtures, found {}", files.len());
+    assert!(
+        files.len() >= 12,
+        "expected at least 12 invalid fixtures, found {}",
+        files.len()
+    );
     let mut report = Report::default();
     let mut stems = BTreeSet::new();
     for file in &files {
         let stem = stem(file);
         stems.insert(stem.clone());
         let text = std::fs::read_to_string(root().join(file)).unwrap();
-        let mut args: Vec<&str> = match text.lines().next().and_then(|l| l.strip_prefix("# dockhand-args:")) {
+        let mut args: Vec<&str> = match text
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("# dockhand-args:"))
+        {
             Some(a) => a.split_whitespace().collect(),
             None => vec!["validate"],
         };
         args.push(file);
         let out = dockhand(&args);
         if out.code != 2 {
-            report.fail(format!("{file}: `dockhand {}` exited {}, not 2:\n{}{}", args.join(" "), out.code, out.stdout, out.stderr));
+            report.fail(format!(
+                "{file}: `dockhand {}` exited {}, not 2:\n{}{}",
+                args.join(" "),
+                out.code,
+                out.stdout,
+                out.stderr
+            ));
             continue;
         }
         if out.stderr.is_empty() {
-            report.fail(format!("{file}: `dockhand {}` printed no diagnostics", args.join(" ")));
+            report.fail(format!(
+                "{file}: `dockhand {}` printed no diagnostics",
+                args.join(" ")
+            ));
             continue;
         }
-        report.check(&format!("fixtures/invalid/{stem}.err"), &err_snapshot(&out), &format!("`dockhand {}`", args.join(" ")));
+        report.check(
+            &format!("fixtures/invalid/{stem}.err"),
+            &err_snapshot(&out),
+            &format!("`dockhand {}`", args.join(" ")),
+        );
     }
     report.stale("fixtures/invalid", &[".err"], &stems);
     report.finish("invalid-flow");
@@ -300,25 +381,39 @@ fn fixtures_cover_every_property() {
         for key in keys {
             let used = text.lines().any(|l| {
                 let l = l.trim_start().trim_start_matches("- ");
-                l.strip_prefix(key).is_some_and(|rest| rest.starts_with(':'))
+                l.strip_prefix(key)
+                    .is_some_and(|rest| rest.starts_with(':'))
             });
             if !used {
                 missing.push(format!("{kind}.{key}"));
             }
         }
     }
-    for value in ["pullPolicy: IF_NOT_PRESENT", "pullPolicy: ALWAYS", "pullPolicy: NEVER", "fileHandlingStrategy: VOLUME", "fileHandlingStrategy: MOUNT"] {
+    for value in [
+        "pullPolicy: IF_NOT_PRESENT",
+        "pullPolicy: ALWAYS",
+        "pullPolicy: NEVER",
+        "fileHandlingStrategy: VOLUME",
+        "fileHandlingStrategy: MOUNT",
+    ] {
         if !text.contains(value) {
             missing.push(value.to_string());
         }
     }
-    assert!(missing.is_empty(), "no fixture under fixtures/ uses: {}", missing.join(", "));
+    assert!(
+        missing.is_empty(),
+        "no fixture under fixtures/ uses: {}",
+        missing.join(", ")
+    );
 }
 
 #[test]
 fn diff_shows_changed_lines_with_context() {
     let d = diff("a\nb\nc\nd\ne\nf\ng\nh\n", "a\nb\nc\nD\ne\nf\ng\nh\n");
-    assert_eq!(d, "--- expected\n+++ actual\n@@ -1,7 +1,7 @@\n a\n b\n c\n-d\n+D\n e\n f\n g\n");
+    assert_eq!(
+        d,
+        "--- expected\n+++ actual\n@@ -1,7 +1,7 @@\n a\n b\n c\n-d\n+D\n e\n f\n g\n"
+    );
     let d = diff("x\n", "x\ny\n");
     assert!(d.contains("+y\n"), "{d}");
 }

@@ -76,7 +76,11 @@ fn run(program: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> Output {
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 fn have(cmd: &str) -> bool {
@@ -86,24 +90,41 @@ fn have(cmd: &str) -> bool {
 /// What the tests need on this machine; `Some(reason)` when something is missing.
 fn missing(need_htpasswd: bool) -> Option<String> {
     if unsafe { libc::geteuid() } != 0 {
-        return Some("the registry tests need root (network namespaces, /etc/docker, dockerd)".into());
+        return Some(
+            "the registry tests need root (network namespaces, /etc/docker, dockerd)".into(),
+        );
     }
     for c in ["docker", "podman", "docker-registry", "ip", "curl", "flock"] {
         if !have(c) {
-            return Some(format!("`{c}` is not installed (scripts/setup-engines.sh installs it)"));
+            return Some(format!(
+                "`{c}` is not installed (scripts/setup-engines.sh installs it)"
+            ));
         }
     }
     if need_htpasswd && !have("htpasswd") {
         return Some("`htpasswd` is not installed (apt-get install apache2-utils)".into());
     }
-    if !run("docker", &["info", "--format", "{{.ServerVersion}}"]).status.success() {
-        return Some("dockerd is not answering `docker info` (run scripts/setup-engines.sh)".into());
+    if !run("docker", &["info", "--format", "{{.ServerVersion}}"])
+        .status
+        .success()
+    {
+        return Some(
+            "dockerd is not answering `docker info` (run scripts/setup-engines.sh)".into(),
+        );
     }
     if reload::find_dockerd().is_none() {
         return Some("no local dockerd process to reload".into());
     }
-    if !run("podman", &["image", "exists", "dockhand-test/busybox:latest"]).status.success() {
-        return Some("podman has no dockhand-test/busybox:latest (run scripts/build-test-images.sh)".into());
+    if !run(
+        "podman",
+        &["image", "exists", "dockhand-test/busybox:latest"],
+    )
+    .status
+    .success()
+    {
+        return Some(
+            "podman has no dockhand-test/busybox:latest (run scripts/build-test-images.sh)".into(),
+        );
     }
     None
 }
@@ -117,9 +138,21 @@ struct Serial {
 fn serial() -> Serial {
     static M: Mutex<()> = Mutex::new(());
     let guard = M.lock().unwrap_or_else(|e| e.into_inner());
-    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(LOCK_FILE).expect("open the lock file");
-    assert_eq!(unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) }, 0, "flock {LOCK_FILE}");
-    Serial { _guard: guard, _file: file }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(LOCK_FILE)
+        .expect("open the lock file");
+    assert_eq!(
+        unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) },
+        0,
+        "flock {LOCK_FILE}"
+    );
+    Serial {
+        _guard: guard,
+        _file: file,
+    }
 }
 
 /// Host state saved before a test and restored after it, even when it panics.
@@ -200,12 +233,22 @@ impl Drop for HostGuard {
         // original bytes back (or remove the file) without another reload.
         let now = std::fs::read(DAEMON_JSON).ok();
         if now != self.daemon_json || docker_lists_reg() != self.docker_listed {
-            let original = self.daemon_json.as_deref().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
-            let explicit = daemon_json::ensure_key_text(&original).map(|e| e.text).unwrap_or(original);
+            let original = self
+                .daemon_json
+                .as_deref()
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_default();
+            let explicit = daemon_json::ensure_key_text(&original)
+                .map(|e| e.text)
+                .unwrap_or(original);
             self.write_daemon_json(explicit.as_bytes());
             sighup_dockerd();
             let want = self.docker_listed;
-            wait_for("dockerd to reload its original insecure registries", Duration::from_secs(10), || docker_lists_reg() == want);
+            wait_for(
+                "dockerd to reload its original insecure registries",
+                Duration::from_secs(10),
+                || docker_lists_reg() == want,
+            );
             match &self.daemon_json {
                 Some(b) => self.write_daemon_json(b),
                 None => {
@@ -257,9 +300,17 @@ fn registry_up(htpasswd: Option<&str>) {
         args.extend(["--htpasswd", h]);
     }
     let up = run(script(), &args);
-    assert!(up.status.success(), "registry-netns.sh up failed:\n{}", text(&up));
+    assert!(
+        up.status.success(),
+        "registry-netns.sh up failed:\n{}",
+        text(&up)
+    );
     let seed = run(script(), &["seed", "my-image"]);
-    assert!(seed.status.success(), "registry-netns.sh seed failed:\n{}", text(&seed));
+    assert!(
+        seed.status.success(),
+        "registry-netns.sh seed failed:\n{}",
+        text(&seed)
+    );
 }
 
 struct Dockhand {
@@ -281,18 +332,29 @@ fn dh(args: &[&str], env: &[(&str, &Path)]) -> Dockhand {
     for (k, v) in env {
         c.env(k, v);
     }
-    Dockhand { out: c.output().expect("run dockhand") }
+    Dockhand {
+        out: c.output().expect("run dockhand"),
+    }
 }
 
 /// A scratch directory for work dirs, state and flow files.
 fn scratch() -> tempfile::TempDir {
-    tempfile::Builder::new().prefix("dockhand-registry-e2e-").tempdir().expect("temp dir")
+    tempfile::Builder::new()
+        .prefix("dockhand-registry-e2e-")
+        .tempdir()
+        .expect("temp dir")
 }
 
 fn run_flow(engine: &str, flow: &Path, dir: &Path, json: bool) -> Dockhand {
     let work = dir.join("work");
     let state = dir.join("state");
-    let mut args = vec!["run", "--engine", engine, "--work-dir", work.to_str().unwrap()];
+    let mut args = vec![
+        "run",
+        "--engine",
+        engine,
+        "--work-dir",
+        work.to_str().unwrap(),
+    ];
     if json {
         args.push("--json");
     }
@@ -311,11 +373,22 @@ fn docker_insecure_registry() {
     registry_up(None);
 
     // Start from a dockerd that does not trust the registry.
-    if daemon_json::list(Path::new(DAEMON_JSON)).ok().flatten().is_some_and(|l| l.iter().any(|r| r == REG)) || docker_lists_reg() {
+    if daemon_json::list(Path::new(DAEMON_JSON))
+        .ok()
+        .flatten()
+        .is_some_and(|l| l.iter().any(|r| r == REG))
+        || docker_lists_reg()
+    {
         let r = dh(&["registry", "insecure", "remove", REG, "--reload"], &[]);
         assert_eq!(r.code(), Some(0), "{}", r.all());
     }
-    assert!(!daemon_json::list(Path::new(DAEMON_JSON)).unwrap().unwrap_or_default().iter().any(|r| r == REG));
+    assert!(
+        !daemon_json::list(Path::new(DAEMON_JSON))
+            .unwrap()
+            .unwrap_or_default()
+            .iter()
+            .any(|r| r == REG)
+    );
     assert!(!docker_lists_reg());
     let _ = run("docker", &["rmi", "--force", IMAGE]);
 
@@ -330,16 +403,31 @@ fn docker_insecure_registry() {
     eprintln!("{}", add.all());
     assert_eq!(add.code(), Some(0), "{}", add.all());
     assert!(add.all().contains("reloaded dockerd"), "{}", add.all());
-    assert!(daemon_json::list(Path::new(DAEMON_JSON)).unwrap().unwrap().iter().any(|r| r == REG));
+    assert!(
+        daemon_json::list(Path::new(DAEMON_JSON))
+            .unwrap()
+            .unwrap()
+            .iter()
+            .any(|r| r == REG)
+    );
     assert!(docker_lists_reg());
     // Idempotent: a second add writes nothing.
     let mtime = std::fs::metadata(DAEMON_JSON).unwrap().modified().unwrap();
     let again = dh(&["registry", "insecure", "add", REG], &[]);
     assert_eq!(again.code(), Some(0));
     assert!(again.all().contains("already in"), "{}", again.all());
-    assert_eq!(std::fs::metadata(DAEMON_JSON).unwrap().modified().unwrap(), mtime);
+    assert_eq!(
+        std::fs::metadata(DAEMON_JSON).unwrap().modified().unwrap(),
+        mtime
+    );
     let list = dh(&["registry", "insecure", "list"], &[]);
-    assert!(String::from_utf8_lossy(&list.out.stdout).lines().any(|l| l == REG), "{}", list.all());
+    assert!(
+        String::from_utf8_lossy(&list.out.stdout)
+            .lines()
+            .any(|l| l == REG),
+        "{}",
+        list.all()
+    );
 
     let dir = scratch();
     let r = run_flow("docker", &fixture(), dir.path(), false);
@@ -354,7 +442,11 @@ fn docker_insecure_registry() {
     assert_eq!(rm.code(), Some(0), "{}", rm.all());
     assert!(!docker_lists_reg());
     let pull = run("docker", &["pull", IMAGE]);
-    assert!(!pull.status.success() && text(&pull).contains(HTTPS_ERROR), "{}", text(&pull));
+    assert!(
+        !pull.status.success() && text(&pull).contains(HTTPS_ERROR),
+        "{}",
+        text(&pull)
+    );
     let rmi = run("docker", &["rmi", "--force", IMAGE]);
     assert!(rmi.status.success(), "{}", text(&rmi));
 }
@@ -370,7 +462,10 @@ fn podman_insecure_registry() {
     registry_up(None);
 
     if g.dropin.exists() {
-        let r = dh(&["registry", "insecure", "remove", REG, "--engine", "podman"], &[]);
+        let r = dh(
+            &["registry", "insecure", "remove", REG, "--engine", "podman"],
+            &[],
+        );
         assert_eq!(r.code(), Some(0), "{}", r.all());
     }
     let _ = run("podman", &["rmi", "--force", IMAGE]);
@@ -383,31 +478,66 @@ fn podman_insecure_registry() {
     // Without any host configuration, dockhand passes --tls-verify=false for a registry the
     // flow's config lists as insecure.
     let dir = scratch();
-    let plan = dh(&["plan", "--engine", "podman", fixture().to_str().unwrap()], &[]);
+    let plan = dh(
+        &["plan", "--engine", "podman", fixture().to_str().unwrap()],
+        &[],
+    );
     assert!(plan.all().contains("--tls-verify=false"), "{}", plan.all());
     let r = run_flow("podman", &fixture(), dir.path(), false);
     eprintln!("{}", r.all());
-    assert_eq!(r.code(), Some(0), "dockhand run --engine podman failed:\n{}", r.all());
+    assert_eq!(
+        r.code(),
+        Some(0),
+        "dockhand run --engine podman failed:\n{}",
+        r.all()
+    );
     assert!(r.all().contains("Hello World!"), "{}", r.all());
     let _ = run("podman", &["rmi", "--force", IMAGE]);
 
     // The drop-in: a plain `podman pull` works.
-    let add = dh(&["registry", "insecure", "add", REG, "--engine", "podman", "--reload"], &[]);
+    let add = dh(
+        &[
+            "registry", "insecure", "add", REG, "--engine", "podman", "--reload",
+        ],
+        &[],
+    );
     eprintln!("{}", add.all());
     assert_eq!(add.code(), Some(0), "{}", add.all());
     let content = std::fs::read_to_string(&g.dropin).expect("the drop-in");
-    assert!(content.contains("[[registry]]\nlocation = \"10.10.1.5:5000\"\ninsecure = true\n"), "{content}");
+    assert!(
+        content.contains("[[registry]]\nlocation = \"10.10.1.5:5000\"\ninsecure = true\n"),
+        "{content}"
+    );
     let pull = run("podman", &["pull", IMAGE]);
-    assert!(pull.status.success(), "podman pull with the drop-in failed:\n{}", text(&pull));
+    assert!(
+        pull.status.success(),
+        "podman pull with the drop-in failed:\n{}",
+        text(&pull)
+    );
     let list = dh(&["registry", "insecure", "list", "--engine", "podman"], &[]);
-    assert!(String::from_utf8_lossy(&list.out.stdout).lines().any(|l| l == REG), "{}", list.all());
+    assert!(
+        String::from_utf8_lossy(&list.out.stdout)
+            .lines()
+            .any(|l| l == REG),
+        "{}",
+        list.all()
+    );
 
-    let rm = dh(&["registry", "insecure", "remove", REG, "--engine", "podman", "--reload"], &[]);
+    let rm = dh(
+        &[
+            "registry", "insecure", "remove", REG, "--engine", "podman", "--reload",
+        ],
+        &[],
+    );
     assert_eq!(rm.code(), Some(0), "{}", rm.all());
     assert!(!g.dropin.exists());
     let _ = run("podman", &["rmi", "--force", IMAGE]);
     let pull = run("podman", &["pull", IMAGE]);
-    assert!(!pull.status.success() && text(&pull).contains(HTTPS_ERROR), "{}", text(&pull));
+    assert!(
+        !pull.status.success() && text(&pull).contains(HTTPS_ERROR),
+        "{}",
+        text(&pull)
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -417,7 +547,10 @@ fn podman_insecure_registry() {
 const USER: &str = "robot";
 
 fn password() -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
     format!("Dh{}x{nanos:08x}Pw", std::process::id())
 }
 
@@ -449,7 +582,9 @@ impl ProcScan {
                             continue;
                         }
                         for f in ["cmdline", "environ"] {
-                            let Ok(b) = std::fs::read(format!("/proc/{pid}/{f}")) else { continue };
+                            let Ok(b) = std::fs::read(format!("/proc/{pid}/{f}")) else {
+                                continue;
+                            };
                             let t = String::from_utf8_lossy(&b);
                             if needles.iter().any(|n| t.contains(n.as_str())) {
                                 hits.push(format!("/proc/{pid}/{f}: {}", t.replace('\0', " ")));
@@ -462,7 +597,10 @@ impl ProcScan {
             }
             (scans, hits)
         });
-        ProcScan { stop, handle: Some(handle) }
+        ProcScan {
+            stop,
+            handle: Some(handle),
+        }
     }
 
     fn finish(mut self) -> (usize, Vec<String>) {
@@ -474,7 +612,9 @@ impl ProcScan {
 /// Files under `dir` whose content holds one of the needles.
 fn files_containing(dir: &Path, needles: &[String]) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else { return out };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
     for e in entries.flatten() {
         let p = e.path();
         let Ok(ft) = e.file_type() else { continue };
@@ -511,15 +651,33 @@ fn credentials(engine: &str) {
     let good = dir.path().join("creds.yaml");
     let wrong_pw = format!("{pw}-wrong");
     let wrong = dir.path().join("wrong.yaml");
-    std::fs::File::create(&good).unwrap().write_all(creds_flow(&pw).as_bytes()).unwrap();
-    std::fs::File::create(&wrong).unwrap().write_all(creds_flow(&wrong_pw).as_bytes()).unwrap();
+    std::fs::File::create(&good)
+        .unwrap()
+        .write_all(creds_flow(&pw).as_bytes())
+        .unwrap();
+    std::fs::File::create(&wrong)
+        .unwrap()
+        .write_all(creds_flow(&wrong_pw).as_bytes())
+        .unwrap();
 
     // The plan shows the auth file, never its content.
     let plan = dh(&["plan", "--engine", engine, good.to_str().unwrap()], &[]);
     assert_eq!(plan.code(), Some(0), "{}", plan.all());
-    assert!(plan.all().contains(if engine == "docker" { "--config" } else { "--authfile" }), "{}", plan.all());
+    assert!(
+        plan.all().contains(if engine == "docker" {
+            "--config"
+        } else {
+            "--authfile"
+        }),
+        "{}",
+        plan.all()
+    );
     for n in &needles {
-        assert!(!plan.all().contains(n.as_str()), "`dockhand plan` shows a secret:\n{}", plan.all());
+        assert!(
+            !plan.all().contains(n.as_str()),
+            "`dockhand plan` shows a secret:\n{}",
+            plan.all()
+        );
     }
 
     // The right password: pulls (ALWAYS) and runs, with /proc watched all along.
@@ -528,10 +686,19 @@ fn credentials(engine: &str) {
     let bad = run_flow(engine, &wrong, dir.path(), true);
     let (scans, hits) = scan.finish();
     eprintln!("{}", ok.all());
-    assert_eq!(ok.code(), Some(0), "{engine}: run with the right password failed:\n{}", ok.all());
+    assert_eq!(
+        ok.code(),
+        Some(0),
+        "{engine}: run with the right password failed:\n{}",
+        ok.all()
+    );
     assert!(ok.all().contains("Hello World!"), "{}", ok.all());
     assert!(scans > 20, "the /proc scan ran only {scans} times");
-    assert!(hits.is_empty(), "{engine}: the password showed in /proc:\n{}", hits.join("\n"));
+    assert!(
+        hits.is_empty(),
+        "{engine}: the password showed in /proc:\n{}",
+        hits.join("\n")
+    );
 
     // The wrong password: FAILED, with the engine's authentication error.
     eprintln!("{}", bad.all());
@@ -540,11 +707,18 @@ fn credentials(engine: &str) {
     let task = &result["tasks"][0];
     assert_eq!(task["state"], "FAILED", "{result:#}");
     let log = String::from_utf8_lossy(&bad.out.stderr);
-    assert!(log.contains("unauthorized: authentication required"), "{engine}: no authentication error in the logs:\n{log}");
+    assert!(
+        log.contains("unauthorized: authentication required"),
+        "{engine}: no authentication error in the logs:\n{log}"
+    );
 
     // Nothing with the password is left in the work dir or the private dir.
     let work = dir.path().join("work");
-    assert!(files_containing(&work, &needles).is_empty(), "files with the password remain: {:?}", files_containing(&work, &needles));
+    assert!(
+        files_containing(&work, &needles).is_empty(),
+        "files with the password remain: {:?}",
+        files_containing(&work, &needles)
+    );
     let private = work.join(".private");
     assert!(files_containing(&private, &needles).is_empty());
     // The journal (state dir) is reported, not asserted: it keeps the flow text for `resume`.
@@ -580,39 +754,104 @@ fn cli_bad_input_writes_nothing() {
     let path = dir.path().join("daemon.json");
     let p = path.to_str().unwrap();
 
-    let r = dh(&["registry", "insecure", "add", "http://10.10.1.5:5000", "--daemon-json", p], &[]);
+    let r = dh(
+        &[
+            "registry",
+            "insecure",
+            "add",
+            "http://10.10.1.5:5000",
+            "--daemon-json",
+            p,
+        ],
+        &[],
+    );
     assert_eq!(r.code(), Some(2), "{}", r.all());
     assert!(r.all().contains("without a scheme"), "{}", r.all());
     assert!(!path.exists());
-    let r = dh(&["registry", "insecure", "add", "10.10.1.5.:5000", "ok:1", "--daemon-json", p], &[]);
+    let r = dh(
+        &[
+            "registry",
+            "insecure",
+            "add",
+            "10.10.1.5.:5000",
+            "ok:1",
+            "--daemon-json",
+            p,
+        ],
+        &[],
+    );
     assert_eq!(r.code(), Some(2), "{}", r.all());
-    assert!(!path.exists(), "a bad HOST among good ones must stop everything");
+    assert!(
+        !path.exists(),
+        "a bad HOST among good ones must stop everything"
+    );
 
     let malformed = "{\n  \"log-level\": \"warn\"\n  \"debug\": true\n}\n";
     std::fs::write(&path, malformed).unwrap();
-    let r = dh(&["registry", "insecure", "add", REG, "--daemon-json", p], &[]);
+    let r = dh(
+        &["registry", "insecure", "add", REG, "--daemon-json", p],
+        &[],
+    );
     assert_eq!(r.code(), Some(2), "{}", r.all());
     assert!(r.all().contains(&format!("{p}:3:3")), "{}", r.all());
     assert_eq!(std::fs::read_to_string(&path).unwrap(), malformed);
     assert!(!daemon_json::backup_path(&path).exists());
 
     std::fs::write(&path, "{\"log-level\": \"warn\"}").unwrap();
-    let r = dh(&["registry", "insecure", "add", REG, "--daemon-json", p], &[]);
+    let r = dh(
+        &["registry", "insecure", "add", REG, "--daemon-json", p],
+        &[],
+    );
     assert_eq!(r.code(), Some(0), "{}", r.all());
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"log-level\": \"warn\", \"insecure-registries\": [\"10.10.1.5:5000\"]}");
-    assert_eq!(std::fs::read_to_string(daemon_json::backup_path(&path)).unwrap(), "{\"log-level\": \"warn\"}");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "{\"log-level\": \"warn\", \"insecure-registries\": [\"10.10.1.5:5000\"]}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(daemon_json::backup_path(&path)).unwrap(),
+        "{\"log-level\": \"warn\"}"
+    );
     let r = dh(&["registry", "insecure", "list", "--daemon-json", p], &[]);
     assert_eq!(String::from_utf8_lossy(&r.out.stdout), "10.10.1.5:5000\n");
 
     // Options of the other engine are refused.
-    let r = dh(&["registry", "insecure", "add", REG, "--engine", "podman", "--daemon-json", p], &[]);
+    let r = dh(
+        &[
+            "registry",
+            "insecure",
+            "add",
+            REG,
+            "--engine",
+            "podman",
+            "--daemon-json",
+            p,
+        ],
+        &[],
+    );
     assert_eq!(r.code(), Some(2), "{}", r.all());
-    let r = dh(&["registry", "insecure", "add", "10.0.0.0/8", "--engine", "podman", "--registries-dir", dir.path().to_str().unwrap()], &[]);
+    let r = dh(
+        &[
+            "registry",
+            "insecure",
+            "add",
+            "10.0.0.0/8",
+            "--engine",
+            "podman",
+            "--registries-dir",
+            dir.path().to_str().unwrap(),
+        ],
+        &[],
+    );
     assert_eq!(r.code(), Some(2), "{}", r.all());
 
     let r = dh(&["registry", "insecure", "add", "--help"], &[]);
     assert_eq!(r.code(), Some(0));
-    for want in ["Examples:", "Exit codes:", "--reload", "daemon.json.dockhand-bak"] {
+    for want in [
+        "Examples:",
+        "Exit codes:",
+        "--reload",
+        "daemon.json.dockhand-bak",
+    ] {
         assert!(r.all().contains(want), "--help lacks {want}:\n{}", r.all());
     }
 }
@@ -622,12 +861,54 @@ fn cli_podman_dropins_in_a_directory() {
     let dir = scratch();
     let d = dir.path().join("registries.conf.d");
     let ds = d.to_str().unwrap();
-    let r = dh(&["registry", "insecure", "add", REG, "registry.local:5000", "--engine", "podman", "--registries-dir", ds], &[]);
+    let r = dh(
+        &[
+            "registry",
+            "insecure",
+            "add",
+            REG,
+            "registry.local:5000",
+            "--engine",
+            "podman",
+            "--registries-dir",
+            ds,
+        ],
+        &[],
+    );
     assert_eq!(r.code(), Some(0), "{}", r.all());
-    let r = dh(&["registry", "insecure", "list", "--engine", "podman", "--registries-dir", ds], &[]);
-    assert_eq!(String::from_utf8_lossy(&r.out.stdout), "10.10.1.5:5000\nregistry.local:5000\n");
-    let r = dh(&["registry", "insecure", "remove", REG, "--engine", "podman", "--registries-dir", ds], &[]);
+    let r = dh(
+        &[
+            "registry",
+            "insecure",
+            "list",
+            "--engine",
+            "podman",
+            "--registries-dir",
+            ds,
+        ],
+        &[],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&r.out.stdout),
+        "10.10.1.5:5000\nregistry.local:5000\n"
+    );
+    let r = dh(
+        &[
+            "registry",
+            "insecure",
+            "remove",
+            REG,
+            "--engine",
+            "podman",
+            "--registries-dir",
+            ds,
+        ],
+        &[],
+    );
     assert_eq!(r.code(), Some(0), "{}", r.all());
-    let names: Vec<String> = std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let names: Vec<String> = std::fs::read_dir(&d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     assert_eq!(names, ["50-dockhand-registry.local_5000.conf"]);
 }

@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use dockhand::diag::Diags;
 use dockhand::flow::decode::known_properties;
-use dockhand::flow::model::{COMMANDS_TYPE, DOCKER_RUNNER_TYPE, PARALLEL_TYPE, SCRIPT_TYPE, SEQUENTIAL_TYPE};
+use dockhand::flow::model::{
+    COMMANDS_TYPE, DOCKER_RUNNER_TYPE, PARALLEL_TYPE, SCRIPT_TYPE, SEQUENTIAL_TYPE,
+};
 use serde_json::Value;
 
 /// Kestra properties that the schema lists although the reader does not read them: the reader
@@ -15,7 +17,13 @@ use serde_json::Value;
 fn extras(kind: &str) -> BTreeSet<String> {
     let keys: &[&str] = match kind {
         "flow" => &["workerGroup", "revision", "tenantId", "deleted", "disabled"],
-        "task" => &["logLevel", "logToFile", "workerGroup", "targetOS", "allowWarning"],
+        "task" => &[
+            "logLevel",
+            "logToFile",
+            "workerGroup",
+            "targetOS",
+            "allowWarning",
+        ],
         "taskRunner" => &["version"],
         _ => &[],
     };
@@ -23,7 +31,14 @@ fn extras(kind: &str) -> BTreeSet<String> {
 }
 
 /// The properties every task type has (`read_task`), besides the ignored ones.
-const COMMON_TASK: &[&str] = &["id", "type", "description", "timeout", "allowFailure", "disabled"];
+const COMMON_TASK: &[&str] = &[
+    "id",
+    "type",
+    "description",
+    "timeout",
+    "allowFailure",
+    "disabled",
+];
 
 fn set(keys: &[&str]) -> BTreeSet<String> {
     keys.iter().map(|s| s.to_string()).collect()
@@ -33,7 +48,9 @@ fn set(keys: &[&str]) -> BTreeSet<String> {
 fn resolve<'a>(root: &'a Value, mut s: &'a Value) -> &'a Value {
     loop {
         if let Some(r) = s.get("$ref").and_then(Value::as_str) {
-            let name = r.strip_prefix("#/definitions/").unwrap_or_else(|| panic!("non-local $ref {r}"));
+            let name = r
+                .strip_prefix("#/definitions/")
+                .unwrap_or_else(|| panic!("non-local $ref {r}"));
             s = &root["definitions"][name];
             assert!(!s.is_null(), "dangling $ref {r}");
         } else if s.get("properties").is_none()
@@ -57,7 +74,10 @@ fn items<'a>(root: &'a Value, array: &'a Value) -> &'a Value {
 }
 
 fn names(obj: &Value) -> BTreeSet<String> {
-    obj["properties"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default()
+    obj["properties"]
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default()
 }
 
 fn task_variant<'a>(root: &'a Value, ty: &str) -> &'a Value {
@@ -78,7 +98,9 @@ fn object_of<'a>(root: &'a Value, kind: &str) -> &'a Value {
         "taskRunner" => runner,
         "credentials" | "cpu" | "memory" => prop(root, runner, kind),
         "deviceRequest" => items(root, prop(root, runner, "deviceRequests")),
-        _ => panic!("the reader reads a new kind of object `{kind}`: describe it in src/schema.rs and map it here"),
+        _ => panic!(
+            "the reader reads a new kind of object `{kind}`: describe it in src/schema.rs and map it here"
+        ),
     }
 }
 
@@ -89,7 +111,18 @@ fn schema_properties_match_the_reader() {
     let kinds: BTreeSet<&str> = known.keys().copied().collect();
     assert_eq!(
         kinds,
-        ["cpu", "credentials", "deviceRequest", "flow", "input", "memory", "task", "taskRunner"].into_iter().collect(),
+        [
+            "cpu",
+            "credentials",
+            "deviceRequest",
+            "flow",
+            "input",
+            "memory",
+            "task",
+            "taskRunner"
+        ]
+        .into_iter()
+        .collect(),
         "known_properties() changed kinds: update the schema and this test"
     );
     for (kind, keys) in &known {
@@ -97,9 +130,16 @@ fn schema_properties_match_the_reader() {
         if *kind == "task" {
             let commands = task_variant(&root, COMMANDS_TYPE);
             let script = task_variant(&root, SCRIPT_TYPE);
-            let c: BTreeSet<String> = names(commands).difference(&extras("task")).cloned().collect();
+            let c: BTreeSet<String> = names(commands)
+                .difference(&extras("task"))
+                .cloned()
+                .collect();
             let s: BTreeSet<String> = names(script).difference(&extras("task")).cloned().collect();
-            assert_eq!(c.union(&s).cloned().collect::<BTreeSet<_>>(), reader, "task: schema (Commands ∪ Script) vs reader");
+            assert_eq!(
+                c.union(&s).cloned().collect::<BTreeSet<_>>(),
+                reader,
+                "task: schema (Commands ∪ Script) vs reader"
+            );
             let mut want = reader.clone();
             want.remove("script");
             assert_eq!(c, want, "Commands task: schema vs reader");
@@ -108,14 +148,23 @@ fn schema_properties_match_the_reader() {
             assert_eq!(s, want, "Script task: schema vs reader");
             for v in [commands, script] {
                 assert_eq!(v["additionalProperties"], false);
-                assert!(extras("task").is_subset(&names(v)), "ignored task properties are listed");
+                assert!(
+                    extras("task").is_subset(&names(v)),
+                    "ignored task properties are listed"
+                );
             }
             continue;
         }
         let obj = object_of(&root, kind);
-        assert_eq!(obj["additionalProperties"], false, "{kind}: the reader rejects unknown properties");
+        assert_eq!(
+            obj["additionalProperties"], false,
+            "{kind}: the reader rejects unknown properties"
+        );
         let schema = names(obj);
-        assert!(extras(kind).is_subset(&schema), "{kind}: ignored properties are listed");
+        assert!(
+            extras(kind).is_subset(&schema),
+            "{kind}: ignored properties are listed"
+        );
         let schema: BTreeSet<String> = schema.difference(&extras(kind)).cloned().collect();
         assert_eq!(schema, reader, "{kind}: schema (left) vs reader (right)");
     }
@@ -152,7 +201,10 @@ fn every_property_has_a_description() {
                     if let Some(Value::Object(props)) = m.get(key) {
                         for (name, p) in props {
                             *count += 1;
-                            if p["description"].as_str().is_none_or(|d| d.trim().is_empty()) {
+                            if p["description"]
+                                .as_str()
+                                .is_none_or(|d| d.trim().is_empty())
+                            {
                                 missing.push(format!("{path}/{key}/{name}"));
                             }
                         }
@@ -174,7 +226,10 @@ fn every_property_has_a_description() {
     let mut count = 0;
     walk(&root, "#", &mut missing, &mut count);
     assert!(count > 80, "walked only {count} properties");
-    assert!(missing.is_empty(), "properties without a description: {missing:#?}");
+    assert!(
+        missing.is_empty(),
+        "properties without a description: {missing:#?}"
+    );
 }
 
 #[test]
@@ -188,20 +243,47 @@ fn ignored_properties_say_so_and_the_reader_only_warns() {
     ];
     for (kind, key, line) in cases {
         let obj = object_of(&root, kind);
-        assert!(obj["properties"][key]["description"].as_str().unwrap().starts_with("Ignored by dockhand"), "{key}");
+        assert!(
+            obj["properties"][key]["description"]
+                .as_str()
+                .unwrap()
+                .starts_with("Ignored by dockhand"),
+            "{key}"
+        );
         let text = format!("{line}{}", flow(&commands_task("")));
         let warned = warnings(&text);
-        assert!(warned.iter().any(|w| w.contains(&format!("`{key}`"))), "{key}: {warned:?}");
+        assert!(
+            warned.iter().any(|w| w.contains(&format!("`{key}`"))),
+            "{key}: {warned:?}"
+        );
     }
     for key in extras("task") {
         let v = task_variant(&root, COMMANDS_TYPE);
-        assert!(v["properties"][&key]["description"].as_str().unwrap().starts_with("Ignored by dockhand"), "{key}");
+        assert!(
+            v["properties"][&key]["description"]
+                .as_str()
+                .unwrap()
+                .starts_with("Ignored by dockhand"),
+            "{key}"
+        );
         let text = flow(&commands_task(&format!("{key}: x\n")));
-        assert!(warnings(&text).iter().any(|w| w.contains(&format!("`{key}`"))), "{key}");
+        assert!(
+            warnings(&text)
+                .iter()
+                .any(|w| w.contains(&format!("`{key}`"))),
+            "{key}"
+        );
     }
     let runner = &root["definitions"]["taskRunner"];
-    assert!(runner["properties"]["version"]["description"].as_str().unwrap().starts_with("Ignored by dockhand"));
-    let text = flow(&commands_task(&format!("taskRunner: {{type: {DOCKER_RUNNER_TYPE}, version: '1'}}\n")));
+    assert!(
+        runner["properties"]["version"]["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("Ignored by dockhand")
+    );
+    let text = flow(&commands_task(&format!(
+        "taskRunner: {{type: {DOCKER_RUNNER_TYPE}, version: '1'}}\n"
+    )));
     assert!(warnings(&text).iter().any(|w| w.contains("`version`")));
 }
 
@@ -236,7 +318,8 @@ fn runner_task(extra: &str) -> String {
 
 fn to_json(text: &str) -> Value {
     let mut diags = Diags::new("x");
-    let node = dockhand::flow::yaml::parse(text, &mut diags).unwrap_or_else(|| panic!("not YAML: {diags}\n{text}"));
+    let node = dockhand::flow::yaml::parse(text, &mut diags)
+        .unwrap_or_else(|| panic!("not YAML: {diags}\n{text}"));
     node.to_json()
 }
 
@@ -246,18 +329,27 @@ fn validator() -> jsonschema::Validator {
 
 fn schema_errors(v: &jsonschema::Validator, text: &str) -> Vec<String> {
     let instance = to_json(text);
-    v.iter_errors(&instance).map(|e| format!("{}: {e}", e.instance_path())).collect()
+    v.iter_errors(&instance)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect()
 }
 
 fn reader_errors(text: &str) -> Vec<String> {
-    dockhand::flow::load("x.yaml", text).diags.errors().map(|d| d.to_string()).collect()
+    dockhand::flow::load("x.yaml", text)
+        .diags
+        .errors()
+        .map(|d| d.to_string())
+        .collect()
 }
 
 #[test]
 fn schema_is_valid_draft_07() {
     let root = dockhand::schema::schema();
     if let Err(e) = jsonschema::meta::validate(&root) {
-        panic!("the schema is not valid draft-07: {e} at {}", e.instance_path());
+        panic!(
+            "the schema is not valid draft-07: {e} at {}",
+            e.instance_path()
+        );
     }
 }
 
@@ -268,7 +360,11 @@ fn fixtures() -> std::path::PathBuf {
 #[test]
 fn centos_fixture_validates() {
     // Kestra's example (the fixture has been called both names).
-    let path = ["kestra-centos.yaml", "centos.yaml"].iter().map(|f| fixtures().join(f)).find(|p| p.exists()).expect("the centos fixture");
+    let path = ["kestra-centos.yaml", "centos.yaml"]
+        .iter()
+        .map(|f| fixtures().join(f))
+        .find(|p| p.exists())
+        .expect("the centos fixture");
     let text = std::fs::read_to_string(&path).unwrap();
     assert_eq!(reader_errors(&text), Vec::<String>::new());
     assert_eq!(schema_errors(&validator(), &text), Vec::<String>::new());
@@ -304,8 +400,15 @@ fn a_misspelled_runner_property_is_flagged() {
     let text = flow(&runner_task("memroy: {memory: 512MB}\n"));
     let errors = schema_errors(&validator(), &text);
     assert!(!errors.is_empty());
-    assert!(errors.iter().all(|e| e.starts_with("/tasks/0")), "{errors:?}");
-    assert!(reader_errors(&text).iter().any(|e| e.contains("unknown property `memroy`")));
+    assert!(
+        errors.iter().all(|e| e.starts_with("/tasks/0")),
+        "{errors:?}"
+    );
+    assert!(
+        reader_errors(&text)
+            .iter()
+            .any(|e| e.contains("unknown property `memroy`"))
+    );
 }
 
 /// Every property of every object, with valid values: both the reader and the schema accept it,
@@ -320,7 +423,11 @@ fn kitchen_sink() -> String {
                   workerGroup: {key: gpu}\n\
                   targetOS: LINUX\n\
                   allowWarning: true\n";
-    let indent = |s: &str, n: usize| s.lines().map(|l| format!("{}{l}\n", " ".repeat(n))).collect::<String>();
+    let indent = |s: &str, n: usize| {
+        s.lines()
+            .map(|l| format!("{}{l}\n", " ".repeat(n)))
+            .collect::<String>()
+    };
     let script_props = "containerImage: ghcr.io/org/image:1.0\n\
                         interpreter: [/bin/bash, -c]\n\
                         beforeCommands: [set -u]\n\
@@ -418,28 +525,76 @@ tasks:
 fn kitchen_sink_sets_every_property_and_both_accept_it() {
     let text = kitchen_sink();
     assert_eq!(reader_errors(&text), Vec::<String>::new(), "{text}");
-    assert_eq!(schema_errors(&validator(), &text), Vec::<String>::new(), "{text}");
+    assert_eq!(
+        schema_errors(&validator(), &text),
+        Vec::<String>::new(),
+        "{text}"
+    );
 
     let root = dockhand::schema::schema();
     let sink = to_json(&text);
     let keys = |v: &Value| -> BTreeSet<String> { v.as_object().unwrap().keys().cloned().collect() };
     let runner = &sink["tasks"][0]["taskRunner"];
-    let devices: BTreeSet<String> = runner["deviceRequests"].as_array().unwrap().iter().flat_map(keys).collect();
+    let devices: BTreeSet<String> = runner["deviceRequests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(keys)
+        .collect();
     let checks: Vec<(&str, BTreeSet<String>, BTreeSet<String>)> = vec![
         ("flow", names(&root), keys(&sink)),
-        ("input", names(object_of(&root, "input")), keys(&sink["inputs"][0])),
-        ("Commands", names(task_variant(&root, COMMANDS_TYPE)), keys(&sink["tasks"][0])),
-        ("Script", names(task_variant(&root, SCRIPT_TYPE)), keys(&sink["tasks"][1])),
-        ("Parallel", names(task_variant(&root, PARALLEL_TYPE)), keys(&sink["tasks"][2])),
-        ("Sequential", names(task_variant(&root, SEQUENTIAL_TYPE)), keys(&sink["tasks"][3])),
-        ("taskRunner", names(object_of(&root, "taskRunner")), keys(runner)),
-        ("credentials", names(object_of(&root, "credentials")), keys(&runner["credentials"])),
+        (
+            "input",
+            names(object_of(&root, "input")),
+            keys(&sink["inputs"][0]),
+        ),
+        (
+            "Commands",
+            names(task_variant(&root, COMMANDS_TYPE)),
+            keys(&sink["tasks"][0]),
+        ),
+        (
+            "Script",
+            names(task_variant(&root, SCRIPT_TYPE)),
+            keys(&sink["tasks"][1]),
+        ),
+        (
+            "Parallel",
+            names(task_variant(&root, PARALLEL_TYPE)),
+            keys(&sink["tasks"][2]),
+        ),
+        (
+            "Sequential",
+            names(task_variant(&root, SEQUENTIAL_TYPE)),
+            keys(&sink["tasks"][3]),
+        ),
+        (
+            "taskRunner",
+            names(object_of(&root, "taskRunner")),
+            keys(runner),
+        ),
+        (
+            "credentials",
+            names(object_of(&root, "credentials")),
+            keys(&runner["credentials"]),
+        ),
         ("cpu", names(object_of(&root, "cpu")), keys(&runner["cpu"])),
-        ("memory", names(object_of(&root, "memory")), keys(&runner["memory"])),
-        ("deviceRequest", names(object_of(&root, "deviceRequest")), devices),
+        (
+            "memory",
+            names(object_of(&root, "memory")),
+            keys(&runner["memory"]),
+        ),
+        (
+            "deviceRequest",
+            names(object_of(&root, "deviceRequest")),
+            devices,
+        ),
     ];
     for (kind, schema, sink) in checks {
-        assert_eq!(schema, sink, "{kind}: schema (left) vs kitchen sink (right)");
+        assert_eq!(
+            schema, sink,
+            "{kind}: schema (left) vs kitchen sink (right)"
+        );
     }
 }
 
@@ -454,57 +609,193 @@ fn cases() -> Vec<(String, bool)> {
     add(t(""), true);
     add("id: f\nnamespace: n\n".into(), false);
     add("id: f\nnamespace: n\ntasks: []\n".into(), false);
-    add(format!("id: -f\nnamespace: n\ntasks:\n{}", commands_task("")), false);
-    add(format!("id: a.b_c-1\nnamespace: n\ntasks:\n{}", commands_task("")), true);
-    add(format!("id: {}\nnamespace: n\ntasks:\n{}", "a".repeat(101), commands_task("")), false);
-    add(format!("id: f\nnamespace: Company\ntasks:\n{}", commands_task("")), false);
+    add(
+        format!("id: -f\nnamespace: n\ntasks:\n{}", commands_task("")),
+        false,
+    );
+    add(
+        format!("id: a.b_c-1\nnamespace: n\ntasks:\n{}", commands_task("")),
+        true,
+    );
+    add(
+        format!(
+            "id: {}\nnamespace: n\ntasks:\n{}",
+            "a".repeat(101),
+            commands_task("")
+        ),
+        false,
+    );
+    add(
+        format!("id: f\nnamespace: Company\ntasks:\n{}", commands_task("")),
+        false,
+    );
     add(format!("labels: [{{key: a, value: b}}]\n{}", t("")), true);
     add(format!("labels: [{{key: a}}]\n{}", t("")), false);
-    add(format!("labels: [{{key: a, value: b, extra: c}}]\n{}", t("")), false);
+    add(
+        format!("labels: [{{key: a, value: b, extra: c}}]\n{}", t("")),
+        false,
+    );
     add(format!("labels: {{a: b, n: 1}}\n{}", t("")), true);
     add(format!("variables: {{a: b, n: 1, e: }}\n{}", t("")), true);
     add(format!("variables: [a]\n{}", t("")), false);
     add(format!("disabled: false\n{}", t("")), true);
     add(format!("disabled: true\n{}", t("")), false);
-    for unsupported in ["triggers: [{id: x}]", "errors: []", "retry: {type: constant}", "pluginDefaults: []", "concurrency: {limit: 1}", "outputs: []"] {
+    for unsupported in [
+        "triggers: [{id: x}]",
+        "errors: []",
+        "retry: {type: constant}",
+        "pluginDefaults: []",
+        "concurrency: {limit: 1}",
+        "outputs: []",
+    ] {
         add(format!("{unsupported}\n{}", t("")), false);
     }
     add(format!("descripton: x\n{}", t("")), false);
 
     // Inputs: Kestra's types, some of which dockhand does not take.
     let kestra_types = [
-        "STRING", "ENUM", "SELECT", "MULTISELECT", "INT", "FLOAT", "BOOLEAN", "BOOL", "DATETIME", "DATE", "TIME", "DURATION", "FILE", "JSON", "URI",
-        "SECRET", "ARRAY", "YAML", "EMAIL",
+        "STRING",
+        "ENUM",
+        "SELECT",
+        "MULTISELECT",
+        "INT",
+        "FLOAT",
+        "BOOLEAN",
+        "BOOL",
+        "DATETIME",
+        "DATE",
+        "TIME",
+        "DURATION",
+        "FILE",
+        "JSON",
+        "URI",
+        "SECRET",
+        "ARRAY",
+        "YAML",
+        "EMAIL",
     ];
     for ty in kestra_types {
         let ok = !matches!(ty, "MULTISELECT" | "FILE" | "ARRAY");
         add(format!("inputs: [{{id: x, type: {ty}}}]\n{}", t("")), ok);
     }
     add(format!("inputs: [{{id: x}}]\n{}", t("")), false);
-    add(format!("inputs: [{{id: x.y, type: STRING}}]\n{}", t("")), false);
-    add(format!("inputs: [{{id: x, type: INT, defaults: 3, required: false, values: [1, 2]}}]\n{}", t("")), true);
-    add(format!("inputs: [{{id: x, type: STRING, requird: false}}]\n{}", t("")), false);
+    add(
+        format!("inputs: [{{id: x.y, type: STRING}}]\n{}", t("")),
+        false,
+    );
+    add(
+        format!(
+            "inputs: [{{id: x, type: INT, defaults: 3, required: false, values: [1, 2]}}]\n{}",
+            t("")
+        ),
+        true,
+    );
+    add(
+        format!(
+            "inputs: [{{id: x, type: STRING, requird: false}}]\n{}",
+            t("")
+        ),
+        false,
+    );
 
     // Tasks.
-    add(flow(&format!("  - id: t\n    type: {COMMANDS_TYPE}\n    commands: []\n")), false);
-    add(flow(&format!("  - id: t\n    type: {COMMANDS_TYPE}\n")), false);
-    add(flow(&format!("  - id: t\n    type: {SCRIPT_TYPE}\n    script: \"  \"\n")), false);
-    add(flow(&format!("  - id: t\n    type: {SCRIPT_TYPE}\n    script: echo\n")), true);
-    add(flow(&format!("  - id: t\n    type: {SCRIPT_TYPE}\n    script: echo\n    commands: [echo]\n")), false);
+    add(
+        flow(&format!(
+            "  - id: t\n    type: {COMMANDS_TYPE}\n    commands: []\n"
+        )),
+        false,
+    );
+    add(
+        flow(&format!("  - id: t\n    type: {COMMANDS_TYPE}\n")),
+        false,
+    );
+    add(
+        flow(&format!(
+            "  - id: t\n    type: {SCRIPT_TYPE}\n    script: \"  \"\n"
+        )),
+        false,
+    );
+    add(
+        flow(&format!(
+            "  - id: t\n    type: {SCRIPT_TYPE}\n    script: echo\n"
+        )),
+        true,
+    );
+    add(
+        flow(&format!(
+            "  - id: t\n    type: {SCRIPT_TYPE}\n    script: echo\n    commands: [echo]\n"
+        )),
+        false,
+    );
     add(flow(&commands_task("script: echo")), false);
-    add(flow("  - id: t\n    type: io.kestra.plugin.scripts.python.Script\n    script: print(1)\n"), false);
+    add(
+        flow("  - id: t\n    type: io.kestra.plugin.scripts.python.Script\n    script: print(1)\n"),
+        false,
+    );
     add(flow("  - id: t\n    commands: [echo]\n"), false);
-    add(flow(&format!("  - type: {COMMANDS_TYPE}\n    commands: [echo]\n")), false);
-    add(flow(&format!("  - id: a.b\n    type: {COMMANDS_TYPE}\n    commands: [echo]\n")), false);
+    add(
+        flow(&format!(
+            "  - type: {COMMANDS_TYPE}\n    commands: [echo]\n"
+        )),
+        false,
+    );
+    add(
+        flow(&format!(
+            "  - id: a.b\n    type: {COMMANDS_TYPE}\n    commands: [echo]\n"
+        )),
+        false,
+    );
     let child = format!("      - id: c\n        type: {COMMANDS_TYPE}\n        commands: [echo]\n");
-    add(flow(&format!("  - id: p\n    type: {PARALLEL_TYPE}\n    concurrent: 2\n    tasks:\n{child}")), true);
-    add(flow(&format!("  - id: p\n    type: {PARALLEL_TYPE}\n    concurrent: -1\n    tasks:\n{child}")), false);
-    add(flow(&format!("  - id: p\n    type: {PARALLEL_TYPE}\n    tasks: []\n")), false);
-    add(flow(&format!("  - id: p\n    type: {PARALLEL_TYPE}\n    containerImage: x\n    tasks:\n{child}")), false);
-    add(flow(&format!("  - id: s\n    type: {SEQUENTIAL_TYPE}\n    tasks:\n{child}")), true);
-    add(flow(&format!("  - id: s\n    type: {SEQUENTIAL_TYPE}\n    concurrent: 1\n    tasks:\n{child}")), false);
-    add(flow(&format!("  - id: s\n    type: {SEQUENTIAL_TYPE}\n    tasks:\n      - id: c\n        type: {COMMANDS_TYPE}\n        comands: [echo]\n")), false);
-    for unsupported in ["retry: {type: constant}", "runIf: x", "namespaceFiles: {enabled: true}", "outputDirectory: true", "docker: {image: x}", "runner: DOCKER"] {
+    add(
+        flow(&format!(
+            "  - id: p\n    type: {PARALLEL_TYPE}\n    concurrent: 2\n    tasks:\n{child}"
+        )),
+        true,
+    );
+    add(
+        flow(&format!(
+            "  - id: p\n    type: {PARALLEL_TYPE}\n    concurrent: -1\n    tasks:\n{child}"
+        )),
+        false,
+    );
+    add(
+        flow(&format!(
+            "  - id: p\n    type: {PARALLEL_TYPE}\n    tasks: []\n"
+        )),
+        false,
+    );
+    add(
+        flow(&format!(
+            "  - id: p\n    type: {PARALLEL_TYPE}\n    containerImage: x\n    tasks:\n{child}"
+        )),
+        false,
+    );
+    add(
+        flow(&format!(
+            "  - id: s\n    type: {SEQUENTIAL_TYPE}\n    tasks:\n{child}"
+        )),
+        true,
+    );
+    add(
+        flow(&format!(
+            "  - id: s\n    type: {SEQUENTIAL_TYPE}\n    concurrent: 1\n    tasks:\n{child}"
+        )),
+        false,
+    );
+    add(
+        flow(&format!(
+            "  - id: s\n    type: {SEQUENTIAL_TYPE}\n    tasks:\n      - id: c\n        type: {COMMANDS_TYPE}\n        comands: [echo]\n"
+        )),
+        false,
+    );
+    for unsupported in [
+        "retry: {type: constant}",
+        "runIf: x",
+        "namespaceFiles: {enabled: true}",
+        "outputDirectory: true",
+        "docker: {image: x}",
+        "runner: DOCKER",
+    ] {
         add(t(unsupported), false);
     }
     add(t("interpreter: []"), true);
@@ -515,14 +806,47 @@ fn cases() -> Vec<(String, bool)> {
     add(t("env: {1BAD: x}"), false);
     add(t("env: {A-B: x}"), false);
     add(t("env: [A=1]"), false);
-    for (name, ok) in [("a.txt", true), ("dir/a.txt", true), (".hidden", true), ("a/..b/c", true), ("...", true), ("../a", false), ("a/../b", false), ("a/..", false), ("/abs", false), ("..", false)] {
+    for (name, ok) in [
+        ("a.txt", true),
+        ("dir/a.txt", true),
+        (".hidden", true),
+        ("a/..b/c", true),
+        ("...", true),
+        ("../a", false),
+        ("a/../b", false),
+        ("a/..", false),
+        ("/abs", false),
+        ("..", false),
+    ] {
         add(t(&format!("inputFiles: {{\"{name}\": x}}")), ok);
         add(t(&format!("outputFiles: [\"{name}\"]")), ok);
     }
     for (d, ok) in [
-        ("PT30S", true), ("PT5M", true), ("PT1H30M", true), ("P1DT2H", true), ("pt5m", true), ("PT0.5S", true), ("PT1,5S", true), ("P1D", true), ("PT0S", true),
-        ("PT1.S", true), ("+PT5M", true), ("PT", false), ("P", false), ("5m", false), ("P1W", false), ("P1M", false), ("P1Y", false), ("PT1.5M", false),
-        ("PT1H1H", false), ("PT1M1H", false), ("-PT5M", false), ("P1DT", false), ("PT1.1234567891S", false), ("PT1D", false), ("P1H", false),
+        ("PT30S", true),
+        ("PT5M", true),
+        ("PT1H30M", true),
+        ("P1DT2H", true),
+        ("pt5m", true),
+        ("PT0.5S", true),
+        ("PT1,5S", true),
+        ("P1D", true),
+        ("PT0S", true),
+        ("PT1.S", true),
+        ("+PT5M", true),
+        ("PT", false),
+        ("P", false),
+        ("5m", false),
+        ("P1W", false),
+        ("P1M", false),
+        ("P1Y", false),
+        ("PT1.5M", false),
+        ("PT1H1H", false),
+        ("PT1M1H", false),
+        ("-PT5M", false),
+        ("P1DT", false),
+        ("PT1.1234567891S", false),
+        ("PT1D", false),
+        ("P1H", false),
     ] {
         // A zero timeout is refused by the reader only (a pattern cannot say "not zero").
         if d != "PT0S" {
@@ -534,43 +858,107 @@ fn cases() -> Vec<(String, bool)> {
 
     // Task runner.
     add(r(""), true);
-    add(flow(&commands_task("taskRunner: {type: io.kestra.plugin.core.runner.Process}")), false);
+    add(
+        flow(&commands_task(
+            "taskRunner: {type: io.kestra.plugin.core.runner.Process}",
+        )),
+        false,
+    );
     add(flow(&commands_task("taskRunner: {cpu: {cpus: 1}}")), false);
     add(r("memroy: {memory: 1GB}"), false);
     for (size, ok) in [
-        ("512MB", true), ("1GB", true), ("512m", true), ("1g", true), ("100k", true), ("512MiB", true), ("1.5GB", true), ("10B", true), ("\"1024\"", true),
-        ("1024", true), ("1 GB", true), ("2tb", true), ("0", true), ("512XB", false), ("-1", false), ("MB", false), ("1..5GB", false), (".5GB", false), ("1.GB", false),
-        ("\"\"", false), ("[1]", false),
+        ("512MB", true),
+        ("1GB", true),
+        ("512m", true),
+        ("1g", true),
+        ("100k", true),
+        ("512MiB", true),
+        ("1.5GB", true),
+        ("10B", true),
+        ("\"1024\"", true),
+        ("1024", true),
+        ("1 GB", true),
+        ("2tb", true),
+        ("0", true),
+        ("512XB", false),
+        ("-1", false),
+        ("MB", false),
+        ("1..5GB", false),
+        (".5GB", false),
+        ("1.GB", false),
+        ("\"\"", false),
+        ("[1]", false),
     ] {
         add(r(&format!("memory: {{memory: {size}}}")), ok);
         add(r(&format!("shmSize: {size}")), ok);
     }
-    for (swap, ok) in [("-1", true), ("\"-1\"", true), ("2GB", true), ("-2", false), ("-1GB", false)] {
+    for (swap, ok) in [
+        ("-1", true),
+        ("\"-1\"", true),
+        ("2GB", true),
+        ("-2", false),
+        ("-1GB", false),
+    ] {
         add(r(&format!("memory: {{memorySwap: {swap}}}")), ok);
     }
-    for (v, ok) in [("0", true), ("100", true), ("101", false), ("-1", false), ("x", false)] {
+    for (v, ok) in [
+        ("0", true),
+        ("100", true),
+        ("101", false),
+        ("-1", false),
+        ("x", false),
+    ] {
         add(r(&format!("memory: {{memorySwappiness: {v}}}")), ok);
     }
-    add(r("memory: {oomKillDisable: true, kernelMemory: 1GB, memoryReservation: 1g}"), true);
+    add(
+        r("memory: {oomKillDisable: true, kernelMemory: 1GB, memoryReservation: 1g}"),
+        true,
+    );
     add(r("memory: {swap: 1g}"), false);
-    for (v, ok) in [("1", true), ("0.5", true), ("0", false), ("-1", false), ("x", false)] {
+    for (v, ok) in [
+        ("1", true),
+        ("0.5", true),
+        ("0", false),
+        ("-1", false),
+        ("x", false),
+    ] {
         add(r(&format!("cpu: {{cpus: {v}}}")), ok);
     }
     add(r("cpu: {cpu: 1}"), false);
-    for (v, ok) in [("IF_NOT_PRESENT", true), ("ALWAYS", true), ("NEVER", true), ("always", false), ("SOMETIMES", false)] {
+    for (v, ok) in [
+        ("IF_NOT_PRESENT", true),
+        ("ALWAYS", true),
+        ("NEVER", true),
+        ("always", false),
+        ("SOMETIMES", false),
+    ] {
         add(r(&format!("pullPolicy: {v}")), ok);
     }
     for (v, ok) in [("VOLUME", true), ("MOUNT", true), ("COPY", false)] {
         add(r(&format!("fileHandlingStrategy: {v}")), ok);
     }
     for (v, ok) in [
-        ("/data:/data", true), ("/data:/data:ro", true), ("vol:/data:ro,z", true), ("/data", false), ("/a:b", false), ("/a:/b:xx", false), (":/b", false),
+        ("/data:/data", true),
+        ("/data:/data:ro", true),
+        ("vol:/data:ro,z", true),
+        ("/data", false),
+        ("/a:b", false),
+        ("/a:/b:xx", false),
+        (":/b", false),
         ("/a:/b:ro:z", false),
     ] {
         add(r(&format!("volumes: [\"{v}\"]")), ok);
     }
-    add(r("config: '{\"auths\": {\"ghcr.io\": {\"auth\": \"x\"}}}'"), true);
-    add(r("config: {auths: {ghcr.io: {auth: x}}, credHelpers: {gcr.io: gcloud}, insecure-registries: [\"10.0.0.1:5000\", \"[::1]:5000\", reg.local]}"), true);
+    add(
+        r("config: '{\"auths\": {\"ghcr.io\": {\"auth\": \"x\"}}}'"),
+        true,
+    );
+    add(
+        r(
+            "config: {auths: {ghcr.io: {auth: x}}, credHelpers: {gcr.io: gcloud}, insecure-registries: [\"10.0.0.1:5000\", \"[::1]:5000\", reg.local]}",
+        ),
+        true,
+    );
     add(r("config: {insecure-registries: [\"http://reg\"]}"), false);
     add(r("config: [a]"), false);
     add(r("credentials: {username: u, password: p}"), true);
@@ -579,7 +967,10 @@ fn cases() -> Vec<(String, bool)> {
     add(r("deviceRequests: [{count: 1, deviceIds: []}]"), true);
     add(r("deviceRequests: [{count: all}]"), false);
     add(r("deviceRequests: [{capabilities: [gpu]}]"), false);
-    add(r("deviceRequests: [{driver: nvidia, count: 2, capabilities: [[gpu]], options: {x: y}}]"), true);
+    add(
+        r("deviceRequests: [{driver: nvidia, count: 2, capabilities: [[gpu]], options: {x: y}}]"),
+        true,
+    );
     add(r("deviceRequests: [{drivr: nvidia}]"), false);
     add(r("entryPoint: [/bin/sh, -c]"), true);
     add(r("entryPoint: /bin/sh"), false);
@@ -600,20 +991,44 @@ fn schema_and_reader_agree() {
         let reader = reader_errors(&text);
         let schema = schema_errors(&v, &text);
         if reader.is_empty() != ok || schema.is_empty() != ok {
-            disagree.push(format!("expected {}:\n{text}reader: {reader:#?}\nschema: {schema:#?}\n", if ok { "valid" } else { "invalid" }));
+            disagree.push(format!(
+                "expected {}:\n{text}reader: {reader:#?}\nschema: {schema:#?}\n",
+                if ok { "valid" } else { "invalid" }
+            ));
         }
     }
-    assert!(disagree.is_empty(), "{} case(s) disagree:\n{}", disagree.len(), disagree.join("\n"));
+    assert!(
+        disagree.is_empty(),
+        "{} case(s) disagree:\n{}",
+        disagree.len(),
+        disagree.join("\n")
+    );
 }
 
 #[test]
 fn registry_pattern_matches_the_reader() {
     let root = dockhand::schema::schema();
     let config = prop(&root, &root["definitions"]["taskRunner"], "config");
-    let pattern = config["oneOf"][1]["properties"]["insecure-registries"]["items"]["pattern"].as_str().unwrap();
+    let pattern = config["oneOf"][1]["properties"]["insecure-registries"]["items"]["pattern"]
+        .as_str()
+        .unwrap();
     let re = regex::Regex::new(pattern).unwrap();
-    for s in ["10.10.1.5:5000", "reg.local", "[::1]:5000", "10.0.0.0/8", "http://x", "a b", "-x", "x:", ""] {
-        assert_eq!(re.is_match(s), dockhand::flow::decode::check_registry_host(s).is_ok(), "{s}");
+    for s in [
+        "10.10.1.5:5000",
+        "reg.local",
+        "[::1]:5000",
+        "10.0.0.0/8",
+        "http://x",
+        "a b",
+        "-x",
+        "x:",
+        "",
+    ] {
+        assert_eq!(
+            re.is_match(s),
+            dockhand::flow::decode::check_registry_host(s).is_ok(),
+            "{s}"
+        );
     }
 }
 
@@ -637,16 +1052,29 @@ fn defaults_are_kestras() {
     }
     let commands = &task_variant(&root, COMMANDS_TYPE)["properties"];
     assert_eq!(commands["containerImage"]["default"], "ubuntu");
-    assert_eq!(commands["interpreter"]["default"], serde_json::json!(["/bin/sh", "-c"]));
+    assert_eq!(
+        commands["interpreter"]["default"],
+        serde_json::json!(["/bin/sh", "-c"])
+    );
     assert_eq!(commands["failFast"]["default"], true);
     assert_eq!(runner["type"]["const"], DOCKER_RUNNER_TYPE);
-    assert_eq!(root["definitions"]["taskRunner"]["required"], serde_json::json!(["type"]));
+    assert_eq!(
+        root["definitions"]["taskRunner"]["required"],
+        serde_json::json!(["type"])
+    );
 }
 
 #[test]
 fn schema_subcommand_prints_the_schema() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dockhand")).arg("schema").output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dockhand"))
+        .arg("schema")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let printed: Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
     assert_eq!(printed, dockhand::schema::schema());
 }

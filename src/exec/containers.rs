@@ -30,7 +30,9 @@ pub async fn list(engine: &Engine) -> Result<Vec<Managed>, String> {
     let mut args = engine.global_args(None);
     args.extend(["ps", "--all", "--quiet", "--no-trunc", "--filter"].map(String::from));
     args.push(format!("label={}=true", labels::MANAGED));
-    let out = process::capture(&engine.program, &args, limit).await.map_err(|e| e.to_string())?;
+    let out = process::capture(&engine.program, &args, limit)
+        .await
+        .map_err(|e| e.to_string())?;
     if !out.ok() {
         return Err(out.error_line());
     }
@@ -43,7 +45,9 @@ pub async fn list(engine: &Engine) -> Result<Vec<Managed>, String> {
     // Podman 4.3 rejects a template that starts with `{{json`: the id goes first, plain.
     args.push("{{.Id}}\t{{json .Name}}\t{{json .State.Status}}\t{{json .Created}}\t{{json .Config.Labels}}".into());
     args.extend(ids);
-    let out = process::capture(&engine.program, &args, limit).await.map_err(|e| e.to_string())?;
+    let out = process::capture(&engine.program, &args, limit)
+        .await
+        .map_err(|e| e.to_string())?;
     if !out.ok() && out.stdout.trim().is_empty() {
         return Err(out.error_line());
     }
@@ -53,7 +57,9 @@ pub async fn list(engine: &Engine) -> Result<Vec<Managed>, String> {
 
 fn parse_line(line: &str) -> Option<Managed> {
     let f: Vec<&str> = line.split('\t').collect();
-    let [id, name, state, created, labels] = f.as_slice() else { return None };
+    let [id, name, state, created, labels] = f.as_slice() else {
+        return None;
+    };
     let s = |x: &str| serde_json::from_str::<String>(x).ok();
     Some(Managed {
         id: id.trim().to_string(),
@@ -72,7 +78,14 @@ pub fn parse_rfc3339(s: &str) -> Option<u64> {
         return None;
     }
     let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-    let (y, mo, d, h, mi, sec) = (num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?, num(17..19)?);
+    let (y, mo, d, h, mi, sec) = (
+        num(0..4)?,
+        num(5..7)?,
+        num(8..10)?,
+        num(11..13)?,
+        num(14..16)?,
+        num(17..19)?,
+    );
     // Days from civil (Howard Hinnant's algorithm).
     let y2 = if mo <= 2 { y - 1 } else { y };
     let era = y2.div_euclid(400);
@@ -108,8 +121,14 @@ mod tests {
     #[test]
     fn rfc3339() {
         assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(parse_rfc3339("2026-11-28T15:28:16.248124426Z"), Some(1_795_879_696));
-        assert_eq!(parse_rfc3339("2026-11-28T16:28:16+01:00"), Some(1_795_879_696));
+        assert_eq!(
+            parse_rfc3339("2026-11-28T15:28:16.248124426Z"),
+            Some(1_795_879_696)
+        );
+        assert_eq!(
+            parse_rfc3339("2026-11-28T16:28:16+01:00"),
+            Some(1_795_879_696)
+        );
         assert_eq!(parse_rfc3339("nonsense"), None);
     }
 
@@ -117,6 +136,14 @@ mod tests {
     fn parses_inspect_lines() {
         let l = "abc\t\"/dh-e-t-1\"\t\"running\"\t\"1970-01-01T00:01:00Z\"\t{\"io.dockhand.task\":\"t\"}";
         let m = parse_line(l).unwrap();
-        assert_eq!((m.name.as_str(), m.state.as_str(), m.created, m.label("io.dockhand.task")), ("dh-e-t-1", "running", 60, "t"));
+        assert_eq!(
+            (
+                m.name.as_str(),
+                m.state.as_str(),
+                m.created,
+                m.label("io.dockhand.task")
+            ),
+            ("dh-e-t-1", "running", 60, "t")
+        );
     }
 }

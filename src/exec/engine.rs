@@ -17,12 +17,18 @@ pub struct Engine {
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
-    #[error("no container engine CLI found: install docker or podman, or name one with --engine PATH")]
+    #[error(
+        "no container engine CLI found: install docker or podman, or name one with --engine PATH"
+    )]
     NotFound,
     #[error("engine CLI `{0}` not found or not executable")]
     Missing(String),
     #[error("{program} cannot reach its engine at {host}: {reason}")]
-    Unreachable { program: String, host: String, reason: String },
+    Unreachable {
+        program: String,
+        host: String,
+        reason: String,
+    },
 }
 
 /// Which CLI to use: `--engine` (docker, podman or a path), else `DOCKHAND_ENGINE`, else
@@ -39,10 +45,20 @@ pub fn discover(choice: Option<&str>, env_choice: Option<&str>) -> Result<Engine
             p
         }
         Some(c) => which::which(c).map_err(|_| EngineError::Missing(c.to_string()))?,
-        None => which::which("docker").or_else(|_| which::which("podman")).map_err(|_| EngineError::NotFound)?,
+        None => which::which("docker")
+            .or_else(|_| which::which("podman"))
+            .map_err(|_| EngineError::NotFound)?,
     };
-    let dialect = if choice == Some("podman") || is_podman(&program) { Dialect::Podman } else { Dialect::Docker };
-    Ok(Engine { program, dialect, host: None })
+    let dialect = if choice == Some("podman") || is_podman(&program) {
+        Dialect::Podman
+    } else {
+        Dialect::Docker
+    };
+    Ok(Engine {
+        program,
+        dialect,
+        host: None,
+    })
 }
 
 fn is_executable(p: &Path) -> bool {
@@ -54,19 +70,26 @@ fn is_executable(p: &Path) -> bool {
 /// runs podman (Debian's podman-docker).
 fn is_podman(p: &Path) -> bool {
     if let Ok(real) = std::fs::canonicalize(p)
-        && real.file_name().is_some_and(|n| n.to_string_lossy().starts_with("podman"))
+        && real
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("podman"))
     {
         return true;
     }
     use std::io::Read;
     let mut head = [0u8; 4096];
-    let n = std::fs::File::open(p).and_then(|mut f| f.read(&mut head)).unwrap_or(0);
+    let n = std::fs::File::open(p)
+        .and_then(|mut f| f.read(&mut head))
+        .unwrap_or(0);
     head.starts_with(b"#!") && String::from_utf8_lossy(&head[..n]).contains("podman")
 }
 
 impl Engine {
     pub fn name(&self) -> String {
-        self.program.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| self.program.display().to_string())
+        self.program
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| self.program.display().to_string())
     }
 
     /// Where the engine is, in words, for error messages.
@@ -102,7 +125,9 @@ impl Engine {
     /// Does checking this engine mean asking a daemon? Local Podman has none: the CLI found on
     /// disk is the engine, and each task's own command reports a broken installation.
     pub fn needs_check(&self, host: Option<&str>) -> bool {
-        let remote_env = ["CONTAINER_HOST", "CONTAINER_CONNECTION"].iter().any(|v| std::env::var(v).is_ok_and(|x| !x.is_empty()));
+        let remote_env = ["CONTAINER_HOST", "CONTAINER_CONNECTION"]
+            .iter()
+            .any(|v| std::env::var(v).is_ok_and(|x| !x.is_empty()));
         self.dialect == Dialect::Docker || host.or(self.host.as_deref()).is_some() || remote_env
     }
 
@@ -116,12 +141,23 @@ impl Engine {
         });
         let unreachable = |reason: String| EngineError::Unreachable {
             program: self.program.display().to_string(),
-            host: host.map(str::to_string).unwrap_or_else(|| self.host_description()),
+            host: host
+                .map(str::to_string)
+                .unwrap_or_else(|| self.host_description()),
             reason,
         };
-        let out = process::capture(&self.program, &args, limit).await.map_err(|e| unreachable(e.to_string()))?;
+        let out = process::capture(&self.program, &args, limit)
+            .await
+            .map_err(|e| unreachable(e.to_string()))?;
         if out.status != Some(0) {
-            let msg = out.stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no error message").trim().to_string();
+            let msg = out
+                .stderr
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("no error message")
+                .trim()
+                .to_string();
             return Err(unreachable(msg));
         }
         Ok(out.stdout.trim().to_string())
@@ -146,11 +182,24 @@ mod tests {
         std::fs::write(&fake_podman, [0x7f, b'E', b'L', b'F']).unwrap();
         std::fs::set_permissions(&fake_podman, std::fs::Permissions::from_mode(0o755)).unwrap();
         std::os::unix::fs::symlink(&fake_podman, &link).unwrap();
-        assert_eq!(discover(Some(link.to_str().unwrap()), None).unwrap().dialect, Dialect::Podman);
+        assert_eq!(
+            discover(Some(link.to_str().unwrap()), None)
+                .unwrap()
+                .dialect,
+            Dialect::Podman
+        );
         let plain = d.path().join("realdocker");
         std::fs::write(&plain, [0x7f, b'E', b'L', b'F']).unwrap();
         std::fs::set_permissions(&plain, std::fs::Permissions::from_mode(0o755)).unwrap();
-        assert_eq!(discover(Some(plain.to_str().unwrap()), None).unwrap().dialect, Dialect::Docker);
-        assert!(matches!(discover(Some("/nonexistent/docker"), None), Err(EngineError::Missing(_))));
+        assert_eq!(
+            discover(Some(plain.to_str().unwrap()), None)
+                .unwrap()
+                .dialect,
+            Dialect::Docker
+        );
+        assert!(matches!(
+            discover(Some("/nonexistent/docker"), None),
+            Err(EngineError::Missing(_))
+        ));
     }
 }

@@ -8,7 +8,11 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 /// Creates the working directory and writes the input files. With `open` (a non-root `user`)
 /// the directory is world-writable so the container user can write outputs into it.
-pub fn prepare(workdir: &Utf8Path, files: &std::collections::BTreeMap<String, String>, open: bool) -> io::Result<()> {
+pub fn prepare(
+    workdir: &Utf8Path,
+    files: &std::collections::BTreeMap<String, String>,
+    open: bool,
+) -> io::Result<()> {
     std::fs::create_dir_all(workdir)?;
     if open {
         std::fs::set_permissions(workdir, std::fs::Permissions::from_mode(0o777))?;
@@ -32,7 +36,10 @@ pub fn prepare(workdir: &Utf8Path, files: &std::collections::BTreeMap<String, St
 /// Does a relative path match a glob? `*` and `?` stay within one path component, `**` spans
 /// any number of components.
 pub fn glob_match(pattern: &str, path: &str) -> bool {
-    let p: Vec<&str> = pattern.split('/').filter(|s| !s.is_empty() && *s != ".").collect();
+    let p: Vec<&str> = pattern
+        .split('/')
+        .filter(|s| !s.is_empty() && *s != ".")
+        .collect();
     let s: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     match_parts(&p, &s)
 }
@@ -41,7 +48,11 @@ fn match_parts(p: &[&str], s: &[&str]) -> bool {
     match p.split_first() {
         None => s.is_empty(),
         Some((&"**", rest)) => (0..=s.len()).any(|i| match_parts(rest, &s[i..])),
-        Some((first, rest)) => !s.is_empty() && match_component(first.as_bytes(), s[0].as_bytes()) && match_parts(rest, &s[1..]),
+        Some((first, rest)) => {
+            !s.is_empty()
+                && match_component(first.as_bytes(), s[0].as_bytes())
+                && match_parts(rest, &s[1..])
+        }
     }
 }
 
@@ -62,7 +73,9 @@ pub fn collect(workdir: &Utf8Path, globs: &[String]) -> Vec<Utf8PathBuf> {
     }
     let mut stack = vec![workdir.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        let Ok(entries) = dir.read_dir_utf8() else { continue };
+        let Ok(entries) = dir.read_dir_utf8() else {
+            continue;
+        };
         for e in entries.flatten() {
             let path = e.path().to_path_buf();
             let Ok(ft) = e.file_type() else { continue };

@@ -34,10 +34,26 @@ pub enum Record {
         inputs: BTreeMap<String, String>,
         at: u64,
     },
-    TaskStart { task: String, container: String, attempt: u32, at: u64 },
-    Progress { task: String, out: u64, err: u64 },
-    TaskEnd { task: String, attempt: u32, result: TaskResult },
-    End { state: String, at: u64 },
+    TaskStart {
+        task: String,
+        container: String,
+        attempt: u32,
+        at: u64,
+    },
+    Progress {
+        task: String,
+        out: u64,
+        err: u64,
+    },
+    TaskEnd {
+        task: String,
+        attempt: u32,
+        result: TaskResult,
+    },
+    End {
+        state: String,
+        at: u64,
+    },
 }
 
 /// A 64-bit FNV-1a fingerprint, as hex: enough to notice an edited flow file.
@@ -51,7 +67,10 @@ pub fn digest(text: &str) -> String {
 }
 
 pub fn now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// What a journal says about an execution so far.
@@ -79,9 +98,22 @@ impl Replay {
         for rec in records {
             match rec {
                 Record::Start { .. } => r.start = Some(rec),
-                Record::TaskStart { task, container, attempt, .. } => {
+                Record::TaskStart {
+                    task,
+                    container,
+                    attempt,
+                    ..
+                } => {
                     r.ended.remove(&task);
-                    r.running.insert(task, InFlight { container, attempt, stdout_lines: 0, stderr_lines: 0 });
+                    r.running.insert(
+                        task,
+                        InFlight {
+                            container,
+                            attempt,
+                            stdout_lines: 0,
+                            stderr_lines: 0,
+                        },
+                    );
                 }
                 Record::Progress { task, out, err } => {
                     if let Some(f) = r.running.get_mut(&task) {
@@ -89,7 +121,11 @@ impl Replay {
                         f.stderr_lines = err;
                     }
                 }
-                Record::TaskEnd { task, attempt, result } => {
+                Record::TaskEnd {
+                    task,
+                    attempt,
+                    result,
+                } => {
                     r.running.remove(&task);
                     r.ended.insert(task, (attempt, result));
                 }
@@ -129,7 +165,10 @@ pub enum JournalError {
     #[error("no journal for execution {id} under {dir}")]
     NotFound { id: String, dir: Utf8PathBuf },
     #[error("cannot write the journal {path}: {source}")]
-    Write { path: Utf8PathBuf, source: io::Error },
+    Write {
+        path: Utf8PathBuf,
+        source: io::Error,
+    },
 }
 
 /// Takes the execution's lock without waiting: `false` when another process holds it.
@@ -148,7 +187,10 @@ pub fn is_active(state_dir: &Utf8Path, id: &str) -> bool {
 /// Reads a journal's records; a torn last line (a crash mid-write) is ignored.
 pub fn read(state_dir: &Utf8Path, id: &str) -> Result<Vec<Record>, JournalError> {
     let path = journal_path(state_dir, id);
-    let f = File::open(&path).map_err(|_| JournalError::NotFound { id: id.to_string(), dir: executions_dir(state_dir) })?;
+    let f = File::open(&path).map_err(|_| JournalError::NotFound {
+        id: id.to_string(),
+        dir: executions_dir(state_dir),
+    })?;
     let mut out = Vec::new();
     for line in io::BufReader::new(f).lines() {
         let Ok(line) = line else { break };
@@ -164,15 +206,40 @@ impl Journal {
     /// Opens (creating if needed) the journal of an execution and locks it.
     pub fn open(state_dir: &Utf8Path, id: &str) -> Result<Journal, JournalError> {
         let dir = executions_dir(state_dir);
-        let dir_err = |source| JournalError::Dir { dir: dir.clone(), source };
-        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir).map_err(dir_err)?;
-        let lock = OpenOptions::new().create(true).truncate(false).write(true).mode(0o600).open(lock_path(state_dir, id)).map_err(dir_err)?;
+        let dir_err = |source| JournalError::Dir {
+            dir: dir.clone(),
+            source,
+        };
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+            .map_err(dir_err)?;
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(lock_path(state_dir, id))
+            .map_err(dir_err)?;
         if !try_lock(&lock) {
             return Err(JournalError::Busy(id.to_string()));
         }
         let path = journal_path(state_dir, id);
-        let file = OpenOptions::new().create(true).append(true).mode(0o600).open(&path).map_err(|source| JournalError::Write { path: path.clone(), source })?;
-        Ok(Journal { path, file: Mutex::new(file), _lock: lock })
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|source| JournalError::Write {
+                path: path.clone(),
+                source,
+            })?;
+        Ok(Journal {
+            path,
+            file: Mutex::new(file),
+            _lock: lock,
+        })
     }
 
     pub fn path(&self) -> &Utf8Path {
@@ -184,8 +251,13 @@ impl Journal {
         let mut line = serde_json::to_vec(r).expect("records serialize");
         line.push(b'\n');
         let mut f = self.file.lock().unwrap();
-        let res = f.write_all(&line).and_then(|_| if sync { f.sync_data() } else { Ok(()) });
-        res.map_err(|source| JournalError::Write { path: self.path.clone(), source })
+        let res = f
+            .write_all(&line)
+            .and_then(|_| if sync { f.sync_data() } else { Ok(()) });
+        res.map_err(|source| JournalError::Write {
+            path: self.path.clone(),
+            source,
+        })
     }
 }
 
@@ -199,18 +271,68 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let dir = Utf8Path::from_path(d.path()).unwrap();
         let j = Journal::open(dir, "e1").unwrap();
-        assert!(matches!(Journal::open(dir, "e1"), Err(JournalError::Busy(_))));
-        j.append(&Record::TaskStart { task: "a".into(), container: "c-a".into(), attempt: 1, at: 1 }, true).unwrap();
-        j.append(&Record::TaskEnd { task: "a".into(), attempt: 1, result: TaskResult::new("a", State::Success) }, true).unwrap();
-        j.append(&Record::TaskStart { task: "b".into(), container: "c-b".into(), attempt: 1, at: 2 }, true).unwrap();
-        j.append(&Record::Progress { task: "b".into(), out: 7, err: 2 }, false).unwrap();
-        std::fs::OpenOptions::new().append(true).open(j.path()).unwrap().write_all(b"{\"t\":\"progr").unwrap();
+        assert!(matches!(
+            Journal::open(dir, "e1"),
+            Err(JournalError::Busy(_))
+        ));
+        j.append(
+            &Record::TaskStart {
+                task: "a".into(),
+                container: "c-a".into(),
+                attempt: 1,
+                at: 1,
+            },
+            true,
+        )
+        .unwrap();
+        j.append(
+            &Record::TaskEnd {
+                task: "a".into(),
+                attempt: 1,
+                result: TaskResult::new("a", State::Success),
+            },
+            true,
+        )
+        .unwrap();
+        j.append(
+            &Record::TaskStart {
+                task: "b".into(),
+                container: "c-b".into(),
+                attempt: 1,
+                at: 2,
+            },
+            true,
+        )
+        .unwrap();
+        j.append(
+            &Record::Progress {
+                task: "b".into(),
+                out: 7,
+                err: 2,
+            },
+            false,
+        )
+        .unwrap();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(j.path())
+            .unwrap()
+            .write_all(b"{\"t\":\"progr")
+            .unwrap();
         assert!(is_active(dir, "e1"));
         drop(j);
         assert!(!is_active(dir, "e1"));
         let r = Replay::from_records(read(dir, "e1").unwrap());
         assert_eq!(r.ended["a"].1.state, State::Success);
-        assert_eq!(r.running["b"], InFlight { container: "c-b".into(), attempt: 1, stdout_lines: 7, stderr_lines: 2 });
+        assert_eq!(
+            r.running["b"],
+            InFlight {
+                container: "c-b".into(),
+                attempt: 1,
+                stdout_lines: 7,
+                stderr_lines: 2
+            }
+        );
         assert!(!r.finished);
     }
 }

@@ -45,7 +45,11 @@ impl Sink {
         };
         let name = format!("{task:<w$}", w = self.width);
         if self.color {
-            let mark_color = if stream == Stream::Stderr { "\x1b[31m" } else { "\x1b[2m" };
+            let mark_color = if stream == Stream::Stderr {
+                "\x1b[31m"
+            } else {
+                "\x1b[2m"
+            };
             format!("\x1b[36m{name}\x1b[0m {mark_color}{mark}\x1b[0m ").into_bytes()
         } else {
             format!("{name} {mark} ").into_bytes()
@@ -73,7 +77,9 @@ pub fn parse_output_line(line: &[u8]) -> Option<serde_json::Value> {
     if !inner.starts_with('{') {
         return None;
     }
-    serde_json::from_str::<serde_json::Value>(inner).ok().filter(|v| v.is_object())
+    serde_json::from_str::<serde_json::Value>(inner)
+        .ok()
+        .filter(|v| v.is_object())
 }
 
 fn absorb(captured: &Mutex<Captured>, v: serde_json::Value) {
@@ -94,16 +100,29 @@ pub type Progress = Arc<dyn Fn(u64, u64) + Send + Sync>;
 
 /// Handles one complete line: skipped lines (already printed before a resume) still yield
 /// their outputs; output lines are absorbed; the rest is queued for printing.
-fn line(out: &mut Vec<u8>, prefix: &[u8], line: &[u8], skip: &mut u64, captured: &Mutex<Captured>, stream: Stream) {
+fn line(
+    out: &mut Vec<u8>,
+    prefix: &[u8],
+    line: &[u8],
+    skip: &mut u64,
+    captured: &Mutex<Captured>,
+    stream: Stream,
+) {
     if stream == Stream::Stderr && !line.iter().all(u8::is_ascii_whitespace) {
-        let keep = String::from_utf8_lossy(&line[..line.len().min(1024)]).trim().to_string();
+        let keep = String::from_utf8_lossy(&line[..line.len().min(1024)])
+            .trim()
+            .to_string();
         let mut c = captured.lock().unwrap();
         let says_error = |s: &str| s.to_ascii_lowercase().contains("error");
         if says_error(&keep) || !says_error(&c.last_stderr) {
             c.last_stderr = keep;
         }
     }
-    let parsed = if line.starts_with(b"::") { parse_output_line(line) } else { None };
+    let parsed = if line.starts_with(b"::") {
+        parse_output_line(line)
+    } else {
+        None
+    };
     if let Some(v) = parsed {
         absorb(captured, v);
     } else if *skip == 0 {
@@ -140,7 +159,14 @@ pub async fn pump<R: AsyncRead + Unpin>(
         while let Some(nl) = memchr(b'\n', &chunk[start..]) {
             let end = start + nl;
             if pending.is_empty() {
-                line(&mut out, &prefix, &chunk[start..end], &mut skip, &captured, stream);
+                line(
+                    &mut out,
+                    &prefix,
+                    &chunk[start..end],
+                    &mut skip,
+                    &captured,
+                    stream,
+                );
             } else {
                 pending.extend_from_slice(&chunk[start..end]);
                 line(&mut out, &prefix, &pending, &mut skip, &captured, stream);
@@ -196,7 +222,11 @@ fn memchr(b: u8, hay: &[u8]) -> Option<usize> {
     }
     // SAFETY: the pointer and length describe `hay`, which outlives the call; memchr only reads.
     let p = unsafe { libc::memchr(hay.as_ptr().cast(), i32::from(b), hay.len()) };
-    if p.is_null() { None } else { Some(p as usize - hay.as_ptr() as usize) }
+    if p.is_null() {
+        None
+    } else {
+        Some(p as usize - hay.as_ptr() as usize)
+    }
 }
 
 #[cfg(test)]
@@ -215,8 +245,14 @@ mod tests {
     async fn pump_counts_skips_and_parses() {
         let data: &[u8] = b"one\n::{\"outputs\":{\"k\":\"v\"}}::\ntwo\nthree";
         let cap = Arc::new(Mutex::new(Captured::default()));
-        let sink = Sink { color: false, to_stderr: true, width: 0 };
-        pump(data, Stream::Stdout, "t", &sink, cap.clone(), 1, None).await.unwrap();
+        let sink = Sink {
+            color: false,
+            to_stderr: true,
+            width: 0,
+        };
+        pump(data, Stream::Stdout, "t", &sink, cap.clone(), 1, None)
+            .await
+            .unwrap();
         {
             let c = cap.lock().unwrap();
             assert_eq!(c.stdout_lines, 4);
@@ -224,7 +260,9 @@ mod tests {
         }
         // Outputs on skipped lines still count: they were printed (absorbed) before a resume.
         let cap = Arc::new(Mutex::new(Captured::default()));
-        pump(data, Stream::Stdout, "t", &sink, cap.clone(), 3, None).await.unwrap();
+        pump(data, Stream::Stdout, "t", &sink, cap.clone(), 3, None)
+            .await
+            .unwrap();
         assert_eq!(cap.lock().unwrap().outputs["k"], "v");
     }
 }

@@ -93,9 +93,23 @@ pub async fn run_flow(rt: Arc<Runtime>, flow: Arc<Flow>) -> FlowResult {
 }
 
 /// Runs tasks in order; false when the flow must stop.
-async fn run_list(rt: &Arc<Runtime>, flow: &Arc<Flow>, tasks: &[Task], outputs: &Outputs, results: &Arc<Mutex<Vec<TaskResult>>>) -> bool {
+async fn run_list(
+    rt: &Arc<Runtime>,
+    flow: &Arc<Flow>,
+    tasks: &[Task],
+    outputs: &Outputs,
+    results: &Arc<Mutex<Vec<TaskResult>>>,
+) -> bool {
     for t in tasks {
-        if !run_one(rt.clone(), flow.clone(), t.clone(), outputs.clone(), results.clone()).await {
+        if !run_one(
+            rt.clone(),
+            flow.clone(),
+            t.clone(),
+            outputs.clone(),
+            results.clone(),
+        )
+        .await
+        {
             return false;
         }
     }
@@ -104,11 +118,23 @@ async fn run_list(rt: &Arc<Runtime>, flow: &Arc<Flow>, tasks: &[Task], outputs: 
 
 type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>;
 
-fn run_one(rt: Arc<Runtime>, flow: Arc<Flow>, task: Task, outputs: Outputs, results: Arc<Mutex<Vec<TaskResult>>>) -> BoxFuture<bool> {
+fn run_one(
+    rt: Arc<Runtime>,
+    flow: Arc<Flow>,
+    task: Task,
+    outputs: Outputs,
+    results: Arc<Mutex<Vec<TaskResult>>>,
+) -> BoxFuture<bool> {
     Box::pin(run_one_inner(rt, flow, task, outputs, results))
 }
 
-async fn run_one_inner(rt: Arc<Runtime>, flow: Arc<Flow>, task: Task, outputs: Outputs, results: Arc<Mutex<Vec<TaskResult>>>) -> bool {
+async fn run_one_inner(
+    rt: Arc<Runtime>,
+    flow: Arc<Flow>,
+    task: Task,
+    outputs: Outputs,
+    results: Arc<Mutex<Vec<TaskResult>>>,
+) -> bool {
     if *rt.cancel.borrow() != Cancel::No {
         return false;
     }
@@ -124,9 +150,20 @@ async fn run_one_inner(rt: Arc<Runtime>, flow: Arc<Flow>, task: Task, outputs: O
         && matches!(task.kind, TaskKind::Script(_))
     {
         let mut r = r.clone();
-        rt.status(&format!("{}: {} (from the journal, not run again)", r.id, r.state.name()));
-        outputs.lock().unwrap().insert(task.id.clone(), r.outputs.clone());
-        r.message = Some(format!("{} (from the journal)", r.message.unwrap_or_default()).trim_start().to_string());
+        rt.status(&format!(
+            "{}: {} (from the journal, not run again)",
+            r.id,
+            r.state.name()
+        ));
+        outputs
+            .lock()
+            .unwrap()
+            .insert(task.id.clone(), r.outputs.clone());
+        r.message = Some(
+            format!("{} (from the journal)", r.message.unwrap_or_default())
+                .trim_start()
+                .to_string(),
+        );
         results.lock().unwrap().push(r);
         return true;
     }
@@ -134,20 +171,44 @@ async fn run_one_inner(rt: Arc<Runtime>, flow: Arc<Flow>, task: Task, outputs: O
         TaskKind::Script(script) => {
             let snapshot = outputs.lock().unwrap().clone();
             let r = task::run(&rt, &flow, &task, script, &snapshot).await;
-            rt.status(&format!("{}: {}{}", r.id, r.state.name(), r.message.as_ref().map(|m| format!(" ({m})")).unwrap_or_default()));
-            outputs.lock().unwrap().insert(task.id.clone(), r.outputs.clone());
+            rt.status(&format!(
+                "{}: {}{}",
+                r.id,
+                r.state.name(),
+                r.message
+                    .as_ref()
+                    .map(|m| format!(" ({m})"))
+                    .unwrap_or_default()
+            ));
+            outputs
+                .lock()
+                .unwrap()
+                .insert(task.id.clone(), r.outputs.clone());
             let go_on = r.state.continues();
             results.lock().unwrap().push(r);
             go_on
         }
-        TaskKind::Sequential { tasks } => Box::pin(run_list(&rt, &flow, tasks, &outputs, &results)).await,
+        TaskKind::Sequential { tasks } => {
+            Box::pin(run_list(&rt, &flow, tasks, &outputs, &results)).await
+        }
         TaskKind::Parallel { concurrent, tasks } => {
-            let limit = if *concurrent == 0 { tasks.len().max(1) } else { *concurrent };
+            let limit = if *concurrent == 0 {
+                tasks.len().max(1)
+            } else {
+                *concurrent
+            };
             let sem = Arc::new(Semaphore::new(limit));
             let failed = Arc::new(std::sync::atomic::AtomicBool::new(false));
             let mut set = tokio::task::JoinSet::new();
             for child in tasks.iter().cloned() {
-                let (rt, flow, outputs, results, sem, failed) = (rt.clone(), flow.clone(), outputs.clone(), results.clone(), sem.clone(), failed.clone());
+                let (rt, flow, outputs, results, sem, failed) = (
+                    rt.clone(),
+                    flow.clone(),
+                    outputs.clone(),
+                    results.clone(),
+                    sem.clone(),
+                    failed.clone(),
+                );
                 set.spawn(async move {
                     let _permit = sem.acquire_owned().await.ok()?;
                     // After a failure, children not yet started are not started.
@@ -175,7 +236,12 @@ pub fn watch_signals() -> watch::Receiver<Cancel> {
     let (tx, rx) = watch::channel(Cancel::No);
     tokio::spawn(async move {
         use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else { return };
+        let (Ok(mut int), Ok(mut term)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) else {
+            return;
+        };
         let mut count = 0;
         loop {
             let which = tokio::select! {
@@ -184,7 +250,9 @@ pub fn watch_signals() -> watch::Receiver<Cancel> {
             };
             count += 1;
             if count > 1 {
-                eprintln!("dockhand: second signal: exiting without waiting; containers may be left running");
+                eprintln!(
+                    "dockhand: second signal: exiting without waiting; containers may be left running"
+                );
                 std::process::exit(if which == Cancel::Interrupt { 130 } else { 143 });
             }
             eprintln!("dockhand: stopping running containers (press Ctrl-C again to exit at once)");
@@ -198,10 +266,22 @@ pub fn watch_signals() -> watch::Receiver<Cancel> {
 pub fn new_execution_id() -> String {
     use std::io::Read;
     let mut bytes = [0u8; 12];
-    if std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes)).is_err() {
-        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
-        bytes.iter_mut().enumerate().for_each(|(i, b)| *b = (t >> (i * 8)) as u8 ^ std::process::id() as u8);
+    if std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .is_err()
+    {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        bytes
+            .iter_mut()
+            .enumerate()
+            .for_each(|(i, b)| *b = (t >> (i * 8)) as u8 ^ std::process::id() as u8);
     }
     const A: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    bytes.iter().map(|b| A[(*b as usize) % 36] as char).collect()
+    bytes
+        .iter()
+        .map(|b| A[(*b as usize) % 36] as char)
+        .collect()
 }

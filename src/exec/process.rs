@@ -30,7 +30,13 @@ impl Output {
 
     /// The last non-empty line of stderr: the engine's own error message.
     pub fn error_line(&self) -> String {
-        self.stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string()
+        self.stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .trim()
+            .to_string()
     }
 }
 
@@ -45,7 +51,9 @@ fn base_command(program: &Path, args: impl IntoIterator<Item = impl AsRef<OsStr>
 /// Runs a command without secrets and captures its output, killing it after `limit`.
 pub async fn capture(program: &Path, args: &[String], limit: Duration) -> io::Result<Output> {
     let mut c = base_command(program, args);
-    c.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    c.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let child = c.spawn()?;
     match tokio::time::timeout(limit, child.wait_with_output()).await {
         Ok(out) => {
@@ -56,7 +64,10 @@ pub async fn capture(program: &Path, args: &[String], limit: Duration) -> io::Re
                 stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
             })
         }
-        Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, format!("no answer within {} s", limit.as_secs_f32()))),
+        Err(_) => Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!("no answer within {} s", limit.as_secs_f32()),
+        )),
     }
 }
 
@@ -64,7 +75,9 @@ pub async fn capture(program: &Path, args: &[String], limit: Duration) -> io::Re
 fn user_docker_config_dir() -> Option<std::path::PathBuf> {
     match std::env::var_os("DOCKER_CONFIG").filter(|v| !v.is_empty()) {
         Some(d) => Some(d.into()),
-        None => std::env::var_os("HOME").filter(|v| !v.is_empty()).map(|h| Path::new(&h).join(".docker")),
+        None => std::env::var_os("HOME")
+            .filter(|v| !v.is_empty())
+            .map(|h| Path::new(&h).join(".docker")),
     }
 }
 
@@ -72,13 +85,25 @@ fn user_docker_config_dir() -> Option<std::path::PathBuf> {
 /// starts from the user's: contexts, proxies and other settings keep working, the task's
 /// `auths` win, and no credential store or helper shadows the registries the task names.
 fn merge_user_docker_config(ours: &str, dir: &Path) -> String {
-    let Ok(serde_json::Value::Object(ours)) = serde_json::from_str::<serde_json::Value>(ours) else { return ours.to_string() };
-    let Some(user_dir) = user_docker_config_dir() else { return serde_json::Value::Object(ours).to_string() };
-    let mut merged = match std::fs::read_to_string(user_dir.join("config.json")).ok().and_then(|t| serde_json::from_str(&t).ok()) {
+    let Ok(serde_json::Value::Object(ours)) = serde_json::from_str::<serde_json::Value>(ours)
+    else {
+        return ours.to_string();
+    };
+    let Some(user_dir) = user_docker_config_dir() else {
+        return serde_json::Value::Object(ours).to_string();
+    };
+    let mut merged = match std::fs::read_to_string(user_dir.join("config.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+    {
         Some(serde_json::Value::Object(m)) => m,
         _ => serde_json::Map::new(),
     };
-    let our_auths: Vec<String> = ours.get("auths").and_then(|a| a.as_object()).map(|a| a.keys().cloned().collect()).unwrap_or_default();
+    let our_auths: Vec<String> = ours
+        .get("auths")
+        .and_then(|a| a.as_object())
+        .map(|a| a.keys().cloned().collect())
+        .unwrap_or_default();
     for (k, v) in ours {
         match (k.as_str(), merged.get_mut(&k)) {
             ("auths", Some(serde_json::Value::Object(existing))) => {
@@ -108,11 +133,23 @@ fn merge_user_docker_config(ours: &str, dir: &Path) -> String {
 pub fn write_private(f: &PrivateFile) -> io::Result<()> {
     let path = Path::new(&f.path);
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
     let _ = std::fs::remove_file(path);
-    let docker_config = dir.file_name().is_some_and(|n| n == "docker-config") && path.file_name().is_some_and(|n| n == "config.json");
-    let content = if docker_config { merge_user_docker_config(f.content.expose(), dir) } else { f.content.expose().to_string() };
-    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    let docker_config = dir.file_name().is_some_and(|n| n == "docker-config")
+        && path.file_name().is_some_and(|n| n == "config.json");
+    let content = if docker_config {
+        merge_user_docker_config(f.content.expose(), dir)
+    } else {
+        f.content.expose().to_string()
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
     std::io::Write::write_all(&mut file, content.as_bytes())?;
     Ok(())
 }
@@ -142,7 +179,11 @@ pub async fn spawn(program: &Path, cmd: &EngineCommand, piped: bool) -> io::Resu
     for (k, v) in &cmd.env {
         c.env(k, v.expose());
     }
-    c.stdin(if cmd.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    c.stdin(if cmd.stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    });
     c.stdout(if piped { Stdio::piped() } else { Stdio::null() });
     c.stderr(Stdio::piped());
     let mut child = c.spawn()?;

@@ -38,20 +38,35 @@ impl State {
 
 /// Why a task did not succeed, told apart as users need to act differently.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", rename_all_fields = "camelCase", tag = "kind")]
+#[serde(
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    tag = "kind"
+)]
 pub enum Failure {
     /// The command exited non-zero.
-    ExitCode { code: i32 },
+    ExitCode {
+        code: i32,
+    },
     /// The engine could not create or start the container (image, options, runtime).
-    Engine { message: String },
+    Engine {
+        message: String,
+    },
     /// The kernel killed the container for exceeding its memory limit. `confirmed` is false
     /// when the engine did not say so (Podman on cgroup v1) but the container died of SIGKILL
     /// under a memory limit that dockhand did not stop it for.
-    OutOfMemory { confirmed: bool, limit: Option<u64> },
-    Timeout { after_ms: u64 },
+    OutOfMemory {
+        confirmed: bool,
+        limit: Option<u64>,
+    },
+    Timeout {
+        after_ms: u64,
+    },
     Cancelled,
     /// Templates, files, or anything else on dockhand's side.
-    Setup { message: String },
+    Setup {
+        message: String,
+    },
 }
 
 impl Failure {
@@ -59,12 +74,22 @@ impl Failure {
         match self {
             Failure::ExitCode { code } => format!("command failed with exit code {code}"),
             Failure::Engine { message } => format!("engine error: {message}"),
-            Failure::OutOfMemory { confirmed: true, .. } => "killed: out of memory (the container exceeded its memory limit; OOMKilled)".into(),
-            Failure::OutOfMemory { confirmed: false, limit } => format!(
+            Failure::OutOfMemory {
+                confirmed: true, ..
+            } => {
+                "killed: out of memory (the container exceeded its memory limit; OOMKilled)".into()
+            }
+            Failure::OutOfMemory {
+                confirmed: false,
+                limit,
+            } => format!(
                 "killed by SIGKILL (exit 137) under a memory limit of {}: most likely out of memory (the engine did not report OOMKilled)",
                 limit.map_or("?".to_string(), crate::units::format_size_docker)
             ),
-            Failure::Timeout { after_ms } => format!("timed out after {:.1} s; the container was stopped", *after_ms as f64 / 1000.0),
+            Failure::Timeout { after_ms } => format!(
+                "timed out after {:.1} s; the container was stopped",
+                *after_ms as f64 / 1000.0
+            ),
             Failure::Cancelled => "cancelled; the container was stopped".into(),
             Failure::Setup { message } => message.clone(),
         }
@@ -82,7 +107,11 @@ pub struct TaskResult {
     pub container: Option<String>,
     /// Kept containers (`delete: false`, `wait: false`) stay; others are removed.
     pub container_removed: bool,
-    #[serde(serialize_with = "ms", deserialize_with = "from_ms", rename = "durationMs")]
+    #[serde(
+        serialize_with = "ms",
+        deserialize_with = "from_ms",
+        rename = "durationMs"
+    )]
     pub duration: Duration,
     pub outputs: BTreeMap<String, serde_json::Value>,
     pub metrics: Vec<serde_json::Value>,
@@ -144,12 +173,31 @@ impl FlowResult {
 
     /// The summary table printed after a run.
     pub fn table(&self) -> String {
-        let w = self.tasks.iter().map(|t| t.id.len()).max().unwrap_or(4).max(4);
-        let mut s = format!("{:<w$}  {:<8}  {:>4}  {:>9}  {}\n", "TASK", "STATE", "EXIT", "DURATION", "NOTE");
+        let w = self
+            .tasks
+            .iter()
+            .map(|t| t.id.len())
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        let mut s = format!(
+            "{:<w$}  {:<8}  {:>4}  {:>9}  {}\n",
+            "TASK", "STATE", "EXIT", "DURATION", "NOTE"
+        );
         for t in &self.tasks {
-            let exit = t.exit_code.map(|c| c.to_string()).unwrap_or_else(|| "-".into());
+            let exit = t
+                .exit_code
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| "-".into());
             let note = t.message.clone().unwrap_or_default();
-            s.push_str(&format!("{:<w$}  {:<8}  {:>4}  {:>8.2}s  {}\n", t.id, t.state.name(), exit, t.duration.as_secs_f64(), note));
+            s.push_str(&format!(
+                "{:<w$}  {:<8}  {:>4}  {:>8.2}s  {}\n",
+                t.id,
+                t.state.name(),
+                exit,
+                t.duration.as_secs_f64(),
+                note
+            ));
         }
         s.push_str(&format!(
             "flow {}.{} {} in {:.2}s (execution {})\n",

@@ -77,9 +77,18 @@ async fn inspect_patiently(rt: &Runtime, tc: &TaskCommands, patience: Duration) 
 }
 
 /// Runs a task to its end. Never panics on engine trouble: everything becomes a state.
-pub async fn run(rt: &Runtime, flow: &Flow, task: &Task, script: &ScriptTask, outputs: &BTreeMap<String, BTreeMap<String, serde_json::Value>>) -> TaskResult {
+pub async fn run(
+    rt: &Runtime,
+    flow: &Flow,
+    task: &Task,
+    script: &ScriptTask,
+    outputs: &BTreeMap<String, BTreeMap<String, serde_json::Value>>,
+) -> TaskResult {
     let started = Instant::now();
-    let (attempt, in_flight) = match (rt.replay.running.get(&task.id), rt.replay.ended.get(&task.id)) {
+    let (attempt, in_flight) = match (
+        rt.replay.running.get(&task.id),
+        rt.replay.ended.get(&task.id),
+    ) {
         (Some(f), _) => (f.attempt, Some(f.clone())),
         (None, Some((a, _))) => (a + 1, None),
         (None, None) => (1, None),
@@ -87,13 +96,25 @@ pub async fn run(rt: &Runtime, flow: &Flow, task: &Task, script: &ScriptTask, ou
     let mut res = run_inner(rt, flow, task, script, outputs, attempt, in_flight).await;
     // The attempt that actually ran (`resume: false` moves on to a new one) is the last part of
     // the container's name.
-    let attempt = res.container.as_deref().and_then(|c| c.rsplit('-').next()).and_then(|n| n.parse().ok()).unwrap_or(attempt);
+    let attempt = res
+        .container
+        .as_deref()
+        .and_then(|c| c.rsplit('-').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(attempt);
     res.duration = started.elapsed();
     if res.state == State::Failed && task.allow_failure {
         res.state = State::Warning;
     }
     if let Some(j) = &rt.journal
-        && let Err(e) = j.append(&Record::TaskEnd { task: task.id.clone(), attempt, result: res.clone() }, true)
+        && let Err(e) = j.append(
+            &Record::TaskEnd {
+                task: task.id.clone(),
+                attempt,
+                result: res.clone(),
+            },
+            true,
+        )
     {
         rt.status(&format!("{}: {e}", task.id));
     }
@@ -129,19 +150,35 @@ async fn run_inner(
     if let Some(f) = tc.findings.iter().find(|f| f.error) {
         return setup_failure(res, format!("{}: {}", f.property, f.message));
     }
-    let mut job = Job { rt, tc: &tc, task, rendered: &rendered, res };
+    let mut job = Job {
+        rt,
+        tc: &tc,
+        task,
+        rendered: &rendered,
+        res,
+    };
     job.res.container = Some(tc.container.clone());
-    let Some(f) = in_flight else { return job.fresh(ctx.attempt).await };
+    let Some(f) = in_flight else {
+        return job.fresh(ctx.attempt).await;
+    };
 
     // A container from before a crash: re-attach to it, or clear it away.
     if rendered.runner.resume {
         match inspect(rt, &tc).await {
             Inspected::State(st) if st.status != "created" => {
-                rt.status(&format!("{}: re-attaching to {} ({}), {} log lines already shown", task.id, tc.container, st.status, f.stdout_lines + f.stderr_lines));
+                rt.status(&format!(
+                    "{}: re-attaching to {} ({}), {} log lines already shown",
+                    task.id,
+                    tc.container,
+                    st.status,
+                    f.stdout_lines + f.stderr_lines
+                ));
                 return job.attach(f.stdout_lines, f.stderr_lines).await;
             }
             Inspected::Unreachable(e) => {
-                job.res.failure = Some(Failure::Engine { message: format!("cannot look for container {}: {e}", tc.container) });
+                job.res.failure = Some(Failure::Engine {
+                    message: format!("cannot look for container {}: {e}", tc.container),
+                });
                 return job.res_with_message();
             }
             _ => {}
@@ -154,7 +191,13 @@ async fn run_inner(
     }
     ctx.attempt = attempt + 1;
     let tc2 = crate::plan::build::build(&flow.namespace, &flow.id, &task.id, &rendered, &ctx);
-    let mut job = Job { rt, tc: &tc2, task, rendered: &rendered, res: job.res };
+    let mut job = Job {
+        rt,
+        tc: &tc2,
+        task,
+        rendered: &rendered,
+        res: job.res,
+    };
     job.res.container = Some(tc2.container.clone());
     job.fresh(ctx.attempt).await
 }
@@ -162,12 +205,27 @@ async fn run_inner(
 /// Removes every container of this execution's task (any attempt).
 async fn remove_stale(rt: &Runtime, tc: &TaskCommands) {
     let mut find = EngineCommand::new(crate::plan::command::Step::Inspect);
-    let global = &tc.inspect.args[..tc.inspect.args.iter().position(|a| a == "inspect").unwrap_or(0)];
+    let global = &tc.inspect.args[..tc
+        .inspect
+        .args
+        .iter()
+        .position(|a| a == "inspect")
+        .unwrap_or(0)];
     find.args(global.iter().cloned());
     find.args(["ps", "--all", "--quiet", "--filter"]);
-    find.arg(format!("label={}={}", crate::plan::labels::EXECUTION, rt.ctx.execution_id));
-    find.arg("--filter").arg(format!("label={}={}", crate::plan::labels::TASK, tc.task_id));
-    let Ok(out) = process::run_captured(&rt.engine.program, &find).await else { return };
+    find.arg(format!(
+        "label={}={}",
+        crate::plan::labels::EXECUTION,
+        rt.ctx.execution_id
+    ));
+    find.arg("--filter").arg(format!(
+        "label={}={}",
+        crate::plan::labels::TASK,
+        tc.task_id
+    ));
+    let Ok(out) = process::run_captured(&rt.engine.program, &find).await else {
+        return;
+    };
     let ids: Vec<&str> = out.stdout.split_whitespace().collect();
     if ids.is_empty() {
         return;
@@ -179,7 +237,11 @@ async fn remove_stale(rt: &Runtime, tc: &TaskCommands) {
         rm.args(["--time", "0"]);
     }
     rm.args(ids.iter().copied());
-    rt.status(&format!("{}: removing {} stale container(s) of an earlier attempt", tc.task_id, ids.len()));
+    rt.status(&format!(
+        "{}: removing {} stale container(s) of an earlier attempt",
+        tc.task_id,
+        ids.len()
+    ));
     let _ = process::run_captured(&rt.engine.program, &rm).await;
 }
 
@@ -209,17 +271,36 @@ impl Job<'_> {
     /// Starts the task's container: journal first, then create/copy/run.
     async fn fresh(mut self, attempt: u32) -> TaskResult {
         let (rt, tc) = (self.rt, self.tc);
-        let open = self.rendered.runner.user.as_deref().is_some_and(|u| !matches!(u, "root" | "0" | "0:0"));
+        let open = self
+            .rendered
+            .runner
+            .user
+            .as_deref()
+            .is_some_and(|u| !matches!(u, "root" | "0" | "0:0"));
         if let Err(e) = crate::exec::files::prepare(&tc.workdir, &tc.input_files, open) {
-            return setup_failure(self.res, format!("cannot prepare the working directory {}: {e}", tc.workdir));
+            return setup_failure(
+                self.res,
+                format!("cannot prepare the working directory {}: {e}", tc.workdir),
+            );
         }
         if let Some(j) = &rt.journal
-            && let Err(e) = j.append(&Record::TaskStart { task: tc.task_id.clone(), container: tc.container.clone(), attempt, at: crate::exec::journal::now() }, true)
+            && let Err(e) = j.append(
+                &Record::TaskStart {
+                    task: tc.task_id.clone(),
+                    container: tc.container.clone(),
+                    attempt,
+                    at: crate::exec::journal::now(),
+                },
+                true,
+            )
         {
             // Without a journal entry a crash would lose track of the container: do not start it.
             return setup_failure(self.res, e.to_string());
         }
-        rt.status(&format!("{}: starting {} ({})", tc.task_id, tc.container, self.rendered.container_image));
+        rt.status(&format!(
+            "{}: starting {} ({})",
+            tc.task_id, tc.container, self.rendered.container_image
+        ));
         for cmd in &tc.prepare {
             if *rt.cancel.borrow() != Cancel::No {
                 return self.finish_cancelled().await;
@@ -230,12 +311,16 @@ impl Job<'_> {
                     for l in out.stderr.lines() {
                         rt.sink.write(format!("{} ! {l}\n", tc.task_id).as_bytes());
                     }
-                    self.res.failure = Some(Failure::Engine { message: format!("{} failed: {}", cmd.step.name(), out.error_line()) });
+                    self.res.failure = Some(Failure::Engine {
+                        message: format!("{} failed: {}", cmd.step.name(), out.error_line()),
+                    });
                     self.res.exit_code = out.status;
                     return self.finish(true).await;
                 }
                 Err(e) => {
-                    self.res.failure = Some(Failure::Engine { message: format!("cannot run {}: {e}", rt.engine.program.display()) });
+                    self.res.failure = Some(Failure::Engine {
+                        message: format!("cannot run {}: {e}", rt.engine.program.display()),
+                    });
                     return self.finish(true).await;
                 }
             }
@@ -249,15 +334,25 @@ impl Job<'_> {
                     self.res.message = Some("started; not waiting (wait: false)".into());
                     return self.res;
                 }
-                Ok(out) => self.res.failure = Some(Failure::Engine { message: format!("the container did not start: {}", out.error_line()) }),
-                Err(e) => self.res.failure = Some(Failure::Engine { message: format!("cannot run {}: {e}", rt.engine.program.display()) }),
+                Ok(out) => {
+                    self.res.failure = Some(Failure::Engine {
+                        message: format!("the container did not start: {}", out.error_line()),
+                    })
+                }
+                Err(e) => {
+                    self.res.failure = Some(Failure::Engine {
+                        message: format!("cannot run {}: {e}", rt.engine.program.display()),
+                    })
+                }
             }
             return self.finish(true).await;
         }
         let f = match self.follow(&tc.run, 0, 0).await {
             Ok(f) => f,
             Err(e) => {
-                self.res.failure = Some(Failure::Engine { message: format!("cannot run {}: {e}", rt.engine.program.display()) });
+                self.res.failure = Some(Failure::Engine {
+                    message: format!("cannot run {}: {e}", rt.engine.program.display()),
+                });
                 return self.finish(true).await;
             }
         };
@@ -270,7 +365,9 @@ impl Job<'_> {
         let f = match self.follow(&self.tc.logs, skip_out, skip_err).await {
             Ok(f) => f,
             Err(e) => {
-                self.res.failure = Some(Failure::Engine { message: format!("cannot follow the log: {e}") });
+                self.res.failure = Some(Failure::Engine {
+                    message: format!("cannot follow the log: {e}"),
+                });
                 return self.finish(true).await;
             }
         };
@@ -289,7 +386,12 @@ impl Job<'_> {
 
     /// Runs an engine command whose output is the task's log, until it exits, stopping the
     /// container on timeout or cancel.
-    async fn follow(&self, cmd: &EngineCommand, skip_out: u64, skip_err: u64) -> std::io::Result<Followed> {
+    async fn follow(
+        &self,
+        cmd: &EngineCommand,
+        skip_out: u64,
+        skip_err: u64,
+    ) -> std::io::Result<Followed> {
         let (rt, tc) = (self.rt, self.tc);
         let mut child = match process::spawn(&rt.engine.program, cmd, true).await {
             Ok(c) => c,
@@ -304,13 +406,29 @@ impl Job<'_> {
             let (base_out, base_err) = (skip_out, skip_err);
             Arc::new(move |o: u64, e: u64| {
                 // Counts are of this follow's stream; the journal keeps totals.
-                let _ = j.append(&Record::Progress { task: task.clone(), out: o.max(base_out), err: e.max(base_err) }, false);
+                let _ = j.append(
+                    &Record::Progress {
+                        task: task.clone(),
+                        out: o.max(base_out),
+                        err: e.max(base_err),
+                    },
+                    false,
+                );
             }) as Progress
         });
         let stdout = child.stdout.take().expect("piped stdout");
         let stderr = child.stderr.take().expect("piped stderr");
-        let pumps = [(stdout_boxed(stdout), Stream::Stdout, skip_out), (stderr_boxed(stderr), Stream::Stderr, skip_err)].map(|(r, s, skip)| {
-            let (sink, cap, id, progress) = (rt.sink.clone(), captured.clone(), tc.task_id.clone(), progress.clone());
+        let pumps = [
+            (stdout_boxed(stdout), Stream::Stdout, skip_out),
+            (stderr_boxed(stderr), Stream::Stderr, skip_err),
+        ]
+        .map(|(r, s, skip)| {
+            let (sink, cap, id, progress) = (
+                rt.sink.clone(),
+                captured.clone(),
+                tc.task_id.clone(),
+                progress.clone(),
+            );
             tokio::spawn(async move { logs::pump(r, s, &id, &sink, cap, skip, progress).await })
         });
         let timeout = self.task.timeout;
@@ -341,7 +459,11 @@ impl Job<'_> {
         }
         process::remove_private(&cmd.files);
         let captured = captured.lock().unwrap().clone();
-        Ok(Followed { code: status.ok().and_then(|s| s.code()), stopped, captured })
+        Ok(Followed {
+            code: status.ok().and_then(|s| s.code()),
+            stopped,
+            captured,
+        })
     }
 
     /// The state from how the run ended, then output files and removal.
@@ -363,7 +485,13 @@ impl Job<'_> {
         }
         if f.captured.last_stderr.contains("already in use") {
             // Another container has this task's name: it is not ours to inspect or remove.
-            self.res.failure = Some(Failure::Engine { message: format!("a container named {} already exists ({}); remove it or use another execution id", tc.container, engine_words(&f)) });
+            self.res.failure = Some(Failure::Engine {
+                message: format!(
+                    "a container named {} already exists ({}); remove it or use another execution id",
+                    tc.container,
+                    engine_words(&f)
+                ),
+            });
             self.res.exit_code = f.code;
             return self.res_with_message();
         }
@@ -372,38 +500,68 @@ impl Job<'_> {
         let limit = self.rendered.runner.memory.memory;
         match inspect_patiently(rt, tc, Duration::from_secs(30)).await {
             Inspected::Unreachable(e) => {
-                self.res.failure = Some(Failure::Engine { message: format!("the engine stopped answering during the task ({e}); the container's outcome is unknown") });
+                self.res.failure = Some(Failure::Engine {
+                    message: format!(
+                        "the engine stopped answering during the task ({e}); the container's outcome is unknown"
+                    ),
+                });
                 self.res.exit_code = f.code;
                 return self.res_with_message();
             }
             Inspected::Absent => {
                 let code = f.code.map_or("none".into(), |c| c.to_string());
-                self.res.failure = Some(Failure::Engine { message: format!("the container was not created (client exit code {code}): {}", engine_words(&f)) });
+                self.res.failure = Some(Failure::Engine {
+                    message: format!(
+                        "the container was not created (client exit code {code}): {}",
+                        engine_words(&f)
+                    ),
+                });
                 self.res.exit_code = f.code;
             }
             Inspected::State(st) if st.status == "running" => {
                 // The client lost the container (engine restart with live-restore, client
                 // killed): follow it from where the log left off.
-                rt.status(&format!("{}: the engine client exited but {} is still running: re-attaching", tc.task_id, tc.container));
+                rt.status(&format!(
+                    "{}: the engine client exited but {} is still running: re-attaching",
+                    tc.task_id, tc.container
+                ));
                 let (o, e) = (f.captured.stdout_lines, f.captured.stderr_lines);
                 return Box::pin(self.attach(o, e)).await;
             }
             Inspected::State(st) if st.oom_killed => {
-                self.res.failure = Some(Failure::OutOfMemory { confirmed: true, limit });
+                self.res.failure = Some(Failure::OutOfMemory {
+                    confirmed: true,
+                    limit,
+                });
                 self.res.exit_code = Some(st.exit_code);
             }
             // Podman on cgroup v1 does not report OOM kills; Docker does, so only Podman gets
             // the guess.
-            Inspected::State(st) if st.exit_code == 137 && limit.is_some() && rt.engine.dialect == crate::plan::dialect::Dialect::Podman => {
-                self.res.failure = Some(Failure::OutOfMemory { confirmed: false, limit });
+            Inspected::State(st)
+                if st.exit_code == 137
+                    && limit.is_some()
+                    && rt.engine.dialect == crate::plan::dialect::Dialect::Podman =>
+            {
+                self.res.failure = Some(Failure::OutOfMemory {
+                    confirmed: false,
+                    limit,
+                });
                 self.res.exit_code = Some(st.exit_code);
             }
             Inspected::State(st) if !st.error.is_empty() || st.never_started() => {
-                let msg = if st.error.is_empty() { format!("the container did not start: {}", engine_words(&f)) } else { st.error.clone() };
+                let msg = if st.error.is_empty() {
+                    format!("the container did not start: {}", engine_words(&f))
+                } else {
+                    st.error.clone()
+                };
                 self.res.failure = Some(Failure::Engine { message: msg });
                 // An engine that never started the container may say exit code 0: the client's
                 // own status is the truth then (125, 126, 127).
-                self.res.exit_code = if st.exit_code != 0 { Some(st.exit_code) } else { f.code };
+                self.res.exit_code = if st.exit_code != 0 {
+                    Some(st.exit_code)
+                } else {
+                    f.code
+                };
             }
             Inspected::State(st) if st.exit_code == 0 => {
                 self.res.state = State::Success;
@@ -414,11 +572,20 @@ impl Job<'_> {
                 self.res.exit_code = Some(st.exit_code);
                 if matches!(st.exit_code, 137 | 143) {
                     // dockhand did not stop it (that path returned above).
-                    let sig = if st.exit_code == 137 { "SIGKILL" } else { "SIGTERM" };
-                    self.res.message = Some(format!("killed by {sig}, not by dockhand: something outside the task stopped the container (an engine restart, `docker stop`, the kernel)"));
+                    let sig = if st.exit_code == 137 {
+                        "SIGKILL"
+                    } else {
+                        "SIGTERM"
+                    };
+                    self.res.message = Some(format!(
+                        "killed by {sig}, not by dockhand: something outside the task stopped the container (an engine restart, `docker stop`, the kernel)"
+                    ));
                 }
                 if f.code.is_some_and(|c| c != st.exit_code) {
-                    self.res.message = Some(format!("the engine client exited with {} (connection lost?)", f.code.unwrap_or(-1)));
+                    self.res.message = Some(format!(
+                        "the engine client exited with {} (connection lost?)",
+                        f.code.unwrap_or(-1)
+                    ));
                 }
             }
         }
@@ -439,15 +606,27 @@ impl Job<'_> {
                 if let Ok(out) = process::run_captured(&rt.engine.program, cmd).await
                     && !out.ok()
                 {
-                    rt.status(&format!("{}: copying the working directory back failed: {}", tc.task_id, out.error_line()));
+                    rt.status(&format!(
+                        "{}: copying the working directory back failed: {}",
+                        tc.task_id,
+                        out.error_line()
+                    ));
                 }
             }
-            self.res.output_files = crate::exec::files::collect(&tc.workdir, &tc.output_files).into_iter().map(|p| p.to_string()).collect();
+            self.res.output_files = crate::exec::files::collect(&tc.workdir, &tc.output_files)
+                .into_iter()
+                .map(|p| p.to_string())
+                .collect();
         }
         if self.res.state != State::Success
             && let Some(f) = &self.res.failure
         {
-            let extra = self.res.message.take().map(|m| format!("; {m}")).unwrap_or_default();
+            let extra = self
+                .res
+                .message
+                .take()
+                .map(|m| format!("; {m}"))
+                .unwrap_or_default();
             self.res.message = Some(format!("{}{extra}", f.describe()));
         }
         if let Some(rm) = &tc.remove {
@@ -456,7 +635,11 @@ impl Job<'_> {
             let (task, container) = (tc.task_id.clone(), tc.container.clone());
             let handle = tokio::spawn(async move {
                 let problem = match process::run_captured(&program, &rm).await {
-                    Ok(out) if out.ok() || out.stderr.to_lowercase().contains("no such container") => None,
+                    Ok(out)
+                        if out.ok() || out.stderr.to_lowercase().contains("no such container") =>
+                    {
+                        None
+                    }
                     Ok(out) => Some(out.error_line()),
                     Err(e) => Some(e.to_string()),
                 };
@@ -476,19 +659,29 @@ impl Job<'_> {
 /// The engine client's last words on stderr, for an engine error's message.
 fn engine_words(f: &Followed) -> String {
     let l = f.captured.last_stderr.trim();
-    if l.is_empty() { "no message from the engine client".to_string() } else { l.to_string() }
+    if l.is_empty() {
+        "no message from the engine client".to_string()
+    } else {
+        l.to_string()
+    }
 }
 
-fn stdout_boxed(s: tokio::process::ChildStdout) -> std::pin::Pin<Box<dyn tokio::io::AsyncRead + Send>> {
+fn stdout_boxed(
+    s: tokio::process::ChildStdout,
+) -> std::pin::Pin<Box<dyn tokio::io::AsyncRead + Send>> {
     Box::pin(s)
 }
 
-fn stderr_boxed(s: tokio::process::ChildStderr) -> std::pin::Pin<Box<dyn tokio::io::AsyncRead + Send>> {
+fn stderr_boxed(
+    s: tokio::process::ChildStderr,
+) -> std::pin::Pin<Box<dyn tokio::io::AsyncRead + Send>> {
     Box::pin(s)
 }
 
 fn setup_failure(mut res: TaskResult, message: String) -> TaskResult {
-    res.failure = Some(Failure::Setup { message: message.clone() });
+    res.failure = Some(Failure::Setup {
+        message: message.clone(),
+    });
     res.message = Some(message);
     res
 }
@@ -510,6 +703,11 @@ async fn stop(rt: &Runtime, tc: &TaskCommands) {
         && !out.ok()
         && !out.stderr.contains("is not running")
     {
-        rt.status(&format!("{}: stopping {} failed: {}", tc.task_id, tc.container, out.error_line()));
+        rt.status(&format!(
+            "{}: stopping {} failed: {}",
+            tc.task_id,
+            tc.container,
+            out.error_line()
+        ));
     }
 }

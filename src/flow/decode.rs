@@ -22,44 +22,164 @@ pub struct Loaded {
     pub diags: Diags,
 }
 
-static FLOW_ID: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9][a-zA-Z0-9._-]{0,99}$").unwrap());
-static NAMESPACE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[a-z0-9][a-z0-9._-]*$").unwrap());
-static TASK_ID: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9][a-zA-Z0-9_-]{0,99}$").unwrap());
-static ENV_NAME: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[A-Za-z_][A-Za-z0-9_]*$").unwrap());
+static FLOW_ID: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9][a-zA-Z0-9._-]{0,99}$").unwrap());
+static NAMESPACE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[a-z0-9][a-z0-9._-]*$").unwrap());
+static TASK_ID: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9][a-zA-Z0-9_-]{0,99}$").unwrap());
+static ENV_NAME: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[A-Za-z_][A-Za-z0-9_]*$").unwrap());
 
 const FLOW_UNSUPPORTED: &[Unsupported] = &[
-    Unsupported { key: "triggers", error: true, why: "dockhand runs flows on demand (`dockhand run`); schedule it with cron or CI" },
-    Unsupported { key: "errors", error: true, why: "error handlers are not run" },
-    Unsupported { key: "finally", error: true, why: "finally tasks are not run" },
-    Unsupported { key: "afterExecution", error: true, why: "afterExecution tasks are not run" },
-    Unsupported { key: "pluginDefaults", error: true, why: "set the properties on each task instead" },
-    Unsupported { key: "taskDefaults", error: true, why: "set the properties on each task instead" },
-    Unsupported { key: "listeners", error: true, why: "listeners are not run" },
-    Unsupported { key: "outputs", error: true, why: "flow outputs are not computed; read task outputs from `dockhand run --json`" },
-    Unsupported { key: "retry", error: true, why: "tasks are not retried" },
-    Unsupported { key: "sla", error: true, why: "SLAs are not checked" },
-    Unsupported { key: "concurrency", error: true, why: "executions are not limited" },
-    Unsupported { key: "checks", error: true, why: "flow checks are not evaluated" },
-    Unsupported { key: "workerGroup", error: false, why: "dockhand has no workers" },
-    Unsupported { key: "revision", error: false, why: "revisions belong to a Kestra server" },
-    Unsupported { key: "tenantId", error: false, why: "tenants belong to a Kestra server" },
-    Unsupported { key: "deleted", error: false, why: "it belongs to a Kestra server" },
-    Unsupported { key: "disabled", error: true, why: "a disabled flow would not run; remove the file from the command line instead" },
+    Unsupported {
+        key: "triggers",
+        error: true,
+        why: "dockhand runs flows on demand (`dockhand run`); schedule it with cron or CI",
+    },
+    Unsupported {
+        key: "errors",
+        error: true,
+        why: "error handlers are not run",
+    },
+    Unsupported {
+        key: "finally",
+        error: true,
+        why: "finally tasks are not run",
+    },
+    Unsupported {
+        key: "afterExecution",
+        error: true,
+        why: "afterExecution tasks are not run",
+    },
+    Unsupported {
+        key: "pluginDefaults",
+        error: true,
+        why: "set the properties on each task instead",
+    },
+    Unsupported {
+        key: "taskDefaults",
+        error: true,
+        why: "set the properties on each task instead",
+    },
+    Unsupported {
+        key: "listeners",
+        error: true,
+        why: "listeners are not run",
+    },
+    Unsupported {
+        key: "outputs",
+        error: true,
+        why: "flow outputs are not computed; read task outputs from `dockhand run --json`",
+    },
+    Unsupported {
+        key: "retry",
+        error: true,
+        why: "tasks are not retried",
+    },
+    Unsupported {
+        key: "sla",
+        error: true,
+        why: "SLAs are not checked",
+    },
+    Unsupported {
+        key: "concurrency",
+        error: true,
+        why: "executions are not limited",
+    },
+    Unsupported {
+        key: "checks",
+        error: true,
+        why: "flow checks are not evaluated",
+    },
+    Unsupported {
+        key: "workerGroup",
+        error: false,
+        why: "dockhand has no workers",
+    },
+    Unsupported {
+        key: "revision",
+        error: false,
+        why: "revisions belong to a Kestra server",
+    },
+    Unsupported {
+        key: "tenantId",
+        error: false,
+        why: "tenants belong to a Kestra server",
+    },
+    Unsupported {
+        key: "deleted",
+        error: false,
+        why: "it belongs to a Kestra server",
+    },
+    Unsupported {
+        key: "disabled",
+        error: true,
+        why: "a disabled flow would not run; remove the file from the command line instead",
+    },
 ];
 
 const TASK_UNSUPPORTED: &[Unsupported] = &[
-    Unsupported { key: "retry", error: true, why: "tasks are not retried" },
-    Unsupported { key: "runIf", error: true, why: "conditions are not evaluated" },
-    Unsupported { key: "namespaceFiles", error: true, why: "there is no namespace file storage; use inputFiles or volumes" },
-    Unsupported { key: "outputDirectory", error: true, why: "declare outputFiles instead" },
-    Unsupported { key: "warningOnStdErr", error: true, why: "stderr never changes a task's state" },
-    Unsupported { key: "docker", error: true, why: "the deprecated `docker` property is replaced by `taskRunner`" },
-    Unsupported { key: "runner", error: true, why: "the deprecated `runner` property is replaced by `taskRunner`" },
-    Unsupported { key: "logLevel", error: false, why: "every log line is shown" },
-    Unsupported { key: "logToFile", error: false, why: "logs go to the terminal and --json" },
-    Unsupported { key: "workerGroup", error: false, why: "dockhand has no workers" },
-    Unsupported { key: "targetOS", error: false, why: "containers run on the engine's OS" },
-    Unsupported { key: "allowWarning", error: false, why: "WARNING is already a success for the flow" },
+    Unsupported {
+        key: "retry",
+        error: true,
+        why: "tasks are not retried",
+    },
+    Unsupported {
+        key: "runIf",
+        error: true,
+        why: "conditions are not evaluated",
+    },
+    Unsupported {
+        key: "namespaceFiles",
+        error: true,
+        why: "there is no namespace file storage; use inputFiles or volumes",
+    },
+    Unsupported {
+        key: "outputDirectory",
+        error: true,
+        why: "declare outputFiles instead",
+    },
+    Unsupported {
+        key: "warningOnStdErr",
+        error: true,
+        why: "stderr never changes a task's state",
+    },
+    Unsupported {
+        key: "docker",
+        error: true,
+        why: "the deprecated `docker` property is replaced by `taskRunner`",
+    },
+    Unsupported {
+        key: "runner",
+        error: true,
+        why: "the deprecated `runner` property is replaced by `taskRunner`",
+    },
+    Unsupported {
+        key: "logLevel",
+        error: false,
+        why: "every log line is shown",
+    },
+    Unsupported {
+        key: "logToFile",
+        error: false,
+        why: "logs go to the terminal and --json",
+    },
+    Unsupported {
+        key: "workerGroup",
+        error: false,
+        why: "dockhand has no workers",
+    },
+    Unsupported {
+        key: "targetOS",
+        error: false,
+        why: "containers run on the engine's OS",
+    },
+    Unsupported {
+        key: "allowWarning",
+        error: false,
+        why: "WARNING is already a success for the flow",
+    },
 ];
 
 const RUNNER_UNSUPPORTED: &[Unsupported] = &[Unsupported {
@@ -73,7 +193,10 @@ pub fn load(file: &str, text: &str) -> Loaded {
     let mut cx = Cx::new(file);
     let flow = yaml::parse(text, &mut cx.diags).and_then(|root| read_flow(&mut cx, file, &root));
     let flow = flow.filter(|_| !cx.diags.has_errors());
-    Loaded { flow, diags: cx.diags }
+    Loaded {
+        flow,
+        diags: cx.diags,
+    }
 }
 
 fn read_flow(cx: &mut Cx, file: &str, root: &Node) -> Option<Flow> {
@@ -88,11 +211,21 @@ fn read_flow(cx: &mut Cx, file: &str, root: &Node) -> Option<Flow> {
     if let (Some(ns), Some(n)) = (&namespace, o.get(cx, "namespace"))
         && !NAMESPACE.is_match(ns)
     {
-        cx.error(n.pos, "namespace", format!("invalid namespace `{ns}`: use lowercase letters, digits, `.`, `_` and `-`"));
+        cx.error(
+            n.pos,
+            "namespace",
+            format!("invalid namespace `{ns}`: use lowercase letters, digits, `.`, `_` and `-`"),
+        );
     }
     let description = o.string(cx, "description");
-    let labels = o.get(cx, "labels").map(|n| read_labels(cx, n)).unwrap_or_default();
-    let inputs = o.get(cx, "inputs").map(|n| read_inputs(cx, n)).unwrap_or_default();
+    let labels = o
+        .get(cx, "labels")
+        .map(|n| read_labels(cx, n))
+        .unwrap_or_default();
+    let inputs = o
+        .get(cx, "inputs")
+        .map(|n| read_inputs(cx, n))
+        .unwrap_or_default();
     let variables = o.string_map(cx, "variables").unwrap_or_default();
     let mut tasks = Vec::new();
     if let Some(n) = o.need(cx, "tasks")
@@ -140,17 +273,24 @@ fn read_labels(cx: &mut Cx, n: &Node) -> BTreeMap<String, String> {
 }
 
 const INPUT_TYPES: &[&str] = &[
-    "STRING", "INT", "FLOAT", "BOOLEAN", "BOOL", "DATETIME", "DATE", "TIME", "DURATION", "URI", "EMAIL", "SECRET", "JSON", "YAML", "SELECT", "ENUM",
+    "STRING", "INT", "FLOAT", "BOOLEAN", "BOOL", "DATETIME", "DATE", "TIME", "DURATION", "URI",
+    "EMAIL", "SECRET", "JSON", "YAML", "SELECT", "ENUM",
 ];
 
 fn read_inputs(cx: &mut Cx, n: &Node) -> Vec<Input> {
-    let Some(items) = as_seq(cx, n, "inputs") else { return vec![] };
+    let Some(items) = as_seq(cx, n, "inputs") else {
+        return vec![];
+    };
     let mut out: Vec<Input> = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let path = format!("inputs[{i}]");
-        let Some(mut o) = Obj::new(cx, item, &path) else { continue };
+        let Some(mut o) = Obj::new(cx, item, &path) else {
+            continue;
+        };
         let id = o.need_string(cx, "id");
-        let kind = o.enumeration(cx, "type", INPUT_TYPES, |s| INPUT_TYPES.contains(&s).then(|| s.to_string()));
+        let kind = o.enumeration(cx, "type", INPUT_TYPES, |s| {
+            INPUT_TYPES.contains(&s).then(|| s.to_string())
+        });
         if !o.has("type") {
             cx.error(item.pos, &path, "missing required property `type`");
         }
@@ -167,7 +307,14 @@ fn read_inputs(cx: &mut Cx, n: &Node) -> Vec<Input> {
             if out.iter().any(|x| x.id == id) {
                 cx.error(item.pos, &path, format!("duplicate input id `{id}`"));
             }
-            out.push(Input { id, kind: kind.unwrap_or_default(), default, required, description, pos: item.pos });
+            out.push(Input {
+                id,
+                kind: kind.unwrap_or_default(),
+                default,
+                required,
+                description,
+                pos: item.pos,
+            });
         }
     }
     out
@@ -195,39 +342,70 @@ fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
     let ty = o.need_string(cx, "type");
     let description = o.string(cx, "description");
     let timeout = o.parsed(cx, "timeout", |s| match units::parse_duration(s)? {
-        d if d.is_zero() => Err("a timeout of zero would stop the task at once; remove `timeout` for no limit".to_string()),
+        d if d.is_zero() => Err(
+            "a timeout of zero would stop the task at once; remove `timeout` for no limit"
+                .to_string(),
+        ),
         d => Ok(d),
     });
     let allow_failure = o.bool(cx, "allowFailure").unwrap_or(false);
     let disabled = o.bool(cx, "disabled").unwrap_or(false);
     let kind = match ty.as_deref() {
         Some(COMMANDS_TYPE | SCRIPT_TYPE) => {
-            read_script(cx, &mut o, ty.as_deref() == Some(SCRIPT_TYPE)).map(|s| TaskKind::Script(Box::new(s)))
+            read_script(cx, &mut o, ty.as_deref() == Some(SCRIPT_TYPE))
+                .map(|s| TaskKind::Script(Box::new(s)))
         }
         Some(PARALLEL_TYPE) => {
             let concurrent = o.int(cx, "concurrent").unwrap_or(0);
             if concurrent < 0 {
                 let pos = o.get(cx, "concurrent").map_or(n.pos, |v| v.pos);
-                cx.error(pos, &o.key_path("concurrent"), "must be 0 (no limit) or more");
+                cx.error(
+                    pos,
+                    &o.key_path("concurrent"),
+                    "must be 0 (no limit) or more",
+                );
             }
             let tasks = read_children(cx, &mut o);
-            Some(TaskKind::Parallel { concurrent: concurrent.max(0) as usize, tasks })
+            Some(TaskKind::Parallel {
+                concurrent: concurrent.max(0) as usize,
+                tasks,
+            })
         }
-        Some(SEQUENTIAL_TYPE) => Some(TaskKind::Sequential { tasks: read_children(cx, &mut o) }),
+        Some(SEQUENTIAL_TYPE) => Some(TaskKind::Sequential {
+            tasks: read_children(cx, &mut o),
+        }),
         Some(other) => {
             let pos = o.get(cx, "type").map_or(n.pos, |v| v.pos);
             // Type names share long prefixes: only a near miss is a likely typo.
             let hint = match crate::suggest::closest(other, TASK_TYPES.iter().copied()) {
-                Some(c) if crate::suggest::distance(other, c) <= 3 => format!(" (did you mean `{c}`?)"),
+                Some(c) if crate::suggest::distance(other, c) <= 3 => {
+                    format!(" (did you mean `{c}`?)")
+                }
                 _ => String::new(),
             };
-            cx.error(pos, &o.key_path("type"), format!("task type `{other}` is not supported by dockhand{hint}; supported: {}", TASK_TYPES.join(", ")));
+            cx.error(
+                pos,
+                &o.key_path("type"),
+                format!(
+                    "task type `{other}` is not supported by dockhand{hint}; supported: {}",
+                    TASK_TYPES.join(", ")
+                ),
+            );
             return None;
         }
         None => None,
     };
     o.finish(cx, TASK_UNSUPPORTED);
-    Some(Task { id: id?, path: path.to_string(), pos: n.pos, description, timeout, allow_failure, disabled, kind: kind? })
+    Some(Task {
+        id: id?,
+        path: path.to_string(),
+        pos: n.pos,
+        description,
+        timeout,
+        allow_failure,
+        disabled,
+        kind: kind?,
+    })
 }
 
 fn read_children(cx: &mut Cx, o: &mut Obj<'_>) -> Vec<Task> {
@@ -251,13 +429,19 @@ fn read_script(cx: &mut Cx, o: &mut Obj<'_>, is_script: bool) -> Option<ScriptTa
         Some(s) => match ImageRef::parse(s.trim()) {
             Ok(i) => Some(i),
             Err(e) => {
-                cx.error(image_pos.unwrap_or_default(), &o.key_path("containerImage"), e);
+                cx.error(
+                    image_pos.unwrap_or_default(),
+                    &o.key_path("containerImage"),
+                    e,
+                );
                 None
             }
         },
         None => ImageRef::parse("ubuntu").ok(),
     };
-    let interpreter = o.strings(cx, "interpreter").unwrap_or_else(|| vec!["/bin/sh".into(), "-c".into()]);
+    let interpreter = o
+        .strings(cx, "interpreter")
+        .unwrap_or_else(|| vec!["/bin/sh".into(), "-c".into()]);
     let before_commands = o.strings(cx, "beforeCommands").unwrap_or_default();
     let body = if is_script {
         let s = o.need_string(cx, "script");
@@ -271,7 +455,11 @@ fn read_script(cx: &mut Cx, o: &mut Obj<'_>, is_script: bool) -> Option<ScriptTa
         let c = o.need(cx, "commands").and_then(|n| {
             let c = reader::as_strings(cx, n, &o.key_path("commands"))?;
             if c.is_empty() {
-                cx.error(n.pos, &o.key_path("commands"), "`commands` is empty: give at least one command");
+                cx.error(
+                    n.pos,
+                    &o.key_path("commands"),
+                    "`commands` is empty: give at least one command",
+                );
             }
             Some(c)
         });
@@ -279,14 +467,19 @@ fn read_script(cx: &mut Cx, o: &mut Obj<'_>, is_script: bool) -> Option<ScriptTa
     };
     let env = o.string_map(cx, "env").unwrap_or_default();
     for (name, value) in &env {
-        if crate::plan::build::client_reads(name) && (value.contains('\n') || value.contains('\r')) {
+        if crate::plan::build::client_reads(name) && (value.contains('\n') || value.contains('\r'))
+        {
             let p = reader::join(&o.key_path("env"), name);
             let pos = cx.spans.get(&p).copied().unwrap_or(o.pos());
             cx.error(pos, &p, format!("`{name}` holds a line break, and the engine client reads `{name}` itself, so it can only be passed in an env file, which takes one line per variable"));
         }
         if !ENV_NAME.is_match(name) {
             let p = o.key_path("env");
-            let pos = cx.spans.get(&reader::join(&p, name)).copied().unwrap_or(o.pos());
+            let pos = cx
+                .spans
+                .get(&reader::join(&p, name))
+                .copied()
+                .unwrap_or(o.pos());
             cx.error(pos, &reader::join(&p, name), format!("invalid environment variable name `{name}`: use letters, digits and `_`, not starting with a digit"));
         }
     }
@@ -303,7 +496,11 @@ fn read_script(cx: &mut Cx, o: &mut Obj<'_>, is_script: bool) -> Option<ScriptTa
     if let Some(n) = o.get(cx, "outputFiles") {
         for f in &output_files {
             if let Err(e) = check_relative(f) {
-                cx.error(n.pos, &o.key_path("outputFiles"), format!("output file glob `{f}`: {e}"));
+                cx.error(
+                    n.pos,
+                    &o.key_path("outputFiles"),
+                    format!("output file glob `{f}`: {e}"),
+                );
             }
         }
     }
@@ -378,26 +575,47 @@ fn read_runner(cx: &mut Cx, mut o: Obj<'_>) -> Option<DockerRunner> {
             }
         }
     }
-    let pull_policy = o.enumeration(cx, "pullPolicy", &PullPolicy::NAMES, PullPolicy::parse).unwrap_or_default();
-    let device_requests = o.get(cx, "deviceRequests").map(|n| read_devices(cx, n, &o.key_path("deviceRequests"))).unwrap_or_default();
+    let pull_policy = o
+        .enumeration(cx, "pullPolicy", &PullPolicy::NAMES, PullPolicy::parse)
+        .unwrap_or_default();
+    let device_requests = o
+        .get(cx, "deviceRequests")
+        .map(|n| read_devices(cx, n, &o.key_path("deviceRequests")))
+        .unwrap_or_default();
     let cpus = o.obj(cx, "cpu").and_then(|mut c| {
         let cpus = c.number(cx, "cpus");
         if let Some(v) = cpus
             && v <= 0.0
         {
             let pos = c.get(cx, "cpus").map_or(c.pos(), |n| n.pos);
-            cx.error(pos, &c.key_path("cpus"), format!("must be more than 0, found {v}"));
+            cx.error(
+                pos,
+                &c.key_path("cpus"),
+                format!("must be more than 0, found {v}"),
+            );
         }
         c.finish(cx, &[]);
         cpus
     });
-    let memory = o.obj(cx, "memory").map(|c| read_memory(cx, c)).unwrap_or_default();
+    let memory = o
+        .obj(cx, "memory")
+        .map(|c| read_memory(cx, c))
+        .unwrap_or_default();
     let shm_size = o.parsed(cx, "shmSize", units::parse_size);
     let privileged = o.bool(cx, "privileged");
-    let file_handling = o.enumeration(cx, "fileHandlingStrategy", &FileHandling::NAMES, FileHandling::parse).unwrap_or_default();
+    let file_handling = o
+        .enumeration(
+            cx,
+            "fileHandlingStrategy",
+            &FileHandling::NAMES,
+            FileHandling::parse,
+        )
+        .unwrap_or_default();
     let delete = o.bool(cx, "delete").unwrap_or(d.delete);
     let wait = o.bool(cx, "wait").unwrap_or(d.wait);
-    let kill_grace_period = o.parsed(cx, "killGracePeriod", units::parse_duration).unwrap_or(d.kill_grace_period);
+    let kill_grace_period = o
+        .parsed(cx, "killGracePeriod", units::parse_duration)
+        .unwrap_or(d.kill_grace_period);
     let resume = o.bool(cx, "resume").unwrap_or(d.resume);
     o.finish(cx, RUNNER_UNSUPPORTED);
     Some(DockerRunner {
@@ -434,8 +652,12 @@ fn read_config(cx: &mut Cx, o: &mut Obj<'_>) -> Option<serde_json::Value> {
             Ok(v) => v,
             Err(e) => {
                 // Point at the line inside a block scalar where the JSON breaks.
-                let line = n.pos.line + e.line().saturating_sub(if text.starts_with('\n') { 0 } else { 1 });
-                let pos = if matches!(n.value, yaml::Value::Scalar { plain: false, .. }) && n.scalar().is_some_and(|t| t.contains('\n')) {
+                let line = n.pos.line
+                    + e.line()
+                        .saturating_sub(if text.starts_with('\n') { 0 } else { 1 });
+                let pos = if matches!(n.value, yaml::Value::Scalar { plain: false, .. })
+                    && n.scalar().is_some_and(|t| t.contains('\n'))
+                {
                     Pos::new(line + 1, e.column())
                 } else {
                     n.pos
@@ -445,7 +667,11 @@ fn read_config(cx: &mut Cx, o: &mut Obj<'_>) -> Option<serde_json::Value> {
             }
         },
         yaml::Value::Seq(_) => {
-            cx.error(n.pos, &path, "expected a JSON object (as a string) or a map, found a list");
+            cx.error(
+                n.pos,
+                &path,
+                "expected a JSON object (as a string) or a map, found a list",
+            );
             return None;
         }
     };
@@ -454,7 +680,10 @@ fn read_config(cx: &mut Cx, o: &mut Obj<'_>) -> Option<serde_json::Value> {
         return None;
     };
     if let Some(ir) = obj.get("insecure-registries") {
-        let ok = ir.as_array().is_some_and(|a| a.iter().all(|x| x.as_str().is_some_and(|s| check_registry_host(s).is_ok())));
+        let ok = ir.as_array().is_some_and(|a| {
+            a.iter()
+                .all(|x| x.as_str().is_some_and(|s| check_registry_host(s).is_ok()))
+        });
         if !ok {
             cx.error(n.pos, &path, "`insecure-registries` must be a list of HOST:PORT strings such as \"10.10.1.5:5000\"");
         }
@@ -462,7 +691,11 @@ fn read_config(cx: &mut Cx, o: &mut Obj<'_>) -> Option<serde_json::Value> {
     if let Some(auths) = obj.get("auths")
         && !auths.is_object()
     {
-        cx.error(n.pos, &path, "`auths` must be a map of registry to {\"auth\": ...}");
+        cx.error(
+            n.pos,
+            &path,
+            "`auths` must be a map of registry to {\"auth\": ...}",
+        );
     }
     Some(v)
 }
@@ -472,12 +705,20 @@ pub fn check_registry_host(s: &str) -> Result<(), String> {
     static RE: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"^([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9a-fA-F:]+\])(:[0-9]{1,5})?(/[0-9]{1,3})?$").unwrap()
     });
-    if RE.is_match(s) { Ok(()) } else { Err(format!("`{s}` is not a registry address (HOST:PORT)")) }
+    if RE.is_match(s) {
+        Ok(())
+    } else {
+        Err(format!("`{s}` is not a registry address (HOST:PORT)"))
+    }
 }
 
 fn check_volume(v: &str) -> Result<(), String> {
     let parts: Vec<&str> = v.split(':').collect();
-    let bad = |why: &str| Err(format!("volume `{v}`: {why}; expected SOURCE:DESTINATION[:OPTIONS] such as /data:/data:ro"));
+    let bad = |why: &str| {
+        Err(format!(
+            "volume `{v}`: {why}; expected SOURCE:DESTINATION[:OPTIONS] such as /data:/data:ro"
+        ))
+    };
     match parts.as_slice() {
         [src, dst] | [src, dst, _] => {
             if src.is_empty() {
@@ -488,7 +729,23 @@ fn check_volume(v: &str) -> Result<(), String> {
             }
             if let [_, _, opts] = parts.as_slice() {
                 for opt in opts.split(',') {
-                    if !matches!(opt, "ro" | "rw" | "z" | "Z" | "shared" | "rshared" | "slave" | "rslave" | "private" | "rprivate" | "nocopy" | "consistent" | "cached" | "delegated" | "U") {
+                    if !matches!(
+                        opt,
+                        "ro" | "rw"
+                            | "z"
+                            | "Z"
+                            | "shared"
+                            | "rshared"
+                            | "slave"
+                            | "rslave"
+                            | "private"
+                            | "rprivate"
+                            | "nocopy"
+                            | "consistent"
+                            | "cached"
+                            | "delegated"
+                            | "U"
+                    ) {
                         return bad(&format!("unknown option `{opt}`"));
                     }
                 }
@@ -500,10 +757,14 @@ fn check_volume(v: &str) -> Result<(), String> {
 }
 
 fn read_devices(cx: &mut Cx, n: &Node, path: &str) -> Vec<DeviceRequest> {
-    let Some(items) = as_seq(cx, n, path) else { return vec![] };
+    let Some(items) = as_seq(cx, n, path) else {
+        return vec![];
+    };
     let mut out = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        let Some(mut o) = Obj::new(cx, item, &format!("{path}[{i}]")) else { continue };
+        let Some(mut o) = Obj::new(cx, item, &format!("{path}[{i}]")) else {
+            continue;
+        };
         let caps = o.get(cx, "capabilities").map(|c| {
             let cp = o.key_path("capabilities");
             match as_seq(cx, c, &cp) {
@@ -520,7 +781,11 @@ fn read_devices(cx: &mut Cx, n: &Node, path: &str) -> Vec<DeviceRequest> {
             count: o.int(cx, "count").filter(|c| {
                 let ok = *c == -1 || *c > 0;
                 if !ok {
-                    cx.error(item.pos, &format!("{path}[{i}].count"), format!("must be -1 (all devices) or a positive number, found {c}"));
+                    cx.error(
+                        item.pos,
+                        &format!("{path}[{i}].count"),
+                        format!("must be -1 (all devices) or a positive number, found {c}"),
+                    );
                 }
                 ok
             }),
@@ -529,7 +794,11 @@ fn read_devices(cx: &mut Cx, n: &Node, path: &str) -> Vec<DeviceRequest> {
             options: o.string_map(cx, "options").unwrap_or_default(),
         };
         if d.count.is_some() && !d.device_ids.is_empty() {
-            cx.error(item.pos, &o.path, "give either `count` or `deviceIds`, not both");
+            cx.error(
+                item.pos,
+                &o.path,
+                "give either `count` or `deviceIds`, not both",
+            );
         }
         o.finish(cx, &[]);
         out.push(d);
@@ -540,19 +809,29 @@ fn read_devices(cx: &mut Cx, n: &Node, path: &str) -> Vec<DeviceRequest> {
 fn read_memory(cx: &mut Cx, mut o: Obj<'_>) -> Memory {
     let memory = o.parsed(cx, "memory", units::parse_size);
     let memory_swap = o.parsed(cx, "memorySwap", |s| {
-        if s.trim() == "-1" { Ok(-1) } else { units::parse_size(s).map(|b| b as i64) }
+        if s.trim() == "-1" {
+            Ok(-1)
+        } else {
+            units::parse_size(s).map(|b| b as i64)
+        }
     });
     let swappiness = o.int(cx, "memorySwappiness");
     if let Some(s) = swappiness
         && !(0..=100).contains(&s)
     {
         let pos = o.get(cx, "memorySwappiness").map_or(o.pos(), |n| n.pos);
-        cx.error(pos, &o.key_path("memorySwappiness"), format!("must be between 0 and 100, found {s}"));
+        cx.error(
+            pos,
+            &o.key_path("memorySwappiness"),
+            format!("must be between 0 and 100, found {s}"),
+        );
     }
     let m = Memory {
         memory,
         memory_swap,
-        memory_swappiness: swappiness.and_then(|s| u8::try_from(s).ok()).filter(|s| *s <= 100),
+        memory_swappiness: swappiness
+            .and_then(|s| u8::try_from(s).ok())
+            .filter(|s| *s <= 100),
         memory_reservation: o.parsed(cx, "memoryReservation", units::parse_size),
         kernel_memory: o.parsed(cx, "kernelMemory", units::parse_size),
         oom_kill_disable: o.bool(cx, "oomKillDisable"),
@@ -562,7 +841,11 @@ fn read_memory(cx: &mut Cx, mut o: Obj<'_>) -> Memory {
         && (swap as u64) < mem
     {
         let pos = o.get(cx, "memorySwap").map_or(o.pos(), |n| n.pos);
-        cx.error(pos, &o.key_path("memorySwap"), "must be at least `memory` (it is memory plus swap), or -1 for unlimited swap");
+        cx.error(
+            pos,
+            &o.key_path("memorySwap"),
+            "must be at least `memory` (it is memory plus swap), or -1 for unlimited swap",
+        );
     }
     o.finish(cx, &[]);
     m
@@ -586,7 +869,14 @@ fn check_ids_and_templates(cx: &mut Cx, flow: &Flow) {
     }
     for t in &all {
         if let Some(first) = seen.get(t.id.as_str()) {
-            cx.error(t.pos, &t.path, format!("duplicate task id `{}` (first used at line {})", t.id, first.pos.line));
+            cx.error(
+                t.pos,
+                &t.path,
+                format!(
+                    "duplicate task id `{}` (first used at line {})",
+                    t.id, first.pos.line
+                ),
+            );
         } else {
             seen.insert(&t.id, t);
         }
@@ -606,15 +896,34 @@ fn check_ids_and_templates(cx: &mut Cx, flow: &Flow) {
     for (task, s) in flow.scripts() {
         let here = first.get(task.id.as_str()).copied().unwrap_or(0);
         let done: &[Range<usize>] = before.get(task.id.as_str()).map_or(&[], Vec::as_slice);
-        let ended = |t: &str| positions.get(t).is_some_and(|ps| ps.iter().any(|p| done.iter().any(|r| r.contains(p))));
+        let ended = |t: &str| {
+            positions
+                .get(t)
+                .is_some_and(|ps| ps.iter().any(|p| done.iter().any(|r| r.contains(p))))
+        };
         let mut texts: Vec<(String, &str)> = Vec::new();
         match &s.body {
-            Body::Commands(c) => texts.extend(c.iter().map(|x| (format!("{}.commands", task.path), x.as_str()))),
+            Body::Commands(c) => texts.extend(
+                c.iter()
+                    .map(|x| (format!("{}.commands", task.path), x.as_str())),
+            ),
             Body::Script(x) => texts.push((format!("{}.script", task.path), x)),
         }
-        texts.extend(s.before_commands.iter().map(|x| (format!("{}.beforeCommands", task.path), x.as_str())));
-        texts.extend(s.env.iter().map(|(k, v)| (format!("{}.env.{k}", task.path), v.as_str())));
-        texts.extend(s.input_files.iter().map(|(k, v)| (format!("{}.inputFiles.{k}", task.path), v.as_str())));
+        texts.extend(
+            s.before_commands
+                .iter()
+                .map(|x| (format!("{}.beforeCommands", task.path), x.as_str())),
+        );
+        texts.extend(
+            s.env
+                .iter()
+                .map(|(k, v)| (format!("{}.env.{k}", task.path), v.as_str())),
+        );
+        texts.extend(
+            s.input_files
+                .iter()
+                .map(|(k, v)| (format!("{}.inputFiles.{k}", task.path), v.as_str())),
+        );
         for (path, text) in texts {
             let pos = flow.spans.get(&path).copied().unwrap_or(task.pos);
             match template::exprs(text) {
@@ -622,11 +931,18 @@ fn check_ids_and_templates(cx: &mut Cx, flow: &Flow) {
                 Ok(exprs) => {
                     for e in exprs {
                         let problem = match &e {
-                            Expr::Input(n) if !flow.inputs.iter().any(|i| &i.id == n) => Some(format!("`{{{{ {e} }}}}`: the flow declares no input `{n}`")),
-                            Expr::Var(n) if !flow.variables.contains_key(n) => Some(format!("`{{{{ {e} }}}}`: the flow declares no variable `{n}`")),
+                            Expr::Input(n) if !flow.inputs.iter().any(|i| &i.id == n) => {
+                                Some(format!("`{{{{ {e} }}}}`: the flow declares no input `{n}`"))
+                            }
+                            Expr::Var(n) if !flow.variables.contains_key(n) => Some(format!(
+                                "`{{{{ {e} }}}}`: the flow declares no variable `{n}`"
+                            )),
                             Expr::Output { task: t, .. } => match first.get(t.as_str()).copied() {
                                 None => Some(format!("`{{{{ {e} }}}}`: there is no task `{t}`")),
-                                Some(p) if p >= here => Some(format!("`{{{{ {e} }}}}`: task `{t}` does not run before `{}`", task.id)),
+                                Some(p) if p >= here => Some(format!(
+                                    "`{{{{ {e} }}}}`: task `{t}` does not run before `{}`",
+                                    task.id
+                                )),
                                 Some(_) if !ended(t.as_str()) => Some(format!(
                                     "`{{{{ {e} }}}}`: task `{t}` runs in parallel with `{}`, so it has not ended when `{}` starts",
                                     task.id, task.id
@@ -650,7 +966,13 @@ fn check_ids_and_templates(cx: &mut Cx, flow: &Flow) {
 /// list's first task and moves past the list; `done` holds the ranges that ended before the list
 /// starts. In a sequential list the earlier siblings (and all they hold) have ended when a task
 /// starts; in a parallel one, none have. A repeated id keeps the entry of its first occurrence.
-fn ended_before<'a>(tasks: &'a [Task], parallel: bool, next: &mut usize, done: &[Range<usize>], out: &mut HashMap<&'a str, Vec<Range<usize>>>) {
+fn ended_before<'a>(
+    tasks: &'a [Task],
+    parallel: bool,
+    next: &mut usize,
+    done: &[Range<usize>],
+    out: &mut HashMap<&'a str, Vec<Range<usize>>>,
+) {
     let first = *next;
     for t in tasks {
         let mut mine = done.to_vec();
@@ -674,7 +996,11 @@ pub fn known_properties() -> BTreeMap<&'static str, Vec<&'static str>> {
     for body in ["commands: [x]", "script: x"] {
         let text = format!(
             "id: f\nnamespace: n\nlabels: []\ninputs: [{{}}]\ntasks:\n  - id: t\n    type: {}\n    {body}\n    taskRunner: {{type: {DOCKER_RUNNER_TYPE}, credentials: {{}}, cpu: {{}}, memory: {{}}, deviceRequests: [{{}}]}}\n",
-            if body.starts_with("script") { SCRIPT_TYPE } else { COMMANDS_TYPE }
+            if body.starts_with("script") {
+                SCRIPT_TYPE
+            } else {
+                COMMANDS_TYPE
+            }
         );
         let mut cx = Cx::new("");
         if let Some(root) = yaml::parse(&text, &mut cx.diags) {

@@ -59,9 +59,14 @@ pub enum TaskKind {
     Script(Box<ScriptTask>),
     /// `io.kestra.plugin.core.flow.Parallel`: children run side by side, at most `concurrent`
     /// at a time (0 = no limit).
-    Parallel { concurrent: usize, tasks: Vec<Task> },
+    Parallel {
+        concurrent: usize,
+        tasks: Vec<Task>,
+    },
     /// `io.kestra.plugin.core.flow.Sequential`: children run one after the other.
-    Sequential { tasks: Vec<Task> },
+    Sequential {
+        tasks: Vec<Task>,
+    },
 }
 
 impl Task {
@@ -275,7 +280,11 @@ impl DockerRunner {
             .as_ref()
             .and_then(|c| c.get("insecure-registries"))
             .and_then(|v| v.as_array())
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }

@@ -18,7 +18,11 @@ pub struct Cx {
 
 impl Cx {
     pub fn new(file: &str) -> Self {
-        Cx { diags: Diags::new(file), spans: BTreeMap::new(), known: BTreeMap::new() }
+        Cx {
+            diags: Diags::new(file),
+            spans: BTreeMap::new(),
+            known: BTreeMap::new(),
+        }
     }
 
     pub fn error(&mut self, pos: Pos, path: &str, msg: impl Into<String>) {
@@ -28,7 +32,11 @@ impl Cx {
 
 /// Joins a parent path and a key: `tasks[0]` + `id` → `tasks[0].id`.
 pub fn join(path: &str, key: &str) -> String {
-    if path.is_empty() { key.to_string() } else { format!("{path}.{key}") }
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
 }
 
 /// A property Kestra has that dockhand reads but does not act on, or refuses.
@@ -51,9 +59,18 @@ impl<'a> Obj<'a> {
     /// `None` (with an error) when the node is not a map.
     pub fn new(cx: &mut Cx, node: &'a Node, path: &str) -> Option<Obj<'a>> {
         match &node.value {
-            Value::Map(entries) => Some(Obj { node, path: path.to_string(), entries, known: vec![] }),
+            Value::Map(entries) => Some(Obj {
+                node,
+                path: path.to_string(),
+                entries,
+                known: vec![],
+            }),
             _ => {
-                cx.error(node.pos, path, format!("expected a map of properties, found {}", node.kind()));
+                cx.error(
+                    node.pos,
+                    path,
+                    format!("expected a map of properties, found {}", node.kind()),
+                );
                 None
             }
         }
@@ -76,14 +93,20 @@ impl<'a> Obj<'a> {
     }
 
     pub fn has(&self, key: &str) -> bool {
-        self.entries.iter().any(|(k, v)| k.scalar() == Some(key) && !v.is_null())
+        self.entries
+            .iter()
+            .any(|(k, v)| k.scalar() == Some(key) && !v.is_null())
     }
 
     /// A required property: reports it missing.
     pub fn need(&mut self, cx: &mut Cx, key: &'static str) -> Option<&'a Node> {
         let v = self.get(cx, key);
         if v.is_none() {
-            cx.error(self.node.pos, &self.path_or_root(), format!("missing required property `{key}`"));
+            cx.error(
+                self.node.pos,
+                &self.path_or_root(),
+                format!("missing required property `{key}`"),
+            );
         }
         v
     }
@@ -122,7 +145,11 @@ impl<'a> Obj<'a> {
         as_strings(cx, n, &self.key_path(key))
     }
 
-    pub fn string_map(&mut self, cx: &mut Cx, key: &'static str) -> Option<BTreeMap<String, String>> {
+    pub fn string_map(
+        &mut self,
+        cx: &mut Cx,
+        key: &'static str,
+    ) -> Option<BTreeMap<String, String>> {
         let n = self.get(cx, key)?;
         as_string_map(cx, n, &self.key_path(key))
     }
@@ -156,7 +183,11 @@ impl<'a> Obj<'a> {
     ) -> Option<T> {
         self.parsed(cx, key, |s| {
             parse(s).ok_or_else(|| {
-                format!("`{s}` is not one of {}{}", names.join(", "), suggest::hint(s, names.iter().copied()))
+                format!(
+                    "`{s}` is not one of {}{}",
+                    names.join(", "),
+                    suggest::hint(s, names.iter().copied())
+                )
             })
         })
     }
@@ -183,14 +214,26 @@ impl<'a> Obj<'a> {
                 // `disabled: false` on a flow says nothing dockhand would ignore; every other
                 // refused property is refused whatever its value.
                 if u.error && !(key == "disabled" && is_false(v)) {
-                    cx.diags.error(k.pos, path, format!("Kestra property `{key}` is not supported by dockhand: {}", u.why));
+                    cx.diags.error(
+                        k.pos,
+                        path,
+                        format!(
+                            "Kestra property `{key}` is not supported by dockhand: {}",
+                            u.why
+                        ),
+                    );
                 } else if !u.error {
-                    cx.diags.warning(k.pos, path, format!("Kestra property `{key}` is ignored by dockhand: {}", u.why));
+                    cx.diags.warning(
+                        k.pos,
+                        path,
+                        format!("Kestra property `{key}` is ignored by dockhand: {}", u.why),
+                    );
                 }
                 continue;
             }
             let hint = suggest::hint(key, self.known.iter().copied());
-            cx.diags.error(k.pos, path, format!("unknown property `{key}`{hint}"));
+            cx.diags
+                .error(k.pos, path, format!("unknown property `{key}`{hint}"));
         }
     }
 }
@@ -230,7 +273,11 @@ pub fn as_bool(cx: &mut Cx, n: &Node, path: &str) -> Option<bool> {
 }
 
 pub fn as_number(cx: &mut Cx, n: &Node, path: &str) -> Option<f64> {
-    match n.scalar().and_then(|s| s.trim().parse::<f64>().ok()).filter(|f| f.is_finite()) {
+    match n
+        .scalar()
+        .and_then(|s| s.trim().parse::<f64>().ok())
+        .filter(|f| f.is_finite())
+    {
         Some(f) => Some(f),
         None => {
             type_error(cx, n, path, "a number");

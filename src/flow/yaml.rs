@@ -21,7 +21,10 @@ pub struct Node {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     /// A scalar; `plain` is false for quoted and block scalars (always strings).
-    Scalar { text: String, plain: bool },
+    Scalar {
+        text: String,
+        plain: bool,
+    },
     Seq(Vec<Node>),
     /// Keys in file order.
     Map(Vec<(Node, Node)>),
@@ -50,7 +53,10 @@ impl Node {
             Value::Scalar { text, plain: true } => {
                 if self.is_null() {
                     "null"
-                } else if matches!(text.as_str(), "true" | "false" | "True" | "False" | "TRUE" | "FALSE") {
+                } else if matches!(
+                    text.as_str(),
+                    "true" | "false" | "True" | "False" | "TRUE" | "FALSE"
+                ) {
                     "a boolean"
                 } else if text.parse::<f64>().is_ok() {
                     "a number"
@@ -80,7 +86,11 @@ impl Node {
                     J::Bool(b)
                 } else if let Ok(i) = text.parse::<i64>() {
                     J::from(i)
-                } else if let Some(f) = text.parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
+                } else if let Some(f) = text
+                    .parse::<f64>()
+                    .ok()
+                    .and_then(serde_json::Number::from_f64)
+                {
                     J::Number(f)
                 } else {
                     J::String(text.clone())
@@ -95,8 +105,17 @@ fn pos(m: &Marker) -> Pos {
 }
 
 enum Frame {
-    Seq { pos: Pos, anchor: usize, items: Vec<Node> },
-    Map { pos: Pos, anchor: usize, entries: Vec<(Node, Node)>, key: Option<Node> },
+    Seq {
+        pos: Pos,
+        anchor: usize,
+        items: Vec<Node>,
+    },
+    Map {
+        pos: Pos,
+        anchor: usize,
+        entries: Vec<(Node, Node)>,
+        key: Option<Node>,
+    },
 }
 
 struct Builder<'d> {
@@ -121,14 +140,17 @@ impl Builder<'_> {
             Some(Frame::Map { entries, key, .. }) => match key.take() {
                 None => *key = Some(node),
                 Some(k) => {
-                    let dup = entries.iter().find(|(e, _)| e.scalar().is_some() && e.scalar() == k.scalar());
+                    let dup = entries
+                        .iter()
+                        .find(|(e, _)| e.scalar().is_some() && e.scalar() == k.scalar());
                     if let Some((first, _)) = dup {
                         let msg = format!(
                             "duplicate key `{}` (first defined at line {})",
                             k.scalar().unwrap_or_default(),
                             first.pos.line
                         );
-                        self.diags.error(k.pos, k.scalar().unwrap_or_default().to_string(), msg);
+                        self.diags
+                            .error(k.pos, k.scalar().unwrap_or_default().to_string(), msg);
                     } else {
                         entries.push((k, node));
                     }
@@ -144,21 +166,49 @@ impl MarkedEventReceiver for Builder<'_> {
         match ev {
             Event::Scalar(text, style, anchor, _tag) => {
                 let plain = style == TScalarStyle::Plain;
-                self.finish_node(Node { pos: p, value: Value::Scalar { text, plain } }, anchor);
+                self.finish_node(
+                    Node {
+                        pos: p,
+                        value: Value::Scalar { text, plain },
+                    },
+                    anchor,
+                );
             }
-            Event::SequenceStart(anchor, _) => self.stack.push(Frame::Seq { pos: p, anchor, items: vec![] }),
-            Event::MappingStart(anchor, _) => {
-                self.stack.push(Frame::Map { pos: p, anchor, entries: vec![], key: None })
-            }
+            Event::SequenceStart(anchor, _) => self.stack.push(Frame::Seq {
+                pos: p,
+                anchor,
+                items: vec![],
+            }),
+            Event::MappingStart(anchor, _) => self.stack.push(Frame::Map {
+                pos: p,
+                anchor,
+                entries: vec![],
+                key: None,
+            }),
             Event::SequenceEnd | Event::MappingEnd => match self.stack.pop() {
-                Some(Frame::Seq { pos, anchor, items }) => {
-                    self.finish_node(Node { pos, value: Value::Seq(items) }, anchor)
-                }
-                Some(Frame::Map { pos, anchor, entries, .. }) => {
+                Some(Frame::Seq { pos, anchor, items }) => self.finish_node(
+                    Node {
+                        pos,
+                        value: Value::Seq(items),
+                    },
+                    anchor,
+                ),
+                Some(Frame::Map {
+                    pos,
+                    anchor,
+                    entries,
+                    ..
+                }) => {
                     // A block map's start mark is the `:` after its first key: the map stands
                     // where that key does (a flow map's `{` comes first and is kept).
                     let pos = entries.first().map_or(pos, |(k, _)| k.pos.min(pos));
-                    self.finish_node(Node { pos, value: Value::Map(entries) }, anchor)
+                    self.finish_node(
+                        Node {
+                            pos,
+                            value: Value::Map(entries),
+                        },
+                        anchor,
+                    )
                 }
                 None => {}
             },
@@ -177,22 +227,36 @@ impl MarkedEventReceiver for Builder<'_> {
 /// Parses one YAML document. Syntax errors and duplicate keys go to `diags`; `None` when the
 /// text could not be read as YAML at all.
 pub fn parse(text: &str, diags: &mut Diags) -> Option<Node> {
-    let mut b = Builder { diags, stack: vec![], anchors: HashMap::new(), docs: vec![] };
+    let mut b = Builder {
+        diags,
+        stack: vec![],
+        anchors: HashMap::new(),
+        docs: vec![],
+    };
     let mut parser = Parser::new_from_str(text);
     if let Err(e) = parser.load(&mut b, true) {
         let m = e.marker();
-        b.diags.error(pos(m), "", format!("invalid YAML: {}", e.info()));
+        b.diags
+            .error(pos(m), "", format!("invalid YAML: {}", e.info()));
         return None;
     }
     let mut docs = std::mem::take(&mut b.docs);
     match docs.len() {
         0 => {
-            diags.error(Pos::new(1, 1), "", "the file is empty: a flow needs `id`, `namespace` and `tasks`");
+            diags.error(
+                Pos::new(1, 1),
+                "",
+                "the file is empty: a flow needs `id`, `namespace` and `tasks`",
+            );
             None
         }
         1 => docs.pop(),
         _ => {
-            diags.error(docs[1].pos, "", "a flow file holds one YAML document; found more than one (`---`)");
+            diags.error(
+                docs[1].pos,
+                "",
+                "a flow file holds one YAML document; found more than one (`---`)",
+            );
             None
         }
     }
@@ -206,19 +270,34 @@ mod tests {
     fn positions_are_one_based() {
         let mut d = Diags::new("f.yml");
         let n = parse("id: a\ntasks:\n  - id: b\n    x: 'q'\n", &mut d).unwrap();
-        let Value::Map(entries) = &n.value else { panic!() };
+        let Value::Map(entries) = &n.value else {
+            panic!()
+        };
         assert_eq!(entries[0].0.pos, Pos::new(1, 1));
-        let Value::Seq(items) = &entries[1].1.value else { panic!() };
-        let Value::Map(t) = &items[0].value else { panic!() };
+        let Value::Seq(items) = &entries[1].1.value else {
+            panic!()
+        };
+        let Value::Map(t) = &items[0].value else {
+            panic!()
+        };
         assert_eq!(t[1].0.pos, Pos::new(4, 5));
-        assert_eq!(t[1].1.value, Value::Scalar { text: "q".into(), plain: false });
+        assert_eq!(
+            t[1].1.value,
+            Value::Scalar {
+                text: "q".into(),
+                plain: false
+            }
+        );
     }
 
     #[test]
     fn duplicate_keys_and_syntax_errors_are_reported() {
         let mut d = Diags::new("f.yml");
         parse("id: a\nid: b\n", &mut d);
-        assert_eq!(d.sorted()[0].to_string(), "f.yml:2:1: error: `id`: duplicate key `id` (first defined at line 1)");
+        assert_eq!(
+            d.sorted()[0].to_string(),
+            "f.yml:2:1: error: `id`: duplicate key `id` (first defined at line 1)"
+        );
         let mut d = Diags::new("f.yml");
         assert!(parse("id: [a\n", &mut d).is_none());
         assert!(d.sorted()[0].to_string().starts_with("f.yml:2:"), "{}", d);

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use camino::Utf8PathBuf;
 
-use crate::flow::model::{Credentials, DeviceRequest, DockerRunner, FileHandling, PullPolicy, ScriptTask};
+use crate::flow::model::{
+    Credentials, DeviceRequest, DockerRunner, FileHandling, PullPolicy, ScriptTask,
+};
 use crate::plan::command::{EngineCommand, PrivateFile, Secret, Step};
 use crate::plan::context::PlanContext;
 use crate::plan::dialect::Dialect;
@@ -70,10 +72,34 @@ impl TaskCommands {
 /// the client's environment would change how the client behaves, so these go in an env file.
 pub fn client_reads(name: &str) -> bool {
     // `CONTAINER_`: podman reads CONTAINER_HOST, CONTAINER_CONNECTION, CONTAINER_SSHKEY, ...
-    const PREFIXES: &[&str] = &["DOCKER_", "CONTAINER_", "CONTAINERS_", "PODMAN_", "BUILDAH_", "XDG_", "LD_", "SSL_", "STORAGE_", "REGISTRIES_"];
+    const PREFIXES: &[&str] = &[
+        "DOCKER_",
+        "CONTAINER_",
+        "CONTAINERS_",
+        "PODMAN_",
+        "BUILDAH_",
+        "XDG_",
+        "LD_",
+        "SSL_",
+        "STORAGE_",
+        "REGISTRIES_",
+    ];
     const NAMES: &[&str] = &[
-        "HOME", "PATH", "TMPDIR", "USER", "LOGNAME", "SHELL", "REGISTRY_AUTH_FILE", "GODEBUG", "GOGC", "GOMAXPROCS", "GOMEMLIMIT",
-        "GOTRACEBACK", "NOTIFY_SOCKET", "TERM", "NO_COLOR",
+        "HOME",
+        "PATH",
+        "TMPDIR",
+        "USER",
+        "LOGNAME",
+        "SHELL",
+        "REGISTRY_AUTH_FILE",
+        "GODEBUG",
+        "GOGC",
+        "GOMAXPROCS",
+        "GOMEMLIMIT",
+        "GOTRACEBACK",
+        "NOTIFY_SOCKET",
+        "TERM",
+        "NO_COLOR",
     ];
     let upper = name.to_ascii_uppercase();
     PREFIXES.iter().any(|p| name.starts_with(p))
@@ -95,7 +121,14 @@ pub fn build(
     let workdir = ctx.workdir(task_id);
     let private = ctx.private_dir(task_id);
     let container = ctx.container_name(task_id);
-    let labels = labels::for_task(namespace, flow_id, task_id, &ctx.execution_id, ctx.attempt, ctx.owner);
+    let labels = labels::for_task(
+        namespace,
+        flow_id,
+        task_id,
+        &ctx.execution_id,
+        ctx.attempt,
+        ctx.owner,
+    );
 
     // Global options every command of the task shares.
     let host = r.host.clone().or_else(|| ctx.host.clone());
@@ -114,7 +147,11 @@ pub fn build(
 
     // Registry auth: a private client config, used only by the command that pulls.
     let auth = registry_auth(task, ctx.dialect, &private);
-    if d == Dialect::Podman && r.credentials.as_ref().is_some_and(|c| c.registry_token.is_some()) {
+    if d == Dialect::Podman
+        && r.credentials
+            .as_ref()
+            .is_some_and(|c| c.registry_token.is_some())
+    {
         findings.push(Finding {
             error: false,
             property: "taskRunner.credentials.registryToken",
@@ -129,13 +166,25 @@ pub fn build(
         }
         create.files.push(file.clone());
     }
-    create.arg(if copy_files || !r.wait { "create" } else { "run" });
+    create.arg(if copy_files || !r.wait {
+        "create"
+    } else {
+        "run"
+    });
     if let Some((flag, file)) = &auth
         && d == Dialect::Podman
     {
         create.opt(flag, file.path.as_str());
     }
-    create_options(&mut create, task, ctx, &container, &labels, &workdir, &mut findings);
+    create_options(
+        &mut create,
+        task,
+        ctx,
+        &container,
+        &labels,
+        &workdir,
+        &mut findings,
+    );
     if !r.wait && r.delete {
         create.arg("--rm");
     }
@@ -163,10 +212,17 @@ pub fn build(
                     cp.stdin_note = format!(
                         "tar archive of {workdir} (mode {}){}",
                         if non_root(task) { "0777" } else { "0755" },
-                        task.input_files.keys().map(|k| format!(", {k}")).collect::<String>()
+                        task.input_files
+                            .keys()
+                            .map(|k| format!(", {k}"))
+                            .collect::<String>()
                     );
                 }
-                Err(e) => findings.push(Finding { error: true, property: "inputFiles", message: e }),
+                Err(e) => findings.push(Finding {
+                    error: true,
+                    property: "inputFiles",
+                    message: e,
+                }),
             }
             prepare.push(cp);
         }
@@ -179,7 +235,11 @@ pub fn build(
         run = start;
         if copy_files && !task.output_files.is_empty() {
             let mut cp = base(Step::CopyOut);
-            cp.args(["cp".to_string(), format!("{container}:{workdir}/."), workdir.to_string()]);
+            cp.args([
+                "cp".to_string(),
+                format!("{container}:{workdir}/."),
+                workdir.to_string(),
+            ]);
             collect.push(cp);
         }
     } else {
@@ -188,7 +248,15 @@ pub fn build(
     }
 
     let mut inspect = base(Step::Inspect);
-    inspect.args(["inspect", "--type", "container", "--format", "{{json .State}}"]).arg(&container);
+    inspect
+        .args([
+            "inspect",
+            "--type",
+            "container",
+            "--format",
+            "{{json .State}}",
+        ])
+        .arg(&container);
     let mut logs = base(Step::Run);
     logs.args(["logs", "--follow"]).arg(&container);
     let mut stop = base(Step::Stop);
@@ -261,7 +329,10 @@ fn create_options(
     } else if d == Dialect::Podman && !copy {
         // Podman does not create a missing --workdir: an anonymous volume owned by the
         // container's user stands in (removed with the container).
-        c.opt("--mount", format!("type=volume,destination={workdir},U=true"));
+        c.opt(
+            "--mount",
+            format!("type=volume,destination={workdir},U=true"),
+        );
     }
     if let Some(cpus) = r.cpus {
         c.opt("--cpus", format_number(cpus));
@@ -271,7 +342,14 @@ fn create_options(
         c.opt("--memory", units::format_size_docker(v));
     }
     if let Some(v) = m.memory_swap {
-        c.opt("--memory-swap", if v < 0 { "-1".to_string() } else { units::format_size_docker(v as u64) });
+        c.opt(
+            "--memory-swap",
+            if v < 0 {
+                "-1".to_string()
+            } else {
+                units::format_size_docker(v as u64)
+            },
+        );
     }
     if let Some(v) = m.memory_swappiness {
         c.opt("--memory-swappiness", v.to_string());
@@ -327,7 +405,10 @@ fn create_options(
 
 /// Is `user` someone other than root?
 fn non_root(task: &ScriptTask) -> bool {
-    task.runner.user.as_deref().is_some_and(|u| !matches!(u, "root" | "0" | "0:0" | "root:root"))
+    task.runner
+        .user
+        .as_deref()
+        .is_some_and(|u| !matches!(u, "root" | "0" | "0:0" | "root:root"))
 }
 
 /// VOLUME copies the working directory in (and back) when there are files to copy, or when a
@@ -335,28 +416,45 @@ fn non_root(task: &ScriptTask) -> bool {
 /// by root, mode 0755).
 fn needs_copy(task: &ScriptTask, d: Dialect) -> bool {
     task.runner.file_handling == FileHandling::Volume
-        && (!task.input_files.is_empty() || !task.output_files.is_empty() || (d == Dialect::Docker && non_root(task)))
+        && (!task.input_files.is_empty()
+            || !task.output_files.is_empty()
+            || (d == Dialect::Docker && non_root(task)))
 }
 
 /// The working directory and input files as a tar archive rooted at `/`, for `cp - CTR:/`.
 fn workdir_archive(task: &ScriptTask, workdir: &Utf8PathBuf) -> Result<String, String> {
     let open = non_root(task);
     let root = workdir.as_str().trim_start_matches('/');
-    let mut entries = vec![crate::plan::tar::Entry { path: root.to_string(), mode: if open { 0o777 } else { 0o755 }, content: None }];
+    let mut entries = vec![crate::plan::tar::Entry {
+        path: root.to_string(),
+        mode: if open { 0o777 } else { 0o755 },
+        content: None,
+    }];
     let mut dirs = std::collections::BTreeSet::new();
     for name in task.input_files.keys() {
-        let mut parts: Vec<&str> = name.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+        let mut parts: Vec<&str> = name
+            .split('/')
+            .filter(|p| !p.is_empty() && *p != ".")
+            .collect();
         parts.pop();
         for i in 1..=parts.len() {
             dirs.insert(parts[..i].join("/"));
         }
     }
     for d in dirs {
-        entries.push(crate::plan::tar::Entry { path: format!("{root}/{d}"), mode: if open { 0o777 } else { 0o755 }, content: None });
+        entries.push(crate::plan::tar::Entry {
+            path: format!("{root}/{d}"),
+            mode: if open { 0o777 } else { 0o755 },
+            content: None,
+        });
     }
     for (name, content) in &task.input_files {
         let name = name.trim_start_matches("./");
-        entries.push(crate::plan::tar::Entry { path: format!("{root}/{name}"), mode: if open { 0o666 } else { 0o644 }, content: Some(content.as_bytes()) });
+        entries.push(crate::plan::tar::Entry {
+            path: format!("{root}/{name}"),
+            mode: if open { 0o666 } else { 0o644 },
+            content: Some(content.as_bytes()),
+        });
     }
     let bytes = crate::plan::tar::archive(&entries)?;
     // Headers are ASCII and contents are text, so the archive is valid UTF-8.
@@ -364,12 +462,20 @@ fn workdir_archive(task: &ScriptTask, workdir: &Utf8PathBuf) -> Result<String, S
 }
 
 fn format_number(f: f64) -> String {
-    if f.fract() == 0.0 { format!("{}", f as i64) } else { format!("{f}") }
+    if f.fract() == 0.0 {
+        format!("{}", f as i64)
+    } else {
+        format!("{f}")
+    }
 }
 
 /// One CSV field as docker's `--gpus` parser reads it.
 fn csv_field(s: String) -> String {
-    if s.contains(',') || s.contains('"') { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
+    if s.contains(',') || s.contains('"') {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
 }
 
 fn devices(c: &mut EngineCommand, dr: &DeviceRequest, d: Dialect, findings: &mut Vec<Finding>) {
@@ -397,14 +503,22 @@ fn devices(c: &mut EngineCommand, dr: &DeviceRequest, d: Dialect, findings: &mut
                 });
             }
             if let Some(caps) = dr.capabilities.first() {
-                let caps: Vec<&str> = caps.iter().map(String::as_str).filter(|c| *c != "gpu").collect();
+                let caps: Vec<&str> = caps
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|c| *c != "gpu")
+                    .collect();
                 if !caps.is_empty() {
                     fields.push(csv_field(format!("capabilities={}", caps.join(","))));
                 }
             }
             if !dr.options.is_empty() {
                 // docker reads `options=` as a CSV record of its own, inside the outer one.
-                let opts: Vec<String> = dr.options.iter().map(|(k, v)| csv_field(format!("{k}={v}"))).collect();
+                let opts: Vec<String> = dr
+                    .options
+                    .iter()
+                    .map(|(k, v)| csv_field(format!("{k}={v}")))
+                    .collect();
                 fields.push(csv_field(format!("options={}", opts.join(","))));
             }
             c.opt("--gpus", fields.join(","));
@@ -441,7 +555,9 @@ fn devices(c: &mut EngineCommand, dr: &DeviceRequest, d: Dialect, findings: &mut
                 findings.push(Finding {
                     error: false,
                     property: P,
-                    message: "podman's CDI devices take no capabilities or options; they are left out".into(),
+                    message:
+                        "podman's CDI devices take no capabilities or options; they are left out"
+                            .into(),
                 });
             }
         }
@@ -450,7 +566,13 @@ fn devices(c: &mut EngineCommand, dr: &DeviceRequest, d: Dialect, findings: &mut
 
 /// `WORKING_DIR` in the arguments (not secret); task env names as `--env NAME` with values in
 /// the child's environment; names the client itself reads in a 0600 env file.
-fn env_options(c: &mut EngineCommand, task: &ScriptTask, workdir: &Utf8PathBuf, private: &Utf8PathBuf, findings: &mut Vec<Finding>) {
+fn env_options(
+    c: &mut EngineCommand,
+    task: &ScriptTask,
+    workdir: &Utf8PathBuf,
+    private: &Utf8PathBuf,
+    findings: &mut Vec<Finding>,
+) {
     c.opt("--env", format!("WORKING_DIR={workdir}"));
     let mut file_lines = Vec::new();
     let mut shown = Vec::new();
@@ -477,7 +599,11 @@ fn env_options(c: &mut EngineCommand, task: &ScriptTask, workdir: &Utf8PathBuf, 
     if !file_lines.is_empty() {
         let path = private.join("env");
         c.opt("--env-file", path.as_str());
-        c.files.push(PrivateFile { path: path.to_string(), content: Secret::new(file_lines.join("\n") + "\n"), shown: shown.join("\n") });
+        c.files.push(PrivateFile {
+            path: path.to_string(),
+            content: Secret::new(file_lines.join("\n") + "\n"),
+            shown: shown.join("\n"),
+        });
     }
 }
 
@@ -497,7 +623,10 @@ fn entrypoint_and_command(c: &mut EngineCommand, task: &ScriptTask, d: Dialect) 
                 extra.extend(rest.iter().cloned());
             }
             Dialect::Podman => {
-                c.arg(format!("--entrypoint={}", serde_json::to_string(ep).unwrap_or_default()));
+                c.arg(format!(
+                    "--entrypoint={}",
+                    serde_json::to_string(ep).unwrap_or_default()
+                ));
             }
         },
     }
@@ -530,14 +659,21 @@ pub fn image_name(task: &ScriptTask, d: Dialect) -> String {
 
 /// The private client config that holds registry credentials: docker `--config DIR` with a
 /// `config.json`, podman `--authfile FILE`. `None` when the task has no credentials.
-fn registry_auth(task: &ScriptTask, d: Dialect, private: &Utf8PathBuf) -> Option<(&'static str, PrivateFile)> {
+fn registry_auth(
+    task: &ScriptTask,
+    d: Dialect,
+    private: &Utf8PathBuf,
+) -> Option<(&'static str, PrivateFile)> {
     let r: &DockerRunner = &task.runner;
     let mut cfg = r.config.clone().unwrap_or_else(|| serde_json::json!({}));
     if let Some(o) = cfg.as_object_mut() {
         o.remove("insecure-registries");
     }
     if let Some(c) = &r.credentials {
-        let key = c.registry.as_deref().map_or_else(|| task.container_image.auth_key(), auth_key);
+        let key = c
+            .registry
+            .as_deref()
+            .map_or_else(|| task.container_image.auth_key(), auth_key);
         let entry = auth_entry(c);
         let auths = cfg
             .as_object_mut()?
@@ -557,10 +693,31 @@ fn registry_auth(task: &ScriptTask, d: Dialect, private: &Utf8PathBuf) -> Option
         .and_then(|a| a.as_object())
         .map(|a| a.keys().cloned().collect())
         .unwrap_or_default();
-    let shown = format!("{{\"auths\": {{{}}}}} (credentials <redacted>)", registries.iter().map(|k| format!("\"{k}\": <redacted>")).collect::<Vec<_>>().join(", "));
+    let shown = format!(
+        "{{\"auths\": {{{}}}}} (credentials <redacted>)",
+        registries
+            .iter()
+            .map(|k| format!("\"{k}\": <redacted>"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     match d {
-        Dialect::Docker => Some(("--config", PrivateFile { path: private.join("docker-config/config.json").to_string(), content: Secret::new(content), shown })),
-        Dialect::Podman => Some(("--authfile", PrivateFile { path: private.join("auth.json").to_string(), content: Secret::new(content), shown })),
+        Dialect::Docker => Some((
+            "--config",
+            PrivateFile {
+                path: private.join("docker-config/config.json").to_string(),
+                content: Secret::new(content),
+                shown,
+            },
+        )),
+        Dialect::Podman => Some((
+            "--authfile",
+            PrivateFile {
+                path: private.join("auth.json").to_string(),
+                content: Secret::new(content),
+                shown,
+            },
+        )),
     }
 }
 
@@ -568,9 +725,14 @@ fn registry_auth(task: &ScriptTask, d: Dialect, private: &Utf8PathBuf) -> Option
 /// `index.docker.io`, `registry-1.docker.io`, with or without a scheme) become the key the
 /// docker client looks Hub credentials up by; anything else stays as written.
 fn auth_key(registry: &str) -> String {
-    let host = registry.trim_start_matches("https://").trim_start_matches("http://");
+    let host = registry
+        .trim_start_matches("https://")
+        .trim_start_matches("http://");
     let host = host.split('/').next().unwrap_or_default();
-    if matches!(host, "docker.io" | "index.docker.io" | "registry-1.docker.io") {
+    if matches!(
+        host,
+        "docker.io" | "index.docker.io" | "registry-1.docker.io"
+    ) {
         "https://index.docker.io/v1/".to_string()
     } else {
         registry.to_string()
@@ -583,7 +745,9 @@ fn auth_entry(c: &Credentials) -> serde_json::Value {
     // password when the user signs in with a token.
     let auth = match (&c.auth, &c.username, &c.password) {
         (Some(a), _, _) => Some(a.clone()),
-        (None, Some(u), p) => Some(base64(format!("{u}:{}", p.as_deref().unwrap_or_default()).as_bytes())),
+        (None, Some(u), p) => Some(base64(
+            format!("{u}:{}", p.as_deref().unwrap_or_default()).as_bytes(),
+        )),
         (None, None, _) => None,
     };
     if let Some(a) = auth {
@@ -603,7 +767,11 @@ pub fn base64(data: &[u8]) -> String {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -631,7 +799,16 @@ mod tests {
 
     #[test]
     fn client_variables_are_recognised() {
-        for n in ["HOME", "PATH", "DOCKER_HOST", "http_proxy", "XDG_CONFIG_HOME", "GODEBUG", "CONTAINER_HOST", "CONTAINER_CONNECTION"] {
+        for n in [
+            "HOME",
+            "PATH",
+            "DOCKER_HOST",
+            "http_proxy",
+            "XDG_CONFIG_HOME",
+            "GODEBUG",
+            "CONTAINER_HOST",
+            "CONTAINER_CONNECTION",
+        ] {
             assert!(client_reads(n), "{n}");
         }
         for n in ["API_KEY", "HOMEDIR", "MY_PATH"] {

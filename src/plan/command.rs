@@ -91,7 +91,14 @@ pub struct EngineCommand {
 
 impl EngineCommand {
     pub fn new(step: Step) -> Self {
-        EngineCommand { step, args: Vec::new(), env: Vec::new(), stdin: None, stdin_note: String::new(), files: Vec::new() }
+        EngineCommand {
+            step,
+            args: Vec::new(),
+            env: Vec::new(),
+            stdin: None,
+            stdin_note: String::new(),
+            files: Vec::new(),
+        }
     }
 
     pub fn arg(&mut self, a: impl Into<OsString>) -> &mut Self {

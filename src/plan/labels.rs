@@ -9,7 +9,14 @@ pub const ATTEMPT: &str = "io.dockhand.attempt";
 pub const OWNER: &str = "io.dockhand.owner";
 
 /// The labels of one task's container, in a fixed order.
-pub fn for_task(namespace: &str, flow: &str, task: &str, execution: &str, attempt: u32, owner: Option<u32>) -> Vec<(&'static str, String)> {
+pub fn for_task(
+    namespace: &str,
+    flow: &str,
+    task: &str,
+    execution: &str,
+    attempt: u32,
+    owner: Option<u32>,
+) -> Vec<(&'static str, String)> {
     let mut v = vec![
         (MANAGED, "true".to_string()),
         (NAMESPACE, namespace.to_string()),

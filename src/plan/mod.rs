@@ -20,11 +20,17 @@ use context::PlanContext;
 use scope::Scope;
 
 /// Input values: `--input name=value` over the flow's defaults.
-pub fn resolve_inputs(flow: &Flow, given: &BTreeMap<String, String>) -> Result<BTreeMap<String, String>, String> {
+pub fn resolve_inputs(
+    flow: &Flow,
+    given: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>, String> {
     for k in given.keys() {
         if !flow.inputs.iter().any(|i| &i.id == k) {
             let names: Vec<&str> = flow.inputs.iter().map(|i| i.id.as_str()).collect();
-            return Err(format!("--input {k}: the flow declares no input `{k}`{}", crate::suggest::hint(k, names)));
+            return Err(format!(
+                "--input {k}: the flow declares no input `{k}`{}",
+                crate::suggest::hint(k, names)
+            ));
         }
     }
     let mut out = BTreeMap::new();
@@ -37,7 +43,13 @@ pub fn resolve_inputs(flow: &Flow, given: &BTreeMap<String, String>) -> Result<B
 }
 
 /// Builds one task's commands and reports its findings against the flow file.
-pub fn task_commands(flow: &Flow, task: &Task, script: &ScriptTask, ctx: &PlanContext, diags: &mut Diags) -> TaskCommands {
+pub fn task_commands(
+    flow: &Flow,
+    task: &Task,
+    script: &ScriptTask,
+    ctx: &PlanContext,
+    diags: &mut Diags,
+) -> TaskCommands {
     let tc = build::build(&flow.namespace, &flow.id, &task.id, script, ctx);
     for f in &tc.findings {
         let path = format!("{}.{}", task.path, f.property);
@@ -54,7 +66,13 @@ pub fn task_commands(flow: &Flow, task: &Task, script: &ScriptTask, ctx: &PlanCo
 
 /// Renders a task for display: inputs, variables and ids filled in, outputs of other tasks left
 /// as written (they exist only at run time).
-pub fn render_for_plan(flow: &Flow, task: &Task, script: &ScriptTask, ctx: &PlanContext, inputs: &BTreeMap<String, String>) -> Result<ScriptTask, String> {
+pub fn render_for_plan(
+    flow: &Flow,
+    task: &Task,
+    script: &ScriptTask,
+    ctx: &PlanContext,
+    inputs: &BTreeMap<String, String>,
+) -> Result<ScriptTask, String> {
     let scope = Scope {
         flow_id: &flow.id,
         namespace: &flow.namespace,
@@ -67,7 +85,12 @@ pub fn render_for_plan(flow: &Flow, task: &Task, script: &ScriptTask, ctx: &Plan
 }
 
 /// The plan of a whole flow: every enabled script task's commands, in order.
-pub fn plan_flow(flow: &Flow, ctx: &PlanContext, inputs: &BTreeMap<String, String>, diags: &mut Diags) -> Vec<(Task, TaskCommands)> {
+pub fn plan_flow(
+    flow: &Flow,
+    ctx: &PlanContext,
+    inputs: &BTreeMap<String, String>,
+    diags: &mut Diags,
+) -> Vec<(Task, TaskCommands)> {
     let mut out = Vec::new();
     for (task, script) in flow.scripts() {
         match render_for_plan(flow, task, script, ctx, inputs) {

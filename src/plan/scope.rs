@@ -39,7 +39,13 @@ impl Scope<'_> {
 
     /// A copy of the task with every expression replaced. With `strict`, an expression without
     /// a value (a missing input, an output the task did not produce) is an error naming it.
-    pub fn render(&self, task_id: &str, workdir: &Utf8Path, task: &ScriptTask, strict: bool) -> Result<ScriptTask, String> {
+    pub fn render(
+        &self,
+        task_id: &str,
+        workdir: &Utf8Path,
+        task: &ScriptTask,
+        strict: bool,
+    ) -> Result<ScriptTask, String> {
         let missing = std::cell::RefCell::new(None::<String>);
         let f = |e: &Expr| {
             let v = self.value(e, task_id, workdir);
@@ -50,7 +56,11 @@ impl Scope<'_> {
         };
         let r = |s: &str| template::render(s, &f);
         let mut t = task.clone();
-        t.before_commands = t.before_commands.iter().map(|s| r(s)).collect::<Result<_, _>>()?;
+        t.before_commands = t
+            .before_commands
+            .iter()
+            .map(|s| r(s))
+            .collect::<Result<_, _>>()?;
         t.body = match &t.body {
             Body::Commands(c) => Body::Commands(c.iter().map(|s| r(s)).collect::<Result<_, _>>()?),
             Body::Script(s) => Body::Script(r(s)?),
@@ -63,7 +73,9 @@ impl Scope<'_> {
         }
         if let Some(m) = missing.into_inner() {
             return Err(match m.split('.').next() {
-                Some("inputs") => format!("`{{{{ {m} }}}}` has no value: give it with --input or a default"),
+                Some("inputs") => {
+                    format!("`{{{{ {m} }}}}` has no value: give it with --input or a default")
+                }
                 _ => format!("`{{{{ {m} }}}}` has no value: the task it names did not produce it"),
             });
         }

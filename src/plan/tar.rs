@@ -27,13 +27,19 @@ fn split_path(path: &str) -> Result<(&str, &str), String> {
             return Ok((&path[..i], &path[i + 1..]));
         }
     }
-    Err(format!("path too long for the working directory archive: {path}"))
+    Err(format!(
+        "path too long for the working directory archive: {path}"
+    ))
 }
 
 fn header(e: &Entry<'_>) -> Result<[u8; 512], String> {
     let mut h = [0u8; 512];
     let is_dir = e.content.is_none();
-    let path = if is_dir && !e.path.ends_with('/') { format!("{}/", e.path) } else { e.path.clone() };
+    let path = if is_dir && !e.path.ends_with('/') {
+        format!("{}/", e.path)
+    } else {
+        e.path.clone()
+    };
     let (prefix, name) = split_path(&path)?;
     h[..name.len()].copy_from_slice(name.as_bytes());
     octal(&mut h[100..108], u64::from(e.mode));
@@ -73,8 +79,16 @@ mod tests {
     #[test]
     fn archive_is_block_aligned_with_valid_checksums() {
         let a = archive(&[
-            Entry { path: "tmp/w".into(), mode: 0o777, content: None },
-            Entry { path: "tmp/w/a.txt".into(), mode: 0o644, content: Some(b"hello\n") },
+            Entry {
+                path: "tmp/w".into(),
+                mode: 0o777,
+                content: None,
+            },
+            Entry {
+                path: "tmp/w/a.txt".into(),
+                mode: 0o644,
+                content: Some(b"hello\n"),
+            },
         ])
         .unwrap();
         assert_eq!(a.len(), 512 * 2 + 512 + 1024);
@@ -91,8 +105,20 @@ mod tests {
     #[test]
     fn long_paths_use_the_prefix() {
         let long = format!("{}/{}", "d".repeat(120), "f".repeat(90));
-        let a = archive(&[Entry { path: long, mode: 0o644, content: Some(b"") }]).unwrap();
+        let a = archive(&[Entry {
+            path: long,
+            mode: 0o644,
+            content: Some(b""),
+        }])
+        .unwrap();
         assert_eq!(&a[345..465], "d".repeat(120).as_bytes());
-        assert!(archive(&[Entry { path: "x".repeat(300), mode: 0o644, content: Some(b"") }]).is_err());
+        assert!(
+            archive(&[Entry {
+                path: "x".repeat(300),
+                mode: 0o644,
+                content: Some(b"")
+            }])
+            .is_err()
+        );
     }
 }

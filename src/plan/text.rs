@@ -12,16 +12,46 @@ use crate::plan::context::PlanContext;
 
 /// Options that take a value as the next argument: printed on one line with it.
 const VALUE_FLAGS: &[&str] = &[
-    "--name", "--label", "--workdir", "--volume", "--cpus", "--memory", "--memory-swap", "--memory-swappiness",
-    "--memory-reservation", "--kernel-memory", "--shm-size", "--network", "--user", "--add-host", "--publish",
-    "--gpus", "--device", "--mount", "--env", "--env-file", "--host", "--url", "--config", "--authfile", "--time", "--timeout", "--type",
+    "--name",
+    "--label",
+    "--workdir",
+    "--volume",
+    "--cpus",
+    "--memory",
+    "--memory-swap",
+    "--memory-swappiness",
+    "--memory-reservation",
+    "--kernel-memory",
+    "--shm-size",
+    "--network",
+    "--user",
+    "--add-host",
+    "--publish",
+    "--gpus",
+    "--device",
+    "--mount",
+    "--env",
+    "--env-file",
+    "--host",
+    "--url",
+    "--config",
+    "--authfile",
+    "--time",
+    "--timeout",
+    "--type",
     "--format",
 ];
 
 /// Shell-quotes one word, leaving words of only safe characters (`=` and `,` included) bare.
 fn quote(w: &str) -> String {
-    let safe = !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || "_./:=,@%+-".contains(c));
-    if safe { w.to_string() } else { shell_words::quote(w).into_owned() }
+    let safe = !w.is_empty()
+        && w.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_./:=,@%+-".contains(c));
+    if safe {
+        w.to_string()
+    } else {
+        shell_words::quote(w).into_owned()
+    }
 }
 
 fn join(words: &[String]) -> String {
@@ -30,7 +60,11 @@ fn join(words: &[String]) -> String {
 
 /// One command: on one line when short, else an option (with its value) per line.
 pub fn command(program: &str, c: &EngineCommand) -> String {
-    let args: Vec<String> = c.args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    let args: Vec<String> = c
+        .args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     let mut all = vec![program.to_string()];
     all.extend(args.iter().cloned());
     let one_line = join(&all);
@@ -41,7 +75,11 @@ pub fn command(program: &str, c: &EngineCommand) -> String {
     let mut head = vec![program.to_string()];
     let mut i = 0;
     // Global options and the subcommand share the first line.
-    while i < args.len() && args[i].starts_with("--") && VALUE_FLAGS.contains(&args[i].as_str()) && i + 1 < args.len() {
+    while i < args.len()
+        && args[i].starts_with("--")
+        && VALUE_FLAGS.contains(&args[i].as_str())
+        && i + 1 < args.len()
+    {
         head.push(args[i].clone());
         head.push(args[i + 1].clone());
         i += 2;
@@ -66,7 +104,10 @@ pub fn command(program: &str, c: &EngineCommand) -> String {
 fn finish(mut out: String, c: &EngineCommand) -> String {
     out.push('\n');
     for (name, _) in &c.env {
-        let _ = writeln!(out, "  # env {name}=<redacted> (in the client's environment)");
+        let _ = writeln!(
+            out,
+            "  # env {name}=<redacted> (in the client's environment)"
+        );
     }
     for f in &c.files {
         let _ = writeln!(out, "  # file {} (mode 0600, removed afterwards):", f.path);
@@ -75,7 +116,15 @@ fn finish(mut out: String, c: &EngineCommand) -> String {
         }
     }
     if c.stdin.is_some() {
-        let _ = writeln!(out, "  # stdin: {}", if c.stdin_note.is_empty() { "<redacted>" } else { &c.stdin_note });
+        let _ = writeln!(
+            out,
+            "  # stdin: {}",
+            if c.stdin_note.is_empty() {
+                "<redacted>"
+            } else {
+                &c.stdin_note
+            }
+        );
     }
     out
 }
@@ -99,10 +148,26 @@ fn groups(flow: &Flow) -> Vec<(String, String)> {
         use crate::flow::model::TaskKind;
         let (desc, children) = match &t.kind {
             TaskKind::Parallel { concurrent, tasks } => {
-                let limit = if *concurrent == 0 { "no limit".to_string() } else { format!("at most {concurrent} at a time") };
-                (format!("parallel `{}` ({}, line {}): its tasks run side by side, {limit}", t.id, t.path, t.pos.line), tasks)
+                let limit = if *concurrent == 0 {
+                    "no limit".to_string()
+                } else {
+                    format!("at most {concurrent} at a time")
+                };
+                (
+                    format!(
+                        "parallel `{}` ({}, line {}): its tasks run side by side, {limit}",
+                        t.id, t.path, t.pos.line
+                    ),
+                    tasks,
+                )
             }
-            TaskKind::Sequential { tasks } => (format!("sequential `{}` ({}, line {}): its tasks run one after the other", t.id, t.path, t.pos.line), tasks),
+            TaskKind::Sequential { tasks } => (
+                format!(
+                    "sequential `{}` ({}, line {}): its tasks run one after the other",
+                    t.id, t.path, t.pos.line
+                ),
+                tasks,
+            ),
             TaskKind::Script(_) => return,
         };
         out.push((t.path.clone(), desc));
@@ -118,37 +183,64 @@ fn groups(flow: &Flow) -> Vec<(String, String)> {
 }
 
 /// The whole plan of a flow.
-pub fn plan(flow: &Flow, ctx: &PlanContext, program: &str, tasks: &[(Task, TaskCommands)], notes: &[String]) -> String {
+pub fn plan(
+    flow: &Flow,
+    ctx: &PlanContext,
+    program: &str,
+    tasks: &[(Task, TaskCommands)],
+    notes: &[String],
+) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# flow {}.{} ({})", flow.namespace, flow.id, flow.file);
-    let _ = writeln!(out, "# engine {}, execution {}", ctx.dialect, ctx.execution_id);
+    let _ = writeln!(
+        out,
+        "# engine {}, execution {}",
+        ctx.dialect, ctx.execution_id
+    );
     for n in notes {
         let _ = writeln!(out, "# {n}");
     }
     let groups = groups(flow);
     // A group's index by its path (the first, should a path repeat); the groups holding a task
     // are those whose path is the task's path up to one of its dots.
-    let index: HashMap<&str, usize> = groups.iter().enumerate().rev().map(|(i, (p, _))| (p.as_str(), i)).collect();
+    let index: HashMap<&str, usize> = groups
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, (p, _))| (p.as_str(), i))
+        .collect();
     let mut shown = vec![false; groups.len()];
     for (task, tc) in tasks {
         out.push('\n');
         // Announce each Parallel/Sequential group before its first task, outermost first.
-        let mut holding: Vec<usize> =
-            task.path.match_indices('.').filter_map(|(k, _)| index.get(&task.path[..k]).copied()).filter(|&i| !shown[i]).collect();
+        let mut holding: Vec<usize> = task
+            .path
+            .match_indices('.')
+            .filter_map(|(k, _)| index.get(&task.path[..k]).copied())
+            .filter(|&i| !shown[i])
+            .collect();
         holding.sort_unstable();
         holding.dedup();
         for i in holding {
             shown[i] = true;
             let _ = writeln!(out, "# {}", groups[i].1);
         }
-        let _ = writeln!(out, "## task {} ({}, line {})", task.id, task.path, task.pos.line);
+        let _ = writeln!(
+            out,
+            "## task {} ({}, line {})",
+            task.id, task.path, task.pos.line
+        );
         if task.disabled {
             out.push_str("# disabled: skipped\n");
             continue;
         }
         let _ = writeln!(out, "# working directory {}", tc.workdir);
         if let Some(t) = task.timeout {
-            let _ = writeln!(out, "# timeout {}: then stopped as on cancel, and FAILED", crate::units::format_duration_iso(t));
+            let _ = writeln!(
+                out,
+                "# timeout {}: then stopped as on cancel, and FAILED",
+                crate::units::format_duration_iso(t)
+            );
         }
         if task.allow_failure {
             out.push_str("# allowFailure: a failure ends the task in WARNING\n");
@@ -161,7 +253,9 @@ pub fn plan(flow: &Flow, ctx: &PlanContext, program: &str, tasks: &[(Task, TaskC
         }
         for c in tc.steps() {
             if tc.detach && c.step == Step::Run {
-                out.push_str("# start, detached (wait: false): the task ends once the container runs\n");
+                out.push_str(
+                    "# start, detached (wait: false): the task ends once the container runs\n",
+                );
                 out.push_str(&command(program, c));
                 continue;
             }

@@ -83,14 +83,16 @@ pub enum InsecureAction {
     #[command(after_help = CHANGE_HELP)]
     Remove(ChangeArgs),
     /// Print the configured insecure registries, one per line
-    #[command(after_help = "Docker: the entries of daemon.json's `insecure-registries` (a note on stderr for those the
+    #[command(
+        after_help = "Docker: the entries of daemon.json's `insecure-registries` (a note on stderr for those the
 running dockerd has not loaded yet). Podman: the registries of the drop-ins dockhand wrote.
 
 Examples:
   dockhand registry insecure list
   dockhand registry insecure list --engine podman
 
-Exit codes: 0 listed (also when there is no file), 2 malformed daemon.json, 3 unreadable file.")]
+Exit codes: 0 listed (also when there is no file), 2 malformed daemon.json, 3 unreadable file."
+    )]
     List(ListArgs),
 }
 
@@ -148,7 +150,11 @@ fn note(msg: impl std::fmt::Display) {
 pub fn add_insecure_docker(hosts: &[String]) -> i32 {
     let a = ChangeArgs {
         registries: hosts.to_vec(),
-        target: Target { engine: EngineKind::Docker, daemon_json: None, registries_dir: PathBuf::from(podman::DEFAULT_DIR) },
+        target: Target {
+            engine: EngineKind::Docker,
+            daemon_json: None,
+            registries_dir: PathBuf::from(podman::DEFAULT_DIR),
+        },
         reload: true,
         reload_timeout: 10,
     };
@@ -172,8 +178,12 @@ fn default_registries_dir(t: &Target) -> bool {
 /// Options that belong to the other engine are mistakes, not silently ignored.
 fn check_target(t: &Target) -> Result<(), String> {
     match t.engine {
-        EngineKind::Docker if !default_registries_dir(t) => Err("--registries-dir is podman's; add --engine podman".into()),
-        EngineKind::Podman if t.daemon_json.is_some() => Err("--daemon-json is docker's; leave out --engine podman".into()),
+        EngineKind::Docker if !default_registries_dir(t) => {
+            Err("--registries-dir is podman's; add --engine podman".into())
+        }
+        EngineKind::Podman if t.daemon_json.is_some() => {
+            Err("--daemon-json is docker's; leave out --engine podman".into())
+        }
         _ => Ok(()),
     }
 }
@@ -181,7 +191,11 @@ fn check_target(t: &Target) -> Result<(), String> {
 /// The daemon.json to edit, and the running dockerd (if any).
 fn daemon_json_path(t: &Target) -> (PathBuf, Option<reload::Dockerd>) {
     let d = reload::find_dockerd();
-    let path = t.daemon_json.clone().or_else(|| d.as_ref().map(|d| d.config_file.clone())).unwrap_or_else(|| PathBuf::from(daemon_json::DEFAULT_PATH));
+    let path = t
+        .daemon_json
+        .clone()
+        .or_else(|| d.as_ref().map(|d| d.config_file.clone()))
+        .unwrap_or_else(|| PathBuf::from(daemon_json::DEFAULT_PATH));
     (path, d)
 }
 
@@ -194,7 +208,13 @@ fn change(a: &ChangeArgs, adding: bool) -> i32 {
     let mut hosts = Vec::new();
     let mut bad = false;
     for r in &a.registries {
-        let checked = super::check_host(r).and_then(|h| if a.target.engine == EngineKind::Podman { podman::check(&h).map(|_| h) } else { Ok(h) });
+        let checked = super::check_host(r).and_then(|h| {
+            if a.target.engine == EngineKind::Podman {
+                podman::check(&h).map(|_| h)
+            } else {
+                Ok(h)
+            }
+        });
         match checked {
             Ok(h) => hosts.push(h),
             Err(e) => {
@@ -224,7 +244,9 @@ fn same_file(a: &Path, b: &Path) -> bool {
 
 fn change_docker(a: &ChangeArgs, hosts: &[String], adding: bool) -> i32 {
     let (path, daemon) = daemon_json_path(&a.target);
-    let daemon_reads_it = daemon.as_ref().is_none_or(|d| same_file(&d.config_file, &path));
+    let daemon_reads_it = daemon
+        .as_ref()
+        .is_none_or(|d| same_file(&d.config_file, &path));
     if adding
         && let Some(d) = &daemon
         && daemon_reads_it
@@ -238,16 +260,23 @@ fn change_docker(a: &ChangeArgs, hosts: &[String], adding: bool) -> i32 {
         note("nothing was changed");
         return code::INVALID;
     }
-    let mut result = if adding { daemon_json::add(&path, hosts) } else { daemon_json::remove(&path, hosts) };
+    let mut result = if adding {
+        daemon_json::add(&path, hosts)
+    } else {
+        daemon_json::remove(&path, hosts)
+    };
     let mut reset = false;
     // dockerd's reload keeps its insecure registries when daemon.json has no such key at all:
     // to drop one it still has loaded, the file needs `"insecure-registries": []`.
     if !adding
         && a.reload
         && daemon_reads_it
-        && daemon.as_ref().is_some_and(|d| d.flag_registries.is_empty())
+        && daemon
+            .as_ref()
+            .is_some_and(|d| d.flag_registries.is_empty())
         && matches!(&result, Ok(c) if !c.written)
-        && reload::registry_config(&tool("docker")).is_ok_and(|cfg| hosts.iter().any(|h| reload::docker_lists(&cfg, h)))
+        && reload::registry_config(&tool("docker"))
+            .is_ok_and(|cfg| hosts.iter().any(|h| reload::docker_lists(&cfg, h)))
     {
         match daemon_json::ensure_key(&path) {
             Ok(c) if c.written => {
@@ -289,13 +318,23 @@ fn change_docker(a: &ChangeArgs, hosts: &[String], adding: bool) -> i32 {
         if reset {
             note(format!("wrote `\"insecure-registries\": []` to {file}"));
         } else if c.edit.changed.is_empty() {
-            note(format!("dropped {} duplicate entr{} from {file}", c.edit.duplicates_dropped, if c.edit.duplicates_dropped == 1 { "y" } else { "ies" }));
+            note(format!(
+                "dropped {} duplicate entr{} from {file}",
+                c.edit.duplicates_dropped,
+                if c.edit.duplicates_dropped == 1 {
+                    "y"
+                } else {
+                    "ies"
+                }
+            ));
         } else {
             note(format!("{what} {list} {prep} {file}"));
         }
         match (&c.backup, c.created) {
             (Some(b), _) => note(format!("the previous {file} is saved as {}", b.display())),
-            (None, true) => note(format!("created {file} (there was none before, so no backup)")),
+            (None, true) => note(format!(
+                "created {file} (there was none before, so no backup)"
+            )),
             _ => {}
         }
     } else {
@@ -303,15 +342,27 @@ fn change_docker(a: &ChangeArgs, hosts: &[String], adding: bool) -> i32 {
     }
     if !a.reload {
         if c.written {
-            note("dockerd reads daemon.json when it starts or reloads: run again with --reload (SIGHUP, running containers keep running), or restart docker");
+            note(
+                "dockerd reads daemon.json when it starts or reloads: run again with --reload (SIGHUP, running containers keep running), or restart docker",
+            );
         }
         return code::OK;
     }
     if !daemon_reads_it && let Some(d) = &daemon {
-        note(format!("warning: dockerd (pid {}) reads {}, not {file}: the reload will not apply this file", d.pid, d.config_file.display()));
+        note(format!(
+            "warning: dockerd (pid {}) reads {}, not {file}: the reload will not apply this file",
+            d.pid,
+            d.config_file.display()
+        ));
     }
-    let (present, absent): (&[String], &[String]) = if adding { (hosts, &[]) } else { (&[], hosts) };
-    match reload::reload_docker(&tool("docker"), present, absent, Duration::from_secs(a.reload_timeout)) {
+    let (present, absent): (&[String], &[String]) =
+        if adding { (hosts, &[]) } else { (&[], hosts) };
+    match reload::reload_docker(
+        &tool("docker"),
+        present,
+        absent,
+        Duration::from_secs(a.reload_timeout),
+    ) {
         Ok(r) => {
             note(format!(
                 "reloaded dockerd ({}); `docker info` {} {} as insecure ({:.1} s)",
@@ -331,7 +382,11 @@ fn change_docker(a: &ChangeArgs, hosts: &[String], adding: bool) -> i32 {
 
 fn change_podman(a: &ChangeArgs, hosts: &[String], adding: bool) -> i32 {
     let dir = &a.target.registries_dir;
-    let result = if adding { podman::add(dir, hosts) } else { podman::remove(dir, hosts) };
+    let result = if adding {
+        podman::add(dir, hosts)
+    } else {
+        podman::remove(dir, hosts)
+    };
     let c = match result {
         Ok(c) => c,
         Err(e) => {
@@ -341,14 +396,21 @@ fn change_podman(a: &ChangeArgs, hosts: &[String], adding: bool) -> i32 {
     };
     for d in &c.changed {
         if adding {
-            note(format!("wrote {} ({} insecure for podman)", d.path.display(), d.host));
+            note(format!(
+                "wrote {} ({} insecure for podman)",
+                d.path.display(),
+                d.host
+            ));
         } else {
             note(format!("deleted {} ({})", d.path.display(), d.host));
         }
     }
     for h in &c.unchanged {
         if adding {
-            note(format!("{h} already has a dockhand drop-in in {}", dir.display()));
+            note(format!(
+                "{h} already has a dockhand drop-in in {}",
+                dir.display()
+            ));
         } else {
             note(format!("{h} has no dockhand drop-in in {}", dir.display()));
         }
@@ -360,10 +422,15 @@ fn change_podman(a: &ChangeArgs, hosts: &[String], adding: bool) -> i32 {
         return code::OK;
     }
     if !default_registries_dir(&a.target) {
-        note(format!("podman reads {}, not {}: nothing to check", podman::DEFAULT_DIR, dir.display()));
+        note(format!(
+            "podman reads {}, not {}: nothing to check",
+            podman::DEFAULT_DIR,
+            dir.display()
+        ));
         return code::OK;
     }
-    let (present, absent): (&[String], &[String]) = if adding { (hosts, &[]) } else { (&[], hosts) };
+    let (present, absent): (&[String], &[String]) =
+        if adding { (hosts, &[]) } else { (&[], hosts) };
     match reload::check_podman(&tool("podman"), present, absent) {
         Ok(()) => {
             note(format!(
@@ -391,7 +458,10 @@ fn list(t: &Target) -> i32 {
             let entries = match daemon_json::list(&path) {
                 Ok(Some(e)) => e,
                 Ok(None) => {
-                    note(format!("no {} (no insecure registries configured there)", path.display()));
+                    note(format!(
+                        "no {} (no insecure registries configured there)",
+                        path.display()
+                    ));
                     return code::OK;
                 }
                 Err(e @ daemon_json::Error::Malformed { .. }) => {
@@ -408,15 +478,28 @@ fn list(t: &Target) -> i32 {
                 println!("{e}");
             }
             // Which ones the running daemon has not loaded (only when it reads this file).
-            if daemon.as_ref().is_some_and(|d| same_file(&d.config_file, &path))
+            if daemon
+                .as_ref()
+                .is_some_and(|d| same_file(&d.config_file, &path))
                 && let Ok(cfg) = reload::registry_config(&tool("docker"))
             {
-                let pending: Vec<&String> = entries.iter().filter(|e| !reload::docker_lists(&cfg, e)).collect();
+                let pending: Vec<&String> = entries
+                    .iter()
+                    .filter(|e| !reload::docker_lists(&cfg, e))
+                    .collect();
                 if !pending.is_empty() {
                     note(format!(
                         "not loaded by the running dockerd yet: {} (dockhand registry insecure add {} --reload)",
-                        pending.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
-                        pending.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
+                        pending
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        pending
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" ")
                     ));
                 }
             }
@@ -424,7 +507,10 @@ fn list(t: &Target) -> i32 {
         }
         EngineKind::Podman => match podman::list(&t.registries_dir) {
             Ok(d) => {
-                note(format!("dockhand's drop-ins in {}:", t.registries_dir.display()));
+                note(format!(
+                    "dockhand's drop-ins in {}:",
+                    t.registries_dir.display()
+                ));
                 for x in &d {
                     println!("{}", x.host);
                 }

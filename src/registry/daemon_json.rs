@@ -45,7 +45,11 @@ pub struct ParseError {
 
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {} column {}: {}", self.line, self.column, self.message)
+        write!(
+            f,
+            "line {} column {}: {}",
+            self.line, self.column, self.message
+        )
     }
 }
 
@@ -118,7 +122,11 @@ fn offset_in(text: &str, part: &str) -> usize {
 
 fn parse(text: &str) -> Result<Doc<'_>, ParseError> {
     if text.trim().is_empty() {
-        return Ok(Doc { text, members: vec![], braces: None });
+        return Ok(Doc {
+            text,
+            members: vec![],
+            braces: None,
+        });
     }
     let members = serde_json::from_str::<Members<'_>>(text).map_err(|e| {
         let full = e.to_string();
@@ -127,14 +135,24 @@ fn parse(text: &str) -> Result<Doc<'_>, ParseError> {
             None => full,
         };
         let message = match e.classify() {
-            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => format!("not valid JSON: {message}"),
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                format!("not valid JSON: {message}")
+            }
             _ => message,
         };
-        ParseError { line: e.line().max(1), column: e.column().max(1), message }
+        ParseError {
+            line: e.line().max(1),
+            column: e.column().max(1),
+            message,
+        }
     })?;
     let open = text.len() - text.trim_start().len();
     let close = text.trim_end().len() - 1;
-    Ok(Doc { text, members: members.0, braces: Some((open, close)) })
+    Ok(Doc {
+        text,
+        members: members.0,
+        braces: Some((open, close)),
+    })
 }
 
 impl<'a> Doc<'a> {
@@ -146,7 +164,11 @@ impl<'a> Doc<'a> {
 
     /// Where member `i`'s key starts (its opening quote).
     fn key_start(&self, i: usize) -> usize {
-        let from = if i == 0 { self.braces.map_or(0, |(o, _)| o + 1) } else { self.value_span(i - 1).1 };
+        let from = if i == 0 {
+            self.braces.map_or(0, |(o, _)| o + 1)
+        } else {
+            self.value_span(i - 1).1
+        };
         let b = self.text.as_bytes();
         let mut p = from;
         while p < b.len() && (b[p].is_ascii_whitespace() || b[p] == b',') {
@@ -158,10 +180,19 @@ impl<'a> Doc<'a> {
     /// The index of the `insecure-registries` member (keys match ignoring ASCII case, as
     /// dockerd's Go JSON decoder does).
     fn insecure_index(&self) -> Result<Option<usize>, ParseError> {
-        let found: Vec<usize> = (0..self.members.len()).filter(|&i| self.members[i].key.eq_ignore_ascii_case(INSECURE_KEY)).collect();
+        let found: Vec<usize> = (0..self.members.len())
+            .filter(|&i| self.members[i].key.eq_ignore_ascii_case(INSECURE_KEY))
+            .collect();
         if found.len() > 1 {
             let (line, column) = position(self.text, self.key_start(found[1]));
-            return Err(ParseError { line, column, message: format!("`{INSECURE_KEY}` appears {} times; dockerd would use only one of them, merge them into one list", found.len()) });
+            return Err(ParseError {
+                line,
+                column,
+                message: format!(
+                    "`{INSECURE_KEY}` appears {} times; dockerd would use only one of them, merge them into one list",
+                    found.len()
+                ),
+            });
         }
         Ok(found.first().copied())
     }
@@ -171,30 +202,52 @@ impl<'a> Doc<'a> {
         let raw: &'a str = self.members[i].value.get();
         let bad = |at: &str, what: &str| {
             let (line, column) = position(self.text, offset_in(self.text, at));
-            ParseError { line, column, message: format!("`{INSECURE_KEY}` must be a list of \"HOST:PORT\" strings, {what}") }
+            ParseError {
+                line,
+                column,
+                message: format!(
+                    "`{INSECURE_KEY}` must be a list of \"HOST:PORT\" strings, {what}"
+                ),
+            }
         };
-        let items: Vec<&'a RawValue> = serde_json::from_str(raw).map_err(|_| bad(raw, "found something else"))?;
+        let items: Vec<&'a RawValue> =
+            serde_json::from_str(raw).map_err(|_| bad(raw, "found something else"))?;
         items
             .into_iter()
             .map(|item| {
                 let t: &'a str = item.get();
-                serde_json::from_str::<String>(t).map(|s| (t, s)).map_err(|_| bad(t, &format!("found {t}")))
+                serde_json::from_str::<String>(t)
+                    .map(|s| (t, s))
+                    .map_err(|_| bad(t, &format!("found {t}")))
             })
             .collect()
     }
 
     fn layout(&self) -> Layout {
-        let eol = if self.text.contains("\r\n") { "\r\n" } else { "\n" };
-        let compact = self.braces.is_some_and(|(o, c)| !self.text[o..c].contains('\n'));
+        let eol = if self.text.contains("\r\n") {
+            "\r\n"
+        } else {
+            "\n"
+        };
+        let compact = self
+            .braces
+            .is_some_and(|(o, c)| !self.text[o..c].contains('\n'));
         let spaced = !compact || self.text.contains(", ") || self.text.contains(": ");
-        Layout { eol, compact, spaced }
+        Layout {
+            eol,
+            compact,
+            spaced,
+        }
     }
 
     /// The whitespace that starts the line `pos` is on, if only whitespace comes before `pos`.
     fn indent_at(&self, pos: usize) -> Option<&'a str> {
         let start = self.text[..pos].rfind('\n').map_or(0, |i| i + 1);
         let prefix = &self.text[start..pos];
-        prefix.chars().all(|c| c == ' ' || c == '\t' || c == '\r').then(|| prefix.trim_start_matches('\r'))
+        prefix
+            .chars()
+            .all(|c| c == ' ' || c == '\t' || c == '\r')
+            .then(|| prefix.trim_start_matches('\r'))
     }
 }
 
@@ -222,7 +275,10 @@ fn render_array(items: &[String], old: Option<&str>, indent: &str, layout: &Layo
     let item_indent = old
         .and_then(|o| {
             let after = o.split_once('\n')?.1;
-            let ws: String = after.chars().take_while(|c| *c == ' ' || *c == '\t').collect();
+            let ws: String = after
+                .chars()
+                .take_while(|c| *c == ' ' || *c == '\t')
+                .collect();
             let rest = &after[ws.len()..];
             (!ws.is_empty() && !rest.starts_with(']')).then_some(ws)
         })
@@ -238,7 +294,10 @@ fn fresh(items: &[String], eol: &str) -> String {
         return format!("{{{eol}  \"{INSECURE_KEY}\": []{eol}}}");
     }
     let body: Vec<String> = items.iter().map(|i| format!("    {i}")).collect();
-    format!("{{{eol}  \"{INSECURE_KEY}\": [{eol}{}{eol}  ]{eol}}}", body.join(&format!(",{eol}")))
+    format!(
+        "{{{eol}  \"{INSECURE_KEY}\": [{eol}{}{eol}  ]{eol}}}",
+        body.join(&format!(",{eol}"))
+    )
 }
 
 /// Deduplicates the requested registries (first spelling wins).
@@ -275,18 +334,34 @@ fn set_list(doc: &Doc<'_>, idx: Option<usize>, items: &[String]) -> String {
         }
         (None, None) => fresh(items, layout.eol) + layout.eol,
         (None, Some((open, close))) if doc.members.is_empty() => {
-            format!("{}{}{}", &text[..open], fresh(items, layout.eol), &text[close + 1..])
+            format!(
+                "{}{}{}",
+                &text[..open],
+                fresh(items, layout.eol),
+                &text[close + 1..]
+            )
         }
         (None, Some(_)) => {
             let last = doc.members.len() - 1;
             let (_, ve) = doc.value_span(last);
             let key = serde_json::to_string(INSECURE_KEY).unwrap_or_default();
             let insert = if layout.compact {
-                let (comma, colon) = if layout.spaced { (", ", ": ") } else { (",", ":") };
-                format!("{comma}{key}{colon}{}", render_array(items, None, "", &layout))
+                let (comma, colon) = if layout.spaced {
+                    (", ", ": ")
+                } else {
+                    (",", ":")
+                };
+                format!(
+                    "{comma}{key}{colon}{}",
+                    render_array(items, None, "", &layout)
+                )
             } else {
                 let indent = doc.indent_at(doc.key_start(last)).unwrap_or("  ");
-                format!(",{}{indent}{key}: {}", layout.eol, render_array(items, None, indent, &layout))
+                format!(
+                    ",{}{indent}{key}: {}",
+                    layout.eol,
+                    render_array(items, None, indent, &layout)
+                )
             };
             format!("{}{insert}{}", &text[..ve], &text[ve..])
         }
@@ -315,7 +390,10 @@ pub fn add_text(text: &str, registries: &[String]) -> Result<Edit, ParseError> {
             None => kept.push(raw.to_string()),
         }
     }
-    let mut edit = Edit { duplicates_dropped: dropped, ..Edit::default() };
+    let mut edit = Edit {
+        duplicates_dropped: dropped,
+        ..Edit::default()
+    };
     for (w, done) in wanted.iter().zip(&satisfied) {
         if *done {
             edit.unchanged.push(w.to_string());
@@ -355,7 +433,11 @@ pub fn remove_text(text: &str, registries: &[String]) -> Result<Edit, ParseError
         }
     }
     for (w, f) in wanted.iter().zip(&found) {
-        if *f { edit.changed.push(w.to_string()) } else { edit.unchanged.push(w.to_string()) }
+        if *f {
+            edit.changed.push(w.to_string())
+        } else {
+            edit.unchanged.push(w.to_string())
+        }
     }
     if !edit.modified() {
         edit.text = text.to_string();
@@ -369,7 +451,10 @@ pub fn remove_text(text: &str, registries: &[String]) -> Result<Edit, ParseError
 /// list); no change otherwise.
 pub fn ensure_key_text(text: &str) -> Result<Edit, ParseError> {
     let doc = parse(text)?;
-    let mut edit = Edit { text: text.to_string(), ..Edit::default() };
+    let mut edit = Edit {
+        text: text.to_string(),
+        ..Edit::default()
+    };
     if doc.insecure_index()?.is_none() {
         edit.text = set_list(&doc, None, &[]);
         edit.changed.push(format!("{INSECURE_KEY}: []"));
@@ -419,7 +504,14 @@ fn read(path: &Path) -> Result<Option<(String, Owner)>, Error> {
         let ok = e.utf8_error().valid_up_to();
         let prefix = String::from_utf8_lossy(&e.as_bytes()[..ok]).into_owned();
         let (line, column) = position(&prefix, ok);
-        Error::Malformed { path: path.to_path_buf(), err: ParseError { line, column, message: "not UTF-8 text".into() } }
+        Error::Malformed {
+            path: path.to_path_buf(),
+            err: ParseError {
+                line,
+                column,
+                message: "not UTF-8 text".into(),
+            },
+        }
     })?;
     Ok(Some((text, Owner::of(&meta))))
 }
@@ -427,38 +519,70 @@ fn read(path: &Path) -> Result<Option<(String, Owner)>, Error> {
 /// A symlinked `daemon.json` is edited where it points, so the link stays.
 fn resolve(path: &Path) -> PathBuf {
     match std::fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+        Ok(m) if m.file_type().is_symlink() => {
+            std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+        }
         _ => path.to_path_buf(),
     }
 }
 
 fn apply(path: &Path, f: impl Fn(&str) -> Result<Edit, ParseError>) -> Result<Change, Error> {
     let path = resolve(path);
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
     let old = read(&path)?;
     // Check the edit before touching the disk (not even the directory).
-    let malformed = |err| Error::Malformed { path: path.clone(), err };
+    let malformed = |err| Error::Malformed {
+        path: path.clone(),
+        err,
+    };
     let probe = f(old.as_ref().map_or("", |(t, _)| t.as_str())).map_err(malformed)?;
     if !probe.modified() {
-        return Ok(Change { path, edit: probe, written: false, created: false, backup: None });
+        return Ok(Change {
+            path,
+            edit: probe,
+            written: false,
+            created: false,
+            backup: None,
+        });
     }
     super::ensure_dir(&dir).map_err(|e| FileError::new("cannot create the directory", &dir, e))?;
     let _lock = DirLock::acquire(&dir).map_err(|e| FileError::new("cannot lock", &dir, e))?;
     // Read again under the lock: another writer may have been first.
     let old = read(&path)?;
-    let edit = f(old.as_ref().map_or("", |(t, _)| t.as_str())).map_err(|err| Error::Malformed { path: path.clone(), err })?;
+    let edit = f(old.as_ref().map_or("", |(t, _)| t.as_str())).map_err(|err| Error::Malformed {
+        path: path.clone(),
+        err,
+    })?;
     if !edit.modified() {
-        return Ok(Change { path, edit, written: false, created: false, backup: None });
+        return Ok(Change {
+            path,
+            edit,
+            written: false,
+            created: false,
+            backup: None,
+        });
     }
     let mut backup = None;
     if let Some((text, owner)) = &old {
         let b = backup_path(&path);
-        write_atomic(&b, text.as_bytes(), *owner).map_err(|e| FileError::new("cannot save the previous content to", &b, e))?;
+        write_atomic(&b, text.as_bytes(), *owner)
+            .map_err(|e| FileError::new("cannot save the previous content to", &b, e))?;
         backup = Some(b);
     }
     let owner = old.as_ref().map_or(Owner::NEW, |(_, o)| *o);
-    write_atomic(&path, edit.text.as_bytes(), owner).map_err(|e| FileError::new("cannot write", &path, e))?;
-    Ok(Change { path, edit, written: true, created: old.is_none(), backup })
+    write_atomic(&path, edit.text.as_bytes(), owner)
+        .map_err(|e| FileError::new("cannot write", &path, e))?;
+    Ok(Change {
+        path,
+        edit,
+        written: true,
+        created: old.is_none(),
+        backup,
+    })
 }
 
 /// Adds registries to the file (created if missing).
@@ -481,7 +605,9 @@ pub fn list(path: &Path) -> Result<Option<Vec<String>>, Error> {
     let path = resolve(path);
     match read(&path)? {
         None => Ok(None),
-        Some((text, _)) => list_text(&text).map(Some).map_err(|err| Error::Malformed { path, err }),
+        Some((text, _)) => list_text(&text)
+            .map(Some)
+            .map_err(|err| Error::Malformed { path, err }),
     }
 }
 
@@ -497,13 +623,21 @@ mod tests {
 
     /// Top-level keys in file order.
     fn keys(text: &str) -> Vec<String> {
-        parse(text).unwrap().members.into_iter().map(|m| m.key).collect()
+        parse(text)
+            .unwrap()
+            .members
+            .into_iter()
+            .map(|m| m.key)
+            .collect()
     }
 
     #[test]
     fn adds_to_a_new_file() {
         let e = add_text("", &s(&["10.10.1.5:5000"])).unwrap();
-        assert_eq!(e.text, "{\n  \"insecure-registries\": [\n    \"10.10.1.5:5000\"\n  ]\n}\n");
+        assert_eq!(
+            e.text,
+            "{\n  \"insecure-registries\": [\n    \"10.10.1.5:5000\"\n  ]\n}\n"
+        );
         assert_eq!(e.changed, s(&["10.10.1.5:5000"]));
     }
 
@@ -526,20 +660,35 @@ mod tests {
     fn appends_to_an_existing_list_in_its_layout() {
         let text = "{\n  \"insecure-registries\": [\n      \"a:1\",\n      \"b:2\"\n  ],\n  \"debug\": true\n}";
         let e = add_text(text, &s(&["c:3"])).unwrap();
-        assert_eq!(e.text, "{\n  \"insecure-registries\": [\n      \"a:1\",\n      \"b:2\",\n      \"c:3\"\n  ],\n  \"debug\": true\n}");
+        assert_eq!(
+            e.text,
+            "{\n  \"insecure-registries\": [\n      \"a:1\",\n      \"b:2\",\n      \"c:3\"\n  ],\n  \"debug\": true\n}"
+        );
         let one_line = "{\"insecure-registries\": [\"a:1\"], \"debug\": true}";
-        assert_eq!(add_text(one_line, &s(&["c:3"])).unwrap().text, "{\"insecure-registries\": [\"a:1\", \"c:3\"], \"debug\": true}");
+        assert_eq!(
+            add_text(one_line, &s(&["c:3"])).unwrap().text,
+            "{\"insecure-registries\": [\"a:1\", \"c:3\"], \"debug\": true}"
+        );
         let compact = "{\"debug\":true}";
-        assert_eq!(add_text(compact, &s(&["c:3"])).unwrap().text, "{\"debug\":true,\"insecure-registries\":[\"c:3\"]}");
+        assert_eq!(
+            add_text(compact, &s(&["c:3"])).unwrap().text,
+            "{\"debug\":true,\"insecure-registries\":[\"c:3\"]}"
+        );
         let one_line = "{\"debug\": true}";
-        assert_eq!(add_text(one_line, &s(&["c:3"])).unwrap().text, "{\"debug\": true, \"insecure-registries\": [\"c:3\"]}");
+        assert_eq!(
+            add_text(one_line, &s(&["c:3"])).unwrap().text,
+            "{\"debug\": true, \"insecure-registries\": [\"c:3\"]}"
+        );
     }
 
     #[test]
     fn crlf_files_stay_crlf() {
         let text = "{\r\n  \"debug\": true\r\n}\r\n";
         let e = add_text(text, &s(&["a:1"])).unwrap();
-        assert_eq!(e.text, "{\r\n  \"debug\": true,\r\n  \"insecure-registries\": [\r\n    \"a:1\"\r\n  ]\r\n}\r\n");
+        assert_eq!(
+            e.text,
+            "{\r\n  \"debug\": true,\r\n  \"insecure-registries\": [\r\n    \"a:1\"\r\n  ]\r\n}\r\n"
+        );
     }
 
     #[test]
@@ -562,12 +711,28 @@ mod tests {
     #[test]
     fn remove_keeps_an_empty_list() {
         for (text, want) in [
-            ("{\"insecure-registries\": [\"a:1\"]}\n", "{\"insecure-registries\": []}\n"),
-            ("{\n  \"insecure-registries\": [\"a:1\", \"b:2\"],\n  \"debug\": true\n}", "{\n  \"insecure-registries\": [\"b:2\"],\n  \"debug\": true\n}"),
-            ("{\n  \"debug\": true,\n  \"insecure-registries\": [\n    \"a:1\"\n  ]\n}", "{\n  \"debug\": true,\n  \"insecure-registries\": []\n}"),
-            ("{\"a\":1,\"insecure-registries\":[\"a:1\"],\"b\":2}", "{\"a\":1,\"insecure-registries\":[],\"b\":2}"),
+            (
+                "{\"insecure-registries\": [\"a:1\"]}\n",
+                "{\"insecure-registries\": []}\n",
+            ),
+            (
+                "{\n  \"insecure-registries\": [\"a:1\", \"b:2\"],\n  \"debug\": true\n}",
+                "{\n  \"insecure-registries\": [\"b:2\"],\n  \"debug\": true\n}",
+            ),
+            (
+                "{\n  \"debug\": true,\n  \"insecure-registries\": [\n    \"a:1\"\n  ]\n}",
+                "{\n  \"debug\": true,\n  \"insecure-registries\": []\n}",
+            ),
+            (
+                "{\"a\":1,\"insecure-registries\":[\"a:1\"],\"b\":2}",
+                "{\"a\":1,\"insecure-registries\":[],\"b\":2}",
+            ),
         ] {
-            assert_eq!(remove_text(text, &s(&["a:1"])).unwrap().text, want, "{text}");
+            assert_eq!(
+                remove_text(text, &s(&["a:1"])).unwrap().text,
+                want,
+                "{text}"
+            );
         }
         let e = remove_text("{\"debug\": true}", &s(&["a:1"])).unwrap();
         assert!(!e.modified());
@@ -576,9 +741,18 @@ mod tests {
 
     #[test]
     fn ensure_key_adds_an_empty_list() {
-        assert_eq!(ensure_key_text("").unwrap().text, "{\n  \"insecure-registries\": []\n}\n");
-        assert_eq!(ensure_key_text("{}\n").unwrap().text, "{\n  \"insecure-registries\": []\n}\n");
-        assert_eq!(ensure_key_text("{\n  \"debug\": true\n}").unwrap().text, "{\n  \"debug\": true,\n  \"insecure-registries\": []\n}");
+        assert_eq!(
+            ensure_key_text("").unwrap().text,
+            "{\n  \"insecure-registries\": []\n}\n"
+        );
+        assert_eq!(
+            ensure_key_text("{}\n").unwrap().text,
+            "{\n  \"insecure-registries\": []\n}\n"
+        );
+        assert_eq!(
+            ensure_key_text("{\n  \"debug\": true\n}").unwrap().text,
+            "{\n  \"debug\": true,\n  \"insecure-registries\": []\n}"
+        );
         let e = ensure_key_text("{\"insecure-registries\": [\"a:1\"]}").unwrap();
         assert!(!e.modified());
     }
@@ -595,7 +769,11 @@ mod tests {
         assert_eq!((e.line, e.column), (1, 25));
         let e = add_text("{\"insecure-registries\": [\"a:1\", 5]}", &s(&["b:1"])).unwrap_err();
         assert!(e.message.contains("found 5"), "{}", e.message);
-        let e = add_text("{\"insecure-registries\": [], \"Insecure-Registries\": []}", &s(&["b:1"])).unwrap_err();
+        let e = add_text(
+            "{\"insecure-registries\": [], \"Insecure-Registries\": []}",
+            &s(&["b:1"]),
+        )
+        .unwrap_err();
         assert!(e.message.contains("appears 2 times"), "{}", e.message);
         let e = add_text("{} x", &s(&["b:1"])).unwrap_err();
         assert!(e.message.contains("trailing characters"), "{}", e.message);
@@ -609,7 +787,10 @@ mod tests {
         let c = add(&p, &s(&["10.10.1.5:5000"])).unwrap();
         assert!(c.written && c.created && c.backup.is_none());
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o644);
+        assert_eq!(
+            std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o644
+        );
         assert_eq!(list(&p).unwrap(), Some(s(&["10.10.1.5:5000"])));
 
         // Same add again: no write at all.
@@ -626,10 +807,16 @@ mod tests {
         assert!(c.written && !c.created);
         assert_eq!(c.backup.as_deref(), Some(backup_path(&p).as_path()));
         assert_eq!(std::fs::read_to_string(backup_path(&p)).unwrap(), old);
-        assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         let c = remove(&p, &s(&["10.10.1.5:5000", "reg.local:5000"])).unwrap();
         assert_eq!(c.edit.changed.len(), 2);
-        assert_eq!(std::fs::read_to_string(&p).unwrap(), "{\n  \"insecure-registries\": []\n}\n");
+        assert_eq!(
+            std::fs::read_to_string(&p).unwrap(),
+            "{\n  \"insecure-registries\": []\n}\n"
+        );
 
         // A malformed file is left alone.
         std::fs::write(&p, "{\"debug\": tru}").unwrap();
@@ -638,7 +825,10 @@ mod tests {
         assert!(err.contains("left unchanged"), "{err}");
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "{\"debug\": tru}");
         // Only the file and its backup are in the directory (no temporary files).
-        let mut names: Vec<String> = std::fs::read_dir(p.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        let mut names: Vec<String> = std::fs::read_dir(p.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
         names.sort();
         assert_eq!(names, ["daemon.json", "daemon.json.dockhand-bak"]);
     }
@@ -651,8 +841,16 @@ mod tests {
         let link = d.path().join("daemon.json");
         std::os::unix::fs::symlink(&real, &link).unwrap();
         add(&link, &s(&["a:1"])).unwrap();
-        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
-        assert_eq!(list_text(&std::fs::read_to_string(&real).unwrap()).unwrap(), s(&["a:1"]));
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(
+            list_text(&std::fs::read_to_string(&real).unwrap()).unwrap(),
+            s(&["a:1"])
+        );
     }
 
     // ---- properties ----
@@ -681,7 +879,8 @@ mod tests {
         json_leaf().prop_recursive(3, 24, 4, |inner| {
             prop_oneof![
                 proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
-                proptest::collection::btree_map("[a-zA-Z_-]{1,8}", inner, 0..4).prop_map(|m| Value::Object(m.into_iter().collect())),
+                proptest::collection::btree_map("[a-zA-Z_-]{1,8}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
             ]
         })
     }
@@ -700,18 +899,34 @@ mod tests {
                 let mut entries: Vec<(String, Value)> = m.into_iter().collect();
                 if let Some(list) = existing {
                     let at = at.min(entries.len());
-                    entries.insert(at, (INSECURE_KEY.to_string(), json!(list.into_iter().collect::<Vec<_>>())));
+                    entries.insert(
+                        at,
+                        (
+                            INSECURE_KEY.to_string(),
+                            json!(list.into_iter().collect::<Vec<_>>()),
+                        ),
+                    );
                 }
                 // Render by hand to control the key order.
                 let body: Vec<String> = entries
                     .iter()
                     .map(|(k, v)| {
-                        let v = if pretty { serde_json::to_string_pretty(v).unwrap().replace('\n', "\n  ") } else { v.to_string() };
+                        let v = if pretty {
+                            serde_json::to_string_pretty(v)
+                                .unwrap()
+                                .replace('\n', "\n  ")
+                        } else {
+                            v.to_string()
+                        };
                         format!("{}:{}{v}", json!(k), if pretty { " " } else { "" })
                     })
                     .collect();
                 let text = if entries.is_empty() {
-                    if pretty { "{}\n".to_string() } else { String::new() }
+                    if pretty {
+                        "{}\n".to_string()
+                    } else {
+                        String::new()
+                    }
                 } else if pretty {
                     format!("{{\n  {}\n}}\n", body.join(",\n  "))
                 } else {
@@ -723,7 +938,10 @@ mod tests {
     }
 
     fn list_of(v: &Value) -> Vec<String> {
-        v.get(INSECURE_KEY).and_then(Value::as_array).map(|a| a.iter().map(|x| x.as_str().unwrap().to_string()).collect()).unwrap_or_default()
+        v.get(INSECURE_KEY)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().map(|x| x.as_str().unwrap().to_string()).collect())
+            .unwrap_or_default()
     }
 
     fn without_list(v: &Value) -> Value {

@@ -47,7 +47,10 @@ pub fn same_registry(a: &str, b: &str) -> bool {
     fn norm(s: &str) -> String {
         let s = s.trim();
         let lower = s.to_ascii_lowercase();
-        let s = lower.strip_prefix("http://").or_else(|| lower.strip_prefix("https://")).unwrap_or(&lower);
+        let s = lower
+            .strip_prefix("http://")
+            .or_else(|| lower.strip_prefix("https://"))
+            .unwrap_or(&lower);
         s.trim_end_matches('/').to_string()
     }
     norm(a) == norm(b)
@@ -64,27 +67,37 @@ pub struct BadHost(pub String);
 pub fn check_host(s: &str) -> Result<String, BadHost> {
     let t = s.trim();
     if t.is_empty() {
-        return Err(BadHost("empty registry address; expected HOST:PORT such as 10.10.1.5:5000".into()));
+        return Err(BadHost(
+            "empty registry address; expected HOST:PORT such as 10.10.1.5:5000".into(),
+        ));
     }
     for scheme in ["http://", "https://"] {
         if t.to_ascii_lowercase().starts_with(scheme) {
             let rest = t[scheme.len()..].trim_end_matches('/');
-            return Err(BadHost(format!("`{t}`: write the registry without a scheme, as `{rest}`; the engine decides the protocol")));
+            return Err(BadHost(format!(
+                "`{t}`: write the registry without a scheme, as `{rest}`; the engine decides the protocol"
+            )));
         }
     }
     if looks_like_cidr(t) {
         let (ip, prefix) = t.split_once('/').unwrap_or((t, ""));
         let Ok(addr) = ip.parse::<IpAddr>() else {
-            return Err(BadHost(format!("`{t}`: a CIDR block is IP/PREFIX with an IP address and no port, such as 10.10.0.0/16")));
+            return Err(BadHost(format!(
+                "`{t}`: a CIDR block is IP/PREFIX with an IP address and no port, such as 10.10.0.0/16"
+            )));
         };
         let max = if addr.is_ipv4() { 32 } else { 128 };
         if prefix.parse::<u32>().map_or(true, |p| p > max) {
-            return Err(BadHost(format!("`{t}`: prefix /{prefix} is out of range (0-{max})")));
+            return Err(BadHost(format!(
+                "`{t}`: prefix /{prefix} is out of range (0-{max})"
+            )));
         }
         return Ok(t.to_string());
     }
     if t.contains('/') {
-        return Err(BadHost(format!("`{t}` is not a registry address: give HOST:PORT only, without a path or repository")));
+        return Err(BadHost(format!(
+            "`{t}` is not a registry address: give HOST:PORT only, without a path or repository"
+        )));
     }
     let host_part = host_of(t);
     if host_part.ends_with('.') {
@@ -93,23 +106,40 @@ pub fn check_host(s: &str) -> Result<String, BadHost> {
             t.replacen(host_part, host_part.trim_end_matches('.'), 1)
         )));
     }
-    crate::flow::decode::check_registry_host(t).map_err(|e| BadHost(format!("{e}, such as 10.10.1.5:5000 or registry.local:5000")))?;
+    crate::flow::decode::check_registry_host(t).map_err(|e| {
+        BadHost(format!(
+            "{e}, such as 10.10.1.5:5000 or registry.local:5000"
+        ))
+    })?;
     if let Some(port) = port_of(t) {
         match port.parse::<u32>() {
             Ok(p) if (1..=65535).contains(&p) => {}
-            _ => return Err(BadHost(format!("`{t}`: port {port} is out of range (1-65535)"))),
+            _ => {
+                return Err(BadHost(format!(
+                    "`{t}`: port {port} is out of range (1-65535)"
+                )));
+            }
         }
     }
     let octets: Vec<&str> = host_part.split('.').collect();
-    if octets.len() == 4 && octets.iter().all(|o| !o.is_empty() && o.bytes().all(|b| b.is_ascii_digit())) && host_part.parse::<std::net::Ipv4Addr>().is_err() {
-        return Err(BadHost(format!("`{t}`: {host_part} is not a valid IPv4 address")));
+    if octets.len() == 4
+        && octets
+            .iter()
+            .all(|o| !o.is_empty() && o.bytes().all(|b| b.is_ascii_digit()))
+        && host_part.parse::<std::net::Ipv4Addr>().is_err()
+    {
+        return Err(BadHost(format!(
+            "`{t}`: {host_part} is not a valid IPv4 address"
+        )));
     }
     Ok(t.to_string())
 }
 
 /// Is this `IP/PREFIX`?
 pub fn looks_like_cidr(s: &str) -> bool {
-    s.split_once('/').is_some_and(|(ip, p)| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && !ip.contains('/'))
+    s.split_once('/').is_some_and(|(ip, p)| {
+        !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && !ip.contains('/')
+    })
 }
 
 /// The host of `HOST[:PORT]` (an IPv6 address keeps its brackets).
@@ -138,10 +168,18 @@ pub struct Owner {
 
 impl Owner {
     /// A new system configuration file: 0644 root:root.
-    pub const NEW: Owner = Owner { mode: 0o644, uid: 0, gid: 0 };
+    pub const NEW: Owner = Owner {
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+    };
 
     pub fn of(meta: &std::fs::Metadata) -> Owner {
-        Owner { mode: meta.permissions().mode() & 0o7777, uid: meta.uid(), gid: meta.gid() }
+        Owner {
+            mode: meta.permissions().mode() & 0o7777,
+            uid: meta.uid(),
+            gid: meta.gid(),
+        }
     }
 }
 
@@ -149,13 +187,29 @@ impl Owner {
 /// (created exclusively, mode 0600 while written), fsync, mode and owner set, rename over
 /// `path`, fsync of the directory. Readers see the old file or the new one, never a half.
 pub fn write_atomic(path: &Path, content: &[u8], owner: Owner) -> io::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no file name"))?;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no file name"))?;
     let mut tmp = None;
     for i in 0..100u32 {
-        let nonce = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-        let candidate = dir.join(format!(".{}.dockhand-tmp-{}-{nonce:x}-{i}", name.to_string_lossy(), std::process::id()));
-        match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&candidate) {
+        let nonce = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let candidate = dir.join(format!(
+            ".{}.dockhand-tmp-{}-{nonce:x}-{i}",
+            name.to_string_lossy(),
+            std::process::id()
+        ));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&candidate)
+        {
             Ok(f) => {
                 tmp = Some((candidate, f));
                 break;
@@ -164,7 +218,12 @@ pub fn write_atomic(path: &Path, content: &[u8], owner: Owner) -> io::Result<()>
             Err(e) => return Err(e),
         }
     }
-    let (tmp_path, mut file) = tmp.ok_or_else(|| io::Error::new(io::ErrorKind::AlreadyExists, "cannot create a temporary file"))?;
+    let (tmp_path, mut file) = tmp.ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            "cannot create a temporary file",
+        )
+    })?;
     let result = (|| {
         file.write_all(content)?;
         std::os::unix::fs::fchown(&file, Some(owner.uid), Some(owner.gid))?;
@@ -200,7 +259,10 @@ impl DirLock {
 /// Creates `dir` (0755, parents too) when missing.
 pub fn ensure_dir(dir: &Path) -> io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new().recursive(true).mode(0o755).create(dir)
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o755)
+        .create(dir)
 }
 
 /// An I/O failure on a named file.
@@ -215,7 +277,11 @@ pub struct FileError {
 
 impl FileError {
     pub fn new(action: &'static str, path: &Path, source: io::Error) -> FileError {
-        FileError { action, path: path.to_path_buf(), source }
+        FileError {
+            action,
+            path: path.to_path_buf(),
+            source,
+        }
     }
 }
 
@@ -225,21 +291,47 @@ mod tests {
 
     #[test]
     fn fragment_lists_registries_once() {
-        let f = fragment(&["10.10.1.5:5000".into(), "registry.local".into(), "10.10.1.5:5000".into()]);
-        assert_eq!(f, serde_json::json!({"insecure-registries": ["10.10.1.5:5000", "registry.local"]}));
-        assert_eq!(fragment(&[]), serde_json::json!({"insecure-registries": []}));
+        let f = fragment(&[
+            "10.10.1.5:5000".into(),
+            "registry.local".into(),
+            "10.10.1.5:5000".into(),
+        ]);
+        assert_eq!(
+            f,
+            serde_json::json!({"insecure-registries": ["10.10.1.5:5000", "registry.local"]})
+        );
+        assert_eq!(
+            fragment(&[]),
+            serde_json::json!({"insecure-registries": []})
+        );
     }
 
     #[test]
     fn hosts_are_checked() {
-        for ok in ["10.10.1.5:5000", "registry.local", "registry.local:5000", "localhost:5000", "[::1]:5000", "10.10.0.0/16", "fd00::/8", "Registry.Example.COM"] {
+        for ok in [
+            "10.10.1.5:5000",
+            "registry.local",
+            "registry.local:5000",
+            "localhost:5000",
+            "[::1]:5000",
+            "10.10.0.0/16",
+            "fd00::/8",
+            "Registry.Example.COM",
+        ] {
             assert_eq!(check_host(ok).as_deref(), Ok(ok), "{ok}");
         }
-        assert_eq!(check_host(" 10.10.1.5:5000 ").as_deref(), Ok("10.10.1.5:5000"));
+        assert_eq!(
+            check_host(" 10.10.1.5:5000 ").as_deref(),
+            Ok("10.10.1.5:5000")
+        );
         let err = |s: &str| check_host(s).unwrap_err().0;
         assert!(err("http://10.10.1.5:5000").contains("as `10.10.1.5:5000`"));
         assert!(err("https://reg.local/").contains("as `reg.local`"));
-        assert!(err("10.10.1.5.:5000").contains("write `10.10.1.5:5000`"), "{}", err("10.10.1.5.:5000"));
+        assert!(
+            err("10.10.1.5.:5000").contains("write `10.10.1.5:5000`"),
+            "{}",
+            err("10.10.1.5.:5000")
+        );
         assert!(err("10.10.1.5:99999").contains("out of range"));
         assert!(err("10.10.1.5:0").contains("out of range"));
         assert!(err("10.10.1.500:5000").contains("not a valid IPv4"));

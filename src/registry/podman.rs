@@ -24,7 +24,8 @@ pub const DEFAULT_DIR: &str = "/etc/containers/registries.conf.d";
 /// File name prefix of dockhand's drop-ins.
 pub const PREFIX: &str = "50-dockhand-";
 /// First line of every drop-in dockhand writes.
-pub const HEADER: &str = "# Written by dockhand: lets podman pull from this registry over plain HTTP.";
+pub const HEADER: &str =
+    "# Written by dockhand: lets podman pull from this registry over plain HTTP.";
 
 /// A drop-in dockhand wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +46,9 @@ pub struct Change {
 /// Whether podman can take this address (no CIDR blocks).
 pub fn check(host: &str) -> Result<(), BadHost> {
     if looks_like_cidr(host) {
-        return Err(BadHost(format!("`{host}`: podman's registries.conf takes no CIDR blocks; give each registry as HOST:PORT")));
+        return Err(BadHost(format!(
+            "`{host}`: podman's registries.conf takes no CIDR blocks; give each registry as HOST:PORT"
+        )));
     }
     Ok(())
 }
@@ -53,7 +56,17 @@ pub fn check(host: &str) -> Result<(), BadHost> {
 /// `50-dockhand-10.10.1.5_5000.conf` for `10.10.1.5:5000`: the host lower-cased, anything but
 /// letters, digits, `.` and `-` replaced by `_`.
 pub fn file_name(host: &str) -> String {
-    let safe: String = host.to_ascii_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect();
+    let safe: String = host
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
     format!("{PREFIX}{safe}.conf")
 }
 
@@ -91,7 +104,9 @@ pub fn list(dir: &Path) -> Result<Vec<DropIn>, FileError> {
             continue;
         }
         let path = e.path();
-        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
         if let Some(host) = location(&text) {
             out.push(DropIn { host, path });
         }
@@ -107,13 +122,16 @@ pub fn add(dir: &Path, hosts: &[String]) -> Result<Change, FileError> {
     let existing = list(dir)?;
     let mut change = Change::default();
     for host in hosts {
-        if change.changed.iter().any(|d| same_registry(&d.host, host)) || change.unchanged.iter().any(|h| same_registry(h, host)) {
+        if change.changed.iter().any(|d| same_registry(&d.host, host))
+            || change.unchanged.iter().any(|h| same_registry(h, host))
+        {
             continue;
         }
         let want = content(host);
         // Already configured by dockhand under any file name: nothing to do.
         if let Some(d) = existing.iter().find(|d| same_registry(&d.host, host))
-            && std::fs::read_to_string(&d.path).is_ok_and(|t| t == want || location(&t).is_some_and(|l| l == *host))
+            && std::fs::read_to_string(&d.path)
+                .is_ok_and(|t| t == want || location(&t).is_some_and(|l| l == *host))
         {
             change.unchanged.push(host.clone());
             continue;
@@ -126,15 +144,22 @@ pub fn add(dir: &Path, hosts: &[String]) -> Result<Change, FileError> {
                     return Err(FileError::new(
                         "will not replace",
                         &path,
-                        std::io::Error::new(std::io::ErrorKind::AlreadyExists, "the file exists and was not written by dockhand"),
+                        std::io::Error::new(
+                            std::io::ErrorKind::AlreadyExists,
+                            "the file exists and was not written by dockhand",
+                        ),
                     ));
                 }
                 Owner::of(&m)
             }
             Err(_) => Owner::NEW,
         };
-        write_atomic(&path, want.as_bytes(), owner).map_err(|e| FileError::new("cannot write", &path, e))?;
-        change.changed.push(DropIn { host: host.clone(), path });
+        write_atomic(&path, want.as_bytes(), owner)
+            .map_err(|e| FileError::new("cannot write", &path, e))?;
+        change.changed.push(DropIn {
+            host: host.clone(),
+            path,
+        });
     }
     Ok(change)
 }
@@ -149,9 +174,14 @@ pub fn remove(dir: &Path, hosts: &[String]) -> Result<Change, FileError> {
     let _lock = DirLock::acquire(dir).map_err(|e| FileError::new("cannot lock", dir, e))?;
     let existing = list(dir)?;
     for host in hosts {
-        let mine: Vec<&DropIn> = existing.iter().filter(|d| same_registry(&d.host, host)).collect();
+        let mine: Vec<&DropIn> = existing
+            .iter()
+            .filter(|d| same_registry(&d.host, host))
+            .collect();
         if mine.is_empty() {
-            if !change.changed.iter().any(|d| same_registry(&d.host, host)) && !change.unchanged.contains(host) {
+            if !change.changed.iter().any(|d| same_registry(&d.host, host))
+                && !change.unchanged.contains(host)
+            {
                 change.unchanged.push(host.clone());
             }
             continue;
@@ -160,7 +190,8 @@ pub fn remove(dir: &Path, hosts: &[String]) -> Result<Change, FileError> {
             if change.changed.contains(d) {
                 continue;
             }
-            std::fs::remove_file(&d.path).map_err(|e| FileError::new("cannot remove", &d.path, e))?;
+            std::fs::remove_file(&d.path)
+                .map_err(|e| FileError::new("cannot remove", &d.path, e))?;
             change.changed.push(d.clone());
         }
     }
@@ -175,7 +206,11 @@ pub fn remove(dir: &Path, hosts: &[String]) -> Result<Change, FileError> {
 pub fn v1_warning(dir: &Path) -> Option<String> {
     let main = dir.parent()?.join("registries.conf");
     let text = std::fs::read_to_string(&main).ok()?;
-    let v1 = text.lines().map(str::trim).any(|l| l.starts_with("[registries.search]") || l.starts_with("[registries.insecure]") || l.starts_with("[registries.block]"));
+    let v1 = text.lines().map(str::trim).any(|l| {
+        l.starts_with("[registries.search]")
+            || l.starts_with("[registries.insecure]")
+            || l.starts_with("[registries.block]")
+    });
     v1.then(|| format!("{} uses the old v1 format ([registries.*] tables); podman refuses to mix it with the [[registry]] drop-ins: convert it to v2 (see `man containers-registries.conf`)", main.display()))
 }
 
@@ -189,11 +224,17 @@ mod tests {
 
     #[test]
     fn names_and_content() {
-        assert_eq!(file_name("10.10.1.5:5000"), "50-dockhand-10.10.1.5_5000.conf");
+        assert_eq!(
+            file_name("10.10.1.5:5000"),
+            "50-dockhand-10.10.1.5_5000.conf"
+        );
         assert_eq!(file_name("[::1]:5000"), "50-dockhand-___1__5000.conf");
         assert_eq!(file_name("Reg.Local"), "50-dockhand-reg.local.conf");
         let c = content("10.10.1.5:5000");
-        assert!(c.ends_with("[[registry]]\nlocation = \"10.10.1.5:5000\"\ninsecure = true\n"), "{c}");
+        assert!(
+            c.ends_with("[[registry]]\nlocation = \"10.10.1.5:5000\"\ninsecure = true\n"),
+            "{c}"
+        );
         assert_eq!(location(&c).as_deref(), Some("10.10.1.5:5000"));
         assert!(check("10.0.0.0/8").is_err());
         assert!(check("10.10.1.5:5000").is_ok());
@@ -210,7 +251,10 @@ mod tests {
         assert_eq!(c.changed.len(), 2);
         use std::os::unix::fs::PermissionsExt;
         let p = dir.join("50-dockhand-10.10.1.5_5000.conf");
-        assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o644);
+        assert_eq!(
+            std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o644
+        );
         let hosts: Vec<String> = list(&dir).unwrap().into_iter().map(|d| d.host).collect();
         assert_eq!(hosts, s(&["10.10.1.5:5000", "reg.local"]));
         // Again: nothing written.
@@ -221,7 +265,12 @@ mod tests {
         assert_eq!(std::fs::metadata(&p).unwrap().modified().unwrap(), before);
         // A file of the same name not written by dockhand is not replaced.
         std::fs::write(dir.join("50-dockhand-other_1.conf"), "[[registry]]\n").unwrap();
-        assert!(add(&dir, &s(&["other:1"])).unwrap_err().to_string().contains("not written by dockhand"));
+        assert!(
+            add(&dir, &s(&["other:1"]))
+                .unwrap_err()
+                .to_string()
+                .contains("not written by dockhand")
+        );
         let c = remove(&dir, &s(&["10.10.1.5:5000", "nothere:1", "other:1"])).unwrap();
         assert_eq!(c.changed.len(), 1);
         assert_eq!(c.unchanged, s(&["nothere:1", "other:1"]));
@@ -236,9 +285,17 @@ mod tests {
         let dir = d.path().join("registries.conf.d");
         std::fs::create_dir(&dir).unwrap();
         assert!(v1_warning(&dir).is_none());
-        std::fs::write(d.path().join("registries.conf"), "[registries.insecure]\nregistries = []\n").unwrap();
+        std::fs::write(
+            d.path().join("registries.conf"),
+            "[registries.insecure]\nregistries = []\n",
+        )
+        .unwrap();
         assert!(v1_warning(&dir).unwrap().contains("v1"));
-        std::fs::write(d.path().join("registries.conf"), "unqualified-search-registries = [\"docker.io\"]\n").unwrap();
+        std::fs::write(
+            d.path().join("registries.conf"),
+            "unqualified-search-registries = [\"docker.io\"]\n",
+        )
+        .unwrap();
         assert!(v1_warning(&dir).is_none());
     }
 }

@@ -41,12 +41,19 @@ pub struct Dockerd {
 }
 
 fn comm(pid: i32) -> Option<String> {
-    std::fs::read_to_string(format!("/proc/{pid}/comm")).ok().map(|s| s.trim().to_string())
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .ok()
+        .map(|s| s.trim().to_string())
 }
 
 fn cmdline(pid: i32) -> Vec<String> {
     std::fs::read(format!("/proc/{pid}/cmdline"))
-        .map(|b| b.split(|c| *c == 0).filter(|a| !a.is_empty()).map(|a| String::from_utf8_lossy(a).into_owned()).collect())
+        .map(|b| {
+            b.split(|c| *c == 0)
+                .filter(|a| !a.is_empty())
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -71,7 +78,10 @@ fn flag_values(argv: &[String], name: &str) -> Vec<String> {
 /// Finds the running dockerd: the pid file first (checked to be a live `dockerd`), else the
 /// lowest pid whose name is `dockerd`.
 pub fn find_dockerd() -> Option<Dockerd> {
-    let from_file = std::fs::read_to_string(PID_FILE).ok().and_then(|s| s.trim().parse::<i32>().ok()).filter(|p| comm(*p).as_deref() == Some("dockerd"));
+    let from_file = std::fs::read_to_string(PID_FILE)
+        .ok()
+        .and_then(|s| s.trim().parse::<i32>().ok())
+        .filter(|p| comm(*p).as_deref() == Some("dockerd"));
     let (pid, found_by) = match from_file {
         Some(p) => (p, format!("pid file {PID_FILE}")),
         None => {
@@ -85,20 +95,36 @@ pub fn find_dockerd() -> Option<Dockerd> {
         }
     };
     let argv = cmdline(pid);
-    let config_file = flag_values(&argv, "config-file").pop().map_or_else(|| PathBuf::from(super::daemon_json::DEFAULT_PATH), PathBuf::from);
-    let log = std::fs::read_link(format!("/proc/{pid}/fd/2")).ok().filter(|p| p.is_absolute() && p.is_file());
-    Some(Dockerd { pid, found_by, config_file, flag_registries: flag_values(&argv, "insecure-registry"), log })
+    let config_file = flag_values(&argv, "config-file").pop().map_or_else(
+        || PathBuf::from(super::daemon_json::DEFAULT_PATH),
+        PathBuf::from,
+    );
+    let log = std::fs::read_link(format!("/proc/{pid}/fd/2"))
+        .ok()
+        .filter(|p| p.is_absolute() && p.is_file());
+    Some(Dockerd {
+        pid,
+        found_by,
+        config_file,
+        flag_registries: flag_values(&argv, "insecure-registry"),
+        log,
+    })
 }
 
 /// Whether systemd is the init system and runs docker.service.
 pub fn systemd_runs_docker() -> bool {
     Path::new("/run/systemd/system").is_dir()
-        && Command::new("systemctl").args(["is-active", "--quiet", "docker.service"]).status().is_ok_and(|s| s.success())
+        && Command::new("systemctl")
+            .args(["is-active", "--quiet", "docker.service"])
+            .status()
+            .is_ok_and(|s| s.success())
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReloadError {
-    #[error("no running dockerd found (no live pid in {PID_FILE}, no `dockerd` process): start docker; it reads daemon.json when it starts")]
+    #[error(
+        "no running dockerd found (no live pid in {PID_FILE}, no `dockerd` process): start docker; it reads daemon.json when it starts"
+    )]
     NoDaemon,
     #[error("cannot send SIGHUP to dockerd (pid {pid}): {source}")]
     Signal { pid: i32, source: std::io::Error },
@@ -124,7 +150,13 @@ pub fn registry_config(docker: &Path) -> Result<Value, String> {
         .map_err(|e| format!("cannot run {} info: {e}", docker.display()))?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
-        return Err(err.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("docker info failed").trim().to_string());
+        return Err(err
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("docker info failed")
+            .trim()
+            .to_string());
     }
     serde_json::from_slice(&out.stdout).map_err(|e| format!("unexpected `docker info` output: {e}"))
 }
@@ -135,12 +167,26 @@ fn cidr_network(s: &str) -> Option<String> {
     let prefix: u32 = prefix.parse().ok()?;
     match ip.parse::<IpAddr>().ok()? {
         IpAddr::V4(a) if prefix <= 32 => {
-            let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix) };
-            Some(format!("{}/{prefix}", std::net::Ipv4Addr::from(u32::from(a) & mask)))
+            let mask = if prefix == 0 {
+                0
+            } else {
+                u32::MAX << (32 - prefix)
+            };
+            Some(format!(
+                "{}/{prefix}",
+                std::net::Ipv4Addr::from(u32::from(a) & mask)
+            ))
         }
         IpAddr::V6(a) if prefix <= 128 => {
-            let mask = if prefix == 0 { 0 } else { u128::MAX << (128 - prefix) };
-            Some(format!("{}/{prefix}", std::net::Ipv6Addr::from(u128::from(a) & mask)))
+            let mask = if prefix == 0 {
+                0
+            } else {
+                u128::MAX << (128 - prefix)
+            };
+            Some(format!(
+                "{}/{prefix}",
+                std::net::Ipv6Addr::from(u128::from(a) & mask)
+            ))
         }
         _ => None,
     }
@@ -150,20 +196,33 @@ fn cidr_network(s: &str) -> Option<String> {
 pub fn docker_lists(cfg: &Value, host: &str) -> bool {
     if looks_like_cidr(host) {
         let want = cidr_network(host);
-        return cfg["InsecureRegistryCIDRs"].as_array().is_some_and(|a| a.iter().any(|c| c.as_str().map(str::to_string) == want));
+        return cfg["InsecureRegistryCIDRs"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|c| c.as_str().map(str::to_string) == want));
     }
-    cfg["IndexConfigs"]
-        .as_object()
-        .is_some_and(|m| m.iter().any(|(k, v)| super::same_registry(k, host) && v["Secure"] == Value::Bool(false)))
+    cfg["IndexConfigs"].as_object().is_some_and(|m| {
+        m.iter()
+            .any(|(k, v)| super::same_registry(k, host) && v["Secure"] == Value::Bool(false))
+    })
 }
 
 /// The last lines of dockerd's log that talk about the reload or the configuration.
 fn log_tail(log: &Path) -> Vec<String> {
-    let Ok(bytes) = std::fs::read(log) else { return vec![] };
+    let Ok(bytes) = std::fs::read(log) else {
+        return vec![];
+    };
     let start = bytes.len().saturating_sub(16 * 1024);
     let text = String::from_utf8_lossy(&bytes[start..]);
-    let mut lines: Vec<String> =
-        text.lines().filter(|l| l.contains("reload") || l.contains("configuration") || l.contains("daemon.json") || l.contains("insecure")).map(str::to_string).collect();
+    let mut lines: Vec<String> = text
+        .lines()
+        .filter(|l| {
+            l.contains("reload")
+                || l.contains("configuration")
+                || l.contains("daemon.json")
+                || l.contains("insecure")
+        })
+        .map(str::to_string)
+        .collect();
     let n = lines.len();
     lines.drain(..n.saturating_sub(4));
     lines
@@ -171,19 +230,32 @@ fn log_tail(log: &Path) -> Vec<String> {
 
 /// Reloads the running dockerd and waits (up to `timeout`) until `docker info` lists every
 /// registry of `present` and none of `absent`.
-pub fn reload_docker(docker: &Path, present: &[String], absent: &[String], timeout: Duration) -> Result<Reloaded, ReloadError> {
+pub fn reload_docker(
+    docker: &Path,
+    present: &[String],
+    absent: &[String],
+    timeout: Duration,
+) -> Result<Reloaded, ReloadError> {
     let daemon = find_dockerd();
     let how = if systemd_runs_docker() {
-        let out = Command::new("systemctl").args(["reload", "docker.service"]).output().map_err(|e| ReloadError::Systemctl(e.to_string()))?;
+        let out = Command::new("systemctl")
+            .args(["reload", "docker.service"])
+            .output()
+            .map_err(|e| ReloadError::Systemctl(e.to_string()))?;
         if !out.status.success() {
-            return Err(ReloadError::Systemctl(String::from_utf8_lossy(&out.stderr).trim().to_string()));
+            return Err(ReloadError::Systemctl(
+                String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            ));
         }
         "systemctl reload docker".to_string()
     } else {
         let d = daemon.as_ref().ok_or(ReloadError::NoDaemon)?;
         // SAFETY: kill(2) with a pid checked to be dockerd's.
         if unsafe { libc::kill(d.pid, libc::SIGHUP) } != 0 {
-            return Err(ReloadError::Signal { pid: d.pid, source: std::io::Error::last_os_error() });
+            return Err(ReloadError::Signal {
+                pid: d.pid,
+                source: std::io::Error::last_os_error(),
+            });
         }
         format!("SIGHUP to dockerd pid {} (found by {})", d.pid, d.found_by)
     };
@@ -192,15 +264,27 @@ pub fn reload_docker(docker: &Path, present: &[String], absent: &[String], timeo
     loop {
         match registry_config(docker) {
             Ok(cfg) => {
-                let missing: Vec<&String> = present.iter().filter(|h| !docker_lists(&cfg, h)).collect();
+                let missing: Vec<&String> =
+                    present.iter().filter(|h| !docker_lists(&cfg, h)).collect();
                 let still: Vec<&String> = absent.iter().filter(|h| docker_lists(&cfg, h)).collect();
                 if missing.is_empty() && still.is_empty() {
-                    return Ok(Reloaded { how, waited: start.elapsed() });
+                    return Ok(Reloaded {
+                        how,
+                        waited: start.elapsed(),
+                    });
                 }
                 last = format!(
                     "{}{}; its registry configuration is {cfg}",
-                    if missing.is_empty() { String::new() } else { format!("dockerd does not list {} as insecure", join(&missing)) },
-                    if still.is_empty() { String::new() } else { format!("dockerd still lists {} as insecure", join(&still)) },
+                    if missing.is_empty() {
+                        String::new()
+                    } else {
+                        format!("dockerd does not list {} as insecure", join(&missing))
+                    },
+                    if still.is_empty() {
+                        String::new()
+                    } else {
+                        format!("dockerd still lists {} as insecure", join(&still))
+                    },
                 );
             }
             Err(e) => last = format!("`docker info` failed: {e}"),
@@ -210,7 +294,10 @@ pub fn reload_docker(docker: &Path, present: &[String], absent: &[String], timeo
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    let mut msg = format!("reloaded dockerd ({how}), but after {:.1} s {last}", start.elapsed().as_secs_f32());
+    let mut msg = format!(
+        "reloaded dockerd ({how}), but after {:.1} s {last}",
+        start.elapsed().as_secs_f32()
+    );
     if let Some(d) = &daemon {
         msg.push_str(&format!("\n  dockerd reads {}", d.config_file.display()));
         if !d.flag_registries.is_empty() {
@@ -222,7 +309,11 @@ pub fn reload_docker(docker: &Path, present: &[String], absent: &[String], timeo
                 if tail.is_empty() {
                     msg.push_str(&format!("\n  see dockerd's log: {}", log.display()));
                 } else {
-                    msg.push_str(&format!("\n  dockerd's log ({}):\n    {}", log.display(), tail.join("\n    ")));
+                    msg.push_str(&format!(
+                        "\n  dockerd's log ({}):\n    {}",
+                        log.display(),
+                        tail.join("\n    ")
+                    ));
                 }
             }
             None => msg.push_str("\n  see dockerd's log (journalctl -u docker)"),
@@ -241,27 +332,46 @@ fn join(v: &[&String]) -> String {
 }
 
 /// Checks with `podman info` that podman sees `present` as insecure and not `absent`.
-pub fn check_podman(podman: &Path, present: &[String], absent: &[String]) -> Result<(), ReloadError> {
+pub fn check_podman(
+    podman: &Path,
+    present: &[String],
+    absent: &[String],
+) -> Result<(), ReloadError> {
     let out = Command::new(podman)
         .args(["info", "--format", "{{json .Registries}}"])
         .stdin(std::process::Stdio::null())
         .output()
-        .map_err(|e| ReloadError::NotApplied(format!("cannot run {} info: {e}", podman.display())))?;
+        .map_err(|e| {
+            ReloadError::NotApplied(format!("cannot run {} info: {e}", podman.display()))
+        })?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
-        return Err(ReloadError::NotApplied(format!("`podman info` failed: {}", err.trim())));
+        return Err(ReloadError::NotApplied(format!(
+            "`podman info` failed: {}",
+            err.trim()
+        )));
     }
-    let regs: Value = serde_json::from_slice(&out.stdout).map_err(|e| ReloadError::NotApplied(format!("unexpected `podman info` output: {e}")))?;
+    let regs: Value = serde_json::from_slice(&out.stdout)
+        .map_err(|e| ReloadError::NotApplied(format!("unexpected `podman info` output: {e}")))?;
     let insecure = |h: &str| {
-        regs.as_object().is_some_and(|m| m.iter().any(|(k, v)| super::same_registry(k, h) && v["Insecure"] == Value::Bool(true)))
+        regs.as_object().is_some_and(|m| {
+            m.iter()
+                .any(|(k, v)| super::same_registry(k, h) && v["Insecure"] == Value::Bool(true))
+        })
     };
     let missing: Vec<&String> = present.iter().filter(|h| !insecure(h)).collect();
     let still: Vec<&String> = absent.iter().filter(|h| insecure(h)).collect();
     if !missing.is_empty() {
-        return Err(ReloadError::NotApplied(format!("`podman info` does not list {} as insecure: {regs}", join(&missing))));
+        return Err(ReloadError::NotApplied(format!(
+            "`podman info` does not list {} as insecure: {regs}",
+            join(&missing)
+        )));
     }
     if !still.is_empty() {
-        return Err(ReloadError::NotApplied(format!("`podman info` still lists {} as insecure (another registries.conf entry?)", join(&still))));
+        return Err(ReloadError::NotApplied(format!(
+            "`podman info` still lists {} as insecure (another registries.conf entry?)",
+            join(&still)
+        )));
     }
     Ok(())
 }
@@ -273,7 +383,17 @@ mod tests {
 
     #[test]
     fn flags_are_read() {
-        let argv: Vec<String> = ["dockerd", "--config-file", "/x.json", "--insecure-registry=a:1", "--insecure-registry", "b:2"].iter().map(|s| s.to_string()).collect();
+        let argv: Vec<String> = [
+            "dockerd",
+            "--config-file",
+            "/x.json",
+            "--insecure-registry=a:1",
+            "--insecure-registry",
+            "b:2",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         assert_eq!(flag_values(&argv, "config-file"), ["/x.json"]);
         assert_eq!(flag_values(&argv, "insecure-registry"), ["a:1", "b:2"]);
     }

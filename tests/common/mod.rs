@@ -31,8 +31,16 @@ fn required_images(name: &str) -> &'static [&'static str] {
     match name {
         // `centos` is what fixtures/kestra-centos.yaml names (IF_NOT_PRESENT: it must be local,
         // or dockhand would try to pull it).
-        "docker" => &["dockhand-test/busybox:latest", "busybox:latest", "centos:latest"],
-        _ => &["localhost/dockhand-test/busybox:latest", "docker.io/library/busybox:latest", "docker.io/library/centos:latest"],
+        "docker" => &[
+            "dockhand-test/busybox:latest",
+            "busybox:latest",
+            "centos:latest",
+        ],
+        _ => &[
+            "localhost/dockhand-test/busybox:latest",
+            "docker.io/library/busybox:latest",
+            "docker.io/library/centos:latest",
+        ],
     }
 }
 
@@ -63,7 +71,10 @@ impl CmdOut {
 /// Runs a short command with a time limit, capturing its output.
 pub fn run_cmd(program: &Path, args: &[&str], limit: Duration) -> CmdOut {
     let mut c = Command::new(program);
-    c.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    c.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = match c.spawn() {
         Ok(c) => c,
         Err(e) => {
@@ -109,17 +120,36 @@ fn read_all<R: Read + Send + 'static>(mut r: R) -> std::thread::JoinHandle<Strin
 
 fn probe(name: &'static str) -> Result<Engine, String> {
     let program = which::which(name).map_err(|_| format!("{name} CLI not found on PATH"))?;
-    let info = run_cmd(&program, &["info", "--format", "{{json .}}"], Duration::from_secs(20));
+    let info = run_cmd(
+        &program,
+        &["info", "--format", "{{json .}}"],
+        Duration::from_secs(20),
+    );
     if info.timed_out {
-        return Err(format!("`{name} info` did not answer within 20 s (engine hung?)"));
+        return Err(format!(
+            "`{name} info` did not answer within 20 s (engine hung?)"
+        ));
     }
     if !info.ok() {
-        let why = info.stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no message").trim().to_string();
-        return Err(format!("`{name} info` failed (engine not running? run `bash scripts/setup-engines.sh`): {why}"));
+        let why = info
+            .stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("no message")
+            .trim()
+            .to_string();
+        return Err(format!(
+            "`{name} info` failed (engine not running? run `bash scripts/setup-engines.sh`): {why}"
+        ));
     }
     let mut missing = Vec::new();
     for img in required_images(name) {
-        let out = run_cmd(&program, &["image", "inspect", "--format", "{{.Id}}", img], Duration::from_secs(20));
+        let out = run_cmd(
+            &program,
+            &["image", "inspect", "--format", "{{.Id}}", img],
+            Duration::from_secs(20),
+        );
         if !out.ok() {
             missing.push(*img);
         }
@@ -178,9 +208,17 @@ impl Engine {
     /// `inspect` of one container, the first (only) element of the array.
     pub fn inspect(&self, container: &str) -> Value {
         let out = self.cli(&["inspect", "--type", "container", container]);
-        assert!(out.ok(), "{} inspect {container} failed: {}", self.name, out.stderr);
-        let v: Value = serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("inspect output is not JSON ({e}): {}", out.stdout));
-        v.get(0).cloned().unwrap_or_else(|| panic!("inspect returned no element: {}", out.stdout))
+        assert!(
+            out.ok(),
+            "{} inspect {container} failed: {}",
+            self.name,
+            out.stderr
+        );
+        let v: Value = serde_json::from_str(&out.stdout)
+            .unwrap_or_else(|e| panic!("inspect output is not JSON ({e}): {}", out.stdout));
+        v.get(0)
+            .cloned()
+            .unwrap_or_else(|| panic!("inspect returned no element: {}", out.stdout))
     }
 
     /// Names of the containers (any state) labelled with this execution.
@@ -188,7 +226,12 @@ impl Engine {
         let filter = format!("label=io.dockhand.execution={execution}");
         let out = self.cli(&["ps", "-a", "--filter", &filter, "--format", "{{.Names}}"]);
         assert!(out.ok(), "{} ps failed: {}", self.name, out.stderr);
-        out.stdout.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect()
+        out.stdout
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect()
     }
 
     /// Removes containers at once (no stop grace period).
@@ -212,9 +255,26 @@ impl Engine {
 pub fn execution_id(test: &str, engine: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);
     let n = N.fetch_add(1, Ordering::SeqCst);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
-    let suffix = format!("{}-{:x}{:x}", &engine[..1], std::process::id(), (nanos >> 8) ^ n);
-    let mut head: String = test.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' }).collect();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let suffix = format!(
+        "{}-{:x}{:x}",
+        &engine[..1],
+        std::process::id(),
+        (nanos >> 8) ^ n
+    );
+    let mut head: String = test
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
     head.truncate(40 - suffix.len().min(40));
     let id = format!("{}-{suffix}", head.trim_end_matches('-'));
     assert!(id.len() <= 64, "{id}");
@@ -224,7 +284,9 @@ pub fn execution_id(test: &str, engine: &str) -> String {
 /// A random lowercase hex string (from the kernel's random source).
 pub fn random_hex(bytes: usize) -> String {
     let mut b = vec![0u8; bytes];
-    std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut b)).expect("/dev/urandom");
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut b))
+        .expect("/dev/urandom");
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
@@ -238,7 +300,10 @@ pub struct Ctx {
 impl Ctx {
     pub fn new(test: &str, eng: Engine) -> Ctx {
         let id = execution_id(test, eng.name);
-        let tmp = tempfile::Builder::new().prefix(&format!("dockhand-e2e-{id}-")).tempdir().expect("temp dir");
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!("dockhand-e2e-{id}-"))
+            .tempdir()
+            .expect("temp dir");
         std::fs::create_dir_all(tmp.path().join("flows")).unwrap();
         std::fs::create_dir_all(tmp.path().join("work")).unwrap();
         Ctx { eng, id, tmp }
@@ -306,8 +371,15 @@ impl Ctx {
     /// dockhand's state (execution journals) goes to the test's temp dir, not ~/.local/state.
     fn env<'a>(&'a self, extra: &[(&'a str, &'a str)]) -> Vec<(String, String)> {
         let state = self.tmp.path().join("state").display().to_string();
-        let mut v = vec![("DOCKHAND_STATE_DIR".to_string(), state.clone()), ("XDG_STATE_HOME".to_string(), state)];
-        v.extend(extra.iter().map(|(k, val)| (k.to_string(), val.to_string())));
+        let mut v = vec![
+            ("DOCKHAND_STATE_DIR".to_string(), state.clone()),
+            ("XDG_STATE_HOME".to_string(), state),
+        ];
+        v.extend(
+            extra
+                .iter()
+                .map(|(k, val)| (k.to_string(), val.to_string())),
+        );
         v
     }
 
@@ -316,7 +388,10 @@ impl Ctx {
         let left = self.eng.containers_of(&self.id);
         if !left.is_empty() {
             self.eng.remove(&left);
-            panic!("containers of execution {} were left behind: {left:?}", self.id);
+            panic!(
+                "containers of execution {} were left behind: {left:?}",
+                self.id
+            );
         }
     }
 }
@@ -345,7 +420,10 @@ pub struct Spawned {
 impl Spawned {
     pub fn start(args: &[String], env: &[(String, String)]) -> Spawned {
         let mut c = Command::new(env!("CARGO_BIN_EXE_dockhand"));
-        c.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        c.args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         c.env("NO_COLOR", "1");
         for (k, v) in env {
             c.env(k, v);
@@ -372,7 +450,15 @@ impl Spawned {
                 }
             }
         });
-        Spawned { child, started, lines: rx, stderr, stderr_t: Some(stderr_t), stdout_t: Some(stdout_t), args: args.to_vec() }
+        Spawned {
+            child,
+            started,
+            lines: rx,
+            stderr,
+            stderr_t: Some(stderr_t),
+            stdout_t: Some(stdout_t),
+            args: args.to_vec(),
+        }
     }
 
     /// Waits until a stderr line satisfies `pred`; false on timeout or end of output.
@@ -422,18 +508,33 @@ impl Spawned {
                 let _ = self.child.kill();
                 let _ = self.child.wait();
                 let err = self.stderr_so_far();
-                panic!("dockhand {:?} did not finish within {limit:?}; killed. stderr so far:\n{err}", self.args);
+                panic!(
+                    "dockhand {:?} did not finish within {limit:?}; killed. stderr so far:\n{err}",
+                    self.args
+                );
             }
         };
         let elapsed = self.started.elapsed();
         if let Some(t) = self.stderr_t.take() {
             let _ = t.join();
         }
-        let stdout = self.stdout_t.take().map(|t| t.join().unwrap_or_default()).unwrap_or_default();
+        let stdout = self
+            .stdout_t
+            .take()
+            .map(|t| t.join().unwrap_or_default())
+            .unwrap_or_default();
         let stderr = self.stderr_so_far();
         let json = serde_json::from_str(&stdout).unwrap_or(Value::Null);
         use std::os::unix::process::ExitStatusExt;
-        Run { code: status.code(), signal: status.signal(), stdout, stderr, json, elapsed, args: self.args.clone() }
+        Run {
+            code: status.code(),
+            signal: status.signal(),
+            stdout,
+            stderr,
+            json,
+            elapsed,
+            args: self.args.clone(),
+        }
     }
 }
 
@@ -469,7 +570,12 @@ impl Run {
     }
 
     pub fn assert_code(&self, code: i32) {
-        assert_eq!(self.code, Some(code), "unexpected exit code\n{}", self.dump());
+        assert_eq!(
+            self.code,
+            Some(code),
+            "unexpected exit code\n{}",
+            self.dump()
+        );
     }
 
     pub fn has_task(&self, id: &str) -> bool {
@@ -477,12 +583,18 @@ impl Run {
     }
 
     pub fn tasks(&self) -> Vec<Value> {
-        self.json["tasks"].as_array().cloned().unwrap_or_else(|| panic!("no tasks array in the JSON result\n{}", self.dump()))
+        self.json["tasks"]
+            .as_array()
+            .cloned()
+            .unwrap_or_else(|| panic!("no tasks array in the JSON result\n{}", self.dump()))
     }
 
     /// A task's result object; panics (with the whole run) if absent.
     pub fn task(&self, id: &str) -> Value {
-        self.tasks().into_iter().find(|t| t["id"] == id).unwrap_or_else(|| panic!("task {id} not in the result\n{}", self.dump()))
+        self.tasks()
+            .into_iter()
+            .find(|t| t["id"] == id)
+            .unwrap_or_else(|| panic!("task {id} not in the result\n{}", self.dump()))
     }
 
     /// The log lines of a task on one stream (`'|'` stdout, `'!'` stderr), prefix removed.
@@ -497,7 +609,8 @@ impl Run {
                     (None, None) => return None,
                 };
                 let (name, rest) = l.split_at(i);
-                (name.trim_end() == task && rest[1..].starts_with(mark)).then(|| rest[3..].to_string())
+                (name.trim_end() == task && rest[1..].starts_with(mark))
+                    .then(|| rest[3..].to_string())
             })
             .collect()
     }
@@ -536,7 +649,9 @@ macro_rules! e2e_test {
 
 /// Runs one test body against one engine (skipping or failing loudly if it is missing).
 pub fn run_test(test: &str, engine_name: &str, body: fn(&Ctx)) {
-    let Some(eng) = engine(engine_name) else { return };
+    let Some(eng) = engine(engine_name) else {
+        return;
+    };
     let cx = Ctx::new(test, eng);
     body(&cx);
     cx.assert_no_containers();
@@ -547,14 +662,25 @@ pub fn run_test(test: &str, engine_name: &str, body: fn(&Ctx)) {
 /// Indents every line of `text` by `n` spaces.
 pub fn indent(text: &str, n: usize) -> String {
     let pad = " ".repeat(n);
-    text.lines().map(|l| if l.is_empty() { String::new() } else { format!("{pad}{l}") }).collect::<Vec<_>>().join("\n")
+    text.lines()
+        .map(|l| {
+            if l.is_empty() {
+                String::new()
+            } else {
+                format!("{pad}{l}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// One shell Commands task on the busybox test image, never pulled. `props` are extra task
 /// properties and `runner` extra taskRunner properties, both written unindented; every command
 /// becomes a literal block scalar, so it needs no YAML quoting.
 pub fn task(id: &str, props: &str, runner: &str, commands: &[&str]) -> String {
-    let mut s = format!("- id: {id}\n  type: io.kestra.plugin.scripts.shell.Commands\n  containerImage: {IMAGE}\n");
+    let mut s = format!(
+        "- id: {id}\n  type: io.kestra.plugin.scripts.shell.Commands\n  containerImage: {IMAGE}\n"
+    );
     if !props.trim().is_empty() {
         s.push_str(&indent(props.trim_end(), 2));
         s.push('\n');
