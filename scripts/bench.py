@@ -1,0 +1,535 @@
+#!/usr/bin/env python3
+"""scripts/bench.py — the measuring half of scripts/bench.sh (run that, not this).
+
+bench.sh builds dockhand, checks the engines and the local image, prepares the Docker SDK venv
+and then runs this file with the system python3, passing everything through the environment:
+
+  BENCH_DOCKHAND   the release binary            BENCH_OUT      output directory (target/bench)
+  BENCH_ENGINES    "docker podman" (a subset)    BENCH_QUICK    1 for --quick
+  BENCH_IMAGE      local image (busybox:latest)  BENCH_SDK_PY   venv python with `docker`, or ""
+  BENCH_SDK_NOTE   why the SDK peer is missing   BENCH_REPO     repository root
+
+Timing: every figure runs dockhand and its baseline in the same invocation, interleaved
+(A B, then B A, ...) so that load drifting on a shared machine hits both alike; the figure is
+the ratio of the medians. Wall time is taken around fork/exec/wait4; peak RSS of dockhand's own
+process is sampled from /proc/PID/status VmHWM (wait4's ru_maxrss, which /usr/bin/time reports,
+is the maximum over the whole process tree, i.e. usually the engine CLI child's).
+"""
+
+import json
+import os
+import platform
+import re
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+DOCKHAND = os.environ["BENCH_DOCKHAND"]
+OUT = os.environ["BENCH_OUT"]
+ENGINES = os.environ.get("BENCH_ENGINES", "docker podman").split()
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+IMAGE = os.environ.get("BENCH_IMAGE", "busybox:latest")
+SDK_PY = os.environ.get("BENCH_SDK_PY", "")
+SDK_NOTE = os.environ.get("BENCH_SDK_NOTE", "")
+REPO = os.environ.get("BENCH_REPO", ".")
+
+# Rounds per figure (each round runs dockhand and every baseline once).
+R = {
+    "overhead": (7, 1) if QUICK else (21, 3),  # (measured rounds, warm-up rounds)
+    "stream": (2, 0) if QUICK else (3, 0),  # podman's stream is ~4x faster: it gets 5 rounds
+    "stream_podman": (2, 0) if QUICK else (5, 0),
+    "parallel": (2, 0) if QUICK else (5, 1),
+    "plan": (3, 1) if QUICK else (7, 1),
+    "breakdown": (5, 1) if QUICK else (11, 2),
+}
+STREAM_BYTES = 100_000_000 if QUICK else 500_000_000
+LINE = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde"  # 63 chars + newline
+STREAM_SH = f"yes {LINE} | head -c {STREAM_BYTES}"
+PLAN_TASKS = 10_000
+
+WORK = os.path.join(OUT, "work")
+FLOWS = os.path.join(OUT, "flows")
+STATE = os.path.join(OUT, "state")
+LOGS = os.path.join(OUT, "logs")
+
+ENV = dict(os.environ, DOCKHAND_STATE_DIR=STATE, DOCKHAND_WORK_DIR=os.path.join(WORK, "dockhand"), NO_COLOR="1")
+ENV.pop("DOCKHAND_ENGINE", None)
+
+
+def log(msg):
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Running and measuring one command
+
+
+def _proc_status(pid, key):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def _proc_cpu(pid):
+    """utime + stime of a process (all its threads, not its children), in seconds."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _children(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+class Result:
+    def __init__(self, wall, rc, tree_maxrss_kb, own_hwm_kb=None, own_cpu=None):
+        self.wall, self.rc, self.tree_maxrss_kb, self.own_hwm_kb, self.own_cpu = wall, rc, tree_maxrss_kb, own_hwm_kb, own_cpu
+
+
+def run(argv, stdout=None, watch=None, env=None, stdin=None):
+    """Runs argv to its end; wall seconds, exit code, wait4's ru_maxrss (whole tree) and, when
+    `watch` names a program, the VmHWM and CPU time of the first process of that name in the
+    tree (sampled every 20 ms; VmHWM is a high-water mark, so the last sample is the peak up to
+    then)."""
+    out = open(os.devnull, "wb") if stdout is None else stdout
+    t0 = time.perf_counter()
+    p = subprocess.Popen(argv, stdout=out, stderr=subprocess.DEVNULL, stdin=stdin or subprocess.DEVNULL, env=env or ENV)
+    sampled = {"hwm": None, "cpu": None}
+    done = threading.Event()
+
+    def sampler():
+        target = None
+        while not done.is_set():
+            if target is None:
+                cands = [p.pid] + _children(p.pid)
+                for c in cands:
+                    try:
+                        with open(f"/proc/{c}/comm") as f:
+                            if f.read().strip() == watch:
+                                target = c
+                                break
+                    except OSError:
+                        pass
+            if target is not None:
+                h, c = _proc_status(target, "VmHWM"), _proc_cpu(target)
+                if h is not None:
+                    sampled["hwm"] = h
+                if c is not None and h is not None:
+                    sampled["cpu"] = c
+            done.wait(0.02)
+
+    th = None
+    if watch:
+        th = threading.Thread(target=sampler, daemon=True)
+        th.start()
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t0
+    p.returncode = os.waitstatus_to_exitcode(status)
+    done.set()
+    if th:
+        th.join()
+    if stdout is None:
+        out.close()
+    return Result(wall, p.returncode, ru.ru_maxrss, sampled["hwm"], sampled["cpu"])
+
+
+def compare(title, cmds, rounds, warmup, watch=None, check=True):
+    """Runs the commands of `cmds` (label -> (argv, stdout-file-or-None)) interleaved, the order
+    rotating each round. Returns label -> list of Result (warm-up rounds dropped)."""
+    labels = list(cmds)
+    res = {k: [] for k in labels}
+    last = {}
+    total = warmup + rounds
+    for i in range(total):
+        order = labels[i % len(labels):] + labels[: i % len(labels)]
+        if i % 2:
+            order.reverse()
+        for k in order:
+            argv, out = cmds[k]
+            r = run(argv, stdout=out, watch=watch if k == "dockhand" else None)
+            if check and r.rc != 0:
+                raise SystemExit(f"[bench] {title}: `{shlex.join(argv)}` exited with {r.rc}")
+            last[k] = r.wall
+            if i >= warmup:
+                res[k].append(r)
+        log(f"{title}: round {i + 1}/{total}{' (warm-up)' if i < warmup else ''} " + ", ".join(f"{k} {last[k]:.3f}s" for k in labels))
+    return res
+
+
+def med(rs):
+    return statistics.median(r.wall for r in rs)
+
+
+def spread(rs):
+    w = sorted(r.wall for r in rs)
+    return f"median {statistics.median(w):.3f} s, min {w[0]:.3f}, max {w[-1]:.3f}, n={len(w)}"
+
+
+# --------------------------------------------------------------------------------------------
+# Flows
+
+
+def write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def script_task(tid, command, indent=2):
+    p = " " * indent
+    return (
+        f"{p}- id: {tid}\n{p}  type: io.kestra.plugin.scripts.shell.Commands\n{p}  containerImage: {IMAGE}\n"
+        f"{p}  commands:\n{p}    - {json.dumps(command)}\n"
+    )
+
+
+def flows():
+    f = {}
+    f["hello"] = write(f"{FLOWS}/hello.yaml", "id: bench_hello\nnamespace: bench\ntasks:\n" + script_task("hello", "echo hello"))
+    f["stream"] = write(f"{FLOWS}/stream.yaml", "id: bench_stream\nnamespace: bench\ntasks:\n" + script_task("stream", STREAM_SH))
+    par = "id: bench_parallel\nnamespace: bench\ntasks:\n  - id: fan_out\n    type: io.kestra.plugin.core.flow.Parallel\n    concurrent: 4\n    tasks:\n"
+    par += "".join(script_task(f"sleep_{i:02d}", "sleep 1", indent=6) for i in range(1, 21))
+    f["parallel"] = write(f"{FLOWS}/parallel.yaml", par)
+    big = ["id: bench_plan_10k\nnamespace: bench\ntasks:\n"]
+    big += [script_task(f"task_{i:05d}", f"echo task {i}") for i in range(PLAN_TASKS)]
+    f["plan"] = write(f"{FLOWS}/plan-10k.yaml", "".join(big))
+    grp = ["id: bench_plan_10k_groups\nnamespace: bench\ntasks:\n"]
+    for g in range(PLAN_TASKS // 10):
+        grp.append(f"  - id: group_{g:04d}\n    type: io.kestra.plugin.core.flow.Parallel\n    concurrent: 4\n    tasks:\n")
+        grp += [script_task(f"task_{g * 10 + k:05d}", f"echo task {g * 10 + k}", indent=6) for k in range(10)]
+    f["plan_groups"] = write(f"{FLOWS}/plan-10k-groups.yaml", "".join(grp))
+    return f
+
+
+# --------------------------------------------------------------------------------------------
+# Engine wrappers: log each engine CLI invocation (argv, start and end time) and run the real CLI
+
+
+def wrapper(engine):
+    real = shutil.which(engine)
+    logf = f"{LOGS}/{engine}-calls.log"
+    # The docker wrapper must not mention podman (dockhand would take it for podman-docker); the
+    # podman one does, so dockhand drives it as Podman.
+    text = f"""#!/bin/bash
+# bench wrapper: log the call, run {real}
+t0=$EPOCHREALTIME
+{real} "$@"
+rc=$?
+printf -v q ' %q' "$@"
+printf '%s %s %s%s\\n' "$t0" "$EPOCHREALTIME" "$rc" "$q" >> {logf}
+exit $rc
+"""
+    path = write(f"{OUT}/bin/{engine}", text)
+    os.chmod(path, 0o755)
+    return path, logf
+
+
+def calls(logf):
+    out = []
+    if os.path.exists(logf):
+        with open(logf) as f:
+            for line in f:
+                t0, t1, rc, args = line.rstrip("\n").split(" ", 3)  # args: bash %q words
+                out.append((float(t0), float(t1), int(rc), args))
+    return out
+
+
+def subcommand(args):
+    words = args.split()
+    # skip global options (--host X / --url X)
+    i = 0
+    while i < len(words) and words[i] in ("--host", "--url", "-H"):
+        i += 2
+    return words[i] if i < len(words) else "?"
+
+
+def strace_execs(argv, program, out_path):
+    """execve()s of `program` anywhere in the tree of argv (None when strace is missing)."""
+    if not shutil.which("strace"):
+        return None
+    subprocess.run(["strace", "-f", "-qq", "-e", "trace=execve", "-o", out_path] + argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
+    n = 0
+    real = os.path.realpath(shutil.which(program))
+    with open(out_path) as f:
+        for line in f:
+            m = re.search(r'execve\("([^"]+)".*\) = 0', line)
+            if m and os.path.realpath(m.group(1)) == real:
+                n += 1
+    return n
+
+
+# --------------------------------------------------------------------------------------------
+# The figures
+
+rows = []  # (figure, dockhand, baseline, ratio, target, verdict)
+notes = []  # free text sections for results.md
+raw = {}
+
+
+def verdict(ok):
+    return "PASS" if ok else "FAIL"
+
+
+def ms(s):
+    return f"{s * 1000:.0f} ms"
+
+
+def secs(s):
+    return f"{s:.2f} s"
+
+
+def mb(kb):
+    return "n/a" if kb is None else f"{kb / 1024:.1f} MB"
+
+
+def cleanup_containers(engine):
+    for flow in ("bench_hello", "bench_stream", "bench_parallel"):
+        ids = subprocess.run([engine, "ps", "-aq", "--filter", f"label=io.dockhand.flow={flow}"], capture_output=True, text=True).stdout.split()
+        if ids:
+            subprocess.run([engine, "rm", "-f", "-v"] + ids, capture_output=True)
+
+
+def fig_overhead(engine, f):
+    n, w = R["overhead"]
+    dh = [DOCKHAND, "run", "-q", "--engine", engine, f["hello"]]
+    base = [engine, "run", "--rm", IMAGE, "sh", "-c", "echo hello"]
+    cmds = {"dockhand": (dh, None), "baseline": (base, None)}
+    sdk = engine == "docker" and SDK_PY
+    if sdk:
+        cmds["sdk"] = ([SDK_PY, os.path.join(REPO, "scripts", "bench_sdk.py"), IMAGE], None)
+    res = compare(f"overhead/{engine}", cmds, n, w)
+    raw[f"overhead_{engine}"] = {k: [r.wall for r in v] for k, v in res.items()}
+    d, b = med(res["dockhand"]), med(res["baseline"])
+    rows.append((f"1. overhead, one `echo hello` task, {engine}", ms(d), f"{ms(b)} `{engine} run --rm`", f"{d / b:.3f}", "≤ 1.05", verdict(d / b <= 1.05)))
+    if engine == "docker":
+        if sdk:
+            s = med(res["sdk"])
+            rows.append(("1b. the same, vs the Docker SDK (docker-py)", ms(d), f"{ms(s)} SDK create/start/wait/logs/remove", f"{d / s:.3f}", "report", "—"))
+        else:
+            rows.append(("1b. the same, vs the Docker SDK (docker-py)", ms(d), f"n/a ({SDK_NOTE})", "n/a", "report", "—"))
+    notes.append(f"overhead/{engine}: dockhand {spread(res['dockhand'])}; baseline {spread(res['baseline'])}" + (f"; sdk {spread(res['sdk'])}" if sdk else ""))
+
+
+def fig_breakdown(engine, f):
+    """Where dockhand's time goes in the one-task run: each engine CLI call it makes, timed by
+    the logging wrapper inside real runs, and the same calls made by hand, in the same rounds."""
+    n, w = R["breakdown"]
+    wrap, logf = wrapper(engine)
+    name = "dockhand-bench-breakdown"
+    subprocess.run([engine, "rm", "-f", name], capture_output=True)
+    ver = [engine, "version", "--format", "{{.Server.Version}}" if engine == "docker" else "{{.Client.Version}}"]
+    by_hand = [
+        ("version", ver),
+        ("run (no --rm)", [engine, "run", "--name", name, IMAGE, "sh", "-c", "echo hello"]),
+        ("rm", [engine, "rm", "--force", "--volumes", name]),
+        ("run --rm", [engine, "run", "--rm", IMAGE, "sh", "-c", "echo hello"]),
+    ]
+    hand = {k: [] for k, _ in by_hand}
+    per_run = []
+    for i in range(w + n):
+        if os.path.exists(logf):
+            os.remove(logf)
+        r = run([DOCKHAND, "run", "-q", "--engine", wrap, f["hello"]])
+        if r.rc != 0:
+            raise SystemExit(f"[bench] breakdown/{engine}: dockhand exited with {r.rc}")
+        cs = calls(logf)
+        times = {}
+        for k, argv in by_hand:
+            times[k] = run(argv).wall
+        if i >= w:
+            per_run.append((r.wall, cs))
+            for k, t in times.items():
+                hand[k].append(t)
+    # Medians per call kind, and the time dockhand spends outside engine calls.
+    kinds = {}
+    gaps = []
+    for wall, cs in per_run:
+        for a, b, _, args in cs:
+            kinds.setdefault(subcommand(args), []).append(b - a)
+        gaps.append(wall - sum(b - a for a, b, _, _ in cs))
+    lines = [f"### Breakdown of the one-task run, {engine} (medians of {n} rounds, each: dockhand through the logging wrapper, then the calls by hand)", "", "| step | inside dockhand runs (wrapper-timed) | by hand |", "|---|---|---|"]
+    for k in sorted(kinds, key=lambda k: -statistics.median(kinds[k])):
+        byhand = {"version": "version", "run": "run (no --rm)", "rm": "rm"}.get(k)
+        lines.append(f"| `{engine} {k}` | {ms(statistics.median(kinds[k]))} (×{len(kinds[k]) // len(per_run)} per run) | {ms(statistics.median(hand[byhand])) if byhand else '—'} |")
+    lines.append(f"| dockhand itself (wall minus engine calls; includes ~2-3 ms of bash per wrapped call) | {ms(statistics.median(gaps))} | — |")
+    lines.append(f"| total | {ms(statistics.median(w for w, _ in per_run))} | `{engine} run --rm`: {ms(statistics.median(hand['run --rm']))} |")
+    lines.append("")
+    raw[f"breakdown_{engine}"] = {"calls": kinds, "gaps": gaps, "by_hand": hand}
+    notes.append("\n".join(lines))
+
+
+def fig_processes(engine, f):
+    wrap, logf = wrapper(engine)
+    counts = {}
+    for key in ("hello", "parallel"):
+        if os.path.exists(logf):
+            os.remove(logf)
+        r = run([DOCKHAND, "run", "-q", "--engine", wrap, f[key]])
+        if r.rc != 0:
+            raise SystemExit(f"[bench] processes/{engine}: dockhand exited with {r.rc}")
+        cs = calls(logf)
+        kinds = {}
+        for *_, args in cs:
+            kinds[subcommand(args)] = kinds.get(subcommand(args), 0) + 1
+        counts[key] = (len(cs), kinds, [a for *_, a in cs])
+    tasks = {"hello": 1, "parallel": 20}
+    per_flow = counts["hello"][1].get("version", 0)
+    per_task = (counts["hello"][0] - per_flow) / tasks["hello"]
+    per_task_par = (counts["parallel"][0] - counts["parallel"][1].get("version", 0)) / tasks["parallel"]
+    kinds_txt = ", ".join(f"{k} ×{v}" for k, v in counts["hello"][1].items() if k != "version")
+    rows.append((f"2. engine CLI processes per task, {engine}", f"{per_task:g} ({kinds_txt}); +{per_flow} `version` per flow", f"1 `{engine} run --rm`", f"{per_task / 1:.2f}", "1–2 per task", verdict(1 <= per_task <= 2 and 1 <= per_task_par <= 2)))
+    # Cross-check with strace: every exec of the engine binary in the whole tree, dockhand and
+    # baseline alike (the engine may exec itself, e.g. podman's conmon runs `podman container cleanup`).
+    st_d = strace_execs([DOCKHAND, "run", "-q", "--engine", engine, f["hello"]], engine, f"{LOGS}/{engine}-strace-dockhand.txt")
+    st_b = strace_execs([engine, "run", "--rm", IMAGE, "sh", "-c", "echo hello"], engine, f"{LOGS}/{engine}-strace-baseline.txt")
+    lines = [f"### Engine CLI calls, {engine}", "", f"One-task flow ({counts['hello'][0]} calls):", "```"]
+    lines += [f"{engine} {a}" for a in counts["hello"][2]]
+    lines += ["```", f"Parallel flow, 20 tasks: {counts['parallel'][0]} calls ({', '.join(f'{k} ×{v}' for k, v in counts['parallel'][1].items())}), {per_task_par:g} per task."]
+    if st_d is not None:
+        lines.append(f"strace -f, every execve of {shutil.which(engine)} in the tree: dockhand one-task run {st_d}, `{engine} run --rm` by hand {st_b}.")
+    lines.append("")
+    notes.append("\n".join(lines))
+    raw[f"processes_{engine}"] = {"hello": counts["hello"][2], "parallel": counts["parallel"][2], "strace_dockhand": st_d, "strace_baseline": st_b}
+
+
+def fig_stream(engine, f):
+    n, w = R["stream_podman" if engine == "podman" else "stream"]
+    os.makedirs(LOGS, exist_ok=True)
+    tv_d, tv_b = f"{LOGS}/{engine}-stream-time-dockhand.txt", f"{LOGS}/{engine}-stream-time-baseline.txt"
+    dh = ["/usr/bin/time", "-v", "-o", tv_d, DOCKHAND, "run", "-q", "--engine", engine, f["stream"]]
+    base = ["/usr/bin/time", "-v", "-o", tv_b, engine, "run", "--rm", IMAGE, "sh", "-c", STREAM_SH]
+    # Each writes 500 MB of output; /dev/null is where it goes for both.
+    res = compare(f"stream/{engine}", {"dockhand": (dh, None), "baseline": (base, None)}, n, w, watch="dockhand")
+    d, b = med(res["dockhand"]), med(res["baseline"])
+    hwm = max((r.own_hwm_kb for r in res["dockhand"] if r.own_hwm_kb), default=None)
+    cpu = statistics.median([r.own_cpu for r in res["dockhand"] if r.own_cpu is not None] or [float("nan")])
+    tree_d = max(r.tree_maxrss_kb for r in res["dockhand"])
+    tree_b = max(r.tree_maxrss_kb for r in res["baseline"])
+    size = f"{STREAM_BYTES // 1_000_000} MB"
+    rows.append((f"3. log streaming {size} of lines, {engine}", secs(d), f"{secs(b)} `{engine} run --rm … > /dev/null`", f"{d / b:.3f}", "≤ 1.10", verdict(d / b <= 1.10)))
+    rows.append((f"3. peak RSS of dockhand while streaming, {engine}", mb(hwm), f"`/usr/bin/time -v`: {mb(tree_d)} (tree, incl. the {engine} CLI child); {engine} CLI alone {mb(tree_b)}", "—", "≤ 20 MB", verdict(hwm is not None and hwm <= 20 * 1024)))
+    notes.append(f"stream/{engine}: dockhand {spread(res['dockhand'])}, dockhand's own CPU time {cpu:.2f} s (median); baseline {spread(res['baseline'])}")
+    raw[f"stream_{engine}"] = {"dockhand": [r.wall for r in res["dockhand"]], "baseline": [r.wall for r in res["baseline"]], "own_hwm_kb": hwm, "own_cpu_s": cpu, "tree_maxrss_kb": [tree_d, tree_b]}
+
+
+def fig_parallel(engine, f):
+    n, w = R["parallel"]
+    dh = [DOCKHAND, "run", "-q", "--engine", engine, f["parallel"]]
+    base = ["bash", "-c", f"seq 20 | xargs -P4 -I{{}} {engine} run --rm {IMAGE} sleep 1"]
+    res = compare(f"parallel/{engine}", {"dockhand": (dh, None), "baseline": (base, None)}, n, w)
+    d, b = med(res["dockhand"]), med(res["baseline"])
+    rows.append((f"4. Parallel, concurrent 4, 20 × `sleep 1`, {engine}", secs(d), f"{secs(b)} `seq 20 | xargs -P4 … {engine} run --rm`", f"{d / b:.3f}", "≤ 1.10", verdict(d / b <= 1.10)))
+    notes.append(f"parallel/{engine}: dockhand {spread(res['dockhand'])}; baseline {spread(res['baseline'])}")
+    raw[f"parallel_{engine}"] = {k: [r.wall for r in v] for k, v in res.items()}
+
+
+def fig_plan(f):
+    n, w = R["plan"]
+    for key, label in (("plan", "flat"), ("plan_groups", "in 1,000 Parallel groups")):
+        res = []
+        for i in range(w + n):
+            r = run([DOCKHAND, "plan", f[key]], watch="dockhand")
+            if r.rc != 0:
+                raise SystemExit(f"[bench] plan: dockhand exited with {r.rc}")
+            if i >= w:
+                res.append(r)
+        t = med(res)
+        # No children: wait4's ru_maxrss is dockhand's own peak.
+        rss = max(r.tree_maxrss_kb for r in res)
+        rows.append((f"5. `dockhand plan`, {PLAN_TASKS:,} tasks {label}: time", secs(t), "1 s budget", f"{t / 1.0:.3f}", "< 1 s", verdict(t < 1.0)))
+        rows.append((f"5. `dockhand plan`, {PLAN_TASKS:,} tasks {label}: peak RSS", mb(rss), "100 MB budget", f"{rss / 1024 / 100:.3f}", "< 100 MB", verdict(rss < 100 * 1024)))
+        notes.append(f"plan ({label}): {spread(res)}, peak RSS {mb(rss)}")
+        raw[f"{key}"] = {"wall": [r.wall for r in res], "maxrss_kb": rss}
+
+
+def environment():
+    def out(cmd):
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True, timeout=20).stdout.strip()
+        except Exception as e:  # noqa: BLE001
+            return f"n/a ({e})"
+
+    lines = [
+        f"- date: {time.strftime('%Y-%m-%d %H:%M:%S %Z')}",
+        f"- host: {platform.node()}, {os.cpu_count()} CPUs, kernel {platform.release()}, load average {os.getloadavg()[0]:.2f} at the start",
+        f"- dockhand: {out([DOCKHAND, '--version'])}, commit {out(['git', '-C', REPO, 'rev-parse', '--short', 'HEAD'])}" + (" (+ uncommitted changes)" if out(["git", "-C", REPO, "status", "--porcelain", "--untracked-files=no"]) else ""),
+    ]
+    for e in ENGINES:
+        if e == "docker":
+            lines.append(f"- docker: client {out(['docker', 'version', '--format', '{{.Client.Version}}'])}, server {out(['docker', 'version', '--format', '{{.Server.Version}}'])}")
+        else:
+            lines.append(f"- podman: {out(['podman', 'version', '--format', '{{.Client.Version}}'])}")
+    if SDK_PY:
+        lines.append(f"- Docker SDK for Python: {out([SDK_PY, '-c', 'import docker; print(docker.__version__)'])}")
+    lines.append(f"- image: {IMAGE} (local), mode: {'--quick' if QUICK else 'full'}")
+    return "\n".join(lines)
+
+
+def main():
+    for d in (WORK, STATE, LOGS):
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d, exist_ok=True)
+    env_text = environment()
+    f = flows()
+    t_start = time.time()
+    try:
+        for e in ENGINES:
+            cleanup_containers(e)
+            fig_overhead(e, f)
+            fig_breakdown(e, f)
+            fig_processes(e, f)
+            fig_stream(e, f)
+            fig_parallel(e, f)
+        fig_plan(f)
+    finally:
+        for e in ENGINES:
+            cleanup_containers(e)
+    took = time.time() - t_start
+
+    head = ["figure", "dockhand", "baseline", "ratio", "target", "result"]
+    table = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    table += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows]
+    table_text = "\n".join(table)
+    print(table_text)
+    md = [
+        "# dockhand benchmark",
+        "",
+        f"Reproduce: `scripts/bench.sh{' --quick' if QUICK else ''}{'' if len(ENGINES) == 2 else ' --' + ENGINES[0] + '-only'}` (took {took / 60:.1f} min).",
+        "Ratios are dockhand's median over the baseline's median, both measured interleaved in the same run.",
+        "",
+        table_text,
+        "",
+        "## Environment",
+        "",
+        env_text,
+        f"- load average at the end: {os.getloadavg()[0]:.2f} (other work on the machine widens the spread; the ratios come from interleaved runs)",
+        "",
+        "## Details",
+        "",
+    ]
+    md += [n if n.startswith("###") else f"- {n}" for n in notes]
+    write(os.path.join(OUT, "results.md"), "\n".join(md) + "\n")
+    write(os.path.join(OUT, "raw.json"), json.dumps(raw, indent=1, default=str) + "\n")
+    log(f"written {os.path.join(OUT, 'results.md')} and raw.json")
+
+
+if __name__ == "__main__":
+    main()

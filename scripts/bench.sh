@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# scripts/bench.sh — dockhand's performance benchmark against doing the same by hand with the
+# engine CLI. Run on demand; not part of CI pass/fail (it always exits 0 once it has measured).
+#
+# Usage (as root, engines up: scripts/setup-engines.sh && scripts/build-test-images.sh):
+#   scripts/bench.sh                 full run, Docker and Podman (~15-20 min)
+#   scripts/bench.sh --quick         fewer rounds, 100 MB instead of 500 MB of log (~4 min)
+#   scripts/bench.sh --docker-only   (or --podman-only) one engine
+#   scripts/bench.sh --help
+#
+# What it measures. Each figure runs dockhand and its baseline in the SAME invocation,
+# interleaved round by round (so load drifting on the machine hits both), and reports the
+# ratio of the medians; per engine:
+#   1. overhead: a one-task flow (`echo hello`) through `dockhand run -q` vs
+#      `ENGINE run --rm IMAGE sh -c 'echo hello'` by hand (target ratio <= 1.05); on Docker also
+#      vs the Docker SDK for Python doing create/start/wait/logs/remove (reported, no target).
+#      A breakdown times each engine CLI call inside real dockhand runs (a logging wrapper
+#      passed as --engine) and the same calls by hand.
+#   2. engine CLI processes spawned per simple task, counted through that wrapper, for the
+#      one-task flow and a 20-task Parallel flow (target 1-2 per task; the one `version` check
+#      per flow is reported separately); cross-checked with strace -f when installed.
+#   3. log streaming: a task printing 500 MB of 64-byte lines, dockhand's stdout to /dev/null vs
+#      `ENGINE run --rm ... > /dev/null` (target <= 1.10), and dockhand's own peak RSS
+#      (target <= 20 MB; sampled VmHWM of the dockhand process; /usr/bin/time -v's figure is
+#      also shown, but it is the maximum over the process tree, i.e. the engine CLI child's).
+#   4. Parallel: io.kestra.plugin.core.flow.Parallel, concurrent: 4, 20 children `sleep 1` vs
+#      `seq 20 | xargs -P4 -I{} ENGINE run --rm IMAGE sleep 1` (target <= 1.10).
+#   5. `dockhand plan` on a generated 10,000-task flow, flat and in 1,000 Parallel groups:
+#      under 1 s and under 100 MB peak RSS.
+#
+# Timing is done by scripts/bench.py (stdlib python3), not hyperfine: hyperfine runs all of A
+# and then all of B, while here A and B alternate round by round, and dockhand's own peak RSS
+# and CPU time are sampled from /proc while it runs. scripts/bench_sdk.py is the SDK peer.
+#
+# Output: a table (figure, dockhand, baseline, ratio, target, PASS/FAIL) on stdout, the same
+# plus details, the call breakdown and the environment in target/bench/results.md, raw numbers
+# in target/bench/raw.json, engine call logs and strace output in target/bench/logs/.
+#
+# Idempotent: builds dockhand in release mode (cargo; honours CARGO_TARGET_DIR), recreates
+# target/bench/{flows,work,state,logs} each run, creates the venv target/bench/venv with the
+# `docker` package from PyPI only once (skipped with a note if PyPI is unreachable), and
+# removes the containers it started. Nothing is pulled: the image (BENCH_IMAGE, default
+# busybox:latest) must already be in each engine's store. Needs python3, /usr/bin/time
+# (Debian's `time`, installed if missing), strace optional.
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
+# shellcheck source=scripts/lib.sh
+. "$SCRIPT_DIR/lib.sh"
+
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; }
+
+QUICK=0
+ENGINES=(docker podman)
+for a in "$@"; do
+    case "$a" in
+        --quick) QUICK=1 ;;
+        --docker-only) ENGINES=(docker) ;;
+        --podman-only) ENGINES=(podman) ;;
+        -h | --help) usage; exit 0 ;;
+        *) usage; die "unknown argument: $a" ;;
+    esac
+done
+
+IMAGE="${BENCH_IMAGE:-busybox:latest}"
+OUT="$ROOT/target/bench"
+mkdir -p "$OUT"
+
+# Tools.
+have_cmd python3 || die "python3 is needed"
+if [ ! -x /usr/bin/time ]; then
+    require_root
+    apt_ensure time
+fi
+have_cmd strace || warn "strace not found: the process count is not cross-checked"
+
+# Engines: reachable, and the image present locally (never pulled).
+for e in "${ENGINES[@]}"; do
+    have_cmd "$e" || die "$e not found (scripts/setup-engines.sh installs it)"
+    "$e" info >/dev/null 2>&1 || die "$e cannot reach its engine (scripts/setup-engines.sh starts it)"
+    "$e" image inspect "$IMAGE" >/dev/null 2>&1 \
+        || die "$e has no local image $IMAGE (scripts/build-test-images.sh builds it; this script pulls nothing)"
+done
+
+# dockhand, release build.
+log "building dockhand (release)"
+(cd "$ROOT" && cargo build --release --quiet --bin dockhand)
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+case "$TARGET_DIR" in /*) ;; *) TARGET_DIR="$ROOT/$TARGET_DIR" ;; esac
+DOCKHAND="$TARGET_DIR/release/dockhand"
+[ -x "$DOCKHAND" ] || die "no binary at $DOCKHAND"
+
+# The Docker SDK peer: a venv with docker-py from PyPI, made once.
+SDK_PY=""
+SDK_NOTE=""
+if [[ " ${ENGINES[*]} " == *" docker "* ]]; then
+    VENV="$OUT/venv"
+    if ! "$VENV/bin/python" -c 'import docker' >/dev/null 2>&1; then
+        log "creating $VENV with the docker SDK (pip install docker)"
+        rm -rf "$VENV"
+        if python3 -m venv "$VENV" >/dev/null 2>&1 \
+            && timeout 300 "$VENV/bin/pip" install --quiet --disable-pip-version-check docker >/dev/null 2>&1; then
+            :
+        else
+            warn "could not install the docker SDK into $VENV: the SDK peer is skipped"
+            SDK_NOTE="docker SDK not installable here"
+        fi
+    fi
+    if "$VENV/bin/python" -c 'import docker' >/dev/null 2>&1; then
+        SDK_PY="$VENV/bin/python"
+    fi
+fi
+
+log "measuring (engines: ${ENGINES[*]}; $([ "$QUICK" = 1 ] && echo quick || echo full))"
+BENCH_DOCKHAND="$DOCKHAND" BENCH_OUT="$OUT" BENCH_ENGINES="${ENGINES[*]}" BENCH_QUICK="$QUICK" \
+    BENCH_IMAGE="$IMAGE" BENCH_SDK_PY="$SDK_PY" BENCH_SDK_NOTE="$SDK_NOTE" BENCH_REPO="$ROOT" \
+    python3 "$SCRIPT_DIR/bench.py"
