@@ -807,7 +807,10 @@ fn execute(l: Launch) -> anyhow::Result<i32> {
             replay,
             removals: Default::default(),
         });
+        let private = runtime.ctx.private_root.join(&runtime.ctx.execution_id);
         let result = exec::run_flow(runtime, Arc::new(flow)).await;
+        // Empty once every task is done (private files are removed after each command).
+        let _ = std::fs::remove_dir(&private);
         if let Err(e) = journal.append(
             &Record::End {
                 state: result.state.name().to_string(),

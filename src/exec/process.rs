@@ -176,6 +176,13 @@ pub async fn spawn(program: &Path, cmd: &EngineCommand, piped: bool) -> io::Resu
         write_private(f)?;
     }
     let mut c = base_command(program, &cmd.args);
+    if let Some(dir) = &cmd.cwd {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+        c.current_dir(dir);
+    }
     for (k, v) in &cmd.env {
         c.env(k, v.expose());
     }

@@ -498,6 +498,18 @@ impl Job<'_> {
         // Tell the command's own failure from the engine's, from an OOM kill, and from a lost
         // connection to the engine (which may come back: wait for it a while).
         let limit = self.rendered.runner.memory.memory;
+        // Podman's conmon leaves an `oom` file in the client's working directory (a private
+        // directory of the task) when the kernel kills the container for memory.
+        let oom_marker = tc
+            .run
+            .cwd
+            .as_ref()
+            .map(|d| std::path::Path::new(d).join("oom"))
+            .is_some_and(|p| {
+                let found = p.exists();
+                let _ = std::fs::remove_file(&p);
+                found
+            });
         match inspect_patiently(rt, tc, Duration::from_secs(30)).await {
             Inspected::Unreachable(e) => {
                 self.res.failure = Some(Failure::Engine {
@@ -528,7 +540,7 @@ impl Job<'_> {
                 let (o, e) = (f.captured.stdout_lines, f.captured.stderr_lines);
                 return Box::pin(self.attach(o, e)).await;
             }
-            Inspected::State(st) if st.oom_killed => {
+            Inspected::State(st) if st.oom_killed || oom_marker => {
                 self.res.failure = Some(Failure::OutOfMemory {
                     confirmed: true,
                     limit,
@@ -601,6 +613,12 @@ impl Job<'_> {
     /// Copies outputs back, lists output files, removes the container, sets the message.
     async fn finish(mut self, early: bool) -> TaskResult {
         let (rt, tc) = (self.rt, self.tc);
+        // The engine client's private working directory (empty by now, or holding conmon's
+        // `oom` marker) goes.
+        if let Some(d) = &tc.run.cwd {
+            let _ = std::fs::remove_file(std::path::Path::new(d).join("oom"));
+            let _ = std::fs::remove_dir(d);
+        }
         if !early {
             for cmd in &tc.collect {
                 if let Ok(out) = process::run_captured(&rt.engine.program, cmd).await

@@ -160,6 +160,7 @@ pub fn build(
     }
     let copy_files = needs_copy(task, d);
     let mut create = base(Step::Create);
+    create.cwd = Some(private.to_string());
     if let Some((flag, file)) = &auth {
         if d == Dialect::Docker {
             create.opt(flag, private.join("docker-config").as_str());
@@ -227,6 +228,7 @@ pub fn build(
             prepare.push(cp);
         }
         let mut start = base(Step::Run);
+        start.cwd = Some(private.to_string());
         start.arg("start");
         if !detach {
             start.arg("--attach");

@@ -87,6 +87,9 @@ pub struct EngineCommand {
     /// What stdin holds, for display.
     pub stdin_note: String,
     pub files: Vec<PrivateFile>,
+    /// Working directory of the engine client (a private 0700 directory): Podman's conmon
+    /// drops an `oom` marker file into it when the kernel kills the container for memory.
+    pub cwd: Option<String>,
 }
 
 impl EngineCommand {
@@ -97,6 +100,7 @@ impl EngineCommand {
             env: Vec::new(),
             stdin: None,
             stdin_note: String::new(),
+            cwd: None,
             files: Vec::new(),
         }
     }
