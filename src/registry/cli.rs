@@ -136,6 +136,17 @@ pub enum EngineKind {
     Podman,
 }
 
+/// Reports a daemon.json failure; the exit code says whether the file (2) or the host (3) is at fault.
+fn daemon_json_failure(e: daemon_json::Error) -> i32 {
+    let code = if matches!(e, daemon_json::Error::Malformed { .. }) {
+        code::INVALID
+    } else {
+        code::HOST
+    };
+    error(e);
+    code
+}
+
 fn error(msg: impl std::fmt::Display) {
     eprintln!("dockhand: error: {msg}");
 }
@@ -294,14 +305,7 @@ fn change_docker(a: &ChangeArgs, hosts: &[String], adding: bool) -> i32 {
     }
     let c = match result {
         Ok(c) => c,
-        Err(e @ daemon_json::Error::Malformed { .. }) => {
-            error(e);
-            return code::INVALID;
-        }
-        Err(e) => {
-            error(e);
-            return code::HOST;
-        }
+        Err(e) => return daemon_json_failure(e),
     };
     let file = c.path.display();
     for h in if reset { hosts } else { &c.edit.unchanged } {
@@ -464,14 +468,7 @@ fn list(t: &Target) -> i32 {
                     ));
                     return code::OK;
                 }
-                Err(e @ daemon_json::Error::Malformed { .. }) => {
-                    error(e);
-                    return code::INVALID;
-                }
-                Err(e) => {
-                    error(e);
-                    return code::HOST;
-                }
+                Err(e) => return daemon_json_failure(e),
             };
             note(format!("insecure registries in {}:", path.display()));
             for e in &entries {
