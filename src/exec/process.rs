@@ -138,9 +138,7 @@ pub fn write_private(f: &PrivateFile) -> io::Result<()> {
         .mode(0o700)
         .create(dir)?;
     let _ = std::fs::remove_file(path);
-    let docker_config = dir.file_name().is_some_and(|n| n == "docker-config")
-        && path.file_name().is_some_and(|n| n == "config.json");
-    let content = if docker_config {
+    let content = if f.docker_client_config {
         merge_user_docker_config(f.content.expose(), dir)
     } else {
         f.content.expose().to_string()

@@ -605,6 +605,7 @@ fn env_options(
             path: path.to_string(),
             content: Secret::new(file_lines.join("\n") + "\n"),
             shown: shown.join("\n"),
+            docker_client_config: false,
         });
     }
 }
@@ -710,6 +711,7 @@ fn registry_auth(
                 path: private.join("docker-config/config.json").to_string(),
                 content: Secret::new(content),
                 shown,
+                docker_client_config: true,
             },
         )),
         Dialect::Podman => Some((
@@ -718,6 +720,7 @@ fn registry_auth(
                 path: private.join("auth.json").to_string(),
                 content: Secret::new(content),
                 shown,
+                docker_client_config: false,
             },
         )),
     }

@@ -74,6 +74,9 @@ pub struct PrivateFile {
     pub content: Secret,
     /// What the file holds, for display: e.g. `HOME=<redacted>` lines.
     pub shown: String,
+    /// A docker client `config.json` that replaces the user's for one command: the executor
+    /// starts it from the user's own config (contexts, proxies), which the builder cannot read.
+    pub docker_client_config: bool,
 }
 
 /// One invocation of the engine CLI.
