@@ -26,8 +26,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
+import threading
 
 DOCKHAND = os.environ["BENCH_DOCKHAND"]
 OUT = os.environ["BENCH_OUT"]
@@ -150,9 +150,11 @@ def run(argv, stdout=None, watch=None, env=None, stdin=None):
     return Result(wall, p.returncode, ru.ru_maxrss, sampled["hwm"], sampled["cpu"])
 
 
-def compare(title, cmds, rounds, warmup, watch=None, check=True):
+def compare(title, cmds, rounds, warmup, watch=None, check=True, settle=None):
     """Runs the commands of `cmds` (label -> (argv, stdout-file-or-None)) interleaved, the order
-    rotating each round. Returns label -> list of Result (warm-up rounds dropped)."""
+    rotating each round. `settle`, if given, runs untimed after every command (e.g. to let a
+    detached removal finish, so that it does not slow the next command down). Returns label ->
+    list of Result (warm-up rounds dropped)."""
     labels = list(cmds)
     res = {k: [] for k in labels}
     last = {}
@@ -167,6 +169,8 @@ def compare(title, cmds, rounds, warmup, watch=None, check=True):
             if check and r.rc != 0:
                 raise SystemExit(f"[bench] {title}: `{shlex.join(argv)}` exited with {r.rc}")
             last[k] = r.wall
+            if settle:
+                settle()
             if i >= warmup:
                 res[k].append(r)
         log(f"{title}: round {i + 1}/{total}{' (warm-up)' if i < warmup else ''} " + ", ".join(f"{k} {last[k]:.3f}s" for k in labels))
@@ -307,25 +311,41 @@ def cleanup_containers(engine):
             subprocess.run([engine, "rm", "-f", "-v"] + ids, capture_output=True)
 
 
+def wait_gone(engine, flow, limit=30.0):
+    """Untimed: until no container of the bench flow `flow` is left (dockhand hands its last
+    removal to a detached `rm` when it returns)."""
+    until = time.monotonic() + limit
+    while time.monotonic() < until:
+        ids = subprocess.run([engine, "ps", "-aq", "--filter", f"label=io.dockhand.flow={flow}"], capture_output=True, text=True).stdout.split()
+        if not ids:
+            return
+        time.sleep(0.02)
+    raise SystemExit(f"[bench] containers of {flow} still there after {limit:.0f} s")
+
+
 def fig_overhead(engine, f):
     n, w = R["overhead"]
     dh = [DOCKHAND, "run", "-q", "--engine", engine, f["hello"]]
+    dh_wait = dh[:2] + ["--wait-removal"] + dh[2:]
     base = [engine, "run", "--rm", IMAGE, "sh", "-c", "echo hello"]
-    cmds = {"dockhand": (dh, None), "baseline": (base, None)}
+    cmds = {"dockhand": (dh, None), "baseline": (base, None), "dockhand_wait": (dh_wait, None)}
     sdk = engine == "docker" and SDK_PY
     if sdk:
         cmds["sdk"] = ([SDK_PY, os.path.join(REPO, "scripts", "bench_sdk.py"), IMAGE], None)
-    res = compare(f"overhead/{engine}", cmds, n, w)
+    # The detached `rm` dockhand leaves finishes before the next command starts (untimed), so
+    # that it never slows the baseline down.
+    res = compare(f"overhead/{engine}", cmds, n, w, settle=lambda: wait_gone(engine, "bench_hello"))
     raw[f"overhead_{engine}"] = {k: [r.wall for r in v] for k, v in res.items()}
-    d, b = med(res["dockhand"]), med(res["baseline"])
+    d, b, dw = med(res["dockhand"]), med(res["baseline"]), med(res["dockhand_wait"])
     rows.append((f"1. overhead, one `echo hello` task, {engine}", ms(d), f"{ms(b)} `{engine} run --rm`", f"{d / b:.3f}", "≤ 1.05", verdict(d / b <= 1.05)))
+    rows.append((f"1a. the same with `--wait-removal` (returns once the container is gone), {engine}", ms(dw), f"{ms(b)} `{engine} run --rm`", f"{dw / b:.3f}", "report", "—"))
     if engine == "docker":
         if sdk:
             s = med(res["sdk"])
             rows.append(("1b. the same, vs the Docker SDK (docker-py)", ms(d), f"{ms(s)} SDK create/start/wait/logs/remove", f"{d / s:.3f}", "report", "—"))
         else:
             rows.append(("1b. the same, vs the Docker SDK (docker-py)", ms(d), f"n/a ({SDK_NOTE})", "n/a", "report", "—"))
-    notes.append(f"overhead/{engine}: dockhand {spread(res['dockhand'])}; baseline {spread(res['baseline'])}" + (f"; sdk {spread(res['sdk'])}" if sdk else ""))
+    notes.append(f"overhead/{engine}: dockhand {spread(res['dockhand'])}; dockhand --wait-removal {spread(res['dockhand_wait'])}; baseline {spread(res['baseline'])}" + (f"; sdk {spread(res['sdk'])}" if sdk else ""))
 
 
 def fig_breakdown(engine, f):
@@ -347,7 +367,8 @@ def fig_breakdown(engine, f):
     for i in range(w + n):
         if os.path.exists(logf):
             os.remove(logf)
-        r = run([DOCKHAND, "run", "-q", "--engine", wrap, f["hello"]])
+        # --wait-removal: the wrapper logs a call when it ends, and the `rm` must be in the log.
+        r = run([DOCKHAND, "run", "-q", "--wait-removal", "--engine", wrap, f["hello"]])
         if r.rc != 0:
             raise SystemExit(f"[bench] breakdown/{engine}: dockhand exited with {r.rc}")
         cs = calls(logf)
@@ -382,7 +403,9 @@ def fig_processes(engine, f):
     for key in ("hello", "parallel"):
         if os.path.exists(logf):
             os.remove(logf)
-        r = run([DOCKHAND, "run", "-q", "--engine", wrap, f[key]])
+        # --wait-removal changes when the last `rm` ends, not which calls are made; the wrapper
+        # logs a call when it ends, so this way the log is complete when dockhand returns.
+        r = run([DOCKHAND, "run", "-q", "--wait-removal", "--engine", wrap, f[key]])
         if r.rc != 0:
             raise SystemExit(f"[bench] processes/{engine}: dockhand exited with {r.rc}")
         cs = calls(logf)
@@ -395,10 +418,10 @@ def fig_processes(engine, f):
     per_task = (counts["hello"][0] - per_flow) / tasks["hello"]
     per_task_par = (counts["parallel"][0] - counts["parallel"][1].get("version", 0)) / tasks["parallel"]
     kinds_txt = ", ".join(f"{k} ×{v}" for k, v in counts["hello"][1].items() if k != "version")
-    rows.append((f"2. engine CLI processes per task, {engine}", f"{per_task:g} ({kinds_txt}); +{per_flow} `version` per flow", f"1 `{engine} run --rm`", f"{per_task / 1:.2f}", "1–2 per task", verdict(1 <= per_task <= 2 and 1 <= per_task_par <= 2)))
+    rows.append((f"2. engine CLI processes per task, {engine}", f"{per_task:g} ({kinds_txt}); +{per_flow} `version` per flow (asked only of remote engines, or to diagnose a failure)", f"1 `{engine} run --rm`", f"{per_task / 1:.2f}", "1–2 per task", verdict(1 <= per_task <= 2 and 1 <= per_task_par <= 2)))
     # Cross-check with strace: every exec of the engine binary in the whole tree, dockhand and
     # baseline alike (the engine may exec itself, e.g. podman's conmon runs `podman container cleanup`).
-    st_d = strace_execs([DOCKHAND, "run", "-q", "--engine", engine, f["hello"]], engine, f"{LOGS}/{engine}-strace-dockhand.txt")
+    st_d = strace_execs([DOCKHAND, "run", "-q", "--wait-removal", "--engine", engine, f["hello"]], engine, f"{LOGS}/{engine}-strace-dockhand.txt")
     st_b = strace_execs([engine, "run", "--rm", IMAGE, "sh", "-c", "echo hello"], engine, f"{LOGS}/{engine}-strace-baseline.txt")
     lines = [f"### Engine CLI calls, {engine}", "", f"One-task flow ({counts['hello'][0]} calls):", "```"]
     lines += [f"{engine} {a}" for a in counts["hello"][2]]
@@ -417,7 +440,7 @@ def fig_stream(engine, f):
     dh = ["/usr/bin/time", "-v", "-o", tv_d, DOCKHAND, "run", "-q", "--engine", engine, f["stream"]]
     base = ["/usr/bin/time", "-v", "-o", tv_b, engine, "run", "--rm", IMAGE, "sh", "-c", STREAM_SH]
     # Each writes 500 MB of output; /dev/null is where it goes for both.
-    res = compare(f"stream/{engine}", {"dockhand": (dh, None), "baseline": (base, None)}, n, w, watch="dockhand")
+    res = compare(f"stream/{engine}", {"dockhand": (dh, None), "baseline": (base, None)}, n, w, watch="dockhand", settle=lambda: wait_gone(engine, "bench_stream"))
     d, b = med(res["dockhand"]), med(res["baseline"])
     hwm = max((r.own_hwm_kb for r in res["dockhand"] if r.own_hwm_kb), default=None)
     cpu = statistics.median([r.own_cpu for r in res["dockhand"] if r.own_cpu is not None] or [float("nan")])
@@ -434,7 +457,7 @@ def fig_parallel(engine, f):
     n, w = R["parallel"]
     dh = [DOCKHAND, "run", "-q", "--engine", engine, f["parallel"]]
     base = ["bash", "-c", f"seq 20 | xargs -P4 -I{{}} {engine} run --rm {IMAGE} sleep 1"]
-    res = compare(f"parallel/{engine}", {"dockhand": (dh, None), "baseline": (base, None)}, n, w)
+    res = compare(f"parallel/{engine}", {"dockhand": (dh, None), "baseline": (base, None)}, n, w, settle=lambda: wait_gone(engine, "bench_parallel"))
     d, b = med(res["dockhand"]), med(res["baseline"])
     rows.append((f"4. Parallel, concurrent 4, 20 × `sleep 1`, {engine}", secs(d), f"{secs(b)} `seq 20 | xargs -P4 … {engine} run --rm`", f"{d / b:.3f}", "≤ 1.10", verdict(d / b <= 1.10)))
     notes.append(f"parallel/{engine}: dockhand {spread(res['dockhand'])}; baseline {spread(res['baseline'])}")

@@ -12,13 +12,16 @@
 # interleaved round by round (so load drifting on the machine hits both), and reports the
 # ratio of the medians; per engine:
 #   1. overhead: a one-task flow (`echo hello`) through `dockhand run -q` vs
-#      `ENGINE run --rm IMAGE sh -c 'echo hello'` by hand (target ratio <= 1.05); on Docker also
-#      vs the Docker SDK for Python doing create/start/wait/logs/remove (reported, no target).
-#      A breakdown times each engine CLI call inside real dockhand runs (a logging wrapper
-#      passed as --engine) and the same calls by hand.
+#      `ENGINE run --rm IMAGE sh -c 'echo hello'` by hand (target ratio <= 1.05); also
+#      `dockhand run --wait-removal` (returns only once the container is gone, as `run --rm`
+#      does; reported) and, on Docker, the Docker SDK for Python doing
+#      create/start/wait/logs/remove (reported). dockhand leaves its last `rm` running detached
+#      when it returns: after every command an untimed wait lets it finish, so it never slows
+#      the next command down. A breakdown times each engine CLI call inside real dockhand runs
+#      (a logging wrapper passed as --engine) and the same calls by hand.
 #   2. engine CLI processes spawned per simple task, counted through that wrapper, for the
-#      one-task flow and a 20-task Parallel flow (target 1-2 per task; the one `version` check
-#      per flow is reported separately); cross-checked with strace -f when installed.
+#      one-task flow and a 20-task Parallel flow (target 1-2 per task; a `version` check, made
+#      only for remote engines, would be reported separately); cross-checked with strace -f.
 #   3. log streaming: a task printing 500 MB of 64-byte lines, dockhand's stdout to /dev/null vs
 #      `ENGINE run --rm ... > /dev/null` (target <= 1.10), and dockhand's own peak RSS
 #      (target <= 20 MB; sampled VmHWM of the dockhand process; /usr/bin/time -v's figure is

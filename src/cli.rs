@@ -109,10 +109,15 @@ Exit codes: 0 printed, 2 the flow has errors (nothing printed on stdout).")]
 
 Engine: --engine, else $DOCKHAND_ENGINE, else `docker` on PATH, else `podman`. A `docker` that is
 Podman (podman-docker) is driven as Podman. --host, a task's `host`, $DOCKER_HOST and docker
-contexts are honoured. The engine is checked before any task starts.
+contexts are honoured. A remote engine (tcp://, ssh://, a docker context, a podman connection)
+is asked for its version before any task starts; a local one is not (its first command fails at
+once if it is down, and that is reported as one line, exit code 3).
 Log lines are `TASK | line` (stdout) and `TASK ! line` (stderr); NO_COLOR turns colour off.
 Ctrl-C or SIGTERM stops the running containers (stop -t killGracePeriod, or kill) and removes
 them when `delete` is true.
+A task's container is removed while the next task runs. The last removals (the final task's)
+are not waited for: their `rm` processes are detached and finish after dockhand returns (the
+result says `removal: handedOff`); --wait-removal waits for them.
 
 Exit codes: 0 success, 1 a task FAILED, 2 invalid flow or options (nothing started),
 3 engine unavailable, 130 interrupted (SIGINT), 143 terminated (SIGTERM).")]
@@ -143,6 +148,10 @@ Exit codes: 0 success, 1 a task FAILED, 2 invalid flow or options (nothing start
         /// them into daemon.json and reload dockerd first (as `registry insecure add --reload`)
         #[arg(long)]
         configure_insecure_registries: bool,
+        /// Return only once every container is removed, instead of leaving the last removals
+        /// to their detached `rm` processes
+        #[arg(long)]
+        wait_removal: bool,
     },
     /// Continue an execution after a crash: finished tasks are kept, a running container is re-attached
     #[command(after_help = "Examples:
@@ -315,6 +324,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             json,
             quiet,
             configure_insecure_registries,
+            wait_removal,
         } => run_cmd(
             &file,
             engine.as_deref(),
@@ -322,7 +332,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             &common,
             execution_id,
             state_dir,
-            (json, quiet, configure_insecure_registries),
+            (json, quiet, configure_insecure_registries, wait_removal),
         ),
         Command::Resume {
             execution_id,
@@ -533,6 +543,7 @@ struct Launch {
     json: bool,
     quiet: bool,
     configure_insecure: bool,
+    wait_removal: bool,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -543,7 +554,7 @@ fn run_cmd(
     args: &PlanArgs,
     execution_id: Option<String>,
     state: Option<Utf8PathBuf>,
-    (json, quiet, configure_insecure): (bool, bool, bool),
+    (json, quiet, configure_insecure, wait_removal): (bool, bool, bool, bool),
 ) -> anyhow::Result<i32> {
     use dockhand::exec::{self, engine as eng};
     let flow_text = match std::fs::read_to_string(file) {
@@ -573,6 +584,7 @@ fn run_cmd(
         json,
         quiet,
         configure_insecure,
+        wait_removal,
     })
 }
 
@@ -640,6 +652,7 @@ fn resume_cmd(
         json,
         quiet,
         configure_insecure: false,
+        wait_removal: false,
     })
 }
 
@@ -691,13 +704,24 @@ fn execute(l: Launch) -> anyhow::Result<i32> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    // One check of the engine, before anything starts or is written: a missing daemon is one line.
+    // Remote engines (and any engine, when resuming: its first command looks for containers)
+    // are checked before anything starts or is written: one line if one cannot be reached. A
+    // local engine is not asked: its first command's failure is diagnosed (`Runtime::diagnose`).
+    let resuming = journal::journal_path(&l.state_dir, &l.execution_id).exists();
+    // The execution's own directory under the work dir: removed again if the engine turns out
+    // to be unreachable before anything ran, when this run made it.
+    let exec_dir = ctx.work_root.join(&l.execution_id);
+    let made_exec_dir = !exec_dir.exists();
     let hosts: std::collections::BTreeSet<Option<String>> = flow
         .scripts()
         .iter()
         .map(|(_, s)| s.runner.host.clone().or_else(|| ctx.host.clone()))
         .collect();
-    for h in hosts.iter().filter(|h| l.engine.needs_check(h.as_deref())) {
+    let mut answered = std::collections::BTreeSet::new();
+    for h in hosts
+        .into_iter()
+        .filter(|h| resuming || l.engine.is_remote(h.as_deref()))
+    {
         if let Err(e) = rt.block_on(
             l.engine
                 .check(h.as_deref(), std::time::Duration::from_secs(5)),
@@ -705,6 +729,7 @@ fn execute(l: Launch) -> anyhow::Result<i32> {
             eprintln!("dockhand: error: {e}");
             return Ok(code::ENGINE);
         }
+        answered.insert(h);
     }
 
     // The journal, before any container starts: an unwritable state directory stops us here.
@@ -758,7 +783,8 @@ fn execute(l: Launch) -> anyhow::Result<i32> {
         }
     }
 
-    let (json, quiet, configure_insecure) = (l.json, l.quiet, l.configure_insecure);
+    let (json, quiet, configure_insecure, wait_removal) =
+        (l.json, l.quiet, l.configure_insecure, l.wait_removal);
     let engine = l.engine;
     let execution_id = l.execution_id;
     rt.block_on(async move {
@@ -792,25 +818,41 @@ fn execute(l: Launch) -> anyhow::Result<i32> {
                 journal.path()
             );
         }
-        let runtime = Arc::new(exec::Runtime {
+        let fresh = replay.start.is_none();
+        let mut runtime = exec::Runtime::new(
             engine,
             ctx,
             inputs,
-            sink: Sink {
+            Sink {
                 color,
                 to_stderr: json,
                 width,
             },
-            cancel: cancel.clone(),
+            cancel.clone(),
             quiet,
-            journal: Some(journal.clone()),
+            Some(journal.clone()),
             replay,
-            removals: Default::default(),
-        });
+        );
+        runtime.wait_removal = wait_removal;
+        *runtime.answered.get_mut().unwrap() = answered;
+        let runtime = Arc::new(runtime);
         let private = runtime.ctx.private_root.join(&runtime.ctx.execution_id);
-        let result = exec::run_flow(runtime, Arc::new(flow)).await;
+        let result = exec::run_flow(runtime.clone(), Arc::new(flow)).await;
         // Empty once every task is done (private files are removed after each command).
         let _ = std::fs::remove_dir(&private);
+        let unreachable = runtime.unreachable.lock().unwrap().clone();
+        if let Some(e) = &unreachable {
+            // The engine never answered: nothing was made. A fresh execution leaves no journal.
+            let nothing_ran = runtime.answered.lock().unwrap().is_empty();
+            eprintln!("dockhand: error: {e}");
+            if fresh && nothing_ran {
+                journal.discard();
+                if made_exec_dir {
+                    let _ = std::fs::remove_dir_all(&exec_dir);
+                }
+                return Ok(code::ENGINE);
+            }
+        }
         if let Err(e) = journal.append(
             &Record::End {
                 state: result.state.name().to_string(),
@@ -828,6 +870,7 @@ fn execute(l: Launch) -> anyhow::Result<i32> {
         Ok(match (*cancel.borrow(), result.state) {
             (exec::Cancel::Interrupt, _) => code::INTERRUPTED,
             (exec::Cancel::Terminate, _) => code::TERMINATED,
+            _ if unreachable.is_some() => code::ENGINE,
             (_, State::Failed | State::Killed) => code::FLOW_FAILED,
             _ => code::OK,
         })

@@ -82,7 +82,7 @@ e2e_test!(kestra_centos_fixture, |cx| {
     assert_eq!(run.json["state"], "SUCCESS");
     let t = assert_success(&run, "shell");
     assert_eq!(t["container"], cx.container("shell").as_str());
-    assert_eq!(t["containerRemoved"], true);
+    common::assert_removed(&t);
 });
 
 // ------------------------------------------------------------------- 2. resource limits
@@ -108,7 +108,7 @@ fi"#],
     run.assert_code(0);
     let t = assert_success(&run, "limited");
     assert_eq!(
-        t["containerRemoved"], false,
+        t["removal"], "kept",
         "delete: false must keep the container: {t:#}"
     );
     assert!(
@@ -567,7 +567,7 @@ e2e_test!(timeout_stops_the_container, |cx| {
     assert_eq!(t["state"], "FAILED", "{t:#}");
     assert_eq!(t["failure"]["kind"], "timeout", "{t:#}");
     assert!(str_of(&t, "message").contains("timed out"), "{t:#}");
-    assert_eq!(t["containerRemoved"], true, "{t:#}");
+    common::assert_removed(&t);
 });
 
 // ----------------------------------------------------------------------------- 10. OOM
@@ -742,7 +742,7 @@ e2e_test!(delete_false_keeps_the_container, |cx| {
     let run = cx.run(&f);
     run.assert_code(0);
     let t = assert_success(&run, "kept");
-    assert_eq!(t["containerRemoved"], false, "{t:#}");
+    assert_eq!(t["removal"], "kept", "{t:#}");
     let name = cx.container("kept");
     assert_eq!(cx.eng.containers_of(&cx.id), std::slice::from_ref(&name));
     let i = cx.eng.inspect(&name);
@@ -811,39 +811,164 @@ e2e_test!(engine_cli_missing_exits_3, |cx| {
     assert!(line.contains(&missing), "{line}");
 });
 
-e2e_test!(engine_unreachable_host_exits_3, |cx| {
-    let f = cx.flow("any", &flow("any", &[task("t", "", "", &["echo hi"])]));
-    let sock = format!("unix:///nonexistent-{}.sock", cx.id);
-    // --host for both engines.
-    let run = cx.run_with(&f, &["--host", &sock], &[]);
-    run.assert_code(3);
-    assert!(
-        run.elapsed < Duration::from_secs(5),
-        "took {:?}",
-        run.elapsed
+e2e_test!(
+    engine_unreachable_remote_host_exits_3_before_anything,
+    |cx| {
+        let f = cx.flow("any", &flow("any", &[task("t", "", "", &["echo hi"])]));
+        // A remote address is asked for its version first: one line, nothing started or written.
+        // (Loopback port 1: nothing listens there, the connection is refused at once.)
+        let far = "tcp://127.0.0.1:1";
+        let run = cx.run_with(&f, &["--host", far], &[]);
+        run.assert_code(3);
+        assert!(
+            run.elapsed < Duration::from_secs(5),
+            "took {:?}",
+            run.elapsed
+        );
+        let line = one_line_error(&run);
+        assert!(
+            line.contains(far),
+            "the error does not name the host: {line}"
+        );
+        assert!(
+            !cx.state_journal().exists(),
+            "a journal was written although nothing could start"
+        );
+    }
+);
+
+e2e_test!(
+    engine_unreachable_local_socket_exits_3_and_leaves_nothing,
+    |cx| {
+        let f = cx.flow("any", &flow("any", &[task("t", "", "", &["echo hi"])]));
+        let sock = format!("unix:///nonexistent-{}.sock", cx.id);
+        // A local socket is not asked up front: the first command fails at once, and that failure
+        // is diagnosed (one `version`) into the same one-line error, exit code 3.
+        let var = if cx.eng.name == "docker" {
+            "DOCKER_HOST"
+        } else {
+            "CONTAINER_HOST"
+        };
+        for (extra, env) in [
+            (vec!["--host", sock.as_str()], vec![]),
+            (vec![], vec![(var, sock.as_str())]),
+        ] {
+            let run = cx.run_with(&f, &extra, &env);
+            run.assert_code(3);
+            assert!(
+                run.elapsed < Duration::from_secs(5),
+                "took {:?}",
+                run.elapsed
+            );
+            let last = run
+                .stderr
+                .lines()
+                .rfind(|l| !l.trim().is_empty())
+                .unwrap_or("");
+            assert!(
+                last.starts_with("dockhand: error: ") && last.contains(&sock),
+                "the last line is not the error naming the socket\n{}",
+                run.dump()
+            );
+            assert_eq!(
+                run.stderr.matches("dockhand: error: ").count(),
+                1,
+                "one error line\n{}",
+                run.dump()
+            );
+            assert!(
+                !run.stderr.contains("FAILED"),
+                "the task's status repeats the error\n{}",
+                run.dump()
+            );
+            assert!(
+                run.stdout.trim().is_empty(),
+                "no result when nothing ran\n{}",
+                run.dump()
+            );
+            assert!(
+                !cx.state_journal().exists(),
+                "the journal of an execution that never reached the engine was kept\n{}",
+                run.dump()
+            );
+        }
+    }
+);
+
+e2e_test!(simple_task_spawns_run_and_rm_only, |cx| {
+    // A wrapper in front of the engine CLI logs every call dockhand makes.
+    let log = cx.tmp.path().join("calls.log");
+    let wrapper = cx.tmp.path().join(format!("{}-logged", cx.eng.name));
+    let real = cx.eng.program.display().to_string();
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\n# logs calls to {real}\necho \"$1\" >> '{}'\nexec {real} \"$@\"\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let f = cx.flow(
+        "hello",
+        &flow("hello", &[task("hello", "", "", &["echo hello"])]),
     );
-    let line = one_line_error(&run);
-    assert!(
-        line.contains(&sock),
-        "the error does not name the host: {line}"
+    let mut args = cx.run_args(&f, &["--wait-removal"]);
+    let i = args.iter().position(|a| a == "--engine").unwrap();
+    args[i + 1] = wrapper.display().to_string();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = cx.dockhand(&args, &[]);
+    run.assert_code(0);
+    assert_eq!(run.json["engine"], cx.eng.name, "{}", run.dump());
+    assert_eq!(run.logs("hello", '|'), ["hello"], "{}", run.dump());
+    let calls = std::fs::read_to_string(&log).unwrap();
+    let calls: Vec<&str> = calls.lines().collect();
+    assert_eq!(
+        calls,
+        ["run", "rm"],
+        "engine CLI calls for one simple task\n{}",
+        run.dump()
     );
-    // The engine's own variable.
-    let var = if cx.eng.name == "docker" {
-        "DOCKER_HOST"
-    } else {
-        "CONTAINER_HOST"
-    };
-    let run = cx.run_with(&f, &[], &[(var, &sock)]);
-    run.assert_code(3);
-    assert!(
-        run.elapsed < Duration::from_secs(5),
-        "took {:?}",
-        run.elapsed
+});
+
+e2e_test!(last_removal_is_handed_off_unless_waited_for, |cx| {
+    let f = cx.flow(
+        "two",
+        &flow(
+            "two",
+            &[
+                task("first", "", "", &["echo one"]),
+                task("second", "", "", &["echo two"]),
+            ],
+        ),
     );
-    let line = one_line_error(&run);
+    // By default dockhand returns while the last container's `rm` still runs; that detached
+    // process finishes on its own. The first container's removal overlapped with `second`.
+    let run = cx.run(&f);
+    run.assert_code(0);
+    assert_eq!(run.task("first")["removal"], "removed", "{}", run.dump());
+    assert_eq!(run.task("second")["removal"], "handedOff", "{}", run.dump());
+    let left = cx.eng.wait_gone(&cx.id);
     assert!(
-        line.contains(&sock),
-        "the error does not name the host: {line}"
+        left.is_empty(),
+        "the handed-off removal did not finish: {left:?}"
+    );
+
+    // --wait-removal: nothing is left the moment dockhand returns.
+    let f = cx.flow("one", &flow("one", &[task("only", "", "", &["echo one"])]));
+    let id = format!("{}w", cx.id);
+    let mut args = cx.run_args(&f, &["--wait-removal"]);
+    let i = args.iter().position(|a| a == "--execution-id").unwrap();
+    args[i + 1] = id.clone();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = cx.dockhand(&args, &[]);
+    run.assert_code(0);
+    assert_eq!(run.task("only")["removal"], "removed", "{}", run.dump());
+    let left = cx.eng.containers_of(&id);
+    assert!(
+        left.is_empty(),
+        "containers left the moment dockhand returned with --wait-removal: {left:?}"
     );
 });
 

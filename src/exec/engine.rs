@@ -122,13 +122,30 @@ impl Engine {
         }
     }
 
-    /// Does checking this engine mean asking a daemon? Local Podman has none: the CLI found on
-    /// disk is the engine, and each task's own command reports a broken installation.
-    pub fn needs_check(&self, host: Option<&str>) -> bool {
-        let remote_env = ["CONTAINER_HOST", "CONTAINER_CONNECTION"]
-            .iter()
-            .any(|v| std::env::var(v).is_ok_and(|x| !x.is_empty()));
-        self.dialect == Dialect::Docker || host.or(self.host.as_deref()).is_some() || remote_env
+    /// Is the engine far away: a TCP or SSH address, a docker context other than the default,
+    /// a podman connection? Those are asked for their version before anything starts (within
+    /// 5 s), because a command to them can hang on the network. A local engine (a unix socket,
+    /// or podman without a service) is not: a missing daemon there fails the first command at
+    /// once, and that failure is diagnosed then (see `Runtime::diagnose`).
+    pub fn is_remote(&self, host: Option<&str>) -> bool {
+        let env = |v: &str| std::env::var(v).ok().filter(|x| !x.is_empty());
+        let far = |h: &str| !h.starts_with("unix://");
+        if let Some(h) = host.or(self.host.as_deref()) {
+            return far(h);
+        }
+        match self.dialect {
+            Dialect::Docker => {
+                if let Some(h) = env("DOCKER_HOST") {
+                    return far(&h);
+                }
+                let context = env("DOCKER_CONTEXT").or_else(docker_current_context);
+                context.is_some_and(|c| c != "default")
+            }
+            Dialect::Podman => {
+                env("CONTAINER_CONNECTION").is_some()
+                    || env("CONTAINER_HOST").is_some_and(|h| far(&h))
+            }
+        }
     }
 
     /// Asks the engine for its server version, within `limit`; a one-line error otherwise.
@@ -162,6 +179,21 @@ impl Engine {
         }
         Ok(out.stdout.trim().to_string())
     }
+}
+
+/// The docker CLI's current context from its config file (`$DOCKER_CONFIG/config.json`, else
+/// `~/.docker/config.json`), if one is set.
+fn docker_current_context() -> Option<String> {
+    let dir = match std::env::var_os("DOCKER_CONFIG").filter(|v| !v.is_empty()) {
+        Some(d) => PathBuf::from(d),
+        None => PathBuf::from(std::env::var_os("HOME").filter(|v| !v.is_empty())?).join(".docker"),
+    };
+    let text = std::fs::read_to_string(dir.join("config.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    v.get("currentContext")?
+        .as_str()
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
 }
 
 #[cfg(test)]

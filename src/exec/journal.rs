@@ -246,6 +246,13 @@ impl Journal {
         &self.path
     }
 
+    /// Deletes the journal (and then its lock) of an execution that did nothing: the engine
+    /// was never reached, so there is nothing to resume or clean up.
+    pub fn discard(&self) {
+        let _ = std::fs::remove_file(&self.path);
+        let _ = std::fs::remove_file(self.path.with_extension("lock"));
+    }
+
     /// Appends a record; `sync` waits until it is on disk.
     pub fn append(&self, r: &Record, sync: bool) -> Result<(), JournalError> {
         let mut line = serde_json::to_vec(r).expect("records serialize");

@@ -65,8 +65,8 @@ pub struct Captured {
     /// Lines seen per stream (outputs lines included), for resuming without repeats.
     pub stdout_lines: u64,
     pub stderr_lines: u64,
-    /// The last stderr line that mentions an error (else the last non-empty one), at most
-    /// 1 KiB: the engine client's own words when it fails.
+    /// The last stderr line that mentions an error or a failed connection (else the last
+    /// non-empty one), at most 1 KiB: the engine client's own words when it fails.
     pub last_stderr: String,
 }
 
@@ -113,7 +113,11 @@ fn line(
             .trim()
             .to_string();
         let mut c = captured.lock().unwrap();
-        let says_error = |s: &str| s.to_ascii_lowercase().contains("error");
+        // Docker's "Cannot connect to the Docker daemon" is followed by a `--help` hint.
+        let says_error = |s: &str| {
+            let s = s.to_ascii_lowercase();
+            s.contains("error") || s.contains("cannot connect")
+        };
         if says_error(&keep) || !says_error(&c.last_stderr) {
             c.last_stderr = keep;
         }

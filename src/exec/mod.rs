@@ -11,7 +11,7 @@ pub mod process;
 pub mod result;
 pub mod task;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -20,7 +20,7 @@ use tokio::sync::{Semaphore, watch};
 use crate::flow::model::{Flow, Task, TaskKind};
 use crate::plan::context::PlanContext;
 use engine::Engine;
-use result::{FlowResult, State, TaskResult};
+use result::{FlowResult, Removal, State, TaskResult};
 
 /// Why the run is being stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,14 +43,92 @@ pub struct Runtime {
     pub journal: Option<Arc<journal::Journal>>,
     /// What an earlier run of this execution already did.
     pub replay: journal::Replay,
-    /// Container removals under way: (task id, removed).
-    pub removals: Mutex<Vec<tokio::task::JoinHandle<(String, bool)>>>,
+    /// Container removals under way: task id, and how it went.
+    pub removals: Mutex<Vec<(String, tokio::task::JoinHandle<Removal>)>>,
+    /// Wait for the last removals before returning (`--wait-removal`) instead of handing them
+    /// to the detached `rm` processes already doing them.
+    pub wait_removal: bool,
+    /// Engine addresses (None: the default one) known to answer: checked up front (remote
+    /// engines) or an engine command to them has succeeded.
+    pub answered: Mutex<BTreeSet<Option<String>>>,
+    /// Why the engine could not be reached, once a first command to it failed and `version`
+    /// confirmed it: the run stops and exits 3.
+    pub unreachable: Mutex<Option<String>>,
+    diagnosing: tokio::sync::Mutex<()>,
 }
 
 impl Runtime {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        engine: Engine,
+        ctx: PlanContext,
+        inputs: BTreeMap<String, String>,
+        sink: logs::Sink,
+        cancel: watch::Receiver<Cancel>,
+        quiet: bool,
+        journal: Option<Arc<journal::Journal>>,
+        replay: journal::Replay,
+    ) -> Self {
+        Runtime {
+            engine,
+            ctx,
+            inputs,
+            sink,
+            cancel,
+            quiet,
+            journal,
+            replay,
+            removals: Mutex::default(),
+            wait_removal: false,
+            answered: Mutex::default(),
+            unreachable: Mutex::default(),
+            diagnosing: tokio::sync::Mutex::new(()),
+        }
+    }
+
     pub fn status(&self, line: &str) {
         if !self.quiet {
             eprintln!("dockhand: {line}");
+        }
+    }
+
+    /// The engine at `host` answered a command.
+    pub fn engine_answered(&self, host: Option<&str>) {
+        self.answered
+            .lock()
+            .unwrap()
+            .insert(host.map(str::to_string));
+    }
+
+    /// An engine command failed before the engine at `host` ever answered in this run: is the
+    /// engine there at all? Asks it for its version once (5 s limit; later callers share the
+    /// answer). `Some(message)` when it cannot be reached; the run then stops with exit code 3.
+    pub async fn diagnose(&self, host: Option<&str>) -> Option<String> {
+        let key = host.map(str::to_string);
+        if self.answered.lock().unwrap().contains(&key) {
+            return None;
+        }
+        let _one_at_a_time = self.diagnosing.lock().await;
+        if self.answered.lock().unwrap().contains(&key) {
+            return None;
+        }
+        if let Some(e) = self.unreachable.lock().unwrap().clone() {
+            return Some(e);
+        }
+        match self
+            .engine
+            .check(host, std::time::Duration::from_secs(5))
+            .await
+        {
+            Ok(_) => {
+                self.engine_answered(host);
+                None
+            }
+            Err(e) => {
+                let e = e.to_string();
+                *self.unreachable.lock().unwrap() = Some(e.clone());
+                Some(e)
+            }
         }
     }
 }
@@ -64,13 +142,20 @@ pub async fn run_flow(rt: Arc<Runtime>, flow: Arc<Flow>) -> FlowResult {
     let results: Arc<Mutex<Vec<TaskResult>>> = Arc::default();
     run_list(&rt, &flow, &flow.tasks, &outputs, &results).await;
     let mut tasks = std::mem::take(&mut *results.lock().unwrap());
-    // No container is left behind: wait for every removal before the flow ends.
+    // Removals that are done report how they went; the ones still under way (the last task's,
+    // typically) are left to their detached `rm` processes, unless asked to wait for them. A
+    // stopped run (Ctrl-C, SIGTERM) waits: it promises the containers are gone when it exits.
     let removals = std::mem::take(&mut *rt.removals.lock().unwrap());
-    for h in removals {
-        if let Ok((task, removed)) = h.await
-            && let Some(r) = tasks.iter_mut().find(|r| r.id == task)
-        {
-            r.container_removed = removed;
+    let wait = rt.wait_removal || *rt.cancel.borrow() != Cancel::No;
+    for (task, h) in removals {
+        let removal = if wait || h.is_finished() {
+            h.await.unwrap_or(Removal::Failed)
+        } else {
+            // Dropping the handle detaches the task; the `rm` process is not killed with it.
+            Removal::HandedOff
+        };
+        if let Some(r) = tasks.iter_mut().find(|r| r.id == task) {
+            r.removal = removal;
         }
     }
     // Tasks the flow stopped before are listed as SKIPPED, in file order.
@@ -171,15 +256,19 @@ async fn run_one_inner(
         TaskKind::Script(script) => {
             let snapshot = outputs.lock().unwrap().clone();
             let r = task::run(&rt, &flow, &task, script, &snapshot).await;
-            rt.status(&format!(
-                "{}: {}{}",
-                r.id,
-                r.state.name(),
-                r.message
-                    .as_ref()
-                    .map(|m| format!(" ({m})"))
-                    .unwrap_or_default()
-            ));
+            // An unreachable engine is reported once, as the run's error.
+            let unreachable = rt.unreachable.lock().unwrap().is_some();
+            if !unreachable {
+                rt.status(&format!(
+                    "{}: {}{}",
+                    r.id,
+                    r.state.name(),
+                    r.message
+                        .as_ref()
+                        .map(|m| format!(" ({m})"))
+                        .unwrap_or_default()
+                ));
+            }
             outputs
                 .lock()
                 .unwrap()

@@ -199,6 +199,38 @@ pub async fn spawn(program: &Path, cmd: &EngineCommand, piped: bool) -> io::Resu
     Ok(child)
 }
 
+/// Starts a command that must finish even if dockhand stops waiting for it (a container's
+/// removal): the process exists when this returns, and it is not killed when its `Child` is
+/// dropped or dockhand exits, so it carries no private files and no stdin. Its stdout (the
+/// removed container's name) is discarded; wait for it with [`wait_detachable`].
+pub fn spawn_detachable(program: &Path, cmd: &EngineCommand) -> io::Result<Child> {
+    if !cmd.files.is_empty() || cmd.stdin.is_some() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "a detachable command cannot carry private files or stdin",
+        ));
+    }
+    let mut c = base_command(program, &cmd.args);
+    c.kill_on_drop(false);
+    for (k, v) in &cmd.env {
+        c.env(k, v.expose());
+    }
+    c.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    c.spawn()
+}
+
+/// Waits for a command from [`spawn_detachable`].
+pub async fn wait_detachable(child: Child) -> io::Result<Output> {
+    let out = child.wait_with_output().await?;
+    Ok(Output {
+        status: out.status.code(),
+        stdout: String::new(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    })
+}
+
 /// Runs an engine command to completion and captures its output; private files are removed
 /// afterwards whatever happens.
 pub async fn run_captured(program: &Path, cmd: &EngineCommand) -> io::Result<Output> {

@@ -105,8 +105,10 @@ pub struct TaskResult {
     pub failure: Option<Failure>,
     pub message: Option<String>,
     pub container: Option<String>,
-    /// Kept containers (`delete: false`, `wait: false`) stay; others are removed.
-    pub container_removed: bool,
+    /// What became of the container: removed, handed off to a detached `rm` when dockhand
+    /// returned, failed, kept (`delete: false`, `wait: false`), or none (never made).
+    #[serde(default)]
+    pub removal: Removal,
     #[serde(
         serialize_with = "ms",
         deserialize_with = "from_ms",
@@ -116,6 +118,24 @@ pub struct TaskResult {
     pub outputs: BTreeMap<String, serde_json::Value>,
     pub metrics: Vec<serde_json::Value>,
     pub output_files: Vec<String>,
+}
+
+/// The end of a task's container.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Removal {
+    /// No removal was attempted (no container was made, or the task did not get that far).
+    #[default]
+    None,
+    /// `rm` confirmed it gone (or it was gone already).
+    Removed,
+    /// Its `rm` was still running when dockhand returned; that process finishes on its own
+    /// (`run --wait-removal` waits instead). `dockhand cleanup` removes it if it failed.
+    HandedOff,
+    /// `rm` failed; the reason was printed. `dockhand cleanup` removes it later.
+    Failed,
+    /// Kept on purpose: `delete: false`, or `wait: false` (the engine removes it on exit).
+    Kept,
 }
 
 fn from_ms<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
@@ -135,7 +155,7 @@ impl TaskResult {
             failure: None,
             message: None,
             container: None,
-            container_removed: false,
+            removal: Removal::None,
             duration: Duration::ZERO,
             outputs: BTreeMap::new(),
             metrics: vec![],

@@ -156,6 +156,7 @@ async fn run_inner(
         task,
         rendered: &rendered,
         res,
+        unreachable: false,
     };
     job.res.container = Some(tc.container.clone());
     let Some(f) = in_flight else {
@@ -197,6 +198,7 @@ async fn run_inner(
         task,
         rendered: &rendered,
         res: job.res,
+        unreachable: false,
     };
     job.res.container = Some(tc2.container.clone());
     job.fresh(ctx.attempt).await
@@ -251,6 +253,8 @@ struct Job<'a> {
     task: &'a Task,
     rendered: &'a ScriptTask,
     res: TaskResult,
+    /// The engine could not be reached at all: nothing was made, nothing to remove.
+    unreachable: bool,
 }
 
 /// How a followed process ended.
@@ -261,6 +265,33 @@ struct Followed {
 }
 
 impl Job<'_> {
+    /// The engine address this task's commands go to (None: the default one).
+    fn host(&self) -> Option<&str> {
+        self.rendered
+            .runner
+            .host
+            .as_deref()
+            .or(self.rt.ctx.host.as_deref())
+    }
+
+    /// An engine command failed saying it could not connect: if the engine never answered in
+    /// this run, find out whether it is there at all. True (and the task failed with that one
+    /// line) when it is not. A connection lost midway (an engine restart) is not this: the
+    /// container may exist, and the usual patience applies.
+    async fn engine_unreachable(&mut self, stderr: &str) -> bool {
+        if !could_not_connect(stderr) {
+            return false;
+        }
+        match self.rt.diagnose(self.host()).await {
+            None => false,
+            Some(e) => {
+                self.unreachable = true;
+                self.res.failure = Some(Failure::Engine { message: e });
+                true
+            }
+        }
+    }
+
     fn res_with_message(mut self) -> TaskResult {
         if let Some(f) = &self.res.failure {
             self.res.message = Some(f.describe());
@@ -306,8 +337,11 @@ impl Job<'_> {
                 return self.finish_cancelled().await;
             }
             match process::run_captured(&rt.engine.program, cmd).await {
-                Ok(out) if out.ok() => {}
+                Ok(out) if out.ok() => rt.engine_answered(self.host()),
                 Ok(out) => {
+                    if self.engine_unreachable(&out.stderr).await {
+                        return self.finish(true).await;
+                    }
                     for l in out.stderr.lines() {
                         rt.sink.write(format!("{} ! {l}\n", tc.task_id).as_bytes());
                     }
@@ -329,10 +363,15 @@ impl Job<'_> {
             // `start` without --attach prints the container name: not task output.
             match process::run_captured(&rt.engine.program, &tc.run).await {
                 Ok(out) if out.ok() => {
+                    rt.engine_answered(self.host());
                     self.res.state = State::Success;
                     self.res.exit_code = Some(0);
                     self.res.message = Some("started; not waiting (wait: false)".into());
+                    self.res.removal = crate::exec::result::Removal::Kept;
                     return self.res;
+                }
+                Ok(out) if self.engine_unreachable(&out.stderr).await => {
+                    let _ = out;
                 }
                 Ok(out) => {
                     self.res.failure = Some(Failure::Engine {
@@ -479,9 +518,19 @@ impl Job<'_> {
             None => {}
         }
         if f.code == Some(0) {
+            rt.engine_answered(self.host());
             self.res.state = State::Success;
             self.res.exit_code = Some(0);
             return self.finish(false).await;
+        }
+        // 125: the engine client's own failure. If the engine never answered yet, it may not be
+        // there at all: one clear line then, not a wait for an engine restart.
+        if f.captured.stdout_lines > 0 {
+            // The container printed: the engine was there.
+            rt.engine_answered(self.host());
+        }
+        if f.code == Some(125) && self.engine_unreachable(&f.captured.last_stderr).await {
+            return self.finish(true).await;
         }
         if f.captured.last_stderr.contains("already in use") {
             // Another container has this task's name: it is not ours to inspect or remove.
@@ -510,7 +559,11 @@ impl Job<'_> {
                 let _ = std::fs::remove_file(&p);
                 found
             });
-        match inspect_patiently(rt, tc, Duration::from_secs(30)).await {
+        let inspected = inspect_patiently(rt, tc, Duration::from_secs(30)).await;
+        if !matches!(inspected, Inspected::Unreachable(_)) {
+            rt.engine_answered(self.host());
+        }
+        match inspected {
             Inspected::Unreachable(e) => {
                 self.res.failure = Some(Failure::Engine {
                     message: format!(
@@ -647,31 +700,67 @@ impl Job<'_> {
                 .unwrap_or_default();
             self.res.message = Some(format!("{}{extra}", f.describe()));
         }
-        if let Some(rm) = &tc.remove {
-            // Removal overlaps with what runs next; the flow waits for it before it ends.
-            let (program, rm, quiet) = (rt.engine.program.clone(), rm.clone(), rt.quiet);
-            let (task, container) = (tc.task_id.clone(), tc.container.clone());
-            let handle = tokio::spawn(async move {
-                let problem = match process::run_captured(&program, &rm).await {
-                    Ok(out)
-                        if out.ok() || out.stderr.to_lowercase().contains("no such container") =>
-                    {
-                        None
+        match &tc.remove {
+            // Nothing was made where no engine answered.
+            _ if self.unreachable => {}
+            None => self.res.removal = crate::exec::result::Removal::Kept,
+            Some(rm) => {
+                // Removal overlaps with what runs next. The flow waits for the removals that
+                // are quick to finish; the last ones go on without it (their `rm` is detached).
+                let (program, rm, quiet) = (rt.engine.program.clone(), rm.clone(), rt.quiet);
+                let (task, container) = (tc.task_id.clone(), tc.container.clone());
+                // Started here, not in the task below: a task may never be polled if the
+                // flow ends at once, but the process, once started, finishes on its own.
+                let child = process::spawn_detachable(&program, &rm);
+                let handle = tokio::spawn(async move {
+                    use crate::exec::result::Removal;
+                    let waited = match child {
+                        Ok(child) => process::wait_detachable(child).await,
+                        Err(e) => Err(e),
+                    };
+                    let problem = match waited {
+                        Ok(out)
+                            if out.ok()
+                                || out.stderr.to_lowercase().contains("no such container") =>
+                        {
+                            None
+                        }
+                        Ok(out) => Some(out.error_line()),
+                        Err(e) => Some(e.to_string()),
+                    };
+                    match problem {
+                        None => Removal::Removed,
+                        Some(p) => {
+                            if !quiet {
+                                eprintln!("dockhand: {task}: removing {container} failed: {p}");
+                            }
+                            Removal::Failed
+                        }
                     }
-                    Ok(out) => Some(out.error_line()),
-                    Err(e) => Some(e.to_string()),
-                };
-                if let Some(p) = &problem
-                    && !quiet
-                {
-                    eprintln!("dockhand: {task}: removing {container} failed: {p}");
-                }
-                (task, problem.is_none())
-            });
-            rt.removals.lock().unwrap().push(handle);
+                });
+                rt.removals
+                    .lock()
+                    .unwrap()
+                    .push((tc.task_id.clone(), handle));
+            }
         }
         self.res
     }
+}
+
+/// Does the engine client say it could not connect to its engine at all (as opposed to losing
+/// the connection midway)? Docker: "Cannot connect to the Docker daemon at …" or "error during
+/// connect: …"; Podman: "unable to connect to Podman socket" / "Cannot connect to Podman".
+pub fn could_not_connect(stderr: &str) -> bool {
+    let s = stderr.to_lowercase();
+    [
+        "cannot connect to the docker daemon",
+        "error during connect",
+        "cannot connect to podman",
+        "unable to connect to podman",
+    ]
+    .iter()
+    .any(|m| s.contains(m))
 }
 
 /// The engine client's last words on stderr, for an engine error's message.
@@ -727,5 +816,32 @@ async fn stop(rt: &Runtime, tc: &TaskCommands) {
             tc.container,
             out.error_line()
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::could_not_connect;
+
+    #[test]
+    fn a_refused_connection_is_told_from_one_lost_midway() {
+        // What docker 28.2 and podman 4.3 print when there is no engine at the address.
+        for said in [
+            "docker: Cannot connect to the Docker daemon at unix:///x.sock. Is the docker daemon running?",
+            "docker: error during connect: Head \"http://127.0.0.1:1/_ping\": dial tcp 127.0.0.1:1: connect: connection refused",
+            "Cannot connect to Podman. Please verify your connection to the Linux system using `podman system connection list`",
+            "Error: unable to connect to Podman socket: Get \"http://d/v4.3.1/libpod/_ping\": dial unix /x.sock: connect: no such file or directory",
+        ] {
+            assert!(could_not_connect(said), "{said}");
+        }
+        // A restart while the container runs, and ordinary failures, are something else.
+        for said in [
+            "time=\"2026-11-28T17:36:39Z\" level=error msg=\"error waiting for container: unexpected EOF\"",
+            "docker: Error response from daemon: Conflict. The container name \"/x\" is already in use",
+            "Error: short-name resolution enforced but cannot prompt without a TTY",
+            "",
+        ] {
+            assert!(!could_not_connect(said), "{said}");
+        }
     }
 }

@@ -25,6 +25,8 @@ pub const IMAGE: &str = "busybox:latest";
 
 /// How long any single dockhand run may take before the harness kills it.
 pub const RUN_LIMIT: Duration = Duration::from_secs(180);
+/// How long a container's detached removal may take after dockhand returned.
+pub const REMOVAL_LIMIT: Duration = Duration::from_secs(15);
 
 /// Images that must be present in an engine, as that engine names them.
 fn required_images(name: &str) -> &'static [&'static str] {
@@ -234,6 +236,19 @@ impl Engine {
             .collect()
     }
 
+    /// Waits up to [`REMOVAL_LIMIT`] for the containers of an execution to be gone (dockhand
+    /// returns before its last `rm` processes finish); the names still there after that.
+    pub fn wait_gone(&self, execution: &str) -> Vec<String> {
+        let until = Instant::now() + REMOVAL_LIMIT;
+        loop {
+            let left = self.containers_of(execution);
+            if left.is_empty() || Instant::now() > until {
+                return left;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Removes containers at once (no stop grace period).
     pub fn remove(&self, names: &[String]) {
         if names.is_empty() {
@@ -314,6 +329,14 @@ impl Ctx {
         self.tmp.path().join("work")
     }
 
+    /// The journal file of this test's execution (under the state dir the runs are given).
+    pub fn state_journal(&self) -> PathBuf {
+        self.tmp
+            .path()
+            .join("state/executions")
+            .join(format!("{}.jsonl", self.id))
+    }
+
     /// A task's working directory on the host.
     pub fn workdir(&self, task: &str) -> PathBuf {
         self.work().join(&self.id).join(task)
@@ -385,7 +408,7 @@ impl Ctx {
 
     /// Fails the test if a container of this execution is left; removes it either way.
     pub fn assert_no_containers(&self) {
-        let left = self.eng.containers_of(&self.id);
+        let left = self.eng.wait_gone(&self.id);
         if !left.is_empty() {
             self.eng.remove(&left);
             panic!(
@@ -707,4 +730,14 @@ pub fn flow(id: &str, tasks: &[String]) -> String {
         s.push('\n');
     }
     s
+}
+
+/// A task's container was removed: confirmed by dockhand (`removed`), or still being removed by
+/// the detached `rm` it left when it returned (`handedOff`; the test harness then sees it gone).
+pub fn assert_removed(t: &Value) {
+    let r = t["removal"].as_str().unwrap_or("");
+    assert!(
+        r == "removed" || r == "handedOff",
+        "the container was not removed: {t:#}"
+    );
 }
