@@ -179,6 +179,9 @@ Exit codes: as for `run`; 2 when there is no journal for the id.")]
         /// Print only task logs and the result, no status lines
         #[arg(long, short)]
         quiet: bool,
+        /// Return only once every container is removed (as for `run`)
+        #[arg(long)]
+        wait_removal: bool,
     },
     /// List dockhand's containers: execution, flow, task, state, age, and whether a dockhand process is watching
     #[command(after_help = "Example:
@@ -340,7 +343,13 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             state_dir,
             json,
             quiet,
-        } => resume_cmd(&execution_id, inputs, state_dir, json, quiet),
+            wait_removal,
+        } => resume_cmd(
+            &execution_id,
+            inputs,
+            state_dir,
+            (json, quiet, wait_removal),
+        ),
         Command::Ps {
             engine,
             host,
@@ -593,8 +602,7 @@ fn resume_cmd(
     execution_id: &str,
     given: Vec<(String, String)>,
     state: Option<Utf8PathBuf>,
-    json: bool,
-    quiet: bool,
+    (json, quiet, wait_removal): (bool, bool, bool),
 ) -> anyhow::Result<i32> {
     use dockhand::exec::{
         engine as eng,
@@ -652,7 +660,7 @@ fn resume_cmd(
         json,
         quiet,
         configure_insecure: false,
-        wait_removal: false,
+        wait_removal,
     })
 }
 
