@@ -163,14 +163,7 @@ impl Cli {
     /// The containers of an execution still there once the detached removals dockhand left
     /// when it returned had [`common::REMOVAL_LIMIT`] to finish.
     fn left_of(&self, execution: &str) -> Vec<String> {
-        let until = Instant::now() + common::REMOVAL_LIMIT;
-        loop {
-            let left = self.names_of(execution);
-            if left.is_empty() || Instant::now() > until {
-                return left;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        common::left_after_removals(|| self.names_of(execution))
     }
 
     fn remove_all_of(&self, execution: &str) {

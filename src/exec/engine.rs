@@ -181,13 +181,9 @@ impl Engine {
     }
 }
 
-/// The docker CLI's current context from its config file (`$DOCKER_CONFIG/config.json`, else
-/// `~/.docker/config.json`), if one is set.
+/// The docker CLI's current context from the user's client config file, if one is set.
 fn docker_current_context() -> Option<String> {
-    let dir = match std::env::var_os("DOCKER_CONFIG").filter(|v| !v.is_empty()) {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(std::env::var_os("HOME").filter(|v| !v.is_empty())?).join(".docker"),
-    };
+    let dir = process::user_docker_config_dir()?;
     let text = std::fs::read_to_string(dir.join("config.json")).ok()?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
     v.get("currentContext")?

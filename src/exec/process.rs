@@ -72,7 +72,7 @@ pub async fn capture(program: &Path, args: &[String], limit: Duration) -> io::Re
 }
 
 /// The user's own docker client config directory (`$DOCKER_CONFIG`, else `~/.docker`).
-fn user_docker_config_dir() -> Option<std::path::PathBuf> {
+pub(crate) fn user_docker_config_dir() -> Option<std::path::PathBuf> {
     match std::env::var_os("DOCKER_CONFIG").filter(|v| !v.is_empty()) {
         Some(d) => Some(d.into()),
         None => std::env::var_os("HOME")

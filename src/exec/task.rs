@@ -370,9 +370,8 @@ impl Job<'_> {
                     self.res.removal = crate::exec::result::Removal::Kept;
                     return self.res;
                 }
-                Ok(out) if self.engine_unreachable(&out.stderr).await => {
-                    let _ = out;
-                }
+                // No engine there: the failure is set, and the run ends with its one line.
+                Ok(out) if self.engine_unreachable(&out.stderr).await => {}
                 Ok(out) => {
                     self.res.failure = Some(Failure::Engine {
                         message: format!("the container did not start: {}", out.error_line()),
@@ -523,12 +522,12 @@ impl Job<'_> {
             self.res.exit_code = Some(0);
             return self.finish(false).await;
         }
-        // 125: the engine client's own failure. If the engine never answered yet, it may not be
-        // there at all: one clear line then, not a wait for an engine restart.
         if f.captured.stdout_lines > 0 {
             // The container printed: the engine was there.
             rt.engine_answered(self.host());
         }
+        // 125: the engine client's own failure. If the engine never answered yet, it may not be
+        // there at all: one clear line then, not a wait for an engine restart.
         if f.code == Some(125) && self.engine_unreachable(&f.captured.last_stderr).await {
             return self.finish(true).await;
         }

@@ -239,14 +239,7 @@ impl Engine {
     /// Waits up to [`REMOVAL_LIMIT`] for the containers of an execution to be gone (dockhand
     /// returns before its last `rm` processes finish); the names still there after that.
     pub fn wait_gone(&self, execution: &str) -> Vec<String> {
-        let until = Instant::now() + REMOVAL_LIMIT;
-        loop {
-            let left = self.containers_of(execution);
-            if left.is_empty() || Instant::now() > until {
-                return left;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        left_after_removals(|| self.containers_of(execution))
     }
 
     /// Removes containers at once (no stop grace period).
@@ -730,6 +723,19 @@ pub fn flow(id: &str, tasks: &[String]) -> String {
         s.push('\n');
     }
     s
+}
+
+/// Asks `list` (container names) until it is empty, for at most [`REMOVAL_LIMIT`]: the names
+/// still there once dockhand's detached removals had their time.
+pub fn left_after_removals(list: impl Fn() -> Vec<String>) -> Vec<String> {
+    let until = Instant::now() + REMOVAL_LIMIT;
+    loop {
+        let left = list();
+        if left.is_empty() || Instant::now() > until {
+            return left;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// A task's container was removed: confirmed by dockhand (`removed`), or still being removed by
