@@ -135,23 +135,12 @@ Exit codes: 0 success, 1 a task FAILED, 2 invalid flow or options (nothing start
         /// Execution id (default: a new random one); an id with a journal continues that execution
         #[arg(long, value_parser = parse_execution_id)]
         execution_id: Option<String>,
-        /// Where execution journals live (default $XDG_STATE_HOME/dockhand or ~/.local/state/dockhand)
-        #[arg(long, env = "DOCKHAND_STATE_DIR", value_name = "DIR")]
-        state_dir: Option<Utf8PathBuf>,
-        /// Print the result as JSON on stdout (logs go to stderr)
-        #[arg(long)]
-        json: bool,
-        /// Print only task logs and the result, no status lines
-        #[arg(long, short)]
-        quiet: bool,
+        #[command(flatten)]
+        exec: ExecArgs,
         /// Docker: if the flow lists insecure registries the local daemon does not trust, merge
         /// them into daemon.json and reload dockerd first (as `registry insecure add --reload`)
         #[arg(long)]
         configure_insecure_registries: bool,
-        /// Return only once every container is removed, instead of leaving the last removals
-        /// to their detached `rm` processes
-        #[arg(long)]
-        wait_removal: bool,
     },
     /// Continue an execution after a crash: finished tasks are kept, a running container is re-attached
     #[command(after_help = "Examples:
@@ -171,17 +160,8 @@ Exit codes: as for `run`; 2 when there is no journal for the id.")]
         /// Input value (repeatable); SECRET inputs are not journaled and must be given again
         #[arg(long = "input", value_name = "NAME=VALUE", value_parser = parse_kv)]
         inputs: Vec<(String, String)>,
-        #[arg(long, env = "DOCKHAND_STATE_DIR", value_name = "DIR")]
-        state_dir: Option<Utf8PathBuf>,
-        /// Print the result as JSON on stdout (logs go to stderr)
-        #[arg(long)]
-        json: bool,
-        /// Print only task logs and the result, no status lines
-        #[arg(long, short)]
-        quiet: bool,
-        /// Return only once every container is removed (as for `run`)
-        #[arg(long)]
-        wait_removal: bool,
+        #[command(flatten)]
+        exec: ExecArgs,
     },
     /// List dockhand's containers: execution, flow, task, state, age, and whether a dockhand process is watching
     #[command(after_help = "Example:
@@ -233,6 +213,24 @@ Exit code: 0."
     Schema,
     /// Set up the host for private registries: `registry insecure add|remove|list`
     Registry(dockhand::registry::cli::RegistryArgs),
+}
+
+/// Options of `run` and `resume`: where the journal lives and how the run reports.
+#[derive(Args, Clone)]
+struct ExecArgs {
+    /// Where execution journals live (default $XDG_STATE_HOME/dockhand or ~/.local/state/dockhand)
+    #[arg(long, env = "DOCKHAND_STATE_DIR", value_name = "DIR")]
+    state_dir: Option<Utf8PathBuf>,
+    /// Print the result as JSON on stdout (logs go to stderr)
+    #[arg(long)]
+    json: bool,
+    /// Print only task logs and the result, no status lines
+    #[arg(long, short)]
+    quiet: bool,
+    /// Return only once every container is removed, instead of leaving the last removals to
+    /// their detached `rm` processes
+    #[arg(long)]
+    wait_removal: bool,
 }
 
 #[derive(Args, Clone)]
@@ -323,33 +321,22 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             host,
             common,
             execution_id,
-            state_dir,
-            json,
-            quiet,
+            exec,
             configure_insecure_registries,
-            wait_removal,
         } => run_cmd(
             &file,
             engine.as_deref(),
             host,
             &common,
             execution_id,
-            state_dir,
-            (json, quiet, configure_insecure_registries, wait_removal),
+            exec,
+            configure_insecure_registries,
         ),
         Command::Resume {
             execution_id,
             inputs,
-            state_dir,
-            json,
-            quiet,
-            wait_removal,
-        } => resume_cmd(
-            &execution_id,
-            inputs,
-            state_dir,
-            (json, quiet, wait_removal),
-        ),
+            exec,
+        } => resume_cmd(&execution_id, inputs, exec),
         Command::Ps {
             engine,
             host,
@@ -555,15 +542,14 @@ struct Launch {
     wait_removal: bool,
 }
 
-#[allow(clippy::too_many_arguments)]
 fn run_cmd(
     file: &Utf8PathBuf,
     engine: Option<&str>,
     host: Option<String>,
     args: &PlanArgs,
     execution_id: Option<String>,
-    state: Option<Utf8PathBuf>,
-    (json, quiet, configure_insecure, wait_removal): (bool, bool, bool, bool),
+    exec: ExecArgs,
+    configure_insecure: bool,
 ) -> anyhow::Result<i32> {
     use dockhand::exec::{self, engine as eng};
     let flow_text = match std::fs::read_to_string(file) {
@@ -589,11 +575,11 @@ fn run_cmd(
         work_dir: args.work_dir.clone(),
         inputs: args.inputs.iter().cloned().collect(),
         execution_id: execution_id.unwrap_or_else(exec::new_execution_id),
-        state_dir: state_dir(state),
-        json,
-        quiet,
+        state_dir: state_dir(exec.state_dir),
+        json: exec.json,
+        quiet: exec.quiet,
         configure_insecure,
-        wait_removal,
+        wait_removal: exec.wait_removal,
     })
 }
 
@@ -601,14 +587,13 @@ fn run_cmd(
 fn resume_cmd(
     execution_id: &str,
     given: Vec<(String, String)>,
-    state: Option<Utf8PathBuf>,
-    (json, quiet, wait_removal): (bool, bool, bool),
+    exec: ExecArgs,
 ) -> anyhow::Result<i32> {
     use dockhand::exec::{
         engine as eng,
         journal::{self, Record},
     };
-    let state_dir = state_dir(state);
+    let state_dir = state_dir(exec.state_dir);
     let records = match journal::read(&state_dir, execution_id) {
         Ok(r) => r,
         Err(e) => {
@@ -657,10 +642,10 @@ fn resume_cmd(
         inputs,
         execution_id: execution_id.to_string(),
         state_dir,
-        json,
-        quiet,
+        json: exec.json,
+        quiet: exec.quiet,
         configure_insecure: false,
-        wait_removal,
+        wait_removal: exec.wait_removal,
     })
 }
 

@@ -1291,19 +1291,12 @@ e2e_test!(unwritable_state_dir_exits_3_before_anything_starts, |cx| {
     let f = crash_flow(cx, "");
     let run = dh.run(&f);
     run.assert_code(3);
-    let lines: Vec<&str> = run
-        .stderr
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .collect();
-    assert_eq!(lines.len(), 1, "expected a one-line error\n{}", run.dump());
-    assert!(lines[0].starts_with("dockhand: error: "), "{}", run.dump());
+    let line = common::one_line_error(&run);
     assert!(
-        lines[0].contains(&dh.state.display().to_string()),
+        line.contains(&dh.state.display().to_string()),
         "the error does not name the state directory\n{}",
         run.dump()
     );
-    assert!(run.stdout.trim().is_empty(), "{}", run.dump());
     assert!(
         Cli::shared(cx).names_of(&cx.id).is_empty(),
         "a container was started\n{}",

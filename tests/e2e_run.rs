@@ -782,22 +782,6 @@ e2e_test!(wait_false_returns_while_the_container_runs, |cx| {
 
 // ------------------------------------------------------------- 14. engine unavailable
 
-fn one_line_error(run: &common::Run) -> String {
-    let lines: Vec<&str> = run
-        .stderr
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .collect();
-    assert_eq!(lines.len(), 1, "expected a one-line error\n{}", run.dump());
-    assert!(lines[0].starts_with("dockhand: error: "), "{}", run.dump());
-    assert!(
-        run.stdout.trim().is_empty(),
-        "nothing on stdout when nothing ran\n{}",
-        run.dump()
-    );
-    lines[0].to_string()
-}
-
 e2e_test!(engine_cli_missing_exits_3, |cx| {
     let f = cx.flow("any", &flow("any", &[task("t", "", "", &["echo hi"])]));
     let missing = format!("/nonexistent/{}", cx.eng.name);
@@ -807,7 +791,7 @@ e2e_test!(engine_cli_missing_exits_3, |cx| {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let run = cx.dockhand(&args, &[]);
     run.assert_code(3);
-    let line = one_line_error(&run);
+    let line = common::one_line_error(&run);
     assert!(line.contains(&missing), "{line}");
 });
 
@@ -825,7 +809,7 @@ e2e_test!(
             "took {:?}",
             run.elapsed
         );
-        let line = one_line_error(&run);
+        let line = common::one_line_error(&run);
         assert!(
             line.contains(far),
             "the error does not name the host: {line}"

@@ -747,3 +747,21 @@ pub fn assert_removed(t: &Value) {
         "the container was not removed: {t:#}"
     );
 }
+
+/// A run that stopped before anything ran: exactly one stderr line, `dockhand: error: …`, and
+/// nothing on stdout. Returns that line.
+pub fn one_line_error(run: &Run) -> String {
+    let lines: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    assert_eq!(lines.len(), 1, "expected a one-line error\n{}", run.dump());
+    assert!(lines[0].starts_with("dockhand: error: "), "{}", run.dump());
+    assert!(
+        run.stdout.trim().is_empty(),
+        "nothing on stdout when nothing ran\n{}",
+        run.dump()
+    );
+    lines[0].to_string()
+}
