@@ -6,6 +6,10 @@ tests/corpus/README.md) with PyYAML, walks every task type it uses and rewrites 
 `blocker` columns in place. No network. Usage:
 
     python3 scripts/corpus-scope.py [CORPUS_DIR]
+    python3 scripts/corpus-scope.py --inventory [CORPUS_DIR]
+
+With --inventory it changes nothing and prints, over the in-scope flows, how many use each
+top-level key, each task type and each property of each task type (what dockhand will meet).
 
 CORPUS_DIR defaults to $DOCKHAND_CORPUS. A flow is `in` when every class named by a `type:` key
 in its tasks (at any depth: tasks, then, else, cases, defaults, errors, finally, afterExecution,
@@ -101,13 +105,64 @@ def classify(text):
     return "in", ""
 
 
+def tasks_in(node):
+    """Every task-like mapping (one with a class-name `type`) under node, triggers left out."""
+    if isinstance(node, dict):
+        t = node.get("type")
+        if isinstance(t, str) and CLASS_NAME.match(t.strip()):
+            yield node
+        for k, v in node.items():
+            if k != "triggers":
+                yield from tasks_in(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from tasks_in(v)
+
+
+def inventory(corpus, rows):
+    from collections import Counter
+
+    keys, types_, props = Counter(), Counter(), Counter()
+    for row in rows:
+        if row["scope"] != "in":
+            continue
+        with open(os.path.join(corpus, row["path"]), "rb") as f:
+            doc = yaml.safe_load(f.read())
+        keys.update(set(doc))
+        seen_t, seen_p = set(), set()
+        for key, value in doc.items():
+            if key in NOT_TASKS:
+                continue
+            for task in tasks_in(value):
+                t = task["type"].strip()
+                seen_t.add(t)
+                seen_p.update((t, p) for p in task if p != "type")
+        types_.update(seen_t)
+        props.update(seen_p)
+    print("# flows using each top-level key")
+    for k, n in keys.most_common():
+        print(f"{n:4} {k}")
+    print("# flows using each task type")
+    for k, n in types_.most_common():
+        print(f"{n:4} {k}")
+    print("# flows using each task property")
+    for (t, p), n in sorted(props.items(), key=lambda x: (-x[1], x[0])):
+        print(f"{n:4} {t} {p}")
+
+
 def main():
-    corpus = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("DOCKHAND_CORPUS")
+    args = sys.argv[1:]
+    show_inventory = "--inventory" in args
+    args = [a for a in args if a != "--inventory"]
+    corpus = args[0] if args else os.environ.get("DOCKHAND_CORPUS")
     if not corpus:
         sys.exit("usage: corpus-scope.py CORPUS_DIR (or set DOCKHAND_CORPUS)")
     manifest = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "corpus", "SOURCES.tsv")
     with open(manifest, newline="") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
+    if show_inventory:
+        inventory(corpus, rows)
+        return
     fields = list(rows[0].keys()) if rows else []
     for col in ("scope", "blocker"):
         if col not in fields:

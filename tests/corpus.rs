@@ -114,12 +114,20 @@ fn corpus_dir() -> Option<PathBuf> {
         .chain([root().join("tests/corpus")])
         .find(|d| d.join("flows").is_dir());
     if found.is_none() {
-        eprintln!(
-            "\n*** corpus: NO CORPUS ON THIS MACHINE: set DOCKHAND_CORPUS to the directory that \
-             holds flows/ (see tests/corpus/README.md); only the manifest was checked ***\n"
+        say(
+            "*** corpus: NO CORPUS ON THIS MACHINE: set DOCKHAND_CORPUS to the directory that \
+             holds flows/ (see tests/corpus/README.md); only the manifest was checked ***",
         );
     }
     found
+}
+
+/// Writes to the process's stderr, which the test harness does not capture (so the line shows
+/// without --nocapture, like the e2e tests' `skipped:` lines), and to the captured stream.
+fn say(text: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr().lock(), "\n{text}");
+    eprintln!("{text}");
 }
 
 /// Every `.yaml` file under `dir/flows`, as `flows/...` paths.
@@ -322,13 +330,13 @@ fn corpus_acceptance() {
         let _ = writeln!(summary, "{any:5} {first:5}  {k}");
     }
     let _ = writeln!(summary, "per-flow table: {}", report.display());
-    println!("{table}\n{summary}");
-    eprintln!("{summary}");
+    println!("{table}");
+    say(&summary);
     if accepted_in > floor {
-        eprintln!(
+        say(&format!(
             "*** corpus: {accepted_in} in-scope flows accepted, more than the floor {floor}: \
              write {accepted_in} to tests/corpus/floor.txt ***"
-        );
+        ));
     }
     assert!(
         accepted_in >= floor,
