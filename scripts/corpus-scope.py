@@ -37,6 +37,10 @@ SCOPE_EXACT = {
     "io.kestra.plugin.docker.Run",
     "io.kestra.plugin.docker.Build",
     "io.kestra.plugin.docker.Push",
+    # Their current class names (plugin-docker registers the three above as aliases of these).
+    "io.kestra.plugin.docker.cli.Run",
+    "io.kestra.plugin.docker.cli.Build",
+    "io.kestra.plugin.docker.cli.Push",
     "io.kestra.plugin.git.Clone",
     # Task runners.
     "io.kestra.plugin.core.runner.Process",
