@@ -8,7 +8,8 @@
 #
 # What it does (each step is skipped when already done):
 #   1. apt-installs docker.io podman runc docker-registry busybox-static
-#      iptables hyperfine if any is missing (`apt-get update` only then; waits
+#      iptables hyperfine python3-yaml (for scripts/corpus-scope.py) if any is
+#      missing (`apt-get update` only then; waits
 #      for a concurrently running apt/dpkg).
 #   2. Writes the podman drop-in /etc/containers/containers.conf.d/50-dockhand.conf:
 #        [containers] default_ulimits = ["nofile=N:N", "nproc=P:P"]
@@ -38,7 +39,7 @@ DOCKERD_LOG="${DOCKERD_LOG:-/var/log/dockhand-dockerd.log}"
 DOCKERD_PIDFILE="${DOCKERD_PIDFILE:-/var/run/docker.pid}"
 DOCKERD_TIMEOUT="${DOCKERD_TIMEOUT:-60}"
 PODMAN_DROPIN="${DOCKHAND_PODMAN_DROPIN:-/etc/containers/containers.conf.d/50-dockhand.conf}"
-APT_PACKAGES=(docker.io podman runc docker-registry busybox-static iptables hyperfine)
+APT_PACKAGES=(docker.io podman runc docker-registry busybox-static iptables hyperfine python3-yaml)
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; }
 
