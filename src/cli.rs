@@ -154,8 +154,10 @@ the last line already printed, and its exit code is read from the engine. FAILED
 run again as a new attempt. With `resume: false` a leftover container is removed and the task
 starts afresh.
 
-Exit codes: as for `run`; 2 when there is no journal for the id.")]
+Exit codes: as for `run`; 2 when there is no journal for the id, or the id is not one (letters,
+digits, `_` and `-`: never a path).")]
     Resume {
+        #[arg(value_parser = parse_execution_id)]
         execution_id: String,
         /// Input value (repeatable); SECRET inputs are not journaled and must be given again
         #[arg(long = "input", value_name = "NAME=VALUE", value_parser = parse_kv)]
@@ -164,12 +166,15 @@ Exit codes: as for `run`; 2 when there is no journal for the id.")]
         exec: ExecArgs,
     },
     /// List dockhand's containers: execution, flow, task, state, age, and whether a dockhand process is watching
-    #[command(after_help = "Example:
+    #[command(after_help = "Examples:
   dockhand ps --engine podman
+  dockhand ps --execution-id 7k2m9x4q0abc
 
 Containers are found by the label io.dockhand.managed=true. WATCHED says whether a running dockhand
-process holds the execution (its journal lock under --state-dir).
-Exit codes: 0 listed, 3 the engine is unavailable.")]
+process holds the execution (its journal lock under --state-dir); a label that is not a valid
+execution id never is.
+Exit codes: 0 listed, 2 invalid option (e.g. an execution id that is not letters, digits, `_`
+and `-`), 3 the engine is unavailable.")]
     Ps {
         #[arg(long, value_name = "ENGINE")]
         engine: Option<String>,
@@ -177,16 +182,21 @@ Exit codes: 0 listed, 3 the engine is unavailable.")]
         host: Option<String>,
         #[arg(long, env = "DOCKHAND_STATE_DIR", value_name = "DIR")]
         state_dir: Option<Utf8PathBuf>,
+        /// Only the containers of this execution
+        #[arg(long, value_name = "ID", value_parser = parse_execution_id)]
+        execution_id: Option<String>,
     },
     /// Remove dockhand's containers that no running execution is waiting for
     #[command(after_help = "Examples:
   dockhand cleanup --dry-run
   dockhand cleanup --older-than PT1H
+  dockhand cleanup --execution-id 7k2m9x4q0abc   only that execution's containers and journal
 
 A container is kept while a dockhand process runs its execution. Others are removed (with their
 anonymous volumes), including those a crashed run left for `dockhand resume`. Journals of
 executions that ended and left no container are removed too; a crashed execution's journal stays.
-Exit codes: 0 done (or nothing to do), 3 the engine is unavailable or removal failed.")]
+Exit codes: 0 done (or nothing to do), 2 invalid option (e.g. an execution id that is not
+letters, digits, `_` and `-`), 3 the engine is unavailable or removal failed.")]
     Cleanup {
         #[arg(long, value_name = "ENGINE")]
         engine: Option<String>,
@@ -200,6 +210,9 @@ Exit codes: 0 done (or nothing to do), 3 the engine is unavailable or removal fa
         /// Print what would be removed, remove nothing
         #[arg(long)]
         dry_run: bool,
+        /// Only the containers and journal of this execution
+        #[arg(long, value_name = "ID", value_parser = parse_execution_id)]
+        execution_id: Option<String>,
     },
     /// Print the JSON Schema of the flow format (for editor completion and validation)
     #[command(
@@ -270,19 +283,9 @@ fn parse_kv(s: &str) -> Result<(String, String), String> {
     Ok((k.to_string(), v.to_string()))
 }
 
+/// Every execution id on the command line goes through this (clap: exit 2, one line).
 pub fn parse_execution_id(s: &str) -> Result<String, String> {
-    let ok = !s.is_empty()
-        && s.len() <= 64
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        && s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
-    if ok {
-        Ok(s.to_string())
-    } else {
-        Err(format!(
-            "`{s}` is not an execution id: use letters, digits, `_` and `-` (at most 64)"
-        ))
-    }
+    dockhand::exec::execution_id::check(s).map(str::to_string)
 }
 
 pub fn main() -> i32 {
@@ -341,14 +344,23 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             engine,
             host,
             state_dir,
-        } => ps_cmd(engine.as_deref(), host, state_dir),
+            execution_id,
+        } => ps_cmd(engine.as_deref(), host, state_dir, execution_id.as_deref()),
         Command::Cleanup {
             engine,
             host,
             state_dir,
             older_than,
             dry_run,
-        } => cleanup_cmd(engine.as_deref(), host, state_dir, older_than, dry_run),
+            execution_id,
+        } => cleanup_cmd(
+            engine.as_deref(),
+            host,
+            state_dir,
+            older_than,
+            dry_run,
+            execution_id.as_deref(),
+        ),
         Command::Schema => {
             let s = serde_json::to_string_pretty(&dockhand::schema::schema())?;
             println!("{s}");
@@ -993,13 +1005,17 @@ fn ps_cmd(
     engine: Option<&str>,
     host: Option<String>,
     state: Option<Utf8PathBuf>,
+    only: Option<&str>,
 ) -> anyhow::Result<i32> {
     use dockhand::exec::{containers, journal};
     use dockhand::plan::labels as l;
-    let (_, _, list) = match managed(engine, host)? {
+    let (_, _, mut list) = match managed(engine, host)? {
         Ok(x) => x,
         Err(c) => return Ok(c),
     };
+    if let Some(id) = only {
+        list.retain(|c| c.label(l::EXECUTION) == id);
+    }
     let state_dir = state_dir(state);
     let now = journal::now();
     println!(
@@ -1041,6 +1057,7 @@ fn old_journals(
         let Some(id) = path
             .file_name()
             .and_then(|n| n.strip_suffix(".jsonl"))
+            .filter(|id| dockhand::exec::execution_id::is_valid(id))
             .map(str::to_string)
         else {
             continue;
@@ -1075,13 +1092,17 @@ fn cleanup_cmd(
     state: Option<Utf8PathBuf>,
     older_than: std::time::Duration,
     dry_run: bool,
+    only: Option<&str>,
 ) -> anyhow::Result<i32> {
     use dockhand::exec::{containers, journal};
     use dockhand::plan::labels as l;
-    let (engine, rt, list) = match managed(engine, host)? {
+    let (engine, rt, mut list) = match managed(engine, host)? {
         Ok(x) => x,
         Err(c) => return Ok(c),
     };
+    if let Some(id) = only {
+        list.retain(|c| c.label(l::EXECUTION) == id);
+    }
     let state_dir = state_dir(state);
     let now = journal::now();
     let doomed: Vec<&containers::Managed> = list
@@ -1100,7 +1121,10 @@ fn cleanup_cmd(
         );
     }
     // Journals of executions that ended (and no container of theirs is left) go too.
-    let journals = old_journals(&state_dir, older_than, &list);
+    let mut journals = old_journals(&state_dir, older_than, &list);
+    if let Some(id) = only {
+        journals.retain(|(j, _)| j == id);
+    }
     for (id, path) in &journals {
         println!(
             "{} journal of execution {id} ({path})",

@@ -4,6 +4,7 @@
 
 pub mod containers;
 pub mod engine;
+pub mod execution_id;
 pub mod files;
 pub mod journal;
 pub mod logs;
