@@ -82,10 +82,12 @@ Exit codes: 0 every file is valid (warnings allowed), 2 some file has errors.")]
   dockhand plan flow.yaml
   dockhand plan flow.yaml --engine podman --execution-id review1
   dockhand plan flow.yaml --input name=world
+  dockhand plan flow.yaml --input-env token=API_TOKEN   a SECRET input, off the command line
 
 Each task's commands are printed one option per line, shell-quoted, in the order `run` uses
 them. Environment values, registry passwords and tokens appear as <redacted>: values go to the
-engine client through its environment or a 0600 file, never through its arguments.
+engine client through its environment or a 0600 file, never through its arguments. A command that
+holds a SECRET input is shown as the path of its private command file, its text <redacted>.
 The output is deterministic: the execution id defaults to `plan`.
 Exit codes: 0 printed, 2 the flow has errors (nothing printed on stdout).")]
     Plan {
@@ -106,6 +108,14 @@ Exit codes: 0 printed, 2 the flow has errors (nothing printed on stdout).")]
   dockhand run flow.yaml --input name=world --engine podman
   dockhand run flow.yaml --json > result.json     logs go to stderr, the result to stdout
   DOCKER_HOST=ssh://build-host dockhand run flow.yaml
+  dockhand run flow.yaml --input-env token=API_TOKEN         a SECRET input from $API_TOKEN
+  dockhand run flow.yaml --input-file token=/run/secrets/tk  ... or from a file
+
+SECRET inputs: --input NAME=VALUE puts the value on dockhand's own command line (visible in `ps`);
+--input-env NAME=VAR and --input-file NAME=FILE do not. A task whose command holds a secret gets
+it in a private command file copied into the container (its argv holds only the file's path),
+and every secret value (4 characters or more, and its base64 form) is printed as ****** in logs,
+--json, the journal and error messages.
 
 Engine: --engine, else $DOCKHAND_ENGINE, else `docker` on PATH, else `podman`. A `docker` that is
 Podman (podman-docker) is driven as Podman. --host, a task's `host`, $DOCKER_HOST and docker
@@ -160,8 +170,11 @@ digits, `_` and `-`: never a path).")]
         #[arg(value_parser = parse_execution_id)]
         execution_id: String,
         /// Input value (repeatable); SECRET inputs are not journaled and must be given again
+        /// (preferably with --input-env or --input-file, which keep them off the command line)
         #[arg(long = "input", value_name = "NAME=VALUE", value_parser = parse_kv)]
         inputs: Vec<(String, String)>,
+        #[command(flatten)]
+        sources: InputSources,
         #[command(flatten)]
         exec: ExecArgs,
     },
@@ -248,9 +261,12 @@ struct ExecArgs {
 
 #[derive(Args, Clone)]
 struct PlanArgs {
-    /// Input value for `{{ inputs.NAME }}` (repeatable)
+    /// Input value for `{{ inputs.NAME }}` (repeatable). It is on dockhand's command line: give
+    /// SECRET inputs with --input-env or --input-file instead
     #[arg(long = "input", value_name = "NAME=VALUE", value_parser = parse_kv)]
     inputs: Vec<(String, String)>,
+    #[command(flatten)]
+    sources: InputSources,
     /// Root of task working directories (`DIR/<execution>/<task>`) and private files
     #[arg(
         long,
@@ -259,6 +275,54 @@ struct PlanArgs {
         value_name = "DIR"
     )]
     work_dir: Utf8PathBuf,
+}
+
+/// Input values that stay off every command line: read from dockhand's environment or from a
+/// file, so neither `ps` nor `/proc/PID/cmdline` shows them.
+#[derive(Args, Clone, Default)]
+struct InputSources {
+    /// Input NAME from the environment variable VAR (repeatable), e.g. `--input-env token=API_TOKEN`
+    #[arg(long = "input-env", value_name = "NAME=VAR", value_parser = parse_kv)]
+    input_env: Vec<(String, String)>,
+    /// Input NAME from the contents of FILE (repeatable; one trailing newline is dropped),
+    /// e.g. `--input-file token=/run/secrets/token`
+    #[arg(long = "input-file", value_name = "NAME=FILE", value_parser = parse_kv)]
+    input_file: Vec<(String, String)>,
+}
+
+impl InputSources {
+    /// The values, read now; an unset variable or an unreadable file is bad input (exit 2).
+    fn read(&self) -> anyhow::Result<Vec<(String, String)>> {
+        let mut out = Vec::new();
+        for (name, var) in &self.input_env {
+            let v = std::env::var(var).map_err(|e| {
+                anyhow::anyhow!("--input-env {name}={var}: environment variable `{var}`: {e}")
+            })?;
+            out.push((name.clone(), v));
+        }
+        for (name, file) in &self.input_file {
+            let mut v = std::fs::read_to_string(file).map_err(|e| {
+                anyhow::anyhow!("--input-file {name}={file}: cannot read `{file}`: {e}")
+            })?;
+            // `echo secret > file` adds a newline that is not part of the value.
+            if v.ends_with('\n') {
+                v.pop();
+                if v.ends_with('\r') {
+                    v.pop();
+                }
+            }
+            out.push((name.clone(), v));
+        }
+        Ok(out)
+    }
+}
+
+/// `--input`, `--input-env` and `--input-file` together (a name given twice: the last wins, in
+/// that order).
+fn given_inputs(args: &PlanArgs) -> anyhow::Result<BTreeMap<String, String>> {
+    let mut given: BTreeMap<String, String> = args.inputs.iter().cloned().collect();
+    given.extend(args.sources.read()?);
+    Ok(given)
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -337,9 +401,13 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         ),
         Command::Resume {
             execution_id,
-            inputs,
+            mut inputs,
+            sources,
             exec,
-        } => resume_cmd(&execution_id, inputs, exec),
+        } => {
+            inputs.extend(sources.read()?);
+            resume_cmd(&execution_id, inputs, exec)
+        }
         Command::Ps {
             engine,
             host,
@@ -404,6 +472,7 @@ fn plan_context(dialect: Dialect, args: &PlanArgs, execution_id: &str) -> PlanCo
     };
     let args = &PlanArgs {
         inputs: vec![],
+        sources: InputSources::default(),
         work_dir: work_root,
     };
     PlanContext {
@@ -427,6 +496,7 @@ fn validate(files: &[Utf8PathBuf], dialect: Option<Dialect>) -> i32 {
                         d,
                         &PlanArgs {
                             inputs: vec![],
+                            sources: InputSources::default(),
                             work_dir: "/tmp/dockhand".into(),
                         },
                         "validate",
@@ -501,7 +571,7 @@ fn plan_cmd(
             return Ok(code::INVALID);
         }
     };
-    let given: BTreeMap<String, String> = args.inputs.iter().cloned().collect();
+    let given = given_inputs(args)?;
     let inputs = plan::resolve_inputs(&flow, &given)
         .map_err(anyhow::Error::msg)
         .context("invalid --input")?;
@@ -585,7 +655,7 @@ fn run_cmd(
         engine,
         host,
         work_dir: args.work_dir.clone(),
-        inputs: args.inputs.iter().cloned().collect(),
+        inputs: given_inputs(args)?,
         execution_id: execution_id.unwrap_or_else(exec::new_execution_id),
         state_dir: state_dir(exec.state_dir),
         json: exec.json,
@@ -693,6 +763,7 @@ fn execute(l: Launch) -> anyhow::Result<i32> {
     }
     let plan_args = PlanArgs {
         inputs: vec![],
+        sources: InputSources::default(),
         work_dir: l.work_dir.clone(),
     };
     let mut ctx = plan_context(l.engine.dialect, &plan_args, &l.execution_id);
