@@ -483,6 +483,7 @@ fn plan_context(dialect: Dialect, args: &PlanArgs, execution_id: &str) -> PlanCo
         private_root: args.work_dir.join(".private"),
         host: None,
         owner: None,
+        secrets: Vec::new(),
     }
 }
 
@@ -769,6 +770,8 @@ fn execute(l: Launch) -> anyhow::Result<i32> {
     let mut ctx = plan_context(l.engine.dialect, &plan_args, &l.execution_id);
     ctx.host = l.host.clone();
     ctx.owner = Some(std::process::id());
+    ctx.secrets = plan::secret_values(&flow, &inputs);
+    let mask = Arc::new(masker(&flow, &inputs));
     plan::plan_flow(&flow, &ctx, &inputs, &mut diags);
     print_diags(&diags);
     if diags.has_errors() {
@@ -903,6 +906,7 @@ fn execute(l: Launch) -> anyhow::Result<i32> {
                 color,
                 to_stderr: json,
                 width,
+                mask,
             },
             cancel.clone(),
             quiet,
@@ -951,6 +955,37 @@ fn execute(l: Launch) -> anyhow::Result<i32> {
             _ => code::OK,
         })
     })
+}
+
+/// What is masked in this execution's output: the values of SECRET inputs and the secret
+/// fields of registry credentials. Warns about secret inputs too short to mask.
+fn masker(flow: &Flow, inputs: &BTreeMap<String, String>) -> dockhand::exec::mask::Masker {
+    use dockhand::exec::mask;
+    let mut values: Vec<String> = Vec::new();
+    for i in flow.inputs.iter().filter(|i| i.kind == "SECRET") {
+        let Some(v) = inputs.get(&i.id).filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        if v.chars().count() < mask::MIN_LEN {
+            eprintln!(
+                "dockhand: warning: SECRET input `{}` is shorter than {} characters, so it is not masked in logs and results",
+                i.id,
+                mask::MIN_LEN
+            );
+        }
+        values.push(v.clone());
+    }
+    for (_, s) in flow.scripts() {
+        if let Some(c) = &s.runner.credentials {
+            values.extend(
+                [&c.password, &c.auth, &c.registry_token, &c.identity_token]
+                    .into_iter()
+                    .flatten()
+                    .cloned(),
+            );
+        }
+    }
+    mask::Masker::new(values)
 }
 
 /// Docker pulls from a plain-HTTP registry only if the daemon trusts it. Warns (or, when asked,

@@ -106,6 +106,8 @@ pub async fn run(
     if res.state == State::Failed && task.allow_failure {
         res.state = State::Warning;
     }
+    // Before it is journaled, printed or seen by later tasks.
+    rt.sink.mask.result(&mut res);
     if let Some(j) = &rt.journal
         && let Err(e) = j.append(
             &Record::TaskEnd {
