@@ -267,7 +267,8 @@ e2e_test!(secret_inputs_from_env_and_file, |cx| {
             "",
             "",
             &[&format!(
-                "[ \"$(printf %s '{{{{ inputs.token }}}}' | rev)\" = '{rev}' ] && echo matched"
+                "t='{{{{ inputs.token }}}}'; [ ${{#t}} = {len} ] && [ \"$(printf %s \"$t\" | rev)\" = '{rev}' ] && echo matched",
+                len = secret.len()
             )],
         )],
     )
