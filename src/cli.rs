@@ -82,10 +82,12 @@ Exit codes: 0 every file is valid (warnings allowed), 2 some file has errors.")]
   dockhand plan flow.yaml
   dockhand plan flow.yaml --engine podman --execution-id review1
   dockhand plan flow.yaml --input name=world
+  dockhand plan flow.yaml --input-env token=API_TOKEN   a SECRET input, off the command line
 
 Each task's commands are printed one option per line, shell-quoted, in the order `run` uses
 them. Environment values, registry passwords and tokens appear as <redacted>: values go to the
-engine client through its environment or a 0600 file, never through its arguments.
+engine client through its environment or a 0600 file, never through its arguments. A command that
+holds a SECRET input is shown as the path of its private command file, its text <redacted>.
 The output is deterministic: the execution id defaults to `plan`.
 Exit codes: 0 printed, 2 the flow has errors (nothing printed on stdout).")]
     Plan {
@@ -106,6 +108,14 @@ Exit codes: 0 printed, 2 the flow has errors (nothing printed on stdout).")]
   dockhand run flow.yaml --input name=world --engine podman
   dockhand run flow.yaml --json > result.json     logs go to stderr, the result to stdout
   DOCKER_HOST=ssh://build-host dockhand run flow.yaml
+  dockhand run flow.yaml --input-env token=API_TOKEN         a SECRET input from $API_TOKEN
+  dockhand run flow.yaml --input-file token=/run/secrets/tk  ... or from a file
+
+SECRET inputs: --input NAME=VALUE puts the value on dockhand's own command line (visible in `ps`);
+--input-env NAME=VAR and --input-file NAME=FILE do not. A task whose command holds a secret gets
+it in a private command file copied into the container (its argv holds only the file's path),
+and every secret value (4 characters or more, and its base64 form) is printed as ****** in logs,
+--json, the journal and error messages.
 
 Engine: --engine, else $DOCKHAND_ENGINE, else `docker` on PATH, else `podman`. A `docker` that is
 Podman (podman-docker) is driven as Podman. --host, a task's `host`, $DOCKER_HOST and docker
@@ -154,22 +164,30 @@ the last line already printed, and its exit code is read from the engine. FAILED
 run again as a new attempt. With `resume: false` a leftover container is removed and the task
 starts afresh.
 
-Exit codes: as for `run`; 2 when there is no journal for the id.")]
+Exit codes: as for `run`; 2 when there is no journal for the id, or the id is not one (letters,
+digits, `_` and `-`: never a path).")]
     Resume {
+        #[arg(value_parser = parse_execution_id)]
         execution_id: String,
         /// Input value (repeatable); SECRET inputs are not journaled and must be given again
+        /// (preferably with --input-env or --input-file, which keep them off the command line)
         #[arg(long = "input", value_name = "NAME=VALUE", value_parser = parse_kv)]
         inputs: Vec<(String, String)>,
+        #[command(flatten)]
+        sources: InputSources,
         #[command(flatten)]
         exec: ExecArgs,
     },
     /// List dockhand's containers: execution, flow, task, state, age, and whether a dockhand process is watching
-    #[command(after_help = "Example:
+    #[command(after_help = "Examples:
   dockhand ps --engine podman
+  dockhand ps --execution-id 7k2m9x4q0abc
 
 Containers are found by the label io.dockhand.managed=true. WATCHED says whether a running dockhand
-process holds the execution (its journal lock under --state-dir).
-Exit codes: 0 listed, 3 the engine is unavailable.")]
+process holds the execution (its journal lock under --state-dir); a label that is not a valid
+execution id never is.
+Exit codes: 0 listed, 2 invalid option (e.g. an execution id that is not letters, digits, `_`
+and `-`), 3 the engine is unavailable.")]
     Ps {
         #[arg(long, value_name = "ENGINE")]
         engine: Option<String>,
@@ -177,16 +195,21 @@ Exit codes: 0 listed, 3 the engine is unavailable.")]
         host: Option<String>,
         #[arg(long, env = "DOCKHAND_STATE_DIR", value_name = "DIR")]
         state_dir: Option<Utf8PathBuf>,
+        /// Only the containers of this execution
+        #[arg(long, value_name = "ID", value_parser = parse_execution_id)]
+        execution_id: Option<String>,
     },
     /// Remove dockhand's containers that no running execution is waiting for
     #[command(after_help = "Examples:
   dockhand cleanup --dry-run
   dockhand cleanup --older-than PT1H
+  dockhand cleanup --execution-id 7k2m9x4q0abc   only that execution's containers and journal
 
 A container is kept while a dockhand process runs its execution. Others are removed (with their
 anonymous volumes), including those a crashed run left for `dockhand resume`. Journals of
 executions that ended and left no container are removed too; a crashed execution's journal stays.
-Exit codes: 0 done (or nothing to do), 3 the engine is unavailable or removal failed.")]
+Exit codes: 0 done (or nothing to do), 2 invalid option (e.g. an execution id that is not
+letters, digits, `_` and `-`), 3 the engine is unavailable or removal failed.")]
     Cleanup {
         #[arg(long, value_name = "ENGINE")]
         engine: Option<String>,
@@ -200,6 +223,9 @@ Exit codes: 0 done (or nothing to do), 3 the engine is unavailable or removal fa
         /// Print what would be removed, remove nothing
         #[arg(long)]
         dry_run: bool,
+        /// Only the containers and journal of this execution
+        #[arg(long, value_name = "ID", value_parser = parse_execution_id)]
+        execution_id: Option<String>,
     },
     /// Print the JSON Schema of the flow format (for editor completion and validation)
     #[command(
@@ -235,9 +261,12 @@ struct ExecArgs {
 
 #[derive(Args, Clone)]
 struct PlanArgs {
-    /// Input value for `{{ inputs.NAME }}` (repeatable)
+    /// Input value for `{{ inputs.NAME }}` (repeatable). It is on dockhand's command line: give
+    /// SECRET inputs with --input-env or --input-file instead
     #[arg(long = "input", value_name = "NAME=VALUE", value_parser = parse_kv)]
     inputs: Vec<(String, String)>,
+    #[command(flatten)]
+    sources: InputSources,
     /// Root of task working directories (`DIR/<execution>/<task>`) and private files
     #[arg(
         long,
@@ -246,6 +275,54 @@ struct PlanArgs {
         value_name = "DIR"
     )]
     work_dir: Utf8PathBuf,
+}
+
+/// Input values that stay off every command line: read from dockhand's environment or from a
+/// file, so neither `ps` nor `/proc/PID/cmdline` shows them.
+#[derive(Args, Clone, Default)]
+struct InputSources {
+    /// Input NAME from the environment variable VAR (repeatable), e.g. `--input-env token=API_TOKEN`
+    #[arg(long = "input-env", value_name = "NAME=VAR", value_parser = parse_kv)]
+    input_env: Vec<(String, String)>,
+    /// Input NAME from the contents of FILE (repeatable; one trailing newline is dropped),
+    /// e.g. `--input-file token=/run/secrets/token`
+    #[arg(long = "input-file", value_name = "NAME=FILE", value_parser = parse_kv)]
+    input_file: Vec<(String, String)>,
+}
+
+impl InputSources {
+    /// The values, read now; an unset variable or an unreadable file is bad input (exit 2).
+    fn read(&self) -> anyhow::Result<Vec<(String, String)>> {
+        let mut out = Vec::new();
+        for (name, var) in &self.input_env {
+            let v = std::env::var(var).map_err(|e| {
+                anyhow::anyhow!("--input-env {name}={var}: environment variable `{var}`: {e}")
+            })?;
+            out.push((name.clone(), v));
+        }
+        for (name, file) in &self.input_file {
+            let mut v = std::fs::read_to_string(file).map_err(|e| {
+                anyhow::anyhow!("--input-file {name}={file}: cannot read `{file}`: {e}")
+            })?;
+            // `echo secret > file` adds a newline that is not part of the value.
+            if v.ends_with('\n') {
+                v.pop();
+                if v.ends_with('\r') {
+                    v.pop();
+                }
+            }
+            out.push((name.clone(), v));
+        }
+        Ok(out)
+    }
+}
+
+/// `--input`, `--input-env` and `--input-file` together (a name given twice: the last wins, in
+/// that order).
+fn given_inputs(args: &PlanArgs) -> anyhow::Result<BTreeMap<String, String>> {
+    let mut given: BTreeMap<String, String> = args.inputs.iter().cloned().collect();
+    given.extend(args.sources.read()?);
+    Ok(given)
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -270,19 +347,9 @@ fn parse_kv(s: &str) -> Result<(String, String), String> {
     Ok((k.to_string(), v.to_string()))
 }
 
+/// Every execution id on the command line goes through this (clap: exit 2, one line).
 pub fn parse_execution_id(s: &str) -> Result<String, String> {
-    let ok = !s.is_empty()
-        && s.len() <= 64
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        && s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
-    if ok {
-        Ok(s.to_string())
-    } else {
-        Err(format!(
-            "`{s}` is not an execution id: use letters, digits, `_` and `-` (at most 64)"
-        ))
-    }
+    dockhand::exec::execution_id::check(s).map(str::to_string)
 }
 
 pub fn main() -> i32 {
@@ -334,21 +401,34 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         ),
         Command::Resume {
             execution_id,
-            inputs,
+            mut inputs,
+            sources,
             exec,
-        } => resume_cmd(&execution_id, inputs, exec),
+        } => {
+            inputs.extend(sources.read()?);
+            resume_cmd(&execution_id, inputs, exec)
+        }
         Command::Ps {
             engine,
             host,
             state_dir,
-        } => ps_cmd(engine.as_deref(), host, state_dir),
+            execution_id,
+        } => ps_cmd(engine.as_deref(), host, state_dir, execution_id.as_deref()),
         Command::Cleanup {
             engine,
             host,
             state_dir,
             older_than,
             dry_run,
-        } => cleanup_cmd(engine.as_deref(), host, state_dir, older_than, dry_run),
+            execution_id,
+        } => cleanup_cmd(
+            engine.as_deref(),
+            host,
+            state_dir,
+            older_than,
+            dry_run,
+            execution_id.as_deref(),
+        ),
         Command::Schema => {
             let s = serde_json::to_string_pretty(&dockhand::schema::schema())?;
             println!("{s}");
@@ -392,6 +472,7 @@ fn plan_context(dialect: Dialect, args: &PlanArgs, execution_id: &str) -> PlanCo
     };
     let args = &PlanArgs {
         inputs: vec![],
+        sources: InputSources::default(),
         work_dir: work_root,
     };
     PlanContext {
@@ -402,6 +483,7 @@ fn plan_context(dialect: Dialect, args: &PlanArgs, execution_id: &str) -> PlanCo
         private_root: args.work_dir.join(".private"),
         host: None,
         owner: None,
+        secrets: Vec::new(),
     }
 }
 
@@ -415,6 +497,7 @@ fn validate(files: &[Utf8PathBuf], dialect: Option<Dialect>) -> i32 {
                         d,
                         &PlanArgs {
                             inputs: vec![],
+                            sources: InputSources::default(),
                             work_dir: "/tmp/dockhand".into(),
                         },
                         "validate",
@@ -489,7 +572,7 @@ fn plan_cmd(
             return Ok(code::INVALID);
         }
     };
-    let given: BTreeMap<String, String> = args.inputs.iter().cloned().collect();
+    let given = given_inputs(args)?;
     let inputs = plan::resolve_inputs(&flow, &given)
         .map_err(anyhow::Error::msg)
         .context("invalid --input")?;
@@ -573,7 +656,7 @@ fn run_cmd(
         engine,
         host,
         work_dir: args.work_dir.clone(),
-        inputs: args.inputs.iter().cloned().collect(),
+        inputs: given_inputs(args)?,
         execution_id: execution_id.unwrap_or_else(exec::new_execution_id),
         state_dir: state_dir(exec.state_dir),
         json: exec.json,
@@ -681,11 +764,14 @@ fn execute(l: Launch) -> anyhow::Result<i32> {
     }
     let plan_args = PlanArgs {
         inputs: vec![],
+        sources: InputSources::default(),
         work_dir: l.work_dir.clone(),
     };
     let mut ctx = plan_context(l.engine.dialect, &plan_args, &l.execution_id);
     ctx.host = l.host.clone();
     ctx.owner = Some(std::process::id());
+    ctx.secrets = plan::secret_values(&flow, &inputs);
+    let mask = Arc::new(masker(&flow, &inputs));
     plan::plan_flow(&flow, &ctx, &inputs, &mut diags);
     print_diags(&diags);
     if diags.has_errors() {
@@ -820,6 +906,7 @@ fn execute(l: Launch) -> anyhow::Result<i32> {
                 color,
                 to_stderr: json,
                 width,
+                mask,
             },
             cancel.clone(),
             quiet,
@@ -868,6 +955,37 @@ fn execute(l: Launch) -> anyhow::Result<i32> {
             _ => code::OK,
         })
     })
+}
+
+/// What is masked in this execution's output: the values of SECRET inputs and the secret
+/// fields of registry credentials. Warns about secret inputs too short to mask.
+fn masker(flow: &Flow, inputs: &BTreeMap<String, String>) -> dockhand::exec::mask::Masker {
+    use dockhand::exec::mask;
+    let mut values: Vec<String> = Vec::new();
+    for i in flow.inputs.iter().filter(|i| i.kind == "SECRET") {
+        let Some(v) = inputs.get(&i.id).filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        if v.chars().count() < mask::MIN_LEN {
+            eprintln!(
+                "dockhand: warning: SECRET input `{}` is shorter than {} characters, so it is not masked in logs and results",
+                i.id,
+                mask::MIN_LEN
+            );
+        }
+        values.push(v.clone());
+    }
+    for (_, s) in flow.scripts() {
+        if let Some(c) = &s.runner.credentials {
+            values.extend(
+                [&c.password, &c.auth, &c.registry_token, &c.identity_token]
+                    .into_iter()
+                    .flatten()
+                    .cloned(),
+            );
+        }
+    }
+    mask::Masker::new(values)
 }
 
 /// Docker pulls from a plain-HTTP registry only if the daemon trusts it. Warns (or, when asked,
@@ -993,13 +1111,17 @@ fn ps_cmd(
     engine: Option<&str>,
     host: Option<String>,
     state: Option<Utf8PathBuf>,
+    only: Option<&str>,
 ) -> anyhow::Result<i32> {
     use dockhand::exec::{containers, journal};
     use dockhand::plan::labels as l;
-    let (_, _, list) = match managed(engine, host)? {
+    let (_, _, mut list) = match managed(engine, host)? {
         Ok(x) => x,
         Err(c) => return Ok(c),
     };
+    if let Some(id) = only {
+        list.retain(|c| c.label(l::EXECUTION) == id);
+    }
     let state_dir = state_dir(state);
     let now = journal::now();
     println!(
@@ -1041,6 +1163,7 @@ fn old_journals(
         let Some(id) = path
             .file_name()
             .and_then(|n| n.strip_suffix(".jsonl"))
+            .filter(|id| dockhand::exec::execution_id::is_valid(id))
             .map(str::to_string)
         else {
             continue;
@@ -1075,13 +1198,17 @@ fn cleanup_cmd(
     state: Option<Utf8PathBuf>,
     older_than: std::time::Duration,
     dry_run: bool,
+    only: Option<&str>,
 ) -> anyhow::Result<i32> {
     use dockhand::exec::{containers, journal};
     use dockhand::plan::labels as l;
-    let (engine, rt, list) = match managed(engine, host)? {
+    let (engine, rt, mut list) = match managed(engine, host)? {
         Ok(x) => x,
         Err(c) => return Ok(c),
     };
+    if let Some(id) = only {
+        list.retain(|c| c.label(l::EXECUTION) == id);
+    }
     let state_dir = state_dir(state);
     let now = journal::now();
     let doomed: Vec<&containers::Managed> = list
@@ -1100,7 +1227,10 @@ fn cleanup_cmd(
         );
     }
     // Journals of executions that ended (and no container of theirs is left) go too.
-    let journals = old_journals(&state_dir, older_than, &list);
+    let mut journals = old_journals(&state_dir, older_than, &list);
+    if let Some(id) = only {
+        journals.retain(|(j, _)| j == id);
+    }
     for (id, path) in &journals {
         println!(
             "{} journal of execution {id} ({path})",

@@ -65,12 +65,52 @@ fn match_component(p: &[u8], s: &[u8]) -> bool {
     }
 }
 
-/// Files under `workdir` matching any of the globs, as sorted absolute paths.
-pub fn collect(workdir: &Utf8Path, globs: &[String]) -> Vec<Utf8PathBuf> {
-    let mut out = Vec::new();
+/// Could a path below `path` match the glob? True when `path` matches a leading part of it
+/// (`d` for `d/passwd`, anything for `**/x`).
+fn leads_to(pattern: &str, path: &str) -> bool {
+    let p: Vec<&str> = pattern
+        .split('/')
+        .filter(|s| !s.is_empty() && *s != ".")
+        .collect();
+    let s: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    fn go(p: &[&str], s: &[&str]) -> bool {
+        if s.is_empty() {
+            return !p.is_empty();
+        }
+        match p.split_first() {
+            None => false,
+            Some((&"**", _)) => true,
+            Some((first, rest)) => {
+                match_component(first.as_bytes(), s[0].as_bytes()) && go(rest, &s[1..])
+            }
+        }
+    }
+    go(&p, &s)
+}
+
+/// The output files of a task, and what matched a glob but is not handed out.
+#[derive(Debug, Default, PartialEq)]
+pub struct Collected {
+    /// Regular files under `workdir` matching a glob, as sorted absolute paths.
+    pub files: Vec<Utf8PathBuf>,
+    /// Why each refused entry was left out, one sentence each (relative paths).
+    pub refused: Vec<String>,
+}
+
+/// Files under `workdir` matching any of the globs. Only regular files inside the working
+/// directory are handed out: the container wrote this directory, so a symbolic link in it (to
+/// `/etc/shadow`, or a directory link to `/etc`) would hand a host file to whoever reads the
+/// outputs. Such a link that a glob names (or leads through) is refused and removed from the
+/// host's copy; other non-regular files (fifos, devices) are refused and left alone.
+pub fn collect(workdir: &Utf8Path, globs: &[String]) -> Collected {
+    let mut out = Collected::default();
     if globs.is_empty() {
         return out;
     }
+    let Ok(root) = workdir.canonicalize_utf8() else {
+        return out;
+    };
+    let wanted = |rel: &str| globs.iter().any(|g| glob_match(g, rel));
     let mut stack = vec![workdir.to_path_buf()];
     while let Some(dir) = stack.pop() {
         let Ok(entries) = dir.read_dir_utf8() else {
@@ -78,17 +118,49 @@ pub fn collect(workdir: &Utf8Path, globs: &[String]) -> Vec<Utf8PathBuf> {
         };
         for e in entries.flatten() {
             let path = e.path().to_path_buf();
+            // The entry itself, not what a link points to.
             let Ok(ft) = e.file_type() else { continue };
-            if ft.is_dir() {
+            let Ok(rel) = path.strip_prefix(workdir).map(|r| r.as_str().to_string()) else {
+                continue;
+            };
+            if ft.is_symlink() {
+                if wanted(&rel) || globs.iter().any(|g| leads_to(g, &rel)) {
+                    let to = std::fs::read_link(&path)
+                        .map(|t| t.display().to_string())
+                        .unwrap_or_else(|_| "?".into());
+                    let gone = std::fs::remove_file(&path).is_ok();
+                    out.refused.push(format!(
+                        "output file {rel} is a symbolic link (to {to}): not handed out{}",
+                        if gone {
+                            ", and removed from the working directory"
+                        } else {
+                            ""
+                        }
+                    ));
+                }
+            } else if ft.is_dir() {
                 stack.push(path);
-            } else if let Ok(rel) = path.strip_prefix(workdir)
-                && globs.iter().any(|g| glob_match(g, rel.as_str()))
-            {
-                out.push(path);
+            } else if wanted(&rel) {
+                // A regular file whose real path is inside the working directory.
+                let inside = path
+                    .canonicalize_utf8()
+                    .is_ok_and(|real| real.starts_with(&root));
+                if !ft.is_file() {
+                    out.refused.push(format!(
+                        "output file {rel} is not a regular file: not handed out"
+                    ));
+                } else if !inside {
+                    out.refused.push(format!(
+                        "output file {rel} resolves outside the working directory: not handed out"
+                    ));
+                } else {
+                    out.files.push(path);
+                }
             }
         }
     }
-    out.sort();
+    out.files.sort();
+    out.refused.sort();
     out
 }
 
@@ -116,6 +188,51 @@ mod tests {
         files.insert("b.csv".to_string(), "y".to_string());
         prepare(root, &files, false).unwrap();
         let got = collect(root, &["**/*.txt".to_string()]);
-        assert_eq!(got, vec![root.join("in/a.txt")]);
+        assert_eq!(got.files, vec![root.join("in/a.txt")]);
+        assert!(got.refused.is_empty());
+    }
+
+    #[test]
+    fn links_out_of_the_working_directory_are_refused_and_removed() {
+        let d = tempfile::tempdir().unwrap();
+        let root = Utf8Path::from_path(d.path()).unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let secret = outside.path().join("shadow");
+        std::fs::write(&secret, "host secret").unwrap();
+        std::os::unix::fs::symlink(&secret, root.join("leak.txt")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.join("d")).unwrap();
+        std::fs::write(root.join("ok.txt"), "fine").unwrap();
+        // A link to a file inside is refused too: only regular files are handed out.
+        std::os::unix::fs::symlink(root.join("ok.txt"), root.join("alias.txt")).unwrap();
+        let globs = ["*.txt", "d/shadow", "unrelated/x"].map(String::from);
+        let got = collect(root, &globs);
+        assert_eq!(got.files, vec![root.join("ok.txt")]);
+        assert_eq!(got.refused.len(), 3, "{:?}", got.refused);
+        assert!(
+            got.refused
+                .iter()
+                .any(|r| r.starts_with("output file leak.txt is a symbolic link"))
+        );
+        assert!(
+            got.refused
+                .iter()
+                .any(|r| r.starts_with("output file d is a symbolic link"))
+        );
+        for l in ["leak.txt", "d", "alias.txt"] {
+            assert!(
+                std::fs::symlink_metadata(root.join(l)).is_err(),
+                "{l} removed"
+            );
+        }
+        assert_eq!(std::fs::read_to_string(&secret).unwrap(), "host secret");
+        // A link no glob names is left alone.
+        std::os::unix::fs::symlink(&secret, root.join("other")).unwrap();
+        assert!(collect(root, &globs).refused.is_empty());
+        assert!(
+            leads_to("**/x", "a/b")
+                && leads_to("d/*", "d")
+                && !leads_to("d", "d")
+                && !leads_to("e/x", "d")
+        );
     }
 }

@@ -16,6 +16,7 @@ use std::sync::Mutex;
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
 
+use crate::exec::execution_id;
 use crate::exec::result::TaskResult;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -160,6 +161,8 @@ fn lock_path(state_dir: &Utf8Path, id: &str) -> Utf8PathBuf {
 pub enum JournalError {
     #[error("cannot use the state directory {dir}: {source}")]
     Dir { dir: Utf8PathBuf, source: io::Error },
+    #[error("{0}")]
+    BadId(String),
     #[error("execution {0} is being run by another dockhand process")]
     Busy(String),
     #[error("no journal for execution {id} under {dir}")]
@@ -176,8 +179,12 @@ fn try_lock(f: &File) -> bool {
     unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
 }
 
-/// Is some dockhand process running this execution right now?
+/// Is some dockhand process running this execution right now? An invalid id (a container
+/// label naming a path, say) never is: no file outside the state directory is looked at.
 pub fn is_active(state_dir: &Utf8Path, id: &str) -> bool {
+    if !execution_id::is_valid(id) {
+        return false;
+    }
     match File::open(lock_path(state_dir, id)) {
         Ok(f) => !try_lock(&f),
         Err(_) => false,
@@ -186,6 +193,7 @@ pub fn is_active(state_dir: &Utf8Path, id: &str) -> bool {
 
 /// Reads a journal's records; a torn last line (a crash mid-write) is ignored.
 pub fn read(state_dir: &Utf8Path, id: &str) -> Result<Vec<Record>, JournalError> {
+    execution_id::check(id).map_err(JournalError::BadId)?;
     let path = journal_path(state_dir, id);
     let f = File::open(&path).map_err(|_| JournalError::NotFound {
         id: id.to_string(),
@@ -205,6 +213,7 @@ pub fn read(state_dir: &Utf8Path, id: &str) -> Result<Vec<Record>, JournalError>
 impl Journal {
     /// Opens (creating if needed) the journal of an execution and locks it.
     pub fn open(state_dir: &Utf8Path, id: &str) -> Result<Journal, JournalError> {
+        execution_id::check(id).map_err(JournalError::BadId)?;
         let dir = executions_dir(state_dir);
         let dir_err = |source| JournalError::Dir {
             dir: dir.clone(),

@@ -25,10 +25,14 @@ pub struct Sink {
     pub to_stderr: bool,
     /// Pad task ids to this width so columns line up.
     pub width: usize,
+    /// Secret values, masked in every line written.
+    pub mask: Arc<crate::exec::mask::Masker>,
 }
 
 impl Sink {
+    /// Writes whole lines (a batch of them), secret values masked.
     pub fn write(&self, bytes: &[u8]) {
+        let bytes = &*self.mask.bytes(bytes);
         if self.to_stderr {
             let _ = std::io::stderr().lock().write_all(bytes);
         } else {
@@ -253,6 +257,7 @@ mod tests {
             color: false,
             to_stderr: true,
             width: 0,
+            mask: Default::default(),
         };
         pump(data, Stream::Stdout, "t", &sink, cap.clone(), 1, None)
             .await

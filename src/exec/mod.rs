@@ -4,9 +4,11 @@
 
 pub mod containers;
 pub mod engine;
+pub mod execution_id;
 pub mod files;
 pub mod journal;
 pub mod logs;
+pub mod mask;
 pub mod process;
 pub mod result;
 pub mod task;
@@ -88,7 +90,7 @@ impl Runtime {
 
     pub fn status(&self, line: &str) {
         if !self.quiet {
-            eprintln!("dockhand: {line}");
+            eprintln!("dockhand: {}", self.sink.mask.text(line));
         }
     }
 

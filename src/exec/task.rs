@@ -106,6 +106,8 @@ pub async fn run(
     if res.state == State::Failed && task.allow_failure {
         res.state = State::Warning;
     }
+    // Before it is journaled, printed or seen by later tasks.
+    rt.sink.mask.result(&mut res);
     if let Some(j) = &rt.journal
         && let Err(e) = j.append(
             &Record::TaskEnd {
@@ -683,10 +685,18 @@ impl Job<'_> {
                     ));
                 }
             }
-            self.res.output_files = crate::exec::files::collect(&tc.workdir, &tc.output_files)
-                .into_iter()
-                .map(|p| p.to_string())
-                .collect();
+            let got = crate::exec::files::collect(&tc.workdir, &tc.output_files);
+            self.res.output_files = got.files.into_iter().map(|p| p.to_string()).collect();
+            if !got.refused.is_empty() {
+                for r in &got.refused {
+                    rt.status(&format!("{}: warning: {r}", tc.task_id));
+                }
+                let said = got.refused.join("; ");
+                self.res.message = Some(match self.res.message.take() {
+                    Some(m) => format!("{m}; {said}"),
+                    None => said,
+                });
+            }
         }
         if self.res.state != State::Success
             && let Some(f) = &self.res.failure

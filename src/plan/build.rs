@@ -158,7 +158,12 @@ pub fn build(
             message: "podman's auth file has no registry tokens, so the pull goes without it; give username and password, auth or identityToken".into(),
         });
     }
-    let copy_files = needs_copy(task, d);
+    // A command holding a secret goes into a file copied into the container (with the working
+    // directory, or alone with MOUNT): the container is created, the file copied, then started.
+    let plain_command = task.container_command();
+    let command_file = command_file(task, &plain_command, ctx, &mut findings);
+    let copy_workdir = needs_copy(task, d);
+    let copy_files = copy_workdir || command_file.is_some();
     let mut create = base(Step::Create);
     create.cwd = Some(private.to_string());
     if let Some((flag, file)) = &auth {
@@ -184,6 +189,7 @@ pub fn build(
         &container,
         &labels,
         &workdir,
+        (copy_workdir, copy_files),
         &mut findings,
     );
     if !r.wait && r.delete {
@@ -196,7 +202,16 @@ pub fn build(
         }
     }
     env_options(&mut create, task, &workdir, &private, &mut findings);
-    entrypoint_and_command(&mut create, task, d);
+    match &command_file {
+        Some(cf) => {
+            entrypoint_and_command(&mut create, task, d, &cf.argv);
+            create.notes.push(format!(
+                "the command holds a secret: it is in {} in the container (mode {:04o}, copied in below), its text <redacted>",
+                cf.path, cf.mode
+            ));
+        }
+        None => entrypoint_and_command(&mut create, task, d, &plain_command),
+    }
 
     let mut prepare = Vec::new();
     let run;
@@ -207,17 +222,24 @@ pub fn build(
         if copy_files {
             let mut cp = base(Step::CopyIn);
             cp.args(["cp".to_string(), "-".to_string(), format!("{container}:/")]);
-            match workdir_archive(task, &workdir) {
+            match workdir_archive(task, &workdir, copy_workdir, command_file.as_ref()) {
                 Ok(tar) => {
                     cp.stdin = Some(Secret::new(tar));
-                    cp.stdin_note = format!(
-                        "tar archive of {workdir} (mode {}){}",
-                        if non_root(task) { "0777" } else { "0755" },
-                        task.input_files
-                            .keys()
-                            .map(|k| format!(", {k}"))
-                            .collect::<String>()
-                    );
+                    let mut parts: Vec<String> = Vec::new();
+                    if copy_workdir {
+                        parts.push(format!(
+                            "{workdir} (mode {})",
+                            if non_root(task) { "0777" } else { "0755" }
+                        ));
+                        parts.extend(task.input_files.keys().cloned());
+                    }
+                    if let Some(cf) = &command_file {
+                        parts.push(format!(
+                            "the command file {} (mode {:04o}, <redacted>)",
+                            cf.path, cf.mode
+                        ));
+                    }
+                    cp.stdin_note = format!("tar archive of {}", parts.join(", "));
                 }
                 Err(e) => findings.push(Finding {
                     error: true,
@@ -235,7 +257,7 @@ pub fn build(
         }
         start.arg(&container);
         run = start;
-        if copy_files && !task.output_files.is_empty() {
+        if copy_workdir && !task.output_files.is_empty() {
             let mut cp = base(Step::CopyOut);
             cp.args([
                 "cp".to_string(),
@@ -300,6 +322,8 @@ pub fn build(
     }
 }
 
+/// `copied`: (the working directory is copied in, something is copied in before start).
+#[allow(clippy::too_many_arguments)]
 fn create_options(
     c: &mut EngineCommand,
     task: &ScriptTask,
@@ -307,6 +331,7 @@ fn create_options(
     name: &str,
     labels: &[(&'static str, String)],
     workdir: &Utf8PathBuf,
+    copied: (bool, bool),
     findings: &mut Vec<Finding>,
 ) {
     let r = &task.runner;
@@ -320,9 +345,10 @@ fn create_options(
         PullPolicy::Always => "--pull=always",
         PullPolicy::Never => "--pull=never",
     });
-    let copy = needs_copy(task, d);
-    // The engine must not forward our signals: cancel is a deliberate stop or kill.
-    if r.wait && !copy {
+    let (copy, staged) = copied;
+    // The engine must not forward our signals: cancel is a deliberate stop or kill. (`create`
+    // has no such option: a staged container is started apart.)
+    if r.wait && !staged {
         c.arg("--sig-proxy=false");
     }
     c.opt("--workdir", workdir.as_str());
@@ -423,15 +449,150 @@ fn needs_copy(task: &ScriptTask, d: Dialect) -> bool {
             || (d == Dialect::Docker && non_root(task)))
 }
 
-/// The working directory and input files as a tar archive rooted at `/`, for `cp - CTR:/`.
-fn workdir_archive(task: &ScriptTask, workdir: &Utf8PathBuf) -> Result<String, String> {
+/// Where the command of a task whose command holds a secret goes in the container: outside the
+/// working directory, so neither the copy back nor `outputFiles` can pick it up.
+pub const COMMAND_FILE: &str = "/.dockhand/command";
+
+/// Shells that read a file with `.`: their command becomes `. FILE`, run by the same shell with
+/// the same options, so `set -e` (failFast) and the exit status behave as with the text inline.
+const SHELLS: &[&str] = &[
+    "sh", "bash", "dash", "ash", "ksh", "mksh", "zsh", "yash", "busybox",
+];
+
+/// A task's command moved into a private file in the container.
+#[derive(Debug, Clone, PartialEq)]
+struct CommandFile {
+    path: &'static str,
+    /// The script text (`set -e`, beforeCommands, commands), as it would have been inline.
+    content: String,
+    /// 0600 for root; readable (0644) for a non-root `user`, as the engine copies files in as
+    /// root and the task's user must read it (it is the container's only user).
+    mode: u32,
+    /// The container command that runs it.
+    argv: Vec<String>,
+}
+
+/// The command file of a task whose command text holds a secret value (`None` for the others,
+/// whose command lines stay as they are).
+fn command_file(
+    task: &ScriptTask,
+    command: &[String],
+    ctx: &PlanContext,
+    findings: &mut Vec<Finding>,
+) -> Option<CommandFile> {
+    let holds = ctx
+        .secrets
+        .iter()
+        .filter(|s| !s.expose().is_empty())
+        .any(|s| command.iter().any(|w| w.contains(s.expose())));
+    if !holds {
+        return None;
+    }
+    let body = match task.body {
+        crate::flow::model::Body::Commands(_) => "commands",
+        crate::flow::model::Body::Script(_) => "script",
+    };
+    let interp = &task.interpreter;
+    let (Some(program), Some(last), Some(script)) = (interp.first(), interp.last(), command.last())
+    else {
+        findings.push(Finding {
+            error: true,
+            property: body,
+            message: "holds a SECRET input, and with no interpreter the commands are the container's own argv, which the engine records (`inspect`); give an interpreter, e.g. [\"/bin/sh\", \"-c\"]".into(),
+        });
+        return None;
+    };
+    let name = program.rsplit('/').next().unwrap_or(program);
+    let argv: Vec<String> = if SHELLS.contains(&name)
+        && last.starts_with('-')
+        && last.ends_with('c')
+    {
+        // `sh -c '. FILE'`: the shell and its options as written.
+        interp
+            .iter()
+            .cloned()
+            .chain([format!(". {COMMAND_FILE}")])
+            .collect()
+    } else if last == "-c" {
+        // `python3 -c TEXT` becomes `python3 FILE`: interpreters take a script file there.
+        interp[..interp.len() - 1]
+            .iter()
+            .cloned()
+            .chain([COMMAND_FILE.to_string()])
+            .collect()
+    } else if !last.starts_with('-') {
+        // The text was the interpreter's last argument (a script name to it): now it is one.
+        interp
+            .iter()
+            .cloned()
+            .chain([COMMAND_FILE.to_string()])
+            .collect()
+    } else {
+        findings.push(Finding {
+            error: true,
+            property: "interpreter",
+            message: format!(
+                "the command holds a SECRET input, so it goes in a file; `{}` is not a shell dockhand knows how to hand a file to (end the interpreter with `-c`, or use sh/bash)",
+                interp.join(" ")
+            ),
+        });
+        return None;
+    };
+    Some(CommandFile {
+        path: COMMAND_FILE,
+        content: script.clone(),
+        mode: if non_root(task) { 0o644 } else { 0o600 },
+        argv,
+    })
+}
+
+/// What `cp - CTR:/` copies in, as a tar archive rooted at `/`: the working directory and input
+/// files (`with_workdir`), and the command file, if any.
+fn workdir_archive(
+    task: &ScriptTask,
+    workdir: &Utf8PathBuf,
+    with_workdir: bool,
+    command: Option<&CommandFile>,
+) -> Result<String, String> {
+    let mut entries = Vec::new();
+    if let Some(cf) = command {
+        let (dir, _) = cf
+            .path
+            .trim_start_matches('/')
+            .rsplit_once('/')
+            .unwrap_or(("", ""));
+        entries.push(crate::plan::tar::Entry {
+            path: dir.to_string(),
+            mode: if cf.mode == 0o600 { 0o700 } else { 0o755 },
+            content: None,
+        });
+        entries.push(crate::plan::tar::Entry {
+            path: cf.path.trim_start_matches('/').to_string(),
+            mode: cf.mode,
+            content: Some(cf.content.as_bytes()),
+        });
+    }
+    if with_workdir {
+        workdir_entries(task, workdir, &mut entries);
+    }
+    let bytes = crate::plan::tar::archive(&entries)?;
+    // Headers are ASCII and contents are text, so the archive is valid UTF-8.
+    String::from_utf8(bytes).map_err(|_| "input file names must be UTF-8".to_string())
+}
+
+/// The working directory and input files, for [`workdir_archive`].
+fn workdir_entries<'a>(
+    task: &'a ScriptTask,
+    workdir: &Utf8PathBuf,
+    entries: &mut Vec<crate::plan::tar::Entry<'a>>,
+) {
     let open = non_root(task);
     let root = workdir.as_str().trim_start_matches('/');
-    let mut entries = vec![crate::plan::tar::Entry {
+    entries.push(crate::plan::tar::Entry {
         path: root.to_string(),
         mode: if open { 0o777 } else { 0o755 },
         content: None,
-    }];
+    });
     let mut dirs = std::collections::BTreeSet::new();
     for name in task.input_files.keys() {
         let mut parts: Vec<&str> = name
@@ -458,9 +619,6 @@ fn workdir_archive(task: &ScriptTask, workdir: &Utf8PathBuf) -> Result<String, S
             content: Some(content.as_bytes()),
         });
     }
-    let bytes = crate::plan::tar::archive(&entries)?;
-    // Headers are ASCII and contents are text, so the archive is valid UTF-8.
-    String::from_utf8(bytes).map_err(|_| "input file names must be UTF-8".to_string())
 }
 
 fn format_number(f: f64) -> String {
@@ -611,7 +769,12 @@ fn env_options(
 }
 
 /// The image, the entrypoint (Kestra's default `[""]` clears the image's) and the command.
-fn entrypoint_and_command(c: &mut EngineCommand, task: &ScriptTask, d: Dialect) {
+fn entrypoint_and_command(
+    c: &mut EngineCommand,
+    task: &ScriptTask,
+    d: Dialect,
+    command: &[String],
+) {
     let ep = &task.runner.entry_point;
     let mut extra: Vec<String> = Vec::new();
     match ep.as_slice() {
@@ -635,7 +798,7 @@ fn entrypoint_and_command(c: &mut EngineCommand, task: &ScriptTask, d: Dialect) 
     }
     c.arg(image_name(task, d));
     c.args(extra);
-    c.args(task.container_command());
+    c.args(command);
 }
 
 /// Podman resolves short names through its search registries (and may ask which one); Docker
@@ -800,6 +963,87 @@ mod tests {
         assert_eq!(base64(b"fo"), "Zm8=");
         assert_eq!(base64(b"foo"), "Zm9v");
         assert_eq!(base64(b"user:pass"), "dXNlcjpwYXNz");
+    }
+
+    #[test]
+    fn a_command_holding_a_secret_runs_from_a_file() {
+        use crate::flow::model::Body;
+        let ctx = PlanContext {
+            execution_id: "e".into(),
+            attempt: 1,
+            dialect: Dialect::Docker,
+            work_root: "/w".into(),
+            private_root: "/w/.private".into(),
+            host: None,
+            owner: None,
+            secrets: vec![Secret::new("hunter22")],
+        };
+        let task = |interpreter: &[&str], cmd: &str| ScriptTask {
+            container_image: crate::image::ImageRef::parse("busybox").unwrap(),
+            interpreter: interpreter.iter().map(|s| s.to_string()).collect(),
+            before_commands: vec![],
+            body: Body::Commands(vec![cmd.into()]),
+            env: Default::default(),
+            fail_fast: true,
+            input_files: Default::default(),
+            output_files: vec![],
+            runner: Default::default(),
+        };
+        let argv = |t: &ScriptTask| {
+            let tc = build("n", "f", "t", t, &ctx);
+            let args: Vec<String> = tc
+                .prepare
+                .first()
+                .unwrap_or(&tc.run)
+                .args
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            let at = args.iter().position(|a| a == "busybox").unwrap();
+            (args[at + 1..].to_vec(), tc.findings)
+        };
+        let (a, f) = argv(&task(&["/bin/sh", "-c"], "echo hunter22"));
+        assert_eq!(a, ["/bin/sh", "-c", ". /.dockhand/command"]);
+        assert!(f.is_empty());
+        assert_eq!(
+            argv(&task(&["bash", "-ec"], "x hunter22")).0,
+            ["bash", "-ec", ". /.dockhand/command"]
+        );
+        assert_eq!(
+            argv(&task(&["python3", "-c"], "hunter22")).0,
+            ["python3", "/.dockhand/command"]
+        );
+        assert_eq!(
+            argv(&task(&["/bin/sh"], "hunter22")).0,
+            ["/bin/sh", "/.dockhand/command"]
+        );
+        let (_, f) = argv(&task(&["node", "-e"], "hunter22"));
+        assert!(
+            f.iter().any(|f| f.error && f.property == "interpreter"),
+            "{f:?}"
+        );
+        // Without the secret: inline, and run at once.
+        let tc = build("n", "f", "t", &task(&["/bin/sh", "-c"], "echo hello"), &ctx);
+        assert!(tc.prepare.is_empty());
+        assert_eq!(
+            tc.run.args.last().unwrap().to_string_lossy(),
+            "set -e\necho hello"
+        );
+        // The tar copied in holds the script text, mode 0600, outside the working directory.
+        let tc = build(
+            "n",
+            "f",
+            "t",
+            &task(&["/bin/sh", "-c"], "echo hunter22"),
+            &ctx,
+        );
+        let tar = tc.prepare[1].stdin.as_ref().unwrap().expose().to_string();
+        assert!(tar.starts_with(".dockhand/"));
+        assert!(tar.contains("set -e\necho hunter22"));
+        assert!(
+            !tar.contains("w/e/t"),
+            "no working directory entry for a task without files"
+        );
     }
 
     #[test]

@@ -93,6 +93,9 @@ pub struct EngineCommand {
     /// Working directory of the engine client (a private 0700 directory): Podman's conmon
     /// drops an `oom` marker file into it when the kernel kills the container for memory.
     pub cwd: Option<String>,
+    /// What the plan says about the command besides its parts (e.g. where a command holding a
+    /// secret went); never a secret.
+    pub notes: Vec<String>,
 }
 
 impl EngineCommand {
@@ -105,6 +108,7 @@ impl EngineCommand {
             stdin_note: String::new(),
             cwd: None,
             files: Vec::new(),
+            notes: Vec::new(),
         }
     }
 

@@ -3,6 +3,7 @@
 
 use camino::Utf8PathBuf;
 
+use crate::plan::command::Secret;
 use crate::plan::dialect::Dialect;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -21,6 +22,9 @@ pub struct PlanContext {
     /// The pid of the dockhand process running the execution, put on each container as
     /// `io.dockhand.owner` so `ps`/`cleanup` know it is watched (none for `plan`).
     pub owner: Option<u32>,
+    /// Values of the execution's SECRET inputs: a task whose command text holds one gets its
+    /// command in a private file copied into the container, never in an argv.
+    pub secrets: Vec<Secret>,
 }
 
 impl PlanContext {

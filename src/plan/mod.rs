@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use crate::diag::Diags;
 use crate::flow::model::{Flow, ScriptTask, Task};
 use build::TaskCommands;
+use command::Secret;
 use context::PlanContext;
 use scope::Scope;
 
@@ -84,13 +85,39 @@ pub fn render_for_plan(
     scope.render(&task.id, &ctx.workdir(&task.id), script, false)
 }
 
-/// The plan of a whole flow: every enabled script task's commands, in order.
+/// The values of the flow's SECRET inputs among `inputs` (empty ones are no secret).
+pub fn secret_values(flow: &Flow, inputs: &BTreeMap<String, String>) -> Vec<Secret> {
+    flow.inputs
+        .iter()
+        .filter(|i| i.kind == "SECRET")
+        .filter_map(|i| inputs.get(&i.id))
+        .filter(|v| !v.is_empty())
+        .map(|v| Secret::new(v.clone()))
+        .collect()
+}
+
+/// The plan of a whole flow: every enabled script task's commands, in order. A SECRET input
+/// without a value gets a stand-in, so that the plan shows its tasks as they will run (command
+/// in a private file) whether or not the value was given.
 pub fn plan_flow(
     flow: &Flow,
     ctx: &PlanContext,
     inputs: &BTreeMap<String, String>,
     diags: &mut Diags,
 ) -> Vec<(Task, TaskCommands)> {
+    let mut inputs = inputs.clone();
+    for i in flow.inputs.iter().filter(|i| i.kind == "SECRET") {
+        inputs
+            .entry(i.id.clone())
+            .or_insert_with(|| format!("<secret inputs.{}>", i.id));
+    }
+    let mut ctx = ctx.clone();
+    for s in secret_values(flow, &inputs) {
+        if !ctx.secrets.contains(&s) {
+            ctx.secrets.push(s);
+        }
+    }
+    let (ctx, inputs) = (&ctx, &inputs);
     let mut out = Vec::new();
     for (task, script) in flow.scripts() {
         match render_for_plan(flow, task, script, ctx, inputs) {

@@ -103,6 +103,9 @@ pub fn command(program: &str, c: &EngineCommand) -> String {
 
 fn finish(mut out: String, c: &EngineCommand) -> String {
     out.push('\n');
+    for n in &c.notes {
+        let _ = writeln!(out, "  # {n}");
+    }
     for (name, _) in &c.env {
         let _ = writeln!(
             out,
