@@ -360,11 +360,11 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
 
 /// Reads and checks a flow file; diagnostics go to stderr.
 pub fn load_flow(file: &Utf8PathBuf) -> Result<(Flow, Diags), Diags> {
-    let text = match std::fs::read_to_string(file) {
+    let text = match flow::limits::read_file(file.as_str()) {
         Ok(t) => t,
         Err(e) => {
             let mut d = Diags::new(file.as_str());
-            d.error(Default::default(), "", format!("cannot read the file: {e}"));
+            d.error(Default::default(), "", e);
             return Err(d);
         }
     };
@@ -552,10 +552,10 @@ fn run_cmd(
     configure_insecure: bool,
 ) -> anyhow::Result<i32> {
     use dockhand::exec::{self, engine as eng};
-    let flow_text = match std::fs::read_to_string(file) {
+    let flow_text = match flow::limits::read_file(file.as_str()) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("{file}: error: cannot read the file: {e}");
+            eprintln!("{file}: error: {e}");
             return Ok(code::INVALID);
         }
     };
@@ -617,10 +617,10 @@ fn resume_cmd(
         );
         return Ok(code::INVALID);
     };
-    let flow_text = match std::fs::read_to_string(&flow_file) {
+    let flow_text = match flow::limits::read_file(&flow_file) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("{flow_file}: error: cannot read the flow of execution {execution_id}: {e}");
+            eprintln!("{flow_file}: error: the flow of execution {execution_id}: {e}");
             return Ok(code::INVALID);
         }
     };
