@@ -224,27 +224,20 @@ impl Builder<'_> {
                     weight,
                 );
             }
-            Event::SequenceStart(anchor, _) => {
-                if self.enter(p) {
-                    self.stack.push(Frame::Seq {
-                        pos: p,
-                        anchor,
-                        items: vec![],
-                        weight: own,
-                    })
-                }
-            }
-            Event::MappingStart(anchor, _) => {
-                if self.enter(p) {
-                    self.stack.push(Frame::Map {
-                        pos: p,
-                        anchor,
-                        entries: vec![],
-                        key: None,
-                        weight: own,
-                    })
-                }
-            }
+            // Past the depth limit, `enter` has reported it and stopped the parse.
+            Event::SequenceStart(anchor, _) if self.enter(p) => self.stack.push(Frame::Seq {
+                pos: p,
+                anchor,
+                items: vec![],
+                weight: own,
+            }),
+            Event::MappingStart(anchor, _) if self.enter(p) => self.stack.push(Frame::Map {
+                pos: p,
+                anchor,
+                entries: vec![],
+                key: None,
+                weight: own,
+            }),
             Event::SequenceEnd | Event::MappingEnd => match self.stack.pop() {
                 Some(Frame::Seq {
                     pos,
