@@ -299,6 +299,8 @@ pub fn main() -> i32 {
     };
     match run(cli) {
         Ok(c) => c,
+        // The reader closed stdout (`| head -1`): not an error, as for ripgrep.
+        Err(e) if crate::output::is_broken_pipe(&e) => code::OK,
         Err(e) => {
             eprintln!("dockhand: error: {e:#}");
             code::INVALID
@@ -351,7 +353,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         } => cleanup_cmd(engine.as_deref(), host, state_dir, older_than, dry_run),
         Command::Schema => {
             let s = serde_json::to_string_pretty(&dockhand::schema::schema())?;
-            println!("{s}");
+            out!("{s}\n")?;
             Ok(code::OK)
         }
         Command::Registry(args) => Ok(dockhand::registry::cli::run(args)),
@@ -425,7 +427,8 @@ fn validate(files: &[Utf8PathBuf], dialect: Option<Dialect>) -> i32 {
                 if diags.has_errors() {
                     bad = true;
                 } else {
-                    println!("ok {f}");
+                    // A closed stdout does not change the verdict: every file is still checked.
+                    let _ = out!("ok {f}\n");
                 }
             }
             Err(d) => {
@@ -506,7 +509,7 @@ fn plan_cmd(
         &tasks,
         &insecure_notes(&flow, dialect),
     );
-    print!("{text}");
+    out!("{text}")?;
     Ok(code::OK)
 }
 
@@ -855,10 +858,11 @@ fn execute(l: Launch) -> anyhow::Result<i32> {
         ) {
             eprintln!("dockhand: warning: {e}");
         }
+        // The flow has run: a reader gone from stdout or stderr does not change its exit code.
         if json {
-            println!("{}", serde_json::to_string_pretty(&result)?);
+            let _ = out!("{}\n", serde_json::to_string_pretty(&result)?);
         } else {
-            eprint!("{}", result.table());
+            crate::output::err(format_args!("{}", result.table()));
         }
         Ok(match (*cancel.borrow(), result.state) {
             (exec::Cancel::Interrupt, _) => code::INTERRUPTED,
@@ -1002,23 +1006,28 @@ fn ps_cmd(
     };
     let state_dir = state_dir(state);
     let now = journal::now();
-    println!(
-        "{:<40}  {:<14}  {:<24}  {:<16}  {:<10}  {:>5}  WATCHED",
-        "CONTAINER", "EXECUTION", "FLOW", "TASK", "STATE", "AGE"
-    );
+    out!(
+        "{:<40}  {:<14}  {:<24}  {:<16}  {:<10}  {:>5}  WATCHED\n",
+        "CONTAINER",
+        "EXECUTION",
+        "FLOW",
+        "TASK",
+        "STATE",
+        "AGE"
+    )?;
     for c in &list {
         let exec = c.label(l::EXECUTION);
         let watched = if watched(&state_dir, c) { "yes" } else { "no" };
         let flow = format!("{}.{}", c.label(l::NAMESPACE), c.label(l::FLOW));
-        println!(
-            "{:<40}  {:<14}  {:<24}  {:<16}  {:<10}  {:>5}  {watched}",
+        out!(
+            "{:<40}  {:<14}  {:<24}  {:<16}  {:<10}  {:>5}  {watched}\n",
             c.name,
             exec,
             flow,
             c.label(l::TASK),
             c.state,
             containers::age(now.saturating_sub(c.created))
-        );
+        )?;
     }
     Ok(code::OK)
 }
@@ -1090,8 +1099,8 @@ fn cleanup_cmd(
         .filter(|c| now.saturating_sub(c.created) >= older_than.as_secs())
         .collect();
     for c in &doomed {
-        println!(
-            "{} {} (execution {}, task {}, {})",
+        let _ = out!(
+            "{} {} (execution {}, task {}, {})\n",
             if dry_run { "would remove" } else { "removing" },
             c.name,
             c.label(l::EXECUTION),
@@ -1102,8 +1111,8 @@ fn cleanup_cmd(
     // Journals of executions that ended (and no container of theirs is left) go too.
     let journals = old_journals(&state_dir, older_than, &list);
     for (id, path) in &journals {
-        println!(
-            "{} journal of execution {id} ({path})",
+        let _ = out!(
+            "{} journal of execution {id} ({path})\n",
             if dry_run { "would remove" } else { "removing" }
         );
         if !dry_run {
@@ -1113,8 +1122,8 @@ fn cleanup_cmd(
     }
     if dry_run || doomed.is_empty() {
         if doomed.is_empty() && journals.is_empty() {
-            println!(
-                "nothing to remove ({} dockhand container(s), none unwatched and old enough)",
+            let _ = out!(
+                "nothing to remove ({} dockhand container(s), none unwatched and old enough)\n",
                 list.len()
             );
         }
