@@ -237,10 +237,13 @@ fn read_flow(cx: &mut Cx, file: &str, root: &Node) -> Option<Flow> {
         tasks = read_tasks(cx, items, "tasks");
     }
     o.finish(cx, FLOW_UNSUPPORTED);
+    // Built even when `id` or `namespace` is wrong (and reported), so that the checks across
+    // tasks below still run: every independent error of the file is reported in one go. A flow
+    // with errors never leaves `load`.
     let flow = Flow {
         file: file.to_string(),
-        id: id?,
-        namespace: namespace?,
+        id: id.unwrap_or_default(),
+        namespace: namespace.unwrap_or_default(),
         description,
         labels,
         inputs,
@@ -320,6 +323,14 @@ fn read_inputs(cx: &mut Cx, n: &Node) -> Vec<Input> {
     out
 }
 
+/// What a task holds when its type is missing or not supported (reported already): nothing, but
+/// it keeps its place and its id, so that other tasks' references to it and a duplicate of its
+/// id are judged as they would be once it is fixed, with no follow-on errors. The flow has errors
+/// then, so it never reaches a plan.
+fn unread_kind() -> TaskKind {
+    TaskKind::Sequential { tasks: vec![] }
+}
+
 fn read_tasks(cx: &mut Cx, items: &[Node], path: &str) -> Vec<Task> {
     items
         .iter()
@@ -351,10 +362,11 @@ fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
     let allow_failure = o.bool(cx, "allowFailure").unwrap_or(false);
     let disabled = o.bool(cx, "disabled").unwrap_or(false);
     let kind = match ty.as_deref() {
-        Some(COMMANDS_TYPE | SCRIPT_TYPE) => {
-            read_script(cx, &mut o, ty.as_deref() == Some(SCRIPT_TYPE))
-                .map(|s| TaskKind::Script(Box::new(s)))
-        }
+        Some(COMMANDS_TYPE | SCRIPT_TYPE) => Some(TaskKind::Script(Box::new(read_script(
+            cx,
+            &mut o,
+            ty.as_deref() == Some(SCRIPT_TYPE),
+        )))),
         Some(PARALLEL_TYPE) => {
             let concurrent = o.int(cx, "concurrent").unwrap_or(0);
             if concurrent < 0 {
@@ -391,20 +403,25 @@ fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
                     TASK_TYPES.join(", ")
                 ),
             );
-            return None;
+            None
         }
         None => None,
     };
-    o.finish(cx, TASK_UNSUPPORTED);
+    // Without a known type, which properties belong is unknown: they are not reported.
+    if kind.is_some() {
+        o.finish(cx, TASK_UNSUPPORTED);
+    }
+    // A task with errors (reported) is kept with what could be read: an id that is not a
+    // string is empty and takes part in no id check.
     Some(Task {
-        id: id?,
+        id: id.unwrap_or_default(),
         path: path.to_string(),
         pos: n.pos,
         description,
         timeout,
         allow_failure,
         disabled,
-        kind: kind?,
+        kind: kind.unwrap_or_else(unread_kind),
     })
 }
 
@@ -423,7 +440,9 @@ fn read_children(cx: &mut Cx, o: &mut Obj<'_>) -> Vec<Task> {
     }
 }
 
-fn read_script(cx: &mut Cx, o: &mut Obj<'_>, is_script: bool) -> Option<ScriptTask> {
+/// A script task; a property with an error (reported) gets a stand-in so that the task's other
+/// properties, templates and id are still checked.
+fn read_script(cx: &mut Cx, o: &mut Obj<'_>, is_script: bool) -> ScriptTask {
     let image_pos = o.get(cx, "containerImage").map(|n| n.pos);
     let image = match o.string(cx, "containerImage") {
         Some(s) => match ImageRef::parse(s.trim()) {
@@ -508,17 +527,18 @@ fn read_script(cx: &mut Cx, o: &mut Obj<'_>, is_script: bool) -> Option<ScriptTa
         Some(r) => read_runner(cx, r),
         None => Some(DockerRunner::default()),
     };
-    Some(ScriptTask {
-        container_image: image?,
+    ScriptTask {
+        container_image: image
+            .unwrap_or_else(|| ImageRef::parse("ubuntu").expect("a valid image reference")),
         interpreter,
         before_commands,
-        body: body?,
+        body: body.unwrap_or(Body::Commands(vec![])),
         env,
         fail_fast,
         input_files,
         output_files,
-        runner: runner?,
-    })
+        runner: runner.unwrap_or_default(),
+    }
 }
 
 fn check_relative(p: &str) -> Result<(), &'static str> {
@@ -867,7 +887,8 @@ fn check_ids_and_templates(cx: &mut Cx, flow: &Flow) {
     for t in &flow.tasks {
         walk(t, &mut all);
     }
-    for t in &all {
+    // A task whose id could not be read has an empty one (and an error already).
+    for t in all.iter().filter(|t| !t.id.is_empty()) {
         if let Some(first) = seen.get(t.id.as_str()) {
             cx.error(
                 t.pos,
@@ -1025,4 +1046,28 @@ pub fn known_properties() -> BTreeMap<&'static str, Vec<&'static str>> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors(text: &str) -> Vec<String> {
+        let l = load("f.yaml", text);
+        assert!(l.flow.is_none());
+        l.diags.sorted().iter().map(|d| d.to_string()).collect()
+    }
+
+    #[test]
+    fn a_task_with_errors_keeps_its_id_for_the_checks_across_tasks() {
+        let text = "id: f\nnamespace: n\ntasks:\n  - id: a\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands: echo\n  - id: b\n    type: io.kestra.plugin.core.log.Log\n  - id: c\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands: ['{{ outputs.a.vars.x }} {{ outputs.b.vars.y }}']\n  - id: a\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands: [x]\n";
+        assert_eq!(
+            errors(text),
+            [
+                "f.yaml:6:15: error: `tasks[0].commands`: expected a list of strings, found a string `echo`",
+                "f.yaml:8:11: error: `tasks[1].type`: task type `io.kestra.plugin.core.log.Log` is not supported by dockhand; supported: io.kestra.plugin.scripts.shell.Commands, io.kestra.plugin.scripts.shell.Script, io.kestra.plugin.core.flow.Parallel, io.kestra.plugin.core.flow.Sequential",
+                "f.yaml:12:5: error: `tasks[3]`: duplicate task id `a` (first used at line 4)",
+            ]
+        );
+    }
 }
