@@ -282,3 +282,34 @@ e2e_test!(a_closed_stdout_leaves_a_run_and_its_exit_code_alone, |cx| {
         }
     }
 });
+
+e2e_test!(a_bad_input_value_stops_a_run_before_anything_starts, |cx| {
+    let f = cx.flow(
+        "typed",
+        "id: typed\nnamespace: e2e.tests\ninputs:\n  - {id: when, type: DATE}\ntasks:\n  - id: t\n    type: io.kestra.plugin.scripts.shell.Commands\n    containerImage: busybox:latest\n    taskRunner: {type: io.kestra.plugin.scripts.runner.docker.Docker, pullPolicy: NEVER}\n    commands: ['echo {{ inputs.when }}']\n",
+    );
+    let r = cx.dockhand(
+        &[
+            "run",
+            f.to_str().unwrap(),
+            "--engine",
+            cx.eng.name,
+            "--execution-id",
+            &cx.id,
+            "--work-dir",
+            cx.work().to_str().unwrap(),
+            "--input",
+            "when=2024-02-30",
+        ],
+        &[],
+    );
+    r.assert_code(2);
+    assert_eq!(
+        common::one_line_error(&r),
+        "dockhand: error: invalid --input: --input when: input `when` (line 4): `2024-02-30` is not a valid DATE: expected an ISO-8601 date such as 2024-01-15"
+    );
+    // Nothing was made: no journal, no work directory, no container.
+    assert!(!cx.state_journal().exists());
+    assert_eq!(std::fs::read_dir(cx.work()).unwrap().count(), 0);
+    assert!(cx.eng.containers_of(&cx.id).is_empty());
+});

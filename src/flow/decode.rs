@@ -301,7 +301,27 @@ fn read_inputs(cx: &mut Cx, n: &Node) -> Vec<Input> {
         let required = o.bool(cx, "required").unwrap_or(true);
         let description = o.string(cx, "description");
         o.string(cx, "displayName");
-        o.get(cx, "values");
+        let read_values = o.strings(cx, "values");
+        // `values` that are not a list of strings are reported already: no follow-on errors.
+        let values_broken = o.has("values") && read_values.is_none();
+        let values = read_values.unwrap_or_default();
+        if let Some(k @ ("SELECT" | "ENUM")) = kind.as_deref()
+            && values.is_empty()
+            && !values_broken
+        {
+            cx.error(
+                item.pos,
+                &path,
+                format!("a {k} input needs `values`: the list of choices"),
+            );
+        }
+        // The default must be a value of the input's type, as `--input` must.
+        if let (Some(k), Some(d), Some(n)) = (&kind, &default, o.get(cx, "defaults"))
+            && !values_broken
+            && let Err(e) = crate::flow::input_types::check(k, &values, d)
+        {
+            cx.error(n.pos, &o.key_path("defaults"), e);
+        }
         o.finish(cx, &[]);
         if let Some(id) = id {
             if !TASK_ID.is_match(&id) {
@@ -314,6 +334,7 @@ fn read_inputs(cx: &mut Cx, n: &Node) -> Vec<Input> {
                 id,
                 kind: kind.unwrap_or_default(),
                 default,
+                values,
                 required,
                 description,
                 pos: item.pos,
