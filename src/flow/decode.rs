@@ -11,6 +11,7 @@ use regex::Regex;
 use crate::diag::{Diags, Pos};
 use crate::flow::model::*;
 use crate::flow::reader::{self, Cx, Obj, Unsupported, as_seq};
+use crate::flow::runner_values;
 use crate::flow::yaml::{self, Node};
 use crate::image::ImageRef;
 use crate::template::{self, Expr};
@@ -596,14 +597,43 @@ fn read_runner(cx: &mut Cx, mut o: Obj<'_>) -> Option<DockerRunner> {
             identity_token: c.string(cx, "identityToken"),
             auth: c.string(cx, "auth"),
         };
+        check_scalar(
+            cx,
+            &mut c,
+            "auth",
+            creds.auth.as_deref(),
+            runner_values::auth,
+        );
         c.finish(cx, &[]);
         creds
     });
     let user = o.string(cx, "user");
+    check_scalar(cx, &mut o, "user", user.as_deref(), runner_values::user);
     let entry_point = o.strings(cx, "entryPoint").unwrap_or(d.entry_point);
     let extra_hosts = o.strings(cx, "extraHosts").unwrap_or_default();
+    check_items(
+        cx,
+        &mut o,
+        "extraHosts",
+        &extra_hosts,
+        runner_values::extra_host,
+    );
     let network_mode = o.string(cx, "networkMode");
+    check_scalar(
+        cx,
+        &mut o,
+        "networkMode",
+        network_mode.as_deref(),
+        runner_values::network_mode,
+    );
     let port_bindings = o.strings(cx, "portBindings").unwrap_or_default();
+    check_items(
+        cx,
+        &mut o,
+        "portBindings",
+        &port_bindings,
+        runner_values::port_binding,
+    );
     let volumes = o.strings(cx, "volumes").unwrap_or_default();
     if let Some(n) = o.get(cx, "volumes") {
         for (i, v) in volumes.iter().enumerate() {
@@ -681,6 +711,43 @@ fn read_runner(cx: &mut Cx, mut o: Obj<'_>) -> Option<DockerRunner> {
         kill_grace_period,
         resume,
     })
+}
+
+/// Reports a scalar property's value that `check` refuses, at the value.
+fn check_scalar(
+    cx: &mut Cx,
+    o: &mut Obj<'_>,
+    key: &'static str,
+    value: Option<&str>,
+    check: fn(&str) -> Result<(), String>,
+) {
+    if let (Some(v), Some(n)) = (value, o.get(cx, key))
+        && let Err(e) = check(v)
+    {
+        cx.error(n.pos, &o.key_path(key), e);
+    }
+}
+
+/// Reports each item of a list property that `check` refuses, at the item.
+fn check_items(
+    cx: &mut Cx,
+    o: &mut Obj<'_>,
+    key: &'static str,
+    items: &[String],
+    check: fn(&str) -> Result<(), String>,
+) {
+    let Some(n) = o.get(cx, key) else {
+        return;
+    };
+    for (i, v) in items.iter().enumerate() {
+        if let Err(e) = check(v) {
+            let pos = match &n.value {
+                yaml::Value::Seq(xs) => xs.get(i).map_or(n.pos, |x| x.pos),
+                _ => n.pos,
+            };
+            cx.error(pos, &format!("{}[{i}]", o.key_path(key)), e);
+        }
+    }
 }
 
 /// `config` is a JSON string (as on Kestra's page) or a YAML map.
@@ -764,6 +831,9 @@ fn check_volume(v: &str) -> Result<(), String> {
         [src, dst] | [src, dst, _] => {
             if src.is_empty() {
                 return bad("empty source");
+            }
+            if let Err(e) = runner_values::volume_source(src) {
+                return bad(&e);
             }
             if !dst.starts_with('/') {
                 return bad("the destination must be an absolute path in the container");
@@ -886,6 +956,16 @@ fn read_memory(cx: &mut Cx, mut o: Obj<'_>) -> Memory {
             pos,
             &o.key_path("memorySwap"),
             "must be at least `memory` (it is memory plus swap), or -1 for unlimited swap",
+        );
+    }
+    if let (Some(mem), Some(res)) = (m.memory, m.memory_reservation)
+        && res > mem
+    {
+        let pos = o.get(cx, "memoryReservation").map_or(o.pos(), |n| n.pos);
+        cx.error(
+            pos,
+            &o.key_path("memoryReservation"),
+            "must not be more than `memory`: the reservation is a soft limit below the hard one",
         );
     }
     o.finish(cx, &[]);

@@ -5,6 +5,7 @@ pub mod input_types;
 pub mod limits;
 pub mod model;
 pub mod reader;
+pub mod runner_values;
 pub mod yaml;
 
 pub use decode::{Loaded, load};
