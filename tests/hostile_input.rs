@@ -258,10 +258,7 @@ e2e_test!(a_closed_stdout_leaves_a_run_and_its_exit_code_alone, |cx| {
             &work,
         ];
         // --json: the result on stdout; without: the logs on stdout, the summary on stderr.
-        for (json, reader) in [
-            (true, Reader::ClosedAtStart),
-            (false, Reader::ClosedAtStart),
-        ] {
+        for json in [true, false] {
             let id = format!("{id}-{json}");
             let mut a = args.to_vec();
             a[5] = &id;

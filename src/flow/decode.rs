@@ -306,16 +306,6 @@ fn read_inputs(cx: &mut Cx, n: &Node) -> Vec<Input> {
         // `values` that are not a list of strings are reported already: no follow-on errors.
         let values_broken = o.has("values") && read_values.is_none();
         let values = read_values.unwrap_or_default();
-        if let Some(k @ ("SELECT" | "ENUM")) = kind.as_deref()
-            && values.is_empty()
-            && !values_broken
-        {
-            cx.error(
-                item.pos,
-                &path,
-                format!("a {k} input needs `values`: the list of choices"),
-            );
-        }
         // The default must be a value of the input's type, as `--input` must.
         if let (Some(k), Some(d), Some(n)) = (&kind, &default, o.get(cx, "defaults"))
             && !values_broken

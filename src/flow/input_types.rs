@@ -49,6 +49,7 @@ pub fn check(kind: &str, values: &[String], value: &str) -> Result<(), String> {
         "EMAIL" => "an e-mail address such as someone@example.com".to_string(),
         "URI" => "a URI such as https://example.com/path".to_string(),
         "JSON" => "JSON".to_string(),
+        _ if values.is_empty() => "one of its `values`, but the input lists none".to_string(),
         _ => format!("one of {}", values.join(", ")),
     };
     Err(format!(
@@ -360,6 +361,13 @@ mod tests {
             Err("`staging` is not a valid SELECT: expected one of dev, prod".into())
         );
         assert!(check("ENUM", &values, "Dev").is_err());
+        assert_eq!(
+            check("SELECT", &[], "x"),
+            Err(
+                "`x` is not a valid SELECT: expected one of its `values`, but the input lists none"
+                    .into()
+            )
+        );
     }
 
     #[test]

@@ -200,7 +200,7 @@ pub fn auth(s: &str) -> Result<(), String> {
 /// Standard base64 with padding (RFC 4648 §4); `None` if malformed.
 fn decode_base64(s: &str) -> Option<Vec<u8>> {
     let b = s.as_bytes();
-    if b.is_empty() || b.len() % 4 != 0 {
+    if b.is_empty() || !b.len().is_multiple_of(4) {
         return None;
     }
     let val = |c: u8| match c {
