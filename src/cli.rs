@@ -366,6 +366,8 @@ pub fn main() -> i32 {
     };
     match run(cli) {
         Ok(c) => c,
+        // The reader closed stdout (`| head -1`): not an error, as for ripgrep.
+        Err(e) if crate::output::is_broken_pipe(&e) => code::OK,
         Err(e) => {
             eprintln!("dockhand: error: {e:#}");
             code::INVALID
@@ -431,7 +433,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         ),
         Command::Schema => {
             let s = serde_json::to_string_pretty(&dockhand::schema::schema())?;
-            println!("{s}");
+            out!("{s}\n")?;
             Ok(code::OK)
         }
         Command::Registry(args) => Ok(dockhand::registry::cli::run(args)),
@@ -440,11 +442,11 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
 
 /// Reads and checks a flow file; diagnostics go to stderr.
 pub fn load_flow(file: &Utf8PathBuf) -> Result<(Flow, Diags), Diags> {
-    let text = match std::fs::read_to_string(file) {
+    let text = match flow::limits::read_file(file.as_str()) {
         Ok(t) => t,
         Err(e) => {
             let mut d = Diags::new(file.as_str());
-            d.error(Default::default(), "", format!("cannot read the file: {e}"));
+            d.error(Default::default(), "", e);
             return Err(d);
         }
     };
@@ -508,7 +510,8 @@ fn validate(files: &[Utf8PathBuf], dialect: Option<Dialect>) -> i32 {
                 if diags.has_errors() {
                     bad = true;
                 } else {
-                    println!("ok {f}");
+                    // A closed stdout does not change the verdict: every file is still checked.
+                    let _ = out!("ok {f}\n");
                 }
             }
             Err(d) => {
@@ -589,7 +592,7 @@ fn plan_cmd(
         &tasks,
         &insecure_notes(&flow, dialect),
     );
-    print!("{text}");
+    out!("{text}")?;
     Ok(code::OK)
 }
 
@@ -635,10 +638,10 @@ fn run_cmd(
     configure_insecure: bool,
 ) -> anyhow::Result<i32> {
     use dockhand::exec::{self, engine as eng};
-    let flow_text = match std::fs::read_to_string(file) {
+    let flow_text = match flow::limits::read_file(file.as_str()) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("{file}: error: cannot read the file: {e}");
+            eprintln!("{file}: error: {e}");
             return Ok(code::INVALID);
         }
     };
@@ -700,10 +703,10 @@ fn resume_cmd(
         );
         return Ok(code::INVALID);
     };
-    let flow_text = match std::fs::read_to_string(&flow_file) {
+    let flow_text = match flow::limits::read_file(&flow_file) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("{flow_file}: error: cannot read the flow of execution {execution_id}: {e}");
+            eprintln!("{flow_file}: error: the flow of execution {execution_id}: {e}");
             return Ok(code::INVALID);
         }
     };
@@ -942,10 +945,11 @@ fn execute(l: Launch) -> anyhow::Result<i32> {
         ) {
             eprintln!("dockhand: warning: {e}");
         }
+        // The flow has run: a reader gone from stdout or stderr does not change its exit code.
         if json {
-            println!("{}", serde_json::to_string_pretty(&result)?);
+            let _ = out!("{}\n", serde_json::to_string_pretty(&result)?);
         } else {
-            eprint!("{}", result.table());
+            crate::output::err(format_args!("{}", result.table()));
         }
         Ok(match (*cancel.borrow(), result.state) {
             (exec::Cancel::Interrupt, _) => code::INTERRUPTED,
@@ -1124,23 +1128,28 @@ fn ps_cmd(
     }
     let state_dir = state_dir(state);
     let now = journal::now();
-    println!(
-        "{:<40}  {:<14}  {:<24}  {:<16}  {:<10}  {:>5}  WATCHED",
-        "CONTAINER", "EXECUTION", "FLOW", "TASK", "STATE", "AGE"
-    );
+    out!(
+        "{:<40}  {:<14}  {:<24}  {:<16}  {:<10}  {:>5}  WATCHED\n",
+        "CONTAINER",
+        "EXECUTION",
+        "FLOW",
+        "TASK",
+        "STATE",
+        "AGE"
+    )?;
     for c in &list {
         let exec = c.label(l::EXECUTION);
         let watched = if watched(&state_dir, c) { "yes" } else { "no" };
         let flow = format!("{}.{}", c.label(l::NAMESPACE), c.label(l::FLOW));
-        println!(
-            "{:<40}  {:<14}  {:<24}  {:<16}  {:<10}  {:>5}  {watched}",
+        out!(
+            "{:<40}  {:<14}  {:<24}  {:<16}  {:<10}  {:>5}  {watched}\n",
             c.name,
             exec,
             flow,
             c.label(l::TASK),
             c.state,
             containers::age(now.saturating_sub(c.created))
-        );
+        )?;
     }
     Ok(code::OK)
 }
@@ -1217,8 +1226,8 @@ fn cleanup_cmd(
         .filter(|c| now.saturating_sub(c.created) >= older_than.as_secs())
         .collect();
     for c in &doomed {
-        println!(
-            "{} {} (execution {}, task {}, {})",
+        let _ = out!(
+            "{} {} (execution {}, task {}, {})\n",
             if dry_run { "would remove" } else { "removing" },
             c.name,
             c.label(l::EXECUTION),
@@ -1232,8 +1241,8 @@ fn cleanup_cmd(
         journals.retain(|(j, _)| j == id);
     }
     for (id, path) in &journals {
-        println!(
-            "{} journal of execution {id} ({path})",
+        let _ = out!(
+            "{} journal of execution {id} ({path})\n",
             if dry_run { "would remove" } else { "removing" }
         );
         if !dry_run {
@@ -1243,8 +1252,8 @@ fn cleanup_cmd(
     }
     if dry_run || doomed.is_empty() {
         if doomed.is_empty() && journals.is_empty() {
-            println!(
-                "nothing to remove ({} dockhand container(s), none unwatched and old enough)",
+            let _ = out!(
+                "nothing to remove ({} dockhand container(s), none unwatched and old enough)\n",
                 list.len()
             );
         }

@@ -11,6 +11,7 @@ use regex::Regex;
 use crate::diag::{Diags, Pos};
 use crate::flow::model::*;
 use crate::flow::reader::{self, Cx, Obj, Unsupported, as_seq};
+use crate::flow::runner_values;
 use crate::flow::yaml::{self, Node};
 use crate::image::ImageRef;
 use crate::template::{self, Expr};
@@ -237,10 +238,13 @@ fn read_flow(cx: &mut Cx, file: &str, root: &Node) -> Option<Flow> {
         tasks = read_tasks(cx, items, "tasks");
     }
     o.finish(cx, FLOW_UNSUPPORTED);
+    // Built even when `id` or `namespace` is wrong (and reported), so that the checks across
+    // tasks below still run: every independent error of the file is reported in one go. A flow
+    // with errors never leaves `load`.
     let flow = Flow {
         file: file.to_string(),
-        id: id?,
-        namespace: namespace?,
+        id: id.unwrap_or_default(),
+        namespace: namespace.unwrap_or_default(),
         description,
         labels,
         inputs,
@@ -298,7 +302,17 @@ fn read_inputs(cx: &mut Cx, n: &Node) -> Vec<Input> {
         let required = o.bool(cx, "required").unwrap_or(true);
         let description = o.string(cx, "description");
         o.string(cx, "displayName");
-        o.get(cx, "values");
+        let read_values = o.strings(cx, "values");
+        // `values` that are not a list of strings are reported already: no follow-on errors.
+        let values_broken = o.has("values") && read_values.is_none();
+        let values = read_values.unwrap_or_default();
+        // The default must be a value of the input's type, as `--input` must.
+        if let (Some(k), Some(d), Some(n)) = (&kind, &default, o.get(cx, "defaults"))
+            && !values_broken
+            && let Err(e) = crate::flow::input_types::check(k, &values, d)
+        {
+            cx.error(n.pos, &o.key_path("defaults"), e);
+        }
         o.finish(cx, &[]);
         if let Some(id) = id {
             if !TASK_ID.is_match(&id) {
@@ -311,6 +325,7 @@ fn read_inputs(cx: &mut Cx, n: &Node) -> Vec<Input> {
                 id,
                 kind: kind.unwrap_or_default(),
                 default,
+                values,
                 required,
                 description,
                 pos: item.pos,
@@ -318,6 +333,14 @@ fn read_inputs(cx: &mut Cx, n: &Node) -> Vec<Input> {
         }
     }
     out
+}
+
+/// What a task holds when its type is missing or not supported (reported already): nothing, but
+/// it keeps its place and its id, so that other tasks' references to it and a duplicate of its
+/// id are judged as they would be once it is fixed, with no follow-on errors. The flow has errors
+/// then, so it never reaches a plan.
+fn unread_kind() -> TaskKind {
+    TaskKind::Sequential { tasks: vec![] }
 }
 
 fn read_tasks(cx: &mut Cx, items: &[Node], path: &str) -> Vec<Task> {
@@ -351,10 +374,11 @@ fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
     let allow_failure = o.bool(cx, "allowFailure").unwrap_or(false);
     let disabled = o.bool(cx, "disabled").unwrap_or(false);
     let kind = match ty.as_deref() {
-        Some(COMMANDS_TYPE | SCRIPT_TYPE) => {
-            read_script(cx, &mut o, ty.as_deref() == Some(SCRIPT_TYPE))
-                .map(|s| TaskKind::Script(Box::new(s)))
-        }
+        Some(COMMANDS_TYPE | SCRIPT_TYPE) => Some(TaskKind::Script(Box::new(read_script(
+            cx,
+            &mut o,
+            ty.as_deref() == Some(SCRIPT_TYPE),
+        )))),
         Some(PARALLEL_TYPE) => {
             let concurrent = o.int(cx, "concurrent").unwrap_or(0);
             if concurrent < 0 {
@@ -391,20 +415,25 @@ fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
                     TASK_TYPES.join(", ")
                 ),
             );
-            return None;
+            None
         }
         None => None,
     };
-    o.finish(cx, TASK_UNSUPPORTED);
+    // Without a known type, which properties belong is unknown: they are not reported.
+    if kind.is_some() {
+        o.finish(cx, TASK_UNSUPPORTED);
+    }
+    // A task with errors (reported) is kept with what could be read: an id that is not a
+    // string is empty and takes part in no id check.
     Some(Task {
-        id: id?,
+        id: id.unwrap_or_default(),
         path: path.to_string(),
         pos: n.pos,
         description,
         timeout,
         allow_failure,
         disabled,
-        kind: kind?,
+        kind: kind.unwrap_or_else(unread_kind),
     })
 }
 
@@ -423,7 +452,9 @@ fn read_children(cx: &mut Cx, o: &mut Obj<'_>) -> Vec<Task> {
     }
 }
 
-fn read_script(cx: &mut Cx, o: &mut Obj<'_>, is_script: bool) -> Option<ScriptTask> {
+/// A script task; a property with an error (reported) gets a stand-in so that the task's other
+/// properties, templates and id are still checked.
+fn read_script(cx: &mut Cx, o: &mut Obj<'_>, is_script: bool) -> ScriptTask {
     let image_pos = o.get(cx, "containerImage").map(|n| n.pos);
     let image = match o.string(cx, "containerImage") {
         Some(s) => match ImageRef::parse(s.trim()) {
@@ -508,17 +539,18 @@ fn read_script(cx: &mut Cx, o: &mut Obj<'_>, is_script: bool) -> Option<ScriptTa
         Some(r) => read_runner(cx, r),
         None => Some(DockerRunner::default()),
     };
-    Some(ScriptTask {
-        container_image: image?,
+    ScriptTask {
+        container_image: image
+            .unwrap_or_else(|| ImageRef::parse("ubuntu").expect("a valid image reference")),
         interpreter,
         before_commands,
-        body: body?,
+        body: body.unwrap_or(Body::Commands(vec![])),
         env,
         fail_fast,
         input_files,
         output_files,
-        runner: runner?,
-    })
+        runner: runner.unwrap_or_default(),
+    }
 }
 
 fn check_relative(p: &str) -> Result<(), &'static str> {
@@ -555,14 +587,43 @@ fn read_runner(cx: &mut Cx, mut o: Obj<'_>) -> Option<DockerRunner> {
             identity_token: c.string(cx, "identityToken"),
             auth: c.string(cx, "auth"),
         };
+        check_scalar(
+            cx,
+            &mut c,
+            "auth",
+            creds.auth.as_deref(),
+            runner_values::auth,
+        );
         c.finish(cx, &[]);
         creds
     });
     let user = o.string(cx, "user");
+    check_scalar(cx, &mut o, "user", user.as_deref(), runner_values::user);
     let entry_point = o.strings(cx, "entryPoint").unwrap_or(d.entry_point);
     let extra_hosts = o.strings(cx, "extraHosts").unwrap_or_default();
+    check_items(
+        cx,
+        &mut o,
+        "extraHosts",
+        &extra_hosts,
+        runner_values::extra_host,
+    );
     let network_mode = o.string(cx, "networkMode");
+    check_scalar(
+        cx,
+        &mut o,
+        "networkMode",
+        network_mode.as_deref(),
+        runner_values::network_mode,
+    );
     let port_bindings = o.strings(cx, "portBindings").unwrap_or_default();
+    check_items(
+        cx,
+        &mut o,
+        "portBindings",
+        &port_bindings,
+        runner_values::port_binding,
+    );
     let volumes = o.strings(cx, "volumes").unwrap_or_default();
     if let Some(n) = o.get(cx, "volumes") {
         for (i, v) in volumes.iter().enumerate() {
@@ -640,6 +701,43 @@ fn read_runner(cx: &mut Cx, mut o: Obj<'_>) -> Option<DockerRunner> {
         kill_grace_period,
         resume,
     })
+}
+
+/// Reports a scalar property's value that `check` refuses, at the value.
+fn check_scalar(
+    cx: &mut Cx,
+    o: &mut Obj<'_>,
+    key: &'static str,
+    value: Option<&str>,
+    check: fn(&str) -> Result<(), String>,
+) {
+    if let (Some(v), Some(n)) = (value, o.get(cx, key))
+        && let Err(e) = check(v)
+    {
+        cx.error(n.pos, &o.key_path(key), e);
+    }
+}
+
+/// Reports each item of a list property that `check` refuses, at the item.
+fn check_items(
+    cx: &mut Cx,
+    o: &mut Obj<'_>,
+    key: &'static str,
+    items: &[String],
+    check: fn(&str) -> Result<(), String>,
+) {
+    let Some(n) = o.get(cx, key) else {
+        return;
+    };
+    for (i, v) in items.iter().enumerate() {
+        if let Err(e) = check(v) {
+            let pos = match &n.value {
+                yaml::Value::Seq(xs) => xs.get(i).map_or(n.pos, |x| x.pos),
+                _ => n.pos,
+            };
+            cx.error(pos, &format!("{}[{i}]", o.key_path(key)), e);
+        }
+    }
 }
 
 /// `config` is a JSON string (as on Kestra's page) or a YAML map.
@@ -723,6 +821,9 @@ fn check_volume(v: &str) -> Result<(), String> {
         [src, dst] | [src, dst, _] => {
             if src.is_empty() {
                 return bad("empty source");
+            }
+            if let Err(e) = runner_values::volume_source(src) {
+                return bad(&e);
             }
             if !dst.starts_with('/') {
                 return bad("the destination must be an absolute path in the container");
@@ -847,6 +948,16 @@ fn read_memory(cx: &mut Cx, mut o: Obj<'_>) -> Memory {
             "must be at least `memory` (it is memory plus swap), or -1 for unlimited swap",
         );
     }
+    if let (Some(mem), Some(res)) = (m.memory, m.memory_reservation)
+        && res > mem
+    {
+        let pos = o.get(cx, "memoryReservation").map_or(o.pos(), |n| n.pos);
+        cx.error(
+            pos,
+            &o.key_path("memoryReservation"),
+            "must not be more than `memory`: the reservation is a soft limit below the hard one",
+        );
+    }
     o.finish(cx, &[]);
     m
 }
@@ -867,7 +978,8 @@ fn check_ids_and_templates(cx: &mut Cx, flow: &Flow) {
     for t in &flow.tasks {
         walk(t, &mut all);
     }
-    for t in &all {
+    // A task whose id could not be read has an empty one (and an error already).
+    for t in all.iter().filter(|t| !t.id.is_empty()) {
         if let Some(first) = seen.get(t.id.as_str()) {
             cx.error(
                 t.pos,
@@ -1025,4 +1137,28 @@ pub fn known_properties() -> BTreeMap<&'static str, Vec<&'static str>> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors(text: &str) -> Vec<String> {
+        let l = load("f.yaml", text);
+        assert!(l.flow.is_none());
+        l.diags.sorted().iter().map(|d| d.to_string()).collect()
+    }
+
+    #[test]
+    fn a_task_with_errors_keeps_its_id_for_the_checks_across_tasks() {
+        let text = "id: f\nnamespace: n\ntasks:\n  - id: a\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands: echo\n  - id: b\n    type: io.kestra.plugin.core.log.Log\n  - id: c\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands: ['{{ outputs.a.vars.x }} {{ outputs.b.vars.y }}']\n  - id: a\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands: [x]\n";
+        assert_eq!(
+            errors(text),
+            [
+                "f.yaml:6:15: error: `tasks[0].commands`: expected a list of strings, found a string `echo`",
+                "f.yaml:8:11: error: `tasks[1].type`: task type `io.kestra.plugin.core.log.Log` is not supported by dockhand; supported: io.kestra.plugin.scripts.shell.Commands, io.kestra.plugin.scripts.shell.Script, io.kestra.plugin.core.flow.Parallel, io.kestra.plugin.core.flow.Sequential",
+                "f.yaml:12:5: error: `tasks[3]`: duplicate task id `a` (first used at line 4)",
+            ]
+        );
+    }
 }

@@ -35,6 +35,8 @@ pub struct Input {
     pub id: String,
     pub kind: String,
     pub default: Option<String>,
+    /// The choices of a SELECT (or ENUM) input.
+    pub values: Vec<String>,
     pub required: bool,
     pub description: Option<String>,
     pub pos: Pos,

@@ -20,19 +20,35 @@ use command::Secret;
 use context::PlanContext;
 use scope::Scope;
 
-/// Input values: `--input name=value` over the flow's defaults.
+/// Input values: `--input name=value` over the flow's defaults. Every given value must name a
+/// declared input and be a value of its type (defaults are checked when the flow is read); all
+/// problems are reported at once, `; `-separated.
 pub fn resolve_inputs(
     flow: &Flow,
     given: &BTreeMap<String, String>,
 ) -> Result<BTreeMap<String, String>, String> {
-    for k in given.keys() {
-        if !flow.inputs.iter().any(|i| &i.id == k) {
-            let names: Vec<&str> = flow.inputs.iter().map(|i| i.id.as_str()).collect();
-            return Err(format!(
-                "--input {k}: the flow declares no input `{k}`{}",
-                crate::suggest::hint(k, names)
-            ));
+    let mut problems = Vec::new();
+    for (k, v) in given {
+        match flow.inputs.iter().find(|i| &i.id == k) {
+            None => {
+                let names: Vec<&str> = flow.inputs.iter().map(|i| i.id.as_str()).collect();
+                problems.push(format!(
+                    "--input {k}: the flow declares no input `{k}`{}",
+                    crate::suggest::hint(k, names)
+                ));
+            }
+            Some(i) => {
+                if let Err(e) = crate::flow::input_types::check(&i.kind, &i.values, v) {
+                    problems.push(format!(
+                        "--input {k}: input `{k}` (line {}): {e}",
+                        i.pos.line
+                    ));
+                }
+            }
         }
+    }
+    if !problems.is_empty() {
+        return Err(problems.join("; "));
     }
     let mut out = BTreeMap::new();
     for i in &flow.inputs {

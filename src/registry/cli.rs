@@ -2,6 +2,7 @@
 //! [`super::podman`] and [`super::reload`]. Messages go to stderr; `list` prints one registry
 //! per line on stdout.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -472,7 +473,10 @@ fn list(t: &Target) -> i32 {
             };
             note(format!("insecure registries in {}:", path.display()));
             for e in &entries {
-                println!("{e}");
+                // The reader went away (`| head -1`): nothing more to say.
+                if writeln!(std::io::stdout(), "{e}").is_err() {
+                    return code::OK;
+                }
             }
             // Which ones the running daemon has not loaded (only when it reads this file).
             if daemon
@@ -509,7 +513,9 @@ fn list(t: &Target) -> i32 {
                     t.registries_dir.display()
                 ));
                 for x in &d {
-                    println!("{}", x.host);
+                    if writeln!(std::io::stdout(), "{}", x.host).is_err() {
+                        return code::OK;
+                    }
                 }
                 code::OK
             }

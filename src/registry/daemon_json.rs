@@ -121,6 +121,15 @@ fn offset_in(text: &str, part: &str) -> usize {
 }
 
 fn parse(text: &str) -> Result<Doc<'_>, ParseError> {
+    // Some Windows editors save JSON with a byte order mark; serde_json (rightly, RFC 8259 says
+    // not to emit one) reads it as an unexpected character. Said plainly, it is quick to fix.
+    if text.starts_with('\u{feff}') {
+        return Err(ParseError {
+            line: 1,
+            column: 1,
+            message: "the file starts with a UTF-8 byte order mark (bytes EF BB BF, as some editors save it); save it as UTF-8 without a BOM".to_string(),
+        });
+    }
     if text.trim().is_empty() {
         return Ok(Doc {
             text,
@@ -679,6 +688,18 @@ mod tests {
             add_text(one_line, &s(&["c:3"])).unwrap().text,
             "{\"debug\": true, \"insecure-registries\": [\"c:3\"]}"
         );
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_named() {
+        let text = "\u{feff}{\"debug\": true}\n";
+        let e = add_text(text, &s(&["a:1"])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "line 1 column 1: the file starts with a UTF-8 byte order mark (bytes EF BB BF, as some editors save it); save it as UTF-8 without a BOM"
+        );
+        assert_eq!(list_text(text).unwrap_err(), e);
+        assert_eq!(remove_text(text, &s(&["a:1"])).unwrap_err(), e);
     }
 
     #[test]

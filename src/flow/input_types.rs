@@ -1,0 +1,379 @@
+//! Values of typed flow inputs (`--input NAME=VALUE` and `defaults`), checked against the input's
+//! type in the formats Kestra parses them with (`FlowInputOutput.parseType` and the `*Input`
+//! classes: `Integer.valueOf`, `Float.valueOf`, `Instant.parse`, `LocalDate.parse`,
+//! `LocalTime.parse`, `Duration.parse`, its URI and e-mail patterns, JSON, and a SELECT's
+//! `values`), so that a wrong value is refused before anything starts instead of reaching a
+//! container as text.
+//!
+//! STRING, SECRET and YAML take any text. BOOLEAN is stricter than Kestra's `Boolean.valueOf`,
+//! which reads every word but `true` as false: a typo such as `ture` is refused, not taken as
+//! false.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// Checks `value` against an input type; the error says what was expected (the caller names
+/// the input). `values` are a SELECT's (or ENUM's) choices.
+pub fn check(kind: &str, values: &[String], value: &str) -> Result<(), String> {
+    let ok = match kind {
+        "INT" => value.parse::<i32>().is_ok(),
+        "FLOAT" => FLOAT.is_match(value),
+        "BOOLEAN" | "BOOL" => {
+            value.eq_ignore_ascii_case("true") || value.eq_ignore_ascii_case("false")
+        }
+        "DATETIME" => is_instant(value),
+        "DATE" => is_date(value),
+        "TIME" => is_time(value),
+        "DURATION" => is_duration(value),
+        "EMAIL" => EMAIL.is_match(value),
+        "URI" => URI.is_match(value),
+        "JSON" => serde_json::from_str::<serde_json::Value>(value).is_ok(),
+        "SELECT" | "ENUM" => values.iter().any(|v| v == value),
+        _ => true,
+    };
+    if ok {
+        return Ok(());
+    }
+    let expected = match kind {
+        "INT" => "a whole number from -2147483648 to 2147483647".to_string(),
+        "FLOAT" => "a number such as 3.14, -2 or 1.5e3".to_string(),
+        "BOOLEAN" | "BOOL" => "true or false".to_string(),
+        "DATETIME" => {
+            "an ISO-8601 instant such as 2024-01-15T10:30:00Z or 2024-01-15T10:30:00.5+02:00"
+                .to_string()
+        }
+        "DATE" => "an ISO-8601 date such as 2024-01-15".to_string(),
+        "TIME" => "an ISO-8601 time such as 10:30, 10:30:00 or 10:30:00.250".to_string(),
+        "DURATION" => "an ISO-8601 duration such as PT30S, PT5M, PT1H30M or P2D".to_string(),
+        "EMAIL" => "an e-mail address such as someone@example.com".to_string(),
+        "URI" => "a URI such as https://example.com/path".to_string(),
+        "JSON" => "JSON".to_string(),
+        _ if values.is_empty() => "one of its `values`, but the input lists none".to_string(),
+        _ => format!("one of {}", values.join(", ")),
+    };
+    Err(format!(
+        "`{value}` is not a valid {kind}: expected {expected}"
+    ))
+}
+
+/// `Float.valueOf` takes decimal numbers with an exponent (and Java's NaN, Infinity and hex
+/// forms, which no one types as an input).
+static FLOAT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$").unwrap());
+/// Kestra's `EmailInput` pattern (it also accepts the empty string).
+static EMAIL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^$|^[a-zA-Z0-9_!#$%&’*+/=?`{|}~^.-]+@[a-zA-Z0-9.-]+$").unwrap());
+/// Kestra's `FlowInputOutput.URI_PATTERN`: a scheme, `://`, a host with a dot, an optional path.
+static URI: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[a-z]+://(?:www\.)?[-a-zA-Z0-9@:%._+~#=]{1,256}\.[a-zA-Z0-9()]{1,6}\b(?:[-a-zA-Z0-9()@:%_+.~#?&/=]*)$").unwrap()
+});
+/// `java.time.Duration.parse`: days and time parts only (no years, months or weeks), signs
+/// allowed, any case, a fraction on seconds.
+static DURATION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^[+-]?P(?:[+-]?[0-9]+D)?(T(?:[+-]?[0-9]+H)?(?:[+-]?[0-9]+M)?(?:[+-]?[0-9]+(?:[.,][0-9]{0,9})?S)?)?$").unwrap()
+});
+
+fn is_duration(s: &str) -> bool {
+    // The pattern allows `P` and `PT` alone; Duration.parse does not.
+    DURATION.is_match(s)
+        && !s.trim_start_matches(['+', '-']).eq_ignore_ascii_case("P")
+        && !s.to_ascii_uppercase().ends_with('T')
+}
+
+fn digits(s: &str, n: usize) -> Option<u32> {
+    (s.len() == n && s.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| s.parse().ok())
+        .flatten()
+}
+
+/// `LocalDate.parse`: `YYYY-MM-DD`, a real calendar date.
+fn is_date(s: &str) -> bool {
+    let mut p = s.splitn(3, '-');
+    let (Some(y), Some(m), Some(d)) = (
+        p.next().and_then(|x| digits(x, 4)),
+        p.next().and_then(|x| digits(x, 2)),
+        p.next().and_then(|x| digits(x, 2)),
+    ) else {
+        return false;
+    };
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&d)
+}
+
+/// `LocalTime.parse`: `HH:MM`, `HH:MM:SS` or `HH:MM:SS.fraction` (1 to 9 digits).
+fn is_time(s: &str) -> bool {
+    let (main, frac) = match s.split_once('.') {
+        Some((m, f)) => (m, Some(f)),
+        None => (s, None),
+    };
+    if let Some(f) = frac
+        && !(1..=9).contains(&f.len()) | !f.bytes().all(|b| b.is_ascii_digit())
+    {
+        return false;
+    }
+    let parts: Vec<&str> = main.split(':').collect();
+    let ok = |i: usize, max: u32| {
+        parts
+            .get(i)
+            .and_then(|x| digits(x, 2))
+            .is_some_and(|v| v <= max)
+    };
+    match parts.len() {
+        2 => frac.is_none() && ok(0, 23) && ok(1, 59),
+        3 => ok(0, 23) && ok(1, 59) && ok(2, 59),
+        _ => false,
+    }
+}
+
+/// `Instant.parse`: a date, `T`, a time with seconds, and `Z` or an offset (`+02:00`).
+fn is_instant(s: &str) -> bool {
+    let Some((date, rest)) = s.split_once('T') else {
+        return false;
+    };
+    let (time, offset) = if let Some(t) = rest.strip_suffix('Z') {
+        (t, None)
+    } else if let Some(i) = rest.rfind(['+', '-']) {
+        (&rest[..i], Some(&rest[i + 1..]))
+    } else {
+        return false;
+    };
+    let offset_ok = offset.is_none_or(|o| {
+        let p: Vec<&str> = o.split(':').collect();
+        let n = |i: usize, max: u32| {
+            p.get(i)
+                .and_then(|x| digits(x, 2))
+                .is_some_and(|v| v <= max)
+        };
+        matches!(p.len(), 2 | 3) && n(0, 18) && n(1, 59) && (p.len() == 2 || n(2, 59))
+    });
+    is_date(date) && time.matches(':').count() == 2 && is_time(time) && offset_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn good(kind: &str, values: &[&str]) {
+        for v in values {
+            assert_eq!(check(kind, &[], v), Ok(()), "{kind} {v}");
+        }
+    }
+
+    fn bad(kind: &str, values: &[&str]) {
+        for v in values {
+            assert!(check(kind, &[], v).is_err(), "{kind} `{v}` was accepted");
+        }
+    }
+
+    #[test]
+    fn int() {
+        good("INT", &["0", "42", "-7", "+3", "2147483647", "-2147483648"]);
+        bad(
+            "INT",
+            &["", "1.5", "2147483648", "ten", " 1", "1e3", "0x10"],
+        );
+        assert_eq!(
+            check("INT", &[], "ten"),
+            Err(
+                "`ten` is not a valid INT: expected a whole number from -2147483648 to 2147483647"
+                    .into()
+            )
+        );
+    }
+
+    #[test]
+    fn float() {
+        good("FLOAT", &["0", "3.14", "-2", "+.5", "1.", "1.5e3", "2E-2"]);
+        bad("FLOAT", &["", ".", "1,5", "pi", "1e", "--1", "1.2.3"]);
+    }
+
+    #[test]
+    fn boolean() {
+        good("BOOLEAN", &["true", "false", "TRUE", "False"]);
+        good("BOOL", &["true"]);
+        bad("BOOLEAN", &["", "yes", "1", "ture", "on"]);
+    }
+
+    #[test]
+    fn datetime() {
+        good(
+            "DATETIME",
+            &[
+                "2024-01-15T10:30:00Z",
+                "2024-01-15T10:30:00.123456789Z",
+                "2024-02-29T23:59:59+02:00",
+                "2024-01-15T10:30:00-05:30",
+                "2024-01-15T10:30:00+01:00:30",
+            ],
+        );
+        bad(
+            "DATETIME",
+            &[
+                "",
+                "2024-01-15",
+                "2024-01-15T10:30Z",
+                "2024-01-15T10:30:00",
+                "2024-01-15 10:30:00Z",
+                "2023-02-29T10:30:00Z",
+                "2024-01-15T24:00:00Z",
+                "2024-01-15T10:30:00.1234567890Z",
+                "2024-01-15T10:30:00+19:00",
+                "2024-01-15t10:30:00z",
+                "yesterday",
+            ],
+        );
+    }
+
+    #[test]
+    fn date() {
+        good(
+            "DATE",
+            &["2024-01-15", "2024-02-29", "2000-02-29", "1999-12-31"],
+        );
+        bad(
+            "DATE",
+            &[
+                "",
+                "2024-1-15",
+                "2023-02-29",
+                "1900-02-29",
+                "2024-13-01",
+                "2024-04-31",
+                "2024-01-15T00:00:00Z",
+                "15/01/2024",
+            ],
+        );
+    }
+
+    #[test]
+    fn time() {
+        good(
+            "TIME",
+            &[
+                "10:30",
+                "00:00",
+                "23:59:59",
+                "10:30:00.250",
+                "10:30:00.123456789",
+            ],
+        );
+        bad(
+            "TIME",
+            &[
+                "",
+                "10",
+                "24:00",
+                "10:60",
+                "10:30:61",
+                "10:30.5",
+                "10:30:00.",
+                "1:30",
+                "10:30:00Z",
+            ],
+        );
+    }
+
+    #[test]
+    fn duration() {
+        good(
+            "DURATION",
+            &[
+                "PT30S",
+                "PT5M",
+                "PT1H30M",
+                "P2D",
+                "P1DT2H",
+                "pt1.5s",
+                "-PT5M",
+                "PT-6H3M",
+                "PT0.000000001S",
+            ],
+        );
+        bad(
+            "DURATION",
+            &[
+                "", "P", "PT", "P1DT", "5m", "P1Y", "P1W", "P1M", "PT1.5M", "PT1H 30M",
+            ],
+        );
+    }
+
+    #[test]
+    fn email() {
+        good("EMAIL", &["someone@example.com", "a.b+c@d-e.f", ""]);
+        bad("EMAIL", &["someone", "a@b@c", "a b@c.d", "@"]);
+    }
+
+    #[test]
+    fn uri() {
+        good(
+            "URI",
+            &[
+                "https://example.com",
+                "http://www.example.com/a?b=c&d=e#f",
+                "ftp://files.example.com/key",
+            ],
+        );
+        bad(
+            "URI",
+            &[
+                "",
+                "example.com",
+                "https://",
+                "http://localhost",
+                "HTTP://example.com",
+                "https://exa mple.com",
+                // Kestra's pattern: a scheme of letters only, and a host with a dot.
+                "s3://bucket.example.com/key",
+            ],
+        );
+    }
+
+    #[test]
+    fn json() {
+        good(
+            "JSON",
+            &[
+                "{}",
+                "[1, 2]",
+                "\"text\"",
+                "3",
+                "null",
+                "{\"a\": {\"b\": true}}",
+            ],
+        );
+        bad("JSON", &["", "{", "{a: 1}", "'text'"]);
+    }
+
+    #[test]
+    fn select() {
+        let values = ["dev".to_string(), "prod".to_string()];
+        assert_eq!(check("SELECT", &values, "prod"), Ok(()));
+        assert_eq!(
+            check("SELECT", &values, "staging"),
+            Err("`staging` is not a valid SELECT: expected one of dev, prod".into())
+        );
+        assert!(check("ENUM", &values, "Dev").is_err());
+        assert_eq!(
+            check("SELECT", &[], "x"),
+            Err(
+                "`x` is not a valid SELECT: expected one of its `values`, but the input lists none"
+                    .into()
+            )
+        );
+    }
+
+    #[test]
+    fn untyped_kinds_take_any_text() {
+        for kind in ["STRING", "SECRET", "YAML"] {
+            good(kind, &["", "anything at all", "{"]);
+        }
+    }
+}

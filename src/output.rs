@@ -1,0 +1,36 @@
+//! Writing to stdout and stderr when the reader may stop reading: in `dockhand plan big.yaml |
+//! head -1`, `head` closes the pipe after one line. Rust ignores SIGPIPE, so the next write fails
+//! with a broken-pipe error, which `println!` turns into a panic (exit 101). Here it is an
+//! ordinary error instead: commands that only report (plan, schema, ps) stop at it and exit 0
+//! quietly, as ripgrep does; commands whose exit code is their verdict or that act (validate,
+//! run, resume, cleanup) finish their work with that output dropped.
+
+use std::fmt;
+use std::io::{self, Write};
+
+/// Writes to stdout (flushed, so a closed pipe is seen at this write and not at exit).
+pub fn out(args: fmt::Arguments<'_>) -> io::Result<()> {
+    let mut o = io::stdout().lock();
+    o.write_fmt(args)?;
+    o.flush()
+}
+
+/// Writes to stderr; a closed stderr is ignored, as there is nowhere left to say anything.
+pub fn err(args: fmt::Arguments<'_>) {
+    let _ = io::stderr().lock().write_fmt(args);
+}
+
+/// Whether an error is (caused by) a broken pipe: the reader went away.
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// `out!("...", args)`: [`out`] with `format!` arguments.
+macro_rules! out {
+    ($($t:tt)*) => {
+        $crate::output::out(format_args!($($t)*))
+    };
+}
