@@ -1017,3 +1017,28 @@ e2e_test!(parallel_runs_children_concurrently, |cx| {
         run.elapsed
     );
 });
+
+// ----------------------------------------------------------- 16. hardening (issue 10)
+
+e2e_test!(long_lines_split_at_exactly_64_kib, |cx| {
+    // 200 KiB of `a`; then 65535 `a`, an `é` (2 bytes) across the 64 KiB mark and 1000 `b`.
+    let cmds = [
+        "dd if=/dev/zero bs=1024 count=200 2>/dev/null | tr '\\000' a; echo",
+        "dd if=/dev/zero bs=65535 count=1 2>/dev/null | tr '\\000' a; printf '\\303\\251'; dd if=/dev/zero bs=1000 count=1 2>/dev/null | tr '\\000' b; echo",
+        "echo end",
+    ];
+    let f = cx.flow("long", &flow("long", &[task("t", "", "", &cmds)]));
+    let run = cx.run(&f);
+    run.assert_code(0);
+    let lines = run.logs("t", '|');
+    let lens: Vec<usize> = lines.iter().map(String::len).collect();
+    assert_eq!(
+        lens,
+        vec![65536, 65536, 65536, 8192, 65535, 1002, 3],
+        "piece lengths in bytes"
+    );
+    assert!(lines[..4].iter().all(|l| l.bytes().all(|b| b == b'a')));
+    assert!(lines[4].bytes().all(|b| b == b'a'));
+    assert!(lines[5].starts_with('é') && lines[5][2..].bytes().all(|b| b == b'b'));
+    assert_eq!(lines[6], "end");
+});
