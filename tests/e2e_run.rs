@@ -1042,3 +1042,34 @@ e2e_test!(long_lines_split_at_exactly_64_kib, |cx| {
     assert!(lines[5].starts_with('é') && lines[5][2..].bytes().all(|b| b == b'b'));
     assert_eq!(lines[6], "end");
 });
+
+/// An option value the engine refuses (`--add-host bad`) fails `create` (with inputFiles) or
+/// `run` (without): the task's message is the engine's error line, not docker's `--help` hint.
+fn refused_option_case(cx: &Ctx, files: bool) {
+    let props = if files {
+        "inputFiles:\n  in.txt: hello"
+    } else {
+        ""
+    };
+    let t = task("t", props, "extraHosts:\n  - bad", &["echo never"]);
+    let f = cx.flow("refused", &flow("refused", &[t]));
+    let run = cx.run(&f);
+    run.assert_code(1);
+    let t = run.task("t");
+    assert_eq!(t["failure"]["kind"], "engine", "{t:#}\n{}", run.dump());
+    let msg = str_of(&t, "message");
+    assert!(
+        msg.contains("bad format for add-host"),
+        "the message is not the engine's error line: {msg}\n{}",
+        run.dump()
+    );
+    assert!(!msg.contains("--help"), "{msg}");
+}
+
+e2e_test!(refused_create_reports_the_engine_error_line, |cx| {
+    refused_option_case(cx, true);
+});
+
+e2e_test!(refused_run_reports_the_engine_error_line, |cx| {
+    refused_option_case(cx, false);
+});

@@ -114,12 +114,14 @@ fn line(
             .trim()
             .to_string();
         let mut c = captured.lock().unwrap();
-        // Docker's "Cannot connect to the Docker daemon" is followed by a `--help` hint.
+        // Docker follows its error ("invalid argument …", "Cannot connect to the Docker
+        // daemon …") with a `--help` hint: the error is the line to keep.
+        let hint = crate::exec::process::is_usage_hint(&keep);
         let says_error = |s: &str| {
             let s = s.to_ascii_lowercase();
             s.contains("error") || s.contains("cannot connect")
         };
-        if says_error(&keep) || !says_error(&c.last_stderr) {
+        if !hint && (says_error(&keep) || !says_error(&c.last_stderr)) {
             c.last_stderr = keep;
         }
     }
