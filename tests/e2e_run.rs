@@ -621,6 +621,8 @@ e2e_test!(missing_image_is_an_engine_error, |cx| {
         "neither the message nor the log names the image\n{}",
         run.dump()
     );
+    // No container was ever made: no removal was handed off or done.
+    assert_eq!(t["removal"], "none", "{t:#}\n{}", run.dump());
 });
 
 e2e_test!(command_not_found_is_reported_clearly, |cx| {
@@ -1064,6 +1066,8 @@ fn refused_option_case(cx: &Ctx, files: bool) {
         run.dump()
     );
     assert!(!msg.contains("--help"), "{msg}");
+    // The engine made no container: nothing to remove.
+    assert_eq!(t["removal"], "none", "{t:#}\n{}", run.dump());
 }
 
 e2e_test!(refused_create_reports_the_engine_error_line, |cx| {

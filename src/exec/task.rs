@@ -157,6 +157,7 @@ async fn run_inner(
         rendered: &rendered,
         res,
         unreachable: false,
+        never_created: false,
     };
     job.res.container = Some(tc.container.clone());
     let Some(f) = in_flight else {
@@ -199,6 +200,7 @@ async fn run_inner(
         rendered: &rendered,
         res: job.res,
         unreachable: false,
+        never_created: false,
     };
     job.res.container = Some(tc2.container.clone());
     job.fresh(ctx.attempt).await
@@ -255,6 +257,9 @@ struct Job<'a> {
     res: TaskResult,
     /// The engine could not be reached at all: nothing was made, nothing to remove.
     unreachable: bool,
+    /// The engine answered that it made no container (`create` failed, or `run` failed and
+    /// `inspect` finds none): there is nothing to remove, and `removal` stays `none`.
+    never_created: bool,
 }
 
 /// How a followed process ended.
@@ -345,6 +350,9 @@ impl Job<'_> {
                     for l in out.stderr.lines() {
                         rt.sink.write(format!("{} ! {l}\n", tc.task_id).as_bytes());
                     }
+                    // A failed `create` made no container (a name clash means the container
+                    // is someone else's: not ours to remove either).
+                    self.never_created = cmd.step == crate::plan::command::Step::Create;
                     self.res.failure = Some(Failure::Engine {
                         message: format!("{} failed: {}", cmd.step.name(), out.error_line()),
                     });
@@ -573,6 +581,7 @@ impl Job<'_> {
                 return self.res_with_message();
             }
             Inspected::Absent => {
+                self.never_created = true;
                 let code = f.code.map_or("none".into(), |c| c.to_string());
                 self.res.failure = Some(Failure::Engine {
                     message: format!(
@@ -700,8 +709,8 @@ impl Job<'_> {
             self.res.message = Some(format!("{}{extra}", f.describe()));
         }
         match &tc.remove {
-            // Nothing was made where no engine answered.
-            _ if self.unreachable => {}
+            // Nothing was made where no engine answered, or where the engine made none.
+            _ if self.unreachable || self.never_created => {}
             None => self.res.removal = crate::exec::result::Removal::Kept,
             Some(rm) => {
                 // Removal overlaps with what runs next. The flow waits for the removals that
