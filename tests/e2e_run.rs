@@ -1077,3 +1077,54 @@ e2e_test!(refused_create_reports_the_engine_error_line, |cx| {
 e2e_test!(refused_run_reports_the_engine_error_line, |cx| {
     refused_option_case(cx, false);
 });
+
+/// The order in which the journal records the tasks' starts.
+fn journal_starts(cx: &Ctx) -> Vec<String> {
+    let text = std::fs::read_to_string(cx.state_journal()).expect("journal");
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|r| r["t"] == "task_start")
+        .map(|r| str_of(&r, "task").to_string())
+        .collect()
+}
+
+e2e_test!(parallel_starts_children_in_flow_order, |cx| {
+    // Two groups in one flow: no limit (`concurrent: 0`), and three at a time.
+    let mut groups = Vec::new();
+    let mut ids_of = Vec::new();
+    for concurrent in [0, 3] {
+        let ids: Vec<String> = (1..=6).map(|i| format!("c{concurrent}x{i}")).collect();
+        let children: Vec<String> = ids.iter().map(|id| task(id, "", "", &["true"])).collect();
+        groups.push(format!(
+            "- id: group{concurrent}\n  type: io.kestra.plugin.core.flow.Parallel\n  concurrent: {concurrent}\n  tasks:\n{}",
+            children
+                .iter()
+                .map(|c| indent(c, 4))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ));
+        ids_of.push((concurrent, ids));
+    }
+    let f = cx.flow("order", &flow("order", &groups));
+    let run = cx.run(&f);
+    run.assert_code(0);
+    let all = journal_starts(cx);
+    for (concurrent, ids) in ids_of {
+        let starts: Vec<&String> = all.iter().filter(|t| ids.contains(t)).collect();
+        assert_eq!(
+            starts,
+            ids.iter().collect::<Vec<_>>(),
+            "concurrent: {concurrent}: tasks started out of flow order\n{}",
+            run.dump()
+        );
+        // The status lines say the same.
+        let said: Vec<&str> = run
+            .stderr
+            .lines()
+            .filter(|l| l.contains(": starting dh-"))
+            .filter_map(|l| l.strip_prefix("dockhand: ")?.split(':').next())
+            .filter(|t| ids.iter().any(|i| i == t))
+            .collect();
+        assert_eq!(said, ids, "concurrent: {concurrent}\n{}", run.dump());
+    }
+});
