@@ -1128,3 +1128,137 @@ e2e_test!(parallel_starts_children_in_flow_order, |cx| {
         assert_eq!(said, ids, "concurrent: {concurrent}\n{}", run.dump());
     }
 });
+
+/// A wrapper in front of the real engine CLI that records each call's argv (one file per call,
+/// arguments NUL-separated) and then runs it. Its directory and the directory of the records.
+fn recording_engine(cx: &Ctx) -> (std::path::PathBuf, std::path::PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = cx.tmp.path().join("bin");
+    let calls = cx.tmp.path().join("calls");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::create_dir_all(&calls).unwrap();
+    let wrapper = bin.join(cx.eng.name);
+    // The script names the real CLI: a wrapper naming podman is driven as Podman, as
+    // podman-docker's is.
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nf=$(mktemp {}/call.XXXXXX)\nprintf '%s\\0' \"$@\" > \"$f\"\nexec {} \"$@\"\n",
+            calls.display(),
+            cx.eng.program.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (wrapper, calls)
+}
+
+/// The recorded calls, each as its argv (program name left out).
+fn recorded_calls(calls: &Path) -> Vec<Vec<String>> {
+    std::fs::read_dir(calls)
+        .unwrap()
+        .flatten()
+        .map(|e| {
+            let bytes = std::fs::read(e.path()).unwrap();
+            let mut v: Vec<String> = bytes
+                .split(|b| *b == 0)
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect();
+            v.pop(); // after the last NUL
+            v
+        })
+        .collect()
+}
+
+/// The argv of the command under `# TITLE` in `plan` output, as a shell would split it.
+fn planned_argv(plan: &str, title: &str) -> Vec<String> {
+    let head = format!("# {title}\n");
+    let at = plan
+        .find(&head)
+        .unwrap_or_else(|| panic!("no `{head}` in the plan:\n{plan}"));
+    let mut text = String::new();
+    for l in plan[at + head.len()..].lines() {
+        if l.starts_with("# ") || l.starts_with("  # ") {
+            break;
+        }
+        text.push_str(l);
+        text.push('\n');
+    }
+    shell_words::split(&text.replace(" \\\n    ", " ")).expect("plan command is shell words")
+}
+
+e2e_test!(plan_shows_the_argv_run_uses, |cx| {
+    let (wrapper, calls) = recording_engine(cx);
+    // A fully qualified image, so the name is the same with or without a lookup.
+    let image = match cx.eng.name {
+        "docker" => "dockhand-test/busybox:latest",
+        _ => "localhost/dockhand-test/busybox:latest",
+    };
+    let t = task(
+        "t",
+        "env:\n  GREETING: hi",
+        "cpu:\n  cpus: 1",
+        &["echo \"$GREETING\""],
+    )
+    .replace(IMAGE, image);
+    let f = cx.flow("agree", &flow("agree", &[t]));
+    let wrapper_s = wrapper.display().to_string();
+    let work = cx.work().display().to_string();
+    let f_s = f.display().to_string();
+    let plan = cx.dockhand(
+        &[
+            "plan",
+            &f_s,
+            "--engine",
+            cx.eng.name,
+            "--execution-id",
+            &cx.id,
+            "--work-dir",
+            &work,
+        ],
+        &[],
+    );
+    plan.assert_code(0);
+    // --wait-removal: the `rm` call is recorded before dockhand returns.
+    let mut args = cx.run_args(&f, &["--wait-removal"]);
+    args[3] = wrapper_s.clone();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = cx.dockhand(&args, &[]);
+    run.assert_code(0);
+    assert_eq!(run.logs("t", '|'), vec!["hi"], "{}", run.dump());
+
+    let planned = planned_argv(&plan.stdout, "run, streaming the task's output");
+    assert_eq!(planned[0], cx.eng.name);
+    let container = cx.container("t");
+    let calls = recorded_calls(&calls);
+    let ran = calls
+        .iter()
+        .find(|c| c.first().is_some_and(|a| a == "run") && c.contains(&container))
+        .unwrap_or_else(|| panic!("no `run` call recorded: {calls:?}"));
+    // The owner label carries the pid where the plan shows `<pid>`.
+    let owner = ran
+        .iter()
+        .find_map(|a| a.strip_prefix("io.dockhand.owner="))
+        .unwrap_or_else(|| panic!("run has no owner label: {ran:?}"));
+    assert!(owner.parse::<u32>().is_ok(), "owner label `{owner}`");
+    let expected: Vec<String> = planned[1..]
+        .iter()
+        .map(|a| {
+            a.replace(
+                "io.dockhand.owner=<pid>",
+                &format!("io.dockhand.owner={owner}"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ran, &expected,
+        "the run's argv differs from the plan\n{}",
+        plan.stdout
+    );
+    // The removal the plan shows, too.
+    let rm = planned_argv(&plan.stdout, "remove the container (delete: true)");
+    assert!(
+        calls.iter().any(|c| c[..] == rm[1..]),
+        "no recorded call is the plan's rm {rm:?}: {calls:?}"
+    );
+});

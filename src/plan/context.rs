@@ -19,7 +19,8 @@ pub struct PlanContext {
     /// task's `host`.
     pub host: Option<String>,
     /// The pid of the dockhand process running the execution, put on each container as
-    /// `io.dockhand.owner` so `ps`/`cleanup` know it is watched (none for `plan`).
+    /// `io.dockhand.owner` so `ps`/`cleanup` know it is watched (none for `plan`, which shows
+    /// `<pid>` in its place).
     pub owner: Option<u32>,
 }
 
