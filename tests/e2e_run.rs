@@ -1262,3 +1262,48 @@ e2e_test!(plan_shows_the_argv_run_uses, |cx| {
         "no recorded call is the plan's rm {rm:?}: {calls:?}"
     );
 });
+
+e2e_test!(work_dir_with_a_comma, |cx| {
+    // The three ways the working directory gets into the container: the default (podman: an
+    // anonymous `--mount` volume), MOUNT (`--volume WD:WD`) and VOLUME with files (`cp`).
+    let work = cx.tmp.path().join("work,with comma");
+    std::fs::create_dir_all(&work).unwrap();
+    let check = "pwd\necho \"$WORKING_DIR\"\necho made > \"$WORKING_DIR/out.txt\"\ncat out.txt";
+    let tasks = [
+        task("plain", "", "", &[check]),
+        task("mounted", "", "fileHandlingStrategy: MOUNT", &[check]),
+        task(
+            "copied",
+            "inputFiles:\n  in.txt: hello\noutputFiles:\n  - out.txt",
+            "",
+            &[check],
+        ),
+    ];
+    let f = cx.flow("comma", &flow("comma", &tasks));
+    let mut args = cx.run_args(&f, &[]);
+    let at = args.iter().position(|a| a == "--work-dir").unwrap() + 1;
+    args[at] = work.display().to_string();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = cx.dockhand(&args, &[]);
+    run.assert_code(0);
+    for t in ["plain", "mounted", "copied"] {
+        assert_success(&run, t);
+        let wd = work.join(&cx.id).join(t).display().to_string();
+        assert_eq!(
+            run.logs(t, '|'),
+            vec![wd.clone(), wd.clone(), "made".to_string()],
+            "task {t}\n{}",
+            run.dump()
+        );
+    }
+    // MOUNT and copied-back files land on the host, in the directory with the comma.
+    for t in ["mounted", "copied"] {
+        let out = work.join(&cx.id).join(t).join("out.txt");
+        assert_eq!(
+            std::fs::read_to_string(&out).ok().as_deref(),
+            Some("made\n"),
+            "{}",
+            out.display()
+        );
+    }
+});

@@ -330,10 +330,14 @@ fn create_options(
         c.opt("--volume", format!("{workdir}:{workdir}"));
     } else if d == Dialect::Podman && !copy {
         // Podman does not create a missing --workdir: an anonymous volume owned by the
-        // container's user stands in (removed with the container).
+        // container's user stands in (removed with the container). Podman reads --mount as a
+        // CSV record: a path with a comma or a quote is quoted as a CSV field.
         c.opt(
             "--mount",
-            format!("type=volume,destination={workdir},U=true"),
+            format!(
+                "type=volume,{},U=true",
+                csv_field(format!("destination={workdir}"))
+            ),
         );
     }
     if let Some(cpus) = r.cpus {
@@ -471,7 +475,7 @@ fn format_number(f: f64) -> String {
     }
 }
 
-/// One CSV field as docker's `--gpus` parser reads it.
+/// One CSV field as docker's `--gpus` and podman's `--mount` parsers read it.
 fn csv_field(s: String) -> String {
     if s.contains(',') || s.contains('"') {
         format!("\"{}\"", s.replace('"', "\"\""))
