@@ -402,6 +402,7 @@ fn plan_context(dialect: Dialect, args: &PlanArgs, execution_id: &str) -> PlanCo
         private_root: args.work_dir.join(".private"),
         host: None,
         owner: None,
+        local_images: Default::default(),
     }
 }
 
@@ -812,6 +813,8 @@ fn execute(l: Launch) -> anyhow::Result<i32> {
             );
         }
         let fresh = replay.start.is_none();
+        // Podman: which short image names it has locally (one lookup, only if there are any).
+        ctx.local_images = exec::images::local_short_names(&engine, &flow).await;
         let mut runtime = exec::Runtime::new(
             engine,
             ctx,

@@ -1255,6 +1255,15 @@ e2e_test!(plan_shows_the_argv_run_uses, |cx| {
         "the run's argv differs from the plan\n{}",
         plan.stdout
     );
+    // A fully qualified image needs no lookup: the task costs `run` and `rm`, nothing else.
+    assert_eq!(
+        calls
+            .iter()
+            .map(|c| c[0].as_str())
+            .collect::<std::collections::BTreeSet<_>>(),
+        ["rm", "run"].into_iter().collect(),
+        "{calls:?}"
+    );
     // The removal the plan shows, too.
     let rm = planned_argv(&plan.stdout, "remove the container (delete: true)");
     assert!(
@@ -1305,5 +1314,94 @@ e2e_test!(work_dir_with_a_comma, |cx| {
             "{}",
             out.display()
         );
+    }
+});
+
+/// A tag of the test image that the test makes (as a user's `podman tag` / `docker tag` would)
+/// and removes again, even when the test fails.
+struct LocalTag<'a> {
+    cx: &'a Ctx,
+    name: String,
+}
+
+impl<'a> LocalTag<'a> {
+    fn new(cx: &'a Ctx, name: String) -> Self {
+        let source = match cx.eng.name {
+            "docker" => "dockhand-test/busybox:latest",
+            _ => "localhost/dockhand-test/busybox:latest",
+        };
+        let out = cx.eng.cli(&["tag", source, &name]);
+        assert!(out.ok(), "{} tag failed: {}", cx.eng.name, out.stderr);
+        LocalTag { cx, name }
+    }
+}
+
+impl Drop for LocalTag<'_> {
+    fn drop(&mut self) {
+        let out = match self.cx.eng.name {
+            "docker" => self.cx.eng.cli(&["rmi", &self.name]),
+            // `podman untag IMAGE` alone would remove every name of the image: name the one.
+            _ => self.cx.eng.cli(&["untag", &self.name, &self.name]),
+        };
+        if !out.ok() {
+            eprintln!(
+                "warning: removing the tag {} failed: {}",
+                self.name, out.stderr
+            );
+        }
+    }
+}
+
+e2e_test!(locally_tagged_short_name_runs_without_a_pull, |cx| {
+    // `podman tag … mytool-X:1` names it localhost/mytool-X:1; docker names it mytool-X:1.
+    let short = format!("dh-mytool-{}:1", random_hex(4));
+    let full = match cx.eng.name {
+        "docker" => short.clone(),
+        _ => format!("localhost/{short}"),
+    };
+    let _tag = LocalTag::new(cx, full.clone());
+    let (wrapper, calls) = recording_engine(cx);
+    let never = task("never", "", "", &["echo never ok"]).replace(IMAGE, &short);
+    let present = task("present", "", "", &["echo present ok"])
+        .replace(IMAGE, &short)
+        .replace("pullPolicy: NEVER", "pullPolicy: IF_NOT_PRESENT");
+    // Side by side, so that each runs whatever the other does.
+    let group = format!(
+        "- id: both\n  type: io.kestra.plugin.core.flow.Parallel\n  tasks:\n{}\n{}",
+        indent(&never, 4),
+        indent(&present, 4)
+    );
+    let f = cx.flow("local", &flow("local", &[group]));
+    let mut args = cx.run_args(&f, &["--wait-removal"]);
+    args[3] = wrapper.display().to_string();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = cx.dockhand(&args, &[]);
+    run.assert_code(0);
+    assert_eq!(run.logs("never", '|'), vec!["never ok"], "{}", run.dump());
+    assert_eq!(
+        run.logs("present", '|'),
+        vec!["present ok"],
+        "{}",
+        run.dump()
+    );
+    assert!(!run.stderr.contains("Trying to pull"), "{}", run.dump());
+    let calls = recorded_calls(&calls);
+    // The run used the short name as written: podman resolved it to localhost/ itself.
+    let ran: Vec<&Vec<String>> = calls.iter().filter(|c| c[0] == "run").collect();
+    assert_eq!(ran.len(), 2, "{calls:?}");
+    assert!(ran.iter().all(|c| c.contains(&short)), "{ran:?}");
+    // One lookup per flow on podman (both tasks' image at once), none on docker.
+    let lookups: Vec<&Vec<String>> = calls.iter().filter(|c| c[0] == "image").collect();
+    match cx.eng.name {
+        "docker" => assert!(lookups.is_empty(), "{lookups:?}"),
+        _ => assert_eq!(
+            lookups,
+            vec![
+                &["image", "inspect", "--format", "{{.Id}}", &short]
+                    .map(String::from)
+                    .to_vec()
+            ],
+            "{calls:?}"
+        ),
     }
 });

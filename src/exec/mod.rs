@@ -5,6 +5,7 @@
 pub mod containers;
 pub mod engine;
 pub mod files;
+pub mod images;
 pub mod journal;
 pub mod logs;
 pub mod process;

@@ -196,7 +196,8 @@ pub fn build(
         }
     }
     env_options(&mut create, task, &workdir, &private, &mut findings);
-    entrypoint_and_command(&mut create, task, d);
+    let image = image_name(task, d, &ctx.local_images, host.as_deref());
+    entrypoint_and_command(&mut create, task, d, image);
 
     let mut prepare = Vec::new();
     let run;
@@ -615,7 +616,7 @@ fn env_options(
 }
 
 /// The image, the entrypoint (Kestra's default `[""]` clears the image's) and the command.
-fn entrypoint_and_command(c: &mut EngineCommand, task: &ScriptTask, d: Dialect) {
+fn entrypoint_and_command(c: &mut EngineCommand, task: &ScriptTask, d: Dialect, image: String) {
     let ep = &task.runner.entry_point;
     let mut extra: Vec<String> = Vec::new();
     match ep.as_slice() {
@@ -637,17 +638,37 @@ fn entrypoint_and_command(c: &mut EngineCommand, task: &ScriptTask, d: Dialect) 
             }
         },
     }
-    c.arg(image_name(task, d));
+    c.arg(image);
     c.args(extra);
     c.args(task.container_command());
 }
 
-/// Podman resolves short names through its search registries (and may ask which one); Docker
-/// means Docker Hub. Podman gets the fully qualified name so both pull the same image.
-pub fn image_name(task: &ScriptTask, d: Dialect) -> String {
+/// The image argument. Docker takes a short name to mean Docker Hub, and finds a local image by
+/// it. Podman resolves a short name first among local images (`localhost/NAME` first, then its
+/// search registries and aliases), and to pull it goes through its search registries and
+/// aliases (it may ask which one, or pick another registry: `centos` is quay.io's in the usual
+/// aliases). So on Podman a short name goes as written where no pull can follow (`pullPolicy:
+/// NEVER`), or where the pre-run lookup found it locally (`local`, for the task's engine address
+/// `host`): podman then uses the local image `podman run` would. Any other short name, and every
+/// one under `pullPolicy: ALWAYS`, gets Docker Hub's fully qualified name, so a pull means what
+/// it means on Docker.
+pub fn image_name(
+    task: &ScriptTask,
+    d: Dialect,
+    local: &std::collections::BTreeSet<(Option<String>, String)>,
+    host: Option<&str>,
+) -> String {
     let img = &task.container_image;
+    let found_locally = || match task.runner.pull_policy {
+        PullPolicy::Never => img.digest.is_none(),
+        PullPolicy::IfNotPresent => {
+            local.contains(&(host.map(str::to_string), img.original().to_string()))
+        }
+        PullPolicy::Always => false,
+    };
     match d {
         Dialect::Docker => img.original().to_string(),
+        Dialect::Podman if img.domain.is_none() && found_locally() => img.original().to_string(),
         Dialect::Podman if img.domain.is_none() => {
             let mut s = img.full_name();
             if let Some(t) = &img.tag {
