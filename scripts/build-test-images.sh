@@ -11,10 +11,10 @@
 #   scripts/build-test-images.sh --help
 #
 # Image: dockhand-test/busybox:latest, also tagged centos:latest, ubuntu:latest
-# and busybox:latest. In Podman unqualified tags live under localhost/
-# (localhost/centos:latest ...); the script tags those and also
-# docker.io/library/{centos,ubuntu,busybox}:latest there so both spellings
-# resolve locally without touching a registry.
+# and busybox:latest, as a user's `docker tag` / `podman tag` would: in Podman
+# unqualified tags live under localhost/ (localhost/centos:latest ...), and that
+# is all the script tags there (no docker.io/library/ names: a short name must
+# find a local image the way `podman run` does, localhost/ first).
 #
 # Rootfs: /bin/busybox + a symlink per applet (`busybox --list`: sh, env, cat,
 # seq, sleep, head, dd, yes, ...), /sbin, /usr/bin, /usr/sbin -> /bin,
@@ -165,11 +165,12 @@ if [ "$do_docker" -eq 1 ]; then
     import_into docker "${ALIASES[@]}"
 fi
 if [ "$do_podman" -eq 1 ]; then
-    # Fully qualified, so the "already tagged?" check is exact (podman would
-    # otherwise resolve e.g. busybox:latest by repository-suffix match).
+    # Where `podman tag IMAGE centos:latest` puts the name, spelled out so the
+    # "already tagged?" check is exact (podman would otherwise resolve e.g.
+    # busybox:latest by repository-suffix match).
     podman_aliases=()
     for a in "${ALIASES[@]}"; do
-        podman_aliases+=("localhost/$a" "docker.io/library/$a")
+        podman_aliases+=("localhost/$a")
     done
     import_into podman "${podman_aliases[@]}"
 fi

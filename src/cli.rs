@@ -486,6 +486,7 @@ fn plan_context(dialect: Dialect, args: &PlanArgs, execution_id: &str) -> PlanCo
         host: None,
         owner: None,
         secrets: Vec::new(),
+        local_images: Default::default(),
     }
 }
 
@@ -901,6 +902,8 @@ fn execute(l: Launch) -> anyhow::Result<i32> {
             );
         }
         let fresh = replay.start.is_none();
+        // Podman: which short image names it has locally (one lookup, only if there are any).
+        ctx.local_images = exec::images::local_short_names(&engine, &flow).await;
         let mut runtime = exec::Runtime::new(
             engine,
             ctx,
@@ -993,58 +996,65 @@ fn masker(flow: &Flow, inputs: &BTreeMap<String, String>) -> dockhand::exec::mas
 }
 
 /// Docker pulls from a plain-HTTP registry only if the daemon trusts it. Warns (or, when asked,
-/// configures the local daemon) for registries the flow lists as insecure that it does not.
+/// configures the local daemon) for registries the flow lists as insecure that the daemon its
+/// tasks pull through does not trust: each task's own `host`, else `--host`, else the docker
+/// CLI's default. A daemon that cannot be asked is skipped with a warning saying so.
 /// `Some(exit code)` stops the run.
 fn check_insecure(
     engine: &dockhand::exec::engine::Engine,
     flow: &Flow,
     configure: bool,
 ) -> Option<i32> {
-    use dockhand::registry::reload;
-    let needed = insecure_registries(flow);
-    if needed.is_empty() {
-        return None;
-    }
-    let cfg = match reload::registry_config(&engine.program) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("dockhand: warning: cannot read the Docker daemon's registry settings: {e}");
-            return None;
-        }
-    };
-    let missing: Vec<String> = needed
-        .into_iter()
-        .filter(|h| !reload::docker_lists(&cfg, h))
-        .collect();
-    if missing.is_empty() {
-        return None;
-    }
-    let list = missing.join(" ");
-    let remote = engine.host.is_some()
-        || std::env::var("DOCKER_HOST").is_ok_and(|h| !h.is_empty() && !h.starts_with("unix://"));
-    if !configure {
-        eprintln!(
-            "dockhand: warning: the flow pulls from {list}, listed as insecure in its `config`, but the Docker daemon does not trust it: \
-the pull will fail with an HTTPS error. Run `dockhand registry insecure add {list} --reload` on the daemon's host{}",
-            if remote {
-                ""
-            } else {
-                ", or pass --configure-insecure-registries"
+    use dockhand::registry::{precheck, reload};
+    for (host, needed) in precheck::insecure_by_host(flow, engine.host.as_deref()) {
+        let remote = engine.is_remote(host.as_deref());
+        let at = host.clone().unwrap_or_else(|| engine.host_description());
+        let cfg = match precheck::registry_config_at(
+            &engine.program,
+            host.as_deref(),
+            precheck::INFO_LIMIT,
+        ) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!(
+                    "dockhand: warning: cannot read the registry settings of the Docker daemon at {at} ({e}): not checked whether it trusts {}",
+                    needed.join(" ")
+                );
+                continue;
             }
-        );
-        return None;
+        };
+        let missing: Vec<String> = needed
+            .into_iter()
+            .filter(|h| !reload::docker_lists(&cfg, h))
+            .collect();
+        if missing.is_empty() {
+            continue;
+        }
+        let list = missing.join(" ");
+        if !configure {
+            eprintln!(
+                "dockhand: warning: the flow pulls from {list}, listed as insecure in its `config`, but the Docker daemon at {at} does not trust it: \
+the pull will fail with an HTTPS error. Run `dockhand registry insecure add {list} --reload` on the daemon's host{}",
+                if remote {
+                    ""
+                } else {
+                    ", or pass --configure-insecure-registries"
+                }
+            );
+            continue;
+        }
+        if remote {
+            eprintln!(
+                "dockhand: error: --configure-insecure-registries changes the local daemon.json, but the engine is remote ({at}); run `dockhand registry insecure add {list} --reload` on that host"
+            );
+            return Some(code::ENGINE);
+        }
+        match dockhand::registry::cli::add_insecure_docker(&missing) {
+            0 => {}
+            c => return Some(c),
+        }
     }
-    if remote {
-        eprintln!(
-            "dockhand: error: --configure-insecure-registries changes the local daemon.json, but the engine is remote ({}); run `dockhand registry insecure add {list} --reload` on that host",
-            engine.host_description()
-        );
-        return Some(code::ENGINE);
-    }
-    match dockhand::registry::cli::add_insecure_docker(&missing) {
-        0 => None,
-        c => Some(c),
-    }
+    None
 }
 
 fn engine_for(

@@ -621,6 +621,8 @@ e2e_test!(missing_image_is_an_engine_error, |cx| {
         "neither the message nor the log names the image\n{}",
         run.dump()
     );
+    // No container was ever made: no removal was handed off or done.
+    assert_eq!(t["removal"], "none", "{t:#}\n{}", run.dump());
 });
 
 e2e_test!(command_not_found_is_reported_clearly, |cx| {
@@ -1016,4 +1018,390 @@ e2e_test!(parallel_runs_children_concurrently, |cx| {
         "took {:?}",
         run.elapsed
     );
+});
+
+// ----------------------------------------------------------- 16. hardening (issue 10)
+
+e2e_test!(long_lines_split_at_exactly_64_kib, |cx| {
+    // 200 KiB of `a`; then 65535 `a`, an `é` (2 bytes) across the 64 KiB mark and 1000 `b`.
+    let cmds = [
+        "dd if=/dev/zero bs=1024 count=200 2>/dev/null | tr '\\000' a; echo",
+        "dd if=/dev/zero bs=65535 count=1 2>/dev/null | tr '\\000' a; printf '\\303\\251'; dd if=/dev/zero bs=1000 count=1 2>/dev/null | tr '\\000' b; echo",
+        "echo end",
+    ];
+    let f = cx.flow("long", &flow("long", &[task("t", "", "", &cmds)]));
+    let run = cx.run(&f);
+    run.assert_code(0);
+    let lines = run.logs("t", '|');
+    let lens: Vec<usize> = lines.iter().map(String::len).collect();
+    assert_eq!(
+        lens,
+        vec![65536, 65536, 65536, 8192, 65535, 1002, 3],
+        "piece lengths in bytes"
+    );
+    assert!(lines[..4].iter().all(|l| l.bytes().all(|b| b == b'a')));
+    assert!(lines[4].bytes().all(|b| b == b'a'));
+    assert!(lines[5].starts_with('é') && lines[5][2..].bytes().all(|b| b == b'b'));
+    assert_eq!(lines[6], "end");
+});
+
+/// An option value the engine refuses (`--add-host bad`) fails `create` (with inputFiles) or
+/// `run` (without): the task's message is the engine's error line, not docker's `--help` hint.
+fn refused_option_case(cx: &Ctx, files: bool) {
+    let props = if files {
+        "inputFiles:\n  in.txt: hello"
+    } else {
+        ""
+    };
+    let t = task("t", props, "extraHosts:\n  - bad", &["echo never"]);
+    let f = cx.flow("refused", &flow("refused", &[t]));
+    let run = cx.run(&f);
+    run.assert_code(1);
+    let t = run.task("t");
+    assert_eq!(t["failure"]["kind"], "engine", "{t:#}\n{}", run.dump());
+    let msg = str_of(&t, "message");
+    assert!(
+        msg.contains("bad format for add-host"),
+        "the message is not the engine's error line: {msg}\n{}",
+        run.dump()
+    );
+    assert!(!msg.contains("--help"), "{msg}");
+    // The engine made no container: nothing to remove.
+    assert_eq!(t["removal"], "none", "{t:#}\n{}", run.dump());
+}
+
+e2e_test!(refused_create_reports_the_engine_error_line, |cx| {
+    refused_option_case(cx, true);
+});
+
+e2e_test!(refused_run_reports_the_engine_error_line, |cx| {
+    refused_option_case(cx, false);
+});
+
+/// The order in which the journal records the tasks' starts.
+fn journal_starts(cx: &Ctx) -> Vec<String> {
+    let text = std::fs::read_to_string(cx.state_journal()).expect("journal");
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|r| r["t"] == "task_start")
+        .map(|r| str_of(&r, "task").to_string())
+        .collect()
+}
+
+e2e_test!(parallel_starts_children_in_flow_order, |cx| {
+    // Two groups in one flow: no limit (`concurrent: 0`), and three at a time.
+    let mut groups = Vec::new();
+    let mut ids_of = Vec::new();
+    for concurrent in [0, 3] {
+        let ids: Vec<String> = (1..=6).map(|i| format!("c{concurrent}x{i}")).collect();
+        let children: Vec<String> = ids.iter().map(|id| task(id, "", "", &["true"])).collect();
+        groups.push(format!(
+            "- id: group{concurrent}\n  type: io.kestra.plugin.core.flow.Parallel\n  concurrent: {concurrent}\n  tasks:\n{}",
+            children
+                .iter()
+                .map(|c| indent(c, 4))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ));
+        ids_of.push((concurrent, ids));
+    }
+    let f = cx.flow("order", &flow("order", &groups));
+    let run = cx.run(&f);
+    run.assert_code(0);
+    let all = journal_starts(cx);
+    for (concurrent, ids) in ids_of {
+        let starts: Vec<&String> = all.iter().filter(|t| ids.contains(t)).collect();
+        assert_eq!(
+            starts,
+            ids.iter().collect::<Vec<_>>(),
+            "concurrent: {concurrent}: tasks started out of flow order\n{}",
+            run.dump()
+        );
+        // The status lines say the same.
+        let said: Vec<&str> = run
+            .stderr
+            .lines()
+            .filter(|l| l.contains(": starting dh-"))
+            .filter_map(|l| l.strip_prefix("dockhand: ")?.split(':').next())
+            .filter(|t| ids.iter().any(|i| i == t))
+            .collect();
+        assert_eq!(said, ids, "concurrent: {concurrent}\n{}", run.dump());
+    }
+});
+
+/// A wrapper in front of the real engine CLI that records each call's argv (one file per call,
+/// arguments NUL-separated) and then runs it. Its directory and the directory of the records.
+fn recording_engine(cx: &Ctx) -> (std::path::PathBuf, std::path::PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = cx.tmp.path().join("bin");
+    let calls = cx.tmp.path().join("calls");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::create_dir_all(&calls).unwrap();
+    let wrapper = bin.join(cx.eng.name);
+    // The script names the real CLI: a wrapper naming podman is driven as Podman, as
+    // podman-docker's is.
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nf=$(mktemp {}/call.XXXXXX)\nprintf '%s\\0' \"$@\" > \"$f\"\nexec {} \"$@\"\n",
+            calls.display(),
+            cx.eng.program.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (wrapper, calls)
+}
+
+/// The recorded calls, each as its argv (program name left out).
+fn recorded_calls(calls: &Path) -> Vec<Vec<String>> {
+    std::fs::read_dir(calls)
+        .unwrap()
+        .flatten()
+        .map(|e| {
+            let bytes = std::fs::read(e.path()).unwrap();
+            let mut v: Vec<String> = bytes
+                .split(|b| *b == 0)
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect();
+            v.pop(); // after the last NUL
+            v
+        })
+        .collect()
+}
+
+/// The argv of the command under `# TITLE` in `plan` output, as a shell would split it.
+fn planned_argv(plan: &str, title: &str) -> Vec<String> {
+    let head = format!("# {title}\n");
+    let at = plan
+        .find(&head)
+        .unwrap_or_else(|| panic!("no `{head}` in the plan:\n{plan}"));
+    let mut text = String::new();
+    for l in plan[at + head.len()..].lines() {
+        if l.starts_with("# ") || l.starts_with("  # ") {
+            break;
+        }
+        text.push_str(l);
+        text.push('\n');
+    }
+    shell_words::split(&text.replace(" \\\n    ", " ")).expect("plan command is shell words")
+}
+
+e2e_test!(plan_shows_the_argv_run_uses, |cx| {
+    let (wrapper, calls) = recording_engine(cx);
+    // A fully qualified image, so the name is the same with or without a lookup.
+    let image = match cx.eng.name {
+        "docker" => "dockhand-test/busybox:latest",
+        _ => "localhost/dockhand-test/busybox:latest",
+    };
+    let t = task(
+        "t",
+        "env:\n  GREETING: hi",
+        "cpu:\n  cpus: 1",
+        &["echo \"$GREETING\""],
+    )
+    .replace(IMAGE, image);
+    let f = cx.flow("agree", &flow("agree", &[t]));
+    let wrapper_s = wrapper.display().to_string();
+    let work = cx.work().display().to_string();
+    let f_s = f.display().to_string();
+    let plan = cx.dockhand(
+        &[
+            "plan",
+            &f_s,
+            "--engine",
+            cx.eng.name,
+            "--execution-id",
+            &cx.id,
+            "--work-dir",
+            &work,
+        ],
+        &[],
+    );
+    plan.assert_code(0);
+    // --wait-removal: the `rm` call is recorded before dockhand returns.
+    let mut args = cx.run_args(&f, &["--wait-removal"]);
+    args[3] = wrapper_s.clone();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = cx.dockhand(&args, &[]);
+    run.assert_code(0);
+    assert_eq!(run.logs("t", '|'), vec!["hi"], "{}", run.dump());
+
+    let planned = planned_argv(&plan.stdout, "run, streaming the task's output");
+    assert_eq!(planned[0], cx.eng.name);
+    let container = cx.container("t");
+    let calls = recorded_calls(&calls);
+    let ran = calls
+        .iter()
+        .find(|c| c.first().is_some_and(|a| a == "run") && c.contains(&container))
+        .unwrap_or_else(|| panic!("no `run` call recorded: {calls:?}"));
+    // The owner label carries the pid where the plan shows `<pid>`.
+    let owner = ran
+        .iter()
+        .find_map(|a| a.strip_prefix("io.dockhand.owner="))
+        .unwrap_or_else(|| panic!("run has no owner label: {ran:?}"));
+    assert!(owner.parse::<u32>().is_ok(), "owner label `{owner}`");
+    let expected: Vec<String> = planned[1..]
+        .iter()
+        .map(|a| {
+            a.replace(
+                "io.dockhand.owner=<pid>",
+                &format!("io.dockhand.owner={owner}"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ran, &expected,
+        "the run's argv differs from the plan\n{}",
+        plan.stdout
+    );
+    // A fully qualified image needs no lookup: the task costs `run` and `rm`, nothing else.
+    assert_eq!(
+        calls
+            .iter()
+            .map(|c| c[0].as_str())
+            .collect::<std::collections::BTreeSet<_>>(),
+        ["rm", "run"].into_iter().collect(),
+        "{calls:?}"
+    );
+    // The removal the plan shows, too.
+    let rm = planned_argv(&plan.stdout, "remove the container (delete: true)");
+    assert!(
+        calls.iter().any(|c| c[..] == rm[1..]),
+        "no recorded call is the plan's rm {rm:?}: {calls:?}"
+    );
+});
+
+e2e_test!(work_dir_with_a_comma, |cx| {
+    // The three ways the working directory gets into the container: the default (podman: an
+    // anonymous `--mount` volume), MOUNT (`--volume WD:WD`) and VOLUME with files (`cp`).
+    let work = cx.tmp.path().join("work,with comma");
+    std::fs::create_dir_all(&work).unwrap();
+    let check = "pwd\necho \"$WORKING_DIR\"\necho made > \"$WORKING_DIR/out.txt\"\ncat out.txt";
+    let tasks = [
+        task("plain", "", "", &[check]),
+        task("mounted", "", "fileHandlingStrategy: MOUNT", &[check]),
+        task(
+            "copied",
+            "inputFiles:\n  in.txt: hello\noutputFiles:\n  - out.txt",
+            "",
+            &[check],
+        ),
+    ];
+    let f = cx.flow("comma", &flow("comma", &tasks));
+    let mut args = cx.run_args(&f, &[]);
+    let at = args.iter().position(|a| a == "--work-dir").unwrap() + 1;
+    args[at] = work.display().to_string();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = cx.dockhand(&args, &[]);
+    run.assert_code(0);
+    for t in ["plain", "mounted", "copied"] {
+        assert_success(&run, t);
+        let wd = work.join(&cx.id).join(t).display().to_string();
+        assert_eq!(
+            run.logs(t, '|'),
+            vec![wd.clone(), wd.clone(), "made".to_string()],
+            "task {t}\n{}",
+            run.dump()
+        );
+    }
+    // MOUNT and copied-back files land on the host, in the directory with the comma.
+    for t in ["mounted", "copied"] {
+        let out = work.join(&cx.id).join(t).join("out.txt");
+        assert_eq!(
+            std::fs::read_to_string(&out).ok().as_deref(),
+            Some("made\n"),
+            "{}",
+            out.display()
+        );
+    }
+});
+
+/// A tag of the test image that the test makes (as a user's `podman tag` / `docker tag` would)
+/// and removes again, even when the test fails.
+struct LocalTag<'a> {
+    cx: &'a Ctx,
+    name: String,
+}
+
+impl<'a> LocalTag<'a> {
+    fn new(cx: &'a Ctx, name: String) -> Self {
+        let source = match cx.eng.name {
+            "docker" => "dockhand-test/busybox:latest",
+            _ => "localhost/dockhand-test/busybox:latest",
+        };
+        let out = cx.eng.cli(&["tag", source, &name]);
+        assert!(out.ok(), "{} tag failed: {}", cx.eng.name, out.stderr);
+        LocalTag { cx, name }
+    }
+}
+
+impl Drop for LocalTag<'_> {
+    fn drop(&mut self) {
+        let out = match self.cx.eng.name {
+            "docker" => self.cx.eng.cli(&["rmi", &self.name]),
+            // `podman untag IMAGE` alone would remove every name of the image: name the one.
+            _ => self.cx.eng.cli(&["untag", &self.name, &self.name]),
+        };
+        if !out.ok() {
+            eprintln!(
+                "warning: removing the tag {} failed: {}",
+                self.name, out.stderr
+            );
+        }
+    }
+}
+
+e2e_test!(locally_tagged_short_name_runs_without_a_pull, |cx| {
+    // `podman tag … mytool-X:1` names it localhost/mytool-X:1; docker names it mytool-X:1.
+    let short = format!("dh-mytool-{}:1", random_hex(4));
+    let full = match cx.eng.name {
+        "docker" => short.clone(),
+        _ => format!("localhost/{short}"),
+    };
+    let _tag = LocalTag::new(cx, full.clone());
+    let (wrapper, calls) = recording_engine(cx);
+    let never = task("never", "", "", &["echo never ok"]).replace(IMAGE, &short);
+    let present = task("present", "", "", &["echo present ok"])
+        .replace(IMAGE, &short)
+        .replace("pullPolicy: NEVER", "pullPolicy: IF_NOT_PRESENT");
+    // Side by side, so that each runs whatever the other does.
+    let group = format!(
+        "- id: both\n  type: io.kestra.plugin.core.flow.Parallel\n  tasks:\n{}\n{}",
+        indent(&never, 4),
+        indent(&present, 4)
+    );
+    let f = cx.flow("local", &flow("local", &[group]));
+    let mut args = cx.run_args(&f, &["--wait-removal"]);
+    args[3] = wrapper.display().to_string();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = cx.dockhand(&args, &[]);
+    run.assert_code(0);
+    assert_eq!(run.logs("never", '|'), vec!["never ok"], "{}", run.dump());
+    assert_eq!(
+        run.logs("present", '|'),
+        vec!["present ok"],
+        "{}",
+        run.dump()
+    );
+    assert!(!run.stderr.contains("Trying to pull"), "{}", run.dump());
+    let calls = recorded_calls(&calls);
+    // The run used the short name as written: podman resolved it to localhost/ itself.
+    let ran: Vec<&Vec<String>> = calls.iter().filter(|c| c[0] == "run").collect();
+    assert_eq!(ran.len(), 2, "{calls:?}");
+    assert!(ran.iter().all(|c| c.contains(&short)), "{ran:?}");
+    // One lookup per flow on podman (both tasks' image at once), none on docker.
+    let lookups: Vec<&Vec<String>> = calls.iter().filter(|c| c[0] == "image").collect();
+    match cx.eng.name {
+        "docker" => assert!(lookups.is_empty(), "{lookups:?}"),
+        _ => assert_eq!(
+            lookups,
+            vec![
+                &["image", "inspect", "--format", "{{.Id}}", &short]
+                    .map(String::from)
+                    .to_vec()
+            ],
+            "{calls:?}"
+        ),
+    }
 });

@@ -912,3 +912,105 @@ fn cli_podman_dropins_in_a_directory() {
         .collect();
     assert_eq!(names, ["50-dockhand-registry.local_5000.conf"]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// f) The pre-check asks the daemon the flow runs on: with `--host tcp://…`, that host, never the
+//    local daemon. A fake docker CLI (no engine, no host change) records every call.
+
+/// A fake docker CLI: answers `version`; `info` with the registry trusted when asked with
+/// `--host tcp://127.0.0.1:1` and `remote_info` is "trusting", failing for "down", and, asked
+/// without `--host` (the local daemon), with it untrusted; refuses everything else. Its calls
+/// go to `calls.log`, one per line.
+fn fake_docker(dir: &Path, remote_info: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let log = dir.join("calls.log");
+    let trusted = format!(
+        r#"{{"IndexConfigs":{{"{REG}":{{"Name":"{REG}","Secure":false}}}},"InsecureRegistryCIDRs":["127.0.0.0/8"]}}"#
+    );
+    let untrusted = r#"{"IndexConfigs":{},"InsecureRegistryCIDRs":["127.0.0.0/8"]}"#;
+    let remote = match remote_info {
+        "trusting" => format!("echo '{trusted}'; exit 0"),
+        _ => "echo 'error during connect: dial tcp 127.0.0.1:1: connect: connection refused' >&2; exit 1".to_string(),
+    };
+    let script = format!(
+        r#"#!/bin/sh
+printf '%s\n' "$*" >> '{log}'
+case " $* " in
+  *" version "*) echo 28.2.2; exit 0 ;;
+  *" --host tcp://127.0.0.1:1 info "*) {remote} ;;
+  *" info "*) echo '{untrusted}'; exit 0 ;;
+  *" inspect "*) echo 'Error: No such container: x' >&2; exit 1 ;;
+  *) echo 'Error response from daemon: fake engine' >&2; exit 125 ;;
+esac
+"#,
+        log = log.display()
+    );
+    let path = dir.join("docker");
+    std::fs::write(&path, script).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+fn precheck_with_remote_host(remote_info: &str) -> (Dockhand, String) {
+    let dir = scratch();
+    let fake = fake_docker(dir.path(), remote_info);
+    let work = dir.path().join("work");
+    let state = dir.path().join("state");
+    let r = dh(
+        &[
+            "run",
+            "--engine",
+            fake.to_str().unwrap(),
+            "--host",
+            "tcp://127.0.0.1:1",
+            "--work-dir",
+            work.to_str().unwrap(),
+            fixture().to_str().unwrap(),
+        ],
+        &[("DOCKHAND_STATE_DIR", &state)],
+    );
+    let calls = std::fs::read_to_string(dir.path().join("calls.log")).unwrap_or_default();
+    (r, calls)
+}
+
+#[test]
+fn precheck_asks_the_remote_host() {
+    let (r, calls) = precheck_with_remote_host("trusting");
+    eprintln!("{}\ncalls:\n{calls}", r.all());
+    let infos: Vec<&str> = calls
+        .lines()
+        .filter(|l| l.contains(" info ") || l.starts_with("info "))
+        .collect();
+    assert_eq!(
+        infos,
+        vec!["--host tcp://127.0.0.1:1 info --format {{json .RegistryConfig}}"],
+        "the registry settings must come from the flow's host, and only from it"
+    );
+    assert!(
+        !r.all().contains("does not trust"),
+        "the host trusts the registry, yet dockhand warns:\n{}",
+        r.all()
+    );
+    // The fake refuses `run`: the task fails, nothing else.
+    assert_eq!(r.code(), Some(1), "{}", r.all());
+}
+
+#[test]
+fn precheck_of_an_unreadable_remote_host_is_skipped_with_a_note() {
+    let (r, calls) = precheck_with_remote_host("down");
+    eprintln!("{}\ncalls:\n{calls}", r.all());
+    assert!(
+        !calls.lines().any(|l| l.starts_with("info ")),
+        "the local daemon was asked:\n{calls}"
+    );
+    assert!(
+        r.all().contains(
+            "cannot read the registry settings of the Docker daemon at tcp://127.0.0.1:1"
+        ) && r
+            .all()
+            .contains("not checked whether it trusts 10.10.1.5:5000"),
+        "{}",
+        r.all()
+    );
+    assert!(!r.all().contains("does not trust"), "{}", r.all());
+}

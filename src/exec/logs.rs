@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 
-/// Longest line kept whole; longer lines are printed in pieces of this size.
+/// Longest line kept whole (64 KiB); longer lines are printed in pieces of exactly this many
+/// bytes, a piece ending a few bytes short rather than inside a UTF-8 character.
 pub const MAX_LINE: usize = 64 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,12 +118,14 @@ fn line(
             .trim()
             .to_string();
         let mut c = captured.lock().unwrap();
-        // Docker's "Cannot connect to the Docker daemon" is followed by a `--help` hint.
+        // Docker follows its error ("invalid argument …", "Cannot connect to the Docker
+        // daemon …") with a `--help` hint: the error is the line to keep.
+        let hint = crate::exec::process::is_usage_hint(&keep);
         let says_error = |s: &str| {
             let s = s.to_ascii_lowercase();
             s.contains("error") || s.contains("cannot connect")
         };
-        if says_error(&keep) || !says_error(&c.last_stderr) {
+        if !hint && (says_error(&keep) || !says_error(&c.last_stderr)) {
             c.last_stderr = keep;
         }
     }
@@ -166,7 +169,7 @@ pub async fn pump<R: AsyncRead + Unpin>(
         let mut lines = 0u64;
         while let Some(nl) = memchr(b'\n', &chunk[start..]) {
             let end = start + nl;
-            if pending.is_empty() {
+            if pending.is_empty() && end - start <= MAX_LINE {
                 line(
                     &mut out,
                     &prefix,
@@ -177,6 +180,14 @@ pub async fn pump<R: AsyncRead + Unpin>(
                 );
             } else {
                 pending.extend_from_slice(&chunk[start..end]);
+                lines += split_long(
+                    &mut out,
+                    &prefix,
+                    &mut pending,
+                    &mut skip,
+                    &captured,
+                    stream,
+                );
                 line(&mut out, &prefix, &pending, &mut skip, &captured, stream);
                 pending.clear();
             }
@@ -184,12 +195,16 @@ pub async fn pump<R: AsyncRead + Unpin>(
             start = end + 1;
         }
         pending.extend_from_slice(&chunk[start..]);
-        if pending.len() >= MAX_LINE {
-            // A line too long to keep: print what we have as a piece of it.
-            line(&mut out, &prefix, &pending, &mut skip, &captured, stream);
-            pending.clear();
-            lines += 1;
-        }
+        // A line too long to keep: print its first pieces now, keep the rest (at most
+        // MAX_LINE bytes) until more of it, or its end, comes.
+        lines += split_long(
+            &mut out,
+            &prefix,
+            &mut pending,
+            &mut skip,
+            &captured,
+            stream,
+        );
         r.consume(len);
         // Journaled just before printing: whoever kills dockhand after seeing a line has also
         // let it record that line, so a resume never prints it again.
@@ -205,6 +220,47 @@ pub async fn pump<R: AsyncRead + Unpin>(
         sink.write(&out);
     }
     Ok(())
+}
+
+/// Prints leading pieces of `pending` while it is longer than [`MAX_LINE`], leaving at most
+/// `MAX_LINE` bytes; the number of pieces printed. A piece is `MAX_LINE` bytes, or up to three
+/// fewer so that it does not end inside a UTF-8 character.
+fn split_long(
+    out: &mut Vec<u8>,
+    prefix: &[u8],
+    pending: &mut Vec<u8>,
+    skip: &mut u64,
+    captured: &Mutex<Captured>,
+    stream: Stream,
+) -> u64 {
+    let mut n = 0;
+    let mut from = 0;
+    while pending.len() - from > MAX_LINE {
+        let cut = from + piece_len(&pending[from..]);
+        line(out, prefix, &pending[from..cut], skip, captured, stream);
+        from = cut;
+        n += 1;
+    }
+    pending.drain(..from);
+    n
+}
+
+/// How many bytes of `data` (longer than [`MAX_LINE`]) the next piece takes: `MAX_LINE`, less
+/// the start of a UTF-8 character that would be cut (not for bytes that are not UTF-8).
+fn piece_len(data: &[u8]) -> usize {
+    let is_continuation = |b: u8| b & 0xC0 == 0x80;
+    let mut cut = MAX_LINE;
+    // A character is at most 4 bytes: back up over at most 3 continuation bytes to its start.
+    while cut > MAX_LINE - 3 && is_continuation(data[cut]) {
+        cut -= 1;
+    }
+    // Backed up to a lead byte: the piece ends before its character. Anything else is not
+    // UTF-8 there, and the piece is cut at MAX_LINE.
+    if cut == MAX_LINE || data[cut] >= 0xC0 {
+        cut
+    } else {
+        MAX_LINE
+    }
 }
 
 fn count(captured: &Mutex<Captured>, stream: Stream, n: u64, progress: Option<&Progress>) {
@@ -273,5 +329,24 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(cap.lock().unwrap().outputs["k"], "v");
+    }
+
+    #[test]
+    fn pieces_end_at_max_line_or_before_a_utf8_character() {
+        let ascii = vec![b'a'; MAX_LINE + 10];
+        assert_eq!(piece_len(&ascii), MAX_LINE);
+        // `é` (2 bytes) at MAX_LINE - 1: the piece stops before it.
+        let mut two = vec![b'a'; MAX_LINE - 1];
+        two.extend_from_slice("é".as_bytes());
+        two.extend_from_slice(b"bbbb");
+        assert_eq!(piece_len(&two), MAX_LINE - 1);
+        // A 4-byte character starting 3 bytes before the cut.
+        let mut four = vec![b'a'; MAX_LINE - 3];
+        four.extend_from_slice("😀".as_bytes());
+        four.extend_from_slice(b"b");
+        assert_eq!(piece_len(&four), MAX_LINE - 3);
+        // Not UTF-8 (continuation bytes only): cut at MAX_LINE.
+        let junk = vec![0x80; MAX_LINE + 10];
+        assert_eq!(piece_len(&junk), MAX_LINE);
     }
 }

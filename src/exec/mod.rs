@@ -6,6 +6,7 @@ pub mod containers;
 pub mod engine;
 pub mod execution_id;
 pub mod files;
+pub mod images;
 pub mod journal;
 pub mod logs;
 pub mod mask;
@@ -137,12 +138,17 @@ impl Runtime {
 
 type Outputs = Arc<Mutex<BTreeMap<String, BTreeMap<String, serde_json::Value>>>>;
 
+/// Told (sent, or dropped) once a task has started: its start is journaled and its first engine
+/// command is next, or it ended without starting. `Parallel` waits for it before starting the
+/// next child, so children start in flow order.
+pub type Started = Option<tokio::sync::oneshot::Sender<()>>;
+
 /// Runs the whole flow; the first FAILED task stops it.
 pub async fn run_flow(rt: Arc<Runtime>, flow: Arc<Flow>) -> FlowResult {
     let started = Instant::now();
     let outputs: Outputs = Arc::default();
     let results: Arc<Mutex<Vec<TaskResult>>> = Arc::default();
-    run_list(&rt, &flow, &flow.tasks, &outputs, &results).await;
+    run_list(&rt, &flow, &flow.tasks, &outputs, &results, None).await;
     let mut tasks = std::mem::take(&mut *results.lock().unwrap());
     // Removals that are done report how they went; the ones still under way (the last task's,
     // typically) are left to their detached `rm` processes, unless asked to wait for them. A
@@ -179,13 +185,14 @@ pub async fn run_flow(rt: Arc<Runtime>, flow: Arc<Flow>) -> FlowResult {
     }
 }
 
-/// Runs tasks in order; false when the flow must stop.
+/// Runs tasks in order; false when the flow must stop. `started` is told when the first starts.
 async fn run_list(
     rt: &Arc<Runtime>,
     flow: &Arc<Flow>,
     tasks: &[Task],
     outputs: &Outputs,
     results: &Arc<Mutex<Vec<TaskResult>>>,
+    mut started: Started,
 ) -> bool {
     for t in tasks {
         if !run_one(
@@ -194,6 +201,7 @@ async fn run_list(
             t.clone(),
             outputs.clone(),
             results.clone(),
+            started.take(),
         )
         .await
         {
@@ -211,8 +219,9 @@ fn run_one(
     task: Task,
     outputs: Outputs,
     results: Arc<Mutex<Vec<TaskResult>>>,
+    started: Started,
 ) -> BoxFuture<bool> {
-    Box::pin(run_one_inner(rt, flow, task, outputs, results))
+    Box::pin(run_one_inner(rt, flow, task, outputs, results, started))
 }
 
 async fn run_one_inner(
@@ -221,6 +230,7 @@ async fn run_one_inner(
     task: Task,
     outputs: Outputs,
     results: Arc<Mutex<Vec<TaskResult>>>,
+    started: Started,
 ) -> bool {
     if *rt.cancel.borrow() != Cancel::No {
         return false;
@@ -257,7 +267,7 @@ async fn run_one_inner(
     match &task.kind {
         TaskKind::Script(script) => {
             let snapshot = outputs.lock().unwrap().clone();
-            let r = task::run(&rt, &flow, &task, script, &snapshot).await;
+            let r = task::run(&rt, &flow, &task, script, &snapshot, started).await;
             // An unreachable engine is reported once, as the run's error.
             let unreachable = rt.unreachable.lock().unwrap().is_some();
             if !unreachable {
@@ -280,7 +290,7 @@ async fn run_one_inner(
             go_on
         }
         TaskKind::Sequential { tasks } => {
-            Box::pin(run_list(&rt, &flow, tasks, &outputs, &results)).await
+            Box::pin(run_list(&rt, &flow, tasks, &outputs, &results, started)).await
         }
         TaskKind::Parallel { concurrent, tasks } => {
             let limit = if *concurrent == 0 {
@@ -291,28 +301,40 @@ async fn run_one_inner(
             let sem = Arc::new(Semaphore::new(limit));
             let failed = Arc::new(std::sync::atomic::AtomicBool::new(false));
             let mut set = tokio::task::JoinSet::new();
+            let mut started = started;
+            // Children start in flow order: each takes its slot here, in turn, and the next
+            // one waits until it has started (spawned tasks would take their slots in whatever
+            // order the runtime first polls them).
             for child in tasks.iter().cloned() {
-                let (rt, flow, outputs, results, sem, failed) = (
+                let Ok(permit) = sem.clone().acquire_owned().await else {
+                    break;
+                };
+                // After a failure, children not yet started are not started.
+                if failed.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
+                let (rt, flow, outputs, results, failed) = (
                     rt.clone(),
                     flow.clone(),
                     outputs.clone(),
                     results.clone(),
-                    sem.clone(),
                     failed.clone(),
                 );
+                let (tx, rx) = tokio::sync::oneshot::channel();
                 set.spawn(async move {
-                    let _permit = sem.acquire_owned().await.ok()?;
-                    // After a failure, children not yet started are not started.
-                    if failed.load(std::sync::atomic::Ordering::SeqCst) {
-                        return Some(false);
-                    }
-                    let ok = run_one(rt, flow, child, outputs, results).await;
+                    let _permit = permit;
+                    let ok = run_one(rt, flow, child, outputs, results, Some(tx)).await;
                     if !ok {
                         failed.store(true, std::sync::atomic::Ordering::SeqCst);
                     }
                     Some(ok)
                 });
+                let _ = rx.await;
+                if let Some(s) = started.take() {
+                    let _ = s.send(());
+                }
             }
+            drop(started);
             let mut all_ok = true;
             while let Some(r) = set.join_next().await {
                 all_ok &= matches!(r, Ok(Some(true)));

@@ -28,16 +28,27 @@ impl Output {
         self.status == Some(0)
     }
 
-    /// The last non-empty line of stderr: the engine's own error message.
+    /// The last non-empty line of stderr that is not a usage hint: the engine's own error
+    /// message (docker follows it with `Usage: …` and `Run 'docker create --help' …`).
     pub fn error_line(&self) -> String {
-        self.stderr
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("")
+        let mut lines = self.stderr.lines().rev().filter(|l| !l.trim().is_empty());
+        let last = lines.clone().next().unwrap_or("");
+        lines
+            .find(|l| !is_usage_hint(l))
+            .unwrap_or(last)
             .trim()
             .to_string()
     }
+}
+
+/// A line an engine CLI prints after its error to point at `--help`, not the error itself:
+/// docker's `Run 'docker create --help' for more information`, `See 'docker run --help'.` and
+/// the `Usage:  docker create [OPTIONS] …` line before them.
+pub fn is_usage_hint(line: &str) -> bool {
+    let l = line.trim();
+    (l.starts_with("Run '") && l.ends_with("for more information"))
+        || (l.starts_with("See '") && l.contains("--help"))
+        || l.starts_with("Usage:")
 }
 
 fn base_command(program: &Path, args: impl IntoIterator<Item = impl AsRef<OsStr>>) -> Command {
@@ -246,4 +257,35 @@ pub async fn run_captured(program: &Path, cmd: &EngineCommand) -> io::Result<Out
     .await;
     remove_private(&cmd.files);
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Output;
+
+    #[test]
+    fn the_error_line_is_not_a_help_hint() {
+        // What docker 28.2 prints for a refused option value.
+        let out = Output {
+            status: Some(125),
+            stdout: String::new(),
+            stderr: "invalid argument \"bad\" for \"--add-host\" flag: bad format for add-host: \"bad\"\n\nUsage:  docker create [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nRun 'docker create --help' for more information\n".into(),
+        };
+        assert_eq!(
+            out.error_line(),
+            "invalid argument \"bad\" for \"--add-host\" flag: bad format for add-host: \"bad\""
+        );
+        let out = Output {
+            status: Some(125),
+            stdout: String::new(),
+            stderr: "docker: invalid containerPort: def\n\nRun 'docker create --help' for more information\n".into(),
+        };
+        assert_eq!(out.error_line(), "docker: invalid containerPort: def");
+        let out = Output {
+            status: Some(125),
+            stdout: String::new(),
+            stderr: "Error: bad format for add-host: \"bad\"\n".into(),
+        };
+        assert_eq!(out.error_line(), "Error: bad format for add-host: \"bad\"");
+    }
 }

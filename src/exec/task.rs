@@ -83,6 +83,7 @@ pub async fn run(
     task: &Task,
     script: &ScriptTask,
     outputs: &BTreeMap<String, BTreeMap<String, serde_json::Value>>,
+    start_signal: crate::exec::Started,
 ) -> TaskResult {
     let started = Instant::now();
     let (attempt, in_flight) = match (
@@ -93,7 +94,17 @@ pub async fn run(
         (None, Some((a, _))) => (a + 1, None),
         (None, None) => (1, None),
     };
-    let mut res = run_inner(rt, flow, task, script, outputs, attempt, in_flight).await;
+    let mut res = run_inner(
+        rt,
+        flow,
+        task,
+        script,
+        outputs,
+        attempt,
+        in_flight,
+        start_signal,
+    )
+    .await;
     // The attempt that actually ran (`resume: false` moves on to a new one) is the last part of
     // the container's name.
     let attempt = res
@@ -123,6 +134,7 @@ pub async fn run(
     res
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn run_inner(
     rt: &Runtime,
     flow: &Flow,
@@ -131,6 +143,7 @@ async fn run_inner(
     outputs: &BTreeMap<String, BTreeMap<String, serde_json::Value>>,
     attempt: u32,
     in_flight: Option<InFlight>,
+    start_signal: crate::exec::Started,
 ) -> TaskResult {
     let res = TaskResult::new(&task.id, State::Failed);
     let mut ctx = rt.ctx.clone();
@@ -159,6 +172,8 @@ async fn run_inner(
         rendered: &rendered,
         res,
         unreachable: false,
+        never_created: false,
+        start_signal,
     };
     job.res.container = Some(tc.container.clone());
     let Some(f) = in_flight else {
@@ -201,6 +216,8 @@ async fn run_inner(
         rendered: &rendered,
         res: job.res,
         unreachable: false,
+        never_created: false,
+        start_signal: job.start_signal.take(),
     };
     job.res.container = Some(tc2.container.clone());
     job.fresh(ctx.attempt).await
@@ -257,6 +274,11 @@ struct Job<'a> {
     res: TaskResult,
     /// The engine could not be reached at all: nothing was made, nothing to remove.
     unreachable: bool,
+    /// The engine answered that it made no container (`create` failed, or `run` failed and
+    /// `inspect` finds none): there is nothing to remove, and `removal` stays `none`.
+    never_created: bool,
+    /// Told once the task has started (see [`crate::exec::Started`]).
+    start_signal: crate::exec::Started,
 }
 
 /// How a followed process ended.
@@ -334,6 +356,7 @@ impl Job<'_> {
             "{}: starting {} ({})",
             tc.task_id, tc.container, self.rendered.container_image
         ));
+        self.mark_started();
         for cmd in &tc.prepare {
             if *rt.cancel.borrow() != Cancel::No {
                 return self.finish_cancelled().await;
@@ -347,6 +370,9 @@ impl Job<'_> {
                     for l in out.stderr.lines() {
                         rt.sink.write(format!("{} ! {l}\n", tc.task_id).as_bytes());
                     }
+                    // A failed `create` made no container (a name clash means the container
+                    // is someone else's: not ours to remove either).
+                    self.never_created = cmd.step == crate::plan::command::Step::Create;
                     self.res.failure = Some(Failure::Engine {
                         message: format!("{} failed: {}", cmd.step.name(), out.error_line()),
                     });
@@ -400,8 +426,16 @@ impl Job<'_> {
         self.conclude(f).await
     }
 
+    /// The task has started: a `Parallel` may start its next child.
+    fn mark_started(&mut self) {
+        if let Some(s) = self.start_signal.take() {
+            let _ = s.send(());
+        }
+    }
+
     /// Follows an existing container's log from after the lines already printed.
     async fn attach(mut self, skip_out: u64, skip_err: u64) -> TaskResult {
+        self.mark_started();
         let f = match self.follow(&self.tc.logs, skip_out, skip_err).await {
             Ok(f) => f,
             Err(e) => {
@@ -575,6 +609,7 @@ impl Job<'_> {
                 return self.res_with_message();
             }
             Inspected::Absent => {
+                self.never_created = true;
                 let code = f.code.map_or("none".into(), |c| c.to_string());
                 self.res.failure = Some(Failure::Engine {
                     message: format!(
@@ -710,8 +745,8 @@ impl Job<'_> {
             self.res.message = Some(format!("{}{extra}", f.describe()));
         }
         match &tc.remove {
-            // Nothing was made where no engine answered.
-            _ if self.unreachable => {}
+            // Nothing was made where no engine answered, or where the engine made none.
+            _ if self.unreachable || self.never_created => {}
             None => self.res.removal = crate::exec::result::Removal::Kept,
             Some(rm) => {
                 // Removal overlaps with what runs next. The flow waits for the removals that

@@ -202,15 +202,16 @@ pub fn build(
         }
     }
     env_options(&mut create, task, &workdir, &private, &mut findings);
+    let image = image_name(task, d, &ctx.local_images, host.as_deref());
     match &command_file {
         Some(cf) => {
-            entrypoint_and_command(&mut create, task, d, &cf.argv);
+            entrypoint_and_command(&mut create, task, d, image, &cf.argv);
             create.notes.push(format!(
                 "the command holds a secret: it is in {} in the container (mode {:04o}, copied in below), its text <redacted>",
                 cf.path, cf.mode
             ));
         }
-        None => entrypoint_and_command(&mut create, task, d, &plain_command),
+        None => entrypoint_and_command(&mut create, task, d, image, &plain_command),
     }
 
     let mut prepare = Vec::new();
@@ -356,10 +357,14 @@ fn create_options(
         c.opt("--volume", format!("{workdir}:{workdir}"));
     } else if d == Dialect::Podman && !copy {
         // Podman does not create a missing --workdir: an anonymous volume owned by the
-        // container's user stands in (removed with the container).
+        // container's user stands in (removed with the container). Podman reads --mount as a
+        // CSV record: a path with a comma or a quote is quoted as a CSV field.
         c.opt(
             "--mount",
-            format!("type=volume,destination={workdir},U=true"),
+            format!(
+                "type=volume,{},U=true",
+                csv_field(format!("destination={workdir}"))
+            ),
         );
     }
     if let Some(cpus) = r.cpus {
@@ -629,7 +634,7 @@ fn format_number(f: f64) -> String {
     }
 }
 
-/// One CSV field as docker's `--gpus` parser reads it.
+/// One CSV field as docker's `--gpus` and podman's `--mount` parsers read it.
 fn csv_field(s: String) -> String {
     if s.contains(',') || s.contains('"') {
         format!("\"{}\"", s.replace('"', "\"\""))
@@ -773,6 +778,7 @@ fn entrypoint_and_command(
     c: &mut EngineCommand,
     task: &ScriptTask,
     d: Dialect,
+    image: String,
     command: &[String],
 ) {
     let ep = &task.runner.entry_point;
@@ -796,17 +802,37 @@ fn entrypoint_and_command(
             }
         },
     }
-    c.arg(image_name(task, d));
+    c.arg(image);
     c.args(extra);
     c.args(command);
 }
 
-/// Podman resolves short names through its search registries (and may ask which one); Docker
-/// means Docker Hub. Podman gets the fully qualified name so both pull the same image.
-pub fn image_name(task: &ScriptTask, d: Dialect) -> String {
+/// The image argument. Docker takes a short name to mean Docker Hub, and finds a local image by
+/// it. Podman resolves a short name first among local images (`localhost/NAME` first, then its
+/// search registries and aliases), and to pull it goes through its search registries and
+/// aliases (it may ask which one, or pick another registry: `centos` is quay.io's in the usual
+/// aliases). So on Podman a short name goes as written where no pull can follow (`pullPolicy:
+/// NEVER`), or where the pre-run lookup found it locally (`local`, for the task's engine address
+/// `host`): podman then uses the local image `podman run` would. Any other short name, and every
+/// one under `pullPolicy: ALWAYS`, gets Docker Hub's fully qualified name, so a pull means what
+/// it means on Docker.
+pub fn image_name(
+    task: &ScriptTask,
+    d: Dialect,
+    local: &std::collections::BTreeSet<(Option<String>, String)>,
+    host: Option<&str>,
+) -> String {
     let img = &task.container_image;
+    let found_locally = || match task.runner.pull_policy {
+        PullPolicy::Never => img.digest.is_none(),
+        PullPolicy::IfNotPresent => {
+            local.contains(&(host.map(str::to_string), img.original().to_string()))
+        }
+        PullPolicy::Always => false,
+    };
     match d {
         Dialect::Docker => img.original().to_string(),
+        Dialect::Podman if img.domain.is_none() && found_locally() => img.original().to_string(),
         Dialect::Podman if img.domain.is_none() => {
             let mut s = img.full_name();
             if let Some(t) = &img.tag {
@@ -977,6 +1003,7 @@ mod tests {
             host: None,
             owner: None,
             secrets: vec![Secret::new("hunter22")],
+            local_images: Default::default(),
         };
         let task = |interpreter: &[&str], cmd: &str| ScriptTask {
             container_image: crate::image::ImageRef::parse("busybox").unwrap(),

@@ -1,6 +1,8 @@
 //! What the argv builder needs to know besides the task: the execution, the engine dialect and
 //! where files go. Filled by the caller (the CLI reads the environment); the builder reads none.
 
+use std::collections::BTreeSet;
+
 use camino::Utf8PathBuf;
 
 use crate::plan::command::Secret;
@@ -20,11 +22,18 @@ pub struct PlanContext {
     /// task's `host`.
     pub host: Option<String>,
     /// The pid of the dockhand process running the execution, put on each container as
-    /// `io.dockhand.owner` so `ps`/`cleanup` know it is watched (none for `plan`).
+    /// `io.dockhand.owner` so `ps`/`cleanup` know it is watched (none for `plan`, which shows
+    /// `<pid>` in its place).
     pub owner: Option<u32>,
     /// Values of the execution's SECRET inputs: a task whose command text holds one gets its
     /// command in a private file copied into the container, never in an argv.
     pub secrets: Vec<Secret>,
+    /// Podman only: the short image names (as written, e.g. `mytool:1`) that podman at an engine
+    /// address (None: the default one) finds among its local images, found out by one lookup
+    /// before the run (`exec::images`). Such a name is passed as written, so podman resolves it
+    /// as `podman run` does (`localhost/` first); any other short name is given as Docker Hub's
+    /// (`docker.io/library/…`). Empty for `plan`, which needs no engine.
+    pub local_images: BTreeSet<(Option<String>, String)>,
 }
 
 impl PlanContext {

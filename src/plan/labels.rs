@@ -8,7 +8,13 @@ pub const EXECUTION: &str = "io.dockhand.execution";
 pub const ATTEMPT: &str = "io.dockhand.attempt";
 pub const OWNER: &str = "io.dockhand.owner";
 
-/// The labels of one task's container, in a fixed order.
+/// What `plan` shows for the owner label's value: the pid of the dockhand process is known only
+/// when it runs.
+pub const OWNER_PLACEHOLDER: &str = "<pid>";
+
+/// The labels of one task's container, in a fixed order. `owner` is the running dockhand's pid;
+/// without one (`plan`) the owner label shows [`OWNER_PLACEHOLDER`], so the plan lists every
+/// label a run puts on.
 pub fn for_task(
     namespace: &str,
     flow: &str,
@@ -25,8 +31,9 @@ pub fn for_task(
         (EXECUTION, execution.to_string()),
         (ATTEMPT, attempt.to_string()),
     ];
-    if let Some(pid) = owner {
-        v.push((OWNER, pid.to_string()));
-    }
+    v.push((
+        OWNER,
+        owner.map_or_else(|| OWNER_PLACEHOLDER.to_string(), |pid| pid.to_string()),
+    ));
     v
 }

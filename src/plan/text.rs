@@ -9,6 +9,7 @@ use crate::flow::model::{Flow, Task};
 use crate::plan::build::TaskCommands;
 use crate::plan::command::{EngineCommand, Step};
 use crate::plan::context::PlanContext;
+use crate::plan::dialect::Dialect;
 
 /// Options that take a value as the next argument: printed on one line with it.
 const VALUE_FLAGS: &[&str] = &[
@@ -145,6 +146,38 @@ fn step_title(s: Step) -> &'static str {
     }
 }
 
+/// Podman: what becomes of a short image name, which `plan` (no engine) cannot look up.
+fn short_name_note(task: &Task, ctx: &PlanContext) -> Option<String> {
+    use crate::flow::model::{PullPolicy, TaskKind};
+    let TaskKind::Script(s) = &task.kind else {
+        return None;
+    };
+    let img = &s.container_image;
+    if ctx.dialect != Dialect::Podman
+        || img.domain.is_some()
+        || img.digest.is_some()
+        || s.runner.pull_policy == PullPolicy::Always
+    {
+        return None;
+    }
+    let local = if img.tag.is_some() {
+        format!("localhost/{img}")
+    } else {
+        format!("localhost/{img}:latest")
+    };
+    if s.runner.pull_policy == PullPolicy::Never {
+        return Some(format!(
+            "image {img} (short name, pullPolicy NEVER): as written; podman finds it locally as `podman run`\n\
+#   does ({local} first)"
+        ));
+    }
+    Some(format!(
+        "image {img} (short name): run passes it as written if podman has it locally, found as `podman run`\n\
+#   finds it ({local} first; one `podman image inspect` before the run), else Docker Hub's {} as shown",
+        crate::plan::build::image_name(s, ctx.dialect, &Default::default(), None)
+    ))
+}
+
 /// Every Parallel/Sequential task as (path, description), outermost first.
 fn groups(flow: &Flow) -> Vec<(String, String)> {
     fn walk(t: &Task, out: &mut Vec<(String, String)>) {
@@ -238,6 +271,9 @@ pub fn plan(
             continue;
         }
         let _ = writeln!(out, "# working directory {}", tc.workdir);
+        if let Some(note) = short_name_note(task, ctx) {
+            let _ = writeln!(out, "# {note}");
+        }
         if let Some(t) = task.timeout {
             let _ = writeln!(
                 out,

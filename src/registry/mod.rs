@@ -18,6 +18,7 @@
 pub mod cli;
 pub mod daemon_json;
 pub mod podman;
+pub mod precheck;
 pub mod reload;
 
 use std::io::{self, Write};

@@ -18,9 +18,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-/// The image every test flow uses. Docker resolves it to the local `busybox:latest`, Podman (to
-/// which dockhand passes `docker.io/library/busybox:latest`) to the tag the setup script adds.
-/// Test flows also use `pullPolicy: NEVER`, so nothing is ever pulled from a registry.
+/// The image every test flow uses. Docker resolves it to the local `busybox:latest`, Podman to
+/// `localhost/busybox:latest`, where `podman tag` (scripts/build-test-images.sh) puts it. Test
+/// flows also use `pullPolicy: NEVER`, so nothing is ever pulled from a registry.
 pub const IMAGE: &str = "busybox:latest";
 
 /// How long any single dockhand run may take before the harness kills it.
@@ -40,8 +40,8 @@ fn required_images(name: &str) -> &'static [&'static str] {
         ],
         _ => &[
             "localhost/dockhand-test/busybox:latest",
-            "docker.io/library/busybox:latest",
-            "docker.io/library/centos:latest",
+            "localhost/busybox:latest",
+            "localhost/centos:latest",
         ],
     }
 }
