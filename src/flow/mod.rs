@@ -3,6 +3,7 @@
 pub mod decode;
 pub mod model;
 pub mod reader;
+pub mod spec;
 pub mod yaml;
 
 pub use decode::{Loaded, load};
