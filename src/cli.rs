@@ -169,7 +169,7 @@ Exit codes: as for `run`; 2 when there is no journal for the id.")]
     /// List dockhand's containers: execution, flow, task, state, age, and whether a dockhand process is watching
     #[command(after_help = "Examples:
   dockhand ps --engine podman
-  dockhand ps --execution 2026-12-01T09-30-00-abcd
+  dockhand ps --execution k3v9x0q2m7ab
   dockhand ps --namespace company.team --flow nightly
 
 Containers are found by the label io.dockhand.managed=true: every dockhand container on the
@@ -185,7 +185,7 @@ Exit codes: 0 listed, 3 the engine is unavailable.")]
     /// Remove dockhand's containers that no running execution is waiting for, with the journals and working directories of executions that ended
     #[command(after_help = "Examples:
   dockhand cleanup --dry-run
-  dockhand cleanup --execution 2026-12-01T09-30-00-abcd
+  dockhand cleanup --execution k3v9x0q2m7ab
   dockhand cleanup --namespace company.team --older-than PT1H
 
 What it removes by default: EVERY dockhand container on the engine (label
