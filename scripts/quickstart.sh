@@ -7,6 +7,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Checked first: everything else below is installed by the scripts.
+if ! command -v cargo >/dev/null 2>&1; then
+    echo "quickstart.sh: cargo not found: install Rust >= 1.85 with rustup (https://rustup.rs);" \
+        "Debian 12's own cargo is too old for this crate (edition 2024)" >&2
+    exit 1
+fi
+
 bash scripts/setup-engines.sh
 bash scripts/build-test-images.sh
 cargo build --release --locked

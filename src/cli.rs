@@ -91,6 +91,7 @@ holds a SECRET input is shown as the path of its private command file, its text 
 The output is deterministic: the execution id defaults to `plan`.
 Exit codes: 0 printed, 2 the flow has errors (nothing printed on stdout).")]
     Plan {
+        /// The flow file
         #[arg(value_name = "FLOW")]
         file: Utf8PathBuf,
         /// Engine dialect to print
@@ -132,6 +133,7 @@ result says `removal: handedOff`); --wait-removal waits for them.
 Exit codes: 0 success, 1 a task FAILED, 2 invalid flow or options (nothing started),
 3 engine unavailable, 130 interrupted (SIGINT), 143 terminated (SIGTERM).")]
     Run {
+        /// The flow file
         #[arg(value_name = "FLOW")]
         file: Utf8PathBuf,
         /// Engine CLI: docker, podman, or a path to either
@@ -167,6 +169,7 @@ starts afresh.
 Exit codes: as for `run`; 2 when there is no journal for the id, or the id is not one (letters,
 digits, `_` and `-`: never a path).")]
     Resume {
+        /// The id of the execution to continue (as printed by `run`, `ps`, or given to `run --execution-id`)
         #[arg(value_parser = parse_execution_id)]
         execution_id: String,
         /// Input value (repeatable); SECRET inputs are not journaled and must be given again
@@ -181,51 +184,46 @@ digits, `_` and `-`: never a path).")]
     /// List dockhand's containers: execution, flow, task, state, age, and whether a dockhand process is watching
     #[command(after_help = "Examples:
   dockhand ps --engine podman
-  dockhand ps --execution-id 7k2m9x4q0abc
+  dockhand ps --execution k3v9x0q2m7ab
+  dockhand ps --namespace company.team --flow nightly
 
-Containers are found by the label io.dockhand.managed=true. WATCHED says whether a running dockhand
-process holds the execution (its journal lock under --state-dir); a label that is not a valid
-execution id never is.
+Containers are found by the label io.dockhand.managed=true: every dockhand container on the
+engine, whoever started it, unless --execution, --namespace or --flow narrow the list (given
+together, a container must match all). WATCHED says whether a running dockhand process holds the
+execution (its journal lock under --state-dir, or the live process named by the container's
+io.dockhand.owner label); a label that is not a valid execution id never is.
 Exit codes: 0 listed, 2 invalid option (e.g. an execution id that is not letters, digits, `_`
 and `-`), 3 the engine is unavailable.")]
     Ps {
-        #[arg(long, value_name = "ENGINE")]
-        engine: Option<String>,
-        #[arg(long, value_name = "HOST")]
-        host: Option<String>,
-        #[arg(long, env = "DOCKHAND_STATE_DIR", value_name = "DIR")]
-        state_dir: Option<Utf8PathBuf>,
-        /// Only the containers of this execution
-        #[arg(long, value_name = "ID", value_parser = parse_execution_id)]
-        execution_id: Option<String>,
+        #[command(flatten)]
+        target: ContainersArgs,
     },
-    /// Remove dockhand's containers that no running execution is waiting for
+    /// Remove dockhand's containers that no running execution is waiting for, with the journals and working directories of executions that ended
     #[command(after_help = "Examples:
   dockhand cleanup --dry-run
-  dockhand cleanup --older-than PT1H
-  dockhand cleanup --execution-id 7k2m9x4q0abc   only that execution's containers and journal
+  dockhand cleanup --execution k3v9x0q2m7ab
+  dockhand cleanup --namespace company.team --older-than PT1H
 
-A container is kept while a dockhand process runs its execution. Others are removed (with their
-anonymous volumes), including those a crashed run left for `dockhand resume`. Journals of
-executions that ended and left no container are removed too; a crashed execution's journal stays.
+What it removes by default: EVERY dockhand container on the engine (label
+io.dockhand.managed=true) that no running dockhand process watches, whoever started it, with its
+anonymous volumes, including those a crashed run left for `dockhand resume`. On an engine shared
+with other users, narrow it with --execution, --namespace and/or --flow (a container must match
+all that are given); --older-than spares recent ones.
+Then, under --state-dir, the executions that ended and have no container left (after this
+removal): their journal, and their working directories WORK_DIR/EXECUTION and
+WORK_DIR/.private/EXECUTION (WORK_DIR as the journal recorded it; output files go with them). A
+crashed execution (no end in its journal) keeps its journal and working directory for `resume`.
 Exit codes: 0 done (or nothing to do), 2 invalid option (e.g. an execution id that is not
 letters, digits, `_` and `-`), 3 the engine is unavailable or removal failed.")]
     Cleanup {
-        #[arg(long, value_name = "ENGINE")]
-        engine: Option<String>,
-        #[arg(long, value_name = "HOST")]
-        host: Option<String>,
-        #[arg(long, env = "DOCKHAND_STATE_DIR", value_name = "DIR")]
-        state_dir: Option<Utf8PathBuf>,
-        /// Only containers created at least this long ago (ISO-8601, e.g. PT30M)
+        #[command(flatten)]
+        target: ContainersArgs,
+        /// Only containers created (and journals last written) at least this long ago (ISO-8601, e.g. PT30M)
         #[arg(long, value_name = "DURATION", default_value = "PT0S", value_parser = dockhand::units::parse_duration)]
         older_than: std::time::Duration,
         /// Print what would be removed, remove nothing
         #[arg(long)]
         dry_run: bool,
-        /// Only the containers and journal of this execution
-        #[arg(long, value_name = "ID", value_parser = parse_execution_id)]
-        execution_id: Option<String>,
     },
     /// Print the JSON Schema of the flow format (for editor completion and validation)
     #[command(
@@ -239,6 +237,39 @@ Exit code: 0."
     Schema,
     /// Set up the host for private registries: `registry insecure add|remove|list`
     Registry(dockhand::registry::cli::RegistryArgs),
+}
+
+/// Options of `ps` and `cleanup`: which engine, and which of dockhand's containers on it.
+#[derive(Args, Clone)]
+struct ContainersArgs {
+    /// The engine CLI: docker, podman or a path (default: $DOCKHAND_ENGINE, else docker on PATH, else podman)
+    #[arg(long, value_name = "ENGINE")]
+    engine: Option<String>,
+    /// Engine address (docker --host / podman --url), e.g. unix:///run/podman/podman.sock
+    #[arg(long, value_name = "HOST")]
+    host: Option<String>,
+    /// Where execution journals live (default $XDG_STATE_HOME/dockhand or ~/.local/state/dockhand)
+    #[arg(long, env = "DOCKHAND_STATE_DIR", value_name = "DIR")]
+    state_dir: Option<Utf8PathBuf>,
+    /// Only this execution's containers (and journal)
+    #[arg(long, alias = "execution-id", value_name = "ID", value_parser = parse_execution_id)]
+    execution: Option<String>,
+    /// Only containers (and journals) of flows in this namespace
+    #[arg(long, value_name = "NAMESPACE")]
+    namespace: Option<String>,
+    /// Only containers (and journals) of the flow with this id
+    #[arg(long, value_name = "FLOW_ID")]
+    flow: Option<String>,
+}
+
+impl ContainersArgs {
+    fn filter(&self) -> dockhand::exec::containers::Filter {
+        dockhand::exec::containers::Filter {
+            execution: self.execution.clone(),
+            namespace: self.namespace.clone(),
+            flow: self.flow.clone(),
+        }
+    }
 }
 
 /// Options of `run` and `resume`: where the journal lives and how the run reports.
@@ -410,27 +441,12 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             inputs.extend(sources.read()?);
             resume_cmd(&execution_id, inputs, exec)
         }
-        Command::Ps {
-            engine,
-            host,
-            state_dir,
-            execution_id,
-        } => ps_cmd(engine.as_deref(), host, state_dir, execution_id.as_deref()),
+        Command::Ps { target } => ps_cmd(target),
         Command::Cleanup {
-            engine,
-            host,
-            state_dir,
+            target,
             older_than,
             dry_run,
-            execution_id,
-        } => cleanup_cmd(
-            engine.as_deref(),
-            host,
-            state_dir,
-            older_than,
-            dry_run,
-            execution_id.as_deref(),
-        ),
+        } => cleanup_cmd(target, older_than, dry_run),
         Command::Schema => {
             let s = serde_json::to_string_pretty(&dockhand::schema::schema())?;
             out!("{s}\n")?;
@@ -598,7 +614,9 @@ fn plan_cmd(
 }
 
 /// The state directory: `--state-dir`, `$DOCKHAND_STATE_DIR`, `$XDG_STATE_HOME/dockhand`,
-/// `~/.local/state/dockhand`, else `/var/lib/dockhand`.
+/// `~/.local/state/dockhand`, else `/var/lib/dockhand` (said on stderr: with neither variable
+/// set, e.g. under a service manager or `env -i`, journals would otherwise land somewhere the
+/// user never chose without a word).
 fn state_dir(given: Option<Utf8PathBuf>) -> Utf8PathBuf {
     if let Some(d) = given {
         return d;
@@ -609,7 +627,14 @@ fn state_dir(given: Option<Utf8PathBuf>) -> Utf8PathBuf {
     }
     match env("HOME") {
         Some(h) => Utf8PathBuf::from(h).join(".local/state/dockhand"),
-        None => Utf8PathBuf::from("/var/lib/dockhand"),
+        None => {
+            let d = Utf8PathBuf::from("/var/lib/dockhand");
+            eprintln!(
+                "dockhand: warning: neither XDG_STATE_HOME nor HOME is set: the state directory \
+                 (execution journals) is {d}; choose another with --state-dir or DOCKHAND_STATE_DIR"
+            );
+            d
+        }
     }
 }
 
@@ -858,6 +883,8 @@ fn execute(l: Launch) -> anyhow::Result<i32> {
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect(),
                 at: journal::now(),
+                namespace: flow.namespace.clone(),
+                flow: flow.id.clone(),
             };
             if let Err(e) = journal.append(&start, true) {
                 eprintln!("dockhand: error: {e}");
@@ -924,8 +951,10 @@ fn execute(l: Launch) -> anyhow::Result<i32> {
         let runtime = Arc::new(runtime);
         let private = runtime.ctx.private_root.join(&runtime.ctx.execution_id);
         let result = exec::run_flow(runtime.clone(), Arc::new(flow)).await;
-        // Empty once every task is done (private files are removed after each command).
+        // Empty once every task is done (private files are removed after each command), as is
+        // the execution's work dir unless a task kept its directory or output files.
         let _ = std::fs::remove_dir(&private);
+        let _ = std::fs::remove_dir(runtime.ctx.work_root.join(&runtime.ctx.execution_id));
         let unreachable = runtime.unreachable.lock().unwrap().clone();
         if let Some(e) = &unreachable {
             // The engine never answered: nothing was made. A fresh execution leaves no journal.
@@ -1121,56 +1150,91 @@ fn managed(
     }
 }
 
-fn ps_cmd(
-    engine: Option<&str>,
-    host: Option<String>,
-    state: Option<Utf8PathBuf>,
-    only: Option<&str>,
-) -> anyhow::Result<i32> {
+fn ps_cmd(target: ContainersArgs) -> anyhow::Result<i32> {
     use dockhand::exec::{containers, journal};
     use dockhand::plan::labels as l;
-    let (_, _, mut list) = match managed(engine, host)? {
+    let filter = target.filter();
+    let (_, _, list) = match managed(target.engine.as_deref(), target.host.clone())? {
         Ok(x) => x,
         Err(c) => return Ok(c),
     };
-    if let Some(id) = only {
-        list.retain(|c| c.label(l::EXECUTION) == id);
-    }
-    let state_dir = state_dir(state);
+    let state_dir = state_dir(target.state_dir);
     let now = journal::now();
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .filter(|c| filter.matches(c))
+        .map(|c| {
+            vec![
+                c.name.clone(),
+                c.label(l::EXECUTION).to_string(),
+                format!("{}.{}", c.label(l::NAMESPACE), c.label(l::FLOW)),
+                c.label(l::TASK).to_string(),
+                c.state.clone(),
+                containers::age(now.saturating_sub(c.created)),
+                if watched(&state_dir, c) { "yes" } else { "no" }.to_string(),
+            ]
+        })
+        .collect();
     out!(
-        "{:<40}  {:<14}  {:<24}  {:<16}  {:<10}  {:>5}  WATCHED\n",
-        "CONTAINER",
-        "EXECUTION",
-        "FLOW",
-        "TASK",
-        "STATE",
-        "AGE"
+        "{}",
+        columns(
+            &[
+                "CONTAINER",
+                "EXECUTION",
+                "FLOW",
+                "TASK",
+                "STATE",
+                "AGE",
+                "WATCHED"
+            ],
+            &rows
+        )
     )?;
-    for c in &list {
-        let exec = c.label(l::EXECUTION);
-        let watched = if watched(&state_dir, c) { "yes" } else { "no" };
-        let flow = format!("{}.{}", c.label(l::NAMESPACE), c.label(l::FLOW));
-        out!(
-            "{:<40}  {:<14}  {:<24}  {:<16}  {:<10}  {:>5}  {watched}\n",
-            c.name,
-            exec,
-            flow,
-            c.label(l::TASK),
-            c.state,
-            containers::age(now.saturating_sub(c.created))
-        )?;
-    }
     Ok(code::OK)
 }
 
-/// Journals under the state directory of executions that ended, are not running, have no
+/// A table: each column as wide as its widest value (or heading), two spaces between columns,
+/// no trailing spaces.
+fn columns(head: &[&str], rows: &[Vec<String>]) -> String {
+    let mut width: Vec<usize> = head.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (w, v) in width.iter_mut().zip(r) {
+            *w = (*w).max(v.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let head: Vec<String> = head.iter().map(|h| h.to_string()).collect();
+    for r in std::iter::once(&head).chain(rows) {
+        let mut line = String::new();
+        for (i, v) in r.iter().enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            line.push_str(v);
+            line.extend(std::iter::repeat_n(' ', width[i] - v.chars().count()));
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// An execution that ended, found under the state directory: what `cleanup` removes of it.
+struct Ended {
+    id: String,
+    journal: Utf8PathBuf,
+    /// `WORK_DIR/ID` and `WORK_DIR/.private/ID`, as its journal recorded WORK_DIR.
+    dirs: Vec<Utf8PathBuf>,
+}
+
+/// Executions under the state directory that ended, match `filter`, are not running, have no
 /// container left and were last written at least `older_than` ago.
-fn old_journals(
+fn ended_executions(
     state_dir: &Utf8PathBuf,
     older_than: std::time::Duration,
-    containers: &[dockhand::exec::containers::Managed],
-) -> Vec<(String, Utf8PathBuf)> {
+    containers: &[&dockhand::exec::containers::Managed],
+    filter: &dockhand::exec::containers::Filter,
+) -> Vec<Ended> {
     use dockhand::exec::journal::{self, Record};
     let dir = journal::executions_dir(state_dir);
     let Ok(entries) = dir.read_dir_utf8() else {
@@ -1187,6 +1251,10 @@ fn old_journals(
         else {
             continue;
         };
+        // Its name becomes a path under the work dir: never `.`, `..` or `.private`.
+        if id.is_empty() || id.starts_with('.') {
+            continue;
+        }
         let age = e
             .metadata()
             .ok()
@@ -1201,92 +1269,119 @@ fn old_journals(
         {
             continue;
         }
-        let ended = journal::read(state_dir, &id)
-            .is_ok_and(|r| r.iter().any(|x| matches!(x, Record::End { .. })));
-        if ended {
-            out.push((id, path));
+        let Ok(records) = journal::read(state_dir, &id) else {
+            continue;
+        };
+        if !records.iter().any(|x| matches!(x, Record::End { .. })) {
+            continue;
         }
+        let Some(Record::Start {
+            work_dir,
+            namespace,
+            flow,
+            ..
+        }) = records.iter().find(|r| matches!(r, Record::Start { .. }))
+        else {
+            continue;
+        };
+        if !filter.matches_execution(&id, namespace, flow) {
+            continue;
+        }
+        let work = Utf8PathBuf::from(work_dir);
+        out.push(Ended {
+            dirs: vec![work.join(&id), work.join(".private").join(&id)],
+            id,
+            journal: path,
+        });
     }
-    out.sort();
+    out.sort_by(|a, b| a.id.cmp(&b.id));
     out
 }
 
 fn cleanup_cmd(
-    engine: Option<&str>,
-    host: Option<String>,
-    state: Option<Utf8PathBuf>,
+    target: ContainersArgs,
     older_than: std::time::Duration,
     dry_run: bool,
-    only: Option<&str>,
 ) -> anyhow::Result<i32> {
     use dockhand::exec::{containers, journal};
     use dockhand::plan::labels as l;
-    let (engine, rt, mut list) = match managed(engine, host)? {
+    let filter = target.filter();
+    let (engine, rt, list) = match managed(target.engine.as_deref(), target.host.clone())? {
         Ok(x) => x,
         Err(c) => return Ok(c),
     };
-    if let Some(id) = only {
-        list.retain(|c| c.label(l::EXECUTION) == id);
-    }
-    let state_dir = state_dir(state);
+    let state_dir = state_dir(target.state_dir);
     let now = journal::now();
-    let doomed: Vec<&containers::Managed> = list
-        .iter()
-        .filter(|c| !watched(&state_dir, c))
-        .filter(|c| now.saturating_sub(c.created) >= older_than.as_secs())
-        .collect();
+    let (doomed, kept): (Vec<&containers::Managed>, Vec<&containers::Managed>) =
+        list.iter().partition(|c| {
+            filter.matches(c)
+                && !watched(&state_dir, c)
+                && now.saturating_sub(c.created) >= older_than.as_secs()
+        });
+    let verb = if dry_run { "would remove" } else { "removing" };
     for c in &doomed {
         let _ = out!(
-            "{} {} (execution {}, task {}, {})\n",
-            if dry_run { "would remove" } else { "removing" },
+            "{verb} {} (execution {}, task {}, {})\n",
             c.name,
             c.label(l::EXECUTION),
             c.label(l::TASK),
             c.state
         );
     }
-    // Journals of executions that ended (and no container of theirs is left) go too.
-    let mut journals = old_journals(&state_dir, older_than, &list);
-    if let Some(id) = only {
-        journals.retain(|(j, _)| j == id);
+    let mut removed = true;
+    if !dry_run && !doomed.is_empty() {
+        let mut args = engine.global_args(None);
+        args.extend(["rm", "--force", "--volumes"].map(String::from));
+        if engine.dialect == Dialect::Podman {
+            // podman's `rm --force` otherwise waits the stop timeout for each running container.
+            args.extend(["--time", "0"].map(String::from));
+        }
+        args.extend(doomed.iter().map(|c| c.id.clone()));
+        let out = rt.block_on(dockhand::exec::process::capture(
+            &engine.program,
+            &args,
+            std::time::Duration::from_secs(120),
+        ))?;
+        if !out.ok() {
+            eprintln!(
+                "dockhand: error: removing containers failed: {}",
+                out.error_line()
+            );
+            removed = false;
+        }
     }
-    for (id, path) in &journals {
+    // Executions that ended and have no container left (once those above are gone): their
+    // journal and working directories go too.
+    let left: Vec<&containers::Managed> = if removed { kept } else { list.iter().collect() };
+    let ended = ended_executions(&state_dir, older_than, &left, &filter);
+    for x in &ended {
+        let dirs: Vec<&Utf8PathBuf> = x.dirs.iter().filter(|d| d.exists()).collect();
+        let dirs_text: Vec<&str> = dirs.iter().map(|d| d.as_str()).collect();
         let _ = out!(
-            "{} journal of execution {id} ({path})\n",
-            if dry_run { "would remove" } else { "removing" }
+            "{verb} journal of execution {} ({}){}\n",
+            x.id,
+            x.journal,
+            if dirs.is_empty() {
+                String::new()
+            } else {
+                format!(" and its working directories {}", dirs_text.join(", "))
+            }
         );
         if !dry_run {
-            let _ = std::fs::remove_file(path);
-            let _ = std::fs::remove_file(path.with_extension("lock"));
+            let _ = std::fs::remove_file(&x.journal);
+            let _ = std::fs::remove_file(x.journal.with_extension("lock"));
+            for d in dirs {
+                if let Err(e) = std::fs::remove_dir_all(d) {
+                    eprintln!("dockhand: warning: cannot remove {d}: {e}");
+                }
+            }
         }
     }
-    if dry_run || doomed.is_empty() {
-        if doomed.is_empty() && journals.is_empty() {
-            let _ = out!(
-                "nothing to remove ({} dockhand container(s), none unwatched and old enough)\n",
-                list.len()
-            );
-        }
-        return Ok(code::OK);
-    }
-    let mut args = engine.global_args(None);
-    args.extend(["rm", "--force", "--volumes"].map(String::from));
-    if engine.dialect == Dialect::Podman {
-        // podman's `rm --force` otherwise waits the stop timeout for each running container.
-        args.extend(["--time", "0"].map(String::from));
-    }
-    args.extend(doomed.iter().map(|c| c.id.clone()));
-    let out = rt.block_on(dockhand::exec::process::capture(
-        &engine.program,
-        &args,
-        std::time::Duration::from_secs(120),
-    ))?;
-    if !out.ok() {
-        eprintln!(
-            "dockhand: error: removing containers failed: {}",
-            out.error_line()
+    if doomed.is_empty() && ended.is_empty() {
+        let _ = out!(
+            "nothing to remove ({} dockhand container(s), none matching, unwatched and old enough)\n",
+            list.len()
         );
-        return Ok(code::ENGINE);
     }
-    Ok(code::OK)
+    Ok(if removed { code::OK } else { code::ENGINE })
 }

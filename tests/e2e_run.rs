@@ -433,6 +433,13 @@ fn files_case(cx: &Ctx, strategy: Option<&str>, user: Option<&str>) {
         std::fs::read_to_string(wd.join("logs/x.log")).unwrap(),
         "a,b"
     );
+    // The container is gone, and with it the rest of the working directory (input files).
+    let mut left: Vec<String> = files_below(&wd)
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    left.sort();
+    assert_eq!(left, want, "left in the working directory\n{}", run.dump());
 }
 
 e2e_test!(files_volume_default_root, |cx| {

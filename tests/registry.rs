@@ -102,7 +102,9 @@ fn missing(need_htpasswd: bool) -> Option<String> {
         }
     }
     if need_htpasswd && !have("htpasswd") {
-        return Some("`htpasswd` is not installed (apt-get install apache2-utils)".into());
+        return Some(
+            "`htpasswd` is not installed (scripts/setup-engines.sh installs apache2-utils)".into(),
+        );
     }
     if !run("docker", &["info", "--format", "{{.ServerVersion}}"])
         .status

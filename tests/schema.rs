@@ -9,25 +9,24 @@ use dockhand::flow::decode::known_properties;
 use dockhand::flow::model::{
     COMMANDS_TYPE, DOCKER_RUNNER_TYPE, PARALLEL_TYPE, SCRIPT_TYPE, SEQUENTIAL_TYPE,
 };
+use dockhand::flow::spec::{self, Support};
 use serde_json::Value;
 
 /// Kestra properties that the schema lists although the reader does not read them: the reader
 /// accepts them with a warning ("ignored by dockhand"), or, for the flow's `disabled`, only as
-/// `false`.
+/// `false`. Taken from the description both are made from (`flow::spec`); what the reader does
+/// with them is checked by `ignored_properties_say_so_and_the_reader_only_warns`.
 fn extras(kind: &str) -> BTreeSet<String> {
-    let keys: &[&str] = match kind {
-        "flow" => &["workerGroup", "revision", "tenantId", "deleted", "disabled"],
-        "task" => &[
-            "logLevel",
-            "logToFile",
-            "workerGroup",
-            "targetOS",
-            "allowWarning",
-        ],
-        "taskRunner" => &["version"],
-        _ => &[],
-    };
-    keys.iter().map(|s| s.to_string()).collect()
+    spec::objects()
+        .into_iter()
+        .filter(|o| o.kind == kind)
+        .flat_map(|o| o.properties())
+        .filter(|p| {
+            matches!(p.support, Support::Ignored(_))
+                || (matches!(p.support, Support::Refused(_)) && matches!(p.ty, spec::Ty::OnlyFalse))
+        })
+        .map(|p| p.name.to_string())
+        .collect()
 }
 
 /// The properties every task type has (`read_task`), besides the ignored ones.
@@ -44,7 +43,8 @@ fn set(keys: &[&str]) -> BTreeSet<String> {
     keys.iter().map(|s| s.to_string()).collect()
 }
 
-/// Follows local `$ref`s and the one-item `allOf` wrappers the schema puts around them.
+/// Follows local `$ref`s, the one-item `allOf` wrappers the schema puts around them and the
+/// `anyOf: [X, null]` of optional properties.
 fn resolve<'a>(root: &'a Value, mut s: &'a Value) -> &'a Value {
     loop {
         if let Some(r) = s.get("$ref").and_then(Value::as_str) {
@@ -57,6 +57,12 @@ fn resolve<'a>(root: &'a Value, mut s: &'a Value) -> &'a Value {
             && let Some([one]) = s.get("allOf").and_then(Value::as_array).map(Vec::as_slice)
         {
             s = one;
+        } else if s.get("properties").is_none()
+            && let Some([a, b]) = s.get("anyOf").and_then(Value::as_array).map(Vec::as_slice)
+            && (a["type"] == "null" || b["type"] == "null")
+        {
+            // An optional property may be null (the reader takes it as absent).
+            s = if a["type"] == "null" { b } else { a };
         } else {
             return s;
         }
@@ -1077,4 +1083,117 @@ fn schema_subcommand_prints_the_schema() {
     );
     let printed: Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
     assert_eq!(printed, dockhand::schema::schema());
+}
+
+/// The description (`flow::spec`) names exactly the properties the reader reads, for every kind
+/// of object, and the ignored/refused ones are those the reader warns about / refuses.
+#[test]
+fn the_spec_lists_what_the_reader_reads() {
+    let known = known_properties();
+    for (kind, keys) in &known {
+        let reader: BTreeSet<String> = keys.iter().map(|s| s.to_string()).collect();
+        let described: BTreeSet<String> = spec::objects()
+            .into_iter()
+            .filter(|o| o.kind == *kind)
+            // Parallel and Sequential are not read by known_properties().
+            .filter(|o| {
+                !o.properties()
+                    .any(|p| p.name == "concurrent" || (p.name == "tasks" && *kind == "task"))
+            })
+            .flat_map(|o| o.properties())
+            .filter(|p| p.support == Support::Read)
+            .map(|p| p.name.to_string())
+            .collect();
+        assert_eq!(described, reader, "{kind}: spec (left) vs reader (right)");
+    }
+    // Refused properties are errors naming the reason; ignored ones warnings.
+    for (p, text) in [
+        (
+            "triggers",
+            "id: f\nnamespace: n\ntriggers: []\ntasks: [{id: t, type: io.kestra.plugin.scripts.shell.Script, script: x}]\n",
+        ),
+        (
+            "runIf",
+            "id: f\nnamespace: n\ntasks: [{id: t, type: io.kestra.plugin.scripts.shell.Script, script: x, runIf: x}]\n",
+        ),
+    ] {
+        let why = spec::FLOW
+            .properties()
+            .chain(spec::TASK.properties())
+            .find_map(|q| match q.support {
+                Support::Refused(why) if q.name == p => Some(why),
+                _ => None,
+            })
+            .unwrap();
+        assert!(
+            reader_errors(text).iter().any(|e| e.contains(why)),
+            "{p}: {:?}",
+            reader_errors(text)
+        );
+    }
+}
+
+/// The reader reads YAML scalars as text and parses them itself, and takes `key: null` as an
+/// absent key: every such flow it runs, the schema accepts too.
+#[test]
+fn scalars_the_reader_takes_validate() {
+    let v = validator();
+    let runner = "type: io.kestra.plugin.scripts.runner.docker.Docker";
+    let script_task = |extra: &str| {
+        format!(
+            "id: f\nnamespace: n\ntasks:\n  - id: t\n    type: {COMMANDS_TYPE}\n    commands: [x]\n{extra}"
+        )
+    };
+    let in_runner = |extra: &str| script_task(&format!("    taskRunner: {{{runner}, {extra}}}\n"));
+    let mut flows: Vec<String> = [
+        "    beforeCommands: [42, true]\n",
+        "    beforeCommands: [1]\n    outputFiles: [1, out.txt]\n",
+        "    description: 1\n",
+        "    containerImage: 1\n",
+        "    allowFailure: 'true'\n    disabled: False\n    failFast: TRUE\n",
+        "    inputFiles: {a.txt: 1, b.txt: null}\n    env: {A: 1.5, B: true, C: null}\n",
+        "    description: null\n    timeout: ~\n    env:\n    taskRunner:\n",
+    ]
+    .iter()
+    .map(|e| script_task(e))
+    .collect();
+    flows.extend(
+        [
+            "cpu: {cpus: '1.5'}",
+            "memory: {memorySwappiness: '10', memory: 512, memorySwap: '-1'}",
+            "delete: 'false', wait: True, privileged: FALSE",
+            "portBindings: [8080]",
+            "shmSize: 1.5",
+            "deviceRequests: [{count: '2', deviceIds: []}]",
+            "credentials: {username: 1, password: 2}",
+            "networkMode: 1, host: 1, user: 1000",
+            "volumes: null, config: null",
+        ]
+        .iter()
+        .map(|e| in_runner(e)),
+    );
+    flows.extend([
+        format!("id: 1\nnamespace: 2\ntasks: [{{id: 3, type: {SEQUENTIAL_TYPE}, tasks: [{{id: u, type: {SCRIPT_TYPE}, script: 1}}]}}]\n"),
+        format!("id: f\nnamespace: n\ndescription: 1\nlabels: [{{key: 1, value: 2}}]\nvariables: {{a: 1}}\ntasks: [{{id: t, type: {SCRIPT_TYPE}, script: x}}]\n"),
+        format!("id: f\nnamespace: n\ninputs: [{{id: a, type: STRING, defaults: null, required: 'false'}}]\ntasks: [{{id: t, type: {SCRIPT_TYPE}, script: x}}]\n"),
+        format!("id: f\nnamespace: n\ntasks: [{{id: t, type: {PARALLEL_TYPE}, concurrent: '2', tasks: [{{id: u, type: {SCRIPT_TYPE}, script: x}}]}}]\n"),
+        format!("id: f\nnamespace: n\ndisabled: False\ndescription:\ntasks: [{{id: t, type: {SCRIPT_TYPE}, script: x}}]\n"),
+    ]);
+    let mut bad = Vec::new();
+    for text in &flows {
+        assert_eq!(
+            reader_errors(text),
+            Vec::<String>::new(),
+            "the reader takes\n{text}"
+        );
+        let e = schema_errors(&v, text);
+        if !e.is_empty() {
+            bad.push(format!("{text}{e:#?}"));
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "the reader takes these, the schema does not:\n{}",
+        bad.join("\n")
+    );
 }

@@ -24,6 +24,31 @@ impl Managed {
     }
 }
 
+/// Which of dockhand's containers (and executions) `ps` and `cleanup` are about: every one, or
+/// those matching all the values given (labels `io.dockhand.execution`, `.namespace`, `.flow`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filter {
+    pub execution: Option<String>,
+    pub namespace: Option<String>,
+    pub flow: Option<String>,
+}
+
+impl Filter {
+    /// Does an execution with this id, namespace and flow id match?
+    pub fn matches_execution(&self, execution: &str, namespace: &str, flow: &str) -> bool {
+        let ok = |want: &Option<String>, have: &str| want.as_deref().is_none_or(|w| w == have);
+        ok(&self.execution, execution) && ok(&self.namespace, namespace) && ok(&self.flow, flow)
+    }
+
+    pub fn matches(&self, c: &Managed) -> bool {
+        self.matches_execution(
+            c.label(labels::EXECUTION),
+            c.label(labels::NAMESPACE),
+            c.label(labels::FLOW),
+        )
+    }
+}
+
 /// Every container with dockhand's managed label.
 pub async fn list(engine: &Engine) -> Result<Vec<Managed>, String> {
     let limit = Duration::from_secs(30);
@@ -130,6 +155,21 @@ mod tests {
             Some(1_795_879_696)
         );
         assert_eq!(parse_rfc3339("nonsense"), None);
+    }
+
+    #[test]
+    fn filters_match_every_value_given() {
+        let c = parse_line("abc\t\"/dh-e-t-1\"\t\"exited\"\t\"1970-01-01T00:01:00Z\"\t{\"io.dockhand.execution\":\"e\",\"io.dockhand.namespace\":\"n\",\"io.dockhand.flow\":\"f\"}").unwrap();
+        let f = |e: Option<&str>, n: Option<&str>, fl: Option<&str>| Filter {
+            execution: e.map(String::from),
+            namespace: n.map(String::from),
+            flow: fl.map(String::from),
+        };
+        assert!(f(None, None, None).matches(&c));
+        assert!(f(Some("e"), Some("n"), Some("f")).matches(&c));
+        assert!(!f(Some("e2"), None, None).matches(&c));
+        assert!(!f(Some("e"), Some("n"), Some("other")).matches(&c));
+        assert!(!f(None, Some("n.sub"), None).matches(&c));
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! The task working directory on the host: created fresh, filled with `inputFiles`, and
-//! searched for `outputFiles` globs after the run.
+//! The task working directory on the host: created fresh, filled with `inputFiles`, searched
+//! for `outputFiles` globs after the run, and pruned to those output files when the task's
+//! container is removed.
 
 use std::io;
 use std::os::unix::fs::PermissionsExt;
@@ -164,6 +165,40 @@ pub fn collect(workdir: &Utf8Path, globs: &[String]) -> Collected {
     out
 }
 
+/// Removes a task's working directory once its container goes (`delete: true`), except the
+/// output files the result hands out (`outputFiles`, absolute paths under `workdir`) and the
+/// directories leading to them: those stay readable until `dockhand cleanup` removes the
+/// ended execution. Symbolic links are removed, never followed. A missing directory is fine.
+pub fn prune(workdir: &Utf8Path, keep: &[String]) -> io::Result<()> {
+    let keep: std::collections::BTreeSet<&Utf8Path> =
+        keep.iter().map(|k| Utf8Path::new(k.as_str())).collect();
+    let gone = |e: io::Error| {
+        if e.kind() == io::ErrorKind::NotFound {
+            Ok(())
+        } else {
+            Err(e)
+        }
+    };
+    if keep.is_empty() {
+        return std::fs::remove_dir_all(workdir).or_else(gone);
+    }
+    fn walk(dir: &Utf8Path, keep: &std::collections::BTreeSet<&Utf8Path>) -> io::Result<()> {
+        for e in dir.read_dir_utf8()? {
+            let e = e?;
+            let path = e.path();
+            if e.file_type()?.is_dir() {
+                walk(path, keep)?;
+                // Still holding a kept file: not empty, stays.
+                let _ = std::fs::remove_dir(path);
+            } else if !keep.contains(path) {
+                std::fs::remove_file(path)?;
+            }
+        }
+        Ok(())
+    }
+    walk(workdir, &keep).or_else(gone)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,5 +269,41 @@ mod tests {
                 && !leads_to("d", "d")
                 && !leads_to("e/x", "d")
         );
+    }
+
+    #[test]
+    fn prune_keeps_only_the_output_files() {
+        let d = tempfile::tempdir().unwrap();
+        let root = Utf8Path::from_path(d.path()).unwrap().join("task");
+        let mut files = std::collections::BTreeMap::new();
+        for f in [
+            "in.txt",
+            "sub/data.csv",
+            "out/a.log",
+            "out/deep/b.log",
+            "out.txt",
+        ] {
+            files.insert(f.to_string(), "x".to_string());
+        }
+        prepare(&root, &files, false).unwrap();
+        std::os::unix::fs::symlink("/etc", root.join("link")).unwrap();
+        let keep: Vec<String> = ["out/deep/b.log", "out.txt"]
+            .iter()
+            .map(|f| root.join(f).to_string())
+            .collect();
+        prune(&root, &keep).unwrap();
+        let mut left: Vec<String> = collect(&root, &["**".to_string()])
+            .files
+            .iter()
+            .map(|p| p.strip_prefix(&root).unwrap().to_string())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["out.txt", "out/deep/b.log"]);
+        assert!(!root.join("sub").exists() && !root.join("link").exists());
+        assert!(std::path::Path::new("/etc/passwd").exists());
+        // No outputs: the directory goes; twice is fine.
+        prune(&root, &[]).unwrap();
+        assert!(!root.exists());
+        prune(&root, &[]).unwrap();
     }
 }

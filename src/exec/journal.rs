@@ -34,6 +34,12 @@ pub enum Record {
         work_dir: String,
         inputs: BTreeMap<String, String>,
         at: u64,
+        /// The flow's namespace and id, for `ps`/`cleanup --namespace/--flow` (empty in
+        /// journals written before they were recorded).
+        #[serde(default)]
+        namespace: String,
+        #[serde(default)]
+        flow: String,
     },
     TaskStart {
         task: String,

@@ -744,6 +744,18 @@ impl Job<'_> {
                 .unwrap_or_default();
             self.res.message = Some(format!("{}{extra}", f.describe()));
         }
+        // The container goes, and with it the working directory, but for the output files the
+        // result hands out. Kept with the container (`delete: false`, or `wait: false`, whose
+        // container still runs), and where no engine answered (nothing ran; resume needs it).
+        if tc.remove.is_some()
+            && !self.unreachable
+            && let Err(e) = crate::exec::files::prune(&tc.workdir, &self.res.output_files)
+        {
+            rt.status(&format!(
+                "{}: cannot remove the working directory {}: {e}",
+                tc.task_id, tc.workdir
+            ));
+        }
         match &tc.remove {
             // Nothing was made where no engine answered, or where the engine made none.
             _ if self.unreachable || self.never_created => {}

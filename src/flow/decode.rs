@@ -4,14 +4,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
-use std::sync::LazyLock;
-
-use regex::Regex;
 
 use crate::diag::{Diags, Pos};
 use crate::flow::model::*;
-use crate::flow::reader::{self, Cx, Obj, Unsupported, as_seq};
+use crate::flow::reader::{self, Cx, Obj, as_seq};
 use crate::flow::runner_values;
+use crate::flow::spec::{self, ENV_NAME, FLOW_ID, INPUT_TYPES, NAMESPACE, TASK_ID};
 use crate::flow::yaml::{self, Node};
 use crate::image::ImageRef;
 use crate::template::{self, Expr};
@@ -22,172 +20,6 @@ pub struct Loaded {
     pub flow: Option<Flow>,
     pub diags: Diags,
 }
-
-static FLOW_ID: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9][a-zA-Z0-9._-]{0,99}$").unwrap());
-static NAMESPACE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[a-z0-9][a-z0-9._-]*$").unwrap());
-static TASK_ID: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9][a-zA-Z0-9_-]{0,99}$").unwrap());
-static ENV_NAME: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[A-Za-z_][A-Za-z0-9_]*$").unwrap());
-
-const FLOW_UNSUPPORTED: &[Unsupported] = &[
-    Unsupported {
-        key: "triggers",
-        error: true,
-        why: "dockhand runs flows on demand (`dockhand run`); schedule it with cron or CI",
-    },
-    Unsupported {
-        key: "errors",
-        error: true,
-        why: "error handlers are not run",
-    },
-    Unsupported {
-        key: "finally",
-        error: true,
-        why: "finally tasks are not run",
-    },
-    Unsupported {
-        key: "afterExecution",
-        error: true,
-        why: "afterExecution tasks are not run",
-    },
-    Unsupported {
-        key: "pluginDefaults",
-        error: true,
-        why: "set the properties on each task instead",
-    },
-    Unsupported {
-        key: "taskDefaults",
-        error: true,
-        why: "set the properties on each task instead",
-    },
-    Unsupported {
-        key: "listeners",
-        error: true,
-        why: "listeners are not run",
-    },
-    Unsupported {
-        key: "outputs",
-        error: true,
-        why: "flow outputs are not computed; read task outputs from `dockhand run --json`",
-    },
-    Unsupported {
-        key: "retry",
-        error: true,
-        why: "tasks are not retried",
-    },
-    Unsupported {
-        key: "sla",
-        error: true,
-        why: "SLAs are not checked",
-    },
-    Unsupported {
-        key: "concurrency",
-        error: true,
-        why: "executions are not limited",
-    },
-    Unsupported {
-        key: "checks",
-        error: true,
-        why: "flow checks are not evaluated",
-    },
-    Unsupported {
-        key: "workerGroup",
-        error: false,
-        why: "dockhand has no workers",
-    },
-    Unsupported {
-        key: "revision",
-        error: false,
-        why: "revisions belong to a Kestra server",
-    },
-    Unsupported {
-        key: "tenantId",
-        error: false,
-        why: "tenants belong to a Kestra server",
-    },
-    Unsupported {
-        key: "deleted",
-        error: false,
-        why: "it belongs to a Kestra server",
-    },
-    Unsupported {
-        key: "disabled",
-        error: true,
-        why: "a disabled flow would not run; remove the file from the command line instead",
-    },
-];
-
-const TASK_UNSUPPORTED: &[Unsupported] = &[
-    Unsupported {
-        key: "retry",
-        error: true,
-        why: "tasks are not retried",
-    },
-    Unsupported {
-        key: "runIf",
-        error: true,
-        why: "conditions are not evaluated",
-    },
-    Unsupported {
-        key: "namespaceFiles",
-        error: true,
-        why: "there is no namespace file storage; use inputFiles or volumes",
-    },
-    Unsupported {
-        key: "outputDirectory",
-        error: true,
-        why: "declare outputFiles instead",
-    },
-    Unsupported {
-        key: "warningOnStdErr",
-        error: true,
-        why: "stderr never changes a task's state",
-    },
-    Unsupported {
-        key: "docker",
-        error: true,
-        why: "the deprecated `docker` property is replaced by `taskRunner`",
-    },
-    Unsupported {
-        key: "runner",
-        error: true,
-        why: "the deprecated `runner` property is replaced by `taskRunner`",
-    },
-    Unsupported {
-        key: "logLevel",
-        error: false,
-        why: "every log line is shown",
-    },
-    Unsupported {
-        key: "logToFile",
-        error: false,
-        why: "logs go to the terminal and --json",
-    },
-    Unsupported {
-        key: "workerGroup",
-        error: false,
-        why: "dockhand has no workers",
-    },
-    Unsupported {
-        key: "targetOS",
-        error: false,
-        why: "containers run on the engine's OS",
-    },
-    Unsupported {
-        key: "allowWarning",
-        error: false,
-        why: "WARNING is already a success for the flow",
-    },
-];
-
-const RUNNER_UNSUPPORTED: &[Unsupported] = &[Unsupported {
-    key: "version",
-    error: false,
-    why: "dockhand has one Docker runner",
-}];
 
 /// Reads and checks a flow file.
 pub fn load(file: &str, text: &str) -> Loaded {
@@ -206,7 +38,11 @@ fn read_flow(cx: &mut Cx, file: &str, root: &Node) -> Option<Flow> {
     if let (Some(id), Some(n)) = (&id, o.get(cx, "id"))
         && !FLOW_ID.is_match(id)
     {
-        cx.error(n.pos, "id", format!("invalid flow id `{id}`: use letters, digits, `.`, `_` and `-`, starting with a letter or digit (at most 100)"));
+        cx.error(
+            n.pos,
+            "id",
+            format!("invalid flow id `{id}`: use {}", FLOW_ID.rule),
+        );
     }
     let namespace = o.need_string(cx, "namespace");
     if let (Some(ns), Some(n)) = (&namespace, o.get(cx, "namespace"))
@@ -215,7 +51,7 @@ fn read_flow(cx: &mut Cx, file: &str, root: &Node) -> Option<Flow> {
         cx.error(
             n.pos,
             "namespace",
-            format!("invalid namespace `{ns}`: use lowercase letters, digits, `.`, `_` and `-`"),
+            format!("invalid namespace `{ns}`: use {}", NAMESPACE.rule),
         );
     }
     let description = o.string(cx, "description");
@@ -237,7 +73,7 @@ fn read_flow(cx: &mut Cx, file: &str, root: &Node) -> Option<Flow> {
         }
         tasks = read_tasks(cx, items, "tasks");
     }
-    o.finish(cx, FLOW_UNSUPPORTED);
+    o.finish(cx, &spec::FLOW.unsupported());
     // Built even when `id` or `namespace` is wrong (and reported), so that the checks across
     // tasks below still run: every independent error of the file is reported in one go. A flow
     // with errors never leaves `load`.
@@ -275,11 +111,6 @@ fn read_labels(cx: &mut Cx, n: &Node) -> BTreeMap<String, String> {
     }
     reader::as_string_map(cx, n, "labels").unwrap_or_default()
 }
-
-const INPUT_TYPES: &[&str] = &[
-    "STRING", "INT", "FLOAT", "BOOLEAN", "BOOL", "DATETIME", "DATE", "TIME", "DURATION", "URI",
-    "EMAIL", "SECRET", "JSON", "YAML", "SELECT", "ENUM",
-];
 
 fn read_inputs(cx: &mut Cx, n: &Node) -> Vec<Input> {
     let Some(items) = as_seq(cx, n, "inputs") else {
@@ -351,7 +182,9 @@ fn read_tasks(cx: &mut Cx, items: &[Node], path: &str) -> Vec<Task> {
         .collect()
 }
 
-const TASK_TYPES: &[&str] = &[COMMANDS_TYPE, SCRIPT_TYPE, PARALLEL_TYPE, SEQUENTIAL_TYPE];
+fn task_type_names() -> Vec<&'static str> {
+    spec::TASK_TYPES.iter().map(|t| t.name).collect()
+}
 
 fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
     let mut o = Obj::new(cx, n, path)?;
@@ -360,7 +193,11 @@ fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
         && !TASK_ID.is_match(id)
     {
         let pos = o.get(cx, "id").map_or(n.pos, |v| v.pos);
-        cx.error(pos, &o.key_path("id"), format!("invalid task id `{id}`: use letters, digits, `_` and `-`, starting with a letter or digit (at most 100)"));
+        cx.error(
+            pos,
+            &o.key_path("id"),
+            format!("invalid task id `{id}`: use {}", TASK_ID.rule),
+        );
     }
     let ty = o.need_string(cx, "type");
     let description = o.string(cx, "description");
@@ -373,11 +210,11 @@ fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
     });
     let allow_failure = o.bool(cx, "allowFailure").unwrap_or(false);
     let disabled = o.bool(cx, "disabled").unwrap_or(false);
-    let kind = match ty.as_deref() {
+    let kind = match ty.as_deref().map(spec::canonical_task_type) {
         Some(COMMANDS_TYPE | SCRIPT_TYPE) => Some(TaskKind::Script(Box::new(read_script(
             cx,
             &mut o,
-            ty.as_deref() == Some(SCRIPT_TYPE),
+            ty.as_deref().map(spec::canonical_task_type) == Some(SCRIPT_TYPE),
         )))),
         Some(PARALLEL_TYPE) => {
             let concurrent = o.int(cx, "concurrent").unwrap_or(0);
@@ -401,7 +238,7 @@ fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
         Some(other) => {
             let pos = o.get(cx, "type").map_or(n.pos, |v| v.pos);
             // Type names share long prefixes: only a near miss is a likely typo.
-            let hint = match crate::suggest::closest(other, TASK_TYPES.iter().copied()) {
+            let hint = match crate::suggest::closest(other, task_type_names()) {
                 Some(c) if crate::suggest::distance(other, c) <= 3 => {
                     format!(" (did you mean `{c}`?)")
                 }
@@ -412,7 +249,7 @@ fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
                 &o.key_path("type"),
                 format!(
                     "task type `{other}` is not supported by dockhand{hint}; supported: {}",
-                    TASK_TYPES.join(", ")
+                    task_type_names().join(", ")
                 ),
             );
             None
@@ -421,7 +258,7 @@ fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
     };
     // Without a known type, which properties belong is unknown: they are not reported.
     if kind.is_some() {
-        o.finish(cx, TASK_UNSUPPORTED);
+        o.finish(cx, &spec::TASK.unsupported());
     }
     // A task with errors (reported) is kept with what could be read: an id that is not a
     // string is empty and takes part in no id check.
@@ -511,7 +348,14 @@ fn read_script(cx: &mut Cx, o: &mut Obj<'_>, is_script: bool) -> ScriptTask {
                 .get(&reader::join(&p, name))
                 .copied()
                 .unwrap_or(o.pos());
-            cx.error(pos, &reader::join(&p, name), format!("invalid environment variable name `{name}`: use letters, digits and `_`, not starting with a digit"));
+            cx.error(
+                pos,
+                &reader::join(&p, name),
+                format!(
+                    "invalid environment variable name `{name}`: use {}",
+                    ENV_NAME.rule
+                ),
+            );
         }
     }
     let fail_fast = o.bool(cx, "failFast").unwrap_or(true);
@@ -678,7 +522,7 @@ fn read_runner(cx: &mut Cx, mut o: Obj<'_>) -> Option<DockerRunner> {
         .parsed(cx, "killGracePeriod", units::parse_duration)
         .unwrap_or(d.kill_grace_period);
     let resume = o.bool(cx, "resume").unwrap_or(d.resume);
-    o.finish(cx, RUNNER_UNSUPPORTED);
+    o.finish(cx, &spec::RUNNER.unsupported());
     Some(DockerRunner {
         host,
         config,
@@ -800,10 +644,7 @@ fn read_config(cx: &mut Cx, o: &mut Obj<'_>) -> Option<serde_json::Value> {
 
 /// A registry address as `insecure-registries` takes it: `host[:port]` (or a CIDR).
 pub fn check_registry_host(s: &str) -> Result<(), String> {
-    static RE: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"^([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9a-fA-F:]+\])(:[0-9]{1,5})?(/[0-9]{1,3})?$").unwrap()
-    });
-    if RE.is_match(s) {
+    if spec::REGISTRY_HOST.is_match(s) {
         Ok(())
     } else {
         Err(format!("`{s}` is not a registry address (HOST:PORT)"))
@@ -830,23 +671,7 @@ fn check_volume(v: &str) -> Result<(), String> {
             }
             if let [_, _, opts] = parts.as_slice() {
                 for opt in opts.split(',') {
-                    if !matches!(
-                        opt,
-                        "ro" | "rw"
-                            | "z"
-                            | "Z"
-                            | "shared"
-                            | "rshared"
-                            | "slave"
-                            | "rslave"
-                            | "private"
-                            | "rprivate"
-                            | "nocopy"
-                            | "consistent"
-                            | "cached"
-                            | "delegated"
-                            | "U"
-                    ) {
+                    if !spec::VOLUME_OPTIONS.contains(&opt) {
                         return bad(&format!("unknown option `{opt}`"));
                     }
                 }

@@ -340,10 +340,13 @@ impl Ctx {
         format!("dh-{}-{task}-1", self.id)
     }
 
-    /// Writes a flow file and returns its path.
+    /// Writes a flow file and returns its path. A flow dockhand accepts must also pass
+    /// `dockhand schema` (an editor must not flag what runs): checked here for every flow the
+    /// end-to-end tests write.
     pub fn flow(&self, name: &str, yaml: &str) -> PathBuf {
         let p = self.tmp.path().join("flows").join(format!("{name}.yaml"));
         std::fs::write(&p, yaml).unwrap();
+        assert_schema_accepts(&p.display().to_string(), yaml);
         p
     }
 
@@ -420,6 +423,30 @@ impl Drop for Ctx {
             self.eng.remove(&left);
         }
     }
+}
+
+/// When the reader accepts `yaml`, the JSON Schema (`dockhand schema`) accepts it too.
+pub fn assert_schema_accepts(file: &str, yaml: &str) {
+    static SCHEMA: OnceLock<jsonschema::Validator> = OnceLock::new();
+    let loaded = dockhand::flow::decode::load(file, yaml);
+    if loaded.flow.is_none() {
+        return;
+    }
+    let v = SCHEMA.get_or_init(|| {
+        jsonschema::draft7::new(&dockhand::schema::schema()).expect("the schema compiles")
+    });
+    let mut diags = dockhand::diag::Diags::new(file);
+    let json = dockhand::flow::yaml::parse(yaml, &mut diags)
+        .expect("the reader parsed it")
+        .to_json();
+    let errors: Vec<String> = v
+        .iter_errors(&json)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "dockhand accepts {file} but `dockhand schema` rejects it: {errors:#?}\n{yaml}"
+    );
 }
 
 /// A dockhand process being run: stderr lines arrive as they are printed.

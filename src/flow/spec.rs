@@ -1,0 +1,864 @@
+//! One description of the flow format: the task types (Kestra names and aliases), every object
+//! (flow, input, task, task runner, ...) with its properties, each with its type, default, one
+//! doc line, and whether dockhand reads it, ignores it (a warning) or refuses it (an error), with
+//! the reason; plus the name patterns and enumerations.
+//!
+//! Both sides read it: `flow::decode` takes its patterns, enumerations, task type names and the
+//! ignored/refused reasons from here, and `schema` generates the JSON Schema (`dockhand schema`)
+//! from it, so an editor accepts what dockhand runs and flags what it refuses. The reader is still
+//! the authority on what a value means (it parses and checks it); `tests/schema.rs` checks that
+//! the properties described here as read are exactly those the reader asks for.
+//!
+//! A new task type is a [`TaskType`] in [`TASK_TYPES`] (its own properties as a list of
+//! [`Property`]) and its reader in `decode`.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use crate::flow::model::{
+    COMMANDS_TYPE, DOCKER_RUNNER_TYPE, FileHandling, PARALLEL_TYPE, PullPolicy, SCRIPT_TYPE,
+    SEQUENTIAL_TYPE,
+};
+use crate::flow::reader::Unsupported;
+
+/// A name rule: the regex both the reader and the schema apply, and the rule in words (the
+/// reader says "use {rule}", the schema's editor message "Use {rule}.").
+#[derive(Debug)]
+pub struct Pattern {
+    pub regex: &'static str,
+    pub rule: &'static str,
+    compiled: OnceLock<Regex>,
+}
+
+impl Pattern {
+    const fn new(regex: &'static str, rule: &'static str) -> Pattern {
+        Pattern {
+            regex,
+            rule,
+            compiled: OnceLock::new(),
+        }
+    }
+
+    pub fn is_match(&self, s: &str) -> bool {
+        self.compiled
+            .get_or_init(|| Regex::new(self.regex).expect("a valid pattern"))
+            .is_match(s)
+    }
+}
+
+pub static FLOW_ID: Pattern = Pattern::new(
+    r"^[a-zA-Z0-9][a-zA-Z0-9._-]{0,99}$",
+    "letters, digits, `.`, `_` and `-`, starting with a letter or digit (at most 100)",
+);
+pub static NAMESPACE: Pattern = Pattern::new(
+    r"^[a-z0-9][a-z0-9._-]*$",
+    "lowercase letters, digits, `.`, `_` and `-`",
+);
+/// Task ids, and input ids.
+pub static TASK_ID: Pattern = Pattern::new(
+    r"^[a-zA-Z0-9][a-zA-Z0-9_-]{0,99}$",
+    "letters, digits, `_` and `-`, starting with a letter or digit (at most 100)",
+);
+pub static ENV_NAME: Pattern = Pattern::new(
+    r"^[A-Za-z_][A-Za-z0-9_]*$",
+    "letters, digits and `_`, not starting with a digit",
+);
+/// A registry as `insecure-registries` lists it: `host[:port]`, `[ipv6]:port`, or a CIDR.
+pub static REGISTRY_HOST: Pattern = Pattern::new(
+    r"^([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9a-fA-F:]+\])(:[0-9]{1,5})?(/[0-9]{1,3})?$",
+    "HOST[:PORT], such as 10.10.1.5:5000",
+);
+
+/// Kestra's input types.
+pub const INPUT_TYPES: &[&str] = &[
+    "STRING", "INT", "FLOAT", "BOOLEAN", "BOOL", "DATETIME", "DATE", "TIME", "DURATION", "URI",
+    "EMAIL", "SECRET", "JSON", "YAML", "SELECT", "ENUM",
+];
+
+/// The options a `volumes` entry may carry after its destination (`SRC:DST:OPT,OPT`).
+pub const VOLUME_OPTIONS: &[&str] = &[
+    "ro",
+    "rw",
+    "z",
+    "Z",
+    "shared",
+    "rshared",
+    "slave",
+    "rslave",
+    "private",
+    "rprivate",
+    "nocopy",
+    "consistent",
+    "cached",
+    "delegated",
+    "U",
+];
+
+/// What a property's value is. The reader checks it in code; the schema draws it from this.
+#[derive(Debug, Clone, Copy)]
+pub enum Ty {
+    Text,
+    /// Text, also written as a number or boolean (`user: 1000`).
+    Scalar,
+    Bool,
+    Int {
+        min: Option<i64>,
+        max: Option<i64>,
+    },
+    /// A number above `above`.
+    Number {
+        above: i64,
+    },
+    /// ISO-8601 (`PT5M`).
+    Duration,
+    /// Bytes, with Kestra's or Docker's units.
+    Size,
+    /// A size, or -1 for unlimited.
+    SizeOrUnlimited,
+    /// Text matching a pattern.
+    Matching(&'static Pattern),
+    /// A non-blank string (`script`).
+    NonBlank,
+    /// An image reference: no whitespace.
+    Image,
+    Enum(&'static [&'static str]),
+    Strings,
+    /// A list of at least one string (`commands`).
+    NonEmptyStrings,
+    /// A list of scalars.
+    Scalars,
+    /// A map of names to scalars.
+    StringMap,
+    /// A map of names to scalars whose names follow a rule.
+    NamedMap(Names),
+    /// A list of strings, each following a rule.
+    List(Names),
+    /// An object described here.
+    Object(&'static Object),
+    /// A list of objects described here.
+    Objects(&'static Object),
+    /// A list of tasks, at least one.
+    Tasks,
+    /// `labels`: a map, or a list of `{key, value}`.
+    Labels,
+    /// The runner's `config`: a client `config.json` as a JSON string or a map.
+    ClientConfig,
+    /// Lists of capability names (`[[gpu, utility]]`).
+    StringLists,
+    /// Only `false` is accepted (the flow's `disabled`).
+    OnlyFalse,
+    /// A task's `type`: one of [`TASK_TYPES`].
+    TaskType,
+}
+
+/// Name rules of map keys and list items that are paths or engine syntax.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Names {
+    Env,
+    /// Relative to the working directory, without `..`.
+    RelativePath,
+    /// `SOURCE:DESTINATION[:OPTIONS]`.
+    Volume,
+}
+
+/// What dockhand does with a property.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Support {
+    Read,
+    /// Accepted with a warning: the reason.
+    Ignored(&'static str),
+    /// An error: acting without it would change what the flow does; the reason.
+    Refused(&'static str),
+}
+
+#[derive(Debug)]
+pub struct Property {
+    pub name: &'static str,
+    pub ty: Ty,
+    /// The default, as JSON text (`"true"`, `"\"ubuntu\""`), when the property has one.
+    pub default: Option<&'static str>,
+    pub required: bool,
+    pub doc: &'static str,
+    pub support: Support,
+}
+
+const fn read(name: &'static str, ty: Ty, doc: &'static str) -> Property {
+    Property {
+        name,
+        ty,
+        default: None,
+        required: false,
+        doc,
+        support: Support::Read,
+    }
+}
+
+const fn required(name: &'static str, ty: Ty, doc: &'static str) -> Property {
+    Property {
+        required: true,
+        ..read(name, ty, doc)
+    }
+}
+
+const fn with_default(
+    name: &'static str,
+    ty: Ty,
+    default: &'static str,
+    doc: &'static str,
+) -> Property {
+    Property {
+        default: Some(default),
+        ..read(name, ty, doc)
+    }
+}
+
+const fn ignored(name: &'static str, why: &'static str) -> Property {
+    Property {
+        support: Support::Ignored(why),
+        ..read(name, Ty::Text, "")
+    }
+}
+
+const fn refused(name: &'static str, why: &'static str) -> Property {
+    Property {
+        support: Support::Refused(why),
+        ..read(name, Ty::Text, "")
+    }
+}
+
+/// A kind of YAML map the reader checks for unknown keys.
+#[derive(Debug)]
+pub struct Object {
+    /// The kind, as `decode::known_properties` names it (`flow`, `taskRunner`, ...).
+    pub kind: &'static str,
+    pub title: &'static str,
+    pub doc: &'static str,
+    /// Lists of properties, in order (a task type's are the common ones, then its own).
+    pub properties: &'static [&'static [Property]],
+}
+
+impl Object {
+    pub fn properties(&self) -> impl Iterator<Item = &'static Property> + use<> {
+        self.properties.iter().flat_map(|l| l.iter())
+    }
+
+    /// The ignored and refused properties, as the reader's `finish` takes them.
+    pub fn unsupported(&self) -> Vec<Unsupported> {
+        self.properties()
+            .filter_map(|p| match p.support {
+                Support::Read => None,
+                Support::Ignored(why) => Some(Unsupported {
+                    key: p.name,
+                    error: false,
+                    why,
+                }),
+                Support::Refused(why) => Some(Unsupported {
+                    key: p.name,
+                    error: true,
+                    why,
+                }),
+            })
+            .collect()
+    }
+}
+
+/// A task type: its Kestra name, the older names Kestra still takes for it, and its properties
+/// (the common task properties, then its own).
+#[derive(Debug)]
+pub struct TaskType {
+    pub name: &'static str,
+    pub aliases: &'static [&'static str],
+    pub object: Object,
+}
+
+/// The task type called `name` (its Kestra name or an alias).
+pub fn task_type(name: &str) -> Option<&'static TaskType> {
+    TASK_TYPES
+        .iter()
+        .find(|t| t.name == name || t.aliases.contains(&name))
+}
+
+/// The Kestra name of the task type called `name`, or `name` itself when it is none of them.
+pub fn canonical_task_type(name: &str) -> &str {
+    task_type(name).map_or(name, |t| t.name)
+}
+
+// ------------------------------------------------------------------------------------- flow
+
+pub static FLOW: Object = Object {
+    kind: "flow",
+    title: "Kestra flow (dockhand)",
+    doc: "A Kestra flow as dockhand runs it: script tasks (shell Commands and Script) in containers through docker or podman, grouped by Parallel and Sequential.",
+    properties: &[&[
+        required(
+            "id",
+            Ty::Matching(&FLOW_ID),
+            "The flow id, unique within its namespace: letters, digits, `.`, `_` and `-`, starting with a letter or digit, at most 100 characters. Available as `{{ flow.id }}`.",
+        ),
+        required(
+            "namespace",
+            Ty::Matching(&NAMESPACE),
+            "The namespace of the flow, e.g. `company.team`: lowercase letters, digits, `.`, `_` and `-`. Available as `{{ flow.namespace }}`.",
+        ),
+        read("description", Ty::Text, "What the flow does (Markdown)."),
+        read(
+            "labels",
+            Ty::Labels,
+            "Labels of the flow: a map of names to values, or a list of `{key, value}`.",
+        ),
+        read(
+            "inputs",
+            Ty::Objects(&INPUT),
+            "Inputs of the flow, given with `dockhand run --input ID=VALUE` and used as `{{ inputs.ID }}`.",
+        ),
+        read(
+            "variables",
+            Ty::StringMap,
+            "Flow variables, used as `{{ vars.NAME }}` in commands, scripts, beforeCommands, env and inputFiles.",
+        ),
+        required(
+            "tasks",
+            Ty::Tasks,
+            "The tasks of the flow, run one after the other; at least one.",
+        ),
+        Property {
+            ty: Ty::OnlyFalse,
+            doc: "Must be `false` (or absent): dockhand refuses disabled flows; leave the file out of the command line instead.",
+            ..refused(
+                "disabled",
+                "a disabled flow would not run; remove the file from the command line instead",
+            )
+        },
+        refused(
+            "triggers",
+            "dockhand runs flows on demand (`dockhand run`); schedule it with cron or CI",
+        ),
+        refused("errors", "error handlers are not run"),
+        refused("finally", "finally tasks are not run"),
+        refused("afterExecution", "afterExecution tasks are not run"),
+        refused("pluginDefaults", "set the properties on each task instead"),
+        refused("taskDefaults", "set the properties on each task instead"),
+        refused("listeners", "listeners are not run"),
+        refused(
+            "outputs",
+            "flow outputs are not computed; read task outputs from `dockhand run --json`",
+        ),
+        refused("retry", "tasks are not retried"),
+        refused("sla", "SLAs are not checked"),
+        refused("concurrency", "executions are not limited"),
+        refused("checks", "flow checks are not evaluated"),
+        ignored("workerGroup", "dockhand has no workers"),
+        ignored("revision", "revisions belong to a Kestra server"),
+        ignored("tenantId", "tenants belong to a Kestra server"),
+        ignored("deleted", "it belongs to a Kestra server"),
+    ]],
+};
+
+pub static INPUT: Object = Object {
+    kind: "input",
+    title: "Input",
+    doc: "An input of the flow.",
+    properties: &[&[
+        required(
+            "id",
+            Ty::Matching(&TASK_ID),
+            "The input name, used as `{{ inputs.ID }}` and `--input ID=VALUE`: letters, digits, `_` and `-`, starting with a letter or digit.",
+        ),
+        required(
+            "type",
+            Ty::Enum(INPUT_TYPES),
+            "The Kestra type of the input.",
+        ),
+        read(
+            "defaults",
+            Ty::Scalar,
+            "The value used when `--input ID=VALUE` is not given.",
+        ),
+        with_default(
+            "required",
+            Ty::Bool,
+            "true",
+            "Whether a value (given or `defaults`) is needed to run the flow.",
+        ),
+        read("description", Ty::Text, "What the input is for."),
+        read(
+            "displayName",
+            Ty::Text,
+            "A name to show for the input (Kestra's UI).",
+        ),
+        read(
+            "values",
+            Ty::Scalars,
+            "The allowed values of a SELECT or ENUM input (not checked by dockhand).",
+        ),
+    ]],
+};
+
+// ------------------------------------------------------------------------------------ tasks
+
+/// What every task type has (`decode::read_task`), supported or not.
+const COMMON_TASK: &[Property] = &[
+    required(
+        "id",
+        Ty::Matching(&TASK_ID),
+        "The task id, unique in the flow: letters, digits, `_` and `-`, starting with a letter or digit, at most 100 characters. Available as `{{ task.id }}`; outputs are `{{ outputs.ID.vars.NAME }}`.",
+    ),
+    required("type", Ty::TaskType, "The task type."),
+    read("description", Ty::Text, "What the task does (Markdown)."),
+    read(
+        "timeout",
+        Ty::Duration,
+        "The longest the task may run (ISO-8601, e.g. `PT10M`); the container is then stopped and the task fails.",
+    ),
+    with_default(
+        "allowFailure",
+        Ty::Bool,
+        "false",
+        "When true, a failure of the task makes it WARNING instead of failing the flow.",
+    ),
+    with_default(
+        "disabled",
+        Ty::Bool,
+        "false",
+        "When true, the task is skipped.",
+    ),
+    refused("retry", "tasks are not retried"),
+    refused("runIf", "conditions are not evaluated"),
+    refused(
+        "namespaceFiles",
+        "there is no namespace file storage; use inputFiles or volumes",
+    ),
+    refused("outputDirectory", "declare outputFiles instead"),
+    refused("warningOnStdErr", "stderr never changes a task's state"),
+    refused(
+        "docker",
+        "the deprecated `docker` property is replaced by `taskRunner`",
+    ),
+    refused(
+        "runner",
+        "the deprecated `runner` property is replaced by `taskRunner`",
+    ),
+    ignored("logLevel", "every log line is shown"),
+    ignored("logToFile", "logs go to the terminal and --json"),
+    ignored("workerGroup", "dockhand has no workers"),
+    ignored("targetOS", "containers run on the engine's OS"),
+    ignored("allowWarning", "WARNING is already a success for the flow"),
+];
+
+/// Commands and Script tasks, besides their body.
+const SCRIPT: &[Property] = &[
+    with_default(
+        "containerImage",
+        Ty::Image,
+        "\"ubuntu\"",
+        "The image the task runs in, e.g. `ubuntu:22.04` or `ghcr.io/org/image@sha256:...`.",
+    ),
+    with_default(
+        "interpreter",
+        Ty::Strings,
+        "[\"/bin/sh\", \"-c\"]",
+        "The program and arguments the script is given to, as its last argument. An empty list (with no beforeCommands) runs the commands as the container's argv.",
+    ),
+    read(
+        "beforeCommands",
+        Ty::Strings,
+        "Commands run before the commands or script, in the same shell. May use `{{ ... }}` expressions.",
+    ),
+    read(
+        "env",
+        Ty::NamedMap(Names::Env),
+        "Environment variables of the container (`--env`; values are passed outside the command line). Values may use `{{ ... }}` expressions.",
+    ),
+    with_default(
+        "failFast",
+        Ty::Bool,
+        "true",
+        "When true, the script starts with `set -e`, so the first failing command fails the task.",
+    ),
+    read(
+        "inputFiles",
+        Ty::NamedMap(Names::RelativePath),
+        "Files written into the working directory before the task runs: relative path → content. Content may use `{{ ... }}` expressions.",
+    ),
+    read(
+        "outputFiles",
+        Ty::List(Names::RelativePath),
+        "Globs, relative to the working directory, of the files kept as outputs after the task runs.",
+    ),
+    with_default(
+        "taskRunner",
+        Ty::Object(&RUNNER),
+        "{\"type\": \"io.kestra.plugin.scripts.runner.docker.Docker\"}",
+        "How the container is run: dockhand's Docker runner (`docker run` / `podman run`).",
+    ),
+];
+
+const CHILDREN: Property = required("tasks", Ty::Tasks, "The child tasks; at least one.");
+
+/// Every task type dockhand runs.
+pub static TASK_TYPES: &[TaskType] = &[
+    TaskType {
+        name: COMMANDS_TYPE,
+        aliases: &[],
+        object: Object {
+            kind: "task",
+            title: "Shell commands in a container",
+            doc: "Runs shell commands in a container.",
+            properties: &[
+                COMMON_TASK,
+                SCRIPT,
+                &[required(
+                    "commands",
+                    Ty::NonEmptyStrings,
+                    "The commands to run, one per line of the script given to the interpreter; at least one. May use `{{ ... }}` expressions.",
+                )],
+            ],
+        },
+    },
+    TaskType {
+        name: SCRIPT_TYPE,
+        aliases: &[],
+        object: Object {
+            kind: "task",
+            title: "Shell script in a container",
+            doc: "Runs a shell script in a container.",
+            properties: &[
+                COMMON_TASK,
+                SCRIPT,
+                &[required(
+                    "script",
+                    Ty::NonBlank,
+                    "The script to run, given to the interpreter; not empty. May use `{{ ... }}` expressions.",
+                )],
+            ],
+        },
+    },
+    TaskType {
+        name: PARALLEL_TYPE,
+        aliases: &[],
+        object: Object {
+            kind: "task",
+            title: "Tasks run side by side",
+            doc: "Runs its child tasks side by side.",
+            properties: &[
+                COMMON_TASK,
+                &[
+                    CHILDREN,
+                    with_default(
+                        "concurrent",
+                        Ty::Int {
+                            min: Some(0),
+                            max: None,
+                        },
+                        "0",
+                        "How many child tasks run at a time; 0 means no limit.",
+                    ),
+                ],
+            ],
+        },
+    },
+    TaskType {
+        name: SEQUENTIAL_TYPE,
+        aliases: &[],
+        object: Object {
+            kind: "task",
+            title: "Tasks run one after the other",
+            doc: "Runs its child tasks one after the other.",
+            properties: &[COMMON_TASK, &[CHILDREN]],
+        },
+    },
+];
+
+/// What every task type shares, refused and ignored properties included (the reader checks
+/// them before it knows the type).
+pub static TASK: Object = Object {
+    kind: "task",
+    title: "Task",
+    doc: "A task.",
+    properties: &[COMMON_TASK],
+};
+
+// ----------------------------------------------------------------------------- task runner
+
+pub static RUNNER: Object = Object {
+    kind: "taskRunner",
+    title: "Docker task runner",
+    doc: "dockhand's Docker task runner (`io.kestra.plugin.scripts.runner.docker.Docker`) with Kestra's defaults.",
+    properties: &[&[
+        required(
+            "type",
+            Ty::Enum(&[DOCKER_RUNNER_TYPE]),
+            "The task runner: dockhand runs containers with the Docker runner only.",
+        ),
+        read(
+            "host",
+            Ty::Text,
+            "The engine's address for every command of the task: docker `--host`, podman `--url` (e.g. `unix:///var/run/docker.sock`, `tcp://host:2376`).",
+        ),
+        read(
+            "config",
+            Ty::ClientConfig,
+            "A docker client `config.json` (`auths`, `credHelpers`, ...) as a JSON string or a map, written to a private client config (docker `--config`, podman `--authfile`); Kestra's `insecure-registries` lists registries reached without TLS verification.",
+        ),
+        read(
+            "credentials",
+            Ty::Object(&CREDENTIALS),
+            "Registry credentials for pulling `containerImage`, written to a private client config (docker `--config`, podman `--authfile`), never to the command line.",
+        ),
+        read(
+            "user",
+            Ty::Scalar,
+            "The user the container runs as: `--user` (`NAME`, `UID`, `UID:GID`).",
+        ),
+        with_default(
+            "entryPoint",
+            Ty::Strings,
+            "[\"\"]",
+            "The container's entrypoint: `--entrypoint`. The default `[\"\"]` clears the image's entrypoint.",
+        ),
+        read(
+            "extraHosts",
+            Ty::Strings,
+            "Extra `/etc/hosts` entries (`HOST:IP`): `--add-host`.",
+        ),
+        read(
+            "networkMode",
+            Ty::Text,
+            "The network the container joins: `--network` (`bridge`, `host`, `none`, a network name).",
+        ),
+        read(
+            "portBindings",
+            Ty::Strings,
+            "Published ports (`HOSTPORT:CONTAINERPORT`): `--publish`.",
+        ),
+        read(
+            "volumes",
+            Ty::List(Names::Volume),
+            "Bind mounts (`SOURCE:DESTINATION[:OPTIONS]`, e.g. `/data:/data:ro`): `--volume`.",
+        ),
+        with_default(
+            "pullPolicy",
+            Ty::Enum(&PullPolicy::NAMES),
+            "\"IF_NOT_PRESENT\"",
+            "When the image is pulled: `--pull=missing` (IF_NOT_PRESENT), `--pull=always` (ALWAYS), `--pull=never` (NEVER).",
+        ),
+        read(
+            "deviceRequests",
+            Ty::Objects(&DEVICE_REQUEST),
+            "Devices (GPUs) given to the container: docker `--gpus`, podman `--device nvidia.com/gpu=...` (CDI).",
+        ),
+        read("cpu", Ty::Object(&CPU), "CPU limit."),
+        read("memory", Ty::Object(&MEMORY), "Memory limits."),
+        read("shmSize", Ty::Size, "The size of `/dev/shm`: `--shm-size`."),
+        read(
+            "privileged",
+            Ty::Bool,
+            "When true, the container runs with extended privileges: `--privileged`.",
+        ),
+        with_default(
+            "fileHandlingStrategy",
+            Ty::Enum(&FileHandling::NAMES),
+            "\"VOLUME\"",
+            "How inputFiles and outputFiles reach the container: VOLUME copies them in and out (`docker cp`), MOUNT bind-mounts the working directory (`--volume DIR:DIR`).",
+        ),
+        with_default(
+            "delete",
+            Ty::Bool,
+            "true",
+            "When true, the container is removed after the task: `rm --force --volumes`.",
+        ),
+        with_default(
+            "wait",
+            Ty::Bool,
+            "true",
+            "When true, dockhand waits for the container to end; when false, it starts the container detached and the task ends at once.",
+        ),
+        with_default(
+            "killGracePeriod",
+            Ty::Duration,
+            "\"PT0S\"",
+            "On cancel or timeout, how long the container has to stop before it is killed: `stop --time N`; `PT0S` kills at once (`kill`).",
+        ),
+        with_default(
+            "resume",
+            Ty::Bool,
+            "true",
+            "When true, `dockhand resume` re-attaches to the task's container left running by an interrupted execution (found by its labels) instead of starting it afresh.",
+        ),
+        ignored("version", "dockhand has one Docker runner"),
+    ]],
+};
+
+pub static CREDENTIALS: Object = Object {
+    kind: "credentials",
+    title: "Registry credentials",
+    doc: "Registry credentials.",
+    properties: &[&[
+        read(
+            "registry",
+            Ty::Text,
+            "The registry to log in to, e.g. `ghcr.io`; default: the registry of `containerImage`.",
+        ),
+        read(
+            "username",
+            Ty::Text,
+            "The registry user name (with `password`).",
+        ),
+        read(
+            "password",
+            Ty::Text,
+            "The registry password (with `username`).",
+        ),
+        read(
+            "registryToken",
+            Ty::Text,
+            "A registry token (`registrytoken` of the auth entry).",
+        ),
+        read(
+            "identityToken",
+            Ty::Text,
+            "An identity token (`identitytoken` of the auth entry).",
+        ),
+        read(
+            "auth",
+            Ty::Text,
+            "base64 of `username:password`; used instead of `username` and `password`.",
+        ),
+    ]],
+};
+
+pub static CPU: Object = Object {
+    kind: "cpu",
+    title: "CPU limit",
+    doc: "CPU limit.",
+    properties: &[&[read(
+        "cpus",
+        Ty::Number { above: 0 },
+        "How many CPUs the container may use, e.g. `1.5`: `--cpus`.",
+    )]],
+};
+
+pub static MEMORY: Object = Object {
+    kind: "memory",
+    title: "Memory limits",
+    doc: "Memory limits.",
+    properties: &[&[
+        read("memory", Ty::Size, "The memory limit: `--memory`."),
+        read(
+            "memorySwap",
+            Ty::SizeOrUnlimited,
+            "The memory plus swap limit, at least `memory`, or -1 for unlimited swap: `--memory-swap`.",
+        ),
+        read(
+            "memorySwappiness",
+            Ty::Int {
+                min: Some(0),
+                max: Some(100),
+            },
+            "How readily anonymous pages are swapped out, 0 to 100: `--memory-swappiness`.",
+        ),
+        read(
+            "memoryReservation",
+            Ty::Size,
+            "A soft memory limit, below `memory`: `--memory-reservation`.",
+        ),
+        read(
+            "kernelMemory",
+            Ty::Size,
+            "The kernel memory limit: `--kernel-memory` (deprecated by Docker, ignored on cgroup v2 hosts, not supported by podman).",
+        ),
+        read(
+            "oomKillDisable",
+            Ty::Bool,
+            "When true, the kernel does not kill the container when it runs out of memory: `--oom-kill-disable`.",
+        ),
+    ]],
+};
+
+pub static DEVICE_REQUEST: Object = Object {
+    kind: "deviceRequest",
+    title: "Device request",
+    doc: "A request for devices (GPUs).",
+    properties: &[&[
+        read(
+            "driver",
+            Ty::Text,
+            "The device driver, e.g. `nvidia`: `--gpus driver=...`.",
+        ),
+        read(
+            "count",
+            Ty::Int {
+                min: Some(-1),
+                max: None,
+            },
+            "How many devices, -1 for all (the default when no deviceIds are given): `--gpus count=...`.",
+        ),
+        read(
+            "deviceIds",
+            Ty::Scalars,
+            "The ids of the devices (instead of `count`): `--gpus device=...`, podman `--device nvidia.com/gpu=ID`.",
+        ),
+        read(
+            "capabilities",
+            Ty::StringLists,
+            "Capability sets, e.g. `[[gpu, utility]]`; docker takes one set: `--gpus capabilities=...`.",
+        ),
+        read(
+            "options",
+            Ty::StringMap,
+            "Driver options: `--gpus options=...`.",
+        ),
+    ]],
+};
+
+/// Every object, by the kind `decode::known_properties` reports (task types merged as `task`).
+pub fn objects() -> Vec<&'static Object> {
+    let mut v = vec![
+        &FLOW,
+        &INPUT,
+        &RUNNER,
+        &CREDENTIALS,
+        &CPU,
+        &MEMORY,
+        &DEVICE_REQUEST,
+    ];
+    v.extend(TASK_TYPES.iter().map(|t| &t.object));
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_compile_and_match() {
+        for p in [&FLOW_ID, &NAMESPACE, &TASK_ID, &ENV_NAME, &REGISTRY_HOST] {
+            assert!(Regex::new(p.regex).is_ok(), "{}", p.regex);
+        }
+        assert!(FLOW_ID.is_match("a.b-c_d") && !FLOW_ID.is_match("-a"));
+        assert!(REGISTRY_HOST.is_match("10.10.1.5:5000") && !REGISTRY_HOST.is_match("http://x"));
+    }
+
+    #[test]
+    fn names_are_unique_per_object() {
+        for o in objects() {
+            let mut names: Vec<&str> = o.properties().map(|p| p.name).collect();
+            names.sort();
+            let n = names.len();
+            names.dedup();
+            assert_eq!(n, names.len(), "a property listed twice in {}", o.title);
+        }
+    }
+
+    #[test]
+    fn task_types_and_aliases_resolve() {
+        for t in TASK_TYPES {
+            assert_eq!(canonical_task_type(t.name), t.name);
+            for a in t.aliases {
+                assert_eq!(canonical_task_type(a), t.name);
+            }
+        }
+        assert_eq!(canonical_task_type("x.Y"), "x.Y");
+    }
+}
