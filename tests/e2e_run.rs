@@ -1052,15 +1052,21 @@ e2e_test!(long_lines_split_at_exactly_64_kib, |cx| {
     assert_eq!(lines[6], "end");
 });
 
-/// An option value the engine refuses (`--add-host bad`) fails `create` (with inputFiles) or
-/// `run` (without): the task's message is the engine's error line, not docker's `--help` hint.
+/// An option value only the engine can judge (docker: more CPUs than the host has; podman: a
+/// network that does not exist, which docker only notices at start) fails `create` (with
+/// inputFiles) or `run` (without): the task's message is the engine's error line, not docker's
+/// `--help` hint.
 fn refused_option_case(cx: &Ctx, files: bool) {
     let props = if files {
         "inputFiles:\n  in.txt: hello"
     } else {
         ""
     };
-    let t = task("t", props, "extraHosts:\n  - bad", &["echo never"]);
+    let (runner, words) = match cx.eng.name {
+        "docker" => ("cpu:\n  cpus: 512", "Range of CPUs"),
+        _ => ("networkMode: dh-no-such-network", "network not found"),
+    };
+    let t = task("t", props, runner, &["echo never"]);
     let f = cx.flow("refused", &flow("refused", &[t]));
     let run = cx.run(&f);
     run.assert_code(1);
@@ -1068,7 +1074,7 @@ fn refused_option_case(cx: &Ctx, files: bool) {
     assert_eq!(t["failure"]["kind"], "engine", "{t:#}\n{}", run.dump());
     let msg = str_of(&t, "message");
     assert!(
-        msg.contains("bad format for add-host"),
+        msg.contains(words),
         "the message is not the engine's error line: {msg}\n{}",
         run.dump()
     );
@@ -1287,7 +1293,12 @@ e2e_test!(work_dir_with_a_comma, |cx| {
     let check = "pwd\necho \"$WORKING_DIR\"\necho made > \"$WORKING_DIR/out.txt\"\ncat out.txt";
     let tasks = [
         task("plain", "", "", &[check]),
-        task("mounted", "", "fileHandlingStrategy: MOUNT", &[check]),
+        task(
+            "mounted",
+            "outputFiles:\n  - out.txt",
+            "fileHandlingStrategy: MOUNT",
+            &[check],
+        ),
         task(
             "copied",
             "inputFiles:\n  in.txt: hello\noutputFiles:\n  - out.txt",
