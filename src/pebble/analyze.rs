@@ -5,7 +5,7 @@
 //! (unknown name with a "did you mean", wrong number of arguments, not implemented).
 
 use super::ast::*;
-use super::error::Error;
+use super::error::{Error, ErrorKind};
 use super::registry::{self, Family};
 use super::value::Value;
 use std::collections::HashSet;
@@ -83,22 +83,33 @@ impl Analysis {
 
 pub fn analyze(nodes: &[Node]) -> Analysis {
     let mut macros = HashSet::new();
-    collect_macro_names(nodes, &mut macros);
+    let mut dups = Vec::new();
+    collect_macro_names(nodes, &mut macros, &mut dups);
     let mut a = Walker {
         out: Analysis::default(),
         bound: vec![HashSet::new()],
         macros,
     };
+    for name in dups {
+        // Pebble refuses two macros of one name (MacroTest).
+        a.out.errors.push(Error::new(
+            ErrorKind::Syntax,
+            format!("macro `{name}` is defined twice"),
+            0..0,
+        ));
+    }
     a.nodes(nodes);
     a.out
 }
 
-fn collect_macro_names(nodes: &[Node], into: &mut HashSet<String>) {
+fn collect_macro_names(nodes: &[Node], into: &mut HashSet<String>, dups: &mut Vec<String>) {
     for n in nodes {
         match n {
             Node::Macro(m) => {
-                into.insert(m.name.clone());
-                collect_macro_names(&m.body, into);
+                if !into.insert(m.name.clone()) {
+                    dups.push(m.name.clone());
+                }
+                collect_macro_names(&m.body, into, dups);
             }
             Node::If {
                 branches,
@@ -106,20 +117,20 @@ fn collect_macro_names(nodes: &[Node], into: &mut HashSet<String>) {
             } => {
                 branches
                     .iter()
-                    .for_each(|(_, b)| collect_macro_names(b, into));
+                    .for_each(|(_, b)| collect_macro_names(b, into, dups));
                 if let Some(b) = otherwise {
-                    collect_macro_names(b, into);
+                    collect_macro_names(b, into, dups);
                 }
             }
             Node::For {
                 body, otherwise, ..
             } => {
-                collect_macro_names(body, into);
+                collect_macro_names(body, into, dups);
                 if let Some(b) = otherwise {
-                    collect_macro_names(b, into);
+                    collect_macro_names(b, into, dups);
                 }
             }
-            Node::Filter { body, .. } => collect_macro_names(body, into),
+            Node::Filter { body, .. } => collect_macro_names(body, into, dups),
             _ => {}
         }
     }

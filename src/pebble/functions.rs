@@ -79,25 +79,8 @@ pub fn call(ev: &mut Eval, name: &str, args: &Bound, span: &Span) -> CallResult<
         "errorLogs" => Value::from(ev.host.error_logs().map_err(host)?),
         "render" | "renderOnce" => {
             let recursive = name == "render" && args.bool("recursive")?.unwrap_or(true);
-            let mut cur = args.get("toRender").cloned().unwrap_or(Value::Null);
-            let mut secret = false;
-            // Renders again while the text changes (Kestra's recursive render), at most 10 times.
-            for _ in 0..10 {
-                let Value::String(s) = &cur else { break };
-                if !s.contains('{') {
-                    break;
-                }
-                let (next, t) = ev
-                    .render_string(s, span)
-                    .map_err(|e| CallError::new(e.kind, e.message))?;
-                secret |= t;
-                let same = next == cur;
-                cur = next;
-                if same || !recursive {
-                    break;
-                }
-            }
-            return Ok((cur, secret));
+            let v = args.get("toRender").cloned().unwrap_or(Value::Null);
+            return render_value(ev, &v, recursive, span);
         }
         "fromJson" | "json" => match args.get("json") {
             None | Some(Value::Null) => Value::Null,
@@ -136,8 +119,17 @@ pub fn call(ev: &mut Eval, name: &str, args: &Bound, span: &Span) -> CallResult<
             Value::from(hi)
         }
         "randomInt" => {
-            let lo = args.req_long("lower")?;
-            let hi = args.req_long("upper")?;
+            // Kestra refuses strings here (RandomIntFunctionTest).
+            let num = |n: &str| match args.get(n) {
+                Some(Value::Long(v)) => Ok(*v),
+                Some(Value::Double(v)) => Ok(*v as i64),
+                other => Err(CallError::ty(format!(
+                    "randomInt: `{n}` must be a number, not {}",
+                    other.map(Value::kind).unwrap_or("missing")
+                ))),
+            };
+            let lo = num("lower")?;
+            let hi = num("upper")?;
             if hi <= lo {
                 return Err(CallError::runtime(format!(
                     "randomInt: upper ({hi}) must be greater than lower ({lo})"
@@ -155,6 +147,58 @@ pub fn call(ev: &mut Eval, name: &str, args: &Bound, span: &Span) -> CallResult<
         }
     };
     Ok((v, false))
+}
+
+/// Kestra's limit on re-rendering a value until it stops changing.
+const MAX_RENDERING_AMOUNT: usize = 100;
+
+/// Renders the strings in `v` (inside lists and maps too), again and again while they change
+/// when `recursive` (Kestra's `renderObject`).
+fn render_value(ev: &mut Eval, v: &Value, recursive: bool, span: &Span) -> CallResult<Tv> {
+    match v {
+        Value::String(s) => {
+            let mut cur = s.to_string();
+            let mut secret = false;
+            for _ in 0..MAX_RENDERING_AMOUNT {
+                let (next, t) = ev
+                    .render_string(&cur, span)
+                    .map_err(|e| CallError::new(e.kind, e.message))?;
+                secret |= t;
+                let next = next.to_output();
+                if !recursive || next == cur {
+                    return Ok((Value::from(next), secret));
+                }
+                cur = next;
+            }
+            Err(CallError::new(
+                ErrorKind::Limit,
+                format!(
+                    "Too many rendering attempts ({MAX_RENDERING_AMOUNT}): the value keeps changing"
+                ),
+            ))
+        }
+        Value::List(l) => {
+            let mut out = Vec::with_capacity(l.len());
+            let mut secret = false;
+            for x in l.iter() {
+                let (y, t) = render_value(ev, x, recursive, span)?;
+                secret |= t;
+                out.push(y);
+            }
+            Ok((Value::from(out), secret))
+        }
+        Value::Map(m) => {
+            let mut out = Map::new();
+            let mut secret = false;
+            for (k, x) in m.iter() {
+                let (y, t) = render_value(ev, x, recursive, span)?;
+                secret |= t;
+                out.insert(k.clone(), y);
+            }
+            Ok((Value::from(out), secret))
+        }
+        other => Ok((other.clone(), false)),
+    }
 }
 
 const B62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";

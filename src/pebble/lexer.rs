@@ -125,7 +125,11 @@ impl<'a> Lexer<'a> {
             let trim = self.rest().starts_with('-');
             if trim {
                 self.pos += 1;
-                self.trim_prev();
+                // Kestra cuts `{% raw %}` blocks out before Pebble sees them, so whitespace control
+                // marks on them do nothing (Kestra's test `raw`); `verbatim` is Pebble's and trims.
+                if !(open == "{%" && is_verbatim(self.rest())) {
+                    self.trim_prev();
+                }
             }
             match open {
                 "{#" => self.comment(dstart)?,
@@ -218,11 +222,12 @@ impl<'a> Lexer<'a> {
                     search = at + 2;
                     continue;
                 };
+                let raw = word == "raw";
                 let mut text = &self.src[body_start..at];
-                if trim_after {
+                if trim_after && !raw {
                     text = text.trim_start();
                 }
-                if trim_before {
+                if trim_before && !raw {
                     text = text.trim_end();
                 }
                 let text_start = body_start;
@@ -251,7 +256,7 @@ impl<'a> Lexer<'a> {
                     tok: Tok::TagClose,
                     span: close..self.pos,
                 });
-                self.trim_next = trim_after_end;
+                self.trim_next = trim_after_end && !raw;
                 return Ok(true);
             }
             search = at + 2;
@@ -418,43 +423,11 @@ impl<'a> Lexer<'a> {
                 self.pos += 1;
                 break;
             }
-            if c == '\\' {
-                let mut it = rest.chars();
-                it.next();
-                let Some(e) = it.next() else {
-                    return Err(Error::new(
-                        ErrorKind::Syntax,
-                        "unclosed string literal",
-                        start..start + 1,
-                    ));
-                };
-                // Pebble unescapes like Java (StringEscapeUtils.unescapeJava).
-                match e {
-                    'n' => lit.push('\n'),
-                    't' => lit.push('\t'),
-                    'r' => lit.push('\r'),
-                    'b' => lit.push('\u{8}'),
-                    'f' => lit.push('\u{c}'),
-                    '0' => lit.push('\0'),
-                    'u' => {
-                        let hex: String = rest[2..].chars().take(4).collect();
-                        match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
-                            Some(ch) if hex.len() == 4 => {
-                                lit.push(ch);
-                                self.pos += 4;
-                            }
-                            _ => {
-                                return Err(Error::new(
-                                    ErrorKind::Syntax,
-                                    "bad \\u escape",
-                                    self.pos..self.pos + 2,
-                                ));
-                            }
-                        }
-                    }
-                    other => lit.push(other),
-                }
-                self.pos += 1 + e.len_utf8();
+            // Pebble unescapes only the string's own quote (`\'` in '…', `\"` in "…");
+            // any other backslash stays as it is (so regexes like '\d' need no doubling).
+            if c == '\\' && rest[1..].starts_with(quote) {
+                lit.push(quote);
+                self.pos += 2;
                 continue;
             }
             if quote == '"' && rest.starts_with("#{") {
@@ -500,6 +473,14 @@ impl<'a> Lexer<'a> {
         self.push(Tok::Str(parts), start);
         Ok(())
     }
+}
+
+fn is_verbatim(rest: &str) -> bool {
+    let b = rest.trim_start();
+    b.strip_prefix("raw").is_some_and(|a| {
+        let a = a.trim_start();
+        a.starts_with("%}") || a.starts_with("-%}")
+    })
 }
 
 /// Offset of the next `{{`, `{%` or `{#`.

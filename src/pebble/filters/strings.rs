@@ -38,10 +38,12 @@ pub fn apply(name: &str, input: &Value, args: &Bound) -> CallResult<Option<Value
         "lower" => s()?.to_lowercase().into(),
         "trim" => s()?.trim_matches(|c: char| c <= ' ').to_string().into(),
         "capitalize" => {
+            // The first non-blank character is upper-cased (Pebble's CapitalizeFilter).
             let t = s()?;
-            let mut c = t.chars();
-            match c.next() {
-                Some(f) => (f.to_uppercase().collect::<String>() + c.as_str()).into(),
+            match t.char_indices().find(|(_, c)| !c.is_whitespace()) {
+                Some((i, c)) => {
+                    format!("{}{}{}", &t[..i], c.to_uppercase(), &t[i + c.len_utf8()..]).into()
+                }
                 None => t.into(),
             }
         }
@@ -56,7 +58,7 @@ pub fn apply(name: &str, input: &Value, args: &Bound) -> CallResult<Option<Value
                     out.extend(c.to_uppercase());
                     start = false;
                 } else {
-                    out.extend(c.to_lowercase());
+                    out.push(c);
                 }
             }
             out.into()
@@ -67,8 +69,12 @@ pub fn apply(name: &str, input: &Value, args: &Bound) -> CallResult<Option<Value
             let n = t.chars().count() as i64;
             if n <= max {
                 t.into()
-            } else if max < 3 {
-                return Err(CallError::runtime("abbreviate: length must be at least 3"));
+            } else if max < 0 {
+                return Err(CallError::runtime(
+                    "abbreviate: length must not be negative",
+                ));
+            } else if max <= 3 {
+                t.chars().take(max as usize).collect::<String>().into()
             } else {
                 (t.chars().take((max - 3) as usize).collect::<String>() + "...").into()
             }
@@ -98,7 +104,7 @@ pub fn apply(name: &str, input: &Value, args: &Bound) -> CallResult<Option<Value
             let t = s()?;
             let d = args.req_str("delimiter")?;
             let limit = args.long("limit")?.unwrap_or(0);
-            java_split(&t, &d, limit)
+            java_split(&t, &d, limit)?
                 .into_iter()
                 .map(Value::from)
                 .collect::<Vec<_>>()
@@ -150,6 +156,8 @@ pub fn apply(name: &str, input: &Value, args: &Bound) -> CallResult<Option<Value
             }
         }
         "indent" | "nindent" => {
+            // Kestra indents every line after the first (empty ones too) and keeps the
+            // string's own line separator (\r\n, \r or \n); nindent starts with one.
             let t = s()?;
             let amount = args.req_long("amount")?;
             if amount < 0 {
@@ -161,18 +169,27 @@ pub fn apply(name: &str, input: &Value, args: &Bound) -> CallResult<Option<Value
                 .str("prefix")?
                 .unwrap_or_else(|| " ".into())
                 .repeat(amount as usize);
+            let sep = if t.contains("\r\n") {
+                "\r\n"
+            } else if t.contains('\r') {
+                "\r"
+            } else {
+                "\n"
+            };
+            if t.is_empty() {
+                return Ok(Some(Value::from("")));
+            }
             let mut out = String::new();
-            for (i, line) in t.split('\n').enumerate() {
+            if name == "nindent" {
+                out.push_str(sep);
+                out.push_str(&prefix);
+            }
+            for (i, line) in t.split(sep).enumerate() {
                 if i > 0 {
-                    out.push('\n');
-                }
-                if (i > 0 || name == "nindent") && !line.is_empty() {
+                    out.push_str(sep);
                     out.push_str(&prefix);
                 }
                 out.push_str(line);
-            }
-            if name == "nindent" {
-                out.insert(0, '\n');
             }
             out.into()
         }
@@ -265,24 +282,25 @@ fn java_replacement(s: &str) -> String {
     out
 }
 
-/// Java's `String.split(Pattern.quote(d), limit)`: with limit 0, trailing empty strings go.
-fn java_split(s: &str, d: &str, limit: i64) -> Vec<String> {
-    let mut parts: Vec<String> = if d.is_empty() {
-        s.chars().map(|c| c.to_string()).collect()
-    } else if limit > 0 {
-        s.splitn(limit as usize, d).map(str::to_string).collect()
+/// Java's `String.split(regex, limit)` (Pebble's split takes a regex): with limit 0, trailing
+/// empty strings go.
+fn java_split(s: &str, d: &str, limit: i64) -> CallResult<Vec<String>> {
+    let re = regex(d)?;
+    let mut parts: Vec<String> = if limit > 0 {
+        re.splitn(s, limit as usize).map(str::to_string).collect()
     } else {
-        s.split(d).map(str::to_string).collect()
+        re.split(s).map(str::to_string).collect()
     };
+    // Java drops a leading empty string produced by a zero-width match at the start.
+    if d.is_empty() && parts.first().is_some_and(|p| p.is_empty()) && !s.is_empty() {
+        parts.remove(0);
+    }
     if limit == 0 {
         while parts.len() > 1 && parts.last().is_some_and(|p| p.is_empty()) {
             parts.pop();
         }
-        if s.is_empty() {
-            return vec![String::new()];
-        }
     }
-    parts
+    Ok(parts)
 }
 
 fn substring(name: &str, s: &str, sep: &str) -> String {
