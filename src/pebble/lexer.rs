@@ -48,6 +48,7 @@ pub fn lex(src: &str) -> Result<Vec<Token>> {
         pos: 0,
         out: Vec::new(),
         trim_next: false,
+        interp_depth: 0,
     };
     lx.run()?;
     Ok(lx.out)
@@ -59,6 +60,8 @@ struct Lexer<'a> {
     out: Vec<Token>,
     /// A `-}}`/`-%}` asked to trim the whitespace that starts the next text.
     trim_next: bool,
+    /// Nesting of `#{ "#{ … }" }` interpolations, bounded so no input overflows the stack.
+    interp_depth: usize,
 }
 
 impl<'a> Lexer<'a> {
@@ -435,6 +438,14 @@ impl<'a> Lexer<'a> {
                     parts.push(StrPart::Lit(std::mem::take(&mut lit)));
                 }
                 let istart = self.pos;
+                if self.interp_depth >= 8 {
+                    return Err(Error::new(
+                        ErrorKind::Limit,
+                        "string interpolations nested too deeply",
+                        istart..istart + 2,
+                    ));
+                }
+                self.interp_depth += 1;
                 self.pos += 2;
                 let mut toks = Vec::new();
                 let mut depth: Vec<char> = Vec::new();
@@ -461,6 +472,7 @@ impl<'a> Lexer<'a> {
                     self.token(&mut depth)?;
                     toks.extend(self.out.drain(before..));
                 }
+                self.interp_depth -= 1;
                 parts.push(StrPart::Interp(toks));
                 continue;
             }

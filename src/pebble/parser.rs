@@ -11,7 +11,7 @@ use super::lexer::{StrPart, Tok, Token};
 use super::value::Value;
 
 /// Deepest nesting of expressions and tags accepted, so no input can overflow the stack.
-const MAX_DEPTH: usize = 200;
+const MAX_DEPTH: usize = 64;
 
 pub fn parse(tokens: &[Token]) -> Result<Vec<Node>> {
     let mut p = Parser {
