@@ -71,10 +71,10 @@ impl Analysis {
     pub fn roots(&self) -> Vec<&str> {
         let mut seen = Vec::new();
         for r in &self.references {
-            if let Some(root) = r.path.first() {
-                if !seen.contains(&root.as_str()) {
-                    seen.push(root.as_str());
-                }
+            if let Some(root) = r.path.first()
+                && !seen.contains(&root.as_str())
+            {
+                seen.push(root.as_str());
             }
         }
         seen

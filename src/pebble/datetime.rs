@@ -30,10 +30,10 @@ pub fn zone(id: &str) -> Result<Zone, String> {
         return Ok(Zone::Fixed(off));
     }
     for prefix in ["UTC", "GMT", "UT"] {
-        if let Some(rest) = id.strip_prefix(prefix) {
-            if let Some(off) = parse_offset(rest) {
-                return Ok(Zone::Fixed(off));
-            }
+        if let Some(rest) = id.strip_prefix(prefix)
+            && let Some(off) = parse_offset(rest)
+        {
+            return Ok(Zone::Fixed(off));
         }
     }
     Tz::from_str(id)
@@ -417,9 +417,9 @@ pub fn format(z: &Zoned, format: &str) -> Result<String, String> {
             let n = u.nanosecond() % 1_000_000_000;
             if n != 0 {
                 let f = format!("{n:09}");
-                let keep = if n % 1_000_000 == 0 {
+                let keep = if n.is_multiple_of(1_000_000) {
                     3
-                } else if n % 1000 == 0 {
+                } else if n.is_multiple_of(1000) {
                     6
                 } else {
                     9

@@ -888,19 +888,19 @@ pub fn arith(op: BinOp, a: &Value, b: &Value) -> std::result::Result<Value, Stri
             return Ok(Value::from(v));
         }
     }
-    if op == BinOp::Sub {
-        if let Value::List(l) = a {
-            let mut v = (**l).clone();
-            match b {
-                Value::List(m) => v.retain(|x| !m.contains(x)),
-                x => {
-                    if let Some(i) = v.iter().position(|y| y == x) {
-                        v.remove(i);
-                    }
+    if op == BinOp::Sub
+        && let Value::List(l) = a
+    {
+        let mut v = (**l).clone();
+        match b {
+            Value::List(m) => v.retain(|x| !m.contains(x)),
+            x => {
+                if let Some(i) = v.iter().position(|y| y == x) {
+                    v.remove(i);
                 }
             }
-            return Ok(Value::from(v));
         }
+        return Ok(Value::from(v));
     }
     let x = to_number(a)?;
     let y = to_number(b)?;

@@ -501,10 +501,10 @@ fn find_open(s: &str) -> Option<usize> {
     let mut i = 0;
     while let Some(j) = s[i..].find('{') {
         let at = i + j;
-        if let Some(n) = b.get(at + 1) {
-            if matches!(n, b'{' | b'%' | b'#') {
-                return Some(at);
-            }
+        if let Some(n) = b.get(at + 1)
+            && matches!(n, b'{' | b'%' | b'#')
+        {
+            return Some(at);
         }
         i = at + 1;
     }

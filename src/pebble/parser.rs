@@ -30,6 +30,9 @@ pub fn parse(tokens: &[Token]) -> Result<Vec<Node>> {
     Ok(nodes)
 }
 
+/// The closing tag that ended a body (`endif`, `else`, …) and its span.
+type EndTag = Option<(String, Span)>;
+
 struct Parser<'t> {
     toks: &'t [Token],
     pos: usize,
@@ -140,7 +143,7 @@ impl<'t> Parser<'t> {
     }
 
     /// Nodes up to one of the `ends` tags (returned with its span) or the end of the template.
-    fn nodes(&mut self, ends: &[&str]) -> Result<(Vec<Node>, Option<(String, Span)>)> {
+    fn nodes(&mut self, ends: &[&str]) -> Result<(Vec<Node>, EndTag)> {
         self.enter()?;
         let mut out = Vec::new();
         loop {

@@ -318,14 +318,14 @@ fn check_args(family: Family, sig: &Sig, args: &Args, whole: &Span) -> Result<()
                 e.span.clone(),
             ));
         }
-        if let Some(i) = sig.args.iter().position(|a| a == n) {
-            if i < args.positional.len() {
-                return Err(Error::new(
-                    ErrorKind::Arity,
-                    format!("{what}: argument `{n}` given twice"),
-                    e.span.clone(),
-                ));
-            }
+        if let Some(i) = sig.args.iter().position(|a| a == n)
+            && i < args.positional.len()
+        {
+            return Err(Error::new(
+                ErrorKind::Arity,
+                format!("{what}: argument `{n}` given twice"),
+                e.span.clone(),
+            ));
         }
     }
     let given = if sig.variadic {

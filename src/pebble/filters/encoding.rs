@@ -177,7 +177,7 @@ fn decimal_format(n: f64, pattern: &str) -> CallResult<String> {
         let chars: Vec<char> = ip.chars().collect();
         let mut s = String::new();
         for (i, c) in chars.iter().enumerate() {
-            if i > 0 && (chars.len() - i) % g == 0 {
+            if i > 0 && (chars.len() - i).is_multiple_of(g) {
                 s.push(',');
             }
             s.push(*c);
