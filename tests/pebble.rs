@@ -1,7 +1,8 @@
 //! Conformance of dockhand's Pebble engine: runs every case in tests/pebble/*.json. Each case
 //! has a `template`, a `context` (JSON), and either `expected` (the output) or `error` (an
 //! error kind, or "any"), plus its `source` (repository, path, commit, test method). A case
-//! marked `difference` is where dockhand intentionally differs: it is checked against
+//! A case may give `expected_contains` (substrings the output must contain) where the source
+//! test only checks parts of the output. A case marked `difference` is where dockhand intentionally differs: it is checked against
 //! `dockhand` (dockhand's own expected output or error kind) instead. A case marked `gap` is
 //! a known missing piece: it is run (it must not panic) but not asserted, and listed.
 
@@ -26,23 +27,21 @@ fn host(case: &Json) -> FixedHost {
                 .insert(k.clone(), v.as_str().unwrap_or_default().to_string());
         }
     }
+    if let Some(Json::Array(logs)) = case.get("errorLogs") {
+        h.error_logs = logs
+            .iter()
+            .map(|l| Value::from_json(&l.to_string()).expect("log entry"))
+            .collect();
+    }
     h
 }
 
 /// `Ok(output)` or `Err(kind)`.
-fn run(case: &Json) -> Result<String, String> {
+fn run(case: &Json, ctx: &Value) -> Result<String, String> {
     let template = case["template"].as_str().expect("template is a string");
-    let ctx = Value::from_json(
-        &case
-            .get("context")
-            .cloned()
-            .unwrap_or(Json::Null)
-            .to_string(),
-    )
-    .expect("context");
     let h = host(case);
     Template::parse(template)
-        .and_then(|t| t.render(&ctx, &h))
+        .and_then(|t| t.render(ctx, &h))
         .map(|r| r.text)
         .map_err(|e| e.kind.name().to_string())
 }
@@ -50,6 +49,13 @@ fn run(case: &Json) -> Result<String, String> {
 fn matches(want: &Json, got: &Result<String, String>) -> bool {
     if let Some(exp) = want.get("expected").and_then(Json::as_str) {
         return got.as_deref() == Ok(exp);
+    }
+    if let Some(Json::Array(parts)) = want.get("expected_contains") {
+        return got.as_ref().is_ok_and(|out| {
+            parts
+                .iter()
+                .all(|p| p.as_str().is_some_and(|p| out.contains(p)))
+        });
     }
     if let Some(kind) = want.get("error").and_then(Json::as_str) {
         return match got {
@@ -74,11 +80,20 @@ fn conformance() {
         .iter()
         .filter(|f| f.extension().is_some_and(|e| e == "json"))
     {
-        let cases: Vec<Json> =
-            serde_json::from_str(&std::fs::read_to_string(f).expect("read")).expect("JSON");
-        for case in &cases {
+        let text = std::fs::read_to_string(f).expect("read");
+        let cases: Vec<Json> = serde_json::from_str(&text).expect("JSON");
+        // Contexts read again keeping their key order (serde_json sorts keys).
+        let ordered = match Value::from_json(&text).expect("JSON") {
+            Value::List(l) => l,
+            _ => panic!("{f:?}: a list of cases"),
+        };
+        for (case, oc) in cases.iter().zip(ordered.iter()) {
             total += 1;
-            let got = run(case);
+            let ctx = match oc {
+                Value::Map(m) => m.get("context").cloned().unwrap_or_default(),
+                _ => Value::Null,
+            };
+            let got = run(case, &ctx);
             let label = format!(
                 "{}: {}",
                 f.file_name().unwrap_or_default().to_string_lossy(),

@@ -159,6 +159,11 @@ pub fn parse_input(
     existing: Option<&str>,
     zone: Zone,
 ) -> Result<DateTime<Utc>, String> {
+    if existing == Some("rfc_1123_date_time") {
+        return DateTime::parse_from_rfc2822(text.trim())
+            .map(|d| d.to_utc())
+            .map_err(|e| format!("`{text}` is not an RFC 1123 date: {e}"));
+    }
     if let Some(fmt) = existing {
         let pattern = named_pattern(fmt).unwrap_or(fmt);
         return parse_with(text, pattern, zone);

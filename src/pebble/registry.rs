@@ -55,6 +55,8 @@ pub const FILTERS: &[Sig] = &[
     s("merge", &["items"], 1),
     s("nl2br", &[], 0),
     s("numberformat", &["format"], 1),
+    // Kestra's own tests spell it this way (PebbleVariableRendererTest.numberFormat).
+    s("numberFormat", &["format"], 1),
     s("raw", &[], 0),
     s("replace", &["replace_pairs", "regexp"], 1),
     s("reverse", &[], 0),

@@ -103,17 +103,18 @@ impl From<&serde_json::Value> for Value {
 }
 
 impl Value {
-    /// Java's class simple name, as Kestra's `className` filter prints it.
-    pub fn class_name(&self) -> &'static str {
-        match self {
-            Value::Null => "null",
-            Value::Bool(_) => "Boolean",
-            Value::Long(_) => "Long",
-            Value::Double(_) => "Double",
-            Value::String(_) => "String",
-            Value::List(_) => "ArrayList",
-            Value::Map(_) => "LinkedHashMap",
-        }
+    /// Java's class name, as Kestra's `className` filter prints it (dockhand's numbers are
+    /// `Long` or `Double`; Kestra may also have `Integer`, `Float`, `BigDecimal`).
+    pub fn class_name(&self) -> Option<&'static str> {
+        Some(match self {
+            Value::Null => return None,
+            Value::Bool(_) => "java.lang.Boolean",
+            Value::Long(_) => "java.lang.Long",
+            Value::Double(_) => "java.lang.Double",
+            Value::String(_) => "java.lang.String",
+            Value::List(_) => "java.util.ArrayList",
+            Value::Map(_) => "java.util.LinkedHashMap",
+        })
     }
 
     /// A short name of the kind of value, for error messages.

@@ -237,7 +237,7 @@ pub fn apply(name: &str, input: &Value, args: &Bound) -> CallResult<Option<Value
             }
         },
         "number" => number(input, args.str("type")?.as_deref())?,
-        "className" => Value::from(input.class_name()),
+        "className" => input.class_name().map(Value::from).unwrap_or(Value::Null),
         "string" => match input {
             Value::Null => Value::Null,
             other => Value::from(other.to_java_string()),

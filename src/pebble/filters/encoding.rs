@@ -60,7 +60,7 @@ pub fn apply(name: &str, input: &Value, args: &Bound) -> CallResult<Option<Value
             }
             Value::from(url_decode(&text(name, input)?)?)
         }
-        "numberformat" => {
+        "numberformat" | "numberFormat" => {
             let f = args.req_str("format")?;
             let n = match input {
                 Value::Long(n) => *n as f64,
@@ -224,10 +224,11 @@ fn yaml_block(v: &Value, indent: usize, out: &mut String) {
             }
         }
         Value::List(l) => {
+            // Kestra's YAML mapper indents list items by one space (` - a`).
             for x in l.iter() {
                 out.push_str(&pad);
-                out.push('-');
-                yaml_child(x, indent, out);
+                out.push_str(" -");
+                yaml_child(x, indent + 1, out);
             }
         }
         _ => {}
