@@ -6,6 +6,7 @@ pub mod diag;
 pub mod exec;
 pub mod flow;
 pub mod image;
+pub mod pebble;
 pub mod plan;
 pub mod registry;
 pub mod schema;
