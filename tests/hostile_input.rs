@@ -310,3 +310,55 @@ e2e_test!(a_bad_input_value_stops_a_run_before_anything_starts, |cx| {
     assert_eq!(std::fs::read_dir(cx.work()).unwrap().count(), 0);
     assert!(cx.eng.containers_of(&cx.id).is_empty());
 });
+
+#[test]
+fn a_bad_input_is_reported_before_the_engine_is_looked_for() {
+    // No engine CLI at all: the bad INT value, and a missing required input, are still bad
+    // input (exit 2, naming the input), not an unavailable engine (3).
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("typed.yaml");
+    std::fs::write(
+        &f,
+        "id: typed\nnamespace: e2e.tests\ninputs:\n  - {id: n, type: INT}\n  - {id: must, type: STRING, required: true}\ntasks:\n  - id: t\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands: ['echo {{ inputs.n }}']\n",
+    )
+    .unwrap();
+    let work = dir.path().join("work");
+    let f = f.display().to_string();
+    let work_s = work.display().to_string();
+    let run = |extra: &[&str]| {
+        let out = Command::new(BIN)
+            .args([
+                "run",
+                &f,
+                "--engine",
+                "/nonexistent/docker",
+                "--work-dir",
+                &work_s,
+            ])
+            .args(extra)
+            .env("DOCKHAND_STATE_DIR", dir.path().join("state"))
+            .env_remove("DOCKHAND_ENGINE")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stderr) = run(&["--input", "n=abc", "--input", "must=x"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--input n:") && stderr.contains("INT"),
+        "names the input: {stderr}"
+    );
+    assert!(!stderr.contains("/nonexistent"), "{stderr}");
+    let (code, stderr) = run(&["--input", "n=3"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("input `must` is required"), "{stderr}");
+    // A good input gets as far as the engine: exit 3, naming it.
+    let (code, stderr) = run(&["--input", "n=3", "--input", "must=x"]);
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(stderr.contains("/nonexistent/docker"), "{stderr}");
+    assert!(!work.exists(), "nothing was made");
+}
