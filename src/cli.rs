@@ -747,6 +747,9 @@ fn resume_cmd(
     })
 }
 
+/// A flow that reads, its diagnostics so far, and its input values.
+type Checked = (Flow, Diags, BTreeMap<String, String>);
+
 /// The flow and its input values, checked: `Err(exit code)` after printing why when the flow
 /// cannot be read or an input is bad or missing. Needs no engine, so `run` calls it before
 /// looking for one (bad input is exit 2, whether or not an engine is there).
@@ -754,7 +757,7 @@ fn flow_and_inputs(
     flow_file: &str,
     flow_text: &str,
     given: &BTreeMap<String, String>,
-) -> anyhow::Result<Result<(Flow, Diags, BTreeMap<String, String>), i32>> {
+) -> anyhow::Result<Result<Checked, i32>> {
     let loaded = flow::load(flow_file, flow_text);
     let mut diags = loaded.diags;
     let Some(flow) = loaded.flow else {
