@@ -362,3 +362,109 @@ fn a_bad_input_is_reported_before_the_engine_is_looked_for() {
     assert!(stderr.contains("/nonexistent/docker"), "{stderr}");
     assert!(!work.exists(), "nothing was made");
 }
+
+/// `dockhand ARGS` with stderr a pipe whose read end is closed before it starts (every write to
+/// stderr fails with EPIPE), or stderr closed outright (`2>&-`); stdout is read. Returns the
+/// exit code and stdout.
+fn with_closed_stderr(
+    args: &[&str],
+    env: &[(&str, &str)],
+    closed_fd: bool,
+) -> (Option<i32>, String) {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(root())
+        .args(args)
+        .envs(env.iter().copied())
+        .env_remove("DOCKHAND_ENGINE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped());
+    if closed_fd {
+        // SAFETY: close(2) is async-signal-safe; nothing else runs between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::close(2);
+                Ok(())
+            });
+        }
+    } else {
+        let (r, w) = std::io::pipe().unwrap();
+        drop(r);
+        cmd.stderr(w);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut pipe = child.stdout.take().unwrap();
+    let reading = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = pipe.read_to_string(&mut s);
+        s
+    });
+    let deadline = Instant::now() + common::RUN_LIMIT;
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("dockhand {args:?} did not end");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    (status.code(), reading.join().unwrap())
+}
+
+e2e_test!(a_closed_stderr_leaves_a_run_and_its_exit_code_alone, |cx| {
+    let state = cx.tmp.path().join("state").display().to_string();
+    let env = [("DOCKHAND_STATE_DIR", state.as_str())];
+    let work = cx.work().display().to_string();
+    for (n, (command, want)) in [("true", 0), ("false", 1)].into_iter().enumerate() {
+        // A warning (ignored property), the status line, logs and the summary all go to stderr.
+        let f = cx.flow(
+            &format!("f{n}"),
+            &flow(
+                "closed_stderr",
+                &[task(
+                    "t",
+                    "logLevel: INFO",
+                    "",
+                    &["echo hello >&2", "echo hello", command],
+                )],
+            ),
+        );
+        let f = f.display().to_string();
+        for (json, closed_fd) in [(true, false), (false, false), (false, true)] {
+            let id = format!("{}-{n}-{json}-{closed_fd}", cx.id);
+            let mut a = vec![
+                "run",
+                &f,
+                "--engine",
+                cx.eng.name,
+                "--execution-id",
+                &id,
+                "--work-dir",
+                &work,
+            ];
+            if json {
+                a.push("--json");
+            }
+            let (code, stdout) = with_closed_stderr(&a, &env, closed_fd);
+            let what = format!(
+                "{a:?} (stderr {})",
+                if closed_fd { "closed" } else { "a closed pipe" }
+            );
+            assert_eq!(code, Some(want), "{what}: stdout:\n{stdout}");
+            if json {
+                let v: serde_json::Value = serde_json::from_str(&stdout)
+                    .unwrap_or_else(|e| panic!("{what}: the result on stdout: {e}\n{stdout}"));
+                let state = if want == 0 { "SUCCESS" } else { "FAILED" };
+                assert_eq!(v["state"], state, "{what}: {v:#}");
+            } else {
+                assert!(
+                    stdout.contains("hello"),
+                    "{what}: the log on stdout: {stdout}"
+                );
+            }
+            let left = common::left_after_removals(|| cx.eng.containers_of(&id));
+            assert!(left.is_empty(), "{what}: left behind: {left:?}");
+        }
+    }
+});
