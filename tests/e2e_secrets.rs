@@ -71,8 +71,8 @@ fn assert_absent(what: &str, text: &str, secret: &str, run: &Run) {
 }
 
 /// Tasks that use a SECRET input in their command: VOLUME, MOUNT and a non-root user, a
-/// failing one (failFast still stops at the first failure), and one with the secret in an env
-/// value and an input file.
+/// failing one (failFast still stops at the first failure), one with the secret in an env
+/// value and an input file, and one (MOUNT) with it in an env value only.
 fn secret_flow(cx: &Ctx) -> PathBuf {
     let script = [
         "t='{{ inputs.token }}'",
@@ -107,6 +107,16 @@ fn secret_flow(cx: &Ctx) -> PathBuf {
                 "[ \"$TOKEN\" = \"$(cat tok.txt)\" ] && echo \"env and file agree, ${#TOKEN} chars\"",
             ],
         ),
+        // The secret only in an env value (the command text has none), as `MOUNT` too: the
+        // process and its children see the real value; the engine's record does not.
+        task(
+            "envonly",
+            "env:\n  TOKEN: \"Bearer {{ inputs.token }}\"\n  PLAIN: visible",
+            &format!("{keep}\nfileHandlingStrategy: MOUNT"),
+            &[
+                "echo \"::{\\\"outputs\\\":{\\\"len\\\":${#TOKEN},\\\"rev\\\":\\\"$(sh -c 'printf %s \"$TOKEN\"' | rev)\\\",\\\"plain\\\":\\\"$PLAIN\\\"}}::\"",
+            ],
+        ),
     ];
     let mut text = flow("secrets", &tasks);
     text = text.replacen(
@@ -124,7 +134,7 @@ e2e_test!(secret_in_command_never_in_argv_and_masked, |cx| {
     let shim = argv_recorder(cx, &log);
     let input = format!("token={secret}");
     let run = run_via(cx, &shim, &f, &["--input", &input], &[]);
-    let names: Vec<String> = ["vol", "mnt", "nonroot", "failfast", "envfile"]
+    let names: Vec<String> = ["vol", "mnt", "nonroot", "failfast", "envfile", "envonly"]
         .iter()
         .map(|t| cx.container(t))
         .collect();
@@ -187,8 +197,14 @@ e2e_test!(secret_in_command_never_in_argv_and_masked, |cx| {
         "the recorder saw the calls: {argv}"
     );
     assert_absent("an engine CLI argv", &argv, &secret, &run);
-    // What the engine recorded of each container: Config.Cmd, Path/Args, everything but the
-    // environment of the task that puts the secret in an env value (that is where it goes).
+    let eo = run.task("envonly");
+    assert_eq!(eo["state"], "SUCCESS", "{eo:#}\n{}", run.dump());
+    assert_eq!(eo["outputs"]["len"], secret.len() + 7, "{eo:#}");
+    let rev: String = format!("Bearer {secret}").chars().rev().collect();
+    assert_eq!(eo["outputs"]["rev"], rev.as_str(), "{eo:#}");
+    assert_eq!(eo["outputs"]["plain"], "visible", "{eo:#}");
+    // What the engine recorded of each container: Config.Cmd, Path/Args, and its environment
+    // (.Config.Env), where a variable holding the secret is absent and the others are there.
     for (name, json) in names.iter().zip(&inspected) {
         let v: serde_json::Value = serde_json::from_str(json).unwrap();
         let c = &v[0];
@@ -205,9 +221,18 @@ e2e_test!(secret_in_command_never_in_argv_and_masked, |cx| {
                 &run,
             );
         }
-        if !name.contains("envfile") {
-            assert_absent(&format!("{name}'s inspect"), json, &secret, &run);
+        let env = c["Config"]["Env"].to_string();
+        assert_absent(&format!("{name}'s .Config.Env"), &env, &secret, &run);
+        if name.contains("env") {
+            assert!(
+                !env.contains("\"TOKEN="),
+                "{name}: TOKEN is not in the record: {env}"
+            );
         }
+        if name.contains("envonly") {
+            assert!(env.contains("\"PLAIN=visible\""), "{name}: {env}");
+        }
+        assert_absent(&format!("{name}'s inspect"), json, &secret, &run);
     }
     // No command file is left on the host or handed out.
     let leftovers: Vec<String> = walk(&cx.work())

@@ -161,7 +161,8 @@ pub fn build(
     // A command holding a secret goes into a file copied into the container (with the working
     // directory, or alone with MOUNT): the container is created, the file copied, then started.
     let plain_command = task.container_command();
-    let command_file = command_file(task, &plain_command, ctx, &mut findings);
+    let secret_env = secret_env(task, ctx);
+    let command_file = command_file(task, &plain_command, &secret_env, ctx, &mut findings);
     let copy_workdir = needs_copy(task, d);
     let copy_files = copy_workdir || command_file.is_some();
     let mut create = base(Step::Create);
@@ -201,14 +202,31 @@ pub fn build(
             create.arg("--tls-verify=false");
         }
     }
-    env_options(&mut create, task, &workdir, &private, &mut findings);
+    env_options(
+        &mut create,
+        task,
+        &workdir,
+        &private,
+        &secret_env,
+        &mut findings,
+    );
     match &command_file {
         Some(cf) => {
             entrypoint_and_command(&mut create, task, d, &cf.argv);
+            let why = if plain_command.iter().any(|w| holds_secret(w, ctx)) {
+                "the command holds a secret: it"
+            } else {
+                "an env value holds a secret: the command"
+            };
             create.notes.push(format!(
-                "the command holds a secret: it is in {} in the container (mode {:04o}, copied in below), its text <redacted>",
+                "{why} is in {} in the container (mode {:04o}, copied in below), its text <redacted>",
                 cf.path, cf.mode
             ));
+            for name in &secret_env {
+                create.notes.push(format!(
+                    "env {name} holds a secret: exported by the command file, not in the container's environment (inspect .Config.Env)"
+                ));
+            }
         }
         None => entrypoint_and_command(&mut create, task, d, &plain_command),
     }
@@ -472,21 +490,64 @@ struct CommandFile {
     argv: Vec<String>,
 }
 
-/// The command file of a task whose command text holds a secret value (`None` for the others,
-/// whose command lines stay as they are).
+/// Does `text` hold the value of a SECRET input?
+fn holds_secret(text: &str, ctx: &PlanContext) -> bool {
+    ctx.secrets
+        .iter()
+        .filter(|s| !s.expose().is_empty())
+        .any(|s| text.contains(s.expose()))
+}
+
+/// The names of the task's `env` variables whose value holds a secret. The engine records a
+/// container's environment (`inspect` `.Config.Env`), so these are not given to it: the command
+/// file exports them, in the task's shell, before the task's own text.
+fn secret_env(task: &ScriptTask, ctx: &PlanContext) -> Vec<String> {
+    task.env
+        .iter()
+        .filter(|(name, v)| *name != "WORKING_DIR" && holds_secret(v, ctx))
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
+/// A word for a POSIX shell: single-quoted, `'` as `'\''` (any byte, line breaks included).
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// The command file of a task whose command text or env values hold a secret value (`None` for
+/// the others, whose command lines stay as they are).
 fn command_file(
     task: &ScriptTask,
     command: &[String],
+    secret_env: &[String],
     ctx: &PlanContext,
     findings: &mut Vec<Finding>,
 ) -> Option<CommandFile> {
-    let holds = ctx
-        .secrets
-        .iter()
-        .filter(|s| !s.expose().is_empty())
-        .any(|s| command.iter().any(|w| w.contains(s.expose())));
-    if !holds {
+    let holds = command.iter().any(|w| holds_secret(w, ctx));
+    if !holds && secret_env.is_empty() {
         return None;
+    }
+    if !secret_env.is_empty() {
+        let name = task
+            .interpreter
+            .first()
+            .map(|p| p.rsplit('/').next().unwrap_or(p));
+        if !name.is_some_and(|n| SHELLS.contains(&n)) {
+            findings.push(Finding {
+                error: true,
+                property: "env",
+                message: format!(
+                    "`{}` holds a SECRET input; the engine records a container's environment (`inspect` .Config.Env), so dockhand exports it in the task's shell instead, but {} (use [\"/bin/sh\", \"-c\"] or bash, or pass the secret another way, e.g. in an input file)",
+                    secret_env.join("`, `"),
+                    if task.interpreter.is_empty() {
+                        "the task has no interpreter".to_string()
+                    } else {
+                        format!("the interpreter `{}` is not a shell", task.interpreter.join(" "))
+                    }
+                ),
+            });
+            return None;
+        }
     }
     let body = match task.body {
         crate::flow::model::Body::Commands(_) => "commands",
@@ -538,9 +599,14 @@ fn command_file(
         });
         return None;
     };
+    let mut content = String::new();
+    for name in secret_env {
+        content.push_str(&format!("export {name}={}\n", shell_quote(&task.env[name])));
+    }
+    content.push_str(script);
     Some(CommandFile {
         path: COMMAND_FILE,
-        content: script.clone(),
+        content,
         mode: if non_root(task) { 0o644 } else { 0o600 },
         argv,
     })
@@ -731,13 +797,15 @@ fn env_options(
     task: &ScriptTask,
     workdir: &Utf8PathBuf,
     private: &Utf8PathBuf,
+    secret_env: &[String],
     findings: &mut Vec<Finding>,
 ) {
     c.opt("--env", format!("WORKING_DIR={workdir}"));
     let mut file_lines = Vec::new();
     let mut shown = Vec::new();
     for (name, value) in &task.env {
-        if name == "WORKING_DIR" {
+        // Exported by the command file (or refused): never in the engine's record.
+        if name == "WORKING_DIR" || secret_env.contains(name) {
             continue;
         }
         if client_reads(name) {
@@ -1043,6 +1111,59 @@ mod tests {
         assert!(
             !tar.contains("w/e/t"),
             "no working directory entry for a task without files"
+        );
+    }
+
+    #[test]
+    fn an_env_value_holding_a_secret_is_exported_by_the_command_file() {
+        use crate::flow::model::Body;
+        let ctx = PlanContext {
+            execution_id: "e".into(),
+            attempt: 1,
+            dialect: Dialect::Podman,
+            work_root: "/w".into(),
+            private_root: "/w/.private".into(),
+            host: None,
+            owner: None,
+            secrets: vec![Secret::new("hunter22")],
+        };
+        let mut task = ScriptTask {
+            container_image: crate::image::ImageRef::parse("busybox").unwrap(),
+            interpreter: vec!["/bin/sh".into(), "-c".into()],
+            before_commands: vec![],
+            body: Body::Commands(vec!["echo \"$TOKEN\"".into()]),
+            env: [
+                ("TOKEN".to_string(), "it's hunter22".to_string()),
+                ("PLAIN".to_string(), "x".to_string()),
+            ]
+            .into(),
+            fail_fast: true,
+            input_files: Default::default(),
+            output_files: vec![],
+            runner: Default::default(),
+        };
+        let tc = build("n", "f", "t", &task, &ctx);
+        assert!(tc.findings.is_empty(), "{:?}", tc.findings);
+        let create = &tc.prepare[0];
+        let args: Vec<String> = create
+            .args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        assert!(!args.contains(&"TOKEN".to_string()), "{args:?}");
+        assert!(args.contains(&"PLAIN".to_string()), "{args:?}");
+        assert!(create.env.iter().all(|(n, _)| n != "TOKEN"));
+        let tar = tc.prepare[1].stdin.as_ref().unwrap().expose().to_string();
+        assert!(
+            tar.contains("export TOKEN='it'\\''s hunter22'\nset -e\necho \"$TOKEN\""),
+            "{tar}"
+        );
+        task.interpreter = vec!["python3".into(), "-c".into()];
+        let tc = build("n", "f", "t", &task, &ctx);
+        assert!(
+            tc.findings.iter().any(|f| f.error && f.property == "env"),
+            "{:?}",
+            tc.findings
         );
     }
 
