@@ -234,13 +234,11 @@ e2e_test!(secret_in_command_never_in_argv_and_masked, |cx| {
         }
         assert_absent(&format!("{name}'s inspect"), json, &secret, &run);
     }
-    // No command file is left on the host or handed out.
+    // No command file is left on the host or handed out, and the VOLUME task's input file
+    // holding the secret was never written there.
     let leftovers: Vec<String> = walk(&cx.work())
         .into_iter()
-        .filter(|p| {
-            std::fs::read(p).is_ok_and(|b| String::from_utf8_lossy(&b).contains(&secret))
-                && !p.ends_with("tok.txt")
-        })
+        .filter(|p| std::fs::read(p).is_ok_and(|b| String::from_utf8_lossy(&b).contains(&secret)))
         .map(|p| p.display().to_string())
         .collect();
     assert!(
@@ -500,3 +498,74 @@ fn plan_is_the_same_with_and_without_the_secret() {
         assert!(with.contains("'. /.dockhand/command'"), "{with}");
     }
 }
+
+// ------------------------------------------------------- input files holding a secret stay private
+
+e2e_test!(secret_input_files_are_private_to_the_task_user, |cx| {
+    let secret = new_secret();
+    let rev: String = secret.chars().rev().collect();
+    // The container reports the file's mode and owner as it sees them, and reads it.
+    let report = "m=$(stat -c %a:%u tok.txt); r=$(rev < tok.txt); echo \"::{\\\"outputs\\\":{\\\"stat\\\":\\\"$m\\\",\\\"rev\\\":\\\"$r\\\"}}::\"";
+    let files = "inputFiles:\n  tok.txt: \"{{ inputs.token }}\"\n  plain.txt: hello";
+    let cases = [
+        ("mntroot", "fileHandlingStrategy: MOUNT", "600:0"),
+        (
+            "mntuser",
+            "fileHandlingStrategy: MOUNT\nuser: \"65534\"",
+            "600:65534",
+        ),
+        ("volroot", "", "600:0"),
+        ("voluser", "user: \"65534:65534\"", "600:65534"),
+    ];
+    let tasks: Vec<String> = cases
+        .iter()
+        .map(|(id, runner, _)| task(id, files, runner, &[report]))
+        .collect();
+    let text = flow("secretfiles", &tasks).replacen(
+        "\ntasks:\n",
+        "\ninputs:\n  - id: token\n    type: SECRET\n\ntasks:\n",
+        1,
+    );
+    let f = cx.flow("secretfiles", &text);
+    let run = cx.run_with(
+        &f,
+        &["--input-env", "token=DH_TOKEN"],
+        &[("DH_TOKEN", &secret)],
+    );
+    run.assert_code(0);
+    use std::os::unix::fs::MetadataExt;
+    for (id, runner, want) in cases {
+        let t = run.task(id);
+        assert_eq!(t["state"], "SUCCESS", "{id}: {t:#}\n{}", run.dump());
+        assert_eq!(
+            t["outputs"]["stat"], want,
+            "{id}: inside the container\n{t:#}"
+        );
+        assert_eq!(
+            t["outputs"]["rev"],
+            rev.as_str(),
+            "{id}: the container read it"
+        );
+        let host = cx.workdir(id).join("tok.txt");
+        if runner.contains("MOUNT") {
+            // The host's copy is the container's: private to the same user.
+            let m = std::fs::metadata(&host).unwrap();
+            let got = format!("{:o}:{}", m.mode() & 0o777, m.uid());
+            assert_eq!(got, want, "{id}: {} on the host", host.display());
+        } else {
+            assert!(
+                !host.exists(),
+                "{id}: VOLUME copies it in from the archive; it is not written on the host"
+            );
+        }
+        // A file without the secret is as before.
+        let plain = std::fs::metadata(cx.workdir(id).join("plain.txt"));
+        if runner.contains("MOUNT") {
+            assert!(
+                plain.unwrap().mode() & 0o044 != 0,
+                "{id}: plain.txt readable"
+            );
+        }
+    }
+    cx.assert_no_containers();
+});

@@ -6,12 +6,17 @@ use std::os::unix::fs::PermissionsExt;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
+use crate::plan::build::SecretFiles;
+
 /// Creates the working directory and writes the input files. With `open` (a non-root `user`)
-/// the directory is world-writable so the container user can write outputs into it.
+/// the directory is world-writable so the container user can write outputs into it. Files that
+/// hold a secret are written only when `secret.on_host` (MOUNT), mode 0600 before any byte is
+/// in them, then given to `secret.owner`.
 pub fn prepare(
     workdir: &Utf8Path,
     files: &std::collections::BTreeMap<String, String>,
     open: bool,
+    secret: &SecretFiles,
 ) -> io::Result<()> {
     std::fs::create_dir_all(workdir)?;
     if open {
@@ -25,12 +30,52 @@ pub fn prepare(
                 std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777))?;
             }
         }
+        if secret.holds(name) {
+            if secret.on_host {
+                write_private(&path, content, secret.owner).map_err(|e| {
+                    io::Error::new(
+                        e.kind(),
+                        format!("input file {name} (it holds a secret): {e}"),
+                    )
+                })?;
+            }
+            continue;
+        }
         std::fs::write(&path, content)?;
         if open {
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666))?;
         }
     }
     Ok(())
+}
+
+/// Writes a file only its owner can read: mode 0600 and, with `owner`, that uid (and gid)
+/// before the content goes in, so it is never readable by anyone else, not even for a moment.
+/// Giving a file away takes privilege (dockhand as root): without it the task cannot start.
+fn write_private(
+    path: &Utf8Path,
+    content: &str,
+    owner: Option<(u32, Option<u32>)>,
+) -> io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)?;
+    f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    if let Some((uid, gid)) = owner {
+        std::os::unix::fs::fchown(&f, Some(uid), gid).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("cannot give it to the task's user {uid} ({e}); that takes dockhand running as root, or use fileHandlingStrategy: VOLUME"),
+            )
+        })?;
+    }
+    f.set_len(0)?;
+    f.write_all(content.as_bytes())
 }
 
 /// Does a relative path match a glob? `*` and `?` stay within one path component, `**` spans

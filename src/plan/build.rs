@@ -32,8 +32,11 @@ pub struct TaskCommands {
     pub labels: Vec<(&'static str, String)>,
     /// Host directory of the task; the same path inside the container.
     pub workdir: Utf8PathBuf,
-    /// Files written into `workdir` on the host before anything starts.
+    /// Files written into `workdir` on the host before anything starts (but see
+    /// `secret_files`).
     pub input_files: BTreeMap<String, String>,
+    /// Which input files hold a secret, and how they are kept private.
+    pub secret_files: SecretFiles,
     /// Globs collected from `workdir` after the run.
     pub output_files: Vec<String>,
     /// `create` and `copy-in` when the working directory is copied (VOLUME with files).
@@ -163,6 +166,7 @@ pub fn build(
     let plain_command = task.container_command();
     let secret_env = secret_env(task, ctx);
     let command_file = command_file(task, &plain_command, &secret_env, ctx, &mut findings);
+    let secret_files = secret_files(task, ctx, &mut findings);
     let copy_workdir = needs_copy(task, d);
     let copy_files = copy_workdir || command_file.is_some();
     let mut create = base(Step::Create);
@@ -240,7 +244,13 @@ pub fn build(
         if copy_files {
             let mut cp = base(Step::CopyIn);
             cp.args(["cp".to_string(), "-".to_string(), format!("{container}:/")]);
-            match workdir_archive(task, &workdir, copy_workdir, command_file.as_ref()) {
+            match workdir_archive(
+                task,
+                &workdir,
+                copy_workdir,
+                command_file.as_ref(),
+                &secret_files,
+            ) {
                 Ok(tar) => {
                     cp.stdin = Some(Secret::new(tar));
                     let mut parts: Vec<String> = Vec::new();
@@ -249,7 +259,16 @@ pub fn build(
                             "{workdir} (mode {})",
                             if non_root(task) { "0777" } else { "0755" }
                         ));
-                        parts.extend(task.input_files.keys().cloned());
+                        parts.extend(task.input_files.keys().map(|k| {
+                            if secret_files.holds(k) {
+                                format!(
+                                    "{k} (holds a secret: mode 0600{})",
+                                    owned_by(&secret_files)
+                                )
+                            } else {
+                                k.clone()
+                            }
+                        }));
                     }
                     if let Some(cf) = &command_file {
                         parts.push(format!(
@@ -327,6 +346,7 @@ pub fn build(
         labels,
         workdir,
         input_files: task.input_files.clone(),
+        secret_files,
         output_files: task.output_files.clone(),
         prepare,
         run,
@@ -612,6 +632,71 @@ fn command_file(
     })
 }
 
+/// Input files whose content holds the value of a SECRET input: private to the container's
+/// user (mode 0600, owned by it), never readable by other users of the host.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SecretFiles {
+    /// Their names, as in `inputFiles`.
+    pub names: Vec<String>,
+    /// The owner the files get: the task's `user` as numbers, when it is not root (a gid only
+    /// when the user names one). `None`: root's (the container's root reads them).
+    pub owner: Option<(u32, Option<u32>)>,
+    /// MOUNT: written to the host working directory, which is the container's (mode 0600 from
+    /// the start, then given to `owner`). VOLUME: not written to the host at all; they go only
+    /// in the archive copied into the container.
+    pub on_host: bool,
+}
+
+impl SecretFiles {
+    pub fn holds(&self, name: &str) -> bool {
+        self.names.iter().any(|n| n == name)
+    }
+}
+
+/// `, owned by UID[:GID]` for display, or nothing for root.
+pub fn owned_by(s: &SecretFiles) -> String {
+    match s.owner {
+        Some((u, Some(g))) => format!(", owned by {u}:{g}"),
+        Some((u, None)) => format!(", owned by {u}"),
+        None => String::new(),
+    }
+}
+
+/// The task's input files that hold a secret. A non-root `user` must be numeric, for the files
+/// to be given to it: a user name means nothing on the host (MOUNT), and `docker cp` sets the
+/// owner the archive names, as a number.
+fn secret_files(task: &ScriptTask, ctx: &PlanContext, findings: &mut Vec<Finding>) -> SecretFiles {
+    let names: Vec<String> = task
+        .input_files
+        .iter()
+        .filter(|(_, content)| holds_secret(content, ctx))
+        .map(|(name, _)| name.clone())
+        .collect();
+    let mut owner = None;
+    if !names.is_empty()
+        && non_root(task)
+        && let Some(user) = task.runner.user.as_deref()
+    {
+        let (u, g) = user.split_once(':').unwrap_or((user, ""));
+        match (u.parse::<u32>(), g.parse::<u32>()) {
+            (Ok(uid), gid) => owner = Some((uid, gid.ok())),
+            (Err(_), _) => findings.push(Finding {
+                error: true,
+                property: "inputFiles",
+                message: format!(
+                    "`{}` holds a SECRET input, so it is private to the container's user (mode 0600, owned by that user), and `user: {user}` names the user, which dockhand cannot give a file to; give `user` as a numeric UID[:GID]",
+                    names.join("`, `")
+                ),
+            }),
+        }
+    }
+    SecretFiles {
+        names,
+        owner,
+        on_host: task.runner.file_handling == FileHandling::Mount,
+    }
+}
+
 /// What `cp - CTR:/` copies in, as a tar archive rooted at `/`: the working directory and input
 /// files (`with_workdir`), and the command file, if any.
 fn workdir_archive(
@@ -619,6 +704,7 @@ fn workdir_archive(
     workdir: &Utf8PathBuf,
     with_workdir: bool,
     command: Option<&CommandFile>,
+    secret: &SecretFiles,
 ) -> Result<String, String> {
     let mut entries = Vec::new();
     if let Some(cf) = command {
@@ -630,16 +716,18 @@ fn workdir_archive(
         entries.push(crate::plan::tar::Entry {
             path: dir.to_string(),
             mode: if cf.mode == 0o600 { 0o700 } else { 0o755 },
+            owner: (0, 0),
             content: None,
         });
         entries.push(crate::plan::tar::Entry {
             path: cf.path.trim_start_matches('/').to_string(),
             mode: cf.mode,
+            owner: (0, 0),
             content: Some(cf.content.as_bytes()),
         });
     }
     if with_workdir {
-        workdir_entries(task, workdir, &mut entries);
+        workdir_entries(task, workdir, secret, &mut entries);
     }
     let bytes = crate::plan::tar::archive(&entries)?;
     // Headers are ASCII and contents are text, so the archive is valid UTF-8.
@@ -650,6 +738,7 @@ fn workdir_archive(
 fn workdir_entries<'a>(
     task: &'a ScriptTask,
     workdir: &Utf8PathBuf,
+    secret: &SecretFiles,
     entries: &mut Vec<crate::plan::tar::Entry<'a>>,
 ) {
     let open = non_root(task);
@@ -657,6 +746,7 @@ fn workdir_entries<'a>(
     entries.push(crate::plan::tar::Entry {
         path: root.to_string(),
         mode: if open { 0o777 } else { 0o755 },
+        owner: (0, 0),
         content: None,
     });
     let mut dirs = std::collections::BTreeSet::new();
@@ -674,14 +764,22 @@ fn workdir_entries<'a>(
         entries.push(crate::plan::tar::Entry {
             path: format!("{root}/{d}"),
             mode: if open { 0o777 } else { 0o755 },
+            owner: (0, 0),
             content: None,
         });
     }
     for (name, content) in &task.input_files {
+        let private = secret.holds(name);
         let name = name.trim_start_matches("./");
+        let (mode, owner) = match (private, secret.owner) {
+            (true, Some((uid, gid))) => (0o600, (uid, gid.unwrap_or(0))),
+            (true, None) => (0o600, (0, 0)),
+            (false, _) => (if open { 0o666 } else { 0o644 }, (0, 0)),
+        };
         entries.push(crate::plan::tar::Entry {
             path: format!("{root}/{name}"),
-            mode: if open { 0o666 } else { 0o644 },
+            mode,
+            owner,
             content: Some(content.as_bytes()),
         });
     }
