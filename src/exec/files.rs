@@ -231,10 +231,49 @@ mod tests {
         let mut files = std::collections::BTreeMap::new();
         files.insert("in/a.txt".to_string(), "x".to_string());
         files.insert("b.csv".to_string(), "y".to_string());
-        prepare(root, &files, false).unwrap();
+        prepare(root, &files, false, &SecretFiles::default()).unwrap();
         let got = collect(root, &["**/*.txt".to_string()]);
         assert_eq!(got.files, vec![root.join("in/a.txt")]);
         assert!(got.refused.is_empty());
+    }
+
+    #[test]
+    fn files_holding_a_secret_are_private_or_not_written() {
+        use std::os::unix::fs::MetadataExt;
+        let files: std::collections::BTreeMap<String, String> = [
+            ("tok.txt".to_string(), "hunter22".to_string()),
+            ("plain.txt".to_string(), "x".to_string()),
+        ]
+        .into();
+        for on_host in [true, false] {
+            let d = tempfile::tempdir().unwrap();
+            let root = Utf8Path::from_path(d.path()).unwrap();
+            // An earlier, readable copy is made private before it gets the content.
+            std::fs::write(root.join("tok.txt"), "old").unwrap();
+            std::fs::set_permissions(root.join("tok.txt"), std::fs::Permissions::from_mode(0o644))
+                .unwrap();
+            let secret = SecretFiles {
+                names: vec!["tok.txt".into()],
+                owner: None,
+                on_host,
+            };
+            prepare(root, &files, true, &secret).unwrap();
+            let m = std::fs::metadata(root.join("tok.txt")).unwrap();
+            if on_host {
+                assert_eq!(m.mode() & 0o777, 0o600);
+                assert_eq!(
+                    std::fs::read_to_string(root.join("tok.txt")).unwrap(),
+                    "hunter22"
+                );
+            } else {
+                assert_eq!(
+                    std::fs::read_to_string(root.join("tok.txt")).unwrap(),
+                    "old"
+                );
+            }
+            let p = std::fs::metadata(root.join("plain.txt")).unwrap();
+            assert_eq!(p.mode() & 0o777, 0o666);
+        }
     }
 
     #[test]
