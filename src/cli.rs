@@ -810,7 +810,7 @@ fn execute(l: Launch) -> anyhow::Result<i32> {
     ctx.host = l.host.clone();
     ctx.owner = Some(std::process::id());
     ctx.secrets = plan::secret_values(&flow, &inputs);
-    let mask = Arc::new(masker(&flow, &inputs));
+    let mask = Arc::new(masker(&flow, &ctx, &inputs));
     plan::plan_flow(&flow, &ctx, &inputs, &mut diags);
     print_diags(&diags);
     if diags.has_errors() {
@@ -999,7 +999,11 @@ fn execute(l: Launch) -> anyhow::Result<i32> {
 
 /// What is masked in this execution's output: the values of SECRET inputs and the secret
 /// fields of registry credentials. Warns about secret inputs too short to mask.
-fn masker(flow: &Flow, inputs: &BTreeMap<String, String>) -> dockhand::exec::mask::Masker {
+fn masker(
+    flow: &Flow,
+    ctx: &PlanContext,
+    inputs: &BTreeMap<String, String>,
+) -> dockhand::exec::mask::Masker {
     use dockhand::exec::mask;
     let mut values: Vec<String> = Vec::new();
     for i in flow.inputs.iter().filter(|i| i.kind == "SECRET") {
@@ -1015,7 +1019,10 @@ fn masker(flow: &Flow, inputs: &BTreeMap<String, String>) -> dockhand::exec::mas
         }
         values.push(v.clone());
     }
-    for (_, s) in flow.scripts() {
+    for (t, s) in flow.scripts() {
+        // As the task will use them: rendered (credentials use no task outputs).
+        let rendered = plan::render_for_plan(flow, t, s, ctx, inputs);
+        let s = rendered.as_ref().unwrap_or(s);
         if let Some(c) = &s.runner.credentials {
             values.extend(
                 [&c.password, &c.auth, &c.registry_token, &c.identity_token]
