@@ -569,3 +569,51 @@ e2e_test!(secret_input_files_are_private_to_the_task_user, |cx| {
     }
     cx.assert_no_containers();
 });
+
+// ------------------------------------------------- a secret across the pieces of a long line
+
+e2e_test!(a_secret_across_pieces_of_a_long_line_is_masked, |cx| {
+    // One line of ~20,000 copies of the secret (over 500 KiB): it is printed in pieces of about
+    // 64 KiB, cut wherever the pipe's reads end, so pieces would cut the secret in two.
+    let secret = new_secret();
+    let text = flow(
+        "longline",
+        &[task(
+            "long",
+            "",
+            "",
+            &[
+                "t='{{ inputs.token }}'",
+                "i=0; while [ $i -lt 20000 ]; do printf '%s=' \"$t\"; i=$((i+1)); done; echo",
+            ],
+        )],
+    )
+    .replacen(
+        "\ntasks:\n",
+        "\ninputs:\n  - id: token\n    type: SECRET\n\ntasks:\n",
+        1,
+    );
+    let f = cx.flow("longline", &text);
+    let run = cx.run_with(
+        &f,
+        &["--input-env", "token=DH_TOKEN"],
+        &[("DH_TOKEN", &secret)],
+    );
+    run.assert_code(0);
+    let pieces = run.logs("long", '|');
+    assert!(pieces.len() >= 5, "printed in pieces: {}", pieces.len());
+    let mut masks = 0;
+    for (i, p) in pieces.iter().enumerate() {
+        masks += p.matches("******").count();
+        // Only masks and separators: any other character is part of the secret.
+        let rest = p.replace("******", "").replace('=', "");
+        assert!(
+            rest.is_empty(),
+            "piece {i} of {} shows part of the secret: {:?}",
+            pieces.len(),
+            &rest[..rest.len().min(200)]
+        );
+    }
+    assert_eq!(masks, 20000, "every copy masked, none lost");
+    cx.assert_no_containers();
+});

@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 
-/// Longest line kept whole; longer lines are printed in pieces of this size.
+/// Longest line kept whole; longer lines are printed in pieces of about this size (a piece ends
+/// before a secret that the next piece would complete).
 pub const MAX_LINE: usize = 64 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -185,10 +186,16 @@ pub async fn pump<R: AsyncRead + Unpin>(
         }
         pending.extend_from_slice(&chunk[start..]);
         if pending.len() >= MAX_LINE {
-            // A line too long to keep: print what we have as a piece of it.
-            line(&mut out, &prefix, &pending, &mut skip, &captured, stream);
-            pending.clear();
-            lines += 1;
+            // A line too long to keep: print what we have as a piece of it, masked here, but
+            // for a tail that may begin a secret the next bytes complete (kept for the next
+            // piece, so no secret is cut in two and missed).
+            let (head, cut) = sink.mask.head(&pending);
+            if cut > 0 {
+                line(&mut out, &prefix, &head, &mut skip, &captured, stream);
+                lines += 1;
+            }
+            drop(head);
+            pending.drain(..cut);
         }
         r.consume(len);
         // Journaled just before printing: whoever kills dockhand after seeing a line has also
