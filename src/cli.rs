@@ -671,8 +671,20 @@ fn run_cmd(
             return Ok(code::INVALID);
         }
     };
+    // Bad input is reported (exit 2) before the engine is looked for (exit 3 without one).
+    let inputs = given_inputs(args)?;
+    let diags = match flow_and_inputs(file.as_str(), &flow_text, &inputs)? {
+        Ok((_, diags, _)) => diags,
+        Err(code) => return Ok(code),
+    };
     let mut engine = match eng::discover(engine, std::env::var("DOCKHAND_ENGINE").ok().as_deref()) {
         Ok(e) => e,
+        Err(_) if diags.has_errors() => {
+            // The flow is bad whatever the engine: that is the answer (with an engine, its
+            // dialect's checks would be reported too).
+            print_diags(&diags);
+            return Ok(code::INVALID);
+        }
         Err(e) => {
             eprintln!("dockhand: error: {e}");
             return Ok(code::ENGINE);
@@ -685,7 +697,7 @@ fn run_cmd(
         engine,
         host,
         work_dir: args.work_dir.clone(),
-        inputs: given_inputs(args)?,
+        inputs,
         execution_id: execution_id.unwrap_or_else(exec::new_execution_id),
         state_dir: state_dir(exec.state_dir),
         json: exec.json,
@@ -761,26 +773,30 @@ fn resume_cmd(
     })
 }
 
-fn execute(l: Launch) -> anyhow::Result<i32> {
-    use dockhand::exec::{
-        self,
-        journal::{self, Journal, Record, Replay},
-        logs::Sink,
-        result::State,
-    };
-    use std::sync::Arc;
+/// A flow that reads, its diagnostics so far, and its input values.
+type Checked = (Flow, Diags, BTreeMap<String, String>);
 
-    let loaded = flow::load(&l.flow_file, &l.flow_text);
+/// The flow and its input values, checked: `Err(exit code)` after printing why when the flow
+/// cannot be read or an input is bad or missing. Needs no engine, so `run` calls it before
+/// looking for one (bad input is exit 2, whether or not an engine is there).
+fn flow_and_inputs(
+    flow_file: &str,
+    flow_text: &str,
+    given: &BTreeMap<String, String>,
+) -> anyhow::Result<Result<Checked, i32>> {
+    let loaded = flow::load(flow_file, flow_text);
     let mut diags = loaded.diags;
     let Some(flow) = loaded.flow else {
         print_diags(&diags);
-        return Ok(code::INVALID);
+        return Ok(Err(code::INVALID));
     };
-    let inputs = plan::resolve_inputs(&flow, &l.inputs)
+    let inputs = plan::resolve_inputs(&flow, given)
         .map_err(anyhow::Error::msg)
         .context("invalid --input")?;
+    let mut missing = false;
     for i in &flow.inputs {
         if i.required && !inputs.contains_key(&i.id) {
+            missing = true;
             diags.error(
                 i.pos,
                 format!("inputs.{}", i.id),
@@ -791,6 +807,26 @@ fn execute(l: Launch) -> anyhow::Result<i32> {
             );
         }
     }
+    if missing {
+        print_diags(&diags);
+        return Ok(Err(code::INVALID));
+    }
+    Ok(Ok((flow, diags, inputs)))
+}
+
+fn execute(l: Launch) -> anyhow::Result<i32> {
+    use dockhand::exec::{
+        self,
+        journal::{self, Journal, Record, Replay},
+        logs::Sink,
+        result::State,
+    };
+    use std::sync::Arc;
+
+    let (flow, mut diags, inputs) = match flow_and_inputs(&l.flow_file, &l.flow_text, &l.inputs)? {
+        Ok(x) => x,
+        Err(code) => return Ok(code),
+    };
     let plan_args = PlanArgs {
         inputs: vec![],
         sources: InputSources::default(),
@@ -800,7 +836,7 @@ fn execute(l: Launch) -> anyhow::Result<i32> {
     ctx.host = l.host.clone();
     ctx.owner = Some(std::process::id());
     ctx.secrets = plan::secret_values(&flow, &inputs);
-    let mask = Arc::new(masker(&flow, &inputs));
+    let mask = Arc::new(masker(&flow, &ctx, &inputs));
     plan::plan_flow(&flow, &ctx, &inputs, &mut diags);
     print_diags(&diags);
     if diags.has_errors() {
@@ -995,7 +1031,11 @@ fn execute(l: Launch) -> anyhow::Result<i32> {
 
 /// What is masked in this execution's output: the values of SECRET inputs and the secret
 /// fields of registry credentials. Warns about secret inputs too short to mask.
-fn masker(flow: &Flow, inputs: &BTreeMap<String, String>) -> dockhand::exec::mask::Masker {
+fn masker(
+    flow: &Flow,
+    ctx: &PlanContext,
+    inputs: &BTreeMap<String, String>,
+) -> dockhand::exec::mask::Masker {
     use dockhand::exec::mask;
     let mut values: Vec<String> = Vec::new();
     for i in flow.inputs.iter().filter(|i| i.kind == "SECRET") {
@@ -1011,7 +1051,10 @@ fn masker(flow: &Flow, inputs: &BTreeMap<String, String>) -> dockhand::exec::mas
         }
         values.push(v.clone());
     }
-    for (_, s) in flow.scripts() {
+    for (t, s) in flow.scripts() {
+        // As the task will use them: rendered (credentials use no task outputs).
+        let rendered = plan::render_for_plan(flow, t, s, ctx, inputs);
+        let s = rendered.as_ref().unwrap_or(s);
         if let Some(c) = &s.runner.credentials {
             values.extend(
                 [&c.password, &c.auth, &c.registry_token, &c.identity_token]

@@ -2,6 +2,10 @@
 //! CLI. Data flows one way: YAML → [`flow`] (typed, validated model) → [`plan`] (engine argv,
 //! pure) → [`exec`] (processes, logs, outputs) → result.
 
+// First, so its `eprintln!` (one that never panics) is the one every module below uses.
+#[macro_use]
+pub mod stderr;
+
 pub mod diag;
 pub mod exec;
 pub mod flow;

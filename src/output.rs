@@ -34,3 +34,11 @@ macro_rules! out {
         $crate::output::out(format_args!($($t)*))
     };
 }
+
+/// `eprintln!` for the binary: dockhand's own [`dockhand::stderr::line`], which ignores a
+/// closed stderr where std's `eprintln!` would panic. Shadows std's in every module after this.
+macro_rules! eprintln {
+    ($($t:tt)*) => {
+        dockhand::stderr::line(format_args!($($t)*))
+    };
+}

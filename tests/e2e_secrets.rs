@@ -71,8 +71,8 @@ fn assert_absent(what: &str, text: &str, secret: &str, run: &Run) {
 }
 
 /// Tasks that use a SECRET input in their command: VOLUME, MOUNT and a non-root user, a
-/// failing one (failFast still stops at the first failure), and one with the secret in an env
-/// value and an input file.
+/// failing one (failFast still stops at the first failure), one with the secret in an env
+/// value and an input file, and one (MOUNT) with it in an env value only.
 fn secret_flow(cx: &Ctx) -> PathBuf {
     let script = [
         "t='{{ inputs.token }}'",
@@ -107,6 +107,16 @@ fn secret_flow(cx: &Ctx) -> PathBuf {
                 "[ \"$TOKEN\" = \"$(cat tok.txt)\" ] && echo \"env and file agree, ${#TOKEN} chars\"",
             ],
         ),
+        // The secret only in an env value (the command text has none), as `MOUNT` too: the
+        // process and its children see the real value; the engine's record does not.
+        task(
+            "envonly",
+            "env:\n  TOKEN: \"Bearer {{ inputs.token }}\"\n  PLAIN: visible",
+            &format!("{keep}\nfileHandlingStrategy: MOUNT"),
+            &[
+                "echo \"::{\\\"outputs\\\":{\\\"len\\\":${#TOKEN},\\\"rev\\\":\\\"$(sh -c 'printf %s \"$TOKEN\"' | rev)\\\",\\\"plain\\\":\\\"$PLAIN\\\"}}::\"",
+            ],
+        ),
     ];
     let mut text = flow("secrets", &tasks);
     text = text.replacen(
@@ -124,7 +134,7 @@ e2e_test!(secret_in_command_never_in_argv_and_masked, |cx| {
     let shim = argv_recorder(cx, &log);
     let input = format!("token={secret}");
     let run = run_via(cx, &shim, &f, &["--input", &input], &[]);
-    let names: Vec<String> = ["vol", "mnt", "nonroot", "failfast", "envfile"]
+    let names: Vec<String> = ["vol", "mnt", "nonroot", "failfast", "envfile", "envonly"]
         .iter()
         .map(|t| cx.container(t))
         .collect();
@@ -187,8 +197,14 @@ e2e_test!(secret_in_command_never_in_argv_and_masked, |cx| {
         "the recorder saw the calls: {argv}"
     );
     assert_absent("an engine CLI argv", &argv, &secret, &run);
-    // What the engine recorded of each container: Config.Cmd, Path/Args, everything but the
-    // environment of the task that puts the secret in an env value (that is where it goes).
+    let eo = run.task("envonly");
+    assert_eq!(eo["state"], "SUCCESS", "{eo:#}\n{}", run.dump());
+    assert_eq!(eo["outputs"]["len"], secret.len() + 7, "{eo:#}");
+    let rev: String = format!("Bearer {secret}").chars().rev().collect();
+    assert_eq!(eo["outputs"]["rev"], rev.as_str(), "{eo:#}");
+    assert_eq!(eo["outputs"]["plain"], "visible", "{eo:#}");
+    // What the engine recorded of each container: Config.Cmd, Path/Args, and its environment
+    // (.Config.Env), where a variable holding the secret is absent and the others are there.
     for (name, json) in names.iter().zip(&inspected) {
         let v: serde_json::Value = serde_json::from_str(json).unwrap();
         let c = &v[0];
@@ -205,17 +221,24 @@ e2e_test!(secret_in_command_never_in_argv_and_masked, |cx| {
                 &run,
             );
         }
-        if !name.contains("envfile") {
-            assert_absent(&format!("{name}'s inspect"), json, &secret, &run);
+        let env = c["Config"]["Env"].to_string();
+        assert_absent(&format!("{name}'s .Config.Env"), &env, &secret, &run);
+        if name.contains("env") {
+            assert!(
+                !env.contains("\"TOKEN="),
+                "{name}: TOKEN is not in the record: {env}"
+            );
         }
+        if name.contains("envonly") {
+            assert!(env.contains("\"PLAIN=visible\""), "{name}: {env}");
+        }
+        assert_absent(&format!("{name}'s inspect"), json, &secret, &run);
     }
-    // No command file is left on the host or handed out.
+    // No command file is left on the host or handed out, and the VOLUME task's input file
+    // holding the secret was never written there.
     let leftovers: Vec<String> = walk(&cx.work())
         .into_iter()
-        .filter(|p| {
-            std::fs::read(p).is_ok_and(|b| String::from_utf8_lossy(&b).contains(&secret))
-                && !p.ends_with("tok.txt")
-        })
+        .filter(|p| std::fs::read(p).is_ok_and(|b| String::from_utf8_lossy(&b).contains(&secret)))
         .map(|p| p.display().to_string())
         .collect();
     assert!(
@@ -475,3 +498,122 @@ fn plan_is_the_same_with_and_without_the_secret() {
         assert!(with.contains("'. /.dockhand/command'"), "{with}");
     }
 }
+
+// ------------------------------------------------------- input files holding a secret stay private
+
+e2e_test!(secret_input_files_are_private_to_the_task_user, |cx| {
+    let secret = new_secret();
+    let rev: String = secret.chars().rev().collect();
+    // The container reports the file's mode and owner as it sees them, and reads it.
+    let report = "m=$(stat -c %a:%u tok.txt); r=$(rev < tok.txt); echo \"::{\\\"outputs\\\":{\\\"stat\\\":\\\"$m\\\",\\\"rev\\\":\\\"$r\\\"}}::\"";
+    let files = "inputFiles:\n  tok.txt: \"{{ inputs.token }}\"\n  plain.txt: hello";
+    let cases = [
+        ("mntroot", "fileHandlingStrategy: MOUNT", "600:0"),
+        (
+            "mntuser",
+            "fileHandlingStrategy: MOUNT\nuser: \"65534\"",
+            "600:65534",
+        ),
+        ("volroot", "", "600:0"),
+        ("voluser", "user: \"65534:65534\"", "600:65534"),
+    ];
+    let tasks: Vec<String> = cases
+        .iter()
+        .map(|(id, runner, _)| task(id, files, runner, &[report]))
+        .collect();
+    let text = flow("secretfiles", &tasks).replacen(
+        "\ntasks:\n",
+        "\ninputs:\n  - id: token\n    type: SECRET\n\ntasks:\n",
+        1,
+    );
+    let f = cx.flow("secretfiles", &text);
+    let run = cx.run_with(
+        &f,
+        &["--input-env", "token=DH_TOKEN"],
+        &[("DH_TOKEN", &secret)],
+    );
+    run.assert_code(0);
+    use std::os::unix::fs::MetadataExt;
+    for (id, runner, want) in cases {
+        let t = run.task(id);
+        assert_eq!(t["state"], "SUCCESS", "{id}: {t:#}\n{}", run.dump());
+        assert_eq!(
+            t["outputs"]["stat"], want,
+            "{id}: inside the container\n{t:#}"
+        );
+        assert_eq!(
+            t["outputs"]["rev"],
+            rev.as_str(),
+            "{id}: the container read it"
+        );
+        let host = cx.workdir(id).join("tok.txt");
+        if runner.contains("MOUNT") {
+            // The host's copy is the container's: private to the same user.
+            let m = std::fs::metadata(&host).unwrap();
+            let got = format!("{:o}:{}", m.mode() & 0o777, m.uid());
+            assert_eq!(got, want, "{id}: {} on the host", host.display());
+        } else {
+            assert!(
+                !host.exists(),
+                "{id}: VOLUME copies it in from the archive; it is not written on the host"
+            );
+        }
+        // A file without the secret is as before.
+        let plain = std::fs::metadata(cx.workdir(id).join("plain.txt"));
+        if runner.contains("MOUNT") {
+            assert!(
+                plain.unwrap().mode() & 0o044 != 0,
+                "{id}: plain.txt readable"
+            );
+        }
+    }
+    cx.assert_no_containers();
+});
+
+// ------------------------------------------------- a secret across the pieces of a long line
+
+e2e_test!(a_secret_across_pieces_of_a_long_line_is_masked, |cx| {
+    // One line of ~20,000 copies of the secret (over 500 KiB): it is printed in pieces of about
+    // 64 KiB, cut wherever the pipe's reads end, so pieces would cut the secret in two.
+    let secret = new_secret();
+    let text = flow(
+        "longline",
+        &[task(
+            "long",
+            "",
+            "",
+            &[
+                "t='{{ inputs.token }}'",
+                "i=0; while [ $i -lt 20000 ]; do printf '%s=' \"$t\"; i=$((i+1)); done; echo",
+            ],
+        )],
+    )
+    .replacen(
+        "\ntasks:\n",
+        "\ninputs:\n  - id: token\n    type: SECRET\n\ntasks:\n",
+        1,
+    );
+    let f = cx.flow("longline", &text);
+    let run = cx.run_with(
+        &f,
+        &["--input-env", "token=DH_TOKEN"],
+        &[("DH_TOKEN", &secret)],
+    );
+    run.assert_code(0);
+    let pieces = run.logs("long", '|');
+    assert!(pieces.len() >= 5, "printed in pieces: {}", pieces.len());
+    let mut masks = 0;
+    for (i, p) in pieces.iter().enumerate() {
+        masks += p.matches("******").count();
+        // Only masks and separators: any other character is part of the secret.
+        let rest = p.replace("******", "").replace('=', "");
+        assert!(
+            rest.is_empty(),
+            "piece {i} of {} shows part of the secret: {:?}",
+            pieces.len(),
+            &rest[..rest.len().min(200)]
+        );
+    }
+    assert_eq!(masks, 20000, "every copy masked, none lost");
+    cx.assert_no_containers();
+});

@@ -310,3 +310,161 @@ e2e_test!(a_bad_input_value_stops_a_run_before_anything_starts, |cx| {
     assert_eq!(std::fs::read_dir(cx.work()).unwrap().count(), 0);
     assert!(cx.eng.containers_of(&cx.id).is_empty());
 });
+
+#[test]
+fn a_bad_input_is_reported_before_the_engine_is_looked_for() {
+    // No engine CLI at all: the bad INT value, and a missing required input, are still bad
+    // input (exit 2, naming the input), not an unavailable engine (3).
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("typed.yaml");
+    std::fs::write(
+        &f,
+        "id: typed\nnamespace: e2e.tests\ninputs:\n  - {id: n, type: INT}\n  - {id: must, type: STRING, required: true}\ntasks:\n  - id: t\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands: ['echo {{ inputs.n }}']\n",
+    )
+    .unwrap();
+    let work = dir.path().join("work");
+    let f = f.display().to_string();
+    let work_s = work.display().to_string();
+    let run = |extra: &[&str]| {
+        let out = Command::new(BIN)
+            .args([
+                "run",
+                &f,
+                "--engine",
+                "/nonexistent/docker",
+                "--work-dir",
+                &work_s,
+            ])
+            .args(extra)
+            .env("DOCKHAND_STATE_DIR", dir.path().join("state"))
+            .env_remove("DOCKHAND_ENGINE")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stderr) = run(&["--input", "n=abc", "--input", "must=x"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--input n:") && stderr.contains("INT"),
+        "names the input: {stderr}"
+    );
+    assert!(!stderr.contains("/nonexistent"), "{stderr}");
+    let (code, stderr) = run(&["--input", "n=3"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("input `must` is required"), "{stderr}");
+    // A good input gets as far as the engine: exit 3, naming it.
+    let (code, stderr) = run(&["--input", "n=3", "--input", "must=x"]);
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(stderr.contains("/nonexistent/docker"), "{stderr}");
+    assert!(!work.exists(), "nothing was made");
+}
+
+/// `dockhand ARGS` with stderr a pipe whose read end is closed before it starts (every write to
+/// stderr fails with EPIPE), or stderr closed outright (`2>&-`); stdout is read. Returns the
+/// exit code and stdout.
+fn with_closed_stderr(
+    args: &[&str],
+    env: &[(&str, &str)],
+    closed_fd: bool,
+) -> (Option<i32>, String) {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(root())
+        .args(args)
+        .envs(env.iter().copied())
+        .env_remove("DOCKHAND_ENGINE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped());
+    if closed_fd {
+        // SAFETY: close(2) is async-signal-safe; nothing else runs between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::close(2);
+                Ok(())
+            });
+        }
+    } else {
+        let (r, w) = std::io::pipe().unwrap();
+        drop(r);
+        cmd.stderr(w);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut pipe = child.stdout.take().unwrap();
+    let reading = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = pipe.read_to_string(&mut s);
+        s
+    });
+    let deadline = Instant::now() + common::RUN_LIMIT;
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("dockhand {args:?} did not end");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    (status.code(), reading.join().unwrap())
+}
+
+e2e_test!(a_closed_stderr_leaves_a_run_and_its_exit_code_alone, |cx| {
+    let state = cx.tmp.path().join("state").display().to_string();
+    let env = [("DOCKHAND_STATE_DIR", state.as_str())];
+    let work = cx.work().display().to_string();
+    for (n, (command, want)) in [("true", 0), ("false", 1)].into_iter().enumerate() {
+        // A warning (ignored property), the status line, logs and the summary all go to stderr.
+        let f = cx.flow(
+            &format!("f{n}"),
+            &flow(
+                "closed_stderr",
+                &[task(
+                    "t",
+                    "logLevel: INFO",
+                    "",
+                    &["echo hello >&2", "echo hello", command],
+                )],
+            ),
+        );
+        let f = f.display().to_string();
+        for (json, closed_fd) in [(true, false), (false, false), (false, true)] {
+            let id = format!("{}-{n}-{json}-{closed_fd}", cx.id);
+            let mut a = vec![
+                "run",
+                &f,
+                "--engine",
+                cx.eng.name,
+                "--execution-id",
+                &id,
+                "--work-dir",
+                &work,
+            ];
+            if json {
+                a.push("--json");
+            }
+            let (code, stdout) = with_closed_stderr(&a, &env, closed_fd);
+            let what = format!(
+                "{a:?} (stderr {})",
+                if closed_fd { "closed" } else { "a closed pipe" }
+            );
+            assert_eq!(code, Some(want), "{what}: stdout:\n{stdout}");
+            if json {
+                let v: serde_json::Value = serde_json::from_str(&stdout)
+                    .unwrap_or_else(|e| panic!("{what}: the result on stdout: {e}\n{stdout}"));
+                let state = if want == 0 { "SUCCESS" } else { "FAILED" };
+                assert_eq!(v["state"], state, "{what}: {v:#}");
+            } else {
+                assert!(
+                    stdout.contains("hello"),
+                    "{what}: the log on stdout: {stdout}"
+                );
+            }
+            let left = common::left_after_removals(|| cx.eng.containers_of(&id));
+            assert!(left.is_empty(), "{what}: left behind: {left:?}");
+        }
+    }
+});

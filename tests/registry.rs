@@ -562,6 +562,20 @@ fn creds_flow(password: &str) -> String {
     )
 }
 
+/// [`creds_flow`] with the credentials as templates: the user from a variable, the password
+/// from a SECRET input (given with `--input-env`), as the README's example has it.
+fn creds_flow_templated() -> String {
+    creds_flow("\"{{ inputs.registry_password }}\"")
+        .replace(
+            &format!("username: {USER}"),
+            "username: \"{{ vars.robot }}\"",
+        )
+        .replace(
+            "\ntasks:\n",
+            &format!("\ninputs:\n  - id: registry_password\n    type: SECRET\nvariables:\n  robot: {USER}\ntasks:\n"),
+        )
+}
+
 /// Scans /proc/*/cmdline and /proc/*/environ for the needles while it runs.
 struct ProcScan {
     stop: Arc<AtomicBool>,
@@ -713,6 +727,39 @@ fn credentials(engine: &str) {
         log.contains("unauthorized: authentication required"),
         "{engine}: no authentication error in the logs:\n{log}"
     );
+
+    // Templated credentials, rendered as Kestra does: the password from a SECRET input given
+    // off the command line. It pulls (ALWAYS), and the output never shows the password.
+    let templated = dir.path().join("templated.yaml");
+    std::fs::write(&templated, creds_flow_templated()).unwrap();
+    let work_s = dir.path().join("work").display().to_string();
+    let tpl = dh(
+        &[
+            "run",
+            "--engine",
+            engine,
+            "--work-dir",
+            &work_s,
+            "--input-env",
+            "registry_password=DH_REGISTRY_PW",
+            templated.to_str().unwrap(),
+        ],
+        &[
+            ("DOCKHAND_STATE_DIR", &dir.path().join("state")),
+            ("DH_REGISTRY_PW", Path::new(&pw)),
+        ],
+    );
+    eprintln!("{}", tpl.all());
+    assert_eq!(
+        tpl.code(),
+        Some(0),
+        "{engine}: run with a templated password failed:\n{}",
+        tpl.all()
+    );
+    assert!(tpl.all().contains("Hello World!"), "{}", tpl.all());
+    for n in &needles {
+        assert!(!tpl.all().contains(n.as_str()), "{engine}: {}", tpl.all());
+    }
 
     // Nothing with the password is left in the work dir or the private dir.
     let work = dir.path().join("work");

@@ -7,12 +7,17 @@ use std::os::unix::fs::PermissionsExt;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
+use crate::plan::build::SecretFiles;
+
 /// Creates the working directory and writes the input files. With `open` (a non-root `user`)
-/// the directory is world-writable so the container user can write outputs into it.
+/// the directory is world-writable so the container user can write outputs into it. Files that
+/// hold a secret are written only when `secret.on_host` (MOUNT), mode 0600 before any byte is
+/// in them, then given to `secret.owner`.
 pub fn prepare(
     workdir: &Utf8Path,
     files: &std::collections::BTreeMap<String, String>,
     open: bool,
+    secret: &SecretFiles,
 ) -> io::Result<()> {
     std::fs::create_dir_all(workdir)?;
     if open {
@@ -26,12 +31,52 @@ pub fn prepare(
                 std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777))?;
             }
         }
+        if secret.holds(name) {
+            if secret.on_host {
+                write_private(&path, content, secret.owner).map_err(|e| {
+                    io::Error::new(
+                        e.kind(),
+                        format!("input file {name} (it holds a secret): {e}"),
+                    )
+                })?;
+            }
+            continue;
+        }
         std::fs::write(&path, content)?;
         if open {
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666))?;
         }
     }
     Ok(())
+}
+
+/// Writes a file only its owner can read: mode 0600 and, with `owner`, that uid (and gid)
+/// before the content goes in, so it is never readable by anyone else, not even for a moment.
+/// Giving a file away takes privilege (dockhand as root): without it the task cannot start.
+fn write_private(
+    path: &Utf8Path,
+    content: &str,
+    owner: Option<(u32, Option<u32>)>,
+) -> io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)?;
+    f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    if let Some((uid, gid)) = owner {
+        std::os::unix::fs::fchown(&f, Some(uid), gid).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("cannot give it to the task's user {uid} ({e}); that takes dockhand running as root, or use fileHandlingStrategy: VOLUME"),
+            )
+        })?;
+    }
+    f.set_len(0)?;
+    f.write_all(content.as_bytes())
 }
 
 /// Does a relative path match a glob? `*` and `?` stay within one path component, `**` spans
@@ -221,10 +266,49 @@ mod tests {
         let mut files = std::collections::BTreeMap::new();
         files.insert("in/a.txt".to_string(), "x".to_string());
         files.insert("b.csv".to_string(), "y".to_string());
-        prepare(root, &files, false).unwrap();
+        prepare(root, &files, false, &SecretFiles::default()).unwrap();
         let got = collect(root, &["**/*.txt".to_string()]);
         assert_eq!(got.files, vec![root.join("in/a.txt")]);
         assert!(got.refused.is_empty());
+    }
+
+    #[test]
+    fn files_holding_a_secret_are_private_or_not_written() {
+        use std::os::unix::fs::MetadataExt;
+        let files: std::collections::BTreeMap<String, String> = [
+            ("tok.txt".to_string(), "hunter22".to_string()),
+            ("plain.txt".to_string(), "x".to_string()),
+        ]
+        .into();
+        for on_host in [true, false] {
+            let d = tempfile::tempdir().unwrap();
+            let root = Utf8Path::from_path(d.path()).unwrap();
+            // An earlier, readable copy is made private before it gets the content.
+            std::fs::write(root.join("tok.txt"), "old").unwrap();
+            std::fs::set_permissions(root.join("tok.txt"), std::fs::Permissions::from_mode(0o644))
+                .unwrap();
+            let secret = SecretFiles {
+                names: vec!["tok.txt".into()],
+                owner: None,
+                on_host,
+            };
+            prepare(root, &files, true, &secret).unwrap();
+            let m = std::fs::metadata(root.join("tok.txt")).unwrap();
+            if on_host {
+                assert_eq!(m.mode() & 0o777, 0o600);
+                assert_eq!(
+                    std::fs::read_to_string(root.join("tok.txt")).unwrap(),
+                    "hunter22"
+                );
+            } else {
+                assert_eq!(
+                    std::fs::read_to_string(root.join("tok.txt")).unwrap(),
+                    "old"
+                );
+            }
+            let p = std::fs::metadata(root.join("plain.txt")).unwrap();
+            assert_eq!(p.mode() & 0o777, 0o666);
+        }
     }
 
     #[test]
@@ -285,7 +369,7 @@ mod tests {
         ] {
             files.insert(f.to_string(), "x".to_string());
         }
-        prepare(&root, &files, false).unwrap();
+        prepare(&root, &files, false, &SecretFiles::default()).unwrap();
         std::os::unix::fs::symlink("/etc", root.join("link")).unwrap();
         let keep: Vec<String> = ["out/deep/b.log", "out.txt"]
             .iter()

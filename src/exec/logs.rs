@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 
 /// Longest line kept whole (64 KiB); longer lines are printed in pieces of exactly this many
-/// bytes, a piece ending a few bytes short rather than inside a UTF-8 character.
+/// bytes, a piece ending a few bytes short rather than inside a UTF-8 character or a secret.
 pub const MAX_LINE: usize = 64 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,6 +187,7 @@ pub async fn pump<R: AsyncRead + Unpin>(
                     &mut skip,
                     &captured,
                     stream,
+                    &sink.mask,
                 );
                 line(&mut out, &prefix, &pending, &mut skip, &captured, stream);
                 pending.clear();
@@ -204,6 +205,7 @@ pub async fn pump<R: AsyncRead + Unpin>(
             &mut skip,
             &captured,
             stream,
+            &sink.mask,
         );
         r.consume(len);
         // Journaled just before printing: whoever kills dockhand after seeing a line has also
@@ -223,8 +225,9 @@ pub async fn pump<R: AsyncRead + Unpin>(
 }
 
 /// Prints leading pieces of `pending` while it is longer than [`MAX_LINE`], leaving at most
-/// `MAX_LINE` bytes; the number of pieces printed. A piece is `MAX_LINE` bytes, or up to three
-/// fewer so that it does not end inside a UTF-8 character.
+/// `MAX_LINE` bytes; the number of pieces printed. A piece is `MAX_LINE` bytes, or a few fewer so
+/// that it does not end inside a UTF-8 character, nor inside a secret (which would then be
+/// printed in two halves, neither of them masked): each piece is masked before it is cut.
 fn split_long(
     out: &mut Vec<u8>,
     prefix: &[u8],
@@ -232,13 +235,36 @@ fn split_long(
     skip: &mut u64,
     captured: &Mutex<Captured>,
     stream: Stream,
+    mask: &crate::exec::mask::Masker,
 ) -> u64 {
+    let is_continuation = |b: u8| b & 0xC0 == 0x80;
     let mut n = 0;
     let mut from = 0;
     while pending.len() - from > MAX_LINE {
-        let cut = from + piece_len(&pending[from..]);
-        line(out, prefix, &pending[from..cut], skip, captured, stream);
-        from = cut;
+        let data = &pending[from..];
+        let mut window = piece_len(data);
+        // Without secrets the head is the whole window. With them it may end sooner, before a
+        // secret the window's end would cut; that end must still fall between characters.
+        let (head, cut) = loop {
+            let (head, cut) = mask.head(&data[..window]);
+            if cut == window || cut == 0 || !is_continuation(data[cut]) {
+                break (head.into_owned(), cut);
+            }
+            let mut c = cut;
+            while c > 0 && is_continuation(data[c]) {
+                c -= 1;
+            }
+            window = c.max(1);
+        };
+        // A piece is never empty: a secret longer than a whole piece cannot be kept from
+        // being cut, and goes out as it comes.
+        let (head, cut) = if cut == 0 {
+            (data[..window].to_vec(), window)
+        } else {
+            (head, cut)
+        };
+        line(out, prefix, &head, skip, captured, stream);
+        from += cut;
         n += 1;
     }
     pending.drain(..from);

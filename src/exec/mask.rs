@@ -21,6 +21,9 @@ pub const MIN_LEN: usize = 4;
 #[derive(Default)]
 pub struct Masker {
     finder: Option<AhoCorasick>,
+    /// Bytes in the longest pattern: how much of a long line's piece [`Masker::head`] holds
+    /// back, at most, for what comes next.
+    longest: usize,
 }
 
 /// Says how many values, never which (the automaton's own `Debug` would show them).
@@ -54,11 +57,39 @@ impl Masker {
             return Masker::default();
         }
         // Longest match first, so a secret that contains another is masked whole.
+        let longest = patterns.iter().map(String::len).max().unwrap_or(0);
         let finder = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostLongest)
             .build(&patterns)
             .ok();
-        Masker { finder }
+        Masker { finder, longest }
+    }
+
+    /// A piece of a line too long to keep whole, masked: `(head, cut)`, where `head` is
+    /// `data[..cut]` with its secrets masked, and no secret starts before `cut` and ends after
+    /// it. The bytes from `cut` on (fewer than one secret's length) may begin a secret that the
+    /// next bytes complete: the caller keeps them for the next piece. Without secrets, all of
+    /// `data` is the head.
+    pub fn head<'a>(&self, data: &'a [u8]) -> (Cow<'a, [u8]>, usize) {
+        let Some(f) = &self.finder else {
+            return (Cow::Borrowed(data), data.len());
+        };
+        // A match starting before `len - (longest - 1)` ends within `data`, so leftmost-longest
+        // finds it whole (the longest pattern there, not a shorter one it begins with).
+        let mut cut = data.len().saturating_sub(self.longest.saturating_sub(1));
+        let mut out = Vec::with_capacity(data.len());
+        let mut last = 0;
+        for m in f.find_iter(data) {
+            if m.start() >= cut {
+                break;
+            }
+            out.extend_from_slice(&data[last..m.start()]);
+            out.extend_from_slice(MASK.as_bytes());
+            last = m.end();
+            cut = cut.max(m.end());
+        }
+        out.extend_from_slice(&data[last..cut]);
+        (Cow::Owned(out), cut)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -133,6 +164,47 @@ impl Masker {
 mod tests {
     use super::*;
     use crate::exec::result::State;
+
+    #[test]
+    fn a_long_lines_pieces_mask_as_the_whole_line_would() {
+        // A shorter secret that a longer one begins with, and base64 forms: cut anywhere, the
+        // pieces put together are the line masked whole (no secret, or rest of one, leaks).
+        let m = Masker::new(["hunter22", "hunter22-and-more"]);
+        let b64 = crate::plan::build::base64(b"hunter22-and-more");
+        let mut line = Vec::new();
+        for i in 0..60 {
+            line.extend_from_slice(match i % 4 {
+                0 => b"hunter22-and-more|".as_slice(),
+                1 => b"hunter22|",
+                2 => b64.as_bytes(),
+                _ => b"hunter2x|",
+            });
+        }
+        let whole = m.bytes(&line).into_owned();
+        assert!(!String::from_utf8_lossy(&whole).contains("hunter22"));
+        for (chunk, limit) in [(1, 30), (7, 40), (13, 64), (100, 50), (5, 1)] {
+            let mut pending: Vec<u8> = Vec::new();
+            let mut out: Vec<u8> = Vec::new();
+            for piece in line.chunks(chunk) {
+                pending.extend_from_slice(piece);
+                if pending.len() >= limit {
+                    let (head, cut) = m.head(&pending);
+                    out.extend_from_slice(&head);
+                    drop(head);
+                    pending.drain(..cut);
+                    assert!(pending.len() < b64.len(), "holds back less than a secret");
+                }
+            }
+            out.extend_from_slice(&m.bytes(&pending));
+            assert_eq!(
+                String::from_utf8_lossy(&out),
+                String::from_utf8_lossy(&whole),
+                "chunk {chunk}, limit {limit}"
+            );
+        }
+        let none = Masker::default();
+        assert_eq!(none.head(b"abc"), (Cow::Borrowed(&b"abc"[..]), 3));
+    }
 
     #[test]
     fn values_and_their_base64_are_masked() {

@@ -332,7 +332,9 @@ impl Job<'_> {
             .user
             .as_deref()
             .is_some_and(|u| !matches!(u, "root" | "0" | "0:0"));
-        if let Err(e) = crate::exec::files::prepare(&tc.workdir, &tc.input_files, open) {
+        if let Err(e) =
+            crate::exec::files::prepare(&tc.workdir, &tc.input_files, open, &tc.secret_files)
+        {
             return setup_failure(
                 self.res,
                 format!("cannot prepare the working directory {}: {e}", tc.workdir),

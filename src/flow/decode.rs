@@ -431,11 +431,12 @@ fn read_runner(cx: &mut Cx, mut o: Obj<'_>) -> Option<DockerRunner> {
             identity_token: c.string(cx, "identityToken"),
             auth: c.string(cx, "auth"),
         };
+        // A templated `auth` is known only once rendered (the registry judges it then).
         check_scalar(
             cx,
             &mut c,
             "auth",
-            creds.auth.as_deref(),
+            creds.auth.as_deref().filter(|a| !a.contains("{{")),
             runner_values::auth,
         );
         c.finish(cx, &[]);
@@ -861,13 +862,39 @@ fn check_ids_and_templates(cx: &mut Cx, flow: &Flow) {
                 .iter()
                 .map(|(k, v)| (format!("{}.inputFiles.{k}", task.path), v.as_str())),
         );
-        for (path, text) in texts {
+        // Registry credentials and `config` are rendered too (as Kestra does), with what is
+        // known before the run: they are masked from the start, so no task outputs.
+        let runner_path = format!("{}.taskRunner", task.path);
+        let mut runner_texts: Vec<(String, &str)> = Vec::new();
+        if let Some(c) = &s.runner.credentials {
+            for (k, v) in credential_fields(c) {
+                if let Some(v) = v {
+                    runner_texts.push((format!("{runner_path}.credentials.{k}"), v.as_str()));
+                }
+            }
+        }
+        if let Some(cfg) = &s.runner.config {
+            let mut strings = Vec::new();
+            json_strings(cfg, &mut strings);
+            runner_texts.extend(
+                strings
+                    .into_iter()
+                    .map(|v| (format!("{runner_path}.config"), v)),
+            );
+        }
+        let in_runner = runner_texts.len();
+        texts.extend(runner_texts);
+        let first_runner = texts.len() - in_runner;
+        for (at, (path, text)) in texts.into_iter().enumerate() {
             let pos = flow.spans.get(&path).copied().unwrap_or(task.pos);
             match template::exprs(text) {
                 Err(e) => cx.error(pos, &path, e),
                 Ok(exprs) => {
                     for e in exprs {
                         let problem = match &e {
+                            Expr::Output { .. } if at >= first_runner => Some(format!(
+                                "`{{{{ {e} }}}}`: registry credentials and `config` can use inputs, variables and ids, not task outputs (they are masked before the run starts)"
+                            )),
                             Expr::Input(n) if !flow.inputs.iter().any(|i| &i.id == n) => {
                                 Some(format!("`{{{{ {e} }}}}`: the flow declares no input `{n}`"))
                             }
@@ -895,6 +922,28 @@ fn check_ids_and_templates(cx: &mut Cx, flow: &Flow) {
                 }
             }
         }
+    }
+}
+
+/// The fields of registry credentials that may hold templates, by property name.
+pub fn credential_fields(c: &Credentials) -> [(&'static str, &Option<String>); 6] {
+    [
+        ("registry", &c.registry),
+        ("username", &c.username),
+        ("password", &c.password),
+        ("auth", &c.auth),
+        ("registryToken", &c.registry_token),
+        ("identityToken", &c.identity_token),
+    ]
+}
+
+/// Every string value in a JSON document (not the keys), in order.
+fn json_strings<'a>(v: &'a serde_json::Value, out: &mut Vec<&'a str>) {
+    match v {
+        serde_json::Value::String(s) => out.push(s),
+        serde_json::Value::Array(a) => a.iter().for_each(|x| json_strings(x, out)),
+        serde_json::Value::Object(o) => o.values().for_each(|x| json_strings(x, out)),
+        _ => {}
     }
 }
 

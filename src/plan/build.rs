@@ -32,8 +32,11 @@ pub struct TaskCommands {
     pub labels: Vec<(&'static str, String)>,
     /// Host directory of the task; the same path inside the container.
     pub workdir: Utf8PathBuf,
-    /// Files written into `workdir` on the host before anything starts.
+    /// Files written into `workdir` on the host before anything starts (but see
+    /// `secret_files`).
     pub input_files: BTreeMap<String, String>,
+    /// Which input files hold a secret, and how they are kept private.
+    pub secret_files: SecretFiles,
     /// Globs collected from `workdir` after the run.
     pub output_files: Vec<String>,
     /// `create` and `copy-in` when the working directory is copied (VOLUME with files).
@@ -161,7 +164,9 @@ pub fn build(
     // A command holding a secret goes into a file copied into the container (with the working
     // directory, or alone with MOUNT): the container is created, the file copied, then started.
     let plain_command = task.container_command();
-    let command_file = command_file(task, &plain_command, ctx, &mut findings);
+    let secret_env = secret_env(task, ctx);
+    let command_file = command_file(task, &plain_command, &secret_env, ctx, &mut findings);
+    let secret_files = secret_files(task, ctx, &mut findings);
     let copy_workdir = needs_copy(task, d);
     let copy_files = copy_workdir || command_file.is_some();
     let mut create = base(Step::Create);
@@ -201,15 +206,32 @@ pub fn build(
             create.arg("--tls-verify=false");
         }
     }
-    env_options(&mut create, task, &workdir, &private, &mut findings);
+    env_options(
+        &mut create,
+        task,
+        &workdir,
+        &private,
+        &secret_env,
+        &mut findings,
+    );
     let image = image_name(task, d, &ctx.local_images, host.as_deref());
     match &command_file {
         Some(cf) => {
             entrypoint_and_command(&mut create, task, d, image, &cf.argv);
+            let why = if plain_command.iter().any(|w| holds_secret(w, ctx)) {
+                "the command holds a secret: it"
+            } else {
+                "an env value holds a secret: the command"
+            };
             create.notes.push(format!(
-                "the command holds a secret: it is in {} in the container (mode {:04o}, copied in below), its text <redacted>",
+                "{why} is in {} in the container (mode {:04o}, copied in below), its text <redacted>",
                 cf.path, cf.mode
             ));
+            for name in &secret_env {
+                create.notes.push(format!(
+                    "env {name} holds a secret: exported by the command file, not in the container's environment (inspect .Config.Env)"
+                ));
+            }
         }
         None => entrypoint_and_command(&mut create, task, d, image, &plain_command),
     }
@@ -223,7 +245,13 @@ pub fn build(
         if copy_files {
             let mut cp = base(Step::CopyIn);
             cp.args(["cp".to_string(), "-".to_string(), format!("{container}:/")]);
-            match workdir_archive(task, &workdir, copy_workdir, command_file.as_ref()) {
+            match workdir_archive(
+                task,
+                &workdir,
+                copy_workdir,
+                command_file.as_ref(),
+                &secret_files,
+            ) {
                 Ok(tar) => {
                     cp.stdin = Some(Secret::new(tar));
                     let mut parts: Vec<String> = Vec::new();
@@ -232,7 +260,16 @@ pub fn build(
                             "{workdir} (mode {})",
                             if non_root(task) { "0777" } else { "0755" }
                         ));
-                        parts.extend(task.input_files.keys().cloned());
+                        parts.extend(task.input_files.keys().map(|k| {
+                            if secret_files.holds(k) {
+                                format!(
+                                    "{k} (holds a secret: mode 0600{})",
+                                    owned_by(&secret_files)
+                                )
+                            } else {
+                                k.clone()
+                            }
+                        }));
                     }
                     if let Some(cf) = &command_file {
                         parts.push(format!(
@@ -310,6 +347,7 @@ pub fn build(
         labels,
         workdir,
         input_files: task.input_files.clone(),
+        secret_files,
         output_files: task.output_files.clone(),
         prepare,
         run,
@@ -477,21 +515,64 @@ struct CommandFile {
     argv: Vec<String>,
 }
 
-/// The command file of a task whose command text holds a secret value (`None` for the others,
-/// whose command lines stay as they are).
+/// Does `text` hold the value of a SECRET input?
+fn holds_secret(text: &str, ctx: &PlanContext) -> bool {
+    ctx.secrets
+        .iter()
+        .filter(|s| !s.expose().is_empty())
+        .any(|s| text.contains(s.expose()))
+}
+
+/// The names of the task's `env` variables whose value holds a secret. The engine records a
+/// container's environment (`inspect` `.Config.Env`), so these are not given to it: the command
+/// file exports them, in the task's shell, before the task's own text.
+fn secret_env(task: &ScriptTask, ctx: &PlanContext) -> Vec<String> {
+    task.env
+        .iter()
+        .filter(|(name, v)| *name != "WORKING_DIR" && holds_secret(v, ctx))
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
+/// A word for a POSIX shell: single-quoted, `'` as `'\''` (any byte, line breaks included).
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// The command file of a task whose command text or env values hold a secret value (`None` for
+/// the others, whose command lines stay as they are).
 fn command_file(
     task: &ScriptTask,
     command: &[String],
+    secret_env: &[String],
     ctx: &PlanContext,
     findings: &mut Vec<Finding>,
 ) -> Option<CommandFile> {
-    let holds = ctx
-        .secrets
-        .iter()
-        .filter(|s| !s.expose().is_empty())
-        .any(|s| command.iter().any(|w| w.contains(s.expose())));
-    if !holds {
+    let holds = command.iter().any(|w| holds_secret(w, ctx));
+    if !holds && secret_env.is_empty() {
         return None;
+    }
+    if !secret_env.is_empty() {
+        let name = task
+            .interpreter
+            .first()
+            .map(|p| p.rsplit('/').next().unwrap_or(p));
+        if !name.is_some_and(|n| SHELLS.contains(&n)) {
+            findings.push(Finding {
+                error: true,
+                property: "env",
+                message: format!(
+                    "`{}` holds a SECRET input; the engine records a container's environment (`inspect` .Config.Env), so dockhand exports it in the task's shell instead, but {} (use [\"/bin/sh\", \"-c\"] or bash, or pass the secret another way, e.g. in an input file)",
+                    secret_env.join("`, `"),
+                    if task.interpreter.is_empty() {
+                        "the task has no interpreter".to_string()
+                    } else {
+                        format!("the interpreter `{}` is not a shell", task.interpreter.join(" "))
+                    }
+                ),
+            });
+            return None;
+        }
     }
     let body = match task.body {
         crate::flow::model::Body::Commands(_) => "commands",
@@ -543,12 +624,82 @@ fn command_file(
         });
         return None;
     };
+    let mut content = String::new();
+    for name in secret_env {
+        content.push_str(&format!("export {name}={}\n", shell_quote(&task.env[name])));
+    }
+    content.push_str(script);
     Some(CommandFile {
         path: COMMAND_FILE,
-        content: script.clone(),
+        content,
         mode: if non_root(task) { 0o644 } else { 0o600 },
         argv,
     })
+}
+
+/// Input files whose content holds the value of a SECRET input: private to the container's
+/// user (mode 0600, owned by it), never readable by other users of the host.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SecretFiles {
+    /// Their names, as in `inputFiles`.
+    pub names: Vec<String>,
+    /// The owner the files get: the task's `user` as numbers, when it is not root (a gid only
+    /// when the user names one). `None`: root's (the container's root reads them).
+    pub owner: Option<(u32, Option<u32>)>,
+    /// MOUNT: written to the host working directory, which is the container's (mode 0600 from
+    /// the start, then given to `owner`). VOLUME: not written to the host at all; they go only
+    /// in the archive copied into the container.
+    pub on_host: bool,
+}
+
+impl SecretFiles {
+    pub fn holds(&self, name: &str) -> bool {
+        self.names.iter().any(|n| n == name)
+    }
+}
+
+/// `, owned by UID[:GID]` for display, or nothing for root.
+pub fn owned_by(s: &SecretFiles) -> String {
+    match s.owner {
+        Some((u, Some(g))) => format!(", owned by {u}:{g}"),
+        Some((u, None)) => format!(", owned by {u}"),
+        None => String::new(),
+    }
+}
+
+/// The task's input files that hold a secret. A non-root `user` must be numeric, for the files
+/// to be given to it: a user name means nothing on the host (MOUNT), and `docker cp` sets the
+/// owner the archive names, as a number.
+fn secret_files(task: &ScriptTask, ctx: &PlanContext, findings: &mut Vec<Finding>) -> SecretFiles {
+    let names: Vec<String> = task
+        .input_files
+        .iter()
+        .filter(|(_, content)| holds_secret(content, ctx))
+        .map(|(name, _)| name.clone())
+        .collect();
+    let mut owner = None;
+    if !names.is_empty()
+        && non_root(task)
+        && let Some(user) = task.runner.user.as_deref()
+    {
+        let (u, g) = user.split_once(':').unwrap_or((user, ""));
+        match (u.parse::<u32>(), g.parse::<u32>()) {
+            (Ok(uid), gid) => owner = Some((uid, gid.ok())),
+            (Err(_), _) => findings.push(Finding {
+                error: true,
+                property: "inputFiles",
+                message: format!(
+                    "`{}` holds a SECRET input, so it is private to the container's user (mode 0600, owned by that user), and `user: {user}` names the user, which dockhand cannot give a file to; give `user` as a numeric UID[:GID]",
+                    names.join("`, `")
+                ),
+            }),
+        }
+    }
+    SecretFiles {
+        names,
+        owner,
+        on_host: task.runner.file_handling == FileHandling::Mount,
+    }
 }
 
 /// What `cp - CTR:/` copies in, as a tar archive rooted at `/`: the working directory and input
@@ -558,6 +709,7 @@ fn workdir_archive(
     workdir: &Utf8PathBuf,
     with_workdir: bool,
     command: Option<&CommandFile>,
+    secret: &SecretFiles,
 ) -> Result<String, String> {
     let mut entries = Vec::new();
     if let Some(cf) = command {
@@ -569,16 +721,18 @@ fn workdir_archive(
         entries.push(crate::plan::tar::Entry {
             path: dir.to_string(),
             mode: if cf.mode == 0o600 { 0o700 } else { 0o755 },
+            owner: (0, 0),
             content: None,
         });
         entries.push(crate::plan::tar::Entry {
             path: cf.path.trim_start_matches('/').to_string(),
             mode: cf.mode,
+            owner: (0, 0),
             content: Some(cf.content.as_bytes()),
         });
     }
     if with_workdir {
-        workdir_entries(task, workdir, &mut entries);
+        workdir_entries(task, workdir, secret, &mut entries);
     }
     let bytes = crate::plan::tar::archive(&entries)?;
     // Headers are ASCII and contents are text, so the archive is valid UTF-8.
@@ -589,6 +743,7 @@ fn workdir_archive(
 fn workdir_entries<'a>(
     task: &'a ScriptTask,
     workdir: &Utf8PathBuf,
+    secret: &SecretFiles,
     entries: &mut Vec<crate::plan::tar::Entry<'a>>,
 ) {
     let open = non_root(task);
@@ -596,6 +751,7 @@ fn workdir_entries<'a>(
     entries.push(crate::plan::tar::Entry {
         path: root.to_string(),
         mode: if open { 0o777 } else { 0o755 },
+        owner: (0, 0),
         content: None,
     });
     let mut dirs = std::collections::BTreeSet::new();
@@ -613,14 +769,22 @@ fn workdir_entries<'a>(
         entries.push(crate::plan::tar::Entry {
             path: format!("{root}/{d}"),
             mode: if open { 0o777 } else { 0o755 },
+            owner: (0, 0),
             content: None,
         });
     }
     for (name, content) in &task.input_files {
+        let private = secret.holds(name);
         let name = name.trim_start_matches("./");
+        let (mode, owner) = match (private, secret.owner) {
+            (true, Some((uid, gid))) => (0o600, (uid, gid.unwrap_or(0))),
+            (true, None) => (0o600, (0, 0)),
+            (false, _) => (if open { 0o666 } else { 0o644 }, (0, 0)),
+        };
         entries.push(crate::plan::tar::Entry {
             path: format!("{root}/{name}"),
-            mode: if open { 0o666 } else { 0o644 },
+            mode,
+            owner,
             content: Some(content.as_bytes()),
         });
     }
@@ -736,13 +900,15 @@ fn env_options(
     task: &ScriptTask,
     workdir: &Utf8PathBuf,
     private: &Utf8PathBuf,
+    secret_env: &[String],
     findings: &mut Vec<Finding>,
 ) {
     c.opt("--env", format!("WORKING_DIR={workdir}"));
     let mut file_lines = Vec::new();
     let mut shown = Vec::new();
     for (name, value) in &task.env {
-        if name == "WORKING_DIR" {
+        // Exported by the command file (or refused): never in the engine's record.
+        if name == "WORKING_DIR" || secret_env.contains(name) {
             continue;
         }
         if client_reads(name) {
@@ -1070,6 +1236,60 @@ mod tests {
         assert!(
             !tar.contains("w/e/t"),
             "no working directory entry for a task without files"
+        );
+    }
+
+    #[test]
+    fn an_env_value_holding_a_secret_is_exported_by_the_command_file() {
+        use crate::flow::model::Body;
+        let ctx = PlanContext {
+            execution_id: "e".into(),
+            attempt: 1,
+            dialect: Dialect::Podman,
+            work_root: "/w".into(),
+            private_root: "/w/.private".into(),
+            host: None,
+            owner: None,
+            secrets: vec![Secret::new("hunter22")],
+            local_images: Default::default(),
+        };
+        let mut task = ScriptTask {
+            container_image: crate::image::ImageRef::parse("busybox").unwrap(),
+            interpreter: vec!["/bin/sh".into(), "-c".into()],
+            before_commands: vec![],
+            body: Body::Commands(vec!["echo \"$TOKEN\"".into()]),
+            env: [
+                ("TOKEN".to_string(), "it's hunter22".to_string()),
+                ("PLAIN".to_string(), "x".to_string()),
+            ]
+            .into(),
+            fail_fast: true,
+            input_files: Default::default(),
+            output_files: vec![],
+            runner: Default::default(),
+        };
+        let tc = build("n", "f", "t", &task, &ctx);
+        assert!(tc.findings.is_empty(), "{:?}", tc.findings);
+        let create = &tc.prepare[0];
+        let args: Vec<String> = create
+            .args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        assert!(!args.contains(&"TOKEN".to_string()), "{args:?}");
+        assert!(args.contains(&"PLAIN".to_string()), "{args:?}");
+        assert!(create.env.iter().all(|(n, _)| n != "TOKEN"));
+        let tar = tc.prepare[1].stdin.as_ref().unwrap().expose().to_string();
+        assert!(
+            tar.contains("export TOKEN='it'\\''s hunter22'\nset -e\necho \"$TOKEN\""),
+            "{tar}"
+        );
+        task.interpreter = vec!["python3".into(), "-c".into()];
+        let tc = build("n", "f", "t", &task, &ctx);
+        assert!(
+            tc.findings.iter().any(|f| f.error && f.property == "env"),
+            "{:?}",
+            tc.findings
         );
     }
 

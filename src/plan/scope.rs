@@ -71,6 +71,25 @@ impl Scope<'_> {
         for v in t.input_files.values_mut() {
             *v = r(v)?;
         }
+        // Registry credentials and `config` string values, as Kestra renders them.
+        if let Some(c) = t.runner.credentials.as_mut() {
+            for v in [
+                &mut c.registry,
+                &mut c.username,
+                &mut c.password,
+                &mut c.auth,
+                &mut c.registry_token,
+                &mut c.identity_token,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                *v = r(v)?;
+            }
+        }
+        if let Some(cfg) = t.runner.config.as_mut() {
+            render_json(cfg, &r)?;
+        }
         if let Some(m) = missing.into_inner() {
             return Err(match m.split('.').next() {
                 Some("inputs") => {
@@ -81,4 +100,26 @@ impl Scope<'_> {
         }
         Ok(t)
     }
+}
+
+/// Renders every string value of a JSON document in place (keys stay as written).
+fn render_json(
+    v: &mut serde_json::Value,
+    r: &dyn Fn(&str) -> Result<String, String>,
+) -> Result<(), String> {
+    match v {
+        serde_json::Value::String(s) => *s = r(s)?,
+        serde_json::Value::Array(a) => {
+            for x in a {
+                render_json(x, r)?;
+            }
+        }
+        serde_json::Value::Object(o) => {
+            for x in o.values_mut() {
+                render_json(x, r)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }

@@ -1,11 +1,14 @@
 //! A minimal ustar writer for the working directory that `cp -` copies into a created
 //! container: the directory itself (mode 0777 when a non-root user must write to it) and the
-//! input files. Pure and deterministic (mtime 0, uid/gid 0).
+//! input files. Pure and deterministic (mtime 0, uid/gid 0 unless an entry names its owner).
 
 /// One entry: a directory (no content) or a regular file.
 pub struct Entry<'a> {
     pub path: String,
     pub mode: u32,
+    /// uid and gid in the header: a private (0600) file must belong to the container's user,
+    /// and `docker cp` keeps the archive's owner (podman gives copies the container's user).
+    pub owner: (u32, u32),
     pub content: Option<&'a [u8]>,
 }
 
@@ -43,8 +46,8 @@ fn header(e: &Entry<'_>) -> Result<[u8; 512], String> {
     let (prefix, name) = split_path(&path)?;
     h[..name.len()].copy_from_slice(name.as_bytes());
     octal(&mut h[100..108], u64::from(e.mode));
-    octal(&mut h[108..116], 0);
-    octal(&mut h[116..124], 0);
+    octal(&mut h[108..116], u64::from(e.owner.0));
+    octal(&mut h[116..124], u64::from(e.owner.1));
     octal(&mut h[124..136], e.content.map_or(0, |c| c.len() as u64));
     octal(&mut h[136..148], 0);
     h[156] = if is_dir { b'5' } else { b'0' };
@@ -82,11 +85,13 @@ mod tests {
             Entry {
                 path: "tmp/w".into(),
                 mode: 0o777,
+                owner: (0, 0),
                 content: None,
             },
             Entry {
                 path: "tmp/w/a.txt".into(),
                 mode: 0o644,
+                owner: (0, 0),
                 content: Some(b"hello\n"),
             },
         ])
@@ -108,6 +113,7 @@ mod tests {
         let a = archive(&[Entry {
             path: long,
             mode: 0o644,
+            owner: (0, 0),
             content: Some(b""),
         }])
         .unwrap();
@@ -116,6 +122,7 @@ mod tests {
             archive(&[Entry {
                 path: "x".repeat(300),
                 mode: 0o644,
+                owner: (0, 0),
                 content: Some(b"")
             }])
             .is_err()

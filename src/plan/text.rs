@@ -285,7 +285,21 @@ pub fn plan(
             out.push_str("# allowFailure: a failure ends the task in WARNING\n");
         }
         for name in tc.input_files.keys() {
-            let _ = writeln!(out, "# input file {name}");
+            if !tc.secret_files.holds(name) {
+                let _ = writeln!(out, "# input file {name}");
+            } else if tc.secret_files.on_host {
+                let _ = writeln!(
+                    out,
+                    "# input file {name}: holds a secret, written with mode 0600{}",
+                    crate::plan::build::owned_by(&tc.secret_files)
+                );
+            } else {
+                let _ = writeln!(
+                    out,
+                    "# input file {name}: holds a secret, only in the archive copied in (mode 0600{}), not on the host",
+                    crate::plan::build::owned_by(&tc.secret_files)
+                );
+            }
         }
         for g in &tc.output_files {
             let _ = writeln!(out, "# output files {g}");
