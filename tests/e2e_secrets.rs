@@ -375,7 +375,7 @@ e2e_test!(container_labels_naming_paths_are_not_used_as_ids, |cx| {
     assert_eq!(unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) }, 0);
     let name = format!("dh-{}-evil", cx.id);
     let image = if cx.eng.name == "podman" {
-        "docker.io/library/busybox:latest"
+        "localhost/busybox:latest"
     } else {
         common::IMAGE
     };
@@ -517,9 +517,19 @@ e2e_test!(secret_input_files_are_private_to_the_task_user, |cx| {
         ("volroot", "", "600:0"),
         ("voluser", "user: \"65534:65534\"", "600:65534"),
     ];
+    // MOUNT tasks name both files as outputs, so that their host copies outlive the task (a work
+    // directory keeps only its output files once the container is gone).
+    let mount_files = format!("{files}\noutputFiles:\n  - tok.txt\n  - plain.txt");
     let tasks: Vec<String> = cases
         .iter()
-        .map(|(id, runner, _)| task(id, files, runner, &[report]))
+        .map(|(id, runner, _)| {
+            let props = if runner.contains("MOUNT") {
+                mount_files.as_str()
+            } else {
+                files
+            };
+            task(id, props, runner, &[report])
+        })
         .collect();
     let text = flow("secretfiles", &tasks).replacen(
         "\ntasks:\n",
