@@ -253,3 +253,23 @@ fn sigint_stops_the_container_and_exits_130() {
     assert!(calls.contains(&"kill".to_string()), "{calls:?}");
     assert_eq!(calls.last().map(String::as_str), Some("rm"));
 }
+
+#[test]
+fn ps_lists_again_when_a_container_goes_between_its_two_calls() {
+    let c = Case::new("vanish");
+    let d = c.dir.path();
+    let out = Command::new(env!("CARGO_BIN_EXE_dockhand"))
+        .arg("ps")
+        .args(["--engine".as_ref(), fake().as_os_str()])
+        .arg("--state-dir")
+        .arg(d.join("state"))
+        .env("FAKE_ENGINE_DIR", d)
+        .env("FAKE_ENGINE_CASE", "vanish")
+        .env_remove("DOCKER_HOST")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("dh-x-t-1"), "{text}");
+    assert_eq!(c.calls(), ["ps", "inspect", "ps", "inspect"]);
+}

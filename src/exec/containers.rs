@@ -51,6 +51,18 @@ impl Filter {
 
 /// Every container with dockhand's managed label.
 pub async fn list(engine: &Engine) -> Result<Vec<Managed>, String> {
+    // Podman's `inspect` of several ids fails whole, printing nothing, when one of them was
+    // removed after `ps` listed it (another dockhand finishing): list again then.
+    let mut tries = 0;
+    loop {
+        match list_once(engine).await {
+            Err(e) if tries < 5 && e.to_lowercase().contains("no such") => tries += 1,
+            other => return other,
+        }
+    }
+}
+
+async fn list_once(engine: &Engine) -> Result<Vec<Managed>, String> {
     let limit = Duration::from_secs(30);
     let mut args = engine.global_args(None);
     args.extend(["ps", "--all", "--quiet", "--no-trunc", "--filter"].map(String::from));
