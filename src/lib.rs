@@ -2,6 +2,7 @@
 //! CLI. Data flows one way: YAML → [`flow`] (typed, validated model) → [`plan`] (engine argv,
 //! pure) → [`exec`] (processes, logs, outputs) → result.
 
+pub mod client_env;
 pub mod diag;
 pub mod exec;
 pub mod flow;

@@ -335,8 +335,7 @@ fn read_script(cx: &mut Cx, o: &mut Obj<'_>, is_script: bool) -> ScriptTask {
     };
     let env = o.string_map(cx, "env").unwrap_or_default();
     for (name, value) in &env {
-        if crate::plan::build::client_reads(name) && (value.contains('\n') || value.contains('\r'))
-        {
+        if crate::client_env::client_reads(name) && (value.contains('\n') || value.contains('\r')) {
             let p = reader::join(&o.key_path("env"), name);
             let pos = cx.spans.get(&p).copied().unwrap_or(o.pos());
             cx.error(pos, &p, format!("`{name}` holds a line break, and the engine client reads `{name}` itself, so it can only be passed in an env file, which takes one line per variable"));

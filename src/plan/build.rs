@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use camino::Utf8PathBuf;
 
+use crate::client_env::client_reads;
 use crate::flow::model::{
     Credentials, DeviceRequest, DockerRunner, FileHandling, PullPolicy, ScriptTask,
 };
@@ -13,6 +14,7 @@ use crate::plan::command::{EngineCommand, PrivateFile, Secret, Step};
 use crate::plan::context::PlanContext;
 use crate::plan::dialect::Dialect;
 use crate::plan::labels;
+use crate::plan::script::container_command;
 use crate::units;
 
 /// A builder finding about a property: `error` means the task cannot run on this engine.
@@ -68,45 +70,6 @@ impl TaskCommands {
     }
 }
 
-/// Names the engine client itself reads from its environment: passing a task's value through
-/// the client's environment would change how the client behaves, so these go in an env file.
-pub fn client_reads(name: &str) -> bool {
-    // `CONTAINER_`: podman reads CONTAINER_HOST, CONTAINER_CONNECTION, CONTAINER_SSHKEY, ...
-    const PREFIXES: &[&str] = &[
-        "DOCKER_",
-        "CONTAINER_",
-        "CONTAINERS_",
-        "PODMAN_",
-        "BUILDAH_",
-        "XDG_",
-        "LD_",
-        "SSL_",
-        "STORAGE_",
-        "REGISTRIES_",
-    ];
-    const NAMES: &[&str] = &[
-        "HOME",
-        "PATH",
-        "TMPDIR",
-        "USER",
-        "LOGNAME",
-        "SHELL",
-        "REGISTRY_AUTH_FILE",
-        "GODEBUG",
-        "GOGC",
-        "GOMAXPROCS",
-        "GOMEMLIMIT",
-        "GOTRACEBACK",
-        "NOTIFY_SOCKET",
-        "TERM",
-        "NO_COLOR",
-    ];
-    let upper = name.to_ascii_uppercase();
-    PREFIXES.iter().any(|p| name.starts_with(p))
-        || NAMES.contains(&name)
-        || upper.ends_with("_PROXY")
-}
-
 /// Builds the commands of one task. `task` must already be rendered (templates replaced).
 pub fn build(
     namespace: &str,
@@ -160,7 +123,7 @@ pub fn build(
     }
     // A command holding a secret goes into a file copied into the container (with the working
     // directory, or alone with MOUNT): the container is created, the file copied, then started.
-    let plain_command = task.container_command();
+    let plain_command = container_command(task);
     let command_file = command_file(task, &plain_command, ctx, &mut findings);
     let copy_workdir = needs_copy(task, d);
     let copy_files = copy_workdir || command_file.is_some();
@@ -1071,24 +1034,5 @@ mod tests {
             !tar.contains("w/e/t"),
             "no working directory entry for a task without files"
         );
-    }
-
-    #[test]
-    fn client_variables_are_recognised() {
-        for n in [
-            "HOME",
-            "PATH",
-            "DOCKER_HOST",
-            "http_proxy",
-            "XDG_CONFIG_HOME",
-            "GODEBUG",
-            "CONTAINER_HOST",
-            "CONTAINER_CONNECTION",
-        ] {
-            assert!(client_reads(n), "{n}");
-        }
-        for n in ["API_KEY", "HOMEDIR", "MY_PATH"] {
-            assert!(!client_reads(n), "{n}");
-        }
     }
 }
