@@ -95,16 +95,18 @@ pub fn build(
 
     // Global options every command of the task shares.
     let host = r.host.clone().or_else(|| ctx.host.clone());
-    let mut global: Vec<String> = Vec::new();
+    let mut global: Vec<(&str, String)> = Vec::new();
     if let Some(h) = &host {
         match d {
-            Dialect::Docker => global.extend(["--host".into(), h.clone()]),
-            Dialect::Podman => global.extend(["--url".into(), h.clone()]),
+            Dialect::Docker => global.push(("--host", h.clone())),
+            Dialect::Podman => global.push(("--url", h.clone())),
         }
     }
     let base = |step: Step| {
         let mut c = EngineCommand::new(step);
-        c.args(global.iter());
+        for (flag, value) in &global {
+            c.opt(flag, value);
+        }
         c
     };
 
@@ -237,13 +239,9 @@ pub fn build(
 
     let mut inspect = base(Step::Inspect);
     inspect
-        .args([
-            "inspect",
-            "--type",
-            "container",
-            "--format",
-            "{{json .State}}",
-        ])
+        .arg("inspect")
+        .opt("--type", "container")
+        .opt("--format", "{{json .State}}")
         .arg(&container);
     let mut logs = base(Step::Run);
     logs.args(["logs", "--follow"]).arg(&container);
@@ -258,7 +256,9 @@ pub fn build(
             Dialect::Docker => "--timeout",
             Dialect::Podman => "--time",
         };
-        stop.args(["stop", flag, &grace.max(1).to_string(), &container]);
+        stop.arg("stop")
+            .opt(flag, grace.max(1).to_string())
+            .arg(&container);
     }
     // A detached task (`wait: false`) outlives the run: removing it right after `start` would
     // kill it, so the engine removes it when it exits (`--rm` on create) instead.
