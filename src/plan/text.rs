@@ -285,7 +285,10 @@ mod value_flag_tests {
     fn an_option_added_with_opt_prints_with_its_value() {
         let mut c = EngineCommand::new(Step::Run);
         c.opt("--host", "unix:///run/x.sock").arg("run");
-        c.opt("--some-new-option", "a-long-value-that-makes-the-line-wrap-for-sure");
+        c.opt(
+            "--some-new-option",
+            "a-long-value-that-makes-the-line-wrap-for-sure",
+        );
         c.arg("busybox").args(["--format", "x"]);
         assert_eq!(
             command("docker", &c),
