@@ -149,7 +149,7 @@ fn read_inputs(cx: &mut Cx, n: &Node) -> Vec<Input> {
         {
             cx.error(n.pos, &o.key_path("defaults"), e);
         }
-        o.finish(cx, &[]);
+        o.finish(cx, &spec::INPUT.unsupported());
         if let Some(id) = id {
             if !TASK_ID.is_match(&id) {
                 cx.error(item.pos, &path, format!("invalid input id `{id}`"));

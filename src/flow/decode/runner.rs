@@ -39,7 +39,7 @@ pub(super) fn read_runner(cx: &mut Cx, mut o: Obj<'_>) -> Option<DockerRunner> {
             creds.auth.as_deref(),
             runner_values::auth,
         );
-        c.finish(cx, &[]);
+        c.finish(cx, &spec::CREDENTIALS.unsupported());
         creds
     });
     let user = o.string(cx, "user");
@@ -100,7 +100,7 @@ pub(super) fn read_runner(cx: &mut Cx, mut o: Obj<'_>) -> Option<DockerRunner> {
                 format!("must be more than 0, found {v}"),
             );
         }
-        c.finish(cx, &[]);
+        c.finish(cx, &spec::CPU.unsupported());
         cpus
     });
     let memory = o
@@ -327,7 +327,7 @@ fn read_devices(cx: &mut Cx, n: &Node, path: &str) -> Vec<DeviceRequest> {
                 "give either `count` or `deviceIds`, not both",
             );
         }
-        o.finish(cx, &[]);
+        o.finish(cx, &spec::DEVICE_REQUEST.unsupported());
         out.push(d);
     }
     out
@@ -384,6 +384,6 @@ fn read_memory(cx: &mut Cx, mut o: Obj<'_>) -> Memory {
             "must not be more than `memory`: the reservation is a soft limit below the hard one",
         );
     }
-    o.finish(cx, &[]);
+    o.finish(cx, &spec::MEMORY.unsupported());
     m
 }

@@ -125,8 +125,13 @@ fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
         None => None,
     };
     // Without a known type, which properties belong is unknown: they are not reported.
+    // The ignored and refused properties are the type's (the common ones, then its own).
     if kind.is_some() {
-        o.finish(cx, &spec::TASK.unsupported());
+        let object = ty
+            .as_deref()
+            .and_then(spec::task_type)
+            .map_or(&spec::TASK, |t| &t.object);
+        o.finish(cx, &object.unsupported());
     }
     // A task with errors (reported) is kept with what could be read: an id that is not a
     // string is empty and takes part in no id check.
