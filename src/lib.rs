@@ -6,6 +6,7 @@
 #[macro_use]
 pub mod stderr;
 
+pub mod client_env;
 pub mod diag;
 pub mod exec;
 pub mod flow;

@@ -124,30 +124,6 @@ pub struct ScriptTask {
     pub runner: DockerRunner,
 }
 
-impl ScriptTask {
-    /// The container command as Kestra builds it: `interpreter + [script]`, where the script is
-    /// `set -e` (with failFast), the beforeCommands and the commands joined by newlines. With
-    /// neither interpreter nor beforeCommands, the commands themselves are the argv.
-    pub fn container_command(&self) -> Vec<String> {
-        let mut lines: Vec<&str> = Vec::new();
-        let body: Vec<&str> = match &self.body {
-            Body::Commands(c) => c.iter().map(String::as_str).collect(),
-            Body::Script(s) => vec![s.as_str()],
-        };
-        if self.interpreter.is_empty() && self.before_commands.is_empty() {
-            return body.into_iter().map(str::to_string).collect();
-        }
-        if self.fail_fast {
-            lines.push("set -e");
-        }
-        lines.extend(self.before_commands.iter().map(String::as_str));
-        lines.extend(body);
-        let mut argv = self.interpreter.clone();
-        argv.push(lines.join("\n"));
-        argv
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PullPolicy {
     #[default]

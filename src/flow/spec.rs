@@ -9,8 +9,12 @@
 //! the authority on what a value means (it parses and checks it); `tests/schema.rs` checks that
 //! the properties described here as read are exactly those the reader asks for.
 //!
-//! A new task type is a [`TaskType`] in [`TASK_TYPES`] (its own properties as a list of
-//! [`Property`]) and its reader in `decode`.
+//! A new task type is a [`TaskType`] in [`TASK_TYPES`]: its names, its [`Execution`] (a script
+//! language is a `ContainerScript` with its body property and default image, read and built by
+//! the existing code) and its own properties as a list of [`Property`]. A new kind of execution
+//! also needs its reader in `decode::task` and its builder in `plan`. A new runner property is
+//! one [`Property`] in [`RUNNER`], its field in `model::DockerRunner` and reader line in
+//! `decode::runner`, and its argv mapping in `plan::build`.
 
 use std::sync::OnceLock;
 
@@ -263,13 +267,48 @@ impl Object {
     }
 }
 
-/// A task type: its Kestra name, the older names Kestra still takes for it, and its properties
-/// (the common task properties, then its own).
+/// A task type: its Kestra name, the older names Kestra still takes for it, how it executes, and
+/// its properties (the common task properties, then its own).
 #[derive(Debug)]
 pub struct TaskType {
     pub name: &'static str,
     pub aliases: &'static [&'static str],
+    pub execution: Execution,
     pub object: Object,
+}
+
+/// How a task type executes; the reader dispatches on it (`decode::task`), and so does what
+/// runs it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Execution {
+    /// A script in a container (`plan::script` builds its command): the property holding the
+    /// body, and the image used without `containerImage`.
+    ContainerScript {
+        body: ScriptBody,
+        default_image: &'static str,
+    },
+    /// A program run on the host, outside any container (no such type yet).
+    HostProcess,
+    /// Done by dockhand itself, without a process (no such type yet).
+    InProcess,
+    /// A parent that runs its child `tasks`.
+    FlowableParent(Flowable),
+}
+
+/// Where a script task's body is: `commands` (a list, one line each) or `script` (one text).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ScriptBody {
+    Commands,
+    Script,
+}
+
+/// How a flowable parent runs its children.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Flowable {
+    /// Side by side, at most `concurrent` at a time.
+    Parallel,
+    /// One after the other.
+    Sequential,
 }
 
 /// The task type called `name` (its Kestra name or an alias).
@@ -501,6 +540,10 @@ pub static TASK_TYPES: &[TaskType] = &[
     TaskType {
         name: COMMANDS_TYPE,
         aliases: &[],
+        execution: Execution::ContainerScript {
+            body: ScriptBody::Commands,
+            default_image: "ubuntu",
+        },
         object: Object {
             kind: "task",
             title: "Shell commands in a container",
@@ -519,6 +562,10 @@ pub static TASK_TYPES: &[TaskType] = &[
     TaskType {
         name: SCRIPT_TYPE,
         aliases: &[],
+        execution: Execution::ContainerScript {
+            body: ScriptBody::Script,
+            default_image: "ubuntu",
+        },
         object: Object {
             kind: "task",
             title: "Shell script in a container",
@@ -537,6 +584,7 @@ pub static TASK_TYPES: &[TaskType] = &[
     TaskType {
         name: PARALLEL_TYPE,
         aliases: &[],
+        execution: Execution::FlowableParent(Flowable::Parallel),
         object: Object {
             kind: "task",
             title: "Tasks run side by side",
@@ -561,6 +609,7 @@ pub static TASK_TYPES: &[TaskType] = &[
     TaskType {
         name: SEQUENTIAL_TYPE,
         aliases: &[],
+        execution: Execution::FlowableParent(Flowable::Sequential),
         object: Object {
             kind: "task",
             title: "Tasks run one after the other",
@@ -848,6 +897,34 @@ mod tests {
             let n = names.len();
             names.dedup();
             assert_eq!(n, names.len(), "a property listed twice in {}", o.title);
+        }
+    }
+
+    /// What the reader takes from a task type's execution is there: a script type lists its
+    /// body property as required, its default image parses; a parent lists `tasks`.
+    #[test]
+    fn executions_match_the_properties() {
+        for t in TASK_TYPES {
+            let has = |name: &str| t.object.properties().any(|p| p.name == name && p.required);
+            match t.execution {
+                Execution::ContainerScript {
+                    body,
+                    default_image,
+                } => {
+                    let body = match body {
+                        ScriptBody::Commands => "commands",
+                        ScriptBody::Script => "script",
+                    };
+                    assert!(has(body), "{}: no required `{body}`", t.name);
+                    assert!(
+                        crate::image::ImageRef::parse(default_image).is_ok(),
+                        "{}",
+                        t.name
+                    );
+                }
+                Execution::FlowableParent(_) => assert!(has("tasks"), "{}", t.name),
+                Execution::HostProcess | Execution::InProcess => {}
+            }
         }
     }
 

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use camino::Utf8PathBuf;
 
+use crate::client_env::client_reads;
 use crate::flow::model::{
     Credentials, DeviceRequest, DockerRunner, FileHandling, PullPolicy, ScriptTask,
 };
@@ -13,6 +14,7 @@ use crate::plan::command::{EngineCommand, PrivateFile, Secret, Step};
 use crate::plan::context::PlanContext;
 use crate::plan::dialect::Dialect;
 use crate::plan::labels;
+use crate::plan::script::container_command;
 use crate::units;
 
 /// A builder finding about a property: `error` means the task cannot run on this engine.
@@ -71,45 +73,6 @@ impl TaskCommands {
     }
 }
 
-/// Names the engine client itself reads from its environment: passing a task's value through
-/// the client's environment would change how the client behaves, so these go in an env file.
-pub fn client_reads(name: &str) -> bool {
-    // `CONTAINER_`: podman reads CONTAINER_HOST, CONTAINER_CONNECTION, CONTAINER_SSHKEY, ...
-    const PREFIXES: &[&str] = &[
-        "DOCKER_",
-        "CONTAINER_",
-        "CONTAINERS_",
-        "PODMAN_",
-        "BUILDAH_",
-        "XDG_",
-        "LD_",
-        "SSL_",
-        "STORAGE_",
-        "REGISTRIES_",
-    ];
-    const NAMES: &[&str] = &[
-        "HOME",
-        "PATH",
-        "TMPDIR",
-        "USER",
-        "LOGNAME",
-        "SHELL",
-        "REGISTRY_AUTH_FILE",
-        "GODEBUG",
-        "GOGC",
-        "GOMAXPROCS",
-        "GOMEMLIMIT",
-        "GOTRACEBACK",
-        "NOTIFY_SOCKET",
-        "TERM",
-        "NO_COLOR",
-    ];
-    let upper = name.to_ascii_uppercase();
-    PREFIXES.iter().any(|p| name.starts_with(p))
-        || NAMES.contains(&name)
-        || upper.ends_with("_PROXY")
-}
-
 /// Builds the commands of one task. `task` must already be rendered (templates replaced).
 pub fn build(
     namespace: &str,
@@ -135,16 +98,18 @@ pub fn build(
 
     // Global options every command of the task shares.
     let host = r.host.clone().or_else(|| ctx.host.clone());
-    let mut global: Vec<String> = Vec::new();
+    let mut global: Vec<(&str, String)> = Vec::new();
     if let Some(h) = &host {
         match d {
-            Dialect::Docker => global.extend(["--host".into(), h.clone()]),
-            Dialect::Podman => global.extend(["--url".into(), h.clone()]),
+            Dialect::Docker => global.push(("--host", h.clone())),
+            Dialect::Podman => global.push(("--url", h.clone())),
         }
     }
     let base = |step: Step| {
         let mut c = EngineCommand::new(step);
-        c.args(global.iter());
+        for (flag, value) in &global {
+            c.opt(flag, value);
+        }
         c
     };
 
@@ -163,7 +128,7 @@ pub fn build(
     }
     // A command holding a secret goes into a file copied into the container (with the working
     // directory, or alone with MOUNT): the container is created, the file copied, then started.
-    let plain_command = task.container_command();
+    let plain_command = container_command(task);
     let secret_env = secret_env(task, ctx);
     let command_file = command_file(task, &plain_command, &secret_env, ctx, &mut findings);
     let secret_files = secret_files(task, ctx, &mut findings);
@@ -311,13 +276,9 @@ pub fn build(
 
     let mut inspect = base(Step::Inspect);
     inspect
-        .args([
-            "inspect",
-            "--type",
-            "container",
-            "--format",
-            "{{json .State}}",
-        ])
+        .arg("inspect")
+        .opt("--type", "container")
+        .opt("--format", "{{json .State}}")
         .arg(&container);
     let mut logs = base(Step::Run);
     logs.args(["logs", "--follow"]).arg(&container);
@@ -332,7 +293,9 @@ pub fn build(
             Dialect::Docker => "--timeout",
             Dialect::Podman => "--time",
         };
-        stop.args(["stop", flag, &grace.max(1).to_string(), &container]);
+        stop.arg("stop")
+            .opt(flag, grace.max(1).to_string())
+            .arg(&container);
     }
     // A detached task (`wait: false`) outlives the run: removing it right after `start` would
     // kill it, so the engine removes it when it exits (`--rm` on create) instead.
@@ -1291,24 +1254,5 @@ mod tests {
             "{:?}",
             tc.findings
         );
-    }
-
-    #[test]
-    fn client_variables_are_recognised() {
-        for n in [
-            "HOME",
-            "PATH",
-            "DOCKER_HOST",
-            "http_proxy",
-            "XDG_CONFIG_HOME",
-            "GODEBUG",
-            "CONTAINER_HOST",
-            "CONTAINER_CONNECTION",
-        ] {
-            assert!(client_reads(n), "{n}");
-        }
-        for n in ["API_KEY", "HOMEDIR", "MY_PATH"] {
-            assert!(!client_reads(n), "{n}");
-        }
     }
 }

@@ -96,6 +96,10 @@ pub struct EngineCommand {
     /// What the plan says about the command besides its parts (e.g. where a command holding a
     /// secret went); never a secret.
     pub notes: Vec<String>,
+    /// The options given with [`EngineCommand::opt`], whose value is the next argument: `plan`
+    /// prints each on one line with its value. Recorded as the option is added, so no list of
+    /// value-taking options can be forgotten.
+    pub value_flags: Vec<String>,
 }
 
 impl EngineCommand {
@@ -109,6 +113,7 @@ impl EngineCommand {
             cwd: None,
             files: Vec::new(),
             notes: Vec::new(),
+            value_flags: Vec::new(),
         }
     }
 
@@ -126,8 +131,11 @@ impl EngineCommand {
         self
     }
 
-    /// `flag value` as two arguments.
+    /// `flag value` as two arguments. Every option that takes a value goes through here.
     pub fn opt(&mut self, flag: &str, value: impl Into<OsString>) -> &mut Self {
+        if !self.value_flags.iter().any(|f| f == flag) {
+            self.value_flags.push(flag.to_string());
+        }
         self.args.push(flag.into());
         self.args.push(value.into());
         self

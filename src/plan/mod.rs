@@ -8,6 +8,7 @@ pub mod context;
 pub mod dialect;
 pub mod labels;
 pub mod scope;
+pub mod script;
 pub mod tar;
 pub mod text;
 

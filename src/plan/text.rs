@@ -11,38 +11,6 @@ use crate::plan::command::{EngineCommand, Step};
 use crate::plan::context::PlanContext;
 use crate::plan::dialect::Dialect;
 
-/// Options that take a value as the next argument: printed on one line with it.
-const VALUE_FLAGS: &[&str] = &[
-    "--name",
-    "--label",
-    "--workdir",
-    "--volume",
-    "--cpus",
-    "--memory",
-    "--memory-swap",
-    "--memory-swappiness",
-    "--memory-reservation",
-    "--kernel-memory",
-    "--shm-size",
-    "--network",
-    "--user",
-    "--add-host",
-    "--publish",
-    "--gpus",
-    "--device",
-    "--mount",
-    "--env",
-    "--env-file",
-    "--host",
-    "--url",
-    "--config",
-    "--authfile",
-    "--time",
-    "--timeout",
-    "--type",
-    "--format",
-];
-
 /// Shell-quotes one word, leaving words of only safe characters (`=` and `,` included) bare.
 fn quote(w: &str) -> String {
     let safe = !w.is_empty()
@@ -74,12 +42,12 @@ pub fn command(program: &str, c: &EngineCommand) -> String {
     }
     let mut lines: Vec<String> = Vec::new();
     let mut head = vec![program.to_string()];
+    // Options that take a value as the next argument (the builder marks them as it adds them):
+    // printed on one line with it.
+    let takes_value = |a: &str| c.value_flags.iter().any(|f| f == a);
     let mut i = 0;
     // Global options and the subcommand share the first line.
-    while i < args.len()
-        && args[i].starts_with("--")
-        && VALUE_FLAGS.contains(&args[i].as_str())
-        && i + 1 < args.len()
+    while i < args.len() && args[i].starts_with("--") && takes_value(&args[i]) && i + 1 < args.len()
     {
         head.push(args[i].clone());
         head.push(args[i + 1].clone());
@@ -91,7 +59,7 @@ pub fn command(program: &str, c: &EngineCommand) -> String {
     }
     lines.push(join(&head));
     while i < args.len() {
-        if VALUE_FLAGS.contains(&args[i].as_str()) && i + 1 < args.len() {
+        if takes_value(&args[i]) && i + 1 < args.len() {
             lines.push(join(&args[i..i + 2]));
             i += 2;
         } else {
@@ -319,4 +287,26 @@ pub fn plan(
         out.push_str(&command(program, &tc.stop));
     }
     out
+}
+
+#[cfg(test)]
+mod value_flag_tests {
+    use super::*;
+
+    /// A new option the builder adds with `opt` prints with its value, with no list to update;
+    /// a word that only looks like an option (in the container command) does not take the next.
+    #[test]
+    fn an_option_added_with_opt_prints_with_its_value() {
+        let mut c = EngineCommand::new(Step::Run);
+        c.opt("--host", "unix:///run/x.sock").arg("run");
+        c.opt(
+            "--some-new-option",
+            "a-long-value-that-makes-the-line-wrap-for-sure",
+        );
+        c.arg("busybox").args(["--format", "x"]);
+        assert_eq!(
+            command("docker", &c),
+            "docker --host unix:///run/x.sock run \\\n    --some-new-option a-long-value-that-makes-the-line-wrap-for-sure \\\n    busybox \\\n    --format \\\n    x\n"
+        );
+    }
 }

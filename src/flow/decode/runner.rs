@@ -1,0 +1,390 @@
+//! Reading the Docker task runner (`taskRunner`): engine address, client config and credentials,
+//! container options, resources, devices, and the runner's own switches (delete, wait, resume).
+//! Value syntax checks live in [`crate::flow::runner_values`].
+
+use crate::diag::Pos;
+use crate::flow::model::*;
+use crate::flow::reader::{self, Cx, Obj, as_seq};
+use crate::flow::runner_values;
+use crate::flow::spec;
+use crate::flow::yaml::{self, Node};
+use crate::units;
+
+pub(super) fn read_runner(cx: &mut Cx, mut o: Obj<'_>) -> Option<DockerRunner> {
+    let d = DockerRunner::default();
+    let ty = o.need_string(cx, "type");
+    if let Some(t) = &ty
+        && t != DOCKER_RUNNER_TYPE
+    {
+        let pos = o.get(cx, "type").map_or(o.pos(), |n| n.pos);
+        let hint = crate::suggest::hint(t, [DOCKER_RUNNER_TYPE]);
+        cx.error(pos, &o.key_path("type"), format!("task runner `{t}` is not supported by dockhand{hint}; dockhand runs tasks with `{DOCKER_RUNNER_TYPE}`"));
+        return None;
+    }
+    let host = o.string(cx, "host");
+    let config = read_config(cx, &mut o);
+    let credentials = o.obj(cx, "credentials").map(|mut c| {
+        let creds = Credentials {
+            registry: c.string(cx, "registry"),
+            username: c.string(cx, "username"),
+            password: c.string(cx, "password"),
+            registry_token: c.string(cx, "registryToken"),
+            identity_token: c.string(cx, "identityToken"),
+            auth: c.string(cx, "auth"),
+        };
+        check_scalar(
+            cx,
+            &mut c,
+            "auth",
+            // A templated `auth` is known only once rendered (the registry judges it then).
+            creds.auth.as_deref().filter(|a| !a.contains("{{")),
+            runner_values::auth,
+        );
+        c.finish(cx, &spec::CREDENTIALS.unsupported());
+        creds
+    });
+    let user = o.string(cx, "user");
+    check_scalar(cx, &mut o, "user", user.as_deref(), runner_values::user);
+    let entry_point = o.strings(cx, "entryPoint").unwrap_or(d.entry_point);
+    let extra_hosts = o.strings(cx, "extraHosts").unwrap_or_default();
+    check_items(
+        cx,
+        &mut o,
+        "extraHosts",
+        &extra_hosts,
+        runner_values::extra_host,
+    );
+    let network_mode = o.string(cx, "networkMode");
+    check_scalar(
+        cx,
+        &mut o,
+        "networkMode",
+        network_mode.as_deref(),
+        runner_values::network_mode,
+    );
+    let port_bindings = o.strings(cx, "portBindings").unwrap_or_default();
+    check_items(
+        cx,
+        &mut o,
+        "portBindings",
+        &port_bindings,
+        runner_values::port_binding,
+    );
+    let volumes = o.strings(cx, "volumes").unwrap_or_default();
+    if let Some(n) = o.get(cx, "volumes") {
+        for (i, v) in volumes.iter().enumerate() {
+            if let Err(e) = check_volume(v) {
+                let item = match &n.value {
+                    yaml::Value::Seq(items) => items.get(i).map_or(n.pos, |x| x.pos),
+                    _ => n.pos,
+                };
+                cx.error(item, &format!("{}[{i}]", o.key_path("volumes")), e);
+            }
+        }
+    }
+    let pull_policy = o
+        .enumeration(cx, "pullPolicy", &PullPolicy::NAMES, PullPolicy::parse)
+        .unwrap_or_default();
+    let device_requests = o
+        .get(cx, "deviceRequests")
+        .map(|n| read_devices(cx, n, &o.key_path("deviceRequests")))
+        .unwrap_or_default();
+    let cpus = o.obj(cx, "cpu").and_then(|mut c| {
+        let cpus = c.number(cx, "cpus");
+        if let Some(v) = cpus
+            && v <= 0.0
+        {
+            let pos = c.get(cx, "cpus").map_or(c.pos(), |n| n.pos);
+            cx.error(
+                pos,
+                &c.key_path("cpus"),
+                format!("must be more than 0, found {v}"),
+            );
+        }
+        c.finish(cx, &spec::CPU.unsupported());
+        cpus
+    });
+    let memory = o
+        .obj(cx, "memory")
+        .map(|c| read_memory(cx, c))
+        .unwrap_or_default();
+    let shm_size = o.parsed(cx, "shmSize", units::parse_size);
+    let privileged = o.bool(cx, "privileged");
+    let file_handling = o
+        .enumeration(
+            cx,
+            "fileHandlingStrategy",
+            &FileHandling::NAMES,
+            FileHandling::parse,
+        )
+        .unwrap_or_default();
+    let delete = o.bool(cx, "delete").unwrap_or(d.delete);
+    let wait = o.bool(cx, "wait").unwrap_or(d.wait);
+    let kill_grace_period = o
+        .parsed(cx, "killGracePeriod", units::parse_duration)
+        .unwrap_or(d.kill_grace_period);
+    let resume = o.bool(cx, "resume").unwrap_or(d.resume);
+    o.finish(cx, &spec::RUNNER.unsupported());
+    Some(DockerRunner {
+        host,
+        config,
+        credentials,
+        user,
+        entry_point,
+        extra_hosts,
+        network_mode,
+        port_bindings,
+        volumes,
+        pull_policy,
+        device_requests,
+        cpus,
+        memory,
+        shm_size,
+        privileged,
+        file_handling,
+        delete,
+        wait,
+        kill_grace_period,
+        resume,
+    })
+}
+
+/// Reports a scalar property's value that `check` refuses, at the value.
+fn check_scalar(
+    cx: &mut Cx,
+    o: &mut Obj<'_>,
+    key: &'static str,
+    value: Option<&str>,
+    check: fn(&str) -> Result<(), String>,
+) {
+    if let (Some(v), Some(n)) = (value, o.get(cx, key))
+        && let Err(e) = check(v)
+    {
+        cx.error(n.pos, &o.key_path(key), e);
+    }
+}
+
+/// Reports each item of a list property that `check` refuses, at the item.
+fn check_items(
+    cx: &mut Cx,
+    o: &mut Obj<'_>,
+    key: &'static str,
+    items: &[String],
+    check: fn(&str) -> Result<(), String>,
+) {
+    let Some(n) = o.get(cx, key) else {
+        return;
+    };
+    for (i, v) in items.iter().enumerate() {
+        if let Err(e) = check(v) {
+            let pos = match &n.value {
+                yaml::Value::Seq(xs) => xs.get(i).map_or(n.pos, |x| x.pos),
+                _ => n.pos,
+            };
+            cx.error(pos, &format!("{}[{i}]", o.key_path(key)), e);
+        }
+    }
+}
+
+/// `config` is a JSON string (as on Kestra's page) or a YAML map.
+fn read_config(cx: &mut Cx, o: &mut Obj<'_>) -> Option<serde_json::Value> {
+    let n = o.get(cx, "config")?;
+    let path = o.key_path("config");
+    let v = match &n.value {
+        yaml::Value::Map(_) => n.to_json(),
+        yaml::Value::Scalar { text, .. } => match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(v) => v,
+            Err(e) => {
+                // Point at the line inside a block scalar where the JSON breaks.
+                let line = n.pos.line
+                    + e.line()
+                        .saturating_sub(if text.starts_with('\n') { 0 } else { 1 });
+                let pos = if matches!(n.value, yaml::Value::Scalar { plain: false, .. })
+                    && n.scalar().is_some_and(|t| t.contains('\n'))
+                {
+                    Pos::new(line + 1, e.column())
+                } else {
+                    n.pos
+                };
+                cx.error(pos, &path, format!("`config` is not valid JSON: {e}"));
+                return None;
+            }
+        },
+        yaml::Value::Seq(_) => {
+            cx.error(
+                n.pos,
+                &path,
+                "expected a JSON object (as a string) or a map, found a list",
+            );
+            return None;
+        }
+    };
+    let Some(obj) = v.as_object() else {
+        cx.error(n.pos, &path, "expected a JSON object");
+        return None;
+    };
+    if let Some(ir) = obj.get("insecure-registries") {
+        let ok = ir.as_array().is_some_and(|a| {
+            a.iter()
+                .all(|x| x.as_str().is_some_and(|s| check_registry_host(s).is_ok()))
+        });
+        if !ok {
+            cx.error(n.pos, &path, "`insecure-registries` must be a list of HOST:PORT strings such as \"10.10.1.5:5000\"");
+        }
+    }
+    if let Some(auths) = obj.get("auths")
+        && !auths.is_object()
+    {
+        cx.error(
+            n.pos,
+            &path,
+            "`auths` must be a map of registry to {\"auth\": ...}",
+        );
+    }
+    Some(v)
+}
+
+/// A registry address as `insecure-registries` takes it: `host[:port]` (or a CIDR).
+pub fn check_registry_host(s: &str) -> Result<(), String> {
+    if spec::REGISTRY_HOST.is_match(s) {
+        Ok(())
+    } else {
+        Err(format!("`{s}` is not a registry address (HOST:PORT)"))
+    }
+}
+
+fn check_volume(v: &str) -> Result<(), String> {
+    let parts: Vec<&str> = v.split(':').collect();
+    let bad = |why: &str| {
+        Err(format!(
+            "volume `{v}`: {why}; expected SOURCE:DESTINATION[:OPTIONS] such as /data:/data:ro"
+        ))
+    };
+    match parts.as_slice() {
+        [src, dst] | [src, dst, _] => {
+            if src.is_empty() {
+                return bad("empty source");
+            }
+            if let Err(e) = runner_values::volume_source(src) {
+                return bad(&e);
+            }
+            if !dst.starts_with('/') {
+                return bad("the destination must be an absolute path in the container");
+            }
+            if let [_, _, opts] = parts.as_slice() {
+                for opt in opts.split(',') {
+                    if !spec::VOLUME_OPTIONS.contains(&opt) {
+                        return bad(&format!("unknown option `{opt}`"));
+                    }
+                }
+            }
+            Ok(())
+        }
+        _ => bad("missing destination"),
+    }
+}
+
+fn read_devices(cx: &mut Cx, n: &Node, path: &str) -> Vec<DeviceRequest> {
+    let Some(items) = as_seq(cx, n, path) else {
+        return vec![];
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let Some(mut o) = Obj::new(cx, item, &format!("{path}[{i}]")) else {
+            continue;
+        };
+        let caps = o.get(cx, "capabilities").map(|c| {
+            let cp = o.key_path("capabilities");
+            match as_seq(cx, c, &cp) {
+                Some(groups) => groups
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(j, g)| reader::as_strings(cx, g, &format!("{cp}[{j}]")))
+                    .collect(),
+                None => vec![],
+            }
+        });
+        let d = DeviceRequest {
+            driver: o.string(cx, "driver"),
+            count: o.int(cx, "count").filter(|c| {
+                let ok = *c == -1 || *c > 0;
+                if !ok {
+                    cx.error(
+                        item.pos,
+                        &format!("{path}[{i}].count"),
+                        format!("must be -1 (all devices) or a positive number, found {c}"),
+                    );
+                }
+                ok
+            }),
+            device_ids: o.strings(cx, "deviceIds").unwrap_or_default(),
+            capabilities: caps.unwrap_or_default(),
+            options: o.string_map(cx, "options").unwrap_or_default(),
+        };
+        if d.count.is_some() && !d.device_ids.is_empty() {
+            cx.error(
+                item.pos,
+                &o.path,
+                "give either `count` or `deviceIds`, not both",
+            );
+        }
+        o.finish(cx, &spec::DEVICE_REQUEST.unsupported());
+        out.push(d);
+    }
+    out
+}
+
+fn read_memory(cx: &mut Cx, mut o: Obj<'_>) -> Memory {
+    let memory = o.parsed(cx, "memory", units::parse_size);
+    let memory_swap = o.parsed(cx, "memorySwap", |s| {
+        if s.trim() == "-1" {
+            Ok(-1)
+        } else {
+            units::parse_size(s).map(|b| b as i64)
+        }
+    });
+    let swappiness = o.int(cx, "memorySwappiness");
+    if let Some(s) = swappiness
+        && !(0..=100).contains(&s)
+    {
+        let pos = o.get(cx, "memorySwappiness").map_or(o.pos(), |n| n.pos);
+        cx.error(
+            pos,
+            &o.key_path("memorySwappiness"),
+            format!("must be between 0 and 100, found {s}"),
+        );
+    }
+    let m = Memory {
+        memory,
+        memory_swap,
+        memory_swappiness: swappiness
+            .and_then(|s| u8::try_from(s).ok())
+            .filter(|s| *s <= 100),
+        memory_reservation: o.parsed(cx, "memoryReservation", units::parse_size),
+        kernel_memory: o.parsed(cx, "kernelMemory", units::parse_size),
+        oom_kill_disable: o.bool(cx, "oomKillDisable"),
+    };
+    if let (Some(mem), Some(swap)) = (m.memory, m.memory_swap)
+        && swap >= 0
+        && (swap as u64) < mem
+    {
+        let pos = o.get(cx, "memorySwap").map_or(o.pos(), |n| n.pos);
+        cx.error(
+            pos,
+            &o.key_path("memorySwap"),
+            "must be at least `memory` (it is memory plus swap), or -1 for unlimited swap",
+        );
+    }
+    if let (Some(mem), Some(res)) = (m.memory, m.memory_reservation)
+        && res > mem
+    {
+        let pos = o.get(cx, "memoryReservation").map_or(o.pos(), |n| n.pos);
+        cx.error(
+            pos,
+            &o.key_path("memoryReservation"),
+            "must not be more than `memory`: the reservation is a soft limit below the hard one",
+        );
+    }
+    o.finish(cx, &spec::MEMORY.unsupported());
+    m
+}
