@@ -4,6 +4,7 @@
 
 pub mod diag;
 pub mod exec;
+pub mod exit;
 pub mod flow;
 pub mod image;
 pub mod plan;
