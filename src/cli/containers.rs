@@ -17,34 +17,10 @@ pub fn ps(target: ContainersArgs) -> exit::Result<Code> {
     let rows: Vec<Vec<String>> =
         maintenance::ps_rows(&found.list, &filter, &state_dir, journal::now())
             .into_iter()
-            .map(|r| {
-                vec![
-                    r.container,
-                    r.execution,
-                    r.flow,
-                    r.task,
-                    r.state,
-                    r.age,
-                    if r.watched { "yes" } else { "no" }.to_string(),
-                ]
-            })
+            .map(maintenance::Row::cells)
             .collect();
-    out!(
-        "{}",
-        columns(
-            &[
-                "CONTAINER",
-                "EXECUTION",
-                "FLOW",
-                "TASK",
-                "STATE",
-                "AGE",
-                "WATCHED"
-            ],
-            &rows
-        )
-    )
-    .map_err(crate::output::stdout_failed)?;
+    out!("{}", columns(&maintenance::Row::HEADINGS, &rows))
+        .map_err(crate::output::stdout_failed)?;
     Ok(Code::Ok)
 }
 

@@ -64,6 +64,32 @@ pub struct Row {
     pub watched: bool,
 }
 
+impl Row {
+    /// The column headings of `ps`, in the order of [`Row::cells`].
+    pub const HEADINGS: [&str; 7] = [
+        "CONTAINER",
+        "EXECUTION",
+        "FLOW",
+        "TASK",
+        "STATE",
+        "AGE",
+        "WATCHED",
+    ];
+
+    /// The row's values, as `ps` prints them.
+    pub fn cells(self) -> Vec<String> {
+        vec![
+            self.container,
+            self.execution,
+            self.flow,
+            self.task,
+            self.state,
+            self.age,
+            if self.watched { "yes" } else { "no" }.to_string(),
+        ]
+    }
+}
+
 /// The containers `ps` lists: those matching `filter`, in the engine's order.
 pub fn ps_rows(list: &[Managed], filter: &Filter, state_dir: &Utf8Path, now: u64) -> Vec<Row> {
     list.iter()
