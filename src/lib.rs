@@ -9,6 +9,7 @@ pub mod stderr;
 pub mod client_env;
 pub mod diag;
 pub mod exec;
+pub mod exit;
 pub mod flow;
 pub mod image;
 pub mod pebble;

@@ -5,6 +5,22 @@
 mod output;
 mod cli;
 
+use dockhand::exit;
+
 fn main() {
-    std::process::exit(cli::main());
+    std::process::exit(exit_status(cli::main()));
+}
+
+/// The one exit path: a command's end turned into its exit status, printing the error's one
+/// line (`dockhand: error: …`) unless it was reported already.
+fn exit_status(end: exit::Result<exit::Code>) -> i32 {
+    match end {
+        Ok(code) => code.value(),
+        Err(e) => {
+            if let Some(line) = e.line() {
+                output::err(format_args!("{line}\n"));
+            }
+            e.code.value()
+        }
+    }
 }

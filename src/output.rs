@@ -20,14 +20,6 @@ pub fn err(args: fmt::Arguments<'_>) {
     let _ = io::stderr().lock().write_fmt(args);
 }
 
-/// Whether an error is (caused by) a broken pipe: the reader went away.
-pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<io::Error>()
-            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
-    })
-}
-
 /// `out!("...", args)`: [`out`] with `format!` arguments.
 macro_rules! out {
     ($($t:tt)*) => {
@@ -41,4 +33,15 @@ macro_rules! eprintln {
     ($($t:tt)*) => {
         dockhand::stderr::line(format_args!($($t)*))
     };
+}
+
+/// The end of a command whose stdout failed: the reader went away (`| head -1`), which ends it
+/// quietly with exit 0, or stdout cannot be written (the host's fault: exit 3).
+pub fn stdout_failed(e: io::Error) -> dockhand::exit::Error {
+    use dockhand::exit::Code;
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        Code::Ok.reported()
+    } else {
+        Code::Engine.error(e)
+    }
 }

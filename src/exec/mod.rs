@@ -8,10 +8,13 @@ pub mod execution_id;
 pub mod files;
 pub mod images;
 pub mod journal;
+pub mod launch;
 pub mod logs;
+pub mod maintenance;
 pub mod mask;
 pub mod process;
 pub mod result;
+pub mod state_dir;
 pub mod task;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -366,7 +369,9 @@ pub fn watch_signals() -> watch::Receiver<Cancel> {
                 eprintln!(
                     "dockhand: second signal: exiting without waiting; containers may be left running"
                 );
-                std::process::exit(if which == Cancel::Interrupt { 130 } else { 143 });
+                std::process::exit(
+                    crate::exit::Code::for_signal(which == Cancel::Interrupt).value(),
+                );
             }
             eprintln!("dockhand: stopping running containers (press Ctrl-C again to exit at once)");
             let _ = tx.send(which);

@@ -9,15 +9,7 @@ use std::time::Duration;
 use clap::{Args, Subcommand, ValueEnum};
 
 use super::{daemon_json, podman, reload};
-
-/// Exit codes of `dockhand registry ...`.
-pub mod code {
-    pub const OK: i32 = 0;
-    /// A bad HOST:PORT, a malformed daemon.json, conflicting options: nothing was written.
-    pub const INVALID: i32 = 2;
-    /// The file could not be written, or the engine did not take the change.
-    pub const HOST: i32 = 3;
-}
+use crate::exit::Code;
 
 const INSECURE_HELP: &str = "\
 An insecure registry is one the engine reaches over plain HTTP (or HTTPS without a trusted
@@ -138,11 +130,11 @@ pub enum EngineKind {
 }
 
 /// Reports a daemon.json failure; the exit code says whether the file (2) or the host (3) is at fault.
-fn daemon_json_failure(e: daemon_json::Error) -> i32 {
+fn daemon_json_failure(e: daemon_json::Error) -> Code {
     let code = if matches!(e, daemon_json::Error::Malformed { .. }) {
-        code::INVALID
+        Code::Invalid
     } else {
-        code::HOST
+        Code::Engine
     };
     error(e);
     code
@@ -156,10 +148,9 @@ fn note(msg: impl std::fmt::Display) {
     eprintln!("dockhand: {msg}");
 }
 
-/// Runs the subcommand; returns the exit code.
 /// `registry insecure add HOSTS --reload` for the local Docker daemon, as `run
 /// --configure-insecure-registries` asks. Returns the exit code of that command.
-pub fn add_insecure_docker(hosts: &[String]) -> i32 {
+pub fn add_insecure_docker(hosts: &[String]) -> Code {
     let a = ChangeArgs {
         registries: hosts.to_vec(),
         target: Target {
@@ -173,7 +164,8 @@ pub fn add_insecure_docker(hosts: &[String]) -> i32 {
     change(&a, true)
 }
 
-pub fn run(args: RegistryArgs) -> i32 {
+/// Runs the subcommand (its messages printed); returns the exit code.
+pub fn run(args: RegistryArgs) -> Code {
     match args.command {
         RegistryCommand::Insecure { action } => match action {
             InsecureAction::Add(a) => change(&a, true),
@@ -215,7 +207,7 @@ fn tool(name: &str) -> PathBuf {
     which::which(name).unwrap_or_else(|_| PathBuf::from(name))
 }
 
-fn change(a: &ChangeArgs, adding: bool) -> i32 {
+fn change(a: &ChangeArgs, adding: bool) -> Code {
     // Every argument is checked before anything is written.
     let mut hosts = Vec::new();
     let mut bad = false;
@@ -241,7 +233,7 @@ fn change(a: &ChangeArgs, adding: bool) -> i32 {
     }
     if bad {
         note("nothing was changed");
-        return code::INVALID;
+        return Code::Invalid;
     }
     match a.target.engine {
         EngineKind::Docker => change_docker(a, &hosts, adding),
@@ -254,7 +246,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
     canon(a) == canon(b)
 }
 
-fn change_docker(a: &ChangeArgs, hosts: &[String], adding: bool) -> i32 {
+fn change_docker(a: &ChangeArgs, hosts: &[String], adding: bool) -> Code {
     let (path, daemon) = daemon_json_path(&a.target);
     let daemon_reads_it = daemon
         .as_ref()
@@ -270,7 +262,7 @@ fn change_docker(a: &ChangeArgs, hosts: &[String], adding: bool) -> i32 {
             d.flag_registries.join(", ")
         ));
         note("nothing was changed");
-        return code::INVALID;
+        return Code::Invalid;
     }
     let mut result = if adding {
         daemon_json::add(&path, hosts)
@@ -351,7 +343,7 @@ fn change_docker(a: &ChangeArgs, hosts: &[String], adding: bool) -> i32 {
                 "dockerd reads daemon.json when it starts or reloads: run again with --reload (SIGHUP, running containers keep running), or restart docker",
             );
         }
-        return code::OK;
+        return Code::Ok;
     }
     if !daemon_reads_it && let Some(d) = &daemon {
         note(format!(
@@ -376,16 +368,16 @@ fn change_docker(a: &ChangeArgs, hosts: &[String], adding: bool) -> i32 {
                 hosts.join(", "),
                 r.waited.as_secs_f32()
             ));
-            code::OK
+            Code::Ok
         }
         Err(e) => {
             error(e);
-            code::HOST
+            Code::Engine
         }
     }
 }
 
-fn change_podman(a: &ChangeArgs, hosts: &[String], adding: bool) -> i32 {
+fn change_podman(a: &ChangeArgs, hosts: &[String], adding: bool) -> Code {
     let dir = &a.target.registries_dir;
     let result = if adding {
         podman::add(dir, hosts)
@@ -396,7 +388,7 @@ fn change_podman(a: &ChangeArgs, hosts: &[String], adding: bool) -> i32 {
         Ok(c) => c,
         Err(e) => {
             error(e);
-            return code::HOST;
+            return Code::Engine;
         }
     };
     for d in &c.changed {
@@ -424,7 +416,7 @@ fn change_podman(a: &ChangeArgs, hosts: &[String], adding: bool) -> i32 {
         note(format!("warning: {w}"));
     }
     if !a.reload {
-        return code::OK;
+        return Code::Ok;
     }
     if !default_registries_dir(&a.target) {
         note(format!(
@@ -432,7 +424,7 @@ fn change_podman(a: &ChangeArgs, hosts: &[String], adding: bool) -> i32 {
             podman::DEFAULT_DIR,
             dir.display()
         ));
-        return code::OK;
+        return Code::Ok;
     }
     let (present, absent): (&[String], &[String]) =
         if adding { (hosts, &[]) } else { (&[], hosts) };
@@ -443,19 +435,19 @@ fn change_podman(a: &ChangeArgs, hosts: &[String], adding: bool) -> i32 {
                 if adding { "lists" } else { "no longer lists" },
                 hosts.join(", ")
             ));
-            code::OK
+            Code::Ok
         }
         Err(e) => {
             error(e);
-            code::HOST
+            Code::Engine
         }
     }
 }
 
-fn list(t: &Target) -> i32 {
+fn list(t: &Target) -> Code {
     if let Err(e) = check_target(t) {
         error(e);
-        return code::INVALID;
+        return Code::Invalid;
     }
     match t.engine {
         EngineKind::Docker => {
@@ -467,7 +459,7 @@ fn list(t: &Target) -> i32 {
                         "no {} (no insecure registries configured there)",
                         path.display()
                     ));
-                    return code::OK;
+                    return Code::Ok;
                 }
                 Err(e) => return daemon_json_failure(e),
             };
@@ -475,7 +467,7 @@ fn list(t: &Target) -> i32 {
             for e in &entries {
                 // The reader went away (`| head -1`): nothing more to say.
                 if writeln!(std::io::stdout(), "{e}").is_err() {
-                    return code::OK;
+                    return Code::Ok;
                 }
             }
             // Which ones the running daemon has not loaded (only when it reads this file).
@@ -504,7 +496,7 @@ fn list(t: &Target) -> i32 {
                     ));
                 }
             }
-            code::OK
+            Code::Ok
         }
         EngineKind::Podman => match podman::list(&t.registries_dir) {
             Ok(d) => {
@@ -514,14 +506,14 @@ fn list(t: &Target) -> i32 {
                 ));
                 for x in &d {
                     if writeln!(std::io::stdout(), "{}", x.host).is_err() {
-                        return code::OK;
+                        return Code::Ok;
                     }
                 }
-                code::OK
+                Code::Ok
             }
             Err(e) => {
                 error(e);
-                code::HOST
+                Code::Engine
             }
         },
     }

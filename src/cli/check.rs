@@ -1,0 +1,136 @@
+//! `dockhand validate` and `dockhand plan`: a flow checked, and the command lines it would run
+//! printed, without an engine.
+
+use std::collections::BTreeMap;
+
+use camino::Utf8PathBuf;
+
+use dockhand::diag::Diags;
+use dockhand::exec::launch::{plan_context, print_diags};
+use dockhand::exit::{self, Code};
+use dockhand::flow::{self, Flow};
+use dockhand::plan::{self, dialect::Dialect};
+
+use super::args::PlanArgs;
+use super::inputs::given_inputs;
+
+/// Reads and checks a flow file; diagnostics go to stderr.
+fn load_flow(file: &Utf8PathBuf) -> Result<(Flow, Diags), Diags> {
+    let text = match flow::limits::read_file(file.as_str()) {
+        Ok(t) => t,
+        Err(e) => {
+            let mut d = Diags::new(file.as_str());
+            d.error(Default::default(), "", e);
+            return Err(d);
+        }
+    };
+    let loaded = flow::load(file.as_str(), &text);
+    match loaded.flow {
+        Some(f) => Ok((f, loaded.diags)),
+        None => Err(loaded.diags),
+    }
+}
+
+/// `dockhand validate`: every file checked, every diagnostic printed.
+pub fn validate(files: &[Utf8PathBuf], dialect: Option<Dialect>) -> exit::Result<Code> {
+    let mut bad = false;
+    for f in files {
+        match load_flow(f) {
+            Ok((flow, mut diags)) => {
+                if let Some(d) = dialect {
+                    let ctx = plan_context(d, "/tmp/dockhand".as_ref(), "validate");
+                    plan::plan_flow(&flow, &ctx, &BTreeMap::new(), &mut diags);
+                }
+                print_diags(&diags);
+                if diags.has_errors() {
+                    bad = true;
+                } else {
+                    // A closed stdout does not change the verdict: every file is still checked.
+                    let _ = out!("ok {f}\n");
+                }
+            }
+            Err(d) => {
+                print_diags(&d);
+                bad = true;
+            }
+        }
+    }
+    if bad {
+        Err(Code::Invalid.reported())
+    } else {
+        Ok(Code::Ok)
+    }
+}
+
+/// Registries a flow's tasks pull from that their runner `config` lists as insecure.
+fn insecure_registries(flow: &Flow) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (_, s) in flow.scripts() {
+        let reg = s.container_image.registry();
+        for r in s.runner.insecure_registries() {
+            if dockhand::registry::same_registry(&r, reg)
+                && !out.iter().any(|o| dockhand::registry::same_registry(o, &r))
+            {
+                out.push(r);
+            }
+        }
+    }
+    out
+}
+
+/// What `plan` says about host configuration the flow needs.
+fn insecure_notes(flow: &Flow, dialect: Dialect) -> Vec<String> {
+    let regs = insecure_registries(flow);
+    if regs.is_empty() {
+        return vec![];
+    }
+    let list = regs.join(" ");
+    match dialect {
+        Dialect::Docker => vec![
+            format!(
+                "host config: the Docker daemon must trust {list} over plain HTTP; daemon.json needs:"
+            ),
+            format!("  {}", dockhand::registry::fragment(&regs)),
+            format!(
+                "  `dockhand registry insecure add {list} --reload` merges it (or `run --configure-insecure-registries`)"
+            ),
+        ],
+        Dialect::Podman => vec![format!(
+            "host config: none needed: pulls from {list} get --tls-verify=false"
+        )],
+    }
+}
+
+/// `dockhand plan`: the command lines each task would run, on stdout.
+pub fn plan(
+    file: &Utf8PathBuf,
+    dialect: Dialect,
+    args: &PlanArgs,
+    execution_id: &str,
+) -> exit::Result<Code> {
+    let (flow, mut diags) = match load_flow(file) {
+        Ok(x) => x,
+        Err(d) => {
+            print_diags(&d);
+            return Err(Code::Invalid.reported());
+        }
+    };
+    let given = given_inputs(args)?;
+    let inputs = plan::resolve_inputs(&flow, &given)
+        .map_err(|e| Code::Invalid.error(format!("invalid --input: {e}")))?;
+    let ctx = plan_context(dialect, &args.work_dir, execution_id);
+    let tasks = plan::plan_flow(&flow, &ctx, &inputs, &mut diags);
+    print_diags(&diags);
+    if diags.has_errors() {
+        return Err(Code::Invalid.reported());
+    }
+    let text = plan::text::plan(
+        &flow,
+        &ctx,
+        dialect.name(),
+        &tasks,
+        &insecure_notes(&flow, dialect),
+    );
+    out!("{text}").map_err(crate::output::stdout_failed)?;
+    Ok(Code::Ok)
+}

@@ -1,0 +1,65 @@
+//! `dockhand run` and `dockhand resume`: the command line's values handed to
+//! [`dockhand::exec::launch`], and the result printed.
+
+use camino::Utf8PathBuf;
+
+use dockhand::exec::{launch, result::FlowResult, state_dir::state_dir};
+use dockhand::exit::{self, Code};
+
+use super::args::{ExecArgs, PlanArgs};
+use super::inputs::given_inputs;
+
+/// The result: JSON on stdout with `--json`, else the summary table on stderr. The flow has
+/// run: a reader gone from stdout or stderr does not change its exit code.
+fn report(json: bool) -> impl FnOnce(&FlowResult) {
+    move |result| {
+        if json {
+            if let Ok(s) = serde_json::to_string_pretty(result) {
+                let _ = out!("{s}\n");
+            }
+        } else {
+            crate::output::err(format_args!("{}", result.table()));
+        }
+    }
+}
+
+pub fn run(
+    file: Utf8PathBuf,
+    engine: Option<String>,
+    host: Option<String>,
+    args: &PlanArgs,
+    execution_id: Option<String>,
+    exec: ExecArgs,
+    configure_insecure: bool,
+) -> exit::Result<Code> {
+    let options = exec.options();
+    launch::run(
+        launch::Run {
+            flow_file: file,
+            engine,
+            host,
+            work_dir: args.work_dir.clone(),
+            inputs: given_inputs(args)?,
+            execution_id,
+            state_dir: state_dir(exec.state_dir),
+            configure_insecure,
+            options,
+        },
+        report(options.json),
+    )
+}
+
+pub fn resume(
+    execution_id: &str,
+    given: Vec<(String, String)>,
+    exec: ExecArgs,
+) -> exit::Result<Code> {
+    let options = exec.options();
+    launch::resume(
+        execution_id,
+        given,
+        state_dir(exec.state_dir),
+        options,
+        report(options.json),
+    )
+}

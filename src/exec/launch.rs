@@ -1,0 +1,524 @@
+//! Launching an execution: `run` and `resume` from what the command line gave (a flow file or
+//! an execution id, inputs, engine choice) to the code the execution ends with. Loading and
+//! checking the flow and its inputs, engine discovery, the journal, the runtime, signal
+//! handling and the result all happen here; the command line only parses and prints.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+
+use camino::{Utf8Path, Utf8PathBuf};
+
+use crate::diag::Diags;
+use crate::exec::engine::{self as eng, Engine};
+use crate::exec::result::FlowResult;
+use crate::exit::{Code, Result, WithCode as _};
+use crate::flow::{self, Flow};
+use crate::plan::{self, context::PlanContext, dialect::Dialect};
+
+/// How an execution reports.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// The result as JSON on stdout, logs on stderr (no colour).
+    pub json: bool,
+    /// Only task logs and the result, no status lines.
+    pub quiet: bool,
+    /// Wait for every container's removal instead of handing the last ones off.
+    pub wait_removal: bool,
+}
+
+/// What `dockhand run` asks for.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub flow_file: Utf8PathBuf,
+    /// `--engine`: docker, podman or a path; `None`: `$DOCKHAND_ENGINE`, else discovery.
+    pub engine: Option<String>,
+    pub host: Option<String>,
+    pub work_dir: Utf8PathBuf,
+    pub inputs: BTreeMap<String, String>,
+    /// `None`: a new random id.
+    pub execution_id: Option<String>,
+    pub state_dir: Utf8PathBuf,
+    pub configure_insecure: bool,
+    pub options: Options,
+}
+
+/// Everything an execution needs besides the flow.
+pub struct Launch {
+    flow_file: String,
+    flow_text: String,
+    engine: Engine,
+    host: Option<String>,
+    work_dir: Utf8PathBuf,
+    inputs: BTreeMap<String, String>,
+    execution_id: String,
+    state_dir: Utf8PathBuf,
+    json: bool,
+    quiet: bool,
+    configure_insecure: bool,
+    wait_removal: bool,
+}
+
+/// `dockhand run`: reads the flow file, finds the engine, and executes.
+pub fn run(r: Run, report: impl FnOnce(&FlowResult)) -> Result<Code> {
+    let file = &r.flow_file;
+    let flow_text =
+        flow::limits::read_file(file.as_str()).map_err(|e| Code::Invalid.error_in(file, e))?;
+    // Bad input is reported (exit 2) before the engine is looked for (exit 3 without one).
+    let (_, diags, _) = flow_and_inputs(file.as_str(), &flow_text, &r.inputs)?;
+    let mut engine = match eng::discover(
+        r.engine.as_deref(),
+        std::env::var("DOCKHAND_ENGINE").ok().as_deref(),
+    ) {
+        Ok(e) => e,
+        Err(_) if diags.has_errors() => {
+            // The flow is bad whatever the engine: that is the answer (with an engine, its
+            // dialect's checks would be reported too).
+            print_diags(&diags);
+            return Err(Code::Invalid.reported());
+        }
+        Err(e) => return Err(Code::Engine.error(e.to_string())),
+    };
+    engine.host = r.host.clone();
+    execute(
+        Launch {
+            flow_file: file.to_string(),
+            flow_text,
+            engine,
+            host: r.host,
+            work_dir: r.work_dir,
+            inputs: r.inputs,
+            execution_id: r.execution_id.unwrap_or_else(crate::exec::new_execution_id),
+            state_dir: r.state_dir,
+            json: r.options.json,
+            quiet: r.options.quiet,
+            configure_insecure: r.configure_insecure,
+            wait_removal: r.options.wait_removal,
+        },
+        report,
+    )
+}
+
+/// `dockhand resume`: the journal holds the flow text, engine, inputs and paths of the run;
+/// `given` inputs are added (SECRET ones are not journaled).
+pub fn resume(
+    execution_id: &str,
+    given: Vec<(String, String)>,
+    state_dir: Utf8PathBuf,
+    options: Options,
+    report: impl FnOnce(&FlowResult),
+) -> Result<Code> {
+    use crate::exec::journal::{self, Record};
+    let records = journal::read(&state_dir, execution_id).code(Code::Invalid)?;
+    let Some(Record::Start {
+        flow_file,
+        engine,
+        host,
+        work_dir,
+        mut inputs,
+        ..
+    }) = records
+        .into_iter()
+        .find(|r| matches!(r, Record::Start { .. }))
+    else {
+        return Err(Code::Invalid.error(format!(
+            "the journal of execution {execution_id} has no start record; nothing to resume"
+        )));
+    };
+    let flow_text = flow::limits::read_file(&flow_file).map_err(|e| {
+        Code::Invalid.error_in(
+            &flow_file,
+            format!("the flow of execution {execution_id}: {e}"),
+        )
+    })?;
+    let mut engine = eng::discover(Some(&engine), None).code(Code::Engine)?;
+    engine.host = host.clone();
+    inputs.extend(given);
+    execute(
+        Launch {
+            flow_file,
+            flow_text,
+            engine,
+            host,
+            work_dir: work_dir.into(),
+            inputs,
+            execution_id: execution_id.to_string(),
+            state_dir,
+            json: options.json,
+            quiet: options.quiet,
+            configure_insecure: false,
+            wait_removal: options.wait_removal,
+        },
+        report,
+    )
+}
+
+/// The planning context of the command line: this execution id, attempt 1, task directories
+/// under `work_dir` (made absolute: it has the same path inside the container).
+pub fn plan_context(dialect: Dialect, work_dir: &Utf8Path, execution_id: &str) -> PlanContext {
+    let work_root = if work_dir.is_absolute() {
+        work_dir.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .ok()
+            .and_then(|d| Utf8PathBuf::from_path_buf(d).ok())
+            .map_or_else(|| work_dir.to_path_buf(), |d| d.join(work_dir))
+    };
+    PlanContext {
+        execution_id: execution_id.to_string(),
+        attempt: 1,
+        dialect,
+        private_root: work_root.join(".private"),
+        work_root,
+        host: None,
+        owner: None,
+        secrets: Vec::new(),
+        local_images: Default::default(),
+    }
+}
+
+/// Diagnostics (errors and warnings) go to stderr as they are.
+pub fn print_diags(d: &Diags) {
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "{d}");
+}
+
+/// A flow that reads, its diagnostics so far, and its input values.
+type Checked = (Flow, Diags, BTreeMap<String, String>);
+
+/// The flow and its input values, checked (printing why when the flow cannot be read, or an
+/// input is bad or missing: exit 2). Needs no engine, so `run` calls it before looking for one:
+/// bad input is exit 2 whether or not an engine is there.
+fn flow_and_inputs(
+    flow_file: &str,
+    flow_text: &str,
+    given: &BTreeMap<String, String>,
+) -> Result<Checked> {
+    let loaded = flow::load(flow_file, flow_text);
+    let mut diags = loaded.diags;
+    let Some(flow) = loaded.flow else {
+        print_diags(&diags);
+        return Err(Code::Invalid.reported());
+    };
+    let inputs = plan::resolve_inputs(&flow, given)
+        .map_err(|e| Code::Invalid.error(format!("invalid --input: {e}")))?;
+    let mut missing = false;
+    for i in &flow.inputs {
+        if i.required && !inputs.contains_key(&i.id) {
+            missing = true;
+            diags.error(
+                i.pos,
+                format!("inputs.{}", i.id),
+                format!(
+                    "input `{}` is required: give it with --input {}=VALUE",
+                    i.id, i.id
+                ),
+            );
+        }
+    }
+    if missing {
+        print_diags(&diags);
+        return Err(Code::Invalid.reported());
+    }
+    Ok((flow, diags, inputs))
+}
+
+/// Runs (or continues) an execution: checks the flow and its inputs, asks remote engines for
+/// their version, writes the journal's start, runs the flow under signal handling, and ends the
+/// journal. `report` prints the result (it is called while the runtime is still up, before the
+/// last detached removals are handed off). Returns the code the execution ends with.
+pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
+    use crate::exec::{
+        self,
+        journal::{self, Journal, Record, Replay},
+        logs::Sink,
+        result::State,
+    };
+    use std::sync::Arc;
+
+    let (flow, mut diags, inputs) = flow_and_inputs(&l.flow_file, &l.flow_text, &l.inputs)?;
+    let mut ctx = plan_context(l.engine.dialect, &l.work_dir, &l.execution_id);
+    ctx.host = l.host.clone();
+    ctx.owner = Some(std::process::id());
+    ctx.secrets = plan::secret_values(&flow, &inputs);
+    let mask = Arc::new(masker(&flow, &ctx, &inputs));
+    plan::plan_flow(&flow, &ctx, &inputs, &mut diags);
+    print_diags(&diags);
+    if diags.has_errors() {
+        return Err(Code::Invalid.reported());
+    }
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .code_with(Code::Engine, "cannot start the async runtime")?;
+    // Remote engines (and any engine, when resuming: its first command looks for containers)
+    // are checked before anything starts or is written: one line if one cannot be reached. A
+    // local engine is not asked: its first command's failure is diagnosed (`Runtime::diagnose`).
+    let resuming = journal::journal_path(&l.state_dir, &l.execution_id).exists();
+    // The execution's own directory under the work dir: removed again if the engine turns out
+    // to be unreachable before anything ran, when this run made it.
+    let exec_dir = ctx.work_root.join(&l.execution_id);
+    let made_exec_dir = !exec_dir.exists();
+    let hosts: std::collections::BTreeSet<Option<String>> = flow
+        .scripts()
+        .iter()
+        .map(|(_, s)| s.runner.host.clone().or_else(|| ctx.host.clone()))
+        .collect();
+    let mut answered = std::collections::BTreeSet::new();
+    for h in hosts
+        .into_iter()
+        .filter(|h| resuming || l.engine.is_remote(h.as_deref()))
+    {
+        if let Err(e) = rt.block_on(
+            l.engine
+                .check(h.as_deref(), std::time::Duration::from_secs(5)),
+        ) {
+            return Err(Code::Engine.error(e));
+        }
+        answered.insert(h);
+    }
+
+    // The journal, before any container starts: an unwritable state directory stops us here.
+    let journal = match Journal::open(&l.state_dir, &l.execution_id) {
+        Ok(j) => Arc::new(j),
+        Err(e) => return Err(Code::Engine.error(e)),
+    };
+    let replay =
+        Replay::from_records(journal::read(&l.state_dir, &l.execution_id).unwrap_or_default());
+    match &replay.start {
+        Some(Record::Start { flow_digest, .. })
+            if *flow_digest != journal::digest(&l.flow_text) =>
+        {
+            return Err(Code::Invalid.error(format!(
+                "{} changed since execution {} started from it; restore it, or start a new execution (another --execution-id)",
+                l.flow_file, l.execution_id
+            )));
+        }
+        Some(_) => {}
+        None => {
+            let start = Record::Start {
+                flow_file: std::fs::canonicalize(&l.flow_file)
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|_| l.flow_file.clone()),
+                flow_digest: journal::digest(&l.flow_text),
+                engine: l.engine.program.display().to_string(),
+                dialect: l.engine.dialect.name().to_string(),
+                host: l.host.clone(),
+                work_dir: ctx.work_root.to_string(),
+                // SECRET inputs are not written down: resume asks for them again.
+                inputs: inputs
+                    .iter()
+                    .filter(|(k, _)| {
+                        !flow
+                            .inputs
+                            .iter()
+                            .any(|i| &i.id == *k && i.kind == "SECRET")
+                    })
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+                at: journal::now(),
+                namespace: flow.namespace.clone(),
+                flow: flow.id.clone(),
+            };
+            if let Err(e) = journal.append(&start, true) {
+                return Err(Code::Engine.error(e));
+            }
+        }
+    }
+
+    let (json, quiet, configure_insecure, wait_removal) =
+        (l.json, l.quiet, l.configure_insecure, l.wait_removal);
+    let engine = l.engine;
+    let execution_id = l.execution_id;
+    rt.block_on(async move {
+        if engine.dialect == Dialect::Docker
+            && let Some(code) = check_insecure(&engine, &flow, configure_insecure)
+        {
+            return Err(code.reported());
+        }
+        let color = !json
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            && unsafe { libc::isatty(1) } == 1;
+        let width = flow
+            .scripts()
+            .iter()
+            .map(|(t, _)| t.id.len())
+            .max()
+            .unwrap_or(0);
+        let cancel = exec::watch_signals();
+        if !quiet {
+            let verb = if replay.start.is_some() {
+                "resuming"
+            } else {
+                "execution"
+            };
+            eprintln!(
+                "dockhand: {verb} {} of {}.{} on {} (journal {})",
+                execution_id,
+                flow.namespace,
+                flow.id,
+                engine.program.display(),
+                journal.path()
+            );
+        }
+        let fresh = replay.start.is_none();
+        // Podman: which short image names it has locally (one lookup, only if there are any).
+        ctx.local_images = exec::images::local_short_names(&engine, &flow).await;
+        let mut runtime = exec::Runtime::new(
+            engine,
+            ctx,
+            inputs,
+            Sink {
+                color,
+                to_stderr: json,
+                width,
+                mask,
+            },
+            cancel.clone(),
+            quiet,
+            Some(journal.clone()),
+            replay,
+        );
+        runtime.wait_removal = wait_removal;
+        *runtime.answered.get_mut().unwrap() = answered;
+        let runtime = Arc::new(runtime);
+        let private = runtime.ctx.private_root.join(&runtime.ctx.execution_id);
+        let result = exec::run_flow(runtime.clone(), Arc::new(flow)).await;
+        // Empty once every task is done (private files are removed after each command), as is
+        // the execution's work dir unless a task kept its directory or output files.
+        let _ = std::fs::remove_dir(&private);
+        let _ = std::fs::remove_dir(runtime.ctx.work_root.join(&runtime.ctx.execution_id));
+        let unreachable = runtime.unreachable.lock().unwrap().clone();
+        if let Some(e) = &unreachable {
+            // The engine never answered: nothing was made. A fresh execution leaves no journal.
+            let nothing_ran = runtime.answered.lock().unwrap().is_empty();
+            if fresh && nothing_ran {
+                journal.discard();
+                if made_exec_dir {
+                    let _ = std::fs::remove_dir_all(&exec_dir);
+                }
+                return Err(Code::Engine.error(e));
+            }
+            eprintln!("dockhand: error: {e}");
+        }
+        if let Err(e) = journal.append(
+            &Record::End {
+                state: result.state.name().to_string(),
+                at: journal::now(),
+            },
+            true,
+        ) {
+            eprintln!("dockhand: warning: {e}");
+        }
+        // The flow has run: a reader gone from stdout or stderr does not change its exit code.
+        report(&result);
+        let code = match (*cancel.borrow(), result.state) {
+            (exec::Cancel::Interrupt, _) => Code::Interrupted,
+            (exec::Cancel::Terminate, _) => Code::Terminated,
+            _ if unreachable.is_some() => Code::Engine,
+            (_, State::Failed | State::Killed) => Code::FlowFailed,
+            _ => Code::Ok,
+        };
+        match code {
+            Code::Ok => Ok(code),
+            _ => Err(code.reported()),
+        }
+    })
+}
+
+/// What is masked in this execution's output: the values of SECRET inputs and the secret
+/// fields of registry credentials. Warns about secret inputs too short to mask.
+fn masker(
+    flow: &Flow,
+    ctx: &PlanContext,
+    inputs: &BTreeMap<String, String>,
+) -> crate::exec::mask::Masker {
+    use crate::exec::mask;
+    let mut values: Vec<String> = Vec::new();
+    for i in flow.inputs.iter().filter(|i| i.kind == "SECRET") {
+        let Some(v) = inputs.get(&i.id).filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        if v.chars().count() < mask::MIN_LEN {
+            eprintln!(
+                "dockhand: warning: SECRET input `{}` is shorter than {} characters, so it is not masked in logs and results",
+                i.id,
+                mask::MIN_LEN
+            );
+        }
+        values.push(v.clone());
+    }
+    for (t, s) in flow.scripts() {
+        // As the task will use them: rendered (credentials use no task outputs).
+        let rendered = plan::render_for_plan(flow, t, s, ctx, inputs);
+        let s = rendered.as_ref().unwrap_or(s);
+        if let Some(c) = &s.runner.credentials {
+            values.extend(
+                [&c.password, &c.auth, &c.registry_token, &c.identity_token]
+                    .into_iter()
+                    .flatten()
+                    .cloned(),
+            );
+        }
+    }
+    mask::Masker::new(values)
+}
+
+/// Docker pulls from a plain-HTTP registry only if the daemon trusts it. Warns (or, when asked,
+/// configures the local daemon) for registries the flow lists as insecure that the daemon its
+/// tasks pull through does not trust: each task's own `host`, else `--host`, else the docker
+/// CLI's default. A daemon that cannot be asked is skipped with a warning saying so.
+/// `Some(exit code)` stops the run (its reason printed).
+fn check_insecure(engine: &Engine, flow: &Flow, configure: bool) -> Option<Code> {
+    use crate::registry::{precheck, reload};
+    for (host, needed) in precheck::insecure_by_host(flow, engine.host.as_deref()) {
+        let remote = engine.is_remote(host.as_deref());
+        let at = host.clone().unwrap_or_else(|| engine.host_description());
+        let cfg = match precheck::registry_config_at(
+            &engine.program,
+            host.as_deref(),
+            precheck::INFO_LIMIT,
+        ) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!(
+                    "dockhand: warning: cannot read the registry settings of the Docker daemon at {at} ({e}): not checked whether it trusts {}",
+                    needed.join(" ")
+                );
+                continue;
+            }
+        };
+        let missing: Vec<String> = needed
+            .into_iter()
+            .filter(|h| !reload::docker_lists(&cfg, h))
+            .collect();
+        if missing.is_empty() {
+            continue;
+        }
+        let list = missing.join(" ");
+        if !configure {
+            eprintln!(
+                "dockhand: warning: the flow pulls from {list}, listed as insecure in its `config`, but the Docker daemon at {at} does not trust it: \
+the pull will fail with an HTTPS error. Run `dockhand registry insecure add {list} --reload` on the daemon's host{}",
+                if remote {
+                    ""
+                } else {
+                    ", or pass --configure-insecure-registries"
+                }
+            );
+            continue;
+        }
+        if remote {
+            eprintln!(
+                "dockhand: error: --configure-insecure-registries changes the local daemon.json, but the engine is remote ({at}); run `dockhand registry insecure add {list} --reload` on that host"
+            );
+            return Some(Code::Engine);
+        }
+        match crate::registry::cli::add_insecure_docker(&missing) {
+            Code::Ok => {}
+            c => return Some(c),
+        }
+    }
+    None
+}
