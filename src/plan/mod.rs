@@ -6,6 +6,7 @@ pub mod build;
 pub mod command;
 pub mod context;
 pub mod dialect;
+pub mod engine_commands;
 pub mod labels;
 pub mod scope;
 pub mod tar;
