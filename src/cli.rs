@@ -1035,7 +1035,12 @@ fn check_insecure(
     configure: bool,
 ) -> Option<i32> {
     use dockhand::registry::{precheck, reload};
-    for (host, needed) in precheck::insecure_by_host(flow, engine.host.as_deref()) {
+    let pulls = flow.scripts().into_iter().map(|(_, s)| precheck::Pull {
+        host: s.runner.host.clone(),
+        registry: s.container_image.registry().to_string(),
+        insecure: s.runner.insecure_registries(),
+    });
+    for (host, needed) in precheck::insecure_by_host(pulls, engine.host.as_deref()) {
         let remote = engine.is_remote(host.as_deref());
         let at = host.clone().unwrap_or_else(|| engine.host_description());
         let cfg = match precheck::registry_config_at(
@@ -1078,7 +1083,7 @@ the pull will fail with an HTTPS error. Run `dockhand registry insecure add {lis
             );
             return Some(code::ENGINE);
         }
-        match dockhand::registry::cli::add_insecure_docker(&missing) {
+        match dockhand::registry::cli::add_insecure_docker(&missing, host.as_deref()) {
             0 => {}
             c => return Some(c),
         }
@@ -1330,13 +1335,8 @@ fn cleanup_cmd(
     }
     let mut removed = true;
     if !dry_run && !doomed.is_empty() {
-        let mut args = engine.global_args(None);
-        args.extend(["rm", "--force", "--volumes"].map(String::from));
-        if engine.dialect == Dialect::Podman {
-            // podman's `rm --force` otherwise waits the stop timeout for each running container.
-            args.extend(["--time", "0"].map(String::from));
-        }
-        args.extend(doomed.iter().map(|c| c.id.clone()));
+        let ids: Vec<&str> = doomed.iter().map(|c| c.id.as_str()).collect();
+        let args = dockhand::plan::engine_commands::remove_now(&engine.global(None), &ids).argv();
         let out = rt.block_on(dockhand::exec::process::capture(
             &engine.program,
             &args,

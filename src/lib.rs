@@ -8,6 +8,7 @@ pub mod flow;
 pub mod image;
 pub mod plan;
 pub mod registry;
+pub mod registry_host;
 pub mod schema;
 pub mod suggest;
 pub mod template;

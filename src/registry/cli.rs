@@ -123,6 +123,10 @@ pub struct ChangeArgs {
     /// How long --reload waits for dockerd, in seconds
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     pub reload_timeout: u64,
+    /// The engine address whose `docker info` --reload waits on: the run's (`run --host`) when
+    /// `run --configure-insecure-registries` asks; the docker CLI's default otherwise.
+    #[arg(skip)]
+    pub host: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -158,8 +162,9 @@ fn note(msg: impl std::fmt::Display) {
 
 /// Runs the subcommand; returns the exit code.
 /// `registry insecure add HOSTS --reload` for the local Docker daemon, as `run
-/// --configure-insecure-registries` asks. Returns the exit code of that command.
-pub fn add_insecure_docker(hosts: &[String]) -> i32 {
+/// --configure-insecure-registries` asks; the reload waits on the daemon at `host` (the run's
+/// engine address). Returns the exit code of that command.
+pub fn add_insecure_docker(hosts: &[String], host: Option<&str>) -> i32 {
     let a = ChangeArgs {
         registries: hosts.to_vec(),
         target: Target {
@@ -169,6 +174,7 @@ pub fn add_insecure_docker(hosts: &[String]) -> i32 {
         },
         reload: true,
         reload_timeout: 10,
+        host: host.map(str::to_string),
     };
     change(&a, true)
 }
@@ -287,7 +293,7 @@ fn change_docker(a: &ChangeArgs, hosts: &[String], adding: bool) -> i32 {
             .as_ref()
             .is_some_and(|d| d.flag_registries.is_empty())
         && matches!(&result, Ok(c) if !c.written)
-        && reload::registry_config(&tool("docker"))
+        && reload::registry_config(&tool("docker"), None)
             .is_ok_and(|cfg| hosts.iter().any(|h| reload::docker_lists(&cfg, h)))
     {
         match daemon_json::ensure_key(&path) {
@@ -364,6 +370,7 @@ fn change_docker(a: &ChangeArgs, hosts: &[String], adding: bool) -> i32 {
         if adding { (hosts, &[]) } else { (&[], hosts) };
     match reload::reload_docker(
         &tool("docker"),
+        a.host.as_deref(),
         present,
         absent,
         Duration::from_secs(a.reload_timeout),
@@ -482,7 +489,7 @@ fn list(t: &Target) -> i32 {
             if daemon
                 .as_ref()
                 .is_some_and(|d| same_file(&d.config_file, &path))
-                && let Ok(cfg) = reload::registry_config(&tool("docker"))
+                && let Ok(cfg) = reload::registry_config(&tool("docker"), None)
             {
                 let pending: Vec<&String> = entries
                     .iter()

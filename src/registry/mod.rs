@@ -107,7 +107,7 @@ pub fn check_host(s: &str) -> Result<String, BadHost> {
             t.replacen(host_part, host_part.trim_end_matches('.'), 1)
         )));
     }
-    crate::flow::decode::check_registry_host(t).map_err(|e| {
+    crate::registry_host::check(t).map_err(|e| {
         BadHost(format!(
             "{e}, such as 10.10.1.5:5000 or registry.local:5000"
         ))
