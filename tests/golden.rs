@@ -580,3 +580,41 @@ fn registry_does_not_import_flow() {
         found.join("\n")
     );
 }
+
+/// `plan` and `run` go through one planner (`plan::plan_task`): nothing outside `src/plan/`
+/// assembles a template scope or calls the argv builder itself.
+fn planner_bypasses(src: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut dirs = vec![src.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for e in std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()) {
+            let p = e.path();
+            if p.is_dir() {
+                if p != src.join("plan") {
+                    dirs.push(p);
+                }
+                continue;
+            }
+            let text = std::fs::read_to_string(&p).unwrap_or_default();
+            for (n, line) in text.lines().enumerate() {
+                if ["Scope {", "build::build("]
+                    .iter()
+                    .any(|w| line.contains(w))
+                {
+                    found.push(format!("{}:{}: {}", p.display(), n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn the_planner_is_the_one_entry_point() {
+    let found = planner_bypasses(&root().join("src"));
+    assert!(
+        found.is_empty(),
+        "rendering or building outside plan::plan_task:\n{}",
+        found.join("\n")
+    );
+}

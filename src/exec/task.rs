@@ -18,7 +18,6 @@ use crate::flow::model::{Flow, ScriptTask, Task};
 use crate::plan::build::TaskCommands;
 use crate::plan::command::EngineCommand;
 use crate::plan::engine_commands;
-use crate::plan::scope::Scope;
 
 /// The container's final state, from `inspect --format {{json .State}}`.
 #[derive(Debug, Default, serde::Deserialize)]
@@ -149,20 +148,11 @@ async fn run_inner(
     let res = TaskResult::new(&task.id, State::Failed);
     let mut ctx = rt.ctx.clone();
     ctx.attempt = attempt;
-    let workdir = ctx.workdir(&task.id);
-    let scope = Scope {
-        flow_id: &flow.id,
-        namespace: &flow.namespace,
-        execution_id: &ctx.execution_id,
-        inputs: &rt.inputs,
-        vars: &flow.variables,
-        outputs: Some(outputs),
-    };
-    let rendered = match scope.render(&task.id, &workdir, script, true) {
-        Ok(r) => r,
-        Err(e) => return setup_failure(res, e),
-    };
-    let tc = crate::plan::build::build(&flow.namespace, &flow.id, &task.id, &rendered, &ctx);
+    let (rendered, tc) =
+        match crate::plan::plan_task(flow, task, script, &ctx, &rt.inputs, Some(outputs)) {
+            Ok(r) => r,
+            Err(e) => return setup_failure(res, e),
+        };
     if let Some(f) = tc.findings.iter().find(|f| f.error) {
         return setup_failure(res, format!("{}: {}", f.property, f.message));
     }
@@ -211,7 +201,7 @@ async fn run_inner(
         return job.fresh(ctx.attempt).await;
     }
     ctx.attempt = attempt + 1;
-    let tc2 = crate::plan::build::build(&flow.namespace, &flow.id, &task.id, &rendered, &ctx);
+    let tc2 = crate::plan::rebuild(flow, task, &rendered, &ctx);
     let mut job = Job {
         rt,
         tc: &tc2,
