@@ -509,6 +509,44 @@ fn engine_commands_match_snapshots() {
     report.finish("engine-commands");
 }
 
+/// Every `.rs` file below `src` but for those in `src/plan/`, with its text.
+fn sources_outside_plan(src: &Path) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    let mut dirs = vec![src.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for e in std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()) {
+            let p = e.path();
+            if p.is_dir() {
+                if p != src.join("plan") {
+                    dirs.push(p);
+                }
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let text = std::fs::read_to_string(&p).unwrap();
+                out.push((p, text));
+            }
+        }
+    }
+    out
+}
+
+/// `file:line: text` of each line of `files` that `bad` finds.
+fn offending_lines(files: Vec<(PathBuf, String)>, bad: impl Fn(&str) -> bool) -> Vec<String> {
+    let mut found = Vec::new();
+    for (p, text) in files {
+        for (n, line) in text.lines().enumerate() {
+            if bad(line) {
+                found.push(format!("{}:{}: {}", p.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+fn assert_none(found: Vec<String>, what: &str) {
+    assert!(found.is_empty(), "{what}:\n{}", found.join("\n"));
+}
+
 /// Engine subcommands as string literals (`"ps"`, `["rm", ...]`) in `src/` outside `src/plan/`:
 /// each is an engine command line built somewhere other than its one home.
 fn subcommand_literals(src: &Path) -> Vec<String> {
@@ -518,45 +556,20 @@ fn subcommand_literals(src: &Path) -> Vec<String> {
     ];
     // Literals that are no argv: the Kestra docker runner's `version` property, ignored.
     const NOT_ARGV: &[&str] = &["ignored(\"version\", "];
-    let mut found = Vec::new();
-    let mut dirs = vec![src.to_path_buf()];
-    while let Some(dir) = dirs.pop() {
-        for e in std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()) {
-            let p = e.path();
-            if p.is_dir() {
-                if p != src.join("plan") {
-                    dirs.push(p);
-                }
-                continue;
-            }
-            if p.extension().is_none_or(|x| x != "rs") {
-                continue;
-            }
-            let text = std::fs::read_to_string(&p).unwrap();
-            for (n, line) in text.lines().enumerate() {
-                let code = line.split("//").next().unwrap_or_default();
-                if NOT_ARGV.iter().any(|a| code.contains(a)) {
-                    continue;
-                }
-                for s in SUBCOMMANDS {
-                    if code.contains(&format!("\"{s}\"")) {
-                        found.push(format!("{}:{}: {}", p.display(), n + 1, line.trim()));
-                    }
-                }
-            }
-        }
-    }
-    found.sort();
-    found
+    offending_lines(sources_outside_plan(src), |line| {
+        let code = line.split("//").next().unwrap_or_default();
+        !NOT_ARGV.iter().any(|a| code.contains(a))
+            && SUBCOMMANDS
+                .iter()
+                .any(|s| code.contains(&format!("\"{s}\"")))
+    })
 }
 
 #[test]
 fn engine_commands_are_built_only_under_src_plan() {
-    let found = subcommand_literals(&root().join("src"));
-    assert!(
-        found.is_empty(),
-        "engine subcommands written outside src/plan/ (build them in src/plan/engine_commands.rs):\n{}",
-        found.join("\n")
+    assert_none(
+        subcommand_literals(&root().join("src")),
+        "engine subcommands written outside src/plan/ (build them in src/plan/engine_commands.rs)",
     );
 }
 
@@ -564,57 +577,31 @@ fn engine_commands_are_built_only_under_src_plan() {
 /// flow model or its reader.
 #[test]
 fn registry_does_not_import_flow() {
-    let dir = root().join("src/registry");
-    let mut found = Vec::new();
-    for e in std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()) {
-        let text = std::fs::read_to_string(e.path()).unwrap();
-        for (n, line) in text.lines().enumerate() {
-            if line.contains("crate::flow") || line.contains("dockhand::flow") {
-                found.push(format!("{}:{}: {}", e.path().display(), n + 1, line.trim()));
-            }
-        }
-    }
-    assert!(
-        found.is_empty(),
-        "src/registry/ reaches into flow:\n{}",
-        found.join("\n")
+    let files = std::fs::read_dir(root().join("src/registry"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| (e.path(), std::fs::read_to_string(e.path()).unwrap()))
+        .collect();
+    assert_none(
+        offending_lines(files, |l| {
+            l.contains("crate::flow") || l.contains("dockhand::flow")
+        }),
+        "src/registry/ reaches into flow",
     );
 }
 
 /// `plan` and `run` go through one planner (`plan::plan_task`): nothing outside `src/plan/`
 /// assembles a template scope or calls the argv builder itself.
 fn planner_bypasses(src: &Path) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut dirs = vec![src.to_path_buf()];
-    while let Some(dir) = dirs.pop() {
-        for e in std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()) {
-            let p = e.path();
-            if p.is_dir() {
-                if p != src.join("plan") {
-                    dirs.push(p);
-                }
-                continue;
-            }
-            let text = std::fs::read_to_string(&p).unwrap_or_default();
-            for (n, line) in text.lines().enumerate() {
-                if ["Scope {", "build::build("]
-                    .iter()
-                    .any(|w| line.contains(w))
-                {
-                    found.push(format!("{}:{}: {}", p.display(), n + 1, line.trim()));
-                }
-            }
-        }
-    }
-    found
+    offending_lines(sources_outside_plan(src), |l| {
+        l.contains("Scope {") || l.contains("build::build(")
+    })
 }
 
 #[test]
 fn the_planner_is_the_one_entry_point() {
-    let found = planner_bypasses(&root().join("src"));
-    assert!(
-        found.is_empty(),
-        "rendering or building outside plan::plan_task:\n{}",
-        found.join("\n")
+    assert_none(
+        planner_bypasses(&root().join("src")),
+        "rendering or building outside plan::plan_task",
     );
 }

@@ -186,13 +186,12 @@ pub fn inspect_managed<S: AsRef<str>>(g: &Global, ids: &[S]) -> EngineCommand {
 /// The engine's version: the server's for docker (which needs the daemon), the client's for
 /// podman (whose `version` asks the service when there is one).
 pub fn version(g: &Global) -> EngineCommand {
-    let mut c = g.base(Step::Query);
-    c.args(["version", "--format"]);
-    c.arg(match g.dialect {
-        Dialect::Docker => "{{.Server.Version}}",
-        Dialect::Podman => "{{.Client.Version}}",
-    });
-    c
+    formatted(
+        g,
+        &["version"],
+        "{{.Server.Version}}",
+        "{{.Client.Version}}",
+    )
 }
 
 /// The ids of the local images with these names (`exec::images`, Podman's short names).
@@ -206,11 +205,20 @@ pub fn image_ids<S: AsRef<str>>(g: &Global, names: &[S]) -> EngineCommand {
 /// The daemon's registry settings: docker's `RegistryConfig` (insecure registries, mirrors),
 /// podman's `Registries` (what `registries.conf` and its drop-ins say).
 pub fn registry_settings(g: &Global) -> EngineCommand {
+    formatted(
+        g,
+        &["info"],
+        "{{json .RegistryConfig}}",
+        "{{json .Registries}}",
+    )
+}
+
+/// A query with a Go template that differs per dialect.
+fn formatted(g: &Global, sub: &[&str], docker: &str, podman: &str) -> EngineCommand {
     let mut c = g.base(Step::Query);
-    c.args(["info", "--format"]);
-    c.arg(match g.dialect {
-        Dialect::Docker => "{{json .RegistryConfig}}",
-        Dialect::Podman => "{{json .Registries}}",
+    c.args(sub).arg("--format").arg(match g.dialect {
+        Dialect::Docker => docker,
+        Dialect::Podman => podman,
     });
     c
 }
