@@ -1083,7 +1083,11 @@ the pull will fail with an HTTPS error. Run `dockhand registry insecure add {lis
             );
             return Some(code::ENGINE);
         }
-        match dockhand::registry::cli::add_insecure_docker(&missing, host.as_deref()) {
+        match dockhand::registry::cli::add_insecure_docker(
+            &missing,
+            host.as_deref(),
+            &mut dockhand::registry::cli::Stderr,
+        ) {
             0 => {}
             c => return Some(c),
         }

@@ -21,6 +21,13 @@ pub mod podman;
 pub mod precheck;
 pub mod reload;
 
+/// Where a registry change reports what it did and what went wrong: the `registry` command
+/// prints to stderr; a caller such as `run --configure-insecure-registries` decides itself.
+pub trait Say {
+    fn error(&mut self, msg: &dyn std::fmt::Display);
+    fn note(&mut self, msg: &dyn std::fmt::Display);
+}
+
 use std::io::{self, Write};
 use std::net::IpAddr;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
