@@ -15,6 +15,7 @@ pub mod image;
 pub mod pebble;
 pub mod plan;
 pub mod registry;
+pub mod registry_host;
 pub mod schema;
 pub mod suggest;
 pub mod template;

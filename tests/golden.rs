@@ -417,3 +417,193 @@ fn diff_shows_changed_lines_with_context() {
     let d = diff("x\n", "x\ny\n");
     assert!(d.contains("+y\n"), "{d}");
 }
+
+/// Every engine command line `dockhand::plan::engine_commands` builds, for a fixed input, per
+/// dialect, without and with an engine address: `fixtures/engine-commands.{docker,podman}.txt`.
+fn engine_commands_snapshot(dialect: dockhand::plan::dialect::Dialect) -> String {
+    use dockhand::plan::command::Step;
+    use dockhand::plan::engine_commands::{self as ec, Global};
+    use std::time::Duration;
+    let (c, wd) = ("dh-golden-t-1", "/tmp/dockhand/golden/t");
+    let mut out = String::new();
+    for host in [None, Some("tcp://10.0.0.1:2375")] {
+        let g = Global::new(dialect, host);
+        let _ = writeln!(out, "# host: {}", host.unwrap_or("(the CLI's default)"));
+        // Docker's private client config for a pull with credentials.
+        let mut with_config = g.clone();
+        if dialect == dockhand::plan::dialect::Dialect::Docker {
+            with_config.config = Some("/tmp/dockhand-private/golden/t/docker-config".into());
+        }
+        let cmds = [
+            ("create (started later)", ec::create(&g, Step::Create, true)),
+            ("create (attached run)", ec::create(&g, Step::Run, false)),
+            (
+                "create (private config)",
+                ec::create(&with_config, Step::Create, true),
+            ),
+            ("copy_in", ec::copy_in(&g, c)),
+            ("start (attached)", ec::start(&g, c, true)),
+            ("start (detached)", ec::start(&g, c, false)),
+            ("copy_out", ec::copy_out(&g, c, wd)),
+            ("inspect_state", ec::inspect_state(&g, c)),
+            ("follow_logs", ec::follow_logs(&g, c)),
+            ("stop (grace 0)", ec::stop(&g, c, Duration::ZERO)),
+            (
+                "stop (grace 10 s)",
+                ec::stop(&g, c, Duration::from_secs(10)),
+            ),
+            ("remove", ec::remove(&g, c)),
+            ("remove_now", ec::remove_now(&g, &["id1", "id2"])),
+            (
+                "list_task_containers",
+                ec::list_task_containers(&g, "golden", "t"),
+            ),
+            ("list_managed", ec::list_managed(&g)),
+            ("inspect_managed", ec::inspect_managed(&g, &["id1", "id2"])),
+            ("version", ec::version(&g)),
+            (
+                "image_ids",
+                ec::image_ids(&g, &["busybox:latest", "mytool:1"]),
+            ),
+            ("registry_settings", ec::registry_settings(&g)),
+        ];
+        for (name, cmd) in cmds {
+            let _ = writeln!(
+                out,
+                "{name} [{}]: {}",
+                cmd.step.name(),
+                cmd.display(dialect.name())
+            );
+        }
+    }
+    out
+}
+
+#[test]
+fn engine_commands_match_snapshots() {
+    use dockhand::plan::dialect::Dialect;
+    let mut report = Report::default();
+    // Every builder is in the snapshot: a new engine command cannot go unseen.
+    let source = std::fs::read_to_string(root().join("src/plan/engine_commands.rs")).unwrap();
+    let builders: Vec<&str> = source
+        .lines()
+        .filter_map(|l| l.strip_prefix("pub fn "))
+        .filter_map(|l| l.split(['(', '<']).next())
+        .collect();
+    assert!(builders.len() > 10, "builders not found: {builders:?}");
+    for d in [Dialect::Docker, Dialect::Podman] {
+        let snap = engine_commands_snapshot(d);
+        for b in &builders {
+            if !snap.lines().any(|l| l.starts_with(&format!("{b} "))) {
+                report.fail(format!(
+                    "engine_commands::{b} is not in the engine-commands snapshot: add it to engine_commands_snapshot"
+                ));
+            }
+        }
+        report.check(
+            &format!("fixtures/engine-commands.{}.txt", d.name()),
+            &snap,
+            &format!("the engine commands for {d}"),
+        );
+    }
+    report.finish("engine-commands");
+}
+
+/// Every `.rs` file below `src` but for those in `src/plan/`, with its text.
+fn sources_outside_plan(src: &Path) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    let mut dirs = vec![src.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for e in std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()) {
+            let p = e.path();
+            if p.is_dir() {
+                // `src/pebble/` is the expression language: its function and argument names
+                // (`start`, `read`) are no engine commands, and it runs none.
+                if p != src.join("plan") && p != src.join("pebble") {
+                    dirs.push(p);
+                }
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let text = std::fs::read_to_string(&p).unwrap();
+                out.push((p, text));
+            }
+        }
+    }
+    out
+}
+
+/// `file:line: text` of each line of `files` that `bad` finds.
+fn offending_lines(files: Vec<(PathBuf, String)>, bad: impl Fn(&str) -> bool) -> Vec<String> {
+    let mut found = Vec::new();
+    for (p, text) in files {
+        for (n, line) in text.lines().enumerate() {
+            if bad(line) {
+                found.push(format!("{}:{}: {}", p.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+fn assert_none(found: Vec<String>, what: &str) {
+    assert!(found.is_empty(), "{what}:\n{}", found.join("\n"));
+}
+
+/// Engine subcommands as string literals (`"ps"`, `["rm", ...]`) in `src/` outside `src/plan/`:
+/// each is an engine command line built somewhere other than its one home.
+fn subcommand_literals(src: &Path) -> Vec<String> {
+    const SUBCOMMANDS: &[&str] = &[
+        "run", "create", "cp", "start", "rm", "kill", "stop", "ps", "inspect", "logs", "version",
+        "info", "image", "pull", "login", "exec", "service",
+    ];
+    // Literals that are no argv: the Kestra docker runner's `version` property, ignored.
+    const NOT_ARGV: &[&str] = &["ignored(\"version\", "];
+    offending_lines(sources_outside_plan(src), |line| {
+        let code = line.split("//").next().unwrap_or_default();
+        !NOT_ARGV.iter().any(|a| code.contains(a))
+            && SUBCOMMANDS
+                .iter()
+                .any(|s| code.contains(&format!("\"{s}\"")))
+    })
+}
+
+#[test]
+fn engine_commands_are_built_only_under_src_plan() {
+    assert_none(
+        subcommand_literals(&root().join("src")),
+        "engine subcommands written outside src/plan/ (build them in src/plan/engine_commands.rs)",
+    );
+}
+
+/// Imports go one way: `registry` (daemon and registries.conf settings) knows nothing of the
+/// flow model or its reader.
+#[test]
+fn registry_does_not_import_flow() {
+    let files = std::fs::read_dir(root().join("src/registry"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| (e.path(), std::fs::read_to_string(e.path()).unwrap()))
+        .collect();
+    assert_none(
+        offending_lines(files, |l| {
+            l.contains("crate::flow") || l.contains("dockhand::flow")
+        }),
+        "src/registry/ reaches into flow",
+    );
+}
+
+/// `plan` and `run` go through one planner (`plan::plan_task`): nothing outside `src/plan/`
+/// assembles a template scope or calls the argv builder itself.
+fn planner_bypasses(src: &Path) -> Vec<String> {
+    offending_lines(sources_outside_plan(src), |l| {
+        l.contains("Scope {") || l.contains("build::build(")
+    })
+}
+
+#[test]
+fn the_planner_is_the_one_entry_point() {
+    assert_none(
+        planner_bypasses(&root().join("src")),
+        "rendering or building outside plan::plan_task",
+    );
+}

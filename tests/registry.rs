@@ -172,7 +172,7 @@ struct HostGuard {
 }
 
 fn docker_lists_reg() -> bool {
-    reload::registry_config(Path::new("docker")).is_ok_and(|c| reload::docker_lists(&c, REG))
+    reload::registry_config(Path::new("docker"), None).is_ok_and(|c| reload::docker_lists(&c, REG))
 }
 
 fn docker_has_image() -> bool {

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::exec::engine::Engine;
 use crate::exec::process;
+use crate::plan::engine_commands;
 use crate::plan::labels;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -64,9 +65,8 @@ pub async fn list(engine: &Engine) -> Result<Vec<Managed>, String> {
 
 async fn list_once(engine: &Engine) -> Result<Vec<Managed>, String> {
     let limit = Duration::from_secs(30);
-    let mut args = engine.global_args(None);
-    args.extend(["ps", "--all", "--quiet", "--no-trunc", "--filter"].map(String::from));
-    args.push(format!("label={}=true", labels::MANAGED));
+    let global = engine.global(None);
+    let args = engine_commands::list_managed(&global).argv();
     let out = process::capture(&engine.program, &args, limit)
         .await
         .map_err(|e| e.to_string())?;
@@ -77,11 +77,7 @@ async fn list_once(engine: &Engine) -> Result<Vec<Managed>, String> {
     if ids.is_empty() {
         return Ok(vec![]);
     }
-    let mut args = engine.global_args(None);
-    args.extend(["inspect", "--type", "container", "--format"].map(String::from));
-    // Podman 4.3 rejects a template that starts with `{{json`: the id goes first, plain.
-    args.push("{{.Id}}\t{{json .Name}}\t{{json .State.Status}}\t{{json .Created}}\t{{json .Config.Labels}}".into());
-    args.extend(ids);
+    let args = engine_commands::inspect_managed(&global, &ids).argv();
     let out = process::capture(&engine.program, &args, limit)
         .await
         .map_err(|e| e.to_string())?;

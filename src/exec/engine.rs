@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::exec::process;
 use crate::plan::dialect::Dialect;
+use crate::plan::engine_commands::{self, Global};
 
 /// The engine CLI dockhand drives.
 #[derive(Debug, Clone)]
@@ -113,13 +114,10 @@ impl Engine {
         }
     }
 
-    /// Global options for a host given to dockhand.
-    pub fn global_args(&self, host: Option<&str>) -> Vec<String> {
-        match (host.or(self.host.as_deref()), self.dialect) {
-            (Some(h), Dialect::Docker) => vec!["--host".into(), h.into()],
-            (Some(h), Dialect::Podman) => vec!["--url".into(), h.into()],
-            (None, _) => vec![],
-        }
+    /// The global options of a command to `host` (a task's own), else to the address given to
+    /// dockhand.
+    pub fn global(&self, host: Option<&str>) -> Global {
+        Global::new(self.dialect, host.or(self.host.as_deref()))
     }
 
     /// Is the engine far away: a TCP or SSH address, a docker context other than the default,
@@ -150,12 +148,7 @@ impl Engine {
 
     /// Asks the engine for its server version, within `limit`; a one-line error otherwise.
     pub async fn check(&self, host: Option<&str>, limit: Duration) -> Result<String, EngineError> {
-        let mut args = self.global_args(host);
-        args.extend(["version".into(), "--format".into()]);
-        args.push(match self.dialect {
-            Dialect::Docker => "{{.Server.Version}}".into(),
-            Dialect::Podman => "{{.Client.Version}}".into(),
-        });
+        let args = engine_commands::version(&self.global(host)).argv();
         let unreachable = |reason: String| EngineError::Unreachable {
             program: self.program.display().to_string(),
             host: host

@@ -18,6 +18,7 @@ use crate::exec::engine::Engine;
 use crate::exec::process;
 use crate::flow::model::{Flow, PullPolicy};
 use crate::plan::dialect::Dialect;
+use crate::plan::engine_commands;
 
 /// How long the lookup may take.
 const LIMIT: Duration = Duration::from_secs(20);
@@ -59,9 +60,7 @@ pub async fn local_short_names(engine: &Engine, flow: &Flow) -> BTreeSet<(Option
         return found;
     }
     for (host, names) in short_names(flow, engine.host.as_deref()) {
-        let mut args = engine.global_args(host.as_deref());
-        args.extend(["image", "inspect", "--format", "{{.Id}}"].map(String::from));
-        args.extend(names.iter().cloned());
+        let args = engine_commands::image_ids(&engine.global(host.as_deref()), &names).argv();
         let Ok(out) = process::capture(&engine.program, &args, LIMIT).await else {
             // No answer: every name goes qualified, as if none were local; the run's first
             // command then says what is wrong with the engine.

@@ -451,7 +451,7 @@ fn masker(
     }
     for (t, s) in flow.scripts() {
         // As the task will use them: rendered (credentials use no task outputs).
-        let rendered = plan::render_for_plan(flow, t, s, ctx, inputs);
+        let rendered = plan::plan_task(flow, t, s, ctx, inputs, None).map(|(r, _)| r);
         let s = rendered.as_ref().unwrap_or(s);
         if let Some(c) = &s.runner.credentials {
             values.extend(
@@ -472,7 +472,12 @@ fn masker(
 /// `Some(exit code)` stops the run (its reason printed).
 fn check_insecure(engine: &Engine, flow: &Flow, configure: bool) -> Option<Code> {
     use crate::registry::{precheck, reload};
-    for (host, needed) in precheck::insecure_by_host(flow, engine.host.as_deref()) {
+    let pulls = flow.scripts().into_iter().map(|(_, s)| precheck::Pull {
+        host: s.runner.host.clone(),
+        registry: s.container_image.registry().to_string(),
+        insecure: s.runner.insecure_registries(),
+    });
+    for (host, needed) in precheck::insecure_by_host(pulls, engine.host.as_deref()) {
         let remote = engine.is_remote(host.as_deref());
         let at = host.clone().unwrap_or_else(|| engine.host_description());
         let cfg = match precheck::registry_config_at(
@@ -515,7 +520,11 @@ the pull will fail with an HTTPS error. Run `dockhand registry insecure add {lis
             );
             return Some(Code::Engine);
         }
-        match crate::registry::cli::add_insecure_docker(&missing) {
+        match crate::registry::cli::add_insecure_docker(
+            &missing,
+            host.as_deref(),
+            &mut crate::registry::cli::Stderr,
+        ) {
             Code::Ok => {}
             c => return Some(c),
         }

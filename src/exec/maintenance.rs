@@ -11,7 +11,6 @@ use crate::exec::containers::{self, Filter, Managed};
 use crate::exec::engine::Engine;
 use crate::exec::journal::{self, Record};
 use crate::exit::{Code, Result, WithCode as _};
-use crate::plan::dialect::Dialect;
 use crate::plan::labels as l;
 
 /// dockhand's containers on an engine, with the runtime that asked for them (removal uses it).
@@ -124,13 +123,8 @@ pub fn doomed_containers<'a>(
 /// Removes containers (forced, with their anonymous volumes); `Err(why)` if the engine did not.
 pub fn remove_containers(found: &Found, doomed: &[&Managed]) -> std::result::Result<(), String> {
     let engine = &found.engine;
-    let mut args = engine.global_args(None);
-    args.extend(["rm", "--force", "--volumes"].map(String::from));
-    if engine.dialect == Dialect::Podman {
-        // podman's `rm --force` otherwise waits the stop timeout for each running container.
-        args.extend(["--time", "0"].map(String::from));
-    }
-    args.extend(doomed.iter().map(|c| c.id.clone()));
+    let ids: Vec<&str> = doomed.iter().map(|c| c.id.as_str()).collect();
+    let args = crate::plan::engine_commands::remove_now(&engine.global(None), &ids).argv();
     let out = found
         .rt
         .block_on(crate::exec::process::capture(

@@ -17,7 +17,7 @@ use crate::exec::{Cancel, Runtime};
 use crate::flow::model::{Flow, ScriptTask, Task};
 use crate::plan::build::TaskCommands;
 use crate::plan::command::EngineCommand;
-use crate::plan::scope::Scope;
+use crate::plan::engine_commands;
 
 /// The container's final state, from `inspect --format {{json .State}}`.
 #[derive(Debug, Default, serde::Deserialize)]
@@ -148,20 +148,11 @@ async fn run_inner(
     let res = TaskResult::new(&task.id, State::Failed);
     let mut ctx = rt.ctx.clone();
     ctx.attempt = attempt;
-    let workdir = ctx.workdir(&task.id);
-    let scope = Scope {
-        flow_id: &flow.id,
-        namespace: &flow.namespace,
-        execution_id: &ctx.execution_id,
-        inputs: &rt.inputs,
-        vars: &flow.variables,
-        outputs: Some(outputs),
-    };
-    let rendered = match scope.render(&task.id, &workdir, script, true) {
-        Ok(r) => r,
-        Err(e) => return setup_failure(res, e),
-    };
-    let tc = crate::plan::build::build(&flow.namespace, &flow.id, &task.id, &rendered, &ctx);
+    let (rendered, tc) =
+        match crate::plan::plan_task(flow, task, script, &ctx, &rt.inputs, Some(outputs)) {
+            Ok(r) => r,
+            Err(e) => return setup_failure(res, e),
+        };
     if let Some(f) = tc.findings.iter().find(|f| f.error) {
         return setup_failure(res, format!("{}: {}", f.property, f.message));
     }
@@ -203,12 +194,14 @@ async fn run_inner(
         }
     }
     // Not resumable (or `resume: false`): remove what is left of this task, start afresh.
-    remove_stale(rt, &tc).await;
+    // The address the task's own commands go to, as `build` chose it.
+    let host = rendered.runner.host.as_deref().or(ctx.host.as_deref());
+    remove_stale(rt, &tc, host).await;
     if rendered.runner.resume {
         return job.fresh(ctx.attempt).await;
     }
     ctx.attempt = attempt + 1;
-    let tc2 = crate::plan::build::build(&flow.namespace, &flow.id, &task.id, &rendered, &ctx);
+    let tc2 = crate::plan::rebuild(flow, task, &rendered, &ctx);
     let mut job = Job {
         rt,
         tc: &tc2,
@@ -224,26 +217,9 @@ async fn run_inner(
 }
 
 /// Removes every container of this execution's task (any attempt).
-async fn remove_stale(rt: &Runtime, tc: &TaskCommands) {
-    let mut find = EngineCommand::new(crate::plan::command::Step::Inspect);
-    let global = &tc.inspect.args[..tc
-        .inspect
-        .args
-        .iter()
-        .position(|a| a == "inspect")
-        .unwrap_or(0)];
-    find.args(global.iter().cloned());
-    find.args(["ps", "--all", "--quiet", "--filter"]);
-    find.arg(format!(
-        "label={}={}",
-        crate::plan::labels::EXECUTION,
-        rt.ctx.execution_id
-    ));
-    find.arg("--filter").arg(format!(
-        "label={}={}",
-        crate::plan::labels::TASK,
-        tc.task_id
-    ));
+async fn remove_stale(rt: &Runtime, tc: &TaskCommands, host: Option<&str>) {
+    let global = engine_commands::Global::new(rt.ctx.dialect, host);
+    let find = engine_commands::list_task_containers(&global, &rt.ctx.execution_id, &tc.task_id);
     let Ok(out) = process::run_captured(&rt.engine.program, &find).await else {
         return;
     };
@@ -251,13 +227,7 @@ async fn remove_stale(rt: &Runtime, tc: &TaskCommands) {
     if ids.is_empty() {
         return;
     }
-    let mut rm = EngineCommand::new(crate::plan::command::Step::Remove);
-    rm.args(global.iter().cloned());
-    rm.args(["rm", "--force", "--volumes"]);
-    if rt.engine.dialect == crate::plan::dialect::Dialect::Podman {
-        rm.args(["--time", "0"]);
-    }
-    rm.args(ids.iter().copied());
+    let rm = engine_commands::remove_now(&global, &ids);
     rt.status(&format!(
         "{}: removing {} stale container(s) of an earlier attempt",
         tc.task_id,

@@ -69,10 +69,8 @@ pub static ENV_NAME: Pattern = Pattern::new(
     "letters, digits and `_`, not starting with a digit",
 );
 /// A registry as `insecure-registries` lists it: `host[:port]`, `[ipv6]:port`, or a CIDR.
-pub static REGISTRY_HOST: Pattern = Pattern::new(
-    r"^([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9a-fA-F:]+\])(:[0-9]{1,5})?(/[0-9]{1,3})?$",
-    "HOST[:PORT], such as 10.10.1.5:5000",
-);
+pub static REGISTRY_HOST: Pattern =
+    Pattern::new(crate::registry_host::REGEX, crate::registry_host::RULE);
 
 /// Kestra's input types.
 pub const INPUT_TYPES: &[&str] = &[

@@ -13,6 +13,7 @@ use crate::flow::model::{
 use crate::plan::command::{EngineCommand, PrivateFile, Secret, Step};
 use crate::plan::context::PlanContext;
 use crate::plan::dialect::Dialect;
+use crate::plan::engine_commands::{self as ec, Global};
 use crate::plan::labels;
 use crate::plan::script::container_command;
 use crate::units;
@@ -98,20 +99,7 @@ pub fn build(
 
     // Global options every command of the task shares.
     let host = r.host.clone().or_else(|| ctx.host.clone());
-    let mut global: Vec<(&str, String)> = Vec::new();
-    if let Some(h) = &host {
-        match d {
-            Dialect::Docker => global.push(("--host", h.clone())),
-            Dialect::Podman => global.push(("--url", h.clone())),
-        }
-    }
-    let base = |step: Step| {
-        let mut c = EngineCommand::new(step);
-        for (flag, value) in &global {
-            c.opt(flag, value);
-        }
-        c
-    };
+    let global = Global::new(d, host.as_deref());
 
     // Registry auth: a private client config, used only by the command that pulls.
     let auth = registry_auth(task, ctx.dialect, &private);
@@ -134,19 +122,16 @@ pub fn build(
     let secret_files = secret_files(task, ctx, &mut findings);
     let copy_workdir = needs_copy(task, d);
     let copy_files = copy_workdir || command_file.is_some();
-    let mut create = base(Step::Create);
+    let mut create_global = global.clone();
+    // Docker reads the private client config as its global `--config`.
+    if auth.is_some() && d == Dialect::Docker {
+        create_global.config = Some(private.join("docker-config").to_string());
+    }
+    let mut create = ec::create(&create_global, Step::Create, copy_files || !r.wait);
     create.cwd = Some(private.to_string());
-    if let Some((flag, file)) = &auth {
-        if d == Dialect::Docker {
-            create.opt(flag, private.join("docker-config").as_str());
-        }
+    if let Some((_, file)) = &auth {
         create.files.push(file.clone());
     }
-    create.arg(if copy_files || !r.wait {
-        "create"
-    } else {
-        "run"
-    });
     if let Some((flag, file)) = &auth
         && d == Dialect::Podman
     {
@@ -208,8 +193,7 @@ pub fn build(
     if copy_files || detach {
         prepare.push(create);
         if copy_files {
-            let mut cp = base(Step::CopyIn);
-            cp.args(["cp".to_string(), "-".to_string(), format!("{container}:/")]);
+            let mut cp = ec::copy_in(&global, &container);
             match workdir_archive(
                 task,
                 &workdir,
@@ -252,58 +236,23 @@ pub fn build(
             }
             prepare.push(cp);
         }
-        let mut start = base(Step::Run);
+        let mut start = ec::start(&global, &container, !detach);
         start.cwd = Some(private.to_string());
-        start.arg("start");
-        if !detach {
-            start.arg("--attach");
-        }
-        start.arg(&container);
         run = start;
         if copy_workdir && !task.output_files.is_empty() {
-            let mut cp = base(Step::CopyOut);
-            cp.args([
-                "cp".to_string(),
-                format!("{container}:{workdir}/."),
-                workdir.to_string(),
-            ]);
-            collect.push(cp);
+            collect.push(ec::copy_out(&global, &container, workdir.as_str()));
         }
     } else {
         create.step = Step::Run;
         run = create;
     }
 
-    let mut inspect = base(Step::Inspect);
-    inspect
-        .arg("inspect")
-        .opt("--type", "container")
-        .opt("--format", "{{json .State}}")
-        .arg(&container);
-    let mut logs = base(Step::Run);
-    logs.args(["logs", "--follow"]).arg(&container);
-    let mut stop = base(Step::Stop);
-    let grace = r.kill_grace_period.as_secs();
-    if r.kill_grace_period.is_zero() {
-        stop.args(["kill", &container]);
-    } else {
-        // docker 28 deprecates `stop --time` (prints a warning) for `--timeout`; podman 4.3
-        // has only `--time`.
-        let flag = match d {
-            Dialect::Docker => "--timeout",
-            Dialect::Podman => "--time",
-        };
-        stop.arg("stop")
-            .opt(flag, grace.max(1).to_string())
-            .arg(&container);
-    }
+    let inspect = ec::inspect_state(&global, &container);
+    let logs = ec::follow_logs(&global, &container);
+    let stop = ec::stop(&global, &container, r.kill_grace_period);
     // A detached task (`wait: false`) outlives the run: removing it right after `start` would
     // kill it, so the engine removes it when it exits (`--rm` on create) instead.
-    let remove = (r.delete && !detach).then(|| {
-        let mut rm = base(Step::Remove);
-        rm.args(["rm", "--force", "--volumes", &container]);
-        rm
-    });
+    let remove = (r.delete && !detach).then(|| ec::remove(&global, &container));
     TaskCommands {
         task_id: task_id.to_string(),
         container,

@@ -50,6 +50,8 @@ pub enum Step {
     Stop,
     /// Remove the container.
     Remove,
+    /// Ask the engine something (`ps`, `inspect`, `version`, `info`): no task step.
+    Query,
 }
 
 impl Step {
@@ -63,6 +65,7 @@ impl Step {
             Step::Inspect => "inspect",
             Step::Stop => "stop",
             Step::Remove => "remove",
+            Step::Query => "query",
         }
     }
 }
@@ -139,6 +142,14 @@ impl EngineCommand {
         self.args.push(flag.into());
         self.args.push(value.into());
         self
+    }
+
+    /// The arguments as strings (every builder makes them from strings).
+    pub fn argv(&self) -> Vec<String> {
+        self.args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
     }
 
     /// The command line for display: shell-quoted, secrets absent by construction.

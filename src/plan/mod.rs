@@ -6,6 +6,7 @@ pub mod build;
 pub mod command;
 pub mod context;
 pub mod dialect;
+pub mod engine_commands;
 pub mod labels;
 pub mod scope;
 pub mod script;
@@ -60,15 +61,47 @@ pub fn resolve_inputs(
     Ok(out)
 }
 
-/// Builds one task's commands and reports its findings against the flow file.
-pub fn task_commands(
+/// The outputs of the tasks that ended, by task id and output name.
+pub type Outputs = BTreeMap<String, BTreeMap<String, serde_json::Value>>;
+
+/// The one planner `plan` and `run` share: renders a task with what is known and builds its
+/// commands for `ctx`. `plan` gives no `outputs` (they exist only at run time, so output
+/// expressions stay as written); the executor gives the outputs of the tasks before, and then
+/// an expression without a value is an error. What `plan` shows is what runs, by construction.
+pub fn plan_task(
     flow: &Flow,
     task: &Task,
     script: &ScriptTask,
     ctx: &PlanContext,
+    inputs: &BTreeMap<String, String>,
+    outputs: Option<&Outputs>,
+) -> Result<(ScriptTask, TaskCommands), String> {
+    let scope = Scope {
+        flow_id: &flow.id,
+        namespace: &flow.namespace,
+        execution_id: &ctx.execution_id,
+        inputs,
+        vars: &flow.variables,
+        outputs,
+    };
+    let rendered = scope.render(&task.id, &ctx.workdir(&task.id), script, outputs.is_some())?;
+    let tc = rebuild(flow, task, &rendered, ctx);
+    Ok((rendered, tc))
+}
+
+/// The commands of a task `plan_task` rendered, for another context (a new attempt).
+pub fn rebuild(flow: &Flow, task: &Task, rendered: &ScriptTask, ctx: &PlanContext) -> TaskCommands {
+    build::build(&flow.namespace, &flow.id, &task.id, rendered, ctx)
+}
+
+/// Reports a task's builder findings against the flow file.
+fn report_findings(
+    flow: &Flow,
+    task: &Task,
+    tc: &TaskCommands,
+    ctx: &PlanContext,
     diags: &mut Diags,
-) -> TaskCommands {
-    let tc = build::build(&flow.namespace, &flow.id, &task.id, script, ctx);
+) {
     for f in &tc.findings {
         let path = format!("{}.{}", task.path, f.property);
         let pos = flow.pos_of(&path).unwrap_or(task.pos);
@@ -79,27 +112,6 @@ pub fn task_commands(
             diags.warning(pos, path, msg);
         }
     }
-    tc
-}
-
-/// Renders a task for display: inputs, variables and ids filled in, outputs of other tasks left
-/// as written (they exist only at run time).
-pub fn render_for_plan(
-    flow: &Flow,
-    task: &Task,
-    script: &ScriptTask,
-    ctx: &PlanContext,
-    inputs: &BTreeMap<String, String>,
-) -> Result<ScriptTask, String> {
-    let scope = Scope {
-        flow_id: &flow.id,
-        namespace: &flow.namespace,
-        execution_id: &ctx.execution_id,
-        inputs,
-        vars: &flow.variables,
-        outputs: None,
-    };
-    scope.render(&task.id, &ctx.workdir(&task.id), script, false)
 }
 
 /// The values of the flow's SECRET inputs among `inputs` (empty ones are no secret).
@@ -137,13 +149,95 @@ pub fn plan_flow(
     let (ctx, inputs) = (&ctx, &inputs);
     let mut out = Vec::new();
     for (task, script) in flow.scripts() {
-        match render_for_plan(flow, task, script, ctx, inputs) {
-            Ok(rendered) => {
-                let tc = task_commands(flow, task, &rendered, ctx, diags);
+        match plan_task(flow, task, script, ctx, inputs, None) {
+            Ok((_, tc)) => {
+                report_findings(flow, task, &tc, ctx, diags);
                 out.push((task.clone(), tc));
             }
             Err(e) => diags.error(task.pos, task.path.clone(), e),
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::dialect::Dialect;
+
+    const FLOW: &str = r#"id: one-planner
+namespace: dev.test
+inputs:
+  - id: name
+    type: STRING
+    defaults: world
+  - id: token
+    type: SECRET
+variables:
+  greeting: hello
+tasks:
+  - id: first
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: busybox
+    env:
+      WHO: "{{ inputs.name }}"
+    commands:
+      - echo {{ vars.greeting }} {{ inputs.name }} in {{ workingDir }} of {{ flow.id }}
+  - id: second
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: busybox
+    taskRunner:
+      type: io.kestra.plugin.scripts.runner.docker.Docker
+      host: tcp://10.0.0.1:2375
+    commands:
+      - echo {{ inputs.token }} after {{ outputs.first.vars.n }}
+"#;
+
+    fn ctx(dialect: Dialect) -> PlanContext {
+        PlanContext {
+            execution_id: "e1".into(),
+            attempt: 1,
+            dialect,
+            work_root: "/w".into(),
+            private_root: "/w/.private".into(),
+            host: None,
+            owner: Some(7),
+            secrets: vec![],
+            local_images: Default::default(),
+        }
+    }
+
+    /// `plan` and the executor go through `plan_task`: for the same context and inputs, the
+    /// commands `plan_flow` shows are the ones the run path builds, task by task; the only
+    /// difference is what exists only at run time (another task's outputs).
+    #[test]
+    fn plan_shows_what_runs() {
+        let loaded = crate::flow::decode::load("one-planner.yaml", FLOW);
+        let flow = loaded.flow.expect("the flow reads");
+        let given = BTreeMap::from([("token".to_string(), "s3cr3t-value".to_string())]);
+        let inputs = resolve_inputs(&flow, &given).unwrap();
+        let outputs: Outputs = BTreeMap::from([(
+            "first".to_string(),
+            BTreeMap::from([("n".to_string(), serde_json::json!(3))]),
+        )]);
+        for d in [Dialect::Docker, Dialect::Podman] {
+            // As `run` fills its context: the SECRET inputs' values.
+            let mut ctx = ctx(d);
+            ctx.secrets = secret_values(&flow, &inputs);
+            let mut diags = Diags::new("one-planner.yaml");
+            let planned = plan_flow(&flow, &ctx, &inputs, &mut diags);
+            assert!(!diags.has_errors());
+            assert_eq!(planned.len(), 2);
+            let (task, script) = flow.scripts()[0];
+            let (_, ran) = plan_task(&flow, task, script, &ctx, &inputs, Some(&outputs)).unwrap();
+            assert_eq!(planned[0].1, ran, "{d}: plan and run differ for `first`");
+            // `second` names an output: the plan leaves it as written, the run fills it in;
+            // with the plan's own rendering the commands are the same.
+            let (task, script) = flow.scripts()[1];
+            let (_, ran) = plan_task(&flow, task, script, &ctx, &inputs, Some(&outputs)).unwrap();
+            assert_ne!(planned[1].1, ran);
+            let (_, shown) = plan_task(&flow, task, script, &ctx, &inputs, None).unwrap();
+            assert_eq!(planned[1].1, shown);
+        }
+    }
 }

@@ -111,6 +111,7 @@ fn step_title(s: Step) -> &'static str {
         Step::Inspect => "read the final state",
         Step::Stop => "on cancel or timeout",
         Step::Remove => "remove the container (delete: true)",
+        Step::Query => "ask the engine",
     }
 }
 

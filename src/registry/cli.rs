@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use super::{daemon_json, podman, reload};
+use super::{Say, daemon_json, podman, reload};
 use crate::exit::Code;
 
 const INSECURE_HELP: &str = "\
@@ -115,6 +115,10 @@ pub struct ChangeArgs {
     /// How long --reload waits for dockerd, in seconds
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     pub reload_timeout: u64,
+    /// The engine address whose `docker info` --reload waits on: the run's (`run --host`) when
+    /// `run --configure-insecure-registries` asks; the docker CLI's default otherwise.
+    #[arg(skip)]
+    pub host: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -130,13 +134,13 @@ pub enum EngineKind {
 }
 
 /// Reports a daemon.json failure; the exit code says whether the file (2) or the host (3) is at fault.
-fn daemon_json_failure(e: daemon_json::Error) -> Code {
+fn daemon_json_failure(e: daemon_json::Error, say: &mut dyn Say) -> Code {
     let code = if matches!(e, daemon_json::Error::Malformed { .. }) {
         Code::Invalid
     } else {
         Code::Engine
     };
-    error(e);
+    say.error(&e);
     code
 }
 
@@ -148,9 +152,24 @@ fn note(msg: impl std::fmt::Display) {
     eprintln!("dockhand: {msg}");
 }
 
+/// The `registry` command's own reporting: stderr, each line `dockhand: ` first.
+pub struct Stderr;
+
+impl Say for Stderr {
+    fn error(&mut self, msg: &dyn std::fmt::Display) {
+        error(msg);
+    }
+    fn note(&mut self, msg: &dyn std::fmt::Display) {
+        note(msg);
+    }
+}
+
+/// Runs the subcommand; returns the exit code.
 /// `registry insecure add HOSTS --reload` for the local Docker daemon, as `run
-/// --configure-insecure-registries` asks. Returns the exit code of that command.
-pub fn add_insecure_docker(hosts: &[String]) -> Code {
+/// --configure-insecure-registries` asks; the reload waits on the daemon at `host` (the run's
+/// engine address). Returns the exit code of that command; what it did goes to `say`, the
+/// caller's to print.
+pub fn add_insecure_docker(hosts: &[String], host: Option<&str>, say: &mut dyn Say) -> Code {
     let a = ChangeArgs {
         registries: hosts.to_vec(),
         target: Target {
@@ -160,16 +179,17 @@ pub fn add_insecure_docker(hosts: &[String]) -> Code {
         },
         reload: true,
         reload_timeout: 10,
+        host: host.map(str::to_string),
     };
-    change(&a, true)
+    change(&a, true, say)
 }
 
 /// Runs the subcommand (its messages printed); returns the exit code.
 pub fn run(args: RegistryArgs) -> Code {
     match args.command {
         RegistryCommand::Insecure { action } => match action {
-            InsecureAction::Add(a) => change(&a, true),
-            InsecureAction::Remove(a) => change(&a, false),
+            InsecureAction::Add(a) => change(&a, true, &mut Stderr),
+            InsecureAction::Remove(a) => change(&a, false, &mut Stderr),
             InsecureAction::List(l) => list(&l.target),
         },
     }
@@ -207,7 +227,7 @@ fn tool(name: &str) -> PathBuf {
     which::which(name).unwrap_or_else(|_| PathBuf::from(name))
 }
 
-fn change(a: &ChangeArgs, adding: bool) -> Code {
+fn change(a: &ChangeArgs, adding: bool, say: &mut dyn Say) -> Code {
     // Every argument is checked before anything is written.
     let mut hosts = Vec::new();
     let mut bad = false;
@@ -222,22 +242,22 @@ fn change(a: &ChangeArgs, adding: bool) -> Code {
         match checked {
             Ok(h) => hosts.push(h),
             Err(e) => {
-                error(e);
+                say.error(&e);
                 bad = true;
             }
         }
     }
     if let Err(e) = check_target(&a.target) {
-        error(e);
+        say.error(&e);
         bad = true;
     }
     if bad {
-        note("nothing was changed");
+        say.note(&"nothing was changed");
         return Code::Invalid;
     }
     match a.target.engine {
-        EngineKind::Docker => change_docker(a, &hosts, adding),
-        EngineKind::Podman => change_podman(a, &hosts, adding),
+        EngineKind::Docker => change_docker(a, &hosts, adding, say),
+        EngineKind::Podman => change_podman(a, &hosts, adding, say),
     }
 }
 
@@ -246,7 +266,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
     canon(a) == canon(b)
 }
 
-fn change_docker(a: &ChangeArgs, hosts: &[String], adding: bool) -> Code {
+fn change_docker(a: &ChangeArgs, hosts: &[String], adding: bool, say: &mut dyn Say) -> Code {
     let (path, daemon) = daemon_json_path(&a.target);
     let daemon_reads_it = daemon
         .as_ref()
@@ -256,12 +276,12 @@ fn change_docker(a: &ChangeArgs, hosts: &[String], adding: bool) -> Code {
         && daemon_reads_it
         && !d.flag_registries.is_empty()
     {
-        error(format!(
+        say.error(&format!(
             "dockerd (pid {}) runs with --insecure-registry {}: it refuses a daemon.json that also sets `insecure-registries` (and would not start again); add the registry to dockerd's flags instead",
             d.pid,
             d.flag_registries.join(", ")
         ));
-        note("nothing was changed");
+        say.note(&"nothing was changed");
         return Code::Invalid;
     }
     let mut result = if adding {
@@ -279,12 +299,12 @@ fn change_docker(a: &ChangeArgs, hosts: &[String], adding: bool) -> Code {
             .as_ref()
             .is_some_and(|d| d.flag_registries.is_empty())
         && matches!(&result, Ok(c) if !c.written)
-        && reload::registry_config(&tool("docker"))
+        && reload::registry_config(&tool("docker"), None)
             .is_ok_and(|cfg| hosts.iter().any(|h| reload::docker_lists(&cfg, h)))
     {
         match daemon_json::ensure_key(&path) {
             Ok(c) if c.written => {
-                note(format!(
+                say.note(&format!(
                     "dockerd still has {} loaded and {} has no `insecure-registries` key, which a reload leaves alone: set it to []",
                     hosts.join(", "),
                     c.path.display()
@@ -298,14 +318,14 @@ fn change_docker(a: &ChangeArgs, hosts: &[String], adding: bool) -> Code {
     }
     let c = match result {
         Ok(c) => c,
-        Err(e) => return daemon_json_failure(e),
+        Err(e) => return daemon_json_failure(e, say),
     };
     let file = c.path.display();
     for h in if reset { hosts } else { &c.edit.unchanged } {
         if adding {
-            note(format!("{h} is already in {file}"));
+            say.note(&format!("{h} is already in {file}"));
         } else {
-            note(format!("{h} is not in {file}"));
+            say.note(&format!("{h} is not in {file}"));
         }
     }
     if c.written {
@@ -313,9 +333,9 @@ fn change_docker(a: &ChangeArgs, hosts: &[String], adding: bool) -> Code {
         let prep = if adding { "to" } else { "from" };
         let list = c.edit.changed.join(", ");
         if reset {
-            note(format!("wrote `\"insecure-registries\": []` to {file}"));
+            say.note(&format!("wrote `\"insecure-registries\": []` to {file}"));
         } else if c.edit.changed.is_empty() {
-            note(format!(
+            say.note(&format!(
                 "dropped {} duplicate entr{} from {file}",
                 c.edit.duplicates_dropped,
                 if c.edit.duplicates_dropped == 1 {
@@ -325,28 +345,28 @@ fn change_docker(a: &ChangeArgs, hosts: &[String], adding: bool) -> Code {
                 }
             ));
         } else {
-            note(format!("{what} {list} {prep} {file}"));
+            say.note(&format!("{what} {list} {prep} {file}"));
         }
         match (&c.backup, c.created) {
-            (Some(b), _) => note(format!("the previous {file} is saved as {}", b.display())),
-            (None, true) => note(format!(
+            (Some(b), _) => say.note(&format!("the previous {file} is saved as {}", b.display())),
+            (None, true) => say.note(&format!(
                 "created {file} (there was none before, so no backup)"
             )),
             _ => {}
         }
     } else {
-        note(format!("{file} is unchanged"));
+        say.note(&format!("{file} is unchanged"));
     }
     if !a.reload {
         if c.written {
-            note(
+            say.note(&
                 "dockerd reads daemon.json when it starts or reloads: run again with --reload (SIGHUP, running containers keep running), or restart docker",
             );
         }
         return Code::Ok;
     }
     if !daemon_reads_it && let Some(d) = &daemon {
-        note(format!(
+        say.note(&format!(
             "warning: dockerd (pid {}) reads {}, not {file}: the reload will not apply this file",
             d.pid,
             d.config_file.display()
@@ -356,12 +376,13 @@ fn change_docker(a: &ChangeArgs, hosts: &[String], adding: bool) -> Code {
         if adding { (hosts, &[]) } else { (&[], hosts) };
     match reload::reload_docker(
         &tool("docker"),
+        a.host.as_deref(),
         present,
         absent,
         Duration::from_secs(a.reload_timeout),
     ) {
         Ok(r) => {
-            note(format!(
+            say.note(&format!(
                 "reloaded dockerd ({}); `docker info` {} {} as insecure ({:.1} s)",
                 r.how,
                 if adding { "lists" } else { "no longer lists" },
@@ -371,13 +392,13 @@ fn change_docker(a: &ChangeArgs, hosts: &[String], adding: bool) -> Code {
             Code::Ok
         }
         Err(e) => {
-            error(e);
+            say.error(&e);
             Code::Engine
         }
     }
 }
 
-fn change_podman(a: &ChangeArgs, hosts: &[String], adding: bool) -> Code {
+fn change_podman(a: &ChangeArgs, hosts: &[String], adding: bool, say: &mut dyn Say) -> Code {
     let dir = &a.target.registries_dir;
     let result = if adding {
         podman::add(dir, hosts)
@@ -387,39 +408,39 @@ fn change_podman(a: &ChangeArgs, hosts: &[String], adding: bool) -> Code {
     let c = match result {
         Ok(c) => c,
         Err(e) => {
-            error(e);
+            say.error(&e);
             return Code::Engine;
         }
     };
     for d in &c.changed {
         if adding {
-            note(format!(
+            say.note(&format!(
                 "wrote {} ({} insecure for podman)",
                 d.path.display(),
                 d.host
             ));
         } else {
-            note(format!("deleted {} ({})", d.path.display(), d.host));
+            say.note(&format!("deleted {} ({})", d.path.display(), d.host));
         }
     }
     for h in &c.unchanged {
         if adding {
-            note(format!(
+            say.note(&format!(
                 "{h} already has a dockhand drop-in in {}",
                 dir.display()
             ));
         } else {
-            note(format!("{h} has no dockhand drop-in in {}", dir.display()));
+            say.note(&format!("{h} has no dockhand drop-in in {}", dir.display()));
         }
     }
     if adding && let Some(w) = podman::v1_warning(dir) {
-        note(format!("warning: {w}"));
+        say.note(&format!("warning: {w}"));
     }
     if !a.reload {
         return Code::Ok;
     }
     if !default_registries_dir(&a.target) {
-        note(format!(
+        say.note(&format!(
             "podman reads {}, not {}: nothing to check",
             podman::DEFAULT_DIR,
             dir.display()
@@ -430,7 +451,7 @@ fn change_podman(a: &ChangeArgs, hosts: &[String], adding: bool) -> Code {
         if adding { (hosts, &[]) } else { (&[], hosts) };
     match reload::check_podman(&tool("podman"), present, absent) {
         Ok(()) => {
-            note(format!(
+            say.note(&format!(
                 "podman reads registries.conf.d on every command (nothing to reload); `podman info` {} {} as insecure",
                 if adding { "lists" } else { "no longer lists" },
                 hosts.join(", ")
@@ -438,7 +459,7 @@ fn change_podman(a: &ChangeArgs, hosts: &[String], adding: bool) -> Code {
             Code::Ok
         }
         Err(e) => {
-            error(e);
+            say.error(&e);
             Code::Engine
         }
     }
@@ -461,7 +482,7 @@ fn list(t: &Target) -> Code {
                     ));
                     return Code::Ok;
                 }
-                Err(e) => return daemon_json_failure(e),
+                Err(e) => return daemon_json_failure(e, &mut Stderr),
             };
             note(format!("insecure registries in {}:", path.display()));
             for e in &entries {
@@ -474,7 +495,7 @@ fn list(t: &Target) -> Code {
             if daemon
                 .as_ref()
                 .is_some_and(|d| same_file(&d.config_file, &path))
-                && let Ok(cfg) = reload::registry_config(&tool("docker"))
+                && let Ok(cfg) = reload::registry_config(&tool("docker"), None)
             {
                 let pending: Vec<&String> = entries
                     .iter()
@@ -516,5 +537,35 @@ fn list(t: &Target) -> Code {
                 Code::Engine
             }
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Records what a change reports instead of printing it.
+    #[derive(Default)]
+    struct Recorded(Vec<String>);
+
+    impl Say for Recorded {
+        fn error(&mut self, msg: &dyn std::fmt::Display) {
+            self.0.push(format!("error: {msg}"));
+        }
+        fn note(&mut self, msg: &dyn std::fmt::Display) {
+            self.0.push(msg.to_string());
+        }
+    }
+
+    /// The run path's `--configure-insecure-registries` reports through its caller: a refused
+    /// address changes nothing and says so there, with the exit code of bad input.
+    #[test]
+    fn adding_for_a_run_reports_to_the_caller() {
+        let mut said = Recorded::default();
+        let code = add_insecure_docker(&["http://10.10.1.5:5000".into()], None, &mut said);
+        assert_eq!(code, Code::Invalid);
+        assert_eq!(said.0.len(), 2, "{:?}", said.0);
+        assert!(said.0[0].starts_with("error: ") && said.0[0].contains("http://10.10.1.5:5000"));
+        assert_eq!(said.0[1], "nothing was changed");
     }
 }

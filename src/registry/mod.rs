@@ -21,6 +21,13 @@ pub mod podman;
 pub mod precheck;
 pub mod reload;
 
+/// Where a registry change reports what it did and what went wrong: the `registry` command
+/// prints to stderr; a caller such as `run --configure-insecure-registries` decides itself.
+pub trait Say {
+    fn error(&mut self, msg: &dyn std::fmt::Display);
+    fn note(&mut self, msg: &dyn std::fmt::Display);
+}
+
 use std::io::{self, Write};
 use std::net::IpAddr;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
@@ -107,7 +114,7 @@ pub fn check_host(s: &str) -> Result<String, BadHost> {
             t.replacen(host_part, host_part.trim_end_matches('.'), 1)
         )));
     }
-    crate::flow::decode::check_registry_host(t).map_err(|e| {
+    crate::registry_host::check(t).map_err(|e| {
         BadHost(format!(
             "{e}, such as 10.10.1.5:5000 or registry.local:5000"
         ))

@@ -10,27 +10,33 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::flow::model::Flow;
+use crate::plan::dialect::Dialect;
+use crate::plan::engine_commands::{self, Global};
 
 /// How long a daemon may take to tell its registry settings.
 pub const INFO_LIMIT: Duration = Duration::from_secs(10);
 
+/// What one pulling task brings to the check: its own engine address (None: the run's), the
+/// registry its image comes from, and the registries its runner `config` lists as insecure.
+/// The caller reads these from the flow, so that `registry` knows nothing of the flow model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pull {
+    pub host: Option<String>,
+    pub registry: String,
+    pub insecure: Vec<String>,
+}
+
 /// The registries each engine address (None: the CLI's default) pulls from that the pulling
 /// tasks' runner `config` lists as insecure, in flow order, each once per address.
 pub fn insecure_by_host(
-    flow: &Flow,
+    pulls: impl IntoIterator<Item = Pull>,
     default_host: Option<&str>,
 ) -> BTreeMap<Option<String>, Vec<String>> {
     let mut out: BTreeMap<Option<String>, Vec<String>> = BTreeMap::new();
-    for (_, s) in flow.scripts() {
-        let reg = s.container_image.registry();
-        let host = s
-            .runner
-            .host
-            .clone()
-            .or_else(|| default_host.map(str::to_string));
-        for r in s.runner.insecure_registries() {
-            if !super::same_registry(&r, reg) {
+    for p in pulls {
+        let host = p.host.or_else(|| default_host.map(str::to_string));
+        for r in p.insecure {
+            if !super::same_registry(&r, &p.registry) {
                 continue;
             }
             let list = out.entry(host.clone()).or_default();
@@ -50,10 +56,7 @@ pub fn registry_config_at(
     limit: Duration,
 ) -> Result<Value, String> {
     let mut c = Command::new(docker);
-    if let Some(h) = host {
-        c.args(["--host", h]);
-    }
-    c.args(["info", "--format", "{{json .RegistryConfig}}"])
+    c.args(engine_commands::registry_settings(&Global::new(Dialect::Docker, host)).argv())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

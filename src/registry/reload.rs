@@ -21,6 +21,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::looks_like_cidr;
+use crate::plan::dialect::Dialect;
+use crate::plan::engine_commands::{self, Global};
 
 /// Where dockerd writes its pid unless started with `--pidfile`.
 pub const PID_FILE: &str = "/var/run/docker.pid";
@@ -141,24 +143,10 @@ pub struct Reloaded {
     pub waited: Duration,
 }
 
-/// `docker info --format '{{json .RegistryConfig}}'`.
-pub fn registry_config(docker: &Path) -> Result<Value, String> {
-    let out = Command::new(docker)
-        .args(["info", "--format", "{{json .RegistryConfig}}"])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .map_err(|e| format!("cannot run {} info: {e}", docker.display()))?;
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        return Err(err
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("docker info failed")
-            .trim()
-            .to_string());
-    }
-    serde_json::from_slice(&out.stdout).map_err(|e| format!("unexpected `docker info` output: {e}"))
+/// `docker [--host H] info --format '{{json .RegistryConfig}}'`: the registry settings of the
+/// daemon at `host` (None: the docker CLI's default).
+pub fn registry_config(docker: &Path, host: Option<&str>) -> Result<Value, String> {
+    super::precheck::registry_config_at(docker, host, super::precheck::INFO_LIMIT)
 }
 
 /// `10.10.1.7/16` → `10.10.0.0/16`, as Go's net.ParseCIDR prints the network.
@@ -229,9 +217,11 @@ fn log_tail(log: &Path) -> Vec<String> {
 }
 
 /// Reloads the running dockerd and waits (up to `timeout`) until `docker info` lists every
-/// registry of `present` and none of `absent`.
+/// registry of `present` and none of `absent`, asking the daemon at `host` (the address the
+/// run's commands go to; None: the docker CLI's default).
 pub fn reload_docker(
     docker: &Path,
+    host: Option<&str>,
     present: &[String],
     absent: &[String],
     timeout: Duration,
@@ -262,7 +252,7 @@ pub fn reload_docker(
     let start = Instant::now();
     let mut last;
     loop {
-        match registry_config(docker) {
+        match registry_config(docker, host) {
             Ok(cfg) => {
                 let missing: Vec<&String> =
                     present.iter().filter(|h| !docker_lists(&cfg, h)).collect();
@@ -319,7 +309,8 @@ pub fn reload_docker(
             None => msg.push_str("\n  see dockerd's log (journalctl -u docker)"),
         }
     }
-    if let Ok(h) = std::env::var("DOCKER_HOST")
+    if host.is_none()
+        && let Ok(h) = std::env::var("DOCKER_HOST")
         && !h.is_empty()
     {
         msg.push_str(&format!("\n  note: `docker info` asked DOCKER_HOST={h}, which may not be the local dockerd that was reloaded"));
@@ -338,7 +329,7 @@ pub fn check_podman(
     absent: &[String],
 ) -> Result<(), ReloadError> {
     let out = Command::new(podman)
-        .args(["info", "--format", "{{json .Registries}}"])
+        .args(engine_commands::registry_settings(&Global::new(Dialect::Podman, None)).argv())
         .stdin(std::process::Stdio::null())
         .output()
         .map_err(|e| {

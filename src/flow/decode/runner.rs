@@ -246,11 +246,7 @@ fn read_config(cx: &mut Cx, o: &mut Obj<'_>) -> Option<serde_json::Value> {
 
 /// A registry address as `insecure-registries` takes it: `host[:port]` (or a CIDR).
 pub fn check_registry_host(s: &str) -> Result<(), String> {
-    if spec::REGISTRY_HOST.is_match(s) {
-        Ok(())
-    } else {
-        Err(format!("`{s}` is not a registry address (HOST:PORT)"))
-    }
+    crate::registry_host::check(s)
 }
 
 fn check_volume(v: &str) -> Result<(), String> {
