@@ -10,6 +10,7 @@ pub mod images;
 pub mod journal;
 pub mod logs;
 pub mod mask;
+pub mod outcome;
 pub mod process;
 pub mod result;
 pub mod task;
