@@ -905,7 +905,7 @@ fn execute(l: Launch) -> anyhow::Result<i32> {
         }
         let color = !json
             && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-            && unsafe { libc::isatty(1) } == 1;
+            && std::io::IsTerminal::is_terminal(&std::io::stdout());
         let width = flow
             .scripts()
             .iter()

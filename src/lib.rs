@@ -2,6 +2,9 @@
 //! CLI. Data flows one way: YAML → [`flow`] (typed, validated model) → [`plan`] (engine argv,
 //! pure) → [`exec`] (processes, logs, outputs) → result.
 
+// Unsafe code only where a comment says why it is needed (`#[allow(unsafe_code)]` there).
+#![deny(unsafe_code)]
+
 pub mod diag;
 pub mod exec;
 pub mod flow;

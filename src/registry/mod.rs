@@ -247,12 +247,9 @@ pub struct DirLock(#[allow(dead_code)] std::fs::File);
 
 impl DirLock {
     pub fn acquire(dir: &Path) -> io::Result<DirLock> {
-        use std::os::fd::AsRawFd;
         let f = std::fs::File::open(dir)?;
-        // SAFETY: flock on a descriptor we own.
-        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
+        // flock(2) LOCK_EX on Unix, as std implements it.
+        f.lock()?;
         Ok(DirLock(f))
     }
 }
