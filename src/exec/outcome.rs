@@ -516,40 +516,39 @@ mod tests {
 
     #[test]
     fn an_engine_error_or_a_container_that_never_started() {
-        let i = Inspected::State(ContainerState {
-            status: "created".into(),
-            exit_code: 127,
-            error: "exec: \"sh\": executable file not found".into(),
-            ..Default::default()
-        });
-        let d = decide(&obs(Some(127), "", Some(&i)));
-        assert_eq!(
-            failure(&d),
+        let cases = [
+            // The engine's own error, with the container's code.
             (
-                &Failure::Engine {
-                    message: "exec: \"sh\": executable file not found".into()
+                ContainerState {
+                    status: "created".into(),
+                    exit_code: 127,
+                    error: "exec: \"sh\": executable file not found".into(),
+                    ..Default::default()
                 },
+                (Some(127), ""),
+                "exec: \"sh\": executable file not found",
                 Some(127),
-                None
-            )
-        );
-        // Never started, the engine saying exit 0: the client's status is the truth.
-        let i = Inspected::State(ContainerState {
-            status: "created".into(),
-            started_at: "0001-01-01T00:00:00Z".into(),
-            ..Default::default()
-        });
-        let d = decide(&obs(Some(126), "permission denied", Some(&i)));
-        assert_eq!(
-            failure(&d),
+            ),
+            // Never started, the engine saying exit 0: the client's status is the truth.
             (
-                &Failure::Engine {
-                    message: "the container did not start: permission denied".into()
+                ContainerState {
+                    status: "created".into(),
+                    started_at: "0001-01-01T00:00:00Z".into(),
+                    ..Default::default()
                 },
+                (Some(126), "permission denied"),
+                "the container did not start: permission denied",
                 Some(126),
-                None
-            )
-        );
+            ),
+        ];
+        for (state, (code, said), message, exit_code) in cases {
+            let i = Inspected::State(state);
+            let d = decide(&obs(code, said, Some(&i)));
+            let want = Failure::Engine {
+                message: message.into(),
+            };
+            assert_eq!(failure(&d), (&want, exit_code, None));
+        }
     }
 
     #[test]
