@@ -4,7 +4,8 @@
 //! failure, an OOM kill, a kill from outside, a refused option, an engine that is not there,
 //! one that goes away mid-task, a timeout and a cancel, a name clash; podman's dialect
 //! (`tests/fake-engine/podman`); and the resume decisions after a crash (re-attach without
-//! repeating lines, an exit code read instead of a rerun, `resume: false`'s new attempt).
+//! repeating lines, an exit code read instead of a rerun, `resume: false`'s new attempt); the
+//! VOLUME files path (create, cp in, start --attach, cp back).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -421,4 +422,26 @@ fn resume_false_removes_the_stale_container_and_starts_attempt_2() {
         t["container"].as_str().unwrap_or_default().ends_with("-2"),
         "{t}"
     );
+}
+
+#[test]
+fn volume_files_go_in_by_cp_and_come_back_by_cp() {
+    let c = Case::new("files").flow(&FLOW.replace(
+        "    timeout: PT1S\n",
+        "    inputFiles:\n      data.csv: hello input\n    outputFiles:\n      - \"*.txt\"\n",
+    ));
+    let out = c.run();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(c.calls(), ["create", "cp", "start", "cp", "rm"]);
+    let tar = std::fs::read(c.dir.path().join("in.tar")).unwrap();
+    let tar = String::from_utf8_lossy(&tar);
+    assert!(
+        tar.contains("data.csv") && tar.contains("hello input"),
+        "the input file went in the archive"
+    );
+    let t = task(&out);
+    assert!(stderr(&out).contains("only | ran"), "{}", stderr(&out));
+    let files = t["outputFiles"].to_string();
+    assert!(files.contains("out.txt"), "{t}");
+    assert!(!files.contains("data.csv"), "only what the glob names: {t}");
 }
