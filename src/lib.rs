@@ -2,6 +2,9 @@
 //! CLI. Data flows one way: YAML → [`flow`] (typed, validated model) → [`plan`] (engine argv,
 //! pure) → [`exec`] (processes, logs, outputs) → result.
 
+// Unsafe code only where a comment says why it is needed (`#[allow(unsafe_code)]` there).
+#![deny(unsafe_code)]
+
 // First, so its `eprintln!` (one that never panics) is the one every module below uses.
 #[macro_use]
 pub mod stderr;

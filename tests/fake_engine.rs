@@ -2,7 +2,10 @@
 //! (`tests/fake-engine/docker`, a script that answers as the docker CLI does and records its
 //! argv). These run in plain `cargo test`, with no engine on the machine: a command's own
 //! failure, an OOM kill, a kill from outside, a refused option, an engine that is not there,
-//! one that goes away mid-task, a timeout and a cancel.
+//! one that goes away mid-task, a timeout and a cancel, a name clash; podman's dialect
+//! (`tests/fake-engine/podman`); and the resume decisions after a crash (re-attach without
+//! repeating lines, an exit code read instead of a rerun, `resume: false`'s new attempt); the
+//! VOLUME files path (create, cp in, start --attach, cp back).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -10,14 +13,18 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-fn fake() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fake-engine/docker")
+fn fake_named(engine: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fake-engine")
+        .join(engine)
 }
 
 /// One scratch directory per case: the fake engine's record, state and work directories.
 struct Case {
     dir: tempfile::TempDir,
     name: &'static str,
+    /// `docker`, or `podman` (the same fake in podman's dialect).
+    engine: &'static str,
 }
 
 const FLOW: &str = r#"id: fake
@@ -35,7 +42,23 @@ impl Case {
     fn new(name: &'static str) -> Case {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("flow.yaml"), FLOW).unwrap();
-        Case { dir, name }
+        Case {
+            dir,
+            name,
+            engine: "docker",
+        }
+    }
+
+    fn podman(name: &'static str) -> Case {
+        Case {
+            engine: "podman",
+            ..Case::new(name)
+        }
+    }
+
+    fn flow(self, text: &str) -> Case {
+        std::fs::write(self.dir.path().join("flow.yaml"), text).unwrap();
+        self
     }
 
     fn command(&self) -> Command {
@@ -43,20 +66,33 @@ impl Case {
         let mut c = Command::new(env!("CARGO_BIN_EXE_dockhand"));
         c.arg("run")
             .arg(d.join("flow.yaml"))
-            .arg("--json")
+            .args(["--engine".as_ref(), fake_named(self.engine).as_os_str()])
+            .arg("--work-dir")
+            .arg(d.join("work"));
+        self.common(&mut c);
+        c
+    }
+
+    /// `dockhand resume ID` in the fake engine's `case`.
+    fn resume(&self, id: &str, case: &'static str) -> Output {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_dockhand"));
+        c.arg("resume").arg(id);
+        self.common(&mut c);
+        c.env("FAKE_ENGINE_CASE", case).output().unwrap()
+    }
+
+    fn common(&self, c: &mut Command) {
+        let d = self.dir.path();
+        c.arg("--json")
             .arg("--wait-removal")
-            .args(["--engine".as_ref(), fake().as_os_str()])
             .arg("--state-dir")
             .arg(d.join("state"))
-            .arg("--work-dir")
-            .arg(d.join("work"))
             .env("FAKE_ENGINE_DIR", d)
             .env("FAKE_ENGINE_CASE", self.name)
             .env_remove("DOCKER_HOST")
             .env_remove("DOCKER_CONTEXT")
             .env_remove("DOCKHAND_ENGINE")
             .stdin(Stdio::null());
-        c
     }
 
     fn run(&self) -> Output {
@@ -163,7 +199,12 @@ fn a_refused_option_is_an_engine_error_in_the_engines_words() {
 
 #[test]
 fn no_daemon_is_one_line_and_exit_3() {
-    let c = Case::new("no-daemon");
+    for c in [Case::new("no-daemon"), Case::podman("no-daemon")] {
+        no_daemon(c);
+    }
+}
+
+fn no_daemon(c: Case) {
     let out = c.run();
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let err = stderr(&out);
@@ -174,7 +215,9 @@ fn no_daemon_is_one_line_and_exit_3() {
     assert_eq!(lines.len(), 1, "{err}");
     assert!(lines[0].contains("cannot reach its engine"), "{err}");
     // The first command failed, one `version` confirmed why; nothing else was tried.
-    assert_eq!(c.calls(), ["run", "version"]);
+    // (Podman looks the image up first.)
+    let calls: Vec<String> = c.calls().into_iter().filter(|s| s != "image").collect();
+    assert_eq!(calls, ["run", "version"], "{}", c.engine);
     let entries = |sub: &str| {
         std::fs::read_dir(c.dir.path().join(sub))
             .map(|d| d.flatten().map(|e| e.file_name()).collect::<Vec<_>>())
@@ -260,7 +303,7 @@ fn ps_lists_again_when_a_container_goes_between_its_two_calls() {
     let d = c.dir.path();
     let out = Command::new(env!("CARGO_BIN_EXE_dockhand"))
         .arg("ps")
-        .args(["--engine".as_ref(), fake().as_os_str()])
+        .args(["--engine".as_ref(), fake_named("docker").as_os_str()])
         .arg("--state-dir")
         .arg(d.join("state"))
         .env("FAKE_ENGINE_DIR", d)
@@ -272,4 +315,153 @@ fn ps_lists_again_when_a_container_goes_between_its_two_calls() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("dh-x-t-1"), "{text}");
     assert_eq!(c.calls(), ["ps", "inspect", "ps", "inspect"]);
+}
+
+#[test]
+fn a_name_clash_is_reported_and_the_other_container_left_alone() {
+    for c in [Case::new("clash"), Case::podman("clash")] {
+        let out = c.run();
+        assert_eq!(out.status.code(), Some(1), "{}: {}", c.engine, stderr(&out));
+        let t = task(&out);
+        assert_eq!(t["failure"]["kind"], "engine", "{t}");
+        let msg = t["message"].as_str().unwrap_or_default();
+        assert!(
+            msg.contains("a container named dh-") && msg.contains("already exists"),
+            "{}: {msg}",
+            c.engine
+        );
+        // Someone else's container: neither inspected nor removed (podman first looks the
+        // image up).
+        let calls: Vec<String> = c.calls().into_iter().filter(|s| s != "image").collect();
+        assert_eq!(calls, ["run"], "{}", c.engine);
+    }
+}
+
+/// The flow with a runner block in place of its timeout (`None`: no timeout, no runner).
+fn flow_with(runner: Option<&str>) -> String {
+    let block = runner.map_or(String::new(), |r| {
+        format!("    taskRunner:\n      type: io.kestra.plugin.scripts.runner.docker.Docker\n{r}")
+    });
+    FLOW.replace("    timeout: PT1S\n", &block)
+}
+
+#[test]
+fn a_sigkill_under_a_memory_limit_is_likely_oom_on_podman_only() {
+    // Podman on cgroup v1 does not report OOM kills: the guess is its alone.
+    let c = Case::podman("killed").flow(&flow_with(Some("      memory:\n        memory: 64MB\n")));
+    let out = c.run();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let t = task(&out);
+    assert_eq!(t["failure"]["kind"], "outOfMemory", "{t}");
+    assert_eq!(t["failure"]["confirmed"], false, "{t}");
+    // Docker reports them: the same 137 there is a kill from outside.
+    let c = Case::new("killed").flow(&flow_with(Some("      memory:\n        memory: 64MB\n")));
+    let t = task(&c.run());
+    assert_eq!(t["failure"]["kind"], "exitCode", "{t}");
+}
+
+/// Runs the hanging case, then kills dockhand with SIGKILL (a crash): the journal shows the
+/// task running. Returns the execution id.
+fn crash(c: &Case) -> String {
+    let mut child = c.command().stdout(Stdio::null()).spawn().unwrap();
+    let pid_file = c.dir.path().join("run.pid");
+    let until = Instant::now() + Duration::from_secs(20);
+    while !pid_file.exists() {
+        assert!(Instant::now() < until, "the fake run never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Let the progress record of the first line reach the journal.
+    std::thread::sleep(Duration::from_millis(500));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let sleeper: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    unsafe { libc::kill(sleeper, libc::SIGKILL) };
+    std::fs::remove_file(&pid_file).unwrap();
+    std::fs::remove_file(c.dir.path().join("calls")).unwrap();
+    let journal = std::fs::read_dir(c.dir.path().join("state/executions"))
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().ends_with(".jsonl"))
+        .expect("a journal");
+    journal
+        .file_name()
+        .to_string_lossy()
+        .trim_end_matches(".jsonl")
+        .to_string()
+}
+
+#[test]
+fn resume_reattaches_to_a_running_container_without_repeating_lines() {
+    let c = Case::new("hang").flow(&flow_with(None));
+    let id = crash(&c);
+    let out = c.resume(&id, "resume-running");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("re-attaching"), "{err}");
+    assert!(err.contains("only | more"), "{err}");
+    assert!(
+        !err.contains("only | started"),
+        "a line shown before the crash is not shown again: {err}"
+    );
+    let calls = c.calls();
+    assert!(
+        !calls.contains(&"run".to_string()),
+        "not run twice: {calls:?}"
+    );
+    assert!(calls.contains(&"logs".to_string()), "{calls:?}");
+    assert_eq!(task(&out)["state"], "SUCCESS");
+}
+
+#[test]
+fn resume_reads_the_exit_code_of_a_container_that_ended_meanwhile() {
+    let c = Case::new("hang").flow(&flow_with(None));
+    let id = crash(&c);
+    let out = c.resume(&id, "resume-exited");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let t = task(&out);
+    assert_eq!(t["exitCode"], 4, "{t}");
+    assert!(!c.calls().contains(&"run".to_string()), "{:?}", c.calls());
+}
+
+#[test]
+fn resume_false_removes_the_stale_container_and_starts_attempt_2() {
+    let c = Case::new("hang").flow(&flow_with(Some("      resume: false\n")));
+    let id = crash(&c);
+    let out = c.resume(&id, "resume-stale");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // The engine is asked for its version first (resume checks the engine it continues on).
+    let calls = c.calls();
+    assert_eq!(calls, ["version", "ps", "rm", "run", "rm"]);
+    assert!(!calls.contains(&"inspect".to_string()), "{calls:?}");
+    let t = task(&out);
+    assert!(
+        t["container"].as_str().unwrap_or_default().ends_with("-2"),
+        "{t}"
+    );
+}
+
+#[test]
+fn volume_files_go_in_by_cp_and_come_back_by_cp() {
+    let c = Case::new("files").flow(&FLOW.replace(
+        "    timeout: PT1S\n",
+        "    inputFiles:\n      data.csv: hello input\n    outputFiles:\n      - \"*.txt\"\n",
+    ));
+    let out = c.run();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(c.calls(), ["create", "cp", "start", "cp", "rm"]);
+    let tar = std::fs::read(c.dir.path().join("in.tar")).unwrap();
+    let tar = String::from_utf8_lossy(&tar);
+    assert!(
+        tar.contains("data.csv") && tar.contains("hello input"),
+        "the input file went in the archive"
+    );
+    let t = task(&out);
+    assert!(stderr(&out).contains("only | ran"), "{}", stderr(&out));
+    let files = t["outputFiles"].to_string();
+    assert!(files.contains("out.txt"), "{t}");
+    assert!(!files.contains("data.csv"), "only what the glob names: {t}");
 }

@@ -114,67 +114,13 @@ fn err_snapshot(o: &Output) -> String {
     s
 }
 
-/// A line diff (longest common subsequence) in unified format, 3 lines of context.
+/// A line diff in unified format, 3 lines of context (the `similar` crate).
 fn diff(expected: &str, actual: &str) -> String {
-    let a: Vec<&str> = expected.lines().collect();
-    let b: Vec<&str> = actual.lines().collect();
-    let (n, m) = (a.len(), b.len());
-    // lcs[i][j]: length of the LCS of a[i..] and b[j..].
-    let mut lcs = vec![vec![0usize; m + 1]; n + 1];
-    for i in (0..n).rev() {
-        for j in (0..m).rev() {
-            lcs[i][j] = if a[i] == b[j] {
-                lcs[i + 1][j + 1] + 1
-            } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
-            };
-        }
-    }
-    // Edit script: (' ' | '-' | '+', line index in a, line index in b).
-    let mut ops: Vec<(char, usize, usize)> = Vec::new();
-    let (mut i, mut j) = (0, 0);
-    while i < n || j < m {
-        if i < n && j < m && a[i] == b[j] {
-            ops.push((' ', i, j));
-            i += 1;
-            j += 1;
-        } else if i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1]) {
-            ops.push(('-', i, j));
-            i += 1;
-        } else {
-            ops.push(('+', i, j));
-            j += 1;
-        }
-    }
-    const CONTEXT: usize = 3;
-    let changed: Vec<usize> = ops
-        .iter()
-        .enumerate()
-        .filter(|(_, o)| o.0 != ' ')
-        .map(|(k, _)| k)
-        .collect();
-    let mut out = String::from("--- expected\n+++ actual\n");
-    let mut k = 0;
-    while k < changed.len() {
-        // A hunk: changes closer than 2*CONTEXT lines apart belong together.
-        let start = changed[k].saturating_sub(CONTEXT);
-        let mut end = changed[k];
-        while k + 1 < changed.len() && changed[k + 1] <= end + 2 * CONTEXT + 1 {
-            k += 1;
-            end = changed[k];
-        }
-        k += 1;
-        let end = (end + CONTEXT + 1).min(ops.len());
-        let hunk = &ops[start..end];
-        let (a0, b0) = (hunk[0].1, hunk[0].2);
-        let a_len = hunk.iter().filter(|o| o.0 != '+').count();
-        let b_len = hunk.iter().filter(|o| o.0 != '-').count();
-        let _ = writeln!(out, "@@ -{},{a_len} +{},{b_len} @@", a0 + 1, b0 + 1);
-        for &(op, i, j) in hunk {
-            let line = if op == '+' { b[j] } else { a[i] };
-            let _ = writeln!(out, "{op}{line}");
-        }
-    }
+    let mut out = similar::TextDiff::from_lines(expected, actual)
+        .unified_diff()
+        .context_radius(3)
+        .header("expected", "actual")
+        .to_string();
     if expected.ends_with('\n') != actual.ends_with('\n') {
         out.push_str("(the files differ in their final newline)\n");
     }

@@ -80,35 +80,36 @@ fn write_private(
 }
 
 /// Does a relative path match a glob? `*` and `?` stay within one path component, `**` spans
-/// any number of components.
+/// any number of components, and Kestra's `{a,b}` and `[ab]` work as in Kestra (the `globset`
+/// crate, with `/` literal). `./` and doubled slashes are ignored on both sides. A pattern that
+/// is not a glob matches nothing.
 pub fn glob_match(pattern: &str, path: &str) -> bool {
-    let p: Vec<&str> = pattern
-        .split('/')
+    matcher(pattern).is_some_and(|m| m.is_match(normalize(path)))
+}
+
+/// The glob with `.` and empty components dropped, compiled.
+fn matcher(pattern: &str) -> Option<globset::GlobMatcher> {
+    globset::GlobBuilder::new(&normalize(pattern))
+        .literal_separator(true)
+        .backslash_escape(true)
+        .build()
+        .ok()
+        .map(|g| g.compile_matcher())
+}
+
+fn normalize(path: &str) -> String {
+    path.split('/')
         .filter(|s| !s.is_empty() && *s != ".")
-        .collect();
-    let s: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    match_parts(&p, &s)
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
-fn match_parts(p: &[&str], s: &[&str]) -> bool {
-    match p.split_first() {
-        None => s.is_empty(),
-        Some((&"**", rest)) => (0..=s.len()).any(|i| match_parts(rest, &s[i..])),
-        Some((first, rest)) => {
-            !s.is_empty()
-                && match_component(first.as_bytes(), s[0].as_bytes())
-                && match_parts(rest, &s[1..])
-        }
-    }
-}
-
+/// Does one path component match one glob component?
 fn match_component(p: &[u8], s: &[u8]) -> bool {
-    match p.split_first() {
-        None => s.is_empty(),
-        Some((b'*', rest)) => (0..=s.len()).any(|i| match_component(rest, &s[i..])),
-        Some((b'?', rest)) => !s.is_empty() && match_component(rest, &s[1..]),
-        Some((c, rest)) => s.first() == Some(c) && match_component(rest, &s[1..]),
-    }
+    let (Ok(p), Ok(s)) = (std::str::from_utf8(p), std::str::from_utf8(s)) else {
+        return false;
+    };
+    matcher(p).is_some_and(|m| m.is_match(s))
 }
 
 /// Could a path below `path` match the glob? True when `path` matches a leading part of it
@@ -257,6 +258,16 @@ mod tests {
         assert!(glob_match("out/?.csv", "out/1.csv"));
         assert!(glob_match("result.json", "result.json"));
         assert!(!glob_match("result.json", "result.jsonx"));
+        assert!(glob_match("./out//?.csv", "out/1.csv"));
+        // Kestra's alternatives and character classes.
+        assert!(glob_match("*.{csv,json}", "a.json"));
+        assert!(glob_match("out/{a,b}/*.txt", "out/b/x.txt"));
+        assert!(!glob_match("*.{csv,json}", "a.txt"));
+        assert!(glob_match("report[12].txt", "report2.txt"));
+        assert!(!glob_match("report[12].txt", "report3.txt"));
+        assert!(glob_match("**/*.[ct]sv", "d/e/a.tsv"));
+        // `*` still stops at a slash inside alternatives.
+        assert!(!glob_match("{*.txt,x}", "d/a.txt"));
     }
 
     #[test]

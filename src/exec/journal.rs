@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-use std::os::unix::io::AsRawFd;
 use std::sync::Mutex;
 
 use camino::{Utf8Path, Utf8PathBuf};
@@ -182,7 +181,9 @@ pub enum JournalError {
 
 /// Takes the execution's lock without waiting: `false` when another process holds it.
 fn try_lock(f: &File) -> bool {
-    unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
+    // std's `File::try_lock` is flock(2) LOCK_EX|LOCK_NB on Unix: the same lock other
+    // dockhand versions take.
+    f.try_lock().is_ok()
 }
 
 /// Is some dockhand process running this execution right now? An invalid id (a container

@@ -339,7 +339,7 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
         }
         let color = !json
             && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-            && unsafe { libc::isatty(1) } == 1;
+            && std::io::IsTerminal::is_terminal(&std::io::stdout());
         let width = flow
             .scripts()
             .iter()

@@ -12,6 +12,7 @@ pub mod launch;
 pub mod logs;
 pub mod maintenance;
 pub mod mask;
+pub mod outcome;
 pub mod process;
 pub mod result;
 pub mod state_dir;

@@ -11,6 +11,7 @@ use tokio::sync::watch;
 
 use crate::exec::journal::{InFlight, Record};
 use crate::exec::logs::{self, Captured, Progress, Stream};
+use crate::exec::outcome::{self, Decision, EngineCheck, Inspected, Observed, Resume};
 use crate::exec::process;
 use crate::exec::result::{Failure, State, TaskResult};
 use crate::exec::{Cancel, Runtime};
@@ -20,7 +21,7 @@ use crate::plan::command::EngineCommand;
 use crate::plan::engine_commands;
 
 /// The container's final state, from `inspect --format {{json .State}}`.
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ContainerState {
     #[serde(default)]
@@ -39,15 +40,6 @@ impl ContainerState {
     pub fn never_started(&self) -> bool {
         self.started_at.is_empty() || self.started_at.starts_with("0001-01-01")
     }
-}
-
-/// What `inspect` found.
-enum Inspected {
-    State(ContainerState),
-    /// The engine answered: there is no such container.
-    Absent,
-    /// The engine did not answer (daemon down or restarting).
-    Unreachable(String),
 }
 
 async fn inspect(rt: &Runtime, tc: &TaskCommands) -> Inspected {
@@ -86,14 +78,9 @@ pub async fn run(
     start_signal: crate::exec::Started,
 ) -> TaskResult {
     let started = Instant::now();
-    let (attempt, in_flight) = match (
-        rt.replay.running.get(&task.id),
-        rt.replay.ended.get(&task.id),
-    ) {
-        (Some(f), _) => (f.attempt, Some(f.clone())),
-        (None, Some((a, _))) => (a + 1, None),
-        (None, None) => (1, None),
-    };
+    let running = rt.replay.running.get(&task.id);
+    let attempt = outcome::attempt(running, rt.replay.ended.get(&task.id).map(|(a, _)| *a));
+    let in_flight = running.cloned();
     let mut res = run_inner(
         rt,
         flow,
@@ -167,37 +154,42 @@ async fn run_inner(
         start_signal,
     };
     job.res.container = Some(tc.container.clone());
-    let Some(f) = in_flight else {
-        return job.fresh(ctx.attempt).await;
-    };
-
     // A container from before a crash: re-attach to it, or clear it away.
-    if rendered.runner.resume {
-        match inspect(rt, &tc).await {
-            Inspected::State(st) if st.status != "created" => {
+    let mut inspected = None;
+    let next_attempt = loop {
+        match outcome::resume(
+            in_flight.as_ref(),
+            rendered.runner.resume,
+            inspected.as_ref(),
+            &tc.container,
+        ) {
+            Resume::Fresh => return job.fresh(ctx.attempt).await,
+            Resume::Inspect => inspected = Some(inspect(rt, &tc).await),
+            Resume::Reattach { skip_out, skip_err } => {
+                let status = match &inspected {
+                    Some(Inspected::State(st)) => st.status.as_str(),
+                    _ => "",
+                };
                 rt.status(&format!(
-                    "{}: re-attaching to {} ({}), {} log lines already shown",
+                    "{}: re-attaching to {} ({status}), {} log lines already shown",
                     task.id,
                     tc.container,
-                    st.status,
-                    f.stdout_lines + f.stderr_lines
+                    skip_out + skip_err
                 ));
-                return job.attach(f.stdout_lines, f.stderr_lines).await;
+                return job.attach(skip_out, skip_err).await;
             }
-            Inspected::Unreachable(e) => {
-                job.res.failure = Some(Failure::Engine {
-                    message: format!("cannot look for container {}: {e}", tc.container),
-                });
+            Resume::Unreachable { message } => {
+                job.res.failure = Some(Failure::Engine { message });
                 return job.res_with_message();
             }
-            _ => {}
+            Resume::RemoveStale { next_attempt } => break next_attempt,
         }
-    }
+    };
     // Not resumable (or `resume: false`): remove what is left of this task, start afresh.
     // The address the task's own commands go to, as `build` chose it.
     let host = rendered.runner.host.as_deref().or(ctx.host.as_deref());
     remove_stale(rt, &tc, host).await;
-    if rendered.runner.resume {
+    if !next_attempt {
         return job.fresh(ctx.attempt).await;
     }
     ctx.attempt = attempt + 1;
@@ -512,86 +504,63 @@ impl Job<'_> {
         })
     }
 
-    /// The state from how the run ended, then output files and removal.
+    /// The state from how the run ended, then output files and removal: gathers what
+    /// [`outcome::decide`] needs, step by step, and applies its decision.
     async fn conclude(mut self, f: Followed) -> TaskResult {
         let (rt, tc) = (self.rt, self.tc);
-        match f.stopped {
-            Some(Failure::Cancelled) => return self.finish_cancelled().await,
-            Some(fail) => {
-                self.res.failure = Some(fail);
-                self.res.exit_code = f.code;
-                return self.finish(false).await;
-            }
-            None => {}
-        }
-        if f.code == Some(0) {
-            rt.engine_answered(self.host());
-            self.res.state = State::Success;
-            self.res.exit_code = Some(0);
-            return self.finish(false).await;
-        }
-        if f.captured.stdout_lines > 0 {
-            // The container printed: the engine was there.
+        if f.stopped.is_none() && (f.code == Some(0) || f.captured.stdout_lines > 0) {
+            // The command ran, or the container printed: the engine was there.
             rt.engine_answered(self.host());
         }
-        // 125: the engine client's own failure. If the engine never answered yet, it may not be
-        // there at all: one clear line then, not a wait for an engine restart.
-        if f.code == Some(125) && self.engine_unreachable(&f.captured.last_stderr).await {
-            return self.finish(true).await;
-        }
-        if f.captured.last_stderr.contains("already in use") {
-            // Another container has this task's name: it is not ours to inspect or remove.
-            self.res.failure = Some(Failure::Engine {
-                message: format!(
-                    "a container named {} already exists ({}); remove it or use another execution id",
-                    tc.container,
-                    engine_words(&f)
-                ),
-            });
-            self.res.exit_code = f.code;
-            return self.res_with_message();
-        }
-        // Tell the command's own failure from the engine's, from an OOM kill, and from a lost
-        // connection to the engine (which may come back: wait for it a while).
-        let limit = self.rendered.runner.memory.memory;
-        // Podman's conmon leaves an `oom` file in the client's working directory (a private
-        // directory of the task) when the kernel kills the container for memory.
-        let oom_marker = tc
-            .run
-            .cwd
-            .as_ref()
-            .map(|d| std::path::Path::new(d).join("oom"))
-            .is_some_and(|p| {
-                let found = p.exists();
-                let _ = std::fs::remove_file(&p);
-                found
-            });
-        let inspected = inspect_patiently(rt, tc, Duration::from_secs(30)).await;
-        if !matches!(inspected, Inspected::Unreachable(_)) {
-            rt.engine_answered(self.host());
-        }
-        match inspected {
-            Inspected::Unreachable(e) => {
-                self.res.failure = Some(Failure::Engine {
-                    message: format!(
-                        "the engine stopped answering during the task ({e}); the container's outcome is unknown"
-                    ),
-                });
-                self.res.exit_code = f.code;
-                return self.res_with_message();
+        let mut engine = EngineCheck::NotAsked;
+        let mut inspected = None;
+        let mut oom_marker = false;
+        let decision = loop {
+            let observed = Observed {
+                stopped: f.stopped.as_ref(),
+                client_code: f.code,
+                last_stderr: &f.captured.last_stderr,
+                engine: engine.clone(),
+                inspected: inspected.as_ref(),
+                oom_marker,
+                memory_limit: self.rendered.runner.memory.memory,
+                dialect: rt.engine.dialect,
+                container: &tc.container,
+            };
+            match outcome::decide(&observed) {
+                Decision::AskEngine => {
+                    engine = match rt.diagnose(self.host()).await {
+                        None => EngineCheck::There,
+                        Some(e) => EngineCheck::Absent(e),
+                    }
+                }
+                Decision::Inspect => {
+                    // Podman's conmon leaves an `oom` file in the client's working directory (a
+                    // private directory of the task) when the kernel kills the container for
+                    // memory.
+                    oom_marker = tc
+                        .run
+                        .cwd
+                        .as_ref()
+                        .map(|d| std::path::Path::new(d).join("oom"))
+                        .is_some_and(|p| {
+                            let found = p.exists();
+                            let _ = std::fs::remove_file(&p);
+                            found
+                        });
+                    let i = inspect_patiently(rt, tc, Duration::from_secs(30)).await;
+                    if !matches!(i, Inspected::Unreachable(_)) {
+                        rt.engine_answered(self.host());
+                    }
+                    inspected = Some(i);
+                }
+                d => break d,
             }
-            Inspected::Absent => {
-                self.never_created = true;
-                let code = f.code.map_or("none".into(), |c| c.to_string());
-                self.res.failure = Some(Failure::Engine {
-                    message: format!(
-                        "the container was not created (client exit code {code}): {}",
-                        engine_words(&f)
-                    ),
-                });
-                self.res.exit_code = f.code;
-            }
-            Inspected::State(st) if st.status == "running" => {
+        };
+        match decision {
+            Decision::AskEngine | Decision::Inspect => unreachable!("gathered above"),
+            Decision::Cancelled => self.finish_cancelled().await,
+            Decision::Reattach => {
                 // The client lost the container (engine restart with live-restore, client
                 // killed): follow it from where the log left off.
                 rt.status(&format!(
@@ -599,70 +568,42 @@ impl Job<'_> {
                     tc.task_id, tc.container
                 ));
                 let (o, e) = (f.captured.stdout_lines, f.captured.stderr_lines);
-                return Box::pin(self.attach(o, e)).await;
+                Box::pin(self.attach(o, e)).await
             }
-            Inspected::State(st) if st.oom_killed || oom_marker => {
-                self.res.failure = Some(Failure::OutOfMemory {
-                    confirmed: true,
-                    limit,
-                });
-                self.res.exit_code = Some(st.exit_code);
-            }
-            // Podman on cgroup v1 does not report OOM kills; Docker does, so only Podman gets
-            // the guess.
-            Inspected::State(st)
-                if st.exit_code == 137
-                    && limit.is_some()
-                    && rt.engine.dialect == crate::plan::dialect::Dialect::Podman =>
-            {
-                self.res.failure = Some(Failure::OutOfMemory {
-                    confirmed: false,
-                    limit,
-                });
-                self.res.exit_code = Some(st.exit_code);
-            }
-            Inspected::State(st) if !st.error.is_empty() || st.never_started() => {
-                let msg = if st.error.is_empty() {
-                    format!("the container did not start: {}", engine_words(&f))
-                } else {
-                    st.error.clone()
-                };
-                self.res.failure = Some(Failure::Engine { message: msg });
-                // An engine that never started the container may say exit code 0: the client's
-                // own status is the truth then (125, 126, 127).
-                self.res.exit_code = if st.exit_code != 0 {
-                    Some(st.exit_code)
-                } else {
-                    f.code
-                };
-            }
-            Inspected::State(st) if st.exit_code == 0 => {
+            Decision::Success => {
                 self.res.state = State::Success;
                 self.res.exit_code = Some(0);
+                self.finish(false).await
             }
-            Inspected::State(st) => {
-                self.res.failure = Some(Failure::ExitCode { code: st.exit_code });
-                self.res.exit_code = Some(st.exit_code);
-                if matches!(st.exit_code, 137 | 143) {
-                    // dockhand did not stop it (that path returned above).
-                    let sig = if st.exit_code == 137 {
-                        "SIGKILL"
-                    } else {
-                        "SIGTERM"
-                    };
-                    self.res.message = Some(format!(
-                        "killed by {sig}, not by dockhand: something outside the task stopped the container (an engine restart, `docker stop`, the kernel)"
-                    ));
+            Decision::Failed {
+                failure,
+                exit_code,
+                message,
+            } => {
+                self.res.failure = Some(failure);
+                self.res.exit_code = exit_code;
+                if message.is_some() {
+                    self.res.message = message;
                 }
-                if f.code.is_some_and(|c| c != st.exit_code) {
-                    self.res.message = Some(format!(
-                        "the engine client exited with {} (connection lost?)",
-                        f.code.unwrap_or(-1)
-                    ));
-                }
+                self.finish(false).await
+            }
+            Decision::EngineAbsent { message } => {
+                self.unreachable = true;
+                self.res.failure = Some(Failure::Engine { message });
+                self.finish(true).await
+            }
+            Decision::NotCreated { message, exit_code } => {
+                self.never_created = true;
+                self.res.failure = Some(Failure::Engine { message });
+                self.res.exit_code = exit_code;
+                self.finish(false).await
+            }
+            Decision::Unresolved { failure, exit_code } => {
+                self.res.failure = Some(failure);
+                self.res.exit_code = exit_code;
+                self.res_with_message()
             }
         }
-        self.finish(false).await
     }
 
     async fn finish_cancelled(mut self) -> TaskResult {
@@ -789,16 +730,6 @@ pub fn could_not_connect(stderr: &str) -> bool {
     ]
     .iter()
     .any(|m| s.contains(m))
-}
-
-/// The engine client's last words on stderr, for an engine error's message.
-fn engine_words(f: &Followed) -> String {
-    let l = f.captured.last_stderr.trim();
-    if l.is_empty() {
-        "no message from the engine client".to_string()
-    } else {
-        l.to_string()
-    }
 }
 
 fn stdout_boxed(

@@ -30,7 +30,7 @@ pub trait Say {
 
 use std::io::{self, Write};
 use std::net::IpAddr;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 /// The `daemon.json` key (and Kestra `config` key) listing plain-HTTP registries.
@@ -202,49 +202,19 @@ pub fn write_atomic(path: &Path, content: &[u8], owner: Owner) -> io::Result<()>
     let name = path
         .file_name()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no file name"))?;
-    let mut tmp = None;
-    for i in 0..100u32 {
-        let nonce = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let candidate = dir.join(format!(
-            ".{}.dockhand-tmp-{}-{nonce:x}-{i}",
-            name.to_string_lossy(),
-            std::process::id()
-        ));
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&candidate)
-        {
-            Ok(f) => {
-                tmp = Some((candidate, f));
-                break;
-            }
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    let (tmp_path, mut file) = tmp.ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::AlreadyExists,
-            "cannot create a temporary file",
-        )
-    })?;
-    let result = (|| {
-        file.write_all(content)?;
-        std::os::unix::fs::fchown(&file, Some(owner.uid), Some(owner.gid))?;
-        file.set_permissions(std::fs::Permissions::from_mode(owner.mode))?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&tmp_path, path)?;
-        std::fs::File::open(dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp_path);
-    }
-    result
+    // Created exclusively beside `path` (so the rename stays on one file system), 0600 while
+    // written; removed again if anything below fails.
+    let mut file = tempfile::Builder::new()
+        .prefix(&format!(".{}.dockhand-tmp-", name.to_string_lossy()))
+        .permissions(std::fs::Permissions::from_mode(0o600))
+        .tempfile_in(dir)?;
+    file.write_all(content)?;
+    std::os::unix::fs::fchown(file.as_file(), Some(owner.uid), Some(owner.gid))?;
+    file.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(owner.mode))?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|e| e.error)?;
+    std::fs::File::open(dir)?.sync_all()
 }
 
 /// An exclusive lock on a directory (flock on the directory itself), held while a
@@ -254,12 +224,9 @@ pub struct DirLock(#[allow(dead_code)] std::fs::File);
 
 impl DirLock {
     pub fn acquire(dir: &Path) -> io::Result<DirLock> {
-        use std::os::fd::AsRawFd;
         let f = std::fs::File::open(dir)?;
-        // SAFETY: flock on a descriptor we own.
-        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
+        // flock(2) LOCK_EX on Unix, as std implements it.
+        f.lock()?;
         Ok(DirLock(f))
     }
 }

@@ -240,7 +240,9 @@ pub fn reload_docker(
         "systemctl reload docker".to_string()
     } else {
         let d = daemon.as_ref().ok_or(ReloadError::NoDaemon)?;
-        // SAFETY: kill(2) with a pid checked to be dockerd's.
+        // SAFETY: kill(2) with a pid checked to be dockerd's. std has no way to signal a process
+        // it did not spawn, and SIGHUP (not a kill) is what makes dockerd reload.
+        #[allow(unsafe_code)]
         if unsafe { libc::kill(d.pid, libc::SIGHUP) } != 0 {
             return Err(ReloadError::Signal {
                 pid: d.pid,
