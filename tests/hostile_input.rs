@@ -102,6 +102,18 @@ fn a_file_over_the_size_limit_is_refused_before_it_is_read() {
     );
 }
 
+/// `dockhand ARGS` from the repository root, with no stdin and no engine chosen by the caller's
+/// environment.
+fn dockhand_cmd(args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(root())
+        .args(args)
+        .envs(env.iter().copied())
+        .env_remove("DOCKHAND_ENGINE")
+        .stdin(Stdio::null());
+    cmd
+}
+
 /// How a reader leaves: before dockhand writes anything, or after reading one line (`| head -1`).
 #[derive(Debug, Clone, Copy)]
 enum Reader {
@@ -116,13 +128,8 @@ fn with_closed_stdout(
     env: &[(&str, &str)],
     reader: Reader,
 ) -> (Option<i32>, String) {
-    let mut cmd = Command::new(BIN);
-    cmd.current_dir(root())
-        .args(args)
-        .envs(env.iter().copied())
-        .env_remove("DOCKHAND_ENGINE")
-        .stdin(Stdio::null())
-        .stderr(Stdio::piped());
+    let mut cmd = dockhand_cmd(args, env);
+    cmd.stderr(Stdio::piped());
     let mut child = match reader {
         Reader::ClosedAtStart => {
             // The read end is gone before dockhand starts: its first write fails, every time.
@@ -371,13 +378,8 @@ fn with_closed_stderr(
     env: &[(&str, &str)],
     closed_fd: bool,
 ) -> (Option<i32>, String) {
-    let mut cmd = Command::new(BIN);
-    cmd.current_dir(root())
-        .args(args)
-        .envs(env.iter().copied())
-        .env_remove("DOCKHAND_ENGINE")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped());
+    let mut cmd = dockhand_cmd(args, env);
+    cmd.stdout(Stdio::piped());
     if closed_fd {
         // SAFETY: close(2) is async-signal-safe; nothing else runs between fork and exec.
         unsafe {

@@ -1069,20 +1069,25 @@ mod tests {
         assert_eq!(base64(b"user:pass"), "dXNlcjpwYXNz");
     }
 
-    #[test]
-    fn a_command_holding_a_secret_runs_from_a_file() {
-        use crate::flow::model::Body;
-        let ctx = PlanContext {
+    /// A context whose execution has one SECRET input value, `hunter22`.
+    fn secret_context(dialect: Dialect) -> PlanContext {
+        PlanContext {
             execution_id: "e".into(),
             attempt: 1,
-            dialect: Dialect::Docker,
+            dialect,
             work_root: "/w".into(),
             private_root: "/w/.private".into(),
             host: None,
             owner: None,
             secrets: vec![Secret::new("hunter22")],
             local_images: Default::default(),
-        };
+        }
+    }
+
+    #[test]
+    fn a_command_holding_a_secret_runs_from_a_file() {
+        use crate::flow::model::Body;
+        let ctx = secret_context(Dialect::Docker);
         let task = |interpreter: &[&str], cmd: &str| ScriptTask {
             container_image: crate::image::ImageRef::parse("busybox").unwrap(),
             interpreter: interpreter.iter().map(|s| s.to_string()).collect(),
@@ -1154,17 +1159,7 @@ mod tests {
     #[test]
     fn an_env_value_holding_a_secret_is_exported_by_the_command_file() {
         use crate::flow::model::Body;
-        let ctx = PlanContext {
-            execution_id: "e".into(),
-            attempt: 1,
-            dialect: Dialect::Podman,
-            work_root: "/w".into(),
-            private_root: "/w/.private".into(),
-            host: None,
-            owner: None,
-            secrets: vec![Secret::new("hunter22")],
-            local_images: Default::default(),
-        };
+        let ctx = secret_context(Dialect::Podman);
         let mut task = ScriptTask {
             container_image: crate::image::ImageRef::parse("busybox").unwrap(),
             interpreter: vec!["/bin/sh".into(), "-c".into()],
