@@ -155,19 +155,7 @@ e2e_test!(
         c.assert_code(0);
         assert!(!exists(cx, &cx.container("kept")), "{}", c.dump());
         assert!(!cx.state_journal().exists(), "{}", c.dump());
-        let exec_dir = cx.work().join(&cx.id);
-        assert!(
-            !exec_dir.exists(),
-            "left in {}: {:?}\n{}",
-            exec_dir.display(),
-            files_below(&exec_dir),
-            c.dump()
-        );
-        assert!(
-            !cx.work().join(".private").join(&cx.id).exists(),
-            "{}",
-            c.dump()
-        );
+        assert_no_dirs_left(cx, &c.dump());
         assert!(
             c.stdout
                 .contains(&format!("removing journal of execution {}", cx.id)),
@@ -176,6 +164,19 @@ e2e_test!(
         );
     }
 );
+
+/// Neither the execution's working directory nor its private one is left on the host.
+fn assert_no_dirs_left(cx: &Ctx, dump: &str) {
+    let exec_dir = cx.work().join(&cx.id);
+    assert!(
+        !exec_dir.exists(),
+        "left in {}: {:?}\n{dump}",
+        exec_dir.display(),
+        files_below(&exec_dir),
+    );
+    let private = cx.work().join(".private").join(&cx.id);
+    assert!(!private.exists(), "{} is left\n{dump}", private.display());
+}
 
 e2e_test!(a_run_without_outputs_leaves_no_work_dir, |cx| {
     let f = cx.flow(
@@ -190,19 +191,7 @@ e2e_test!(a_run_without_outputs_leaves_no_work_dir, |cx| {
     );
     let run = cx.run_with(&f, &["--wait-removal"], &[]);
     run.assert_code(0);
-    let exec_dir = cx.work().join(&cx.id);
-    assert!(
-        !exec_dir.exists(),
-        "left in {}: {:?}\n{}",
-        exec_dir.display(),
-        files_below(&exec_dir),
-        run.dump()
-    );
-    assert!(
-        !cx.work().join(".private").join(&cx.id).exists(),
-        "{}",
-        run.dump()
-    );
+    assert_no_dirs_left(cx, &run.dump());
 });
 
 // ----------------------------------------------------------------------- filters
