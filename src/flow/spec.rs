@@ -13,8 +13,10 @@
 //! language is a `ContainerScript` with its body property and default image, read and built by
 //! the existing code) and its own properties as a list of [`Property`]. A new kind of execution
 //! also needs its reader in `decode::task` and its builder in `plan`. A new runner property is
-//! one [`Property`] in [`RUNNER`], its field in `model::DockerRunner` and reader line in
-//! `decode::runner`, and its argv mapping in `plan::build`.
+//! one [`Property`] in [`RUNNER`] (with its `example` and its README table `rows`), its field
+//! in `model::DockerRunner` and reader line in `decode::runner`, and its argv mapping in
+//! `plan::build`. The tests build their kitchen-sink flow from the examples and the README's
+//! runner table from the rows.
 
 use std::sync::OnceLock;
 
