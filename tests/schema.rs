@@ -1154,3 +1154,26 @@ fn scalars_the_reader_takes_validate() {
         bad.join("\n")
     );
 }
+
+/// The runner defaults the description states (and the schema shows) are the model's: a runner
+/// that sets every defaulted property to its stated default reads as one that sets none.
+#[test]
+fn runner_defaults_are_the_models() {
+    let mut lines = String::new();
+    for p in spec::RUNNER.properties() {
+        if let (Some(d), Support::Read, false) = (p.default, p.support, p.required) {
+            lines.push_str(&format!("{}: {d}\n", p.name));
+        }
+    }
+    assert!(lines.lines().count() >= 5, "{lines}");
+    let runner = |extra: &str| {
+        let loaded = dockhand::flow::load("x.yaml", &flow(&runner_task(extra)));
+        assert!(!loaded.diags.has_errors(), "{}\n{extra}", loaded.diags);
+        match loaded.flow.unwrap().tasks.remove(0).kind {
+            dockhand::flow::model::TaskKind::Script(s) => s.runner,
+            _ => unreachable!(),
+        }
+    };
+    assert_eq!(runner(&lines), runner(""), "{lines}");
+    assert_eq!(runner(""), dockhand::flow::model::DockerRunner::default());
+}
