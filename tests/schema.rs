@@ -928,6 +928,8 @@ fn cases() -> Vec<(String, bool)> {
     add(r("credentials: {user: u}"), false);
     add(r("deviceRequests: [{count: 1, deviceIds: [\"0\"]}]"), false);
     add(r("deviceRequests: [{count: 1, deviceIds: []}]"), true);
+    // The kitchen sink's `deviceIds` is empty (it sets `count` too): ids of both kinds here.
+    add(r("deviceRequests: [{deviceIds: [0, \"1\"]}]"), true);
     add(r("deviceRequests: [{count: all}]"), false);
     add(r("deviceRequests: [{capabilities: [gpu]}]"), false);
     add(
