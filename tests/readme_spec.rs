@@ -1,6 +1,8 @@
-//! The README's tables of the flow format are checked against the one description of it,
-//! `src/flow/spec.rs`: a task type or runner property added to the spec and not to the README
-//! (or the other way round) fails here.
+//! The README's tables of the flow format against the one description of it,
+//! `src/flow/spec.rs`: the runner-property table is rendered from the spec (between the
+//! `runner-properties` marker comments; `DOCKHAND_BLESS=1 cargo test --test readme_spec`
+//! rewrites it), and a task type added to the spec and not to the README (or the other way
+//! round) fails here.
 
 use std::collections::BTreeSet;
 
@@ -20,57 +22,94 @@ fn section(text: &str, heading: &str) -> String {
     body[..end].to_string()
 }
 
-/// The runner properties the spec says dockhand reads, as the README names them: an object
-/// property (`memory`) either as one row or as one row per property of its own
-/// (`memory.memory`, ...).
-#[test]
-fn the_runner_property_table_lists_every_runner_property() {
-    let text = readme();
-    let table = section(&text, "### Runner properties");
-    let rows: BTreeSet<String> = table
-        .lines()
-        .filter_map(|l| l.strip_prefix("| `"))
-        .filter_map(|l| l.split('`').next())
-        .map(str::to_string)
-        .collect();
-    assert!(!rows.is_empty(), "no runner property rows found");
+const BEGIN: &str = "<!-- runner-properties:begin";
+const END: &str = "<!-- runner-properties:end -->";
+
+fn bless() -> bool {
+    std::env::var_os("DOCKHAND_BLESS").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// The README's runner-property table, rendered from the spec: a row for each row of a runner
+/// property dockhand reads (`Property::rows`), or, for an object property without rows, for
+/// each row of its own properties (`memory.memory`, ...). Also the properties with no row.
+fn runner_table() -> (String, Vec<String>) {
+    let mut out =
+        String::from("| Kestra property | default | docker | podman |\n|---|---|---|---|\n");
     let mut missing = Vec::new();
-    let mut named: BTreeSet<String> = BTreeSet::new();
+    let mut push = |name: &str, rows: &[spec::Row]| {
+        if rows.is_empty() {
+            missing.push(name.to_string());
+        }
+        for r in rows {
+            let note = if r.note.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", r.note)
+            };
+            out.push_str(&format!(
+                "| `{name}{}`{note} | {} | {} | {} |\n",
+                r.key, r.default, r.docker, r.podman
+            ));
+        }
+    };
     for p in spec::RUNNER.properties() {
         if p.support != Support::Read || p.name == "type" {
             continue;
         }
-        named.insert(p.name.to_string());
-        if rows.contains(p.name) {
-            continue;
-        }
         match p.ty {
-            Ty::Object(o) => {
+            Ty::Object(o) if p.rows.is_empty() => {
                 for q in o.properties().filter(|q| q.support == Support::Read) {
-                    let row = format!("{}.{}", p.name, q.name);
-                    if !rows.contains(&row) {
-                        missing.push(row.clone());
-                    }
-                    named.insert(row);
+                    push(&format!("{}.{}", p.name, q.name), q.rows);
                 }
             }
-            _ => missing.push(p.name.to_string()),
+            _ => push(p.name, p.rows),
         }
     }
+    (out, missing)
+}
+
+/// The README's runner-property table is the one the spec renders; `DOCKHAND_BLESS=1`
+/// rewrites it. A runner property without a row in the spec fails here.
+#[test]
+fn the_runner_property_table_is_rendered_from_the_spec() {
+    let (table, missing) = runner_table();
     assert!(
         missing.is_empty(),
-        "runner properties in src/flow/spec.rs without a row in the README's table: {missing:?}"
+        "runner properties in src/flow/spec.rs without README rows (`rows:`): {missing:?}"
     );
-    // A row names a runner property, or a key of the client config (`config.KEY`), which the
-    // reader takes as a whole.
-    let stray: Vec<&String> = rows
-        .iter()
-        .filter(|r| !named.contains(*r) && !r.starts_with("config."))
-        .collect();
-    assert!(
-        stray.is_empty(),
-        "README rows that are no runner property of src/flow/spec.rs: {stray:?}"
-    );
+    let text = readme();
+    let begin = text
+        .find(BEGIN)
+        .expect("README has the runner-properties begin marker");
+    let start = begin + text[begin..].find('\n').unwrap() + 1;
+    let end = start
+        + text[start..]
+            .find(END)
+            .expect("README has the runner-properties end marker");
+    if bless() {
+        // Blank lines around the table: the markers are HTML blocks of their own.
+        let new = format!("{}\n{table}\n{}", &text[..start], &text[end..]);
+        // Atomically: the other tests read the README at the same time.
+        let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
+        let mut tmp = tempfile::NamedTempFile::new_in(path.parent().unwrap()).unwrap();
+        std::io::Write::write_all(&mut tmp, new.as_bytes()).unwrap();
+        tmp.as_file()
+            .set_permissions(std::fs::metadata(path).unwrap().permissions())
+            .unwrap();
+        tmp.persist(path).unwrap();
+        return;
+    }
+    let found = text[start..end].trim_start_matches('\n');
+    let found = found.strip_suffix('\n').unwrap_or(found);
+    if found != table {
+        let diff = similar::TextDiff::from_lines(found, table.as_str())
+            .unified_diff()
+            .header("README.md", "rendered from src/flow/spec.rs")
+            .to_string();
+        panic!(
+            "the README's runner-property table differs from the spec:\n{diff}\nIf the spec is right: DOCKHAND_BLESS=1 cargo test --test readme_spec"
+        );
+    }
 }
 
 /// Every task type of the spec is named in the README's flow format section, and no other

@@ -417,114 +417,100 @@ fn a_misspelled_runner_property_is_flagged() {
     );
 }
 
-/// Every property of every object, with valid values: both the reader and the schema accept it,
-/// and it sets every property the schema lists (so the reader knows all of them).
+/// Every property of every object, with valid values, built from the examples of the
+/// description (`flow::spec`): the flow with each of its properties, one task of every task type
+/// with each of its properties (a parent's child is a minimal script task), a runner with each
+/// of its properties, and so on down. Refused properties are left out, except those with an
+/// example (the flow's `disabled: false`).
 fn kitchen_sink() -> String {
-    let common = "description: A task.\n\
-                  timeout: PT10M\n\
-                  allowFailure: false\n\
-                  disabled: false\n\
-                  logLevel: INFO\n\
-                  logToFile: false\n\
-                  workerGroup: {key: gpu}\n\
-                  targetOS: LINUX\n\
-                  allowWarning: true\n";
-    let indent = |s: &str, n: usize| {
-        s.lines()
-            .map(|l| format!("{}{l}\n", " ".repeat(n)))
-            .collect::<String>()
-    };
-    let script_props = "containerImage: ghcr.io/org/image:1.0\n\
-                        interpreter: [/bin/bash, -c]\n\
-                        beforeCommands: [set -u]\n\
-                        env:\n  GREETING: \"{{ vars.greeting }}\"\n  PORT: 8080\n  EMPTY:\n\
-                        failFast: true\n\
-                        inputFiles:\n  data/in.txt: \"{{ inputs.name }}\"\n\
-                        outputFiles: [\"out/*.txt\"]\n";
-    format!(
-        r#"id: kitchen-sink
-namespace: company.team
-description: Every property dockhand reads.
-labels:
-  team: data
-  cost: 3
-inputs:
-  - id: name
-    type: STRING
-    defaults: world
-    required: false
-    description: Who to greet.
-    displayName: Name
-    values: [world, moon]
-variables:
-  greeting: hello
-  n: 1
-disabled: false
-workerGroup: {{key: gpu}}
-revision: 3
-tenantId: main
-deleted: false
-tasks:
-  - id: commands
-    type: {COMMANDS_TYPE}
-{common1}{script1}    commands:
-      - echo "{{{{ vars.greeting }}}} {{{{ inputs.name }}}}"
-    taskRunner:
-      type: {DOCKER_RUNNER_TYPE}
-      version: "1"
-      host: unix:///var/run/docker.sock
-      config: '{{"auths": {{}}, "insecure-registries": ["10.0.0.1:5000"]}}'
-      credentials: {{registry: ghcr.io, username: u, password: p, registryToken: t, identityToken: i, auth: dTpw}}
-      user: 1000
-      entryPoint: [""]
-      extraHosts: ["db:10.0.0.2"]
-      networkMode: bridge
-      portBindings: ["8080:80"]
-      volumes: ["/data:/data:ro", "cache:/cache"]
-      pullPolicy: ALWAYS
-      deviceRequests:
-        - driver: nvidia
-          count: -1
-          capabilities: [[gpu, utility]]
-          options: {{a: b}}
-        - deviceIds: [0, "1"]
-      cpu: {{cpus: 1.5}}
-      memory:
-        memory: 512MB
-        memorySwap: 1GB
-        memorySwappiness: 60
-        memoryReservation: 256m
-        kernelMemory: 64MB
-        oomKillDisable: false
-      shmSize: 1g
-      privileged: false
-      fileHandlingStrategy: MOUNT
-      delete: true
-      wait: true
-      killGracePeriod: PT30S
-      resume: true
-  - id: script
-    type: {SCRIPT_TYPE}
-{common1}{script1}    script: |
-      echo "{{{{ outputs.commands.vars.x }}}}"
-    taskRunner: {{type: {DOCKER_RUNNER_TYPE}}}
-  - id: par
-    type: {PARALLEL_TYPE}
-{common1}    concurrent: 2
-    tasks:
-      - id: p1
-        type: {COMMANDS_TYPE}
-        commands: [echo 1]
-  - id: seq
-    type: {SEQUENTIAL_TYPE}
-{common1}    tasks:
-      - id: s1
-        type: {SCRIPT_TYPE}
-        script: echo 2
-"#,
-        common1 = indent(common, 4),
-        script1 = indent(script_props, 4),
-    )
+    let mut out = String::new();
+    sink_object(&spec::FLOW, 0, None, &mut out);
+    out
+}
+
+/// A task of the kitchen sink: its id, and whether it sets every property or only the required.
+#[derive(Clone, Copy)]
+struct SinkTask<'a> {
+    id: &'a str,
+    ty: &'static spec::TaskType,
+    full: bool,
+}
+
+/// The properties of `object` as a YAML block map at `indent`.
+fn sink_object(object: &spec::Object, indent: usize, task: Option<SinkTask>, out: &mut String) {
+    let pad = " ".repeat(indent);
+    for p in object.properties() {
+        let set = match p.support {
+            Support::Read => task.is_none_or(|t| t.full || p.required),
+            Support::Ignored(_) => task.is_none_or(|t| t.full),
+            Support::Refused(_) => p.example.is_some(),
+        };
+        if !set {
+            continue;
+        }
+        let name = p.name;
+        match (task, name, p.example, p.ty) {
+            (Some(t), "id", _, _) => out.push_str(&format!("{pad}id: {}\n", t.id)),
+            (Some(t), "type", _, _) => out.push_str(&format!("{pad}type: {}\n", t.ty.name)),
+            (_, _, Some(e), _) => out.push_str(&format!("{pad}{name}: {e}\n")),
+            (_, _, None, spec::Ty::Object(o)) => {
+                out.push_str(&format!("{pad}{name}:\n"));
+                sink_object(o, indent + 2, None, out);
+            }
+            (_, _, None, spec::Ty::Objects(o)) => {
+                out.push_str(&format!("{pad}{name}:\n"));
+                sink_item(indent + 2, out, |out| sink_object(o, indent + 4, None, out));
+            }
+            (_, _, None, spec::Ty::Tasks) => {
+                out.push_str(&format!("{pad}{name}:\n"));
+                let tasks: Vec<SinkTask> = match task {
+                    // Every task type at the top, each with every property.
+                    None => spec::TASK_TYPES
+                        .iter()
+                        .map(|ty| SinkTask {
+                            id: ty.name.rsplit('.').next().unwrap(),
+                            ty,
+                            full: true,
+                        })
+                        .collect(),
+                    // A parent's child: the first script type, with what it needs.
+                    Some(_) => vec![SinkTask {
+                        id: "child",
+                        ty: spec::TASK_TYPES
+                            .iter()
+                            .find(|t| {
+                                matches!(t.execution, spec::Execution::ContainerScript { .. })
+                            })
+                            .unwrap(),
+                        full: false,
+                    }],
+                };
+                for t in tasks {
+                    let id = match task {
+                        Some(parent) => format!("{}-{}", parent.id, t.id),
+                        None => t.id.to_string(),
+                    };
+                    let t = SinkTask { id: &id, ..t };
+                    sink_item(indent + 2, out, |out| {
+                        sink_object(&t.ty.object, indent + 4, Some(t), out)
+                    });
+                }
+            }
+            _ => panic!(
+                "`{}.{name}` has no example in src/flow/spec.rs",
+                object.kind
+            ),
+        }
+    }
+}
+
+/// One list item at `indent` whose map `body` writes at `indent + 2`.
+fn sink_item(indent: usize, out: &mut String, body: impl FnOnce(&mut String)) {
+    let mut item = String::new();
+    body(&mut item);
+    let inner = " ".repeat(indent + 2);
+    let dash = format!("{}- ", " ".repeat(indent));
+    out.push_str(&item.replacen(&inner, &dash, 1));
 }
 
 #[test]
@@ -540,66 +526,37 @@ fn kitchen_sink_sets_every_property_and_both_accept_it() {
     let root = dockhand::schema::schema();
     let sink = to_json(&text);
     let keys = |v: &Value| -> BTreeSet<String> { v.as_object().unwrap().keys().cloned().collect() };
-    let runner = &sink["tasks"][0]["taskRunner"];
-    let devices: BTreeSet<String> = runner["deviceRequests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(keys)
-        .collect();
-    let checks: Vec<(&str, BTreeSet<String>, BTreeSet<String>)> = vec![
+    let tasks = sink["tasks"].as_array().unwrap();
+    let mut checks: Vec<(&str, BTreeSet<String>, BTreeSet<String>)> = vec![
         ("flow", names(&root), keys(&sink)),
         (
             "input",
             names(object_of(&root, "input")),
             keys(&sink["inputs"][0]),
         ),
-        (
-            "Commands",
-            names(task_variant(&root, COMMANDS_TYPE)),
-            keys(&sink["tasks"][0]),
-        ),
-        (
-            "Script",
-            names(task_variant(&root, SCRIPT_TYPE)),
-            keys(&sink["tasks"][1]),
-        ),
-        (
-            "Parallel",
-            names(task_variant(&root, PARALLEL_TYPE)),
-            keys(&sink["tasks"][2]),
-        ),
-        (
-            "Sequential",
-            names(task_variant(&root, SEQUENTIAL_TYPE)),
-            keys(&sink["tasks"][3]),
-        ),
-        (
-            "taskRunner",
-            names(object_of(&root, "taskRunner")),
-            keys(runner),
-        ),
-        (
-            "credentials",
-            names(object_of(&root, "credentials")),
-            keys(&runner["credentials"]),
-        ),
-        ("cpu", names(object_of(&root, "cpu")), keys(&runner["cpu"])),
-        (
-            "memory",
-            names(object_of(&root, "memory")),
-            keys(&runner["memory"]),
-        ),
-        (
-            "deviceRequest",
-            names(object_of(&root, "deviceRequest")),
-            devices,
-        ),
     ];
+    assert_eq!(tasks.len(), spec::TASK_TYPES.len());
+    for (t, ty) in tasks.iter().zip(spec::TASK_TYPES) {
+        checks.push((ty.name, names(task_variant(&root, ty.name)), keys(t)));
+    }
+    let runner = tasks
+        .iter()
+        .map(|t| &t["taskRunner"])
+        .find(|r| !r.is_null())
+        .expect("a task with a runner");
+    for (kind, value) in [
+        ("taskRunner", runner),
+        ("credentials", &runner["credentials"]),
+        ("cpu", &runner["cpu"]),
+        ("memory", &runner["memory"]),
+        ("deviceRequest", &runner["deviceRequests"][0]),
+    ] {
+        checks.push((kind, names(object_of(&root, kind)), keys(value)));
+    }
     for (kind, schema, sink) in checks {
         assert_eq!(
             schema, sink,
-            "{kind}: schema (left) vs kitchen sink (right)"
+            "{kind}: schema (left) vs kitchen sink (right)\n{text}"
         );
     }
 }
@@ -971,6 +928,8 @@ fn cases() -> Vec<(String, bool)> {
     add(r("credentials: {user: u}"), false);
     add(r("deviceRequests: [{count: 1, deviceIds: [\"0\"]}]"), false);
     add(r("deviceRequests: [{count: 1, deviceIds: []}]"), true);
+    // The kitchen sink's `deviceIds` is empty (it sets `count` too): ids of both kinds here.
+    add(r("deviceRequests: [{deviceIds: [0, \"1\"]}]"), true);
     add(r("deviceRequests: [{count: all}]"), false);
     add(r("deviceRequests: [{capabilities: [gpu]}]"), false);
     add(
@@ -1196,4 +1155,27 @@ fn scalars_the_reader_takes_validate() {
         "the reader takes these, the schema does not:\n{}",
         bad.join("\n")
     );
+}
+
+/// The runner defaults the description states (and the schema shows) are the model's: a runner
+/// that sets every defaulted property to its stated default reads as one that sets none.
+#[test]
+fn runner_defaults_are_the_models() {
+    let mut lines = String::new();
+    for p in spec::RUNNER.properties() {
+        if let (Some(d), Support::Read, false) = (p.default, p.support, p.required) {
+            lines.push_str(&format!("{}: {d}\n", p.name));
+        }
+    }
+    assert!(lines.lines().count() >= 5, "{lines}");
+    let runner = |extra: &str| {
+        let loaded = dockhand::flow::load("x.yaml", &flow(&runner_task(extra)));
+        assert!(!loaded.diags.has_errors(), "{}\n{extra}", loaded.diags);
+        match loaded.flow.unwrap().tasks.remove(0).kind {
+            dockhand::flow::model::TaskKind::Script(s) => s.runner,
+            _ => unreachable!(),
+        }
+    };
+    assert_eq!(runner(&lines), runner(""), "{lines}");
+    assert_eq!(runner(""), dockhand::flow::model::DockerRunner::default());
 }

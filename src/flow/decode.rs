@@ -78,7 +78,7 @@ fn read_flow(cx: &mut Cx, file: &str, root: &Node) -> Option<Flow> {
         }
         tasks = task::read_tasks(cx, items, "tasks");
     }
-    o.finish(cx, &spec::FLOW.unsupported());
+    o.finish_described(cx, &spec::FLOW);
     // Built even when `id` or `namespace` is wrong (and reported), so that the checks across
     // tasks below still run: every independent error of the file is reported in one go. A flow
     // with errors never leaves `load`.
@@ -149,7 +149,7 @@ fn read_inputs(cx: &mut Cx, n: &Node) -> Vec<Input> {
         {
             cx.error(n.pos, &o.key_path("defaults"), e);
         }
-        o.finish(cx, &spec::INPUT.unsupported());
+        o.finish_described(cx, &spec::INPUT);
         if let Some(id) = id {
             if !TASK_ID.is_match(&id) {
                 cx.error(item.pos, &path, format!("invalid input id `{id}`"));

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::diag::{Diags, Pos};
+use crate::flow::spec;
 use crate::flow::yaml::{Node, Value};
 use crate::suggest;
 
@@ -200,6 +201,32 @@ impl<'a> Obj<'a> {
     /// Reports every key that no getter asked for: Kestra properties dockhand does not support
     /// by name, anything else as unknown with the closest known name.
     pub fn finish(self, cx: &mut Cx, unsupported: &[Unsupported]) {
+        let known = self.known.clone();
+        self.report_unread(cx, unsupported, &known);
+    }
+
+    /// [`Obj::finish`] for an object of the description (`flow::spec`): the ignored and refused
+    /// properties, and the names an unknown key is compared with, are the description's. A key
+    /// the reader asked for that the description does not list as read is a defect of the
+    /// reader (a test build panics on it); a key the description lists and the reader did not
+    /// ask for is an error, never accepted unread.
+    pub fn finish_described(self, cx: &mut Cx, object: &'static spec::Object) {
+        let described: Vec<&'static str> = object
+            .properties()
+            .filter(|p| p.support == spec::Support::Read)
+            .map(|p| p.name)
+            .collect();
+        if let Some(k) = self.known.iter().find(|k| !described.contains(k)) {
+            debug_assert!(
+                false,
+                "the reader reads `{k}` of `{}`, which src/flow/spec.rs does not describe",
+                object.kind
+            );
+        }
+        self.report_unread(cx, &object.unsupported(), &described);
+    }
+
+    fn report_unread(self, cx: &mut Cx, unsupported: &[Unsupported], names: &[&'static str]) {
         cx.known.insert(self.path.clone(), self.known.clone());
         for (k, v) in self.entries {
             let Some(key) = k.scalar() else {
@@ -231,7 +258,17 @@ impl<'a> Obj<'a> {
                 }
                 continue;
             }
-            let hint = suggest::hint(key, self.known.iter().copied());
+            if names.contains(&key) {
+                // Described, but this reader never asked for it: refusing it is better than
+                // running the flow without it (`tests/schema.rs` checks no such key is left).
+                cx.diags.error(
+                    k.pos,
+                    path,
+                    format!("property `{key}` is described but not read by dockhand"),
+                );
+                continue;
+            }
+            let hint = suggest::hint(key, names.iter().copied());
             cx.diags
                 .error(k.pos, path, format!("unknown property `{key}`{hint}"));
         }
@@ -353,5 +390,79 @@ pub fn as_seq<'a>(cx: &mut Cx, n: &'a Node, path: &str) -> Option<&'a [Node]> {
             type_error(cx, n, path, "a list");
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::spec::{Object, Property, Support, Ty};
+
+    const fn prop(name: &'static str, support: Support) -> Property {
+        Property {
+            name,
+            ty: Ty::Text,
+            default: None,
+            required: false,
+            doc: "",
+            support,
+            example: None,
+            rows: &[],
+        }
+    }
+
+    static DESCRIBED: Object = Object {
+        kind: "test",
+        title: "",
+        doc: "",
+        properties: &[&[
+            prop("color", Support::Read),
+            prop("shape", Support::Read),
+            prop("old", Support::Ignored("it is old")),
+        ]],
+    };
+
+    /// Reads `text` as a map, asking for the keys `ask`, and finishes it against `DESCRIBED`.
+    fn finish(text: &str, ask: &[&'static str]) -> Vec<String> {
+        let mut cx = Cx::new("f.yaml");
+        let node = crate::flow::yaml::parse(text, &mut cx.diags).unwrap();
+        let mut o = Obj::new(&mut cx, &node, "o").unwrap();
+        for k in ask {
+            o.string(&mut cx, k);
+        }
+        o.finish_described(&mut cx, &DESCRIBED);
+        cx.diags.sorted().iter().map(|d| d.to_string()).collect()
+    }
+
+    #[test]
+    fn a_described_key_the_reader_does_not_ask_for_is_refused_not_accepted() {
+        assert_eq!(
+            finish("color: red\nshape: round\n", &["color", "shape"]),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            finish("color: red\nshape: round\n", &["color"]),
+            [
+                "f.yaml:2:1: error: `o.shape`: property `shape` is described but not read by dockhand"
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_compared_with_the_described_names() {
+        // `shape` is never asked for: the hint still comes from the description.
+        assert_eq!(
+            finish("shap: x\nold: 1\n", &["color"]),
+            [
+                "f.yaml:1:1: error: `o.shap`: unknown property `shap` (did you mean `shape`?)",
+                "f.yaml:2:1: warning: `o.old`: Kestra property `old` is ignored by dockhand: it is old",
+            ]
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "does not describe")]
+    fn reading_a_key_the_description_lacks_is_a_defect() {
+        finish("size: 1\n", &["color", "size"]);
     }
 }

@@ -13,8 +13,10 @@
 //! language is a `ContainerScript` with its body property and default image, read and built by
 //! the existing code) and its own properties as a list of [`Property`]. A new kind of execution
 //! also needs its reader in `decode::task` and its builder in `plan`. A new runner property is
-//! one [`Property`] in [`RUNNER`], its field in `model::DockerRunner` and reader line in
-//! `decode::runner`, and its argv mapping in `plan::build`.
+//! one [`Property`] in [`RUNNER`] (with its `example` and its README table `rows`), its field
+//! in `model::DockerRunner` and reader line in `decode::runner`, and its argv mapping in
+//! `plan::build`. The tests build their kitchen-sink flow from the examples and the README's
+//! runner table from the rows.
 
 use std::sync::OnceLock;
 
@@ -183,6 +185,38 @@ pub struct Property {
     pub required: bool,
     pub doc: &'static str,
     pub support: Support,
+    /// A value of the property as YAML text (`PT30S`, `[/bin/bash, -c]`), valid together with
+    /// the examples of the other properties of its object: `tests/schema.rs` builds a flow that
+    /// sets every property from these. An object (or list of objects) without one is built from
+    /// its own properties' examples.
+    pub example: Option<&'static str>,
+    /// The property's rows in the README's runner-property table (`tests/readme_spec.rs`
+    /// renders the table from these): its default in words and what it becomes on each
+    /// engine's command line. A runner property of an object type without rows gets one row
+    /// per property of that object (`memory.memory`, ...).
+    pub rows: &'static [Row],
+}
+
+/// One row of the README's runner-property table.
+#[derive(Debug)]
+pub struct Row {
+    /// Appended to the property's name: a key inside its value (`.insecure-registries`), or "".
+    pub key: &'static str,
+    /// Words after the name, in parentheses (`JSON string or map`), or "".
+    pub note: &'static str,
+    pub default: &'static str,
+    pub docker: &'static str,
+    pub podman: &'static str,
+}
+
+const fn row(default: &'static str, docker: &'static str, podman: &'static str) -> Row {
+    Row {
+        key: "",
+        note: "",
+        default,
+        docker,
+        podman,
+    }
 }
 
 const fn read(name: &'static str, ty: Ty, doc: &'static str) -> Property {
@@ -193,6 +227,8 @@ const fn read(name: &'static str, ty: Ty, doc: &'static str) -> Property {
         required: false,
         doc,
         support: Support::Read,
+        example: None,
+        rows: &[],
     }
 }
 
@@ -328,32 +364,47 @@ pub static FLOW: Object = Object {
     title: "Kestra flow (dockhand)",
     doc: "A Kestra flow as dockhand runs it: script tasks (shell Commands and Script) in containers through docker or podman, grouped by Parallel and Sequential.",
     properties: &[&[
-        required(
-            "id",
-            Ty::Matching(&FLOW_ID),
-            "The flow id, unique within its namespace: letters, digits, `.`, `_` and `-`, starting with a letter or digit, at most 100 characters. Available as `{{ flow.id }}`.",
-        ),
-        required(
-            "namespace",
-            Ty::Matching(&NAMESPACE),
-            "The namespace of the flow, e.g. `company.team`: lowercase letters, digits, `.`, `_` and `-`. Available as `{{ flow.namespace }}`.",
-        ),
-        read("description", Ty::Text, "What the flow does (Markdown)."),
-        read(
-            "labels",
-            Ty::Labels,
-            "Labels of the flow: a map of names to values, or a list of `{key, value}`.",
-        ),
+        Property {
+            example: Some("kitchen-sink"),
+            ..required(
+                "id",
+                Ty::Matching(&FLOW_ID),
+                "The flow id, unique within its namespace: letters, digits, `.`, `_` and `-`, starting with a letter or digit, at most 100 characters. Available as `{{ flow.id }}`.",
+            )
+        },
+        Property {
+            example: Some("company.team"),
+            ..required(
+                "namespace",
+                Ty::Matching(&NAMESPACE),
+                "The namespace of the flow, e.g. `company.team`: lowercase letters, digits, `.`, `_` and `-`. Available as `{{ flow.namespace }}`.",
+            )
+        },
+        Property {
+            example: Some("Every property dockhand reads."),
+            ..read("description", Ty::Text, "What the flow does (Markdown).")
+        },
+        Property {
+            example: Some("{team: data, cost: 3}"),
+            ..read(
+                "labels",
+                Ty::Labels,
+                "Labels of the flow: a map of names to values, or a list of `{key, value}`.",
+            )
+        },
         read(
             "inputs",
             Ty::Objects(&INPUT),
             "Inputs of the flow, given with `dockhand run --input ID=VALUE` and used as `{{ inputs.ID }}`.",
         ),
-        read(
-            "variables",
-            Ty::StringMap,
-            "Flow variables, used as `{{ vars.NAME }}` in commands, scripts, beforeCommands, env and inputFiles.",
-        ),
+        Property {
+            example: Some("{greeting: hello, n: 1}"),
+            ..read(
+                "variables",
+                Ty::StringMap,
+                "Flow variables, used as `{{ vars.NAME }}` in commands, scripts, beforeCommands, env and inputFiles.",
+            )
+        },
         required(
             "tasks",
             Ty::Tasks,
@@ -361,6 +412,7 @@ pub static FLOW: Object = Object {
         ),
         Property {
             ty: Ty::OnlyFalse,
+            example: Some("false"),
             doc: "Must be `false` (or absent): dockhand refuses disabled flows; leave the file out of the command line instead.",
             ..refused(
                 "disabled",
@@ -385,10 +437,22 @@ pub static FLOW: Object = Object {
         refused("sla", "SLAs are not checked"),
         refused("concurrency", "executions are not limited"),
         refused("checks", "flow checks are not evaluated"),
-        ignored("workerGroup", "dockhand has no workers"),
-        ignored("revision", "revisions belong to a Kestra server"),
-        ignored("tenantId", "tenants belong to a Kestra server"),
-        ignored("deleted", "it belongs to a Kestra server"),
+        Property {
+            example: Some("{key: gpu}"),
+            ..ignored("workerGroup", "dockhand has no workers")
+        },
+        Property {
+            example: Some("3"),
+            ..ignored("revision", "revisions belong to a Kestra server")
+        },
+        Property {
+            example: Some("main"),
+            ..ignored("tenantId", "tenants belong to a Kestra server")
+        },
+        Property {
+            example: Some("false"),
+            ..ignored("deleted", "it belongs to a Kestra server")
+        },
     ]],
 };
 
@@ -397,38 +461,59 @@ pub static INPUT: Object = Object {
     title: "Input",
     doc: "An input of the flow.",
     properties: &[&[
-        required(
-            "id",
-            Ty::Matching(&TASK_ID),
-            "The input name, used as `{{ inputs.ID }}` and `--input ID=VALUE`: letters, digits, `_` and `-`, starting with a letter or digit.",
-        ),
-        required(
-            "type",
-            Ty::Enum(INPUT_TYPES),
-            "The Kestra type of the input.",
-        ),
-        read(
-            "defaults",
-            Ty::Scalar,
-            "The value used when `--input ID=VALUE` is not given.",
-        ),
-        with_default(
-            "required",
-            Ty::Bool,
-            "true",
-            "Whether a value (given or `defaults`) is needed to run the flow.",
-        ),
-        read("description", Ty::Text, "What the input is for."),
-        read(
-            "displayName",
-            Ty::Text,
-            "A name to show for the input (Kestra's UI).",
-        ),
-        read(
-            "values",
-            Ty::Scalars,
-            "The allowed values of a SELECT or ENUM input (not checked by dockhand).",
-        ),
+        Property {
+            example: Some("name"),
+            ..required(
+                "id",
+                Ty::Matching(&TASK_ID),
+                "The input name, used as `{{ inputs.ID }}` and `--input ID=VALUE`: letters, digits, `_` and `-`, starting with a letter or digit.",
+            )
+        },
+        Property {
+            example: Some("STRING"),
+            ..required(
+                "type",
+                Ty::Enum(INPUT_TYPES),
+                "The Kestra type of the input.",
+            )
+        },
+        Property {
+            example: Some("world"),
+            ..read(
+                "defaults",
+                Ty::Scalar,
+                "The value used when `--input ID=VALUE` is not given.",
+            )
+        },
+        Property {
+            example: Some("false"),
+            ..with_default(
+                "required",
+                Ty::Bool,
+                "true",
+                "Whether a value (given or `defaults`) is needed to run the flow.",
+            )
+        },
+        Property {
+            example: Some("Who to greet."),
+            ..read("description", Ty::Text, "What the input is for.")
+        },
+        Property {
+            example: Some("Name"),
+            ..read(
+                "displayName",
+                Ty::Text,
+                "A name to show for the input (Kestra's UI).",
+            )
+        },
+        Property {
+            example: Some("[world, moon]"),
+            ..read(
+                "values",
+                Ty::Scalars,
+                "The allowed values of a SELECT or ENUM input (not checked by dockhand).",
+            )
+        },
     ]],
 };
 
@@ -436,30 +521,45 @@ pub static INPUT: Object = Object {
 
 /// What every task type has (`decode::read_task`), supported or not.
 const COMMON_TASK: &[Property] = &[
-    required(
-        "id",
-        Ty::Matching(&TASK_ID),
-        "The task id, unique in the flow: letters, digits, `_` and `-`, starting with a letter or digit, at most 100 characters. Available as `{{ task.id }}`; outputs are `{{ outputs.ID.vars.NAME }}`.",
-    ),
+    Property {
+        example: Some("t"),
+        ..required(
+            "id",
+            Ty::Matching(&TASK_ID),
+            "The task id, unique in the flow: letters, digits, `_` and `-`, starting with a letter or digit, at most 100 characters. Available as `{{ task.id }}`; outputs are `{{ outputs.ID.vars.NAME }}`.",
+        )
+    },
     required("type", Ty::TaskType, "The task type."),
-    read("description", Ty::Text, "What the task does (Markdown)."),
-    read(
-        "timeout",
-        Ty::Duration,
-        "The longest the task may run (ISO-8601, e.g. `PT10M`); the container is then stopped and the task fails.",
-    ),
-    with_default(
-        "allowFailure",
-        Ty::Bool,
-        "false",
-        "When true, a failure of the task makes it WARNING instead of failing the flow.",
-    ),
-    with_default(
-        "disabled",
-        Ty::Bool,
-        "false",
-        "When true, the task is skipped.",
-    ),
+    Property {
+        example: Some("A task."),
+        ..read("description", Ty::Text, "What the task does (Markdown).")
+    },
+    Property {
+        example: Some("PT10M"),
+        ..read(
+            "timeout",
+            Ty::Duration,
+            "The longest the task may run (ISO-8601, e.g. `PT10M`); the container is then stopped and the task fails.",
+        )
+    },
+    Property {
+        example: Some("false"),
+        ..with_default(
+            "allowFailure",
+            Ty::Bool,
+            "false",
+            "When true, a failure of the task makes it WARNING instead of failing the flow.",
+        )
+    },
+    Property {
+        example: Some("false"),
+        ..with_default(
+            "disabled",
+            Ty::Bool,
+            "false",
+            "When true, the task is skipped.",
+        )
+    },
     refused("retry", "tasks are not retried"),
     refused("runIf", "conditions are not evaluated"),
     refused(
@@ -476,53 +576,89 @@ const COMMON_TASK: &[Property] = &[
         "runner",
         "the deprecated `runner` property is replaced by `taskRunner`",
     ),
-    ignored("logLevel", "every log line is shown"),
-    ignored("logToFile", "logs go to the terminal and --json"),
-    ignored("workerGroup", "dockhand has no workers"),
-    ignored("targetOS", "containers run on the engine's OS"),
-    ignored("allowWarning", "WARNING is already a success for the flow"),
+    Property {
+        example: Some("INFO"),
+        ..ignored("logLevel", "every log line is shown")
+    },
+    Property {
+        example: Some("false"),
+        ..ignored("logToFile", "logs go to the terminal and --json")
+    },
+    Property {
+        example: Some("{key: gpu}"),
+        ..ignored("workerGroup", "dockhand has no workers")
+    },
+    Property {
+        example: Some("LINUX"),
+        ..ignored("targetOS", "containers run on the engine's OS")
+    },
+    Property {
+        example: Some("true"),
+        ..ignored("allowWarning", "WARNING is already a success for the flow")
+    },
 ];
 
 /// Commands and Script tasks, besides their body.
 const SCRIPT: &[Property] = &[
-    with_default(
-        "containerImage",
-        Ty::Image,
-        "\"ubuntu\"",
-        "The image the task runs in, e.g. `ubuntu:22.04` or `ghcr.io/org/image@sha256:...`.",
-    ),
-    with_default(
-        "interpreter",
-        Ty::Strings,
-        "[\"/bin/sh\", \"-c\"]",
-        "The program and arguments the script is given to, as its last argument. An empty list (with no beforeCommands) runs the commands as the container's argv.",
-    ),
-    read(
-        "beforeCommands",
-        Ty::Strings,
-        "Commands run before the commands or script, in the same shell. May use `{{ ... }}` expressions.",
-    ),
-    read(
-        "env",
-        Ty::NamedMap(Names::Env),
-        "Environment variables of the container (`--env`; values are passed outside the command line). Values may use `{{ ... }}` expressions.",
-    ),
-    with_default(
-        "failFast",
-        Ty::Bool,
-        "true",
-        "When true, the script starts with `set -e`, so the first failing command fails the task.",
-    ),
-    read(
-        "inputFiles",
-        Ty::NamedMap(Names::RelativePath),
-        "Files written into the working directory before the task runs: relative path → content. Content may use `{{ ... }}` expressions.",
-    ),
-    read(
-        "outputFiles",
-        Ty::List(Names::RelativePath),
-        "Globs, relative to the working directory, of the files kept as outputs after the task runs.",
-    ),
+    Property {
+        example: Some("ghcr.io/org/image:1.0"),
+        ..with_default(
+            "containerImage",
+            Ty::Image,
+            "\"ubuntu\"",
+            "The image the task runs in, e.g. `ubuntu:22.04` or `ghcr.io/org/image@sha256:...`.",
+        )
+    },
+    Property {
+        example: Some("[/bin/bash, -c]"),
+        ..with_default(
+            "interpreter",
+            Ty::Strings,
+            "[\"/bin/sh\", \"-c\"]",
+            "The program and arguments the script is given to, as its last argument. An empty list (with no beforeCommands) runs the commands as the container's argv.",
+        )
+    },
+    Property {
+        example: Some("[set -u]"),
+        ..read(
+            "beforeCommands",
+            Ty::Strings,
+            "Commands run before the commands or script, in the same shell. May use `{{ ... }}` expressions.",
+        )
+    },
+    Property {
+        example: Some(r#"{GREETING: "{{ vars.greeting }}", PORT: 8080, EMPTY: null}"#),
+        ..read(
+            "env",
+            Ty::NamedMap(Names::Env),
+            "Environment variables of the container (`--env`; values are passed outside the command line). Values may use `{{ ... }}` expressions.",
+        )
+    },
+    Property {
+        example: Some("true"),
+        ..with_default(
+            "failFast",
+            Ty::Bool,
+            "true",
+            "When true, the script starts with `set -e`, so the first failing command fails the task.",
+        )
+    },
+    Property {
+        example: Some(r#"{data/in.txt: "{{ inputs.name }}"}"#),
+        ..read(
+            "inputFiles",
+            Ty::NamedMap(Names::RelativePath),
+            "Files written into the working directory before the task runs: relative path → content. Content may use `{{ ... }}` expressions.",
+        )
+    },
+    Property {
+        example: Some(r#"["out/*.txt"]"#),
+        ..read(
+            "outputFiles",
+            Ty::List(Names::RelativePath),
+            "Globs, relative to the working directory, of the files kept as outputs after the task runs.",
+        )
+    },
     with_default(
         "taskRunner",
         Ty::Object(&RUNNER),
@@ -549,11 +685,14 @@ pub static TASK_TYPES: &[TaskType] = &[
             properties: &[
                 COMMON_TASK,
                 SCRIPT,
-                &[required(
-                    "commands",
-                    Ty::NonEmptyStrings,
-                    "The commands to run, one per line of the script given to the interpreter; at least one. May use `{{ ... }}` expressions.",
-                )],
+                &[Property {
+                    example: Some(r#"["echo {{ vars.greeting }} {{ inputs.name }}"]"#),
+                    ..required(
+                        "commands",
+                        Ty::NonEmptyStrings,
+                        "The commands to run, one per line of the script given to the interpreter; at least one. May use `{{ ... }}` expressions.",
+                    )
+                }],
             ],
         },
     },
@@ -571,11 +710,14 @@ pub static TASK_TYPES: &[TaskType] = &[
             properties: &[
                 COMMON_TASK,
                 SCRIPT,
-                &[required(
-                    "script",
-                    Ty::NonBlank,
-                    "The script to run, given to the interpreter; not empty. May use `{{ ... }}` expressions.",
-                )],
+                &[Property {
+                    example: Some(r#""echo {{ vars.greeting }}""#),
+                    ..required(
+                        "script",
+                        Ty::NonBlank,
+                        "The script to run, given to the interpreter; not empty. May use `{{ ... }}` expressions.",
+                    )
+                }],
             ],
         },
     },
@@ -591,15 +733,18 @@ pub static TASK_TYPES: &[TaskType] = &[
                 COMMON_TASK,
                 &[
                     CHILDREN,
-                    with_default(
-                        "concurrent",
-                        Ty::Int {
-                            min: Some(0),
-                            max: None,
-                        },
-                        "0",
-                        "How many child tasks run at a time; 0 means no limit.",
-                    ),
+                    Property {
+                        example: Some("2"),
+                        ..with_default(
+                            "concurrent",
+                            Ty::Int {
+                                min: Some(0),
+                                max: None,
+                            },
+                            "0",
+                            "How many child tasks run at a time; 0 means no limit.",
+                        )
+                    },
                 ],
             ],
         },
@@ -633,107 +778,238 @@ pub static RUNNER: Object = Object {
     title: "Docker task runner",
     doc: "dockhand's Docker task runner (`io.kestra.plugin.scripts.runner.docker.Docker`) with Kestra's defaults.",
     properties: &[&[
-        required(
-            "type",
-            Ty::Enum(&[DOCKER_RUNNER_TYPE]),
-            "The task runner: dockhand runs containers with the Docker runner only.",
-        ),
-        read(
-            "host",
-            Ty::Text,
-            "The engine's address for every command of the task: docker `--host`, podman `--url` (e.g. `unix:///var/run/docker.sock`, `tcp://host:2376`).",
-        ),
-        read(
-            "config",
-            Ty::ClientConfig,
-            "A docker client `config.json` (`auths`, `credHelpers`, ...) as a JSON string or a map, written to a private client config (docker `--config`, podman `--authfile`); Kestra's `insecure-registries` lists registries reached without TLS verification.",
-        ),
-        read(
-            "credentials",
-            Ty::Object(&CREDENTIALS),
-            "Registry credentials for pulling `containerImage`, written to a private client config (docker `--config`, podman `--authfile`), never to the command line.",
-        ),
-        read(
-            "user",
-            Ty::Scalar,
-            "The user the container runs as: `--user` (`NAME`, `UID`, `UID:GID`).",
-        ),
-        with_default(
-            "entryPoint",
-            Ty::Strings,
-            "[\"\"]",
-            "The container's entrypoint: `--entrypoint`. The default `[\"\"]` clears the image's entrypoint.",
-        ),
-        read(
-            "extraHosts",
-            Ty::Strings,
-            "Extra `/etc/hosts` entries (`HOST:IP`): `--add-host`.",
-        ),
-        read(
-            "networkMode",
-            Ty::Text,
-            "The network the container joins: `--network` (`bridge`, `host`, `none`, a network name).",
-        ),
-        read(
-            "portBindings",
-            Ty::Strings,
-            "Published ports (`HOSTPORT:CONTAINERPORT`): `--publish`.",
-        ),
-        read(
-            "volumes",
-            Ty::List(Names::Volume),
-            "Bind mounts (`SOURCE:DESTINATION[:OPTIONS]`, e.g. `/data:/data:ro`): `--volume`.",
-        ),
-        with_default(
-            "pullPolicy",
-            Ty::Enum(&PullPolicy::NAMES),
-            "\"IF_NOT_PRESENT\"",
-            "When the image is pulled: `--pull=missing` (IF_NOT_PRESENT), `--pull=always` (ALWAYS), `--pull=never` (NEVER).",
-        ),
-        read(
-            "deviceRequests",
-            Ty::Objects(&DEVICE_REQUEST),
-            "Devices (GPUs) given to the container: docker `--gpus`, podman `--device nvidia.com/gpu=...` (CDI).",
-        ),
+        Property {
+            example: Some("io.kestra.plugin.scripts.runner.docker.Docker"),
+            ..required(
+                "type",
+                Ty::Enum(&[DOCKER_RUNNER_TYPE]),
+                "The task runner: dockhand runs containers with the Docker runner only.",
+            )
+        },
+        Property {
+            example: Some("unix:///var/run/docker.sock"),
+            rows: &[row("local engine", "`docker --host H`", "`podman --url H`")],
+            ..read(
+                "host",
+                Ty::Text,
+                "The engine's address for every command of the task: docker `--host`, podman `--url` (e.g. `unix:///var/run/docker.sock`, `tcp://host:2376`).",
+            )
+        },
+        Property {
+            example: Some(r#"'{"auths": {}, "insecure-registries": ["10.0.0.1:5000"]}'"#),
+            rows: &[
+                Row {
+                    key: "",
+                    note: "JSON string or map",
+                    ..row(
+                        "–",
+                        "`docker --config DIR` (private `config.json`, 0600)",
+                        "`--authfile FILE`",
+                    )
+                },
+                Row {
+                    key: ".insecure-registries",
+                    note: "",
+                    ..row(
+                        "–",
+                        "`daemon.json` (see Registries)",
+                        "`--tls-verify=false`, `registries.conf.d`",
+                    )
+                },
+            ],
+            ..read(
+                "config",
+                Ty::ClientConfig,
+                "A docker client `config.json` (`auths`, `credHelpers`, ...) as a JSON string or a map, written to a private client config (docker `--config`, podman `--authfile`); Kestra's `insecure-registries` lists registries reached without TLS verification.",
+            )
+        },
+        Property {
+            rows: &[row(
+                "–",
+                "`auths` entry in the private config",
+                "the same, in the auth file",
+            )],
+            ..read(
+                "credentials",
+                Ty::Object(&CREDENTIALS),
+                "Registry credentials for pulling `containerImage`, written to a private client config (docker `--config`, podman `--authfile`), never to the command line.",
+            )
+        },
+        Property {
+            example: Some("1000"),
+            rows: &[row("image's", "`--user`", "`--user`")],
+            ..read(
+                "user",
+                Ty::Scalar,
+                "The user the container runs as: `--user` (`NAME`, `UID`, `UID:GID`).",
+            )
+        },
+        Property {
+            example: Some(r#"[""]"#),
+            rows: &[row(
+                r#"`[""]` (clears the image's)"#,
+                "`--entrypoint=X` (extra items go before the command)",
+                r#"`--entrypoint='["a","b"]'`"#,
+            )],
+            ..with_default(
+                "entryPoint",
+                Ty::Strings,
+                "[\"\"]",
+                "The container's entrypoint: `--entrypoint`. The default `[\"\"]` clears the image's entrypoint.",
+            )
+        },
+        Property {
+            example: Some(r#"["db:10.0.0.2"]"#),
+            rows: &[row("–", "`--add-host`", "`--add-host`")],
+            ..read(
+                "extraHosts",
+                Ty::Strings,
+                "Extra `/etc/hosts` entries (`HOST:IP`): `--add-host`.",
+            )
+        },
+        Property {
+            example: Some("bridge"),
+            rows: &[row("engine's", "`--network`", "`--network`")],
+            ..read(
+                "networkMode",
+                Ty::Text,
+                "The network the container joins: `--network` (`bridge`, `host`, `none`, a network name).",
+            )
+        },
+        Property {
+            example: Some(r#"["8080:80"]"#),
+            rows: &[row("–", "`--publish`", "`--publish`")],
+            ..read(
+                "portBindings",
+                Ty::Strings,
+                "Published ports (`HOSTPORT:CONTAINERPORT`): `--publish`.",
+            )
+        },
+        Property {
+            example: Some(r#"["/data:/data:ro", "cache:/cache"]"#),
+            rows: &[row("–", "`--volume`", "`--volume`")],
+            ..read(
+                "volumes",
+                Ty::List(Names::Volume),
+                "Bind mounts (`SOURCE:DESTINATION[:OPTIONS]`, e.g. `/data:/data:ro`): `--volume`.",
+            )
+        },
+        Property {
+            example: Some("ALWAYS"),
+            rows: &[row(
+                "`IF_NOT_PRESENT`",
+                "`--pull=missing` / `always` / `never`",
+                "same",
+            )],
+            ..with_default(
+                "pullPolicy",
+                Ty::Enum(&PullPolicy::NAMES),
+                "\"IF_NOT_PRESENT\"",
+                "When the image is pulled: `--pull=missing` (IF_NOT_PRESENT), `--pull=always` (ALWAYS), `--pull=never` (NEVER).",
+            )
+        },
+        Property {
+            rows: &[row(
+                "–",
+                r#"`--gpus driver=…,count=…,"device=…",capabilities=…`"#,
+                r#"`--device nvidia.com/gpu=all\|ID` (CDI); `count: N` is an error"#,
+            )],
+            ..read(
+                "deviceRequests",
+                Ty::Objects(&DEVICE_REQUEST),
+                "Devices (GPUs) given to the container: docker `--gpus`, podman `--device nvidia.com/gpu=...` (CDI).",
+            )
+        },
         read("cpu", Ty::Object(&CPU), "CPU limit."),
         read("memory", Ty::Object(&MEMORY), "Memory limits."),
-        read("shmSize", Ty::Size, "The size of `/dev/shm`: `--shm-size`."),
-        read(
-            "privileged",
-            Ty::Bool,
-            "When true, the container runs with extended privileges: `--privileged`.",
-        ),
-        with_default(
-            "fileHandlingStrategy",
-            Ty::Enum(&FileHandling::NAMES),
-            "\"VOLUME\"",
-            "How inputFiles and outputFiles reach the container: VOLUME copies them in and out (`docker cp`), MOUNT bind-mounts the working directory (`--volume DIR:DIR`).",
-        ),
-        with_default(
-            "delete",
-            Ty::Bool,
-            "true",
-            "When true, the container is removed after the task: `rm --force --volumes`.",
-        ),
-        with_default(
-            "wait",
-            Ty::Bool,
-            "true",
-            "When true, dockhand waits for the container to end; when false, it starts the container detached and the task ends at once.",
-        ),
-        with_default(
-            "killGracePeriod",
-            Ty::Duration,
-            "\"PT0S\"",
-            "On cancel or timeout, how long the container has to stop before it is killed: `stop --time N`; `PT0S` kills at once (`kill`).",
-        ),
-        with_default(
-            "resume",
-            Ty::Bool,
-            "true",
-            "When true, `dockhand resume` re-attaches to the task's container left running by an interrupted execution (found by its labels) instead of starting it afresh.",
-        ),
-        ignored("version", "dockhand has one Docker runner"),
+        Property {
+            example: Some("1g"),
+            rows: &[row("engine's", "`--shm-size`", "`--shm-size`")],
+            ..read("shmSize", Ty::Size, "The size of `/dev/shm`: `--shm-size`.")
+        },
+        Property {
+            example: Some("false"),
+            rows: &[row("–", "`--privileged`", "`--privileged`")],
+            ..read(
+                "privileged",
+                Ty::Bool,
+                "When true, the container runs with extended privileges: `--privileged`.",
+            )
+        },
+        Property {
+            example: Some("MOUNT"),
+            rows: &[row(
+                "`VOLUME`",
+                "`VOLUME`: `create` + `cp - CTR:/` (tar) + `start --attach` + `cp` back; `MOUNT`: `--volume WD:WD`",
+                r#"same; without files, an anonymous `--mount type=volume,…,U=true` work dir (a path with a comma is CSV-quoted: `"destination=/a,b"`)"#,
+            )],
+            ..with_default(
+                "fileHandlingStrategy",
+                Ty::Enum(&FileHandling::NAMES),
+                "\"VOLUME\"",
+                "How inputFiles and outputFiles reach the container: VOLUME copies them in and out (`docker cp`), MOUNT bind-mounts the working directory (`--volume DIR:DIR`).",
+            )
+        },
+        Property {
+            example: Some("true"),
+            rows: &[row(
+                "`true`",
+                "`rm --force --volumes` after the run",
+                "same",
+            )],
+            ..with_default(
+                "delete",
+                Ty::Bool,
+                "true",
+                "When true, the container is removed after the task: `rm --force --volumes`.",
+            )
+        },
+        Property {
+            example: Some("true"),
+            rows: &[row(
+                "`true`",
+                "`false`: `create` + `start`, returns at once",
+                "same",
+            )],
+            ..with_default(
+                "wait",
+                Ty::Bool,
+                "true",
+                "When true, dockhand waits for the container to end; when false, it starts the container detached and the task ends at once.",
+            )
+        },
+        Property {
+            example: Some("PT30S"),
+            rows: &[row(
+                "`PT0S`",
+                "cancel: `stop --timeout N`, or `kill` when 0",
+                "`stop --time N` / `kill`",
+            )],
+            ..with_default(
+                "killGracePeriod",
+                Ty::Duration,
+                "\"PT0S\"",
+                "On cancel or timeout, how long the container has to stop before it is killed: `stop --time N`; `PT0S` kills at once (`kill`).",
+            )
+        },
+        Property {
+            example: Some("true"),
+            rows: &[row(
+                "`true`",
+                "re-attach after a crash (see Failure behaviour)",
+                "same",
+            )],
+            ..with_default(
+                "resume",
+                Ty::Bool,
+                "true",
+                "When true, `dockhand resume` re-attaches to the task's container left running by an interrupted execution (found by its labels) instead of starting it afresh.",
+            )
+        },
+        Property {
+            example: Some(r#""1""#),
+            ..ignored("version", "dockhand has one Docker runner")
+        },
     ]],
 };
 
@@ -742,36 +1018,54 @@ pub static CREDENTIALS: Object = Object {
     title: "Registry credentials",
     doc: "Registry credentials.",
     properties: &[&[
-        read(
-            "registry",
-            Ty::Text,
-            "The registry to log in to, e.g. `ghcr.io`; default: the registry of `containerImage`.",
-        ),
-        read(
-            "username",
-            Ty::Text,
-            "The registry user name (with `password`).",
-        ),
-        read(
-            "password",
-            Ty::Text,
-            "The registry password (with `username`).",
-        ),
-        read(
-            "registryToken",
-            Ty::Text,
-            "A registry token (`registrytoken` of the auth entry).",
-        ),
-        read(
-            "identityToken",
-            Ty::Text,
-            "An identity token (`identitytoken` of the auth entry).",
-        ),
-        read(
-            "auth",
-            Ty::Text,
-            "base64 of `username:password`; used instead of `username` and `password`.",
-        ),
+        Property {
+            example: Some("ghcr.io"),
+            ..read(
+                "registry",
+                Ty::Text,
+                "The registry to log in to, e.g. `ghcr.io`; default: the registry of `containerImage`.",
+            )
+        },
+        Property {
+            example: Some("u"),
+            ..read(
+                "username",
+                Ty::Text,
+                "The registry user name (with `password`).",
+            )
+        },
+        Property {
+            example: Some("p"),
+            ..read(
+                "password",
+                Ty::Text,
+                "The registry password (with `username`).",
+            )
+        },
+        Property {
+            example: Some("t"),
+            ..read(
+                "registryToken",
+                Ty::Text,
+                "A registry token (`registrytoken` of the auth entry).",
+            )
+        },
+        Property {
+            example: Some("i"),
+            ..read(
+                "identityToken",
+                Ty::Text,
+                "An identity token (`identitytoken` of the auth entry).",
+            )
+        },
+        Property {
+            example: Some("dTpw"),
+            ..read(
+                "auth",
+                Ty::Text,
+                "base64 of `username:password`; used instead of `username` and `password`.",
+            )
+        },
     ]],
 };
 
@@ -779,11 +1073,15 @@ pub static CPU: Object = Object {
     kind: "cpu",
     title: "CPU limit",
     doc: "CPU limit.",
-    properties: &[&[read(
-        "cpus",
-        Ty::Number { above: 0 },
-        "How many CPUs the container may use, e.g. `1.5`: `--cpus`.",
-    )]],
+    properties: &[&[Property {
+        example: Some("1.5"),
+        rows: &[row("–", "`--cpus`", "`--cpus`")],
+        ..read(
+            "cpus",
+            Ty::Number { above: 0 },
+            "How many CPUs the container may use, e.g. `1.5`: `--cpus`.",
+        )
+    }]],
 };
 
 pub static MEMORY: Object = Object {
@@ -791,35 +1089,67 @@ pub static MEMORY: Object = Object {
     title: "Memory limits",
     doc: "Memory limits.",
     properties: &[&[
-        read("memory", Ty::Size, "The memory limit: `--memory`."),
-        read(
-            "memorySwap",
-            Ty::SizeOrUnlimited,
-            "The memory plus swap limit, at least `memory`, or -1 for unlimited swap: `--memory-swap`.",
-        ),
-        read(
-            "memorySwappiness",
-            Ty::Int {
-                min: Some(0),
-                max: Some(100),
-            },
-            "How readily anonymous pages are swapped out, 0 to 100: `--memory-swappiness`.",
-        ),
-        read(
-            "memoryReservation",
-            Ty::Size,
-            "A soft memory limit, below `memory`: `--memory-reservation`.",
-        ),
-        read(
-            "kernelMemory",
-            Ty::Size,
-            "The kernel memory limit: `--kernel-memory` (deprecated by Docker, ignored on cgroup v2 hosts, not supported by podman).",
-        ),
-        read(
-            "oomKillDisable",
-            Ty::Bool,
-            "When true, the kernel does not kill the container when it runs out of memory: `--oom-kill-disable`.",
-        ),
+        Property {
+            example: Some("512MB"),
+            rows: &[row("–", "`--memory`", "`--memory`")],
+            ..read("memory", Ty::Size, "The memory limit: `--memory`.")
+        },
+        Property {
+            example: Some("1GB"),
+            rows: &[row(
+                "–",
+                "`--memory-swap` (`-1` unlimited)",
+                "`--memory-swap`",
+            )],
+            ..read(
+                "memorySwap",
+                Ty::SizeOrUnlimited,
+                "The memory plus swap limit, at least `memory`, or -1 for unlimited swap: `--memory-swap`.",
+            )
+        },
+        Property {
+            example: Some("60"),
+            rows: &[row("–", "`--memory-swappiness`", "`--memory-swappiness`")],
+            ..read(
+                "memorySwappiness",
+                Ty::Int {
+                    min: Some(0),
+                    max: Some(100),
+                },
+                "How readily anonymous pages are swapped out, 0 to 100: `--memory-swappiness`.",
+            )
+        },
+        Property {
+            example: Some("256m"),
+            rows: &[row("–", "`--memory-reservation`", "`--memory-reservation`")],
+            ..read(
+                "memoryReservation",
+                Ty::Size,
+                "A soft memory limit, below `memory`: `--memory-reservation`.",
+            )
+        },
+        Property {
+            example: Some("64MB"),
+            rows: &[row(
+                "–",
+                "`--kernel-memory` (warning: deprecated)",
+                "left out, with a warning",
+            )],
+            ..read(
+                "kernelMemory",
+                Ty::Size,
+                "The kernel memory limit: `--kernel-memory` (deprecated by Docker, ignored on cgroup v2 hosts, not supported by podman).",
+            )
+        },
+        Property {
+            example: Some("false"),
+            rows: &[row("–", "`--oom-kill-disable`", "`--oom-kill-disable`")],
+            ..read(
+                "oomKillDisable",
+                Ty::Bool,
+                "When true, the kernel does not kill the container when it runs out of memory: `--oom-kill-disable`.",
+            )
+        },
     ]],
 };
 
@@ -828,34 +1158,49 @@ pub static DEVICE_REQUEST: Object = Object {
     title: "Device request",
     doc: "A request for devices (GPUs).",
     properties: &[&[
-        read(
-            "driver",
-            Ty::Text,
-            "The device driver, e.g. `nvidia`: `--gpus driver=...`.",
-        ),
-        read(
-            "count",
-            Ty::Int {
-                min: Some(-1),
-                max: None,
-            },
-            "How many devices, -1 for all (the default when no deviceIds are given): `--gpus count=...`.",
-        ),
-        read(
-            "deviceIds",
-            Ty::Scalars,
-            "The ids of the devices (instead of `count`): `--gpus device=...`, podman `--device nvidia.com/gpu=ID`.",
-        ),
-        read(
-            "capabilities",
-            Ty::StringLists,
-            "Capability sets, e.g. `[[gpu, utility]]`; docker takes one set: `--gpus capabilities=...`.",
-        ),
-        read(
-            "options",
-            Ty::StringMap,
-            "Driver options: `--gpus options=...`.",
-        ),
+        Property {
+            example: Some("nvidia"),
+            ..read(
+                "driver",
+                Ty::Text,
+                "The device driver, e.g. `nvidia`: `--gpus driver=...`.",
+            )
+        },
+        Property {
+            example: Some("-1"),
+            ..read(
+                "count",
+                Ty::Int {
+                    min: Some(-1),
+                    max: None,
+                },
+                "How many devices, -1 for all (the default when no deviceIds are given): `--gpus count=...`.",
+            )
+        },
+        Property {
+            example: Some("[]"),
+            ..read(
+                "deviceIds",
+                Ty::Scalars,
+                "The ids of the devices (instead of `count`): `--gpus device=...`, podman `--device nvidia.com/gpu=ID`.",
+            )
+        },
+        Property {
+            example: Some("[[gpu, utility]]"),
+            ..read(
+                "capabilities",
+                Ty::StringLists,
+                "Capability sets, e.g. `[[gpu, utility]]`; docker takes one set: `--gpus capabilities=...`.",
+            )
+        },
+        Property {
+            example: Some("{a: b}"),
+            ..read(
+                "options",
+                Ty::StringMap,
+                "Driver options: `--gpus options=...`.",
+            )
+        },
     ]],
 };
 

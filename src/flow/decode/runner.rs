@@ -40,7 +40,7 @@ pub(super) fn read_runner(cx: &mut Cx, mut o: Obj<'_>) -> Option<DockerRunner> {
             creds.auth.as_deref().filter(|a| !a.contains("{{")),
             runner_values::auth,
         );
-        c.finish(cx, &spec::CREDENTIALS.unsupported());
+        c.finish_described(cx, &spec::CREDENTIALS);
         creds
     });
     let user = o.string(cx, "user");
@@ -101,7 +101,7 @@ pub(super) fn read_runner(cx: &mut Cx, mut o: Obj<'_>) -> Option<DockerRunner> {
                 format!("must be more than 0, found {v}"),
             );
         }
-        c.finish(cx, &spec::CPU.unsupported());
+        c.finish_described(cx, &spec::CPU);
         cpus
     });
     let memory = o
@@ -124,7 +124,7 @@ pub(super) fn read_runner(cx: &mut Cx, mut o: Obj<'_>) -> Option<DockerRunner> {
         .parsed(cx, "killGracePeriod", units::parse_duration)
         .unwrap_or(d.kill_grace_period);
     let resume = o.bool(cx, "resume").unwrap_or(d.resume);
-    o.finish(cx, &spec::RUNNER.unsupported());
+    o.finish_described(cx, &spec::RUNNER);
     Some(DockerRunner {
         host,
         config,
@@ -324,7 +324,7 @@ fn read_devices(cx: &mut Cx, n: &Node, path: &str) -> Vec<DeviceRequest> {
                 "give either `count` or `deviceIds`, not both",
             );
         }
-        o.finish(cx, &spec::DEVICE_REQUEST.unsupported());
+        o.finish_described(cx, &spec::DEVICE_REQUEST);
         out.push(d);
     }
     out
@@ -381,6 +381,6 @@ fn read_memory(cx: &mut Cx, mut o: Obj<'_>) -> Memory {
             "must not be more than `memory`: the reservation is a soft limit below the hard one",
         );
     }
-    o.finish(cx, &spec::MEMORY.unsupported());
+    o.finish_described(cx, &spec::MEMORY);
     m
 }

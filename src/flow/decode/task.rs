@@ -131,7 +131,7 @@ fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
             .as_deref()
             .and_then(spec::task_type)
             .map_or(&spec::TASK, |t| &t.object);
-        o.finish(cx, &object.unsupported());
+        o.finish_described(cx, object);
     }
     // A task with errors (reported) is kept with what could be read: an id that is not a
     // string is empty and takes part in no id check.
