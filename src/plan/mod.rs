@@ -7,6 +7,7 @@ pub mod command;
 pub mod context;
 pub mod dialect;
 pub mod engine_commands;
+pub mod expr_host;
 pub mod labels;
 pub mod scope;
 pub mod script;
@@ -83,10 +84,51 @@ pub fn plan_task(
         inputs,
         vars: &flow.variables,
         outputs,
+        host: ctx.expr_host.get(),
     };
-    let rendered = scope.render(&task.id, &ctx.workdir(&task.id), script, outputs.is_some())?;
-    let tc = rebuild(flow, task, &rendered, ctx);
-    Ok((rendered, tc))
+    let r = scope.render(&task.id, &ctx.workdir(&task.id), script, outputs.is_some())?;
+    // Values read with `secret()` route the commands that hold them into the private command
+    // file, as SECRET inputs do (the executor also adds them to its context up front, see
+    // `expression_secrets`, so a rebuilt attempt keeps them).
+    let mut ctx = std::borrow::Cow::Borrowed(ctx);
+    for v in r.secrets.iter().filter(|v| !v.is_empty()) {
+        let s = Secret::new(v.clone());
+        if !ctx.secrets.contains(&s) {
+            ctx.to_mut().secrets.push(s);
+        }
+    }
+    let tc = rebuild(flow, task, &r.task, &ctx);
+    Ok((r.task, tc))
+}
+
+/// The values every task's expressions read with `secret()`, rendered as before the run (with
+/// `ctx`'s host): the executor masks them and keeps them off argv. A task that cannot be
+/// rendered is skipped here (planning reports it).
+pub fn expression_secrets(
+    flow: &Flow,
+    ctx: &PlanContext,
+    inputs: &BTreeMap<String, String>,
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (task, script) in flow.scripts() {
+        let scope = Scope {
+            flow_id: &flow.id,
+            namespace: &flow.namespace,
+            execution_id: &ctx.execution_id,
+            inputs,
+            vars: &flow.variables,
+            outputs: None,
+            host: ctx.expr_host.get(),
+        };
+        if let Ok(r) = scope.render(&task.id, &ctx.workdir(&task.id), script, false) {
+            for v in r.secrets {
+                if !v.is_empty() && !out.contains(&v) {
+                    out.push(v);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The commands of a task `plan_task` rendered, for another context (a new attempt).
@@ -204,6 +246,7 @@ tasks:
             owner: Some(7),
             secrets: vec![],
             local_images: Default::default(),
+            expr_host: Default::default(),
         }
     }
 
