@@ -283,4 +283,80 @@ tasks:
             assert_eq!(planned[1].1, shown);
         }
     }
+
+    /// Answers `secret('TOKEN')` as the executor's host would.
+    struct TokenHost;
+    impl crate::pebble::Host for TokenHost {
+        fn secret(&self, name: &str) -> Result<String, String> {
+            match name {
+                "TOKEN" => Ok("tok-7f3a9c1e55".to_string()),
+                _ => Err(format!("secret `{name}` is not set")),
+            }
+        }
+    }
+
+    const PEBBLE_FLOW: &str = r#"id: pebble
+namespace: dev.test
+inputs:
+  - id: name
+    type: STRING
+    defaults: ada
+tasks:
+  - id: first
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: busybox
+    commands:
+      - echo {{ inputs.name | upper }} {{ secret('TOKEN') }}
+  - id: second
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: busybox
+    commands:
+      - echo {{ outputs.first.vars.n }} {{ outputs.first.vars.n | upper }} {{ inputs['name'] ?? 'x' }}
+      - echo {{ outputs.first.vars.gone }}
+"#;
+
+    /// `secret()` values come back from rendering, go into the private command file (never the
+    /// argv) and are what the executor masks; output tags stay as written in the plan.
+    #[test]
+    fn pebble_secrets_and_outputs() {
+        let flow = crate::flow::decode::load("pebble.yaml", PEBBLE_FLOW)
+            .flow
+            .expect("the flow reads");
+        let inputs = resolve_inputs(&flow, &BTreeMap::new()).unwrap();
+        let mut ctx = ctx(Dialect::Docker);
+        ctx.expr_host = expr_host::ExprHost(Some(std::sync::Arc::new(TokenHost)));
+        assert_eq!(
+            expression_secrets(&flow, &ctx, &inputs),
+            vec!["tok-7f3a9c1e55".to_string()]
+        );
+        let (task, script) = flow.scripts()[0];
+        let (rendered, tc) = plan_task(&flow, task, script, &ctx, &inputs, None).unwrap();
+        assert_eq!(
+            rendered.body,
+            crate::flow::model::Body::Commands(vec!["echo ADA tok-7f3a9c1e55".to_string()])
+        );
+        let argv = format!("{:?}", tc.steps());
+        assert!(!argv.contains("tok-7f3a9c1e55"), "{argv}");
+        assert!(argv.contains("/.dockhand/command"), "{argv}");
+
+        let (task, script) = flow.scripts()[1];
+        let (shown, _) = plan_task(&flow, task, script, &ctx, &inputs, None).unwrap();
+        assert_eq!(
+            shown.body,
+            crate::flow::model::Body::Commands(vec![
+                "echo {{ outputs.first.vars.n }} {{ outputs.first.vars.n | upper }} ada"
+                    .to_string(),
+                "echo {{ outputs.first.vars.gone }}".to_string()
+            ])
+        );
+        let outputs: Outputs = BTreeMap::from([(
+            "first".to_string(),
+            BTreeMap::from([("n".to_string(), serde_json::json!("three"))]),
+        )]);
+        let err = plan_task(&flow, task, script, &ctx, &inputs, Some(&outputs)).unwrap_err();
+        assert_eq!(
+            err,
+            "`{{ outputs.first.vars.gone }}` has no value: the task it names did not produce it"
+        );
+    }
 }
