@@ -21,5 +21,4 @@ pub mod registry;
 pub mod registry_host;
 pub mod schema;
 pub mod suggest;
-pub mod template;
 pub mod units;

@@ -218,7 +218,7 @@ e2e_test!(secret_env_never_in_any_cmdline, |cx| {
                 &format!("env:\n  SECRET_TOKEN: {secret}"),
                 "",
                 &[
-                    r#"echo "len=${#SECRET_TOKEN}""#,
+                    r#"echo "len={% raw %}${#SECRET_TOKEN}{% endraw %}""#,
                     r#"echo "$SECRET_TOKEN" | sed 's/./&-/g'"#,
                     "sleep 3",
                 ],

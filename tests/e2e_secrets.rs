@@ -81,7 +81,7 @@ fn secret_flow(cx: &Ctx) -> PathBuf {
         "echo \"base64 $(printf %s \"$t\" | base64)\"",
         // The container got the real value: its length and its reversal come back as outputs,
         // and the value itself as an output that must be masked.
-        "echo \"::{\\\"outputs\\\":{\\\"len\\\":${#t},\\\"rev\\\":\\\"$(printf %s \"$t\" | rev)\\\",\\\"echoed\\\":\\\"$t\\\"}}::\"",
+        "echo \"::{\\\"outputs\\\":{\\\"len\\\":{% raw %}${#t}{% endraw %},\\\"rev\\\":\\\"$(printf %s \"$t\" | rev)\\\",\\\"echoed\\\":\\\"$t\\\"}}::\"",
     ];
     let keep = "delete: false";
     let tasks = vec![
@@ -104,7 +104,7 @@ fn secret_flow(cx: &Ctx) -> PathBuf {
             "env:\n  TOKEN: \"{{ inputs.token }}\"\ninputFiles:\n  tok.txt: \"{{ inputs.token }}\"",
             keep,
             &[
-                "[ \"$TOKEN\" = \"$(cat tok.txt)\" ] && echo \"env and file agree, ${#TOKEN} chars\"",
+                "[ \"$TOKEN\" = \"$(cat tok.txt)\" ] && echo \"env and file agree, {% raw %}${#TOKEN}{% endraw %} chars\"",
             ],
         ),
         // The secret only in an env value (the command text has none), as `MOUNT` too: the
@@ -114,7 +114,7 @@ fn secret_flow(cx: &Ctx) -> PathBuf {
             "env:\n  TOKEN: \"Bearer {{ inputs.token }}\"\n  PLAIN: visible",
             &format!("{keep}\nfileHandlingStrategy: MOUNT"),
             &[
-                "echo \"::{\\\"outputs\\\":{\\\"len\\\":${#TOKEN},\\\"rev\\\":\\\"$(sh -c 'printf %s \"$TOKEN\"' | rev)\\\",\\\"plain\\\":\\\"$PLAIN\\\"}}::\"",
+                "echo \"::{\\\"outputs\\\":{\\\"len\\\":{% raw %}${#TOKEN}{% endraw %},\\\"rev\\\":\\\"$(sh -c 'printf %s \"$TOKEN\"' | rev)\\\",\\\"plain\\\":\\\"$PLAIN\\\"}}::\"",
             ],
         ),
     ];
@@ -261,6 +261,65 @@ e2e_test!(secret_in_command_never_in_argv_and_masked, |cx| {
     }
 });
 
+// Pebble in a command: a filter on an input, and `secret('TOKEN')` read from `SECRET_TOKEN`
+// (base64, as Kestra OSS reads it). The container gets the plain value; dockhand's output
+// masks it; no engine argv holds it (the command goes through the private command file).
+e2e_test!(pebble_filter_and_secret_function_in_command, |cx| {
+    use base64::Engine as _;
+    let secret = new_secret();
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&secret);
+    let script = [
+        "echo \"name is {{ inputs.name | upper }}\"",
+        "t='{{ secret('TOKEN') }}'",
+        "echo \"token is $t\"",
+        "echo \"::{\\\"outputs\\\":{\\\"len\\\":{% raw %}${#t}{% endraw %},\\\"rev\\\":\\\"$(printf %s \"$t\" | rev)\\\"}}::\"",
+    ];
+    let text = flow("pebble", &[task("pebble", "", "", &script)]).replacen(
+        "\ntasks:\n",
+        "\ninputs:\n  - id: name\n    type: STRING\n    defaults: ada\n\ntasks:\n",
+        1,
+    );
+    let f = cx.flow("pebble", &text);
+    let log = cx.tmp.path().join("argv.log");
+    let shim = argv_recorder(cx, &log);
+    let run = run_via(cx, &shim, &f, &[], &[("SECRET_TOKEN", &encoded)]);
+    run.assert_code(0);
+    let r = run.task("pebble");
+    assert_eq!(r["state"], "SUCCESS", "{r:#}\n{}", run.dump());
+    let out = run.logs("pebble", '|');
+    assert!(
+        out.contains(&"name is ADA".to_string()),
+        "the filter ran:\n{}",
+        run.dump()
+    );
+    // The container saw the decoded value...
+    assert_eq!(r["outputs"]["len"], secret.len(), "{r:#}");
+    let rev: String = secret.chars().rev().collect();
+    assert_eq!(r["outputs"]["rev"], rev.as_str(), "{r:#}");
+    // ...and dockhand masks it.
+    assert!(
+        out.contains(&"token is ******".to_string()),
+        "stdout not masked\n{}",
+        run.dump()
+    );
+    assert_absent("dockhand's output", &run.stdout, &secret, &run);
+    assert_absent("dockhand's output", &run.stderr, &secret, &run);
+    let journal = std::fs::read_to_string(cx.state_journal()).unwrap();
+    assert_absent("the journal", &journal, &secret, &run);
+    let argv = std::fs::read_to_string(&log).unwrap().replace('\0', " ");
+    // The command went in through the private command file (copied in), not the argv.
+    assert!(argv.contains("/.dockhand/command"), "{argv}");
+    assert_absent("an engine CLI argv", &argv, &secret, &run);
+    // Without the variable, the run stops before anything starts, naming it.
+    let run = run_via(cx, &shim, &f, &[], &[]);
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("SECRET_TOKEN"),
+        "names the variable:\n{}",
+        run.dump()
+    );
+});
+
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -290,7 +349,7 @@ e2e_test!(secret_inputs_from_env_and_file, |cx| {
             "",
             "",
             &[&format!(
-                "t='{{{{ inputs.token }}}}'; [ ${{#t}} = {len} ] && [ \"$(printf %s \"$t\" | rev)\" = '{rev}' ] && echo matched",
+                "t='{{{{ inputs.token }}}}'; [ {{% raw %}}${{#t}}{{% endraw %}} = {len} ] && [ \"$(printf %s \"$t\" | rev)\" = '{rev}' ] && echo matched",
                 len = secret.len()
             )],
         )],

@@ -173,6 +173,7 @@ pub fn plan_context(dialect: Dialect, work_dir: &Utf8Path, execution_id: &str) -
         owner: None,
         secrets: Vec::new(),
         local_images: Default::default(),
+        expr_host: Default::default(),
     }
 }
 
@@ -239,8 +240,13 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
     let mut ctx = plan_context(l.engine.dialect, &l.work_dir, &l.execution_id);
     ctx.host = l.host.clone();
     ctx.owner = Some(std::process::id());
+    ctx.expr_host = plan::expr_host::ExprHost(Some(Arc::new(exec::env_host::EnvHost)));
     ctx.secrets = plan::secret_values(&flow, &inputs);
-    let mask = Arc::new(masker(&flow, &ctx, &inputs));
+    // Values read with `secret()`: private like SECRET inputs, in every attempt's commands.
+    let read = plan::expression_secrets(&flow, &ctx, &inputs);
+    ctx.secrets
+        .extend(read.iter().map(|v| plan::command::Secret::new(v.clone())));
+    let mask = Arc::new(masker(&flow, &ctx, &inputs, &read));
     plan::plan_flow(&flow, &ctx, &inputs, &mut diags);
     print_diags(&diags);
     if diags.has_errors() {
@@ -427,15 +433,16 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
     })
 }
 
-/// What is masked in this execution's output: the values of SECRET inputs and the secret
-/// fields of registry credentials. Warns about secret inputs too short to mask.
+/// What is masked in this execution's output: the values of SECRET inputs, of `secret()` calls
+/// (`read`) and the secret fields of registry credentials. Warns about secret inputs too short to mask.
 fn masker(
     flow: &Flow,
     ctx: &PlanContext,
     inputs: &BTreeMap<String, String>,
+    read: &[String],
 ) -> crate::exec::mask::Masker {
     use crate::exec::mask;
-    let mut values: Vec<String> = Vec::new();
+    let mut values: Vec<String> = read.to_vec();
     for i in flow.inputs.iter().filter(|i| i.kind == "SECRET") {
         let Some(v) = inputs.get(&i.id).filter(|v| !v.is_empty()) else {
             continue;

@@ -4,6 +4,7 @@
 
 pub mod containers;
 pub mod engine;
+pub mod env_host;
 pub mod execution_id;
 pub mod files;
 pub mod images;

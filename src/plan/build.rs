@@ -1081,6 +1081,7 @@ mod tests {
             owner: None,
             secrets: vec![Secret::new("hunter22")],
             local_images: Default::default(),
+            expr_host: Default::default(),
         }
     }
 

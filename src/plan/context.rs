@@ -34,6 +34,8 @@ pub struct PlanContext {
     /// as `podman run` does (`localhost/` first); any other short name is given as Docker Hub's
     /// (`docker.io/library/…`). Empty for `plan`, which needs no engine.
     pub local_images: BTreeSet<(Option<String>, String)>,
+    /// Answers `secret()` in expressions: the executor's, or `plan`'s stand-in.
+    pub expr_host: crate::plan::expr_host::ExprHost,
 }
 
 impl PlanContext {

@@ -7,6 +7,7 @@ pub mod command;
 pub mod context;
 pub mod dialect;
 pub mod engine_commands;
+pub mod expr_host;
 pub mod labels;
 pub mod scope;
 pub mod script;
@@ -83,10 +84,51 @@ pub fn plan_task(
         inputs,
         vars: &flow.variables,
         outputs,
+        host: ctx.expr_host.get(),
     };
-    let rendered = scope.render(&task.id, &ctx.workdir(&task.id), script, outputs.is_some())?;
-    let tc = rebuild(flow, task, &rendered, ctx);
-    Ok((rendered, tc))
+    let r = scope.render(&task.id, &ctx.workdir(&task.id), script, outputs.is_some())?;
+    // Values read with `secret()` route the commands that hold them into the private command
+    // file, as SECRET inputs do (the executor also adds them to its context up front, see
+    // `expression_secrets`, so a rebuilt attempt keeps them).
+    let mut ctx = std::borrow::Cow::Borrowed(ctx);
+    for v in r.secrets.iter().filter(|v| !v.is_empty()) {
+        let s = Secret::new(v.clone());
+        if !ctx.secrets.contains(&s) {
+            ctx.to_mut().secrets.push(s);
+        }
+    }
+    let tc = rebuild(flow, task, &r.task, &ctx);
+    Ok((r.task, tc))
+}
+
+/// The values every task's expressions read with `secret()`, rendered as before the run (with
+/// `ctx`'s host): the executor masks them and keeps them off argv. A task that cannot be
+/// rendered is skipped here (planning reports it).
+pub fn expression_secrets(
+    flow: &Flow,
+    ctx: &PlanContext,
+    inputs: &BTreeMap<String, String>,
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (task, script) in flow.scripts() {
+        let scope = Scope {
+            flow_id: &flow.id,
+            namespace: &flow.namespace,
+            execution_id: &ctx.execution_id,
+            inputs,
+            vars: &flow.variables,
+            outputs: None,
+            host: ctx.expr_host.get(),
+        };
+        if let Ok(r) = scope.render(&task.id, &ctx.workdir(&task.id), script, false) {
+            for v in r.secrets {
+                if !v.is_empty() && !out.contains(&v) {
+                    out.push(v);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The commands of a task `plan_task` rendered, for another context (a new attempt).
@@ -204,6 +246,7 @@ tasks:
             owner: Some(7),
             secrets: vec![],
             local_images: Default::default(),
+            expr_host: Default::default(),
         }
     }
 
@@ -239,5 +282,81 @@ tasks:
             let (_, shown) = plan_task(&flow, task, script, &ctx, &inputs, None).unwrap();
             assert_eq!(planned[1].1, shown);
         }
+    }
+
+    /// Answers `secret('TOKEN')` as the executor's host would.
+    struct TokenHost;
+    impl crate::pebble::Host for TokenHost {
+        fn secret(&self, name: &str) -> Result<String, String> {
+            match name {
+                "TOKEN" => Ok("tok-7f3a9c1e55".to_string()),
+                _ => Err(format!("secret `{name}` is not set")),
+            }
+        }
+    }
+
+    const PEBBLE_FLOW: &str = r#"id: pebble
+namespace: dev.test
+inputs:
+  - id: name
+    type: STRING
+    defaults: ada
+tasks:
+  - id: first
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: busybox
+    commands:
+      - echo {{ inputs.name | upper }} {{ secret('TOKEN') }}
+  - id: second
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: busybox
+    commands:
+      - echo {{ outputs.first.vars.n }} {{ outputs.first.vars.n | upper }} {{ inputs['name'] ?? 'x' }}
+      - echo {{ outputs.first.vars.gone }}
+"#;
+
+    /// `secret()` values come back from rendering, go into the private command file (never the
+    /// argv) and are what the executor masks; output tags stay as written in the plan.
+    #[test]
+    fn pebble_secrets_and_outputs() {
+        let flow = crate::flow::decode::load("pebble.yaml", PEBBLE_FLOW)
+            .flow
+            .expect("the flow reads");
+        let inputs = resolve_inputs(&flow, &BTreeMap::new()).unwrap();
+        let mut ctx = ctx(Dialect::Docker);
+        ctx.expr_host = expr_host::ExprHost(Some(std::sync::Arc::new(TokenHost)));
+        assert_eq!(
+            expression_secrets(&flow, &ctx, &inputs),
+            vec!["tok-7f3a9c1e55".to_string()]
+        );
+        let (task, script) = flow.scripts()[0];
+        let (rendered, tc) = plan_task(&flow, task, script, &ctx, &inputs, None).unwrap();
+        assert_eq!(
+            rendered.body,
+            crate::flow::model::Body::Commands(vec!["echo ADA tok-7f3a9c1e55".to_string()])
+        );
+        let argv = format!("{:?}", tc.steps());
+        assert!(!argv.contains("tok-7f3a9c1e55"), "{argv}");
+        assert!(argv.contains("/.dockhand/command"), "{argv}");
+
+        let (task, script) = flow.scripts()[1];
+        let (shown, _) = plan_task(&flow, task, script, &ctx, &inputs, None).unwrap();
+        assert_eq!(
+            shown.body,
+            crate::flow::model::Body::Commands(vec![
+                "echo {{ outputs.first.vars.n }} {{ outputs.first.vars.n | upper }} ada"
+                    .to_string(),
+                "echo {{ outputs.first.vars.gone }}".to_string()
+            ])
+        );
+        let outputs: Outputs = BTreeMap::from([(
+            "first".to_string(),
+            BTreeMap::from([("n".to_string(), serde_json::json!("three"))]),
+        )]);
+        let err = plan_task(&flow, task, script, &ctx, &inputs, Some(&outputs)).unwrap_err();
+        assert_eq!(
+            err,
+            "`{{ outputs.first.vars.gone }}` has no value: the task it names did not produce it"
+        );
     }
 }

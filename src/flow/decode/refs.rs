@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use crate::flow::model::*;
 use crate::flow::reader::Cx;
-use crate::template::{self, Expr};
+use crate::pebble;
 
 /// Task ids are unique across the flow; template expressions name declared inputs and
 /// variables, and outputs of tasks that run earlier.
@@ -108,41 +108,83 @@ pub(super) fn check_ids_and_templates(cx: &mut Cx, flow: &Flow) {
         let first_runner = texts.len() - in_runner;
         for (at, (path, text)) in texts.into_iter().enumerate() {
             let pos = flow.spans.get(&path).copied().unwrap_or(task.pos);
-            match template::exprs(text) {
-                Err(e) => cx.error(pos, &path, e),
-                Ok(exprs) => {
-                    for e in exprs {
-                        let problem = match &e {
-                            Expr::Output { .. } if at >= first_runner => Some(format!(
-                                "`{{{{ {e} }}}}`: registry credentials and `config` can use inputs, variables and ids, not task outputs (they are masked before the run starts)"
-                            )),
-                            Expr::Input(n) if !flow.inputs.iter().any(|i| &i.id == n) => {
-                                Some(format!("`{{{{ {e} }}}}`: the flow declares no input `{n}`"))
-                            }
-                            Expr::Var(n) if !flow.variables.contains_key(n) => Some(format!(
-                                "`{{{{ {e} }}}}`: the flow declares no variable `{n}`"
-                            )),
-                            Expr::Output { task: t, .. } => match first.get(t.as_str()).copied() {
-                                None => Some(format!("`{{{{ {e} }}}}`: there is no task `{t}`")),
-                                Some(p) if p >= here => Some(format!(
-                                    "`{{{{ {e} }}}}`: task `{t}` does not run before `{}`",
-                                    task.id
-                                )),
-                                Some(_) if !ended(t.as_str()) => Some(format!(
-                                    "`{{{{ {e} }}}}`: task `{t}` runs in parallel with `{}`, so it has not ended when `{}` starts",
-                                    task.id, task.id
-                                )),
-                                _ => None,
-                            },
-                            _ => None,
-                        };
-                        if let Some(p) = problem {
-                            cx.error(pos, &path, p);
-                        }
+            let tpl = match pebble::Template::parse_all(text) {
+                Err(errors) => {
+                    for e in errors {
+                        cx.error(pos, &path, pebble_error(&e, text));
                     }
+                    continue;
+                }
+                Ok(t) => t,
+            };
+            for r in tpl.analysis().references.iter().filter(|r| !r.guarded) {
+                let shown = format!("`{{{{ {} }}}}`", r.dotted());
+                let seg = |i: usize| r.path.get(i).map(String::as_str);
+                let problem = match seg(0).unwrap_or_default() {
+                    "outputs" if at >= first_runner => Some(format!(
+                        "{shown}: registry credentials and `config` can use inputs, variables and ids, not task outputs (they are masked before the run starts)"
+                    )),
+                    "inputs" => seg(1)
+                        .filter(|n| !flow.inputs.iter().any(|i| i.id == *n))
+                        .map(|n| format!("{shown}: the flow declares no input `{n}`")),
+                    "vars" => seg(1)
+                        .filter(|n| !flow.variables.contains_key(*n))
+                        .map(|n| format!("{shown}: the flow declares no variable `{n}`")),
+                    "outputs" => seg(1).and_then(|t| match first.get(t).copied() {
+                        None => Some(format!("{shown}: there is no task `{t}`")),
+                        Some(p) if p >= here => Some(format!(
+                            "{shown}: task `{t}` does not run before `{}`",
+                            task.id
+                        )),
+                        Some(_) if !ended(t) => Some(format!(
+                            "{shown}: task `{t}` runs in parallel with `{}`, so it has not ended when `{}` starts",
+                            task.id, task.id
+                        )),
+                        _ => None,
+                    }),
+                    root if !ROOTS.contains(&root) => Some(format!(
+                        "{shown}: unknown variable `{root}`{}; expressions can read {}",
+                        crate::suggest::hint(root, ROOTS.iter().copied()),
+                        ROOTS.join(", ")
+                    )),
+                    _ => None,
+                };
+                if let Some(p) = problem {
+                    cx.error(pos, &path, p);
                 }
             }
         }
+    }
+}
+
+/// The variables Kestra gives every expression (anything else is unknown, as Kestra's strict
+/// variables make it an error at run time).
+const ROOTS: &[&str] = &[
+    "flow",
+    "execution",
+    "task",
+    "taskrun",
+    "inputs",
+    "outputs",
+    "vars",
+    "labels",
+    "envs",
+    "globals",
+    "workingDir",
+    "outputDir",
+    "trigger",
+    "parent",
+    "parents",
+];
+
+/// A parse or static error of a template, with where it is inside the text: the diagnostic
+/// points at the property (a block scalar's lines are not mapped one by one).
+fn pebble_error(e: &pebble::Error, text: &str) -> String {
+    let (line, col) = e.line_col(text);
+    if text.contains('\n') {
+        format!("{} (at line {line}, column {col} of the text)", e.message)
+    } else {
+        format!("{} (at column {col} of the text)", e.message)
     }
 }
 
