@@ -603,8 +603,10 @@ fn cases() -> Vec<(String, bool)> {
     add(format!("variables: [a]\n{}", t("")), false);
     add(format!("disabled: false\n{}", t("")), true);
     add(format!("disabled: true\n{}", t("")), false);
+    // Ignored (a warning), so valid for both.
+    add(format!("triggers: [{{id: x}}]\n{}", t("")), true);
+    add(format!("extend: {{title: x}}\n{}", t("")), true);
     for unsupported in [
-        "triggers: [{id: x}]",
         "errors: []",
         "retry: {type: constant}",
         "pluginDefaults: []",
@@ -1068,8 +1070,8 @@ fn the_spec_lists_what_the_reader_reads() {
     // Refused properties are errors naming the reason; ignored ones warnings.
     for (p, text) in [
         (
-            "triggers",
-            "id: f\nnamespace: n\ntriggers: []\ntasks: [{id: t, type: io.kestra.plugin.scripts.shell.Script, script: x}]\n",
+            "pluginDefaults",
+            "id: f\nnamespace: n\npluginDefaults: []\ntasks: [{id: t, type: io.kestra.plugin.scripts.shell.Script, script: x}]\n",
         ),
         (
             "runIf",

@@ -419,10 +419,19 @@ pub static FLOW: Object = Object {
                 "a disabled flow would not run; remove the file from the command line instead",
             )
         },
-        refused(
-            "triggers",
-            "dockhand runs flows on demand (`dockhand run`); schedule it with cron or CI",
-        ),
+        Property {
+            example: Some(
+                "[{id: daily, type: io.kestra.plugin.core.trigger.Schedule, cron: \"0 9 * * *\"}]",
+            ),
+            ..ignored(
+                "triggers",
+                "a one-shot `dockhand run` starts no triggers; schedule it with cron or CI",
+            )
+        },
+        Property {
+            example: Some("{title: A blueprint, tags: [Getting Started]}"),
+            ..ignored("extend", "it is blueprint catalogue metadata, never run")
+        },
         refused("errors", "error handlers are not run"),
         refused("finally", "finally tasks are not run"),
         refused("afterExecution", "afterExecution tasks are not run"),
