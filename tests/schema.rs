@@ -468,7 +468,13 @@ fn sink_object(object: &spec::Object, indent: usize, task: Option<SinkTask>, out
                     None => spec::TASK_TYPES
                         .iter()
                         .map(|ty| SinkTask {
-                            id: ty.name.rsplit('.').next().unwrap(),
+                            // The plugin and the type (`shell_Commands`, `python_Script`):
+                            // the type alone repeats across the script languages.
+                            id: {
+                                let mut parts = ty.name.rsplit('.');
+                                let (t, plugin) = (parts.next().unwrap(), parts.next().unwrap());
+                                Box::leak(format!("{plugin}_{t}").into_boxed_str())
+                            },
                             ty,
                             full: true,
                         })
@@ -694,7 +700,17 @@ fn cases() -> Vec<(String, bool)> {
     );
     add(flow(&commands_task("script: echo")), false);
     add(
+        flow("  - id: t\n    type: io.kestra.plugin.scripts.dotnet.Script\n    script: print(1)\n"),
+        false,
+    );
+    add(
         flow("  - id: t\n    type: io.kestra.plugin.scripts.python.Script\n    script: print(1)\n"),
+        true,
+    );
+    add(
+        flow(
+            "  - id: t\n    type: io.kestra.plugin.scripts.python.Script\n    script: print(1)\n    dependencies: [requests]\n",
+        ),
         false,
     );
     add(flow("  - id: t\n    commands: [echo]\n"), false);

@@ -222,13 +222,69 @@ mod tests {
     #[test]
     fn a_task_with_errors_keeps_its_id_for_the_checks_across_tasks() {
         let text = "id: f\nnamespace: n\ntasks:\n  - id: a\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands: echo\n  - id: b\n    type: io.kestra.plugin.core.log.Log\n  - id: c\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands: ['{{ outputs.a.vars.x }} {{ outputs.b.vars.y }}']\n  - id: a\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands: [x]\n";
+        let supported: Vec<&str> = crate::flow::spec::TASK_TYPES
+            .iter()
+            .map(|t| t.name)
+            .collect();
         assert_eq!(
             errors(text),
             [
-                "f.yaml:6:15: error: `tasks[0].commands`: expected a list of strings, found a string `echo`",
-                "f.yaml:8:11: error: `tasks[1].type`: task type `io.kestra.plugin.core.log.Log` is not supported by dockhand; supported: io.kestra.plugin.scripts.shell.Commands, io.kestra.plugin.scripts.shell.Script, io.kestra.plugin.core.flow.Parallel, io.kestra.plugin.core.flow.Sequential",
-                "f.yaml:12:5: error: `tasks[3]`: duplicate task id `a` (first used at line 4)",
+                "f.yaml:6:15: error: `tasks[0].commands`: expected a list of strings, found a string `echo`".to_string(),
+                format!("f.yaml:8:11: error: `tasks[1].type`: task type `io.kestra.plugin.core.log.Log` is not supported by dockhand; supported: {}", supported.join(", ")),
+                "f.yaml:12:5: error: `tasks[3]`: duplicate task id `a` (first used at line 4)".to_string(),
             ]
         );
+    }
+
+    fn only_script_task(text: &str) -> crate::flow::model::ScriptTask {
+        let l = load("f.yaml", text);
+        let flow = l.flow.unwrap_or_else(|| panic!("{:?}", l.diags.sorted()));
+        match &flow.tasks[0].kind {
+            crate::flow::model::TaskKind::Script(t) => (**t).clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// A python Script is its file (prefixed so that JSON-style literals are Python values)
+    /// in the working directory, run by `python`; python's env variables are set, and a task's
+    /// own value of one wins.
+    #[test]
+    fn a_python_script_is_a_prefixed_file_run_by_python() {
+        use crate::flow::model::Body;
+        let t = only_script_task(
+            "id: f\nnamespace: n\ntasks:\n  - id: a\n    type: io.kestra.plugin.scripts.python.Script\n    env: {PYTHONUNBUFFERED: 'false'}\n    inputFiles: {data.txt: x}\n    script: print(true)\n",
+        );
+        assert_eq!(t.container_image.to_string(), "python:3.13-slim");
+        assert_eq!(t.interpreter, ["/bin/sh", "-c"]);
+        assert_eq!(t.body, Body::Commands(vec!["python script.py".into()]));
+        assert_eq!(
+            t.input_files.get("script.py").map(String::as_str),
+            Some("true = True\nfalse = False\nnull = None\nprint(true)")
+        );
+        assert_eq!(t.input_files.get("data.txt").map(String::as_str), Some("x"));
+        assert_eq!(t.env["PYTHONUNBUFFERED"], "false");
+        assert_eq!(t.env["PIP_ROOT_USER_ACTION"], "ignore");
+        assert_eq!(t.env["PIP_DISABLE_PIP_VERSION_CHECK"], "1");
+    }
+
+    /// A language's Commands task is shell's with the language's image; powershell's
+    /// interpreter and fail-fast line are its own.
+    #[test]
+    fn a_language_commands_task_takes_the_languages_defaults() {
+        use crate::flow::model::Body;
+        let t = only_script_task(
+            "id: f\nnamespace: n\ntasks:\n  - id: a\n    type: io.kestra.plugin.scripts.powershell.Commands\n    commands: [Get-Date]\n",
+        );
+        assert_eq!(
+            t.container_image.to_string(),
+            "ghcr.io/kestra-io/powershell:latest"
+        );
+        assert_eq!(
+            t.interpreter,
+            ["pwsh", "-NoProfile", "-NonInteractive", "-Command"]
+        );
+        assert_eq!(t.fail_fast_line, "$ErrorActionPreference = 'Stop'");
+        assert_eq!(t.body, Body::Commands(vec!["Get-Date".into()]));
+        assert!(t.input_files.is_empty() && t.env.is_empty());
     }
 }

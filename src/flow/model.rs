@@ -110,7 +110,7 @@ pub enum Body {
     Script(String),
 }
 
-/// `io.kestra.plugin.scripts.shell.Commands` or `…shell.Script`.
+/// A Commands or Script task of shell or a script language (`io.kestra.plugin.scripts.*`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScriptTask {
     pub container_image: ImageRef,
@@ -119,6 +119,8 @@ pub struct ScriptTask {
     pub body: Body,
     pub env: BTreeMap<String, String>,
     pub fail_fast: bool,
+    /// The line `failFast` puts first (`set -e` for a POSIX shell; the language's otherwise).
+    pub fail_fast_line: &'static str,
     pub input_files: BTreeMap<String, String>,
     pub output_files: Vec<String>,
     pub runner: DockerRunner,

@@ -320,6 +320,12 @@ pub enum Execution {
     ContainerScript {
         body: ScriptBody,
         default_image: &'static str,
+        /// The interpreter used without `interpreter`.
+        interpreter: &'static [&'static str],
+        /// The line `failFast` puts first in the script given to the interpreter.
+        fail_fast: &'static str,
+        /// For a language's Script task: the file its script is written to and how it is run.
+        file: Option<&'static ScriptFile>,
     },
     /// A program run on the host, outside any container (no such type yet).
     HostProcess,
@@ -327,6 +333,32 @@ pub enum Execution {
     InProcess,
     /// A parent that runs its child `tasks`.
     FlowableParent(Flowable),
+}
+
+/// A script language (Kestra's `io.kestra.plugin.scripts.<lang>` plugins): the image and
+/// interpreter its Commands and Script tasks use by default, and how its Script runs. The
+/// task types in [`TASK_TYPES`] are built from the [`LANGUAGES`] table by `lang_commands!` and
+/// `lang_script!`.
+#[derive(Debug, PartialEq)]
+pub struct Language {
+    /// The plugin's name in the task type: `python` in `io.kestra.plugin.scripts.python.Script`.
+    pub name: &'static str,
+    pub default_image: &'static str,
+    pub interpreter: &'static [&'static str],
+    pub fail_fast: &'static str,
+    pub file: ScriptFile,
+}
+
+/// How a language's Script task runs: its script, after `prefix`, is written to `name` in the
+/// working directory (as an input file is), and `command` (which runs `name`) is the task's one
+/// command, given to the interpreter as a Commands task's; `env` is set unless the task sets
+/// the variable itself.
+#[derive(Debug, PartialEq)]
+pub struct ScriptFile {
+    pub name: &'static str,
+    pub command: &'static str,
+    pub prefix: &'static str,
+    pub env: &'static [(&'static str, &'static str)],
 }
 
 /// Where a script task's body is: `commands` (a list, one line each) or `script` (one text).
@@ -607,8 +639,8 @@ const COMMON_TASK: &[Property] = &[
     },
 ];
 
-/// Commands and Script tasks, besides their body.
-const SCRIPT: &[Property] = &[
+/// The image and interpreter of shell's Commands and Script tasks.
+const SHELL_IMAGE: &[Property] = &[
     Property {
         example: Some("ghcr.io/org/image:1.0"),
         ..with_default(
@@ -627,6 +659,37 @@ const SCRIPT: &[Property] = &[
             "The program and arguments the script is given to, as its last argument. An empty list (with no beforeCommands) runs the commands as the container's argv.",
         )
     },
+];
+
+/// A language's `containerImage` and `interpreter` properties, with its defaults (literals, so
+/// that they can be text; a test checks them against the [`Language`]).
+macro_rules! lang_image {
+    ($image:literal, $interpreter:expr) => {
+        &[
+            Property {
+                example: Some("ghcr.io/org/image:1.0"),
+                ..with_default(
+                    "containerImage",
+                    Ty::Image,
+                    concat!("\"", $image, "\""),
+                    "The image the task runs in.",
+                )
+            },
+            Property {
+                example: Some("[/bin/bash, -c]"),
+                ..with_default(
+                    "interpreter",
+                    Ty::Strings,
+                    $interpreter,
+                    "The program and arguments the script is given to, as its last argument.",
+                )
+            },
+        ]
+    };
+}
+
+/// Commands and Script tasks, besides their body, image and interpreter.
+const SCRIPT: &[Property] = &[
     Property {
         example: Some("[set -u]"),
         ..read(
@@ -676,6 +739,299 @@ const SCRIPT: &[Property] = &[
     ),
 ];
 
+/// `/bin/sh -c`: the default interpreter of shell's tasks and of most languages'.
+const SH: &[&str] = &["/bin/sh", "-c"];
+const SH_TEXT: &str = "[\"/bin/sh\", \"-c\"]";
+/// What `failFast` puts first in a POSIX shell script.
+const SET_E: &str = "set -e";
+
+const PWSH: &[&str] = &["pwsh", "-NoProfile", "-NonInteractive", "-Command"];
+
+// The script languages, one row each. A Script's file is `script.<extension>` (Kestra writes a
+// temporary file of a random name; a fixed one keeps plans stable), which an input file may not
+// also name.
+const PYTHON: Language = Language {
+    name: "python",
+    default_image: "python:3.13-slim",
+    interpreter: SH,
+    fail_fast: SET_E,
+    file: ScriptFile {
+        name: "script.py",
+        command: "python script.py",
+        prefix: "true = True\nfalse = False\nnull = None\n",
+        env: &[
+            ("PYTHONUNBUFFERED", "true"),
+            ("PIP_ROOT_USER_ACTION", "ignore"),
+            ("PIP_DISABLE_PIP_VERSION_CHECK", "1"),
+        ],
+    },
+};
+const NODE: Language = Language {
+    name: "node",
+    default_image: "node",
+    interpreter: SH,
+    fail_fast: SET_E,
+    file: ScriptFile {
+        name: "script.js",
+        command: "node script.js",
+        prefix: "",
+        env: &[],
+    },
+};
+const R: Language = Language {
+    name: "r",
+    default_image: "r-base",
+    interpreter: SH,
+    fail_fast: SET_E,
+    file: ScriptFile {
+        name: "script.R",
+        command: "Rscript script.R",
+        prefix: "",
+        env: &[],
+    },
+};
+const JULIA: Language = Language {
+    name: "julia",
+    default_image: "julia",
+    interpreter: SH,
+    fail_fast: SET_E,
+    file: ScriptFile {
+        name: "script.jl",
+        command: "julia script.jl",
+        prefix: "",
+        env: &[],
+    },
+};
+const RUBY: Language = Language {
+    name: "ruby",
+    default_image: "ruby",
+    interpreter: SH,
+    fail_fast: SET_E,
+    file: ScriptFile {
+        name: "script.rb",
+        command: "ruby script.rb",
+        prefix: "",
+        env: &[],
+    },
+};
+const GO: Language = Language {
+    name: "go",
+    default_image: "golang",
+    interpreter: SH,
+    fail_fast: SET_E,
+    file: ScriptFile {
+        name: "script.go",
+        command: "go run script.go",
+        prefix: "",
+        env: &[],
+    },
+};
+const BUN: Language = Language {
+    name: "bun",
+    default_image: "oven/bun",
+    interpreter: SH,
+    fail_fast: SET_E,
+    file: ScriptFile {
+        name: "script.ts",
+        command: "bun run script.ts",
+        prefix: "",
+        env: &[],
+    },
+};
+const DENO: Language = Language {
+    name: "deno",
+    default_image: "denoland/deno",
+    interpreter: SH,
+    fail_fast: SET_E,
+    file: ScriptFile {
+        name: "script.ts",
+        command: "deno run script.ts",
+        prefix: "",
+        env: &[],
+    },
+};
+const PERL: Language = Language {
+    name: "perl",
+    default_image: "perl",
+    interpreter: SH,
+    fail_fast: SET_E,
+    file: ScriptFile {
+        name: "script.pl",
+        command: "perl script.pl",
+        prefix: "",
+        env: &[],
+    },
+};
+const PHP: Language = Language {
+    name: "php",
+    default_image: "php",
+    interpreter: SH,
+    fail_fast: SET_E,
+    file: ScriptFile {
+        name: "script.php",
+        command: "php script.php",
+        prefix: "",
+        env: &[],
+    },
+};
+const LUA: Language = Language {
+    name: "lua",
+    default_image: "nickblah/lua",
+    interpreter: SH,
+    fail_fast: SET_E,
+    file: ScriptFile {
+        name: "script.lua",
+        command: "lua script.lua",
+        prefix: "",
+        env: &[],
+    },
+};
+const POWERSHELL: Language = Language {
+    name: "powershell",
+    default_image: "ghcr.io/kestra-io/powershell:latest",
+    interpreter: PWSH,
+    fail_fast: "$ErrorActionPreference = 'Stop'",
+    file: ScriptFile {
+        name: "script.ps1",
+        command: "& ./script.ps1",
+        prefix: "",
+        env: &[],
+    },
+};
+const GROOVY: Language = Language {
+    name: "groovy",
+    default_image: "groovy",
+    interpreter: SH,
+    fail_fast: SET_E,
+    file: ScriptFile {
+        name: "script.groovy",
+        command: "groovy script.groovy",
+        prefix: "",
+        env: &[],
+    },
+};
+const JBANG: Language = Language {
+    name: "jbang",
+    default_image: "jbangdev/jbang-action",
+    interpreter: SH,
+    fail_fast: SET_E,
+    file: ScriptFile {
+        name: "script.java",
+        command: "jbang script.java",
+        prefix: "",
+        env: &[],
+    },
+};
+/// Every script language, in the README's order.
+pub static LANGUAGES: &[&Language] = &[
+    &PYTHON,
+    &NODE,
+    &R,
+    &JULIA,
+    &RUBY,
+    &GO,
+    &BUN,
+    &DENO,
+    &PERL,
+    &PHP,
+    &LUA,
+    &POWERSHELL,
+    &GROOVY,
+    &JBANG,
+];
+
+/// Python's properties dockhand does not handle yet (on both its task types).
+const PYTHON_OWN: &[Property] = &[
+    refused(
+        "dependencies",
+        "installing Python dependencies is not supported yet; install them in `beforeCommands` or use an image that has them",
+    ),
+    refused(
+        "packageManager",
+        "installing Python dependencies is not supported yet",
+    ),
+    refused(
+        "pythonVersion",
+        "choosing a Python version is not supported yet; pick it with `containerImage`",
+    ),
+    refused(
+        "dependencyCacheEnabled",
+        "installing Python dependencies is not supported yet",
+    ),
+];
+
+/// A language's Commands task type: `commands` run by the interpreter, as shell's Commands.
+macro_rules! lang_commands {
+    ($lang:ident, $name:literal, $title:literal, $image:literal, $interpreter:expr, $own:expr) => {
+        TaskType {
+            name: concat!("io.kestra.plugin.scripts.", $name, ".Commands"),
+            aliases: &[],
+            execution: Execution::ContainerScript {
+                body: ScriptBody::Commands,
+                default_image: $lang.default_image,
+                interpreter: $lang.interpreter,
+                fail_fast: $lang.fail_fast,
+                file: None,
+            },
+            object: Object {
+                kind: "task",
+                title: concat!($title, " commands in a container"),
+                doc: concat!("Runs commands (e.g. ", $title, " programs) in a container, given to the interpreter."),
+                properties: &[
+                    COMMON_TASK,
+                    lang_image!($image, $interpreter),
+                    SCRIPT,
+                    $own,
+                    &[Property {
+                        example: Some(r#"["echo {{ vars.greeting }}"]"#),
+                        ..required(
+                        "commands",
+                        Ty::NonEmptyStrings,
+                        "The commands to run, one per line of the script given to the interpreter; at least one. May use `{{ ... }}` expressions.",
+                    )
+                    }],
+                ],
+            },
+        }
+    };
+}
+
+/// A language's Script task type: the script is written to the language's file and run.
+macro_rules! lang_script {
+    ($lang:ident, $name:literal, $title:literal, $image:literal, $interpreter:expr, $own:expr) => {
+        TaskType {
+            name: concat!("io.kestra.plugin.scripts.", $name, ".Script"),
+            aliases: &[],
+            execution: Execution::ContainerScript {
+                body: ScriptBody::Script,
+                default_image: $lang.default_image,
+                interpreter: $lang.interpreter,
+                fail_fast: $lang.fail_fast,
+                file: Some(&$lang.file),
+            },
+            object: Object {
+                kind: "task",
+                title: concat!($title, " script in a container"),
+                doc: concat!("Runs a ", $title, " script in a container: the script is written to a file in the working directory and run."),
+                properties: &[
+                    COMMON_TASK,
+                    lang_image!($image, $interpreter),
+                    SCRIPT,
+                    $own,
+                    &[Property {
+                        example: Some(r#""print(1)""#),
+                        ..required(
+                        "script",
+                        Ty::NonBlank,
+                        "The script to run, written to a file in the working directory; not empty. May use `{{ ... }}` expressions.",
+                    )
+                    }],
+                ],
+            },
+        }
+    };
+}
+
 const CHILDREN: Property = required("tasks", Ty::Tasks, "The child tasks; at least one.");
 
 /// Every task type dockhand runs.
@@ -686,6 +1042,9 @@ pub static TASK_TYPES: &[TaskType] = &[
         execution: Execution::ContainerScript {
             body: ScriptBody::Commands,
             default_image: "ubuntu",
+            interpreter: SH,
+            fail_fast: SET_E,
+            file: None,
         },
         object: Object {
             kind: "task",
@@ -693,6 +1052,7 @@ pub static TASK_TYPES: &[TaskType] = &[
             doc: "Runs shell commands in a container.",
             properties: &[
                 COMMON_TASK,
+                SHELL_IMAGE,
                 SCRIPT,
                 &[Property {
                     example: Some(r#"["echo {{ vars.greeting }} {{ inputs.name }}"]"#),
@@ -711,6 +1071,9 @@ pub static TASK_TYPES: &[TaskType] = &[
         execution: Execution::ContainerScript {
             body: ScriptBody::Script,
             default_image: "ubuntu",
+            interpreter: SH,
+            fail_fast: SET_E,
+            file: None,
         },
         object: Object {
             kind: "task",
@@ -718,6 +1081,7 @@ pub static TASK_TYPES: &[TaskType] = &[
             doc: "Runs a shell script in a container.",
             properties: &[
                 COMMON_TASK,
+                SHELL_IMAGE,
                 SCRIPT,
                 &[Property {
                     example: Some(r#""echo {{ vars.greeting }}""#),
@@ -769,6 +1133,76 @@ pub static TASK_TYPES: &[TaskType] = &[
             properties: &[COMMON_TASK, &[CHILDREN]],
         },
     },
+    lang_commands!(
+        PYTHON,
+        "python",
+        "Python",
+        "python:3.13-slim",
+        SH_TEXT,
+        PYTHON_OWN
+    ),
+    lang_script!(
+        PYTHON,
+        "python",
+        "Python",
+        "python:3.13-slim",
+        SH_TEXT,
+        PYTHON_OWN
+    ),
+    lang_commands!(NODE, "node", "Node.js", "node", SH_TEXT, &[]),
+    lang_script!(NODE, "node", "Node.js", "node", SH_TEXT, &[]),
+    lang_commands!(R, "r", "R", "r-base", SH_TEXT, &[]),
+    lang_script!(R, "r", "R", "r-base", SH_TEXT, &[]),
+    lang_commands!(JULIA, "julia", "Julia", "julia", SH_TEXT, &[]),
+    lang_script!(JULIA, "julia", "Julia", "julia", SH_TEXT, &[]),
+    lang_commands!(RUBY, "ruby", "Ruby", "ruby", SH_TEXT, &[]),
+    lang_script!(RUBY, "ruby", "Ruby", "ruby", SH_TEXT, &[]),
+    lang_commands!(GO, "go", "Go", "golang", SH_TEXT, &[]),
+    lang_script!(GO, "go", "Go", "golang", SH_TEXT, &[]),
+    lang_commands!(BUN, "bun", "Bun", "oven/bun", SH_TEXT, &[]),
+    lang_script!(BUN, "bun", "Bun", "oven/bun", SH_TEXT, &[]),
+    lang_commands!(DENO, "deno", "Deno", "denoland/deno", SH_TEXT, &[]),
+    lang_script!(DENO, "deno", "Deno", "denoland/deno", SH_TEXT, &[]),
+    lang_commands!(PERL, "perl", "Perl", "perl", SH_TEXT, &[]),
+    lang_script!(PERL, "perl", "Perl", "perl", SH_TEXT, &[]),
+    lang_commands!(PHP, "php", "PHP", "php", SH_TEXT, &[]),
+    lang_script!(PHP, "php", "PHP", "php", SH_TEXT, &[]),
+    lang_commands!(LUA, "lua", "Lua", "nickblah/lua", SH_TEXT, &[]),
+    lang_script!(LUA, "lua", "Lua", "nickblah/lua", SH_TEXT, &[]),
+    lang_commands!(
+        POWERSHELL,
+        "powershell",
+        "PowerShell",
+        "ghcr.io/kestra-io/powershell:latest",
+        "[\"pwsh\", \"-NoProfile\", \"-NonInteractive\", \"-Command\"]",
+        &[]
+    ),
+    lang_script!(
+        POWERSHELL,
+        "powershell",
+        "PowerShell",
+        "ghcr.io/kestra-io/powershell:latest",
+        "[\"pwsh\", \"-NoProfile\", \"-NonInteractive\", \"-Command\"]",
+        &[]
+    ),
+    lang_commands!(GROOVY, "groovy", "Groovy", "groovy", SH_TEXT, &[]),
+    lang_script!(GROOVY, "groovy", "Groovy", "groovy", SH_TEXT, &[]),
+    lang_commands!(
+        JBANG,
+        "jbang",
+        "JBang",
+        "jbangdev/jbang-action",
+        SH_TEXT,
+        &[]
+    ),
+    lang_script!(
+        JBANG,
+        "jbang",
+        "JBang",
+        "jbangdev/jbang-action",
+        SH_TEXT,
+        &[]
+    ),
 ];
 
 /// What every task type shares, refused and ignored properties included (the reader checks
@@ -1262,7 +1696,25 @@ mod tests {
                 Execution::ContainerScript {
                     body,
                     default_image,
+                    interpreter,
+                    ..
                 } => {
+                    // The defaults the schema states are those the reader uses.
+                    let default = |name: &str| {
+                        t.object
+                            .properties()
+                            .find(|p| p.name == name)
+                            .and_then(|p| p.default)
+                    };
+                    assert_eq!(
+                        default("containerImage"),
+                        Some(format!("\"{default_image}\"").as_str()),
+                        "{}",
+                        t.name
+                    );
+                    let stated: Vec<String> =
+                        serde_json::from_str(default("interpreter").unwrap()).unwrap();
+                    assert_eq!(stated, interpreter, "{}", t.name);
                     let body = match body {
                         ScriptBody::Commands => "commands",
                         ScriptBody::Script => "script",
@@ -1289,5 +1741,37 @@ mod tests {
             }
         }
         assert_eq!(canonical_task_type("x.Y"), "x.Y");
+    }
+
+    /// Every language has its Commands and Script task types, built from its row: a Script's
+    /// file is in the working directory and run by its command.
+    #[test]
+    fn every_language_has_its_two_task_types() {
+        for l in LANGUAGES {
+            let commands = task_type(&format!("io.kestra.plugin.scripts.{}.Commands", l.name))
+                .unwrap_or_else(|| panic!("{}: no Commands", l.name));
+            let script = task_type(&format!("io.kestra.plugin.scripts.{}.Script", l.name))
+                .unwrap_or_else(|| panic!("{}: no Script", l.name));
+            let exec = |file: Option<&'static ScriptFile>| Execution::ContainerScript {
+                body: if file.is_some() {
+                    ScriptBody::Script
+                } else {
+                    ScriptBody::Commands
+                },
+                default_image: l.default_image,
+                interpreter: l.interpreter,
+                fail_fast: l.fail_fast,
+                file,
+            };
+            assert_eq!(commands.execution, exec(None), "{}", l.name);
+            assert_eq!(script.execution, exec(Some(&l.file)), "{}", l.name);
+            assert!(!l.file.name.contains('/'), "{}", l.name);
+            assert!(l.file.command.ends_with(l.file.name), "{}", l.name);
+        }
+        assert_eq!(
+            TASK_TYPES.len(),
+            4 + 2 * LANGUAGES.len(),
+            "a task type outside shell, the flowables and LANGUAGES"
+        );
     }
 }

@@ -1096,6 +1096,7 @@ mod tests {
             body: Body::Commands(vec![cmd.into()]),
             env: Default::default(),
             fail_fast: true,
+            fail_fast_line: "set -e",
             input_files: Default::default(),
             output_files: vec![],
             runner: Default::default(),
@@ -1172,6 +1173,7 @@ mod tests {
             ]
             .into(),
             fail_fast: true,
+            fail_fast_line: "set -e",
             input_files: Default::default(),
             output_files: vec![],
             runner: Default::default(),

@@ -6,7 +6,7 @@
 use crate::flow::model::{Body, ScriptTask};
 
 /// The container command as Kestra builds it: `interpreter + [script]`, where the script is
-/// `set -e` (with failFast), the beforeCommands and the commands joined by newlines. With
+/// the fail-fast line (`set -e`, with failFast), the beforeCommands and the commands joined by newlines. With
 /// neither interpreter nor beforeCommands, the commands themselves are the argv.
 pub fn container_command(task: &ScriptTask) -> Vec<String> {
     let mut lines: Vec<&str> = Vec::new();
@@ -18,7 +18,7 @@ pub fn container_command(task: &ScriptTask) -> Vec<String> {
         return body.into_iter().map(str::to_string).collect();
     }
     if task.fail_fast {
-        lines.push("set -e");
+        lines.push(task.fail_fast_line);
     }
     lines.extend(task.before_commands.iter().map(String::as_str));
     lines.extend(body);

@@ -61,15 +61,19 @@ fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
     {
         Some((
             _,
-            Some(Execution::ContainerScript {
-                body,
-                default_image,
-            }),
+            Some(
+                exec @ Execution::ContainerScript {
+                    body,
+                    default_image,
+                    ..
+                },
+            ),
         )) => Some(TaskKind::Script(Box::new(read_script(
             cx,
             &mut o,
             body,
             default_image,
+            exec,
         )))),
         Some((_, Some(Execution::FlowableParent(Flowable::Parallel)))) => {
             let concurrent = o.int(cx, "concurrent").unwrap_or(0);
@@ -169,7 +173,17 @@ fn read_script(
     o: &mut Obj<'_>,
     body_kind: ScriptBody,
     default_image: &str,
+    exec: Execution,
 ) -> ScriptTask {
+    let Execution::ContainerScript {
+        interpreter: default_interpreter,
+        fail_fast: fail_fast_line,
+        file,
+        ..
+    } = exec
+    else {
+        unreachable!("read_script is called for container scripts only")
+    };
     let image_pos = o.get(cx, "containerImage").map(|n| n.pos);
     let image = match o.string(cx, "containerImage") {
         Some(s) => match ImageRef::parse(s.trim()) {
@@ -187,7 +201,7 @@ fn read_script(
     };
     let interpreter = o
         .strings(cx, "interpreter")
-        .unwrap_or_else(|| vec!["/bin/sh".into(), "-c".into()]);
+        .unwrap_or_else(|| default_interpreter.iter().map(|s| s.to_string()).collect());
     let before_commands = o.strings(cx, "beforeCommands").unwrap_or_default();
     let body = if body_kind == ScriptBody::Script {
         let s = o.need_string(cx, "script");
@@ -211,7 +225,7 @@ fn read_script(
         });
         c.map(Body::Commands)
     };
-    let env = o.string_map(cx, "env").unwrap_or_default();
+    let mut env = o.string_map(cx, "env").unwrap_or_default();
     for (name, value) in &env {
         if crate::client_env::client_reads(name) && (value.contains('\n') || value.contains('\r')) {
             let p = reader::join(&o.key_path("env"), name);
@@ -236,7 +250,7 @@ fn read_script(
         }
     }
     let fail_fast = o.bool(cx, "failFast").unwrap_or(true);
-    let input_files = o.string_map(cx, "inputFiles").unwrap_or_default();
+    let mut input_files = o.string_map(cx, "inputFiles").unwrap_or_default();
     for name in input_files.keys() {
         let p = reader::join(&o.key_path("inputFiles"), name);
         if let Err(e) = check_relative(name) {
@@ -256,6 +270,30 @@ fn read_script(
             }
         }
     }
+    // A language's script is a file in the working directory, run by the language's command:
+    // it reaches the container as the input files do.
+    let body = match (file, body) {
+        (Some(f), Some(Body::Script(script))) => {
+            if input_files.contains_key(f.name) {
+                let p = reader::join(&o.key_path("inputFiles"), f.name);
+                let pos = cx.spans.get(&p).copied().unwrap_or(o.pos());
+                cx.error(
+                    pos,
+                    &p,
+                    format!(
+                        "the script is written to `{}` in the working directory; give this input file another name",
+                        f.name
+                    ),
+                );
+            }
+            input_files.insert(f.name.to_string(), format!("{}{script}", f.prefix));
+            for (k, v) in f.env {
+                env.entry(k.to_string()).or_insert_with(|| v.to_string());
+            }
+            Some(Body::Commands(vec![f.command.to_string()]))
+        }
+        (_, body) => body,
+    };
     let runner = match o.obj(cx, "taskRunner") {
         Some(r) => read_runner(cx, r),
         None => Some(DockerRunner::default()),
@@ -268,6 +306,7 @@ fn read_script(
         body: body.unwrap_or(Body::Commands(vec![])),
         env,
         fail_fast,
+        fail_fast_line,
         input_files,
         output_files,
         runner: runner.unwrap_or_default(),
