@@ -287,4 +287,15 @@ mod tests {
         assert_eq!(t.body, Body::Commands(vec!["Get-Date".into()]));
         assert!(t.input_files.is_empty() && t.env.is_empty());
     }
+
+    /// Python's env variables are set on its Commands tasks too, as Kestra's `addEnv` does.
+    #[test]
+    fn a_python_commands_task_gets_pythons_env() {
+        let t = only_script_task(
+            "id: f\nnamespace: n\ntasks:\n  - id: a\n    type: io.kestra.plugin.scripts.python.Commands\n    commands: [python -V]\n",
+        );
+        assert_eq!(t.env["PYTHONUNBUFFERED"], "true");
+        assert_eq!(t.env.len(), 3);
+        assert!(t.input_files.is_empty());
+    }
 }

@@ -324,6 +324,8 @@ pub enum Execution {
         interpreter: &'static [&'static str],
         /// The line `failFast` puts first in the script given to the interpreter.
         fail_fast: &'static str,
+        /// Environment variables set unless the task sets them itself.
+        env: &'static [(&'static str, &'static str)],
         /// For a language's Script task: the file its script is written to and how it is run.
         file: Option<&'static ScriptFile>,
     },
@@ -346,19 +348,19 @@ pub struct Language {
     pub default_image: &'static str,
     pub interpreter: &'static [&'static str],
     pub fail_fast: &'static str,
+    /// Set on both task types unless the task sets the variable itself (Kestra's `addEnv`).
+    pub env: &'static [(&'static str, &'static str)],
     pub file: ScriptFile,
 }
 
 /// How a language's Script task runs: its script, after `prefix`, is written to `name` in the
 /// working directory (as an input file is), and `command` (which runs `name`) is the task's one
-/// command, given to the interpreter as a Commands task's; `env` is set unless the task sets
-/// the variable itself.
+/// command, given to the interpreter as a Commands task's.
 #[derive(Debug, PartialEq)]
 pub struct ScriptFile {
     pub name: &'static str,
     pub command: &'static str,
     pub prefix: &'static str,
-    pub env: &'static [(&'static str, &'static str)],
 }
 
 /// Where a script task's body is: `commands` (a list, one line each) or `script` (one text).
@@ -755,15 +757,15 @@ const PYTHON: Language = Language {
     default_image: "python:3.13-slim",
     interpreter: SH,
     fail_fast: SET_E,
+    env: &[
+        ("PYTHONUNBUFFERED", "true"),
+        ("PIP_ROOT_USER_ACTION", "ignore"),
+        ("PIP_DISABLE_PIP_VERSION_CHECK", "1"),
+    ],
     file: ScriptFile {
         name: "script.py",
         command: "python script.py",
         prefix: "true = True\nfalse = False\nnull = None\n",
-        env: &[
-            ("PYTHONUNBUFFERED", "true"),
-            ("PIP_ROOT_USER_ACTION", "ignore"),
-            ("PIP_DISABLE_PIP_VERSION_CHECK", "1"),
-        ],
     },
 };
 const NODE: Language = Language {
@@ -771,11 +773,11 @@ const NODE: Language = Language {
     default_image: "node",
     interpreter: SH,
     fail_fast: SET_E,
+    env: &[],
     file: ScriptFile {
         name: "script.js",
         command: "node script.js",
         prefix: "",
-        env: &[],
     },
 };
 const R: Language = Language {
@@ -783,11 +785,11 @@ const R: Language = Language {
     default_image: "r-base",
     interpreter: SH,
     fail_fast: SET_E,
+    env: &[],
     file: ScriptFile {
         name: "script.R",
         command: "Rscript script.R",
         prefix: "",
-        env: &[],
     },
 };
 const JULIA: Language = Language {
@@ -795,11 +797,11 @@ const JULIA: Language = Language {
     default_image: "julia",
     interpreter: SH,
     fail_fast: SET_E,
+    env: &[],
     file: ScriptFile {
         name: "script.jl",
         command: "julia script.jl",
         prefix: "",
-        env: &[],
     },
 };
 const RUBY: Language = Language {
@@ -807,11 +809,11 @@ const RUBY: Language = Language {
     default_image: "ruby",
     interpreter: SH,
     fail_fast: SET_E,
+    env: &[],
     file: ScriptFile {
         name: "script.rb",
         command: "ruby script.rb",
         prefix: "",
-        env: &[],
     },
 };
 const GO: Language = Language {
@@ -819,11 +821,11 @@ const GO: Language = Language {
     default_image: "golang",
     interpreter: SH,
     fail_fast: SET_E,
+    env: &[],
     file: ScriptFile {
         name: "script.go",
         command: "go run script.go",
         prefix: "",
-        env: &[],
     },
 };
 const BUN: Language = Language {
@@ -831,11 +833,11 @@ const BUN: Language = Language {
     default_image: "oven/bun",
     interpreter: SH,
     fail_fast: SET_E,
+    env: &[],
     file: ScriptFile {
         name: "script.ts",
         command: "bun run script.ts",
         prefix: "",
-        env: &[],
     },
 };
 const DENO: Language = Language {
@@ -843,11 +845,11 @@ const DENO: Language = Language {
     default_image: "denoland/deno",
     interpreter: SH,
     fail_fast: SET_E,
+    env: &[],
     file: ScriptFile {
         name: "script.ts",
         command: "deno run script.ts",
         prefix: "",
-        env: &[],
     },
 };
 const PERL: Language = Language {
@@ -855,11 +857,11 @@ const PERL: Language = Language {
     default_image: "perl",
     interpreter: SH,
     fail_fast: SET_E,
+    env: &[],
     file: ScriptFile {
         name: "script.pl",
         command: "perl script.pl",
         prefix: "",
-        env: &[],
     },
 };
 const PHP: Language = Language {
@@ -867,11 +869,11 @@ const PHP: Language = Language {
     default_image: "php",
     interpreter: SH,
     fail_fast: SET_E,
+    env: &[],
     file: ScriptFile {
         name: "script.php",
         command: "php script.php",
         prefix: "",
-        env: &[],
     },
 };
 const LUA: Language = Language {
@@ -879,11 +881,11 @@ const LUA: Language = Language {
     default_image: "nickblah/lua",
     interpreter: SH,
     fail_fast: SET_E,
+    env: &[],
     file: ScriptFile {
         name: "script.lua",
         command: "lua script.lua",
         prefix: "",
-        env: &[],
     },
 };
 const POWERSHELL: Language = Language {
@@ -891,11 +893,11 @@ const POWERSHELL: Language = Language {
     default_image: "ghcr.io/kestra-io/powershell:latest",
     interpreter: PWSH,
     fail_fast: "$ErrorActionPreference = 'Stop'",
+    env: &[],
     file: ScriptFile {
         name: "script.ps1",
         command: "& ./script.ps1",
         prefix: "",
-        env: &[],
     },
 };
 const GROOVY: Language = Language {
@@ -903,11 +905,11 @@ const GROOVY: Language = Language {
     default_image: "groovy",
     interpreter: SH,
     fail_fast: SET_E,
+    env: &[],
     file: ScriptFile {
         name: "script.groovy",
         command: "groovy script.groovy",
         prefix: "",
-        env: &[],
     },
 };
 const JBANG: Language = Language {
@@ -915,11 +917,11 @@ const JBANG: Language = Language {
     default_image: "jbangdev/jbang-action",
     interpreter: SH,
     fail_fast: SET_E,
+    env: &[],
     file: ScriptFile {
         name: "script.java",
         command: "jbang script.java",
         prefix: "",
-        env: &[],
     },
 };
 /// Every script language, in the README's order.
@@ -940,8 +942,13 @@ pub static LANGUAGES: &[&Language] = &[
     &JBANG,
 ];
 
-/// Python's properties dockhand does not handle yet (on both its task types).
+/// Python's properties dockhand does not handle yet (on both its task types; `useUv` is
+/// Commands' only in Kestra, refused on both here).
 const PYTHON_OWN: &[Property] = &[
+    refused(
+        "useUv",
+        "installing Python dependencies is not supported yet",
+    ),
     refused(
         "dependencies",
         "installing Python dependencies is not supported yet; install them in `beforeCommands` or use an image that has them",
@@ -971,6 +978,7 @@ macro_rules! lang_commands {
                 default_image: $lang.default_image,
                 interpreter: $lang.interpreter,
                 fail_fast: $lang.fail_fast,
+                env: $lang.env,
                 file: None,
             },
             object: Object {
@@ -1007,6 +1015,7 @@ macro_rules! lang_script {
                 default_image: $lang.default_image,
                 interpreter: $lang.interpreter,
                 fail_fast: $lang.fail_fast,
+                env: $lang.env,
                 file: Some(&$lang.file),
             },
             object: Object {
@@ -1044,6 +1053,7 @@ pub static TASK_TYPES: &[TaskType] = &[
             default_image: "ubuntu",
             interpreter: SH,
             fail_fast: SET_E,
+            env: &[],
             file: None,
         },
         object: Object {
@@ -1073,6 +1083,7 @@ pub static TASK_TYPES: &[TaskType] = &[
             default_image: "ubuntu",
             interpreter: SH,
             fail_fast: SET_E,
+            env: &[],
             file: None,
         },
         object: Object {
@@ -1761,6 +1772,7 @@ mod tests {
                 default_image: l.default_image,
                 interpreter: l.interpreter,
                 fail_fast: l.fail_fast,
+                env: l.env,
                 file,
             };
             assert_eq!(commands.execution, exec(None), "{}", l.name);

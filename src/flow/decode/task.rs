@@ -178,6 +178,7 @@ fn read_script(
     let Execution::ContainerScript {
         interpreter: default_interpreter,
         fail_fast: fail_fast_line,
+        env: default_env,
         file,
         ..
     } = exec
@@ -287,13 +288,13 @@ fn read_script(
                 );
             }
             input_files.insert(f.name.to_string(), format!("{}{script}", f.prefix));
-            for (k, v) in f.env {
-                env.entry(k.to_string()).or_insert_with(|| v.to_string());
-            }
             Some(Body::Commands(vec![f.command.to_string()]))
         }
         (_, body) => body,
     };
+    for (k, v) in default_env {
+        env.entry(k.to_string()).or_insert_with(|| v.to_string());
+    }
     let runner = match o.obj(cx, "taskRunner") {
         Some(r) => read_runner(cx, r),
         None => Some(DockerRunner::default()),
