@@ -11,7 +11,9 @@
 //!
 //! A new task type is a [`TaskType`] in [`TASK_TYPES`]: its names, its [`Execution`] (a script
 //! language is a `ContainerScript` with its body property and default image, read and built by
-//! the existing code) and its own properties as a list of [`Property`]. A new kind of execution
+//! the existing code) and its own properties as a list of [`Property`]. A new script language is
+//! one [`Language`] row (listed in [`LANGUAGES`]) and its `lang_commands!`/`lang_script!` lines
+//! in [`TASK_TYPES`]. A new kind of execution
 //! also needs its reader in `decode::task` and its builder in `plan`. A new runner property is
 //! one [`Property`] in [`RUNNER`] (with its `example` and its README table `rows`), its field
 //! in `model::DockerRunner` and reader line in `decode::runner`, and its argv mapping in
