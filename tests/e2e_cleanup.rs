@@ -13,28 +13,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{Ctx, Run, flow, task};
-
-/// Regular files below `dir`, relative to it, sorted.
-fn files_below(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p.strip_prefix(dir).unwrap().display().to_string());
-            }
-        }
-    }
-    out.sort();
-    out
-}
+use common::{Ctx, Run, flow, relative_files_below, task};
 
 /// `dockhand ARGS --engine E` with the test's state dir.
 fn admin(cx: &Ctx, args: &[&str]) -> Run {
@@ -121,7 +100,7 @@ e2e_test!(
         run.assert_code(0);
 
         let outs = cx.workdir("outs");
-        assert_eq!(files_below(&outs), ["out.txt"], "{}", run.dump());
+        assert_eq!(relative_files_below(&outs), ["out.txt"], "{}", run.dump());
         let listed = run.task("outs")["outputFiles"].clone();
         assert_eq!(
             listed,
@@ -136,11 +115,11 @@ e2e_test!(
         assert!(
             !cx.workdir("plain").exists(),
             "the working directory of a removed container is still there: {:?}\n{}",
-            files_below(&cx.workdir("plain")),
+            relative_files_below(&cx.workdir("plain")),
             run.dump()
         );
         assert_eq!(
-            files_below(&cx.workdir("kept")),
+            relative_files_below(&cx.workdir("kept")),
             // VOLUME (the default): left.txt is in the container, which copies back outputs only.
             ["in.txt", "sub/data.csv"],
             "{}",
@@ -172,7 +151,7 @@ fn assert_no_dirs_left(cx: &Ctx, dump: &str) {
         !exec_dir.exists(),
         "left in {}: {:?}\n{dump}",
         exec_dir.display(),
-        files_below(&exec_dir),
+        relative_files_below(&exec_dir),
     );
     let private = cx.work().join(".private").join(&cx.id);
     assert!(!private.exists(), "{} is left\n{dump}", private.display());

@@ -14,6 +14,7 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use common::files_below;
 use common::{Ctx, IMAGE, flow, indent, random_hex, task};
 use serde_json::Value;
 
@@ -23,26 +24,6 @@ fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
     v[key]
         .as_str()
         .unwrap_or_else(|| panic!("`{key}` is not a string in {v:#}"))
-}
-
-/// Regular files below `dir`, recursively.
-fn files_below(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
 }
 
 /// A duration in milliseconds: `durationMs` (or `duration`, its former name).

@@ -114,6 +114,22 @@ fn dockhand_cmd(args: &[&str], env: &[(&str, &str)]) -> Command {
     cmd
 }
 
+/// Waits for `child` (dockhand run with `args`) for at most [`common::RUN_LIMIT`], killing it
+/// and failing the test past that.
+fn wait_bounded(child: &mut std::process::Child, args: &[&str]) -> std::process::ExitStatus {
+    let deadline = Instant::now() + common::RUN_LIMIT;
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("dockhand {args:?} did not end");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// How a reader leaves: before dockhand writes anything, or after reading one line (`| head -1`).
 #[derive(Debug, Clone, Copy)]
 enum Reader {
@@ -152,17 +168,7 @@ fn with_closed_stdout(
         let _ = pipe.read_to_string(&mut stderr);
         stderr
     });
-    let deadline = Instant::now() + common::RUN_LIMIT;
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("dockhand {args:?} did not end");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = wait_bounded(&mut child, args);
     (status.code(), reading.join().unwrap())
 }
 
@@ -400,17 +406,7 @@ fn with_closed_stderr(
         let _ = pipe.read_to_string(&mut s);
         s
     });
-    let deadline = Instant::now() + common::RUN_LIMIT;
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("dockhand {args:?} did not end");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = wait_bounded(&mut child, args);
     (status.code(), reading.join().unwrap())
 }
 
