@@ -339,8 +339,7 @@ fn shape(ty: Ty, doc: &str) -> Value {
 
 /// Every name a task's `type` may have: Kestra names and aliases.
 fn task_type_names() -> Vec<&'static str> {
-    spec::TASK_TYPES
-        .iter()
+    spec::task_types()
         .flat_map(|t| std::iter::once(t.name).chain(t.aliases.iter().copied()))
         .collect()
 }
@@ -378,8 +377,7 @@ fn definitions() -> Value {
 
 /// A task: one variant per task type (its `type` a constant), chosen by `type`.
 fn task() -> Value {
-    let variants: Vec<Value> = spec::TASK_TYPES
-        .iter()
+    let variants: Vec<Value> = spec::task_types()
         .map(|t| {
             let mut props = properties(&t.object);
             props["type"] = if t.aliases.is_empty() {
@@ -394,8 +392,7 @@ fn task() -> Value {
             o
         })
         .collect();
-    let names: Vec<String> = spec::TASK_TYPES
-        .iter()
+    let names: Vec<String> = spec::task_types()
         .map(|t| format!("`{}`", t.name))
         .collect();
     let (last, rest) = names.split_last().expect("task types");

@@ -222,10 +222,7 @@ mod tests {
     #[test]
     fn a_task_with_errors_keeps_its_id_for_the_checks_across_tasks() {
         let text = "id: f\nnamespace: n\ntasks:\n  - id: a\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands: echo\n  - id: b\n    type: io.kestra.plugin.core.log.Log\n  - id: c\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands: ['{{ outputs.a.vars.x }} {{ outputs.b.vars.y }}']\n  - id: a\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands: [x]\n";
-        let supported: Vec<&str> = crate::flow::spec::TASK_TYPES
-            .iter()
-            .map(|t| t.name)
-            .collect();
+        let supported: Vec<&str> = crate::flow::spec::task_types().map(|t| t.name).collect();
         assert_eq!(
             errors(text),
             [

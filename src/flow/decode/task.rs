@@ -1,5 +1,5 @@
 //! Reading tasks: the common task properties, then the type's own, dispatched on the task type
-//! the spec names ([`crate::flow::spec::TASK_TYPES`]); script tasks (image, interpreter, body,
+//! the spec names ([`crate::flow::spec::task_types`]); script tasks (image, interpreter, body,
 //! env, files) and flowable parents (Parallel, Sequential) with their children.
 
 use crate::flow::model::*;
@@ -28,7 +28,7 @@ pub(super) fn read_tasks(cx: &mut Cx, items: &[Node], path: &str) -> Vec<Task> {
 }
 
 fn task_type_names() -> Vec<&'static str> {
-    spec::TASK_TYPES.iter().map(|t| t.name).collect()
+    spec::task_types().map(|t| t.name).collect()
 }
 
 fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {

@@ -381,11 +381,25 @@ pub enum Flowable {
     Sequential,
 }
 
+mod tasks_container;
+mod tasks_core;
+mod tasks_flow;
+
+/// Every task type dockhand knows, area by area: shell, the flowables of the first version and
+/// the script languages (this file), the flow-control tasks (`tasks_flow`), the tasks dockhand
+/// does itself (`tasks_core`), and the other tasks that run a container or a host program
+/// (`tasks_container`: CLI, docker and git tasks).
+pub fn task_types() -> impl Iterator<Item = &'static TaskType> {
+    SCRIPT_TASK_TYPES
+        .iter()
+        .chain(tasks_flow::TASK_TYPES)
+        .chain(tasks_core::TASK_TYPES)
+        .chain(tasks_container::TASK_TYPES)
+}
+
 /// The task type called `name` (its Kestra name or an alias).
 pub fn task_type(name: &str) -> Option<&'static TaskType> {
-    TASK_TYPES
-        .iter()
-        .find(|t| t.name == name || t.aliases.contains(&name))
+    task_types().find(|t| t.name == name || t.aliases.contains(&name))
 }
 
 /// The Kestra name of the task type called `name`, or `name` itself when it is none of them.
@@ -1046,7 +1060,9 @@ macro_rules! lang_script {
 const CHILDREN: Property = required("tasks", Ty::Tasks, "The child tasks; at least one.");
 
 /// Every task type dockhand runs.
-pub static TASK_TYPES: &[TaskType] = &[
+/// The shell, flowable and script-language task types (other areas' types are in the
+/// submodules; [`task_types`] lists them all).
+pub static SCRIPT_TASK_TYPES: &[TaskType] = &[
     TaskType {
         name: COMMANDS_TYPE,
         aliases: &[],
@@ -1671,7 +1687,7 @@ pub fn objects() -> Vec<&'static Object> {
         &MEMORY,
         &DEVICE_REQUEST,
     ];
-    v.extend(TASK_TYPES.iter().map(|t| &t.object));
+    v.extend(task_types().map(|t| &t.object));
     v
 }
 
@@ -1703,7 +1719,7 @@ mod tests {
     /// body property as required, its default image parses; a parent lists `tasks`.
     #[test]
     fn executions_match_the_properties() {
-        for t in TASK_TYPES {
+        for t in task_types() {
             let has = |name: &str| t.object.properties().any(|p| p.name == name && p.required);
             match t.execution {
                 Execution::ContainerScript {
@@ -1747,7 +1763,7 @@ mod tests {
 
     #[test]
     fn task_types_and_aliases_resolve() {
-        for t in TASK_TYPES {
+        for t in task_types() {
             assert_eq!(canonical_task_type(t.name), t.name);
             for a in t.aliases {
                 assert_eq!(canonical_task_type(a), t.name);
@@ -1783,7 +1799,7 @@ mod tests {
             assert!(l.file.command.ends_with(l.file.name), "{}", l.name);
         }
         assert_eq!(
-            TASK_TYPES.len(),
+            SCRIPT_TASK_TYPES.len(),
             4 + 2 * LANGUAGES.len(),
             "a task type outside shell, the flowables and LANGUAGES"
         );
