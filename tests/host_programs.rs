@@ -44,6 +44,10 @@ const PROGRAMS: &[(&str, Source)] = &[
     ("python3", Apt("python3")),
     ("strace", Apt("strace")),
     ("time", Apt("time")),
+    // tests/completions.rs: the shells that load the completion scripts, and man for the page.
+    ("zsh", Apt("zsh")),
+    ("fish", Apt("fish")),
+    ("man", Apt("man-db")),
     // scripts/build-test-images.sh checks that busybox is static with it.
     ("file", Apt("file")),
     // Base system.

@@ -210,6 +210,28 @@ Exit code: 0."
     Schema,
     /// Set up the host for private registries: `registry insecure add|remove|list`
     Registry(dockhand::registry::cli::RegistryArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    #[command(after_help = "Examples:
+  dockhand completions bash > /etc/bash_completion.d/dockhand
+  dockhand completions zsh > \"${fpath[1]}/_dockhand\"
+  dockhand completions fish > ~/.config/fish/completions/dockhand.fish
+  source <(dockhand completions bash)        for this shell only
+
+The script is generated from the same definition as `--help`, so it completes every subcommand
+and option of this version. Exit code: 0.")]
+    Completions {
+        /// The shell to complete for
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), generated from the same definition as `--help`
+    #[command(after_help = "Examples:
+  dockhand man > /usr/local/share/man/man1/dockhand.1
+  dockhand man | man -l -
+
+The page covers every subcommand (as its own section) with its options and examples.
+Exit code: 0.")]
+    Man,
 }
 
 /// Options of `ps` and `cleanup`: which engine, and which of dockhand's containers on it.

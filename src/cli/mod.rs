@@ -7,6 +7,7 @@ mod check;
 mod containers;
 mod execute;
 mod inputs;
+mod manual;
 
 use clap::Parser;
 
@@ -79,6 +80,8 @@ fn run(cli: Cli) -> exit::Result<Code> {
             out!("{s}\n").map_err(crate::output::stdout_failed)?;
             Ok(Code::Ok)
         }
+        Command::Completions { shell } => manual::completions(shell),
+        Command::Man => manual::man(),
         Command::Registry(args) => match dockhand::registry::cli::run(args) {
             Code::Ok => Ok(Code::Ok),
             c => Err(c.reported()),
