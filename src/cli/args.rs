@@ -198,6 +198,64 @@ letters, digits, `_` and `-`), 3 the engine is unavailable or removal failed.")]
         #[arg(long)]
         dry_run: bool,
     },
+    /// List past executions (newest first): id, namespace, flow, state, start, duration
+    #[command(after_help = "Examples:
+  dockhand executions
+  dockhand executions --flow nightly --state FAILED --limit 5
+  dockhand executions --json | jq -r '.executions[0].id'
+
+Executions are read from the journals under --state-dir. STATE is Kestra's end state (SUCCESS,
+WARNING, FAILED, KILLED), RUNNING while a dockhand process runs it, or INTERRUPTED when it did not
+end and nothing runs it (dockhand crashed or was killed: `dockhand resume ID` continues it).
+START is UTC. `cleanup` removes ended executions (journal, kept logs, working directories).
+--json prints {\"version\": 1, \"executions\": [...]} (docs/json/executions.schema.json).
+Exit codes: 0 listed (also when none match), 2 invalid option.")]
+    Executions {
+        /// Where execution journals live (default $XDG_STATE_HOME/dockhand or ~/.local/state/dockhand)
+        #[arg(long, env = "DOCKHAND_STATE_DIR", value_name = "DIR")]
+        state_dir: Option<Utf8PathBuf>,
+        /// Only executions of the flow with this id
+        #[arg(long, value_name = "FLOW_ID")]
+        flow: Option<String>,
+        /// Only executions of flows in this namespace
+        #[arg(long, value_name = "NAMESPACE")]
+        namespace: Option<String>,
+        /// Only executions in this state (repeatable: any of them)
+        #[arg(long = "state", value_name = "STATE", value_parser = clap::builder::PossibleValuesParser::new(dockhand::exec::history::STATES), ignore_case = true)]
+        states: Vec<String>,
+        /// At most this many (the newest)
+        #[arg(long, value_name = "N", default_value = "20")]
+        limit: usize,
+        /// Print them as JSON on stdout
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a past (or running) execution's logs, or one task's
+    #[command(after_help = "Examples:
+  dockhand logs k3v9x0q2m7ab
+  dockhand logs k3v9x0q2m7ab build          only the task `build`
+  dockhand logs k3v9x0q2m7ab --follow       while another dockhand runs it
+  dockhand logs $(dockhand executions --limit 1 --json | jq -r '.executions[0].id')
+
+Lines are as `run` printed them: `TASK | line` (stdout), `TASK ! line` (stderr), secrets masked
+(they were masked before they were kept), no colour. dockhand's own notes are `TASK # ...`. Each
+task keeps at most $DOCKHAND_LOG_CAP bytes (default 64MiB; later lines are counted, not kept).
+--follow keeps printing new lines until the execution's dockhand process ends.
+Exit codes: 0 printed, 2 no such execution (or the id is not one), or no such task in it.")]
+    Logs {
+        /// The execution id (as `run` and `executions` print it)
+        #[arg(value_parser = parse_execution_id)]
+        execution_id: String,
+        /// Only this task's lines
+        #[arg(value_name = "TASK")]
+        task: Option<String>,
+        /// Keep printing new lines while a dockhand process runs the execution
+        #[arg(long, short = 'f')]
+        follow: bool,
+        /// Where execution journals live (default $XDG_STATE_HOME/dockhand or ~/.local/state/dockhand)
+        #[arg(long, env = "DOCKHAND_STATE_DIR", value_name = "DIR")]
+        state_dir: Option<Utf8PathBuf>,
+    },
     /// Print the JSON Schema of the flow format (for editor completion and validation)
     #[command(
         after_help = "Example (VS Code with the YAML extension, in settings.json):

@@ -26,7 +26,7 @@ pub fn ps(target: ContainersArgs) -> exit::Result<Code> {
 
 /// A table: each column as wide as its widest value (or heading), two spaces between columns,
 /// no trailing spaces.
-fn columns(head: &[&str], rows: &[Vec<String>]) -> String {
+pub(super) fn columns(head: &[&str], rows: &[Vec<String>]) -> String {
     let mut width: Vec<usize> = head.iter().map(|h| h.chars().count()).collect();
     for r in rows {
         for (w, v) in width.iter_mut().zip(r) {

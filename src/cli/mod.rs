@@ -6,6 +6,7 @@ mod args;
 mod check;
 mod containers;
 mod execute;
+mod history;
 mod inputs;
 mod manual;
 
@@ -80,6 +81,29 @@ fn run(cli: Cli) -> exit::Result<Code> {
             out!("{s}\n").map_err(crate::output::stdout_failed)?;
             Ok(Code::Ok)
         }
+        Command::Executions {
+            state_dir,
+            flow,
+            namespace,
+            states,
+            limit,
+            json,
+        } => history::executions(
+            state_dir,
+            dockhand::exec::history::Query {
+                flow,
+                namespace,
+                states,
+                limit: Some(limit),
+            },
+            json,
+        ),
+        Command::Logs {
+            execution_id,
+            task,
+            follow,
+            state_dir,
+        } => history::logs(state_dir, &execution_id, task.as_deref(), follow),
         Command::Completions { shell } => manual::completions(shell),
         Command::Man => manual::man(),
         Command::Registry(args) => match dockhand::registry::cli::run(args) {

@@ -292,6 +292,18 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
     };
     let replay =
         Replay::from_records(journal::read(&l.state_dir, &l.execution_id).unwrap_or_default());
+    // The kept log, beside the journal (a resume appends to it).
+    let cap =
+        crate::exec::log_store::cap_from_env(std::env::var("DOCKHAND_LOG_CAP").ok().as_deref())
+            .map_err(|e| Code::Invalid.error(e))?;
+    let store = crate::exec::log_store::LogStore::open(&l.state_dir, &l.execution_id, cap)
+        .map(Arc::new)
+        .map_err(|e| {
+            Code::Engine.error(format!(
+                "cannot write {}: {e}",
+                crate::exec::log_store::path(&l.state_dir, &l.execution_id)
+            ))
+        })?;
     match &replay.start {
         Some(Record::Start { flow_digest, .. })
             if *flow_digest != journal::digest(&l.flow_text) =>
@@ -380,6 +392,7 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
                 to_stderr: json,
                 width,
                 mask,
+                store: Some(store.clone()),
             },
             cancel.clone(),
             quiet,
@@ -391,6 +404,7 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
         let runtime = Arc::new(runtime);
         let private = runtime.ctx.private_root.join(&runtime.ctx.execution_id);
         let result = exec::run_flow(runtime.clone(), Arc::new(flow)).await;
+        store.finish();
         // Empty once every task is done (private files are removed after each command), as is
         // the execution's work dir unless a task kept its directory or output files.
         let _ = std::fs::remove_dir(&private);

@@ -332,7 +332,11 @@ impl Job<'_> {
                         return self.finish(true).await;
                     }
                     for l in out.stderr.lines() {
-                        rt.sink.write(format!("{} ! {l}\n", tc.task_id).as_bytes());
+                        rt.sink.write_task(
+                            &tc.task_id,
+                            crate::exec::logs::Stream::Stderr,
+                            format!("{} ! {l}\n", tc.task_id).as_bytes(),
+                        );
                     }
                     // A failed `create` made no container (a name clash means the container
                     // is someone else's: not ours to remove either).
