@@ -134,9 +134,9 @@ e2e_test!(a_failed_run_is_listed_failed, |cx| {
     assert_eq!(logs.stdout, "boom | before\n", "{}", logs.dump());
 });
 
-/// `logs --follow` prints lines as another dockhand process writes them and ends with it; a
-/// run killed with SIGKILL is INTERRUPTED until `resume` ends it, and the kept log then has
-/// every line exactly once.
+// `logs --follow` prints lines as another dockhand process writes them and ends with it; a
+// run killed with SIGKILL is INTERRUPTED until `resume` ends it, and the kept log then has
+// every line exactly once.
 e2e_test!(
     follow_a_running_execution_and_resume_an_interrupted_one,
     |cx| {
