@@ -41,6 +41,8 @@ pub enum Command {
   dockhand validate flows/*.yaml --engine podman   also check engine-specific options
 
 Prints `ok FILE` for each valid file, and errors and warnings as FILE:LINE:COL: ....
+--json prints {\"version\": 1, \"files\": [{\"file\", \"valid\", \"diagnostics\": [...]}]} on stdout
+instead (docs/json/validate.schema.json); the exit code is the same.
 Exit codes: 0 every file is valid (warnings allowed), 2 some file has errors.")]
     Validate {
         /// Flow files to check
@@ -49,6 +51,9 @@ Exit codes: 0 every file is valid (warnings allowed), 2 some file has errors.")]
         /// Also check options against this engine's dialect
         #[arg(long, value_enum)]
         engine: Option<EngineArg>,
+        /// Print every file's diagnostics as JSON on stdout (file, line, column, property, severity, message)
+        #[arg(long)]
+        json: bool,
     },
     /// Print the engine command lines each task would run, secrets redacted
     #[command(after_help = "Examples:
@@ -62,6 +67,9 @@ them. Environment values, registry passwords and tokens appear as <redacted>: va
 engine client through its environment or a 0600 file, never through its arguments. A command that
 holds a SECRET input is shown as the path of its private command file, its text <redacted>.
 The output is deterministic: the execution id defaults to `plan`.
+--json prints each task's commands as argument arrays (after the program name), with the names
+of the variables set in the client's environment and a description of its stdin and private
+files, never their values (docs/json/plan.schema.json).
 Exit codes: 0 printed, 2 the flow has errors (nothing printed on stdout).")]
     Plan {
         /// The flow file
@@ -75,6 +83,9 @@ Exit codes: 0 printed, 2 the flow has errors (nothing printed on stdout).")]
         /// Execution id used in container names, labels and paths
         #[arg(long, default_value = "plan", value_parser = parse_execution_id)]
         execution_id: String,
+        /// Print the plan as JSON: every command as an argv array, env by name, stdin described
+        #[arg(long)]
+        json: bool,
     },
     /// Run a flow: each task as a container, logs streamed, a summary at the end
     #[command(after_help = "Examples:
@@ -170,6 +181,9 @@ and `-`), 3 the engine is unavailable.")]
     Ps {
         #[command(flatten)]
         target: ContainersArgs,
+        /// Print the containers as JSON on stdout
+        #[arg(long)]
+        json: bool,
     },
     /// Remove dockhand's containers that no running execution is waiting for, with the journals and working directories of executions that ended
     #[command(after_help = "Examples:

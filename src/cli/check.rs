@@ -32,28 +32,39 @@ fn load_flow(file: &Utf8PathBuf) -> Result<(Flow, Diags), Diags> {
 }
 
 /// `dockhand validate`: every file checked, every diagnostic printed.
-pub fn validate(files: &[Utf8PathBuf], dialect: Option<Dialect>) -> exit::Result<Code> {
+pub fn validate(files: &[Utf8PathBuf], dialect: Option<Dialect>, json: bool) -> exit::Result<Code> {
     let mut bad = false;
+    let mut docs = Vec::new();
     for f in files {
-        match load_flow(f) {
+        let diags = match load_flow(f) {
             Ok((flow, mut diags)) => {
                 if let Some(d) = dialect {
                     let ctx = plan_context(d, "/tmp/dockhand".as_ref(), "validate");
                     plan::plan_flow(&flow, &ctx, &BTreeMap::new(), &mut diags);
                 }
-                print_diags(&diags);
-                if diags.has_errors() {
-                    bad = true;
-                } else {
-                    // A closed stdout does not change the verdict: every file is still checked.
-                    let _ = out!("ok {f}\n");
-                }
+                diags
             }
             Err(d) => {
-                print_diags(&d);
+                // Unreadable: it has its error (and no flow).
                 bad = true;
+                d
             }
+        };
+        bad |= diags.has_errors();
+        if json {
+            docs.push(dockhand::machine::diagnostics(&diags));
+            continue;
         }
+        print_diags(&diags);
+        if !diags.has_errors() {
+            // A closed stdout does not change the verdict: every file is still checked.
+            let _ = out!("ok {f}\n");
+        }
+    }
+    if json {
+        let text = serde_json::to_string_pretty(&dockhand::machine::validate(docs))
+            .map_err(|e| Code::Invalid.error(e))?;
+        let _ = out!("{text}\n");
     }
     if bad {
         Err(Code::Invalid.reported())
@@ -107,6 +118,7 @@ pub fn plan(
     dialect: Dialect,
     args: &PlanArgs,
     execution_id: &str,
+    json: bool,
 ) -> exit::Result<Code> {
     let (flow, mut diags) = match load_flow(file) {
         Ok(x) => x,
@@ -124,13 +136,13 @@ pub fn plan(
     if diags.has_errors() {
         return Err(Code::Invalid.reported());
     }
-    let text = plan::text::plan(
-        &flow,
-        &ctx,
-        dialect.name(),
-        &tasks,
-        &insecure_notes(&flow, dialect),
-    );
+    let notes = insecure_notes(&flow, dialect);
+    let text = if json {
+        let doc = dockhand::machine::plan(&flow, &ctx, dialect.name(), &tasks, &notes);
+        serde_json::to_string_pretty(&doc).map_err(|e| Code::Invalid.error(e))? + "\n"
+    } else {
+        plan::text::plan(&flow, &ctx, dialect.name(), &tasks, &notes)
+    };
     out!("{text}").map_err(crate::output::stdout_failed)?;
     Ok(Code::Ok)
 }

@@ -34,15 +34,18 @@ pub fn main() -> exit::Result<Code> {
 
 fn run(cli: Cli) -> exit::Result<Code> {
     match cli.command {
-        Command::Validate { files, engine } => {
-            check::validate(&files, engine.map(EngineArg::dialect))
-        }
+        Command::Validate {
+            files,
+            engine,
+            json,
+        } => check::validate(&files, engine.map(EngineArg::dialect), json),
         Command::Plan {
             file,
             engine,
             common,
             execution_id,
-        } => check::plan(&file, engine.dialect(), &common, &execution_id),
+            json,
+        } => check::plan(&file, engine.dialect(), &common, &execution_id, json),
         Command::Run {
             file,
             engine,
@@ -69,7 +72,7 @@ fn run(cli: Cli) -> exit::Result<Code> {
             inputs.extend(sources.read()?);
             execute::resume(&execution_id, inputs, exec)
         }
-        Command::Ps { target } => containers::ps(target),
+        Command::Ps { target, json } => containers::ps(target, json),
         Command::Cleanup {
             target,
             older_than,
