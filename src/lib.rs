@@ -20,6 +20,7 @@ pub mod pebble;
 pub mod plan;
 pub mod registry;
 pub mod registry_host;
+pub mod report;
 pub mod schema;
 pub mod suggest;
 pub mod units;

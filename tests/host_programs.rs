@@ -48,6 +48,8 @@ const PROGRAMS: &[(&str, Source)] = &[
     ("zsh", Apt("zsh")),
     ("fish", Apt("fish")),
     ("man", Apt("man-db")),
+    // tests/e2e_report.rs: the report read in a real browser.
+    ("chromium", Apt("chromium")),
     // scripts/build-test-images.sh checks that busybox is static with it.
     ("file", Apt("file")),
     // Base system.

@@ -270,6 +270,28 @@ Exit codes: 0 printed, 2 no such execution (or the id is not one), or no such ta
         #[arg(long, env = "DOCKHAND_STATE_DIR", value_name = "DIR")]
         state_dir: Option<Utf8PathBuf>,
     },
+    /// Write an execution's report: one self-contained HTML file with a timeline of its task runs
+    #[command(after_help = "Examples:
+  dockhand report k3v9x0q2m7ab -o report.html
+  dockhand run flow.yaml --report report.html     the same, at the end of a run
+  dockhand report $(dockhand executions --limit 1 --json | jq -r '.executions[0].id') -o last.html
+
+The file needs nothing else (no network, no script): a Gantt chart of every task run and attempt
+on a time axis, coloured by state (each bar links to its run), then per run its container, image,
+exit code, duration, outputs, output files and its kept log (folded; see `dockhand logs`).
+Start times come from the journal, to the second; durations to the millisecond.
+Exit codes: 0 written, 2 no such execution (or the id is not one), 3 the file cannot be written.")]
+    Report {
+        /// The execution id (as `run` and `executions` print it)
+        #[arg(value_parser = parse_execution_id)]
+        execution_id: String,
+        /// Where to write the HTML file (`-` for stdout)
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Utf8PathBuf,
+        /// Where execution journals live (default $XDG_STATE_HOME/dockhand or ~/.local/state/dockhand)
+        #[arg(long, env = "DOCKHAND_STATE_DIR", value_name = "DIR")]
+        state_dir: Option<Utf8PathBuf>,
+    },
     /// Print the JSON Schema of the flow format (for editor completion and validation)
     #[command(
         after_help = "Example (VS Code with the YAML extension, in settings.json):
@@ -355,6 +377,9 @@ pub struct ExecArgs {
     /// their detached `rm` processes
     #[arg(long)]
     pub wait_removal: bool,
+    /// At the end, write the execution's HTML report (timeline, outputs, logs) to FILE
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<Utf8PathBuf>,
 }
 
 #[derive(Args, Clone)]
@@ -409,6 +434,7 @@ impl ExecArgs {
             json: self.json,
             quiet: self.quiet,
             wait_removal: self.wait_removal,
+            report: self.report.clone(),
         }
     }
 }

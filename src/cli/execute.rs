@@ -43,7 +43,7 @@ pub fn run(
             execution_id,
             state_dir: state_dir(exec.state_dir),
             configure_insecure,
-            options,
+            options: options.clone(),
         },
         report(options.json),
     )
@@ -59,7 +59,7 @@ pub fn resume(
         execution_id,
         given,
         state_dir(exec.state_dir),
-        options,
+        options.clone(),
         report(options.json),
     )
 }

@@ -9,6 +9,7 @@ mod execute;
 mod history;
 mod inputs;
 mod manual;
+mod report;
 
 use clap::Parser;
 
@@ -107,6 +108,11 @@ fn run(cli: Cli) -> exit::Result<Code> {
             follow,
             state_dir,
         } => history::logs(state_dir, &execution_id, task.as_deref(), follow),
+        Command::Report {
+            execution_id,
+            output,
+            state_dir,
+        } => report::write(state_dir, &execution_id, &output),
         Command::Completions { shell } => manual::completions(shell),
         Command::Man => manual::man(),
         Command::Registry(args) => match dockhand::registry::cli::run(args) {

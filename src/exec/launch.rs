@@ -16,7 +16,7 @@ use crate::flow::{self, Flow};
 use crate::plan::{self, context::PlanContext, dialect::Dialect};
 
 /// How an execution reports.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     /// The result as JSON on stdout, logs on stderr (no colour).
     pub json: bool,
@@ -24,6 +24,8 @@ pub struct Options {
     pub quiet: bool,
     /// Wait for every container's removal instead of handing the last ones off.
     pub wait_removal: bool,
+    /// Write the execution's HTML report here at the end (`run --report`).
+    pub report: Option<Utf8PathBuf>,
 }
 
 /// What `dockhand run` asks for.
@@ -56,6 +58,7 @@ pub struct Launch {
     quiet: bool,
     configure_insecure: bool,
     wait_removal: bool,
+    report_file: Option<Utf8PathBuf>,
 }
 
 /// `dockhand run`: reads the flow file, finds the engine, and executes.
@@ -93,6 +96,7 @@ pub fn run(r: Run, report: impl FnOnce(&FlowResult)) -> Result<Code> {
             quiet: r.options.quiet,
             configure_insecure: r.configure_insecure,
             wait_removal: r.options.wait_removal,
+            report_file: r.options.report,
         },
         report,
     )
@@ -147,6 +151,7 @@ pub fn resume(
             quiet: options.quiet,
             configure_insecure: false,
             wait_removal: options.wait_removal,
+            report_file: options.report,
         },
         report,
     )
@@ -347,6 +352,7 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
 
     let (json, quiet, configure_insecure, wait_removal) =
         (l.json, l.quiet, l.configure_insecure, l.wait_removal);
+    let (report_file, state_dir) = (l.report_file.clone(), l.state_dir.clone());
     let engine = l.engine;
     let execution_id = l.execution_id;
     rt.block_on(async move {
@@ -430,6 +436,17 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
             true,
         ) {
             eprintln!("dockhand: warning: {e}");
+        }
+        if let Some(file) = &report_file {
+            // After the end record, so the report shows the execution's end state.
+            let written = crate::report::render(&state_dir, &execution_id, journal::now())
+                .map_err(|e| e.to_string())
+                .and_then(|html| crate::report::save(file, &html));
+            match written {
+                Ok(()) if !quiet => eprintln!("dockhand: report written to {file}"),
+                Ok(()) => {}
+                Err(e) => eprintln!("dockhand: warning: {e}"),
+            }
         }
         // The flow has run: a reader gone from stdout or stderr does not change its exit code.
         report(&result);
