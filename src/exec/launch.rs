@@ -64,12 +64,14 @@ pub fn run(r: Run, report: impl FnOnce(&FlowResult)) -> Result<Code> {
     let flow_text =
         flow::limits::read_file(file.as_str()).map_err(|e| Code::Invalid.error_in(file, e))?;
     // Bad input is reported (exit 2) before the engine is looked for (exit 3 without one).
-    let (_, diags, _) = flow_and_inputs(file.as_str(), &flow_text, &r.inputs)?;
+    let (flow, diags, _) = flow_and_inputs(file.as_str(), &flow_text, &r.inputs)?;
     let mut engine = match eng::discover(
         r.engine.as_deref(),
         std::env::var("DOCKHAND_ENGINE").ok().as_deref(),
     ) {
         Ok(e) => e,
+        // Every task runs on the host (Process runner): no engine is needed.
+        Err(_) if !needs_engine(&flow) => no_engine(),
         Err(_) if diags.has_errors() => {
             // The flow is bad whatever the engine: that is the answer (with an engine, its
             // dialect's checks would be reported too).
@@ -130,7 +132,13 @@ pub fn resume(
             format!("the flow of execution {execution_id}: {e}"),
         )
     })?;
-    let mut engine = eng::discover(Some(&engine), None).code(Code::Engine)?;
+    let host_only = flow::load(&flow_file, &flow_text)
+        .flow
+        .is_some_and(|f| !needs_engine(&f));
+    let mut engine = match eng::discover(Some(&engine), None) {
+        Err(_) if host_only => no_engine(),
+        found => found.code(Code::Engine)?,
+    };
     engine.host = host.clone();
     inputs.extend(given);
     execute(
@@ -174,6 +182,22 @@ pub fn plan_context(dialect: Dialect, work_dir: &Utf8Path, execution_id: &str) -
         secrets: Vec::new(),
         local_images: Default::default(),
         expr_host: Default::default(),
+    }
+}
+
+/// Does any task of the flow run in a container? A flow whose tasks all run with the Process
+/// runner needs no engine.
+fn needs_engine(flow: &Flow) -> bool {
+    flow.scripts().iter().any(|(_, s)| s.in_container())
+}
+
+/// The engine of a flow that needs none: never called (the journal records `docker`, and
+/// `resume` of such a flow needs none either).
+fn no_engine() -> Engine {
+    Engine {
+        program: "docker".into(),
+        dialect: Dialect::Docker,
+        host: None,
     }
 }
 
@@ -269,6 +293,7 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
     let hosts: std::collections::BTreeSet<Option<String>> = flow
         .scripts()
         .iter()
+        .filter(|(_, s)| s.in_container())
         .map(|(_, s)| s.runner.host.clone().or_else(|| ctx.host.clone()))
         .collect();
     let mut answered = std::collections::BTreeSet::new();

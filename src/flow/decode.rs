@@ -9,6 +9,7 @@
 mod refs;
 mod runner;
 mod task;
+mod task_runner;
 
 use std::collections::BTreeMap;
 

@@ -13,6 +13,12 @@ pub const SCRIPT_TYPE: &str = "io.kestra.plugin.scripts.shell.Script";
 pub const PARALLEL_TYPE: &str = "io.kestra.plugin.core.flow.Parallel";
 pub const SEQUENTIAL_TYPE: &str = "io.kestra.plugin.core.flow.Sequential";
 pub const DOCKER_RUNNER_TYPE: &str = "io.kestra.plugin.scripts.runner.docker.Docker";
+/// Kestra's Process task runner, and the older class names Kestra took for it.
+pub const PROCESS_RUNNER_TYPE: &str = "io.kestra.plugin.core.runner.Process";
+pub const PROCESS_RUNNER_ALIASES: &[&str] = &[
+    "io.kestra.core.models.tasks.runners.types.ProcessTaskRunner",
+    "io.kestra.plugin.core.runner.ProcessTaskRunner",
+];
 
 /// A whole flow file.
 #[derive(Debug, Clone, PartialEq)]
@@ -123,7 +129,30 @@ pub struct ScriptTask {
     pub fail_fast_line: &'static str,
     pub input_files: BTreeMap<String, String>,
     pub output_files: Vec<String>,
+    /// The Docker runner's settings; used only when `task_runner` is `Docker`.
     pub runner: DockerRunner,
+    /// Where the task runs: in a container, or on the host (`taskRunner` Process).
+    pub task_runner: RunnerKind,
+    /// Kestra's output directory is on (the legacy `runner` property turns it on): every file
+    /// written under `{{ outputDir }}` is an output file.
+    pub output_dir: bool,
+}
+
+impl ScriptTask {
+    /// Does the task run in a container (through the engine), rather than on the host?
+    pub fn in_container(&self) -> bool {
+        self.task_runner == RunnerKind::Docker
+    }
+}
+
+/// A script task's task runner: a container through the engine CLI (with the settings in
+/// [`ScriptTask::runner`]), or a process on the host (`io.kestra.plugin.core.runner.Process`,
+/// which has no settings of its own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RunnerKind {
+    #[default]
+    Docker,
+    Process,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

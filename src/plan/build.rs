@@ -59,11 +59,17 @@ pub struct TaskCommands {
     /// `wait: false`: the run returns right after the container starts.
     pub detach: bool,
     pub findings: Vec<Finding>,
+    /// A task with the Process runner runs this on the host instead (its engine commands are
+    /// empty): `plan::host_process`.
+    pub host: Option<crate::plan::host_process::HostCommand>,
 }
 
 impl TaskCommands {
     /// Every command in the order a successful run uses them.
     pub fn steps(&self) -> Vec<&EngineCommand> {
+        if self.host.is_some() {
+            return vec![];
+        }
         let mut v: Vec<&EngineCommand> = self.prepare.iter().collect();
         v.push(&self.run);
         v.extend(self.collect.iter());
@@ -270,6 +276,7 @@ pub fn build(
         remove,
         detach,
         findings,
+        host: None,
     }
 }
 
@@ -410,7 +417,7 @@ pub const COMMAND_FILE: &str = "/.dockhand/command";
 
 /// Shells that read a file with `.`: their command becomes `. FILE`, run by the same shell with
 /// the same options, so `set -e` (failFast) and the exit status behave as with the text inline.
-const SHELLS: &[&str] = &[
+pub(crate) const SHELLS: &[&str] = &[
     "sh", "bash", "dash", "ash", "ksh", "mksh", "zsh", "yash", "busybox",
 ];
 
@@ -428,7 +435,7 @@ struct CommandFile {
 }
 
 /// Does `text` hold the value of a SECRET input?
-fn holds_secret(text: &str, ctx: &PlanContext) -> bool {
+pub(crate) fn holds_secret(text: &str, ctx: &PlanContext) -> bool {
     ctx.secrets
         .iter()
         .filter(|s| !s.expose().is_empty())
@@ -1100,6 +1107,8 @@ mod tests {
             input_files: Default::default(),
             output_files: vec![],
             runner: Default::default(),
+            task_runner: Default::default(),
+            output_dir: false,
         };
         let argv = |t: &ScriptTask| {
             let tc = build("n", "f", "t", t, &ctx);
@@ -1177,6 +1186,8 @@ mod tests {
             input_files: Default::default(),
             output_files: vec![],
             runner: Default::default(),
+            task_runner: Default::default(),
+            output_dir: false,
         };
         let tc = build("n", "f", "t", &task, &ctx);
         assert!(tc.findings.is_empty(), "{:?}", tc.findings);

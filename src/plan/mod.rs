@@ -8,6 +8,7 @@ pub mod context;
 pub mod dialect;
 pub mod engine_commands;
 pub mod expr_host;
+pub mod host_process;
 pub mod labels;
 pub mod scope;
 pub mod script;
@@ -133,6 +134,9 @@ pub fn expression_secrets(
 
 /// The commands of a task `plan_task` rendered, for another context (a new attempt).
 pub fn rebuild(flow: &Flow, task: &Task, rendered: &ScriptTask, ctx: &PlanContext) -> TaskCommands {
+    if rendered.task_runner == crate::flow::model::RunnerKind::Process {
+        return host_process::build(&task.id, rendered, ctx);
+    }
     build::build(&flow.namespace, &flow.id, &task.id, rendered, ctx)
 }
 

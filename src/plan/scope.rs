@@ -158,7 +158,12 @@ impl Scope<'_> {
         task: &ScriptTask,
         strict: bool,
     ) -> Result<RenderedTask, String> {
-        let base = self.context(task_id, workdir);
+        let mut base = self.context(task_id, workdir);
+        // `{{ outputDir }}`, for a task that has the output directory on.
+        if task.output_dir {
+            base["outputDir"] =
+                json!(crate::plan::host_process::output_dir(&workdir.to_path_buf()).as_str());
+        }
         let secrets = std::cell::RefCell::new(Vec::new());
         let r = |s: &str| self.render_text(&base, s, strict, &mut secrets.borrow_mut());
         let mut t = task.clone();

@@ -240,7 +240,7 @@ pub fn plan(
             continue;
         }
         let _ = writeln!(out, "# working directory {}", tc.workdir);
-        if let Some(note) = short_name_note(task, ctx) {
+        if let Some(note) = short_name_note(task, ctx).filter(|_| tc.host.is_none()) {
             let _ = writeln!(out, "# {note}");
         }
         if let Some(t) = task.timeout {
@@ -273,6 +273,10 @@ pub fn plan(
         for g in &tc.output_files {
             let _ = writeln!(out, "# output files {g}");
         }
+        if let Some(h) = &tc.host {
+            host_process_lines(h, &mut out);
+            continue;
+        }
         for c in tc.steps() {
             if tc.detach && c.step == Step::Run {
                 out.push_str(
@@ -288,6 +292,23 @@ pub fn plan(
         out.push_str(&command(program, &tc.stop));
     }
     out
+}
+
+/// A Process task's host command, as `plan` shows it.
+fn host_process_lines(h: &crate::plan::host_process::HostCommand, out: &mut String) {
+    use crate::plan::host_process::{KILL_GRACE, describe};
+    for l in describe(h) {
+        let _ = writeln!(out, "# {l}");
+    }
+    let _ = writeln!(out, "# run on the host, in the working directory");
+    let mut c = EngineCommand::new(Step::Run);
+    c.args(h.argv.iter().skip(1));
+    out.push_str(&command(h.argv.first().map_or("", String::as_str), &c));
+    let _ = writeln!(
+        out,
+        "# on cancel or timeout: SIGTERM to its process group, SIGKILL {} s later",
+        KILL_GRACE.as_secs()
+    );
 }
 
 #[cfg(test)]

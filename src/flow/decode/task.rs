@@ -9,8 +9,6 @@ use crate::flow::yaml::Node;
 use crate::image::ImageRef;
 use crate::units;
 
-use super::runner::read_runner;
-
 /// What a task holds when its type is missing or not supported (reported already): nothing, but
 /// it keeps its place and its id, so that other tasks' references to it and a duplicate of its
 /// id are judged as they would be once it is fixed, with no follow-on errors. The flow has errors
@@ -295,12 +293,11 @@ fn read_script(
     for (k, v) in default_env {
         env.entry(k.to_string()).or_insert_with(|| v.to_string());
     }
-    let runner = match o.obj(cx, "taskRunner") {
-        Some(r) => read_runner(cx, r),
-        None => Some(DockerRunner::default()),
-    };
+    let chosen = super::task_runner::read(cx, o);
     ScriptTask {
-        container_image: image
+        container_image: chosen
+            .image
+            .or(image)
             .unwrap_or_else(|| ImageRef::parse(default_image).expect("a valid image reference")),
         interpreter,
         before_commands,
@@ -310,7 +307,9 @@ fn read_script(
         fail_fast_line,
         input_files,
         output_files,
-        runner: runner.unwrap_or_default(),
+        runner: chosen.docker,
+        task_runner: chosen.kind,
+        output_dir: chosen.legacy_runner,
     }
 }
 
