@@ -388,6 +388,7 @@ fn engine_commands_snapshot(dialect: dockhand::plan::dialect::Dialect) -> String
                 ec::create(&with_config, Step::Create, true),
             ),
             ("copy_in", ec::copy_in(&g, c)),
+            ("copy_dir_in", ec::copy_dir_in(&g, c, wd)),
             ("start (attached)", ec::start(&g, c, true)),
             ("start (detached)", ec::start(&g, c, false)),
             ("copy_out", ec::copy_out(&g, c, wd)),

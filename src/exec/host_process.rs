@@ -346,7 +346,10 @@ pub async fn run(
             None => said,
         });
     }
-    if let Err(e) = crate::exec::files::prune(&tc.workdir, &res.output_files) {
+    // In a WorkingDirectory the directory is the next task's too: it goes when that ends.
+    if !rt.ctx.shares_workdir(&task.id)
+        && let Err(e) = crate::exec::files::prune(&tc.workdir, &res.output_files)
+    {
         rt.status(&format!(
             "{}: cannot remove the working directory {}: {e}",
             task.id, tc.workdir

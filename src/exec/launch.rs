@@ -182,6 +182,7 @@ pub fn plan_context(dialect: Dialect, work_dir: &Utf8Path, execution_id: &str) -
         secrets: Vec::new(),
         local_images: Default::default(),
         expr_host: Default::default(),
+        shared_workdirs: Default::default(),
     }
 }
 
@@ -264,6 +265,7 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
     let mut ctx = plan_context(l.engine.dialect, &l.work_dir, &l.execution_id);
     ctx.host = l.host.clone();
     ctx.owner = Some(std::process::id());
+    ctx.shared_workdirs = flow.shared_workdirs();
     ctx.expr_host = plan::expr_host::ExprHost(Some(Arc::new(exec::env_host::EnvHost)));
     ctx.secrets = plan::secret_values(&flow, &inputs);
     // Values read with `secret()`: private like SECRET inputs, in every attempt's commands.
@@ -362,6 +364,7 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
         (l.json, l.quiet, l.configure_insecure, l.wait_removal);
     let engine = l.engine;
     let execution_id = l.execution_id;
+    let state_dir = l.state_dir.clone();
     rt.block_on(async move {
         if engine.dialect == Dialect::Docker
             && let Some(code) = check_insecure(&engine, &flow, configure_insecure)
@@ -412,6 +415,7 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
             replay,
         );
         runtime.wait_removal = wait_removal;
+        runtime.state_dir = Some(state_dir.clone());
         *runtime.answered.get_mut().unwrap() = answered;
         let runtime = Arc::new(runtime);
         let private = runtime.ctx.private_root.join(&runtime.ctx.execution_id);

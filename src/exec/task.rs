@@ -668,6 +668,7 @@ impl Job<'_> {
         // container still runs), and where no engine answered (nothing ran; resume needs it).
         if tc.remove.is_some()
             && !self.unreachable
+            && !rt.ctx.shares_workdir(&tc.task_id)
             && let Err(e) = crate::exec::files::prune(&tc.workdir, &self.res.output_files)
         {
             rt.status(&format!(

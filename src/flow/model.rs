@@ -75,6 +75,28 @@ pub enum TaskKind {
     Sequential {
         tasks: Vec<Task>,
     },
+    /// `io.kestra.plugin.core.flow.WorkingDirectory`: children run one after the other in one
+    /// working directory they share.
+    WorkingDirectory(Box<WorkingDir>),
+}
+
+/// A WorkingDirectory task: its children and the files of the directory they share.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkingDir {
+    pub tasks: Vec<Task>,
+    /// Written into the directory before the first child runs (content may use templates).
+    pub input_files: BTreeMap<String, String>,
+    /// Globs kept as the WorkingDirectory's output files once the children are done.
+    pub output_files: Vec<String>,
+    pub cache: Option<Cache>,
+}
+
+/// A WorkingDirectory's `cache`: files matching `patterns` are kept after the run and put back
+/// into the directory of the next run of the same flow and task, unless older than `ttl`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cache {
+    pub patterns: Vec<String>,
+    pub ttl: Option<Duration>,
 }
 
 impl Task {
@@ -93,11 +115,37 @@ impl Task {
                     t.collect_scripts(out);
                 }
             }
+            TaskKind::WorkingDirectory(w) => {
+                for t in &w.tasks {
+                    t.collect_scripts(out);
+                }
+            }
         }
     }
 }
 
 impl Flow {
+    /// Each task that runs inside a WorkingDirectory, by id, with the WorkingDirectory's id:
+    /// the child's working directory is the WorkingDirectory's.
+    pub fn shared_workdirs(&self) -> BTreeMap<String, String> {
+        fn walk(t: &Task, out: &mut BTreeMap<String, String>) {
+            match &t.kind {
+                TaskKind::WorkingDirectory(w) => {
+                    for c in &w.tasks {
+                        out.insert(c.id.clone(), t.id.clone());
+                    }
+                }
+                TaskKind::Parallel { tasks, .. } | TaskKind::Sequential { tasks } => {
+                    tasks.iter().for_each(|c| walk(c, out))
+                }
+                TaskKind::Script(_) => {}
+            }
+        }
+        let mut out = BTreeMap::new();
+        self.tasks.iter().for_each(|t| walk(t, &mut out));
+        out
+    }
+
     /// Every script task of the flow, depth first, in file order.
     pub fn scripts(&self) -> Vec<(&Task, &ScriptTask)> {
         self.tasks.iter().flat_map(Task::scripts).collect()

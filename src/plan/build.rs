@@ -126,7 +126,10 @@ pub fn build(
     let secret_env = secret_env(task, ctx);
     let command_file = command_file(task, &plain_command, &secret_env, ctx, &mut findings);
     let secret_files = secret_files(task, ctx, &mut findings);
-    let copy_workdir = needs_copy(task, d);
+    // In a WorkingDirectory, VOLUME copies the shared directory in and back out every time, so
+    // that each task sees what the ones before it wrote (MOUNT shares it as it is).
+    let shared = ctx.shares_workdir(task_id) && r.file_handling == FileHandling::Volume;
+    let copy_workdir = needs_copy(task, d) || shared;
     let copy_files = copy_workdir || command_file.is_some();
     let mut create_global = global.clone();
     // Docker reads the private client config as its global `--config`.
@@ -242,10 +245,15 @@ pub fn build(
             }
             prepare.push(cp);
         }
+        // After the archive, which makes the directory (podman copies only into one that
+        // exists).
+        if shared {
+            prepare.push(ec::copy_dir_in(&global, &container, workdir.as_str()));
+        }
         let mut start = ec::start(&global, &container, !detach);
         start.cwd = Some(private.to_string());
         run = start;
-        if copy_workdir && !task.output_files.is_empty() {
+        if copy_workdir && (!task.output_files.is_empty() || shared) {
             collect.push(ec::copy_out(&global, &container, workdir.as_str()));
         }
     } else {
@@ -1089,6 +1097,7 @@ mod tests {
             secrets: vec![Secret::new("hunter22")],
             local_images: Default::default(),
             expr_host: Default::default(),
+            shared_workdirs: Default::default(),
         }
     }
 

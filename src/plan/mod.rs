@@ -14,6 +14,7 @@ pub mod scope;
 pub mod script;
 pub mod tar;
 pub mod text;
+pub mod working_directory;
 
 use std::collections::BTreeMap;
 
@@ -187,6 +188,7 @@ pub fn plan_flow(
             .or_insert_with(|| format!("<secret inputs.{}>", i.id));
     }
     let mut ctx = ctx.clone();
+    ctx.shared_workdirs = flow.shared_workdirs();
     for s in secret_values(flow, &inputs) {
         if !ctx.secrets.contains(&s) {
             ctx.secrets.push(s);
@@ -251,6 +253,7 @@ tasks:
             secrets: vec![],
             local_images: Default::default(),
             expr_host: Default::default(),
+            shared_workdirs: Default::default(),
         }
     }
 

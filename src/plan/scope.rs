@@ -208,6 +208,26 @@ impl Scope<'_> {
     }
 }
 
+impl Scope<'_> {
+    /// Renders the values of a map (a WorkingDirectory's `inputFiles`) as the task `task_id`
+    /// working in `workdir` sees them; with the plain values of the secrets they read.
+    pub fn render_map(
+        &self,
+        task_id: &str,
+        workdir: &Utf8Path,
+        map: &BTreeMap<String, String>,
+        strict: bool,
+    ) -> Result<(BTreeMap<String, String>, Vec<String>), String> {
+        let base = self.context(task_id, workdir);
+        let mut secrets = Vec::new();
+        let mut out = BTreeMap::new();
+        for (k, v) in map {
+            out.insert(k.clone(), self.render_text(&base, v, strict, &mut secrets)?);
+        }
+        Ok((out, secrets))
+    }
+}
+
 /// The byte range of the `{{ … }}` tag around `span` in `text`, if the span is in one (not in a
 /// `{% … %}` tag or a comment).
 fn print_tag(text: &str, span: std::ops::Range<usize>) -> Option<std::ops::Range<usize>> {

@@ -148,8 +148,8 @@ fn short_name_note(task: &Task, ctx: &PlanContext) -> Option<String> {
 }
 
 /// Every Parallel/Sequential task as (path, description), outermost first.
-fn groups(flow: &Flow) -> Vec<(String, String)> {
-    fn walk(t: &Task, out: &mut Vec<(String, String)>) {
+fn groups(flow: &Flow, ctx: &PlanContext) -> Vec<(String, String)> {
+    fn walk(t: &Task, ctx: &PlanContext, out: &mut Vec<(String, String)>) {
         use crate::flow::model::TaskKind;
         let (desc, children) = match &t.kind {
             TaskKind::Parallel { concurrent, tasks } => {
@@ -173,16 +173,27 @@ fn groups(flow: &Flow) -> Vec<(String, String)> {
                 ),
                 tasks,
             ),
+            TaskKind::WorkingDirectory(w) => (
+                format!(
+                    "working directory `{}` ({}, line {}): its tasks run one after the other in the one working directory {}, which they share{}",
+                    t.id,
+                    t.path,
+                    t.pos.line,
+                    ctx.workdir(&t.id),
+                    crate::plan::working_directory::describe(w)
+                ),
+                &w.tasks,
+            ),
             TaskKind::Script(_) => return,
         };
         out.push((t.path.clone(), desc));
         for c in children {
-            walk(c, out);
+            walk(c, ctx, out);
         }
     }
     let mut out = Vec::new();
     for t in &flow.tasks {
-        walk(t, &mut out);
+        walk(t, ctx, &mut out);
     }
     out
 }
@@ -205,7 +216,7 @@ pub fn plan(
     for n in notes {
         let _ = writeln!(out, "# {n}");
     }
-    let groups = groups(flow);
+    let groups = groups(flow, ctx);
     // A group's index by its path (the first, should a path repeat); the groups holding a task
     // are those whose path is the task's path up to one of its dots.
     let index: HashMap<&str, usize> = groups

@@ -94,6 +94,9 @@ fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
                 tasks: read_children(cx, &mut o),
             })
         }
+        Some((_, Some(Execution::FlowableParent(Flowable::WorkingDirectory)))) => {
+            Some(super::working_directory::read(cx, &mut o))
+        }
         // No task type executes so yet: the spec lists none, and one that did would need its
         // reader here (and its model and builder) before it could run.
         Some((name, Some(Execution::HostProcess | Execution::InProcess))) => {
@@ -149,7 +152,7 @@ fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
     })
 }
 
-fn read_children(cx: &mut Cx, o: &mut Obj<'_>) -> Vec<Task> {
+pub(super) fn read_children(cx: &mut Cx, o: &mut Obj<'_>) -> Vec<Task> {
     let path = o.key_path("tasks");
     match o.need(cx, "tasks") {
         Some(n) => match as_seq(cx, n, &path) {
@@ -313,7 +316,7 @@ fn read_script(
     }
 }
 
-fn check_relative(p: &str) -> Result<(), &'static str> {
+pub(super) fn check_relative(p: &str) -> Result<(), &'static str> {
     if p.is_empty() {
         Err("the name is empty")
     } else if p.starts_with('/') {

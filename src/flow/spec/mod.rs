@@ -379,11 +379,13 @@ pub enum Flowable {
     Parallel,
     /// One after the other.
     Sequential,
+    /// One after the other, in one working directory they share.
+    WorkingDirectory,
 }
 
 mod tasks_container;
 mod tasks_core;
-mod tasks_flow;
+pub mod tasks_flow;
 
 /// Every task type dockhand knows, area by area: shell, the flowables of the first version and
 /// the script languages (this file), the flow-control tasks (`tasks_flow`), the tasks dockhand
