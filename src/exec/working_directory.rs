@@ -146,7 +146,8 @@ fn restore_cache(
         return None;
     }
     let n = copy_tree(&at.join("files"), dir).ok()?;
-    Some((now, n))
+    // After the copies: a file changed later than this is newer than the cache.
+    Some((SystemTime::now(), n))
 }
 
 /// Is a cache saved at `saved` still to be used at `now`?
