@@ -388,6 +388,7 @@ fn engine_commands_snapshot(dialect: dockhand::plan::dialect::Dialect) -> String
                 ec::create(&with_config, Step::Create, true),
             ),
             ("copy_in", ec::copy_in(&g, c)),
+            ("copy_dir_in", ec::copy_dir_in(&g, c, wd)),
             ("start (attached)", ec::start(&g, c, true)),
             ("start (detached)", ec::start(&g, c, false)),
             ("copy_out", ec::copy_out(&g, c, wd)),
@@ -503,7 +504,7 @@ fn subcommand_literals(src: &Path) -> Vec<String> {
         "info", "image", "pull", "login", "exec", "service",
     ];
     // Literals that are no argv: the Kestra docker runner's `version` property, ignored.
-    const NOT_ARGV: &[&str] = &["ignored(\"version\", "];
+    const NOT_ARGV: &[&str] = &["ignored(\"version\", ", "LEGACY_IMAGE: &str ="];
     offending_lines(sources_outside_plan(src), |line| {
         let code = line.split("//").next().unwrap_or_default();
         !NOT_ARGV.iter().any(|a| code.contains(a))

@@ -91,7 +91,10 @@ fn task_variant<'a>(root: &'a Value, ty: &str) -> &'a Value {
         .as_array()
         .expect("task is a oneOf")
         .iter()
-        .find(|v| v["properties"]["type"]["const"] == ty)
+        // A type with aliases has an enum, its Kestra name first.
+        .find(|v| {
+            v["properties"]["type"]["const"] == ty || v["properties"]["type"]["enum"][0] == ty
+        })
         .unwrap_or_else(|| panic!("no task variant for {ty}"))
 }
 
@@ -772,11 +775,15 @@ fn cases() -> Vec<(String, bool)> {
         "runIf: x",
         "namespaceFiles: {enabled: true}",
         "outputDirectory: true",
-        "docker: {image: x}",
-        "runner: DOCKER",
     ] {
         add(t(unsupported), false);
     }
+    // Kestra's older runner forms (accepted with a warning).
+    add(t("docker: {image: x}"), true);
+    add(t("runner: DOCKER"), true);
+    add(t("runner: PROCESS"), true);
+    add(t("runner: SSH"), false);
+    add(t("docker: {image: \"a b\"}"), false);
     add(t("interpreter: []"), true);
     add(t("failFast: false"), true);
     add(t("failFast: maybe"), false);
@@ -840,6 +847,12 @@ fn cases() -> Vec<(String, bool)> {
     add(
         flow(&commands_task(
             "taskRunner: {type: io.kestra.plugin.core.runner.Process}",
+        )),
+        true,
+    );
+    add(
+        flow(&commands_task(
+            "taskRunner: {type: io.kestra.plugin.ee.kubernetes.runner.Kubernetes}",
         )),
         false,
     );
@@ -1038,7 +1051,11 @@ fn defaults_are_kestras() {
         serde_json::json!(["/bin/sh", "-c"])
     );
     assert_eq!(commands["failFast"]["default"], true);
-    assert_eq!(runner["type"]["const"], DOCKER_RUNNER_TYPE);
+    assert_eq!(runner["type"]["enum"][0], DOCKER_RUNNER_TYPE);
+    assert_eq!(
+        runner["type"]["enum"][1],
+        dockhand::flow::model::PROCESS_RUNNER_TYPE
+    );
     assert_eq!(
         root["definitions"]["taskRunner"]["required"],
         serde_json::json!(["type"])

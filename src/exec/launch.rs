@@ -67,12 +67,14 @@ pub fn run(r: Run, report: impl FnOnce(&FlowResult)) -> Result<Code> {
     let flow_text =
         flow::limits::read_file(file.as_str()).map_err(|e| Code::Invalid.error_in(file, e))?;
     // Bad input is reported (exit 2) before the engine is looked for (exit 3 without one).
-    let (_, diags, _) = flow_and_inputs(file.as_str(), &flow_text, &r.inputs)?;
+    let (flow, diags, _) = flow_and_inputs(file.as_str(), &flow_text, &r.inputs)?;
     let mut engine = match eng::discover(
         r.engine.as_deref(),
         std::env::var("DOCKHAND_ENGINE").ok().as_deref(),
     ) {
         Ok(e) => e,
+        // Every task runs on the host (Process runner): no engine is needed.
+        Err(_) if !needs_engine(&flow) => no_engine(),
         Err(_) if diags.has_errors() => {
             // The flow is bad whatever the engine: that is the answer (with an engine, its
             // dialect's checks would be reported too).
@@ -134,7 +136,13 @@ pub fn resume(
             format!("the flow of execution {execution_id}: {e}"),
         )
     })?;
-    let mut engine = eng::discover(Some(&engine), None).code(Code::Engine)?;
+    let host_only = flow::load(&flow_file, &flow_text)
+        .flow
+        .is_some_and(|f| !needs_engine(&f));
+    let mut engine = match eng::discover(Some(&engine), None) {
+        Err(_) if host_only => no_engine(),
+        found => found.code(Code::Engine)?,
+    };
     engine.host = host.clone();
     inputs.extend(given);
     execute(
@@ -179,6 +187,23 @@ pub fn plan_context(dialect: Dialect, work_dir: &Utf8Path, execution_id: &str) -
         secrets: Vec::new(),
         local_images: Default::default(),
         expr_host: Default::default(),
+        shared_workdirs: Default::default(),
+    }
+}
+
+/// Does any task of the flow run in a container? A flow whose tasks all run with the Process
+/// runner needs no engine.
+fn needs_engine(flow: &Flow) -> bool {
+    flow.scripts().iter().any(|(_, s)| s.in_container())
+}
+
+/// The engine of a flow that needs none: never called (the journal records `docker`, and
+/// `resume` of such a flow needs none either).
+fn no_engine() -> Engine {
+    Engine {
+        program: "docker".into(),
+        dialect: Dialect::Docker,
+        host: None,
     }
 }
 
@@ -245,6 +270,7 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
     let mut ctx = plan_context(l.engine.dialect, &l.work_dir, &l.execution_id);
     ctx.host = l.host.clone();
     ctx.owner = Some(std::process::id());
+    ctx.shared_workdirs = flow.shared_workdirs();
     ctx.expr_host = plan::expr_host::ExprHost(Some(Arc::new(exec::env_host::EnvHost)));
     ctx.secrets = plan::secret_values(&flow, &inputs);
     // Values read with `secret()`: private like SECRET inputs, in every attempt's commands.
@@ -274,6 +300,7 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
     let hosts: std::collections::BTreeSet<Option<String>> = flow
         .scripts()
         .iter()
+        .filter(|(_, s)| s.in_container())
         .map(|(_, s)| s.runner.host.clone().or_else(|| ctx.host.clone()))
         .collect();
     let mut answered = std::collections::BTreeSet::new();
@@ -355,6 +382,7 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
     let (report_file, state_dir) = (l.report_file.clone(), l.state_dir.clone());
     let engine = l.engine;
     let execution_id = l.execution_id;
+    let state_dir = l.state_dir.clone();
     rt.block_on(async move {
         if engine.dialect == Dialect::Docker
             && let Some(code) = check_insecure(&engine, &flow, configure_insecure)
@@ -406,6 +434,7 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
             replay,
         );
         runtime.wait_removal = wait_removal;
+        runtime.state_dir = Some(state_dir.clone());
         *runtime.answered.get_mut().unwrap() = answered;
         let runtime = Arc::new(runtime);
         let private = runtime.ctx.private_root.join(&runtime.ctx.execution_id);

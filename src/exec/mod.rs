@@ -8,6 +8,7 @@ pub mod env_host;
 pub mod execution_id;
 pub mod files;
 pub mod history;
+pub mod host_process;
 pub mod images;
 pub mod journal;
 pub mod launch;
@@ -20,6 +21,7 @@ pub mod process;
 pub mod result;
 pub mod state_dir;
 pub mod task;
+pub mod working_directory;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -64,6 +66,8 @@ pub struct Runtime {
     /// Why the engine could not be reached, once a first command to it failed and `version`
     /// confirmed it: the run stops and exits 3.
     pub unreachable: Mutex<Option<String>>,
+    /// The state directory (journals; a WorkingDirectory's cache), when there is one.
+    pub state_dir: Option<camino::Utf8PathBuf>,
     diagnosing: tokio::sync::Mutex<()>,
 }
 
@@ -92,6 +96,7 @@ impl Runtime {
             wait_removal: false,
             answered: Mutex::default(),
             unreachable: Mutex::default(),
+            state_dir: None,
             diagnosing: tokio::sync::Mutex::new(()),
         }
     }
@@ -298,6 +303,9 @@ async fn run_one_inner(
         }
         TaskKind::Sequential { tasks } => {
             Box::pin(run_list(&rt, &flow, tasks, &outputs, &results, started)).await
+        }
+        TaskKind::WorkingDirectory(w) => {
+            working_directory::run(&rt, &flow, &task, w, &outputs, &results, started).await
         }
         TaskKind::Parallel { concurrent, tasks } => {
             let limit = if *concurrent == 0 {

@@ -143,6 +143,12 @@ async fn run_inner(
     if let Some(f) = tc.findings.iter().find(|f| f.error) {
         return setup_failure(res, format!("{}: {}", f.property, f.message));
     }
+    // A Process task runs on the host, without the engine.
+    if let Some(hc) = &tc.host {
+        let in_flight = in_flight.as_ref();
+        return crate::exec::host_process::run(rt, task, &tc, hc, attempt, in_flight, start_signal)
+            .await;
+    }
     let mut job = Job {
         rt,
         tc: &tc,
@@ -666,6 +672,7 @@ impl Job<'_> {
         // container still runs), and where no engine answered (nothing ran; resume needs it).
         if tc.remove.is_some()
             && !self.unreachable
+            && !rt.ctx.shares_workdir(&tc.task_id)
             && let Err(e) = crate::exec::files::prune(&tc.workdir, &self.res.output_files)
         {
             rt.status(&format!(

@@ -9,6 +9,8 @@
 mod refs;
 mod runner;
 mod task;
+mod task_runner;
+mod working_directory;
 
 use std::collections::BTreeMap;
 

@@ -13,6 +13,12 @@ pub const SCRIPT_TYPE: &str = "io.kestra.plugin.scripts.shell.Script";
 pub const PARALLEL_TYPE: &str = "io.kestra.plugin.core.flow.Parallel";
 pub const SEQUENTIAL_TYPE: &str = "io.kestra.plugin.core.flow.Sequential";
 pub const DOCKER_RUNNER_TYPE: &str = "io.kestra.plugin.scripts.runner.docker.Docker";
+/// Kestra's Process task runner, and the older class names Kestra took for it.
+pub const PROCESS_RUNNER_TYPE: &str = "io.kestra.plugin.core.runner.Process";
+pub const PROCESS_RUNNER_ALIASES: &[&str] = &[
+    "io.kestra.core.models.tasks.runners.types.ProcessTaskRunner",
+    "io.kestra.plugin.core.runner.ProcessTaskRunner",
+];
 
 /// A whole flow file.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,6 +75,28 @@ pub enum TaskKind {
     Sequential {
         tasks: Vec<Task>,
     },
+    /// `io.kestra.plugin.core.flow.WorkingDirectory`: children run one after the other in one
+    /// working directory they share.
+    WorkingDirectory(Box<WorkingDir>),
+}
+
+/// A WorkingDirectory task: its children and the files of the directory they share.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkingDir {
+    pub tasks: Vec<Task>,
+    /// Written into the directory before the first child runs (content may use templates).
+    pub input_files: BTreeMap<String, String>,
+    /// Globs kept as the WorkingDirectory's output files once the children are done.
+    pub output_files: Vec<String>,
+    pub cache: Option<Cache>,
+}
+
+/// A WorkingDirectory's `cache`: files matching `patterns` are kept after the run and put back
+/// into the directory of the next run of the same flow and task, unless older than `ttl`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cache {
+    pub patterns: Vec<String>,
+    pub ttl: Option<Duration>,
 }
 
 impl Task {
@@ -87,11 +115,37 @@ impl Task {
                     t.collect_scripts(out);
                 }
             }
+            TaskKind::WorkingDirectory(w) => {
+                for t in &w.tasks {
+                    t.collect_scripts(out);
+                }
+            }
         }
     }
 }
 
 impl Flow {
+    /// Each task that runs inside a WorkingDirectory, by id, with the WorkingDirectory's id:
+    /// the child's working directory is the WorkingDirectory's.
+    pub fn shared_workdirs(&self) -> BTreeMap<String, String> {
+        fn walk(t: &Task, out: &mut BTreeMap<String, String>) {
+            match &t.kind {
+                TaskKind::WorkingDirectory(w) => {
+                    for c in &w.tasks {
+                        out.insert(c.id.clone(), t.id.clone());
+                    }
+                }
+                TaskKind::Parallel { tasks, .. } | TaskKind::Sequential { tasks } => {
+                    tasks.iter().for_each(|c| walk(c, out))
+                }
+                TaskKind::Script(_) => {}
+            }
+        }
+        let mut out = BTreeMap::new();
+        self.tasks.iter().for_each(|t| walk(t, &mut out));
+        out
+    }
+
     /// Every script task of the flow, depth first, in file order.
     pub fn scripts(&self) -> Vec<(&Task, &ScriptTask)> {
         self.tasks.iter().flat_map(Task::scripts).collect()
@@ -123,7 +177,30 @@ pub struct ScriptTask {
     pub fail_fast_line: &'static str,
     pub input_files: BTreeMap<String, String>,
     pub output_files: Vec<String>,
+    /// The Docker runner's settings; used only when `task_runner` is `Docker`.
     pub runner: DockerRunner,
+    /// Where the task runs: in a container, or on the host (`taskRunner` Process).
+    pub task_runner: RunnerKind,
+    /// Kestra's output directory is on (the legacy `runner` property turns it on): every file
+    /// written under `{{ outputDir }}` is an output file.
+    pub output_dir: bool,
+}
+
+impl ScriptTask {
+    /// Does the task run in a container (through the engine), rather than on the host?
+    pub fn in_container(&self) -> bool {
+        self.task_runner == RunnerKind::Docker
+    }
+}
+
+/// A script task's task runner: a container through the engine CLI (with the settings in
+/// [`ScriptTask::runner`]), or a process on the host (`io.kestra.plugin.core.runner.Process`,
+/// which has no settings of its own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RunnerKind {
+    #[default]
+    Docker,
+    Process,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -59,11 +59,17 @@ pub struct TaskCommands {
     /// `wait: false`: the run returns right after the container starts.
     pub detach: bool,
     pub findings: Vec<Finding>,
+    /// A task with the Process runner runs this on the host instead (its engine commands are
+    /// empty): `plan::host_process`.
+    pub host: Option<crate::plan::host_process::HostCommand>,
 }
 
 impl TaskCommands {
     /// Every command in the order a successful run uses them.
     pub fn steps(&self) -> Vec<&EngineCommand> {
+        if self.host.is_some() {
+            return vec![];
+        }
         let mut v: Vec<&EngineCommand> = self.prepare.iter().collect();
         v.push(&self.run);
         v.extend(self.collect.iter());
@@ -120,7 +126,10 @@ pub fn build(
     let secret_env = secret_env(task, ctx);
     let command_file = command_file(task, &plain_command, &secret_env, ctx, &mut findings);
     let secret_files = secret_files(task, ctx, &mut findings);
-    let copy_workdir = needs_copy(task, d);
+    // In a WorkingDirectory, VOLUME copies the shared directory in and back out every time, so
+    // that each task sees what the ones before it wrote (MOUNT shares it as it is).
+    let shared = ctx.shares_workdir(task_id) && r.file_handling == FileHandling::Volume;
+    let copy_workdir = needs_copy(task, d) || shared;
     let copy_files = copy_workdir || command_file.is_some();
     let mut create_global = global.clone();
     // Docker reads the private client config as its global `--config`.
@@ -236,10 +245,15 @@ pub fn build(
             }
             prepare.push(cp);
         }
+        // After the archive, which makes the directory (podman copies only into one that
+        // exists).
+        if shared {
+            prepare.push(ec::copy_dir_in(&global, &container, workdir.as_str()));
+        }
         let mut start = ec::start(&global, &container, !detach);
         start.cwd = Some(private.to_string());
         run = start;
-        if copy_workdir && !task.output_files.is_empty() {
+        if copy_workdir && (!task.output_files.is_empty() || shared) {
             collect.push(ec::copy_out(&global, &container, workdir.as_str()));
         }
     } else {
@@ -270,6 +284,7 @@ pub fn build(
         remove,
         detach,
         findings,
+        host: None,
     }
 }
 
@@ -410,7 +425,7 @@ pub const COMMAND_FILE: &str = "/.dockhand/command";
 
 /// Shells that read a file with `.`: their command becomes `. FILE`, run by the same shell with
 /// the same options, so `set -e` (failFast) and the exit status behave as with the text inline.
-const SHELLS: &[&str] = &[
+pub(crate) const SHELLS: &[&str] = &[
     "sh", "bash", "dash", "ash", "ksh", "mksh", "zsh", "yash", "busybox",
 ];
 
@@ -428,7 +443,7 @@ struct CommandFile {
 }
 
 /// Does `text` hold the value of a SECRET input?
-fn holds_secret(text: &str, ctx: &PlanContext) -> bool {
+pub(crate) fn holds_secret(text: &str, ctx: &PlanContext) -> bool {
     ctx.secrets
         .iter()
         .filter(|s| !s.expose().is_empty())
@@ -1082,6 +1097,7 @@ mod tests {
             secrets: vec![Secret::new("hunter22")],
             local_images: Default::default(),
             expr_host: Default::default(),
+            shared_workdirs: Default::default(),
         }
     }
 
@@ -1100,6 +1116,8 @@ mod tests {
             input_files: Default::default(),
             output_files: vec![],
             runner: Default::default(),
+            task_runner: Default::default(),
+            output_dir: false,
         };
         let argv = |t: &ScriptTask| {
             let tc = build("n", "f", "t", t, &ctx);
@@ -1177,6 +1195,8 @@ mod tests {
             input_files: Default::default(),
             output_files: vec![],
             runner: Default::default(),
+            task_runner: Default::default(),
+            output_dir: false,
         };
         let tc = build("n", "f", "t", &task, &ctx);
         assert!(tc.findings.is_empty(), "{:?}", tc.findings);

@@ -36,11 +36,23 @@ pub struct PlanContext {
     pub local_images: BTreeSet<(Option<String>, String)>,
     /// Answers `secret()` in expressions: the executor's, or `plan`'s stand-in.
     pub expr_host: crate::plan::expr_host::ExprHost,
+    /// Tasks inside a WorkingDirectory (by id) and the WorkingDirectory whose directory they
+    /// share ([`crate::flow::model::Flow::shared_workdirs`]).
+    pub shared_workdirs: std::collections::BTreeMap<String, String>,
 }
 
 impl PlanContext {
     pub fn workdir(&self, task_id: &str) -> Utf8PathBuf {
-        self.work_root.join(&self.execution_id).join(task_id)
+        let dir = self
+            .shared_workdirs
+            .get(task_id)
+            .map_or(task_id, String::as_str);
+        self.work_root.join(&self.execution_id).join(dir)
+    }
+
+    /// Does the task share a WorkingDirectory's directory (kept until the WorkingDirectory ends)?
+    pub fn shares_workdir(&self, task_id: &str) -> bool {
+        self.shared_workdirs.contains_key(task_id)
     }
 
     pub fn private_dir(&self, task_id: &str) -> Utf8PathBuf {

@@ -79,6 +79,18 @@ pub fn copy_in(g: &Global, container: &str) -> EngineCommand {
     c
 }
 
+/// Copies a host directory's content into a created container, at the same path (a
+/// WorkingDirectory's shared directory, with the files earlier tasks left there).
+pub fn copy_dir_in(g: &Global, container: &str, dir: &str) -> EngineCommand {
+    let mut c = g.base(Step::CopyIn);
+    c.args([
+        "cp".to_string(),
+        format!("{dir}/."),
+        format!("{container}:{dir}"),
+    ]);
+    c
+}
+
 /// Starts a created container, attached (its output is the task's log) or not.
 pub fn start(g: &Global, container: &str, attach: bool) -> EngineCommand {
     let mut c = g.base(Step::Run);

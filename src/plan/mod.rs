@@ -8,11 +8,13 @@ pub mod context;
 pub mod dialect;
 pub mod engine_commands;
 pub mod expr_host;
+pub mod host_process;
 pub mod labels;
 pub mod scope;
 pub mod script;
 pub mod tar;
 pub mod text;
+pub mod working_directory;
 
 use std::collections::BTreeMap;
 
@@ -133,6 +135,9 @@ pub fn expression_secrets(
 
 /// The commands of a task `plan_task` rendered, for another context (a new attempt).
 pub fn rebuild(flow: &Flow, task: &Task, rendered: &ScriptTask, ctx: &PlanContext) -> TaskCommands {
+    if rendered.task_runner == crate::flow::model::RunnerKind::Process {
+        return host_process::build(&task.id, rendered, ctx);
+    }
     build::build(&flow.namespace, &flow.id, &task.id, rendered, ctx)
 }
 
@@ -183,6 +188,7 @@ pub fn plan_flow(
             .or_insert_with(|| format!("<secret inputs.{}>", i.id));
     }
     let mut ctx = ctx.clone();
+    ctx.shared_workdirs = flow.shared_workdirs();
     for s in secret_values(flow, &inputs) {
         if !ctx.secrets.contains(&s) {
             ctx.secrets.push(s);
@@ -247,6 +253,7 @@ tasks:
             secrets: vec![],
             local_images: Default::default(),
             expr_host: Default::default(),
+            shared_workdirs: Default::default(),
         }
     }
 

@@ -158,7 +158,12 @@ impl Scope<'_> {
         task: &ScriptTask,
         strict: bool,
     ) -> Result<RenderedTask, String> {
-        let base = self.context(task_id, workdir);
+        let mut base = self.context(task_id, workdir);
+        // `{{ outputDir }}`, for a task that has the output directory on.
+        if task.output_dir {
+            base["outputDir"] =
+                json!(crate::plan::host_process::output_dir(&workdir.to_path_buf()).as_str());
+        }
         let secrets = std::cell::RefCell::new(Vec::new());
         let r = |s: &str| self.render_text(&base, s, strict, &mut secrets.borrow_mut());
         let mut t = task.clone();
@@ -200,6 +205,26 @@ impl Scope<'_> {
             task: t,
             secrets: secrets.into_inner(),
         })
+    }
+}
+
+impl Scope<'_> {
+    /// Renders the values of a map (a WorkingDirectory's `inputFiles`) as the task `task_id`
+    /// working in `workdir` sees them; with the plain values of the secrets they read.
+    pub fn render_map(
+        &self,
+        task_id: &str,
+        workdir: &Utf8Path,
+        map: &BTreeMap<String, String>,
+        strict: bool,
+    ) -> Result<(BTreeMap<String, String>, Vec<String>), String> {
+        let base = self.context(task_id, workdir);
+        let mut secrets = Vec::new();
+        let mut out = BTreeMap::new();
+        for (k, v) in map {
+            out.insert(k.clone(), self.render_text(&base, v, strict, &mut secrets)?);
+        }
+        Ok((out, secrets))
     }
 }
 

@@ -148,8 +148,8 @@ fn short_name_note(task: &Task, ctx: &PlanContext) -> Option<String> {
 }
 
 /// Every Parallel/Sequential task as (path, description), outermost first.
-fn groups(flow: &Flow) -> Vec<(String, String)> {
-    fn walk(t: &Task, out: &mut Vec<(String, String)>) {
+fn groups(flow: &Flow, ctx: &PlanContext) -> Vec<(String, String)> {
+    fn walk(t: &Task, ctx: &PlanContext, out: &mut Vec<(String, String)>) {
         use crate::flow::model::TaskKind;
         let (desc, children) = match &t.kind {
             TaskKind::Parallel { concurrent, tasks } => {
@@ -173,16 +173,27 @@ fn groups(flow: &Flow) -> Vec<(String, String)> {
                 ),
                 tasks,
             ),
+            TaskKind::WorkingDirectory(w) => (
+                format!(
+                    "working directory `{}` ({}, line {}): its tasks run one after the other in the one working directory {}, which they share{}",
+                    t.id,
+                    t.path,
+                    t.pos.line,
+                    ctx.workdir(&t.id),
+                    crate::plan::working_directory::describe(w)
+                ),
+                &w.tasks,
+            ),
             TaskKind::Script(_) => return,
         };
         out.push((t.path.clone(), desc));
         for c in children {
-            walk(c, out);
+            walk(c, ctx, out);
         }
     }
     let mut out = Vec::new();
     for t in &flow.tasks {
-        walk(t, &mut out);
+        walk(t, ctx, &mut out);
     }
     out
 }
@@ -205,7 +216,7 @@ pub fn plan(
     for n in notes {
         let _ = writeln!(out, "# {n}");
     }
-    let groups = groups(flow);
+    let groups = groups(flow, ctx);
     // A group's index by its path (the first, should a path repeat); the groups holding a task
     // are those whose path is the task's path up to one of its dots.
     let index: HashMap<&str, usize> = groups
@@ -240,7 +251,7 @@ pub fn plan(
             continue;
         }
         let _ = writeln!(out, "# working directory {}", tc.workdir);
-        if let Some(note) = short_name_note(task, ctx) {
+        if let Some(note) = short_name_note(task, ctx).filter(|_| tc.host.is_none()) {
             let _ = writeln!(out, "# {note}");
         }
         if let Some(t) = task.timeout {
@@ -273,6 +284,10 @@ pub fn plan(
         for g in &tc.output_files {
             let _ = writeln!(out, "# output files {g}");
         }
+        if let Some(h) = &tc.host {
+            host_process_lines(h, &mut out);
+            continue;
+        }
         for c in tc.steps() {
             if tc.detach && c.step == Step::Run {
                 out.push_str(
@@ -288,6 +303,23 @@ pub fn plan(
         out.push_str(&command(program, &tc.stop));
     }
     out
+}
+
+/// A Process task's host command, as `plan` shows it.
+fn host_process_lines(h: &crate::plan::host_process::HostCommand, out: &mut String) {
+    use crate::plan::host_process::{KILL_GRACE, describe};
+    for l in describe(h) {
+        let _ = writeln!(out, "# {l}");
+    }
+    let _ = writeln!(out, "# run on the host, in the working directory");
+    let mut c = EngineCommand::new(Step::Run);
+    c.args(h.argv.iter().skip(1));
+    out.push_str(&command(h.argv.first().map_or("", String::as_str), &c));
+    let _ = writeln!(
+        out,
+        "# on cancel or timeout: SIGTERM to its process group, SIGKILL {} s later",
+        KILL_GRACE.as_secs()
+    );
 }
 
 #[cfg(test)]

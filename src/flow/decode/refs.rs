@@ -21,6 +21,11 @@ pub(super) fn check_ids_and_templates(cx: &mut Cx, flow: &Flow) {
                 walk(c, out);
             }
         }
+        if let TaskKind::WorkingDirectory(w) = &t.kind {
+            for c in &w.tasks {
+                walk(c, out);
+            }
+        }
     }
     for t in &flow.tasks {
         walk(t, &mut all);
@@ -212,6 +217,7 @@ fn ended_before<'a>(
             TaskKind::Script(_) => {}
             TaskKind::Parallel { tasks: c, .. } => ended_before(c, true, next, &mine, out),
             TaskKind::Sequential { tasks: c } => ended_before(c, false, next, &mine, out),
+            TaskKind::WorkingDirectory(w) => ended_before(&w.tasks, false, next, &mine, out),
         }
     }
 }
