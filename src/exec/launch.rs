@@ -174,6 +174,8 @@ pub fn plan_context(dialect: Dialect, work_dir: &Utf8Path, execution_id: &str) -
         secrets: Vec::new(),
         local_images: Default::default(),
         expr_host: Default::default(),
+        run_vars: Default::default(),
+        taskrun: None,
     }
 }
 
@@ -238,6 +240,11 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
 
     let (flow, mut diags, inputs) = flow_and_inputs(&l.flow_file, &l.flow_text, &l.inputs)?;
     let mut ctx = plan_context(l.engine.dialect, &l.work_dir, &l.execution_id);
+    ctx.run_vars = crate::exec::host_vars::run_vars().code(Code::Invalid)?;
+    ctx.run_vars.start_date =
+        Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+    ctx.run_vars.state = Some("RUNNING".into());
+    ctx.run_vars.original_id = Some(l.execution_id.clone());
     ctx.host = l.host.clone();
     ctx.owner = Some(std::process::id());
     ctx.expr_host = plan::expr_host::ExprHost(Some(Arc::new(exec::env_host::EnvHost)));

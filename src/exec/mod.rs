@@ -7,6 +7,7 @@ pub mod engine;
 pub mod env_host;
 pub mod execution_id;
 pub mod files;
+pub mod host_vars;
 pub mod images;
 pub mod journal;
 pub mod launch;

@@ -1082,6 +1082,8 @@ mod tests {
             secrets: vec![Secret::new("hunter22")],
             local_images: Default::default(),
             expr_host: Default::default(),
+            run_vars: Default::default(),
+            taskrun: None,
         }
     }
 

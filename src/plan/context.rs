@@ -36,6 +36,12 @@ pub struct PlanContext {
     pub local_images: BTreeSet<(Option<String>, String)>,
     /// Answers `secret()` in expressions: the executor's, or `plan`'s stand-in.
     pub expr_host: crate::plan::expr_host::ExprHost,
+    /// The execution's values expressions read (`execution.startDate`, `envs`, `globals`,
+    /// `trigger`, labels from the command line): the caller fills them.
+    pub run_vars: crate::plan::run_vars::RunVars,
+    /// The task run being rendered (`taskrun`, `parent`, `parents`), set by the executor for
+    /// each run of a task; none before the run.
+    pub taskrun: Option<crate::plan::taskrun::TaskRunContext>,
 }
 
 impl PlanContext {
