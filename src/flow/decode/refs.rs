@@ -178,23 +178,8 @@ pub(super) fn check_ids_and_templates(cx: &mut Cx, flow: &Flow, src: &str) {
 
 /// The variables Kestra gives every expression (anything else is unknown, as Kestra's strict
 /// variables make it an error at run time).
-const ROOTS: &[&str] = &[
-    "flow",
-    "execution",
-    "task",
-    "taskrun",
-    "inputs",
-    "outputs",
-    "vars",
-    "labels",
-    "envs",
-    "globals",
-    "workingDir",
-    "outputDir",
-    "trigger",
-    "parent",
-    "parents",
-];
+static ROOTS: std::sync::LazyLock<Vec<&'static str>> =
+    std::sync::LazyLock::new(|| pebble::CONTEXT_ROOTS.iter().map(|(r, _)| *r).collect());
 
 /// The keys of the roots whose shape Kestra fixes (`RunVariables`): reading another is an
 /// error at run time there, so it is one at validation here.
