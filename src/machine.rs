@@ -1,4 +1,5 @@
-//! The `--json` documents of `validate`, `plan` and `ps`: one versioned shape per command
+//! The `--json` documents of `validate`, `ps` and `executions` (`plan`'s is
+//! [`crate::plan::json`]): one versioned shape per command
 //! (`"version": 1`), each described by a JSON Schema in `docs/json/` that the tests check the
 //! output against. Secrets cannot appear: commands are shown as their arguments, their
 //! environment by name only, their stdin and private files by description.
@@ -7,13 +8,26 @@ use serde_json::{Value, json};
 
 use crate::diag::{Diags, Severity};
 use crate::exec::maintenance::Row;
-use crate::flow::model::{Flow, Task};
-use crate::plan::build::TaskCommands;
-use crate::plan::command::EngineCommand;
-use crate::plan::context::PlanContext;
 
 /// The version every document carries; raised when a field changes meaning or goes away.
 pub const VERSION: u64 = 1;
+
+/// A document: its version, then its own fields.
+#[derive(serde::Serialize)]
+pub struct Versioned<T: serde::Serialize> {
+    pub version: u64,
+    #[serde(flatten)]
+    pub body: T,
+}
+
+/// `body` (an object) as a version-1 document.
+pub fn document<T: serde::Serialize>(body: T) -> Value {
+    serde_json::to_value(Versioned {
+        version: VERSION,
+        body,
+    })
+    .expect("documents serialize")
+}
 
 /// One file's diagnostics, for `validate --json`.
 pub fn diagnostics(d: &Diags) -> Value {
@@ -36,59 +50,7 @@ pub fn diagnostics(d: &Diags) -> Value {
 
 /// `validate --json`: every file's diagnostics.
 pub fn validate(files: Vec<Value>) -> Value {
-    json!({ "version": VERSION, "files": files })
-}
-
-fn command(c: &EngineCommand) -> Value {
-    json!({
-        "step": c.step.name(),
-        "argv": c.argv(),
-        "env": c.env.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(),
-        "stdin": if c.stdin.is_some() { Value::String(c.stdin_note.clone()) } else { Value::Null },
-        "files": c.files.iter().map(|f| json!({ "path": f.path, "content": f.shown })).collect::<Vec<_>>(),
-        "notes": c.notes,
-    })
-}
-
-/// `plan --json`: each task's commands in the order `run` uses them (the stop and inspect
-/// commands apart), as argument arrays after the program name.
-pub fn plan(
-    flow: &Flow,
-    ctx: &PlanContext,
-    program: &str,
-    tasks: &[(Task, TaskCommands)],
-    notes: &[String],
-) -> Value {
-    let tasks: Vec<Value> = tasks
-        .iter()
-        .map(|(t, tc)| {
-            json!({
-                "id": t.id,
-                "path": t.path,
-                "line": t.pos.line,
-                "disabled": t.disabled,
-                "container": tc.container,
-                "workdir": tc.workdir.as_str(),
-                "inputFiles": tc.input_files.keys().collect::<Vec<_>>(),
-                "outputFiles": tc.output_files,
-                "commands": if t.disabled { vec![] } else { tc.steps().into_iter().map(command).collect::<Vec<_>>() },
-                "stop": command(&tc.stop),
-                "inspect": command(&tc.inspect),
-                "findings": tc.findings.iter().map(|f| json!({
-                    "error": f.error, "property": f.property, "message": f.message,
-                })).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    json!({
-        "version": VERSION,
-        "flow": { "namespace": flow.namespace, "id": flow.id, "file": flow.file },
-        "engine": ctx.dialect.name(),
-        "program": program,
-        "executionId": ctx.execution_id,
-        "notes": notes,
-        "tasks": tasks,
-    })
+    document(json!({ "files": files }))
 }
 
 /// `ps --json`: dockhand's containers.
@@ -107,5 +69,5 @@ pub fn ps(rows: &[Row]) -> Value {
             })
         })
         .collect();
-    json!({ "version": VERSION, "containers": rows })
+    document(json!({ "containers": rows }))
 }

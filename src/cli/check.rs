@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use camino::Utf8PathBuf;
 
 use dockhand::diag::Diags;
+use dockhand::exec::host_vars;
 use dockhand::exec::launch::{plan_context, print_diags};
 use dockhand::exit::{self, Code};
 use dockhand::flow::{self, Flow};
@@ -39,7 +40,8 @@ pub fn validate(files: &[Utf8PathBuf], dialect: Option<Dialect>, json: bool) -> 
         let diags = match load_flow(f) {
             Ok((flow, mut diags)) => {
                 if let Some(d) = dialect {
-                    let ctx = plan_context(d, "/tmp/dockhand".as_ref(), "validate");
+                    let mut ctx = plan_context(d, "/tmp/dockhand".as_ref(), "validate");
+                    ctx.run_vars = host_vars::run_vars().map_err(|e| Code::Invalid.error(e))?;
                     plan::plan_flow(&flow, &ctx, &BTreeMap::new(), &mut diags);
                 }
                 diags
@@ -130,7 +132,8 @@ pub fn plan(
     let given = given_inputs(args)?;
     let inputs = plan::resolve_inputs(&flow, &given)
         .map_err(|e| Code::Invalid.error(format!("invalid --input: {e}")))?;
-    let ctx = plan_context(dialect, &args.work_dir, execution_id);
+    let mut ctx = plan_context(dialect, &args.work_dir, execution_id);
+    ctx.run_vars = host_vars::run_vars().map_err(|e| Code::Invalid.error(e))?;
     let tasks = plan::plan_flow(&flow, &ctx, &inputs, &mut diags);
     print_diags(&diags);
     if diags.has_errors() {
@@ -138,7 +141,7 @@ pub fn plan(
     }
     let notes = insecure_notes(&flow, dialect);
     let text = if json {
-        let doc = dockhand::machine::plan(&flow, &ctx, dialect.name(), &tasks, &notes);
+        let doc = dockhand::plan::json::plan(&flow, &ctx, dialect.name(), &tasks, &notes);
         serde_json::to_string_pretty(&doc).map_err(|e| Code::Invalid.error(e))? + "\n"
     } else {
         plan::text::plan(&flow, &ctx, dialect.name(), &tasks, &notes)

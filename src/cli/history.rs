@@ -13,7 +13,7 @@ pub fn executions(dir: Option<Utf8PathBuf>, q: history::Query, json: bool) -> ex
     let dir = state_dir(dir);
     let list = history::select(history::all(&dir, journal::now()), &q);
     if json {
-        let doc = serde_json::json!({ "version": 1, "executions": list });
+        let doc = dockhand::machine::document(serde_json::json!({ "executions": list }));
         let text = serde_json::to_string_pretty(&doc).map_err(|e| Code::Invalid.error(e))?;
         out!("{text}\n").map_err(crate::output::stdout_failed)?;
         return Ok(Code::Ok);

@@ -188,6 +188,8 @@ pub fn plan_context(dialect: Dialect, work_dir: &Utf8Path, execution_id: &str) -
         local_images: Default::default(),
         expr_host: Default::default(),
         shared_workdirs: Default::default(),
+        run_vars: Default::default(),
+        taskrun: None,
     }
 }
 
@@ -268,6 +270,11 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
 
     let (flow, mut diags, inputs) = flow_and_inputs(&l.flow_file, &l.flow_text, &l.inputs)?;
     let mut ctx = plan_context(l.engine.dialect, &l.work_dir, &l.execution_id);
+    ctx.run_vars = crate::exec::host_vars::run_vars().code(Code::Invalid)?;
+    ctx.run_vars.start_date =
+        Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+    ctx.run_vars.state = Some("RUNNING".into());
+    ctx.run_vars.original_id = Some(l.execution_id.clone());
     ctx.host = l.host.clone();
     ctx.owner = Some(std::process::id());
     ctx.shared_workdirs = flow.shared_workdirs();
@@ -379,7 +386,7 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
 
     let (json, quiet, configure_insecure, wait_removal) =
         (l.json, l.quiet, l.configure_insecure, l.wait_removal);
-    let (report_file, state_dir) = (l.report_file.clone(), l.state_dir.clone());
+    let report_file = l.report_file.clone();
     let engine = l.engine;
     let execution_id = l.execution_id;
     let state_dir = l.state_dir.clone();

@@ -9,6 +9,7 @@ pub mod execution_id;
 pub mod files;
 pub mod history;
 pub mod host_process;
+pub mod host_vars;
 pub mod images;
 pub mod journal;
 pub mod launch;

@@ -31,7 +31,8 @@ pub struct Loaded {
 /// Reads and checks a flow file.
 pub fn load(file: &str, text: &str) -> Loaded {
     let mut cx = Cx::new(file);
-    let flow = yaml::parse(text, &mut cx.diags).and_then(|root| read_flow(&mut cx, file, &root));
+    let flow =
+        yaml::parse(text, &mut cx.diags).and_then(|root| read_flow(&mut cx, file, text, &root));
     let flow = flow.filter(|_| !cx.diags.has_errors());
     Loaded {
         flow,
@@ -39,7 +40,7 @@ pub fn load(file: &str, text: &str) -> Loaded {
     }
 }
 
-fn read_flow(cx: &mut Cx, file: &str, root: &Node) -> Option<Flow> {
+fn read_flow(cx: &mut Cx, file: &str, text: &str, root: &Node) -> Option<Flow> {
     let mut o = Obj::new(cx, root, "")?;
     let id = o.need_string(cx, "id");
     if let (Some(id), Some(n)) = (&id, o.get(cx, "id"))
@@ -94,8 +95,10 @@ fn read_flow(cx: &mut Cx, file: &str, root: &Node) -> Option<Flow> {
         variables,
         tasks,
         spans: std::mem::take(&mut cx.spans),
+        task_types: std::mem::take(&mut cx.task_types),
+        values: std::mem::take(&mut cx.values),
     };
-    refs::check_ids_and_templates(cx, &flow);
+    refs::check_ids_and_templates(cx, &flow, text);
     Some(flow)
 }
 
@@ -188,7 +191,7 @@ pub fn known_properties() -> BTreeMap<&'static str, Vec<&'static str>> {
         );
         let mut cx = Cx::new("");
         if let Some(root) = yaml::parse(&text, &mut cx.diags) {
-            read_flow(&mut cx, "", &root);
+            read_flow(&mut cx, "", &text, &root);
         }
         for (path, keys) in cx.known {
             let kind = match path.as_str() {

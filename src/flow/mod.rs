@@ -6,6 +6,7 @@ pub mod limits;
 pub mod model;
 pub mod reader;
 pub mod runner_values;
+pub mod scalar_pos;
 pub mod spec;
 pub mod yaml;
 

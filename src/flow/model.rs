@@ -34,6 +34,11 @@ pub struct Flow {
     pub tasks: Vec<Task>,
     /// Where each property was found, by dotted path (`tasks[0].taskRunner.memory.memory`).
     pub spans: BTreeMap<String, Pos>,
+    /// Each task's `type` as written, by task path (`tasks[0]`): expressions read it as
+    /// `task.type`.
+    pub task_types: BTreeMap<String, String>,
+    /// Where each string value starts, by dotted path (list items as `commands[1]`).
+    pub values: BTreeMap<String, Pos>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -15,6 +15,11 @@ pub struct Cx {
     pub spans: BTreeMap<String, Pos>,
     /// The keys each finished object knows, by object path.
     pub known: BTreeMap<String, Vec<&'static str>>,
+    /// Each task's `type` as written, by task path.
+    pub task_types: BTreeMap<String, String>,
+    /// Where each string value starts, by dotted path (list items as `commands[1]`): a template
+    /// error maps its offset in the value back into the file from there.
+    pub values: BTreeMap<String, Pos>,
 }
 
 impl Cx {
@@ -23,6 +28,8 @@ impl Cx {
             diags: Diags::new(file),
             spans: BTreeMap::new(),
             known: BTreeMap::new(),
+            task_types: BTreeMap::new(),
+            values: BTreeMap::new(),
         }
     }
 
@@ -290,7 +297,10 @@ fn type_error(cx: &mut Cx, n: &Node, path: &str, want: &str) {
 /// Any scalar as text (numbers and booleans too, as Kestra coerces them).
 pub fn as_string(cx: &mut Cx, n: &Node, path: &str) -> Option<String> {
     match &n.value {
-        Value::Scalar { text, .. } => Some(text.clone()),
+        Value::Scalar { text, .. } => {
+            cx.values.insert(path.to_string(), n.pos);
+            Some(text.clone())
+        }
         _ => {
             type_error(cx, n, path, "a string");
             None

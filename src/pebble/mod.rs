@@ -38,7 +38,7 @@ pub use analyze::{Analysis, Call, Reference};
 pub use error::{Error, ErrorKind, Result, line_col};
 pub use eval::Warning;
 pub use host::{FixedHost, Host, env_secret};
-pub use registry::{FILTERS, FUNCTIONS, Family, Sig, TESTS};
+pub use registry::{CONTEXT_ROOTS, FILTERS, FUNCTIONS, Family, Sig, TAGS, TESTS, UNSUPPORTED_TAGS};
 pub use typed::{render_bool, render_duration, render_float, render_int, render_list};
 pub use value::{Map, Value};
 

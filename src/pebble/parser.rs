@@ -344,26 +344,17 @@ impl<'t> Parser<'t> {
                 }))
             }
             _ => {
-                let known = [
-                    "if",
-                    "for",
-                    "set",
-                    "raw",
-                    "verbatim",
-                    "filter",
-                    "macro",
-                    "autoescape",
-                ];
-                let unsupported = [
-                    "block", "extends", "include", "import", "from", "embed", "parallel", "cache",
-                    "flush",
-                ];
+                let known = super::registry::TAGS;
+                let unsupported = super::registry::UNSUPPORTED_TAGS;
                 let msg = if unsupported.contains(&tag) {
                     format!(
                         "tag `{tag}` is not supported by dockhand (templates are single strings)"
                     )
                 } else {
-                    format!("unknown tag `{tag}`{}", crate::suggest::hint(tag, known))
+                    format!(
+                        "unknown tag `{tag}`{}",
+                        crate::suggest::hint(tag, known.iter().copied())
+                    )
                 };
                 let kind = if unsupported.contains(&tag) {
                     ErrorKind::NotImplemented

@@ -225,6 +225,63 @@ pub const TESTS: &[Sig] = &[
     s("isIn", &["values"], 1),
 ];
 
+/// The tags (`{% name … %}`) the parser reads, with their closing tags.
+pub const TAGS: &[&str] = &[
+    "if",
+    "for",
+    "set",
+    "raw",
+    "verbatim",
+    "filter",
+    "macro",
+    "autoescape",
+];
+
+/// Pebble's tags that dockhand refuses: a flow property is one template string, so there is no
+/// other template to extend, include or import, and no cache or parallel rendering to control.
+pub const UNSUPPORTED_TAGS: &[&str] = &[
+    "block", "extends", "include", "import", "from", "embed", "parallel", "cache", "flush",
+];
+
+/// The variables Kestra gives every expression (`RunVariables`), with what each holds. Any
+/// other root is unknown: Kestra's strict variables make it an error at run time, so
+/// validation refuses it.
+pub const CONTEXT_ROOTS: &[(&str, &str)] = &[
+    ("flow", "`id`, `namespace`, `revision`"),
+    (
+        "execution",
+        "`id`, `startDate`, `state`, `originalId` (the last three at run time)",
+    ),
+    ("task", "`id`, `type`"),
+    (
+        "taskrun",
+        "`id`, `startDate`, `attemptsCount`; `value`, `iteration`, `parentId` inside a ForEach (at run time)",
+    ),
+    ("inputs", "the flow's inputs"),
+    ("outputs", "outputs of tasks that have ended (at run time)"),
+    ("vars", "the flow's `variables`"),
+    (
+        "labels",
+        "the execution's labels (`a.b` nests as `labels.a.b`)",
+    ),
+    ("envs", "environment variables `ENV_NAME` as `envs.name`"),
+    ("globals", "the globals file"),
+    ("workingDir", "the task's working directory"),
+    (
+        "outputDir",
+        "the task's output directory (its working directory)",
+    ),
+    (
+        "trigger",
+        "the trigger's variables (empty when started by hand)",
+    ),
+    (
+        "parent",
+        "the enclosing ForEach run: `taskrun.value`, `outputs`",
+    ),
+    ("parents", "every enclosing ForEach run, nearest first"),
+];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Family {
     Filter,

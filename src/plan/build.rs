@@ -1098,6 +1098,8 @@ mod tests {
             local_images: Default::default(),
             expr_host: Default::default(),
             shared_workdirs: Default::default(),
+            run_vars: Default::default(),
+            taskrun: None,
         }
     }
 

@@ -39,6 +39,12 @@ pub struct PlanContext {
     /// Tasks inside a WorkingDirectory (by id) and the WorkingDirectory whose directory they
     /// share ([`crate::flow::model::Flow::shared_workdirs`]).
     pub shared_workdirs: std::collections::BTreeMap<String, String>,
+    /// The execution's values expressions read (`execution.startDate`, `envs`, `globals`,
+    /// `trigger`, labels from the command line): the caller fills them.
+    pub run_vars: crate::plan::run_vars::RunVars,
+    /// The task run being rendered (`taskrun`, `parent`, `parents`), set by the executor for
+    /// each run of a task; none before the run.
+    pub taskrun: Option<crate::plan::taskrun::TaskRunContext>,
 }
 
 impl PlanContext {

@@ -9,10 +9,13 @@ pub mod dialect;
 pub mod engine_commands;
 pub mod expr_host;
 pub mod host_process;
+pub mod json;
 pub mod labels;
+pub mod run_vars;
 pub mod scope;
 pub mod script;
 pub mod tar;
+pub mod taskrun;
 pub mod text;
 pub mod working_directory;
 
@@ -79,15 +82,7 @@ pub fn plan_task(
     inputs: &BTreeMap<String, String>,
     outputs: Option<&Outputs>,
 ) -> Result<(ScriptTask, TaskCommands), String> {
-    let scope = Scope {
-        flow_id: &flow.id,
-        namespace: &flow.namespace,
-        execution_id: &ctx.execution_id,
-        inputs,
-        vars: &flow.variables,
-        outputs,
-        host: ctx.expr_host.get(),
-    };
+    let scope = scope_for(flow, task, ctx, inputs, outputs);
     let r = scope.render(&task.id, &ctx.workdir(&task.id), script, outputs.is_some())?;
     // Values read with `secret()` route the commands that hold them into the private command
     // file, as SECRET inputs do (the executor also adds them to its context up front, see
@@ -103,6 +98,30 @@ pub fn plan_task(
     Ok((r.task, tc))
 }
 
+/// What the expressions of `task` see, from the flow and the context.
+pub fn scope_for<'a>(
+    flow: &'a Flow,
+    task: &'a Task,
+    ctx: &'a PlanContext,
+    inputs: &'a BTreeMap<String, String>,
+    outputs: Option<&'a Outputs>,
+) -> Scope<'a> {
+    Scope {
+        flow_id: &flow.id,
+        namespace: &flow.namespace,
+        execution_id: &ctx.execution_id,
+        task_type: flow.task_types.get(&task.path).map_or("", String::as_str),
+        labels: &flow.labels,
+        run: &ctx.run_vars,
+        taskrun: ctx.taskrun.as_ref(),
+        attempt: ctx.attempt,
+        inputs,
+        vars: &flow.variables,
+        outputs,
+        host: ctx.expr_host.get(),
+    }
+}
+
 /// The values every task's expressions read with `secret()`, rendered as before the run (with
 /// `ctx`'s host): the executor masks them and keeps them off argv. A task that cannot be
 /// rendered is skipped here (planning reports it).
@@ -113,15 +132,7 @@ pub fn expression_secrets(
 ) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for (task, script) in flow.scripts() {
-        let scope = Scope {
-            flow_id: &flow.id,
-            namespace: &flow.namespace,
-            execution_id: &ctx.execution_id,
-            inputs,
-            vars: &flow.variables,
-            outputs: None,
-            host: ctx.expr_host.get(),
-        };
+        let scope = scope_for(flow, task, ctx, inputs, None);
         if let Ok(r) = scope.render(&task.id, &ctx.workdir(&task.id), script, false) {
             for v in r.secrets {
                 if !v.is_empty() && !out.contains(&v) {
@@ -254,6 +265,8 @@ tasks:
             local_images: Default::default(),
             expr_host: Default::default(),
             shared_workdirs: Default::default(),
+            run_vars: Default::default(),
+            taskrun: None,
         }
     }
 

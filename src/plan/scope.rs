@@ -9,12 +9,25 @@ use serde_json::{Value as Json, json};
 
 use crate::flow::model::{Body, ScriptTask};
 use crate::pebble;
+use crate::plan::run_vars::{self, RunVars};
+use crate::plan::taskrun::TaskRunContext;
 
 /// What expressions can see. `outputs: None` leaves output expressions as written (plan).
 pub struct Scope<'a> {
     pub flow_id: &'a str,
     pub namespace: &'a str,
     pub execution_id: &'a str,
+    /// The task's `type` as written (`task.type`).
+    pub task_type: &'a str,
+    /// The flow's labels (`labels`), under those given in `run`.
+    pub labels: &'a BTreeMap<String, String>,
+    /// The execution's values: start date, state, trigger, `envs`, `globals`.
+    pub run: &'a RunVars,
+    /// The task run (`taskrun`, `parent`, `parents`); none before the run.
+    pub taskrun: Option<&'a TaskRunContext>,
+    /// The attempt being rendered (1 for the first), for `taskrun.attemptsCount` when the
+    /// executor gives no task run.
+    pub attempt: u32,
     pub inputs: &'a BTreeMap<String, String>,
     pub vars: &'a BTreeMap<String, String>,
     pub outputs: Option<&'a BTreeMap<String, BTreeMap<String, serde_json::Value>>>,
@@ -29,8 +42,13 @@ pub struct RenderedTask {
     pub secrets: Vec<String>,
 }
 
+/// Kestra's first revision of a flow: dockhand runs a file, which has no revision history.
+const REVISION: u64 = 1;
+
 impl Scope<'_> {
-    /// The context every expression of the task sees, as Kestra names it.
+    /// The context every expression of the task sees, as Kestra's `RunVariables` names it. A
+    /// value unknown before the run (the start date, the task run) is left out then, so that
+    /// `plan` shows its expression.
     fn context(&self, task_id: &str, workdir: &Utf8Path) -> Json {
         let outputs: serde_json::Map<String, Json> = self
             .outputs
@@ -38,15 +56,58 @@ impl Scope<'_> {
             .flatten()
             .map(|(t, vars)| (t.clone(), json!({ "vars": vars })))
             .collect();
-        json!({
-            "flow": { "id": self.flow_id, "namespace": self.namespace },
-            "execution": { "id": self.execution_id },
-            "task": { "id": task_id },
+        let mut execution = serde_json::Map::new();
+        execution.insert("id".into(), json!(self.execution_id));
+        for (k, v) in [
+            ("startDate", &self.run.start_date),
+            ("state", &self.run.state),
+            ("originalId", &self.run.original_id),
+        ] {
+            if let Some(v) = v {
+                execution.insert(k.into(), json!(v));
+            }
+        }
+        let mut labels = self.labels.clone();
+        labels.extend(self.run.labels.clone());
+        let mut c = json!({
+            "flow": { "id": self.flow_id, "namespace": self.namespace, "revision": REVISION },
+            "execution": execution,
+            "task": { "id": task_id, "type": self.task_type },
             "inputs": self.inputs,
             "vars": self.vars,
             "outputs": outputs,
+            "labels": run_vars::labels_map(&labels),
+            "trigger": self.run.trigger,
+            "envs": self.run.envs,
+            "globals": self.run.globals,
             "workingDir": workdir.as_str(),
-        })
+            // Kestra collects the files of its output directory; dockhand collects what
+            // `outputFiles` names, so the directory is the working directory.
+            "outputDir": workdir.as_str(),
+        });
+        // At run time there is always a task run; the executor's, or this attempt's own.
+        let own;
+        let taskrun = match (self.taskrun, self.outputs) {
+            (Some(t), _) => Some(t),
+            (None, Some(_)) => {
+                own = TaskRunContext {
+                    id: format!("{}.{task_id}", self.execution_id),
+                    attempts_count: self.attempt,
+                    ..Default::default()
+                };
+                Some(&own)
+            }
+            (None, None) => None,
+        };
+        if let Some(t) = taskrun {
+            c["taskrun"] = t.variables();
+            let parents = t.parents();
+            if let Some(p) = parents.first() {
+                c["parent"] = p.clone();
+            }
+            c["parents"] = Json::Array(parents);
+        }
+        c
     }
 
     /// Renders one text. Before the run (`outputs: None`) a read of an output, or of an input
@@ -68,28 +129,30 @@ impl Scope<'_> {
         // `text`, each with what it shows instead.
         let mut kept: Vec<(std::ops::Range<usize>, String)> = Vec::new();
         for r in tpl.analysis().references.iter().filter(|r| !r.guarded) {
-            let (Some(root @ ("inputs" | "outputs")), Some(name)) =
-                (r.path.first().map(String::as_str), r.path.get(1))
-            else {
+            let Some(root) = r.path.first().map(String::as_str) else {
                 continue;
             };
-            let known = match base[root].get(name) {
-                None => false,
-                Some(_) if root == "inputs" || r.path.len() < 4 => true,
-                Some(t) => t["vars"].get(&r.path[3]).is_some(),
+            let known = match (root, r.path.get(1)) {
+                ("inputs" | "outputs", None) => continue,
+                ("inputs", Some(name)) => base[root].get(name).is_some(),
+                ("outputs", Some(name)) => match base[root].get(name) {
+                    None => false,
+                    Some(_) if r.path.len() < 4 => true,
+                    Some(t) => t["vars"].get(&r.path[3]).is_some(),
+                },
+                (
+                    "execution" | "taskrun" | "parent" | "parents" | "trigger" | "envs" | "globals"
+                    | "labels",
+                    _,
+                ) => resolves(base, &r.path),
+                _ => continue,
             };
             if known {
                 continue;
             }
             let shown = r.dotted();
             if strict && self.outputs.is_some() {
-                return Err(if root == "inputs" {
-                    format!("`{{{{ {shown} }}}}` has no value: give it with --input or a default")
-                } else {
-                    format!(
-                        "`{{{{ {shown} }}}}` has no value: the task it names did not produce it"
-                    )
-                });
+                return Err(no_value(&shown, &r.path));
             }
             if let Some(tag) = print_tag(text, r.span.clone()) {
                 // A tag that is the reference alone shows as `{{ path }}`; any other shows as
@@ -107,16 +170,7 @@ impl Scope<'_> {
             }
             // Inside a `{% … %}` tag: the expression itself stands for the value.
             let placeholder = Json::String(format!("{{{{ {shown} }}}}"));
-            let c = ctx.to_mut();
-            if root == "outputs" && r.path.len() >= 4 && r.path[2] == "vars" {
-                let t = &mut c[root][name];
-                if !t.is_object() {
-                    *t = json!({ "vars": {} });
-                }
-                t["vars"][&r.path[3]] = placeholder;
-            } else {
-                c[root][name] = placeholder;
-            }
+            put_placeholder(ctx.to_mut(), &r.path, placeholder);
         }
         let tpl = if kept.is_empty() {
             tpl
@@ -226,6 +280,73 @@ impl Scope<'_> {
         }
         Ok((out, secrets))
     }
+}
+
+/// Whether `path` names something in `c`, as far as `c` holds maps and lists (a scalar before
+/// the path ends is read by the template, which reports what does not fit).
+fn resolves(c: &Json, path: &[String]) -> bool {
+    let mut at = c;
+    for seg in path {
+        at = match at {
+            Json::Object(m) => match m.get(seg) {
+                Some(v) => v,
+                None => return false,
+            },
+            Json::Array(a) => match seg.parse::<usize>().ok().and_then(|i| a.get(i)) {
+                Some(v) => v,
+                None => return false,
+            },
+            _ => return true,
+        };
+    }
+    true
+}
+
+/// Puts `v` where `path` first leaves `c` (outputs get their `vars` level), so a `{% … %}` tag
+/// that reads an unknown value sees its expression. A list cannot take it: left as it is.
+fn put_placeholder(c: &mut Json, path: &[String], v: Json) {
+    let mut at = c;
+    for (i, seg) in path.iter().enumerate() {
+        let Json::Object(m) = at else {
+            return;
+        };
+        if i + 1 == path.len() || !m.contains_key(seg) {
+            let mut v = v;
+            // `outputs.t.vars.k` with no `t`: `t` becomes `{vars: {k: v}}`.
+            for s in path[i + 1..].iter().rev() {
+                v = json!({ s.as_str(): v });
+            }
+            m.insert(seg.clone(), v);
+            return;
+        }
+        at = m.get_mut(seg).expect("checked above");
+    }
+}
+
+/// Why a value read at run time is not there, by the root it is under.
+fn no_value(shown: &str, path: &[String]) -> String {
+    let key = path.get(1).map_or("", String::as_str);
+    let why = match path[0].as_str() {
+        "inputs" => "give it with --input or a default".to_string(),
+        "outputs" => "the task it names did not produce it".to_string(),
+        "envs" => format!(
+            "set the environment variable {}{} (Kestra's `envs` prefix)",
+            run_vars::ENV_PREFIX,
+            key.to_uppercase()
+        ),
+        "globals" => format!(
+            "the globals file (${} or ~/.config/dockhand/globals.yaml) defines no `{key}`",
+            run_vars::GLOBALS_VAR
+        ),
+        "trigger" => "the execution was not started by a trigger that gives it".to_string(),
+        "labels" => format!("the execution has no label `{key}`"),
+        "taskrun" if matches!(key, "value" | "iteration" | "parentId") => {
+            "it exists only inside a ForEach".to_string()
+        }
+        "parent" | "parents" => "the task has no enclosing ForEach with that value".to_string(),
+        _ => "it is not known when this task runs".to_string(),
+    };
+    format!("`{{{{ {shown} }}}}` has no value: {why}")
 }
 
 /// The byte range of the `{{ … }}` tag around `span` in `text`, if the span is in one (not in a

@@ -178,7 +178,7 @@ fn section(o: &mut String, i: usize, run: &Run) {
         }
     };
     row("container", &run.container);
-    row("image", &run.image);
+    row("container image", &run.image);
     row(
         "exit code",
         &run.exit_code.map(|c| c.to_string()).unwrap_or_default(),

@@ -11,7 +11,7 @@ use crate::pebble;
 
 /// Task ids are unique across the flow; template expressions name declared inputs and
 /// variables, and outputs of tasks that run earlier.
-pub(super) fn check_ids_and_templates(cx: &mut Cx, flow: &Flow) {
+pub(super) fn check_ids_and_templates(cx: &mut Cx, flow: &Flow, src: &str) {
     let mut seen: HashMap<&str, &Task> = HashMap::new();
     let mut all: Vec<&Task> = Vec::new();
     fn walk<'a>(t: &'a Task, out: &mut Vec<&'a Task>) {
@@ -69,14 +69,16 @@ pub(super) fn check_ids_and_templates(cx: &mut Cx, flow: &Flow) {
         match &s.body {
             Body::Commands(c) => texts.extend(
                 c.iter()
-                    .map(|x| (format!("{}.commands", task.path), x.as_str())),
+                    .enumerate()
+                    .map(|(i, x)| (format!("{}.commands[{i}]", task.path), x.as_str())),
             ),
             Body::Script(x) => texts.push((format!("{}.script", task.path), x)),
         }
         texts.extend(
             s.before_commands
                 .iter()
-                .map(|x| (format!("{}.beforeCommands", task.path), x.as_str())),
+                .enumerate()
+                .map(|(i, x)| (format!("{}.beforeCommands[{i}]", task.path), x.as_str())),
         );
         texts.extend(
             s.env
@@ -112,11 +114,19 @@ pub(super) fn check_ids_and_templates(cx: &mut Cx, flow: &Flow) {
         texts.extend(runner_texts);
         let first_runner = texts.len() - in_runner;
         for (at, (path, text)) in texts.into_iter().enumerate() {
-            let pos = flow.spans.get(&path).copied().unwrap_or(task.pos);
+            // Errors point at the offending token in the file: from where the value starts,
+            // through its YAML style (a value not read as a string falls back to its key).
+            let start = flow.values.get(&path).copied();
+            let key = flow.spans.get(&path).copied().unwrap_or(task.pos);
+            let pos_of = |offset: usize| {
+                start.map_or(key, |p| {
+                    crate::flow::scalar_pos::locate(src, p, text, offset)
+                })
+            };
             let tpl = match pebble::Template::parse_all(text) {
                 Err(errors) => {
                     for e in errors {
-                        cx.error(pos, &path, pebble_error(&e, text));
+                        cx.error(pos_of(e.span.start), &path, e.message.clone());
                     }
                     continue;
                 }
@@ -152,10 +162,19 @@ pub(super) fn check_ids_and_templates(cx: &mut Cx, flow: &Flow) {
                         crate::suggest::hint(root, ROOTS.iter().copied()),
                         ROOTS.join(", ")
                     )),
-                    _ => None,
+                    root => fixed_keys(root).and_then(|keys| {
+                        let k = seg(1)?;
+                        (!keys.contains(&k)).then(|| {
+                            format!(
+                                "{shown}: `{root}` has no `{k}`{}; it has {}",
+                                crate::suggest::hint(k, keys.iter().copied()),
+                                keys.join(", ")
+                            )
+                        })
+                    }),
                 };
                 if let Some(p) = problem {
-                    cx.error(pos, &path, p);
+                    cx.error(pos_of(r.span.start), &path, p);
                 }
             }
         }
@@ -164,33 +183,27 @@ pub(super) fn check_ids_and_templates(cx: &mut Cx, flow: &Flow) {
 
 /// The variables Kestra gives every expression (anything else is unknown, as Kestra's strict
 /// variables make it an error at run time).
-const ROOTS: &[&str] = &[
-    "flow",
-    "execution",
-    "task",
-    "taskrun",
-    "inputs",
-    "outputs",
-    "vars",
-    "labels",
-    "envs",
-    "globals",
-    "workingDir",
-    "outputDir",
-    "trigger",
-    "parent",
-    "parents",
-];
+static ROOTS: std::sync::LazyLock<Vec<&'static str>> =
+    std::sync::LazyLock::new(|| pebble::CONTEXT_ROOTS.iter().map(|(r, _)| *r).collect());
 
-/// A parse or static error of a template, with where it is inside the text: the diagnostic
-/// points at the property (a block scalar's lines are not mapped one by one).
-fn pebble_error(e: &pebble::Error, text: &str) -> String {
-    let (line, col) = e.line_col(text);
-    if text.contains('\n') {
-        format!("{} (at line {line}, column {col} of the text)", e.message)
-    } else {
-        format!("{} (at column {col} of the text)", e.message)
-    }
+/// The keys of the roots whose shape Kestra fixes (`RunVariables`): reading another is an
+/// error at run time there, so it is one at validation here.
+fn fixed_keys(root: &str) -> Option<&'static [&'static str]> {
+    Some(match root {
+        "flow" => &["id", "namespace", "revision", "tenantId"],
+        "execution" => &["id", "startDate", "state", "originalId", "outputs"],
+        "task" => &["id", "type"],
+        "taskrun" => &[
+            "id",
+            "startDate",
+            "attemptsCount",
+            "parentId",
+            "value",
+            "iteration",
+        ],
+        "parent" => &["taskrun", "outputs"],
+        _ => return None,
+    })
 }
 
 /// Records, for each task, the tasks that have ended when it starts, as ranges of positions in

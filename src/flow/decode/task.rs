@@ -43,6 +43,9 @@ fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
         );
     }
     let ty = o.need_string(cx, "type");
+    if let Some(t) = &ty {
+        cx.task_types.insert(path.to_string(), t.clone());
+    }
     let description = o.string(cx, "description");
     let timeout = o.parsed(cx, "timeout", |s| match units::parse_duration(s)? {
         d if d.is_zero() => Err(

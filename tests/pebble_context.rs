@@ -1,0 +1,164 @@
+//! The context roots Kestra gives expressions (`flow`, `execution`, `task`, `taskrun`,
+//! `parent`/`parents`, `labels`, `trigger`, `envs`, `globals`, `workingDir`, `outputDir`), as
+//! `plan` renders them before the run and the executor's planning renders them at run time.
+
+use std::collections::BTreeMap;
+
+use dockhand::flow::decode::load;
+use dockhand::flow::model::Body;
+use dockhand::plan::context::PlanContext;
+use dockhand::plan::dialect::Dialect;
+use dockhand::plan::run_vars::{RunVars, envs_from};
+use dockhand::plan::taskrun::{ParentRun, TaskRunContext};
+use dockhand::plan::{Outputs, plan_task};
+use serde_json::json;
+
+const FLOW: &str = r#"id: ctx_roots
+namespace: dev.ctx
+labels:
+  team: data
+  app.tier: web
+tasks:
+  - id: show
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: busybox
+    commands:
+      - echo {{ flow.id }} {{ flow.namespace }} {{ flow.revision }} {{ task.id }} {{ task.type }}
+      - echo {{ labels.team }} {{ labels.app.tier }} {{ envs.region }} {{ globals['db-host'] }}
+      - echo {{ workingDir }} {{ outputDir }} {{ execution.id }}
+      - echo {{ execution.startDate }} {{ execution.state }} {{ taskrun.attemptsCount }}
+      - echo {{ trigger.date ?? 'by hand' }} {{ trigger | length }}
+"#;
+
+const RUN_ONLY: &str = r#"id: ctx_run
+namespace: dev.ctx
+tasks:
+  - id: each
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: busybox
+    commands:
+      - echo {{ taskrun.value }} {{ taskrun.iteration }} {{ parent.taskrun.value }} {{ parents | length }}
+      - echo {{ trigger.date }} {{ execution.originalId }}
+"#;
+
+const MISSING: &str = r#"id: ctx_missing
+namespace: dev.ctx
+tasks:
+  - id: t
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: busybox
+    commands:
+      - echo {{ envs.not_set }}
+"#;
+
+fn ctx(run_vars: RunVars) -> PlanContext {
+    PlanContext {
+        attempt: 2,
+        run_vars,
+        ..dockhand::exec::launch::plan_context(Dialect::Docker, "/w".as_ref(), "e1")
+    }
+}
+
+fn host_vars() -> RunVars {
+    RunVars {
+        envs: envs_from([
+            ("ENV_REGION".to_string(), "eu-west-1".to_string()),
+            ("REGION".to_string(), "not read".to_string()),
+        ]),
+        globals: json!({"db-host": "pg.prod"}).as_object().unwrap().clone(),
+        ..Default::default()
+    }
+}
+
+/// Renders the first task with `ctx`: before the run (`outputs: None`) or at run time.
+fn commands(flow: &str, ctx: &PlanContext, at_run: bool) -> Result<Vec<String>, String> {
+    let loaded = load("ctx.yaml", flow);
+    let flow = loaded.flow.unwrap_or_else(|| panic!("{}", loaded.diags));
+    let (task, script) = flow.scripts()[0];
+    let outputs = Outputs::new();
+    let (rendered, _) = plan_task(
+        &flow,
+        task,
+        script,
+        ctx,
+        &BTreeMap::new(),
+        at_run.then_some(&outputs),
+    )?;
+    match rendered.body {
+        Body::Commands(c) => Ok(c),
+        Body::Script(s) => Ok(vec![s]),
+    }
+}
+
+#[test]
+fn plan_renders_what_is_known_before_the_run_and_shows_the_rest() {
+    let c = commands(FLOW, &ctx(host_vars()), false).unwrap();
+    assert_eq!(
+        c,
+        [
+            "echo ctx_roots dev.ctx 1 show io.kestra.plugin.scripts.shell.Commands",
+            "echo data web eu-west-1 pg.prod",
+            "echo /w/e1/show /w/e1/show e1",
+            // Known only once the execution runs: shown as written.
+            "echo {{ execution.startDate }} {{ execution.state }} {{ taskrun.attemptsCount }}",
+            "echo by hand 0",
+        ]
+    );
+}
+
+#[test]
+fn the_run_renders_the_execution_and_the_task_run() {
+    let mut vars = host_vars();
+    vars.start_date = Some("2024-01-15T10:30:45.123Z".into());
+    vars.state = Some("RUNNING".into());
+    vars.trigger = json!({"date": "2024-01-15"}).as_object().unwrap().clone();
+    let c = commands(FLOW, &ctx(vars), true).unwrap();
+    assert_eq!(c[3], "echo 2024-01-15T10:30:45.123Z RUNNING 2");
+    assert_eq!(c[4], "echo 2024-01-15 1");
+}
+
+#[test]
+fn the_executor_s_task_run_gives_value_iteration_and_parents() {
+    let vars = RunVars {
+        trigger: json!({"date": "d"}).as_object().unwrap().clone(),
+        original_id: Some("e0".into()),
+        ..Default::default()
+    };
+    let mut c = ctx(vars);
+    c.taskrun = Some(TaskRunContext {
+        id: "tr".into(),
+        value: Some(json!("b")),
+        iteration: Some(1),
+        attempts_count: 1,
+        parents: vec![ParentRun {
+            value: Some(json!("outer")),
+            outputs: None,
+        }],
+        ..Default::default()
+    });
+    let out = commands(RUN_ONLY, &c, true).unwrap();
+    assert_eq!(out, ["echo b 1 outer 1", "echo d e0"]);
+    // Before the run, none of it is known.
+    c.taskrun = None;
+    c.run_vars = RunVars::default();
+    let out = commands(RUN_ONLY, &c, false).unwrap();
+    assert_eq!(
+        out,
+        [
+            "echo {{ taskrun.value }} {{ taskrun.iteration }} {{ parent.taskrun.value }} {{ parents | length }}",
+            "echo {{ trigger.date }} {{ execution.originalId }}"
+        ]
+    );
+}
+
+#[test]
+fn a_value_missing_at_run_time_is_an_error_naming_where_it_comes_from() {
+    let e = commands(MISSING, &ctx(RunVars::default()), true).unwrap_err();
+    assert!(e.contains("`{{ envs.not_set }}` has no value"), "{e}");
+    assert!(e.contains("ENV_NOT_SET"), "{e}");
+    let e = commands(RUN_ONLY, &ctx(RunVars::default()), true).unwrap_err();
+    assert!(
+        e.contains("taskrun.value") && e.contains("only inside a ForEach"),
+        "{e}"
+    );
+}
