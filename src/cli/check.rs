@@ -107,6 +107,7 @@ pub fn plan(
     dialect: Dialect,
     args: &PlanArgs,
     execution_id: &str,
+    backend: dockhand::plan::backend::Backend,
 ) -> exit::Result<Code> {
     let (flow, mut diags) = match load_flow(file) {
         Ok(x) => x,
@@ -118,7 +119,13 @@ pub fn plan(
     let given = given_inputs(args)?;
     let inputs = plan::resolve_inputs(&flow, &given)
         .map_err(|e| Code::Invalid.error(format!("invalid --input: {e}")))?;
-    let ctx = plan_context(dialect, &args.work_dir, execution_id);
+    let mut ctx = plan_context(dialect, &args.work_dir, execution_id);
+    if backend.is_swarm() && dialect == Dialect::Podman {
+        return Err(Code::Invalid.error(
+            "--backend swarm drives docker's swarm services: Podman has no swarm (use --engine docker)",
+        ));
+    }
+    ctx.backend = backend;
     let tasks = plan::plan_flow(&flow, &ctx, &inputs, &mut diags);
     print_diags(&diags);
     if diags.has_errors() {

@@ -40,7 +40,14 @@ fn run(cli: Cli) -> exit::Result<Code> {
             engine,
             common,
             execution_id,
-        } => check::plan(&file, engine.dialect(), &common, &execution_id),
+            backend,
+        } => check::plan(
+            &file,
+            engine.dialect(),
+            &common,
+            &execution_id,
+            backend.backend()?,
+        ),
         Command::Run {
             file,
             engine,
@@ -48,6 +55,7 @@ fn run(cli: Cli) -> exit::Result<Code> {
             common,
             execution_id,
             exec,
+            backend,
             configure_insecure_registries,
         } => execute::run(
             file,
@@ -57,15 +65,17 @@ fn run(cli: Cli) -> exit::Result<Code> {
             execution_id,
             exec,
             configure_insecure_registries,
+            backend.backend()?,
         ),
         Command::Resume {
             execution_id,
             mut inputs,
             sources,
             exec,
+            backend,
         } => {
             inputs.extend(sources.read()?);
-            execute::resume(&execution_id, inputs, exec)
+            execute::resume(&execution_id, inputs, exec, backend.backend()?)
         }
         Command::Ps { target } => containers::ps(target),
         Command::Cleanup {

@@ -40,6 +40,8 @@ pub struct Run {
     pub state_dir: Utf8PathBuf,
     pub configure_insecure: bool,
     pub options: Options,
+    /// One engine, or a swarm (`--backend swarm`).
+    pub backend: crate::plan::backend::Backend,
 }
 
 /// Everything an execution needs besides the flow.
@@ -56,6 +58,7 @@ pub struct Launch {
     quiet: bool,
     configure_insecure: bool,
     wait_removal: bool,
+    backend: crate::plan::backend::Backend,
 }
 
 /// `dockhand run`: reads the flow file, finds the engine, and executes.
@@ -93,6 +96,7 @@ pub fn run(r: Run, report: impl FnOnce(&FlowResult)) -> Result<Code> {
             quiet: r.options.quiet,
             configure_insecure: r.configure_insecure,
             wait_removal: r.options.wait_removal,
+            backend: r.backend,
         },
         report,
     )
@@ -105,6 +109,7 @@ pub fn resume(
     given: Vec<(String, String)>,
     state_dir: Utf8PathBuf,
     options: Options,
+    backend: crate::plan::backend::Backend,
     report: impl FnOnce(&FlowResult),
 ) -> Result<Code> {
     use crate::exec::journal::{self, Record};
@@ -147,6 +152,7 @@ pub fn resume(
             quiet: options.quiet,
             configure_insecure: false,
             wait_removal: options.wait_removal,
+            backend,
         },
         report,
     )
@@ -174,6 +180,7 @@ pub fn plan_context(dialect: Dialect, work_dir: &Utf8Path, execution_id: &str) -
         secrets: Vec::new(),
         local_images: Default::default(),
         expr_host: Default::default(),
+        backend: Default::default(),
     }
 }
 
@@ -239,6 +246,7 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
     let (flow, mut diags, inputs) = flow_and_inputs(&l.flow_file, &l.flow_text, &l.inputs)?;
     let mut ctx = plan_context(l.engine.dialect, &l.work_dir, &l.execution_id);
     ctx.host = l.host.clone();
+    ctx.backend = l.backend.clone();
     ctx.owner = Some(std::process::id());
     ctx.expr_host = plan::expr_host::ExprHost(Some(Arc::new(exec::env_host::EnvHost)));
     ctx.secrets = plan::secret_values(&flow, &inputs);

@@ -387,7 +387,7 @@ fn create_options(
 }
 
 /// Is `user` someone other than root?
-fn non_root(task: &ScriptTask) -> bool {
+pub(crate) fn non_root(task: &ScriptTask) -> bool {
     task.runner
         .user
         .as_deref()
@@ -410,7 +410,7 @@ pub const COMMAND_FILE: &str = "/.dockhand/command";
 
 /// Shells that read a file with `.`: their command becomes `. FILE`, run by the same shell with
 /// the same options, so `set -e` (failFast) and the exit status behave as with the text inline.
-const SHELLS: &[&str] = &[
+pub(crate) const SHELLS: &[&str] = &[
     "sh", "bash", "dash", "ash", "ksh", "mksh", "zsh", "yash", "busybox",
 ];
 
@@ -428,7 +428,7 @@ struct CommandFile {
 }
 
 /// Does `text` hold the value of a SECRET input?
-fn holds_secret(text: &str, ctx: &PlanContext) -> bool {
+pub(crate) fn holds_secret(text: &str, ctx: &PlanContext) -> bool {
     ctx.secrets
         .iter()
         .filter(|s| !s.expose().is_empty())
@@ -438,7 +438,7 @@ fn holds_secret(text: &str, ctx: &PlanContext) -> bool {
 /// The names of the task's `env` variables whose value holds a secret. The engine records a
 /// container's environment (`inspect` `.Config.Env`), so these are not given to it: the command
 /// file exports them, in the task's shell, before the task's own text.
-fn secret_env(task: &ScriptTask, ctx: &PlanContext) -> Vec<String> {
+pub(crate) fn secret_env(task: &ScriptTask, ctx: &PlanContext) -> Vec<String> {
     task.env
         .iter()
         .filter(|(name, v)| *name != "WORKING_DIR" && holds_secret(v, ctx))
@@ -447,7 +447,7 @@ fn secret_env(task: &ScriptTask, ctx: &PlanContext) -> Vec<String> {
 }
 
 /// A word for a POSIX shell: single-quoted, `'` as `'\''` (any byte, line breaks included).
-fn shell_quote(s: &str) -> String {
+pub(crate) fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
@@ -582,7 +582,11 @@ pub fn owned_by(s: &SecretFiles) -> String {
 /// The task's input files that hold a secret. A non-root `user` must be numeric, for the files
 /// to be given to it: a user name means nothing on the host (MOUNT), and `docker cp` sets the
 /// owner the archive names, as a number.
-fn secret_files(task: &ScriptTask, ctx: &PlanContext, findings: &mut Vec<Finding>) -> SecretFiles {
+pub(crate) fn secret_files(
+    task: &ScriptTask,
+    ctx: &PlanContext,
+    findings: &mut Vec<Finding>,
+) -> SecretFiles {
     let names: Vec<String> = task
         .input_files
         .iter()
@@ -702,7 +706,7 @@ fn workdir_entries<'a>(
     }
 }
 
-fn format_number(f: f64) -> String {
+pub(crate) fn format_number(f: f64) -> String {
     if f.fract() == 0.0 {
         format!("{}", f as i64)
     } else {
@@ -711,7 +715,7 @@ fn format_number(f: f64) -> String {
 }
 
 /// One CSV field as docker's `--gpus` and podman's `--mount` parsers read it.
-fn csv_field(s: String) -> String {
+pub(crate) fn csv_field(s: String) -> String {
     if s.contains(',') || s.contains('"') {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
@@ -807,7 +811,7 @@ fn devices(c: &mut EngineCommand, dr: &DeviceRequest, d: Dialect, findings: &mut
 
 /// `WORKING_DIR` in the arguments (not secret); task env names as `--env NAME` with values in
 /// the child's environment; names the client itself reads in a 0600 env file.
-fn env_options(
+pub(crate) fn env_options(
     c: &mut EngineCommand,
     task: &ScriptTask,
     workdir: &Utf8PathBuf,
@@ -929,7 +933,7 @@ pub fn image_name(
 
 /// The private client config that holds registry credentials: docker `--config DIR` with a
 /// `config.json`, podman `--authfile FILE`. `None` when the task has no credentials.
-fn registry_auth(
+pub(crate) fn registry_auth(
     task: &ScriptTask,
     d: Dialect,
     private: &Utf8PathBuf,
@@ -1082,6 +1086,7 @@ mod tests {
             secrets: vec![Secret::new("hunter22")],
             local_images: Default::default(),
             expr_host: Default::default(),
+            backend: Default::default(),
         }
     }
 

@@ -36,6 +36,8 @@ pub struct PlanContext {
     pub local_images: BTreeSet<(Option<String>, String)>,
     /// Answers `secret()` in expressions: the executor's, or `plan`'s stand-in.
     pub expr_host: crate::plan::expr_host::ExprHost,
+    /// Containers on one engine, or services on a swarm (`--backend swarm`).
+    pub backend: crate::plan::backend::Backend,
 }
 
 impl PlanContext {
@@ -45,6 +47,14 @@ impl PlanContext {
 
     pub fn private_dir(&self, task_id: &str) -> Utf8PathBuf {
         self.private_root.join(&self.execution_id).join(task_id)
+    }
+
+    /// The swarm placement constraints of a task (none on one engine).
+    pub fn backend_constraints(&self, task_id: &str) -> Vec<&str> {
+        match &self.backend {
+            crate::plan::backend::Backend::Swarm(o) => o.constraints(task_id),
+            crate::plan::backend::Backend::Engine => Vec::new(),
+        }
     }
 
     /// `dh-<execution>-<task>-<attempt>`: unique per task attempt, so a second start of the

@@ -2,6 +2,7 @@
 //! known, building each task's argv for the chosen dialect, and turning builder findings into
 //! diagnostics that point at the flow file.
 
+pub mod backend;
 pub mod build;
 pub mod command;
 pub mod context;
@@ -11,6 +12,7 @@ pub mod expr_host;
 pub mod labels;
 pub mod scope;
 pub mod script;
+pub mod swarm;
 pub mod tar;
 pub mod text;
 
@@ -133,6 +135,9 @@ pub fn expression_secrets(
 
 /// The commands of a task `plan_task` rendered, for another context (a new attempt).
 pub fn rebuild(flow: &Flow, task: &Task, rendered: &ScriptTask, ctx: &PlanContext) -> TaskCommands {
+    if ctx.backend.is_swarm() {
+        return swarm::build(&flow.namespace, &flow.id, &task.id, rendered, ctx);
+    }
     build::build(&flow.namespace, &flow.id, &task.id, rendered, ctx)
 }
 
@@ -147,7 +152,10 @@ fn report_findings(
     for f in &tc.findings {
         let path = format!("{}.{}", task.path, f.property);
         let pos = flow.pos_of(&path).unwrap_or(task.pos);
-        let msg = format!("{} (engine {})", f.message, ctx.dialect);
+        let msg = match &ctx.backend {
+            backend::Backend::Swarm(_) => format!("{} (backend swarm)", f.message),
+            backend::Backend::Engine => format!("{} (engine {})", f.message, ctx.dialect),
+        };
         if f.error {
             diags.error(pos, path, msg);
         } else {
@@ -247,6 +255,7 @@ tasks:
             secrets: vec![],
             local_images: Default::default(),
             expr_host: Default::default(),
+            backend: Default::default(),
         }
     }
 
