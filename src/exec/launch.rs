@@ -266,6 +266,15 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
         .enable_all()
         .build()
         .code_with(Code::Engine, "cannot start the async runtime")?;
+    // The swarm backend needs docker addressing a swarm manager: one line and exit 3 if not.
+    if ctx.backend.is_swarm()
+        && let Err(e) = rt.block_on(crate::exec::swarm::check_manager(
+            &l.engine,
+            l.host.as_deref(),
+        ))
+    {
+        return Err(Code::Engine.error(e));
+    }
     // Remote engines (and any engine, when resuming: its first command looks for containers)
     // are checked before anything starts or is written: one line if one cannot be reached. A
     // local engine is not asked: its first command's failure is diagnosed (`Runtime::diagnose`).

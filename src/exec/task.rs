@@ -132,6 +132,19 @@ async fn run_inner(
     in_flight: Option<InFlight>,
     start_signal: crate::exec::Started,
 ) -> TaskResult {
+    if rt.ctx.backend.is_swarm() {
+        return crate::exec::swarm::run(
+            rt,
+            flow,
+            task,
+            script,
+            outputs,
+            attempt,
+            in_flight,
+            start_signal,
+        )
+        .await;
+    }
     let res = TaskResult::new(&task.id, State::Failed);
     let mut ctx = rt.ctx.clone();
     ctx.attempt = attempt;

@@ -643,6 +643,25 @@ pub fn nodes(g: &Global) -> EngineCommand {
     c
 }
 
+/// The configs and secrets a task's `prepare` creates, by kind and name: removed with its
+/// service.
+pub fn made_objects(tc: &TaskCommands) -> Vec<(Object, String)> {
+    tc.prepare
+        .iter()
+        .filter(|c| c.step == Step::CopyIn)
+        .filter_map(|c| {
+            let argv = c.argv();
+            let kind = argv.iter().find_map(|a| match a.as_str() {
+                "config" => Some(Object::Config),
+                "secret" => Some(Object::Secret),
+                _ => None,
+            })?;
+            let name = argv.len().checked_sub(2).map(|i| argv[i].clone())?;
+            Some((kind, name))
+        })
+        .collect()
+}
+
 /// The host directory a bind mount of the working directory needs on every node.
 pub fn shared_workdir(tc: &TaskCommands) -> Option<&Utf8PathBuf> {
     let wd = tc.workdir.as_str();
@@ -786,6 +805,14 @@ mod tests {
             "{all}"
         );
         assert!(all.contains("--secret source=dh-e1-t-2-cmd,target=/.dockhand/command,mode=0400"));
+        assert_eq!(
+            made_objects(&tc),
+            [
+                (Object::Config, "dh-e1-t-2-f0".to_string()),
+                (Object::Secret, "dh-e1-t-2-f1".to_string()),
+                (Object::Secret, "dh-e1-t-2-cmd".to_string())
+            ]
+        );
         assert!(all.contains("--config source=dh-e1-t-2-f0,target=/w/e1/t/a.txt,mode=0444"));
         assert!(all.contains("--secret source=dh-e1-t-2-f1,target=/w/e1/t/key.txt,mode=0400"));
         assert!(
