@@ -96,7 +96,7 @@ print_env() {
     printf 'SWARM_MANAGER=unix://%s\n' "$(node_sock 0)"
     printf 'SWARM_NODES=%s\n' "$NODES"
     local i
-    for ((i = 0; i < NODES; i++)); do
+    for i in $(seq 0 $((NODES - 1))); do
         printf 'SWARM_NODE_%s_HOST=unix://%s\n' "$i" "$(node_sock "$i")"
         printf 'SWARM_NODE_%s_PID=%s\n' "$i" "$(node_pid "$i")"
         printf 'SWARM_NODE_%s_ID=%s\n' "$i" "$(node_docker "$i" info --format '{{.Swarm.NodeID}}' 2>/dev/null)"
@@ -108,15 +108,20 @@ is_up() {
     [ -f "$DIR/nodes" ] || return 1
     NODES="$(cat "$DIR/nodes")"
     local i
-    for ((i = 0; i < NODES; i++)); do
+    for i in $(seq 0 $((NODES - 1))); do
         alive "$(node_pid "$i")" || return 1
     done
     [ "$(node_docker 0 info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null)" = "true" ]
 }
 
-# Every process whose network namespace is one of the cluster's.
+# Every process whose network namespace is one of the cluster's, and every process in the
+# cgroups its daemons put containers under (a container has a network namespace of its own,
+# and outlives a node whose dockerd was killed).
 cluster_pids() {
-    local ns
+    local ns f
+    for f in /sys/fs/cgroup/pids/"dhs-$NAME"-n*/*/cgroup.procs /sys/fs/cgroup/pids/"dhs-$NAME"-n*/cgroup.procs; do
+        [ -f "$f" ] && cat "$f"
+    done
     for ns in "$HUB" $(ip netns list 2>/dev/null | awk -v p="$NAME-n" 'index($1, p) == 1 {print $1}'); do
         [ -e "/var/run/netns/$ns" ] && ip netns pids "$ns" 2>/dev/null
     done
@@ -187,7 +192,7 @@ up() {
     ip -n "$HUB" link add br0 type bridge
     ip -n "$HUB" link set br0 up
     local i ns
-    for ((i = 0; i < NODES; i++)); do
+    for i in $(seq 0 $((NODES - 1))); do
         ns="$(node_ns "$i")"
         ip netns add "$ns"
         ip -n "$ns" link set lo up
@@ -197,27 +202,27 @@ up() {
         ip -n "$ns" link set eth0 up
         start_node "$i"
     done
-    for ((i = 0; i < NODES; i++)); do
+    for i in $(seq 0 $((NODES - 1))); do
         wait_until 60 "dockerd of node $i" node_docker "$i" info ||
             die "dockerd of node $i did not start: $(tail -5 "$DIR/n$i/dockerd.log")"
     done
     node_docker 0 swarm init --advertise-addr 10.77.0.1 --listen-addr 10.77.0.1:2377 >/dev/null
     local token
     token="$(node_docker 0 swarm join-token --quiet worker)"
-    for ((i = 1; i < NODES; i++)); do
+    for i in $(seq 1 $((NODES - 1))); do
         node_docker "$i" swarm join --token "$token" --advertise-addr "10.77.0.$((i + 1))" \
             --listen-addr "10.77.0.$((i + 1)):2377" 10.77.0.1:2377 >/dev/null
     done
     local ready
     ready() { [ "$(node_docker 0 node ls --filter role=worker --format '{{.Status}}' | grep -c Ready)" -eq $((NODES - 1)) ]; }
     wait_until 60 "all workers Ready" ready || die "the workers did not join: $(node_docker 0 node ls)"
-    for ((i = 0; i < NODES; i++)); do
+    for i in $(seq 0 $((NODES - 1))); do
         node_docker 0 node update --label-add "dockhand.node=n$i" \
             "$(node_docker "$i" info --format '{{.Swarm.NodeID}}')" >/dev/null
     done
     # The test image on every node (the machine's docker is only read from).
     docker save "${IMAGES[@]}" >"$DIR/images.tar"
-    for ((i = 0; i < NODES; i++)); do
+    for i in $(seq 0 $((NODES - 1))); do
         node_docker "$i" load --quiet --input "$DIR/images.tar" >/dev/null
     done
     rm -f "$DIR/images.tar"
