@@ -16,6 +16,24 @@ use std::time::{Duration, Instant};
 
 use common::{Ctx, flow, task};
 
+/// A test with a cluster of its own (`cx`, `c`), skipped as [`Cluster::up`] says.
+macro_rules! swarm_test {
+    ($name:ident, |$cx:ident, $c:ident| $body:block) => {
+        #[test]
+        fn $name() {
+            let Some(($cx, $c)) = Cluster::up(stringify!($name)) else {
+                return;
+            };
+            $body
+        }
+    };
+}
+
+/// Writes a flow of these tasks, named `name`.
+fn flow_file(cx: &Ctx, name: &str, tasks: &[String]) -> PathBuf {
+    cx.flow(name, &flow(name, tasks))
+}
+
 /// A cluster of this test's own, taken down on drop.
 struct Cluster {
     name: String,
@@ -146,11 +164,29 @@ impl Cluster {
         }
     }
 
-    /// `run --backend swarm --host MANAGER` arguments.
-    fn args<'a>(&'a self, manager: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-        let mut v = vec!["--backend", "swarm", "--host", manager];
-        v.extend_from_slice(extra);
+    /// `run --backend swarm --host MANAGER`, each `(task, node)` pinned with `--placement`.
+    fn run_args(&self, pins: &[(&str, usize)]) -> Vec<String> {
+        let mut v: Vec<String> = ["--backend", "swarm", "--host"].map(String::from).into();
+        v.push(self.manager());
+        for (t, n) in pins {
+            v.push("--placement".into());
+            v.push(format!("{t}=node.labels.dockhand.node==n{n}"));
+        }
         v
+    }
+
+    /// Runs the flow on the swarm to its end.
+    fn run(&self, cx: &Ctx, f: &std::path::Path, pins: &[(&str, usize)]) -> common::Run {
+        let a = self.run_args(pins);
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        cx.run_with(f, &a, &[])
+    }
+
+    /// Starts the flow on the swarm.
+    fn spawn(&self, cx: &Ctx, f: &std::path::Path, pins: &[(&str, usize)]) -> common::Spawned {
+        let a = self.run_args(pins);
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        cx.spawn(f, &a, &[])
     }
 }
 
@@ -163,53 +199,34 @@ impl Drop for Cluster {
     }
 }
 
-/// Tasks pinned to different nodes (`--placement`), an output passed from one to the other,
-/// exit codes (0, 3 under allowFailure, 5 failing the flow), stdout and stderr apart.
-#[test]
-fn tasks_run_on_the_nodes_they_are_placed_on() {
-    let Some((cx, c)) = Cluster::up("swarm-nodes") else {
-        return;
-    };
-    let f = cx.flow(
+// Tasks pinned to different nodes (`--placement`), an output passed from one to the other,
+// exit codes (0, 3 under allowFailure, 5 failing the flow), stdout and stderr apart.
+swarm_test!(tasks_run_on_the_nodes_they_are_placed_on, |cx, c| {
+    let f = flow_file(
+        &cx,
         "nodes",
-        &flow(
-            "nodes",
-            &[
-                task(
-                    "one",
-                    "",
-                    "delete: false",
-                    &[
-                        "echo '::{\"outputs\":{\"word\":\"from-one\"}}::'",
-                        "echo out-one",
-                        "echo err-one >&2",
-                    ],
-                ),
-                task(
-                    "two",
-                    "",
-                    "delete: false",
-                    &["echo got {{ outputs.one.vars.word }}"],
-                ),
-                task("three", "allowFailure: true", "", &["exit 3"]),
-                task("four", "", "", &["echo before; exit 5"]),
-            ],
-        ),
+        &[
+            task(
+                "one",
+                "",
+                "delete: false",
+                &[
+                    "echo '::{\"outputs\":{\"word\":\"from-one\"}}::'",
+                    "echo out-one",
+                    "echo err-one >&2",
+                ],
+            ),
+            task(
+                "two",
+                "",
+                "delete: false",
+                &["echo got {{ outputs.one.vars.word }}"],
+            ),
+            task("three", "allowFailure: true", "", &["exit 3"]),
+            task("four", "", "", &["echo before; exit 5"]),
+        ],
     );
-    let m = c.manager();
-    let r = cx.run_with(
-        &f,
-        &c.args(
-            &m,
-            &[
-                "--placement",
-                "one=node.labels.dockhand.node==n1",
-                "--placement",
-                "two=node.labels.dockhand.node==n2",
-            ],
-        ),
-        &[],
-    );
+    let r = c.run(&cx, &f, &[("one", 1), ("two", 2)]);
     r.assert_code(1);
     assert_eq!(r.logs("one", '|'), ["out-one"]);
     assert_eq!(r.logs("one", '!'), ["err-one"]);
@@ -248,37 +265,26 @@ fn tasks_run_on_the_nodes_they_are_placed_on() {
     assert_eq!(r.task("one")["removal"], "kept");
     let _ = c.docker(0, &["service", "rm", &one, &two]);
     c.assert_clean(&cx.id, &[0, 1, 2]);
-}
+});
 
-/// 20,000 lines on stdout and 2,000 on stderr, and one of 40,000 characters, from a remote
-/// node: each printed exactly once, in order.
-#[test]
-fn twenty_thousand_lines_arrive_exactly_once() {
-    let Some((cx, c)) = Cluster::up("swarm-logs") else {
-        return;
-    };
-    let f = cx.flow(
+// 20,000 lines on stdout and 2,000 on stderr, and one of 40,000 characters, from a remote
+// node: each printed exactly once, in order.
+swarm_test!(twenty_thousand_lines_arrive_exactly_once, |cx, c| {
+    let f = flow_file(
+        &cx,
         "logs",
-        &flow(
-            "logs",
-            &[task(
-                "many",
-                "",
-                "",
-                &[
-                    "seq 1 20000",
-                    "seq 1 2000 >&2",
-                    "head -c 40000 /dev/zero | tr '\\0' x; echo",
-                ],
-            )],
-        ),
+        &[task(
+            "many",
+            "",
+            "",
+            &[
+                "seq 1 20000",
+                "seq 1 2000 >&2",
+                "head -c 40000 /dev/zero | tr '\\0' x; echo",
+            ],
+        )],
     );
-    let m = c.manager();
-    let r = cx.run_with(
-        &f,
-        &c.args(&m, &["--placement", "many=node.labels.dockhand.node==n2"]),
-        &[],
-    );
+    let r = c.run(&cx, &f, &[("many", 2)]);
     r.assert_code(0);
     let out = r.logs("many", '|');
     assert_eq!(out.len(), 20_001, "stdout lines");
@@ -289,50 +295,31 @@ fn twenty_thousand_lines_arrive_exactly_once() {
     let want: Vec<String> = (1..=2_000).map(|n| n.to_string()).collect();
     assert_eq!(err, want);
     c.assert_clean(&cx.id, &[0, 1, 2]);
-}
+});
 
-/// Input files reach a remote node as swarm configs (no shared directory); with outputFiles the
-/// working directory is bind-mounted (the nodes share this machine's filesystem) and the files
-/// come back; above 500 KB an input file without a shared directory is refused (exit 2).
-#[test]
-fn input_and_output_files() {
-    let Some((cx, c)) = Cluster::up("swarm-files") else {
-        return;
-    };
-    let f = cx.flow(
+// Input files reach a remote node as swarm configs (no shared directory); with outputFiles the
+// working directory is bind-mounted (the nodes share this machine's filesystem) and the files
+// come back; above 500 KB an input file without a shared directory is refused (exit 2).
+swarm_test!(input_and_output_files, |cx, c| {
+    let f = flow_file(
+        &cx,
         "files",
-        &flow(
-            "files",
-            &[
-                task(
-                    "reads",
-                    "inputFiles:\n  in.txt: hello from a config\n  sub/deep.txt: deep",
-                    "",
-                    &["cat in.txt; echo; cat sub/deep.txt; echo", "ls -l in.txt"],
-                ),
-                task(
-                    "writes",
-                    "inputFiles:\n  seed.txt: seed\noutputFiles:\n  - out.txt",
-                    "",
-                    &["cat seed.txt > out.txt; echo more >> out.txt"],
-                ),
-            ],
-        ),
+        &[
+            task(
+                "reads",
+                "inputFiles:\n  in.txt: hello from a config\n  sub/deep.txt: deep",
+                "",
+                &["cat in.txt; echo; cat sub/deep.txt; echo", "ls -l in.txt"],
+            ),
+            task(
+                "writes",
+                "inputFiles:\n  seed.txt: seed\noutputFiles:\n  - out.txt",
+                "",
+                &["cat seed.txt > out.txt; echo more >> out.txt"],
+            ),
+        ],
     );
-    let m = c.manager();
-    let r = cx.run_with(
-        &f,
-        &c.args(
-            &m,
-            &[
-                "--placement",
-                "reads=node.labels.dockhand.node==n1",
-                "--placement",
-                "writes=node.labels.dockhand.node==n2",
-            ],
-        ),
-        &[],
-    );
+    let r = c.run(&cx, &f, &[("reads", 1), ("writes", 2)]);
     r.assert_code(0);
     let out = r.logs("reads", '|');
     assert_eq!(out.len(), 3, "{}", r.dump());
@@ -344,56 +331,43 @@ fn input_and_output_files() {
     c.assert_clean(&cx.id, &[0, 1, 2]);
 
     let big = "x".repeat(600 * 1024);
-    let f = cx.flow(
+    let f = flow_file(
+        &cx,
         "big",
-        &flow(
+        &[task(
             "big",
-            &[task(
-                "big",
-                &format!("inputFiles:\n  big.txt: {big}"),
-                "",
-                &["wc -c big.txt"],
-            )],
-        ),
+            &format!("inputFiles:\n  big.txt: {big}"),
+            "",
+            &["wc -c big.txt"],
+        )],
     );
-    let r = cx.run_with(&f, &c.args(&m, &[]), &[]);
+    let r = c.run(&cx, &f, &[]);
     r.assert_code(2);
     assert!(
         r.stderr.contains("at most 500 KB") && r.stderr.contains("fileHandlingStrategy: MOUNT"),
         "{}",
         r.dump()
     );
-}
+});
 
-/// SIGTERM to dockhand while its task runs on a worker: the service is removed, the task's TERM
-/// trap runs within killGracePeriod, and nothing is left running on any node.
-#[test]
-fn cancel_stops_the_task_on_its_node() {
-    let Some((cx, c)) = Cluster::up("swarm-cancel") else {
-        return;
-    };
-    let f = cx.flow(
+// SIGTERM to dockhand while its task runs on a worker: the service is removed, the task's TERM
+// trap runs within killGracePeriod, and nothing is left running on any node.
+swarm_test!(cancel_stops_the_task_on_its_node, |cx, c| {
+    let f = flow_file(
+        &cx,
         "cancel",
-        &flow(
-            "cancel",
-            &[task(
-                "long",
-                "",
-                "killGracePeriod: PT5S",
-                &[
-                    "trap 'echo got-term; exit 0' TERM",
-                    "echo started",
-                    "while true; do sleep 0.2; done",
-                ],
-            )],
-        ),
+        &[task(
+            "long",
+            "",
+            "killGracePeriod: PT5S",
+            &[
+                "trap 'echo got-term; exit 0' TERM",
+                "echo started",
+                "while true; do sleep 0.2; done",
+            ],
+        )],
     );
-    let m = c.manager();
-    let run = cx.spawn(
-        &f,
-        &c.args(&m, &["--placement", "long=node.labels.dockhand.node==n1"]),
-        &[],
-    );
+    let run = c.spawn(&cx, &f, &[("long", 1)]);
     assert!(
         run.wait_line(Duration::from_secs(60), |l| l.contains("long | started")),
         "the task did not start: {}",
@@ -411,61 +385,43 @@ fn cancel_stops_the_task_on_its_node() {
     );
     assert!(c.running(&cx.id, &[0, 1, 2]).is_empty());
     c.assert_clean(&cx.id, &[0, 1, 2]);
-}
+});
 
-/// A task over its `timeout` is stopped and FAILED, its service gone from every node.
-#[test]
-fn timeout_stops_the_task() {
-    let Some((cx, c)) = Cluster::up("swarm-timeout") else {
-        return;
-    };
-    let f = cx.flow(
+// A task over its `timeout` is stopped and FAILED, its service gone from every node.
+swarm_test!(timeout_stops_the_task, |cx, c| {
+    let f = flow_file(
+        &cx,
         "timeout",
-        &flow(
-            "timeout",
-            &[task(
-                "slow",
-                "timeout: PT2S",
-                "",
-                &["echo begun", "sleep 60"],
-            )],
-        ),
+        &[task(
+            "slow",
+            "timeout: PT2S",
+            "",
+            &["echo begun", "sleep 60"],
+        )],
     );
-    let m = c.manager();
-    let r = cx.run_with(&f, &c.args(&m, &[]), &[]);
+    let r = c.run(&cx, &f, &[]);
     r.assert_code(1);
     let t = r.task("slow");
     assert_eq!(t["state"], "FAILED");
     assert_eq!(t["failure"]["kind"], "timeout", "{t:#}");
     assert!(r.elapsed < Duration::from_secs(30), "{:?}", r.elapsed);
     c.assert_clean(&cx.id, &[0, 1, 2]);
-}
+});
 
-/// `kill -9` of dockhand mid-task, then `resume`: the service is re-attached to, and across the
-/// two runs every line is printed exactly once.
-#[test]
-fn kill9_then_resume_reattaches_to_the_service() {
-    let Some((cx, c)) = Cluster::up("swarm-resume") else {
-        return;
-    };
-    let f = cx.flow(
+// `kill -9` of dockhand mid-task, then `resume`: the service is re-attached to, and across the
+// two runs every line is printed exactly once.
+swarm_test!(kill9_then_resume_reattaches_to_the_service, |cx, c| {
+    let f = flow_file(
+        &cx,
         "resume",
-        &flow(
-            "resume",
-            &[task(
-                "count",
-                "",
-                "",
-                &["for i in $(seq 1 40); do echo line-$i; sleep 0.1; done"],
-            )],
-        ),
+        &[task(
+            "count",
+            "",
+            "",
+            &["for i in $(seq 1 40); do echo line-$i; sleep 0.1; done"],
+        )],
     );
-    let m = c.manager();
-    let run = cx.spawn(
-        &f,
-        &c.args(&m, &["--placement", "count=node.labels.dockhand.node==n2"]),
-        &[],
-    );
+    let run = c.spawn(&cx, &f, &[("count", 2)]);
     assert!(
         run.wait_line(Duration::from_secs(60), |l| l.contains("count | line-10")),
         "{}",
@@ -487,24 +443,16 @@ fn kill9_then_resume_reattaches_to_the_service() {
         r.dump()
     );
     c.assert_clean(&cx.id, &[0, 1, 2]);
-}
+});
 
-/// A worker's dockerd killed while it runs the task: the task is FAILED, naming the node.
-#[test]
-fn a_worker_that_dies_fails_its_task_naming_it() {
-    let Some((cx, c)) = Cluster::up("swarm-node-down") else {
-        return;
-    };
-    let f = cx.flow(
+// A worker's dockerd killed while it runs the task: the task is FAILED, naming the node.
+swarm_test!(a_worker_that_dies_fails_its_task_naming_it, |cx, c| {
+    let f = flow_file(
+        &cx,
         "down",
-        &flow("down", &[task("doomed", "", "", &["echo up", "sleep 300"])]),
+        &[task("doomed", "", "", &["echo up", "sleep 300"])],
     );
-    let m = c.manager();
-    let run = cx.spawn(
-        &f,
-        &c.args(&m, &["--placement", "doomed=node.labels.dockhand.node==n2"]),
-        &[],
-    );
+    let run = c.spawn(&cx, &f, &[("doomed", 2)]);
     assert!(
         run.wait_line(Duration::from_secs(60), |l| l.contains("doomed | up")),
         "{}",
@@ -522,16 +470,12 @@ fn a_worker_that_dies_fails_its_task_naming_it() {
         "{t:#}"
     );
     c.assert_clean(&cx.id, &[0, 1]);
-}
+});
 
-/// `--backend swarm` needs docker addressing a swarm manager: the machine's own dockerd (no
-/// swarm), a worker, and Podman are each refused with one line and exit 3.
-#[test]
-fn only_a_docker_swarm_manager_is_driven() {
-    let Some((cx, c)) = Cluster::up("swarm-refused") else {
-        return;
-    };
-    let f = cx.flow("one", &flow("one", &[task("t", "", "", &["echo hi"])]));
+// `--backend swarm` needs docker addressing a swarm manager: the machine's own dockerd (no
+// swarm), a worker, and Podman are each refused with one line and exit 3.
+swarm_test!(only_a_docker_swarm_manager_is_driven, |cx, c| {
+    let f = flow_file(&cx, "one", &[task("t", "", "", &["echo hi"])]);
     let worker = c.env["SWARM_NODE_1_HOST"].clone();
     let r = cx.run_with(&f, &["--backend", "swarm", "--host", &worker], &[]);
     r.assert_code(3);
@@ -572,4 +516,4 @@ fn only_a_docker_swarm_manager_is_driven() {
     let e = cx.run_with(&f, &["--host", &worker], &[("DOCKHAND_BACKEND", "swarm")]);
     e.assert_code(3);
     assert!(c.swarm_objects(&cx.id).is_empty());
-}
+});

@@ -8,7 +8,6 @@
 //! SIGKILL after `--stop-grace-period` (killGracePeriod), and wait until the manager reports
 //! the task gone. A journaled service found again by `resume` is re-attached to.
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -20,6 +19,7 @@ use crate::exec::logs::{self, Captured, Progress, Stream};
 use crate::exec::process;
 use crate::exec::result::{Failure, Removal, State, TaskResult};
 use crate::exec::swarm_state::{self as st, Ending, Phase};
+use crate::exec::task::{setup_failure, wait_cancel};
 use crate::exec::{Cancel, Runtime};
 use crate::flow::model::{Flow, ScriptTask, Task};
 use crate::plan::build::TaskCommands;
@@ -53,14 +53,13 @@ pub async fn check_manager(engine: &Engine, host: Option<&str>) -> Result<(), St
     st::manager_check(&out.stdout, &address)
 }
 
+/// The flow, the task, its script and the outputs of the tasks before it.
+pub type Planned<'a> = (&'a Flow, &'a Task, &'a ScriptTask, &'a crate::plan::Outputs);
+
 /// Runs a task on the swarm to its end (the caller journals the result).
-#[allow(clippy::too_many_arguments)]
 pub async fn run(
     rt: &Runtime,
-    flow: &Flow,
-    task: &Task,
-    script: &ScriptTask,
-    outputs: &BTreeMap<String, BTreeMap<String, serde_json::Value>>,
+    (flow, task, script, outputs): Planned<'_>,
     attempt: u32,
     in_flight: Option<InFlight>,
     mut start_signal: crate::exec::Started,
@@ -182,29 +181,8 @@ impl Job<'_> {
         attempt: u32,
     ) -> Result<(), Box<TaskResult>> {
         let rt = self.rt;
-        let open = rendered
-            .runner
-            .user
-            .as_deref()
-            .is_some_and(|u| !matches!(u, "root" | "0" | "0:0"));
-        if let Err(e) =
-            crate::exec::files::prepare(&tc.workdir, &tc.input_files, open, &tc.secret_files)
-        {
-            let msg = format!("cannot prepare the working directory {}: {e}", tc.workdir);
-            return Err(Box::new(setup_failure(self.res.clone(), msg)));
-        }
-        if let Some(j) = &rt.journal
-            && let Err(e) = j.append(
-                &Record::TaskStart {
-                    task: tc.task_id.clone(),
-                    container: tc.container.clone(),
-                    attempt,
-                    at: crate::exec::journal::now(),
-                },
-                true,
-            )
-        {
-            return Err(Box::new(setup_failure(self.res.clone(), e.to_string())));
+        if let Err(e) = crate::exec::task::prepare_and_journal(rt, tc, rendered, attempt) {
+            return Err(Box::new(setup_failure(self.res.clone(), e)));
         }
         rt.status(&format!(
             "{}: creating service {} ({})",
@@ -238,12 +216,8 @@ impl Job<'_> {
         let started = Instant::now();
         let follow = self.start_log(&tc.run, skip, true).await;
         let timeout = self.task.timeout;
-        let deadline = async {
-            match timeout {
-                Some(t) => tokio::time::sleep(t).await,
-                None => std::future::pending().await,
-            }
-        };
+        // No timeout: a deadline that never comes (a century away).
+        let deadline = tokio::time::sleep(timeout.unwrap_or(Duration::from_secs(3_155_760_000)));
         tokio::pin!(deadline);
         let mut cancel = rt.cancel.clone();
         let mut task_id: Option<String> = None;
@@ -471,17 +445,7 @@ impl Job<'_> {
                 self.res.message = Some(got.refused.join("; "));
             }
         }
-        if self.res.state != State::Success
-            && let Some(f) = &self.res.failure
-        {
-            let extra = self
-                .res
-                .message
-                .take()
-                .map(|m| format!("; {m}"))
-                .unwrap_or_default();
-            self.res.message = Some(format!("{}{extra}", f.describe()));
-        }
+        crate::exec::task::say_failure(&mut self.res);
         let stopped = matches!(ending, Ending::Stopped(_) | Ending::NodeDown { .. });
         let Some(rm) = &tc.remove else {
             self.res.removal = Removal::Kept;
@@ -546,25 +510,6 @@ fn whole_lines(mut r: Box<dyn AsyncRead + Send + Unpin>) -> Box<dyn AsyncRead + 
         }
     });
     Box::new(reader)
-}
-
-fn setup_failure(mut res: TaskResult, message: String) -> TaskResult {
-    res.failure = Some(Failure::Setup {
-        message: message.clone(),
-    });
-    res.message = Some(message);
-    res
-}
-
-async fn wait_cancel(rx: &mut tokio::sync::watch::Receiver<Cancel>) {
-    loop {
-        if *rx.borrow() != Cancel::No {
-            return;
-        }
-        if rx.changed().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    }
 }
 
 #[cfg(test)]

@@ -14,7 +14,6 @@ use crate::plan::command::{EngineCommand, PrivateFile, Secret, Step};
 use crate::plan::context::PlanContext;
 use crate::plan::dialect::Dialect;
 use crate::plan::engine_commands::{self as ec, Global};
-use crate::plan::labels;
 use crate::plan::script::container_command;
 use crate::units;
 
@@ -88,14 +87,7 @@ pub fn build(
     let workdir = ctx.workdir(task_id);
     let private = ctx.private_dir(task_id);
     let container = ctx.container_name(task_id);
-    let labels = labels::for_task(
-        namespace,
-        flow_id,
-        task_id,
-        &ctx.execution_id,
-        ctx.attempt,
-        ctx.owner,
-    );
+    let labels = ctx.task_labels(namespace, flow_id, task_id);
 
     // Global options every command of the task shares.
     let host = r.host.clone().or_else(|| ctx.host.clone());
@@ -416,15 +408,15 @@ pub(crate) const SHELLS: &[&str] = &[
 
 /// A task's command moved into a private file in the container.
 #[derive(Debug, Clone, PartialEq)]
-struct CommandFile {
-    path: &'static str,
+pub(crate) struct CommandFile {
+    pub(crate) path: &'static str,
     /// The script text (`set -e`, beforeCommands, commands), as it would have been inline.
-    content: String,
+    pub(crate) content: String,
     /// 0600 for root; readable (0644) for a non-root `user`, as the engine copies files in as
     /// root and the task's user must read it (it is the container's only user).
-    mode: u32,
+    pub(crate) mode: u32,
     /// The container command that runs it.
-    argv: Vec<String>,
+    pub(crate) argv: Vec<String>,
 }
 
 /// Does `text` hold the value of a SECRET input?
@@ -453,7 +445,7 @@ pub(crate) fn shell_quote(s: &str) -> String {
 
 /// The command file of a task whose command text or env values hold a secret value (`None` for
 /// the others, whose command lines stay as they are).
-fn command_file(
+pub(crate) fn command_file(
     task: &ScriptTask,
     command: &[String],
     secret_env: &[String],

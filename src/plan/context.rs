@@ -49,6 +49,23 @@ impl PlanContext {
         self.private_root.join(&self.execution_id).join(task_id)
     }
 
+    /// The labels of a task's container (or service) in this execution and attempt.
+    pub fn task_labels(
+        &self,
+        namespace: &str,
+        flow_id: &str,
+        task_id: &str,
+    ) -> Vec<(&'static str, String)> {
+        crate::plan::labels::for_task(
+            namespace,
+            flow_id,
+            task_id,
+            &self.execution_id,
+            self.attempt,
+            self.owner,
+        )
+    }
+
     /// The swarm placement constraints of a task (none on one engine).
     pub fn backend_constraints(&self, task_id: &str) -> Vec<&str> {
         match &self.backend {

@@ -33,9 +33,6 @@ pub const OBJECT_LIMIT: usize = 500 * 1024;
 /// The label on a task's configs and secrets naming its service: they are removed with it.
 pub const SERVICE_LABEL: &str = "io.dockhand.service";
 
-/// Where a command that holds a secret is put in the container (a swarm secret's target).
-pub const COMMAND_TARGET: &str = "/.dockhand/command";
-
 /// What the swarm stores besides services.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Object {
@@ -100,14 +97,7 @@ pub fn build(
     let workdir = ctx.workdir(task_id);
     let private = ctx.private_dir(task_id);
     let service = service_name(ctx, task_id);
-    let labels = labels::for_task(
-        namespace,
-        flow_id,
-        task_id,
-        &ctx.execution_id,
-        ctx.attempt,
-        ctx.owner,
-    );
+    let labels = ctx.task_labels(namespace, flow_id, task_id);
     let host = r.host.clone().or_else(|| ctx.host.clone());
     let global = Global::new(Dialect::Docker, host.as_deref());
 
@@ -124,7 +114,9 @@ pub fn build(
     secret_files.on_host = shared;
     let secret_env = build::secret_env(task, ctx);
     let plain_command = container_command(task);
-    let command_secret = command_secret(task, &plain_command, &secret_env, ctx, &mut findings);
+    // A command holding a secret (or exporting secret env values) is the one of the engine
+    // dialects, put in a swarm secret at the same path instead of copied in.
+    let command_file = build::command_file(task, &plain_command, &secret_env, ctx, &mut findings);
 
     let mut prepare = Vec::new();
     let mut create = service_create(&create_global, &service);
@@ -211,11 +203,12 @@ pub fn build(
     if let Some(u) = &r.user {
         create.opt("--user", u);
     }
-    for h in &r.extra_hosts {
-        create.opt("--host", h);
-    }
-    for p in &r.port_bindings {
-        create.opt("--publish", p);
+    // `--add-host` and `-p` of `docker run` are `--host` and `--publish` here.
+    let lists = [("--host", &r.extra_hosts), ("--publish", &r.port_bindings)];
+    for (flag, values) in lists {
+        for v in values {
+            create.opt(flag, v);
+        }
     }
     for v in &r.volumes {
         match volume_mount(v) {
@@ -254,31 +247,27 @@ pub fn build(
         &mut findings,
     );
     let image = task.container_image.original().to_string();
-    match &command_secret {
-        Some((content, argv)) => {
+    match &command_file {
+        Some(cf) => {
             let object = format!("{service}-cmd");
             let mut c = object_create(&global, Object::Secret, &object, &service, &labels);
-            c.stdin = Some(Secret::new(content.clone()));
+            c.stdin = Some(Secret::new(cf.content.clone()));
             c.stdin_note = "the task's command (holds a secret: <redacted>)".into();
             prepare.push(c);
-            let mode = if build::non_root(task) {
-                "0444"
-            } else {
-                "0400"
-            };
             create.opt(
                 "--secret",
-                format!("source={object},target={COMMAND_TARGET},mode={mode}"),
+                format!("source={object},target={},mode={:04o}", cf.path, cf.mode),
             );
             create.notes.push(format!(
-                "the command holds a secret: it is the swarm secret {object}, at {COMMAND_TARGET} in the container, its text <redacted>"
+                "the command holds a secret: it is the swarm secret {object}, at {} in the container, its text <redacted>",
+                cf.path
             ));
             for name in &secret_env {
                 create.notes.push(format!(
                     "env {name} holds a secret: exported by the command secret, not in the service's environment (service inspect)"
                 ));
             }
-            entrypoint_and_command(&mut create, task, image, argv);
+            entrypoint_and_command(&mut create, task, image, &cf.argv);
         }
         None => entrypoint_and_command(&mut create, task, image, &plain_command),
     }
@@ -425,60 +414,6 @@ fn volume_mount(v: &str) -> Result<String, String> {
         }
     }
     Ok(spec)
-}
-
-/// The command that holds a secret (or exports secret env values) as the content of a swarm
-/// secret, and the container command that reads it; `None` when nothing is secret. Only a
-/// shell interpreter ending in `-c` can read its script from a file here.
-fn command_secret(
-    task: &ScriptTask,
-    command: &[String],
-    secret_env: &[String],
-    ctx: &PlanContext,
-    findings: &mut Vec<Finding>,
-) -> Option<(String, Vec<String>)> {
-    let holds = command.iter().any(|w| build::holds_secret(w, ctx));
-    if !holds && secret_env.is_empty() {
-        return None;
-    }
-    let interp = &task.interpreter;
-    let shell = interp
-        .first()
-        .map(|p| p.rsplit('/').next().unwrap_or(p))
-        .is_some_and(|n| build::SHELLS.contains(&n));
-    let (true, Some(last), Some(script)) = (shell, interp.last(), command.last()) else {
-        findings.push(Finding {
-            error: true,
-            property: if holds { "commands" } else { "env" },
-            message: "holds a SECRET input: on a swarm it goes in a swarm secret that the task's shell reads, and the interpreter is not a shell (use [\"/bin/sh\", \"-c\"] or bash)".into(),
-        });
-        return None;
-    };
-    if !(last.starts_with('-') && last.ends_with('c')) {
-        findings.push(Finding {
-            error: true,
-            property: "interpreter",
-            message: format!(
-                "the command holds a SECRET input, so it goes in a swarm secret; `{}` does not end in `-c`, so dockhand cannot hand it the file",
-                interp.join(" ")
-            ),
-        });
-        return None;
-    }
-    let mut content = String::new();
-    for name in secret_env {
-        content.push_str(&format!(
-            "export {name}={}\n",
-            build::shell_quote(&task.env[name])
-        ));
-    }
-    content.push_str(script);
-    let argv = interp
-        .iter()
-        .cloned()
-        .chain([format!(". {COMMAND_TARGET}")])
-        .collect();
-    Some((content, argv))
 }
 
 /// The image, the entrypoint and the command. A service's `--entrypoint` is one string the
@@ -804,7 +739,7 @@ mod tests {
             all.contains("secret create --label io.dockhand.managed=true"),
             "{all}"
         );
-        assert!(all.contains("--secret source=dh-e1-t-2-cmd,target=/.dockhand/command,mode=0400"));
+        assert!(all.contains("--secret source=dh-e1-t-2-cmd,target=/.dockhand/command,mode=0600"));
         assert_eq!(
             made_objects(&tc),
             [
