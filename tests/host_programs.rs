@@ -65,6 +65,8 @@ const PROGRAMS: &[(&str, Source)] = &[
     ("setsid", Base("util-linux")),
     ("unshare", Base("util-linux")),
     ("nsenter", Base("util-linux")),
+    // scripts/swarm-cluster.sh: what the test swarm's daemons leave mounted.
+    ("umount", Base("mount")),
     ("cat", Base("coreutils")),
     ("chmod", Base("coreutils")),
     ("cp", Base("coreutils")),

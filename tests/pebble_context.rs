@@ -55,7 +55,7 @@ fn ctx(run_vars: RunVars) -> PlanContext {
     PlanContext {
         attempt: 2,
         run_vars,
-        ..dockhand::exec::launch::plan_context(Dialect::Docker, "/w".as_ref(), "e1")
+        ..PlanContext::new(Dialect::Docker, "/w".into(), "e1")
     }
 }
 

@@ -86,6 +86,8 @@ Exit codes: 0 printed, 2 the flow has errors (nothing printed on stdout).")]
         /// Print the plan as JSON: every command as an argv array, env by name, stdin described
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        backend: BackendArgs,
     },
     /// Run a flow: each task as a container, logs streamed, a summary at the end
     #[command(after_help = "Examples:
@@ -133,6 +135,8 @@ Exit codes: 0 success, 1 a task FAILED, 2 invalid flow or options (nothing start
         execution_id: Option<String>,
         #[command(flatten)]
         exec: ExecArgs,
+        #[command(flatten)]
+        backend: BackendArgs,
         /// Docker: if the flow lists insecure registries the local daemon does not trust, merge
         /// them into daemon.json and reload dockerd first (as `registry insecure add --reload`)
         #[arg(long)]
@@ -164,6 +168,8 @@ digits, `_` and `-`: never a path).")]
         sources: InputSources,
         #[command(flatten)]
         exec: ExecArgs,
+        #[command(flatten)]
+        backend: BackendArgs,
     },
     /// List dockhand's containers: execution, flow, task, state, age, and whether a dockhand process is watching
     #[command(after_help = "Examples:
@@ -398,6 +404,41 @@ pub struct PlanArgs {
         value_name = "DIR"
     )]
     pub work_dir: Utf8PathBuf,
+}
+
+/// Where container tasks run (`run`, `resume`, `plan`): one engine, or a Docker Swarm.
+#[derive(Args, Clone, Default)]
+pub struct BackendArgs {
+    /// `engine`: containers on one engine; `swarm`: services on the swarm manager the docker CLI
+    /// addresses (DOCKER_HOST, --host, a context). See README "Running on a swarm"
+    #[arg(long, env = "DOCKHAND_BACKEND", value_enum, default_value = "engine")]
+    pub backend: BackendArg,
+    /// Swarm only (a dockhand extension): a placement constraint for a task,
+    /// TASK=CONSTRAINT (repeatable; TASK `*` for every task), e.g. build=node.labels.dockhand.node==n1
+    #[arg(long, value_name = "TASK=CONSTRAINT", value_parser = parse_kv)]
+    pub placement: Vec<(String, String)>,
+}
+
+#[derive(Clone, Copy, Default, ValueEnum)]
+pub enum BackendArg {
+    #[default]
+    Engine,
+    Swarm,
+}
+
+impl BackendArgs {
+    /// The backend; `--placement` without `--backend swarm` is a mistake worth an exit 2.
+    pub fn backend(&self) -> exit::Result<dockhand::plan::backend::Backend> {
+        use dockhand::plan::backend::{Backend, SwarmOptions};
+        match self.backend {
+            BackendArg::Engine if !self.placement.is_empty() => Err(exit::Code::Invalid
+                .error("--placement places tasks on swarm nodes: it needs --backend swarm")),
+            BackendArg::Engine => Ok(Backend::Engine),
+            BackendArg::Swarm => Ok(Backend::Swarm(SwarmOptions {
+                placement: self.placement.clone(),
+            })),
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]

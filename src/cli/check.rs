@@ -121,6 +121,7 @@ pub fn plan(
     args: &PlanArgs,
     execution_id: &str,
     json: bool,
+    backend: dockhand::plan::backend::Backend,
 ) -> exit::Result<Code> {
     let (flow, mut diags) = match load_flow(file) {
         Ok(x) => x,
@@ -134,6 +135,12 @@ pub fn plan(
         .map_err(|e| Code::Invalid.error(format!("invalid --input: {e}")))?;
     let mut ctx = plan_context(dialect, &args.work_dir, execution_id);
     ctx.run_vars = host_vars::run_vars().map_err(|e| Code::Invalid.error(e))?;
+    if backend.is_swarm() && dialect == Dialect::Podman {
+        return Err(Code::Invalid.error(
+            "--backend swarm drives docker's swarm services: Podman has no swarm (use --engine docker)",
+        ));
+    }
+    ctx.backend = backend;
     let tasks = plan::plan_flow(&flow, &ctx, &inputs, &mut diags);
     print_diags(&diags);
     if diags.has_errors() {

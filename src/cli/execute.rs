@@ -23,6 +23,7 @@ fn report(json: bool) -> impl FnOnce(&FlowResult) {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     file: Utf8PathBuf,
     engine: Option<String>,
@@ -31,6 +32,7 @@ pub fn run(
     execution_id: Option<String>,
     exec: ExecArgs,
     configure_insecure: bool,
+    backend: dockhand::plan::backend::Backend,
 ) -> exit::Result<Code> {
     let options = exec.options();
     launch::run(
@@ -44,6 +46,7 @@ pub fn run(
             state_dir: state_dir(exec.state_dir),
             configure_insecure,
             options: options.clone(),
+            backend,
         },
         report(options.json),
     )
@@ -53,6 +56,7 @@ pub fn resume(
     execution_id: &str,
     given: Vec<(String, String)>,
     exec: ExecArgs,
+    backend: dockhand::plan::backend::Backend,
 ) -> exit::Result<Code> {
     let options = exec.options();
     launch::resume(
@@ -60,6 +64,7 @@ pub fn resume(
         given,
         state_dir(exec.state_dir),
         options.clone(),
+        backend,
         report(options.json),
     )
 }

@@ -46,7 +46,15 @@ fn run(cli: Cli) -> exit::Result<Code> {
             common,
             execution_id,
             json,
-        } => check::plan(&file, engine.dialect(), &common, &execution_id, json),
+            backend,
+        } => check::plan(
+            &file,
+            engine.dialect(),
+            &common,
+            &execution_id,
+            json,
+            backend.backend()?,
+        ),
         Command::Run {
             file,
             engine,
@@ -54,6 +62,7 @@ fn run(cli: Cli) -> exit::Result<Code> {
             common,
             execution_id,
             exec,
+            backend,
             configure_insecure_registries,
         } => execute::run(
             file,
@@ -63,15 +72,17 @@ fn run(cli: Cli) -> exit::Result<Code> {
             execution_id,
             exec,
             configure_insecure_registries,
+            backend.backend()?,
         ),
         Command::Resume {
             execution_id,
             mut inputs,
             sources,
             exec,
+            backend,
         } => {
             inputs.extend(sources.read()?);
-            execute::resume(&execution_id, inputs, exec)
+            execute::resume(&execution_id, inputs, exec, backend.backend()?)
         }
         Command::Ps { target, json } => containers::ps(target, json),
         Command::Cleanup {

@@ -42,6 +42,8 @@ pub struct Run {
     pub state_dir: Utf8PathBuf,
     pub configure_insecure: bool,
     pub options: Options,
+    /// One engine, or a swarm (`--backend swarm`).
+    pub backend: crate::plan::backend::Backend,
 }
 
 /// Everything an execution needs besides the flow.
@@ -59,6 +61,7 @@ pub struct Launch {
     configure_insecure: bool,
     wait_removal: bool,
     report_file: Option<Utf8PathBuf>,
+    backend: crate::plan::backend::Backend,
 }
 
 /// `dockhand run`: reads the flow file, finds the engine, and executes.
@@ -99,6 +102,7 @@ pub fn run(r: Run, report: impl FnOnce(&FlowResult)) -> Result<Code> {
             configure_insecure: r.configure_insecure,
             wait_removal: r.options.wait_removal,
             report_file: r.options.report,
+            backend: r.backend,
         },
         report,
     )
@@ -111,6 +115,7 @@ pub fn resume(
     given: Vec<(String, String)>,
     state_dir: Utf8PathBuf,
     options: Options,
+    backend: crate::plan::backend::Backend,
     report: impl FnOnce(&FlowResult),
 ) -> Result<Code> {
     use crate::exec::journal::{self, Record};
@@ -160,6 +165,7 @@ pub fn resume(
             configure_insecure: false,
             wait_removal: options.wait_removal,
             report_file: options.report,
+            backend,
         },
         report,
     )
@@ -176,21 +182,7 @@ pub fn plan_context(dialect: Dialect, work_dir: &Utf8Path, execution_id: &str) -
             .and_then(|d| Utf8PathBuf::from_path_buf(d).ok())
             .map_or_else(|| work_dir.to_path_buf(), |d| d.join(work_dir))
     };
-    PlanContext {
-        execution_id: execution_id.to_string(),
-        attempt: 1,
-        dialect,
-        private_root: work_root.join(".private"),
-        work_root,
-        host: None,
-        owner: None,
-        secrets: Vec::new(),
-        local_images: Default::default(),
-        expr_host: Default::default(),
-        shared_workdirs: Default::default(),
-        run_vars: Default::default(),
-        taskrun: None,
-    }
+    PlanContext::new(dialect, work_root, execution_id)
 }
 
 /// Does any task of the flow run in a container? A flow whose tasks all run with the Process
@@ -276,6 +268,7 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
     ctx.run_vars.state = Some("RUNNING".into());
     ctx.run_vars.original_id = Some(l.execution_id.clone());
     ctx.host = l.host.clone();
+    ctx.backend = l.backend.clone();
     ctx.owner = Some(std::process::id());
     ctx.shared_workdirs = flow.shared_workdirs();
     ctx.expr_host = plan::expr_host::ExprHost(Some(Arc::new(exec::env_host::EnvHost)));
@@ -296,6 +289,15 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
         .enable_all()
         .build()
         .code_with(Code::Engine, "cannot start the async runtime")?;
+    // The swarm backend needs docker addressing a swarm manager: one line and exit 3 if not.
+    if ctx.backend.is_swarm()
+        && let Err(e) = rt.block_on(crate::exec::swarm::check_manager(
+            &l.engine,
+            l.host.as_deref(),
+        ))
+    {
+        return Err(Code::Engine.error(e));
+    }
     // Remote engines (and any engine, when resuming: its first command looks for containers)
     // are checked before anything starts or is written: one line if one cannot be reached. A
     // local engine is not asked: its first command's failure is diagnosed (`Runtime::diagnose`).

@@ -21,6 +21,8 @@ pub mod outcome;
 pub mod process;
 pub mod result;
 pub mod state_dir;
+pub mod swarm;
+pub mod swarm_state;
 pub mod task;
 pub mod working_directory;
 

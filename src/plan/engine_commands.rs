@@ -50,7 +50,7 @@ impl Global {
         v
     }
 
-    fn base(&self, step: Step) -> EngineCommand {
+    pub(crate) fn base(&self, step: Step) -> EngineCommand {
         let mut c = EngineCommand::new(step);
         // Each global option takes a value: `opt` marks it so, for `plan`'s layout.
         for pair in self.args().chunks(2) {

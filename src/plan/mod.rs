@@ -2,6 +2,7 @@
 //! known, building each task's argv for the chosen dialect, and turning builder findings into
 //! diagnostics that point at the flow file.
 
+pub mod backend;
 pub mod build;
 pub mod command;
 pub mod context;
@@ -14,6 +15,7 @@ pub mod labels;
 pub mod run_vars;
 pub mod scope;
 pub mod script;
+pub mod swarm;
 pub mod tar;
 pub mod taskrun;
 pub mod text;
@@ -149,6 +151,9 @@ pub fn rebuild(flow: &Flow, task: &Task, rendered: &ScriptTask, ctx: &PlanContex
     if rendered.task_runner == crate::flow::model::RunnerKind::Process {
         return host_process::build(&task.id, rendered, ctx);
     }
+    if ctx.backend.is_swarm() {
+        return swarm::build(&flow.namespace, &flow.id, &task.id, rendered, ctx);
+    }
     build::build(&flow.namespace, &flow.id, &task.id, rendered, ctx)
 }
 
@@ -163,7 +168,10 @@ fn report_findings(
     for f in &tc.findings {
         let path = format!("{}.{}", task.path, f.property);
         let pos = flow.pos_of(&path).unwrap_or(task.pos);
-        let msg = format!("{} (engine {})", f.message, ctx.dialect);
+        let msg = match &ctx.backend {
+            backend::Backend::Swarm(_) => format!("{} (backend swarm)", f.message),
+            backend::Backend::Engine => format!("{} (engine {})", f.message, ctx.dialect),
+        };
         if f.error {
             diags.error(pos, path, msg);
         } else {
@@ -254,19 +262,8 @@ tasks:
 
     fn ctx(dialect: Dialect) -> PlanContext {
         PlanContext {
-            execution_id: "e1".into(),
-            attempt: 1,
-            dialect,
-            work_root: "/w".into(),
-            private_root: "/w/.private".into(),
-            host: None,
             owner: Some(7),
-            secrets: vec![],
-            local_images: Default::default(),
-            expr_host: Default::default(),
-            shared_workdirs: Default::default(),
-            run_vars: Default::default(),
-            taskrun: None,
+            ..PlanContext::new(dialect, "/w".into(), "e1")
         }
     }
 
