@@ -101,6 +101,7 @@ fn object_of<'a>(root: &'a Value, kind: &str) -> &'a Value {
     match kind {
         "flow" => root,
         "input" => items(root, prop(root, root, "inputs")),
+        "pluginDefault" => items(root, prop(root, root, "pluginDefaults")),
         "taskRunner" => runner,
         "credentials" | "cpu" | "memory" => prop(root, runner, kind),
         "deviceRequest" => items(root, prop(root, runner, "deviceRequests")),
@@ -124,6 +125,7 @@ fn schema_properties_match_the_reader() {
             "flow",
             "input",
             "memory",
+            "pluginDefault",
             "task",
             "taskRunner"
         ]
@@ -613,13 +615,35 @@ fn cases() -> Vec<(String, bool)> {
     for unsupported in [
         "errors: []",
         "retry: {type: constant}",
-        "pluginDefaults: []",
         "concurrency: {limit: 1}",
         "outputs: []",
     ] {
         add(format!("{unsupported}\n{}", t("")), false);
     }
     add(format!("descripton: x\n{}", t("")), false);
+    // Plugin defaults: their own shape is checked by both; their values where they are merged.
+    add(
+        format!(
+            "pluginDefaults: [{{type: io.kestra.plugin.scripts, values: {{timeout: PT1M}}, forced: true}}]\ntaskDefaults: []\n{}",
+            t("")
+        ),
+        true,
+    );
+    add(
+        format!("pluginDefaults: [{{values: {{}}}}]\n{}", t("")),
+        false,
+    );
+    add(
+        format!("pluginDefaults: [{{type: x, values: [1]}}]\n{}", t("")),
+        false,
+    );
+    add(
+        format!(
+            "pluginDefaults: [{{type: x, values: {{}}, force: true}}]\n{}",
+            t("")
+        ),
+        false,
+    );
 
     // Inputs: Kestra's types, some of which dockhand does not take.
     let kestra_types = [
@@ -1084,8 +1108,8 @@ fn the_spec_lists_what_the_reader_reads() {
     // Refused properties are errors naming the reason; ignored ones warnings.
     for (p, text) in [
         (
-            "pluginDefaults",
-            "id: f\nnamespace: n\npluginDefaults: []\ntasks: [{id: t, type: io.kestra.plugin.scripts.shell.Script, script: x}]\n",
+            "sla",
+            "id: f\nnamespace: n\nsla: []\ntasks: [{id: t, type: io.kestra.plugin.scripts.shell.Script, script: x}]\n",
         ),
         (
             "runIf",

@@ -29,7 +29,11 @@ pub struct Loaded {
 /// Reads and checks a flow file.
 pub fn load(file: &str, text: &str) -> Loaded {
     let mut cx = Cx::new(file);
-    let flow = yaml::parse(text, &mut cx.diags).and_then(|root| read_flow(&mut cx, file, &root));
+    let flow = yaml::parse(text, &mut cx.diags).and_then(|root| {
+        // Defaults are merged first: each task is read with them, errors at their own lines.
+        let root = crate::flow::plugin_defaults::apply(&mut cx, &root);
+        read_flow(&mut cx, file, &root)
+    });
     let flow = flow.filter(|_| !cx.diags.has_errors());
     Loaded {
         flow,
@@ -69,6 +73,9 @@ fn read_flow(cx: &mut Cx, file: &str, root: &Node) -> Option<Flow> {
         .map(|n| read_inputs(cx, n))
         .unwrap_or_default();
     let variables = o.string_map(cx, "variables").unwrap_or_default();
+    // Read (and merged into the tree) by `plugin_defaults::apply` before this.
+    o.get(cx, "pluginDefaults");
+    o.get(cx, "taskDefaults");
     let mut tasks = Vec::new();
     if let Some(n) = o.need(cx, "tasks")
         && let Some(items) = as_seq(cx, n, "tasks")
@@ -177,7 +184,7 @@ pub fn known_properties() -> BTreeMap<&'static str, Vec<&'static str>> {
     let mut out: BTreeMap<&'static str, Vec<&'static str>> = BTreeMap::new();
     for body in ["commands: [x]", "script: x"] {
         let text = format!(
-            "id: f\nnamespace: n\nlabels: []\ninputs: [{{}}]\ntasks:\n  - id: t\n    type: {}\n    {body}\n    taskRunner: {{type: {DOCKER_RUNNER_TYPE}, credentials: {{}}, cpu: {{}}, memory: {{}}, deviceRequests: [{{}}]}}\n",
+            "id: f\nnamespace: n\nlabels: []\ninputs: [{{}}]\npluginDefaults: [{{}}]\ntasks:\n  - id: t\n    type: {}\n    {body}\n    taskRunner: {{type: {DOCKER_RUNNER_TYPE}, credentials: {{}}, cpu: {{}}, memory: {{}}, deviceRequests: [{{}}]}}\n",
             if body.starts_with("script") {
                 SCRIPT_TYPE
             } else {
@@ -186,12 +193,14 @@ pub fn known_properties() -> BTreeMap<&'static str, Vec<&'static str>> {
         );
         let mut cx = Cx::new("");
         if let Some(root) = yaml::parse(&text, &mut cx.diags) {
+            crate::flow::plugin_defaults::read(&mut cx, &root);
             read_flow(&mut cx, "", &root);
         }
         for (path, keys) in cx.known {
             let kind = match path.as_str() {
                 "" => "flow",
                 "inputs[0]" => "input",
+                "pluginDefaults[0]" => "pluginDefault",
                 "tasks[0]" => "task",
                 "tasks[0].taskRunner" => "taskRunner",
                 "tasks[0].taskRunner.credentials" => "credentials",

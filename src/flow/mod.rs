@@ -4,6 +4,7 @@ pub mod decode;
 pub mod input_types;
 pub mod limits;
 pub mod model;
+pub mod plugin_defaults;
 pub mod reader;
 pub mod runner_values;
 pub mod spec;

@@ -146,6 +146,8 @@ pub enum Ty {
     Objects(&'static Object),
     /// A list of tasks, at least one.
     Tasks,
+    /// A map of any properties, checked where it is used (a plugin default's `values`).
+    AnyMap,
     /// `labels`: a map, or a list of `{key, value}`.
     Labels,
     /// The runner's `config`: a client `config.json` as a JSON string or a map.
@@ -485,8 +487,24 @@ pub static FLOW: Object = Object {
         refused("errors", "error handlers are not run"),
         refused("finally", "finally tasks are not run"),
         refused("afterExecution", "afterExecution tasks are not run"),
-        refused("pluginDefaults", "set the properties on each task instead"),
-        refused("taskDefaults", "set the properties on each task instead"),
+        Property {
+            example: Some(
+                "[{type: io.kestra.plugin.scripts.shell.Commands, values: {containerImage: \"dockhand-test/busybox\"}}]",
+            ),
+            ..read(
+                "pluginDefaults",
+                Ty::Objects(&PLUGIN_DEFAULT),
+                "Default property values for every task (or task runner, trigger) whose type is `type` or starts with it, merged into each before the flow is checked: the task's own value wins unless the default is `forced`; maps merge deeply, lists add their missing items.",
+            )
+        },
+        Property {
+            example: Some("[]"),
+            ..read(
+                "taskDefaults",
+                Ty::Objects(&PLUGIN_DEFAULT),
+                "The old name of `pluginDefaults`, applied after it.",
+            )
+        },
         refused("listeners", "listeners are not run"),
         refused(
             "outputs",
@@ -511,6 +529,39 @@ pub static FLOW: Object = Object {
         Property {
             example: Some("false"),
             ..ignored("deleted", "it belongs to a Kestra server")
+        },
+    ]],
+};
+
+pub static PLUGIN_DEFAULT: Object = Object {
+    kind: "pluginDefault",
+    title: "Plugin default",
+    doc: "Default values for the plugins of a type (`pluginDefaults`).",
+    properties: &[&[
+        Property {
+            example: Some("io.kestra.plugin.scripts"),
+            ..required(
+                "type",
+                Ty::Text,
+                "The plugin type the values apply to: a full type name, or a prefix of type names (`io.kestra.plugin.scripts`).",
+            )
+        },
+        Property {
+            example: Some("{timeout: PT1H}"),
+            ..required(
+                "values",
+                Ty::AnyMap,
+                "The property values, as the plugin takes them; checked on each task they are merged into, with errors at their own line.",
+            )
+        },
+        Property {
+            example: Some("false"),
+            ..with_default(
+                "forced",
+                Ty::Bool,
+                "false",
+                "When true, the values win over the task's own.",
+            )
         },
     ]],
 };
@@ -1680,6 +1731,7 @@ pub static DEVICE_REQUEST: Object = Object {
 pub fn objects() -> Vec<&'static Object> {
     let mut v = vec![
         &FLOW,
+        &PLUGIN_DEFAULT,
         &INPUT,
         &RUNNER,
         &CREDENTIALS,
