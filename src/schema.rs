@@ -334,6 +334,7 @@ fn shape(ty: Ty, doc: &str) -> Value {
         ),
         Ty::OnlyFalse => d(doc, boolean_spellings(&[false])),
         Ty::AnyMap => d(doc, json!({ "type": "object" })),
+        Ty::Any => d(doc, json!({})),
         Ty::TaskType => d(doc, json!({ "enum": task_type_names() })),
     }
 }

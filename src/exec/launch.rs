@@ -204,7 +204,9 @@ fn flow_and_inputs(
         .map_err(|e| Code::Invalid.error(format!("invalid --input: {e}")))?;
     let mut missing = false;
     for i in &flow.inputs {
-        if i.required && !inputs.contains_key(&i.id) {
+        // An input whose `dependsOn` condition is false is left out, not missing.
+        let takes_part = plan::input_condition(&flow, i, &inputs).unwrap_or(true);
+        if i.required && takes_part && !inputs.contains_key(&i.id) {
             missing = true;
             diags.error(
                 i.pos,

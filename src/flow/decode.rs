@@ -6,6 +6,7 @@
 //! object may hold, its ignored and refused properties, patterns and enumerations come from
 //! [`crate::flow::spec`].
 
+mod inputs;
 mod refs;
 mod runner;
 mod task;
@@ -15,7 +16,7 @@ use std::collections::BTreeMap;
 use crate::diag::Diags;
 use crate::flow::model::*;
 use crate::flow::reader::{self, Cx, Obj, as_seq};
-use crate::flow::spec::{self, FLOW_ID, INPUT_TYPES, NAMESPACE, TASK_ID};
+use crate::flow::spec::{self, FLOW_ID, NAMESPACE};
 use crate::flow::yaml::{self, Node};
 
 pub use runner::check_registry_host;
@@ -70,7 +71,7 @@ fn read_flow(cx: &mut Cx, file: &str, root: &Node) -> Option<Flow> {
         .unwrap_or_default();
     let inputs = o
         .get(cx, "inputs")
-        .map(|n| read_inputs(cx, n))
+        .map(|n| inputs::read_inputs(cx, n))
         .unwrap_or_default();
     let variables = o.string_map(cx, "variables").unwrap_or_default();
     // Read (and merged into the tree) by `plugin_defaults::apply` before this.
@@ -122,60 +123,6 @@ fn read_labels(cx: &mut Cx, n: &Node) -> BTreeMap<String, String> {
         return out;
     }
     reader::as_string_map(cx, n, "labels").unwrap_or_default()
-}
-
-fn read_inputs(cx: &mut Cx, n: &Node) -> Vec<Input> {
-    let Some(items) = as_seq(cx, n, "inputs") else {
-        return vec![];
-    };
-    let mut out: Vec<Input> = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let path = format!("inputs[{i}]");
-        let Some(mut o) = Obj::new(cx, item, &path) else {
-            continue;
-        };
-        let id = o.need_string(cx, "id");
-        let kind = o.enumeration(cx, "type", INPUT_TYPES, |s| {
-            INPUT_TYPES.contains(&s).then(|| s.to_string())
-        });
-        if !o.has("type") {
-            cx.error(item.pos, &path, "missing required property `type`");
-        }
-        let default = o.string(cx, "defaults");
-        let required = o.bool(cx, "required").unwrap_or(true);
-        let description = o.string(cx, "description");
-        o.string(cx, "displayName");
-        let read_values = o.strings(cx, "values");
-        // `values` that are not a list of strings are reported already: no follow-on errors.
-        let values_broken = o.has("values") && read_values.is_none();
-        let values = read_values.unwrap_or_default();
-        // The default must be a value of the input's type, as `--input` must.
-        if let (Some(k), Some(d), Some(n)) = (&kind, &default, o.get(cx, "defaults"))
-            && !values_broken
-            && let Err(e) = crate::flow::input_types::check(k, &values, d)
-        {
-            cx.error(n.pos, &o.key_path("defaults"), e);
-        }
-        o.finish_described(cx, &spec::INPUT);
-        if let Some(id) = id {
-            if !TASK_ID.is_match(&id) {
-                cx.error(item.pos, &path, format!("invalid input id `{id}`"));
-            }
-            if out.iter().any(|x| x.id == id) {
-                cx.error(item.pos, &path, format!("duplicate input id `{id}`"));
-            }
-            out.push(Input {
-                id,
-                kind: kind.unwrap_or_default(),
-                default,
-                values,
-                required,
-                description,
-                pos: item.pos,
-            });
-        }
-    }
-    out
 }
 
 /// Every property name the reader knows for each kind of object, found by reading a flow that

@@ -40,6 +40,29 @@ pub struct Input {
     pub required: bool,
     pub description: Option<String>,
     pub pos: Pos,
+    /// What Kestra's input types add (`flow::decode::inputs`, checked by `input_types`).
+    pub props: InputProps,
+}
+
+/// The properties of an input beyond its id, type and default, as Kestra has them per type.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InputProps {
+    pub display_name: Option<String>,
+    /// The type of each item of an ARRAY (or MULTISELECT) input.
+    pub item_type: Option<String>,
+    /// STRING and SECRET: a regular expression the whole value must match.
+    pub validator: Option<String>,
+    /// INT, FLOAT, DURATION `min`/`max`; DATETIME, DATE, TIME `after`/`before`.
+    pub min: Option<String>,
+    pub max: Option<String>,
+    /// SELECT and MULTISELECT: a value outside `values` is taken.
+    pub allow_custom_value: bool,
+    /// `dependsOn.inputs`: resolved first.
+    pub depends_on: Vec<String>,
+    /// `dependsOn.condition`: the input is left out (neither needed nor set) when it is false.
+    pub condition: Option<String>,
+    /// FILE: the extensions (`.csv`) a given file may have; empty: any.
+    pub extensions: Vec<String>,
 }
 
 /// A task of any supported type.

@@ -78,8 +78,25 @@ pub static REGISTRY_HOST: Pattern =
 
 /// Kestra's input types.
 pub const INPUT_TYPES: &[&str] = &[
-    "STRING", "INT", "FLOAT", "BOOLEAN", "BOOL", "DATETIME", "DATE", "TIME", "DURATION", "URI",
-    "EMAIL", "SECRET", "JSON", "YAML", "SELECT", "ENUM",
+    "STRING",
+    "INT",
+    "FLOAT",
+    "BOOLEAN",
+    "BOOL",
+    "DATETIME",
+    "DATE",
+    "TIME",
+    "DURATION",
+    "URI",
+    "EMAIL",
+    "SECRET",
+    "JSON",
+    "YAML",
+    "SELECT",
+    "ENUM",
+    "MULTISELECT",
+    "ARRAY",
+    "FILE",
 ];
 
 /// The options a `volumes` entry may carry after its destination (`SRC:DST:OPT,OPT`).
@@ -148,6 +165,8 @@ pub enum Ty {
     Tasks,
     /// A map of any properties, checked where it is used (a plugin default's `values`).
     AnyMap,
+    /// Any value: a scalar, a list or a map.
+    Any,
     /// `labels`: a map, or a list of `{key, value}`.
     Labels,
     /// The runner's `config`: a client `config.json` as a JSON string or a map.
@@ -444,11 +463,17 @@ pub static FLOW: Object = Object {
                 "Labels of the flow: a map of names to values, or a list of `{key, value}`.",
             )
         },
-        read(
-            "inputs",
-            Ty::Objects(&INPUT),
-            "Inputs of the flow, given with `dockhand run --input ID=VALUE` and used as `{{ inputs.ID }}`.",
-        ),
+        Property {
+            // Some input properties belong to some types only: one input of each kind.
+            example: Some(
+                r#"[{id: name, type: STRING, defaults: world, required: false, description: Who to greet., displayName: Name, validator: "[a-z]+", prefill: moon}, {name: count, type: INT, min: 1, max: 10, defaults: 3}, {id: day, type: DATE, after: "2024-01-01", before: "2030-01-01", required: false}, {id: pick, type: MULTISELECT, values: [a, b], allowCustomValue: true, autoSelectFirst: true, itemType: STRING, isRadio: false}, {id: old, type: MULTISELECT, options: [a, b], defaults: [a]}, {id: data, type: FILE, allowedFileExtensions: [.csv], required: false, dependsOn: {inputs: [name], condition: "{{ inputs.name == 'x' }}"}}]"#,
+            ),
+            ..read(
+                "inputs",
+                Ty::Objects(&INPUT),
+                "Inputs of the flow, given with `dockhand run --input ID=VALUE` and used as `{{ inputs.ID }}`.",
+            )
+        },
         Property {
             example: Some("{greeting: hello, n: 1}"),
             ..read(
@@ -573,12 +598,17 @@ pub static INPUT: Object = Object {
     properties: &[&[
         Property {
             example: Some("name"),
-            ..required(
+            ..read(
                 "id",
                 Ty::Matching(&TASK_ID),
-                "The input name, used as `{{ inputs.ID }}` and `--input ID=VALUE`: letters, digits, `_` and `-`, starting with a letter or digit.",
+                "The input name, used as `{{ inputs.ID }}` and `--input ID=VALUE`: letters, digits, `_` and `-`, starting with a letter or digit. Required (or the legacy `name`).",
             )
         },
+        read(
+            "name",
+            Ty::Matching(&TASK_ID),
+            "Kestra's old name of `id`, taken when `id` is absent.",
+        ),
         Property {
             example: Some("STRING"),
             ..required(
@@ -591,10 +621,15 @@ pub static INPUT: Object = Object {
             example: Some("world"),
             ..read(
                 "defaults",
-                Ty::Scalar,
-                "The value used when `--input ID=VALUE` is not given.",
+                Ty::Any,
+                "The value used when `--input ID=VALUE` is not given (a list for ARRAY and MULTISELECT, any value for JSON and YAML).",
             )
         },
+        read(
+            "prefill",
+            Ty::Any,
+            "A value Kestra's form starts with; dockhand takes it when neither `--input` nor `defaults` gives one.",
+        ),
         Property {
             example: Some("false"),
             ..with_default(
@@ -616,14 +651,74 @@ pub static INPUT: Object = Object {
                 "A name to show for the input (Kestra's UI).",
             )
         },
+        read(
+            "values",
+            Ty::Scalars,
+            "The allowed values of a SELECT, ENUM or MULTISELECT input.",
+        ),
+        read(
+            "options",
+            Ty::Scalars,
+            "Kestra's old name of a MULTISELECT's `values`.",
+        ),
+        read(
+            "allowCustomValue",
+            Ty::Bool,
+            "SELECT and MULTISELECT: a value outside `values` is taken too.",
+        ),
+        read(
+            "autoSelectFirst",
+            Ty::Bool,
+            "SELECT and MULTISELECT: without `defaults`, the first of `values` is the default.",
+        ),
+        read(
+            "itemType",
+            Ty::Enum(INPUT_TYPES),
+            "ARRAY (required) and MULTISELECT: the type of each item, checked on each.",
+        ),
+        read(
+            "validator",
+            Ty::Text,
+            "STRING and SECRET: a regular expression the whole value must match.",
+        ),
+        read(
+            "min",
+            Ty::Scalar,
+            "INT, FLOAT and DURATION: the smallest value.",
+        ),
+        read(
+            "max",
+            Ty::Scalar,
+            "INT, FLOAT and DURATION: the largest value.",
+        ),
+        read(
+            "after",
+            Ty::Text,
+            "DATETIME, DATE and TIME: the earliest value.",
+        ),
+        read(
+            "before",
+            Ty::Text,
+            "DATETIME, DATE and TIME: the latest value.",
+        ),
+        read(
+            "allowedFileExtensions",
+            Ty::Strings,
+            "FILE: the extensions (`.csv`) the given file may have.",
+        ),
+        read(
+            "dependsOn",
+            Ty::AnyMap,
+            "`inputs` resolved before this one, and a `condition` (an expression over them): when it is false the input is left out, neither needed nor set.",
+        ),
         Property {
-            example: Some("[world, moon]"),
-            ..read(
-                "values",
-                Ty::Scalars,
-                "The allowed values of a SELECT or ENUM input (not checked by dockhand).",
-            )
+            example: Some("false"),
+            ..ignored("isRadio", "it is a choice of Kestra's form")
         },
+        refused(
+            "expression",
+            "values computed by an expression are not computed; list them in `values`",
+        ),
     ]],
 };
 
