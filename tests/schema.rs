@@ -102,6 +102,7 @@ fn object_of<'a>(root: &'a Value, kind: &str) -> &'a Value {
         "flow" => root,
         "input" => items(root, prop(root, root, "inputs")),
         "pluginDefault" => items(root, prop(root, root, "pluginDefaults")),
+        "flowOutput" => items(root, prop(root, root, "outputs")),
         "taskRunner" => runner,
         "credentials" | "cpu" | "memory" => prop(root, runner, kind),
         "deviceRequest" => items(root, prop(root, runner, "deviceRequests")),
@@ -123,6 +124,7 @@ fn schema_properties_match_the_reader() {
             "credentials",
             "deviceRequest",
             "flow",
+            "flowOutput",
             "input",
             "memory",
             "pluginDefault",
@@ -622,11 +624,15 @@ fn cases() -> Vec<(String, bool)> {
         "errors: []",
         "retry: {type: constant}",
         "concurrency: {limit: 1}",
-        "outputs: []",
     ] {
         add(format!("{unsupported}\n{}", t("")), false);
     }
     add(format!("descripton: x\n{}", t("")), false);
+    add(
+        format!("outputs: [{{id: o, type: INT, value: \"1\"}}]\n{}", t("")),
+        true,
+    );
+    add(format!("outputs: [{{id: o, type: INT}}]\n{}", t("")), false);
     // Plugin defaults: their own shape is checked by both; their values where they are merged.
     add(
         format!(

@@ -7,6 +7,7 @@ pub mod engine;
 pub mod env_host;
 pub mod execution_id;
 pub mod files;
+pub mod flow_outputs;
 pub mod images;
 pub mod journal;
 pub mod launch;
@@ -179,7 +180,7 @@ pub async fn run_flow(rt: Arc<Runtime>, flow: Arc<Flow>) -> FlowResult {
             tasks.push(r);
         }
     }
-    FlowResult {
+    let mut result = FlowResult {
         execution_id: rt.ctx.execution_id.clone(),
         namespace: flow.namespace.clone(),
         flow_id: flow.id.clone(),
@@ -187,7 +188,22 @@ pub async fn run_flow(rt: Arc<Runtime>, flow: Arc<Flow>) -> FlowResult {
         state: FlowResult::state_of(&tasks),
         duration: started.elapsed(),
         tasks,
+        outputs: Default::default(),
+        error: None,
+    };
+    // Kestra renders the flow's outputs at the execution's end; one that fails fails it.
+    if !flow.outputs.is_empty() && result.state.continues() {
+        let outputs = outputs.lock().unwrap().clone();
+        match flow_outputs::compute(&flow, &rt.ctx, &rt.inputs, &outputs) {
+            Ok(o) => result.outputs = o,
+            Err(e) => {
+                rt.status(&format!("error: failed to render the flow's outputs: {e}"));
+                result.state = State::Failed;
+                result.error = Some(format!("failed to render the flow's outputs: {e}"));
+            }
+        }
     }
+    result
 }
 
 /// Runs tasks in order; false when the flow must stop. `started` is told when the first starts.

@@ -7,6 +7,7 @@
 //! [`crate::flow::spec`].
 
 mod inputs;
+mod outputs;
 mod refs;
 mod runner;
 mod task;
@@ -74,6 +75,10 @@ fn read_flow(cx: &mut Cx, file: &str, root: &Node) -> Option<Flow> {
         .map(|n| inputs::read_inputs(cx, n))
         .unwrap_or_default();
     let variables = o.string_map(cx, "variables").unwrap_or_default();
+    let flow_outputs = o
+        .get(cx, "outputs")
+        .map(|n| outputs::read_outputs(cx, n))
+        .unwrap_or_default();
     // Read (and merged into the tree) by `plugin_defaults::apply` before this.
     o.get(cx, "pluginDefaults");
     o.get(cx, "taskDefaults");
@@ -99,9 +104,11 @@ fn read_flow(cx: &mut Cx, file: &str, root: &Node) -> Option<Flow> {
         inputs,
         variables,
         tasks,
+        outputs: flow_outputs,
         spans: std::mem::take(&mut cx.spans),
     };
     refs::check_ids_and_templates(cx, &flow);
+    outputs::check_references(cx, &flow);
     Some(flow)
 }
 
@@ -131,7 +138,7 @@ pub fn known_properties() -> BTreeMap<&'static str, Vec<&'static str>> {
     let mut out: BTreeMap<&'static str, Vec<&'static str>> = BTreeMap::new();
     for body in ["commands: [x]", "script: x"] {
         let text = format!(
-            "id: f\nnamespace: n\nlabels: []\ninputs: [{{}}]\npluginDefaults: [{{}}]\ntasks:\n  - id: t\n    type: {}\n    {body}\n    taskRunner: {{type: {DOCKER_RUNNER_TYPE}, credentials: {{}}, cpu: {{}}, memory: {{}}, deviceRequests: [{{}}]}}\n",
+            "id: f\nnamespace: n\nlabels: []\ninputs: [{{}}]\npluginDefaults: [{{}}]\noutputs: [{{}}]\ntasks:\n  - id: t\n    type: {}\n    {body}\n    taskRunner: {{type: {DOCKER_RUNNER_TYPE}, credentials: {{}}, cpu: {{}}, memory: {{}}, deviceRequests: [{{}}]}}\n",
             if body.starts_with("script") {
                 SCRIPT_TYPE
             } else {
@@ -148,6 +155,7 @@ pub fn known_properties() -> BTreeMap<&'static str, Vec<&'static str>> {
                 "" => "flow",
                 "inputs[0]" => "input",
                 "pluginDefaults[0]" => "pluginDefault",
+                "outputs[0]" => "flowOutput",
                 "tasks[0]" => "task",
                 "tasks[0].taskRunner" => "taskRunner",
                 "tasks[0].taskRunner.credentials" => "credentials",

@@ -26,6 +26,8 @@ pub struct Flow {
     pub inputs: Vec<Input>,
     pub variables: BTreeMap<String, String>,
     pub tasks: Vec<Task>,
+    /// The flow's `outputs`, rendered when its tasks have ended.
+    pub outputs: Vec<FlowOutput>,
     /// Where each property was found, by dotted path (`tasks[0].taskRunner.memory.memory`).
     pub spans: BTreeMap<String, Pos>,
 }
@@ -42,6 +44,17 @@ pub struct Input {
     pub pos: Pos,
     /// What Kestra's input types add (`flow::decode::inputs`, checked by `input_types`).
     pub props: InputProps,
+}
+
+/// A flow output: `value` (an expression, usually over `outputs.TASK...`) rendered when the
+/// tasks have ended and typed as `kind` (an input type).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlowOutput {
+    pub id: String,
+    pub kind: String,
+    pub value: String,
+    pub required: bool,
+    pub pos: Pos,
 }
 
 /// The properties of an input beyond its id, type and default, as Kestra has them per type.

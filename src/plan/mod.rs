@@ -163,6 +163,27 @@ pub fn plan_task(
     Ok((r.task, tc))
 }
 
+/// Renders a text of the flow outside its tasks (a flow output's `value`) with the outputs of
+/// the tasks that ran, as a task's texts are rendered.
+pub fn render_flow_text(
+    flow: &Flow,
+    ctx: &PlanContext,
+    inputs: &BTreeMap<String, String>,
+    outputs: &Outputs,
+    text: &str,
+) -> Result<String, String> {
+    let scope = Scope {
+        flow_id: &flow.id,
+        namespace: &flow.namespace,
+        execution_id: &ctx.execution_id,
+        inputs,
+        vars: &flow.variables,
+        outputs: Some(outputs),
+        host: ctx.expr_host.get(),
+    };
+    scope.render_flow_text(text)
+}
+
 /// The values every task's expressions read with `secret()`, rendered as before the run (with
 /// `ctx`'s host): the executor masks them and keeps them off argv. A task that cannot be
 /// rendered is skipped here (planning reports it).

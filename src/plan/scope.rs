@@ -149,6 +149,13 @@ impl Scope<'_> {
         Ok(out.text)
     }
 
+    /// Renders one text outside any task (the flow's `outputs`), strictly: an expression
+    /// without a value is an error naming it.
+    pub fn render_flow_text(&self, text: &str) -> Result<String, String> {
+        let base = self.context("", Utf8Path::new(""));
+        self.render_text(&base, text, true, &mut Vec::new())
+    }
+
     /// A copy of the task with every expression replaced. With `strict`, an expression without
     /// a value (a missing input, an output the task did not produce) is an error naming it.
     pub fn render(

@@ -531,10 +531,14 @@ pub static FLOW: Object = Object {
             )
         },
         refused("listeners", "listeners are not run"),
-        refused(
-            "outputs",
-            "flow outputs are not computed; read task outputs from `dockhand run --json`",
-        ),
+        Property {
+            example: Some(r#"[{id: greeting, type: STRING, value: "{{ vars.greeting }}"}]"#),
+            ..read(
+                "outputs",
+                Ty::Objects(&FLOW_OUTPUT),
+                "Outputs of the flow: each `value` is rendered when the tasks have ended (`{{ outputs.TASK.vars.NAME }}`) and typed as its `type`; printed in the summary and in `--json`, and the outputs of a Subflow calling the flow. One that cannot be rendered or typed fails the execution, as in Kestra.",
+            )
+        },
         refused("retry", "tasks are not retried"),
         refused("sla", "SLAs are not checked"),
         refused("concurrency", "executions are not limited"),
@@ -554,6 +558,59 @@ pub static FLOW: Object = Object {
         Property {
             example: Some("false"),
             ..ignored("deleted", "it belongs to a Kestra server")
+        },
+    ]],
+};
+
+pub static FLOW_OUTPUT: Object = Object {
+    kind: "flowOutput",
+    title: "Flow output",
+    doc: "An output of the flow.",
+    properties: &[&[
+        Property {
+            example: Some("greeting"),
+            ..required(
+                "id",
+                Ty::Matching(&TASK_ID),
+                "The output's name: `outputs.ID` in `--json`, `outputs.SUBFLOW.outputs.ID` in a parent flow.",
+            )
+        },
+        Property {
+            example: Some("STRING"),
+            ..required(
+                "type",
+                Ty::Enum(INPUT_TYPES),
+                "The Kestra type the rendered value must have (an input type: STRING, INT, JSON, ...).",
+            )
+        },
+        Property {
+            example: Some("\"{{ vars.greeting }}\""),
+            ..required(
+                "value",
+                Ty::Any,
+                "The value: an expression rendered when the tasks have ended.",
+            )
+        },
+        Property {
+            example: Some("What the flow greets with."),
+            ..read("description", Ty::Text, "What the output is.")
+        },
+        Property {
+            example: Some("Greeting"),
+            ..read(
+                "displayName",
+                Ty::Text,
+                "A name to show for the output (Kestra's UI).",
+            )
+        },
+        Property {
+            example: Some("true"),
+            ..with_default(
+                "required",
+                Ty::Bool,
+                "true",
+                "Whether an empty value fails the execution.",
+            )
         },
     ]],
 };
@@ -1827,6 +1884,7 @@ pub fn objects() -> Vec<&'static Object> {
     let mut v = vec![
         &FLOW,
         &PLUGIN_DEFAULT,
+        &FLOW_OUTPUT,
         &INPUT,
         &RUNNER,
         &CREDENTIALS,
