@@ -137,3 +137,109 @@ outputs:
         "{e}"
     );
 });
+
+// ------------------------------------------------------------------------------- Subflow
+
+fn child_flow() -> String {
+    format!(
+        r#"id: child
+namespace: tests.e2e
+inputs:
+  - id: n
+    type: INT
+tasks:
+  - id: double
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: {IMAGE}
+    commands:
+      - 'echo "child got {{{{ inputs.n }}}}"'
+      - 'echo "::{{\"outputs\":{{\"twice\":$(( {{{{ inputs.n }}}} * 2 ))}}}}::"'
+outputs:
+  - id: twice
+    type: INT
+    value: "{{{{ outputs.double.vars.twice }}}}"
+"#
+    )
+}
+
+e2e_test!(a_subflows_outputs_feed_the_parent, |cx| {
+    cx.flow("child", &child_flow());
+    let parent = cx.flow(
+        "parent",
+        &format!(
+            r#"id: parent
+namespace: tests.e2e
+tasks:
+  - id: sub
+    type: io.kestra.plugin.core.flow.Subflow
+    namespace: tests.e2e
+    flowId: child
+    inputs:
+      n: 21
+  - id: use
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: {IMAGE}
+    commands:
+      - echo "parent saw {{{{ outputs.sub.outputs.twice }}}} from {{{{ outputs.sub.state }}}}"
+"#
+        ),
+    );
+    let run = cx.run(&parent);
+    run.assert_code(0);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| **l == "double | child got 21")
+            .count(),
+        1,
+        "{}",
+        run.dump()
+    );
+    assert!(
+        lines.contains(&"use | parent saw 42 from SUCCESS"),
+        "{}",
+        run.dump()
+    );
+    let sub = run.task("sub");
+    assert_eq!(sub["state"], "SUCCESS");
+    assert_eq!(sub["outputs"]["outputs"]["twice"], 42);
+    let child_id = sub["outputs"]["executionId"].as_str().unwrap().to_string();
+    assert_ne!(child_id, cx.id);
+    // The child is an execution of its own: its own journal, ended SUCCESS.
+    let journal = cx
+        .tmp
+        .path()
+        .join("state/executions")
+        .join(format!("{child_id}.jsonl"));
+    let text = std::fs::read_to_string(&journal).expect("the child's journal");
+    assert!(text.contains("\"SUCCESS\""), "{text}");
+    assert!(text.contains("\"flow\":\"child\""), "{text}");
+});
+
+e2e_test!(
+    a_failed_subflow_fails_the_task_only_with_transmit_failed,
+    |cx| {
+        cx.flow(
+        "failing",
+        &format!(
+            "id: failing\nnamespace: tests.e2e\ntasks:\n  - id: boom\n    type: io.kestra.plugin.scripts.shell.Commands\n    containerImage: {IMAGE}\n    commands: [exit 3]\n"
+        ),
+    );
+        for (transmit, code, state) in [(false, 0, "SUCCESS"), (true, 1, "FAILED")] {
+            let parent = cx.flow(
+            "parent",
+            &format!(
+                "id: parent\nnamespace: tests.e2e\ntasks:\n  - id: sub\n    type: io.kestra.plugin.core.flow.Subflow\n    namespace: tests.e2e\n    flowId: failing\n    transmitFailed: {transmit}\n"
+            ),
+        );
+            let mut args = cx.run_args(&parent, &[]);
+            args[5] = format!("{}-{transmit}", cx.id);
+            let a: Vec<&str> = args.iter().map(String::as_str).collect();
+            let run = cx.dockhand(&a, &[]);
+            run.assert_code(code);
+            assert_eq!(run.task("sub")["state"], state, "{}", run.dump());
+            assert_eq!(run.task("sub")["outputs"]["state"], "FAILED");
+        }
+    }
+);

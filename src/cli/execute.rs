@@ -44,6 +44,7 @@ pub fn run(
             state_dir: state_dir(exec.state_dir),
             configure_insecure,
             options,
+            flows_dir: args.flows_dir.clone(),
         },
         report(options.json),
     )

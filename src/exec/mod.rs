@@ -18,6 +18,7 @@ pub mod outcome;
 pub mod process;
 pub mod result;
 pub mod state_dir;
+pub mod subflow;
 pub mod task;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -306,6 +307,19 @@ async fn run_one_inner(
                 .lock()
                 .unwrap()
                 .insert(task.id.clone(), r.outputs.clone());
+            let go_on = r.state.continues();
+            results.lock().unwrap().push(r);
+            go_on
+        }
+        TaskKind::Subflow(sub) => {
+            drop(started);
+            let snapshot = outputs.lock().unwrap().clone();
+            let r = subflow::run(&rt, &flow, &task, sub, &snapshot).await;
+            rt.status(&format!("{}: {}", r.id, r.state.name()));
+            outputs
+                .lock()
+                .unwrap()
+                .insert(task.id.clone(), crate::plan::scope::own_outputs(&r.outputs));
             let go_on = r.state.continues();
             results.lock().unwrap().push(r);
             go_on

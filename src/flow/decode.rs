@@ -10,6 +10,7 @@ mod inputs;
 mod outputs;
 mod refs;
 mod runner;
+mod subflow;
 mod task;
 
 use std::collections::BTreeMap;
@@ -110,6 +111,10 @@ fn read_flow(cx: &mut Cx, file: &str, root: &Node) -> Option<Flow> {
     refs::check_ids_and_templates(cx, &flow);
     outputs::check_references(cx, &flow);
     Some(flow)
+}
+
+pub(crate) fn labels(cx: &mut Cx, n: &Node) -> BTreeMap<String, String> {
+    read_labels(cx, n)
 }
 
 fn read_labels(cx: &mut Cx, n: &Node) -> BTreeMap<String, String> {

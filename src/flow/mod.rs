@@ -8,6 +8,7 @@ pub mod plugin_defaults;
 pub mod reader;
 pub mod runner_values;
 pub mod spec;
+pub mod subflows;
 pub mod yaml;
 
 pub use decode::{Loaded, load};

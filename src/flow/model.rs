@@ -105,6 +105,31 @@ pub enum TaskKind {
     Sequential {
         tasks: Vec<Task>,
     },
+    /// `io.kestra.plugin.core.flow.Subflow`: another flow run as a child execution.
+    Subflow(Box<SubflowTask>),
+}
+
+/// A Subflow task: which flow, with which inputs, and the flow once found (`flow::subflows`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubflowTask {
+    pub namespace: String,
+    pub flow_id: String,
+    /// Input values as written (expressions rendered when the task runs), JSON for a list or map.
+    pub inputs: BTreeMap<String, String>,
+    pub wait: bool,
+    pub transmit_failed: bool,
+    pub labels: BTreeMap<String, String>,
+    pub inherit_labels: bool,
+    /// The subflow's file, its text's digest and the flow read from it: set by
+    /// `flow::subflows::resolve` before a run (none when the flow was only read).
+    pub resolved: Option<Box<ResolvedSubflow>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolvedSubflow {
+    pub file: String,
+    pub text: String,
+    pub flow: Flow,
 }
 
 impl Task {
@@ -123,6 +148,7 @@ impl Task {
                     t.collect_scripts(out);
                 }
             }
+            TaskKind::Subflow(_) => {}
         }
     }
 }

@@ -36,7 +36,10 @@ impl Scope<'_> {
             .outputs
             .into_iter()
             .flatten()
-            .map(|(t, vars)| (t.clone(), json!({ "vars": vars })))
+            .map(|(t, vars)| match vars.get(OWN_OUTPUTS) {
+                Some(own) if vars.len() == 1 => (t.clone(), own.clone()),
+                _ => (t.clone(), json!({ "vars": vars })),
+            })
             .collect();
         json!({
             "flow": { "id": self.flow_id, "namespace": self.namespace },
@@ -73,8 +76,14 @@ impl Scope<'_> {
             else {
                 continue;
             };
+            let own = root == "outputs" && self.outputs.is_some_and(|o| is_own(o.get(name)));
             let known = match base[root].get(name) {
                 None => false,
+                // A core task's outputs are its output object: `outputs.ID.value`.
+                Some(t) if own => r.path[2..r.path.len().min(4)]
+                    .iter()
+                    .try_fold(t, |v, k| v.get(k))
+                    .is_some(),
                 Some(_) if root == "inputs" || r.path.len() < 4 => true,
                 Some(t) => t["vars"].get(&r.path[3]).is_some(),
             };
@@ -208,6 +217,25 @@ impl Scope<'_> {
             secrets: secrets.into_inner(),
         })
     }
+}
+
+/// The key under which the executor puts the outputs of a core task (Kestra's output object
+/// itself, read as `outputs.ID.value`) in the outputs it renders with; a script task's entry
+/// holds its vars (`outputs.ID.vars.NAME`). No vars name is this key: it is not text.
+pub const OWN_OUTPUTS: &str = "\u{0}own";
+
+/// A core task's outputs, as the outputs map given to [`Scope`] holds them.
+pub fn own_outputs(
+    outputs: &BTreeMap<String, serde_json::Value>,
+) -> BTreeMap<String, serde_json::Value> {
+    BTreeMap::from([(
+        OWN_OUTPUTS.to_string(),
+        Json::Object(outputs.clone().into_iter().collect()),
+    )])
+}
+
+fn is_own(entry: Option<&BTreeMap<String, serde_json::Value>>) -> bool {
+    entry.is_some_and(|v| v.len() == 1 && v.contains_key(OWN_OUTPUTS))
 }
 
 /// The byte range of the `{{ … }}` tag around `span` in `text`, if the span is in one (not in a

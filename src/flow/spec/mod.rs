@@ -358,6 +358,8 @@ pub enum Execution {
     InProcess,
     /// A parent that runs its child `tasks`.
     FlowableParent(Flowable),
+    /// Runs another flow as a child execution (`exec::subflow`).
+    Subflow,
 }
 
 /// A script language (Kestra's `io.kestra.plugin.scripts.<lang>` plugins): the image and
@@ -1961,6 +1963,9 @@ mod tests {
                     );
                 }
                 Execution::FlowableParent(_) => assert!(has("tasks"), "{}", t.name),
+                Execution::Subflow => {
+                    assert!(has("namespace") && has("flowId"), "{}", t.name)
+                }
                 Execution::HostProcess | Execution::InProcess => {}
             }
         }
