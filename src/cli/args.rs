@@ -404,6 +404,10 @@ pub struct PlanArgs {
         value_name = "DIR"
     )]
     pub work_dir: Utf8PathBuf,
+    /// Where Subflow tasks find their flows: every `*.yaml`/`*.yml` below DIR, by namespace and
+    /// id (default: the flow file's directory)
+    #[arg(long, env = "DOCKHAND_FLOWS_DIR", value_name = "DIR")]
+    pub flows_dir: Option<Utf8PathBuf>,
 }
 
 /// Where container tasks run (`run`, `resume`, `plan`): one engine, or a Docker Swarm.

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use camino::Utf8PathBuf;
+use camino::{Utf8Path, Utf8PathBuf};
 
 use dockhand::diag::Diags;
 use dockhand::exec::host_vars;
@@ -16,7 +16,7 @@ use super::args::PlanArgs;
 use super::inputs::given_inputs;
 
 /// Reads and checks a flow file; diagnostics go to stderr.
-fn load_flow(file: &Utf8PathBuf) -> Result<(Flow, Diags), Diags> {
+fn load_flow(file: &Utf8PathBuf, flows_dir: Option<&Utf8Path>) -> Result<(Flow, Diags), Diags> {
     let text = match flow::limits::read_file(file.as_str()) {
         Ok(t) => t,
         Err(e) => {
@@ -26,9 +26,19 @@ fn load_flow(file: &Utf8PathBuf) -> Result<(Flow, Diags), Diags> {
         }
     };
     let loaded = flow::load(file.as_str(), &text);
+    let mut diags = loaded.diags;
     match loaded.flow {
-        Some(f) => Ok((f, loaded.diags)),
-        None => Err(loaded.diags),
+        Some(mut f) => {
+            // Subflows are found and checked with their inputs, as before a run.
+            let dir = flow::subflows::flows_dir(flows_dir, file.as_str());
+            flow::subflows::resolve(&mut f, &dir, &mut diags);
+            if diags.has_errors() {
+                Err(diags)
+            } else {
+                Ok((f, diags))
+            }
+        }
+        None => Err(diags),
     }
 }
 
@@ -37,7 +47,11 @@ pub fn validate(files: &[Utf8PathBuf], dialect: Option<Dialect>, json: bool) -> 
     let mut bad = false;
     let mut docs = Vec::new();
     for f in files {
-        let diags = match load_flow(f) {
+        let dir = std::env::var(flow::subflows::FLOWS_DIR_VAR)
+            .ok()
+            .filter(|d| !d.is_empty())
+            .map(Utf8PathBuf::from);
+        let diags = match load_flow(f, dir.as_deref()) {
             Ok((flow, mut diags)) => {
                 if let Some(d) = dialect {
                     let mut ctx = plan_context(d, "/tmp/dockhand".as_ref(), "validate");
@@ -123,7 +137,7 @@ pub fn plan(
     json: bool,
     backend: dockhand::plan::backend::Backend,
 ) -> exit::Result<Code> {
-    let (flow, mut diags) = match load_flow(file) {
+    let (flow, mut diags) = match load_flow(file, args.flows_dir.as_deref()) {
         Ok(x) => x,
         Err(d) => {
             print_diags(&d);

@@ -47,6 +47,7 @@ pub fn run(
             configure_insecure,
             options: options.clone(),
             backend,
+            flows_dir: args.flows_dir.clone(),
         },
         report(options.json),
     )

@@ -44,6 +44,8 @@ pub struct Run {
     pub options: Options,
     /// One engine, or a swarm (`--backend swarm`).
     pub backend: crate::plan::backend::Backend,
+    /// Where Subflow tasks find their flows (`--flows-dir`); `None`: the flow file's directory.
+    pub flows_dir: Option<Utf8PathBuf>,
 }
 
 /// Everything an execution needs besides the flow.
@@ -62,6 +64,7 @@ pub struct Launch {
     wait_removal: bool,
     report_file: Option<Utf8PathBuf>,
     backend: crate::plan::backend::Backend,
+    flows_dir: Option<Utf8PathBuf>,
 }
 
 /// `dockhand run`: reads the flow file, finds the engine, and executes.
@@ -70,7 +73,8 @@ pub fn run(r: Run, report: impl FnOnce(&FlowResult)) -> Result<Code> {
     let flow_text =
         flow::limits::read_file(file.as_str()).map_err(|e| Code::Invalid.error_in(file, e))?;
     // Bad input is reported (exit 2) before the engine is looked for (exit 3 without one).
-    let (flow, diags, _) = flow_and_inputs(file.as_str(), &flow_text, &r.inputs)?;
+    let (flow, diags, _) =
+        flow_and_inputs(file.as_str(), &flow_text, &r.inputs, r.flows_dir.as_deref())?;
     let mut engine = match eng::discover(
         r.engine.as_deref(),
         std::env::var("DOCKHAND_ENGINE").ok().as_deref(),
@@ -103,6 +107,7 @@ pub fn run(r: Run, report: impl FnOnce(&FlowResult)) -> Result<Code> {
             wait_removal: r.options.wait_removal,
             report_file: r.options.report,
             backend: r.backend,
+            flows_dir: r.flows_dir,
         },
         report,
     )
@@ -166,6 +171,10 @@ pub fn resume(
             wait_removal: options.wait_removal,
             report_file: options.report,
             backend,
+            flows_dir: std::env::var(flow::subflows::FLOWS_DIR_VAR)
+                .ok()
+                .filter(|d| !d.is_empty())
+                .map(Utf8PathBuf::from),
         },
         report,
     )
@@ -217,18 +226,28 @@ fn flow_and_inputs(
     flow_file: &str,
     flow_text: &str,
     given: &BTreeMap<String, String>,
+    flows_dir: Option<&Utf8Path>,
 ) -> Result<Checked> {
     let loaded = flow::load(flow_file, flow_text);
     let mut diags = loaded.diags;
-    let Some(flow) = loaded.flow else {
+    let Some(mut flow) = loaded.flow else {
         print_diags(&diags);
         return Err(Code::Invalid.reported());
     };
+    // Subflows are found and checked (their inputs too) before anything starts.
+    let dir = flow::subflows::flows_dir(flows_dir, flow_file);
+    flow::subflows::resolve(&mut flow, &dir, &mut diags);
+    if diags.has_errors() {
+        print_diags(&diags);
+        return Err(Code::Invalid.reported());
+    }
     let inputs = plan::resolve_inputs(&flow, given)
         .map_err(|e| Code::Invalid.error(format!("invalid --input: {e}")))?;
     let mut missing = false;
     for i in &flow.inputs {
-        if i.required && !inputs.contains_key(&i.id) {
+        // An input whose `dependsOn` condition is false is left out, not missing.
+        let takes_part = plan::input_condition(&flow, i, &inputs).unwrap_or(true);
+        if i.required && takes_part && !inputs.contains_key(&i.id) {
             missing = true;
             diags.error(
                 i.pos,
@@ -260,7 +279,12 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
     };
     use std::sync::Arc;
 
-    let (flow, mut diags, inputs) = flow_and_inputs(&l.flow_file, &l.flow_text, &l.inputs)?;
+    let (flow, mut diags, inputs) = flow_and_inputs(
+        &l.flow_file,
+        &l.flow_text,
+        &l.inputs,
+        l.flows_dir.as_deref(),
+    )?;
     let mut ctx = plan_context(l.engine.dialect, &l.work_dir, &l.execution_id);
     ctx.run_vars = crate::exec::host_vars::run_vars().code(Code::Invalid)?;
     ctx.run_vars.start_date =

@@ -7,6 +7,7 @@ pub mod engine;
 pub mod env_host;
 pub mod execution_id;
 pub mod files;
+pub mod flow_outputs;
 pub mod history;
 pub mod host_process;
 pub mod host_vars;
@@ -21,6 +22,7 @@ pub mod outcome;
 pub mod process;
 pub mod result;
 pub mod state_dir;
+pub mod subflow;
 pub mod swarm;
 pub mod swarm_state;
 pub mod task;
@@ -189,7 +191,7 @@ pub async fn run_flow(rt: Arc<Runtime>, flow: Arc<Flow>) -> FlowResult {
             tasks.push(r);
         }
     }
-    FlowResult {
+    let mut result = FlowResult {
         execution_id: rt.ctx.execution_id.clone(),
         namespace: flow.namespace.clone(),
         flow_id: flow.id.clone(),
@@ -197,7 +199,22 @@ pub async fn run_flow(rt: Arc<Runtime>, flow: Arc<Flow>) -> FlowResult {
         state: FlowResult::state_of(&tasks),
         duration: started.elapsed(),
         tasks,
+        outputs: Default::default(),
+        error: None,
+    };
+    // Kestra renders the flow's outputs at the execution's end; one that fails fails it.
+    if !flow.outputs.is_empty() && result.state.continues() {
+        let outputs = outputs.lock().unwrap().clone();
+        match flow_outputs::compute(&flow, &rt.ctx, &rt.inputs, &outputs) {
+            Ok(o) => result.outputs = o,
+            Err(e) => {
+                rt.status(&format!("error: failed to render the flow's outputs: {e}"));
+                result.state = State::Failed;
+                result.error = Some(format!("failed to render the flow's outputs: {e}"));
+            }
+        }
     }
+    result
 }
 
 /// Runs tasks in order; false when the flow must stop. `started` is told when the first starts.
@@ -300,6 +317,19 @@ async fn run_one_inner(
                 .lock()
                 .unwrap()
                 .insert(task.id.clone(), r.outputs.clone());
+            let go_on = r.state.continues();
+            results.lock().unwrap().push(r);
+            go_on
+        }
+        TaskKind::Subflow(sub) => {
+            drop(started);
+            let snapshot = outputs.lock().unwrap().clone();
+            let r = subflow::run(&rt, &flow, &task, sub, &snapshot).await;
+            rt.status(&format!("{}: {}", r.id, r.state.name()));
+            outputs
+                .lock()
+                .unwrap()
+                .insert(task.id.clone(), crate::plan::scope::own_outputs(&r.outputs));
             let go_on = r.state.continues();
             results.lock().unwrap().push(r);
             go_on

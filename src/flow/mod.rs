@@ -4,10 +4,12 @@ pub mod decode;
 pub mod input_types;
 pub mod limits;
 pub mod model;
+pub mod plugin_defaults;
 pub mod reader;
 pub mod runner_values;
 pub mod scalar_pos;
 pub mod spec;
+pub mod subflows;
 pub mod yaml;
 
 pub use decode::{Loaded, load};

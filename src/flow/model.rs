@@ -32,6 +32,8 @@ pub struct Flow {
     pub inputs: Vec<Input>,
     pub variables: BTreeMap<String, String>,
     pub tasks: Vec<Task>,
+    /// The flow's `outputs`, rendered when its tasks have ended.
+    pub outputs: Vec<FlowOutput>,
     /// Where each property was found, by dotted path (`tasks[0].taskRunner.memory.memory`).
     pub spans: BTreeMap<String, Pos>,
     /// Each task's `type` as written, by task path (`tasks[0]`): expressions read it as
@@ -51,6 +53,40 @@ pub struct Input {
     pub required: bool,
     pub description: Option<String>,
     pub pos: Pos,
+    /// What Kestra's input types add (`flow::decode::inputs`, checked by `input_types`).
+    pub props: InputProps,
+}
+
+/// A flow output: `value` (an expression, usually over `outputs.TASK...`) rendered when the
+/// tasks have ended and typed as `kind` (an input type).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlowOutput {
+    pub id: String,
+    pub kind: String,
+    pub value: String,
+    pub required: bool,
+    pub pos: Pos,
+}
+
+/// The properties of an input beyond its id, type and default, as Kestra has them per type.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InputProps {
+    pub display_name: Option<String>,
+    /// The type of each item of an ARRAY (or MULTISELECT) input.
+    pub item_type: Option<String>,
+    /// STRING and SECRET: a regular expression the whole value must match.
+    pub validator: Option<String>,
+    /// INT, FLOAT, DURATION `min`/`max`; DATETIME, DATE, TIME `after`/`before`.
+    pub min: Option<String>,
+    pub max: Option<String>,
+    /// SELECT and MULTISELECT: a value outside `values` is taken.
+    pub allow_custom_value: bool,
+    /// `dependsOn.inputs`: resolved first.
+    pub depends_on: Vec<String>,
+    /// `dependsOn.condition`: the input is left out (neither needed nor set) when it is false.
+    pub condition: Option<String>,
+    /// FILE: the extensions (`.csv`) a given file may have; empty: any.
+    pub extensions: Vec<String>,
 }
 
 /// A task of any supported type.
@@ -83,6 +119,8 @@ pub enum TaskKind {
     /// `io.kestra.plugin.core.flow.WorkingDirectory`: children run one after the other in one
     /// working directory they share.
     WorkingDirectory(Box<WorkingDir>),
+    /// `io.kestra.plugin.core.flow.Subflow`: another flow run as a child execution.
+    Subflow(Box<SubflowTask>),
 }
 
 /// A WorkingDirectory task: its children and the files of the directory they share.
@@ -104,6 +142,29 @@ pub struct Cache {
     pub ttl: Option<Duration>,
 }
 
+/// A Subflow task: which flow, with which inputs, and the flow once found (`flow::subflows`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubflowTask {
+    pub namespace: String,
+    pub flow_id: String,
+    /// Input values as written (expressions rendered when the task runs), JSON for a list or map.
+    pub inputs: BTreeMap<String, String>,
+    pub wait: bool,
+    pub transmit_failed: bool,
+    pub labels: BTreeMap<String, String>,
+    pub inherit_labels: bool,
+    /// The subflow's file, its text's digest and the flow read from it: set by
+    /// `flow::subflows::resolve` before a run (none when the flow was only read).
+    pub resolved: Option<Box<ResolvedSubflow>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolvedSubflow {
+    pub file: String,
+    pub text: String,
+    pub flow: Flow,
+}
+
 impl Task {
     /// Every script task at or below this one, depth first, in file order.
     pub fn scripts(&self) -> Vec<(&Task, &ScriptTask)> {
@@ -115,16 +176,32 @@ impl Task {
     fn collect_scripts<'a>(&'a self, out: &mut Vec<(&'a Task, &'a ScriptTask)>) {
         match &self.kind {
             TaskKind::Script(s) => out.push((self, s)),
-            TaskKind::Parallel { tasks, .. } | TaskKind::Sequential { tasks } => {
-                for t in tasks {
+            other => {
+                for t in other.children() {
                     t.collect_scripts(out);
                 }
             }
-            TaskKind::WorkingDirectory(w) => {
-                for t in &w.tasks {
-                    t.collect_scripts(out);
-                }
-            }
+        }
+    }
+}
+
+impl TaskKind {
+    /// The tasks this one runs (none for a task that runs no others): what every walk of the
+    /// task tree goes down into, so a new parent kind is added here once.
+    pub fn children(&self) -> &[Task] {
+        match self {
+            TaskKind::Parallel { tasks, .. } | TaskKind::Sequential { tasks } => tasks,
+            TaskKind::WorkingDirectory(w) => &w.tasks,
+            TaskKind::Script(_) | TaskKind::Subflow(_) => &[],
+        }
+    }
+
+    /// [`TaskKind::children`], to change them.
+    pub fn children_mut(&mut self) -> &mut [Task] {
+        match self {
+            TaskKind::Parallel { tasks, .. } | TaskKind::Sequential { tasks } => tasks,
+            TaskKind::WorkingDirectory(w) => &mut w.tasks,
+            TaskKind::Script(_) | TaskKind::Subflow(_) => &mut [],
         }
     }
 }
@@ -140,10 +217,7 @@ impl Flow {
                         out.insert(c.id.clone(), t.id.clone());
                     }
                 }
-                TaskKind::Parallel { tasks, .. } | TaskKind::Sequential { tasks } => {
-                    tasks.iter().for_each(|c| walk(c, out))
-                }
-                TaskKind::Script(_) => {}
+                other => other.children().iter().for_each(|c| walk(c, out)),
             }
         }
         let mut out = BTreeMap::new();

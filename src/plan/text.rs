@@ -147,6 +147,28 @@ fn short_name_note(task: &Task, ctx: &PlanContext) -> Option<String> {
     ))
 }
 
+/// A line per Subflow task: the flow it runs (and its file, once found) as a child execution.
+fn subflow_notes(tasks: &[Task]) -> Vec<String> {
+    use crate::flow::model::TaskKind;
+    let mut out = Vec::new();
+    for t in tasks {
+        match &t.kind {
+            TaskKind::Subflow(s) => {
+                let file = s
+                    .resolved
+                    .as_ref()
+                    .map_or(String::new(), |r| format!(" ({})", r.file));
+                out.push(format!(
+                    "subflow `{}` ({}, line {}): runs flow {}.{}{file} as a child execution (`dockhand plan` of that file shows its tasks)",
+                    t.id, t.path, t.pos.line, s.namespace, s.flow_id
+                ));
+            }
+            other => out.extend(subflow_notes(other.children())),
+        }
+    }
+    out
+}
+
 /// Every Parallel/Sequential task as (path, description), outermost first.
 fn groups(flow: &Flow, ctx: &PlanContext) -> Vec<(String, String)> {
     fn walk(t: &Task, ctx: &PlanContext, out: &mut Vec<(String, String)>) {
@@ -184,7 +206,7 @@ fn groups(flow: &Flow, ctx: &PlanContext) -> Vec<(String, String)> {
                 ),
                 &w.tasks,
             ),
-            TaskKind::Script(_) => return,
+            TaskKind::Script(_) | TaskKind::Subflow(_) => return,
         };
         out.push((t.path.clone(), desc));
         for c in children {
@@ -214,6 +236,9 @@ pub fn plan(
         ctx.dialect, ctx.execution_id
     );
     for n in notes {
+        let _ = writeln!(out, "# {n}");
+    }
+    for n in subflow_notes(&flow.tasks) {
         let _ = writeln!(out, "# {n}");
     }
     let groups = groups(flow, ctx);

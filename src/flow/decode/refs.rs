@@ -227,7 +227,7 @@ fn ended_before<'a>(
         *next += 1;
         out.entry(t.id.as_str()).or_insert_with(|| mine.clone());
         match &t.kind {
-            TaskKind::Script(_) => {}
+            TaskKind::Script(_) | TaskKind::Subflow(_) => {}
             TaskKind::Parallel { tasks: c, .. } => ended_before(c, true, next, &mine, out),
             TaskKind::Sequential { tasks: c } => ended_before(c, false, next, &mine, out),
             TaskKind::WorkingDirectory(w) => ended_before(&w.tasks, false, next, &mine, out),

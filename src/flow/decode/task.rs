@@ -100,6 +100,9 @@ fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
         Some((_, Some(Execution::FlowableParent(Flowable::WorkingDirectory)))) => {
             Some(super::working_directory::read(cx, &mut o))
         }
+        Some((_, Some(Execution::Subflow))) => Some(TaskKind::Subflow(Box::new(
+            super::subflow::read(cx, &mut o),
+        ))),
         // No task type executes so yet: the spec lists none, and one that did would need its
         // reader here (and its model and builder) before it could run.
         Some((name, Some(Execution::HostProcess | Execution::InProcess))) => {

@@ -78,8 +78,25 @@ pub static REGISTRY_HOST: Pattern =
 
 /// Kestra's input types.
 pub const INPUT_TYPES: &[&str] = &[
-    "STRING", "INT", "FLOAT", "BOOLEAN", "BOOL", "DATETIME", "DATE", "TIME", "DURATION", "URI",
-    "EMAIL", "SECRET", "JSON", "YAML", "SELECT", "ENUM",
+    "STRING",
+    "INT",
+    "FLOAT",
+    "BOOLEAN",
+    "BOOL",
+    "DATETIME",
+    "DATE",
+    "TIME",
+    "DURATION",
+    "URI",
+    "EMAIL",
+    "SECRET",
+    "JSON",
+    "YAML",
+    "SELECT",
+    "ENUM",
+    "MULTISELECT",
+    "ARRAY",
+    "FILE",
 ];
 
 /// The options a `volumes` entry may carry after its destination (`SRC:DST:OPT,OPT`).
@@ -146,6 +163,10 @@ pub enum Ty {
     Objects(&'static Object),
     /// A list of tasks, at least one.
     Tasks,
+    /// A map of any properties, checked where it is used (a plugin default's `values`).
+    AnyMap,
+    /// Any value: a scalar, a list or a map.
+    Any,
     /// `labels`: a map, or a list of `{key, value}`.
     Labels,
     /// The runner's `config`: a client `config.json` as a JSON string or a map.
@@ -337,6 +358,8 @@ pub enum Execution {
     InProcess,
     /// A parent that runs its child `tasks`.
     FlowableParent(Flowable),
+    /// Runs another flow as a child execution (`exec::subflow`).
+    Subflow,
 }
 
 /// A script language (Kestra's `io.kestra.plugin.scripts.<lang>` plugins): the image and
@@ -444,11 +467,17 @@ pub static FLOW: Object = Object {
                 "Labels of the flow: a map of names to values, or a list of `{key, value}`.",
             )
         },
-        read(
-            "inputs",
-            Ty::Objects(&INPUT),
-            "Inputs of the flow, given with `dockhand run --input ID=VALUE` and used as `{{ inputs.ID }}`.",
-        ),
+        Property {
+            // Some input properties belong to some types only: one input of each kind.
+            example: Some(
+                r#"[{id: name, type: STRING, defaults: world, required: false, description: Who to greet., displayName: Name, validator: "[a-z]+", prefill: moon}, {name: count, type: INT, min: 1, max: 10, defaults: 3}, {id: day, type: DATE, after: "2024-01-01", before: "2030-01-01", required: false}, {id: pick, type: MULTISELECT, values: [a, b], allowCustomValue: true, autoSelectFirst: true, itemType: STRING, isRadio: false}, {id: old, type: MULTISELECT, options: [a, b], defaults: [a]}, {id: data, type: FILE, allowedFileExtensions: [.csv], required: false, dependsOn: {inputs: [name], condition: "{{ inputs.name == 'x' }}"}}]"#,
+            ),
+            ..read(
+                "inputs",
+                Ty::Objects(&INPUT),
+                "Inputs of the flow, given with `dockhand run --input ID=VALUE` and used as `{{ inputs.ID }}`.",
+            )
+        },
         Property {
             example: Some("{greeting: hello, n: 1}"),
             ..read(
@@ -487,13 +516,33 @@ pub static FLOW: Object = Object {
         refused("errors", "error handlers are not run"),
         refused("finally", "finally tasks are not run"),
         refused("afterExecution", "afterExecution tasks are not run"),
-        refused("pluginDefaults", "set the properties on each task instead"),
-        refused("taskDefaults", "set the properties on each task instead"),
+        Property {
+            example: Some(
+                "[{type: io.kestra.plugin.scripts.shell.Commands, values: {containerImage: \"dockhand-test/busybox\"}}]",
+            ),
+            ..read(
+                "pluginDefaults",
+                Ty::Objects(&PLUGIN_DEFAULT),
+                "Default property values for every task (or task runner, trigger) whose type is `type` or starts with it, merged into each before the flow is checked: the task's own value wins unless the default is `forced`; maps merge deeply, lists add their missing items.",
+            )
+        },
+        Property {
+            example: Some("[]"),
+            ..read(
+                "taskDefaults",
+                Ty::Objects(&PLUGIN_DEFAULT),
+                "The old name of `pluginDefaults`, applied after it.",
+            )
+        },
         refused("listeners", "listeners are not run"),
-        refused(
-            "outputs",
-            "flow outputs are not computed; read task outputs from `dockhand run --json`",
-        ),
+        Property {
+            example: Some(r#"[{id: greeting, type: STRING, value: "{{ vars.greeting }}"}]"#),
+            ..read(
+                "outputs",
+                Ty::Objects(&FLOW_OUTPUT),
+                "Outputs of the flow: each `value` is rendered when the tasks have ended (`{{ outputs.TASK.vars.NAME }}`) and typed as its `type`; printed in the summary and in `--json`, and the outputs of a Subflow calling the flow. One that cannot be rendered or typed fails the execution, as in Kestra.",
+            )
+        },
         refused("retry", "tasks are not retried"),
         refused("sla", "SLAs are not checked"),
         refused("concurrency", "executions are not limited"),
@@ -517,6 +566,92 @@ pub static FLOW: Object = Object {
     ]],
 };
 
+pub static FLOW_OUTPUT: Object = Object {
+    kind: "flowOutput",
+    title: "Flow output",
+    doc: "An output of the flow.",
+    properties: &[&[
+        Property {
+            example: Some("greeting"),
+            ..required(
+                "id",
+                Ty::Matching(&TASK_ID),
+                "The output's name: `outputs.ID` in `--json`, `outputs.SUBFLOW.outputs.ID` in a parent flow.",
+            )
+        },
+        Property {
+            example: Some("STRING"),
+            ..required(
+                "type",
+                Ty::Enum(INPUT_TYPES),
+                "The Kestra type the rendered value must have (an input type: STRING, INT, JSON, ...).",
+            )
+        },
+        Property {
+            example: Some("\"{{ vars.greeting }}\""),
+            ..required(
+                "value",
+                Ty::Any,
+                "The value: an expression rendered when the tasks have ended.",
+            )
+        },
+        Property {
+            example: Some("What the flow greets with."),
+            ..read("description", Ty::Text, "What the output is.")
+        },
+        Property {
+            example: Some("Greeting"),
+            ..read(
+                "displayName",
+                Ty::Text,
+                "A name to show for the output (Kestra's UI).",
+            )
+        },
+        Property {
+            example: Some("true"),
+            ..with_default(
+                "required",
+                Ty::Bool,
+                "true",
+                "Whether an empty value fails the execution.",
+            )
+        },
+    ]],
+};
+
+pub static PLUGIN_DEFAULT: Object = Object {
+    kind: "pluginDefault",
+    title: "Plugin default",
+    doc: "Default values for the plugins of a type (`pluginDefaults`).",
+    properties: &[&[
+        Property {
+            example: Some("io.kestra.plugin.scripts"),
+            ..required(
+                "type",
+                Ty::Text,
+                "The plugin type the values apply to: a full type name, or a prefix of type names (`io.kestra.plugin.scripts`).",
+            )
+        },
+        Property {
+            example: Some("{timeout: PT1H}"),
+            ..required(
+                "values",
+                Ty::AnyMap,
+                "The property values, as the plugin takes them; checked on each task they are merged into, with errors at their own line.",
+            )
+        },
+        Property {
+            example: Some("false"),
+            ..with_default(
+                "forced",
+                Ty::Bool,
+                "false",
+                "When true, the values win over the task's own.",
+            )
+        },
+    ]],
+};
+
 pub static INPUT: Object = Object {
     kind: "input",
     title: "Input",
@@ -524,12 +659,17 @@ pub static INPUT: Object = Object {
     properties: &[&[
         Property {
             example: Some("name"),
-            ..required(
+            ..read(
                 "id",
                 Ty::Matching(&TASK_ID),
-                "The input name, used as `{{ inputs.ID }}` and `--input ID=VALUE`: letters, digits, `_` and `-`, starting with a letter or digit.",
+                "The input name, used as `{{ inputs.ID }}` and `--input ID=VALUE`: letters, digits, `_` and `-`, starting with a letter or digit. Required (or the legacy `name`).",
             )
         },
+        read(
+            "name",
+            Ty::Matching(&TASK_ID),
+            "Kestra's old name of `id`, taken when `id` is absent.",
+        ),
         Property {
             example: Some("STRING"),
             ..required(
@@ -542,10 +682,15 @@ pub static INPUT: Object = Object {
             example: Some("world"),
             ..read(
                 "defaults",
-                Ty::Scalar,
-                "The value used when `--input ID=VALUE` is not given.",
+                Ty::Any,
+                "The value used when `--input ID=VALUE` is not given (a list for ARRAY and MULTISELECT, any value for JSON and YAML).",
             )
         },
+        read(
+            "prefill",
+            Ty::Any,
+            "A value Kestra's form starts with; dockhand takes it when neither `--input` nor `defaults` gives one.",
+        ),
         Property {
             example: Some("false"),
             ..with_default(
@@ -567,14 +712,74 @@ pub static INPUT: Object = Object {
                 "A name to show for the input (Kestra's UI).",
             )
         },
+        read(
+            "values",
+            Ty::Scalars,
+            "The allowed values of a SELECT, ENUM or MULTISELECT input.",
+        ),
+        read(
+            "options",
+            Ty::Scalars,
+            "Kestra's old name of a MULTISELECT's `values`.",
+        ),
+        read(
+            "allowCustomValue",
+            Ty::Bool,
+            "SELECT and MULTISELECT: a value outside `values` is taken too.",
+        ),
+        read(
+            "autoSelectFirst",
+            Ty::Bool,
+            "SELECT and MULTISELECT: without `defaults`, the first of `values` is the default.",
+        ),
+        read(
+            "itemType",
+            Ty::Enum(INPUT_TYPES),
+            "ARRAY (required) and MULTISELECT: the type of each item, checked on each.",
+        ),
+        read(
+            "validator",
+            Ty::Text,
+            "STRING and SECRET: a regular expression the whole value must match.",
+        ),
+        read(
+            "min",
+            Ty::Scalar,
+            "INT, FLOAT and DURATION: the smallest value.",
+        ),
+        read(
+            "max",
+            Ty::Scalar,
+            "INT, FLOAT and DURATION: the largest value.",
+        ),
+        read(
+            "after",
+            Ty::Text,
+            "DATETIME, DATE and TIME: the earliest value.",
+        ),
+        read(
+            "before",
+            Ty::Text,
+            "DATETIME, DATE and TIME: the latest value.",
+        ),
+        read(
+            "allowedFileExtensions",
+            Ty::Strings,
+            "FILE: the extensions (`.csv`) the given file may have.",
+        ),
+        read(
+            "dependsOn",
+            Ty::AnyMap,
+            "`inputs` resolved before this one, and a `condition` (an expression over them): when it is false the input is left out, neither needed nor set.",
+        ),
         Property {
-            example: Some("[world, moon]"),
-            ..read(
-                "values",
-                Ty::Scalars,
-                "The allowed values of a SELECT or ENUM input (not checked by dockhand).",
-            )
+            example: Some("false"),
+            ..ignored("isRadio", "it is a choice of Kestra's form")
         },
+        refused(
+            "expression",
+            "values computed by an expression are not computed; list them in `values`",
+        ),
     ]],
 };
 
@@ -1742,6 +1947,8 @@ pub static DEVICE_REQUEST: Object = Object {
 pub fn objects() -> Vec<&'static Object> {
     let mut v = vec![
         &FLOW,
+        &PLUGIN_DEFAULT,
+        &FLOW_OUTPUT,
         &INPUT,
         &RUNNER,
         &CREDENTIALS,
@@ -1818,6 +2025,9 @@ mod tests {
                     );
                 }
                 Execution::FlowableParent(_) => assert!(has("tasks"), "{}", t.name),
+                Execution::Subflow => {
+                    assert!(has("namespace") && has("flowId"), "{}", t.name)
+                }
                 Execution::HostProcess | Execution::InProcess => {}
             }
         }

@@ -2,7 +2,8 @@
 //! If, Switch, ForEach, Dag, AllowFailure, Subflow, Pause, ...
 
 use super::{
-    COMMON_TASK, Execution, Flowable, Names, Object, Property, TaskType, Ty, read, required,
+    COMMON_TASK, Execution, Flowable, Names, Object, Property, TaskType, Ty, ignored, read,
+    required, with_default,
 };
 
 pub static TASK_TYPES: &[TaskType] = &[
@@ -19,6 +20,21 @@ pub static TASK_TYPES: &[TaskType] = &[
             title: "Tasks run one after the other in one shared working directory",
             doc: "Runs its child tasks (script tasks) one after the other in one working directory they share: what one writes is there for the next.",
             properties: &[COMMON_TASK, WORKING_DIRECTORY],
+        },
+    },
+    // Subflow: another flow as a child execution.
+    TaskType {
+        name: SUBFLOW_TYPE,
+        aliases: &[
+            "io.kestra.core.tasks.flows.Subflow",
+            "io.kestra.core.tasks.flows.Flow",
+        ],
+        execution: Execution::Subflow,
+        object: Object {
+            kind: "task",
+            title: "Subflow",
+            doc: "Runs another flow as a child execution (its own execution id and journal) and gives its outputs as `outputs.ID.outputs.NAME`.",
+            properties: &[COMMON_TASK, SUBFLOW_OWN],
         },
     },
 ];
@@ -77,3 +93,74 @@ pub static CACHE: Object = Object {
         },
     ]],
 };
+
+/// Kestra's Subflow task and its old names.
+pub const SUBFLOW_TYPE: &str = "io.kestra.plugin.core.flow.Subflow";
+
+const SUBFLOW_OWN: &[Property] = &[
+    Property {
+        example: Some("company.team"),
+        ..required("namespace", Ty::Text, "The namespace of the flow to run.")
+    },
+    Property {
+        example: Some("child"),
+        ..required(
+            "flowId",
+            Ty::Text,
+            "The id of the flow to run: dockhand finds it among the flow files (`*.yaml`, `*.yml`, recursively) of `--flows-dir` (`$DOCKHAND_FLOWS_DIR`; default: the parent flow file's directory).",
+        )
+    },
+    Property {
+        example: Some("{name: \"{{ inputs.name }}\"}"),
+        ..read(
+            "inputs",
+            Ty::AnyMap,
+            "Inputs of the subflow, rendered with the parent's values; checked against the subflow's inputs before anything starts.",
+        )
+    },
+    Property {
+        example: Some("true"),
+        ..with_default(
+            "wait",
+            Ty::Bool,
+            "true",
+            "Whether the task waits for the subflow and gets its outputs. dockhand runs the subflow in its own process either way: with `false` it still runs to its end first, but its outputs are not given.",
+        )
+    },
+    Property {
+        example: Some("true"),
+        ..with_default(
+            "transmitFailed",
+            Ty::Bool,
+            "false",
+            "Whether a failed subflow fails the task (otherwise the task succeeds whatever the subflow's state).",
+        )
+    },
+    Property {
+        example: Some("{team: data}"),
+        ..read("labels", Ty::Labels, "Labels of the subflow's execution.")
+    },
+    Property {
+        example: Some("false"),
+        ..with_default(
+            "inheritLabels",
+            Ty::Bool,
+            "false",
+            "Whether the subflow's execution takes the parent's labels.",
+        )
+    },
+    Property {
+        example: Some("2"),
+        ..ignored(
+            "revision",
+            "dockhand runs the subflow's file as it is; flow files have no revisions",
+        )
+    },
+    Property {
+        example: Some("RETRY"),
+        ..ignored(
+            "restartBehavior",
+            "a dockhand resume continues the subflow's execution",
+        )
+    },
+];
