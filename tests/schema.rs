@@ -29,6 +29,20 @@ fn extras(kind: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// The task types that run a container script.
+fn script_types() -> impl Iterator<Item = &'static spec::TaskType> {
+    spec::task_types().filter(|t| matches!(t.execution, spec::Execution::ContainerScript { .. }))
+}
+
+/// [`extras`] of one task type.
+fn type_extras(t: &spec::TaskType) -> BTreeSet<String> {
+    t.object
+        .properties()
+        .filter(|p| matches!(p.support, Support::Ignored(_)))
+        .map(|p| p.name.to_string())
+        .collect()
+}
+
 /// The properties every task type has (`read_task`), besides the ignored ones.
 const COMMON_TASK: &[&str] = &[
     "id",
@@ -134,31 +148,21 @@ fn schema_properties_match_the_reader() {
     for (kind, keys) in &known {
         let reader: BTreeSet<String> = keys.iter().map(|s| s.to_string()).collect();
         if *kind == "task" {
-            let commands = task_variant(&root, COMMANDS_TYPE);
-            let script = task_variant(&root, SCRIPT_TYPE);
-            let c: BTreeSet<String> = names(commands)
-                .difference(&extras("task"))
-                .cloned()
-                .collect();
-            let s: BTreeSet<String> = names(script).difference(&extras("task")).cloned().collect();
-            assert_eq!(
-                c.union(&s).cloned().collect::<BTreeSet<_>>(),
-                reader,
-                "task: schema (Commands ∪ Script) vs reader"
-            );
-            let mut want = reader.clone();
-            want.remove("script");
-            assert_eq!(c, want, "Commands task: schema vs reader");
-            let mut want = reader.clone();
-            want.remove("commands");
-            assert_eq!(s, want, "Script task: schema vs reader");
-            for v in [commands, script] {
-                assert_eq!(v["additionalProperties"], false);
+            // Every container script type's variant, less its ignored properties; together
+            // they are what the reader reads (`known_properties` reads one task of each).
+            let mut union = BTreeSet::new();
+            for t in script_types() {
+                let v = task_variant(&root, t.name);
+                assert_eq!(v["additionalProperties"], false, "{}", t.name);
+                let extras = type_extras(t);
                 assert!(
-                    extras("task").is_subset(&names(v)),
-                    "ignored task properties are listed"
+                    extras.is_subset(&names(v)),
+                    "{}: ignored task properties are listed",
+                    t.name
                 );
+                union.extend(names(v).difference(&extras).cloned());
             }
+            assert_eq!(union, reader, "task: schema (every script type) vs reader");
             continue;
         }
         let obj = object_of(&root, kind);
@@ -263,22 +267,36 @@ fn ignored_properties_say_so_and_the_reader_only_warns() {
             "{key}: {warned:?}"
         );
     }
-    for key in extras("task") {
-        let v = task_variant(&root, COMMANDS_TYPE);
-        assert!(
-            v["properties"][&key]["description"]
-                .as_str()
-                .unwrap()
-                .starts_with("Ignored by dockhand"),
-            "{key}"
-        );
-        let text = flow(&commands_task(&format!("{key}: x\n")));
-        assert!(
-            warnings(&text)
-                .iter()
-                .any(|w| w.contains(&format!("`{key}`"))),
-            "{key}"
-        );
+    for t in script_types() {
+        for key in type_extras(t) {
+            let v = task_variant(&root, t.name);
+            assert!(
+                v["properties"][&key]["description"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("Ignored by dockhand"),
+                "{}: {key}",
+                t.name
+            );
+            let body = match t.execution {
+                spec::Execution::ContainerScript {
+                    body: spec::ScriptBody::Script,
+                    ..
+                } => "script: x",
+                _ => "commands: [echo hi]",
+            };
+            let text = flow(&format!(
+                "  - id: t\n    type: {}\n    {body}\n    {key}: x\n",
+                t.name
+            ));
+            assert!(
+                warnings(&text)
+                    .iter()
+                    .any(|w| w.contains(&format!("`{key}`"))),
+                "{}: {key}",
+                t.name
+            );
+        }
     }
     let runner = &root["definitions"]["taskRunner"];
     assert!(

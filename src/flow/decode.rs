@@ -175,14 +175,18 @@ fn read_inputs(cx: &mut Cx, n: &Node) -> Vec<Input> {
 /// holds every object once: the JSON Schema is checked against this so the two never drift.
 pub fn known_properties() -> BTreeMap<&'static str, Vec<&'static str>> {
     let mut out: BTreeMap<&'static str, Vec<&'static str>> = BTreeMap::new();
-    for body in ["commands: [x]", "script: x"] {
+    // Every container script type (each reads its own properties besides the common ones).
+    let scripts = spec::task_types().filter_map(|t| match t.execution {
+        spec::Execution::ContainerScript { body, .. } => Some((t.name, body)),
+        _ => None,
+    });
+    for (ty, body) in scripts {
+        let body = match body {
+            spec::ScriptBody::Script => "script: x",
+            spec::ScriptBody::Commands => "commands: [x]",
+        };
         let text = format!(
-            "id: f\nnamespace: n\nlabels: []\ninputs: [{{}}]\ntasks:\n  - id: t\n    type: {}\n    {body}\n    taskRunner: {{type: {DOCKER_RUNNER_TYPE}, credentials: {{}}, cpu: {{}}, memory: {{}}, deviceRequests: [{{}}]}}\n",
-            if body.starts_with("script") {
-                SCRIPT_TYPE
-            } else {
-                COMMANDS_TYPE
-            }
+            "id: f\nnamespace: n\nlabels: []\ninputs: [{{}}]\ntasks:\n  - id: t\n    type: {ty}\n    {body}\n    taskRunner: {{type: {DOCKER_RUNNER_TYPE}, credentials: {{}}, cpu: {{}}, memory: {{}}, deviceRequests: [{{}}]}}\n",
         );
         let mut cx = Cx::new("");
         if let Some(root) = yaml::parse(&text, &mut cx.diags) {

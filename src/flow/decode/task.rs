@@ -59,22 +59,10 @@ fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
         .as_deref()
         .map(|t| (t, spec::task_type(t).map(|t| t.execution)))
     {
-        Some((
-            _,
-            Some(
-                exec @ Execution::ContainerScript {
-                    body,
-                    default_image,
-                    ..
-                },
-            ),
-        )) => Some(TaskKind::Script(Box::new(read_script(
-            cx,
-            &mut o,
-            body,
-            default_image,
-            exec,
-        )))),
+        Some((name, Some(Execution::ContainerScript { .. }))) => {
+            let tt = spec::task_type(name).expect("a described type");
+            Some(TaskKind::Script(Box::new(read_script(cx, &mut o, tt))))
+        }
         Some((_, Some(Execution::FlowableParent(Flowable::Parallel)))) => {
             let concurrent = o.int(cx, "concurrent").unwrap_or(0);
             if concurrent < 0 {
@@ -168,22 +156,23 @@ fn read_children(cx: &mut Cx, o: &mut Obj<'_>) -> Vec<Task> {
 
 /// A script task; a property with an error (reported) gets a stand-in so that the task's other
 /// properties, templates and id are still checked.
-fn read_script(
-    cx: &mut Cx,
-    o: &mut Obj<'_>,
-    body_kind: ScriptBody,
-    default_image: &str,
-    exec: Execution,
-) -> ScriptTask {
+fn read_script(cx: &mut Cx, o: &mut Obj<'_>, tt: &'static spec::TaskType) -> ScriptTask {
     let Execution::ContainerScript {
+        body: body_kind,
+        default_image,
         interpreter: default_interpreter,
         fail_fast: fail_fast_line,
         env: default_env,
         file,
-        ..
-    } = exec
+    } = tt.execution
     else {
         unreachable!("read_script is called for container scripts only")
+    };
+    // The script properties a type's plugin lacks (a CLI task's `interpreter`) are not read.
+    let described = |name: &str| {
+        tt.object
+            .properties()
+            .any(|p| p.name == name && p.support == spec::Support::Read)
     };
     let image_pos = o.get(cx, "containerImage").map(|n| n.pos);
     let image = match o.string(cx, "containerImage") {
@@ -198,12 +187,17 @@ fn read_script(
                 None
             }
         },
-        None => ImageRef::parse(default_image).ok(),
+        // Without one, the type's default (which a CLI task's property may choose) below.
+        None => None,
     };
-    let interpreter = o
-        .strings(cx, "interpreter")
+    let interpreter = described("interpreter")
+        .then(|| o.strings(cx, "interpreter"))
+        .flatten()
         .unwrap_or_else(|| default_interpreter.iter().map(|s| s.to_string()).collect());
-    let before_commands = o.strings(cx, "beforeCommands").unwrap_or_default();
+    let mut before_commands = described("beforeCommands")
+        .then(|| o.strings(cx, "beforeCommands"))
+        .flatten()
+        .unwrap_or_default();
     let body = if body_kind == ScriptBody::Script {
         let s = o.need_string(cx, "script");
         if let (Some(s), Some(n)) = (&s, o.get(cx, "script"))
@@ -250,7 +244,10 @@ fn read_script(
             );
         }
     }
-    let fail_fast = o.bool(cx, "failFast").unwrap_or(true);
+    let fail_fast = described("failFast")
+        .then(|| o.bool(cx, "failFast"))
+        .flatten()
+        .unwrap_or(true);
     let mut input_files = o.string_map(cx, "inputFiles").unwrap_or_default();
     for name in input_files.keys() {
         let p = reader::join(&o.key_path("inputFiles"), name);
@@ -273,7 +270,7 @@ fn read_script(
     }
     // A language's script is a file in the working directory, run by the language's command:
     // it reaches the container as the input files do.
-    let body = match (file, body) {
+    let mut body = match (file, body) {
         (Some(f), Some(Body::Script(script))) => {
             if input_files.contains_key(f.name) {
                 let p = reader::join(&o.key_path("inputFiles"), f.name);
@@ -292,13 +289,32 @@ fn read_script(
         }
         (_, body) => body,
     };
-    for (k, v) in default_env {
-        env.entry(k.to_string()).or_insert_with(|| v.to_string());
-    }
     let runner = match o.obj(cx, "taskRunner") {
         Some(r) => read_runner(cx, r),
         None => Some(DockerRunner::default()),
     };
+    // A CLI task's own properties: env, files, commands (tasks_container's adapters).
+    let mut default_image = default_image;
+    if let Some(Body::Commands(commands)) = &mut body {
+        let values = read_own(cx, o, tt);
+        let mut cli = spec::CliScript {
+            commands: std::mem::take(commands),
+            ..Default::default()
+        };
+        spec::adapt_cli(tt.name, &values, &mut cli);
+        *commands = cli.commands;
+        default_image = cli.default_image.unwrap_or(default_image);
+        before_commands.extend(cli.before_commands);
+        for (name, content) in cli.files {
+            input_files.insert(name.to_string(), content);
+        }
+        for (k, v) in cli.env {
+            env.entry(k.to_string()).or_insert(v);
+        }
+    }
+    for (k, v) in default_env {
+        env.entry(k.to_string()).or_insert_with(|| v.to_string());
+    }
     ScriptTask {
         container_image: image
             .unwrap_or_else(|| ImageRef::parse(default_image).expect("a valid image reference")),
@@ -312,6 +328,35 @@ fn read_script(
         output_files,
         runner: runner.unwrap_or_default(),
     }
+}
+
+/// The type's own properties no common reader asked for, as text: booleans as `true`/`false`,
+/// enumerations checked, durations in seconds.
+fn read_own(
+    cx: &mut Cx,
+    o: &mut Obj<'_>,
+    tt: &'static spec::TaskType,
+) -> std::collections::BTreeMap<&'static str, String> {
+    let mut values = std::collections::BTreeMap::new();
+    for p in tt.object.properties() {
+        if p.support != spec::Support::Read || o.asked(p.name) {
+            continue;
+        }
+        let v = match p.ty {
+            spec::Ty::Bool => o.bool(cx, p.name).map(|b| b.to_string()),
+            spec::Ty::Enum(names) => o.enumeration(cx, p.name, names, |s| {
+                names.contains(&s).then(|| s.to_string())
+            }),
+            spec::Ty::Duration => o
+                .parsed(cx, p.name, units::parse_duration)
+                .map(|d| d.as_secs().to_string()),
+            _ => o.string(cx, p.name),
+        };
+        if let Some(v) = v {
+            values.insert(p.name, v);
+        }
+    }
+    values
 }
 
 fn check_relative(p: &str) -> Result<(), &'static str> {

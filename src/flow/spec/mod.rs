@@ -382,6 +382,7 @@ pub enum Flowable {
 }
 
 mod tasks_container;
+pub use tasks_container::{CliScript, adapt_cli};
 mod tasks_core;
 mod tasks_flow;
 
@@ -626,7 +627,13 @@ const COMMON_TASK: &[Property] = &[
         "there is no namespace file storage; use inputFiles or volumes",
     ),
     refused("outputDirectory", "declare outputFiles instead"),
-    refused("warningOnStdErr", "stderr never changes a task's state"),
+    Property {
+        example: Some("false"),
+        ..ignored(
+            "warningOnStdErr",
+            "stderr never changes a task's state (Kestra deprecated the property)",
+        )
+    },
     refused(
         "docker",
         "the deprecated `docker` property is replaced by `taskRunner`",
@@ -706,55 +713,69 @@ macro_rules! lang_image {
     };
 }
 
+/// The properties of Commands and Script tasks besides their body, image and interpreter, one
+/// by one (the CLI tasks of `tasks_container` take the ones their plugin has).
+const BEFORE_COMMANDS: Property = Property {
+    example: Some("[set -u]"),
+    ..read(
+        "beforeCommands",
+        Ty::Strings,
+        "Commands run before the commands or script, in the same shell. May use `{{ ... }}` expressions.",
+    )
+};
+
+const ENV: Property = Property {
+    example: Some(r#"{GREETING: "{{ vars.greeting }}", PORT: 8080, EMPTY: null}"#),
+    ..read(
+        "env",
+        Ty::NamedMap(Names::Env),
+        "Environment variables of the container (`--env`; values are passed outside the command line). Values may use `{{ ... }}` expressions.",
+    )
+};
+
+const FAIL_FAST: Property = Property {
+    example: Some("true"),
+    ..with_default(
+        "failFast",
+        Ty::Bool,
+        "true",
+        "When true, the script starts with `set -e`, so the first failing command fails the task.",
+    )
+};
+
+const INPUT_FILES: Property = Property {
+    example: Some(r#"{data/in.txt: "{{ inputs.name }}"}"#),
+    ..read(
+        "inputFiles",
+        Ty::NamedMap(Names::RelativePath),
+        "Files written into the working directory before the task runs: relative path → content. Content may use `{{ ... }}` expressions.",
+    )
+};
+
+const OUTPUT_FILES: Property = Property {
+    example: Some(r#"["out/*.txt"]"#),
+    ..read(
+        "outputFiles",
+        Ty::List(Names::RelativePath),
+        "Globs, relative to the working directory, of the files kept as outputs after the task runs.",
+    )
+};
+
+const TASK_RUNNER: Property = with_default(
+    "taskRunner",
+    Ty::Object(&RUNNER),
+    "{\"type\": \"io.kestra.plugin.scripts.runner.docker.Docker\"}",
+    "How the container is run: dockhand's Docker runner (`docker run` / `podman run`).",
+);
+
 /// Commands and Script tasks, besides their body, image and interpreter.
 const SCRIPT: &[Property] = &[
-    Property {
-        example: Some("[set -u]"),
-        ..read(
-            "beforeCommands",
-            Ty::Strings,
-            "Commands run before the commands or script, in the same shell. May use `{{ ... }}` expressions.",
-        )
-    },
-    Property {
-        example: Some(r#"{GREETING: "{{ vars.greeting }}", PORT: 8080, EMPTY: null}"#),
-        ..read(
-            "env",
-            Ty::NamedMap(Names::Env),
-            "Environment variables of the container (`--env`; values are passed outside the command line). Values may use `{{ ... }}` expressions.",
-        )
-    },
-    Property {
-        example: Some("true"),
-        ..with_default(
-            "failFast",
-            Ty::Bool,
-            "true",
-            "When true, the script starts with `set -e`, so the first failing command fails the task.",
-        )
-    },
-    Property {
-        example: Some(r#"{data/in.txt: "{{ inputs.name }}"}"#),
-        ..read(
-            "inputFiles",
-            Ty::NamedMap(Names::RelativePath),
-            "Files written into the working directory before the task runs: relative path → content. Content may use `{{ ... }}` expressions.",
-        )
-    },
-    Property {
-        example: Some(r#"["out/*.txt"]"#),
-        ..read(
-            "outputFiles",
-            Ty::List(Names::RelativePath),
-            "Globs, relative to the working directory, of the files kept as outputs after the task runs.",
-        )
-    },
-    with_default(
-        "taskRunner",
-        Ty::Object(&RUNNER),
-        "{\"type\": \"io.kestra.plugin.scripts.runner.docker.Docker\"}",
-        "How the container is run: dockhand's Docker runner (`docker run` / `podman run`).",
-    ),
+    BEFORE_COMMANDS,
+    ENV,
+    FAIL_FAST,
+    INPUT_FILES,
+    OUTPUT_FILES,
+    TASK_RUNNER,
 ];
 
 /// `/bin/sh -c`: the default interpreter of shell's tasks and of most languages'.
@@ -1741,9 +1762,11 @@ mod tests {
                         "{}",
                         t.name
                     );
-                    let stated: Vec<String> =
-                        serde_json::from_str(default("interpreter").unwrap()).unwrap();
-                    assert_eq!(stated, interpreter, "{}", t.name);
+                    // A CLI task without an `interpreter` property uses its plugin's.
+                    if let Some(d) = default("interpreter") {
+                        let stated: Vec<String> = serde_json::from_str(d).unwrap();
+                        assert_eq!(stated, interpreter, "{}", t.name);
+                    }
                     let body = match body {
                         ScriptBody::Commands => "commands",
                         ScriptBody::Script => "script",
