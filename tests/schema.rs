@@ -105,7 +105,13 @@ fn task_variant<'a>(root: &'a Value, ty: &str) -> &'a Value {
         .as_array()
         .expect("task is a oneOf")
         .iter()
-        .find(|v| v["properties"]["type"]["const"] == ty)
+        .find(|v| {
+            let t = &v["properties"]["type"];
+            t["const"] == ty
+                || t["enum"]
+                    .as_array()
+                    .is_some_and(|names| names.iter().any(|n| n == ty))
+        })
         .unwrap_or_else(|| panic!("no task variant for {ty}"))
 }
 
@@ -278,15 +284,23 @@ fn ignored_properties_say_so_and_the_reader_only_warns() {
                 "{}: {key}",
                 t.name
             );
-            let body = match t.execution {
-                spec::Execution::ContainerScript {
-                    body: spec::ScriptBody::Script,
-                    ..
-                } => "script: x",
-                _ => "commands: [echo hi]",
-            };
+            // The type's required properties, from their examples.
+            let needed: String = t
+                .object
+                .properties()
+                .filter(|p| p.required && p.name != "id" && p.name != "type")
+                .map(|p| {
+                    // The body's examples read the kitchen sink's inputs and variables.
+                    let v = match p.name {
+                        "commands" => "[echo hi]",
+                        "script" => "x",
+                        _ => p.example.unwrap(),
+                    };
+                    format!("    {}: {v}\n", p.name)
+                })
+                .collect();
             let text = flow(&format!(
-                "  - id: t\n    type: {}\n    {body}\n    {key}: x\n",
+                "  - id: t\n    type: {}\n{needed}    {key}: x\n",
                 t.name
             ));
             assert!(

@@ -6,6 +6,7 @@
 //! object may hold, its ignored and refused properties, patterns and enumerations come from
 //! [`crate::flow::spec`].
 
+mod container_run;
 mod refs;
 mod runner;
 mod task;

@@ -174,8 +174,18 @@ fn read_script(cx: &mut Cx, o: &mut Obj<'_>, tt: &'static spec::TaskType) -> Scr
             .properties()
             .any(|p| p.name == name && p.support == spec::Support::Read)
     };
-    let image_pos = o.get(cx, "containerImage").map(|n| n.pos);
-    let image = match o.string(cx, "containerImage") {
+    let required = |name: &str| tt.object.properties().any(|p| p.name == name && p.required);
+    let image_pos = described("containerImage")
+        .then(|| o.get(cx, "containerImage").map(|n| n.pos))
+        .flatten();
+    let image_text = if required("containerImage") {
+        o.need_string(cx, "containerImage")
+    } else {
+        described("containerImage")
+            .then(|| o.string(cx, "containerImage"))
+            .flatten()
+    };
+    let image = match image_text {
         Some(s) => match ImageRef::parse(s.trim()) {
             Ok(i) => Some(i),
             Err(e) => {
@@ -206,6 +216,13 @@ fn read_script(cx: &mut Cx, o: &mut Obj<'_>, tt: &'static spec::TaskType) -> Scr
             cx.error(n.pos, &o.key_path("script"), "the script is empty");
         }
         s.map(Body::Script)
+    } else if !required("commands") {
+        // Optional commands (docker Run's argv), or none (git Clone's are made from its
+        // properties).
+        let c = described("commands")
+            .then(|| o.strings(cx, "commands"))
+            .flatten();
+        Some(Body::Commands(c.unwrap_or_default()))
     } else {
         let c = o.need(cx, "commands").and_then(|n| {
             let c = reader::as_strings(cx, n, &o.key_path("commands"))?;
@@ -220,7 +237,10 @@ fn read_script(cx: &mut Cx, o: &mut Obj<'_>, tt: &'static spec::TaskType) -> Scr
         });
         c.map(Body::Commands)
     };
-    let mut env = o.string_map(cx, "env").unwrap_or_default();
+    let mut env = described("env")
+        .then(|| o.string_map(cx, "env"))
+        .flatten()
+        .unwrap_or_default();
     for (name, value) in &env {
         if crate::client_env::client_reads(name) && (value.contains('\n') || value.contains('\r')) {
             let p = reader::join(&o.key_path("env"), name);
@@ -248,7 +268,10 @@ fn read_script(cx: &mut Cx, o: &mut Obj<'_>, tt: &'static spec::TaskType) -> Scr
         .then(|| o.bool(cx, "failFast"))
         .flatten()
         .unwrap_or(true);
-    let mut input_files = o.string_map(cx, "inputFiles").unwrap_or_default();
+    let mut input_files = described("inputFiles")
+        .then(|| o.string_map(cx, "inputFiles"))
+        .flatten()
+        .unwrap_or_default();
     for name in input_files.keys() {
         let p = reader::join(&o.key_path("inputFiles"), name);
         if let Err(e) = check_relative(name) {
@@ -256,8 +279,14 @@ fn read_script(cx: &mut Cx, o: &mut Obj<'_>, tt: &'static spec::TaskType) -> Scr
             cx.error(pos, &p, format!("input file `{name}`: {e}"));
         }
     }
-    let output_files = o.strings(cx, "outputFiles").unwrap_or_default();
-    if let Some(n) = o.get(cx, "outputFiles") {
+    let output_files = described("outputFiles")
+        .then(|| o.strings(cx, "outputFiles"))
+        .flatten()
+        .unwrap_or_default();
+    if let Some(n) = described("outputFiles")
+        .then(|| o.get(cx, "outputFiles"))
+        .flatten()
+    {
         for f in &output_files {
             if let Err(e) = check_relative(f) {
                 cx.error(
@@ -289,9 +318,17 @@ fn read_script(cx: &mut Cx, o: &mut Obj<'_>, tt: &'static spec::TaskType) -> Scr
         }
         (_, body) => body,
     };
-    let runner = match o.obj(cx, "taskRunner") {
-        Some(r) => read_runner(cx, r),
-        None => Some(DockerRunner::default()),
+    let runner = if spec::runner_at_top(tt.name) {
+        // docker Run: the runner's options are the task's own properties.
+        super::container_run::read_top_runner(cx, o, tt)
+    } else {
+        match described("taskRunner")
+            .then(|| o.obj(cx, "taskRunner"))
+            .flatten()
+        {
+            Some(r) => read_runner(cx, r),
+            None => Some(DockerRunner::default()),
+        }
     };
     // A CLI task's own properties: env, files, commands (tasks_container's adapters).
     let mut default_image = default_image;
@@ -316,8 +353,11 @@ fn read_script(cx: &mut Cx, o: &mut Obj<'_>, tt: &'static spec::TaskType) -> Scr
         env.entry(k.to_string()).or_insert_with(|| v.to_string());
     }
     ScriptTask {
+        // A type without a default (docker Run) whose image is missing has an error
+        // (reported): `scratch` stands in.
         container_image: image
-            .unwrap_or_else(|| ImageRef::parse(default_image).expect("a valid image reference")),
+            .or_else(|| ImageRef::parse(default_image).ok())
+            .unwrap_or_else(|| ImageRef::parse("scratch").expect("a valid image reference")),
         interpreter,
         before_commands,
         body: body.unwrap_or(Body::Commands(vec![])),

@@ -15,8 +15,8 @@ use std::collections::BTreeMap;
 
 use super::{
     BEFORE_COMMANDS, COMMON_TASK, ENV, Execution, FAIL_FAST, INPUT_FILES, OUTPUT_FILES, Object,
-    Property, SET_E, SH, SH_TEXT, ScriptBody, TASK_RUNNER, TaskType, Ty, ignored, read, refused,
-    required, with_default,
+    Property, RUNNER, SET_E, SH, SH_TEXT, ScriptBody, TASK_RUNNER, TaskType, Ty, ignored, read,
+    refused, required, with_default,
 };
 
 /// A CLI task's `containerImage`, with the plugin's default.
@@ -370,7 +370,287 @@ macro_rules! cli_object {
     };
 }
 
+// kestra-io/plugin-docker@09969269a1bd199fcf3cc86194e945f0dbafd067, cli/Run.java (alias
+// io.kestra.plugin.docker.Run) and AbstractDocker.java: the Docker task runner built from the
+// task's own options, `commands` (default empty) as the container's argv, no interpreter.
+pub const DOCKER_RUN_TYPE: &str = "io.kestra.plugin.docker.cli.Run";
+
+/// Whether two names are equal, in a const context.
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The properties of `object` called `names`, copied (the docker Run task has the runner's
+/// options as its own: one description of each).
+const fn pick<const N: usize>(object: &Object, names: [&'static str; N]) -> [Property; N] {
+    let mut out = [const { read("", Ty::Text, "") }; N];
+    let mut k = 0;
+    while k < N {
+        let mut found = false;
+        let mut i = 0;
+        while i < object.properties.len() {
+            let list = object.properties[i];
+            let mut j = 0;
+            while j < list.len() {
+                let p = &list[j];
+                if same(p.name, names[k]) {
+                    out[k] = Property {
+                        name: p.name,
+                        ty: p.ty,
+                        default: p.default,
+                        required: p.required,
+                        doc: p.doc,
+                        support: p.support,
+                        example: p.example,
+                        rows: &[],
+                    };
+                    found = true;
+                }
+                j += 1;
+            }
+            i += 1;
+        }
+        assert!(found, "a runner property docker Run names is not in RUNNER");
+        k += 1;
+    }
+    out
+}
+
+static DOCKER_RUN_RUNNER: [Property; 16] = pick(
+    &RUNNER,
+    [
+        "host",
+        "config",
+        "credentials",
+        "user",
+        "entryPoint",
+        "extraHosts",
+        "networkMode",
+        "portBindings",
+        "volumes",
+        "pullPolicy",
+        "deviceRequests",
+        "cpu",
+        "memory",
+        "shmSize",
+        "privileged",
+        "wait",
+    ],
+);
+
+/// Whether a task of `task_type` runs without a required body: docker Run's `commands` may be
+/// left out (the image's command... is cleared by the default entrypoint, as in Kestra), git
+/// Clone's are made from its properties.
+#[cfg(test)]
+pub(super) fn makes_its_body(task_type: &str) -> bool {
+    task_type == DOCKER_RUN_TYPE || task_type == GIT_CLONE_TYPE
+}
+
+/// Whether the runner's options of `task_type` are the task's own properties (docker Run).
+pub fn runner_at_top(task_type: &str) -> bool {
+    task_type == DOCKER_RUN_TYPE
+}
+
+const DOCKER_RUN_OWN: &[Property] = &[
+    Property {
+        example: Some("dockhand-test/busybox"),
+        ..required(
+            "containerImage",
+            Ty::Image,
+            "The image to run (with `credentials.registry`, Kestra puts that registry in front of a name without it: give the full name instead).",
+        )
+    },
+    Property {
+        example: Some("[echo, hello]"),
+        ..with_default(
+            "commands",
+            Ty::Strings,
+            "[]",
+            "The container's command, one argument per item (no shell): `[echo, hello]`. May use `{{ ... }}` expressions.",
+        )
+    },
+    ENV,
+    INPUT_FILES,
+    OUTPUT_FILES,
+];
+
+// kestra-io/plugin-git@31ef79c1189aae7be07d2929910c1d4d1710277c, Clone.java,
+// AbstractCloningTask.java, AbstractGitTask.java: the properties and their defaults (depth 1,
+// cloneAllBranches true, noTags false), the clone into `directory` (the working directory by
+// default), init + fetch when it is not empty, the `directory` output. Kestra clones with JGit
+// in its own process; dockhand runs the `git` command in a container (GIT_IMAGE).
+pub const GIT_CLONE_TYPE: &str = "io.kestra.plugin.git.Clone";
+/// The image git Clone runs `git` in: Kestra has none (JGit runs in its JVM); any image with
+/// `git` and a POSIX shell does.
+pub const GIT_IMAGE: &str = "alpine/git:latest";
+
+const GIT_CLONE_OWN: &[Property] = &[
+    Property {
+        example: Some("https://github.com/kestra-io/examples"),
+        ..required(
+            "url",
+            Ty::Text,
+            "The repository to clone (`https://…`, `git://…`, `file://…` or a path the container sees).",
+        )
+    },
+    Property {
+        example: Some("repo"),
+        ..read(
+            "directory",
+            Ty::Text,
+            "Where the repository goes, relative to the working directory; default: the working directory itself. When it is not empty, `git init` + `git fetch` + `git checkout` stand in for the clone, as Kestra does.",
+        )
+    },
+    Property {
+        example: Some("main"),
+        ..read("branch", Ty::Text, "The branch to check out: `--branch`.")
+    },
+    Property {
+        example: Some("1"),
+        ..with_default(
+            "depth",
+            Ty::Int {
+                min: Some(1),
+                max: None,
+            },
+            "1",
+            "How much history to fetch: `--depth` (not with `commit` or `tag`).",
+        )
+    },
+    Property {
+        example: Some("abc1234"),
+        ..read(
+            "commit",
+            Ty::Text,
+            "A commit to check out after a full clone (detached HEAD); overrides `branch`.",
+        )
+    },
+    Property {
+        example: Some("v1.0"),
+        ..read(
+            "tag",
+            Ty::Text,
+            "A tag to check out after a full clone (not with `commit`).",
+        )
+    },
+    Property {
+        example: Some("true"),
+        ..with_default(
+            "cloneAllBranches",
+            Ty::Bool,
+            "true",
+            "When false (with `branch`), only that branch is fetched: `--single-branch`.",
+        )
+    },
+    Property {
+        example: Some("false"),
+        ..with_default(
+            "noTags",
+            Ty::Bool,
+            "false",
+            "When true, no tags are fetched: `--no-tags`.",
+        )
+    },
+    Property {
+        example: Some("false"),
+        ..with_default(
+            "cloneSubmodules",
+            Ty::Bool,
+            "false",
+            "When true, submodules are cloned too: `--recurse-submodules`.",
+        )
+    },
+    Property {
+        example: Some("git"),
+        ..read(
+            "username",
+            Ty::Text,
+            "The user name for HTTP(S): given to git by a credential helper from the environment (`GIT_USERNAME`), never on a command line.",
+        )
+    },
+    Property {
+        example: Some("\"{{ secret('GITHUB_TOKEN') }}\""),
+        ..read(
+            "password",
+            Ty::Text,
+            "The password or token for HTTP(S), as `GIT_PASSWORD` for the credential helper (a `secret()` value is kept out of the engine's records).",
+        )
+    },
+    refused(
+        "privateKey",
+        "SSH keys are not supported yet; clone over HTTPS with `username` and `password`",
+    ),
+    refused(
+        "passphrase",
+        "SSH keys are not supported yet; clone over HTTPS with `username` and `password`",
+    ),
+    refused("gitConfig", "git configuration values are not applied yet"),
+    Property {
+        example: Some("/etc/ssl/ca.pem"),
+        ..ignored(
+            "trustedCaPemPath",
+            "it is a path on Kestra's host; put the CA in the image instead",
+        )
+    },
+    Property {
+        example: Some("false"),
+        ..ignored("noProxy", "dockhand sets no proxy for git")
+    },
+    Property {
+        example: Some("10000"),
+        ..ignored("connectTimeout", "git's own timeouts apply")
+    },
+    Property {
+        example: Some("60000"),
+        ..ignored("readTimeout", "git's own timeouts apply")
+    },
+    Property {
+        example: Some("http://localhost:8080"),
+        ..ignored("kestraUrl", "there is no Kestra server")
+    },
+];
+
 pub static TASK_TYPES: &[TaskType] = &[
+    TaskType {
+        name: DOCKER_RUN_TYPE,
+        aliases: &["io.kestra.plugin.docker.Run"],
+        execution: Execution::ContainerScript {
+            body: ScriptBody::Commands,
+            default_image: "",
+            interpreter: &[],
+            fail_fast: SET_E,
+            env: &[],
+            file: None,
+        },
+        object: Object {
+            kind: "task",
+            title: "A container run with its argv",
+            doc: "Runs a container with `commands` as its argv, the runner's options as the task's own properties.",
+            properties: &[COMMON_TASK, DOCKER_RUN_OWN, &DOCKER_RUN_RUNNER],
+        },
+    },
+    TaskType {
+        name: GIT_CLONE_TYPE,
+        aliases: &[],
+        execution: cli(GIT_IMAGE, SH, &[]),
+        object: Object {
+            kind: "task",
+            title: "git clone",
+            doc: "Clones a git repository into the working directory, with `git` in a container.",
+            properties: &[COMMON_TASK, GIT_CLONE_OWN],
+        },
+    },
     TaskType {
         name: DBT_CLI_TYPE,
         aliases: &[],
@@ -563,6 +843,12 @@ pub static CLI_ADAPTERS: &[CliAdapter] = &[
         files: &[("ansibleConfig", "ansible.cfg")],
         adapt: ansible,
     },
+    CliAdapter {
+        task_type: GIT_CLONE_TYPE,
+        env: &[("username", "GIT_USERNAME"), ("password", "GIT_PASSWORD")],
+        files: &[],
+        adapt: git_clone,
+    },
 ];
 
 /// Applies the adapter of `task_type` (if it has one) to `values`; `script.commands` holds the
@@ -688,6 +974,75 @@ fn ansible(values: &BTreeMap<&'static str, String>, script: &mut CliScript) {
             .before_commands
             .push("[ ! -f requirements.yml ] || ansible-galaxy install -r requirements.yml".into());
     }
+}
+
+/// A word for a POSIX shell, single-quoted.
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// Git Clone's script: `git clone` with the plugin's options (or init + fetch + checkout into
+/// a directory that is not empty), a checkout of `commit` or `tag`, and the `directory`
+/// output. Credentials come from the environment through a credential helper.
+fn git_clone(values: &BTreeMap<&'static str, String>, script: &mut CliScript) {
+    let url = values.get("url").map_or("", String::as_str);
+    let dir = values.get("directory").map_or(".", String::as_str);
+    let (commit, tag) = (values.get("commit"), values.get("tag"));
+    let full = commit.is_some() || tag.is_some();
+    let mut git = String::from("git");
+    if values.contains_key("username") || values.contains_key("password") {
+        git.push_str(" -c credential.helper= -c 'credential.helper=!f() { echo \"username=${GIT_USERNAME:-git}\"; echo \"password=${GIT_PASSWORD:-}\"; }; f'");
+    }
+    let mut clone = format!("{git} clone --quiet");
+    let mut fetch = format!("{git} -C {} fetch --quiet", quote(dir));
+    let branch = values.get("branch").filter(|_| !full);
+    if let Some(b) = branch {
+        clone.push_str(&format!(" --branch {}", quote(b)));
+    }
+    if !full {
+        let depth = values.get("depth").map_or("1", String::as_str);
+        clone.push_str(&format!(" --depth {depth}"));
+        fetch.push_str(&format!(" --depth {depth}"));
+    }
+    if !is_true(values, "cloneAllBranches", true) && branch.is_some() {
+        clone.push_str(" --single-branch");
+    }
+    if is_true(values, "noTags", false) {
+        clone.push_str(" --no-tags");
+        fetch.push_str(" --no-tags");
+    } else if full {
+        fetch.push_str(" --tags");
+    }
+    if is_true(values, "cloneSubmodules", false) {
+        clone.push_str(" --recurse-submodules");
+    }
+    clone.push_str(&format!(" -- {} {}", quote(url), quote(dir)));
+    fetch.push_str(&format!(" {}", quote(url)));
+    if let Some(b) = branch {
+        fetch.push_str(&format!(" {}", quote(b)));
+    }
+    let mut lines = vec![
+        format!("mkdir -p {}", quote(dir)),
+        format!("if [ -z \"$(ls -A {})\" ]; then", quote(dir)),
+        format!("  {clone}"),
+        "else".to_string(),
+        format!("  git -C {} init --quiet", quote(dir)),
+        format!("  {fetch}"),
+        format!("  git -C {} checkout --quiet FETCH_HEAD", quote(dir)),
+        "fi".to_string(),
+    ];
+    if let Some(rev) = commit.or(tag) {
+        lines.push(format!(
+            "git -C {} checkout --quiet {}",
+            quote(dir),
+            quote(rev)
+        ));
+    }
+    lines.push(format!(
+        "printf '::{{\"outputs\":{{\"directory\":\"%s\"}}}}::\\n' \"$(cd {} && pwd)\"",
+        quote(dir)
+    ));
+    script.commands = lines;
 }
 
 #[cfg(test)]
