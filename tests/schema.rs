@@ -741,6 +741,12 @@ fn cases() -> Vec<(String, bool)> {
         flow(
             "  - id: t\n    type: io.kestra.plugin.scripts.python.Script\n    script: print(1)\n    dependencies: [requests]\n",
         ),
+        true,
+    );
+    add(
+        flow(
+            "  - id: t\n    type: io.kestra.plugin.scripts.python.Script\n    script: print(1)\n    useUv: true\n",
+        ),
         false,
     );
     add(flow("  - id: t\n    commands: [echo]\n"), false);

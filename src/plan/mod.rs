@@ -9,6 +9,7 @@ pub mod dialect;
 pub mod engine_commands;
 pub mod expr_host;
 pub mod labels;
+pub mod python_deps;
 pub mod scope;
 pub mod script;
 pub mod tar;

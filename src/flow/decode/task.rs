@@ -297,6 +297,7 @@ fn read_script(cx: &mut Cx, o: &mut Obj<'_>, tt: &'static spec::TaskType) -> Scr
             }
         }
     }
+    let python = described("dependencies").then(|| read_python(cx, o));
     // A language's script is a file in the working directory, run by the language's command:
     // it reaches the container as the input files do.
     let mut body = match (file, body) {
@@ -367,7 +368,41 @@ fn read_script(cx: &mut Cx, o: &mut Obj<'_>, tt: &'static spec::TaskType) -> Scr
         input_files,
         output_files,
         runner: runner.unwrap_or_default(),
+        python: python.flatten(),
     }
+}
+
+/// Python's dependencies and their options; none when there is nothing to install or check.
+fn read_python(cx: &mut Cx, o: &mut Obj<'_>) -> Option<PythonDeps> {
+    let requirements = o.strings(cx, "dependencies").unwrap_or_default();
+    let uv = o
+        .enumeration(cx, "packageManager", &["UV", "PIP"], |s| match s {
+            "UV" => Some(true),
+            "PIP" => Some(false),
+            _ => None,
+        })
+        .unwrap_or(true);
+    let version = o.string(cx, "pythonVersion").map(|v| v.trim().to_string());
+    let cache = o.bool(cx, "dependencyCacheEnabled").unwrap_or(true);
+    if let Some(v) = &version
+        && !v.contains("{{")
+        && !v
+            .split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        let pos = o.get(cx, "pythonVersion").map_or(o.pos(), |n| n.pos);
+        cx.error(
+            pos,
+            &o.key_path("pythonVersion"),
+            format!("`{v}` is not a Python version: give digits and dots, e.g. 3.13"),
+        );
+    }
+    (!requirements.is_empty() || version.is_some()).then_some(PythonDeps {
+        requirements,
+        uv,
+        version,
+        cache,
+    })
 }
 
 /// The type's own properties no common reader asked for, as text: booleans as `true`/`false`,

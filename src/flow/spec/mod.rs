@@ -979,29 +979,45 @@ pub static LANGUAGES: &[&Language] = &[
     &JBANG,
 ];
 
-/// Python's properties dockhand does not handle yet (on both its task types; `useUv` is
-/// Commands' only in Kestra, refused on both here).
+/// Python's own properties (on both its task types; `useUv` is Commands' only in Kestra,
+/// refused on both here). Defaults: kestra-io/plugin-scripts@f1982b24af050f73df8d77035fea3914504d5f34,
+/// AbstractPythonExecScript.java (dependencyCacheEnabled true, packageManager UV).
 const PYTHON_OWN: &[Property] = &[
-    refused(
-        "useUv",
-        "installing Python dependencies is not supported yet",
-    ),
-    refused(
-        "dependencies",
-        "installing Python dependencies is not supported yet; install them in `beforeCommands` or use an image that has them",
-    ),
-    refused(
-        "packageManager",
-        "installing Python dependencies is not supported yet",
-    ),
-    refused(
-        "pythonVersion",
-        "choosing a Python version is not supported yet; pick it with `containerImage`",
-    ),
-    refused(
-        "dependencyCacheEnabled",
-        "installing Python dependencies is not supported yet",
-    ),
+    refused("useUv", "`useUv` is deprecated; use `packageManager: UV`"),
+    Property {
+        example: Some("[six==1.16.0]"),
+        ..read(
+            "dependencies",
+            Ty::Strings,
+            "Packages (pip requirement specifiers) installed before the task runs: once per image and requirement set, into a cached directory the container mounts read-only and finds on `PYTHONPATH`.",
+        )
+    },
+    Property {
+        example: Some("PIP"),
+        ..with_default(
+            "packageManager",
+            Ty::Enum(&["UV", "PIP"]),
+            "\"UV\"",
+            "What installs `dependencies`: UV runs `uv pip install` when the image has `uv`, else pip, as PIP does (`python3 -m pip install --target`).",
+        )
+    },
+    Property {
+        example: Some("\"3.13\""),
+        ..read(
+            "pythonVersion",
+            Ty::Text,
+            "The Python version the task needs (`3.13`, `3.13.1`): checked against the image's Python before the first run; a mismatch is an error naming both (pick the version with `containerImage`).",
+        )
+    },
+    Property {
+        example: Some("true"),
+        ..with_default(
+            "dependencyCacheEnabled",
+            Ty::Bool,
+            "true",
+            "When true, installed dependencies are kept and reused by later runs; when false, they are installed anew for each run.",
+        )
+    },
 ];
 
 /// A language's Commands task type: `commands` run by the interpreter, as shell's Commands.
