@@ -115,3 +115,119 @@ e2e_test!(cli_tasks_run_their_commands_with_their_env, |cx| {
         run.dump()
     );
 });
+
+// -------------------------------------------------------------------------------- git Clone
+
+/// The git image of scripts/build-test-images.sh (Debian's git), never pulled.
+const GIT_IMAGE: &str = "dockhand-test/git:latest";
+
+/// The container command dockhand gives git Clone `props`, as it plans it.
+fn clone_command(props: &str) -> Vec<String> {
+    let text = format!(
+        "id: c\nnamespace: e2e.tests\ntasks:\n  - id: clone\n    type: io.kestra.plugin.git.Clone\n{}",
+        common::indent(props, 4)
+    );
+    let loaded = dockhand::flow::decode::load("clone.yaml", &text);
+    let flow = loaded.flow.unwrap_or_else(|| panic!("{}", loaded.diags));
+    let (_, script) = flow.scripts()[0];
+    dockhand::plan::script::container_command(script)
+}
+
+// git Clone's commands, as dockhand plans them, run by real git in the git image on each engine
+// against a local bare repository (mounted, no network): a branch into `directory`, a tag (full
+// clone, then checkout), and a directory that is not empty (init + fetch + checkout, its files
+// kept); each prints the `directory` output line.
+e2e_test!(git_clone_commands_clone_a_local_repository, |cx| {
+    let image = if cx.eng.name == "podman" {
+        format!("localhost/{GIT_IMAGE}")
+    } else {
+        GIT_IMAGE.to_string()
+    };
+    assert!(
+        cx.eng.cli(&["image", "inspect", &image]).ok(),
+        "{} has no local {image}: run scripts/build-test-images.sh (nothing is pulled)",
+        cx.eng.name
+    );
+    let t = cx.tmp.path().join("git");
+    std::fs::create_dir_all(t.join("wd/kept")).unwrap();
+    std::fs::write(t.join("wd/kept/mine.txt"), "mine\n").unwrap();
+    let mount = format!("{}:/t", t.display());
+    let sh = |workdir: &str, argv: &[String]| {
+        let mut a: Vec<&str> = vec![
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "-v",
+            &mount,
+            "-w",
+            workdir,
+            "--entrypoint=",
+        ];
+        a.push(&image);
+        a.extend(argv.iter().map(String::as_str));
+        cx.eng.cli(&a)
+    };
+    let setup = sh(
+        "/t",
+        &[
+            "sh".into(),
+            "-c".into(),
+            "set -e; git init -q --bare src.git; git init -q w; cd w; git config user.email t@e; git config user.name t; echo one > f.txt; git add f.txt; git commit -qm one; git tag v1; echo two > f.txt; git commit -qam two; git push -q ../src.git HEAD:refs/heads/main --tags".into(),
+        ],
+    );
+    assert!(setup.ok(), "making the test repository: {}", setup.stderr);
+
+    let out = sh(
+        "/t/wd",
+        &clone_command(
+            "url: file:///t/src.git\nbranch: main\ndirectory: repo\ncloneAllBranches: false\n",
+        ),
+    );
+    assert!(out.ok(), "clone: {}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .contains(r#"::{"outputs":{"directory":"/t/wd/repo"}}::"#),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        std::fs::read_to_string(t.join("wd/repo/f.txt")).unwrap(),
+        "two\n"
+    );
+
+    let out = sh(
+        "/t/wd",
+        &clone_command("url: file:///t/src.git\ntag: v1\ndirectory: at-tag\n"),
+    );
+    assert!(out.ok(), "clone at a tag: {}{}", out.stdout, out.stderr);
+    assert_eq!(
+        std::fs::read_to_string(t.join("wd/at-tag/f.txt")).unwrap(),
+        "one\n"
+    );
+
+    let out = sh(
+        "/t/wd",
+        &clone_command("url: file:///t/src.git\nbranch: main\ndirectory: kept\n"),
+    );
+    assert!(
+        out.ok(),
+        "clone into a directory with files: {}{}",
+        out.stdout,
+        out.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(t.join("wd/kept/f.txt")).unwrap(),
+        "two\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(t.join("wd/kept/mine.txt")).unwrap(),
+        "mine\n"
+    );
+
+    let out = sh(
+        "/t/wd",
+        &clone_command("url: file:///t/absent.git\ndirectory: none\n"),
+    );
+    assert!(!out.ok(), "a clone of nothing must fail: {}", out.stdout);
+});

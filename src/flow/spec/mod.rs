@@ -1162,7 +1162,8 @@ pub static SCRIPT_TASK_TYPES: &[TaskType] = &[
     },
     TaskType {
         name: PARALLEL_TYPE,
-        aliases: &[],
+        // The pre-0.15 name (kestra-io/kestra@58c1ca2d, core/…/flow/Parallel.java `aliases`).
+        aliases: &["io.kestra.core.tasks.flows.Parallel"],
         execution: Execution::FlowableParent(Flowable::Parallel),
         object: Object {
             kind: "task",
@@ -1190,7 +1191,8 @@ pub static SCRIPT_TASK_TYPES: &[TaskType] = &[
     },
     TaskType {
         name: SEQUENTIAL_TYPE,
-        aliases: &[],
+        // The pre-0.15 name (kestra-io/kestra@58c1ca2d, core/…/flow/Sequential.java `aliases`).
+        aliases: &["io.kestra.core.tasks.flows.Sequential"],
         execution: Execution::FlowableParent(Flowable::Sequential),
         object: Object {
             kind: "task",
