@@ -491,32 +491,12 @@ def fig_plan(f):
         raw[f"{key}"] = {"wall": [r.wall for r in res], "maxrss_kb": rss}
 
 
-# A wheel of `dockhand_probe` 1.0 and a PEP 503 simple index of it, made with zipfile (a wheel
-# is a zip with its metadata): what figure 6 installs, offline.
 PROBE_WHEEL = "dockhand_probe-1.0-py3-none-any.whl"
 
 
 def make_probe_index(root):
-    import base64
-    import hashlib
-    import zipfile
-
-    files = {
-        "dockhand_probe/__init__.py": "VALUE = 42\n",
-        "dockhand_probe-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: dockhand-probe\nVersion: 1.0\n",
-        "dockhand_probe-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: dockhand-bench\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-    }
-    record = []
-    for name, text in files.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
-        record.append(f"{name},sha256={digest},{len(text.encode())}")
-    record.append("dockhand_probe-1.0.dist-info/RECORD,,")
-    files["dockhand_probe-1.0.dist-info/RECORD"] = "\n".join(record) + "\n"
-    os.makedirs(f"{root}/files", exist_ok=True)
-    with zipfile.ZipFile(f"{root}/files/{PROBE_WHEEL}", "w") as z:
-        for name, text in files.items():
-            z.writestr(name, text)
-    write(f"{root}/simple/dockhand-probe/index.html", f'<a href="../../files/{PROBE_WHEEL}">{PROBE_WHEEL}</a>\n')
+    """The wheel and simple index of scripts/make-probe-index.py (the e2e tests use it too)."""
+    subprocess.run(["python3", os.path.join(REPO, "scripts", "make-probe-index.py"), root], check=True)
 
 
 def python_task(tid, image, extra):

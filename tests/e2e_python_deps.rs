@@ -19,35 +19,11 @@ use common::flow;
 const PY_IMAGE: &str = "python:3.13-slim";
 
 /// A wheel of the package `dockhand_probe` 1.0 (`VALUE = 42`) and a simple index of it under
-/// `dir`, made with Python's zipfile (a wheel is a zip with its metadata).
+/// `dir` (scripts/make-probe-index.py, which the benchmark uses too).
 fn make_index(dir: &Path) {
-    let script = r#"
-import base64, hashlib, os, sys, zipfile
-root = sys.argv[1]
-files = {
-    "dockhand_probe/__init__.py": "VALUE = 42\n",
-    "dockhand_probe-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: dockhand-probe\nVersion: 1.0\n",
-    "dockhand_probe-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: dockhand-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-}
-record = []
-for name, text in files.items():
-    digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
-    record.append(f"{name},sha256={digest},{len(text.encode())}")
-record.append("dockhand_probe-1.0.dist-info/RECORD,,")
-files["dockhand_probe-1.0.dist-info/RECORD"] = "\n".join(record) + "\n"
-os.makedirs(f"{root}/files", exist_ok=True)
-os.makedirs(f"{root}/simple/dockhand-probe", exist_ok=True)
-wheel = "dockhand_probe-1.0-py3-none-any.whl"
-with zipfile.ZipFile(f"{root}/files/{wheel}", "w") as z:
-    for name, text in files.items():
-        z.writestr(name, text)
-with open(f"{root}/simple/index.html", "w") as f:
-    f.write('<html><body><a href="dockhand-probe/">dockhand-probe</a></body></html>\n')
-with open(f"{root}/simple/dockhand-probe/index.html", "w") as f:
-    f.write(f'<html><body><a href="../../files/{wheel}">{wheel}</a></body></html>\n')
-"#;
     let st = Command::new("python3")
-        .args(["-c", script, &dir.display().to_string()])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/make-probe-index.py"))
+        .arg(dir)
         .status()
         .expect("python3 runs");
     assert!(st.success(), "building the test wheel failed");

@@ -15,8 +15,8 @@ use std::collections::BTreeMap;
 
 use super::{
     BEFORE_COMMANDS, COMMON_TASK, ENV, Execution, FAIL_FAST, INPUT_FILES, OUTPUT_FILES, Object,
-    Property, RUNNER, SET_E, SH, SH_TEXT, ScriptBody, TASK_RUNNER, TaskType, Ty, ignored, read,
-    refused, required, with_default,
+    Property, RUNNER, SCRIPT, SET_E, SH, SH_TEXT, ScriptBody, TASK_RUNNER, TaskType, Ty, ignored,
+    read, refused, required, with_default,
 };
 
 /// A CLI task's `containerImage`, with the plugin's default.
@@ -676,13 +676,8 @@ pub static TASK_TYPES: &[TaskType] = &[
                         "The program and arguments the commands are given to, as its last argument.",
                     )
                 },
-                BEFORE_COMMANDS,
-                ENV,
-                FAIL_FAST,
-                INPUT_FILES,
-                OUTPUT_FILES,
-                TASK_RUNNER,
             ],
+            SCRIPT,
             DBT_OWN
         ),
     },
