@@ -14,9 +14,9 @@
 use std::collections::BTreeMap;
 
 use super::{
-    BEFORE_COMMANDS, COMMON_TASK, ENV, Execution, FAIL_FAST, INPUT_FILES, OUTPUT_FILES, Object,
-    Property, RUNNER, SCRIPT, SET_E, SH, SH_TEXT, ScriptBody, TASK_RUNNER, TaskType, Ty, ignored,
-    read, refused, required, with_default,
+    BEFORE_COMMANDS, COMMON_TASK, ENV, Execution, INPUT_FILES, OUTPUT_FILES, Object, Property,
+    RUNNER, SCRIPT, SET_E, SH, SH_TEXT, ScriptBody, TASK_RUNNER, TaskType, Ty, ignored, read,
+    refused, required, with_default,
 };
 
 /// A CLI task's `containerImage`, with the plugin's default.
@@ -688,15 +688,8 @@ pub static TASK_TYPES: &[TaskType] = &[
         object: cli_object!(
             "Terraform commands in a container",
             "Runs terraform commands with `/bin/sh -c` in a container (`hashicorp/terraform` by default).",
-            &[
-                cli_image!("hashicorp/terraform"),
-                BEFORE_COMMANDS,
-                ENV,
-                FAIL_FAST,
-                INPUT_FILES,
-                OUTPUT_FILES,
-                TASK_RUNNER,
-            ],
+            &[cli_image!("hashicorp/terraform")],
+            SCRIPT,
             TERRAFORM_OWN
         ),
     },
