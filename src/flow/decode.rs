@@ -247,6 +247,43 @@ mod tests {
         }
     }
 
+    /// Python's dependencies are read with their options; `pythonVersion` alone installs and
+    /// checks nothing (as in Kestra with a container), and a value that is no version is warned
+    /// about and not checked.
+    #[test]
+    fn python_dependencies_and_python_version() {
+        let py = |props: &str| {
+            let text = format!(
+                "id: f\nnamespace: n\ntasks:\n  - id: a\n    type: io.kestra.plugin.scripts.python.Commands\n    commands: [python x.py]\n{props}"
+            );
+            let l = load("f.yaml", &text);
+            let warnings: Vec<String> = l.diags.warnings().map(|d| d.to_string()).collect();
+            (only_script_task(&text).python, warnings)
+        };
+        let (deps, w) = py(
+            "    dependencies: [six, 'pandas>=2']\n    packageManager: PIP\n    pythonVersion: '3.11'\n    dependencyCacheEnabled: false\n",
+        );
+        assert_eq!(
+            deps,
+            Some(crate::flow::model::PythonDeps {
+                requirements: vec!["six".into(), "pandas>=2".into()],
+                uv: false,
+                version: Some("3.11".into()),
+                cache: false,
+            })
+        );
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(py("    pythonVersion: '3.11'\n").0, None);
+        let (deps, w) = py("    dependencies: [six]\n    pythonVersion: 'python: 3.11'\n");
+        assert_eq!(deps.unwrap().version, None);
+        assert_eq!(
+            w,
+            [
+                "f.yaml:8:20: warning: `tasks[0].pythonVersion`: `python: 3.11` is not a Python version (digits and dots, e.g. 3.13): the image's Python is not checked against it"
+            ]
+        );
+    }
+
     /// A python Script is its file (prefixed so that JSON-style literals are Python values)
     /// in the working directory, run by `python`; python's env variables are set, and a task's
     /// own value of one wins.

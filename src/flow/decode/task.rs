@@ -382,22 +382,27 @@ fn read_python(cx: &mut Cx, o: &mut Obj<'_>) -> Option<PythonDeps> {
             _ => None,
         })
         .unwrap_or(true);
-    let version = o.string(cx, "pythonVersion").map(|v| v.trim().to_string());
+    let mut version = o.string(cx, "pythonVersion").map(|v| v.trim().to_string());
     let cache = o.bool(cx, "dependencyCacheEnabled").unwrap_or(true);
-    if let Some(v) = &version
+    // Kestra takes any text and, in a container, uses it only to resolve the dependencies: a
+    // value that is no version is not checked (said once, here).
+    if let Some(v) = version.clone()
         && !v.contains("{{")
         && !v
             .split('.')
             .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
     {
         let pos = o.get(cx, "pythonVersion").map_or(o.pos(), |n| n.pos);
-        cx.error(
+        cx.diags.warning(
             pos,
-            &o.key_path("pythonVersion"),
-            format!("`{v}` is not a Python version: give digits and dots, e.g. 3.13"),
+            o.key_path("pythonVersion"),
+            format!("`{v}` is not a Python version (digits and dots, e.g. 3.13): the image's Python is not checked against it"),
         );
+        version = None;
     }
-    (!requirements.is_empty() || version.is_some()).then_some(PythonDeps {
+    // Without dependencies there is nothing to install, and Kestra uses `pythonVersion` for
+    // nothing else in a container.
+    (!requirements.is_empty()).then_some(PythonDeps {
         requirements,
         uv,
         version,

@@ -1006,7 +1006,7 @@ const PYTHON_OWN: &[Property] = &[
         ..read(
             "pythonVersion",
             Ty::Text,
-            "The Python version the task needs (`3.13`, `3.13.1`): checked against the image's Python before the first run; a mismatch is an error naming both (pick the version with `containerImage`).",
+            "The Python version the `dependencies` are for (`3.13`, `3.13.1`): checked against the image's Python when they are installed; a mismatch fails the task, naming both (pick the version with `containerImage`). Without `dependencies` it has no effect, as in Kestra with a container.",
         )
     },
     Property {
