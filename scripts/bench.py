@@ -46,7 +46,10 @@ R = {
     "parallel": (2, 0) if QUICK else (5, 1),
     "plan": (3, 1) if QUICK else (7, 1),
     "breakdown": (5, 1) if QUICK else (11, 2),
+    "python_deps": (5, 1) if QUICK else (15, 2),
 }
+# The Python image (local, as scripts/build-test-images.sh builds it) for figure 6.
+PY_IMAGE = os.environ.get("BENCH_PY_IMAGE", "python:3.13-slim")
 STREAM_BYTES = 100_000_000 if QUICK else 500_000_000
 LINE = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde"  # 63 chars + newline
 STREAM_SH = f"yes {LINE} | head -c {STREAM_BYTES}"
@@ -305,7 +308,7 @@ def mb(kb):
 
 
 def cleanup_containers(engine):
-    for flow in ("bench_hello", "bench_stream", "bench_parallel"):
+    for flow in ("bench_hello", "bench_stream", "bench_parallel", "bench_python_deps", "bench_python_baked"):
         ids = subprocess.run([engine, "ps", "-aq", "--filter", f"label=io.dockhand.flow={flow}"], capture_output=True, text=True).stdout.split()
         if ids:
             subprocess.run([engine, "rm", "-f", "-v"] + ids, capture_output=True)
@@ -488,6 +491,66 @@ def fig_plan(f):
         raw[f"{key}"] = {"wall": [r.wall for r in res], "maxrss_kb": rss}
 
 
+PROBE_WHEEL = "dockhand_probe-1.0-py3-none-any.whl"
+
+
+def make_probe_index(root):
+    """The wheel and simple index of scripts/make-probe-index.py (the e2e tests use it too)."""
+    subprocess.run(["python3", os.path.join(REPO, "scripts", "make-probe-index.py"), root], check=True)
+
+
+def python_task(tid, image, extra):
+    return (
+        f"  - id: {tid}\n    type: io.kestra.plugin.scripts.python.Commands\n    containerImage: {image}\n{extra}"
+        "    taskRunner:\n      type: io.kestra.plugin.scripts.runner.docker.Docker\n      networkMode: host\n      pullPolicy: NEVER\n"
+        "    commands:\n      - python3 -c 'import dockhand_probe; print(dockhand_probe.VALUE)'\n"
+    )
+
+
+def fig_python_deps(engine):
+    """6. A Python task with `dependencies`, cache warm, vs the same task in an image that has
+    the package already (built here from PY_IMAGE with the same wheel, offline)."""
+    n, w = R["python_deps"]
+    base_img = PY_IMAGE if engine == "docker" else f"localhost/{PY_IMAGE}"
+    if subprocess.run([engine, "image", "inspect", base_img], capture_output=True).returncode != 0:
+        rows.append((f"6. python dependencies (cache warm) vs in the image, {engine}", "n/a", f"no local {PY_IMAGE}", "n/a", "≤ 1.10", "—"))
+        return
+    root = os.path.join(OUT, "pyindex")
+    shutil.rmtree(root, ignore_errors=True)
+    make_probe_index(root)
+    baked = "dockhand-bench/python-probe:latest"
+    ctx = os.path.join(root, "files")
+    write(os.path.join(ctx, "Dockerfile"), f"FROM {base_img}\nCOPY {PROBE_WHEEL} /tmp/\nRUN python3 -m pip install --no-index --no-cache-dir --break-system-packages /tmp/{PROBE_WHEEL} || python3 -m pip install --no-index --no-cache-dir /tmp/{PROBE_WHEEL}\n")
+    b = subprocess.run([engine, "build", "-q", "-t", baked, ctx], capture_output=True, text=True)
+    if b.returncode != 0:
+        raise SystemExit(f"[bench] building {baked} failed: {b.stderr}")
+    sock = __import__("socket").socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    server = subprocess.Popen(["python3", "-m", "http.server", "--bind", "127.0.0.1", str(port), "--directory", root], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        deps = write(f"{FLOWS}/python-deps-{engine}.yaml", "id: bench_python_deps\nnamespace: bench\ntasks:\n" + python_task("deps", PY_IMAGE, f"    dependencies: [dockhand-probe==1.0]\n    env:\n      PIP_INDEX_URL: http://127.0.0.1:{port}/simple/\n"))
+        inimg = write(f"{FLOWS}/python-baked-{engine}.yaml", "id: bench_python_baked\nnamespace: bench\ntasks:\n" + python_task("baked", baked, ""))
+        # The first (warm-up) run installs into the cache; the measured rounds reuse it.
+        cmds = {"dockhand": ([DOCKHAND, "run", "-q", "--engine", engine, deps], None), "baseline": ([DOCKHAND, "run", "-q", "--engine", engine, inimg], None)}
+
+        def settle():
+            wait_gone(engine, "bench_python_deps")
+            wait_gone(engine, "bench_python_baked")
+
+        res = compare(f"python_deps/{engine}", cmds, n, max(w, 1), settle=settle)
+    finally:
+        server.kill()
+        server.wait()
+        subprocess.run([engine, "rmi", "-f", baked], capture_output=True)
+    d, b = med(res["dockhand"]), med(res["baseline"])
+    rows.append((f"6. python `dependencies` (cache warm) vs the package in the image, {engine}", ms(d), f"{ms(b)} same task, {baked}", f"{d / b:.3f}", "≤ 1.10", verdict(d / b <= 1.10)))
+    notes.append(f"python_deps/{engine}: with dependencies (cached) {spread(res['dockhand'])}; package in the image {spread(res['baseline'])}")
+    raw[f"python_deps_{engine}"] = {k: [r.wall for r in v] for k, v in res.items()}
+
+
 def environment():
     def out(cmd):
         try:
@@ -526,6 +589,7 @@ def main():
             fig_processes(e, f)
             fig_stream(e, f)
             fig_parallel(e, f)
+            fig_python_deps(e)
         fig_plan(f)
     finally:
         for e in ENGINES:

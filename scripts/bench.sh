@@ -30,6 +30,11 @@
 #      `seq 20 | xargs -P4 -I{} ENGINE run --rm IMAGE sleep 1` (target <= 1.10).
 #   5. `dockhand plan` on a generated 10,000-task flow, flat and in 1,000 Parallel groups:
 #      under 1 s and under 100 MB peak RSS.
+#   6. Python `dependencies`: a python Commands task with `dependencies: [dockhand-probe==1.0]`
+#      (a wheel made here, served offline by `python3 -m http.server` on 127.0.0.1), its cache
+#      warm after the warm-up round, vs the same task in an image that has the package already
+#      (built here from BENCH_PY_IMAGE, default python:3.13-slim, with `ENGINE build`, nothing
+#      pulled; removed afterwards) (target ratio <= 1.10).
 #
 # Timing is done by scripts/bench.py (stdlib python3), not hyperfine: hyperfine runs all of A
 # and then all of B, while here A and B alternate round by round, and dockhand's own peak RSS

@@ -77,19 +77,23 @@ fn the_runner_property_table_is_rendered_from_the_spec() {
         missing.is_empty(),
         "runner properties in src/flow/spec.rs without README rows (`rows:`): {missing:?}"
     );
+    check_generated(BEGIN, END, &table, "runner-property table");
+}
+
+/// The README text between the line holding `begin` and `end` is `table` (with
+/// `DOCKHAND_BLESS=1`: becomes it).
+fn check_generated(begin: &str, end: &str, table: &str, what: &str) {
     let text = readme();
-    let begin = text
-        .find(BEGIN)
-        .expect("README has the runner-properties begin marker");
-    let start = begin + text[begin..].find('\n').unwrap() + 1;
+    let at = text
+        .find(begin)
+        .unwrap_or_else(|| panic!("README has the {what} begin marker `{begin}`"));
+    let start = at + text[at..].find('\n').unwrap() + 1;
     let end = start
         + text[start..]
-            .find(END)
-            .expect("README has the runner-properties end marker");
+            .find(end)
+            .unwrap_or_else(|| panic!("README has the {what} end marker `{end}`"));
     if bless() {
-        // Blank lines around the table: the markers are HTML blocks of their own.
         let new = format!("{}\n{table}\n{}", &text[..start], &text[end..]);
-        // Atomically: the other tests read the README at the same time.
         let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
         let mut tmp = tempfile::NamedTempFile::new_in(path.parent().unwrap()).unwrap();
         std::io::Write::write_all(&mut tmp, new.as_bytes()).unwrap();
@@ -102,18 +106,91 @@ fn the_runner_property_table_is_rendered_from_the_spec() {
     let found = text[start..end].trim_start_matches('\n');
     let found = found.strip_suffix('\n').unwrap_or(found);
     if found != table {
-        let diff = similar::TextDiff::from_lines(found, table.as_str())
+        let diff = similar::TextDiff::from_lines(found, table)
             .unified_diff()
             .header("README.md", "rendered from src/flow/spec.rs")
             .to_string();
         panic!(
-            "the README's runner-property table differs from the spec:\n{diff}\nIf the spec is right: DOCKHAND_BLESS=1 cargo test --test readme_spec"
+            "the README's {what} differs from the spec:\n{diff}\nIf the spec is right: DOCKHAND_BLESS=1 cargo test --test readme_spec"
         );
     }
 }
 
-/// Every task type of the spec is named in the README's flow format section, and no other
-/// Kestra task type is named there as supported.
+/// How a task type runs, in words, from its execution.
+fn how_it_runs(t: &spec::TaskType) -> String {
+    let words = |argv: &[&str]| {
+        argv.iter()
+            .map(|w| format!("\"{w}\""))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    match t.execution {
+        spec::Execution::ContainerScript {
+            interpreter: [], ..
+        } => "a container; its commands are the container's argv".to_string(),
+        spec::Execution::ContainerScript {
+            interpreter,
+            file: Some(f),
+            ..
+        } => format!(
+            "a container; the script is written to `{}` and `[{}]` runs `{}`",
+            f.name,
+            words(interpreter),
+            f.command
+        ),
+        spec::Execution::ContainerScript {
+            interpreter,
+            body: spec::ScriptBody::Script,
+            ..
+        } => format!("a container; `[{}]` runs the script", words(interpreter)),
+        spec::Execution::ContainerScript { interpreter, .. } => {
+            format!("a container; `[{}]` runs the commands", words(interpreter))
+        }
+        spec::Execution::FlowableParent(spec::Flowable::Parallel) => {
+            "its children, side by side".to_string()
+        }
+        spec::Execution::FlowableParent(spec::Flowable::Sequential) => {
+            "its children, one after the other".to_string()
+        }
+        spec::Execution::FlowableParent(spec::Flowable::WorkingDirectory) => {
+            "its children, one after the other, in one shared working directory".to_string()
+        }
+        spec::Execution::Subflow => "another flow, as a child execution".to_string(),
+        spec::Execution::HostProcess => "a program on the host".to_string(),
+        spec::Execution::InProcess => "dockhand itself, no container".to_string(),
+    }
+}
+
+/// The README's table of every task type: its name (and older names), default image and how it
+/// runs.
+fn task_type_table() -> String {
+    let mut out = String::from("| Task type | Default image | Runs in |\n|---|---|---|\n");
+    for t in spec::task_types() {
+        let mut name = format!("`{}`", t.name);
+        for a in t.aliases {
+            name.push_str(&format!(" (also `{a}`)"));
+        }
+        let image = match t.execution {
+            spec::Execution::ContainerScript { default_image, .. } if !default_image.is_empty() => {
+                format!("`{default_image}`")
+            }
+            _ => "–".to_string(),
+        };
+        out.push_str(&format!("| {name} | {image} | {} |\n", how_it_runs(t)));
+    }
+    out
+}
+
+#[test]
+fn the_task_type_table_is_rendered_from_the_spec() {
+    check_generated(
+        "<!-- task-types:begin",
+        "<!-- task-types:end -->",
+        &task_type_table(),
+        "task-type table",
+    );
+}
+
 #[test]
 fn the_task_type_list_names_every_task_type() {
     let text = readme();

@@ -37,6 +37,20 @@ fn extras(kind: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// The task types that run a container script.
+fn script_types() -> impl Iterator<Item = &'static spec::TaskType> {
+    spec::task_types().filter(|t| matches!(t.execution, spec::Execution::ContainerScript { .. }))
+}
+
+/// [`extras`] of one task type.
+fn type_extras(t: &spec::TaskType) -> BTreeSet<String> {
+    t.object
+        .properties()
+        .filter(|p| matches!(p.support, Support::Ignored(_)))
+        .map(|p| p.name.to_string())
+        .collect()
+}
+
 /// The properties every task type has (`read_task`), besides the ignored ones.
 const COMMON_TASK: &[&str] = &[
     "id",
@@ -104,7 +118,7 @@ fn task_variant<'a>(root: &'a Value, ty: &str) -> &'a Value {
             t["const"] == ty
                 || t["enum"]
                     .as_array()
-                    .is_some_and(|a| a.first().is_some_and(|n| n == ty))
+                    .is_some_and(|names| names.iter().any(|n| n == ty))
         })
         .unwrap_or_else(|| panic!("no task variant for {ty}"))
 }
@@ -152,31 +166,21 @@ fn schema_properties_match_the_reader() {
     for (kind, keys) in &known {
         let reader: BTreeSet<String> = keys.iter().map(|s| s.to_string()).collect();
         if *kind == "task" {
-            let commands = task_variant(&root, COMMANDS_TYPE);
-            let script = task_variant(&root, SCRIPT_TYPE);
-            let c: BTreeSet<String> = names(commands)
-                .difference(&extras("task"))
-                .cloned()
-                .collect();
-            let s: BTreeSet<String> = names(script).difference(&extras("task")).cloned().collect();
-            assert_eq!(
-                c.union(&s).cloned().collect::<BTreeSet<_>>(),
-                reader,
-                "task: schema (Commands ∪ Script) vs reader"
-            );
-            let mut want = reader.clone();
-            want.remove("script");
-            assert_eq!(c, want, "Commands task: schema vs reader");
-            let mut want = reader.clone();
-            want.remove("commands");
-            assert_eq!(s, want, "Script task: schema vs reader");
-            for v in [commands, script] {
-                assert_eq!(v["additionalProperties"], false);
+            // Every container script type's variant, less its ignored properties; together
+            // they are what the reader reads (`known_properties` reads one task of each).
+            let mut union = BTreeSet::new();
+            for t in script_types() {
+                let v = task_variant(&root, t.name);
+                assert_eq!(v["additionalProperties"], false, "{}", t.name);
+                let extras = type_extras(t);
                 assert!(
-                    extras("task").is_subset(&names(v)),
-                    "ignored task properties are listed"
+                    extras.is_subset(&names(v)),
+                    "{}: ignored task properties are listed",
+                    t.name
                 );
+                union.extend(names(v).difference(&extras).cloned());
             }
+            assert_eq!(union, reader, "task: schema (every script type) vs reader");
             continue;
         }
         let obj = object_of(&root, kind);
@@ -281,22 +285,44 @@ fn ignored_properties_say_so_and_the_reader_only_warns() {
             "{key}: {warned:?}"
         );
     }
-    for key in extras("task") {
-        let v = task_variant(&root, COMMANDS_TYPE);
-        assert!(
-            v["properties"][&key]["description"]
-                .as_str()
-                .unwrap()
-                .starts_with("Ignored by dockhand"),
-            "{key}"
-        );
-        let text = flow(&commands_task(&format!("{key}: x\n")));
-        assert!(
-            warnings(&text)
-                .iter()
-                .any(|w| w.contains(&format!("`{key}`"))),
-            "{key}"
-        );
+    for t in script_types() {
+        for key in type_extras(t) {
+            let v = task_variant(&root, t.name);
+            assert!(
+                v["properties"][&key]["description"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("Ignored by dockhand"),
+                "{}: {key}",
+                t.name
+            );
+            // The type's required properties, from their examples.
+            let needed: String = t
+                .object
+                .properties()
+                .filter(|p| p.required && p.name != "id" && p.name != "type")
+                .map(|p| {
+                    // The body's examples read the kitchen sink's inputs and variables.
+                    let v = match p.name {
+                        "commands" => "[echo hi]",
+                        "script" => "x",
+                        _ => p.example.unwrap(),
+                    };
+                    format!("    {}: {v}\n", p.name)
+                })
+                .collect();
+            let text = flow(&format!(
+                "  - id: t\n    type: {}\n{needed}    {key}: x\n",
+                t.name
+            ));
+            assert!(
+                warnings(&text)
+                    .iter()
+                    .any(|w| w.contains(&format!("`{key}`"))),
+                "{}: {key}",
+                t.name
+            );
+        }
     }
     let runner = &root["definitions"]["taskRunner"];
     assert!(
@@ -769,6 +795,12 @@ fn cases() -> Vec<(String, bool)> {
     add(
         flow(
             "  - id: t\n    type: io.kestra.plugin.scripts.python.Script\n    script: print(1)\n    dependencies: [requests]\n",
+        ),
+        true,
+    );
+    add(
+        flow(
+            "  - id: t\n    type: io.kestra.plugin.scripts.python.Script\n    script: print(1)\n    useUv: true\n",
         ),
         false,
     );

@@ -20,6 +20,7 @@ pub mod maintenance;
 pub mod mask;
 pub mod outcome;
 pub mod process;
+pub mod python_deps;
 pub mod result;
 pub mod state_dir;
 pub mod subflow;

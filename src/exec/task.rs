@@ -306,6 +306,23 @@ impl Job<'_> {
             tc.task_id, tc.container, self.rendered.container_image
         ));
         self.mark_started();
+        if let Some(d) = &tc.deps {
+            match crate::exec::python_deps::ensure(rt, &tc.task_id, d).await {
+                Ok(crate::exec::python_deps::Installed::Cached) => rt.status(&format!(
+                    "{}: python dependencies from the cache {}",
+                    tc.task_id, d.dir
+                )),
+                Ok(crate::exec::python_deps::Installed::Now { seconds }) => rt.status(&format!(
+                    "{}: python dependencies installed in {seconds:.1}s",
+                    tc.task_id
+                )),
+                Err(e) => {
+                    self.never_created = true;
+                    self.res.failure = Some(Failure::Engine { message: e });
+                    return self.finish(true).await;
+                }
+            }
+        }
         for cmd in &tc.prepare {
             if *rt.cancel.borrow() != Cancel::No {
                 return self.finish_cancelled().await;

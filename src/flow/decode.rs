@@ -6,6 +6,7 @@
 //! object may hold, its ignored and refused properties, patterns and enumerations come from
 //! [`crate::flow::spec`].
 
+mod container_run;
 mod inputs;
 mod outputs;
 mod refs;
@@ -145,14 +146,18 @@ fn read_labels(cx: &mut Cx, n: &Node) -> BTreeMap<String, String> {
 /// holds every object once: the JSON Schema is checked against this so the two never drift.
 pub fn known_properties() -> BTreeMap<&'static str, Vec<&'static str>> {
     let mut out: BTreeMap<&'static str, Vec<&'static str>> = BTreeMap::new();
-    for body in ["commands: [x]", "script: x"] {
+    // Every container script type (each reads its own properties besides the common ones).
+    let scripts = spec::task_types().filter_map(|t| match t.execution {
+        spec::Execution::ContainerScript { body, .. } => Some((t.name, body)),
+        _ => None,
+    });
+    for (ty, body) in scripts {
+        let body = match body {
+            spec::ScriptBody::Script => "script: x",
+            spec::ScriptBody::Commands => "commands: [x]",
+        };
         let text = format!(
-            "id: f\nnamespace: n\nlabels: []\ninputs: [{{}}]\npluginDefaults: [{{}}]\noutputs: [{{}}]\ntasks:\n  - id: t\n    type: {}\n    {body}\n    taskRunner: {{type: {DOCKER_RUNNER_TYPE}, credentials: {{}}, cpu: {{}}, memory: {{}}, deviceRequests: [{{}}]}}\n",
-            if body.starts_with("script") {
-                SCRIPT_TYPE
-            } else {
-                COMMANDS_TYPE
-            }
+            "id: f\nnamespace: n\nlabels: []\ninputs: [{{}}]\npluginDefaults: [{{}}]\noutputs: [{{}}]\ntasks:\n  - id: t\n    type: {ty}\n    {body}\n    taskRunner: {{type: {DOCKER_RUNNER_TYPE}, credentials: {{}}, cpu: {{}}, memory: {{}}, deviceRequests: [{{}}]}}\n",
         );
         let mut cx = Cx::new("");
         if let Some(root) = yaml::parse(&text, &mut cx.diags) {
@@ -213,6 +218,43 @@ mod tests {
             crate::flow::model::TaskKind::Script(t) => (**t).clone(),
             other => panic!("{other:?}"),
         }
+    }
+
+    /// Python's dependencies are read with their options; `pythonVersion` alone installs and
+    /// checks nothing (as in Kestra with a container), and a value that is no version is warned
+    /// about and not checked.
+    #[test]
+    fn python_dependencies_and_python_version() {
+        let py = |props: &str| {
+            let text = format!(
+                "id: f\nnamespace: n\ntasks:\n  - id: a\n    type: io.kestra.plugin.scripts.python.Commands\n    commands: [python x.py]\n{props}"
+            );
+            let l = load("f.yaml", &text);
+            let warnings: Vec<String> = l.diags.warnings().map(|d| d.to_string()).collect();
+            (only_script_task(&text).python, warnings)
+        };
+        let (deps, w) = py(
+            "    dependencies: [six, 'pandas>=2']\n    packageManager: PIP\n    pythonVersion: '3.11'\n    dependencyCacheEnabled: false\n",
+        );
+        assert_eq!(
+            deps,
+            Some(crate::flow::model::PythonDeps {
+                requirements: vec!["six".into(), "pandas>=2".into()],
+                uv: false,
+                version: Some("3.11".into()),
+                cache: false,
+            })
+        );
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(py("    pythonVersion: '3.11'\n").0, None);
+        let (deps, w) = py("    dependencies: [six]\n    pythonVersion: 'python: 3.11'\n");
+        assert_eq!(deps.unwrap().version, None);
+        assert_eq!(
+            w,
+            [
+                "f.yaml:8:20: warning: `tasks[0].pythonVersion`: `python: 3.11` is not a Python version (digits and dots, e.g. 3.13): the image's Python is not checked against it"
+            ]
+        );
     }
 
     /// A python Script is its file (prefixed so that JSON-style literals are Python values)

@@ -263,6 +263,8 @@ pub struct ScriptTask {
     /// Kestra's output directory is on (the legacy `runner` property turns it on): every file
     /// written under `{{ outputDir }}` is an output file.
     pub output_dir: bool,
+    /// Python's `dependencies` and their options (`plan::python_deps` installs them).
+    pub python: Option<PythonDeps>,
 }
 
 impl ScriptTask {
@@ -280,6 +282,19 @@ pub enum RunnerKind {
     #[default]
     Docker,
     Process,
+}
+
+/// Python's `dependencies`, installed once per image and requirement set into a cached
+/// directory that the task's container mounts read-only and finds on `PYTHONPATH`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PythonDeps {
+    pub requirements: Vec<String>,
+    /// `packageManager: UV` (Kestra's default): `uv pip install` when the image has `uv`.
+    pub uv: bool,
+    /// `pythonVersion`: checked against the image's Python.
+    pub version: Option<String>,
+    /// `dependencyCacheEnabled` (default true); false installs anew for each run.
+    pub cache: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -100,6 +100,11 @@ impl<'a> Obj<'a> {
         if v.is_null() { None } else { Some(v) }
     }
 
+    /// Whether a getter asked for `key` already.
+    pub fn asked(&self, key: &str) -> bool {
+        self.known.contains(&key)
+    }
+
     pub fn has(&self, key: &str) -> bool {
         self.entries
             .iter()

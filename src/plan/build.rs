@@ -57,6 +57,8 @@ pub struct TaskCommands {
     pub remove: Option<EngineCommand>,
     /// `wait: false`: the run returns right after the container starts.
     pub detach: bool,
+    /// Python's dependencies: their install, run before `prepare` unless already cached.
+    pub deps: Option<crate::plan::python_deps::DepsStep>,
     pub findings: Vec<Finding>,
     /// A task with the Process runner runs this on the host instead (its engine commands are
     /// empty): `plan::host_process`.
@@ -166,6 +168,29 @@ pub fn build(
         &mut findings,
     );
     let image = image_name(task, d, &ctx.local_images, host.as_deref());
+    let deps = crate::plan::python_deps::plan(task, task_id, ctx, &global, &labels, &image);
+    if let Some(dep) = &deps {
+        // Read-only, at the same place in every run; on PYTHONPATH unless the task sets it.
+        create.opt(
+            "--volume",
+            format!("{}:{}:ro", dep.dir, crate::plan::python_deps::MOUNT),
+        );
+        if task.env.contains_key("PYTHONPATH") {
+            findings.push(Finding {
+                error: false,
+                property: "env",
+                message: format!(
+                    "the task sets PYTHONPATH itself: add {} to it for the dependencies",
+                    crate::plan::python_deps::MOUNT
+                ),
+            });
+        } else {
+            create.opt(
+                "--env",
+                format!("PYTHONPATH={}", crate::plan::python_deps::MOUNT),
+            );
+        }
+    }
     match &command_file {
         Some(cf) => {
             entrypoint_and_command(&mut create, task, d, image, &cf.argv);
@@ -275,6 +300,7 @@ pub fn build(
         stop,
         remove,
         detach,
+        deps,
         findings,
         host: None,
     }
@@ -1105,6 +1131,7 @@ mod tests {
             runner: Default::default(),
             task_runner: Default::default(),
             output_dir: false,
+            python: None,
         };
         let argv = |t: &ScriptTask| {
             let tc = build("n", "f", "t", t, &ctx);
@@ -1184,6 +1211,7 @@ mod tests {
             runner: Default::default(),
             task_runner: Default::default(),
             output_dir: false,
+            python: None,
         };
         let tc = build("n", "f", "t", &task, &ctx);
         assert!(tc.findings.is_empty(), "{:?}", tc.findings);

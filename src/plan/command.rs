@@ -52,6 +52,8 @@ pub enum Step {
     Remove,
     /// Ask the engine something (`ps`, `inspect`, `version`, `info`): no task step.
     Query,
+    /// Install a task's Python dependencies into their cache directory (`plan::python_deps`).
+    Install,
 }
 
 impl Step {
@@ -66,6 +68,7 @@ impl Step {
             Step::Stop => "stop",
             Step::Remove => "remove",
             Step::Query => "query",
+            Step::Install => "install",
         }
     }
 }

@@ -120,6 +120,7 @@ pub fn build(task_id: &str, task: &ScriptTask, ctx: &PlanContext) -> TaskCommand
             command_file,
             output_dir,
         }),
+        deps: None,
     }
 }
 

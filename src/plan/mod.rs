@@ -12,6 +12,7 @@ pub mod expr_host;
 pub mod host_process;
 pub mod json;
 pub mod labels;
+pub mod python_deps;
 pub mod run_vars;
 pub mod scope;
 pub mod script;

@@ -255,6 +255,11 @@ impl Scope<'_> {
         for v in t.input_files.values_mut() {
             *v = r(v)?;
         }
+        if let Some(p) = t.python.as_mut() {
+            for v in p.requirements.iter_mut().chain(p.version.as_mut()) {
+                *v = r(v)?;
+            }
+        }
         // Registry credentials and `config` string values, as Kestra renders them.
         if let Some(c) = t.runner.credentials.as_mut() {
             for v in [

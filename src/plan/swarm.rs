@@ -297,6 +297,7 @@ pub fn build(
         detach,
         findings,
         host: None,
+        deps: None,
     }
 }
 

@@ -112,6 +112,7 @@ fn step_title(s: Step) -> &'static str {
         Step::Stop => "on cancel or timeout",
         Step::Remove => "remove the container (delete: true)",
         Step::Query => "ask the engine",
+        Step::Install => "install the python dependencies, unless already in their cache directory",
     }
 }
 
@@ -308,6 +309,10 @@ pub fn plan(
         }
         for g in &tc.output_files {
             let _ = writeln!(out, "# output files {g}");
+        }
+        if let Some(d) = &tc.deps {
+            let _ = writeln!(out, "# {}", step_title(Step::Install));
+            out.push_str(&command(program, &d.install));
         }
         if let Some(h) = &tc.host {
             host_process_lines(h, &mut out);

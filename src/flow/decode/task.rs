@@ -60,22 +60,10 @@ fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
         .as_deref()
         .map(|t| (t, spec::task_type(t).map(|t| t.execution)))
     {
-        Some((
-            _,
-            Some(
-                exec @ Execution::ContainerScript {
-                    body,
-                    default_image,
-                    ..
-                },
-            ),
-        )) => Some(TaskKind::Script(Box::new(read_script(
-            cx,
-            &mut o,
-            body,
-            default_image,
-            exec,
-        )))),
+        Some((name, Some(Execution::ContainerScript { .. }))) => {
+            let tt = spec::task_type(name).expect("a described type");
+            Some(TaskKind::Script(Box::new(read_script(cx, &mut o, tt))))
+        }
         Some((_, Some(Execution::FlowableParent(Flowable::Parallel)))) => {
             let concurrent = o.int(cx, "concurrent").unwrap_or(0);
             if concurrent < 0 {
@@ -175,25 +163,36 @@ pub(super) fn read_children(cx: &mut Cx, o: &mut Obj<'_>) -> Vec<Task> {
 
 /// A script task; a property with an error (reported) gets a stand-in so that the task's other
 /// properties, templates and id are still checked.
-fn read_script(
-    cx: &mut Cx,
-    o: &mut Obj<'_>,
-    body_kind: ScriptBody,
-    default_image: &str,
-    exec: Execution,
-) -> ScriptTask {
+fn read_script(cx: &mut Cx, o: &mut Obj<'_>, tt: &'static spec::TaskType) -> ScriptTask {
     let Execution::ContainerScript {
+        body: body_kind,
+        default_image,
         interpreter: default_interpreter,
         fail_fast: fail_fast_line,
         env: default_env,
         file,
-        ..
-    } = exec
+    } = tt.execution
     else {
         unreachable!("read_script is called for container scripts only")
     };
-    let image_pos = o.get(cx, "containerImage").map(|n| n.pos);
-    let image = match o.string(cx, "containerImage") {
+    // The script properties a type's plugin lacks (a CLI task's `interpreter`) are not read.
+    let described = |name: &str| {
+        tt.object
+            .properties()
+            .any(|p| p.name == name && p.support == spec::Support::Read)
+    };
+    let required = |name: &str| tt.object.properties().any(|p| p.name == name && p.required);
+    let image_pos = described("containerImage")
+        .then(|| o.get(cx, "containerImage").map(|n| n.pos))
+        .flatten();
+    let image_text = if required("containerImage") {
+        o.need_string(cx, "containerImage")
+    } else {
+        described("containerImage")
+            .then(|| o.string(cx, "containerImage"))
+            .flatten()
+    };
+    let image = match image_text {
         Some(s) => match ImageRef::parse(s.trim()) {
             Ok(i) => Some(i),
             Err(e) => {
@@ -205,12 +204,17 @@ fn read_script(
                 None
             }
         },
-        None => ImageRef::parse(default_image).ok(),
+        // Without one, the type's default (which a CLI task's property may choose) below.
+        None => None,
     };
-    let interpreter = o
-        .strings(cx, "interpreter")
+    let interpreter = described("interpreter")
+        .then(|| o.strings(cx, "interpreter"))
+        .flatten()
         .unwrap_or_else(|| default_interpreter.iter().map(|s| s.to_string()).collect());
-    let before_commands = o.strings(cx, "beforeCommands").unwrap_or_default();
+    let mut before_commands = described("beforeCommands")
+        .then(|| o.strings(cx, "beforeCommands"))
+        .flatten()
+        .unwrap_or_default();
     let body = if body_kind == ScriptBody::Script {
         let s = o.need_string(cx, "script");
         if let (Some(s), Some(n)) = (&s, o.get(cx, "script"))
@@ -219,6 +223,13 @@ fn read_script(
             cx.error(n.pos, &o.key_path("script"), "the script is empty");
         }
         s.map(Body::Script)
+    } else if !required("commands") {
+        // Optional commands (docker Run's argv), or none (git Clone's are made from its
+        // properties).
+        let c = described("commands")
+            .then(|| o.strings(cx, "commands"))
+            .flatten();
+        Some(Body::Commands(c.unwrap_or_default()))
     } else {
         let c = o.need(cx, "commands").and_then(|n| {
             let c = reader::as_strings(cx, n, &o.key_path("commands"))?;
@@ -233,7 +244,10 @@ fn read_script(
         });
         c.map(Body::Commands)
     };
-    let mut env = o.string_map(cx, "env").unwrap_or_default();
+    let mut env = described("env")
+        .then(|| o.string_map(cx, "env"))
+        .flatten()
+        .unwrap_or_default();
     for (name, value) in &env {
         if crate::client_env::client_reads(name) && (value.contains('\n') || value.contains('\r')) {
             let p = reader::join(&o.key_path("env"), name);
@@ -257,8 +271,14 @@ fn read_script(
             );
         }
     }
-    let fail_fast = o.bool(cx, "failFast").unwrap_or(true);
-    let mut input_files = o.string_map(cx, "inputFiles").unwrap_or_default();
+    let fail_fast = described("failFast")
+        .then(|| o.bool(cx, "failFast"))
+        .flatten()
+        .unwrap_or(true);
+    let mut input_files = described("inputFiles")
+        .then(|| o.string_map(cx, "inputFiles"))
+        .flatten()
+        .unwrap_or_default();
     for name in input_files.keys() {
         let p = reader::join(&o.key_path("inputFiles"), name);
         if let Err(e) = check_relative(name) {
@@ -266,8 +286,14 @@ fn read_script(
             cx.error(pos, &p, format!("input file `{name}`: {e}"));
         }
     }
-    let output_files = o.strings(cx, "outputFiles").unwrap_or_default();
-    if let Some(n) = o.get(cx, "outputFiles") {
+    let output_files = described("outputFiles")
+        .then(|| o.strings(cx, "outputFiles"))
+        .flatten()
+        .unwrap_or_default();
+    if let Some(n) = described("outputFiles")
+        .then(|| o.get(cx, "outputFiles"))
+        .flatten()
+    {
         for f in &output_files {
             if let Err(e) = check_relative(f) {
                 cx.error(
@@ -278,9 +304,10 @@ fn read_script(
             }
         }
     }
+    let python = described("dependencies").then(|| read_python(cx, o));
     // A language's script is a file in the working directory, run by the language's command:
     // it reaches the container as the input files do.
-    let body = match (file, body) {
+    let mut body = match (file, body) {
         (Some(f), Some(Body::Script(script))) => {
             if input_files.contains_key(f.name) {
                 let p = reader::join(&o.key_path("inputFiles"), f.name);
@@ -299,15 +326,55 @@ fn read_script(
         }
         (_, body) => body,
     };
+    let chosen = if spec::runner_at_top(tt.name) {
+        // docker Run: the runner's options are the task's own properties.
+        super::task_runner::Chosen {
+            kind: crate::flow::model::RunnerKind::Docker,
+            docker: super::container_run::read_top_runner(cx, o, tt).unwrap_or_default(),
+            image: None,
+            legacy_runner: false,
+        }
+    } else if described("taskRunner") {
+        // Also Kestra's older forms (`runner`, `docker`, `taskRunner.image`).
+        super::task_runner::read(cx, o)
+    } else {
+        super::task_runner::Chosen {
+            kind: crate::flow::model::RunnerKind::Docker,
+            docker: DockerRunner::default(),
+            image: None,
+            legacy_runner: false,
+        }
+    };
+    // A CLI task's own properties: env, files, commands (tasks_container's adapters).
+    let mut default_image = default_image;
+    if let Some(Body::Commands(commands)) = &mut body {
+        let values = read_own(cx, o, tt);
+        let mut cli = spec::CliScript {
+            commands: std::mem::take(commands),
+            ..Default::default()
+        };
+        spec::adapt_cli(tt.name, &values, &mut cli);
+        *commands = cli.commands;
+        default_image = cli.default_image.unwrap_or(default_image);
+        before_commands.extend(cli.before_commands);
+        for (name, content) in cli.files {
+            input_files.insert(name.to_string(), content);
+        }
+        for (k, v) in cli.env {
+            env.entry(k.to_string()).or_insert(v);
+        }
+    }
     for (k, v) in default_env {
         env.entry(k.to_string()).or_insert_with(|| v.to_string());
     }
-    let chosen = super::task_runner::read(cx, o);
     ScriptTask {
+        // A type without a default (docker Run) whose image is missing has an error
+        // (reported): `scratch` stands in.
         container_image: chosen
             .image
             .or(image)
-            .unwrap_or_else(|| ImageRef::parse(default_image).expect("a valid image reference")),
+            .or_else(|| ImageRef::parse(default_image).ok())
+            .unwrap_or_else(|| ImageRef::parse("scratch").expect("a valid image reference")),
         interpreter,
         before_commands,
         body: body.unwrap_or(Body::Commands(vec![])),
@@ -319,7 +386,75 @@ fn read_script(
         runner: chosen.docker,
         task_runner: chosen.kind,
         output_dir: chosen.legacy_runner,
+        python: python.flatten(),
     }
+}
+
+/// Python's dependencies and their options; none when there is nothing to install or check.
+fn read_python(cx: &mut Cx, o: &mut Obj<'_>) -> Option<PythonDeps> {
+    let requirements = o.strings(cx, "dependencies").unwrap_or_default();
+    let uv = o
+        .enumeration(cx, "packageManager", &["UV", "PIP"], |s| match s {
+            "UV" => Some(true),
+            "PIP" => Some(false),
+            _ => None,
+        })
+        .unwrap_or(true);
+    let mut version = o.string(cx, "pythonVersion").map(|v| v.trim().to_string());
+    let cache = o.bool(cx, "dependencyCacheEnabled").unwrap_or(true);
+    // Kestra takes any text and, in a container, uses it only to resolve the dependencies: a
+    // value that is no version is not checked (said once, here).
+    if let Some(v) = version.clone()
+        && !v.contains("{{")
+        && !v
+            .split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        let pos = o.get(cx, "pythonVersion").map_or(o.pos(), |n| n.pos);
+        cx.diags.warning(
+            pos,
+            o.key_path("pythonVersion"),
+            format!("`{v}` is not a Python version (digits and dots, e.g. 3.13): the image's Python is not checked against it"),
+        );
+        version = None;
+    }
+    // Without dependencies there is nothing to install, and Kestra uses `pythonVersion` for
+    // nothing else in a container.
+    (!requirements.is_empty()).then_some(PythonDeps {
+        requirements,
+        uv,
+        version,
+        cache,
+    })
+}
+
+/// The type's own properties no common reader asked for, as text: booleans as `true`/`false`,
+/// enumerations checked, durations in seconds.
+fn read_own(
+    cx: &mut Cx,
+    o: &mut Obj<'_>,
+    tt: &'static spec::TaskType,
+) -> std::collections::BTreeMap<&'static str, String> {
+    let mut values = std::collections::BTreeMap::new();
+    for p in tt.object.properties() {
+        if p.support != spec::Support::Read || o.asked(p.name) {
+            continue;
+        }
+        let v = match p.ty {
+            spec::Ty::Bool => o.bool(cx, p.name).map(|b| b.to_string()),
+            spec::Ty::Enum(names) => o.enumeration(cx, p.name, names, |s| {
+                names.contains(&s).then(|| s.to_string())
+            }),
+            spec::Ty::Duration => o
+                .parsed(cx, p.name, units::parse_duration)
+                .map(|d| d.as_secs().to_string()),
+            _ => o.string(cx, p.name),
+        };
+        if let Some(v) = v {
+            values.insert(p.name, v);
+        }
+    }
+    values
 }
 
 pub(super) fn check_relative(p: &str) -> Result<(), &'static str> {

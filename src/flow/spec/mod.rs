@@ -407,6 +407,7 @@ pub enum Flowable {
 }
 
 mod tasks_container;
+pub use tasks_container::{CliScript, adapt_cli, runner_at_top};
 mod tasks_core;
 pub mod tasks_flow;
 
@@ -833,7 +834,13 @@ const COMMON_TASK: &[Property] = &[
         "there is no namespace file storage; use inputFiles or volumes",
     ),
     refused("outputDirectory", "declare outputFiles instead"),
-    refused("warningOnStdErr", "stderr never changes a task's state"),
+    Property {
+        example: Some("false"),
+        ..ignored(
+            "warningOnStdErr",
+            "stderr never changes a task's state (Kestra deprecated the property)",
+        )
+    },
     Property {
         example: Some("INFO"),
         ..ignored("logLevel", "every log line is shown")
@@ -905,68 +912,88 @@ macro_rules! lang_image {
     };
 }
 
+/// The properties of Commands and Script tasks besides their body, image and interpreter, one
+/// by one (the CLI tasks of `tasks_container` take the ones their plugin has).
+const BEFORE_COMMANDS: Property = Property {
+    example: Some("[set -u]"),
+    ..read(
+        "beforeCommands",
+        Ty::Strings,
+        "Commands run before the commands or script, in the same shell. May use `{{ ... }}` expressions.",
+    )
+};
+
+const ENV: Property = Property {
+    example: Some(r#"{GREETING: "{{ vars.greeting }}", PORT: 8080, EMPTY: null}"#),
+    ..read(
+        "env",
+        Ty::NamedMap(Names::Env),
+        "Environment variables of the container (`--env`; values are passed outside the command line). Values may use `{{ ... }}` expressions.",
+    )
+};
+
+const FAIL_FAST: Property = Property {
+    example: Some("true"),
+    ..with_default(
+        "failFast",
+        Ty::Bool,
+        "true",
+        "When true, the script starts with `set -e`, so the first failing command fails the task.",
+    )
+};
+
+const INPUT_FILES: Property = Property {
+    example: Some(r#"{data/in.txt: "{{ inputs.name }}"}"#),
+    ..read(
+        "inputFiles",
+        Ty::NamedMap(Names::RelativePath),
+        "Files written into the working directory before the task runs: relative path → content. Content may use `{{ ... }}` expressions.",
+    )
+};
+
+const OUTPUT_FILES: Property = Property {
+    example: Some(r#"["out/*.txt"]"#),
+    ..read(
+        "outputFiles",
+        Ty::List(Names::RelativePath),
+        "Globs, relative to the working directory, of the files kept as outputs after the task runs.",
+    )
+};
+
+const TASK_RUNNER: Property = with_default(
+    "taskRunner",
+    Ty::Object(&RUNNER),
+    "{\"type\": \"io.kestra.plugin.scripts.runner.docker.Docker\"}",
+    "Where the task runs: dockhand's Docker runner (`docker run` / `podman run`), or `io.kestra.plugin.core.runner.Process` (on the host, in the task's working directory).",
+);
+
+/// The pre-0.16 `runner` property (read by `decode::task_runner`).
+pub(super) const LEGACY_RUNNER: Property = Property {
+    example: Some("DOCKER"),
+    ..read(
+        "runner",
+        Ty::Enum(&["DOCKER", "PROCESS"]),
+        "Deprecated (Kestra before 0.16; a warning suggests `taskRunner`): DOCKER runs the task with the Docker runner and the `docker` options, PROCESS on the host. When set, `taskRunner` is not used, and `{{ outputDir }}` is on, as in Kestra.",
+    )
+};
+
+/// The deprecated `docker` options (read by `decode::task_runner`).
+pub(super) const LEGACY_DOCKER: Property = read(
+    "docker",
+    Ty::Object(&DOCKER_OPTIONS),
+    "Deprecated (a warning suggests `taskRunner`): the Docker runner's settings, with `image` over `containerImage` and pullPolicy ALWAYS by default, as Kestra's DockerOptions; used unless the task runs with Process.",
+);
+
 /// Commands and Script tasks, besides their body, image and interpreter.
 const SCRIPT: &[Property] = &[
-    Property {
-        example: Some("[set -u]"),
-        ..read(
-            "beforeCommands",
-            Ty::Strings,
-            "Commands run before the commands or script, in the same shell. May use `{{ ... }}` expressions.",
-        )
-    },
-    Property {
-        example: Some(r#"{GREETING: "{{ vars.greeting }}", PORT: 8080, EMPTY: null}"#),
-        ..read(
-            "env",
-            Ty::NamedMap(Names::Env),
-            "Environment variables of the container (`--env`; values are passed outside the command line). Values may use `{{ ... }}` expressions.",
-        )
-    },
-    Property {
-        example: Some("true"),
-        ..with_default(
-            "failFast",
-            Ty::Bool,
-            "true",
-            "When true, the script starts with `set -e`, so the first failing command fails the task.",
-        )
-    },
-    Property {
-        example: Some(r#"{data/in.txt: "{{ inputs.name }}"}"#),
-        ..read(
-            "inputFiles",
-            Ty::NamedMap(Names::RelativePath),
-            "Files written into the working directory before the task runs: relative path → content. Content may use `{{ ... }}` expressions.",
-        )
-    },
-    Property {
-        example: Some(r#"["out/*.txt"]"#),
-        ..read(
-            "outputFiles",
-            Ty::List(Names::RelativePath),
-            "Globs, relative to the working directory, of the files kept as outputs after the task runs.",
-        )
-    },
-    with_default(
-        "taskRunner",
-        Ty::Object(&RUNNER),
-        "{\"type\": \"io.kestra.plugin.scripts.runner.docker.Docker\"}",
-        "Where the task runs: dockhand's Docker runner (`docker run` / `podman run`), or `io.kestra.plugin.core.runner.Process` (on the host, in the task's working directory).",
-    ),
-    Property {
-        example: Some("DOCKER"),
-        ..read(
-            "runner",
-            Ty::Enum(&["DOCKER", "PROCESS"]),
-            "Deprecated (Kestra before 0.16; a warning suggests `taskRunner`): DOCKER runs the task with the Docker runner and the `docker` options, PROCESS on the host. When set, `taskRunner` is not used, and `{{ outputDir }}` is on, as in Kestra.",
-        )
-    },
-    read(
-        "docker",
-        Ty::Object(&DOCKER_OPTIONS),
-        "Deprecated (a warning suggests `taskRunner`): the Docker runner's settings, with `image` over `containerImage` and pullPolicy ALWAYS by default, as Kestra's DockerOptions; used unless the task runs with Process.",
-    ),
+    BEFORE_COMMANDS,
+    ENV,
+    FAIL_FAST,
+    INPUT_FILES,
+    OUTPUT_FILES,
+    TASK_RUNNER,
+    LEGACY_RUNNER,
+    LEGACY_DOCKER,
 ];
 
 /// `/bin/sh -c`: the default interpreter of shell's tasks and of most languages'.
@@ -1170,29 +1197,45 @@ pub static LANGUAGES: &[&Language] = &[
     &JBANG,
 ];
 
-/// Python's properties dockhand does not handle yet (on both its task types; `useUv` is
-/// Commands' only in Kestra, refused on both here).
+/// Python's own properties (on both its task types; `useUv` is Commands' only in Kestra,
+/// refused on both here). Defaults: kestra-io/plugin-scripts@f1982b24af050f73df8d77035fea3914504d5f34,
+/// AbstractPythonExecScript.java (dependencyCacheEnabled true, packageManager UV).
 const PYTHON_OWN: &[Property] = &[
-    refused(
-        "useUv",
-        "installing Python dependencies is not supported yet",
-    ),
-    refused(
-        "dependencies",
-        "installing Python dependencies is not supported yet; install them in `beforeCommands` or use an image that has them",
-    ),
-    refused(
-        "packageManager",
-        "installing Python dependencies is not supported yet",
-    ),
-    refused(
-        "pythonVersion",
-        "choosing a Python version is not supported yet; pick it with `containerImage`",
-    ),
-    refused(
-        "dependencyCacheEnabled",
-        "installing Python dependencies is not supported yet",
-    ),
+    refused("useUv", "`useUv` is deprecated; use `packageManager: UV`"),
+    Property {
+        example: Some("[six==1.16.0]"),
+        ..read(
+            "dependencies",
+            Ty::Strings,
+            "Packages (pip requirement specifiers) installed before the task runs: once per image and requirement set, into a cached directory the container mounts read-only and finds on `PYTHONPATH`.",
+        )
+    },
+    Property {
+        example: Some("PIP"),
+        ..with_default(
+            "packageManager",
+            Ty::Enum(&["UV", "PIP"]),
+            "\"UV\"",
+            "What installs `dependencies`: UV runs `uv pip install` when the image has `uv`, else pip, as PIP does (`python3 -m pip install --target`).",
+        )
+    },
+    Property {
+        example: Some("\"3.13\""),
+        ..read(
+            "pythonVersion",
+            Ty::Text,
+            "The Python version the `dependencies` are for (`3.13`, `3.13.1`): checked against the image's Python when they are installed; a mismatch fails the task, naming both (pick the version with `containerImage`). Without `dependencies` it has no effect, as in Kestra with a container.",
+        )
+    },
+    Property {
+        example: Some("true"),
+        ..with_default(
+            "dependencyCacheEnabled",
+            Ty::Bool,
+            "true",
+            "When true, installed dependencies are kept and reused by later runs; when false, they are installed anew for each run.",
+        )
+    },
 ];
 
 /// A language's Commands task type: `commands` run by the interpreter, as shell's Commands.
@@ -1337,7 +1380,8 @@ pub static SCRIPT_TASK_TYPES: &[TaskType] = &[
     },
     TaskType {
         name: PARALLEL_TYPE,
-        aliases: &[],
+        // The pre-0.15 name (kestra-io/kestra@58c1ca2d, core/…/flow/Parallel.java `aliases`).
+        aliases: &["io.kestra.core.tasks.flows.Parallel"],
         execution: Execution::FlowableParent(Flowable::Parallel),
         object: Object {
             kind: "task",
@@ -1365,7 +1409,8 @@ pub static SCRIPT_TASK_TYPES: &[TaskType] = &[
     },
     TaskType {
         name: SEQUENTIAL_TYPE,
-        aliases: &[],
+        // The pre-0.15 name (kestra-io/kestra@58c1ca2d, core/…/flow/Sequential.java `aliases`).
+        aliases: &["io.kestra.core.tasks.flows.Sequential"],
         execution: Execution::FlowableParent(Flowable::Sequential),
         object: Object {
             kind: "task",
@@ -2004,23 +2049,39 @@ mod tests {
                             .find(|p| p.name == name)
                             .and_then(|p| p.default)
                     };
-                    assert_eq!(
-                        default("containerImage"),
-                        Some(format!("\"{default_image}\"").as_str()),
-                        "{}",
-                        t.name
-                    );
-                    let stated: Vec<String> =
-                        serde_json::from_str(default("interpreter").unwrap()).unwrap();
-                    assert_eq!(stated, interpreter, "{}", t.name);
+                    // An image the task must name (docker Run) has no default; one the task
+                    // cannot name (git Clone) is the type's.
+                    let image = t.object.properties().find(|p| p.name == "containerImage");
+                    if !image.is_some_and(|p| p.required) {
+                        assert!(
+                            image.is_none()
+                                || default("containerImage")
+                                    == Some(format!("\"{default_image}\"").as_str()),
+                            "{}",
+                            t.name
+                        );
+                        assert!(
+                            crate::image::ImageRef::parse(default_image).is_ok(),
+                            "{}",
+                            t.name
+                        );
+                    }
+                    // A CLI task without an `interpreter` property uses its plugin's.
+                    if let Some(d) = default("interpreter") {
+                        let stated: Vec<String> = serde_json::from_str(d).unwrap();
+                        assert_eq!(stated, interpreter, "{}", t.name);
+                    }
                     let body = match body {
                         ScriptBody::Commands => "commands",
                         ScriptBody::Script => "script",
                     };
-                    assert!(has(body), "{}: no required `{body}`", t.name);
+                    // A body the task may leave out (docker Run's argv) or that its own
+                    // properties make (git Clone) is not required.
+                    let optional = t.object.properties().any(|p| p.name == body && !p.required)
+                        || t.object.properties().all(|p| p.name != body);
                     assert!(
-                        crate::image::ImageRef::parse(default_image).is_ok(),
-                        "{}",
+                        has(body) || (optional && tasks_container::makes_its_body(t.name)),
+                        "{}: no required `{body}`",
                         t.name
                     );
                 }

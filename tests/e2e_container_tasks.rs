@@ -1,0 +1,233 @@
+//! End-to-end tests of the container tasks of `src/flow/spec/tasks_container.rs` on Docker and
+//! Podman: docker Run (its `commands` are the container's argv, its runner options its own
+//! properties), git Clone (a local bare repository, cloned by `git` in the git image), and a
+//! CLI task (its property → env mapping reaching the container).
+//!
+//!     DOCKHAND_E2E=1 cargo test --test e2e_container_tasks
+
+#[macro_use]
+mod common;
+
+use common::{IMAGE, flow};
+
+// ------------------------------------------------------------------------------ docker Run
+
+// docker Run's commands are the container's argv, not a shell line: `$HOME`, quotes and two
+// spaces reach `echo` as written. Its env and files work as a script task's; the old name
+// `io.kestra.plugin.docker.Run` runs the same.
+e2e_test!(docker_run_commands_are_argv, |cx| {
+    let task = |id: &str, ty: &str| {
+        format!(
+            "- id: {id}\n  type: {ty}\n  containerImage: {IMAGE}\n  pullPolicy: NEVER\n  networkMode: none\n  env:\n    WHO: argv\n  outputFiles:\n    - out.txt\n  commands:\n    - sh\n    - -c\n    - 'echo \"$WHO:$0:$1\" > out.txt; cat out.txt; echo \"$1\"'\n    - \"two  spaces $HOME\"\n    - \"'quoted'\"\n"
+        )
+    };
+    let f = cx.flow(
+        "run",
+        &flow(
+            "run",
+            &[
+                task("new", "io.kestra.plugin.docker.cli.Run"),
+                task("old", "io.kestra.plugin.docker.Run"),
+            ],
+        ),
+    );
+    let run = cx.run(&f);
+    run.assert_code(0);
+    for id in ["new", "old"] {
+        let t = run.task(id);
+        assert_eq!(t["state"], "SUCCESS", "{t:#}\n{}", run.dump());
+        assert_eq!(
+            run.logs(id, '|'),
+            ["argv:two  spaces $HOME:'quoted'", "'quoted'"],
+            "{}",
+            run.dump()
+        );
+        let out = std::fs::read_to_string(cx.workdir(id).join("out.txt")).unwrap();
+        assert_eq!(out, "argv:two  spaces $HOME:'quoted'\n");
+    }
+});
+
+// A failing docker Run fails its task with the container's exit code.
+e2e_test!(docker_run_exit_code, |cx| {
+    let f = cx.flow(
+        "fail",
+        &flow(
+            "fail",
+            &[format!(
+                "- id: fails\n  type: io.kestra.plugin.docker.cli.Run\n  containerImage: {IMAGE}\n  pullPolicy: NEVER\n  commands: [sh, -c, 'exit 7']\n"
+            )],
+        ),
+    );
+    let run = cx.run(&f);
+    run.assert_code(1);
+    let t = run.task("fails");
+    assert_eq!(t["state"], "FAILED", "{t:#}");
+    assert_eq!(t["exitCode"], 7, "{t:#}");
+});
+
+// ------------------------------------------------------------------------------- CLI tasks
+
+// TerraformCLI and GCloudCLI in the busybox image: the plugin's interpreter runs the commands
+// after beforeCommands; GCloudCLI's `projectId` arrives as `CLOUDSDK_CORE_PROJECT` (a task's
+// own env wins over a property's) and `serviceAccount` as a file of the working directory
+// that `GOOGLE_APPLICATION_CREDENTIALS` names.
+e2e_test!(cli_tasks_run_their_commands_with_their_env, |cx| {
+    let runner = "  taskRunner:\n    type: io.kestra.plugin.scripts.runner.docker.Docker\n    pullPolicy: NEVER\n";
+    let f = cx.flow(
+        "cli",
+        &flow(
+            "cli",
+            &[
+                format!(
+                    "- id: tf\n  type: io.kestra.plugin.terraform.cli.TerraformCLI\n  containerImage: {IMAGE}\n{runner}  beforeCommands:\n    - echo before\n  commands:\n    - echo terraform plan\n"
+                ),
+                format!(
+                    "- id: gcloud\n  type: io.kestra.plugin.gcp.cli.GCloudCLI\n  containerImage: {IMAGE}\n{runner}  projectId: my-project\n  serviceAccount: '{{\"type\": \"service_account\"}}'\n  commands:\n    - echo \"project=$CLOUDSDK_CORE_PROJECT\"\n    - cat \"$GOOGLE_APPLICATION_CREDENTIALS\"; echo\n    - test \"$CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE\" = \"$GOOGLE_APPLICATION_CREDENTIALS\" && echo same\n"
+                ),
+                format!(
+                    "- id: gcloud_env\n  type: io.kestra.plugin.gcp.cli.GCloudCLI\n  containerImage: {IMAGE}\n{runner}  projectId: from-property\n  env:\n    CLOUDSDK_CORE_PROJECT: from-env\n  commands:\n    - echo \"project=$CLOUDSDK_CORE_PROJECT\"\n"
+                ),
+            ],
+        ),
+    );
+    let run = cx.run(&f);
+    run.assert_code(0);
+    assert_eq!(
+        run.logs("tf", '|'),
+        ["before", "terraform plan"],
+        "{}",
+        run.dump()
+    );
+    assert_eq!(
+        run.logs("gcloud", '|'),
+        [
+            "project=my-project",
+            "{\"type\": \"service_account\"}",
+            "same"
+        ],
+        "{}",
+        run.dump()
+    );
+    assert_eq!(
+        run.logs("gcloud_env", '|'),
+        ["project=from-env"],
+        "{}",
+        run.dump()
+    );
+});
+
+// -------------------------------------------------------------------------------- git Clone
+
+/// The git image of scripts/build-test-images.sh (Debian's git), never pulled.
+const GIT_IMAGE: &str = "dockhand-test/git:latest";
+
+/// The container command dockhand gives git Clone `props`, as it plans it.
+fn clone_command(props: &str) -> Vec<String> {
+    let text = format!(
+        "id: c\nnamespace: e2e.tests\ntasks:\n  - id: clone\n    type: io.kestra.plugin.git.Clone\n{}",
+        common::indent(props, 4)
+    );
+    let loaded = dockhand::flow::decode::load("clone.yaml", &text);
+    let flow = loaded.flow.unwrap_or_else(|| panic!("{}", loaded.diags));
+    let (_, script) = flow.scripts()[0];
+    dockhand::plan::script::container_command(script)
+}
+
+// git Clone's commands, as dockhand plans them, run by real git in the git image on each engine
+// against a local bare repository (mounted, no network): a branch into `directory`, a tag (full
+// clone, then checkout), and a directory that is not empty (init + fetch + checkout, its files
+// kept); each prints the `directory` output line.
+e2e_test!(git_clone_commands_clone_a_local_repository, |cx| {
+    let image = if cx.eng.name == "podman" {
+        format!("localhost/{GIT_IMAGE}")
+    } else {
+        GIT_IMAGE.to_string()
+    };
+    assert!(
+        cx.eng.cli(&["image", "inspect", &image]).ok(),
+        "{} has no local {image}: run scripts/build-test-images.sh (nothing is pulled)",
+        cx.eng.name
+    );
+    let t = cx.tmp.path().join("git");
+    std::fs::create_dir_all(t.join("wd/kept")).unwrap();
+    std::fs::write(t.join("wd/kept/mine.txt"), "mine\n").unwrap();
+    let mount = format!("{}:/t", t.display());
+    let sh = |workdir: &str, argv: &[String]| {
+        let mut a: Vec<&str> = vec![
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "-v",
+            &mount,
+            "-w",
+            workdir,
+            "--entrypoint=",
+        ];
+        a.push(&image);
+        a.extend(argv.iter().map(String::as_str));
+        cx.eng.cli(&a)
+    };
+    let setup = sh(
+        "/t",
+        &[
+            "sh".into(),
+            "-c".into(),
+            "set -e; git init -q --bare src.git; git init -q w; cd w; git config user.email t@e; git config user.name t; echo one > f.txt; git add f.txt; git commit -qm one; git tag v1; echo two > f.txt; git commit -qam two; git push -q ../src.git HEAD:refs/heads/main --tags".into(),
+        ],
+    );
+    assert!(setup.ok(), "making the test repository: {}", setup.stderr);
+
+    let out = sh(
+        "/t/wd",
+        &clone_command(
+            "url: file:///t/src.git\nbranch: main\ndirectory: repo\ncloneAllBranches: false\n",
+        ),
+    );
+    assert!(out.ok(), "clone: {}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .contains(r#"::{"outputs":{"directory":"/t/wd/repo"}}::"#),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        std::fs::read_to_string(t.join("wd/repo/f.txt")).unwrap(),
+        "two\n"
+    );
+
+    let out = sh(
+        "/t/wd",
+        &clone_command("url: file:///t/src.git\ntag: v1\ndirectory: at-tag\n"),
+    );
+    assert!(out.ok(), "clone at a tag: {}{}", out.stdout, out.stderr);
+    assert_eq!(
+        std::fs::read_to_string(t.join("wd/at-tag/f.txt")).unwrap(),
+        "one\n"
+    );
+
+    let out = sh(
+        "/t/wd",
+        &clone_command("url: file:///t/src.git\nbranch: main\ndirectory: kept\n"),
+    );
+    assert!(
+        out.ok(),
+        "clone into a directory with files: {}{}",
+        out.stdout,
+        out.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(t.join("wd/kept/f.txt")).unwrap(),
+        "two\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(t.join("wd/kept/mine.txt")).unwrap(),
+        "mine\n"
+    );
+
+    let out = sh(
+        "/t/wd",
+        &clone_command("url: file:///t/absent.git\ndirectory: none\n"),
+    );
+    assert!(!out.ok(), "a clone of nothing must fail: {}", out.stdout);
+});
