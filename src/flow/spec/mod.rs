@@ -835,6 +835,13 @@ const COMMON_TASK: &[Property] = &[
     ),
     refused("outputDirectory", "declare outputFiles instead"),
     Property {
+        example: Some("{tags: [gpu]}"),
+        ..ignored(
+            "workerSelector",
+            "worker groups are a Kestra Enterprise feature; dockhand runs every task itself (choose the engine with --host or the runner's `host`)",
+        )
+    },
+    Property {
         example: Some("false"),
         ..ignored(
             "warningOnStdErr",
