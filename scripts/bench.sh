@@ -6,6 +6,7 @@
 #   scripts/bench.sh                 full run, Docker and Podman (~15-20 min)
 #   scripts/bench.sh --quick         fewer rounds, 100 MB instead of 500 MB of log (~4 min)
 #   scripts/bench.sh --docker-only   (or --podman-only) one engine
+#   scripts/bench.sh --no-engines    only the figures that need no engine (5 and 6)
 #   scripts/bench.sh --help
 #
 # What it measures. Each figure runs dockhand and its baseline in the SAME invocation,
@@ -30,6 +31,12 @@
 #      `seq 20 | xargs -P4 -I{} ENGINE run --rm IMAGE sleep 1` (target <= 1.10).
 #   5. `dockhand plan` on a generated 10,000-task flow, flat and in 1,000 Parallel groups:
 #      under 1 s and under 100 MB peak RSS.
+#   6. Pebble expressions: parsing and rendering 100,000 expressions of the common forms
+#      (`inputs.x`, `outputs.t.vars.k | upper`, `now() | date('yyyy-MM-dd')`, `secret('X')`) in
+#      the `pebble_bench` example (release), vs 100,000 trivial `{{ x }}` measured in the same
+#      process round by round (target: under 1 s); and `dockhand validate` of a generated flow
+#      with 10,000 such expressions vs the same flow with them as plain text (target: under
+#      0.5 s).
 #
 # Timing is done by scripts/bench.py (stdlib python3), not hyperfine: hyperfine runs all of A
 # and then all of B, while here A and B alternate round by round, and dockhand's own peak RSS
@@ -61,6 +68,7 @@ for a in "$@"; do
         --quick) QUICK=1 ;;
         --docker-only) ENGINES=(docker) ;;
         --podman-only) ENGINES=(podman) ;;
+        --no-engines) ENGINES=() ;;
         -h | --help) usage; exit 0 ;;
         *) usage; die "unknown argument: $a" ;;
     esac
@@ -87,12 +95,14 @@ for e in "${ENGINES[@]}"; do
 done
 
 # dockhand, release build.
-log "building dockhand (release)"
-(cd "$ROOT" && cargo build --release --quiet --bin dockhand)
+log "building dockhand and the pebble_bench example (release)"
+(cd "$ROOT" && cargo build --release --quiet --bin dockhand --example pebble_bench)
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 case "$TARGET_DIR" in /*) ;; *) TARGET_DIR="$ROOT/$TARGET_DIR" ;; esac
 DOCKHAND="$TARGET_DIR/release/dockhand"
 [ -x "$DOCKHAND" ] || die "no binary at $DOCKHAND"
+PEBBLE_BENCH="$TARGET_DIR/release/examples/pebble_bench"
+[ -x "$PEBBLE_BENCH" ] || die "no binary at $PEBBLE_BENCH"
 
 # The Docker SDK peer: a venv with docker-py from PyPI, made once.
 SDK_PY=""
@@ -115,7 +125,7 @@ if [[ " ${ENGINES[*]} " == *" docker "* ]]; then
     fi
 fi
 
-log "measuring (engines: ${ENGINES[*]}; $([ "$QUICK" = 1 ] && echo quick || echo full))"
+log "measuring (engines: ${ENGINES[*]:-none}; $([ "$QUICK" = 1 ] && echo quick || echo full))"
 BENCH_DOCKHAND="$DOCKHAND" BENCH_OUT="$OUT" BENCH_ENGINES="${ENGINES[*]}" BENCH_QUICK="$QUICK" \
     BENCH_IMAGE="$IMAGE" BENCH_SDK_PY="$SDK_PY" BENCH_SDK_NOTE="$SDK_NOTE" BENCH_REPO="$ROOT" \
-    python3 "$SCRIPT_DIR/bench.py"
+    BENCH_PEBBLE="$PEBBLE_BENCH" python3 "$SCRIPT_DIR/bench.py"

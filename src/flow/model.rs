@@ -31,7 +31,8 @@ pub struct Flow {
     /// Each task's `type` as written, by task path (`tasks[0]`): expressions read it as
     /// `task.type`.
     pub task_types: BTreeMap<String, String>,
-    /// Where each string value starts, by dotted path (list items as `commands[1]`).
+    /// Where each string value that may hold an expression starts, by dotted path (list items
+    /// as `commands[1]`).
     pub values: BTreeMap<String, Pos>,
 }
 
