@@ -127,6 +127,13 @@ pub(super) fn check_ids_and_templates(cx: &mut Cx, flow: &Flow, src: &str) {
                 }
                 Ok(t) => t,
             };
+            for c in &tpl.analysis().calls {
+                if c.family == pebble::Family::Function
+                    && let Some(why) = crate::flow::host_functions::unavailable(&c.name)
+                {
+                    cx.error(pos_of(c.span.start), &path, why);
+                }
+            }
             for r in tpl.analysis().references.iter().filter(|r| !r.guarded) {
                 let shown = format!("`{{{{ {} }}}}`", r.dotted());
                 let seg = |i: usize| r.path.get(i).map(String::as_str);
