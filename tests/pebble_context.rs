@@ -171,3 +171,56 @@ fn a_value_missing_at_run_time_is_an_error_naming_where_it_comes_from() {
         "{e}"
     );
 }
+
+const TYPED: &str = r#"id: ctx_typed
+namespace: dev.ctx
+inputs:
+  - id: cpus
+    type: STRING
+    defaults: "1.5"
+variables:
+  mem: 256MB
+tasks:
+  - id: sized
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: busybox
+    taskRunner:
+      type: io.kestra.plugin.scripts.runner.docker.Docker
+      cpu:
+        cpus: "{{ inputs.cpus }}"
+      memory:
+        memory: "{{ vars.mem }}"
+      shmSize: "{{ 32 * 2 }}M"
+    commands:
+      - echo sized
+"#;
+
+/// Kestra types `cpus`, `memory` and `shmSize`: written as templates, they are rendered and
+/// converted, and a rendered text of the wrong type is an error naming the property.
+#[test]
+fn typed_runner_properties_are_rendered_and_converted() {
+    let loaded = load("typed.yaml", TYPED);
+    let flow = loaded.flow.unwrap_or_else(|| panic!("{}", loaded.diags));
+    let (task, script) = flow.scripts()[0];
+    let c = ctx(RunVars::default());
+    let (rendered, commands) = plan_task(
+        &flow,
+        task,
+        script,
+        &c,
+        &BTreeMap::from([("cpus".to_string(), "1.5".to_string())]),
+        None,
+    )
+    .unwrap();
+    assert_eq!(rendered.runner.cpus, Some(1.5));
+    assert_eq!(rendered.runner.memory.memory, Some(256 * 1024 * 1024));
+    assert_eq!(rendered.runner.shm_size, Some(64 * 1024 * 1024));
+    let argv = format!("{commands:?}");
+    assert!(argv.contains("\"--cpus\", \"1.5\""), "{argv}");
+    let bad = BTreeMap::from([("cpus".to_string(), "two".to_string())]);
+    let e = plan_task(&flow, task, script, &c, &bad, None).unwrap_err();
+    assert!(
+        e.contains("`taskRunner.cpu.cpus`: expected a number of CPUs more than 0, but `{{ inputs.cpus }}` rendered as `two`"),
+        "{e}"
+    );
+}

@@ -9,6 +9,7 @@ pub mod reader;
 pub mod runner_values;
 pub mod scalar_pos;
 pub mod spec;
+pub mod typed_template;
 pub mod yaml;
 
 pub use decode::{Loaded, load};

@@ -230,6 +230,8 @@ pub struct DockerRunner {
     pub wait: bool,
     pub kill_grace_period: Duration,
     pub resume: bool,
+    /// Typed properties written as templates, rendered and converted by the planner.
+    pub typed: Vec<crate::flow::typed_template::TypedTemplate>,
 }
 
 impl Default for DockerRunner {
@@ -255,6 +257,7 @@ impl Default for DockerRunner {
             wait: true,
             kill_grace_period: Duration::ZERO,
             resume: true,
+            typed: vec![],
         }
     }
 }

@@ -105,6 +105,14 @@ pub(super) fn check_ids_and_templates(cx: &mut Cx, flow: &Flow, src: &str) {
                     .map(|v| (format!("{runner_path}.config"), v)),
             );
         }
+        // Typed properties written as templates are rendered when the task starts, as Kestra
+        // does, so they can read outputs too.
+        texts.extend(
+            s.runner
+                .typed
+                .iter()
+                .map(|t| (format!("{runner_path}.{}", t.property), t.text.as_str())),
+        );
         let in_runner = runner_texts.len();
         texts.extend(runner_texts);
         let first_runner = texts.len() - in_runner;
