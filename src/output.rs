@@ -15,6 +15,13 @@ pub fn out(args: fmt::Arguments<'_>) -> io::Result<()> {
     o.flush()
 }
 
+/// Writes bytes to stdout (flushed), as [`out`] does text.
+pub fn write_stdout(bytes: &[u8]) -> io::Result<()> {
+    let mut o = io::stdout().lock();
+    o.write_all(bytes)?;
+    o.flush()
+}
+
 /// Writes to stderr; a closed stderr is ignored, as there is nowhere left to say anything.
 pub fn err(args: fmt::Arguments<'_>) {
     let _ = io::stderr().lock().write_fmt(args);

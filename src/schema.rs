@@ -333,6 +333,8 @@ fn shape(ty: Ty, doc: &str) -> Value {
             json!({ "type": "array", "items": { "type": "array", "items": { "type": SCALAR } } }),
         ),
         Ty::OnlyFalse => d(doc, boolean_spellings(&[false])),
+        Ty::AnyMap => d(doc, json!({ "type": "object" })),
+        Ty::Any => d(doc, json!({})),
         Ty::TaskType => d(doc, json!({ "enum": task_type_names() })),
     }
 }

@@ -388,6 +388,7 @@ fn engine_commands_snapshot(dialect: dockhand::plan::dialect::Dialect) -> String
                 ec::create(&with_config, Step::Create, true),
             ),
             ("copy_in", ec::copy_in(&g, c)),
+            ("copy_dir_in", ec::copy_dir_in(&g, c, wd)),
             ("start (attached)", ec::start(&g, c, true)),
             ("start (detached)", ec::start(&g, c, false)),
             ("copy_out", ec::copy_out(&g, c, wd)),
@@ -503,7 +504,7 @@ fn subcommand_literals(src: &Path) -> Vec<String> {
         "info", "image", "pull", "login", "exec", "service",
     ];
     // Literals that are no argv: the Kestra docker runner's `version` property, ignored.
-    const NOT_ARGV: &[&str] = &["ignored(\"version\", "];
+    const NOT_ARGV: &[&str] = &["ignored(\"version\", ", "LEGACY_IMAGE: &str ="];
     offending_lines(sources_outside_plan(src), |line| {
         let code = line.split("//").next().unwrap_or_default();
         !NOT_ARGV.iter().any(|a| code.contains(a))
@@ -552,4 +553,127 @@ fn the_planner_is_the_one_entry_point() {
         planner_bypasses(&root().join("src")),
         "rendering or building outside plan::plan_task",
     );
+}
+
+/// The swarm backend's plans: every `fixtures/swarm/NAME.yaml` planned with `--backend swarm`
+/// (and a placement for the task `second`) must equal `fixtures/swarm/NAME.swarm.plan`.
+#[test]
+fn swarm_plans_match_snapshots() {
+    let files = flows("fixtures/swarm");
+    assert!(files.len() >= 2, "expected swarm fixtures, found {files:?}");
+    let mut report = Report::default();
+    let mut stems = BTreeSet::new();
+    for file in &files {
+        let stem = stem(file);
+        stems.insert(stem.clone());
+        let out = dockhand(&[
+            "plan",
+            file,
+            "--backend",
+            "swarm",
+            "--placement",
+            "second=node.labels.dockhand.node==n1",
+            "--execution-id",
+            "golden",
+            "--work-dir",
+            "/tmp/dockhand",
+        ]);
+        report.check(
+            &format!("fixtures/swarm/{stem}.swarm.plan"),
+            &plan_snapshot(&out),
+            &format!("`dockhand plan {file} --backend swarm`"),
+        );
+    }
+    report.stale("fixtures/swarm", &[".swarm.plan"], &stems);
+    report.finish("swarm plan");
+}
+
+/// Every command `dockhand::plan::swarm` builds besides a task's own: `fixtures/engine-commands.swarm.txt`.
+#[test]
+fn swarm_commands_match_snapshot() {
+    use dockhand::plan::engine_commands::Global;
+    use dockhand::plan::swarm::{self as sw, Object};
+    let source = std::fs::read_to_string(root().join("src/plan/swarm.rs")).unwrap();
+    let builders: Vec<&str> = source
+        .lines()
+        .filter_map(|l| l.strip_prefix("pub fn "))
+        .filter_map(|l| l.split(['(', '<']).next())
+        // Not engine commands: the task's own commands, its names and what they hold.
+        .filter(|b| !["build", "service_name", "shared_workdir", "made_objects"].contains(b))
+        .collect();
+    let labels = [("io.dockhand.execution", "golden".to_string())];
+    let mut out = String::new();
+    for host in [None, Some("tcp://10.0.0.1:2375")] {
+        let g = Global::new(dockhand::plan::dialect::Dialect::Docker, host);
+        let _ = writeln!(out, "# host: {}", host.unwrap_or("(the CLI's default)"));
+        let cmds = [
+            ("service_create", sw::service_create(&g, "dh-golden-t-1")),
+            (
+                "object_create (config)",
+                sw::object_create(
+                    &g,
+                    Object::Config,
+                    "dh-golden-t-1-f0",
+                    "dh-golden-t-1",
+                    &labels,
+                ),
+            ),
+            (
+                "object_create (secret)",
+                sw::object_create(
+                    &g,
+                    Object::Secret,
+                    "dh-golden-t-1-cmd",
+                    "dh-golden-t-1",
+                    &labels,
+                ),
+            ),
+            ("service_tasks", sw::service_tasks(&g, "dh-golden-t-1")),
+            ("inspect_task", sw::inspect_task(&g, "taskid1")),
+            ("inspect_node", sw::inspect_node(&g, "nodeid1")),
+            (
+                "service_logs (follow)",
+                sw::service_logs(&g, "dh-golden-t-1", true),
+            ),
+            ("service_logs", sw::service_logs(&g, "dh-golden-t-1", false)),
+            ("service_rm", sw::service_rm(&g, &["dh-golden-t-1"])),
+            (
+                "list_task_services",
+                sw::list_task_services(&g, "golden", "t"),
+            ),
+            ("list_managed_services", sw::list_managed_services(&g)),
+            (
+                "list_objects",
+                sw::list_objects(&g, Object::Config, "dh-golden-t-1"),
+            ),
+            (
+                "object_rm",
+                sw::object_rm(&g, Object::Secret, &["id1", "id2"]),
+            ),
+            ("swarm_state", sw::swarm_state(&g)),
+            ("nodes", sw::nodes(&g)),
+        ];
+        for (name, cmd) in cmds {
+            let _ = writeln!(
+                out,
+                "{name} [{}]: {}",
+                cmd.step.name(),
+                cmd.display("docker")
+            );
+        }
+    }
+    let mut report = Report::default();
+    for b in &builders {
+        if !out.lines().any(|l| l.starts_with(&format!("{b} "))) {
+            report.fail(format!(
+                "plan::swarm::{b} is not in the swarm commands snapshot: add it to swarm_commands_match_snapshot"
+            ));
+        }
+    }
+    report.check(
+        "fixtures/engine-commands.swarm.txt",
+        &out,
+        "the swarm commands",
+    );
+    report.finish("swarm-commands");
 }

@@ -44,6 +44,12 @@ const PROGRAMS: &[(&str, Source)] = &[
     ("python3", Apt("python3")),
     ("strace", Apt("strace")),
     ("time", Apt("time")),
+    // tests/completions.rs: the shells that load the completion scripts, and man for the page.
+    ("zsh", Apt("zsh")),
+    ("fish", Apt("fish")),
+    ("man", Apt("man-db")),
+    // tests/e2e_report.rs: the report read in a real browser.
+    ("chromium", Apt("chromium")),
     // scripts/build-test-images.sh checks that busybox is static with it.
     ("file", Apt("file")),
     // Base system.
@@ -59,6 +65,8 @@ const PROGRAMS: &[(&str, Source)] = &[
     ("setsid", Base("util-linux")),
     ("unshare", Base("util-linux")),
     ("nsenter", Base("util-linux")),
+    // scripts/swarm-cluster.sh: what the test swarm's daemons leave mounted.
+    ("umount", Base("mount")),
     ("cat", Base("coreutils")),
     ("chmod", Base("coreutils")),
     ("cp", Base("coreutils")),

@@ -53,18 +53,9 @@ tasks:
 
 fn ctx(run_vars: RunVars) -> PlanContext {
     PlanContext {
-        execution_id: "e1".into(),
         attempt: 2,
-        dialect: Dialect::Docker,
-        work_root: "/w".into(),
-        private_root: "/w/.private".into(),
-        host: None,
-        owner: None,
-        secrets: vec![],
-        local_images: Default::default(),
-        expr_host: Default::default(),
         run_vars,
-        taskrun: None,
+        ..PlanContext::new(Dialect::Docker, "/w".into(), "e1")
     }
 }
 

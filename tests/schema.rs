@@ -17,9 +17,17 @@ use serde_json::Value;
 /// `false`. Taken from the description both are made from (`flow::spec`); what the reader does
 /// with them is checked by `ignored_properties_say_so_and_the_reader_only_warns`.
 fn extras(kind: &str) -> BTreeSet<String> {
-    spec::objects()
+    // A task's: those every task type has (a type's own ignored ones are its variant's).
+    let objects: Vec<&spec::Object> = if kind == "task" {
+        vec![&spec::TASK]
+    } else {
+        spec::objects()
+            .into_iter()
+            .filter(|o| o.kind == kind)
+            .collect()
+    };
+    objects
         .into_iter()
-        .filter(|o| o.kind == kind)
         .flat_map(|o| o.properties())
         .filter(|p| {
             matches!(p.support, Support::Ignored(_))
@@ -91,7 +99,13 @@ fn task_variant<'a>(root: &'a Value, ty: &str) -> &'a Value {
         .as_array()
         .expect("task is a oneOf")
         .iter()
-        .find(|v| v["properties"]["type"]["const"] == ty)
+        .find(|v| {
+            let t = &v["properties"]["type"];
+            t["const"] == ty
+                || t["enum"]
+                    .as_array()
+                    .is_some_and(|a| a.first().is_some_and(|n| n == ty))
+        })
         .unwrap_or_else(|| panic!("no task variant for {ty}"))
 }
 
@@ -101,6 +115,8 @@ fn object_of<'a>(root: &'a Value, kind: &str) -> &'a Value {
     match kind {
         "flow" => root,
         "input" => items(root, prop(root, root, "inputs")),
+        "pluginDefault" => items(root, prop(root, root, "pluginDefaults")),
+        "flowOutput" => items(root, prop(root, root, "outputs")),
         "taskRunner" => runner,
         "credentials" | "cpu" | "memory" => prop(root, runner, kind),
         "deviceRequest" => items(root, prop(root, runner, "deviceRequests")),
@@ -122,8 +138,10 @@ fn schema_properties_match_the_reader() {
             "credentials",
             "deviceRequest",
             "flow",
+            "flowOutput",
             "input",
             "memory",
+            "pluginDefault",
             "task",
             "taskRunner"
         ]
@@ -536,7 +554,13 @@ fn kitchen_sink_sets_every_property_and_both_accept_it() {
         (
             "input",
             names(object_of(&root, "input")),
-            keys(&sink["inputs"][0]),
+            // Some properties belong to some input types only: the inputs together set all.
+            sink["inputs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(keys)
+                .collect(),
         ),
     ];
     assert_eq!(tasks.len(), spec::task_types().count());
@@ -613,13 +637,39 @@ fn cases() -> Vec<(String, bool)> {
     for unsupported in [
         "errors: []",
         "retry: {type: constant}",
-        "pluginDefaults: []",
         "concurrency: {limit: 1}",
-        "outputs: []",
     ] {
         add(format!("{unsupported}\n{}", t("")), false);
     }
     add(format!("descripton: x\n{}", t("")), false);
+    add(
+        format!("outputs: [{{id: o, type: INT, value: \"1\"}}]\n{}", t("")),
+        true,
+    );
+    add(format!("outputs: [{{id: o, type: INT}}]\n{}", t("")), false);
+    // Plugin defaults: their own shape is checked by both; their values where they are merged.
+    add(
+        format!(
+            "pluginDefaults: [{{type: io.kestra.plugin.scripts, values: {{timeout: PT1M}}, forced: true}}]\ntaskDefaults: []\n{}",
+            t("")
+        ),
+        true,
+    );
+    add(
+        format!("pluginDefaults: [{{values: {{}}}}]\n{}", t("")),
+        false,
+    );
+    add(
+        format!("pluginDefaults: [{{type: x, values: [1]}}]\n{}", t("")),
+        false,
+    );
+    add(
+        format!(
+            "pluginDefaults: [{{type: x, values: {{}}, force: true}}]\n{}",
+            t("")
+        ),
+        false,
+    );
 
     // Inputs: Kestra's types, some of which dockhand does not take.
     let kestra_types = [
@@ -644,9 +694,20 @@ fn cases() -> Vec<(String, bool)> {
         "EMAIL",
     ];
     for ty in kestra_types {
-        let ok = !matches!(ty, "MULTISELECT" | "FILE" | "ARRAY");
-        add(format!("inputs: [{{id: x, type: {ty}}}]\n{}", t("")), ok);
+        let extra = match ty {
+            "MULTISELECT" => ", values: [a]",
+            "ARRAY" => ", itemType: INT",
+            _ => "",
+        };
+        add(
+            format!("inputs: [{{id: x, type: {ty}{extra}}}]\n{}", t("")),
+            true,
+        );
     }
+    add(
+        format!("inputs: [{{name: x, type: STRING}}]\n{}", t("")),
+        true,
+    );
     add(format!("inputs: [{{id: x}}]\n{}", t("")), false);
     add(
         format!("inputs: [{{id: x.y, type: STRING}}]\n{}", t("")),
@@ -654,7 +715,7 @@ fn cases() -> Vec<(String, bool)> {
     );
     add(
         format!(
-            "inputs: [{{id: x, type: INT, defaults: 3, required: false, values: [1, 2]}}]\n{}",
+            "inputs: [{{id: x, type: SELECT, defaults: 1, required: false, values: [1, 2]}}]\n{}",
             t("")
         ),
         true,
@@ -772,11 +833,15 @@ fn cases() -> Vec<(String, bool)> {
         "runIf: x",
         "namespaceFiles: {enabled: true}",
         "outputDirectory: true",
-        "docker: {image: x}",
-        "runner: DOCKER",
     ] {
         add(t(unsupported), false);
     }
+    // Kestra's older runner forms (accepted with a warning).
+    add(t("docker: {image: x}"), true);
+    add(t("runner: DOCKER"), true);
+    add(t("runner: PROCESS"), true);
+    add(t("runner: SSH"), false);
+    add(t("docker: {image: \"a b\"}"), false);
     add(t("interpreter: []"), true);
     add(t("failFast: false"), true);
     add(t("failFast: maybe"), false);
@@ -840,6 +905,12 @@ fn cases() -> Vec<(String, bool)> {
     add(
         flow(&commands_task(
             "taskRunner: {type: io.kestra.plugin.core.runner.Process}",
+        )),
+        true,
+    );
+    add(
+        flow(&commands_task(
+            "taskRunner: {type: io.kestra.plugin.ee.kubernetes.runner.Kubernetes}",
         )),
         false,
     );
@@ -1038,7 +1109,11 @@ fn defaults_are_kestras() {
         serde_json::json!(["/bin/sh", "-c"])
     );
     assert_eq!(commands["failFast"]["default"], true);
-    assert_eq!(runner["type"]["const"], DOCKER_RUNNER_TYPE);
+    assert_eq!(runner["type"]["enum"][0], DOCKER_RUNNER_TYPE);
+    assert_eq!(
+        runner["type"]["enum"][1],
+        dockhand::flow::model::PROCESS_RUNNER_TYPE
+    );
     assert_eq!(
         root["definitions"]["taskRunner"]["required"],
         serde_json::json!(["type"])
@@ -1070,10 +1145,13 @@ fn the_spec_lists_what_the_reader_reads() {
         let described: BTreeSet<String> = spec::objects()
             .into_iter()
             .filter(|o| o.kind == *kind)
-            // Parallel and Sequential are not read by known_properties().
+            // Parallel, Sequential and Subflow are not read by known_properties().
             .filter(|o| {
-                !o.properties()
-                    .any(|p| p.name == "concurrent" || (p.name == "tasks" && *kind == "task"))
+                !o.properties().any(|p| {
+                    p.name == "concurrent"
+                        || p.name == "flowId"
+                        || (p.name == "tasks" && *kind == "task")
+                })
             })
             .flat_map(|o| o.properties())
             .filter(|p| p.support == Support::Read)
@@ -1084,8 +1162,8 @@ fn the_spec_lists_what_the_reader_reads() {
     // Refused properties are errors naming the reason; ignored ones warnings.
     for (p, text) in [
         (
-            "pluginDefaults",
-            "id: f\nnamespace: n\npluginDefaults: []\ntasks: [{id: t, type: io.kestra.plugin.scripts.shell.Script, script: x}]\n",
+            "sla",
+            "id: f\nnamespace: n\nsla: []\ntasks: [{id: t, type: io.kestra.plugin.scripts.shell.Script, script: x}]\n",
         ),
         (
             "runIf",

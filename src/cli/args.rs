@@ -41,6 +41,8 @@ pub enum Command {
   dockhand validate flows/*.yaml --engine podman   also check engine-specific options
 
 Prints `ok FILE` for each valid file, and errors and warnings as FILE:LINE:COL: ....
+--json prints {\"version\": 1, \"files\": [{\"file\", \"valid\", \"diagnostics\": [...]}]} on stdout
+instead (docs/json/validate.schema.json); the exit code is the same.
 Exit codes: 0 every file is valid (warnings allowed), 2 some file has errors.")]
     Validate {
         /// Flow files to check
@@ -49,6 +51,9 @@ Exit codes: 0 every file is valid (warnings allowed), 2 some file has errors.")]
         /// Also check options against this engine's dialect
         #[arg(long, value_enum)]
         engine: Option<EngineArg>,
+        /// Print every file's diagnostics as JSON on stdout (file, line, column, property, severity, message)
+        #[arg(long)]
+        json: bool,
     },
     /// Print the engine command lines each task would run, secrets redacted
     #[command(after_help = "Examples:
@@ -62,6 +67,9 @@ them. Environment values, registry passwords and tokens appear as <redacted>: va
 engine client through its environment or a 0600 file, never through its arguments. A command that
 holds a SECRET input is shown as the path of its private command file, its text <redacted>.
 The output is deterministic: the execution id defaults to `plan`.
+--json prints each task's commands as argument arrays (after the program name), with the names
+of the variables set in the client's environment and a description of its stdin and private
+files, never their values (docs/json/plan.schema.json).
 Exit codes: 0 printed, 2 the flow has errors (nothing printed on stdout).")]
     Plan {
         /// The flow file
@@ -75,6 +83,11 @@ Exit codes: 0 printed, 2 the flow has errors (nothing printed on stdout).")]
         /// Execution id used in container names, labels and paths
         #[arg(long, default_value = "plan", value_parser = parse_execution_id)]
         execution_id: String,
+        /// Print the plan as JSON: every command as an argv array, env by name, stdin described
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        backend: BackendArgs,
     },
     /// Run a flow: each task as a container, logs streamed, a summary at the end
     #[command(after_help = "Examples:
@@ -122,6 +135,8 @@ Exit codes: 0 success, 1 a task FAILED, 2 invalid flow or options (nothing start
         execution_id: Option<String>,
         #[command(flatten)]
         exec: ExecArgs,
+        #[command(flatten)]
+        backend: BackendArgs,
         /// Docker: if the flow lists insecure registries the local daemon does not trust, merge
         /// them into daemon.json and reload dockerd first (as `registry insecure add --reload`)
         #[arg(long)]
@@ -153,6 +168,8 @@ digits, `_` and `-`: never a path).")]
         sources: InputSources,
         #[command(flatten)]
         exec: ExecArgs,
+        #[command(flatten)]
+        backend: BackendArgs,
     },
     /// List dockhand's containers: execution, flow, task, state, age, and whether a dockhand process is watching
     #[command(after_help = "Examples:
@@ -170,6 +187,9 @@ and `-`), 3 the engine is unavailable.")]
     Ps {
         #[command(flatten)]
         target: ContainersArgs,
+        /// Print the containers as JSON on stdout
+        #[arg(long)]
+        json: bool,
     },
     /// Remove dockhand's containers that no running execution is waiting for, with the journals and working directories of executions that ended
     #[command(after_help = "Examples:
@@ -198,6 +218,86 @@ letters, digits, `_` and `-`), 3 the engine is unavailable or removal failed.")]
         #[arg(long)]
         dry_run: bool,
     },
+    /// List past executions (newest first): id, namespace, flow, state, start, duration
+    #[command(after_help = "Examples:
+  dockhand executions
+  dockhand executions --flow nightly --state FAILED --limit 5
+  dockhand executions --json | jq -r '.executions[0].id'
+
+Executions are read from the journals under --state-dir. STATE is Kestra's end state (SUCCESS,
+WARNING, FAILED, KILLED), RUNNING while a dockhand process runs it, or INTERRUPTED when it did not
+end and nothing runs it (dockhand crashed or was killed: `dockhand resume ID` continues it).
+START is UTC. `cleanup` removes ended executions (journal, kept logs, working directories).
+--json prints {\"version\": 1, \"executions\": [...]} (docs/json/executions.schema.json).
+Exit codes: 0 listed (also when none match), 2 invalid option.")]
+    Executions {
+        /// Where execution journals live (default $XDG_STATE_HOME/dockhand or ~/.local/state/dockhand)
+        #[arg(long, env = "DOCKHAND_STATE_DIR", value_name = "DIR")]
+        state_dir: Option<Utf8PathBuf>,
+        /// Only executions of the flow with this id
+        #[arg(long, value_name = "FLOW_ID")]
+        flow: Option<String>,
+        /// Only executions of flows in this namespace
+        #[arg(long, value_name = "NAMESPACE")]
+        namespace: Option<String>,
+        /// Only executions in this state (repeatable: any of them)
+        #[arg(long = "state", value_name = "STATE", value_parser = clap::builder::PossibleValuesParser::new(dockhand::exec::history::STATES), ignore_case = true)]
+        states: Vec<String>,
+        /// At most this many (the newest)
+        #[arg(long, value_name = "N", default_value = "20")]
+        limit: usize,
+        /// Print them as JSON on stdout
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a past (or running) execution's logs, or one task's
+    #[command(after_help = "Examples:
+  dockhand logs k3v9x0q2m7ab
+  dockhand logs k3v9x0q2m7ab build          only the task `build`
+  dockhand logs k3v9x0q2m7ab --follow       while another dockhand runs it
+  dockhand logs $(dockhand executions --limit 1 --json | jq -r '.executions[0].id')
+
+Lines are as `run` printed them: `TASK | line` (stdout), `TASK ! line` (stderr), secrets masked
+(they were masked before they were kept), no colour. dockhand's own notes are `TASK # ...`. Each
+task keeps at most $DOCKHAND_LOG_CAP bytes (default 64MiB; later lines are counted, not kept).
+--follow keeps printing new lines until the execution's dockhand process ends.
+Exit codes: 0 printed, 2 no such execution (or the id is not one), or no such task in it.")]
+    Logs {
+        /// The execution id (as `run` and `executions` print it)
+        #[arg(value_parser = parse_execution_id)]
+        execution_id: String,
+        /// Only this task's lines
+        #[arg(value_name = "TASK")]
+        task: Option<String>,
+        /// Keep printing new lines while a dockhand process runs the execution
+        #[arg(long, short = 'f')]
+        follow: bool,
+        /// Where execution journals live (default $XDG_STATE_HOME/dockhand or ~/.local/state/dockhand)
+        #[arg(long, env = "DOCKHAND_STATE_DIR", value_name = "DIR")]
+        state_dir: Option<Utf8PathBuf>,
+    },
+    /// Write an execution's report: one self-contained HTML file with a timeline of its task runs
+    #[command(after_help = "Examples:
+  dockhand report k3v9x0q2m7ab -o report.html
+  dockhand run flow.yaml --report report.html     the same, at the end of a run
+  dockhand report $(dockhand executions --limit 1 --json | jq -r '.executions[0].id') -o last.html
+
+The file needs nothing else (no network, no script): a Gantt chart of every task run and attempt
+on a time axis, coloured by state (each bar links to its run), then per run its container, image,
+exit code, duration, outputs, output files and its kept log (folded; see `dockhand logs`).
+Start times come from the journal, to the second; durations to the millisecond.
+Exit codes: 0 written, 2 no such execution (or the id is not one), 3 the file cannot be written.")]
+    Report {
+        /// The execution id (as `run` and `executions` print it)
+        #[arg(value_parser = parse_execution_id)]
+        execution_id: String,
+        /// Where to write the HTML file (`-` for stdout)
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Utf8PathBuf,
+        /// Where execution journals live (default $XDG_STATE_HOME/dockhand or ~/.local/state/dockhand)
+        #[arg(long, env = "DOCKHAND_STATE_DIR", value_name = "DIR")]
+        state_dir: Option<Utf8PathBuf>,
+    },
     /// Print the JSON Schema of the flow format (for editor completion and validation)
     #[command(
         after_help = "Example (VS Code with the YAML extension, in settings.json):
@@ -210,6 +310,28 @@ Exit code: 0."
     Schema,
     /// Set up the host for private registries: `registry insecure add|remove|list`
     Registry(dockhand::registry::cli::RegistryArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    #[command(after_help = "Examples:
+  dockhand completions bash > /etc/bash_completion.d/dockhand
+  dockhand completions zsh > \"${fpath[1]}/_dockhand\"
+  dockhand completions fish > ~/.config/fish/completions/dockhand.fish
+  source <(dockhand completions bash)        for this shell only
+
+The script is generated from the same definition as `--help`, so it completes every subcommand
+and option of this version. Exit code: 0.")]
+    Completions {
+        /// The shell to complete for
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), generated from the same definition as `--help`
+    #[command(after_help = "Examples:
+  dockhand man > /usr/local/share/man/man1/dockhand.1
+  dockhand man | man -l -
+
+The page covers every subcommand (as its own section) with its options and examples.
+Exit code: 0.")]
+    Man,
 }
 
 /// Options of `ps` and `cleanup`: which engine, and which of dockhand's containers on it.
@@ -261,6 +383,9 @@ pub struct ExecArgs {
     /// their detached `rm` processes
     #[arg(long)]
     pub wait_removal: bool,
+    /// At the end, write the execution's HTML report (timeline, outputs, logs) to FILE
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<Utf8PathBuf>,
 }
 
 #[derive(Args, Clone)]
@@ -279,6 +404,45 @@ pub struct PlanArgs {
         value_name = "DIR"
     )]
     pub work_dir: Utf8PathBuf,
+    /// Where Subflow tasks find their flows: every `*.yaml`/`*.yml` below DIR, by namespace and
+    /// id (default: the flow file's directory)
+    #[arg(long, env = "DOCKHAND_FLOWS_DIR", value_name = "DIR")]
+    pub flows_dir: Option<Utf8PathBuf>,
+}
+
+/// Where container tasks run (`run`, `resume`, `plan`): one engine, or a Docker Swarm.
+#[derive(Args, Clone, Default)]
+pub struct BackendArgs {
+    /// `engine`: containers on one engine; `swarm`: services on the swarm manager the docker CLI
+    /// addresses (DOCKER_HOST, --host, a context). See README "Running on a swarm"
+    #[arg(long, env = "DOCKHAND_BACKEND", value_enum, default_value = "engine")]
+    pub backend: BackendArg,
+    /// Swarm only (a dockhand extension): a placement constraint for a task,
+    /// TASK=CONSTRAINT (repeatable; TASK `*` for every task), e.g. build=node.labels.dockhand.node==n1
+    #[arg(long, value_name = "TASK=CONSTRAINT", value_parser = parse_kv)]
+    pub placement: Vec<(String, String)>,
+}
+
+#[derive(Clone, Copy, Default, ValueEnum)]
+pub enum BackendArg {
+    #[default]
+    Engine,
+    Swarm,
+}
+
+impl BackendArgs {
+    /// The backend; `--placement` without `--backend swarm` is a mistake worth an exit 2.
+    pub fn backend(&self) -> exit::Result<dockhand::plan::backend::Backend> {
+        use dockhand::plan::backend::{Backend, SwarmOptions};
+        match self.backend {
+            BackendArg::Engine if !self.placement.is_empty() => Err(exit::Code::Invalid
+                .error("--placement places tasks on swarm nodes: it needs --backend swarm")),
+            BackendArg::Engine => Ok(Backend::Engine),
+            BackendArg::Swarm => Ok(Backend::Swarm(SwarmOptions {
+                placement: self.placement.clone(),
+            })),
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -315,6 +479,7 @@ impl ExecArgs {
             json: self.json,
             quiet: self.quiet,
             wait_removal: self.wait_removal,
+            report: self.report.clone(),
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use camino::Utf8PathBuf;
+use camino::{Utf8Path, Utf8PathBuf};
 
 use dockhand::diag::Diags;
 use dockhand::exec::host_vars;
@@ -16,7 +16,7 @@ use super::args::PlanArgs;
 use super::inputs::given_inputs;
 
 /// Reads and checks a flow file; diagnostics go to stderr.
-fn load_flow(file: &Utf8PathBuf) -> Result<(Flow, Diags), Diags> {
+fn load_flow(file: &Utf8PathBuf, flows_dir: Option<&Utf8Path>) -> Result<(Flow, Diags), Diags> {
     let text = match flow::limits::read_file(file.as_str()) {
         Ok(t) => t,
         Err(e) => {
@@ -26,36 +26,61 @@ fn load_flow(file: &Utf8PathBuf) -> Result<(Flow, Diags), Diags> {
         }
     };
     let loaded = flow::load(file.as_str(), &text);
+    let mut diags = loaded.diags;
     match loaded.flow {
-        Some(f) => Ok((f, loaded.diags)),
-        None => Err(loaded.diags),
+        Some(mut f) => {
+            // Subflows are found and checked with their inputs, as before a run.
+            let dir = flow::subflows::flows_dir(flows_dir, file.as_str());
+            flow::subflows::resolve(&mut f, &dir, &mut diags);
+            if diags.has_errors() {
+                Err(diags)
+            } else {
+                Ok((f, diags))
+            }
+        }
+        None => Err(diags),
     }
 }
 
 /// `dockhand validate`: every file checked, every diagnostic printed.
-pub fn validate(files: &[Utf8PathBuf], dialect: Option<Dialect>) -> exit::Result<Code> {
+pub fn validate(files: &[Utf8PathBuf], dialect: Option<Dialect>, json: bool) -> exit::Result<Code> {
     let mut bad = false;
+    let mut docs = Vec::new();
     for f in files {
-        match load_flow(f) {
+        let dir = std::env::var(flow::subflows::FLOWS_DIR_VAR)
+            .ok()
+            .filter(|d| !d.is_empty())
+            .map(Utf8PathBuf::from);
+        let diags = match load_flow(f, dir.as_deref()) {
             Ok((flow, mut diags)) => {
                 if let Some(d) = dialect {
                     let mut ctx = plan_context(d, "/tmp/dockhand".as_ref(), "validate");
                     ctx.run_vars = host_vars::run_vars().map_err(|e| Code::Invalid.error(e))?;
                     plan::plan_flow(&flow, &ctx, &BTreeMap::new(), &mut diags);
                 }
-                print_diags(&diags);
-                if diags.has_errors() {
-                    bad = true;
-                } else {
-                    // A closed stdout does not change the verdict: every file is still checked.
-                    let _ = out!("ok {f}\n");
-                }
+                diags
             }
             Err(d) => {
-                print_diags(&d);
+                // Unreadable: it has its error (and no flow).
                 bad = true;
+                d
             }
+        };
+        bad |= diags.has_errors();
+        if json {
+            docs.push(dockhand::machine::diagnostics(&diags));
+            continue;
         }
+        print_diags(&diags);
+        if !diags.has_errors() {
+            // A closed stdout does not change the verdict: every file is still checked.
+            let _ = out!("ok {f}\n");
+        }
+    }
+    if json {
+        let text = serde_json::to_string_pretty(&dockhand::machine::validate(docs))
+            .map_err(|e| Code::Invalid.error(e))?;
+        let _ = out!("{text}\n");
     }
     if bad {
         Err(Code::Invalid.reported())
@@ -109,8 +134,10 @@ pub fn plan(
     dialect: Dialect,
     args: &PlanArgs,
     execution_id: &str,
+    json: bool,
+    backend: dockhand::plan::backend::Backend,
 ) -> exit::Result<Code> {
-    let (flow, mut diags) = match load_flow(file) {
+    let (flow, mut diags) = match load_flow(file, args.flows_dir.as_deref()) {
         Ok(x) => x,
         Err(d) => {
             print_diags(&d);
@@ -122,18 +149,24 @@ pub fn plan(
         .map_err(|e| Code::Invalid.error(format!("invalid --input: {e}")))?;
     let mut ctx = plan_context(dialect, &args.work_dir, execution_id);
     ctx.run_vars = host_vars::run_vars().map_err(|e| Code::Invalid.error(e))?;
+    if backend.is_swarm() && dialect == Dialect::Podman {
+        return Err(Code::Invalid.error(
+            "--backend swarm drives docker's swarm services: Podman has no swarm (use --engine docker)",
+        ));
+    }
+    ctx.backend = backend;
     let tasks = plan::plan_flow(&flow, &ctx, &inputs, &mut diags);
     print_diags(&diags);
     if diags.has_errors() {
         return Err(Code::Invalid.reported());
     }
-    let text = plan::text::plan(
-        &flow,
-        &ctx,
-        dialect.name(),
-        &tasks,
-        &insecure_notes(&flow, dialect),
-    );
+    let notes = insecure_notes(&flow, dialect);
+    let text = if json {
+        let doc = dockhand::plan::json::plan(&flow, &ctx, dialect.name(), &tasks, &notes);
+        serde_json::to_string_pretty(&doc).map_err(|e| Code::Invalid.error(e))? + "\n"
+    } else {
+        plan::text::plan(&flow, &ctx, dialect.name(), &tasks, &notes)
+    };
     out!("{text}").map_err(crate::output::stdout_failed)?;
     Ok(Code::Ok)
 }

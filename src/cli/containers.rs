@@ -10,15 +10,18 @@ use dockhand::plan::labels as l;
 
 use super::args::ContainersArgs;
 
-pub fn ps(target: ContainersArgs) -> exit::Result<Code> {
+pub fn ps(target: ContainersArgs, json: bool) -> exit::Result<Code> {
     let filter = target.filter();
     let found = maintenance::find(target.engine.as_deref(), target.host.clone())?;
     let state_dir = state_dir(target.state_dir);
-    let rows: Vec<Vec<String>> =
-        maintenance::ps_rows(&found.list, &filter, &state_dir, journal::now())
-            .into_iter()
-            .map(maintenance::Row::cells)
-            .collect();
+    let rows = maintenance::ps_rows(&found.list, &filter, &state_dir, journal::now());
+    if json {
+        let text = serde_json::to_string_pretty(&dockhand::machine::ps(&rows))
+            .map_err(|e| Code::Invalid.error(e))?;
+        out!("{text}\n").map_err(crate::output::stdout_failed)?;
+        return Ok(Code::Ok);
+    }
+    let rows: Vec<Vec<String>> = rows.into_iter().map(maintenance::Row::cells).collect();
     out!("{}", columns(&maintenance::Row::HEADINGS, &rows))
         .map_err(crate::output::stdout_failed)?;
     Ok(Code::Ok)
@@ -26,7 +29,7 @@ pub fn ps(target: ContainersArgs) -> exit::Result<Code> {
 
 /// A table: each column as wide as its widest value (or heading), two spaces between columns,
 /// no trailing spaces.
-fn columns(head: &[&str], rows: &[Vec<String>]) -> String {
+pub(super) fn columns(head: &[&str], rows: &[Vec<String>]) -> String {
     let mut width: Vec<usize> = head.iter().map(|h| h.chars().count()).collect();
     for r in rows {
         for (w, v) in width.iter_mut().zip(r) {

@@ -23,6 +23,7 @@ fn report(json: bool) -> impl FnOnce(&FlowResult) {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     file: Utf8PathBuf,
     engine: Option<String>,
@@ -31,6 +32,7 @@ pub fn run(
     execution_id: Option<String>,
     exec: ExecArgs,
     configure_insecure: bool,
+    backend: dockhand::plan::backend::Backend,
 ) -> exit::Result<Code> {
     let options = exec.options();
     launch::run(
@@ -43,7 +45,9 @@ pub fn run(
             execution_id,
             state_dir: state_dir(exec.state_dir),
             configure_insecure,
-            options,
+            options: options.clone(),
+            backend,
+            flows_dir: args.flows_dir.clone(),
         },
         report(options.json),
     )
@@ -53,13 +57,15 @@ pub fn resume(
     execution_id: &str,
     given: Vec<(String, String)>,
     exec: ExecArgs,
+    backend: dockhand::plan::backend::Backend,
 ) -> exit::Result<Code> {
     let options = exec.options();
     launch::resume(
         execution_id,
         given,
         state_dir(exec.state_dir),
-        options,
+        options.clone(),
+        backend,
         report(options.json),
     )
 }

@@ -6,7 +6,10 @@ mod args;
 mod check;
 mod containers;
 mod execute;
+mod history;
 mod inputs;
+mod manual;
+mod report;
 
 use clap::Parser;
 
@@ -32,15 +35,26 @@ pub fn main() -> exit::Result<Code> {
 
 fn run(cli: Cli) -> exit::Result<Code> {
     match cli.command {
-        Command::Validate { files, engine } => {
-            check::validate(&files, engine.map(EngineArg::dialect))
-        }
+        Command::Validate {
+            files,
+            engine,
+            json,
+        } => check::validate(&files, engine.map(EngineArg::dialect), json),
         Command::Plan {
             file,
             engine,
             common,
             execution_id,
-        } => check::plan(&file, engine.dialect(), &common, &execution_id),
+            json,
+            backend,
+        } => check::plan(
+            &file,
+            engine.dialect(),
+            &common,
+            &execution_id,
+            json,
+            backend.backend()?,
+        ),
         Command::Run {
             file,
             engine,
@@ -48,6 +62,7 @@ fn run(cli: Cli) -> exit::Result<Code> {
             common,
             execution_id,
             exec,
+            backend,
             configure_insecure_registries,
         } => execute::run(
             file,
@@ -57,17 +72,19 @@ fn run(cli: Cli) -> exit::Result<Code> {
             execution_id,
             exec,
             configure_insecure_registries,
+            backend.backend()?,
         ),
         Command::Resume {
             execution_id,
             mut inputs,
             sources,
             exec,
+            backend,
         } => {
             inputs.extend(sources.read()?);
-            execute::resume(&execution_id, inputs, exec)
+            execute::resume(&execution_id, inputs, exec, backend.backend()?)
         }
-        Command::Ps { target } => containers::ps(target),
+        Command::Ps { target, json } => containers::ps(target, json),
         Command::Cleanup {
             target,
             older_than,
@@ -79,6 +96,36 @@ fn run(cli: Cli) -> exit::Result<Code> {
             out!("{s}\n").map_err(crate::output::stdout_failed)?;
             Ok(Code::Ok)
         }
+        Command::Executions {
+            state_dir,
+            flow,
+            namespace,
+            states,
+            limit,
+            json,
+        } => history::executions(
+            state_dir,
+            dockhand::exec::history::Query {
+                flow,
+                namespace,
+                states,
+                limit: Some(limit),
+            },
+            json,
+        ),
+        Command::Logs {
+            execution_id,
+            task,
+            follow,
+            state_dir,
+        } => history::logs(state_dir, &execution_id, task.as_deref(), follow),
+        Command::Report {
+            execution_id,
+            output,
+            state_dir,
+        } => report::write(state_dir, &execution_id, &output),
+        Command::Completions { shell } => manual::completions(shell),
+        Command::Man => manual::man(),
         Command::Registry(args) => match dockhand::registry::cli::run(args) {
             Code::Ok => Ok(Code::Ok),
             c => Err(c.reported()),

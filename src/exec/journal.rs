@@ -266,6 +266,8 @@ impl Journal {
     /// was never reached, so there is nothing to resume or clean up.
     pub fn discard(&self) {
         let _ = std::fs::remove_file(&self.path);
+        // The kept log (`log_store`), empty as nothing ran.
+        let _ = std::fs::remove_file(self.path.with_extension("log"));
         let _ = std::fs::remove_file(self.path.with_extension("lock"));
     }
 

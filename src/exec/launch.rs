@@ -16,7 +16,7 @@ use crate::flow::{self, Flow};
 use crate::plan::{self, context::PlanContext, dialect::Dialect};
 
 /// How an execution reports.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     /// The result as JSON on stdout, logs on stderr (no colour).
     pub json: bool,
@@ -24,6 +24,8 @@ pub struct Options {
     pub quiet: bool,
     /// Wait for every container's removal instead of handing the last ones off.
     pub wait_removal: bool,
+    /// Write the execution's HTML report here at the end (`run --report`).
+    pub report: Option<Utf8PathBuf>,
 }
 
 /// What `dockhand run` asks for.
@@ -40,6 +42,10 @@ pub struct Run {
     pub state_dir: Utf8PathBuf,
     pub configure_insecure: bool,
     pub options: Options,
+    /// One engine, or a swarm (`--backend swarm`).
+    pub backend: crate::plan::backend::Backend,
+    /// Where Subflow tasks find their flows (`--flows-dir`); `None`: the flow file's directory.
+    pub flows_dir: Option<Utf8PathBuf>,
 }
 
 /// Everything an execution needs besides the flow.
@@ -56,6 +62,9 @@ pub struct Launch {
     quiet: bool,
     configure_insecure: bool,
     wait_removal: bool,
+    report_file: Option<Utf8PathBuf>,
+    backend: crate::plan::backend::Backend,
+    flows_dir: Option<Utf8PathBuf>,
 }
 
 /// `dockhand run`: reads the flow file, finds the engine, and executes.
@@ -64,12 +73,15 @@ pub fn run(r: Run, report: impl FnOnce(&FlowResult)) -> Result<Code> {
     let flow_text =
         flow::limits::read_file(file.as_str()).map_err(|e| Code::Invalid.error_in(file, e))?;
     // Bad input is reported (exit 2) before the engine is looked for (exit 3 without one).
-    let (_, diags, _) = flow_and_inputs(file.as_str(), &flow_text, &r.inputs)?;
+    let (flow, diags, _) =
+        flow_and_inputs(file.as_str(), &flow_text, &r.inputs, r.flows_dir.as_deref())?;
     let mut engine = match eng::discover(
         r.engine.as_deref(),
         std::env::var("DOCKHAND_ENGINE").ok().as_deref(),
     ) {
         Ok(e) => e,
+        // Every task runs on the host (Process runner): no engine is needed.
+        Err(_) if !needs_engine(&flow) => no_engine(),
         Err(_) if diags.has_errors() => {
             // The flow is bad whatever the engine: that is the answer (with an engine, its
             // dialect's checks would be reported too).
@@ -93,6 +105,9 @@ pub fn run(r: Run, report: impl FnOnce(&FlowResult)) -> Result<Code> {
             quiet: r.options.quiet,
             configure_insecure: r.configure_insecure,
             wait_removal: r.options.wait_removal,
+            report_file: r.options.report,
+            backend: r.backend,
+            flows_dir: r.flows_dir,
         },
         report,
     )
@@ -105,6 +120,7 @@ pub fn resume(
     given: Vec<(String, String)>,
     state_dir: Utf8PathBuf,
     options: Options,
+    backend: crate::plan::backend::Backend,
     report: impl FnOnce(&FlowResult),
 ) -> Result<Code> {
     use crate::exec::journal::{self, Record};
@@ -130,7 +146,13 @@ pub fn resume(
             format!("the flow of execution {execution_id}: {e}"),
         )
     })?;
-    let mut engine = eng::discover(Some(&engine), None).code(Code::Engine)?;
+    let host_only = flow::load(&flow_file, &flow_text)
+        .flow
+        .is_some_and(|f| !needs_engine(&f));
+    let mut engine = match eng::discover(Some(&engine), None) {
+        Err(_) if host_only => no_engine(),
+        found => found.code(Code::Engine)?,
+    };
     engine.host = host.clone();
     inputs.extend(given);
     execute(
@@ -147,6 +169,12 @@ pub fn resume(
             quiet: options.quiet,
             configure_insecure: false,
             wait_removal: options.wait_removal,
+            report_file: options.report,
+            backend,
+            flows_dir: std::env::var(flow::subflows::FLOWS_DIR_VAR)
+                .ok()
+                .filter(|d| !d.is_empty())
+                .map(Utf8PathBuf::from),
         },
         report,
     )
@@ -163,19 +191,22 @@ pub fn plan_context(dialect: Dialect, work_dir: &Utf8Path, execution_id: &str) -
             .and_then(|d| Utf8PathBuf::from_path_buf(d).ok())
             .map_or_else(|| work_dir.to_path_buf(), |d| d.join(work_dir))
     };
-    PlanContext {
-        execution_id: execution_id.to_string(),
-        attempt: 1,
-        dialect,
-        private_root: work_root.join(".private"),
-        work_root,
+    PlanContext::new(dialect, work_root, execution_id)
+}
+
+/// Does any task of the flow run in a container? A flow whose tasks all run with the Process
+/// runner needs no engine.
+fn needs_engine(flow: &Flow) -> bool {
+    flow.scripts().iter().any(|(_, s)| s.in_container())
+}
+
+/// The engine of a flow that needs none: never called (the journal records `docker`, and
+/// `resume` of such a flow needs none either).
+fn no_engine() -> Engine {
+    Engine {
+        program: "docker".into(),
+        dialect: Dialect::Docker,
         host: None,
-        owner: None,
-        secrets: Vec::new(),
-        local_images: Default::default(),
-        expr_host: Default::default(),
-        run_vars: Default::default(),
-        taskrun: None,
     }
 }
 
@@ -195,18 +226,28 @@ fn flow_and_inputs(
     flow_file: &str,
     flow_text: &str,
     given: &BTreeMap<String, String>,
+    flows_dir: Option<&Utf8Path>,
 ) -> Result<Checked> {
     let loaded = flow::load(flow_file, flow_text);
     let mut diags = loaded.diags;
-    let Some(flow) = loaded.flow else {
+    let Some(mut flow) = loaded.flow else {
         print_diags(&diags);
         return Err(Code::Invalid.reported());
     };
+    // Subflows are found and checked (their inputs too) before anything starts.
+    let dir = flow::subflows::flows_dir(flows_dir, flow_file);
+    flow::subflows::resolve(&mut flow, &dir, &mut diags);
+    if diags.has_errors() {
+        print_diags(&diags);
+        return Err(Code::Invalid.reported());
+    }
     let inputs = plan::resolve_inputs(&flow, given)
         .map_err(|e| Code::Invalid.error(format!("invalid --input: {e}")))?;
     let mut missing = false;
     for i in &flow.inputs {
-        if i.required && !inputs.contains_key(&i.id) {
+        // An input whose `dependsOn` condition is false is left out, not missing.
+        let takes_part = plan::input_condition(&flow, i, &inputs).unwrap_or(true);
+        if i.required && takes_part && !inputs.contains_key(&i.id) {
             missing = true;
             diags.error(
                 i.pos,
@@ -238,7 +279,12 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
     };
     use std::sync::Arc;
 
-    let (flow, mut diags, inputs) = flow_and_inputs(&l.flow_file, &l.flow_text, &l.inputs)?;
+    let (flow, mut diags, inputs) = flow_and_inputs(
+        &l.flow_file,
+        &l.flow_text,
+        &l.inputs,
+        l.flows_dir.as_deref(),
+    )?;
     let mut ctx = plan_context(l.engine.dialect, &l.work_dir, &l.execution_id);
     ctx.run_vars = crate::exec::host_vars::run_vars().code(Code::Invalid)?;
     ctx.run_vars.start_date =
@@ -246,7 +292,9 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
     ctx.run_vars.state = Some("RUNNING".into());
     ctx.run_vars.original_id = Some(l.execution_id.clone());
     ctx.host = l.host.clone();
+    ctx.backend = l.backend.clone();
     ctx.owner = Some(std::process::id());
+    ctx.shared_workdirs = flow.shared_workdirs();
     ctx.expr_host = plan::expr_host::ExprHost(Some(Arc::new(exec::env_host::EnvHost)));
     ctx.secrets = plan::secret_values(&flow, &inputs);
     // Values read with `secret()`: private like SECRET inputs, in every attempt's commands.
@@ -265,6 +313,15 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
         .enable_all()
         .build()
         .code_with(Code::Engine, "cannot start the async runtime")?;
+    // The swarm backend needs docker addressing a swarm manager: one line and exit 3 if not.
+    if ctx.backend.is_swarm()
+        && let Err(e) = rt.block_on(crate::exec::swarm::check_manager(
+            &l.engine,
+            l.host.as_deref(),
+        ))
+    {
+        return Err(Code::Engine.error(e));
+    }
     // Remote engines (and any engine, when resuming: its first command looks for containers)
     // are checked before anything starts or is written: one line if one cannot be reached. A
     // local engine is not asked: its first command's failure is diagnosed (`Runtime::diagnose`).
@@ -276,6 +333,7 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
     let hosts: std::collections::BTreeSet<Option<String>> = flow
         .scripts()
         .iter()
+        .filter(|(_, s)| s.in_container())
         .map(|(_, s)| s.runner.host.clone().or_else(|| ctx.host.clone()))
         .collect();
     let mut answered = std::collections::BTreeSet::new();
@@ -299,6 +357,18 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
     };
     let replay =
         Replay::from_records(journal::read(&l.state_dir, &l.execution_id).unwrap_or_default());
+    // The kept log, beside the journal (a resume appends to it).
+    let cap =
+        crate::exec::log_store::cap_from_env(std::env::var("DOCKHAND_LOG_CAP").ok().as_deref())
+            .map_err(|e| Code::Invalid.error(e))?;
+    let store = crate::exec::log_store::LogStore::open(&l.state_dir, &l.execution_id, cap)
+        .map(Arc::new)
+        .map_err(|e| {
+            Code::Engine.error(format!(
+                "cannot write {}: {e}",
+                crate::exec::log_store::path(&l.state_dir, &l.execution_id)
+            ))
+        })?;
     match &replay.start {
         Some(Record::Start { flow_digest, .. })
             if *flow_digest != journal::digest(&l.flow_text) =>
@@ -342,8 +412,10 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
 
     let (json, quiet, configure_insecure, wait_removal) =
         (l.json, l.quiet, l.configure_insecure, l.wait_removal);
+    let report_file = l.report_file.clone();
     let engine = l.engine;
     let execution_id = l.execution_id;
+    let state_dir = l.state_dir.clone();
     rt.block_on(async move {
         if engine.dialect == Dialect::Docker
             && let Some(code) = check_insecure(&engine, &flow, configure_insecure)
@@ -387,6 +459,7 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
                 to_stderr: json,
                 width,
                 mask,
+                store: Some(store.clone()),
             },
             cancel.clone(),
             quiet,
@@ -394,10 +467,12 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
             replay,
         );
         runtime.wait_removal = wait_removal;
+        runtime.state_dir = Some(state_dir.clone());
         *runtime.answered.get_mut().unwrap() = answered;
         let runtime = Arc::new(runtime);
         let private = runtime.ctx.private_root.join(&runtime.ctx.execution_id);
         let result = exec::run_flow(runtime.clone(), Arc::new(flow)).await;
+        store.finish();
         // Empty once every task is done (private files are removed after each command), as is
         // the execution's work dir unless a task kept its directory or output files.
         let _ = std::fs::remove_dir(&private);
@@ -423,6 +498,17 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
             true,
         ) {
             eprintln!("dockhand: warning: {e}");
+        }
+        if let Some(file) = &report_file {
+            // After the end record, so the report shows the execution's end state.
+            let written = crate::report::render(&state_dir, &execution_id, journal::now())
+                .map_err(|e| e.to_string())
+                .and_then(|html| crate::report::save(file, &html));
+            match written {
+                Ok(()) if !quiet => eprintln!("dockhand: report written to {file}"),
+                Ok(()) => {}
+                Err(e) => eprintln!("dockhand: warning: {e}"),
+            }
         }
         // The flow has run: a reader gone from stdout or stderr does not change its exit code.
         report(&result);

@@ -28,12 +28,42 @@ pub struct Sink {
     pub width: usize,
     /// Secret values, masked in every line written.
     pub mask: Arc<crate::exec::mask::Masker>,
+    /// Where the lines are also kept for `dockhand logs` (none for throwaway runs).
+    pub store: Option<Arc<crate::exec::log_store::LogStore>>,
 }
 
 impl Sink {
-    /// Writes whole lines (a batch of them), secret values masked.
-    pub fn write(&self, bytes: &[u8]) {
+    /// Writes whole lines of `task`'s `stream` (a batch of them, each with its prefix),
+    /// secret values masked, and keeps them without colour.
+    pub fn write_task(&self, task: &str, stream: Stream, bytes: &[u8]) {
         let bytes = &*self.mask.bytes(bytes);
+        if let Some(store) = &self.store {
+            if self.color {
+                let plain = Sink {
+                    color: false,
+                    ..self.clone()
+                };
+                store.append(
+                    task,
+                    &uncolour(
+                        bytes,
+                        &self.prefix(task, stream),
+                        &plain.prefix(task, stream),
+                    ),
+                );
+            } else {
+                store.append(task, bytes);
+            }
+        }
+        self.print(bytes);
+    }
+
+    /// Writes whole lines (a batch of them), secret values masked; not kept.
+    pub fn write(&self, bytes: &[u8]) {
+        self.print(&self.mask.bytes(bytes));
+    }
+
+    fn print(&self, bytes: &[u8]) {
         if self.to_stderr {
             let _ = std::io::stderr().lock().write_all(bytes);
         } else {
@@ -60,6 +90,22 @@ impl Sink {
             format!("{name} {mark} ").into_bytes()
         }
     }
+}
+
+/// A batch of `stream`'s lines with `coloured` at the start of each line replaced by `plain`
+/// (colour codes in the task's own text are its own and stay).
+fn uncolour(bytes: &[u8], coloured: &[u8], plain: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    for line in bytes.split_inclusive(|b| *b == b'\n') {
+        match line.strip_prefix(coloured) {
+            Some(rest) => {
+                out.extend_from_slice(plain);
+                out.extend_from_slice(rest);
+            }
+            None => out.extend_from_slice(line),
+        }
+    }
+    out
 }
 
 /// What a task's output told dockhand besides its log.
@@ -212,14 +258,14 @@ pub async fn pump<R: AsyncRead + Unpin>(
         // let it record that line, so a resume never prints it again.
         count(&captured, stream, lines, progress.as_ref());
         if !out.is_empty() {
-            sink.write(&out);
+            sink.write_task(task, stream, &out);
             out.clear();
         }
     }
     if !pending.is_empty() {
         line(&mut out, &prefix, &pending, &mut skip, &captured, stream);
         count(&captured, stream, 1, progress.as_ref());
-        sink.write(&out);
+        sink.write_task(task, stream, &out);
     }
     Ok(())
 }
@@ -316,6 +362,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn colour_codes_are_left_out_of_kept_lines() {
+        let sink = Sink {
+            color: true,
+            to_stderr: true,
+            width: 4,
+            mask: Default::default(),
+            store: None,
+        };
+        let mut lines = sink.prefix("ab", Stream::Stderr);
+        lines.extend_from_slice(b"x \x1b[1mbold\n");
+        lines.extend(sink.prefix("ab", Stream::Stderr));
+        lines.extend_from_slice(b"y\n");
+        let plain = Sink {
+            color: false,
+            ..sink.clone()
+        };
+        assert_eq!(
+            uncolour(
+                &lines,
+                &sink.prefix("ab", Stream::Stderr),
+                &plain.prefix("ab", Stream::Stderr)
+            ),
+            b"ab   ! x \x1b[1mbold\nab   ! y\n".to_vec()
+        );
+    }
+
+    #[test]
     fn output_lines_are_recognised() {
         assert!(parse_output_line(br#"::{"outputs":{"a":1}}::"#).is_some());
         assert!(parse_output_line(br#"::{"outputs":{"a":1}}::"#).unwrap()["outputs"]["a"] == 1);
@@ -332,6 +405,7 @@ mod tests {
             to_stderr: true,
             width: 0,
             mask: Default::default(),
+            store: None,
         };
         pump(data, Stream::Stdout, "t", &sink, cap.clone(), 1, None)
             .await

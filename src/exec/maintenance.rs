@@ -249,6 +249,7 @@ pub fn ended_executions(
 pub fn remove_execution(x: &Ended, dirs: &[&Utf8PathBuf]) -> Vec<(Utf8PathBuf, std::io::Error)> {
     let _ = std::fs::remove_file(&x.journal);
     let _ = std::fs::remove_file(x.journal.with_extension("lock"));
+    let _ = std::fs::remove_file(x.journal.with_extension("log"));
     let mut failed = Vec::new();
     for d in dirs {
         if let Err(e) = std::fs::remove_dir_all(d) {

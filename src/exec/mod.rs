@@ -7,10 +7,14 @@ pub mod engine;
 pub mod env_host;
 pub mod execution_id;
 pub mod files;
+pub mod flow_outputs;
+pub mod history;
+pub mod host_process;
 pub mod host_vars;
 pub mod images;
 pub mod journal;
 pub mod launch;
+pub mod log_store;
 pub mod logs;
 pub mod maintenance;
 pub mod mask;
@@ -18,7 +22,11 @@ pub mod outcome;
 pub mod process;
 pub mod result;
 pub mod state_dir;
+pub mod subflow;
+pub mod swarm;
+pub mod swarm_state;
 pub mod task;
+pub mod working_directory;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -63,6 +71,8 @@ pub struct Runtime {
     /// Why the engine could not be reached, once a first command to it failed and `version`
     /// confirmed it: the run stops and exits 3.
     pub unreachable: Mutex<Option<String>>,
+    /// The state directory (journals; a WorkingDirectory's cache), when there is one.
+    pub state_dir: Option<camino::Utf8PathBuf>,
     diagnosing: tokio::sync::Mutex<()>,
 }
 
@@ -91,6 +101,7 @@ impl Runtime {
             wait_removal: false,
             answered: Mutex::default(),
             unreachable: Mutex::default(),
+            state_dir: None,
             diagnosing: tokio::sync::Mutex::new(()),
         }
     }
@@ -180,7 +191,7 @@ pub async fn run_flow(rt: Arc<Runtime>, flow: Arc<Flow>) -> FlowResult {
             tasks.push(r);
         }
     }
-    FlowResult {
+    let mut result = FlowResult {
         execution_id: rt.ctx.execution_id.clone(),
         namespace: flow.namespace.clone(),
         flow_id: flow.id.clone(),
@@ -188,7 +199,22 @@ pub async fn run_flow(rt: Arc<Runtime>, flow: Arc<Flow>) -> FlowResult {
         state: FlowResult::state_of(&tasks),
         duration: started.elapsed(),
         tasks,
+        outputs: Default::default(),
+        error: None,
+    };
+    // Kestra renders the flow's outputs at the execution's end; one that fails fails it.
+    if !flow.outputs.is_empty() && result.state.continues() {
+        let outputs = outputs.lock().unwrap().clone();
+        match flow_outputs::compute(&flow, &rt.ctx, &rt.inputs, &outputs) {
+            Ok(o) => result.outputs = o,
+            Err(e) => {
+                rt.status(&format!("error: failed to render the flow's outputs: {e}"));
+                result.state = State::Failed;
+                result.error = Some(format!("failed to render the flow's outputs: {e}"));
+            }
+        }
     }
+    result
 }
 
 /// Runs tasks in order; false when the flow must stop. `started` is told when the first starts.
@@ -295,8 +321,24 @@ async fn run_one_inner(
             results.lock().unwrap().push(r);
             go_on
         }
+        TaskKind::Subflow(sub) => {
+            drop(started);
+            let snapshot = outputs.lock().unwrap().clone();
+            let r = subflow::run(&rt, &flow, &task, sub, &snapshot).await;
+            rt.status(&format!("{}: {}", r.id, r.state.name()));
+            outputs
+                .lock()
+                .unwrap()
+                .insert(task.id.clone(), crate::plan::scope::own_outputs(&r.outputs));
+            let go_on = r.state.continues();
+            results.lock().unwrap().push(r);
+            go_on
+        }
         TaskKind::Sequential { tasks } => {
             Box::pin(run_list(&rt, &flow, tasks, &outputs, &results, started)).await
+        }
+        TaskKind::WorkingDirectory(w) => {
+            working_directory::run(&rt, &flow, &task, w, &outputs, &results, started).await
         }
         TaskKind::Parallel { concurrent, tasks } => {
             let limit = if *concurrent == 0 {

@@ -175,6 +175,12 @@ pub struct FlowResult {
     #[serde(serialize_with = "ms", rename = "durationMs")]
     pub duration: Duration,
     pub tasks: Vec<TaskResult>,
+    /// The flow's `outputs`, typed (none declared: left out).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub outputs: BTreeMap<String, serde_json::Value>,
+    /// What failed the execution besides its tasks (its outputs could not be rendered).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 impl FlowResult {
@@ -218,6 +224,16 @@ impl FlowResult {
                 t.duration.as_secs_f64(),
                 note
             ));
+        }
+        for (k, v) in &self.outputs {
+            let v = match v {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            s.push_str(&format!("output {k} = {v}\n"));
+        }
+        if let Some(e) = &self.error {
+            s.push_str(&format!("error: {e}\n"));
         }
         s.push_str(&format!(
             "flow {}.{} {} in {:.2}s (execution {})\n",

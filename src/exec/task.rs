@@ -132,6 +132,10 @@ async fn run_inner(
     in_flight: Option<InFlight>,
     start_signal: crate::exec::Started,
 ) -> TaskResult {
+    if rt.ctx.backend.is_swarm() {
+        let planned = (flow, task, script, outputs);
+        return crate::exec::swarm::run(rt, planned, attempt, in_flight, start_signal).await;
+    }
     let res = TaskResult::new(&task.id, State::Failed);
     let mut ctx = rt.ctx.clone();
     ctx.attempt = attempt;
@@ -142,6 +146,12 @@ async fn run_inner(
         };
     if let Some(f) = tc.findings.iter().find(|f| f.error) {
         return setup_failure(res, format!("{}: {}", f.property, f.message));
+    }
+    // A Process task runs on the host, without the engine.
+    if let Some(hc) = &tc.host {
+        let in_flight = in_flight.as_ref();
+        return crate::exec::host_process::run(rt, task, &tc, hc, attempt, in_flight, start_signal)
+            .await;
     }
     let mut job = Job {
         rt,
@@ -288,33 +298,8 @@ impl Job<'_> {
     /// Starts the task's container: journal first, then create/copy/run.
     async fn fresh(mut self, attempt: u32) -> TaskResult {
         let (rt, tc) = (self.rt, self.tc);
-        let open = self
-            .rendered
-            .runner
-            .user
-            .as_deref()
-            .is_some_and(|u| !matches!(u, "root" | "0" | "0:0"));
-        if let Err(e) =
-            crate::exec::files::prepare(&tc.workdir, &tc.input_files, open, &tc.secret_files)
-        {
-            return setup_failure(
-                self.res,
-                format!("cannot prepare the working directory {}: {e}", tc.workdir),
-            );
-        }
-        if let Some(j) = &rt.journal
-            && let Err(e) = j.append(
-                &Record::TaskStart {
-                    task: tc.task_id.clone(),
-                    container: tc.container.clone(),
-                    attempt,
-                    at: crate::exec::journal::now(),
-                },
-                true,
-            )
-        {
-            // Without a journal entry a crash would lose track of the container: do not start it.
-            return setup_failure(self.res, e.to_string());
+        if let Err(e) = prepare_and_journal(rt, tc, self.rendered, attempt) {
+            return setup_failure(self.res, e);
         }
         rt.status(&format!(
             "{}: starting {} ({})",
@@ -332,7 +317,11 @@ impl Job<'_> {
                         return self.finish(true).await;
                     }
                     for l in out.stderr.lines() {
-                        rt.sink.write(format!("{} ! {l}\n", tc.task_id).as_bytes());
+                        rt.sink.write_task(
+                            &tc.task_id,
+                            crate::exec::logs::Stream::Stderr,
+                            format!("{} ! {l}\n", tc.task_id).as_bytes(),
+                        );
                     }
                     // A failed `create` made no container (a name clash means the container
                     // is someone else's: not ours to remove either).
@@ -646,22 +635,13 @@ impl Job<'_> {
                 });
             }
         }
-        if self.res.state != State::Success
-            && let Some(f) = &self.res.failure
-        {
-            let extra = self
-                .res
-                .message
-                .take()
-                .map(|m| format!("; {m}"))
-                .unwrap_or_default();
-            self.res.message = Some(format!("{}{extra}", f.describe()));
-        }
+        say_failure(&mut self.res);
         // The container goes, and with it the working directory, but for the output files the
         // result hands out. Kept with the container (`delete: false`, or `wait: false`, whose
         // container still runs), and where no engine answered (nothing ran; resume needs it).
         if tc.remove.is_some()
             && !self.unreachable
+            && !rt.ctx.shares_workdir(&tc.task_id)
             && let Err(e) = crate::exec::files::prune(&tc.workdir, &self.res.output_files)
         {
             rt.status(&format!(
@@ -744,7 +724,51 @@ fn stderr_boxed(
     Box::pin(s)
 }
 
-fn setup_failure(mut res: TaskResult, message: String) -> TaskResult {
+/// Before a task's container (or service) is made: its working directory written, and its
+/// start journaled (without a journal entry a crash would lose track of it: it is not made).
+pub(crate) fn prepare_and_journal(
+    rt: &Runtime,
+    tc: &TaskCommands,
+    rendered: &ScriptTask,
+    attempt: u32,
+) -> Result<(), String> {
+    let open = rendered
+        .runner
+        .user
+        .as_deref()
+        .is_some_and(|u| !matches!(u, "root" | "0" | "0:0"));
+    crate::exec::files::prepare(&tc.workdir, &tc.input_files, open, &tc.secret_files)
+        .map_err(|e| format!("cannot prepare the working directory {}: {e}", tc.workdir))?;
+    if let Some(j) = &rt.journal {
+        j.append(
+            &Record::TaskStart {
+                task: tc.task_id.clone(),
+                container: tc.container.clone(),
+                attempt,
+                at: crate::exec::journal::now(),
+            },
+            true,
+        )
+        .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// A task that did not succeed: its message starts with what went wrong.
+pub(crate) fn say_failure(res: &mut TaskResult) {
+    if res.state != State::Success
+        && let Some(f) = &res.failure
+    {
+        let extra = res
+            .message
+            .take()
+            .map(|m| format!("; {m}"))
+            .unwrap_or_default();
+        res.message = Some(format!("{}{extra}", f.describe()));
+    }
+}
+
+pub(crate) fn setup_failure(mut res: TaskResult, message: String) -> TaskResult {
     res.failure = Some(Failure::Setup {
         message: message.clone(),
     });
@@ -752,7 +776,7 @@ fn setup_failure(mut res: TaskResult, message: String) -> TaskResult {
     res
 }
 
-async fn wait_cancel(rx: &mut watch::Receiver<Cancel>) {
+pub(crate) async fn wait_cancel(rx: &mut watch::Receiver<Cancel>) {
     loop {
         if *rx.borrow() != Cancel::No {
             return;

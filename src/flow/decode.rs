@@ -6,16 +6,21 @@
 //! object may hold, its ignored and refused properties, patterns and enumerations come from
 //! [`crate::flow::spec`].
 
+mod inputs;
+mod outputs;
 mod refs;
 mod runner;
+mod subflow;
 mod task;
+mod task_runner;
+mod working_directory;
 
 use std::collections::BTreeMap;
 
 use crate::diag::Diags;
 use crate::flow::model::*;
 use crate::flow::reader::{self, Cx, Obj, as_seq};
-use crate::flow::spec::{self, FLOW_ID, INPUT_TYPES, NAMESPACE, TASK_ID};
+use crate::flow::spec::{self, FLOW_ID, NAMESPACE};
 use crate::flow::yaml::{self, Node};
 
 pub use runner::check_registry_host;
@@ -29,8 +34,11 @@ pub struct Loaded {
 /// Reads and checks a flow file.
 pub fn load(file: &str, text: &str) -> Loaded {
     let mut cx = Cx::new(file);
-    let flow =
-        yaml::parse(text, &mut cx.diags).and_then(|root| read_flow(&mut cx, file, text, &root));
+    let flow = yaml::parse(text, &mut cx.diags).and_then(|root| {
+        // Defaults are merged first: each task is read with them, errors at their own lines.
+        let root = crate::flow::plugin_defaults::apply(&mut cx, &root);
+        read_flow(&mut cx, file, text, &root)
+    });
     let flow = flow.filter(|_| !cx.diags.has_errors());
     Loaded {
         flow,
@@ -67,9 +75,16 @@ fn read_flow(cx: &mut Cx, file: &str, text: &str, root: &Node) -> Option<Flow> {
         .unwrap_or_default();
     let inputs = o
         .get(cx, "inputs")
-        .map(|n| read_inputs(cx, n))
+        .map(|n| inputs::read_inputs(cx, n))
         .unwrap_or_default();
     let variables = o.string_map(cx, "variables").unwrap_or_default();
+    let flow_outputs = o
+        .get(cx, "outputs")
+        .map(|n| outputs::read_outputs(cx, n))
+        .unwrap_or_default();
+    // Read (and merged into the tree) by `plugin_defaults::apply` before this.
+    o.get(cx, "pluginDefaults");
+    o.get(cx, "taskDefaults");
     let mut tasks = Vec::new();
     if let Some(n) = o.need(cx, "tasks")
         && let Some(items) = as_seq(cx, n, "tasks")
@@ -92,12 +107,18 @@ fn read_flow(cx: &mut Cx, file: &str, text: &str, root: &Node) -> Option<Flow> {
         inputs,
         variables,
         tasks,
+        outputs: flow_outputs,
         spans: std::mem::take(&mut cx.spans),
         task_types: std::mem::take(&mut cx.task_types),
         values: std::mem::take(&mut cx.values),
     };
     refs::check_ids_and_templates(cx, &flow, text);
+    outputs::check_references(cx, &flow);
     Some(flow)
+}
+
+pub(crate) fn labels(cx: &mut Cx, n: &Node) -> BTreeMap<String, String> {
+    read_labels(cx, n)
 }
 
 fn read_labels(cx: &mut Cx, n: &Node) -> BTreeMap<String, String> {
@@ -120,67 +141,13 @@ fn read_labels(cx: &mut Cx, n: &Node) -> BTreeMap<String, String> {
     reader::as_string_map(cx, n, "labels").unwrap_or_default()
 }
 
-fn read_inputs(cx: &mut Cx, n: &Node) -> Vec<Input> {
-    let Some(items) = as_seq(cx, n, "inputs") else {
-        return vec![];
-    };
-    let mut out: Vec<Input> = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let path = format!("inputs[{i}]");
-        let Some(mut o) = Obj::new(cx, item, &path) else {
-            continue;
-        };
-        let id = o.need_string(cx, "id");
-        let kind = o.enumeration(cx, "type", INPUT_TYPES, |s| {
-            INPUT_TYPES.contains(&s).then(|| s.to_string())
-        });
-        if !o.has("type") {
-            cx.error(item.pos, &path, "missing required property `type`");
-        }
-        let default = o.string(cx, "defaults");
-        let required = o.bool(cx, "required").unwrap_or(true);
-        let description = o.string(cx, "description");
-        o.string(cx, "displayName");
-        let read_values = o.strings(cx, "values");
-        // `values` that are not a list of strings are reported already: no follow-on errors.
-        let values_broken = o.has("values") && read_values.is_none();
-        let values = read_values.unwrap_or_default();
-        // The default must be a value of the input's type, as `--input` must.
-        if let (Some(k), Some(d), Some(n)) = (&kind, &default, o.get(cx, "defaults"))
-            && !values_broken
-            && let Err(e) = crate::flow::input_types::check(k, &values, d)
-        {
-            cx.error(n.pos, &o.key_path("defaults"), e);
-        }
-        o.finish_described(cx, &spec::INPUT);
-        if let Some(id) = id {
-            if !TASK_ID.is_match(&id) {
-                cx.error(item.pos, &path, format!("invalid input id `{id}`"));
-            }
-            if out.iter().any(|x| x.id == id) {
-                cx.error(item.pos, &path, format!("duplicate input id `{id}`"));
-            }
-            out.push(Input {
-                id,
-                kind: kind.unwrap_or_default(),
-                default,
-                values,
-                required,
-                description,
-                pos: item.pos,
-            });
-        }
-    }
-    out
-}
-
 /// Every property name the reader knows for each kind of object, found by reading a flow that
 /// holds every object once: the JSON Schema is checked against this so the two never drift.
 pub fn known_properties() -> BTreeMap<&'static str, Vec<&'static str>> {
     let mut out: BTreeMap<&'static str, Vec<&'static str>> = BTreeMap::new();
     for body in ["commands: [x]", "script: x"] {
         let text = format!(
-            "id: f\nnamespace: n\nlabels: []\ninputs: [{{}}]\ntasks:\n  - id: t\n    type: {}\n    {body}\n    taskRunner: {{type: {DOCKER_RUNNER_TYPE}, credentials: {{}}, cpu: {{}}, memory: {{}}, deviceRequests: [{{}}]}}\n",
+            "id: f\nnamespace: n\nlabels: []\ninputs: [{{}}]\npluginDefaults: [{{}}]\noutputs: [{{}}]\ntasks:\n  - id: t\n    type: {}\n    {body}\n    taskRunner: {{type: {DOCKER_RUNNER_TYPE}, credentials: {{}}, cpu: {{}}, memory: {{}}, deviceRequests: [{{}}]}}\n",
             if body.starts_with("script") {
                 SCRIPT_TYPE
             } else {
@@ -189,12 +156,15 @@ pub fn known_properties() -> BTreeMap<&'static str, Vec<&'static str>> {
         );
         let mut cx = Cx::new("");
         if let Some(root) = yaml::parse(&text, &mut cx.diags) {
+            crate::flow::plugin_defaults::read(&mut cx, &root);
             read_flow(&mut cx, "", &text, &root);
         }
         for (path, keys) in cx.known {
             let kind = match path.as_str() {
                 "" => "flow",
                 "inputs[0]" => "input",
+                "pluginDefaults[0]" => "pluginDefault",
+                "outputs[0]" => "flowOutput",
                 "tasks[0]" => "task",
                 "tasks[0].taskRunner" => "taskRunner",
                 "tasks[0].taskRunner.credentials" => "credentials",

@@ -57,6 +57,219 @@ pub fn check(kind: &str, values: &[String], value: &str) -> Result<(), String> {
     ))
 }
 
+/// Which input types take each type-specific property (Kestra's `*Input` classes).
+pub fn property_applies(property: &str, kind: &str) -> bool {
+    let kinds: &[&str] = match property {
+        "validator" => &["STRING", "SECRET"],
+        "min" | "max" => &["INT", "FLOAT", "DURATION"],
+        "after" | "before" => &["DATETIME", "DATE", "TIME"],
+        "itemType" => &["ARRAY", "MULTISELECT"],
+        "values" => &["SELECT", "ENUM", "MULTISELECT"],
+        "options" => &["MULTISELECT"],
+        "allowCustomValue" | "autoSelectFirst" => &["SELECT", "MULTISELECT"],
+        "allowedFileExtensions" => &["FILE"],
+        _ => return true,
+    };
+    kinds.contains(&kind)
+}
+
+/// The types an ARRAY's (or MULTISELECT's) items may have: any but a list or a file.
+pub const ITEM_TYPES: &[&str] = &[
+    "STRING", "INT", "FLOAT", "BOOLEAN", "BOOL", "DATETIME", "DATE", "TIME", "DURATION", "URI",
+    "EMAIL", "SECRET", "JSON", "YAML", "SELECT", "ENUM",
+];
+
+pub fn is_item_type(kind: &str) -> bool {
+    ITEM_TYPES.contains(&kind)
+}
+
+/// Checks a value for an input: its type, then the input's own properties (`validator`,
+/// `min`/`max`, `after`/`before`, `values` with `allowCustomValue`, `itemType`, the extensions
+/// of a FILE). Returns the value as the flow sees it: an ARRAY or MULTISELECT as a JSON list
+/// (items of a number or boolean type as JSON numbers and booleans), anything else as given.
+pub fn check_input(i: &crate::flow::model::Input, value: &str) -> Result<String, String> {
+    let p = &i.props;
+    let kind = i.kind.as_str();
+    match kind {
+        "ARRAY" | "MULTISELECT" => {
+            let items = list_items(kind, value)?;
+            let item_type = p.item_type.as_deref().unwrap_or("STRING");
+            let mut out = Vec::new();
+            for item in &items {
+                if kind == "MULTISELECT" && !p.allow_custom_value && !i.values.contains(item) {
+                    return Err(format!(
+                        "`{item}` is not a valid MULTISELECT item: expected one of {}",
+                        list_or_none(&i.values)
+                    ));
+                }
+                check(item_type, &[], item).map_err(|e| format!("item of the {kind}: {e}"))?;
+                out.push(typed_value(item_type, item));
+            }
+            return Ok(serde_json::Value::Array(out).to_string());
+        }
+        "SELECT" | "ENUM" if p.allow_custom_value => {}
+        "FILE" => {
+            if value.is_empty() {
+                return Err("a FILE input needs a file path or URI".into());
+            }
+            if !p.extensions.is_empty()
+                && !p.extensions.iter().any(|e| {
+                    value
+                        .to_ascii_lowercase()
+                        .ends_with(&e.to_ascii_lowercase())
+                })
+            {
+                return Err(format!(
+                    "`{value}` is not a valid FILE: its extension is not one of {}",
+                    p.extensions.join(", ")
+                ));
+            }
+        }
+        _ => check(kind, &i.values, value)?,
+    }
+    if let Some(v) = &p.validator {
+        let re = full_match(v).map_err(|e| {
+            format!(
+                "its validator `{v}` is not a valid regular expression: {}",
+                regex_error(&e)
+            )
+        })?;
+        if !re.is_match(value) {
+            return Err(format!(
+                "`{value}` does not match the input's validator `{v}`"
+            ));
+        }
+    }
+    let (low, high) = if matches!(kind, "DATETIME" | "DATE" | "TIME") {
+        ("after", "before")
+    } else {
+        ("min", "max")
+    };
+    for (bound, name, below) in [(&p.min, low, true), (&p.max, high, false)] {
+        let Some(b) = bound else { continue };
+        match compare(kind, value, b) {
+            Some(std::cmp::Ordering::Less) if below => {
+                return Err(format!(
+                    "`{value}` is {} the input's {name} `{b}`",
+                    if low == "after" { "before" } else { "below" }
+                ));
+            }
+            Some(std::cmp::Ordering::Greater) if !below => {
+                return Err(format!(
+                    "`{value}` is {} the input's {name} `{b}`",
+                    if low == "after" { "after" } else { "above" }
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(value.to_string())
+}
+
+/// An input's value as Kestra types it in expressions: numbers, booleans, and ARRAY,
+/// MULTISELECT and JSON values as JSON; everything else as text.
+pub fn typed_value(kind: &str, value: &str) -> serde_json::Value {
+    let parsed = match kind {
+        "INT" | "FLOAT" => {
+            serde_json::from_str::<serde_json::Number>(value.trim_start_matches('+'))
+                .ok()
+                .map(serde_json::Value::Number)
+        }
+        "BOOLEAN" | "BOOL" => Some(serde_json::Value::Bool(value.eq_ignore_ascii_case("true"))),
+        "ARRAY" | "MULTISELECT" | "JSON" => serde_json::from_str(value).ok(),
+        _ => None,
+    };
+    parsed.unwrap_or_else(|| serde_json::Value::String(value.to_string()))
+}
+
+/// A bound (`min`, `after`, ...) checked when the flow is read: a value of the input's type.
+pub fn check_bound(kind: &str, bound: &str) -> Result<(), String> {
+    check(kind, &[], bound)?;
+    compare(kind, bound, bound)
+        .map(|_| ())
+        .ok_or_else(|| format!("`{bound}` cannot be compared as a {kind}"))
+}
+
+fn list_or_none(values: &[String]) -> String {
+    if values.is_empty() {
+        "its `values`, but the input lists none".to_string()
+    } else {
+        values.join(", ")
+    }
+}
+
+/// The last line of a regex error (the one that says what is wrong).
+pub fn regex_error(e: &regex::Error) -> String {
+    let text = e.to_string();
+    text.lines()
+        .last()
+        .unwrap_or_default()
+        .trim_start_matches("error: ")
+        .to_string()
+}
+
+/// A regex that must match the whole value, as Java's `String.matches`.
+pub fn full_match(pattern: &str) -> Result<Regex, regex::Error> {
+    Regex::new(&format!("^(?:{pattern})$"))
+}
+
+/// The items of an ARRAY or MULTISELECT value: a JSON list; its items as text.
+fn list_items(kind: &str, value: &str) -> Result<Vec<String>, String> {
+    let Ok(serde_json::Value::Array(items)) = serde_json::from_str::<serde_json::Value>(value)
+    else {
+        return Err(format!(
+            "`{value}` is not a valid {kind}: expected a JSON list such as [\"a\", \"b\"]"
+        ));
+    };
+    Ok(items
+        .into_iter()
+        .map(|v| match v {
+            serde_json::Value::String(s) => s,
+            other => other.to_string(),
+        })
+        .collect())
+}
+
+/// Orders two values of a type with bounds; `None` when either does not parse.
+fn compare(kind: &str, a: &str, b: &str) -> Option<std::cmp::Ordering> {
+    use chrono::{DateTime, NaiveDate, NaiveTime};
+    match kind {
+        "INT" => Some(a.parse::<i64>().ok()?.cmp(&b.parse::<i64>().ok()?)),
+        "FLOAT" => a.parse::<f64>().ok()?.partial_cmp(&b.parse::<f64>().ok()?),
+        "DURATION" => Some(signed_duration(a)?.cmp(&signed_duration(b)?)),
+        "DATETIME" => Some(
+            DateTime::parse_from_rfc3339(a)
+                .ok()?
+                .cmp(&DateTime::parse_from_rfc3339(b).ok()?),
+        ),
+        "DATE" => Some(
+            NaiveDate::parse_from_str(a, "%Y-%m-%d")
+                .ok()?
+                .cmp(&NaiveDate::parse_from_str(b, "%Y-%m-%d").ok()?),
+        ),
+        "TIME" => {
+            let t = |s: &str| {
+                NaiveTime::parse_from_str(s, "%H:%M:%S%.f")
+                    .or_else(|_| NaiveTime::parse_from_str(s, "%H:%M"))
+                    .ok()
+            };
+            Some(t(a)?.cmp(&t(b)?))
+        }
+        _ => None,
+    }
+}
+
+/// A `java.time.Duration` as signed nanoseconds (a leading `-` negates it).
+fn signed_duration(s: &str) -> Option<i128> {
+    let (neg, rest) = match s.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let d = crate::units::parse_duration(rest).ok()?;
+    let n = d.as_nanos() as i128;
+    Some(if neg { -n } else { n })
+}
+
 /// `Float.valueOf` takes decimal numbers with an exponent (and Java's NaN, Infinity and hex
 /// forms, which no one types as an input).
 static FLOAT: LazyLock<Regex> =
@@ -375,5 +588,171 @@ mod tests {
         for kind in ["STRING", "SECRET", "YAML"] {
             good(kind, &["", "anything at all", "{"]);
         }
+    }
+
+    fn input(
+        kind: &str,
+        f: impl FnOnce(&mut crate::flow::model::Input),
+    ) -> crate::flow::model::Input {
+        let mut i = crate::flow::model::Input {
+            id: "i".into(),
+            kind: kind.into(),
+            default: None,
+            values: vec![],
+            required: true,
+            description: None,
+            pos: crate::diag::Pos::new(1, 1),
+            props: Default::default(),
+        };
+        f(&mut i);
+        i
+    }
+
+    /// One row: an input, a value, and what `check_input` answers (`Ok` with the value the flow
+    /// sees, or an error containing the text).
+    #[test]
+    fn input_properties() {
+        let abc = |i: &mut crate::flow::model::Input| i.values = vec!["a".into(), "b".into()];
+        let rows: Vec<(crate::flow::model::Input, &str, Result<&str, &str>)> = vec![
+            (
+                input("STRING", |i| i.props.validator = Some("[a-z]+".into())),
+                "abc",
+                Ok("abc"),
+            ),
+            (
+                input("STRING", |i| i.props.validator = Some("[a-z]+".into())),
+                "abc1",
+                Err("does not match the input's validator `[a-z]+`"),
+            ),
+            (
+                input("SECRET", |i| i.props.validator = Some("\\d{4}".into())),
+                "12345",
+                Err("validator"),
+            ),
+            (
+                input("INT", |i| i.props.min = Some("10".into())),
+                "10",
+                Ok("10"),
+            ),
+            (
+                input("INT", |i| i.props.min = Some("10".into())),
+                "9",
+                Err("below the input's min `10`"),
+            ),
+            (
+                input("INT", |i| i.props.max = Some("10".into())),
+                "11",
+                Err("above the input's max `10`"),
+            ),
+            (
+                input("FLOAT", |i| i.props.max = Some("1.5".into())),
+                "1.25",
+                Ok("1.25"),
+            ),
+            (
+                input("DURATION", |i| i.props.min = Some("PT1M".into())),
+                "PT30S",
+                Err("below"),
+            ),
+            (
+                input("DURATION", |i| i.props.max = Some("PT1H".into())),
+                "PT59M",
+                Ok("PT59M"),
+            ),
+            (
+                input("DATETIME", |i| {
+                    i.props.min = Some("2024-01-01T00:00:00Z".into())
+                }),
+                "2023-12-31T23:59:59Z",
+                Err("before the input's after"),
+            ),
+            (
+                input("DATETIME", |i| {
+                    i.props.max = Some("2024-01-01T00:00:00Z".into())
+                }),
+                "2024-01-01T01:00:00+02:00",
+                Ok("2024-01-01T01:00:00+02:00"),
+            ),
+            (
+                input("DATE", |i| i.props.max = Some("2024-01-01".into())),
+                "2024-01-02",
+                Err("after the input's before"),
+            ),
+            (
+                input("TIME", |i| i.props.min = Some("08:00".into())),
+                "07:59:59",
+                Err("before"),
+            ),
+            (input("SELECT", abc), "c", Err("one of a, b")),
+            (
+                input("SELECT", |i| {
+                    abc(i);
+                    i.props.allow_custom_value = true
+                }),
+                "c",
+                Ok("c"),
+            ),
+            (
+                input("MULTISELECT", abc),
+                "[\"a\", \"b\"]",
+                Ok("[\"a\",\"b\"]"),
+            ),
+            (
+                input("MULTISELECT", abc),
+                "[\"a\", \"c\"]",
+                Err("`c` is not a valid MULTISELECT item"),
+            ),
+            (
+                input("MULTISELECT", |i| {
+                    abc(i);
+                    i.props.allow_custom_value = true
+                }),
+                "[\"c\"]",
+                Ok("[\"c\"]"),
+            ),
+            (input("MULTISELECT", abc), "a", Err("expected a JSON list")),
+            (
+                input("ARRAY", |i| i.props.item_type = Some("INT".into())),
+                "[1, \"2\"]",
+                Ok("[1,2]"),
+            ),
+            (
+                input("ARRAY", |i| i.props.item_type = Some("INT".into())),
+                "[1, \"x\"]",
+                Err("`x` is not a valid INT"),
+            ),
+            (
+                input("ARRAY", |i| i.props.item_type = Some("STRING".into())),
+                "[\"x\", 2]",
+                Ok("[\"x\",\"2\"]"),
+            ),
+            (input("FILE", |_| {}), "/tmp/data.csv", Ok("/tmp/data.csv")),
+            (
+                input("FILE", |i| i.props.extensions = vec![".csv".into()]),
+                "/tmp/data.txt",
+                Err("extension"),
+            ),
+            (input("FILE", |_| {}), "", Err("needs a file")),
+        ];
+        for (i, value, want) in rows {
+            let got = check_input(&i, value);
+            match want {
+                Ok(w) => assert_eq!(got.as_deref(), Ok(w), "{} {value}", i.kind),
+                Err(w) => assert!(
+                    got.as_ref().is_err_and(|e| e.contains(w)),
+                    "{} {value}: {got:?}, expected an error with {w}",
+                    i.kind
+                ),
+            }
+        }
+    }
+
+    #[test]
+    fn properties_apply_to_their_types_only() {
+        assert!(property_applies("validator", "STRING") && !property_applies("validator", "INT"));
+        assert!(property_applies("after", "DATE") && !property_applies("min", "DATE"));
+        assert!(property_applies("itemType", "ARRAY") && !property_applies("values", "ARRAY"));
+        assert!(property_applies("description", "FILE"));
+        assert!(is_item_type("INT") && !is_item_type("ARRAY") && !is_item_type("FILE"));
     }
 }

@@ -13,6 +13,12 @@ pub const SCRIPT_TYPE: &str = "io.kestra.plugin.scripts.shell.Script";
 pub const PARALLEL_TYPE: &str = "io.kestra.plugin.core.flow.Parallel";
 pub const SEQUENTIAL_TYPE: &str = "io.kestra.plugin.core.flow.Sequential";
 pub const DOCKER_RUNNER_TYPE: &str = "io.kestra.plugin.scripts.runner.docker.Docker";
+/// Kestra's Process task runner, and the older class names Kestra took for it.
+pub const PROCESS_RUNNER_TYPE: &str = "io.kestra.plugin.core.runner.Process";
+pub const PROCESS_RUNNER_ALIASES: &[&str] = &[
+    "io.kestra.core.models.tasks.runners.types.ProcessTaskRunner",
+    "io.kestra.plugin.core.runner.ProcessTaskRunner",
+];
 
 /// A whole flow file.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +32,8 @@ pub struct Flow {
     pub inputs: Vec<Input>,
     pub variables: BTreeMap<String, String>,
     pub tasks: Vec<Task>,
+    /// The flow's `outputs`, rendered when its tasks have ended.
+    pub outputs: Vec<FlowOutput>,
     /// Where each property was found, by dotted path (`tasks[0].taskRunner.memory.memory`).
     pub spans: BTreeMap<String, Pos>,
     /// Each task's `type` as written, by task path (`tasks[0]`): expressions read it as
@@ -46,6 +54,40 @@ pub struct Input {
     pub required: bool,
     pub description: Option<String>,
     pub pos: Pos,
+    /// What Kestra's input types add (`flow::decode::inputs`, checked by `input_types`).
+    pub props: InputProps,
+}
+
+/// A flow output: `value` (an expression, usually over `outputs.TASK...`) rendered when the
+/// tasks have ended and typed as `kind` (an input type).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlowOutput {
+    pub id: String,
+    pub kind: String,
+    pub value: String,
+    pub required: bool,
+    pub pos: Pos,
+}
+
+/// The properties of an input beyond its id, type and default, as Kestra has them per type.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InputProps {
+    pub display_name: Option<String>,
+    /// The type of each item of an ARRAY (or MULTISELECT) input.
+    pub item_type: Option<String>,
+    /// STRING and SECRET: a regular expression the whole value must match.
+    pub validator: Option<String>,
+    /// INT, FLOAT, DURATION `min`/`max`; DATETIME, DATE, TIME `after`/`before`.
+    pub min: Option<String>,
+    pub max: Option<String>,
+    /// SELECT and MULTISELECT: a value outside `values` is taken.
+    pub allow_custom_value: bool,
+    /// `dependsOn.inputs`: resolved first.
+    pub depends_on: Vec<String>,
+    /// `dependsOn.condition`: the input is left out (neither needed nor set) when it is false.
+    pub condition: Option<String>,
+    /// FILE: the extensions (`.csv`) a given file may have; empty: any.
+    pub extensions: Vec<String>,
 }
 
 /// A task of any supported type.
@@ -75,6 +117,53 @@ pub enum TaskKind {
     Sequential {
         tasks: Vec<Task>,
     },
+    /// `io.kestra.plugin.core.flow.WorkingDirectory`: children run one after the other in one
+    /// working directory they share.
+    WorkingDirectory(Box<WorkingDir>),
+    /// `io.kestra.plugin.core.flow.Subflow`: another flow run as a child execution.
+    Subflow(Box<SubflowTask>),
+}
+
+/// A WorkingDirectory task: its children and the files of the directory they share.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkingDir {
+    pub tasks: Vec<Task>,
+    /// Written into the directory before the first child runs (content may use templates).
+    pub input_files: BTreeMap<String, String>,
+    /// Globs kept as the WorkingDirectory's output files once the children are done.
+    pub output_files: Vec<String>,
+    pub cache: Option<Cache>,
+}
+
+/// A WorkingDirectory's `cache`: files matching `patterns` are kept after the run and put back
+/// into the directory of the next run of the same flow and task, unless older than `ttl`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cache {
+    pub patterns: Vec<String>,
+    pub ttl: Option<Duration>,
+}
+
+/// A Subflow task: which flow, with which inputs, and the flow once found (`flow::subflows`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubflowTask {
+    pub namespace: String,
+    pub flow_id: String,
+    /// Input values as written (expressions rendered when the task runs), JSON for a list or map.
+    pub inputs: BTreeMap<String, String>,
+    pub wait: bool,
+    pub transmit_failed: bool,
+    pub labels: BTreeMap<String, String>,
+    pub inherit_labels: bool,
+    /// The subflow's file, its text's digest and the flow read from it: set by
+    /// `flow::subflows::resolve` before a run (none when the flow was only read).
+    pub resolved: Option<Box<ResolvedSubflow>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolvedSubflow {
+    pub file: String,
+    pub text: String,
+    pub flow: Flow,
 }
 
 impl Task {
@@ -88,8 +177,8 @@ impl Task {
     fn collect_scripts<'a>(&'a self, out: &mut Vec<(&'a Task, &'a ScriptTask)>) {
         match &self.kind {
             TaskKind::Script(s) => out.push((self, s)),
-            TaskKind::Parallel { tasks, .. } | TaskKind::Sequential { tasks } => {
-                for t in tasks {
+            other => {
+                for t in other.children() {
                     t.collect_scripts(out);
                 }
             }
@@ -97,7 +186,46 @@ impl Task {
     }
 }
 
+impl TaskKind {
+    /// The tasks this one runs (none for a task that runs no others): what every walk of the
+    /// task tree goes down into, so a new parent kind is added here once.
+    pub fn children(&self) -> &[Task] {
+        match self {
+            TaskKind::Parallel { tasks, .. } | TaskKind::Sequential { tasks } => tasks,
+            TaskKind::WorkingDirectory(w) => &w.tasks,
+            TaskKind::Script(_) | TaskKind::Subflow(_) => &[],
+        }
+    }
+
+    /// [`TaskKind::children`], to change them.
+    pub fn children_mut(&mut self) -> &mut [Task] {
+        match self {
+            TaskKind::Parallel { tasks, .. } | TaskKind::Sequential { tasks } => tasks,
+            TaskKind::WorkingDirectory(w) => &mut w.tasks,
+            TaskKind::Script(_) | TaskKind::Subflow(_) => &mut [],
+        }
+    }
+}
+
 impl Flow {
+    /// Each task that runs inside a WorkingDirectory, by id, with the WorkingDirectory's id:
+    /// the child's working directory is the WorkingDirectory's.
+    pub fn shared_workdirs(&self) -> BTreeMap<String, String> {
+        fn walk(t: &Task, out: &mut BTreeMap<String, String>) {
+            match &t.kind {
+                TaskKind::WorkingDirectory(w) => {
+                    for c in &w.tasks {
+                        out.insert(c.id.clone(), t.id.clone());
+                    }
+                }
+                other => other.children().iter().for_each(|c| walk(c, out)),
+            }
+        }
+        let mut out = BTreeMap::new();
+        self.tasks.iter().for_each(|t| walk(t, &mut out));
+        out
+    }
+
     /// Every script task of the flow, depth first, in file order.
     pub fn scripts(&self) -> Vec<(&Task, &ScriptTask)> {
         self.tasks.iter().flat_map(Task::scripts).collect()
@@ -129,7 +257,30 @@ pub struct ScriptTask {
     pub fail_fast_line: &'static str,
     pub input_files: BTreeMap<String, String>,
     pub output_files: Vec<String>,
+    /// The Docker runner's settings; used only when `task_runner` is `Docker`.
     pub runner: DockerRunner,
+    /// Where the task runs: in a container, or on the host (`taskRunner` Process).
+    pub task_runner: RunnerKind,
+    /// Kestra's output directory is on (the legacy `runner` property turns it on): every file
+    /// written under `{{ outputDir }}` is an output file.
+    pub output_dir: bool,
+}
+
+impl ScriptTask {
+    /// Does the task run in a container (through the engine), rather than on the host?
+    pub fn in_container(&self) -> bool {
+        self.task_runner == RunnerKind::Docker
+    }
+}
+
+/// A script task's task runner: a container through the engine CLI (with the settings in
+/// [`ScriptTask::runner`]), or a process on the host (`io.kestra.plugin.core.runner.Process`,
+/// which has no settings of its own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RunnerKind {
+    #[default]
+    Docker,
+    Process,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -14,7 +14,6 @@ use crate::plan::command::{EngineCommand, PrivateFile, Secret, Step};
 use crate::plan::context::PlanContext;
 use crate::plan::dialect::Dialect;
 use crate::plan::engine_commands::{self as ec, Global};
-use crate::plan::labels;
 use crate::plan::script::container_command;
 use crate::units;
 
@@ -59,11 +58,17 @@ pub struct TaskCommands {
     /// `wait: false`: the run returns right after the container starts.
     pub detach: bool,
     pub findings: Vec<Finding>,
+    /// A task with the Process runner runs this on the host instead (its engine commands are
+    /// empty): `plan::host_process`.
+    pub host: Option<crate::plan::host_process::HostCommand>,
 }
 
 impl TaskCommands {
     /// Every command in the order a successful run uses them.
     pub fn steps(&self) -> Vec<&EngineCommand> {
+        if self.host.is_some() {
+            return vec![];
+        }
         let mut v: Vec<&EngineCommand> = self.prepare.iter().collect();
         v.push(&self.run);
         v.extend(self.collect.iter());
@@ -88,14 +93,7 @@ pub fn build(
     let workdir = ctx.workdir(task_id);
     let private = ctx.private_dir(task_id);
     let container = ctx.container_name(task_id);
-    let labels = labels::for_task(
-        namespace,
-        flow_id,
-        task_id,
-        &ctx.execution_id,
-        ctx.attempt,
-        ctx.owner,
-    );
+    let labels = ctx.task_labels(namespace, flow_id, task_id);
 
     // Global options every command of the task shares.
     let host = r.host.clone().or_else(|| ctx.host.clone());
@@ -120,7 +118,10 @@ pub fn build(
     let secret_env = secret_env(task, ctx);
     let command_file = command_file(task, &plain_command, &secret_env, ctx, &mut findings);
     let secret_files = secret_files(task, ctx, &mut findings);
-    let copy_workdir = needs_copy(task, d);
+    // In a WorkingDirectory, VOLUME copies the shared directory in and back out every time, so
+    // that each task sees what the ones before it wrote (MOUNT shares it as it is).
+    let shared = ctx.shares_workdir(task_id) && r.file_handling == FileHandling::Volume;
+    let copy_workdir = needs_copy(task, d) || shared;
     let copy_files = copy_workdir || command_file.is_some();
     let mut create_global = global.clone();
     // Docker reads the private client config as its global `--config`.
@@ -236,10 +237,15 @@ pub fn build(
             }
             prepare.push(cp);
         }
+        // After the archive, which makes the directory (podman copies only into one that
+        // exists).
+        if shared {
+            prepare.push(ec::copy_dir_in(&global, &container, workdir.as_str()));
+        }
         let mut start = ec::start(&global, &container, !detach);
         start.cwd = Some(private.to_string());
         run = start;
-        if copy_workdir && !task.output_files.is_empty() {
+        if copy_workdir && (!task.output_files.is_empty() || shared) {
             collect.push(ec::copy_out(&global, &container, workdir.as_str()));
         }
     } else {
@@ -270,6 +276,7 @@ pub fn build(
         remove,
         detach,
         findings,
+        host: None,
     }
 }
 
@@ -387,7 +394,7 @@ fn create_options(
 }
 
 /// Is `user` someone other than root?
-fn non_root(task: &ScriptTask) -> bool {
+pub(crate) fn non_root(task: &ScriptTask) -> bool {
     task.runner
         .user
         .as_deref()
@@ -410,25 +417,25 @@ pub const COMMAND_FILE: &str = "/.dockhand/command";
 
 /// Shells that read a file with `.`: their command becomes `. FILE`, run by the same shell with
 /// the same options, so `set -e` (failFast) and the exit status behave as with the text inline.
-const SHELLS: &[&str] = &[
+pub(crate) const SHELLS: &[&str] = &[
     "sh", "bash", "dash", "ash", "ksh", "mksh", "zsh", "yash", "busybox",
 ];
 
 /// A task's command moved into a private file in the container.
 #[derive(Debug, Clone, PartialEq)]
-struct CommandFile {
-    path: &'static str,
+pub(crate) struct CommandFile {
+    pub(crate) path: &'static str,
     /// The script text (`set -e`, beforeCommands, commands), as it would have been inline.
-    content: String,
+    pub(crate) content: String,
     /// 0600 for root; readable (0644) for a non-root `user`, as the engine copies files in as
     /// root and the task's user must read it (it is the container's only user).
-    mode: u32,
+    pub(crate) mode: u32,
     /// The container command that runs it.
-    argv: Vec<String>,
+    pub(crate) argv: Vec<String>,
 }
 
 /// Does `text` hold the value of a SECRET input?
-fn holds_secret(text: &str, ctx: &PlanContext) -> bool {
+pub(crate) fn holds_secret(text: &str, ctx: &PlanContext) -> bool {
     ctx.secrets
         .iter()
         .filter(|s| !s.expose().is_empty())
@@ -438,7 +445,7 @@ fn holds_secret(text: &str, ctx: &PlanContext) -> bool {
 /// The names of the task's `env` variables whose value holds a secret. The engine records a
 /// container's environment (`inspect` `.Config.Env`), so these are not given to it: the command
 /// file exports them, in the task's shell, before the task's own text.
-fn secret_env(task: &ScriptTask, ctx: &PlanContext) -> Vec<String> {
+pub(crate) fn secret_env(task: &ScriptTask, ctx: &PlanContext) -> Vec<String> {
     task.env
         .iter()
         .filter(|(name, v)| *name != "WORKING_DIR" && holds_secret(v, ctx))
@@ -447,13 +454,13 @@ fn secret_env(task: &ScriptTask, ctx: &PlanContext) -> Vec<String> {
 }
 
 /// A word for a POSIX shell: single-quoted, `'` as `'\''` (any byte, line breaks included).
-fn shell_quote(s: &str) -> String {
+pub(crate) fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
 /// The command file of a task whose command text or env values hold a secret value (`None` for
 /// the others, whose command lines stay as they are).
-fn command_file(
+pub(crate) fn command_file(
     task: &ScriptTask,
     command: &[String],
     secret_env: &[String],
@@ -582,7 +589,11 @@ pub fn owned_by(s: &SecretFiles) -> String {
 /// The task's input files that hold a secret. A non-root `user` must be numeric, for the files
 /// to be given to it: a user name means nothing on the host (MOUNT), and `docker cp` sets the
 /// owner the archive names, as a number.
-fn secret_files(task: &ScriptTask, ctx: &PlanContext, findings: &mut Vec<Finding>) -> SecretFiles {
+pub(crate) fn secret_files(
+    task: &ScriptTask,
+    ctx: &PlanContext,
+    findings: &mut Vec<Finding>,
+) -> SecretFiles {
     let names: Vec<String> = task
         .input_files
         .iter()
@@ -702,7 +713,7 @@ fn workdir_entries<'a>(
     }
 }
 
-fn format_number(f: f64) -> String {
+pub(crate) fn format_number(f: f64) -> String {
     if f.fract() == 0.0 {
         format!("{}", f as i64)
     } else {
@@ -711,7 +722,7 @@ fn format_number(f: f64) -> String {
 }
 
 /// One CSV field as docker's `--gpus` and podman's `--mount` parsers read it.
-fn csv_field(s: String) -> String {
+pub(crate) fn csv_field(s: String) -> String {
     if s.contains(',') || s.contains('"') {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
@@ -807,7 +818,7 @@ fn devices(c: &mut EngineCommand, dr: &DeviceRequest, d: Dialect, findings: &mut
 
 /// `WORKING_DIR` in the arguments (not secret); task env names as `--env NAME` with values in
 /// the child's environment; names the client itself reads in a 0600 env file.
-fn env_options(
+pub(crate) fn env_options(
     c: &mut EngineCommand,
     task: &ScriptTask,
     workdir: &Utf8PathBuf,
@@ -929,7 +940,7 @@ pub fn image_name(
 
 /// The private client config that holds registry credentials: docker `--config DIR` with a
 /// `config.json`, podman `--authfile FILE`. `None` when the task has no credentials.
-fn registry_auth(
+pub(crate) fn registry_auth(
     task: &ScriptTask,
     d: Dialect,
     private: &Utf8PathBuf,
@@ -1072,18 +1083,8 @@ mod tests {
     /// A context whose execution has one SECRET input value, `hunter22`.
     fn secret_context(dialect: Dialect) -> PlanContext {
         PlanContext {
-            execution_id: "e".into(),
-            attempt: 1,
-            dialect,
-            work_root: "/w".into(),
-            private_root: "/w/.private".into(),
-            host: None,
-            owner: None,
             secrets: vec![Secret::new("hunter22")],
-            local_images: Default::default(),
-            expr_host: Default::default(),
-            run_vars: Default::default(),
-            taskrun: None,
+            ..PlanContext::new(dialect, "/w".into(), "e")
         }
     }
 
@@ -1102,6 +1103,8 @@ mod tests {
             input_files: Default::default(),
             output_files: vec![],
             runner: Default::default(),
+            task_runner: Default::default(),
+            output_dir: false,
         };
         let argv = |t: &ScriptTask| {
             let tc = build("n", "f", "t", t, &ctx);
@@ -1179,6 +1182,8 @@ mod tests {
             input_files: Default::default(),
             output_files: vec![],
             runner: Default::default(),
+            task_runner: Default::default(),
+            output_dir: false,
         };
         let tc = build("n", "f", "t", &task, &ctx);
         assert!(tc.findings.is_empty(), "{:?}", tc.findings);

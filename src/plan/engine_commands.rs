@@ -50,7 +50,7 @@ impl Global {
         v
     }
 
-    fn base(&self, step: Step) -> EngineCommand {
+    pub(crate) fn base(&self, step: Step) -> EngineCommand {
         let mut c = EngineCommand::new(step);
         // Each global option takes a value: `opt` marks it so, for `plan`'s layout.
         for pair in self.args().chunks(2) {
@@ -76,6 +76,18 @@ pub fn create(g: &Global, step: Step, start_later: bool) -> EngineCommand {
 pub fn copy_in(g: &Global, container: &str) -> EngineCommand {
     let mut c = g.base(Step::CopyIn);
     c.args(["cp".to_string(), "-".to_string(), format!("{container}:/")]);
+    c
+}
+
+/// Copies a host directory's content into a created container, at the same path (a
+/// WorkingDirectory's shared directory, with the files earlier tasks left there).
+pub fn copy_dir_in(g: &Global, container: &str, dir: &str) -> EngineCommand {
+    let mut c = g.base(Step::CopyIn);
+    c.args([
+        "cp".to_string(),
+        format!("{dir}/."),
+        format!("{container}:{dir}"),
+    ]);
     c
 }
 

@@ -2,19 +2,24 @@
 //! known, building each task's argv for the chosen dialect, and turning builder findings into
 //! diagnostics that point at the flow file.
 
+pub mod backend;
 pub mod build;
 pub mod command;
 pub mod context;
 pub mod dialect;
 pub mod engine_commands;
 pub mod expr_host;
+pub mod host_process;
+pub mod json;
 pub mod labels;
 pub mod run_vars;
 pub mod scope;
 pub mod script;
+pub mod swarm;
 pub mod tar;
 pub mod taskrun;
 pub mod text;
+pub mod working_directory;
 
 use std::collections::BTreeMap;
 
@@ -26,13 +31,16 @@ use context::PlanContext;
 use scope::Scope;
 
 /// Input values: `--input name=value` over the flow's defaults. Every given value must name a
-/// declared input and be a value of its type (defaults are checked when the flow is read); all
-/// problems are reported at once, `; `-separated.
+/// declared input and be a value of its type and properties (defaults are checked when the flow
+/// is read); all problems are reported at once, `; `-separated. Inputs are resolved in their
+/// `dependsOn` order, and one whose `dependsOn.condition` is false is left out (Kestra's rule:
+/// neither needed nor set). ARRAY and MULTISELECT values are JSON lists.
 pub fn resolve_inputs(
     flow: &Flow,
     given: &BTreeMap<String, String>,
 ) -> Result<BTreeMap<String, String>, String> {
     let mut problems = Vec::new();
+    let mut checked: BTreeMap<&str, String> = BTreeMap::new();
     for (k, v) in given {
         match flow.inputs.iter().find(|i| &i.id == k) {
             None => {
@@ -42,26 +50,85 @@ pub fn resolve_inputs(
                     crate::suggest::hint(k, names)
                 ));
             }
-            Some(i) => {
-                if let Err(e) = crate::flow::input_types::check(&i.kind, &i.values, v) {
-                    problems.push(format!(
-                        "--input {k}: input `{k}` (line {}): {e}",
-                        i.pos.line
-                    ));
+            Some(i) => match crate::flow::input_types::check_input(i, v) {
+                Ok(v) => {
+                    checked.insert(&i.id, v);
                 }
-            }
+                Err(e) => problems.push(format!(
+                    "--input {k}: input `{k}` (line {}): {e}",
+                    i.pos.line
+                )),
+            },
         }
     }
     if !problems.is_empty() {
         return Err(problems.join("; "));
     }
     let mut out = BTreeMap::new();
-    for i in &flow.inputs {
-        if let Some(v) = given.get(&i.id).or(i.default.as_ref()) {
-            out.insert(i.id.clone(), v.clone());
+    let mut done: Vec<&str> = Vec::new();
+    while done.len() < flow.inputs.len() {
+        let before = done.len();
+        for i in &flow.inputs {
+            if done.contains(&i.id.as_str())
+                || !i
+                    .props
+                    .depends_on
+                    .iter()
+                    .all(|d| done.contains(&d.as_str()))
+            {
+                continue;
+            }
+            done.push(&i.id);
+            if !input_condition(flow, i, &out)? {
+                continue;
+            }
+            let value = match (checked.get(i.id.as_str()), &i.default) {
+                (Some(v), _) => Some(v.clone()),
+                // Checked when the flow was read; normalized here (ARRAY items).
+                (None, Some(d)) => {
+                    Some(crate::flow::input_types::check_input(i, d).unwrap_or_else(|_| d.clone()))
+                }
+                (None, None) => None,
+            };
+            if let Some(v) = value {
+                out.insert(i.id.clone(), v);
+            }
+        }
+        if done.len() == before {
+            return Err("the inputs' `dependsOn` form a cycle".into());
         }
     }
     Ok(out)
+}
+
+/// Whether an input takes part: true unless its `dependsOn.condition`, rendered over the values
+/// of the inputs before it (typed as Kestra types them), is false.
+pub fn input_condition(
+    flow: &Flow,
+    i: &crate::flow::model::Input,
+    resolved: &BTreeMap<String, String>,
+) -> Result<bool, String> {
+    let Some(cond) = &i.props.condition else {
+        return Ok(true);
+    };
+    let typed: serde_json::Map<String, serde_json::Value> = flow
+        .inputs
+        .iter()
+        .filter_map(|x| {
+            resolved.get(&x.id).map(|v| {
+                (
+                    x.id.clone(),
+                    crate::flow::input_types::typed_value(&x.kind, v),
+                )
+            })
+        })
+        .collect();
+    let ctx = serde_json::json!({ "inputs": typed });
+    struct NoHost;
+    impl crate::pebble::Host for NoHost {}
+    let out = crate::pebble::render(cond, &crate::pebble::Value::from(&ctx), &NoHost)
+        .map_err(|e| format!("input `{}`: its dependsOn condition: {}", i.id, e.message))?;
+    Ok(out.text.trim() == "true")
 }
 
 /// The outputs of the tasks that ended, by task id and output name.
@@ -96,7 +163,7 @@ pub fn plan_task(
 }
 
 /// What the expressions of `task` see, from the flow and the context.
-fn scope_for<'a>(
+pub fn scope_for<'a>(
     flow: &'a Flow,
     task: &'a Task,
     ctx: &'a PlanContext,
@@ -117,6 +184,32 @@ fn scope_for<'a>(
         outputs,
         host: ctx.expr_host.get(),
     }
+}
+
+/// Renders a text of the flow outside its tasks (a flow output's `value`) with the outputs of
+/// the tasks that ran, as a task's texts are rendered.
+pub fn render_flow_text(
+    flow: &Flow,
+    ctx: &PlanContext,
+    inputs: &BTreeMap<String, String>,
+    outputs: &Outputs,
+    text: &str,
+) -> Result<String, String> {
+    let scope = Scope {
+        flow_id: &flow.id,
+        namespace: &flow.namespace,
+        execution_id: &ctx.execution_id,
+        task_type: "",
+        labels: &flow.labels,
+        run: &ctx.run_vars,
+        taskrun: None,
+        attempt: ctx.attempt,
+        inputs,
+        vars: &flow.variables,
+        outputs: Some(outputs),
+        host: ctx.expr_host.get(),
+    };
+    scope.render_flow_text(text)
 }
 
 /// The values every task's expressions read with `secret()`, rendered as before the run (with
@@ -143,6 +236,12 @@ pub fn expression_secrets(
 
 /// The commands of a task `plan_task` rendered, for another context (a new attempt).
 pub fn rebuild(flow: &Flow, task: &Task, rendered: &ScriptTask, ctx: &PlanContext) -> TaskCommands {
+    if rendered.task_runner == crate::flow::model::RunnerKind::Process {
+        return host_process::build(&task.id, rendered, ctx);
+    }
+    if ctx.backend.is_swarm() {
+        return swarm::build(&flow.namespace, &flow.id, &task.id, rendered, ctx);
+    }
     build::build(&flow.namespace, &flow.id, &task.id, rendered, ctx)
 }
 
@@ -157,7 +256,10 @@ fn report_findings(
     for f in &tc.findings {
         let path = format!("{}.{}", task.path, f.property);
         let pos = flow.pos_of(&path).unwrap_or(task.pos);
-        let msg = format!("{} (engine {})", f.message, ctx.dialect);
+        let msg = match &ctx.backend {
+            backend::Backend::Swarm(_) => format!("{} (backend swarm)", f.message),
+            backend::Backend::Engine => format!("{} (engine {})", f.message, ctx.dialect),
+        };
         if f.error {
             diags.error(pos, path, msg);
         } else {
@@ -193,6 +295,7 @@ pub fn plan_flow(
             .or_insert_with(|| format!("<secret inputs.{}>", i.id));
     }
     let mut ctx = ctx.clone();
+    ctx.shared_workdirs = flow.shared_workdirs();
     for s in secret_values(flow, &inputs) {
         if !ctx.secrets.contains(&s) {
             ctx.secrets.push(s);
@@ -247,18 +350,8 @@ tasks:
 
     fn ctx(dialect: Dialect) -> PlanContext {
         PlanContext {
-            execution_id: "e1".into(),
-            attempt: 1,
-            dialect,
-            work_root: "/w".into(),
-            private_root: "/w/.private".into(),
-            host: None,
             owner: Some(7),
-            secrets: vec![],
-            local_images: Default::default(),
-            expr_host: Default::default(),
-            run_vars: Default::default(),
-            taskrun: None,
+            ..PlanContext::new(dialect, "/w".into(), "e1")
         }
     }
 

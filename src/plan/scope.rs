@@ -55,7 +55,10 @@ impl Scope<'_> {
             .outputs
             .into_iter()
             .flatten()
-            .map(|(t, vars)| (t.clone(), json!({ "vars": vars })))
+            .map(|(t, vars)| match vars.get(OWN_OUTPUTS) {
+                Some(own) if vars.len() == 1 => (t.clone(), own.clone()),
+                _ => (t.clone(), json!({ "vars": vars })),
+            })
             .collect();
         let mut execution = serde_json::Map::new();
         execution.insert("id".into(), json!(self.execution_id));
@@ -133,11 +136,20 @@ impl Scope<'_> {
             let Some(root) = r.path.first().map(String::as_str) else {
                 continue;
             };
+            let own = root == "outputs"
+                && r.path
+                    .get(1)
+                    .is_some_and(|name| self.outputs.is_some_and(|o| is_own(o.get(name))));
             let known = match (root, r.path.get(1)) {
                 ("inputs" | "outputs", None) => continue,
                 ("inputs", Some(name)) => base[root].get(name).is_some(),
                 ("outputs", Some(name)) => match base[root].get(name) {
                     None => false,
+                    // A core task's outputs are its output object: `outputs.ID.value`.
+                    Some(t) if own => r.path[2..r.path.len().min(4)]
+                        .iter()
+                        .try_fold(t, |v, k| v.get(k))
+                        .is_some(),
                     Some(_) if r.path.len() < 4 => true,
                     Some(t) => t["vars"].get(&r.path[3]).is_some(),
                 },
@@ -204,6 +216,13 @@ impl Scope<'_> {
         Ok(out.text)
     }
 
+    /// Renders one text outside any task (the flow's `outputs`), strictly: an expression
+    /// without a value is an error naming it.
+    pub fn render_flow_text(&self, text: &str) -> Result<String, String> {
+        let base = self.context("", Utf8Path::new(""));
+        self.render_text(&base, text, true, &mut Vec::new())
+    }
+
     /// A copy of the task with every expression replaced. With `strict`, an expression without
     /// a value (a missing input, an output the task did not produce) is an error naming it.
     pub fn render(
@@ -213,7 +232,12 @@ impl Scope<'_> {
         task: &ScriptTask,
         strict: bool,
     ) -> Result<RenderedTask, String> {
-        let base = self.context(task_id, workdir);
+        let mut base = self.context(task_id, workdir);
+        // `{{ outputDir }}`, for a task that has the output directory on.
+        if task.output_dir {
+            base["outputDir"] =
+                json!(crate::plan::host_process::output_dir(&workdir.to_path_buf()).as_str());
+        }
         let secrets = std::cell::RefCell::new(Vec::new());
         let r = |s: &str| self.render_text(&base, s, strict, &mut secrets.borrow_mut());
         let mut t = task.clone();
@@ -264,6 +288,26 @@ impl Scope<'_> {
             task: t,
             secrets: secrets.into_inner(),
         })
+    }
+}
+
+impl Scope<'_> {
+    /// Renders the values of a map (a WorkingDirectory's `inputFiles`) as the task `task_id`
+    /// working in `workdir` sees them; with the plain values of the secrets they read.
+    pub fn render_map(
+        &self,
+        task_id: &str,
+        workdir: &Utf8Path,
+        map: &BTreeMap<String, String>,
+        strict: bool,
+    ) -> Result<(BTreeMap<String, String>, Vec<String>), String> {
+        let base = self.context(task_id, workdir);
+        let mut secrets = Vec::new();
+        let mut out = BTreeMap::new();
+        for (k, v) in map {
+            out.insert(k.clone(), self.render_text(&base, v, strict, &mut secrets)?);
+        }
+        Ok((out, secrets))
     }
 }
 
@@ -332,6 +376,25 @@ fn no_value(shown: &str, path: &[String]) -> String {
         _ => "it is not known when this task runs".to_string(),
     };
     format!("`{{{{ {shown} }}}}` has no value: {why}")
+}
+
+/// The key under which the executor puts the outputs of a core task (Kestra's output object
+/// itself, read as `outputs.ID.value`) in the outputs it renders with; a script task's entry
+/// holds its vars (`outputs.ID.vars.NAME`). No vars name is this key: it is not text.
+pub const OWN_OUTPUTS: &str = "\u{0}own";
+
+/// A core task's outputs, as the outputs map given to [`Scope`] holds them.
+pub fn own_outputs(
+    outputs: &BTreeMap<String, serde_json::Value>,
+) -> BTreeMap<String, serde_json::Value> {
+    BTreeMap::from([(
+        OWN_OUTPUTS.to_string(),
+        Json::Object(outputs.clone().into_iter().collect()),
+    )])
+}
+
+fn is_own(entry: Option<&BTreeMap<String, serde_json::Value>>) -> bool {
+    entry.is_some_and(|v| v.len() == 1 && v.contains_key(OWN_OUTPUTS))
 }
 
 /// The byte range of the `{{ … }}` tag around `span` in `text`, if the span is in one (not in a

@@ -147,9 +147,31 @@ fn short_name_note(task: &Task, ctx: &PlanContext) -> Option<String> {
     ))
 }
 
+/// A line per Subflow task: the flow it runs (and its file, once found) as a child execution.
+fn subflow_notes(tasks: &[Task]) -> Vec<String> {
+    use crate::flow::model::TaskKind;
+    let mut out = Vec::new();
+    for t in tasks {
+        match &t.kind {
+            TaskKind::Subflow(s) => {
+                let file = s
+                    .resolved
+                    .as_ref()
+                    .map_or(String::new(), |r| format!(" ({})", r.file));
+                out.push(format!(
+                    "subflow `{}` ({}, line {}): runs flow {}.{}{file} as a child execution (`dockhand plan` of that file shows its tasks)",
+                    t.id, t.path, t.pos.line, s.namespace, s.flow_id
+                ));
+            }
+            other => out.extend(subflow_notes(other.children())),
+        }
+    }
+    out
+}
+
 /// Every Parallel/Sequential task as (path, description), outermost first.
-fn groups(flow: &Flow) -> Vec<(String, String)> {
-    fn walk(t: &Task, out: &mut Vec<(String, String)>) {
+fn groups(flow: &Flow, ctx: &PlanContext) -> Vec<(String, String)> {
+    fn walk(t: &Task, ctx: &PlanContext, out: &mut Vec<(String, String)>) {
         use crate::flow::model::TaskKind;
         let (desc, children) = match &t.kind {
             TaskKind::Parallel { concurrent, tasks } => {
@@ -173,16 +195,27 @@ fn groups(flow: &Flow) -> Vec<(String, String)> {
                 ),
                 tasks,
             ),
-            TaskKind::Script(_) => return,
+            TaskKind::WorkingDirectory(w) => (
+                format!(
+                    "working directory `{}` ({}, line {}): its tasks run one after the other in the one working directory {}, which they share{}",
+                    t.id,
+                    t.path,
+                    t.pos.line,
+                    ctx.workdir(&t.id),
+                    crate::plan::working_directory::describe(w)
+                ),
+                &w.tasks,
+            ),
+            TaskKind::Script(_) | TaskKind::Subflow(_) => return,
         };
         out.push((t.path.clone(), desc));
         for c in children {
-            walk(c, out);
+            walk(c, ctx, out);
         }
     }
     let mut out = Vec::new();
     for t in &flow.tasks {
-        walk(t, &mut out);
+        walk(t, ctx, &mut out);
     }
     out
 }
@@ -205,7 +238,10 @@ pub fn plan(
     for n in notes {
         let _ = writeln!(out, "# {n}");
     }
-    let groups = groups(flow);
+    for n in subflow_notes(&flow.tasks) {
+        let _ = writeln!(out, "# {n}");
+    }
+    let groups = groups(flow, ctx);
     // A group's index by its path (the first, should a path repeat); the groups holding a task
     // are those whose path is the task's path up to one of its dots.
     let index: HashMap<&str, usize> = groups
@@ -240,7 +276,7 @@ pub fn plan(
             continue;
         }
         let _ = writeln!(out, "# working directory {}", tc.workdir);
-        if let Some(note) = short_name_note(task, ctx) {
+        if let Some(note) = short_name_note(task, ctx).filter(|_| tc.host.is_none()) {
             let _ = writeln!(out, "# {note}");
         }
         if let Some(t) = task.timeout {
@@ -273,6 +309,10 @@ pub fn plan(
         for g in &tc.output_files {
             let _ = writeln!(out, "# output files {g}");
         }
+        if let Some(h) = &tc.host {
+            host_process_lines(h, &mut out);
+            continue;
+        }
         for c in tc.steps() {
             if tc.detach && c.step == Step::Run {
                 out.push_str(
@@ -288,6 +328,23 @@ pub fn plan(
         out.push_str(&command(program, &tc.stop));
     }
     out
+}
+
+/// A Process task's host command, as `plan` shows it.
+fn host_process_lines(h: &crate::plan::host_process::HostCommand, out: &mut String) {
+    use crate::plan::host_process::{KILL_GRACE, describe};
+    for l in describe(h) {
+        let _ = writeln!(out, "# {l}");
+    }
+    let _ = writeln!(out, "# run on the host, in the working directory");
+    let mut c = EngineCommand::new(Step::Run);
+    c.args(h.argv.iter().skip(1));
+    out.push_str(&command(h.argv.first().map_or("", String::as_str), &c));
+    let _ = writeln!(
+        out,
+        "# on cancel or timeout: SIGTERM to its process group, SIGKILL {} s later",
+        KILL_GRACE.as_secs()
+    );
 }
 
 #[cfg(test)]

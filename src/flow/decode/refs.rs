@@ -21,6 +21,11 @@ pub(super) fn check_ids_and_templates(cx: &mut Cx, flow: &Flow, src: &str) {
                 walk(c, out);
             }
         }
+        if let TaskKind::WorkingDirectory(w) = &t.kind {
+            for c in &w.tasks {
+                walk(c, out);
+            }
+        }
     }
     for t in &flow.tasks {
         walk(t, &mut all);
@@ -237,9 +242,10 @@ fn ended_before<'a>(
         *next += 1;
         out.entry(t.id.as_str()).or_insert_with(|| mine.clone());
         match &t.kind {
-            TaskKind::Script(_) => {}
+            TaskKind::Script(_) | TaskKind::Subflow(_) => {}
             TaskKind::Parallel { tasks: c, .. } => ended_before(c, true, next, &mine, out),
             TaskKind::Sequential { tasks: c } => ended_before(c, false, next, &mine, out),
+            TaskKind::WorkingDirectory(w) => ended_before(&w.tasks, false, next, &mine, out),
         }
     }
 }

@@ -9,21 +9,72 @@ use crate::flow::runner_values;
 use crate::flow::spec;
 use crate::flow::typed_template::{self, TypedTemplate};
 use crate::flow::yaml::{self, Node};
+use crate::image::ImageRef;
 use crate::units;
 
-pub(super) fn read_runner(cx: &mut Cx, mut o: Obj<'_>) -> Option<DockerRunner> {
-    let d = DockerRunner::default();
+/// What a `taskRunner` object asks for: the Docker runner with its settings (and the older
+/// `image`), or the Process runner.
+pub(super) enum ReadRunner {
+    Docker(Box<DockerRunner>, Option<ImageRef>),
+    Process,
+}
+
+pub(super) fn read_runner(cx: &mut Cx, mut o: Obj<'_>) -> Option<ReadRunner> {
     let ty = o.need_string(cx, "type");
+    if let Some(t) = &ty
+        && (t == PROCESS_RUNNER_TYPE || PROCESS_RUNNER_ALIASES.contains(&t.as_str()))
+    {
+        o.finish_described(cx, &spec::PROCESS_RUNNER);
+        return Some(ReadRunner::Process);
+    }
     if let Some(t) = &ty
         && t != DOCKER_RUNNER_TYPE
     {
         let pos = o.get(cx, "type").map_or(o.pos(), |n| n.pos);
-        let hint = crate::suggest::hint(t, [DOCKER_RUNNER_TYPE]);
-        cx.error(pos, &o.key_path("type"), format!("task runner `{t}` is not supported by dockhand{hint}; dockhand runs tasks with `{DOCKER_RUNNER_TYPE}`"));
+        let hint = crate::suggest::hint(t, [DOCKER_RUNNER_TYPE, PROCESS_RUNNER_TYPE]);
+        cx.error(pos, &o.key_path("type"), format!("task runner `{t}` is not supported by dockhand{hint}; dockhand runs tasks with `{DOCKER_RUNNER_TYPE}` or `{PROCESS_RUNNER_TYPE}`"));
         return None;
     }
+    let (runner, image) = read_settings(cx, &mut o, DockerRunner::default());
+    o.finish_described(cx, &spec::RUNNER);
+    Some(ReadRunner::Docker(Box::new(runner), image))
+}
+
+/// The deprecated `docker` property of a script task: the Docker runner's settings, with
+/// `pullPolicy` ALWAYS by default (Kestra's `DockerOptions`).
+pub(super) fn read_docker_options(cx: &mut Cx, mut o: Obj<'_>) -> (DockerRunner, Option<ImageRef>) {
+    let d = DockerRunner {
+        pull_policy: PullPolicy::Always,
+        ..DockerRunner::default()
+    };
+    let r = read_settings(cx, &mut o, d);
+    o.finish_described(cx, &spec::DOCKER_OPTIONS);
+    r
+}
+
+/// The Docker runner's settings in `o`, over the defaults `d`; and `image`, Kestra's older way
+/// of naming the image on the runner.
+fn read_settings(
+    cx: &mut Cx,
+    o: &mut Obj<'_>,
+    d: DockerRunner,
+) -> (DockerRunner, Option<ImageRef>) {
+    let image_pos = o.get(cx, spec::LEGACY_IMAGE).map(|n| n.pos);
+    let image = o
+        .string(cx, spec::LEGACY_IMAGE)
+        .and_then(|s| match ImageRef::parse(s.trim()) {
+            Ok(i) => Some(i),
+            Err(e) => {
+                cx.error(
+                    image_pos.unwrap_or(o.pos()),
+                    &o.key_path(spec::LEGACY_IMAGE),
+                    e,
+                );
+                None
+            }
+        });
     let host = o.string(cx, "host");
-    let config = read_config(cx, &mut o);
+    let config = read_config(cx, o);
     let credentials = o.obj(cx, "credentials").map(|mut c| {
         let creds = Credentials {
             registry: c.string(cx, "registry"),
@@ -45,20 +96,14 @@ pub(super) fn read_runner(cx: &mut Cx, mut o: Obj<'_>) -> Option<DockerRunner> {
         creds
     });
     let user = o.string(cx, "user");
-    check_scalar(cx, &mut o, "user", user.as_deref(), runner_values::user);
+    check_scalar(cx, o, "user", user.as_deref(), runner_values::user);
     let entry_point = o.strings(cx, "entryPoint").unwrap_or(d.entry_point);
     let extra_hosts = o.strings(cx, "extraHosts").unwrap_or_default();
-    check_items(
-        cx,
-        &mut o,
-        "extraHosts",
-        &extra_hosts,
-        runner_values::extra_host,
-    );
+    check_items(cx, o, "extraHosts", &extra_hosts, runner_values::extra_host);
     let network_mode = o.string(cx, "networkMode");
     check_scalar(
         cx,
-        &mut o,
+        o,
         "networkMode",
         network_mode.as_deref(),
         runner_values::network_mode,
@@ -66,7 +111,7 @@ pub(super) fn read_runner(cx: &mut Cx, mut o: Obj<'_>) -> Option<DockerRunner> {
     let port_bindings = o.strings(cx, "portBindings").unwrap_or_default();
     check_items(
         cx,
-        &mut o,
+        o,
         "portBindings",
         &port_bindings,
         runner_values::port_binding,
@@ -85,7 +130,7 @@ pub(super) fn read_runner(cx: &mut Cx, mut o: Obj<'_>) -> Option<DockerRunner> {
     }
     let pull_policy = o
         .enumeration(cx, "pullPolicy", &PullPolicy::NAMES, PullPolicy::parse)
-        .unwrap_or_default();
+        .unwrap_or(d.pull_policy);
     let device_requests = o
         .get(cx, "deviceRequests")
         .map(|n| read_devices(cx, n, &o.key_path("deviceRequests")))
@@ -114,7 +159,7 @@ pub(super) fn read_runner(cx: &mut Cx, mut o: Obj<'_>) -> Option<DockerRunner> {
         .obj(cx, "memory")
         .map(|c| read_memory(cx, c, &mut typed))
         .unwrap_or_default();
-    let shm_size = if take_template(cx, &mut o, "shmSize", "shmSize", &mut typed) {
+    let shm_size = if take_template(cx, o, "shmSize", "shmSize", &mut typed) {
         None
     } else {
         o.parsed(cx, "shmSize", units::parse_size)
@@ -134,8 +179,7 @@ pub(super) fn read_runner(cx: &mut Cx, mut o: Obj<'_>) -> Option<DockerRunner> {
         .parsed(cx, "killGracePeriod", units::parse_duration)
         .unwrap_or(d.kill_grace_period);
     let resume = o.bool(cx, "resume").unwrap_or(d.resume);
-    o.finish_described(cx, &spec::RUNNER);
-    Some(DockerRunner {
+    let runner = DockerRunner {
         host,
         config,
         credentials,
@@ -157,7 +201,8 @@ pub(super) fn read_runner(cx: &mut Cx, mut o: Obj<'_>) -> Option<DockerRunner> {
         kill_grace_period,
         resume,
         typed,
-    })
+    };
+    (runner, image)
 }
 
 /// Reports a scalar property's value that `check` refuses, at the value.

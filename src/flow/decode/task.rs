@@ -9,8 +9,6 @@ use crate::flow::yaml::Node;
 use crate::image::ImageRef;
 use crate::units;
 
-use super::runner::read_runner;
-
 /// What a task holds when its type is missing or not supported (reported already): nothing, but
 /// it keeps its place and its id, so that other tasks' references to it and a duplicate of its
 /// id are judged as they would be once it is fixed, with no follow-on errors. The flow has errors
@@ -99,6 +97,12 @@ fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
                 tasks: read_children(cx, &mut o),
             })
         }
+        Some((_, Some(Execution::FlowableParent(Flowable::WorkingDirectory)))) => {
+            Some(super::working_directory::read(cx, &mut o))
+        }
+        Some((_, Some(Execution::Subflow))) => Some(TaskKind::Subflow(Box::new(
+            super::subflow::read(cx, &mut o),
+        ))),
         // No task type executes so yet: the spec lists none, and one that did would need its
         // reader here (and its model and builder) before it could run.
         Some((name, Some(Execution::HostProcess | Execution::InProcess))) => {
@@ -154,7 +158,7 @@ fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
     })
 }
 
-fn read_children(cx: &mut Cx, o: &mut Obj<'_>) -> Vec<Task> {
+pub(super) fn read_children(cx: &mut Cx, o: &mut Obj<'_>) -> Vec<Task> {
     let path = o.key_path("tasks");
     match o.need(cx, "tasks") {
         Some(n) => match as_seq(cx, n, &path) {
@@ -298,12 +302,11 @@ fn read_script(
     for (k, v) in default_env {
         env.entry(k.to_string()).or_insert_with(|| v.to_string());
     }
-    let runner = match o.obj(cx, "taskRunner") {
-        Some(r) => read_runner(cx, r),
-        None => Some(DockerRunner::default()),
-    };
+    let chosen = super::task_runner::read(cx, o);
     ScriptTask {
-        container_image: image
+        container_image: chosen
+            .image
+            .or(image)
             .unwrap_or_else(|| ImageRef::parse(default_image).expect("a valid image reference")),
         interpreter,
         before_commands,
@@ -313,11 +316,13 @@ fn read_script(
         fail_fast_line,
         input_files,
         output_files,
-        runner: runner.unwrap_or_default(),
+        runner: chosen.docker,
+        task_runner: chosen.kind,
+        output_dir: chosen.legacy_runner,
     }
 }
 
-fn check_relative(p: &str) -> Result<(), &'static str> {
+pub(super) fn check_relative(p: &str) -> Result<(), &'static str> {
     if p.is_empty() {
         Err("the name is empty")
     } else if p.starts_with('/') {

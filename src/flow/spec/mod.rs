@@ -78,8 +78,25 @@ pub static REGISTRY_HOST: Pattern =
 
 /// Kestra's input types.
 pub const INPUT_TYPES: &[&str] = &[
-    "STRING", "INT", "FLOAT", "BOOLEAN", "BOOL", "DATETIME", "DATE", "TIME", "DURATION", "URI",
-    "EMAIL", "SECRET", "JSON", "YAML", "SELECT", "ENUM",
+    "STRING",
+    "INT",
+    "FLOAT",
+    "BOOLEAN",
+    "BOOL",
+    "DATETIME",
+    "DATE",
+    "TIME",
+    "DURATION",
+    "URI",
+    "EMAIL",
+    "SECRET",
+    "JSON",
+    "YAML",
+    "SELECT",
+    "ENUM",
+    "MULTISELECT",
+    "ARRAY",
+    "FILE",
 ];
 
 /// The options a `volumes` entry may carry after its destination (`SRC:DST:OPT,OPT`).
@@ -146,6 +163,10 @@ pub enum Ty {
     Objects(&'static Object),
     /// A list of tasks, at least one.
     Tasks,
+    /// A map of any properties, checked where it is used (a plugin default's `values`).
+    AnyMap,
+    /// Any value: a scalar, a list or a map.
+    Any,
     /// `labels`: a map, or a list of `{key, value}`.
     Labels,
     /// The runner's `config`: a client `config.json` as a JSON string or a map.
@@ -337,6 +358,8 @@ pub enum Execution {
     InProcess,
     /// A parent that runs its child `tasks`.
     FlowableParent(Flowable),
+    /// Runs another flow as a child execution (`exec::subflow`).
+    Subflow,
 }
 
 /// A script language (Kestra's `io.kestra.plugin.scripts.<lang>` plugins): the image and
@@ -379,11 +402,13 @@ pub enum Flowable {
     Parallel,
     /// One after the other.
     Sequential,
+    /// One after the other, in one working directory they share.
+    WorkingDirectory,
 }
 
 mod tasks_container;
 mod tasks_core;
-mod tasks_flow;
+pub mod tasks_flow;
 
 /// Every task type dockhand knows, area by area: shell, the flowables of the first version and
 /// the script languages (this file), the flow-control tasks (`tasks_flow`), the tasks dockhand
@@ -442,11 +467,17 @@ pub static FLOW: Object = Object {
                 "Labels of the flow: a map of names to values, or a list of `{key, value}`.",
             )
         },
-        read(
-            "inputs",
-            Ty::Objects(&INPUT),
-            "Inputs of the flow, given with `dockhand run --input ID=VALUE` and used as `{{ inputs.ID }}`.",
-        ),
+        Property {
+            // Some input properties belong to some types only: one input of each kind.
+            example: Some(
+                r#"[{id: name, type: STRING, defaults: world, required: false, description: Who to greet., displayName: Name, validator: "[a-z]+", prefill: moon}, {name: count, type: INT, min: 1, max: 10, defaults: 3}, {id: day, type: DATE, after: "2024-01-01", before: "2030-01-01", required: false}, {id: pick, type: MULTISELECT, values: [a, b], allowCustomValue: true, autoSelectFirst: true, itemType: STRING, isRadio: false}, {id: old, type: MULTISELECT, options: [a, b], defaults: [a]}, {id: data, type: FILE, allowedFileExtensions: [.csv], required: false, dependsOn: {inputs: [name], condition: "{{ inputs.name == 'x' }}"}}]"#,
+            ),
+            ..read(
+                "inputs",
+                Ty::Objects(&INPUT),
+                "Inputs of the flow, given with `dockhand run --input ID=VALUE` and used as `{{ inputs.ID }}`.",
+            )
+        },
         Property {
             example: Some("{greeting: hello, n: 1}"),
             ..read(
@@ -485,13 +516,33 @@ pub static FLOW: Object = Object {
         refused("errors", "error handlers are not run"),
         refused("finally", "finally tasks are not run"),
         refused("afterExecution", "afterExecution tasks are not run"),
-        refused("pluginDefaults", "set the properties on each task instead"),
-        refused("taskDefaults", "set the properties on each task instead"),
+        Property {
+            example: Some(
+                "[{type: io.kestra.plugin.scripts.shell.Commands, values: {containerImage: \"dockhand-test/busybox\"}}]",
+            ),
+            ..read(
+                "pluginDefaults",
+                Ty::Objects(&PLUGIN_DEFAULT),
+                "Default property values for every task (or task runner, trigger) whose type is `type` or starts with it, merged into each before the flow is checked: the task's own value wins unless the default is `forced`; maps merge deeply, lists add their missing items.",
+            )
+        },
+        Property {
+            example: Some("[]"),
+            ..read(
+                "taskDefaults",
+                Ty::Objects(&PLUGIN_DEFAULT),
+                "The old name of `pluginDefaults`, applied after it.",
+            )
+        },
         refused("listeners", "listeners are not run"),
-        refused(
-            "outputs",
-            "flow outputs are not computed; read task outputs from `dockhand run --json`",
-        ),
+        Property {
+            example: Some(r#"[{id: greeting, type: STRING, value: "{{ vars.greeting }}"}]"#),
+            ..read(
+                "outputs",
+                Ty::Objects(&FLOW_OUTPUT),
+                "Outputs of the flow: each `value` is rendered when the tasks have ended (`{{ outputs.TASK.vars.NAME }}`) and typed as its `type`; printed in the summary and in `--json`, and the outputs of a Subflow calling the flow. One that cannot be rendered or typed fails the execution, as in Kestra.",
+            )
+        },
         refused("retry", "tasks are not retried"),
         refused("sla", "SLAs are not checked"),
         refused("concurrency", "executions are not limited"),
@@ -515,6 +566,92 @@ pub static FLOW: Object = Object {
     ]],
 };
 
+pub static FLOW_OUTPUT: Object = Object {
+    kind: "flowOutput",
+    title: "Flow output",
+    doc: "An output of the flow.",
+    properties: &[&[
+        Property {
+            example: Some("greeting"),
+            ..required(
+                "id",
+                Ty::Matching(&TASK_ID),
+                "The output's name: `outputs.ID` in `--json`, `outputs.SUBFLOW.outputs.ID` in a parent flow.",
+            )
+        },
+        Property {
+            example: Some("STRING"),
+            ..required(
+                "type",
+                Ty::Enum(INPUT_TYPES),
+                "The Kestra type the rendered value must have (an input type: STRING, INT, JSON, ...).",
+            )
+        },
+        Property {
+            example: Some("\"{{ vars.greeting }}\""),
+            ..required(
+                "value",
+                Ty::Any,
+                "The value: an expression rendered when the tasks have ended.",
+            )
+        },
+        Property {
+            example: Some("What the flow greets with."),
+            ..read("description", Ty::Text, "What the output is.")
+        },
+        Property {
+            example: Some("Greeting"),
+            ..read(
+                "displayName",
+                Ty::Text,
+                "A name to show for the output (Kestra's UI).",
+            )
+        },
+        Property {
+            example: Some("true"),
+            ..with_default(
+                "required",
+                Ty::Bool,
+                "true",
+                "Whether an empty value fails the execution.",
+            )
+        },
+    ]],
+};
+
+pub static PLUGIN_DEFAULT: Object = Object {
+    kind: "pluginDefault",
+    title: "Plugin default",
+    doc: "Default values for the plugins of a type (`pluginDefaults`).",
+    properties: &[&[
+        Property {
+            example: Some("io.kestra.plugin.scripts"),
+            ..required(
+                "type",
+                Ty::Text,
+                "The plugin type the values apply to: a full type name, or a prefix of type names (`io.kestra.plugin.scripts`).",
+            )
+        },
+        Property {
+            example: Some("{timeout: PT1H}"),
+            ..required(
+                "values",
+                Ty::AnyMap,
+                "The property values, as the plugin takes them; checked on each task they are merged into, with errors at their own line.",
+            )
+        },
+        Property {
+            example: Some("false"),
+            ..with_default(
+                "forced",
+                Ty::Bool,
+                "false",
+                "When true, the values win over the task's own.",
+            )
+        },
+    ]],
+};
+
 pub static INPUT: Object = Object {
     kind: "input",
     title: "Input",
@@ -522,12 +659,17 @@ pub static INPUT: Object = Object {
     properties: &[&[
         Property {
             example: Some("name"),
-            ..required(
+            ..read(
                 "id",
                 Ty::Matching(&TASK_ID),
-                "The input name, used as `{{ inputs.ID }}` and `--input ID=VALUE`: letters, digits, `_` and `-`, starting with a letter or digit.",
+                "The input name, used as `{{ inputs.ID }}` and `--input ID=VALUE`: letters, digits, `_` and `-`, starting with a letter or digit. Required (or the legacy `name`).",
             )
         },
+        read(
+            "name",
+            Ty::Matching(&TASK_ID),
+            "Kestra's old name of `id`, taken when `id` is absent.",
+        ),
         Property {
             example: Some("STRING"),
             ..required(
@@ -540,10 +682,15 @@ pub static INPUT: Object = Object {
             example: Some("world"),
             ..read(
                 "defaults",
-                Ty::Scalar,
-                "The value used when `--input ID=VALUE` is not given.",
+                Ty::Any,
+                "The value used when `--input ID=VALUE` is not given (a list for ARRAY and MULTISELECT, any value for JSON and YAML).",
             )
         },
+        read(
+            "prefill",
+            Ty::Any,
+            "A value Kestra's form starts with; dockhand takes it when neither `--input` nor `defaults` gives one.",
+        ),
         Property {
             example: Some("false"),
             ..with_default(
@@ -565,14 +712,74 @@ pub static INPUT: Object = Object {
                 "A name to show for the input (Kestra's UI).",
             )
         },
+        read(
+            "values",
+            Ty::Scalars,
+            "The allowed values of a SELECT, ENUM or MULTISELECT input.",
+        ),
+        read(
+            "options",
+            Ty::Scalars,
+            "Kestra's old name of a MULTISELECT's `values`.",
+        ),
+        read(
+            "allowCustomValue",
+            Ty::Bool,
+            "SELECT and MULTISELECT: a value outside `values` is taken too.",
+        ),
+        read(
+            "autoSelectFirst",
+            Ty::Bool,
+            "SELECT and MULTISELECT: without `defaults`, the first of `values` is the default.",
+        ),
+        read(
+            "itemType",
+            Ty::Enum(INPUT_TYPES),
+            "ARRAY (required) and MULTISELECT: the type of each item, checked on each.",
+        ),
+        read(
+            "validator",
+            Ty::Text,
+            "STRING and SECRET: a regular expression the whole value must match.",
+        ),
+        read(
+            "min",
+            Ty::Scalar,
+            "INT, FLOAT and DURATION: the smallest value.",
+        ),
+        read(
+            "max",
+            Ty::Scalar,
+            "INT, FLOAT and DURATION: the largest value.",
+        ),
+        read(
+            "after",
+            Ty::Text,
+            "DATETIME, DATE and TIME: the earliest value.",
+        ),
+        read(
+            "before",
+            Ty::Text,
+            "DATETIME, DATE and TIME: the latest value.",
+        ),
+        read(
+            "allowedFileExtensions",
+            Ty::Strings,
+            "FILE: the extensions (`.csv`) the given file may have.",
+        ),
+        read(
+            "dependsOn",
+            Ty::AnyMap,
+            "`inputs` resolved before this one, and a `condition` (an expression over them): when it is false the input is left out, neither needed nor set.",
+        ),
         Property {
-            example: Some("[world, moon]"),
-            ..read(
-                "values",
-                Ty::Scalars,
-                "The allowed values of a SELECT or ENUM input (not checked by dockhand).",
-            )
+            example: Some("false"),
+            ..ignored("isRadio", "it is a choice of Kestra's form")
         },
+        refused(
+            "expression",
+            "values computed by an expression are not computed; list them in `values`",
+        ),
     ]],
 };
 
@@ -627,14 +834,6 @@ const COMMON_TASK: &[Property] = &[
     ),
     refused("outputDirectory", "declare outputFiles instead"),
     refused("warningOnStdErr", "stderr never changes a task's state"),
-    refused(
-        "docker",
-        "the deprecated `docker` property is replaced by `taskRunner`",
-    ),
-    refused(
-        "runner",
-        "the deprecated `runner` property is replaced by `taskRunner`",
-    ),
     Property {
         example: Some("INFO"),
         ..ignored("logLevel", "every log line is shown")
@@ -753,7 +952,20 @@ const SCRIPT: &[Property] = &[
         "taskRunner",
         Ty::Object(&RUNNER),
         "{\"type\": \"io.kestra.plugin.scripts.runner.docker.Docker\"}",
-        "How the container is run: dockhand's Docker runner (`docker run` / `podman run`).",
+        "Where the task runs: dockhand's Docker runner (`docker run` / `podman run`), or `io.kestra.plugin.core.runner.Process` (on the host, in the task's working directory).",
+    ),
+    Property {
+        example: Some("DOCKER"),
+        ..read(
+            "runner",
+            Ty::Enum(&["DOCKER", "PROCESS"]),
+            "Deprecated (Kestra before 0.16; a warning suggests `taskRunner`): DOCKER runs the task with the Docker runner and the `docker` options, PROCESS on the host. When set, `taskRunner` is not used, and `{{ outputDir }}` is on, as in Kestra.",
+        )
+    },
+    read(
+        "docker",
+        Ty::Object(&DOCKER_OPTIONS),
+        "Deprecated (a warning suggests `taskRunner`): the Docker runner's settings, with `image` over `containerImage` and pullPolicy ALWAYS by default, as Kestra's DockerOptions; used unless the task runs with Process.",
     ),
 ];
 
@@ -1247,242 +1459,297 @@ pub static TASK: Object = Object {
 
 pub static RUNNER: Object = Object {
     kind: "taskRunner",
-    title: "Docker task runner",
-    doc: "dockhand's Docker task runner (`io.kestra.plugin.scripts.runner.docker.Docker`) with Kestra's defaults.",
-    properties: &[&[
-        Property {
+    title: "Task runner",
+    doc: "dockhand's Docker task runner (`io.kestra.plugin.scripts.runner.docker.Docker`) with Kestra's defaults, or Kestra's Process runner (`io.kestra.plugin.core.runner.Process`: no other property).",
+    properties: &[
+        &[Property {
             example: Some("io.kestra.plugin.scripts.runner.docker.Docker"),
             ..required(
                 "type",
-                Ty::Enum(&[DOCKER_RUNNER_TYPE]),
-                "The task runner: dockhand runs containers with the Docker runner only.",
+                Ty::Enum(RUNNER_TYPES),
+                "The task runner: Docker (a container through the engine CLI) or Process (the host, in the task's working directory; it takes no other property).",
             )
-        },
-        Property {
-            example: Some("unix:///var/run/docker.sock"),
-            rows: &[row("local engine", "`docker --host H`", "`podman --url H`")],
-            ..read(
-                "host",
-                Ty::Text,
-                "The engine's address for every command of the task: docker `--host`, podman `--url` (e.g. `unix:///var/run/docker.sock`, `tcp://host:2376`).",
-            )
-        },
-        Property {
-            example: Some(r#"'{"auths": {}, "insecure-registries": ["10.0.0.1:5000"]}'"#),
-            rows: &[
-                Row {
-                    key: "",
-                    note: "JSON string or map",
-                    ..row(
-                        "–",
-                        "`docker --config DIR` (private `config.json`, 0600)",
-                        "`--authfile FILE`",
-                    )
-                },
-                Row {
-                    key: ".insecure-registries",
-                    note: "",
-                    ..row(
-                        "–",
-                        "`daemon.json` (see Registries)",
-                        "`--tls-verify=false`, `registries.conf.d`",
-                    )
-                },
-            ],
-            ..read(
-                "config",
-                Ty::ClientConfig,
-                "A docker client `config.json` (`auths`, `credHelpers`, ...) as a JSON string or a map, written to a private client config (docker `--config`, podman `--authfile`); Kestra's `insecure-registries` lists registries reached without TLS verification.",
-            )
-        },
-        Property {
-            rows: &[row(
-                "–",
-                "`auths` entry in the private config",
-                "the same, in the auth file",
-            )],
-            ..read(
-                "credentials",
-                Ty::Object(&CREDENTIALS),
-                "Registry credentials for pulling `containerImage`, written to a private client config (docker `--config`, podman `--authfile`), never to the command line.",
-            )
-        },
-        Property {
-            example: Some("1000"),
-            rows: &[row("image's", "`--user`", "`--user`")],
-            ..read(
-                "user",
-                Ty::Scalar,
-                "The user the container runs as: `--user` (`NAME`, `UID`, `UID:GID`).",
-            )
-        },
-        Property {
-            example: Some(r#"[""]"#),
-            rows: &[row(
-                r#"`[""]` (clears the image's)"#,
-                "`--entrypoint=X` (extra items go before the command)",
-                r#"`--entrypoint='["a","b"]'`"#,
-            )],
-            ..with_default(
-                "entryPoint",
-                Ty::Strings,
-                "[\"\"]",
-                "The container's entrypoint: `--entrypoint`. The default `[\"\"]` clears the image's entrypoint.",
-            )
-        },
-        Property {
-            example: Some(r#"["db:10.0.0.2"]"#),
-            rows: &[row("–", "`--add-host`", "`--add-host`")],
-            ..read(
-                "extraHosts",
-                Ty::Strings,
-                "Extra `/etc/hosts` entries (`HOST:IP`): `--add-host`.",
-            )
-        },
-        Property {
-            example: Some("bridge"),
-            rows: &[row("engine's", "`--network`", "`--network`")],
-            ..read(
-                "networkMode",
-                Ty::Text,
-                "The network the container joins: `--network` (`bridge`, `host`, `none`, a network name).",
-            )
-        },
-        Property {
-            example: Some(r#"["8080:80"]"#),
-            rows: &[row("–", "`--publish`", "`--publish`")],
-            ..read(
-                "portBindings",
-                Ty::Strings,
-                "Published ports (`HOSTPORT:CONTAINERPORT`): `--publish`.",
-            )
-        },
-        Property {
-            example: Some(r#"["/data:/data:ro", "cache:/cache"]"#),
-            rows: &[row("–", "`--volume`", "`--volume`")],
-            ..read(
-                "volumes",
-                Ty::List(Names::Volume),
-                "Bind mounts (`SOURCE:DESTINATION[:OPTIONS]`, e.g. `/data:/data:ro`): `--volume`.",
-            )
-        },
-        Property {
-            example: Some("ALWAYS"),
-            rows: &[row(
-                "`IF_NOT_PRESENT`",
-                "`--pull=missing` / `always` / `never`",
-                "same",
-            )],
-            ..with_default(
-                "pullPolicy",
-                Ty::Enum(&PullPolicy::NAMES),
-                "\"IF_NOT_PRESENT\"",
-                "When the image is pulled: `--pull=missing` (IF_NOT_PRESENT), `--pull=always` (ALWAYS), `--pull=never` (NEVER).",
-            )
-        },
-        Property {
-            rows: &[row(
-                "–",
-                r#"`--gpus driver=…,count=…,"device=…",capabilities=…`"#,
-                r#"`--device nvidia.com/gpu=all\|ID` (CDI); `count: N` is an error"#,
-            )],
-            ..read(
-                "deviceRequests",
-                Ty::Objects(&DEVICE_REQUEST),
-                "Devices (GPUs) given to the container: docker `--gpus`, podman `--device nvidia.com/gpu=...` (CDI).",
-            )
-        },
-        read("cpu", Ty::Object(&CPU), "CPU limit."),
-        read("memory", Ty::Object(&MEMORY), "Memory limits."),
-        Property {
-            example: Some("1g"),
-            rows: &[row("engine's", "`--shm-size`", "`--shm-size`")],
-            ..read("shmSize", Ty::Size, "The size of `/dev/shm`: `--shm-size`.")
-        },
-        Property {
-            example: Some("false"),
-            rows: &[row("–", "`--privileged`", "`--privileged`")],
-            ..read(
-                "privileged",
-                Ty::Bool,
-                "When true, the container runs with extended privileges: `--privileged`.",
-            )
-        },
-        Property {
-            example: Some("MOUNT"),
-            rows: &[row(
-                "`VOLUME`",
-                "`VOLUME`: `create` + `cp - CTR:/` (tar) + `start --attach` + `cp` back; `MOUNT`: `--volume WD:WD`",
-                r#"same; without files, an anonymous `--mount type=volume,…,U=true` work dir (a path with a comma is CSV-quoted: `"destination=/a,b"`)"#,
-            )],
-            ..with_default(
-                "fileHandlingStrategy",
-                Ty::Enum(&FileHandling::NAMES),
-                "\"VOLUME\"",
-                "How inputFiles and outputFiles reach the container: VOLUME copies them in and out (`docker cp`), MOUNT bind-mounts the working directory (`--volume DIR:DIR`).",
-            )
-        },
-        Property {
-            example: Some("true"),
-            rows: &[row(
-                "`true`",
-                "`rm --force --volumes` after the run",
-                "same",
-            )],
-            ..with_default(
-                "delete",
-                Ty::Bool,
-                "true",
-                "When true, the container is removed after the task: `rm --force --volumes`.",
-            )
-        },
-        Property {
-            example: Some("true"),
-            rows: &[row(
-                "`true`",
-                "`false`: `create` + `start`, returns at once",
-                "same",
-            )],
-            ..with_default(
-                "wait",
-                Ty::Bool,
-                "true",
-                "When true, dockhand waits for the container to end; when false, it starts the container detached and the task ends at once.",
-            )
-        },
-        Property {
-            example: Some("PT30S"),
-            rows: &[row(
-                "`PT0S`",
-                "cancel: `stop --timeout N`, or `kill` when 0",
-                "`stop --time N` / `kill`",
-            )],
-            ..with_default(
-                "killGracePeriod",
-                Ty::Duration,
-                "\"PT0S\"",
-                "On cancel or timeout, how long the container has to stop before it is killed: `stop --time N`; `PT0S` kills at once (`kill`).",
-            )
-        },
-        Property {
-            example: Some("true"),
-            rows: &[row(
-                "`true`",
-                "re-attach after a crash (see Failure behaviour)",
-                "same",
-            )],
-            ..with_default(
-                "resume",
-                Ty::Bool,
-                "true",
-                "When true, `dockhand resume` re-attaches to the task's container left running by an interrupted execution (found by its labels) instead of starting it afresh.",
-            )
-        },
+        }],
+        RUNNER_SETTINGS,
+        RUNNER_LEGACY,
+    ],
+};
+
+/// The task runner types `taskRunner.type` takes: Docker, then Process and its older names.
+pub const RUNNER_TYPES: &[&str] = &[
+    DOCKER_RUNNER_TYPE,
+    crate::flow::model::PROCESS_RUNNER_TYPE,
+    "io.kestra.core.models.tasks.runners.types.ProcessTaskRunner",
+    "io.kestra.plugin.core.runner.ProcessTaskRunner",
+];
+
+/// The Docker runner's settings (shared with the deprecated `docker` task property).
+const RUNNER_SETTINGS: &[Property] = &[
+    Property {
+        example: Some("unix:///var/run/docker.sock"),
+        rows: &[row("local engine", "`docker --host H`", "`podman --url H`")],
+        ..read(
+            "host",
+            Ty::Text,
+            "The engine's address for every command of the task: docker `--host`, podman `--url` (e.g. `unix:///var/run/docker.sock`, `tcp://host:2376`).",
+        )
+    },
+    Property {
+        example: Some(r#"'{"auths": {}, "insecure-registries": ["10.0.0.1:5000"]}'"#),
+        rows: &[
+            Row {
+                key: "",
+                note: "JSON string or map",
+                ..row(
+                    "–",
+                    "`docker --config DIR` (private `config.json`, 0600)",
+                    "`--authfile FILE`",
+                )
+            },
+            Row {
+                key: ".insecure-registries",
+                note: "",
+                ..row(
+                    "–",
+                    "`daemon.json` (see Registries)",
+                    "`--tls-verify=false`, `registries.conf.d`",
+                )
+            },
+        ],
+        ..read(
+            "config",
+            Ty::ClientConfig,
+            "A docker client `config.json` (`auths`, `credHelpers`, ...) as a JSON string or a map, written to a private client config (docker `--config`, podman `--authfile`); Kestra's `insecure-registries` lists registries reached without TLS verification.",
+        )
+    },
+    Property {
+        rows: &[row(
+            "–",
+            "`auths` entry in the private config",
+            "the same, in the auth file",
+        )],
+        ..read(
+            "credentials",
+            Ty::Object(&CREDENTIALS),
+            "Registry credentials for pulling `containerImage`, written to a private client config (docker `--config`, podman `--authfile`), never to the command line.",
+        )
+    },
+    Property {
+        example: Some("1000"),
+        rows: &[row("image's", "`--user`", "`--user`")],
+        ..read(
+            "user",
+            Ty::Scalar,
+            "The user the container runs as: `--user` (`NAME`, `UID`, `UID:GID`).",
+        )
+    },
+    Property {
+        example: Some(r#"[""]"#),
+        rows: &[row(
+            r#"`[""]` (clears the image's)"#,
+            "`--entrypoint=X` (extra items go before the command)",
+            r#"`--entrypoint='["a","b"]'`"#,
+        )],
+        ..with_default(
+            "entryPoint",
+            Ty::Strings,
+            "[\"\"]",
+            "The container's entrypoint: `--entrypoint`. The default `[\"\"]` clears the image's entrypoint.",
+        )
+    },
+    Property {
+        example: Some(r#"["db:10.0.0.2"]"#),
+        rows: &[row("–", "`--add-host`", "`--add-host`")],
+        ..read(
+            "extraHosts",
+            Ty::Strings,
+            "Extra `/etc/hosts` entries (`HOST:IP`): `--add-host`.",
+        )
+    },
+    Property {
+        example: Some("bridge"),
+        rows: &[row("engine's", "`--network`", "`--network`")],
+        ..read(
+            "networkMode",
+            Ty::Text,
+            "The network the container joins: `--network` (`bridge`, `host`, `none`, a network name).",
+        )
+    },
+    Property {
+        example: Some(r#"["8080:80"]"#),
+        rows: &[row("–", "`--publish`", "`--publish`")],
+        ..read(
+            "portBindings",
+            Ty::Strings,
+            "Published ports (`HOSTPORT:CONTAINERPORT`): `--publish`.",
+        )
+    },
+    Property {
+        example: Some(r#"["/data:/data:ro", "cache:/cache"]"#),
+        rows: &[row("–", "`--volume`", "`--volume`")],
+        ..read(
+            "volumes",
+            Ty::List(Names::Volume),
+            "Bind mounts (`SOURCE:DESTINATION[:OPTIONS]`, e.g. `/data:/data:ro`): `--volume`.",
+        )
+    },
+    Property {
+        example: Some("ALWAYS"),
+        rows: &[row(
+            "`IF_NOT_PRESENT`",
+            "`--pull=missing` / `always` / `never`",
+            "same",
+        )],
+        ..with_default(
+            "pullPolicy",
+            Ty::Enum(&PullPolicy::NAMES),
+            "\"IF_NOT_PRESENT\"",
+            "When the image is pulled: `--pull=missing` (IF_NOT_PRESENT), `--pull=always` (ALWAYS), `--pull=never` (NEVER).",
+        )
+    },
+    Property {
+        rows: &[row(
+            "–",
+            r#"`--gpus driver=…,count=…,"device=…",capabilities=…`"#,
+            r#"`--device nvidia.com/gpu=all\|ID` (CDI); `count: N` is an error"#,
+        )],
+        ..read(
+            "deviceRequests",
+            Ty::Objects(&DEVICE_REQUEST),
+            "Devices (GPUs) given to the container: docker `--gpus`, podman `--device nvidia.com/gpu=...` (CDI).",
+        )
+    },
+    read("cpu", Ty::Object(&CPU), "CPU limit."),
+    read("memory", Ty::Object(&MEMORY), "Memory limits."),
+    Property {
+        example: Some("1g"),
+        rows: &[row("engine's", "`--shm-size`", "`--shm-size`")],
+        ..read("shmSize", Ty::Size, "The size of `/dev/shm`: `--shm-size`.")
+    },
+    Property {
+        example: Some("false"),
+        rows: &[row("–", "`--privileged`", "`--privileged`")],
+        ..read(
+            "privileged",
+            Ty::Bool,
+            "When true, the container runs with extended privileges: `--privileged`.",
+        )
+    },
+    Property {
+        example: Some("MOUNT"),
+        rows: &[row(
+            "`VOLUME`",
+            "`VOLUME`: `create` + `cp - CTR:/` (tar) + `start --attach` + `cp` back; `MOUNT`: `--volume WD:WD`",
+            r#"same; without files, an anonymous `--mount type=volume,…,U=true` work dir (a path with a comma is CSV-quoted: `"destination=/a,b"`)"#,
+        )],
+        ..with_default(
+            "fileHandlingStrategy",
+            Ty::Enum(&FileHandling::NAMES),
+            "\"VOLUME\"",
+            "How inputFiles and outputFiles reach the container: VOLUME copies them in and out (`docker cp`), MOUNT bind-mounts the working directory (`--volume DIR:DIR`).",
+        )
+    },
+    Property {
+        example: Some("true"),
+        rows: &[row(
+            "`true`",
+            "`rm --force --volumes` after the run",
+            "same",
+        )],
+        ..with_default(
+            "delete",
+            Ty::Bool,
+            "true",
+            "When true, the container is removed after the task: `rm --force --volumes`.",
+        )
+    },
+    Property {
+        example: Some("true"),
+        rows: &[row(
+            "`true`",
+            "`false`: `create` + `start`, returns at once",
+            "same",
+        )],
+        ..with_default(
+            "wait",
+            Ty::Bool,
+            "true",
+            "When true, dockhand waits for the container to end; when false, it starts the container detached and the task ends at once.",
+        )
+    },
+    Property {
+        example: Some("PT30S"),
+        rows: &[row(
+            "`PT0S`",
+            "cancel: `stop --timeout N`, or `kill` when 0",
+            "`stop --time N` / `kill`",
+        )],
+        ..with_default(
+            "killGracePeriod",
+            Ty::Duration,
+            "\"PT0S\"",
+            "On cancel or timeout, how long the container has to stop before it is killed: `stop --time N`; `PT0S` kills at once (`kill`).",
+        )
+    },
+    Property {
+        example: Some("true"),
+        rows: &[row(
+            "`true`",
+            "re-attach after a crash (see Failure behaviour)",
+            "same",
+        )],
+        ..with_default(
+            "resume",
+            Ty::Bool,
+            "true",
+            "When true, `dockhand resume` re-attaches to the task's container left running by an interrupted execution (found by its labels) instead of starting it afresh.",
+        )
+    },
+    Property {
+        example: Some(r#""1""#),
+        ..ignored("version", "dockhand has one Docker runner")
+    },
+];
+
+/// The runner's (and the `docker` options') `image` property: a name, not an engine argv.
+pub const LEGACY_IMAGE: &str = "image";
+
+/// Properties Kestra keeps for older flows.
+const RUNNER_LEGACY: &[Property] = &[Property {
+    example: Some("ubuntu:22.04"),
+    rows: &[row(
+        "–",
+        "the image, over `containerImage` (Kestra's older form; a warning says so)",
+        "same",
+    )],
+    ..read(
+        LEGACY_IMAGE,
+        Ty::Image,
+        "Deprecated (Kestra keeps it for older flows): the image, used instead of the task's `containerImage`.",
+    )
+}];
+
+/// The task runner `io.kestra.plugin.core.runner.Process`: only its type.
+pub static PROCESS_RUNNER: Object = Object {
+    kind: "taskRunner",
+    title: "Process task runner",
+    doc: "Runs the task's command on the host, in its working directory.",
+    properties: &[&[
+        required("type", Ty::Enum(RUNNER_TYPES), "The task runner."),
         Property {
             example: Some(r#""1""#),
-            ..ignored("version", "dockhand has one Docker runner")
+            ..ignored("version", "dockhand has one Process runner")
         },
     ]],
+};
+
+/// The deprecated `docker` property of script tasks (Kestra before 0.16): the Docker runner's
+/// settings and `image`; its `pullPolicy` defaults to ALWAYS, as Kestra's `DockerOptions`.
+pub static DOCKER_OPTIONS: Object = Object {
+    kind: "docker",
+    title: "Docker options (deprecated)",
+    doc: "Kestra's pre-0.16 `docker` property: read as the Docker task runner's settings (pullPolicy defaults to ALWAYS, as in Kestra).",
+    properties: &[RUNNER_SETTINGS, RUNNER_LEGACY],
 };
 
 pub static CREDENTIALS: Object = Object {
@@ -1680,6 +1947,8 @@ pub static DEVICE_REQUEST: Object = Object {
 pub fn objects() -> Vec<&'static Object> {
     let mut v = vec![
         &FLOW,
+        &PLUGIN_DEFAULT,
+        &FLOW_OUTPUT,
         &INPUT,
         &RUNNER,
         &CREDENTIALS,
@@ -1756,6 +2025,9 @@ mod tests {
                     );
                 }
                 Execution::FlowableParent(_) => assert!(has("tasks"), "{}", t.name),
+                Execution::Subflow => {
+                    assert!(has("namespace") && has("flowId"), "{}", t.name)
+                }
                 Execution::HostProcess | Execution::InProcess => {}
             }
         }

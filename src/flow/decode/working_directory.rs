@@ -1,0 +1,69 @@
+//! Reading a WorkingDirectory task (`io.kestra.plugin.core.flow.WorkingDirectory`): its
+//! children, which must be script tasks (Kestra allows runnable tasks only), and the files of
+//! the directory they share (`inputFiles`, `outputFiles`, `cache`).
+
+use crate::flow::model::{Cache, TaskKind, WorkingDir};
+use crate::flow::reader::{self, Cx, Obj};
+use crate::flow::spec;
+use crate::units;
+
+use super::task::{check_relative, read_children};
+
+pub(super) fn read(cx: &mut Cx, o: &mut Obj<'_>) -> TaskKind {
+    let tasks = read_children(cx, o);
+    for t in &tasks {
+        if !matches!(t.kind, TaskKind::Script(_)) {
+            let p = format!("{}.type", t.path);
+            let pos = cx.spans.get(&p).copied().unwrap_or(t.pos);
+            cx.error(
+                pos,
+                &p,
+                "only script tasks can run inside a WorkingDirectory (Kestra allows runnable tasks only, no flowable ones)",
+            );
+        }
+    }
+    let input_files = o.string_map(cx, "inputFiles").unwrap_or_default();
+    for name in input_files.keys() {
+        let p = reader::join(&o.key_path("inputFiles"), name);
+        if let Err(e) = check_relative(name) {
+            let pos = cx.spans.get(&p).copied().unwrap_or(o.pos());
+            cx.error(pos, &p, format!("input file `{name}`: {e}"));
+        }
+    }
+    let output_files = o.strings(cx, "outputFiles").unwrap_or_default();
+    if let Some(n) = o.get(cx, "outputFiles") {
+        for f in &output_files {
+            if let Err(e) = check_relative(f) {
+                cx.error(
+                    n.pos,
+                    &o.key_path("outputFiles"),
+                    format!("output file glob `{f}`: {e}"),
+                );
+            }
+        }
+    }
+    let cache = o.obj(cx, "cache").map(|mut c| {
+        let patterns = c.need(cx, "patterns").map_or_else(Vec::new, |n| {
+            let path = c.key_path("patterns");
+            let list = reader::as_strings(cx, n, &path).unwrap_or_default();
+            if list.is_empty() {
+                cx.error(n.pos, &path, "give at least one pattern");
+            }
+            for p in &list {
+                if let Err(e) = check_relative(p) {
+                    cx.error(n.pos, &path, format!("pattern `{p}`: {e}"));
+                }
+            }
+            list
+        });
+        let ttl = c.parsed(cx, "ttl", units::parse_duration);
+        c.finish_described(cx, &spec::tasks_flow::CACHE);
+        Cache { patterns, ttl }
+    });
+    TaskKind::WorkingDirectory(Box::new(WorkingDir {
+        tasks,
+        input_files,
+        output_files,
+        cache,
+    }))
+}

@@ -1,0 +1,245 @@
+//! End-to-end tests of the flow-level properties on Docker and on Podman (`NAME::docker`,
+//! `NAME::podman`): `pluginDefaults` reaching the container (`inspect`), flow `outputs` in the
+//! `--json` result and the summary, and an output that cannot be rendered failing the run.
+//!
+//!     DOCKHAND_E2E=1 cargo test --test e2e_flowprops
+
+#[macro_use]
+mod common;
+
+use common::IMAGE;
+
+// ------------------------------------------------------------------------ pluginDefaults
+
+e2e_test!(plugin_defaults_reach_the_container, |cx| {
+    let f = cx.flow(
+        "defaults",
+        &format!(
+            r#"id: defaults
+namespace: tests.e2e
+pluginDefaults:
+  - type: io.kestra.plugin.scripts.shell.Commands
+    values:
+      containerImage: {IMAGE}
+      env: {{FROM_DEFAULT: default-value, SHARED: default}}
+  - type: io.kestra.plugin.scripts.runner.docker.Docker
+    forced: true
+    values:
+      delete: false
+tasks:
+  - id: plain
+    type: io.kestra.plugin.scripts.shell.Commands
+    env: {{SHARED: task}}
+    taskRunner:
+      type: io.kestra.plugin.scripts.runner.docker.Docker
+      delete: true
+    commands:
+      - echo "$FROM_DEFAULT $SHARED"
+"#
+        ),
+    );
+    let run = cx.run(&f);
+    run.assert_code(0);
+    assert!(
+        run.stderr
+            .lines()
+            .any(|l| l == "plain | default-value task"),
+        "the defaults' env did not reach the command\n{}",
+        run.dump()
+    );
+    // The forced `delete: false` won over the task's own `delete: true`: the container is
+    // kept, with the default's image and env.
+    let i = cx.eng.inspect(&cx.container("plain"));
+    let env: Vec<String> = i["Config"]["Env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        env.contains(&"FROM_DEFAULT=default-value".to_string()),
+        "{env:?}"
+    );
+    assert!(env.contains(&"SHARED=task".to_string()), "{env:?}");
+    let image = i["Config"]["Image"].as_str().unwrap();
+    assert!(image.contains("busybox"), "image {image}");
+    cx.eng.remove(&[cx.container("plain")]);
+});
+
+// --------------------------------------------------------------------------- flow outputs
+
+e2e_test!(flow_outputs_are_typed_in_the_result, |cx| {
+    let f = cx.flow(
+        "outputs",
+        &format!(
+            r#"id: outputs
+namespace: tests.e2e
+tasks:
+  - id: produce
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: {IMAGE}
+    commands:
+      - 'echo "::{{\"outputs\":{{\"n\":41,\"word\":\"hi\"}}}}::"'
+outputs:
+  - id: count
+    type: INT
+    value: "{{{{ outputs.produce.vars.n + 1 }}}}"
+  - id: greeting
+    type: STRING
+    value: "{{{{ outputs.produce.vars.word }}}} there"
+"#
+        ),
+    );
+    let run = cx.run(&f);
+    run.assert_code(0);
+    assert_eq!(run.json["outputs"]["count"], 42, "{}", run.dump());
+    assert_eq!(run.json["outputs"]["greeting"], "hi there");
+    // The summary (without --json) lists them too.
+    let mut args = cx.run_args(&f, &[]);
+    args.retain(|a| a != "--json");
+    args[5] = format!("{}-table", cx.id);
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    let table = cx.dockhand(&a, &[]);
+    table.assert_code(0);
+    assert!(
+        table.stderr.lines().any(|l| l == "output count = 42"),
+        "{}",
+        table.dump()
+    );
+});
+
+e2e_test!(an_output_that_cannot_be_typed_fails_the_execution, |cx| {
+    let f = cx.flow(
+        "bad-output",
+        &format!(
+            r#"id: bad-output
+namespace: tests.e2e
+tasks:
+  - id: produce
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: {IMAGE}
+    commands:
+      - 'echo "::{{\"outputs\":{{\"word\":\"many\"}}}}::"'
+outputs:
+  - id: count
+    type: INT
+    value: "{{{{ outputs.produce.vars.word }}}}"
+"#
+        ),
+    );
+    let run = cx.run(&f);
+    run.assert_code(1);
+    assert_eq!(run.json["state"], "FAILED", "{}", run.dump());
+    assert_eq!(run.task("produce")["state"], "SUCCESS");
+    let e = run.json["error"].as_str().unwrap_or_default();
+    assert!(
+        e.contains("output `count`") && e.contains("not a valid INT"),
+        "{e}"
+    );
+});
+
+// ------------------------------------------------------------------------------- Subflow
+
+fn child_flow() -> String {
+    format!(
+        r#"id: child
+namespace: tests.e2e
+inputs:
+  - id: n
+    type: INT
+tasks:
+  - id: double
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: {IMAGE}
+    commands:
+      - 'echo "child got {{{{ inputs.n }}}}"'
+      - 'echo "::{{\"outputs\":{{\"twice\":$(( {{{{ inputs.n }}}} * 2 ))}}}}::"'
+outputs:
+  - id: twice
+    type: INT
+    value: "{{{{ outputs.double.vars.twice }}}}"
+"#
+    )
+}
+
+e2e_test!(a_subflows_outputs_feed_the_parent, |cx| {
+    cx.flow("child", &child_flow());
+    let parent = cx.flow(
+        "parent",
+        &format!(
+            r#"id: parent
+namespace: tests.e2e
+tasks:
+  - id: sub
+    type: io.kestra.plugin.core.flow.Subflow
+    namespace: tests.e2e
+    flowId: child
+    inputs:
+      n: 21
+  - id: use
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: {IMAGE}
+    commands:
+      - echo "parent saw {{{{ outputs.sub.outputs.twice }}}} from {{{{ outputs.sub.state }}}}"
+"#
+        ),
+    );
+    let run = cx.run(&parent);
+    run.assert_code(0);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| **l == "double | child got 21")
+            .count(),
+        1,
+        "{}",
+        run.dump()
+    );
+    assert!(
+        lines.contains(&"use | parent saw 42 from SUCCESS"),
+        "{}",
+        run.dump()
+    );
+    let sub = run.task("sub");
+    assert_eq!(sub["state"], "SUCCESS");
+    assert_eq!(sub["outputs"]["outputs"]["twice"], 42);
+    let child_id = sub["outputs"]["executionId"].as_str().unwrap().to_string();
+    assert_ne!(child_id, cx.id);
+    // The child is an execution of its own: its own journal, ended SUCCESS.
+    let journal = cx
+        .tmp
+        .path()
+        .join("state/executions")
+        .join(format!("{child_id}.jsonl"));
+    let text = std::fs::read_to_string(&journal).expect("the child's journal");
+    assert!(text.contains("\"SUCCESS\""), "{text}");
+    assert!(text.contains("\"flow\":\"child\""), "{text}");
+});
+
+e2e_test!(
+    a_failed_subflow_fails_the_task_only_with_transmit_failed,
+    |cx| {
+        cx.flow(
+        "failing",
+        &format!(
+            "id: failing\nnamespace: tests.e2e\ntasks:\n  - id: boom\n    type: io.kestra.plugin.scripts.shell.Commands\n    containerImage: {IMAGE}\n    commands: [exit 3]\n"
+        ),
+    );
+        for (transmit, code, state) in [(false, 0, "SUCCESS"), (true, 1, "FAILED")] {
+            let parent = cx.flow(
+            "parent",
+            &format!(
+                "id: parent\nnamespace: tests.e2e\ntasks:\n  - id: sub\n    type: io.kestra.plugin.core.flow.Subflow\n    namespace: tests.e2e\n    flowId: failing\n    transmitFailed: {transmit}\n"
+            ),
+        );
+            let mut args = cx.run_args(&parent, &[]);
+            args[5] = format!("{}-{transmit}", cx.id);
+            let a: Vec<&str> = args.iter().map(String::as_str).collect();
+            let run = cx.dockhand(&a, &[]);
+            run.assert_code(code);
+            assert_eq!(run.task("sub")["state"], state, "{}", run.dump());
+            assert_eq!(run.task("sub")["outputs"]["state"], "FAILED");
+        }
+    }
+);

@@ -1,0 +1,519 @@
+//! End-to-end tests of `--backend swarm` on a real three-node Docker Swarm made for each test
+//! by `scripts/swarm-cluster.sh` (three dockerd in network namespaces of their own, one manager
+//! and two workers, the test image loaded on each, node labels dockhand.node=n0|n1|n2), and
+//! removed after it. The machine's own dockerd is only read from (its test image is saved).
+//!
+//! Swarm is Docker's: on Podman the backend is refused with exit 3, which is tested here too.
+//! Without root, docker or the test image the tests skip; with `DOCKHAND_E2E=1` they fail.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use common::{Ctx, flow, task};
+
+/// A test with a cluster of its own (`cx`, `c`), skipped as [`Cluster::up`] says.
+macro_rules! swarm_test {
+    ($name:ident, |$cx:ident, $c:ident| $body:block) => {
+        #[test]
+        fn $name() {
+            let Some(($cx, $c)) = Cluster::up(stringify!($name)) else {
+                return;
+            };
+            $body
+        }
+    };
+}
+
+/// Writes a flow of these tasks, named `name`.
+fn flow_file(cx: &Ctx, name: &str, tasks: &[String]) -> PathBuf {
+    cx.flow(name, &flow(name, tasks))
+}
+
+/// A cluster of this test's own, taken down on drop.
+struct Cluster {
+    name: String,
+    env: BTreeMap<String, String>,
+}
+
+fn script() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/swarm-cluster.sh")
+}
+
+fn cluster_script(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new("bash")
+        .arg(script())
+        .args(args)
+        .output()
+        .expect("cannot run scripts/swarm-cluster.sh");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+impl Cluster {
+    /// The test's context (docker, the test image) and its cluster; `None` (skipped) when the
+    /// machine cannot run one, unless `DOCKHAND_E2E=1`, where that fails the test.
+    fn up(test: &str) -> Option<(Ctx, Cluster)> {
+        let eng = common::engine("docker")?;
+        if unsafe { libc::geteuid() } != 0 {
+            if std::env::var("DOCKHAND_E2E").is_ok_and(|v| v == "1") {
+                panic!("DOCKHAND_E2E=1 but the swarm tests need root (network namespaces)");
+            }
+            eprintln!("skipped: the swarm tests need root (network namespaces)");
+            return None;
+        }
+        static N: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "dhe{}x{}",
+            std::process::id() % 100_000,
+            N.fetch_add(1, Ordering::SeqCst)
+        );
+        let (ok, stdout, stderr) = cluster_script(&["up", "--name", &name]);
+        let cluster = Cluster {
+            name,
+            env: stdout
+                .lines()
+                .filter_map(|l| l.split_once('='))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        };
+        assert!(ok, "the test swarm did not come up:\n{stderr}");
+        Some((Ctx::new(test, eng), cluster))
+    }
+
+    fn manager(&self) -> String {
+        self.env["SWARM_MANAGER"].clone()
+    }
+
+    fn hostname(&self, i: usize) -> String {
+        self.env[&format!("SWARM_NODE_{i}_HOSTNAME")].clone()
+    }
+
+    /// `docker --host NODE ARGS` (node 0 is the manager).
+    fn docker(&self, i: usize, args: &[&str]) -> common::CmdOut {
+        let host = self.env[&format!("SWARM_NODE_{i}_HOST")].clone();
+        let mut a = vec!["--host", host.as_str()];
+        a.extend_from_slice(args);
+        common::run_cmd(
+            &which::which("docker").unwrap(),
+            &a,
+            Duration::from_secs(30),
+        )
+    }
+
+    /// The containers of an execution on node `i` (any state), by name.
+    fn containers_on(&self, i: usize, execution: &str) -> Vec<String> {
+        let label = format!("label=io.dockhand.execution={execution}");
+        let out = self.docker(
+            i,
+            &["ps", "--all", "--filter", &label, "--format", "{{.Names}}"],
+        );
+        out.stdout.lines().map(str::to_string).collect()
+    }
+
+    /// Running containers of an execution on any live node.
+    fn running(&self, execution: &str, nodes: &[usize]) -> Vec<String> {
+        let label = format!("label=io.dockhand.execution={execution}");
+        nodes
+            .iter()
+            .flat_map(|i| {
+                let out = self.docker(*i, &["ps", "--filter", &label, "--format", "{{.Names}}"]);
+                out.stdout
+                    .lines()
+                    .map(|l| format!("n{i}:{l}"))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    /// The services, configs and secrets of an execution on the manager.
+    fn swarm_objects(&self, execution: &str) -> Vec<String> {
+        let label = format!("label=io.dockhand.execution={execution}");
+        let mut v = Vec::new();
+        for kind in ["service", "config", "secret"] {
+            let out = self.docker(0, &[kind, "ls", "--quiet", "--filter", &label]);
+            v.extend(out.stdout.lines().map(|l| format!("{kind} {l}")));
+        }
+        v
+    }
+
+    /// Nothing of the execution is left: no service, config or secret, no container running.
+    fn assert_clean(&self, execution: &str, nodes: &[usize]) {
+        let until = Instant::now() + Duration::from_secs(20);
+        loop {
+            let left: Vec<String> = self
+                .swarm_objects(execution)
+                .into_iter()
+                .chain(self.running(execution, nodes))
+                .collect();
+            if left.is_empty() {
+                return;
+            }
+            assert!(
+                Instant::now() < until,
+                "left behind by execution {execution}: {left:?}"
+            );
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    /// `run --backend swarm --host MANAGER`, each `(task, node)` pinned with `--placement`.
+    fn run_args(&self, pins: &[(&str, usize)]) -> Vec<String> {
+        let mut v: Vec<String> = ["--backend", "swarm", "--host"].map(String::from).into();
+        v.push(self.manager());
+        for (t, n) in pins {
+            v.push("--placement".into());
+            v.push(format!("{t}=node.labels.dockhand.node==n{n}"));
+        }
+        v
+    }
+
+    /// Runs the flow on the swarm to its end.
+    fn run(&self, cx: &Ctx, f: &std::path::Path, pins: &[(&str, usize)]) -> common::Run {
+        let a = self.run_args(pins);
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        cx.run_with(f, &a, &[])
+    }
+
+    /// Starts the flow on the swarm.
+    fn spawn(&self, cx: &Ctx, f: &std::path::Path, pins: &[(&str, usize)]) -> common::Spawned {
+        let a = self.run_args(pins);
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        cx.spawn(f, &a, &[])
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let (ok, _, stderr) = cluster_script(&["down", "--name", &self.name]);
+        if !ok {
+            eprintln!("swarm-cluster.sh down {}: {stderr}", self.name);
+        }
+    }
+}
+
+// Tasks pinned to different nodes (`--placement`), an output passed from one to the other,
+// exit codes (0, 3 under allowFailure, 5 failing the flow), stdout and stderr apart.
+swarm_test!(tasks_run_on_the_nodes_they_are_placed_on, |cx, c| {
+    let f = flow_file(
+        &cx,
+        "nodes",
+        &[
+            task(
+                "one",
+                "",
+                "delete: false",
+                &[
+                    "echo '::{\"outputs\":{\"word\":\"from-one\"}}::'",
+                    "echo out-one",
+                    "echo err-one >&2",
+                ],
+            ),
+            task(
+                "two",
+                "",
+                "delete: false",
+                &["echo got {{ outputs.one.vars.word }}"],
+            ),
+            task("three", "allowFailure: true", "", &["exit 3"]),
+            task("four", "", "", &["echo before; exit 5"]),
+        ],
+    );
+    let r = c.run(&cx, &f, &[("one", 1), ("two", 2)]);
+    r.assert_code(1);
+    assert_eq!(r.logs("one", '|'), ["out-one"]);
+    assert_eq!(r.logs("one", '!'), ["err-one"]);
+    assert_eq!(r.logs("two", '|'), ["got from-one"]);
+    assert_eq!(r.task("one")["outputs"]["word"], "from-one");
+    assert_eq!(r.task("one")["state"], "SUCCESS");
+    assert_eq!(r.task("three")["state"], "WARNING");
+    assert_eq!(r.task("three")["exitCode"], 3);
+    assert_eq!(r.task("four")["state"], "FAILED");
+    assert_eq!(r.task("four")["exitCode"], 5);
+    assert_eq!(r.logs("four", '|'), ["before"]);
+    // The proof of placement: each kept container is on its node's own dockerd, and only there.
+    let one = format!("dh-{}-one-1", cx.id);
+    let two = format!("dh-{}-two-1", cx.id);
+    assert!(
+        c.containers_on(1, &cx.id)
+            .iter()
+            .any(|n| n.starts_with(&one)),
+        "one not on n1: {:?}",
+        c.containers_on(1, &cx.id)
+    );
+    assert!(
+        c.containers_on(2, &cx.id)
+            .iter()
+            .any(|n| n.starts_with(&two)),
+        "two not on n2: {:?}",
+        c.containers_on(2, &cx.id)
+    );
+    for i in [0, 2] {
+        assert!(
+            !c.containers_on(i, &cx.id)
+                .iter()
+                .any(|n| n.starts_with(&one))
+        );
+    }
+    assert_eq!(r.task("one")["removal"], "kept");
+    let _ = c.docker(0, &["service", "rm", &one, &two]);
+    c.assert_clean(&cx.id, &[0, 1, 2]);
+});
+
+// 20,000 lines on stdout and 2,000 on stderr, and one of 40,000 characters, from a remote
+// node: each printed exactly once, in order.
+swarm_test!(twenty_thousand_lines_arrive_exactly_once, |cx, c| {
+    let f = flow_file(
+        &cx,
+        "logs",
+        &[task(
+            "many",
+            "",
+            "",
+            &[
+                "seq 1 20000",
+                "seq 1 2000 >&2",
+                "head -c 40000 /dev/zero | tr '\\0' x; echo",
+            ],
+        )],
+    );
+    let r = c.run(&cx, &f, &[("many", 2)]);
+    r.assert_code(0);
+    let out = r.logs("many", '|');
+    assert_eq!(out.len(), 20_001, "stdout lines");
+    let want: Vec<String> = (1..=20_000).map(|n| n.to_string()).collect();
+    assert_eq!(&out[..20_000], &want[..]);
+    assert_eq!(out[20_000], "x".repeat(40_000));
+    let err = r.logs("many", '!');
+    let want: Vec<String> = (1..=2_000).map(|n| n.to_string()).collect();
+    assert_eq!(err, want);
+    c.assert_clean(&cx.id, &[0, 1, 2]);
+});
+
+// Input files reach a remote node as swarm configs (no shared directory); with outputFiles the
+// working directory is bind-mounted (the nodes share this machine's filesystem) and the files
+// come back; above 500 KB an input file without a shared directory is refused (exit 2).
+swarm_test!(input_and_output_files, |cx, c| {
+    let f = flow_file(
+        &cx,
+        "files",
+        &[
+            task(
+                "reads",
+                "inputFiles:\n  in.txt: hello from a config\n  sub/deep.txt: deep",
+                "",
+                &["cat in.txt; echo; cat sub/deep.txt; echo", "ls -l in.txt"],
+            ),
+            task(
+                "writes",
+                "inputFiles:\n  seed.txt: seed\noutputFiles:\n  - out.txt",
+                "",
+                &["cat seed.txt > out.txt; echo more >> out.txt"],
+            ),
+        ],
+    );
+    let r = c.run(&cx, &f, &[("reads", 1), ("writes", 2)]);
+    r.assert_code(0);
+    let out = r.logs("reads", '|');
+    assert_eq!(out.len(), 3, "{}", r.dump());
+    assert_eq!(out[..2], ["hello from a config", "deep"]);
+    assert!(out[2].starts_with("-r--r--r--"), "{out:?}");
+    let files = r.task("writes")["outputFiles"].clone();
+    let path = files[0].as_str().expect("an output file");
+    assert_eq!(std::fs::read_to_string(path).unwrap(), "seedmore\n");
+    c.assert_clean(&cx.id, &[0, 1, 2]);
+
+    let big = "x".repeat(600 * 1024);
+    let f = flow_file(
+        &cx,
+        "big",
+        &[task(
+            "big",
+            &format!("inputFiles:\n  big.txt: {big}"),
+            "",
+            &["wc -c big.txt"],
+        )],
+    );
+    let r = c.run(&cx, &f, &[]);
+    r.assert_code(2);
+    assert!(
+        r.stderr.contains("at most 500 KB") && r.stderr.contains("fileHandlingStrategy: MOUNT"),
+        "{}",
+        r.dump()
+    );
+});
+
+// SIGTERM to dockhand while its task runs on a worker: the service is removed, the task's TERM
+// trap runs within killGracePeriod, and nothing is left running on any node.
+swarm_test!(cancel_stops_the_task_on_its_node, |cx, c| {
+    let f = flow_file(
+        &cx,
+        "cancel",
+        &[task(
+            "long",
+            "",
+            "killGracePeriod: PT5S",
+            &[
+                "trap 'echo got-term; exit 0' TERM",
+                "echo started",
+                "while true; do sleep 0.2; done",
+            ],
+        )],
+    );
+    let run = c.spawn(&cx, &f, &[("long", 1)]);
+    assert!(
+        run.wait_line(Duration::from_secs(60), |l| l.contains("long | started")),
+        "the task did not start: {}",
+        run.stderr_so_far()
+    );
+    let t0 = Instant::now();
+    run.signal(libc::SIGTERM);
+    let r = run.finish(Duration::from_secs(60));
+    r.assert_code(143);
+    assert_eq!(r.task("long")["state"], "KILLED");
+    assert!(
+        t0.elapsed() < Duration::from_secs(5 + 15),
+        "{:?}",
+        t0.elapsed()
+    );
+    assert!(c.running(&cx.id, &[0, 1, 2]).is_empty());
+    c.assert_clean(&cx.id, &[0, 1, 2]);
+});
+
+// A task over its `timeout` is stopped and FAILED, its service gone from every node.
+swarm_test!(timeout_stops_the_task, |cx, c| {
+    let f = flow_file(
+        &cx,
+        "timeout",
+        &[task(
+            "slow",
+            "timeout: PT2S",
+            "",
+            &["echo begun", "sleep 60"],
+        )],
+    );
+    let r = c.run(&cx, &f, &[]);
+    r.assert_code(1);
+    let t = r.task("slow");
+    assert_eq!(t["state"], "FAILED");
+    assert_eq!(t["failure"]["kind"], "timeout", "{t:#}");
+    assert!(r.elapsed < Duration::from_secs(30), "{:?}", r.elapsed);
+    c.assert_clean(&cx.id, &[0, 1, 2]);
+});
+
+// `kill -9` of dockhand mid-task, then `resume`: the service is re-attached to, and across the
+// two runs every line is printed exactly once.
+swarm_test!(kill9_then_resume_reattaches_to_the_service, |cx, c| {
+    let f = flow_file(
+        &cx,
+        "resume",
+        &[task(
+            "count",
+            "",
+            "",
+            &["for i in $(seq 1 40); do echo line-$i; sleep 0.1; done"],
+        )],
+    );
+    let run = c.spawn(&cx, &f, &[("count", 2)]);
+    assert!(
+        run.wait_line(Duration::from_secs(60), |l| l.contains("count | line-10")),
+        "{}",
+        run.stderr_so_far()
+    );
+    run.signal(libc::SIGKILL);
+    let first = run.finish(Duration::from_secs(10));
+    let r = cx.dockhand(&["resume", &cx.id, "--json", "--backend", "swarm"], &[]);
+    r.assert_code(0);
+    assert!(r.stderr.contains("re-attaching to service"), "{}", r.dump());
+    let mut all = first.logs("count", '|');
+    all.extend(r.logs("count", '|'));
+    let want: Vec<String> = (1..=40).map(|n| format!("line-{n}")).collect();
+    assert_eq!(
+        all,
+        want,
+        "first run:\n{}\nresume:\n{}",
+        first.dump(),
+        r.dump()
+    );
+    c.assert_clean(&cx.id, &[0, 1, 2]);
+});
+
+// A worker's dockerd killed while it runs the task: the task is FAILED, naming the node.
+swarm_test!(a_worker_that_dies_fails_its_task_naming_it, |cx, c| {
+    let f = flow_file(
+        &cx,
+        "down",
+        &[task("doomed", "", "", &["echo up", "sleep 300"])],
+    );
+    let run = c.spawn(&cx, &f, &[("doomed", 2)]);
+    assert!(
+        run.wait_line(Duration::from_secs(60), |l| l.contains("doomed | up")),
+        "{}",
+        run.stderr_so_far()
+    );
+    let (ok, _, stderr) = cluster_script(&["kill-node", "2", "--name", &c.name]);
+    assert!(ok, "{stderr}");
+    let r = run.finish(Duration::from_secs(120));
+    r.assert_code(1);
+    let t = r.task("doomed");
+    assert_eq!(t["state"], "FAILED");
+    let msg = t["message"].as_str().unwrap_or_default();
+    assert!(
+        msg.contains(&format!("node {}", c.hostname(2))) && msg.contains("went down"),
+        "{t:#}"
+    );
+    c.assert_clean(&cx.id, &[0, 1]);
+});
+
+// `--backend swarm` needs docker addressing a swarm manager: the machine's own dockerd (no
+// swarm), a worker, and Podman are each refused with one line and exit 3.
+swarm_test!(only_a_docker_swarm_manager_is_driven, |cx, c| {
+    let f = flow_file(&cx, "one", &[task("t", "", "", &["echo hi"])]);
+    let worker = c.env["SWARM_NODE_1_HOST"].clone();
+    let r = cx.run_with(&f, &["--backend", "swarm", "--host", &worker], &[]);
+    r.assert_code(3);
+    assert!(
+        r.stderr.contains("is a swarm worker, not a manager"),
+        "{}",
+        r.dump()
+    );
+    let local = cx.run_with(
+        &f,
+        &["--backend", "swarm"],
+        &[("DOCKER_HOST", "unix:///var/run/docker.sock")],
+    );
+    local.assert_code(3);
+    assert!(
+        local.stderr.contains("is not a swarm manager"),
+        "{}",
+        local.dump()
+    );
+    if common::engine("podman").is_some() {
+        let args = [
+            "run",
+            f.to_str().unwrap(),
+            "--engine",
+            "podman",
+            "--backend",
+            "swarm",
+        ];
+        let p = cx.dockhand(&args, &[]);
+        p.assert_code(3);
+        assert!(
+            p.stderr.contains("Podman, which has no swarm mode"),
+            "{}",
+            p.dump()
+        );
+    }
+    // DOCKHAND_BACKEND does what --backend does.
+    let e = cx.run_with(&f, &["--host", &worker], &[("DOCKHAND_BACKEND", "swarm")]);
+    e.assert_code(3);
+    assert!(c.swarm_objects(&cx.id).is_empty());
+});
