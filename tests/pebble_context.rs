@@ -30,26 +30,26 @@ tasks:
       - echo {{ trigger.date ?? 'by hand' }} {{ trigger | length }}
 "#;
 
-const RUN_ONLY: &str = r#"id: ctx_run
-namespace: dev.ctx
-tasks:
-  - id: each
-    type: io.kestra.plugin.scripts.shell.Commands
-    containerImage: busybox
-    commands:
-      - echo {{ taskrun.value }} {{ taskrun.iteration }} {{ parent.taskrun.value }} {{ parents | length }}
-      - echo {{ trigger.date }} {{ execution.originalId }}
-"#;
+/// A flow of one Commands task `t` running `commands`.
+fn one_task(id: &str, commands: &[&str]) -> String {
+    let mut f = format!(
+        "id: {id}\nnamespace: dev.ctx\ntasks:\n  - id: t\n    type: io.kestra.plugin.scripts.shell.Commands\n    containerImage: busybox\n    commands:\n"
+    );
+    for c in commands {
+        f.push_str(&format!("      - {c}\n"));
+    }
+    f
+}
 
-const MISSING: &str = r#"id: ctx_missing
-namespace: dev.ctx
-tasks:
-  - id: t
-    type: io.kestra.plugin.scripts.shell.Commands
-    containerImage: busybox
-    commands:
-      - echo {{ envs.not_set }}
-"#;
+fn run_only() -> String {
+    one_task(
+        "ctx_run",
+        &[
+            "echo {{ taskrun.value }} {{ taskrun.iteration }} {{ parent.taskrun.value }} {{ parents | length }}",
+            "echo {{ trigger.date }} {{ execution.originalId }}",
+        ],
+    )
+}
 
 fn ctx(run_vars: RunVars) -> PlanContext {
     PlanContext {
@@ -136,12 +136,12 @@ fn the_executor_s_task_run_gives_value_iteration_and_parents() {
         }],
         ..Default::default()
     });
-    let out = commands(RUN_ONLY, &c, true).unwrap();
+    let out = commands(&run_only(), &c, true).unwrap();
     assert_eq!(out, ["echo b 1 outer 1", "echo d e0"]);
     // Before the run, none of it is known.
     c.taskrun = None;
     c.run_vars = RunVars::default();
-    let out = commands(RUN_ONLY, &c, false).unwrap();
+    let out = commands(&run_only(), &c, false).unwrap();
     assert_eq!(
         out,
         [
@@ -153,10 +153,15 @@ fn the_executor_s_task_run_gives_value_iteration_and_parents() {
 
 #[test]
 fn a_value_missing_at_run_time_is_an_error_naming_where_it_comes_from() {
-    let e = commands(MISSING, &ctx(RunVars::default()), true).unwrap_err();
+    let e = commands(
+        &one_task("ctx_missing", &["echo {{ envs.not_set }}"]),
+        &ctx(RunVars::default()),
+        true,
+    )
+    .unwrap_err();
     assert!(e.contains("`{{ envs.not_set }}` has no value"), "{e}");
     assert!(e.contains("ENV_NOT_SET"), "{e}");
-    let e = commands(RUN_ONLY, &ctx(RunVars::default()), true).unwrap_err();
+    let e = commands(&run_only(), &ctx(RunVars::default()), true).unwrap_err();
     assert!(
         e.contains("taskrun.value") && e.contains("only inside a ForEach"),
         "{e}"
