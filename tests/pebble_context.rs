@@ -220,3 +220,50 @@ fn typed_runner_properties_are_rendered_and_converted() {
         "{e}"
     );
 }
+
+/// `dockhand plan` reads `envs` from its environment and `globals` from `$DOCKHAND_GLOBALS`;
+/// a globals file that is not a map stops it with exit 2.
+#[test]
+fn the_command_line_reads_envs_and_the_globals_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let flow = dir.path().join("f.yaml");
+    std::fs::write(
+        &flow,
+        one_task(
+            "ctx_cli",
+            &["echo {{ envs.region }} {{ globals['db-host'] }} {{ globals.region }}"],
+        ),
+    )
+    .unwrap();
+    let globals = dir.path().join("globals.yaml");
+    std::fs::write(
+        &globals,
+        "kestra:\n  variables:\n    globals:\n      dbHost: pg.prod\n      region: eu\n",
+    )
+    .unwrap();
+    let plan = |globals: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_dockhand"))
+            .args(["plan", "--engine", "docker"])
+            .arg(&flow)
+            .env("ENV_REGION", "eu-west-1")
+            .env("DOCKHAND_GLOBALS", globals)
+            .output()
+            .unwrap()
+    };
+    let out = plan(&globals);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("echo eu-west-1 pg.prod eu"), "{stdout}");
+    std::fs::write(&globals, "- not a map\n").unwrap();
+    let out = plan(&globals);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("globals.yaml") && stderr.contains("must hold a map"),
+        "{stderr}"
+    );
+}
