@@ -8,6 +8,7 @@ and then runs this file with the system python3, passing everything through the 
   BENCH_ENGINES    "docker podman" (a subset)    BENCH_QUICK    1 for --quick
   BENCH_IMAGE      local image (busybox:latest)  BENCH_SDK_PY   venv python with `docker`, or ""
   BENCH_SDK_NOTE   why the SDK peer is missing   BENCH_REPO     repository root
+  BENCH_PEBBLE     the release pebble_bench example (figure 6), or ""
 
 Timing: every figure runs dockhand and its baseline in the same invocation, interleaved
 (A B, then B A, ...) so that load drifting on a shared machine hits both alike; the figure is
@@ -47,6 +48,7 @@ R = {
     "plan": (3, 1) if QUICK else (7, 1),
     "breakdown": (5, 1) if QUICK else (11, 2),
     "python_deps": (5, 1) if QUICK else (15, 2),
+    "pebble": (3, 1) if QUICK else (7, 1),
 }
 # The Python image (local, as scripts/build-test-images.sh builds it) for figure 6.
 PY_IMAGE = os.environ.get("BENCH_PY_IMAGE", "python:3.13-slim")
@@ -54,6 +56,8 @@ STREAM_BYTES = 100_000_000 if QUICK else 500_000_000
 LINE = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde"  # 63 chars + newline
 STREAM_SH = f"yes {LINE} | head -c {STREAM_BYTES}"
 PLAN_TASKS = 10_000
+PEBBLE_EXPRESSIONS = 10_000
+PEBBLE_BENCH = os.environ.get("BENCH_PEBBLE", "")
 
 WORK = os.path.join(OUT, "work")
 FLOWS = os.path.join(OUT, "flows")
@@ -223,6 +227,19 @@ def flows():
         grp.append(f"  - id: group_{g:04d}\n    type: io.kestra.plugin.core.flow.Parallel\n    concurrent: 4\n    tasks:\n")
         grp += [script_task(f"task_{g * 10 + k:05d}", f"echo task {g * 10 + k}", indent=6) for k in range(10)]
     f["plan_groups"] = write(f"{FLOWS}/plan-10k-groups.yaml", "".join(grp))
+    # 10,000 expressions of the common forms, 4 commands a task, each task reading the output
+    # of the one before; and the same flow with the expressions written as plain text.
+    for key, plain in (("pebble", False), ("pebble_plain", True)):
+        text = [f"id: bench_pebble{'_plain' if plain else ''}\nnamespace: bench\ninputs:\n  - id: x\n    type: STRING\n    defaults: hello\ntasks:\n"]
+        for i in range(PEBBLE_EXPRESSIONS // 4):
+            prev = f"task_{max(i - 1, 0):05d}"
+            forms = ["inputs.x", f"outputs.{prev}.vars.k | upper", "now() | date('yyyy-MM-dd')", "secret('X')"]
+            if i == 0:
+                forms[1] = "inputs.x | upper"
+            cmds = [f"echo {'' if plain else '{{ '}{e}{'' if plain else ' }}'}" for e in forms]
+            text.append(f"  - id: task_{i:05d}\n    type: io.kestra.plugin.scripts.shell.Commands\n    containerImage: {IMAGE}\n    commands:\n")
+            text += [f"      - {json.dumps(c)}\n" for c in cmds]
+        f[key] = write(f"{FLOWS}/{key.replace('_', '-')}-10k.yaml", "".join(text))
     return f
 
 
@@ -549,6 +566,23 @@ def fig_python_deps(engine):
     rows.append((f"6. python `dependencies` (cache warm) vs the package in the image, {engine}", ms(d), f"{ms(b)} same task, {baked}", f"{d / b:.3f}", "≤ 1.10", verdict(d / b <= 1.10)))
     notes.append(f"python_deps/{engine}: with dependencies (cached) {spread(res['dockhand'])}; package in the image {spread(res['baseline'])}")
     raw[f"python_deps_{engine}"] = {k: [r.wall for r in v] for k, v in res.items()}
+def fig_pebble(f):
+    """7. Pebble: rendering 100,000 expressions of the common forms (the pebble_bench example,
+    which measures the trivial `{{ x }}` as its baseline in the same process, round by round),
+    and `dockhand validate` of a flow with 10,000 expressions vs the same flow as plain text."""
+    n, w = R["pebble"]
+    if PEBBLE_BENCH:
+        r = subprocess.run([PEBBLE_BENCH, str(n)], capture_output=True, text=True, check=True)
+        got = json.loads(r.stdout)
+        c, b = got["common"], got["baseline"]
+        rows.append((f"7. Pebble: parse + render {got['expressions']:,} expressions of the common forms", secs(c), f"{secs(b)} as many `{{{{ x }}}}`", f"{c / b:.3f}", "< 1 s", verdict(c < 1.0)))
+        notes.append(f"pebble render: medians of {got['rounds']} interleaved rounds in one process, common {c:.4f} s, baseline {b:.4f} s")
+        raw["pebble_render"] = got
+    res = compare("pebble validate", {"dockhand": ([DOCKHAND, "validate", f["pebble"]], None), "plain": ([DOCKHAND, "validate", f["pebble_plain"]], None)}, n, w)
+    d, b = med(res["dockhand"]), med(res["plain"])
+    rows.append((f"7. `dockhand validate`, {PEBBLE_EXPRESSIONS:,} expressions ({PEBBLE_EXPRESSIONS // 4:,} tasks)", secs(d), f"{secs(b)} the same flow as plain text", f"{d / b:.3f}", "< 0.5 s", verdict(d < 0.5)))
+    notes.append(f"pebble validate: {spread(res['dockhand'])}; plain text: {spread(res['plain'])}")
+    raw["pebble_validate"] = {"wall": [r.wall for r in res["dockhand"]], "plain": [r.wall for r in res["plain"]]}
 
 
 def environment():
@@ -591,6 +625,7 @@ def main():
             fig_parallel(e, f)
             fig_python_deps(e)
         fig_plan(f)
+        fig_pebble(f)
     finally:
         for e in ENGINES:
             cleanup_containers(e)
@@ -604,7 +639,7 @@ def main():
     md = [
         "# dockhand benchmark",
         "",
-        f"Reproduce: `scripts/bench.sh{' --quick' if QUICK else ''}{'' if len(ENGINES) == 2 else ' --' + ENGINES[0] + '-only'}` (took {took / 60:.1f} min).",
+        f"Reproduce: `scripts/bench.sh{' --quick' if QUICK else ''}{'' if len(ENGINES) == 2 else ' --no-engines' if not ENGINES else ' --' + ENGINES[0] + '-only'}` (took {took / 60:.1f} min).",
         "Ratios are dockhand's median over the baseline's median, both measured interleaved in the same run.",
         "",
         table_text,

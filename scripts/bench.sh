@@ -6,6 +6,7 @@
 #   scripts/bench.sh                 full run, Docker and Podman (~15-20 min)
 #   scripts/bench.sh --quick         fewer rounds, 100 MB instead of 500 MB of log (~4 min)
 #   scripts/bench.sh --docker-only   (or --podman-only) one engine
+#   scripts/bench.sh --no-engines    only the figures that need no engine (5 and 7)
 #   scripts/bench.sh --help
 #
 # What it measures. Each figure runs dockhand and its baseline in the SAME invocation,
@@ -35,6 +36,12 @@
 #      warm after the warm-up round, vs the same task in an image that has the package already
 #      (built here from BENCH_PY_IMAGE, default python:3.13-slim, with `ENGINE build`, nothing
 #      pulled; removed afterwards) (target ratio <= 1.10).
+#   7. Pebble expressions: parsing and rendering 100,000 expressions of the common forms
+#      (`inputs.x`, `outputs.t.vars.k | upper`, `now() | date('yyyy-MM-dd')`, `secret('X')`) in
+#      the `pebble_bench` example (release), vs 100,000 trivial `{{ x }}` measured in the same
+#      process round by round (target: under 1 s); and `dockhand validate` of a generated flow
+#      with 10,000 such expressions vs the same flow with them as plain text (target: under
+#      0.5 s).
 #
 # Timing is done by scripts/bench.py (stdlib python3), not hyperfine: hyperfine runs all of A
 # and then all of B, while here A and B alternate round by round, and dockhand's own peak RSS
@@ -66,6 +73,7 @@ for a in "$@"; do
         --quick) QUICK=1 ;;
         --docker-only) ENGINES=(docker) ;;
         --podman-only) ENGINES=(podman) ;;
+        --no-engines) ENGINES=() ;;
         -h | --help) usage; exit 0 ;;
         *) usage; die "unknown argument: $a" ;;
     esac
@@ -92,12 +100,14 @@ for e in "${ENGINES[@]}"; do
 done
 
 # dockhand, release build.
-log "building dockhand (release)"
-(cd "$ROOT" && cargo build --release --quiet --bin dockhand)
+log "building dockhand and the pebble_bench example (release)"
+(cd "$ROOT" && cargo build --release --quiet --bin dockhand --example pebble_bench)
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 case "$TARGET_DIR" in /*) ;; *) TARGET_DIR="$ROOT/$TARGET_DIR" ;; esac
 DOCKHAND="$TARGET_DIR/release/dockhand"
 [ -x "$DOCKHAND" ] || die "no binary at $DOCKHAND"
+PEBBLE_BENCH="$TARGET_DIR/release/examples/pebble_bench"
+[ -x "$PEBBLE_BENCH" ] || die "no binary at $PEBBLE_BENCH"
 
 # The Docker SDK peer: a venv with docker-py from PyPI, made once.
 SDK_PY=""
@@ -120,7 +130,7 @@ if [[ " ${ENGINES[*]} " == *" docker "* ]]; then
     fi
 fi
 
-log "measuring (engines: ${ENGINES[*]}; $([ "$QUICK" = 1 ] && echo quick || echo full))"
+log "measuring (engines: ${ENGINES[*]:-none}; $([ "$QUICK" = 1 ] && echo quick || echo full))"
 BENCH_DOCKHAND="$DOCKHAND" BENCH_OUT="$OUT" BENCH_ENGINES="${ENGINES[*]}" BENCH_QUICK="$QUICK" \
     BENCH_IMAGE="$IMAGE" BENCH_SDK_PY="$SDK_PY" BENCH_SDK_NOTE="$SDK_NOTE" BENCH_REPO="$ROOT" \
-    python3 "$SCRIPT_DIR/bench.py"
+    BENCH_PEBBLE="$PEBBLE_BENCH" python3 "$SCRIPT_DIR/bench.py"

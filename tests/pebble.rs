@@ -1,6 +1,7 @@
 //! Conformance of dockhand's Pebble engine: runs every case in tests/pebble/*.json. Each case
 //! has a `template`, a `context` (JSON), and either `expected` (the output) or `error` (an
-//! error kind, or "any"), plus its `source` (repository, path, commit, test method). A case
+//! error kind, or "any"), plus its `source` (repository, path, commit, test method), and what
+//! the host holds: `secrets`, `files`, `kv` (key to JSON value), `errorLogs`. A case
 //! A case may give `expected_contains` (substrings the output must contain) where the source
 //! test only checks parts of the output. A case marked `difference` is where dockhand intentionally differs: it is checked against
 //! `dockhand` (dockhand's own expected output or error kind) instead. A case marked `gap` is
@@ -25,6 +26,14 @@ fn host(case: &Json) -> FixedHost {
         for (k, v) in s {
             h.files
                 .insert(k.clone(), v.as_str().unwrap_or_default().to_string());
+        }
+    }
+    if let Some(Json::Object(kv)) = case.get("kv") {
+        for (k, v) in kv {
+            h.kv.insert(
+                k.clone(),
+                Value::from_json(&v.to_string()).expect("KV value"),
+            );
         }
     }
     if let Some(Json::Array(logs)) = case.get("errorLogs") {

@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
+use dockhand::flow::host_functions::HOST_FUNCTIONS;
 use dockhand::pebble::{
     self, CONTEXT_ROOTS, FILTERS, FUNCTIONS, Sig, TAGS, TESTS, UNSUPPORTED_TAGS,
 };
@@ -118,6 +119,13 @@ fn block(doc: &str) -> String {
                 sig.missing.unwrap_or_default()
             ));
         }
+    }
+    s.push_str(
+        "\nImplemented in the engine, refused at validation until dockhand has what they need \
+         (`src/flow/host_functions.rs`):\n\n",
+    );
+    for f in HOST_FUNCTIONS.iter().filter(|f| !f.provided) {
+        s.push_str(&format!("- function `{}`: needs {}\n", f.name, f.needs));
     }
     s.push_str("\nDifferences from Kestra's Pebble:\n\n");
     for l in intentional_differences()

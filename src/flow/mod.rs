@@ -1,6 +1,7 @@
 //! Flow files: reading Kestra YAML into the typed model, with every error at file:line:col.
 
 pub mod decode;
+pub mod host_functions;
 pub mod input_types;
 pub mod limits;
 pub mod model;
@@ -10,6 +11,7 @@ pub mod runner_values;
 pub mod scalar_pos;
 pub mod spec;
 pub mod subflows;
+pub mod typed_template;
 pub mod yaml;
 
 pub use decode::{Loaded, load};

@@ -39,7 +39,8 @@ pub struct Flow {
     /// Each task's `type` as written, by task path (`tasks[0]`): expressions read it as
     /// `task.type`.
     pub task_types: BTreeMap<String, String>,
-    /// Where each string value starts, by dotted path (list items as `commands[1]`).
+    /// Where each string value that may hold an expression starts, by dotted path (list items
+    /// as `commands[1]`).
     pub values: BTreeMap<String, Pos>,
 }
 
@@ -395,6 +396,8 @@ pub struct DockerRunner {
     pub wait: bool,
     pub kill_grace_period: Duration,
     pub resume: bool,
+    /// Typed properties written as templates, rendered and converted by the planner.
+    pub typed: Vec<crate::flow::typed_template::TypedTemplate>,
 }
 
 impl Default for DockerRunner {
@@ -420,6 +423,7 @@ impl Default for DockerRunner {
             wait: true,
             kill_grace_period: Duration::ZERO,
             resume: true,
+            typed: vec![],
         }
     }
 }

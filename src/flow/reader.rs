@@ -17,8 +17,9 @@ pub struct Cx {
     pub known: BTreeMap<String, Vec<&'static str>>,
     /// Each task's `type` as written, by task path.
     pub task_types: BTreeMap<String, String>,
-    /// Where each string value starts, by dotted path (list items as `commands[1]`): a template
-    /// error maps its offset in the value back into the file from there.
+    /// Where each string value that may hold an expression (it has a `{`) starts, by dotted
+    /// path (list items as `commands[1]`): a template error maps its offset in the value back
+    /// into the file from there.
     pub values: BTreeMap<String, Pos>,
 }
 
@@ -303,7 +304,10 @@ fn type_error(cx: &mut Cx, n: &Node, path: &str, want: &str) {
 pub fn as_string(cx: &mut Cx, n: &Node, path: &str) -> Option<String> {
     match &n.value {
         Value::Scalar { text, .. } => {
-            cx.values.insert(path.to_string(), n.pos);
+            // Only a text that can hold an expression needs its position (large flows stay lean).
+            if text.contains('{') {
+                cx.values.insert(path.to_string(), n.pos);
+            }
             Some(text.clone())
         }
         _ => {

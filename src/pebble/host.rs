@@ -12,34 +12,48 @@ use std::cell::Cell;
 use std::collections::HashMap;
 
 /// What a template can ask of the world. Every method has a default that refuses with a clear
-/// message, except the clock (the system's) and randomness (seeded from it).
+/// message (`not available: …`), except the clock (the system's) and randomness (seeded from it):
+/// a host implements what it has, and a call to the rest is an error naming it, never an empty
+/// value.
 pub trait Host {
     /// The plain value of secret `name` (`subkey` selects a field of a JSON secret in Kestra EE;
     /// callers may ignore it).
     fn secret(&self, name: &str) -> Result<String, String> {
-        Err(format!("secret `{name}` cannot be read here"))
+        Err(format!(
+            "not available: secret `{name}` cannot be read here"
+        ))
     }
     /// A KV-store value, `None` if the key does not exist.
     fn kv(&self, key: &str, namespace: Option<&str>) -> Result<Option<Value>, String> {
         let _ = namespace;
-        Err(format!("KV key `{key}` cannot be read here: no KV store"))
+        Err(format!(
+            "not available: kv('{key}') needs a KV store, and this host has none"
+        ))
     }
     /// The text of a file (internal storage URI, namespace file or working-dir path).
     fn read(&self, path: &str) -> Result<String, String> {
-        Err(format!("file `{path}` cannot be read here"))
+        Err(format!(
+            "not available: read('{path}') needs internal storage or namespace files, and this host has none"
+        ))
     }
     fn file_exists(&self, path: &str) -> Result<bool, String> {
-        Err(format!("file `{path}` cannot be checked here"))
+        Err(format!(
+            "not available: fileExists('{path}') needs internal storage or namespace files, and this host has none"
+        ))
     }
     fn file_size(&self, path: &str) -> Result<u64, String> {
-        Err(format!("file `{path}` cannot be checked here"))
+        Err(format!(
+            "not available: fileSize('{path}') needs internal storage or namespace files, and this host has none"
+        ))
     }
     fn file_uri(&self, path: &str) -> Result<String, String> {
-        Err(format!("file `{path}` has no URI here"))
+        Err(format!(
+            "not available: fileURI('{path}') needs internal storage or namespace files, and this host has none"
+        ))
     }
     /// Error log lines of the current execution, as maps (Kestra's `LogEntry` fields).
     fn error_logs(&self) -> Result<Vec<Value>, String> {
-        Ok(Vec::new())
+        Err("not available: errorLogs() needs the execution's logs, and this host has none".into())
     }
     /// The current instant.
     fn now(&self) -> DateTime<Utc> {

@@ -8,6 +8,7 @@ use camino::Utf8Path;
 use serde_json::{Value as Json, json};
 
 use crate::flow::model::{Body, ScriptTask};
+use crate::flow::typed_template;
 use crate::pebble;
 use crate::plan::run_vars::{self, RunVars};
 use crate::plan::taskrun::TaskRunContext;
@@ -278,6 +279,15 @@ impl Scope<'_> {
         }
         if let Some(cfg) = t.runner.config.as_mut() {
             render_json(cfg, &r)?;
+        }
+        // Typed properties written as templates: rendered, then converted to their type. Before
+        // the run, one that reads a value known only then stays unset (and is shown as written).
+        for tt in &task.runner.typed {
+            let text = r(&tt.text)?;
+            if !strict && typed_template::is_template(&text) {
+                continue;
+            }
+            typed_template::convert(&mut t.runner, tt, &text)?;
         }
         Ok(RenderedTask {
             task: t,

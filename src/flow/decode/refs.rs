@@ -110,6 +110,14 @@ pub(super) fn check_ids_and_templates(cx: &mut Cx, flow: &Flow, src: &str) {
                     .map(|v| (format!("{runner_path}.config"), v)),
             );
         }
+        // Typed properties written as templates are rendered when the task starts, as Kestra
+        // does, so they can read outputs too.
+        texts.extend(
+            s.runner
+                .typed
+                .iter()
+                .map(|t| (format!("{runner_path}.{}", t.property), t.text.as_str())),
+        );
         let in_runner = runner_texts.len();
         texts.extend(runner_texts);
         let first_runner = texts.len() - in_runner;
@@ -132,6 +140,13 @@ pub(super) fn check_ids_and_templates(cx: &mut Cx, flow: &Flow, src: &str) {
                 }
                 Ok(t) => t,
             };
+            for c in &tpl.analysis().calls {
+                if c.family == pebble::Family::Function
+                    && let Some(why) = crate::flow::host_functions::unavailable(&c.name)
+                {
+                    cx.error(pos_of(c.span.start), &path, why);
+                }
+            }
             for r in tpl.analysis().references.iter().filter(|r| !r.guarded) {
                 let shown = format!("`{{{{ {} }}}}`", r.dotted());
                 let seg = |i: usize| r.path.get(i).map(String::as_str);

@@ -7,6 +7,7 @@ use crate::flow::model::*;
 use crate::flow::reader::{self, Cx, Obj, as_seq};
 use crate::flow::runner_values;
 use crate::flow::spec;
+use crate::flow::typed_template::{self, TypedTemplate};
 use crate::flow::yaml::{self, Node};
 use crate::image::ImageRef;
 use crate::units;
@@ -134,8 +135,13 @@ fn read_settings(
         .get(cx, "deviceRequests")
         .map(|n| read_devices(cx, n, &o.key_path("deviceRequests")))
         .unwrap_or_default();
+    let mut typed = Vec::new();
     let cpus = o.obj(cx, "cpu").and_then(|mut c| {
-        let cpus = c.number(cx, "cpus");
+        let cpus = if take_template(cx, &mut c, "cpus", "cpu.cpus", &mut typed) {
+            None
+        } else {
+            c.number(cx, "cpus")
+        };
         if let Some(v) = cpus
             && v <= 0.0
         {
@@ -151,9 +157,13 @@ fn read_settings(
     });
     let memory = o
         .obj(cx, "memory")
-        .map(|c| read_memory(cx, c))
+        .map(|c| read_memory(cx, c, &mut typed))
         .unwrap_or_default();
-    let shm_size = o.parsed(cx, "shmSize", units::parse_size);
+    let shm_size = if take_template(cx, o, "shmSize", "shmSize", &mut typed) {
+        None
+    } else {
+        o.parsed(cx, "shmSize", units::parse_size)
+    };
     let privileged = o.bool(cx, "privileged");
     let file_handling = o
         .enumeration(
@@ -190,6 +200,7 @@ fn read_settings(
         wait,
         kill_grace_period,
         resume,
+        typed,
     };
     (runner, image)
 }
@@ -375,8 +386,35 @@ fn read_devices(cx: &mut Cx, n: &Node, path: &str) -> Vec<DeviceRequest> {
     out
 }
 
-fn read_memory(cx: &mut Cx, mut o: Obj<'_>) -> Memory {
-    let memory = o.parsed(cx, "memory", units::parse_size);
+/// Keeps `key` of `o` as a typed template when its value is one (the planner renders and
+/// converts it), recording where its text starts; false when it is not a template.
+fn take_template(
+    cx: &mut Cx,
+    o: &mut Obj<'_>,
+    key: &'static str,
+    property: &'static str,
+    typed: &mut Vec<TypedTemplate>,
+) -> bool {
+    let Some(n) = o.get(cx, key) else {
+        return false;
+    };
+    let Some(text) = n.scalar().filter(|t| typed_template::is_template(t)) else {
+        return false;
+    };
+    cx.values.insert(o.key_path(key), n.pos);
+    typed.push(TypedTemplate {
+        property,
+        text: text.to_string(),
+    });
+    true
+}
+
+fn read_memory(cx: &mut Cx, mut o: Obj<'_>, typed: &mut Vec<TypedTemplate>) -> Memory {
+    let memory = if take_template(cx, &mut o, "memory", "memory.memory", typed) {
+        None
+    } else {
+        o.parsed(cx, "memory", units::parse_size)
+    };
     let memory_swap = o.parsed(cx, "memorySwap", |s| {
         if s.trim() == "-1" {
             Ok(-1)
