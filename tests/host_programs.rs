@@ -46,6 +46,8 @@ const PROGRAMS: &[(&str, Source)] = &[
     ("time", Apt("time")),
     // scripts/build-test-images.sh checks that busybox is static with it.
     ("file", Apt("file")),
+    // scripts/build-test-images.sh builds the language images' root filesystems with it.
+    ("mmdebstrap", Apt("mmdebstrap")),
     // Base system.
     ("apt-get", Base("apt")),
     ("dpkg-query", Base("dpkg")),
@@ -58,12 +60,15 @@ const PROGRAMS: &[(&str, Source)] = &[
     ("flock", Base("util-linux")),
     ("setsid", Base("util-linux")),
     ("unshare", Base("util-linux")),
+    ("mount", Base("mount")),
     ("nsenter", Base("util-linux")),
     ("cat", Base("coreutils")),
     ("chmod", Base("coreutils")),
+    ("chroot", Base("coreutils")),
     ("cp", Base("coreutils")),
     ("cut", Base("coreutils")),
     ("date", Base("coreutils")),
+    ("df", Base("coreutils")),
     ("dirname", Base("coreutils")),
     ("basename", Base("coreutils")),
     ("head", Base("coreutils")),
@@ -72,6 +77,7 @@ const PROGRAMS: &[(&str, Source)] = &[
     ("mkdir", Base("coreutils")),
     ("mktemp", Base("coreutils")),
     ("mv", Base("coreutils")),
+    ("nproc", Base("coreutils")),
     ("nohup", Base("coreutils")),
     ("od", Base("coreutils")),
     ("rm", Base("coreutils")),
