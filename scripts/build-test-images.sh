@@ -182,11 +182,10 @@ engine_ref() {
 # IMAGE with the config in the IMPORT_CHANGES array and label $LABEL_KEY=SUM
 # (skipped when IMAGE already carries that label), then tags the aliases.
 import_into() {
-    local engine="$1" tarball="$2" sum="$3" message="$4" image args=() c id alias ref current
+    local engine="$1" tarball="$2" sum="$3" message="$4" image args=() c id alias ref current old
     image="$(engine_ref "$engine" "$5")"
     shift 5
-    have_cmd "$engine" || die "$engine not found"
-    "$engine" info >/dev/null 2>&1 || die "$engine engine not usable ('$engine info' fails); run scripts/setup-engines.sh"
+    old="$(engine_id "$engine" "$image")"
 
     if [ "$force" -eq 0 ] && [ "$(engine_label "$engine" "$image")" = "$sum" ]; then
         log "$engine: $image already up to date"
@@ -213,6 +212,27 @@ import_into() {
         log "$engine: tagged $ref"
     done
     log "$engine: ready: $image (${id#sha256:})${*:+ = $*}"
+    remove_replaced "$engine" "$old" "$id"
+}
+
+# remove_replaced ENGINE OLD_ID NEW_ID — after a re-import, removes the image
+# it replaced when that one was made by this script (it has the label) and no
+# tag is left on it; one a container still uses stays.
+remove_replaced() {
+    local engine="$1" old="$2" new="$3" tags
+    [ -n "$old" ] && [ "$old" != "$new" ] || return 0
+    [ -n "$(engine_label "$engine" "$old")" ] || return 0
+    tags="$("$engine" image inspect --format '{{len .RepoTags}}' "$old" 2>/dev/null || echo 1)"
+    [ "$tags" = 0 ] || return 0
+    if "$engine" image rm "$old" >/dev/null 2>&1; then
+        log "$engine: removed the replaced image ${old#sha256:}"
+    fi
+}
+
+# check_engine ENGINE — dies unless ENGINE's CLI reaches its engine.
+check_engine() {
+    have_cmd "$1" || die "$1 not found"
+    "$1" info >/dev/null 2>&1 || die "$1 engine not usable ('$1 info' fails); run scripts/setup-engines.sh"
 }
 
 # import_everywhere TARBALL SUM MESSAGE IMAGE [ALIAS...] — into each engine asked for.
@@ -412,6 +432,9 @@ lang_image() {
     sum="$( { cat "$tarball.sha256"; printf 'recipe=%s\n' "$LANG_RECIPE_VERSION"; printf '%s\n' "${IMPORT_CHANGES[@]}"; } | sha256sum | cut -d' ' -f1)"
     import_everywhere "$tarball" "$sum" "dockhand $name test image (Debian $SUITE: $pkgs)" "${tag_list[@]}"
 }
+
+[ "$do_docker" -eq 0 ] || check_engine docker
+[ "$do_podman" -eq 0 ] || check_engine podman
 
 if wanted busybox; then
     build_busybox
