@@ -30,7 +30,8 @@
 #    golang, perl, php, nickblah/lua, groovy), so a flow without
 #    `containerImage` runs as it does in Kestra. The versions are Debian's
 #    (python3.11 under the python:3.13-slim name). Also dockhand-test/git
-#    (git) and dockhand-test/docker-cli (Debian's docker.io). Languages with
+#    (git; also tagged alpine/git, the image dockhand's git Clone runs git in)
+#    and dockhand-test/docker-cli (Debian's docker.io). Languages with
 #    no Debian package (julia, bun, deno, powershell, jbang) get no image.
 #    `--list` prints the table.
 #
@@ -82,7 +83,7 @@ LANG_IMAGES=(
     "php|php:latest|php-cli|php -a"
     "lua|nickblah/lua:latest|lua5.4|lua"
     "groovy|groovy:latest|groovy default-jre-headless|groovysh"
-    "git|dockhand-test/git:latest|git ca-certificates|bash"
+    "git|dockhand-test/git:latest alpine/git:latest|git ca-certificates|bash"
     "docker-cli|dockhand-test/docker-cli:latest|docker.io|bash"
 )
 MMDEBSTRAP_OPTS=(
