@@ -70,11 +70,14 @@ MIRROR="http://deb.debian.org/debian"
 # Bump when the language rootfs recipe (options, hooks) below changes.
 LANG_RECIPE_VERSION=1
 # One language image a line: name | tags (the first is imported, the rest
-# tagged) | Debian packages | CMD (as the official image's). The tags are the
+# tagged) | Debian packages | CMD (as the official image's) [| files removed
+# after the install, globs relative to the root]. The tags are the
 # `default_image` of the LANGUAGES rows in src/flow/spec/mod.rs
 # (tests/e2e_languages.rs checks that every row with a Debian package has one).
 LANG_IMAGES=(
-    "python|python:3.13-slim|python3 python3-pip python3-venv python-is-python3|python3"
+    # Debian marks its python3 externally managed (PEP 668: a plain `pip install`
+    # is refused); the python image's own Python is not, and flows `pip install`.
+    "python|python:3.13-slim|python3 python3-pip python3-venv python-is-python3|python3|usr/lib/python3.*/EXTERNALLY-MANAGED"
     "node|node:latest|nodejs|node"
     "r|r-base:latest|r-base-core|R"
     "ruby|ruby:latest|ruby|irb"
@@ -384,14 +387,14 @@ chroot_install() {
     rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/log/apt/* "$root/var/log/dpkg.log"
 }
 
-# build_rootfs NAME PACKAGES -> prints the path of the cached rootfs tarball:
+# build_rootfs NAME PACKAGES [REMOVE] -> prints the path of the cached rootfs tarball:
 # the base rootfs with PACKAGES apt-installed into it (a chroot in a private
 # mount namespace), built when the cache lacks it.
 build_rootfs() {
-    local name="$1" pkgs="$2" base key tarball work t0 pkg_list=()
+    local name="$1" pkgs="$2" remove="${3:-}" base key tarball work t0 pkg_list=() f
     base="$BASE_TARBALL"
     # The key covers how the packages are installed too (the function's text).
-    key="$(rootfs_key "layer=$LANG_RECIPE_VERSION" "base=$(cat "$base.sha256")" "packages=$pkgs" "$(declare -f chroot_install)")"
+    key="$(rootfs_key "layer=$LANG_RECIPE_VERSION" "base=$(cat "$base.sha256")" "packages=$pkgs" "remove=$remove" "$(declare -f chroot_install)")"
     tarball="$CACHE_DIR/$name-$key.tar"
     if [ "$rebuild" -eq 0 ] && [ -s "$tarball" ] && [ -s "$tarball.sha256" ]; then
         printf '%s\n' "$tarball"
@@ -410,6 +413,11 @@ build_rootfs() {
         rm -rf "$work"
         die "$name: installing $pkgs failed (log above, in $CACHE_DIR/$name.log)"
     fi
+    for f in $remove; do
+        # Unquoted on purpose: each entry is a glob inside the new root.
+        # shellcheck disable=SC2086
+        rm -f "$work/root/"$f
+    done
     tar --create --file "$work/rootfs.tar" --directory "$work/root" \
         --numeric-owner --xattrs --xattrs-include='*' --sort=name .
     store_rootfs "$work/rootfs.tar" "$tarball" "$name"
@@ -420,10 +428,10 @@ build_rootfs() {
 
 # lang_image ENTRY — build (or take from the cache) and import one language image.
 lang_image() {
-    local name tags pkgs cmd tarball sum tag_list=() c cmd_json=""
-    IFS='|' read -r name tags pkgs cmd <<<"$1"
+    local name tags pkgs cmd remove tarball sum tag_list=() c cmd_json=""
+    IFS='|' read -r name tags pkgs cmd remove <<<"$1"
     read -r -a tag_list <<<"$tags"
-    tarball="$(build_rootfs "$name" "$pkgs")"
+    tarball="$(build_rootfs "$name" "$pkgs" "$remove")"
     for c in $cmd; do cmd_json+="${cmd_json:+, }\"$c\""; done
     IMPORT_CHANGES=(
         "CMD [$cmd_json]"

@@ -481,3 +481,53 @@ fn engine_ref_names_images_as_the_engines_store_them() {
         assert_eq!(engine_ref(engine, image), want, "{engine} {image}");
     }
 }
+
+/// Writes a wheel of the pure-Python package `dockhand_probe` (a wheel is a zip of the package
+/// and its dist-info): `pip install` needs no index or network for it.
+const MAKE_WHEEL: &str = r#"import zipfile
+name, ver = "dockhand_probe", "0.1"
+di = f"{name}-{ver}.dist-info"
+files = {
+    f"{name}/__init__.py": 'HELLO = "installed by pip"\n',
+    f"{di}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {ver}\n",
+    f"{di}/WHEEL": "Wheel-Version: 1.0\nGenerator: dockhand\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+}
+files[f"{di}/RECORD"] = "".join(f"{p},,\n" for p in files) + f"{di}/RECORD,,\n"
+with zipfile.ZipFile(f"{name}-{ver}-py3-none-any.whl", "w") as z:
+    for p, t in files.items():
+        z.writestr(p, t)
+"#;
+
+// A plain `pip install` in Kestra's default python image (as flows do in beforeCommands)
+// installs into the image's Python, as in the official python:3.13-slim: the Debian-built image
+// must not refuse it as an externally managed environment (PEP 668).
+e2e_test!(python_pip_install_in_the_default_image, |cx| {
+    if !has_image(cx, default_image("python")) {
+        return;
+    }
+    let t = lang_task(
+        "pip",
+        "python",
+        "Commands",
+        &commands_body(&[
+            "python make_wheel.py",
+            "pip install --no-index --find-links . dockhand_probe",
+            "python -c 'import dockhand_probe; print(dockhand_probe.HELLO)'",
+        ]),
+        &[("make_wheel.py", MAKE_WHEEL)],
+    );
+    let f = cx.flow(
+        "pip",
+        &format!(
+            "id: pip\nnamespace: e2e.languages\n\ntasks:\n{}\n",
+            indent(&t, 2)
+        ),
+    );
+    let run = cx.run(&f);
+    run.assert_code(0);
+    assert!(
+        run.logs("pip", '|').iter().any(|l| l == "installed by pip"),
+        "the installed package did not import\n{}",
+        run.dump()
+    );
+});
