@@ -15,7 +15,7 @@ if ! command -v cargo >/dev/null 2>&1; then
 fi
 
 bash scripts/setup-engines.sh
-bash scripts/build-test-images.sh
+bash scripts/build-test-images.sh --only busybox   # the language images: scripts/test.sh
 cargo build --release --locked
 
 echo "== dockhand plan fixtures/kestra-centos.yaml (the docker command lines it will run)" >&2

@@ -11,8 +11,8 @@
 #      missing (`apt-get update` only then; waits for a concurrently running
 #      apt/dpkg): the engines (docker.io podman runc iptables), the registry
 #      tests' docker-registry iproute2 curl apache2-utils (htpasswd), the test
-#      image's busybox-static and file, bench.sh's hyperfine python3 time
-#      strace, and python3-yaml for scripts/corpus-scope.py. tests/host_programs.rs
+#      images' busybox-static, file and mmdebstrap, bench.sh's hyperfine
+#      python3 time strace, and python3-yaml for scripts/corpus-scope.py. tests/host_programs.rs
 #      checks that every program the tests and scripts run comes from this list
 #      or from the base system.
 #   2. Writes the podman drop-in /etc/containers/containers.conf.d/50-dockhand.conf:
@@ -43,7 +43,7 @@ DOCKERD_LOG="${DOCKERD_LOG:-/var/log/dockhand-dockerd.log}"
 DOCKERD_PIDFILE="${DOCKERD_PIDFILE:-/var/run/docker.pid}"
 DOCKERD_TIMEOUT="${DOCKERD_TIMEOUT:-60}"
 PODMAN_DROPIN="${DOCKHAND_PODMAN_DROPIN:-/etc/containers/containers.conf.d/50-dockhand.conf}"
-APT_PACKAGES=(docker.io podman runc iptables docker-registry iproute2 curl apache2-utils busybox-static file hyperfine python3 python3-yaml time strace zsh fish man-db chromium)
+APT_PACKAGES=(docker.io podman runc iptables docker-registry iproute2 curl apache2-utils busybox-static file mmdebstrap hyperfine python3 python3-yaml time strace zsh fish man-db chromium)
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; }
 
@@ -57,7 +57,7 @@ require_root
 
 # ---------------------------------------------------------------- 1. packages
 apt_ensure "${APT_PACKAGES[@]}"
-for c in dockerd docker podman runc docker-registry ip curl htpasswd busybox file hyperfine python3 strace zsh fish man chromium; do
+for c in dockerd docker podman runc docker-registry ip curl htpasswd busybox file mmdebstrap hyperfine python3 strace zsh fish man chromium; do
     have_cmd "$c" || die "'$c' not found on PATH after installing packages"
 done
 log "packages OK (${APT_PACKAGES[*]})"

@@ -52,6 +52,8 @@ const PROGRAMS: &[(&str, Source)] = &[
     ("chromium", Apt("chromium")),
     // scripts/build-test-images.sh checks that busybox is static with it.
     ("file", Apt("file")),
+    // scripts/build-test-images.sh builds the language images' root filesystems with it.
+    ("mmdebstrap", Apt("mmdebstrap")),
     // Base system.
     ("apt-get", Base("apt")),
     ("dpkg-query", Base("dpkg")),
@@ -64,14 +66,17 @@ const PROGRAMS: &[(&str, Source)] = &[
     ("flock", Base("util-linux")),
     ("setsid", Base("util-linux")),
     ("unshare", Base("util-linux")),
+    ("mount", Base("mount")),
     ("nsenter", Base("util-linux")),
     // scripts/swarm-cluster.sh: what the test swarm's daemons leave mounted.
     ("umount", Base("mount")),
     ("cat", Base("coreutils")),
     ("chmod", Base("coreutils")),
+    ("chroot", Base("coreutils")),
     ("cp", Base("coreutils")),
     ("cut", Base("coreutils")),
     ("date", Base("coreutils")),
+    ("df", Base("coreutils")),
     ("dirname", Base("coreutils")),
     ("basename", Base("coreutils")),
     ("head", Base("coreutils")),
@@ -80,6 +85,7 @@ const PROGRAMS: &[(&str, Source)] = &[
     ("mkdir", Base("coreutils")),
     ("mktemp", Base("coreutils")),
     ("mv", Base("coreutils")),
+    ("nproc", Base("coreutils")),
     ("nohup", Base("coreutils")),
     ("od", Base("coreutils")),
     ("rm", Base("coreutils")),
