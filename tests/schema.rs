@@ -37,6 +37,9 @@ const COMMON_TASK: &[&str] = &[
     "timeout",
     "allowFailure",
     "disabled",
+    "runIf",
+    "allowWarning",
+    "retry",
 ];
 
 fn set(keys: &[&str]) -> BTreeSet<String> {
@@ -91,7 +94,10 @@ fn task_variant<'a>(root: &'a Value, ty: &str) -> &'a Value {
         .as_array()
         .expect("task is a oneOf")
         .iter()
-        .find(|v| v["properties"]["type"]["const"] == ty)
+        .find(|v| {
+            let t = &v["properties"]["type"];
+            t["const"] == ty || t["enum"].get(0).is_some_and(|n| n == ty)
+        })
         .unwrap_or_else(|| panic!("no task variant for {ty}"))
 }
 
@@ -178,9 +184,9 @@ fn schema_properties_match_the_reader() {
     // Parallel and Sequential are not in known_properties(): the kitchen-sink test checks the
     // reader accepts every property listed here.
     let mut parallel = set(COMMON_TASK);
-    parallel.extend(set(&["tasks", "concurrent"]));
+    parallel.extend(set(&["tasks", "concurrent", "errors", "finally"]));
     let mut sequential = set(COMMON_TASK);
-    sequential.insert("tasks".into());
+    sequential.extend(set(&["tasks", "errors", "finally"]));
     for (ty, want) in [(PARALLEL_TYPE, parallel), (SEQUENTIAL_TYPE, sequential)] {
         let v = task_variant(&root, ty);
         assert_eq!(v["additionalProperties"], false);
@@ -490,8 +496,11 @@ fn sink_object(object: &spec::Object, indent: usize, task: Option<SinkTask>, out
                     }],
                 };
                 for t in tasks {
+                    // A parent has several task lists (`then`, `else`, `errors`, ...): the
+                    // child is named after its list.
                     let id = match task {
-                        Some(parent) => format!("{}-{}", parent.id, t.id),
+                        Some(parent) if name == "tasks" => format!("{}-{}", parent.id, t.id),
+                        Some(parent) => format!("{}-{name}-{}", parent.id, t.id),
                         None => t.id.to_string(),
                     };
                     let t = SinkTask { id: &id, ..t };
@@ -767,9 +776,15 @@ fn cases() -> Vec<(String, bool)> {
         )),
         false,
     );
+    // Flow control on a task (a constant retry needs its interval).
+    add(t("runIf: x"), true);
+    add(
+        t("retry: {type: constant, interval: PT1S, maxAttempt: 3}"),
+        true,
+    );
+    add(t("retry: {type: random, minInterval: PT1S}"), false);
     for unsupported in [
         "retry: {type: constant}",
-        "runIf: x",
         "namespaceFiles: {enabled: true}",
         "outputDirectory: true",
         "docker: {image: x}",
@@ -1070,10 +1085,15 @@ fn the_spec_lists_what_the_reader_reads() {
         let described: BTreeSet<String> = spec::objects()
             .into_iter()
             .filter(|o| o.kind == *kind)
-            // Parallel and Sequential are not read by known_properties().
+            // Flowable types (Parallel, Sequential, If, ...) are not read by known_properties().
             .filter(|o| {
-                !o.properties()
-                    .any(|p| p.name == "concurrent" || (p.name == "tasks" && *kind == "task"))
+                *kind != "task"
+                    || !o.properties().any(|p| {
+                        matches!(
+                            p.ty,
+                            spec::Ty::Tasks | spec::Ty::DagTasks | spec::Ty::TaskCases
+                        )
+                    })
             })
             .flat_map(|o| o.properties())
             .filter(|p| p.support == Support::Read)
@@ -1088,8 +1108,8 @@ fn the_spec_lists_what_the_reader_reads() {
             "id: f\nnamespace: n\npluginDefaults: []\ntasks: [{id: t, type: io.kestra.plugin.scripts.shell.Script, script: x}]\n",
         ),
         (
-            "runIf",
-            "id: f\nnamespace: n\ntasks: [{id: t, type: io.kestra.plugin.scripts.shell.Script, script: x, runIf: x}]\n",
+            "outputDirectory",
+            "id: f\nnamespace: n\ntasks: [{id: t, type: io.kestra.plugin.scripts.shell.Script, script: x, outputDirectory: true}]\n",
         ),
     ] {
         let why = spec::FLOW

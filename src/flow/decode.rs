@@ -6,6 +6,7 @@
 //! object may hold, its ignored and refused properties, patterns and enumerations come from
 //! [`crate::flow::spec`].
 
+mod flowable;
 mod refs;
 mod runner;
 mod task;
@@ -78,6 +79,7 @@ fn read_flow(cx: &mut Cx, file: &str, root: &Node) -> Option<Flow> {
         }
         tasks = task::read_tasks(cx, items, "tasks");
     }
+    let control = flowable::read_flow_control(cx, &mut o);
     o.finish_described(cx, &spec::FLOW);
     // Built even when `id` or `namespace` is wrong (and reported), so that the checks across
     // tasks below still run: every independent error of the file is reported in one go. A flow
@@ -91,6 +93,7 @@ fn read_flow(cx: &mut Cx, file: &str, root: &Node) -> Option<Flow> {
         inputs,
         variables,
         tasks,
+        control,
         spans: std::mem::take(&mut cx.spans),
     };
     refs::check_ids_and_templates(cx, &flow);

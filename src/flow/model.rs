@@ -26,6 +26,8 @@ pub struct Flow {
     pub inputs: Vec<Input>,
     pub variables: BTreeMap<String, String>,
     pub tasks: Vec<Task>,
+    /// `errors`, `finally`, `afterExecution` and `retry` of the flow (`flow::control`).
+    pub control: crate::flow::control::FlowControl,
     /// Where each property was found, by dotted path (`tasks[0].taskRunner.memory.memory`).
     pub spans: BTreeMap<String, Pos>,
 }
@@ -54,6 +56,9 @@ pub struct Task {
     pub allow_failure: bool,
     pub disabled: bool,
     pub kind: TaskKind,
+    /// `runIf`, `allowWarning`, `retry`, and a flowable's local `errors`/`finally`
+    /// (`flow::control`).
+    pub control: crate::flow::control::Control,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -69,6 +74,9 @@ pub enum TaskKind {
     Sequential {
         tasks: Vec<Task>,
     },
+    /// If, Switch, ForEach (and EachSequential/EachParallel), Dag, AllowFailure
+    /// (`flow::control`).
+    Flow(Box<crate::flow::control::FlowTask>),
 }
 
 impl Task {
@@ -82,19 +90,45 @@ impl Task {
     fn collect_scripts<'a>(&'a self, out: &mut Vec<(&'a Task, &'a ScriptTask)>) {
         match &self.kind {
             TaskKind::Script(s) => out.push((self, s)),
-            TaskKind::Parallel { tasks, .. } | TaskKind::Sequential { tasks } => {
-                for t in tasks {
+            _ => {
+                for t in self.children() {
                     t.collect_scripts(out);
                 }
             }
         }
     }
+
+    /// Every child task, in file order: a parent's `tasks` (or branches, cases, DAG nodes),
+    /// then its local `errors` and `finally`.
+    pub fn children(&self) -> Vec<&Task> {
+        let mut out: Vec<&Task> = match &self.kind {
+            TaskKind::Script(_) => vec![],
+            TaskKind::Parallel { tasks, .. } | TaskKind::Sequential { tasks } => {
+                tasks.iter().collect()
+            }
+            TaskKind::Flow(f) => f.branches().into_iter().flatten().collect(),
+        };
+        out.extend(self.control.errors.iter().chain(&self.control.finally));
+        out
+    }
 }
 
 impl Flow {
-    /// Every script task of the flow, depth first, in file order.
+    /// Every script task of the flow, depth first, in file order: the tasks, then those of
+    /// `errors`, `finally` and `afterExecution`.
     pub fn scripts(&self) -> Vec<(&Task, &ScriptTask)> {
-        self.tasks.iter().flat_map(Task::scripts).collect()
+        self.top_level().flat_map(Task::scripts).collect()
+    }
+
+    /// The flow's top-level tasks, then its `errors`, `finally` and `afterExecution` tasks.
+    pub fn top_level(&self) -> impl Iterator<Item = &Task> {
+        self.tasks.iter().chain(
+            self.control
+                .errors
+                .iter()
+                .chain(&self.control.finally)
+                .chain(&self.control.after_execution),
+        )
     }
 
     /// Where a property stands in the file (the task's own position if it is not found).

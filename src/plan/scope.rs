@@ -20,6 +20,11 @@ pub struct Scope<'a> {
     pub outputs: Option<&'a BTreeMap<String, BTreeMap<String, serde_json::Value>>>,
     /// Answers `secret()` (and the other calls that reach outside).
     pub host: &'a dyn pebble::Host,
+    /// The task run: `taskrun`, `parent`, `parents` (none for `plan` and tasks outside ForEach).
+    pub taskrun: Option<&'a crate::exec::taskrun::TaskRunContext>,
+    /// Outputs as Kestra exposes them (`outputs.ID[VALUE]` inside ForEach), when the executor
+    /// has them: then they stand instead of `outputs`' `{vars}` maps.
+    pub outputs_tree: Option<&'a serde_json::Map<String, Json>>,
 }
 
 /// A task with its expressions replaced, and the plain values of the secrets they read (to be
@@ -38,7 +43,11 @@ impl Scope<'_> {
             .flatten()
             .map(|(t, vars)| (t.clone(), json!({ "vars": vars })))
             .collect();
-        json!({
+        let outputs = match self.outputs_tree {
+            Some(tree) => tree.clone(),
+            None => outputs,
+        };
+        let mut c = json!({
             "flow": { "id": self.flow_id, "namespace": self.namespace },
             "execution": { "id": self.execution_id },
             "task": { "id": task_id },
@@ -46,7 +55,30 @@ impl Scope<'_> {
             "vars": self.vars,
             "outputs": outputs,
             "workingDir": workdir.as_str(),
-        })
+        });
+        if let Some(run) = self.taskrun {
+            let (taskrun, parent, parents) = run.to_json();
+            c["taskrun"] = taskrun;
+            c["parents"] = parents;
+            if let Some(p) = parent {
+                c["parent"] = p;
+            }
+        }
+        c
+    }
+
+    /// Renders one expression text of a task (If's condition, ForEach's values, `runIf`) with
+    /// what the task sees; a value that is missing is an error naming it.
+    pub fn render_expression(
+        &self,
+        task_id: &str,
+        workdir: &Utf8Path,
+        text: &str,
+    ) -> Result<(String, Vec<String>), String> {
+        let base = self.context(task_id, workdir);
+        let mut secrets = Vec::new();
+        let out = self.render_text(&base, text, true, &mut secrets)?;
+        Ok((out, secrets))
     }
 
     /// Renders one text. Before the run (`outputs: None`) a read of an output, or of an input
@@ -76,7 +108,11 @@ impl Scope<'_> {
             let known = match base[root].get(name) {
                 None => false,
                 Some(_) if root == "inputs" || r.path.len() < 4 => true,
-                Some(t) => t["vars"].get(&r.path[3]).is_some(),
+                Some(t) => {
+                    // Or the whole path is there (`outputs.t['a'].vars.x` of a ForEach's run).
+                    t["vars"].get(&r.path[3]).is_some()
+                        || r.path[2..].iter().try_fold(t, |v, k| v.get(k)).is_some()
+                }
             };
             if known {
                 continue;

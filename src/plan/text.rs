@@ -151,8 +151,8 @@ fn short_name_note(task: &Task, ctx: &PlanContext) -> Option<String> {
 fn groups(flow: &Flow) -> Vec<(String, String)> {
     fn walk(t: &Task, out: &mut Vec<(String, String)>) {
         use crate::flow::model::TaskKind;
-        let (desc, children) = match &t.kind {
-            TaskKind::Parallel { concurrent, tasks } => {
+        let (desc, children): (String, Vec<&Task>) = match &t.kind {
+            TaskKind::Parallel { concurrent, .. } => {
                 let limit = if *concurrent == 0 {
                     "no limit".to_string()
                 } else {
@@ -163,16 +163,17 @@ fn groups(flow: &Flow) -> Vec<(String, String)> {
                         "parallel `{}` ({}, line {}): its tasks run side by side, {limit}",
                         t.id, t.path, t.pos.line
                     ),
-                    tasks,
+                    t.children(),
                 )
             }
-            TaskKind::Sequential { tasks } => (
+            TaskKind::Sequential { .. } => (
                 format!(
                     "sequential `{}` ({}, line {}): its tasks run one after the other",
                     t.id, t.path, t.pos.line
                 ),
-                tasks,
+                t.children(),
             ),
+            TaskKind::Flow(f) => (super::flow_text::describe(t, f), t.children()),
             TaskKind::Script(_) => return,
         };
         out.push((t.path.clone(), desc));
@@ -181,7 +182,7 @@ fn groups(flow: &Flow) -> Vec<(String, String)> {
         }
     }
     let mut out = Vec::new();
-    for t in &flow.tasks {
+    for t in flow.top_level() {
         walk(t, &mut out);
     }
     out
@@ -235,6 +236,9 @@ pub fn plan(
             "## task {} ({}, line {})",
             task.id, task.path, task.pos.line
         );
+        for note in super::flow_text::notes(flow, task) {
+            let _ = writeln!(out, "# {note}");
+        }
         if task.disabled {
             out.push_str("# disabled: skipped\n");
             continue;

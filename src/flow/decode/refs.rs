@@ -16,13 +16,11 @@ pub(super) fn check_ids_and_templates(cx: &mut Cx, flow: &Flow) {
     let mut all: Vec<&Task> = Vec::new();
     fn walk<'a>(t: &'a Task, out: &mut Vec<&'a Task>) {
         out.push(t);
-        if let TaskKind::Parallel { tasks, .. } | TaskKind::Sequential { tasks } = &t.kind {
-            for c in tasks {
-                walk(c, out);
-            }
+        for c in t.children() {
+            walk(c, out);
         }
     }
-    for t in &flow.tasks {
+    for t in flow.top_level() {
         walk(t, &mut all);
     }
     // A task whose id could not be read has an empty one (and an error already).
@@ -51,8 +49,21 @@ pub(super) fn check_ids_and_templates(cx: &mut Cx, flow: &Flow) {
     // The tasks that have ended before each task starts: file order is not enough, as the
     // children of a Parallel run side by side.
     let mut before: HashMap<&str, Vec<Range<usize>>> = HashMap::new();
-    ended_before(&flow.tasks, false, &mut 0, &[], &mut before);
-    for (task, s) in flow.scripts() {
+    let mut next = 0;
+    ended_before(&flow.tasks, false, &mut next, &[], &mut before);
+    // The flow's handlers run after its tasks (and `finally` after `errors`).
+    let mut done: Vec<Range<usize>> = Vec::new();
+    done.push(0..next);
+    for list in [
+        &flow.control.errors,
+        &flow.control.finally,
+        &flow.control.after_execution,
+    ] {
+        let start = next;
+        ended_before(list, false, &mut next, &done, &mut before);
+        done.push(start..next);
+    }
+    for &task in &all {
         let here = first.get(task.id.as_str()).copied().unwrap_or(0);
         let done: &[Range<usize>] = before.get(task.id.as_str()).map_or(&[], Vec::as_slice);
         let ended = |t: &str| {
@@ -61,6 +72,14 @@ pub(super) fn check_ids_and_templates(cx: &mut Cx, flow: &Flow) {
                 .is_some_and(|ps| ps.iter().any(|p| done.iter().any(|r| r.contains(p))))
         };
         let mut texts: Vec<(String, &str)> = Vec::new();
+        if let Some(r) = &task.control.run_if {
+            texts.push((format!("{}.runIf", task.path), r));
+        }
+        texts.extend(flow_texts(task));
+        let TaskKind::Script(s) = &task.kind else {
+            check_texts(cx, flow, task, texts, usize::MAX, here, &first, &ended);
+            continue;
+        };
         match &s.body {
             Body::Commands(c) => texts.extend(
                 c.iter()
@@ -106,6 +125,48 @@ pub(super) fn check_ids_and_templates(cx: &mut Cx, flow: &Flow) {
         let in_runner = runner_texts.len();
         texts.extend(runner_texts);
         let first_runner = texts.len() - in_runner;
+        check_texts(cx, flow, task, texts, first_runner, here, &first, &ended);
+    }
+}
+
+/// The expressions of a flow-control task: If's condition, Switch's value, ForEach's values.
+fn flow_texts(task: &Task) -> Vec<(String, &str)> {
+    use crate::flow::control::{EachValues, FlowTask};
+    let TaskKind::Flow(f) = &task.kind else {
+        return vec![];
+    };
+    let p = &task.path;
+    match &**f {
+        FlowTask::If { condition, .. } => vec![(format!("{p}.condition"), condition.as_str())],
+        FlowTask::Switch { value, .. } => vec![(format!("{p}.value"), value.as_str())],
+        // EachSequential and EachParallel call it `value`.
+        FlowTask::ForEach { values, .. } => match values {
+            EachValues::Expression(e) => vec![(format!("{p}.values"), e.as_str())],
+            EachValues::List(items) => items
+                .iter()
+                .filter_map(|v| v.as_str())
+                .map(|v| (format!("{p}.values"), v))
+                .collect(),
+        },
+        FlowTask::Dag { .. } | FlowTask::AllowFailure { .. } => vec![],
+    }
+}
+
+/// Checks each template text of `task` (at `here` in file order): it parses, and names declared
+/// inputs and variables and outputs of tasks that ended before it starts. Texts from
+/// `first_runner` on are registry credentials and `config`, which cannot read outputs.
+#[allow(clippy::too_many_arguments)]
+fn check_texts(
+    cx: &mut Cx,
+    flow: &Flow,
+    task: &Task,
+    texts: Vec<(String, &str)>,
+    first_runner: usize,
+    here: usize,
+    first: &HashMap<&str, usize>,
+    ended: &dyn Fn(&str) -> bool,
+) {
+    {
         for (at, (path, text)) in texts.into_iter().enumerate() {
             let pos = flow.spans.get(&path).copied().unwrap_or(task.pos);
             let tpl = match pebble::Template::parse_all(text) {
@@ -208,11 +269,91 @@ fn ended_before<'a>(
         }
         *next += 1;
         out.entry(t.id.as_str()).or_insert_with(|| mine.clone());
+        let body_start = *next;
         match &t.kind {
             TaskKind::Script(_) => {}
             TaskKind::Parallel { tasks: c, .. } => ended_before(c, true, next, &mine, out),
             TaskKind::Sequential { tasks: c } => ended_before(c, false, next, &mine, out),
+            TaskKind::Flow(f) => match &**f {
+                crate::flow::control::FlowTask::Dag { tasks, .. } => {
+                    dag_ended_before(tasks, next, &mine, out)
+                }
+                // Each branch (case, iteration body) is a sequence of its own.
+                other => {
+                    for list in flow_lists(other) {
+                        ended_before(list, false, next, &mine, out);
+                    }
+                }
+            },
         }
+        // Local `errors` and `finally` run once the children have run (or failed).
+        let mut after = mine.clone();
+        after.push(body_start..*next);
+        for list in [&t.control.errors, &t.control.finally] {
+            let start = *next;
+            ended_before(list, false, next, &after, out);
+            after.push(start..*next);
+        }
+    }
+}
+
+/// The task lists of a flow-control task other than a Dag, as slices.
+fn flow_lists(f: &crate::flow::control::FlowTask) -> Vec<&[Task]> {
+    use crate::flow::control::FlowTask;
+    match f {
+        FlowTask::If {
+            then, otherwise, ..
+        } => vec![then, otherwise],
+        FlowTask::Switch {
+            cases, defaults, ..
+        } => cases
+            .iter()
+            .map(|(_, t)| t.as_slice())
+            .chain([defaults.as_slice()])
+            .collect(),
+        FlowTask::ForEach { tasks, .. } | FlowTask::AllowFailure { tasks } => vec![tasks],
+        FlowTask::Dag { .. } => vec![],
+    }
+}
+
+/// How many tasks a subtree holds (the task itself included), in the order `ended_before`
+/// numbers them.
+fn subtree_size(t: &Task) -> usize {
+    1 + t.children().into_iter().map(subtree_size).sum::<usize>()
+}
+
+/// A Dag's tasks: each has seen the tasks it depends on (and theirs) end.
+fn dag_ended_before<'a>(
+    tasks: &'a [crate::flow::control::DagTask],
+    next: &mut usize,
+    done: &[Range<usize>],
+    out: &mut HashMap<&'a str, Vec<Range<usize>>>,
+) {
+    let mut ranges: HashMap<&str, Range<usize>> = HashMap::new();
+    let mut at = *next;
+    for d in tasks {
+        let n = subtree_size(&d.task);
+        ranges.insert(d.task.id.as_str(), at..at + n);
+        at += n;
+    }
+    for d in tasks {
+        let mut mine = done.to_vec();
+        let mut stack: Vec<&str> = d.depends_on.iter().map(String::as_str).collect();
+        let mut seen: Vec<&str> = Vec::new();
+        while let Some(dep) = stack.pop() {
+            if seen.contains(&dep) {
+                continue;
+            }
+            seen.push(dep);
+            if let Some(r) = ranges.get(dep) {
+                mine.push(r.clone());
+            }
+            if let Some(dd) = tasks.iter().find(|x| x.task.id == dep) {
+                stack.extend(dd.depends_on.iter().map(String::as_str));
+            }
+        }
+        // The task itself and what it holds, numbered as `ended_before` does.
+        ended_before(std::slice::from_ref(&d.task), false, next, &mine, out);
     }
 }
 

@@ -1,0 +1,213 @@
+//! Task runs: a task runs once per ForEach value above it (Kestra's `taskrun.value`), and each
+//! such run is identified, journaled, reported and given outputs on its own. A [`Frame`] is where
+//! a run stands in the tree (its enclosing runs and its own value); [`TaskRunContext`] is what its
+//! expressions see as `taskrun`, `parent` and `parents` (rendered by `plan::scope`); outputs are
+//! kept as Kestra exposes them, `outputs.ID` for a task outside any ForEach and
+//! `outputs.ID[VALUE]...` (one level per ForEach value above it) for one inside.
+
+use serde_json::{Map, Value, json};
+
+/// One run of a script task as the executor hands it to `exec::task`: its context, the
+/// outputs as its expressions see them, its ForEach values, and the attempt a retry asks for
+/// (`None`: the journal decides, re-attaching to one in flight).
+#[derive(Debug, Clone, Default)]
+pub struct TaskRun {
+    pub ctx: TaskRunContext,
+    pub outputs: Map<String, Value>,
+    pub values: Vec<String>,
+    pub attempt: Option<u32>,
+}
+
+/// A run enclosing another: its task and the value it has (if it is a ForEach's child).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ParentRun {
+    pub task_id: String,
+    pub value: Option<String>,
+    pub iteration: Option<usize>,
+}
+
+/// What a task run's expressions see of it: `taskrun.value`, `taskrun.iteration`,
+/// `taskrun.attemptsCount`, `parent`, `parents` (closest first, as Kestra lists them).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TaskRunContext {
+    pub id: String,
+    pub value: Option<String>,
+    pub iteration: Option<usize>,
+    pub parents: Vec<ParentRun>,
+    pub attempts: u32,
+}
+
+impl TaskRunContext {
+    /// `taskrun`, `parent` (absent at the top) and `parents`, as JSON for the template scope.
+    pub fn to_json(&self) -> (Value, Option<Value>, Value) {
+        let taskrun = json!({
+            "id": self.id,
+            "value": self.value,
+            "iteration": self.iteration,
+            "attemptsCount": self.attempts.saturating_sub(1),
+        });
+        let parents: Vec<Value> = self
+            .parents
+            .iter()
+            .map(|p| {
+                json!({
+                    "taskrun": { "value": p.value, "iteration": p.iteration },
+                    "task": { "id": p.task_id },
+                })
+            })
+            .collect();
+        (taskrun, parents.first().cloned(), Value::Array(parents))
+    }
+}
+
+/// Where a task run stands: the runs around it, closest first, and its own ForEach value with
+/// that value's index.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Frame {
+    pub parents: Vec<ParentRun>,
+    pub value: Option<(String, usize)>,
+}
+
+impl Frame {
+    /// The ForEach values above and at this run, outermost first, with their indices.
+    pub fn chain(&self) -> Vec<(String, usize)> {
+        let mut out: Vec<(String, usize)> = self
+            .parents
+            .iter()
+            .rev()
+            .filter_map(|p| p.value.clone().zip(p.iteration))
+            .collect();
+        out.extend(self.value.clone());
+        out
+    }
+
+    /// The run's id: the task id, then `.INDEX` for each ForEach value above it (`t.0.2`). Task
+    /// ids have no `.`, so this names one run and no task; it is what the journal, container
+    /// names and working directories use.
+    pub fn run_id(&self, task_id: &str) -> String {
+        let mut s = task_id.to_string();
+        for (_, i) in self.chain() {
+            s.push('.');
+            s.push_str(&i.to_string());
+        }
+        s
+    }
+
+    /// The values of [`Frame::chain`] alone: how a run is shown (`t[a][b]`) and reported.
+    pub fn values(&self) -> Vec<String> {
+        self.chain().into_iter().map(|(v, _)| v).collect()
+    }
+
+    /// The frame of a child of `parent` (a task running in this frame), with no value.
+    pub fn child(&self, parent: &str) -> Frame {
+        let mut parents = vec![ParentRun {
+            task_id: parent.to_string(),
+            value: self.value.as_ref().map(|(v, _)| v.clone()),
+            iteration: self.value.as_ref().map(|(_, i)| *i),
+        }];
+        parents.extend(self.parents.iter().cloned());
+        Frame {
+            parents,
+            value: None,
+        }
+    }
+
+    /// The frame of a child of ForEach `parent` for its value `value` at index `i`.
+    pub fn iteration(&self, parent: &str, value: &str, i: usize) -> Frame {
+        Frame {
+            value: Some((value.to_string(), i)),
+            ..self.child(parent)
+        }
+    }
+
+    pub fn context(&self, task_id: &str, attempts: u32) -> TaskRunContext {
+        TaskRunContext {
+            id: self.run_id(task_id),
+            value: self.value.as_ref().map(|(v, _)| v.clone()),
+            iteration: self.value.as_ref().map(|(_, i)| *i),
+            parents: self.parents.clone(),
+            attempts,
+        }
+    }
+}
+
+/// How a run is shown: `t`, or `t[a]`, `t[a][b]` inside ForEach loops.
+pub fn display(task_id: &str, values: &[String]) -> String {
+    let mut s = task_id.to_string();
+    for v in values {
+        s.push('[');
+        s.push_str(v);
+        s.push(']');
+    }
+    s
+}
+
+/// Puts a run's outputs where Kestra's expressions find them: `outputs[ID]`, or
+/// `outputs[ID][V1][V2]...` for a run inside ForEach loops (values outermost first).
+pub fn insert_outputs(tree: &mut Map<String, Value>, task_id: &str, values: &[String], out: Value) {
+    if values.is_empty() {
+        tree.insert(task_id.to_string(), out);
+        return;
+    }
+    let mut at = tree
+        .entry(task_id.to_string())
+        .or_insert_with(|| Value::Object(Map::new()));
+    for (k, v) in values.iter().enumerate() {
+        if !at.is_object() {
+            *at = Value::Object(Map::new());
+        }
+        let m = at.as_object_mut().expect("an object");
+        if k + 1 == values.len() {
+            m.insert(v.clone(), out);
+            return;
+        }
+        at = m
+            .entry(v.clone())
+            .or_insert_with(|| Value::Object(Map::new()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_are_named_by_their_iterations_and_outputs_nest_by_value() {
+        let top = Frame::default();
+        assert_eq!(top.run_id("t"), "t");
+        let each = top.child("seq");
+        let first = each.iteration("each", "a", 0);
+        let second = each.iteration("each", "b b", 1);
+        assert_eq!(second.run_id("t"), "t.1");
+        assert_eq!(second.values(), vec!["b b".to_string()]);
+        // A grandchild (inside an If in the ForEach) has no value of its own but its parent's.
+        let inner = second.child("if").iteration("inner", "x", 2);
+        assert_eq!(inner.run_id("u"), "u.1.2");
+        assert_eq!(display("u", &inner.values()), "u[b b][x]");
+        let ctx = second.child("if").context("after", 1);
+        assert_eq!(ctx.value, None);
+        assert_eq!(ctx.parents[0].task_id, "if");
+        assert_eq!(ctx.parents[0].value.as_deref(), Some("b b"));
+        let (_, parent, _) = ctx.to_json();
+        assert_eq!(parent.unwrap()["taskrun"]["value"], "b b");
+
+        let mut tree = Map::new();
+        insert_outputs(&mut tree, "plain", &[], json!({"vars": {"n": 1}}));
+        insert_outputs(&mut tree, "t", &first.values(), json!({"vars": {"n": "a"}}));
+        insert_outputs(
+            &mut tree,
+            "t",
+            &second.values(),
+            json!({"vars": {"n": "b"}}),
+        );
+        insert_outputs(&mut tree, "u", &inner.values(), json!({"vars": {"n": "x"}}));
+        assert_eq!(
+            Value::Object(tree),
+            json!({
+                "plain": {"vars": {"n": 1}},
+                "t": {"a": {"vars": {"n": "a"}}, "b b": {"vars": {"n": "b"}}},
+                "u": {"b b": {"x": {"vars": {"n": "x"}}}},
+            })
+        );
+    }
+}
