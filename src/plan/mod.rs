@@ -259,7 +259,7 @@ pub fn plan_flow(
         let task = p.task;
         let first = !told.contains(&task.path.as_str());
         told.push(&task.path);
-        let run = (!p.run.parents.is_empty()).then_some((&p.run, &empty));
+        let run = Some((&p.run, &empty));
         match plan_task_run(flow, task, p.script, ctx, inputs, None, run) {
             Ok((_, tc)) => {
                 if first {
