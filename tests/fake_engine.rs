@@ -716,3 +716,26 @@ fn a_foreach_over_many_values_is_quick() {
     );
     assert!(walk < Duration::from_secs(5), "{walk:?}");
 }
+
+/// A flowable's `timeout` bounds what runs below it: the running container is stopped as on its
+/// own timeout (FAILED), the tasks after it in the flowable do not start, and the flowable is
+/// FAILED.
+#[test]
+fn a_flowable_timeout_stops_its_children() {
+    let c = Case::new("hang").flow(
+        "id: bounded\nnamespace: tests.fake\ntasks:\n  - id: group\n    type: io.kestra.plugin.core.flow.AllowFailure\n    timeout: PT1S\n    tasks:\n      - {id: slow, type: io.kestra.plugin.scripts.shell.Commands, containerImage: busybox, commands: [x]}\n      - {id: next, type: io.kestra.plugin.scripts.shell.Commands, containerImage: busybox, commands: [x]}\n",
+    );
+    let started = Instant::now();
+    let out = c.run();
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{}",
+        stderr(&out)
+    );
+    // AllowFailure turns the failure into WARNING, and the flow goes on.
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(runs(&out), ["slow FAILED", "group WARNING"]);
+    let slow = task(&out);
+    assert_eq!(slow["failure"]["kind"], "timeout", "{slow}");
+    assert!(c.calls().contains(&"kill".to_string()) || c.calls().contains(&"stop".to_string()));
+}

@@ -287,9 +287,17 @@ async fn run_one_inner(
         shared.results.lock().unwrap().push(r);
         return State::Skipped;
     }
+    if frame.timed_out() {
+        return walk::timed_out(&rt, &task, &shared, &frame);
+    }
     if let Some(st) = walk::run_if(&rt, &flow, &task, &shared, &frame).await {
         return st;
     }
+    // A flowable's `timeout` bounds everything below it.
+    let frame = match &task.kind {
+        TaskKind::Script(_) => frame,
+        _ => frame.within(task.timeout),
+    };
     // Finished before a crash or an earlier run: its result and outputs come from the journal.
     if let Some((_, r)) = rt.replay.ended.get(&run_id)
         && r.state.continues()

@@ -175,6 +175,7 @@ async fn run_inner(
         unreachable: false,
         never_created: false,
         start_signal,
+        deadline: run.deadline,
     };
     job.res.container = Some(tc.container.clone());
     // A container from before a crash: re-attach to it, or clear it away.
@@ -226,6 +227,7 @@ async fn run_inner(
         unreachable: false,
         never_created: false,
         start_signal: job.start_signal.take(),
+        deadline: run.deadline,
     };
     job.res.container = Some(tc2.container.clone());
     job.fresh(ctx.attempt).await
@@ -264,6 +266,8 @@ struct Job<'a> {
     never_created: bool,
     /// Told once the task has started (see [`crate::exec::Started`]).
     start_signal: crate::exec::Started,
+    /// When the `timeout` of a flowable around the task runs out.
+    deadline: Option<Instant>,
 }
 
 /// How a followed process ended.
@@ -492,7 +496,14 @@ impl Job<'_> {
             );
             tokio::spawn(async move { logs::pump(r, s, &id, &sink, cap, skip, progress).await })
         });
-        let timeout = self.task.timeout;
+        // The task's own timeout, or what is left of an enclosing flowable's, the sooner.
+        let left = self
+            .deadline
+            .map(|d| d.saturating_duration_since(Instant::now()));
+        let timeout = match (self.task.timeout, left) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let deadline = async {
             match timeout {
                 Some(t) => tokio::time::sleep(t).await,

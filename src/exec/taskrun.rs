@@ -16,6 +16,8 @@ pub struct TaskRun {
     pub outputs: Map<String, Value>,
     pub values: Vec<String>,
     pub attempt: Option<u32>,
+    /// When the `timeout` of an enclosing flowable runs out.
+    pub deadline: Option<std::time::Instant>,
 }
 
 /// A run enclosing another: its task and the value it has (if it is a ForEach's child).
@@ -66,6 +68,9 @@ impl TaskRunContext {
 pub struct Frame {
     pub parents: Vec<ParentRun>,
     pub value: Option<(String, usize)>,
+    /// When the `timeout` of an enclosing flowable runs out: no task starts after it, and a
+    /// container running then is stopped as on its own timeout.
+    pub deadline: Option<std::time::Instant>,
 }
 
 impl Frame {
@@ -109,6 +114,7 @@ impl Frame {
         Frame {
             parents,
             value: None,
+            deadline: self.deadline,
         }
     }
 
@@ -118,6 +124,22 @@ impl Frame {
             value: Some((value.to_string(), i)),
             ..self.child(parent)
         }
+    }
+
+    /// This frame with the deadline `timeout` from now (or the one it has, if sooner).
+    pub fn within(&self, timeout: Option<std::time::Duration>) -> Frame {
+        let mut f = self.clone();
+        if let Some(t) = timeout {
+            let d = std::time::Instant::now() + t;
+            f.deadline = Some(f.deadline.map_or(d, |e| e.min(d)));
+        }
+        f
+    }
+
+    /// Whether an enclosing flowable's timeout has run out.
+    pub fn timed_out(&self) -> bool {
+        self.deadline
+            .is_some_and(|d| std::time::Instant::now() >= d)
     }
 
     pub fn context(&self, task_id: &str, attempts: u32) -> TaskRunContext {

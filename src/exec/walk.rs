@@ -159,6 +159,7 @@ pub async fn run_script(
             outputs: shared.outputs.lock().unwrap().clone(),
             values: frame.values(),
             attempt,
+            deadline: frame.deadline,
         };
         let flat = Default::default();
         let mut r =
@@ -574,4 +575,12 @@ pub fn reachable_scripts(flow: &Flow) -> Vec<&Task> {
         walk(t, &mut out);
     }
     out
+}
+
+/// A task reached after the `timeout` of a flowable around it ran out: FAILED, not started.
+pub fn timed_out(rt: &Runtime, task: &Task, shared: &Shared, frame: &Frame) -> State {
+    let mut r = TaskResult::new(&task.id, State::Failed);
+    r.failure = Some(Failure::Timeout { after_ms: 0 });
+    r.message = Some("not started: the timeout of a task around it ran out".into());
+    report(rt, shared, r, frame)
 }
