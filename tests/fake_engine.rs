@@ -739,3 +739,19 @@ fn a_flowable_timeout_stops_its_children() {
     assert_eq!(slow["failure"]["kind"], "timeout", "{slow}");
     assert!(c.calls().contains(&"kill".to_string()) || c.calls().contains(&"stop".to_string()));
 }
+
+/// The flow's `retry` applies to a task without one of its own (RETRY_FAILED_TASK); a task's
+/// own retry wins.
+#[test]
+fn the_flows_retry_applies_to_tasks_without_their_own() {
+    let c = Case::new("third").flow(
+        "id: flow_retry\nnamespace: tests.fake\nretry: {type: constant, interval: PT0.1S, maxAttempts: 3}\ntasks:\n  - {id: inherits, type: io.kestra.plugin.scripts.shell.Commands, containerImage: busybox, commands: [x]}\n  - {id: own, type: io.kestra.plugin.scripts.shell.Commands, containerImage: busybox, allowFailure: true, retry: {type: constant, interval: PT0.1S, maxAttempts: 1}, commands: [x]}\n",
+    );
+    let out = c.run();
+    let r = result(&out);
+    let tasks = r["tasks"].as_array().unwrap();
+    assert_eq!(tasks[0]["state"], "SUCCESS", "{}", stderr(&out));
+    assert_eq!(tasks[0]["attempts"], 3);
+    assert_eq!(tasks[1]["state"], "WARNING");
+    assert_eq!(tasks[1]["attempts"], 1);
+}

@@ -63,6 +63,21 @@ pub(super) fn check_ids_and_templates(cx: &mut Cx, flow: &Flow) {
         ended_before(list, false, &mut next, &done, &mut before);
         done.push(start..next);
     }
+    // Tasks that run once per value of a ForEach around them, with that ForEach's id.
+    let mut each_of: HashMap<&str, &str> = HashMap::new();
+    fn mark<'a>(t: &'a Task, each: Option<&'a str>, out: &mut HashMap<&'a str, &'a str>) {
+        if let Some(e) = each {
+            out.entry(t.id.as_str()).or_insert(e);
+        }
+        let is_each = matches!(&t.kind, TaskKind::Flow(f) if matches!(**f, crate::flow::control::FlowTask::ForEach { .. }));
+        let inner = if is_each { Some(t.id.as_str()) } else { each };
+        for c in t.children() {
+            mark(c, inner, out);
+        }
+    }
+    for t in flow.top_level() {
+        mark(t, None, &mut each_of);
+    }
     for &task in &all {
         let here = first.get(task.id.as_str()).copied().unwrap_or(0);
         let done: &[Range<usize>] = before.get(task.id.as_str()).map_or(&[], Vec::as_slice);
@@ -77,7 +92,17 @@ pub(super) fn check_ids_and_templates(cx: &mut Cx, flow: &Flow) {
         }
         texts.extend(flow_texts(task));
         let TaskKind::Script(s) = &task.kind else {
-            check_texts(cx, flow, task, texts, usize::MAX, here, &first, &ended);
+            check_texts(
+                cx,
+                flow,
+                task,
+                texts,
+                usize::MAX,
+                here,
+                &first,
+                &ended,
+                &each_of,
+            );
             continue;
         };
         match &s.body {
@@ -125,7 +150,17 @@ pub(super) fn check_ids_and_templates(cx: &mut Cx, flow: &Flow) {
         let in_runner = runner_texts.len();
         texts.extend(runner_texts);
         let first_runner = texts.len() - in_runner;
-        check_texts(cx, flow, task, texts, first_runner, here, &first, &ended);
+        check_texts(
+            cx,
+            flow,
+            task,
+            texts,
+            first_runner,
+            here,
+            &first,
+            &ended,
+            &each_of,
+        );
     }
 }
 
@@ -165,6 +200,7 @@ fn check_texts(
     here: usize,
     first: &HashMap<&str, usize>,
     ended: &dyn Fn(&str) -> bool,
+    each_of: &HashMap<&str, &str>,
 ) {
     {
         for (at, (path, text)) in texts.into_iter().enumerate() {
@@ -200,6 +236,11 @@ fn check_texts(
                         Some(_) if !ended(t) => Some(format!(
                             "{shown}: task `{t}` runs in parallel with `{}`, so it has not ended when `{}` starts",
                             task.id, task.id
+                        )),
+                        // Kestra keys a ForEach's runs by value: `outputs.t.vars` is no run.
+                        Some(_) if seg(2) == Some("vars") && each_of.contains_key(t) => Some(format!(
+                            "{shown}: task `{t}` runs once per value of ForEach `{}`; read one run's outputs as `outputs.{t}[VALUE].vars...` (e.g. `outputs.{t}[taskrun.value]`)",
+                            each_of[t]
                         )),
                         _ => None,
                     }),
