@@ -42,11 +42,9 @@ fn render(
     crate::plan::render_expression(flow, task, text, &rt.ctx, &rt.inputs, &run, &tree)
 }
 
-/// Records a result that no container produced (a flowable's, a skip, a failed expression).
-fn report(rt: &Runtime, shared: &Shared, mut r: TaskResult, frame: &Frame) -> State {
-    r.values = frame.values();
-    rt.sink.mask.result(&mut r);
-    rt.status(&format!(
+/// The status line of a run that ended: `t[a]: FAILED (why)`.
+fn ended_line(r: &TaskResult) -> String {
+    format!(
         "{}: {}{}",
         r.display_id(),
         r.state.name(),
@@ -54,7 +52,14 @@ fn report(rt: &Runtime, shared: &Shared, mut r: TaskResult, frame: &Frame) -> St
             .as_ref()
             .map(|m| format!(" ({m})"))
             .unwrap_or_default()
-    ));
+    )
+}
+
+/// Records a result that no container produced (a flowable's, a skip, a failed expression).
+fn report(rt: &Runtime, shared: &Shared, mut r: TaskResult, frame: &Frame) -> State {
+    r.values = frame.values();
+    rt.sink.mask.result(&mut r);
+    rt.status(&ended_line(&r));
     let st = r.state;
     shared.results.lock().unwrap().push(r);
     st
@@ -216,15 +221,7 @@ pub async fn run_script(
         r.state = retry::final_state(policy, r.state, this);
         r.state = branch::finish_state(r.state, false, task.control.allow_warning);
         if !unreachable {
-            rt.status(&format!(
-                "{}: {}{}",
-                r.display_id(),
-                r.state.name(),
-                r.message
-                    .as_ref()
-                    .map(|m| format!(" ({m})"))
-                    .unwrap_or_default()
-            ));
+            rt.status(&ended_line(&r));
         }
         publish(shared, task, &r);
         let st = r.state;
