@@ -289,6 +289,17 @@ fn shape(ty: Ty, doc: &str) -> Value {
             item["type"] = json!(SCALAR);
             d(doc, json!({ "type": "array", "items": item }))
         }
+        Ty::Object(o) if o.kind == "retry" => {
+            // The intervals each retry type needs.
+            let mut v = object_in_place(o);
+            let need = |ty: &str, keys: &[&str]| json!({ "if": { "properties": { "type": { "const": ty, "description": "The retry type." } } }, "then": { "required": keys } });
+            v["allOf"] = json!([
+                need("constant", &["interval"]),
+                need("exponential", &["interval", "maxInterval"]),
+                need("random", &["minInterval", "maxInterval"]),
+            ]);
+            d(doc, v)
+        }
         Ty::Object(o) => match definition_of(o) {
             Some(def) => r(doc, def),
             None => d(doc, object_in_place(o)),
@@ -336,6 +347,21 @@ fn shape(ty: Ty, doc: &str) -> Value {
         Ty::AnyMap => d(doc, json!({ "type": "object" })),
         Ty::Any => d(doc, json!({})),
         Ty::TaskType => d(doc, json!({ "enum": task_type_names() })),
+        Ty::TaskCases => d(
+            doc,
+            json!({ "type": "object", "additionalProperties": { "type": "array", "items": { "$ref": "#/definitions/task" } } }),
+        ),
+        Ty::DagTasks => d(
+            doc,
+            json!({ "type": "array", "minItems": 1, "items": object(json!({
+                "task": r("The task.", "task"),
+                "dependsOn": d("Ids of the Dag's tasks that must end first.", json!({ "type": "array", "items": { "type": "string" } })),
+            }), &["task"]) }),
+        ),
+        Ty::EachValues => d(
+            doc,
+            json!({ "oneOf": [{ "type": "string" }, { "type": "array" }] }),
+        ),
     }
 }
 

@@ -465,3 +465,293 @@ fn volume_files_go_in_by_cp_and_come_back_by_cp() {
     assert!(files.contains("out.txt"), "{t}");
     assert!(!files.contains("data.csv"), "only what the glob names: {t}");
 }
+
+// ------------------------------------------------------------------------------ flow control
+
+/// The whole `--json` result.
+fn result(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "no JSON result ({e}); stderr:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// Each result as `id[values] STATE`, in the order reported.
+fn runs(out: &Output) -> Vec<String> {
+    result(out)["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let values: String = t["values"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|v| format!("[{}]", v.as_str().unwrap()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            format!(
+                "{}{values} {}",
+                t["id"].as_str().unwrap(),
+                t["state"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+impl Case {
+    /// The `--name` of every `run` call, in order.
+    fn run_names(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dir.path().join("calls"))
+            .unwrap_or_default()
+            .split('\x1e')
+            .filter_map(|l| {
+                let args: Vec<&str> = l.split('\x1f').collect();
+                let i = args.iter().position(|a| *a == "--name")?;
+                args.contains(&"run").then(|| args[i + 1].to_string())
+            })
+            .collect()
+    }
+}
+
+const BRANCHES: &str = r#"id: branches
+namespace: tests.fake
+tasks:
+  - id: yes
+    type: io.kestra.plugin.core.flow.If
+    condition: "{{ 1 == 1 }}"
+    then:
+      - {id: then_a, type: io.kestra.plugin.scripts.shell.Commands, containerImage: busybox, commands: [x]}
+    else:
+      - {id: else_a, type: io.kestra.plugin.scripts.shell.Commands, containerImage: busybox, commands: [x]}
+  - id: no
+    type: io.kestra.plugin.core.flow.If
+    condition: "0"
+    then:
+      - {id: then_b, type: io.kestra.plugin.scripts.shell.Commands, containerImage: busybox, commands: [x]}
+    else:
+      - {id: else_b, type: io.kestra.plugin.scripts.shell.Commands, containerImage: busybox, commands: [x]}
+  - id: sw
+    type: io.kestra.plugin.core.flow.Switch
+    value: "{{ 'b' }}"
+    cases:
+      a: [{id: case_a, type: io.kestra.plugin.scripts.shell.Commands, containerImage: busybox, commands: [x]}]
+      b: [{id: case_b, type: io.kestra.plugin.scripts.shell.Commands, containerImage: busybox, commands: [x]}]
+    defaults: [{id: dflt, type: io.kestra.plugin.scripts.shell.Commands, containerImage: busybox, commands: [x]}]
+  - id: each
+    type: io.kestra.plugin.core.flow.ForEach
+    values: [a, b, a, 7]
+    tasks:
+      - {id: item, type: io.kestra.plugin.scripts.shell.Commands, containerImage: busybox, commands: ["{{ taskrun.value }}"]}
+      - {id: odd, type: io.kestra.plugin.scripts.shell.Commands, containerImage: busybox, runIf: "{{ taskrun.value == 'b' }}", commands: [x]}
+  - id: graph
+    type: io.kestra.plugin.core.flow.Dag
+    tasks:
+      - task: {id: last, type: io.kestra.plugin.scripts.shell.Commands, containerImage: busybox, commands: [x]}
+        dependsOn: [first]
+      - task: {id: first, type: io.kestra.plugin.scripts.shell.Commands, containerImage: busybox, commands: [x]}
+  - {id: off, type: io.kestra.plugin.scripts.shell.Commands, containerImage: busybox, disabled: true, commands: [x]}
+"#;
+
+/// If, Switch, ForEach (repeated values run once), runIf, Dag order and `disabled`, decided
+/// without an engine: the containers made are those of the branches Kestra takes.
+#[test]
+fn flow_control_takes_kestras_branches() {
+    let c = Case::new("ok").flow(BRANCHES);
+    let out = c.run();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let id = result(&out)["executionId"].as_str().unwrap().to_string();
+    let names: Vec<String> = c
+        .run_names()
+        .iter()
+        .map(|n| n.trim_start_matches(&format!("dh-{id}-")).to_string())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "then_a-1", "else_b-1", "case_b-1", "item.0-1", "item.1-1", "odd.1-1", "item.2-1",
+            "first-1", "last-1"
+        ]
+    );
+    assert_eq!(
+        runs(&out),
+        [
+            "then_a SUCCESS",
+            "yes SUCCESS",
+            "else_b SUCCESS",
+            "no SUCCESS",
+            "case_b SUCCESS",
+            "sw SUCCESS",
+            "item[a] SUCCESS",
+            "odd[a] SKIPPED",
+            "item[b] SUCCESS",
+            "odd[b] SUCCESS",
+            "item[7] SUCCESS",
+            "odd[7] SKIPPED",
+            "each SUCCESS",
+            "first SUCCESS",
+            "last SUCCESS",
+            "graph SUCCESS",
+            "off SKIPPED",
+        ]
+    );
+}
+
+const FAILING_EACH: &str = r#"id: failing
+namespace: tests.fake
+tasks:
+  - id: each
+    type: io.kestra.plugin.core.flow.ForEach
+    values: [a, b, c]
+    tasks:
+      - {id: item, type: io.kestra.plugin.scripts.shell.Commands, containerImage: busybox, commands: [x]}
+      - {id: bad, type: io.kestra.plugin.scripts.shell.Commands, containerImage: busybox, runIf: "{{ taskrun.value == 'b' }}", commands: [x]}
+    errors:
+      - {id: local_handler, type: io.kestra.plugin.scripts.shell.Commands, containerImage: busybox, commands: [x]}
+  - {id: after, type: io.kestra.plugin.scripts.shell.Commands, containerImage: busybox, commands: [x]}
+  - id: tolerant
+    type: io.kestra.plugin.core.flow.AllowFailure
+    tasks:
+      - {id: never, type: io.kestra.plugin.scripts.shell.Commands, containerImage: busybox, commands: [x]}
+errors:
+  - {id: handler, type: io.kestra.plugin.scripts.shell.Commands, containerImage: busybox, commands: [x]}
+finally:
+  - {id: cleanup, type: io.kestra.plugin.scripts.shell.Commands, containerImage: busybox, commands: [x]}
+"#;
+
+/// The second value fails: the third never starts, the local and the flow's errors run, then
+/// finally; the flow is FAILED although every handler succeeded; the tasks after are SKIPPED.
+#[test]
+fn a_failing_value_stops_the_foreach_and_runs_the_handlers() {
+    let c = Case::new("by-name").flow(FAILING_EACH);
+    let out = c.run();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(result(&out)["state"], "FAILED");
+    assert_eq!(
+        runs(&out),
+        [
+            "item[a] SUCCESS",
+            "bad[a] SKIPPED",
+            "item[b] SUCCESS",
+            "bad[b] FAILED",
+            "local_handler SUCCESS",
+            "each FAILED",
+            "handler SUCCESS",
+            "cleanup SUCCESS",
+            "after SKIPPED",
+        ]
+    );
+}
+
+/// A task failing until its third attempt: three containers (`-1`, `-2`, `-3`), SUCCESS with
+/// `attempts: 3`; with `warningOnRetry` the success is WARNING; with `maxAttempts: 2` it stays
+/// FAILED after two.
+#[test]
+fn retry_makes_a_new_attempt_until_one_succeeds() {
+    for (retry, state, attempts) in [
+        (
+            "{type: constant, interval: PT0.1S, maxAttempts: 5}",
+            "SUCCESS",
+            3,
+        ),
+        (
+            "{type: constant, interval: PT0.1S, maxAttempt: 5, warningOnRetry: true}",
+            "WARNING",
+            3,
+        ),
+        (
+            "{type: exponential, interval: PT0.1S, maxInterval: PT0.2S, maxAttempts: 2}",
+            "FAILED",
+            2,
+        ),
+    ] {
+        let c = Case::new("third").flow(&format!(
+            "id: retried\nnamespace: tests.fake\ntasks:\n  - {{id: flaky, type: io.kestra.plugin.scripts.shell.Commands, containerImage: busybox, retry: {retry}, commands: [x]}}\n"
+        ));
+        let out = c.run();
+        let t = task(&out);
+        assert_eq!(t["state"], state, "{retry}\n{}", stderr(&out));
+        assert_eq!(t["attempts"], attempts, "{retry}");
+        let names = c.run_names();
+        assert_eq!(names.len(), attempts as usize, "{names:?}");
+        for (i, n) in names.iter().enumerate() {
+            assert!(n.ends_with(&format!("-flaky-{}", i + 1)), "{names:?}");
+        }
+        assert_eq!(runs(&out).len(), 1, "a retried task is reported once");
+    }
+}
+
+/// A ForEach over 1,000 values runs each value once and stays quick: the walk itself (runs
+/// skipped by `runIf`, no engine) and 100 runs through the fake engine.
+#[test]
+fn a_foreach_over_many_values_is_quick() {
+    let values: Vec<String> = (0..1000).map(|i| i.to_string()).collect();
+    let c = Case::new("ok").flow(&format!(
+        "id: many\nnamespace: tests.fake\ntasks:\n  - id: each\n    type: io.kestra.plugin.core.flow.ForEach\n    values: [{}]\n    tasks:\n      - {{id: t, type: io.kestra.plugin.scripts.shell.Commands, containerImage: busybox, runIf: \"{{{{ taskrun.value == 'none' }}}}\", commands: [x]}}\n",
+        values.join(", ")
+    ));
+    let started = Instant::now();
+    let out = c.run();
+    let walk = started.elapsed();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(runs(&out).len(), 1001);
+    assert!(c.run_names().is_empty());
+    let values: Vec<String> = (0..100).map(|i| i.to_string()).collect();
+    let c = Case::new("ok").flow(&format!(
+        "id: many\nnamespace: tests.fake\ntasks:\n  - id: each\n    type: io.kestra.plugin.core.flow.ForEach\n    values: [{}]\n    concurrencyLimit: 4\n    tasks:\n      - {{id: t, type: io.kestra.plugin.scripts.shell.Commands, containerImage: busybox, commands: [x]}}\n",
+        values.join(", ")
+    ));
+    let started = Instant::now();
+    let out = c.run();
+    let hundred = started.elapsed();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let r = runs(&out);
+    assert_eq!(r.len(), 101);
+    assert!(r.iter().all(|r| r.ends_with(" SUCCESS")), "{r:?}");
+    eprintln!(
+        "ForEach: 1000 skipped runs in {walk:.2?}; 100 fake-engine runs (limit 4) in {hundred:.2?}"
+    );
+    assert!(walk < Duration::from_secs(5), "{walk:?}");
+}
+
+/// A flowable's `timeout` bounds what runs below it: the running container is stopped as on its
+/// own timeout (FAILED), the tasks after it in the flowable do not start, and the flowable is
+/// FAILED.
+#[test]
+fn a_flowable_timeout_stops_its_children() {
+    let c = Case::new("hang").flow(
+        "id: bounded\nnamespace: tests.fake\ntasks:\n  - id: group\n    type: io.kestra.plugin.core.flow.AllowFailure\n    timeout: PT1S\n    tasks:\n      - {id: slow, type: io.kestra.plugin.scripts.shell.Commands, containerImage: busybox, commands: [x]}\n      - {id: next, type: io.kestra.plugin.scripts.shell.Commands, containerImage: busybox, commands: [x]}\n",
+    );
+    let started = Instant::now();
+    let out = c.run();
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{}",
+        stderr(&out)
+    );
+    // AllowFailure turns the failure into WARNING, and the flow goes on.
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(runs(&out), ["slow FAILED", "group WARNING"]);
+    let slow = task(&out);
+    assert_eq!(slow["failure"]["kind"], "timeout", "{slow}");
+    assert!(c.calls().contains(&"kill".to_string()) || c.calls().contains(&"stop".to_string()));
+}
+
+/// The flow's `retry` applies to a task without one of its own (RETRY_FAILED_TASK); a task's
+/// own retry wins.
+#[test]
+fn the_flows_retry_applies_to_tasks_without_their_own() {
+    let c = Case::new("third").flow(
+        "id: flow_retry\nnamespace: tests.fake\nretry: {type: constant, interval: PT0.1S, maxAttempts: 3}\ntasks:\n  - {id: inherits, type: io.kestra.plugin.scripts.shell.Commands, containerImage: busybox, commands: [x]}\n  - {id: own, type: io.kestra.plugin.scripts.shell.Commands, containerImage: busybox, allowFailure: true, retry: {type: constant, interval: PT0.1S, maxAttempts: 1}, commands: [x]}\n",
+    );
+    let out = c.run();
+    let r = result(&out);
+    let tasks = r["tasks"].as_array().unwrap();
+    assert_eq!(tasks[0]["state"], "SUCCESS", "{}", stderr(&out));
+    assert_eq!(tasks[0]["attempts"], 3);
+    assert_eq!(tasks[1]["state"], "WARNING");
+    assert_eq!(tasks[1]["attempts"], 1);
+}

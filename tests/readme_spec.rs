@@ -155,6 +155,17 @@ fn how_it_runs(t: &spec::TaskType) -> String {
         spec::Execution::FlowableParent(spec::Flowable::WorkingDirectory) => {
             "its children, one after the other, in one shared working directory".to_string()
         }
+        spec::Execution::FlowableParent(f) => match f {
+            spec::Flowable::If => "`then` or `else`, by its condition",
+            spec::Flowable::Switch => "the tasks of the case its value picks",
+            spec::Flowable::ForEach
+            | spec::Flowable::EachSequential
+            | spec::Flowable::EachParallel => "its children, once per value",
+            spec::Flowable::Dag => "its children, each once its dependencies have ended",
+            spec::Flowable::AllowFailure => "its children; a failure among them is a warning",
+            _ => unreachable!("matched above"),
+        }
+        .to_string(),
         spec::Execution::Subflow => "another flow, as a child execution".to_string(),
         spec::Execution::HostProcess => "a program on the host".to_string(),
         spec::Execution::InProcess => "dockhand itself, no container".to_string(),

@@ -59,6 +59,9 @@ const COMMON_TASK: &[&str] = &[
     "timeout",
     "allowFailure",
     "disabled",
+    "runIf",
+    "allowWarning",
+    "retry",
 ];
 
 fn set(keys: &[&str]) -> BTreeSet<String> {
@@ -200,9 +203,9 @@ fn schema_properties_match_the_reader() {
     // Parallel and Sequential are not in known_properties(): the kitchen-sink test checks the
     // reader accepts every property listed here.
     let mut parallel = set(COMMON_TASK);
-    parallel.extend(set(&["tasks", "concurrent"]));
+    parallel.extend(set(&["tasks", "concurrent", "errors", "finally"]));
     let mut sequential = set(COMMON_TASK);
-    sequential.insert("tasks".into());
+    sequential.extend(set(&["tasks", "errors", "finally"]));
     for (ty, want) in [(PARALLEL_TYPE, parallel), (SEQUENTIAL_TYPE, sequential)] {
         let v = task_variant(&root, ty);
         assert_eq!(v["additionalProperties"], false);
@@ -534,8 +537,11 @@ fn sink_object(object: &spec::Object, indent: usize, task: Option<SinkTask>, out
                     }],
                 };
                 for t in tasks {
+                    // A parent has several task lists (`then`, `else`, `errors`, ...): the
+                    // child is named after its list.
                     let id = match task {
-                        Some(parent) => format!("{}-{}", parent.id, t.id),
+                        Some(parent) if name == "tasks" => format!("{}-{}", parent.id, t.id),
+                        Some(parent) => format!("{}-{name}-{}", parent.id, t.id),
                         None => t.id.to_string(),
                     };
                     let t = SinkTask { id: &id, ..t };
@@ -860,9 +866,15 @@ fn cases() -> Vec<(String, bool)> {
         )),
         false,
     );
+    // Flow control on a task (a constant retry needs its interval).
+    add(t("runIf: x"), true);
+    add(
+        t("retry: {type: constant, interval: PT1S, maxAttempt: 3}"),
+        true,
+    );
+    add(t("retry: {type: random, minInterval: PT1S}"), false);
     for unsupported in [
         "retry: {type: constant}",
-        "runIf: x",
         "namespaceFiles: {enabled: true}",
         "outputDirectory: true",
     ] {
@@ -1177,13 +1189,17 @@ fn the_spec_lists_what_the_reader_reads() {
         let described: BTreeSet<String> = spec::objects()
             .into_iter()
             .filter(|o| o.kind == *kind)
-            // Parallel, Sequential and Subflow are not read by known_properties().
+            // Flowable types (Parallel, Sequential, If, ...) and Subflow are not read by
+            // known_properties().
             .filter(|o| {
-                !o.properties().any(|p| {
-                    p.name == "concurrent"
-                        || p.name == "flowId"
-                        || (p.name == "tasks" && *kind == "task")
-                })
+                *kind != "task"
+                    || !o.properties().any(|p| {
+                        p.name == "flowId"
+                            || matches!(
+                                p.ty,
+                                spec::Ty::Tasks | spec::Ty::DagTasks | spec::Ty::TaskCases
+                            )
+                    })
             })
             .flat_map(|o| o.properties())
             .filter(|p| p.support == Support::Read)
@@ -1198,8 +1214,8 @@ fn the_spec_lists_what_the_reader_reads() {
             "id: f\nnamespace: n\nsla: []\ntasks: [{id: t, type: io.kestra.plugin.scripts.shell.Script, script: x}]\n",
         ),
         (
-            "runIf",
-            "id: f\nnamespace: n\ntasks: [{id: t, type: io.kestra.plugin.scripts.shell.Script, script: x, runIf: x}]\n",
+            "outputDirectory",
+            "id: f\nnamespace: n\ntasks: [{id: t, type: io.kestra.plugin.scripts.shell.Script, script: x, outputDirectory: true}]\n",
         ),
     ] {
         let why = spec::FLOW

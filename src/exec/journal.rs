@@ -60,6 +60,28 @@ pub enum Record {
         state: String,
         at: u64,
     },
+    /// What a flow-control run decided (If: true/false, Switch: the rendered value, ForEach:
+    /// its values), so that a resumed execution takes the same branches.
+    Decision {
+        task: String,
+        value: serde_json::Value,
+    },
+    /// Attempt `attempt` of a run failed and the next starts at `until_ms` (ms since the epoch;
+    /// the first attempt started at `first_ms`): a resume waits only for what is left.
+    RetryWait {
+        task: String,
+        attempt: u32,
+        first_ms: u64,
+        until_ms: u64,
+    },
+}
+
+/// Milliseconds since the epoch.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 /// A 64-bit FNV-1a fingerprint, as hex: enough to notice an edited flow file.
@@ -88,6 +110,10 @@ pub struct Replay {
     /// Tasks that started and did not end: container name, attempt, log lines printed.
     pub running: BTreeMap<String, InFlight>,
     pub finished: bool,
+    /// Decisions of flow-control runs, by run id.
+    pub decisions: BTreeMap<String, serde_json::Value>,
+    /// Retries waiting, by run id: (attempt that failed, first start, next start), in ms.
+    pub retry_waits: BTreeMap<String, (u32, u64, u64)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,6 +137,7 @@ impl Replay {
                     ..
                 } => {
                     r.ended.remove(&task);
+                    r.retry_waits.remove(&task);
                     r.running.insert(
                         task,
                         InFlight {
@@ -136,6 +163,17 @@ impl Replay {
                     r.ended.insert(task, (attempt, result));
                 }
                 Record::End { .. } => r.finished = true,
+                Record::Decision { task, value } => {
+                    r.decisions.insert(task, value);
+                }
+                Record::RetryWait {
+                    task,
+                    attempt,
+                    first_ms,
+                    until_ms,
+                } => {
+                    r.retry_waits.insert(task, (attempt, first_ms, until_ms));
+                }
             }
         }
         r

@@ -2,6 +2,7 @@
 //! `Parallel`), with live logs, outputs passed between tasks, cancel on Ctrl-C/SIGTERM, and a
 //! result per task.
 
+pub mod branch;
 pub mod containers;
 pub mod engine;
 pub mod env_host;
@@ -22,11 +23,14 @@ pub mod outcome;
 pub mod process;
 pub mod python_deps;
 pub mod result;
+pub mod retry;
 pub mod state_dir;
 pub mod subflow;
 pub mod swarm;
 pub mod swarm_state;
 pub mod task;
+pub mod taskrun;
+pub mod walk;
 pub mod working_directory;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -154,50 +158,107 @@ impl Runtime {
     }
 }
 
-type Outputs = Arc<Mutex<BTreeMap<String, BTreeMap<String, serde_json::Value>>>>;
+/// What the runs of one execution share as it goes: outputs as Kestra exposes them
+/// (`outputs.ID`, `outputs.ID[VALUE]` inside ForEach) and the results, one per run.
+#[derive(Default)]
+pub struct Shared {
+    pub outputs: Mutex<serde_json::Map<String, serde_json::Value>>,
+    pub results: Mutex<Vec<TaskResult>>,
+}
+
+impl Shared {
+    /// The outputs as the renderer's flat map takes them (`plan::Outputs`): a task's `vars`,
+    /// or its own output object (a Subflow's, a core task's) under the scope's marker key.
+    pub fn flat_outputs(&self) -> crate::plan::Outputs {
+        self.outputs
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| {
+                let obj: BTreeMap<String, serde_json::Value> = v
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .collect();
+                let entry = match obj.get("vars").and_then(|x| x.as_object()) {
+                    Some(vars) if obj.len() == 1 => vars.clone().into_iter().collect(),
+                    _ => crate::plan::scope::own_outputs(&obj),
+                };
+                (k.clone(), entry)
+            })
+            .collect()
+    }
+}
+
+pub(crate) type Ctx = Arc<Shared>;
 
 /// Told (sent, or dropped) once a task has started: its start is journaled and its first engine
 /// command is next, or it ended without starting. `Parallel` waits for it before starting the
 /// next child, so children start in flow order.
 pub type Started = Option<tokio::sync::oneshot::Sender<()>>;
 
-/// Runs the whole flow; the first FAILED task stops it.
+/// Runs the whole flow: its tasks (the first FAILED one stops them), then its `errors` if one
+/// failed, its `finally`, and its `afterExecution`. The flow's state is that of its tasks, as
+/// Kestra's (`errors` that succeed leave it FAILED; `finally` and `afterExecution` do not
+/// change it).
 pub async fn run_flow(rt: Arc<Runtime>, flow: Arc<Flow>) -> FlowResult {
     let started = Instant::now();
-    let outputs: Outputs = Arc::default();
-    let results: Arc<Mutex<Vec<TaskResult>>> = Arc::default();
-    run_list(&rt, &flow, &flow.tasks, &outputs, &results, None).await;
-    let mut tasks = std::mem::take(&mut *results.lock().unwrap());
+    let shared: Ctx = Arc::default();
+    let top = taskrun::Frame::default();
+    let states = run_list(&rt, &flow, &flow.tasks, &shared, &top, None).await;
+    let state = branch::flowable_state(&states, false, false);
+    let c = &flow.control;
+    if matches!(state, State::Failed) && !c.errors.is_empty() {
+        run_list(&rt, &flow, &c.errors, &shared, &top, None).await;
+    }
+    if !c.finally.is_empty() {
+        run_list(&rt, &flow, &c.finally, &shared, &top, None).await;
+    }
+    if !c.after_execution.is_empty() {
+        run_list(&rt, &flow, &c.after_execution, &shared, &top, None).await;
+    }
+    let mut tasks = std::mem::take(&mut *shared.results.lock().unwrap());
     // Removals that are done report how they went; the ones still under way (the last task's,
     // typically) are left to their detached `rm` processes, unless asked to wait for them. A
     // stopped run (Ctrl-C, SIGTERM) waits: it promises the containers are gone when it exits.
     let removals = std::mem::take(&mut *rt.removals.lock().unwrap());
     let wait = rt.wait_removal || *rt.cancel.borrow() != Cancel::No;
-    for (task, h) in removals {
+    for (container, h) in removals {
         let removal = if wait || h.is_finished() {
             h.await.unwrap_or(Removal::Failed)
         } else {
             // Dropping the handle detaches the task; the `rm` process is not killed with it.
             Removal::HandedOff
         };
-        if let Some(r) = tasks.iter_mut().find(|r| r.id == task) {
+        if let Some(r) = tasks
+            .iter_mut()
+            .find(|r| r.container.as_deref() == Some(container.as_str()))
+        {
             r.removal = removal;
         }
     }
-    // Tasks the flow stopped before are listed as SKIPPED, in file order.
-    for (t, _) in flow.scripts() {
+    // Tasks the flow stopped before are listed as SKIPPED, in file order (those of the main
+    // lists: a branch not taken or a handler not needed is not a task the flow stopped before).
+    for t in walk::reachable_scripts(&flow) {
         if !tasks.iter().any(|r| r.id == t.id) {
             let mut r = TaskResult::new(&t.id, State::Skipped);
             r.message = Some("not run: the flow stopped before it".into());
             tasks.push(r);
         }
     }
+    // A cancel stops the flow KILLED whatever ran.
+    let state = if tasks.iter().any(|t| t.state == State::Killed) {
+        State::Killed
+    } else {
+        state
+    };
     let mut result = FlowResult {
         execution_id: rt.ctx.execution_id.clone(),
         namespace: flow.namespace.clone(),
         flow_id: flow.id.clone(),
         engine: rt.engine.dialect.name().to_string(),
-        state: FlowResult::state_of(&tasks),
+        state,
         duration: started.elapsed(),
         tasks,
         outputs: Default::default(),
@@ -205,7 +266,8 @@ pub async fn run_flow(rt: Arc<Runtime>, flow: Arc<Flow>) -> FlowResult {
     };
     // Kestra renders the flow's outputs at the execution's end; one that fails fails it.
     if !flow.outputs.is_empty() && result.state.continues() {
-        let outputs = outputs.lock().unwrap().clone();
+        // The outputs tree (`outputs.t.vars.k`, ForEach runs by value) as the renderer takes it.
+        let outputs = shared.flat_outputs();
         match flow_outputs::compute(&flow, &rt.ctx, &rt.inputs, &outputs) {
             Ok(o) => result.outputs = o,
             Err(e) => {
@@ -218,30 +280,33 @@ pub async fn run_flow(rt: Arc<Runtime>, flow: Arc<Flow>) -> FlowResult {
     result
 }
 
-/// Runs tasks in order; false when the flow must stop. `started` is told when the first starts.
+/// Runs tasks in order, until one ends in a state the flow does not go on after; the states of
+/// those that ran. `started` is told when the first starts.
 async fn run_list(
     rt: &Arc<Runtime>,
     flow: &Arc<Flow>,
     tasks: &[Task],
-    outputs: &Outputs,
-    results: &Arc<Mutex<Vec<TaskResult>>>,
+    shared: &Ctx,
+    frame: &taskrun::Frame,
     mut started: Started,
-) -> bool {
+) -> Vec<State> {
+    let mut states = Vec::new();
     for t in tasks {
-        if !run_one(
+        let st = run_one(
             rt.clone(),
             flow.clone(),
             t.clone(),
-            outputs.clone(),
-            results.clone(),
+            shared.clone(),
+            frame.clone(),
             started.take(),
         )
-        .await
-        {
-            return false;
+        .await;
+        states.push(st);
+        if !st.continues() {
+            break;
         }
     }
-    true
+    states
 }
 
 type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>;
@@ -250,147 +315,160 @@ fn run_one(
     rt: Arc<Runtime>,
     flow: Arc<Flow>,
     task: Task,
-    outputs: Outputs,
-    results: Arc<Mutex<Vec<TaskResult>>>,
+    shared: Ctx,
+    frame: taskrun::Frame,
     started: Started,
-) -> BoxFuture<bool> {
-    Box::pin(run_one_inner(rt, flow, task, outputs, results, started))
+) -> BoxFuture<State> {
+    Box::pin(run_one_inner(rt, flow, task, shared, frame, started))
 }
 
 async fn run_one_inner(
     rt: Arc<Runtime>,
     flow: Arc<Flow>,
     task: Task,
-    outputs: Outputs,
-    results: Arc<Mutex<Vec<TaskResult>>>,
+    shared: Ctx,
+    frame: taskrun::Frame,
     started: Started,
-) -> bool {
+) -> State {
     if *rt.cancel.borrow() != Cancel::No {
-        return false;
+        return State::Killed;
     }
+    let run_id = frame.run_id(&task.id);
     if task.disabled {
         let mut r = TaskResult::new(&task.id, State::Skipped);
+        r.values = frame.values();
         r.message = Some("disabled".into());
-        results.lock().unwrap().push(r);
-        return true;
+        shared.results.lock().unwrap().push(r);
+        return State::Skipped;
     }
+    if frame.timed_out() {
+        return walk::timed_out(&rt, &task, &shared, &frame);
+    }
+    if let Some(st) = walk::run_if(&rt, &flow, &task, &shared, &frame).await {
+        return st;
+    }
+    // A flowable's `timeout` bounds everything below it.
+    let frame = match &task.kind {
+        TaskKind::Script(_) => frame,
+        _ => frame.within(task.timeout),
+    };
     // Finished before a crash or an earlier run: its result and outputs come from the journal.
-    if let Some((_, r)) = rt.replay.ended.get(&task.id)
+    if let Some((_, r)) = rt.replay.ended.get(&run_id)
         && r.state.continues()
         && matches!(task.kind, TaskKind::Script(_))
+        && !rt.replay.retry_waits.contains_key(&run_id)
     {
         let mut r = r.clone();
         rt.status(&format!(
             "{}: {} (from the journal, not run again)",
-            r.id,
+            r.display_id(),
             r.state.name()
         ));
-        outputs
-            .lock()
-            .unwrap()
-            .insert(task.id.clone(), r.outputs.clone());
+        walk::publish(&shared, &task, &r);
         r.message = Some(
             format!("{} (from the journal)", r.message.unwrap_or_default())
                 .trim_start()
                 .to_string(),
         );
-        results.lock().unwrap().push(r);
-        return true;
+        let st = r.state;
+        shared.results.lock().unwrap().push(r);
+        return st;
     }
     match &task.kind {
         TaskKind::Script(script) => {
-            let snapshot = outputs.lock().unwrap().clone();
-            let r = task::run(&rt, &flow, &task, script, &snapshot, started).await;
-            // An unreachable engine is reported once, as the run's error.
-            let unreachable = rt.unreachable.lock().unwrap().is_some();
-            if !unreachable {
-                rt.status(&format!(
-                    "{}: {}{}",
-                    r.id,
-                    r.state.name(),
-                    r.message
-                        .as_ref()
-                        .map(|m| format!(" ({m})"))
-                        .unwrap_or_default()
-                ));
-            }
-            outputs
-                .lock()
-                .unwrap()
-                .insert(task.id.clone(), r.outputs.clone());
-            let go_on = r.state.continues();
-            results.lock().unwrap().push(r);
-            go_on
+            walk::run_script(&rt, &flow, &task, script, &shared, &frame, started).await
         }
         TaskKind::Subflow(sub) => {
             drop(started);
-            let snapshot = outputs.lock().unwrap().clone();
-            let r = subflow::run(&rt, &flow, &task, sub, &snapshot).await;
-            rt.status(&format!("{}: {}", r.id, r.state.name()));
-            outputs
-                .lock()
-                .unwrap()
-                .insert(task.id.clone(), crate::plan::scope::own_outputs(&r.outputs));
-            let go_on = r.state.continues();
-            results.lock().unwrap().push(r);
-            go_on
+            let snapshot = shared.flat_outputs();
+            let mut r = subflow::run(&rt, &flow, &task, sub, &snapshot).await;
+            r.values = frame.values();
+            rt.status(&format!("{}: {}", r.display_id(), r.state.name()));
+            // Kestra's Subflow outputs are its own object (`outputs.ID.outputs.NAME`).
+            walk::publish_own(&shared, &task, &r);
+            let st = r.state;
+            shared.results.lock().unwrap().push(r);
+            st
         }
         TaskKind::Sequential { tasks } => {
-            Box::pin(run_list(&rt, &flow, tasks, &outputs, &results, started)).await
+            let child = frame.child(&task.id);
+            let states = Box::pin(run_list(&rt, &flow, tasks, &shared, &child, started)).await;
+            walk::handlers(&rt, &flow, &task, &shared, &frame, states).await
         }
         TaskKind::WorkingDirectory(w) => {
-            working_directory::run(&rt, &flow, &task, w, &outputs, &results, started).await
+            working_directory::run(&rt, &flow, &task, w, &shared, &frame, started).await
         }
         TaskKind::Parallel { concurrent, tasks } => {
-            let limit = if *concurrent == 0 {
-                tasks.len().max(1)
-            } else {
-                *concurrent
-            };
-            let sem = Arc::new(Semaphore::new(limit));
-            let failed = Arc::new(std::sync::atomic::AtomicBool::new(false));
-            let mut set = tokio::task::JoinSet::new();
-            let mut started = started;
-            // Children start in flow order: each takes its slot here, in turn, and the next
-            // one waits until it has started (spawned tasks would take their slots in whatever
-            // order the runtime first polls them).
-            for child in tasks.iter().cloned() {
-                let Ok(permit) = sem.clone().acquire_owned().await else {
-                    break;
-                };
-                // After a failure, children not yet started are not started.
-                if failed.load(std::sync::atomic::Ordering::SeqCst) {
-                    break;
-                }
-                let (rt, flow, outputs, results, failed) = (
-                    rt.clone(),
-                    flow.clone(),
-                    outputs.clone(),
-                    results.clone(),
-                    failed.clone(),
-                );
-                let (tx, rx) = tokio::sync::oneshot::channel();
-                set.spawn(async move {
-                    let _permit = permit;
-                    let ok = run_one(rt, flow, child, outputs, results, Some(tx)).await;
-                    if !ok {
-                        failed.store(true, std::sync::atomic::Ordering::SeqCst);
-                    }
-                    Some(ok)
-                });
-                let _ = rx.await;
-                if let Some(s) = started.take() {
-                    let _ = s.send(());
-                }
-            }
+            let child = frame.child(&task.id);
+            let states = run_side_by_side(
+                &rt,
+                &flow,
+                tasks.iter().map(|t| (t.clone(), child.clone())).collect(),
+                *concurrent,
+                &shared,
+                started,
+            )
+            .await;
+            walk::handlers(&rt, &flow, &task, &shared, &frame, states).await
+        }
+        TaskKind::Flow(f) => {
             drop(started);
-            let mut all_ok = true;
-            while let Some(r) = set.join_next().await {
-                all_ok &= matches!(r, Ok(Some(true)));
-            }
-            all_ok
+            walk::run_flowable(&rt, &flow, &task, f, &shared, &frame).await
         }
     }
+}
+
+/// Runs tasks side by side, at most `concurrent` at a time (0: no limit), each in its frame;
+/// after a failure, those not yet started are not started. The states of those that ran.
+async fn run_side_by_side(
+    rt: &Arc<Runtime>,
+    flow: &Arc<Flow>,
+    tasks: Vec<(Task, taskrun::Frame)>,
+    concurrent: usize,
+    shared: &Ctx,
+    started: Started,
+) -> Vec<State> {
+    let limit = if concurrent == 0 {
+        tasks.len().max(1)
+    } else {
+        concurrent
+    };
+    let sem = Arc::new(Semaphore::new(limit));
+    let failed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut set = tokio::task::JoinSet::new();
+    let mut started = started;
+    // Children start in flow order: each takes its slot here, in turn, and the next
+    // one waits until it has started (spawned tasks would take their slots in whatever
+    // order the runtime first polls them).
+    for (child, frame) in tasks {
+        let Ok(permit) = sem.clone().acquire_owned().await else {
+            break;
+        };
+        // After a failure, children not yet started are not started.
+        if failed.load(std::sync::atomic::Ordering::SeqCst) {
+            break;
+        }
+        let (rt, flow, shared, failed) = (rt.clone(), flow.clone(), shared.clone(), failed.clone());
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        set.spawn(async move {
+            let _permit = permit;
+            let st = run_one(rt, flow, child, shared, frame, Some(tx)).await;
+            if !st.continues() {
+                failed.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+            st
+        });
+        let _ = rx.await;
+        if let Some(s) = started.take() {
+            let _ = s.send(());
+        }
+    }
+    drop(started);
+    let mut states = Vec::new();
+    while let Some(r) = set.join_next().await {
+        states.push(r.unwrap_or(State::Failed));
+    }
+    states
 }
 
 /// Turns SIGINT and SIGTERM into a cancel request; a second signal exits at once.

@@ -118,6 +118,17 @@ pub struct TaskResult {
     pub outputs: BTreeMap<String, serde_json::Value>,
     pub metrics: Vec<serde_json::Value>,
     pub output_files: Vec<String>,
+    /// The ForEach values of this run, outermost first (empty outside any ForEach): a task
+    /// that runs many times is reported once per run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+    /// How many attempts the task took (retries), when it ran at all.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub attempts: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// The end of a task's container.
@@ -160,7 +171,14 @@ impl TaskResult {
             outputs: BTreeMap::new(),
             metrics: vec![],
             output_files: vec![],
+            values: vec![],
+            attempts: 0,
         }
+    }
+
+    /// How the run is shown: `t`, or `t[a]` for a run inside a ForEach.
+    pub fn display_id(&self) -> String {
+        crate::exec::taskrun::display(&self.id, &self.values)
     }
 }
 
@@ -202,7 +220,7 @@ impl FlowResult {
         let w = self
             .tasks
             .iter()
-            .map(|t| t.id.len())
+            .map(|t| t.display_id().chars().count())
             .max()
             .unwrap_or(4)
             .max(4);
@@ -218,7 +236,7 @@ impl FlowResult {
             let note = t.message.clone().unwrap_or_default();
             s.push_str(&format!(
                 "{:<w$}  {:<8}  {:>4}  {:>8.2}s  {}\n",
-                t.id,
+                t.display_id(),
                 t.state.name(),
                 exit,
                 t.duration.as_secs_f64(),

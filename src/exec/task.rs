@@ -76,10 +76,20 @@ pub async fn run(
     script: &ScriptTask,
     outputs: &BTreeMap<String, BTreeMap<String, serde_json::Value>>,
     start_signal: crate::exec::Started,
+    run: &crate::exec::taskrun::TaskRun,
 ) -> TaskResult {
     let started = Instant::now();
-    let running = rt.replay.running.get(&task.id);
-    let attempt = outcome::attempt(running, rt.replay.ended.get(&task.id).map(|(a, _)| *a));
+    let run_id = run.ctx.id.as_str();
+    // A retry names its attempt; the container of that attempt may be there from before a
+    // crash (and is re-attached to), no other.
+    let running = rt
+        .replay
+        .running
+        .get(run_id)
+        .filter(|f| run.attempt.is_none_or(|a| f.attempt == a));
+    let attempt = run
+        .attempt
+        .unwrap_or_else(|| outcome::attempt(running, rt.replay.ended.get(run_id).map(|(a, _)| *a)));
     let in_flight = running.cloned();
     let mut res = run_inner(
         rt,
@@ -90,8 +100,10 @@ pub async fn run(
         attempt,
         in_flight,
         start_signal,
+        run,
     )
     .await;
+    res.values = run.values.clone();
     // The attempt that actually ran (`resume: false` moves on to a new one) is the last part of
     // the container's name.
     let attempt = res
@@ -109,15 +121,16 @@ pub async fn run(
     if let Some(j) = &rt.journal
         && let Err(e) = j.append(
             &Record::TaskEnd {
-                task: task.id.clone(),
+                task: run_id.to_string(),
                 attempt,
                 result: res.clone(),
             },
             true,
         )
     {
-        rt.status(&format!("{}: {e}", task.id));
+        rt.status(&format!("{run_id}: {e}"));
     }
+    res.attempts = attempt;
     res
 }
 
@@ -131,6 +144,7 @@ async fn run_inner(
     attempt: u32,
     in_flight: Option<InFlight>,
     start_signal: crate::exec::Started,
+    run: &crate::exec::taskrun::TaskRun,
 ) -> TaskResult {
     if rt.ctx.backend.is_swarm() {
         let planned = (flow, task, script, outputs);
@@ -139,11 +153,20 @@ async fn run_inner(
     let res = TaskResult::new(&task.id, State::Failed);
     let mut ctx = rt.ctx.clone();
     ctx.attempt = attempt;
-    let (rendered, tc) =
-        match crate::plan::plan_task(flow, task, script, &ctx, &rt.inputs, Some(outputs)) {
-            Ok(r) => r,
-            Err(e) => return setup_failure(res, e),
-        };
+    let mut run_ctx = run.ctx.clone();
+    run_ctx.attempts_count = attempt.saturating_sub(1);
+    let (rendered, tc) = match crate::plan::plan_task_run(
+        flow,
+        task,
+        script,
+        &ctx,
+        &rt.inputs,
+        Some(outputs),
+        Some((&run_ctx, &run.outputs)),
+    ) {
+        Ok(r) => r,
+        Err(e) => return setup_failure(res, e),
+    };
     if let Some(f) = tc.findings.iter().find(|f| f.error) {
         return setup_failure(res, format!("{}: {}", f.property, f.message));
     }
@@ -162,6 +185,7 @@ async fn run_inner(
         unreachable: false,
         never_created: false,
         start_signal,
+        deadline: run.deadline,
     };
     job.res.container = Some(tc.container.clone());
     // A container from before a crash: re-attach to it, or clear it away.
@@ -203,7 +227,7 @@ async fn run_inner(
         return job.fresh(ctx.attempt).await;
     }
     ctx.attempt = attempt + 1;
-    let tc2 = crate::plan::rebuild(flow, task, &rendered, &ctx);
+    let tc2 = crate::plan::rebuild_run(flow, &run.ctx.id, &rendered, &ctx);
     let mut job = Job {
         rt,
         tc: &tc2,
@@ -213,6 +237,7 @@ async fn run_inner(
         unreachable: false,
         never_created: false,
         start_signal: job.start_signal.take(),
+        deadline: run.deadline,
     };
     job.res.container = Some(tc2.container.clone());
     job.fresh(ctx.attempt).await
@@ -251,6 +276,8 @@ struct Job<'a> {
     never_created: bool,
     /// Told once the task has started (see [`crate::exec::Started`]).
     start_signal: crate::exec::Started,
+    /// When the `timeout` of a flowable around the task runs out.
+    deadline: Option<Instant>,
 }
 
 /// How a followed process ended.
@@ -475,7 +502,14 @@ impl Job<'_> {
             );
             tokio::spawn(async move { logs::pump(r, s, &id, &sink, cap, skip, progress).await })
         });
-        let timeout = self.task.timeout;
+        // The task's own timeout, or what is left of an enclosing flowable's, the sooner.
+        let left = self
+            .deadline
+            .map(|d| d.saturating_duration_since(Instant::now()));
+        let timeout = match (self.task.timeout, left) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let deadline = async {
             match timeout {
                 Some(t) => tokio::time::sleep(t).await,
@@ -707,7 +741,7 @@ impl Job<'_> {
                 rt.removals
                     .lock()
                     .unwrap()
-                    .push((tc.task_id.clone(), handle));
+                    .push((tc.container.clone(), handle));
             }
         }
         self.res

@@ -7,13 +7,14 @@
 //! `outputFiles` are collected, the cache is saved, and the directory is pruned to the output
 //! files of the WorkingDirectory and of its children.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::exec::result::{State, TaskResult};
-use crate::exec::{Cancel, Outputs, Runtime, Started};
+use crate::exec::taskrun::Frame;
+use crate::exec::{Cancel, Ctx, Runtime, Started};
 use crate::flow::model::{Cache, Flow, Task, WorkingDir};
 use crate::plan::build::SecretFiles;
 
@@ -22,10 +23,10 @@ pub(super) async fn run(
     flow: &Arc<Flow>,
     task: &Task,
     w: &WorkingDir,
-    outputs: &Outputs,
-    results: &Arc<Mutex<Vec<TaskResult>>>,
+    shared: &Ctx,
+    frame: &Frame,
     started: Started,
-) -> bool {
+) -> State {
     let begun = Instant::now();
     let dir = rt.ctx.workdir(&task.id);
     let mut res = TaskResult::new(&task.id, State::Failed);
@@ -33,8 +34,8 @@ pub(super) async fn run(
         rt.status(&format!("{}: FAILED ({message})", task.id));
         res.message = Some(message.clone());
         res.failure = Some(crate::exec::result::Failure::Setup { message });
-        results.lock().unwrap().push(res);
-        false
+        shared.results.lock().unwrap().push(res);
+        State::Failed
     };
     if let Err(e) = std::fs::create_dir_all(&dir) {
         return fail(res, format!("cannot make the working directory {dir}: {e}"));
@@ -54,7 +55,7 @@ pub(super) async fn run(
     }
     // The input files, rendered as a child would see them (the outputs of the tasks before).
     let rendered = {
-        let snapshot = outputs.lock().unwrap().clone();
+        let snapshot = shared.flat_outputs();
         crate::plan::working_directory::input_files(flow, task, w, &rt.ctx, &rt.inputs, &snapshot)
     };
     let files = match rendered {
@@ -78,10 +79,9 @@ pub(super) async fn run(
         task.id,
         w.tasks.len()
     ));
-    let ok = Box::pin(super::run_list(
-        rt, flow, &w.tasks, outputs, results, started,
-    ))
-    .await;
+    let child = frame.child(&task.id);
+    let states = Box::pin(super::run_list(rt, flow, &w.tasks, shared, &child, started)).await;
+    let ok = states.len() == w.tasks.len() && states.iter().all(|s| s.continues());
     let got = crate::exec::files::collect(&dir, &w.output_files);
     for r in &got.refused {
         rt.status(&format!("{}: warning: {r}", task.id));
@@ -97,7 +97,7 @@ pub(super) async fn run(
     // What stays: the WorkingDirectory's output files and its children's.
     let mut keep = res.output_files.clone();
     {
-        let all = results.lock().unwrap();
+        let all = shared.results.lock().unwrap();
         for t in &w.tasks {
             if let Some(r) = all.iter().find(|r| r.id == t.id) {
                 keep.extend(r.output_files.iter().cloned());
@@ -123,8 +123,10 @@ pub(super) async fn run(
     res.exit_code = None;
     res.duration = begun.elapsed();
     rt.status(&format!("{}: {}", task.id, res.state.name()));
-    results.lock().unwrap().push(res);
-    ok
+    res.values = frame.values();
+    let st = res.state;
+    shared.results.lock().unwrap().push(res);
+    st
 }
 
 /// Puts a saved cache back into `dir`, unless it is older than `ttl` (then it is removed).

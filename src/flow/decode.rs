@@ -7,6 +7,7 @@
 //! [`crate::flow::spec`].
 
 mod container_run;
+mod flowable;
 mod inputs;
 mod outputs;
 mod refs;
@@ -95,6 +96,7 @@ fn read_flow(cx: &mut Cx, file: &str, text: &str, root: &Node) -> Option<Flow> {
         }
         tasks = task::read_tasks(cx, items, "tasks");
     }
+    let control = flowable::read_flow_control(cx, &mut o);
     o.finish_described(cx, &spec::FLOW);
     // Built even when `id` or `namespace` is wrong (and reported), so that the checks across
     // tasks below still run: every independent error of the file is reported in one go. A flow
@@ -109,6 +111,7 @@ fn read_flow(cx: &mut Cx, file: &str, text: &str, root: &Node) -> Option<Flow> {
         variables,
         tasks,
         outputs: flow_outputs,
+        control,
         spans: std::mem::take(&mut cx.spans),
         task_types: std::mem::take(&mut cx.task_types),
         values: std::mem::take(&mut cx.values),

@@ -1,5 +1,6 @@
 //! Flow files: reading Kestra YAML into the typed model, with every error at file:line:col.
 
+pub mod control;
 pub mod decode;
 pub mod host_functions;
 pub mod input_types;

@@ -34,6 +34,8 @@ pub struct Flow {
     pub tasks: Vec<Task>,
     /// The flow's `outputs`, rendered when its tasks have ended.
     pub outputs: Vec<FlowOutput>,
+    /// `errors`, `finally`, `afterExecution` and `retry` of the flow (`flow::control`).
+    pub control: crate::flow::control::FlowControl,
     /// Where each property was found, by dotted path (`tasks[0].taskRunner.memory.memory`).
     pub spans: BTreeMap<String, Pos>,
     /// Each task's `type` as written, by task path (`tasks[0]`): expressions read it as
@@ -102,6 +104,9 @@ pub struct Task {
     pub allow_failure: bool,
     pub disabled: bool,
     pub kind: TaskKind,
+    /// `runIf`, `allowWarning`, `retry`, and a flowable's local `errors`/`finally`
+    /// (`flow::control`).
+    pub control: crate::flow::control::Control,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -122,6 +127,9 @@ pub enum TaskKind {
     WorkingDirectory(Box<WorkingDir>),
     /// `io.kestra.plugin.core.flow.Subflow`: another flow run as a child execution.
     Subflow(Box<SubflowTask>),
+    /// If, Switch, ForEach (and EachSequential/EachParallel), Dag, AllowFailure
+    /// (`flow::control`).
+    Flow(Box<crate::flow::control::FlowTask>),
 }
 
 /// A WorkingDirectory task: its children and the files of the directory they share.
@@ -177,33 +185,47 @@ impl Task {
     fn collect_scripts<'a>(&'a self, out: &mut Vec<(&'a Task, &'a ScriptTask)>) {
         match &self.kind {
             TaskKind::Script(s) => out.push((self, s)),
-            other => {
-                for t in other.children() {
+            _ => {
+                for t in self.children() {
                     t.collect_scripts(out);
                 }
             }
         }
     }
-}
 
-impl TaskKind {
-    /// The tasks this one runs (none for a task that runs no others): what every walk of the
-    /// task tree goes down into, so a new parent kind is added here once.
-    pub fn children(&self) -> &[Task] {
-        match self {
-            TaskKind::Parallel { tasks, .. } | TaskKind::Sequential { tasks } => tasks,
-            TaskKind::WorkingDirectory(w) => &w.tasks,
-            TaskKind::Script(_) | TaskKind::Subflow(_) => &[],
-        }
+    /// Every child task, in file order: a parent's `tasks` (or branches, cases, DAG nodes),
+    /// then its local `errors` and `finally`.
+    pub fn children(&self) -> Vec<&Task> {
+        let mut out: Vec<&Task> = match &self.kind {
+            TaskKind::Script(_) => vec![],
+            TaskKind::Parallel { tasks, .. } | TaskKind::Sequential { tasks } => {
+                tasks.iter().collect()
+            }
+            TaskKind::WorkingDirectory(w) => w.tasks.iter().collect(),
+            TaskKind::Subflow(_) => vec![],
+            TaskKind::Flow(f) => f.branches().into_iter().flatten().collect(),
+        };
+        out.extend(self.control.errors.iter().chain(&self.control.finally));
+        out
     }
 
-    /// [`TaskKind::children`], to change them.
-    pub fn children_mut(&mut self) -> &mut [Task] {
-        match self {
-            TaskKind::Parallel { tasks, .. } | TaskKind::Sequential { tasks } => tasks,
-            TaskKind::WorkingDirectory(w) => &mut w.tasks,
-            TaskKind::Script(_) | TaskKind::Subflow(_) => &mut [],
-        }
+    /// [`Task::children`], to change them.
+    pub fn children_mut(&mut self) -> Vec<&mut Task> {
+        let mut out: Vec<&mut Task> = match &mut self.kind {
+            TaskKind::Script(_) | TaskKind::Subflow(_) => vec![],
+            TaskKind::Parallel { tasks, .. } | TaskKind::Sequential { tasks } => {
+                tasks.iter_mut().collect()
+            }
+            TaskKind::WorkingDirectory(w) => w.tasks.iter_mut().collect(),
+            TaskKind::Flow(f) => f.branches_mut().into_iter().flatten().collect(),
+        };
+        out.extend(
+            self.control
+                .errors
+                .iter_mut()
+                .chain(self.control.finally.iter_mut()),
+        );
+        out
     }
 }
 
@@ -218,7 +240,7 @@ impl Flow {
                         out.insert(c.id.clone(), t.id.clone());
                     }
                 }
-                other => other.children().iter().for_each(|c| walk(c, out)),
+                _ => t.children().into_iter().for_each(|c| walk(c, out)),
             }
         }
         let mut out = BTreeMap::new();
@@ -226,9 +248,21 @@ impl Flow {
         out
     }
 
-    /// Every script task of the flow, depth first, in file order.
+    /// Every script task of the flow, depth first, in file order: the tasks, then those of
+    /// `errors`, `finally` and `afterExecution`.
     pub fn scripts(&self) -> Vec<(&Task, &ScriptTask)> {
-        self.tasks.iter().flat_map(Task::scripts).collect()
+        self.top_level().flat_map(Task::scripts).collect()
+    }
+
+    /// The flow's top-level tasks, then its `errors`, `finally` and `afterExecution` tasks.
+    pub fn top_level(&self) -> impl Iterator<Item = &Task> {
+        self.tasks.iter().chain(
+            self.control
+                .errors
+                .iter()
+                .chain(&self.control.finally)
+                .chain(&self.control.after_execution),
+        )
     }
 
     /// Where a property stands in the file (the task's own position if it is not found).

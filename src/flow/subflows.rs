@@ -111,23 +111,30 @@ pub fn find<'a>(entries: &'a [Entry], namespace: &str, id: &str) -> Result<&'a E
 /// Finds, reads and checks every subflow of `flow` (and theirs), recording them in the tasks;
 /// errors go to `diags`. `dir`: the flows directory.
 pub fn resolve(flow: &mut Flow, dir: &Utf8Path, diags: &mut Diags) {
-    if !has_subflows(&flow.tasks) {
+    if !has_subflows(flow.top_level()) {
         return;
     }
     let entries = scan(dir);
     resolve_in(flow, &entries, dir, diags, 1);
 }
 
-fn has_subflows(tasks: &[Task]) -> bool {
-    tasks.iter().any(|t| match &t.kind {
+fn has_subflows<'a>(tasks: impl IntoIterator<Item = &'a Task>) -> bool {
+    tasks.into_iter().any(|t| match &t.kind {
         TaskKind::Subflow(_) => true,
-        other => has_subflows(other.children()),
+        _ => has_subflows(t.children()),
     })
 }
 
 fn resolve_in(flow: &mut Flow, entries: &[Entry], dir: &Utf8Path, diags: &mut Diags, depth: usize) {
     let spans = flow.spans.clone();
-    walk(&mut flow.tasks, &mut |t: &mut Task| {
+    let c = &mut flow.control;
+    let top = flow
+        .tasks
+        .iter_mut()
+        .chain(c.errors.iter_mut())
+        .chain(c.finally.iter_mut())
+        .chain(c.after_execution.iter_mut());
+    walk(top, &mut |t: &mut Task| {
         let TaskKind::Subflow(s) = &mut t.kind else {
             return;
         };
@@ -191,11 +198,9 @@ fn resolve_in(flow: &mut Flow, entries: &[Entry], dir: &Utf8Path, diags: &mut Di
     });
 }
 
-fn walk(tasks: &mut [Task], f: &mut dyn FnMut(&mut Task)) {
+fn walk<'a>(tasks: impl IntoIterator<Item = &'a mut Task>, f: &mut dyn FnMut(&mut Task)) {
     for t in tasks {
-        if let TaskKind::Parallel { tasks, .. } | TaskKind::Sequential { tasks } = &mut t.kind {
-            walk(tasks, f);
-        }
+        walk(t.children_mut(), f);
         f(t);
     }
 }

@@ -9,11 +9,13 @@ pub mod context;
 pub mod dialect;
 pub mod engine_commands;
 pub mod expr_host;
+pub mod flow_text;
 pub mod host_process;
 pub mod json;
 pub mod labels;
 pub mod python_deps;
 pub mod run_vars;
+pub mod runs;
 pub mod scope;
 pub mod script;
 pub mod swarm;
@@ -30,6 +32,7 @@ use build::TaskCommands;
 use command::Secret;
 use context::PlanContext;
 use scope::Scope;
+use taskrun::TaskRunContext;
 
 /// Input values: `--input name=value` over the flow's defaults. Every given value must name a
 /// declared input and be a value of its type and properties (defaults are checked when the flow
@@ -147,8 +150,27 @@ pub fn plan_task(
     inputs: &BTreeMap<String, String>,
     outputs: Option<&Outputs>,
 ) -> Result<(ScriptTask, TaskCommands), String> {
-    let scope = scope_for(flow, task, ctx, inputs, outputs);
-    let r = scope.render(&task.id, &ctx.workdir(&task.id), script, outputs.is_some())?;
+    plan_task_run(flow, task, script, ctx, inputs, outputs, None)
+}
+
+/// One run of a task (`run`: its context and the outputs as Kestra exposes them; the run's id,
+/// `t` or `t.1` inside a ForEach, names its container and working directory).
+pub fn plan_task_run(
+    flow: &Flow,
+    task: &Task,
+    script: &ScriptTask,
+    ctx: &PlanContext,
+    inputs: &BTreeMap<String, String>,
+    outputs: Option<&Outputs>,
+    run: Option<(&TaskRunContext, &serde_json::Map<String, serde_json::Value>)>,
+) -> Result<(ScriptTask, TaskCommands), String> {
+    let run_id = run.map_or(task.id.as_str(), |(r, _)| r.id.as_str());
+    let mut scope = scope_for(flow, task, ctx, inputs, outputs);
+    if let Some((r, tree)) = run {
+        scope.taskrun = Some(r);
+        scope.outputs_tree = Some(tree);
+    }
+    let r = scope.render(&task.id, &ctx.workdir(run_id), script, outputs.is_some())?;
     // Values read with `secret()` route the commands that hold them into the private command
     // file, as SECRET inputs do (the executor also adds them to its context up front, see
     // `expression_secrets`, so a rebuilt attempt keeps them).
@@ -159,7 +181,7 @@ pub fn plan_task(
             ctx.to_mut().secrets.push(s);
         }
     }
-    let tc = rebuild(flow, task, &r.task, &ctx);
+    let tc = rebuild_run(flow, run_id, &r.task, &ctx);
     Ok((r.task, tc))
 }
 
@@ -184,6 +206,7 @@ pub fn scope_for<'a>(
         vars: &flow.variables,
         outputs,
         host: ctx.expr_host.get(),
+        outputs_tree: None,
     }
 }
 
@@ -209,8 +232,29 @@ pub fn render_flow_text(
         vars: &flow.variables,
         outputs: Some(outputs),
         host: ctx.expr_host.get(),
+        outputs_tree: None,
     };
     scope.render_flow_text(text)
+}
+
+/// Renders one expression of a flow-control task or a `runIf` (If's condition, ForEach's
+/// values) for a run, with the outputs as Kestra exposes them; a missing value is an error.
+pub fn render_expression(
+    flow: &Flow,
+    task: &Task,
+    text: &str,
+    ctx: &PlanContext,
+    inputs: &BTreeMap<String, String>,
+    run: &TaskRunContext,
+    outputs: &serde_json::Map<String, serde_json::Value>,
+) -> Result<String, String> {
+    let flat = Outputs::new();
+    let mut scope = scope_for(flow, task, ctx, inputs, Some(&flat));
+    scope.taskrun = Some(run);
+    scope.outputs_tree = Some(outputs);
+    scope
+        .render_expression(&task.id, &ctx.workdir(&run.id), text)
+        .map(|(s, _)| s)
 }
 
 /// The values every task's expressions read with `secret()`, rendered as before the run (with
@@ -222,9 +266,10 @@ pub fn expression_secrets(
     inputs: &BTreeMap<String, String>,
 ) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for (task, script) in flow.scripts() {
-        let scope = scope_for(flow, task, ctx, inputs, None);
-        if let Ok(r) = scope.render(&task.id, &ctx.workdir(&task.id), script, false) {
+    for p in runs::runs(flow) {
+        let mut scope = scope_for(flow, p.task, ctx, inputs, None);
+        scope.taskrun = Some(&p.run);
+        if let Ok(r) = scope.render(&p.task.id, &ctx.workdir(&p.run.id), p.script, false) {
             for v in r.secrets {
                 if !v.is_empty() && !out.contains(&v) {
                     out.push(v);
@@ -237,13 +282,23 @@ pub fn expression_secrets(
 
 /// The commands of a task `plan_task` rendered, for another context (a new attempt).
 pub fn rebuild(flow: &Flow, task: &Task, rendered: &ScriptTask, ctx: &PlanContext) -> TaskCommands {
+    rebuild_run(flow, &task.id, rendered, ctx)
+}
+
+/// [`rebuild`] for one run of a task (`t.1` inside a ForEach).
+pub fn rebuild_run(
+    flow: &Flow,
+    run_id: &str,
+    rendered: &ScriptTask,
+    ctx: &PlanContext,
+) -> TaskCommands {
     if rendered.task_runner == crate::flow::model::RunnerKind::Process {
-        return host_process::build(&task.id, rendered, ctx);
+        return host_process::build(run_id, rendered, ctx);
     }
     if ctx.backend.is_swarm() {
-        return swarm::build(&flow.namespace, &flow.id, &task.id, rendered, ctx);
+        return swarm::build(&flow.namespace, &flow.id, run_id, rendered, ctx);
     }
-    build::build(&flow.namespace, &flow.id, &task.id, rendered, ctx)
+    build::build(&flow.namespace, &flow.id, run_id, rendered, ctx)
 }
 
 /// Reports a task's builder findings against the flow file.
@@ -304,13 +359,25 @@ pub fn plan_flow(
     }
     let (ctx, inputs) = (&ctx, &inputs);
     let mut out = Vec::new();
-    for (task, script) in flow.scripts() {
-        match plan_task(flow, task, script, ctx, inputs, None) {
+    let empty = serde_json::Map::new();
+    // A task that runs once per ForEach value is planned per run; its findings are told once.
+    let mut told: Vec<&str> = Vec::new();
+    for p in runs::runs(flow) {
+        let task = p.task;
+        let first = !told.contains(&task.path.as_str());
+        told.push(&task.path);
+        let run = Some((&p.run, &empty));
+        match plan_task_run(flow, task, p.script, ctx, inputs, None, run) {
             Ok((_, tc)) => {
-                report_findings(flow, task, &tc, ctx, diags);
-                out.push((task.clone(), tc));
+                if first {
+                    report_findings(flow, task, &tc, ctx, diags);
+                }
+                let mut shown = task.clone();
+                shown.id = p.shown;
+                out.push((shown, tc));
             }
-            Err(e) => diags.error(task.pos, task.path.clone(), e),
+            Err(e) if first => diags.error(task.pos, task.path.clone(), e),
+            Err(_) => {}
         }
     }
     out

@@ -34,6 +34,9 @@ pub struct Scope<'a> {
     pub outputs: Option<&'a BTreeMap<String, BTreeMap<String, serde_json::Value>>>,
     /// Answers `secret()` (and the other calls that reach outside).
     pub host: &'a dyn pebble::Host,
+    /// Outputs as Kestra exposes them (`outputs.ID[VALUE]` inside ForEach), when the executor
+    /// has them: then they stand instead of `outputs`' `{vars}` maps.
+    pub outputs_tree: Option<&'a serde_json::Map<String, Json>>,
 }
 
 /// A task with its expressions replaced, and the plain values of the secrets they read (to be
@@ -60,6 +63,10 @@ impl Scope<'_> {
                 _ => (t.clone(), json!({ "vars": vars })),
             })
             .collect();
+        let outputs = match self.outputs_tree {
+            Some(tree) => Json::Object(tree.clone()),
+            None => json!(outputs),
+        };
         let mut execution = serde_json::Map::new();
         execution.insert("id".into(), json!(self.execution_id));
         for (k, v) in [
@@ -96,7 +103,7 @@ impl Scope<'_> {
             (None, Some(_)) => {
                 own = TaskRunContext {
                     id: format!("{}.{task_id}", self.execution_id),
-                    attempts_count: self.attempt,
+                    attempts_count: self.attempt.saturating_sub(1),
                     ..Default::default()
                 };
                 Some(&own)
@@ -112,6 +119,20 @@ impl Scope<'_> {
             c["parents"] = Json::Array(parents);
         }
         c
+    }
+
+    /// Renders one expression text of a task (If's condition, ForEach's values, `runIf`) with
+    /// what the task sees; a value that is missing is an error naming it.
+    pub fn render_expression(
+        &self,
+        task_id: &str,
+        workdir: &Utf8Path,
+        text: &str,
+    ) -> Result<(String, Vec<String>), String> {
+        let base = self.context(task_id, workdir);
+        let mut secrets = Vec::new();
+        let out = self.render_text(&base, text, true, &mut secrets)?;
+        Ok((out, secrets))
     }
 
     /// Renders one text. Before the run (`outputs: None`) a read of an output, or of an input
@@ -151,7 +172,11 @@ impl Scope<'_> {
                         .try_fold(t, |v, k| v.get(k))
                         .is_some(),
                     Some(_) if r.path.len() < 4 => true,
-                    Some(t) => t["vars"].get(&r.path[3]).is_some(),
+                    Some(t) => {
+                        // Or the whole path is there (`outputs.t['a'].vars.x` of a ForEach's run).
+                        t["vars"].get(&r.path[3]).is_some()
+                            || r.path[2..].iter().try_fold(t, |v, k| v.get(k)).is_some()
+                    }
                 },
                 (
                     "execution" | "taskrun" | "parent" | "parents" | "trigger" | "envs" | "globals"

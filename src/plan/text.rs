@@ -149,7 +149,7 @@ fn short_name_note(task: &Task, ctx: &PlanContext) -> Option<String> {
 }
 
 /// A line per Subflow task: the flow it runs (and its file, once found) as a child execution.
-fn subflow_notes(tasks: &[Task]) -> Vec<String> {
+fn subflow_notes<'a>(tasks: impl IntoIterator<Item = &'a Task>) -> Vec<String> {
     use crate::flow::model::TaskKind;
     let mut out = Vec::new();
     for t in tasks {
@@ -164,7 +164,7 @@ fn subflow_notes(tasks: &[Task]) -> Vec<String> {
                     t.id, t.path, t.pos.line, s.namespace, s.flow_id
                 ));
             }
-            other => out.extend(subflow_notes(other.children())),
+            _ => out.extend(subflow_notes(t.children())),
         }
     }
     out
@@ -174,8 +174,8 @@ fn subflow_notes(tasks: &[Task]) -> Vec<String> {
 fn groups(flow: &Flow, ctx: &PlanContext) -> Vec<(String, String)> {
     fn walk(t: &Task, ctx: &PlanContext, out: &mut Vec<(String, String)>) {
         use crate::flow::model::TaskKind;
-        let (desc, children) = match &t.kind {
-            TaskKind::Parallel { concurrent, tasks } => {
+        let (desc, children): (String, Vec<&Task>) = match &t.kind {
+            TaskKind::Parallel { concurrent, .. } => {
                 let limit = if *concurrent == 0 {
                     "no limit".to_string()
                 } else {
@@ -186,15 +186,15 @@ fn groups(flow: &Flow, ctx: &PlanContext) -> Vec<(String, String)> {
                         "parallel `{}` ({}, line {}): its tasks run side by side, {limit}",
                         t.id, t.path, t.pos.line
                     ),
-                    tasks,
+                    t.children(),
                 )
             }
-            TaskKind::Sequential { tasks } => (
+            TaskKind::Sequential { .. } => (
                 format!(
                     "sequential `{}` ({}, line {}): its tasks run one after the other",
                     t.id, t.path, t.pos.line
                 ),
-                tasks,
+                t.children(),
             ),
             TaskKind::WorkingDirectory(w) => (
                 format!(
@@ -205,8 +205,9 @@ fn groups(flow: &Flow, ctx: &PlanContext) -> Vec<(String, String)> {
                     ctx.workdir(&t.id),
                     crate::plan::working_directory::describe(w)
                 ),
-                &w.tasks,
+                t.children(),
             ),
+            TaskKind::Flow(f) => (super::flow_text::describe(t, f), t.children()),
             TaskKind::Script(_) | TaskKind::Subflow(_) => return,
         };
         out.push((t.path.clone(), desc));
@@ -215,7 +216,7 @@ fn groups(flow: &Flow, ctx: &PlanContext) -> Vec<(String, String)> {
         }
     }
     let mut out = Vec::new();
-    for t in &flow.tasks {
+    for t in flow.top_level() {
         walk(t, ctx, &mut out);
     }
     out
@@ -239,7 +240,7 @@ pub fn plan(
     for n in notes {
         let _ = writeln!(out, "# {n}");
     }
-    for n in subflow_notes(&flow.tasks) {
+    for n in subflow_notes(flow.top_level()) {
         let _ = writeln!(out, "# {n}");
     }
     let groups = groups(flow, ctx);
@@ -272,6 +273,9 @@ pub fn plan(
             "## task {} ({}, line {})",
             task.id, task.path, task.pos.line
         );
+        for note in super::flow_text::notes(flow, task) {
+            let _ = writeln!(out, "# {note}");
+        }
         if task.disabled {
             out.push_str("# disabled: skipped\n");
             continue;

@@ -152,7 +152,7 @@ pub fn from_records(
                 r.state = state.clone();
                 end_s = Some(*at);
             }
-            Record::Progress { .. } => {}
+            Record::Progress { .. } | Record::Decision { .. } | Record::RetryWait { .. } => {}
         }
     }
     let end_ms = end_s.unwrap_or(now) * 1000;

@@ -16,18 +16,11 @@ pub(super) fn check_ids_and_templates(cx: &mut Cx, flow: &Flow, src: &str) {
     let mut all: Vec<&Task> = Vec::new();
     fn walk<'a>(t: &'a Task, out: &mut Vec<&'a Task>) {
         out.push(t);
-        if let TaskKind::Parallel { tasks, .. } | TaskKind::Sequential { tasks } = &t.kind {
-            for c in tasks {
-                walk(c, out);
-            }
-        }
-        if let TaskKind::WorkingDirectory(w) = &t.kind {
-            for c in &w.tasks {
-                walk(c, out);
-            }
+        for c in t.children() {
+            walk(c, out);
         }
     }
-    for t in &flow.tasks {
+    for t in flow.top_level() {
         walk(t, &mut all);
     }
     // A task whose id could not be read has an empty one (and an error already).
@@ -56,8 +49,36 @@ pub(super) fn check_ids_and_templates(cx: &mut Cx, flow: &Flow, src: &str) {
     // The tasks that have ended before each task starts: file order is not enough, as the
     // children of a Parallel run side by side.
     let mut before: HashMap<&str, Vec<Range<usize>>> = HashMap::new();
-    ended_before(&flow.tasks, false, &mut 0, &[], &mut before);
-    for (task, s) in flow.scripts() {
+    let mut next = 0;
+    ended_before(&flow.tasks, false, &mut next, &[], &mut before);
+    // The flow's handlers run after its tasks (and `finally` after `errors`).
+    let mut done: Vec<Range<usize>> = Vec::new();
+    done.push(0..next);
+    for list in [
+        &flow.control.errors,
+        &flow.control.finally,
+        &flow.control.after_execution,
+    ] {
+        let start = next;
+        ended_before(list, false, &mut next, &done, &mut before);
+        done.push(start..next);
+    }
+    // Tasks that run once per value of a ForEach around them, with that ForEach's id.
+    let mut each_of: HashMap<&str, &str> = HashMap::new();
+    fn mark<'a>(t: &'a Task, each: Option<&'a str>, out: &mut HashMap<&'a str, &'a str>) {
+        if let Some(e) = each {
+            out.entry(t.id.as_str()).or_insert(e);
+        }
+        let is_each = matches!(&t.kind, TaskKind::Flow(f) if matches!(**f, crate::flow::control::FlowTask::ForEach { .. }));
+        let inner = if is_each { Some(t.id.as_str()) } else { each };
+        for c in t.children() {
+            mark(c, inner, out);
+        }
+    }
+    for t in flow.top_level() {
+        mark(t, None, &mut each_of);
+    }
+    for &task in &all {
         let here = first.get(task.id.as_str()).copied().unwrap_or(0);
         let done: &[Range<usize>] = before.get(task.id.as_str()).map_or(&[], Vec::as_slice);
         let ended = |t: &str| {
@@ -66,6 +87,25 @@ pub(super) fn check_ids_and_templates(cx: &mut Cx, flow: &Flow, src: &str) {
                 .is_some_and(|ps| ps.iter().any(|p| done.iter().any(|r| r.contains(p))))
         };
         let mut texts: Vec<(String, &str)> = Vec::new();
+        if let Some(r) = &task.control.run_if {
+            texts.push((format!("{}.runIf", task.path), r));
+        }
+        texts.extend(flow_texts(task));
+        let TaskKind::Script(s) = &task.kind else {
+            check_texts(
+                cx,
+                flow,
+                src,
+                task,
+                texts,
+                usize::MAX,
+                here,
+                &first,
+                &ended,
+                &each_of,
+            );
+            continue;
+        };
         match &s.body {
             Body::Commands(c) => texts.extend(
                 c.iter()
@@ -121,6 +161,61 @@ pub(super) fn check_ids_and_templates(cx: &mut Cx, flow: &Flow, src: &str) {
         let in_runner = runner_texts.len();
         texts.extend(runner_texts);
         let first_runner = texts.len() - in_runner;
+        check_texts(
+            cx,
+            flow,
+            src,
+            task,
+            texts,
+            first_runner,
+            here,
+            &first,
+            &ended,
+            &each_of,
+        );
+    }
+}
+
+/// The expressions of a flow-control task: If's condition, Switch's value, ForEach's values.
+fn flow_texts(task: &Task) -> Vec<(String, &str)> {
+    use crate::flow::control::{EachValues, FlowTask};
+    let TaskKind::Flow(f) = &task.kind else {
+        return vec![];
+    };
+    let p = &task.path;
+    match &**f {
+        FlowTask::If { condition, .. } => vec![(format!("{p}.condition"), condition.as_str())],
+        FlowTask::Switch { value, .. } => vec![(format!("{p}.value"), value.as_str())],
+        // EachSequential and EachParallel call it `value`.
+        FlowTask::ForEach { values, .. } => match values {
+            EachValues::Expression(e) => vec![(format!("{p}.values"), e.as_str())],
+            EachValues::List(items) => items
+                .iter()
+                .filter_map(|v| v.as_str())
+                .map(|v| (format!("{p}.values"), v))
+                .collect(),
+        },
+        FlowTask::Dag { .. } | FlowTask::AllowFailure { .. } => vec![],
+    }
+}
+
+/// Checks each template text of `task` (at `here` in file order): it parses, and names declared
+/// inputs and variables and outputs of tasks that ended before it starts. Texts from
+/// `first_runner` on are registry credentials and `config`, which cannot read outputs.
+#[allow(clippy::too_many_arguments)]
+fn check_texts(
+    cx: &mut Cx,
+    flow: &Flow,
+    src: &str,
+    task: &Task,
+    texts: Vec<(String, &str)>,
+    first_runner: usize,
+    here: usize,
+    first: &HashMap<&str, usize>,
+    ended: &dyn Fn(&str) -> bool,
+    each_of: &HashMap<&str, &str>,
+) {
+    {
         for (at, (path, text)) in texts.into_iter().enumerate() {
             // Errors point at the offending token in the file: from where the value starts,
             // through its YAML style (a value not read as a string falls back to its key).
@@ -169,6 +264,11 @@ pub(super) fn check_ids_and_templates(cx: &mut Cx, flow: &Flow, src: &str) {
                         Some(_) if !ended(t) => Some(format!(
                             "{shown}: task `{t}` runs in parallel with `{}`, so it has not ended when `{}` starts",
                             task.id, task.id
+                        )),
+                        // Kestra keys a ForEach's runs by value: `outputs.t.vars` is no run.
+                        Some(_) if seg(2) == Some("vars") && each_of.contains_key(t) => Some(format!(
+                            "{shown}: task `{t}` runs once per value of ForEach `{}`; read one run's outputs as `outputs.{t}[VALUE].vars...` (e.g. `outputs.{t}[taskrun.value]`)",
+                            each_of[t]
                         )),
                         _ => None,
                     }),
@@ -241,12 +341,92 @@ fn ended_before<'a>(
         }
         *next += 1;
         out.entry(t.id.as_str()).or_insert_with(|| mine.clone());
+        let body_start = *next;
         match &t.kind {
             TaskKind::Script(_) | TaskKind::Subflow(_) => {}
             TaskKind::Parallel { tasks: c, .. } => ended_before(c, true, next, &mine, out),
             TaskKind::Sequential { tasks: c } => ended_before(c, false, next, &mine, out),
             TaskKind::WorkingDirectory(w) => ended_before(&w.tasks, false, next, &mine, out),
+            TaskKind::Flow(f) => match &**f {
+                crate::flow::control::FlowTask::Dag { tasks, .. } => {
+                    dag_ended_before(tasks, next, &mine, out)
+                }
+                // Each branch (case, iteration body) is a sequence of its own.
+                other => {
+                    for list in flow_lists(other) {
+                        ended_before(list, false, next, &mine, out);
+                    }
+                }
+            },
         }
+        // Local `errors` and `finally` run once the children have run (or failed).
+        let mut after = mine.clone();
+        after.push(body_start..*next);
+        for list in [&t.control.errors, &t.control.finally] {
+            let start = *next;
+            ended_before(list, false, next, &after, out);
+            after.push(start..*next);
+        }
+    }
+}
+
+/// The task lists of a flow-control task other than a Dag, as slices.
+fn flow_lists(f: &crate::flow::control::FlowTask) -> Vec<&[Task]> {
+    use crate::flow::control::FlowTask;
+    match f {
+        FlowTask::If {
+            then, otherwise, ..
+        } => vec![then, otherwise],
+        FlowTask::Switch {
+            cases, defaults, ..
+        } => cases
+            .iter()
+            .map(|(_, t)| t.as_slice())
+            .chain([defaults.as_slice()])
+            .collect(),
+        FlowTask::ForEach { tasks, .. } | FlowTask::AllowFailure { tasks } => vec![tasks],
+        FlowTask::Dag { .. } => vec![],
+    }
+}
+
+/// How many tasks a subtree holds (the task itself included), in the order `ended_before`
+/// numbers them.
+fn subtree_size(t: &Task) -> usize {
+    1 + t.children().into_iter().map(subtree_size).sum::<usize>()
+}
+
+/// A Dag's tasks: each has seen the tasks it depends on (and theirs) end.
+fn dag_ended_before<'a>(
+    tasks: &'a [crate::flow::control::DagTask],
+    next: &mut usize,
+    done: &[Range<usize>],
+    out: &mut HashMap<&'a str, Vec<Range<usize>>>,
+) {
+    let mut ranges: HashMap<&str, Range<usize>> = HashMap::new();
+    let mut at = *next;
+    for d in tasks {
+        let n = subtree_size(&d.task);
+        ranges.insert(d.task.id.as_str(), at..at + n);
+        at += n;
+    }
+    for d in tasks {
+        let mut mine = done.to_vec();
+        let mut stack: Vec<&str> = d.depends_on.iter().map(String::as_str).collect();
+        let mut seen: Vec<&str> = Vec::new();
+        while let Some(dep) = stack.pop() {
+            if seen.contains(&dep) {
+                continue;
+            }
+            seen.push(dep);
+            if let Some(r) = ranges.get(dep) {
+                mine.push(r.clone());
+            }
+            if let Some(dd) = tasks.iter().find(|x| x.task.id == dep) {
+                stack.extend(dd.depends_on.iter().map(String::as_str));
+            }
+        }
+        // The task itself and what it holds, numbered as `ended_before` does.
+        ended_before(std::slice::from_ref(&d.task), false, next, &mine, out);
     }
 }
 

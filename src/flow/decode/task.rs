@@ -29,7 +29,7 @@ fn task_type_names() -> Vec<&'static str> {
     spec::task_types().map(|t| t.name).collect()
 }
 
-fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
+pub(super) fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
     let mut o = Obj::new(cx, n, path)?;
     let id = o.need_string(cx, "id");
     if let Some(id) = &id
@@ -91,6 +91,9 @@ fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
         Some((_, Some(Execution::Subflow))) => Some(TaskKind::Subflow(Box::new(
             super::subflow::read(cx, &mut o),
         ))),
+        Some((_, Some(Execution::FlowableParent(f)))) => {
+            super::flowable::read_flowable(cx, &mut o, f)
+        }
         // No task type executes so yet: the spec lists none, and one that did would need its
         // reader here (and its model and builder) before it could run.
         Some((name, Some(Execution::HostProcess | Execution::InProcess))) => {
@@ -123,6 +126,11 @@ fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
         }
         None => None,
     };
+    let flowable = ty
+        .as_deref()
+        .and_then(spec::task_type)
+        .is_some_and(|t| matches!(t.execution, Execution::FlowableParent(_)));
+    let control = super::flowable::read_control(cx, &mut o, flowable);
     // Without a known type, which properties belong is unknown: they are not reported.
     // The ignored and refused properties are the type's (the common ones, then its own).
     if kind.is_some() {
@@ -143,6 +151,7 @@ fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
         allow_failure,
         disabled,
         kind: kind.unwrap_or_else(unread_kind),
+        control,
     })
 }
 
@@ -437,7 +446,11 @@ fn read_own(
 ) -> std::collections::BTreeMap<&'static str, String> {
     let mut values = std::collections::BTreeMap::new();
     for p in tt.object.properties() {
-        if p.support != spec::Support::Read || o.asked(p.name) {
+        // Only the type's own: the common task properties have their own readers.
+        if p.support != spec::Support::Read
+            || o.asked(p.name)
+            || spec::COMMON_TASK.iter().any(|c| c.name == p.name)
+        {
             continue;
         }
         let v = match p.ty {

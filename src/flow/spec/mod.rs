@@ -177,6 +177,12 @@ pub enum Ty {
     OnlyFalse,
     /// A task's `type`: one of [`TASK_TYPES`].
     TaskType,
+    /// Switch `cases`: a map of values to lists of tasks.
+    TaskCases,
+    /// Dag `tasks`: a list of `{task, dependsOn}`.
+    DagTasks,
+    /// ForEach `values`: a list of anything, or a string (a JSON array once rendered).
+    EachValues,
 }
 
 /// Name rules of map keys and list items that are paths or engine syntax.
@@ -404,6 +410,25 @@ pub enum Flowable {
     Sequential,
     /// One after the other, in one working directory they share.
     WorkingDirectory,
+    /// The flow-control types of `tasks_flow`.
+    If,
+    Switch,
+    ForEach,
+    EachSequential,
+    EachParallel,
+    Dag,
+    AllowFailure,
+}
+
+impl Flowable {
+    /// The property a parent of this kind cannot do without.
+    pub fn required_property(self) -> &'static str {
+        match self {
+            Flowable::If => "then",
+            Flowable::Switch => "value",
+            _ => "tasks",
+        }
+    }
 }
 
 mod tasks_container;
@@ -514,9 +539,36 @@ pub static FLOW: Object = Object {
             example: Some("{title: A blueprint, tags: [Getting Started]}"),
             ..ignored("extend", "it is blueprint catalogue metadata, never run")
         },
-        refused("errors", "error handlers are not run"),
-        refused("finally", "finally tasks are not run"),
-        refused("afterExecution", "afterExecution tasks are not run"),
+        Property {
+            example: Some(
+                "[{id: flow-on-error, type: io.kestra.plugin.scripts.shell.Commands, commands: [echo failed]}]",
+            ),
+            ..read(
+                "errors",
+                Ty::Tasks,
+                "Tasks run when a task fails; the flow still ends FAILED.",
+            )
+        },
+        Property {
+            example: Some(
+                "[{id: flow-finally, type: io.kestra.plugin.scripts.shell.Commands, commands: [echo done]}]",
+            ),
+            ..read(
+                "finally",
+                Ty::Tasks,
+                "Tasks run at the end, however the tasks (and errors) ended; they count in the flow's state.",
+            )
+        },
+        Property {
+            example: Some(
+                "[{id: flow-after, type: io.kestra.plugin.scripts.shell.Commands, commands: [echo after]}]",
+            ),
+            ..read(
+                "afterExecution",
+                Ty::Tasks,
+                "Tasks run once the flow's state is known; they do not change it.",
+            )
+        },
         Property {
             example: Some(
                 "[{type: io.kestra.plugin.scripts.shell.Commands, values: {containerImage: \"dockhand-test/busybox\"}}]",
@@ -544,7 +596,14 @@ pub static FLOW: Object = Object {
                 "Outputs of the flow: each `value` is rendered when the tasks have ended (`{{ outputs.TASK.vars.NAME }}`) and typed as its `type`; printed in the summary and in `--json`, and the outputs of a Subflow calling the flow. One that cannot be rendered or typed fails the execution, as in Kestra.",
             )
         },
-        refused("retry", "tasks are not retried"),
+        Property {
+            example: Some("{type: constant, interval: PT1S, maxAttempts: 2}"),
+            ..read(
+                "retry",
+                Ty::Object(&RETRY),
+                "The retry of every task that has none of its own (behavior RETRY_FAILED_TASK).",
+            )
+        },
         refused("sla", "SLAs are not checked"),
         refused("concurrency", "executions are not limited"),
         refused("checks", "flow checks are not evaluated"),
@@ -787,7 +846,8 @@ pub static INPUT: Object = Object {
 // ------------------------------------------------------------------------------------ tasks
 
 /// What every task type has (`decode::read_task`), supported or not.
-const COMMON_TASK: &[Property] = &[
+/// The properties every task type has (`decode::task` reads them for all).
+pub const COMMON_TASK: &[Property] = &[
     Property {
         example: Some("t"),
         ..required(
@@ -827,8 +887,22 @@ const COMMON_TASK: &[Property] = &[
             "When true, the task is skipped.",
         )
     },
-    refused("retry", "tasks are not retried"),
-    refused("runIf", "conditions are not evaluated"),
+    Property {
+        example: Some("{type: constant, interval: PT1S, maxAttempts: 2}"),
+        ..read(
+            "retry",
+            Ty::Object(&RETRY),
+            "Retry a failed task: `type` constant, exponential or random, `maxAttempts` (attempts in all), `maxDuration`, `warningOnRetry`; each attempt is a new container.",
+        )
+    },
+    Property {
+        example: Some(r#""{{ true }}""#),
+        ..read(
+            "runIf",
+            Ty::Text,
+            "A Pebble expression rendered when the task is reached; false ('false', '0', '-0', '') skips the task (SKIPPED).",
+        )
+    },
     refused(
         "namespaceFiles",
         "there is no namespace file storage; use inputFiles or volumes",
@@ -865,10 +939,78 @@ const COMMON_TASK: &[Property] = &[
         ..ignored("targetOS", "containers run on the engine's OS")
     },
     Property {
-        example: Some("true"),
-        ..ignored("allowWarning", "WARNING is already a success for the flow")
+        example: Some("false"),
+        ..with_default(
+            "allowWarning",
+            Ty::Bool,
+            "false",
+            "When true, a WARNING of the task counts as SUCCESS.",
+        )
     },
 ];
+
+/// `retry` of a task or of the flow (Kestra's `AbstractRetry` and its types).
+pub static RETRY: Object = Object {
+    kind: "retry",
+    title: "Retry",
+    doc: "How a failed task is retried.",
+    properties: &[&[
+        required(
+            "type",
+            Ty::Enum(&["constant", "exponential", "random"]),
+            "constant (`interval`), exponential (`interval`, `maxInterval`, `delayFactor`) or random (`minInterval`, `maxInterval`).",
+        ),
+        read(
+            "interval",
+            Ty::Duration,
+            "The delay (constant) or its unit (exponential).",
+        ),
+        read(
+            "maxInterval",
+            Ty::Duration,
+            "The longest delay (exponential, random).",
+        ),
+        read("minInterval", Ty::Duration, "The shortest delay (random)."),
+        read(
+            "delayFactor",
+            Ty::Number { above: 0 },
+            "The factor of an exponential delay (default 2).",
+        ),
+        read(
+            "maxAttempts",
+            Ty::Int {
+                min: Some(1),
+                max: None,
+            },
+            "Attempts in all, the first included.",
+        ),
+        read(
+            "maxAttempt",
+            Ty::Int {
+                min: Some(1),
+                max: None,
+            },
+            "The old spelling of `maxAttempts`.",
+        ),
+        read(
+            "maxDuration",
+            Ty::Duration,
+            "No new attempt starts later than this after the first one started.",
+        ),
+        with_default(
+            "warningOnRetry",
+            Ty::Bool,
+            "false",
+            "A success after a retry is WARNING.",
+        ),
+        with_default(
+            "behavior",
+            Ty::Enum(&["RETRY_FAILED_TASK", "CREATE_NEW_EXECUTION"]),
+            "\"RETRY_FAILED_TASK\"",
+            "RETRY_FAILED_TASK (the only one dockhand runs): the failed task gets a new attempt.",
+        ),
+    ]],
+};
 
 /// The image and interpreter of shell's Commands and Script tasks.
 const SHELL_IMAGE: &[Property] = &[
@@ -1398,6 +1540,8 @@ pub static SCRIPT_TASK_TYPES: &[TaskType] = &[
                 COMMON_TASK,
                 &[
                     CHILDREN,
+                    tasks_flow::ERRORS,
+                    tasks_flow::FINALLY,
                     Property {
                         example: Some("2"),
                         ..with_default(
@@ -1423,7 +1567,10 @@ pub static SCRIPT_TASK_TYPES: &[TaskType] = &[
             kind: "task",
             title: "Tasks run one after the other",
             doc: "Runs its child tasks one after the other.",
-            properties: &[COMMON_TASK, &[CHILDREN]],
+            properties: &[
+                COMMON_TASK,
+                &[CHILDREN, tasks_flow::ERRORS, tasks_flow::FINALLY],
+            ],
         },
     },
     lang_commands!(
@@ -2004,6 +2151,7 @@ pub fn objects() -> Vec<&'static Object> {
         &INPUT,
         &RUNNER,
         &CREDENTIALS,
+        &RETRY,
         &CPU,
         &MEMORY,
         &DEVICE_REQUEST,
@@ -2092,7 +2240,9 @@ mod tests {
                         t.name
                     );
                 }
-                Execution::FlowableParent(_) => assert!(has("tasks"), "{}", t.name),
+                Execution::FlowableParent(f) => {
+                    assert!(has(f.required_property()), "{}", t.name)
+                }
                 Execution::Subflow => {
                     assert!(has("namespace") && has("flowId"), "{}", t.name)
                 }
