@@ -334,6 +334,15 @@ fn shape(ty: Ty, doc: &str) -> Value {
         ),
         Ty::OnlyFalse => d(doc, boolean_spellings(&[false])),
         Ty::TaskType => d(doc, json!({ "enum": task_type_names() })),
+        Ty::Any => d(doc, json!({})),
+        Ty::AnyMap => d(doc, json!({ "type": "object" })),
+        Ty::TextOrStrings => d(
+            doc,
+            json!({ "oneOf": [
+                { "type": SCALAR },
+                { "type": "array", "items": { "type": SCALAR } },
+            ] }),
+        ),
     }
 }
 

@@ -121,7 +121,8 @@ fn the_task_type_list_names_every_task_type() {
     let list = &list[..list.find("\nTemplates:").unwrap_or(list.len())];
     let named: BTreeSet<&str> = list
         .split('`')
-        .filter(|w| w.starts_with("io.kestra.plugin."))
+        // Kestra names and the older `io.kestra.core.tasks.*` aliases.
+        .filter(|w| w.starts_with("io.kestra.") && !w.contains(' '))
         .collect();
     let spec: BTreeSet<&str> = spec::task_types()
         .flat_map(|t| std::iter::once(t.name).chain(t.aliases.iter().copied()))

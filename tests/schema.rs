@@ -91,7 +91,10 @@ fn task_variant<'a>(root: &'a Value, ty: &str) -> &'a Value {
         .as_array()
         .expect("task is a oneOf")
         .iter()
-        .find(|v| v["properties"]["type"]["const"] == ty)
+        // A type with aliases is an `enum` of its names, its Kestra name first.
+        .find(|v| {
+            v["properties"]["type"]["const"] == ty || v["properties"]["type"]["enum"][0] == ty
+        })
         .unwrap_or_else(|| panic!("no task variant for {ty}"))
 }
 

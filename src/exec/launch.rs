@@ -64,11 +64,12 @@ pub fn run(r: Run, report: impl FnOnce(&FlowResult)) -> Result<Code> {
     let flow_text =
         flow::limits::read_file(file.as_str()).map_err(|e| Code::Invalid.error_in(file, e))?;
     // Bad input is reported (exit 2) before the engine is looked for (exit 3 without one).
-    let (_, diags, _) = flow_and_inputs(file.as_str(), &flow_text, &r.inputs)?;
-    let mut engine = match eng::discover(
+    let (flow, diags, _) = flow_and_inputs(file.as_str(), &flow_text, &r.inputs)?;
+    let found = eng::discover(
         r.engine.as_deref(),
         std::env::var("DOCKHAND_ENGINE").ok().as_deref(),
-    ) {
+    );
+    let mut engine = match or_none(found, &flow) {
         Ok(e) => e,
         Err(_) if diags.has_errors() => {
             // The flow is bad whatever the engine: that is the answer (with an engine, its
@@ -130,7 +131,12 @@ pub fn resume(
             format!("the flow of execution {execution_id}: {e}"),
         )
     })?;
-    let mut engine = eng::discover(Some(&engine), None).code(Code::Engine)?;
+    let found = eng::discover(Some(&engine), None);
+    let mut engine = match flow::load(&flow_file, &flow_text).flow {
+        Some(f) => or_none(found, &f),
+        None => found,
+    }
+    .code(Code::Engine)?;
     engine.host = host.clone();
     inputs.extend(given);
     execute(
@@ -150,6 +156,22 @@ pub fn resume(
         },
         report,
     )
+}
+
+/// A flow with no container task runs without an engine: when none is found, a stand-in
+/// that no command is ever given to (its program is named `none`).
+fn or_none(
+    found: std::result::Result<Engine, eng::EngineError>,
+    flow: &Flow,
+) -> std::result::Result<Engine, eng::EngineError> {
+    match found {
+        Err(_) if flow.scripts().is_empty() => Ok(Engine {
+            program: "none".into(),
+            dialect: Dialect::Docker,
+            host: None,
+        }),
+        other => other,
+    }
 }
 
 /// The planning context of the command line: this execution id, attempt 1, task directories
@@ -350,6 +372,11 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
             .scripts()
             .iter()
             .map(|(t, _)| t.id.len())
+            .chain(
+                crate::flow::core_task::core_tasks(&flow)
+                    .iter()
+                    .map(|(t, _)| t.id.len()),
+            )
             .max()
             .unwrap_or(0);
         let cancel = exec::watch_signals();
@@ -359,12 +386,16 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
             } else {
                 "execution"
             };
+            let on = if flow.scripts().is_empty() {
+                "no engine (in-process tasks only)".to_string()
+            } else {
+                engine.program.display().to_string()
+            };
             eprintln!(
-                "dockhand: {verb} {} of {}.{} on {} (journal {})",
+                "dockhand: {verb} {} of {}.{} on {on} (journal {})",
                 execution_id,
                 flow.namespace,
                 flow.id,
-                engine.program.display(),
                 journal.path()
             );
         }

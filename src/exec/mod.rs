@@ -3,6 +3,7 @@
 //! result per task.
 
 pub mod containers;
+pub mod core;
 pub mod engine;
 pub mod env_host;
 pub mod execution_id;
@@ -186,6 +187,7 @@ pub async fn run_flow(rt: Arc<Runtime>, flow: Arc<Flow>) -> FlowResult {
         engine: rt.engine.dialect.name().to_string(),
         state: FlowResult::state_of(&tasks),
         duration: started.elapsed(),
+        labels: result::execution_labels(&flow.labels, &tasks),
         tasks,
     }
 }
@@ -291,6 +293,21 @@ async fn run_one_inner(
                 .unwrap()
                 .insert(task.id.clone(), r.outputs.clone());
             let go_on = r.state.continues();
+            results.lock().unwrap().push(r);
+            go_on
+        }
+        TaskKind::Core(c) => {
+            drop(started);
+            let snapshot = outputs.lock().unwrap().clone();
+            let r = core::run(&rt, &flow, &task, c, &snapshot).await;
+            // A task with no outputs (Log, Fail, ...) has none to read, as in Kestra.
+            if !r.outputs.is_empty() {
+                outputs
+                    .lock()
+                    .unwrap()
+                    .insert(task.id.clone(), crate::plan::scope::own_outputs(&r.outputs));
+            }
+            let go_on = !core::ends_flow(c, &r);
             results.lock().unwrap().push(r);
             go_on
         }

@@ -67,6 +67,11 @@ pub enum Failure {
     Setup {
         message: String,
     },
+    /// An in-process task reported the failure itself (`execution.Fail`, a failed assertion,
+    /// an HTTP error code, a missing KV key).
+    Task {
+        message: String,
+    },
 }
 
 impl Failure {
@@ -91,7 +96,7 @@ impl Failure {
                 *after_ms as f64 / 1000.0
             ),
             Failure::Cancelled => "cancelled; the container was stopped".into(),
-            Failure::Setup { message } => message.clone(),
+            Failure::Setup { message } | Failure::Task { message } => message.clone(),
         }
     }
 }
@@ -118,6 +123,9 @@ pub struct TaskResult {
     pub outputs: BTreeMap<String, serde_json::Value>,
     pub metrics: Vec<serde_json::Value>,
     pub output_files: Vec<String>,
+    /// Labels the task added to the execution (`execution.Labels`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
 }
 
 /// The end of a task's container.
@@ -160,6 +168,7 @@ impl TaskResult {
             outputs: BTreeMap::new(),
             metrics: vec![],
             output_files: vec![],
+            labels: BTreeMap::new(),
         }
     }
 }
@@ -175,6 +184,21 @@ pub struct FlowResult {
     #[serde(serialize_with = "ms", rename = "durationMs")]
     pub duration: Duration,
     pub tasks: Vec<TaskResult>,
+    /// The execution's labels: the flow's, then those its tasks added, in order.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+}
+
+/// The execution's labels: the flow's, overridden by those its tasks added, in task order.
+pub fn execution_labels(
+    flow: &BTreeMap<String, String>,
+    tasks: &[TaskResult],
+) -> BTreeMap<String, String> {
+    let mut out = flow.clone();
+    for t in tasks {
+        out.extend(t.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    out
 }
 
 impl FlowResult {
@@ -218,6 +242,14 @@ impl FlowResult {
                 t.duration.as_secs_f64(),
                 note
             ));
+        }
+        if !self.labels.is_empty() {
+            let l: Vec<String> = self
+                .labels
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            s.push_str(&format!("labels {}\n", l.join(" ")));
         }
         s.push_str(&format!(
             "flow {}.{} {} in {:.2}s (execution {})\n",

@@ -1,5 +1,6 @@
 //! Flow files: reading Kestra YAML into the typed model, with every error at file:line:col.
 
+pub mod core_task;
 pub mod decode;
 pub mod input_types;
 pub mod limits;

@@ -69,6 +69,8 @@ pub enum TaskKind {
     Sequential {
         tasks: Vec<Task>,
     },
+    /// A core task dockhand does itself, in process (`crate::flow::core_task`).
+    Core(Box<crate::flow::core_task::CoreTask>),
 }
 
 impl Task {
@@ -87,6 +89,7 @@ impl Task {
                     t.collect_scripts(out);
                 }
             }
+            TaskKind::Core(_) => {}
         }
     }
 }

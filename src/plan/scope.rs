@@ -36,7 +36,10 @@ impl Scope<'_> {
             .outputs
             .into_iter()
             .flatten()
-            .map(|(t, vars)| (t.clone(), json!({ "vars": vars })))
+            .map(|(t, vars)| match vars.get(OWN_OUTPUTS) {
+                Some(own) if vars.len() == 1 => (t.clone(), own.clone()),
+                _ => (t.clone(), json!({ "vars": vars })),
+            })
             .collect();
         json!({
             "flow": { "id": self.flow_id, "namespace": self.namespace },
@@ -73,8 +76,14 @@ impl Scope<'_> {
             else {
                 continue;
             };
+            let own = root == "outputs" && self.outputs.is_some_and(|o| is_own(o.get(name)));
             let known = match base[root].get(name) {
                 None => false,
+                // A core task's outputs are its output object: `outputs.ID.value`.
+                Some(t) if own => r.path[2..r.path.len().min(4)]
+                    .iter()
+                    .try_fold(t, |v, k| v.get(k))
+                    .is_some(),
                 Some(_) if root == "inputs" || r.path.len() < 4 => true,
                 Some(t) => t["vars"].get(&r.path[3]).is_some(),
             };
@@ -200,6 +209,66 @@ impl Scope<'_> {
             task: t,
             secrets: secrets.into_inner(),
         })
+    }
+}
+
+/// The key under which the executor puts the outputs of a core task (Kestra's output object
+/// itself, read as `outputs.ID.value`) in the outputs it renders with; a script task's entry
+/// holds its vars (`outputs.ID.vars.NAME`). No vars name is this key: it is not text.
+pub const OWN_OUTPUTS: &str = "\u{0}own";
+
+/// A core task's outputs, as the outputs map given to [`Scope`] holds them.
+pub fn own_outputs(
+    outputs: &BTreeMap<String, serde_json::Value>,
+) -> BTreeMap<String, serde_json::Value> {
+    BTreeMap::from([(
+        OWN_OUTPUTS.to_string(),
+        Json::Object(outputs.clone().into_iter().collect()),
+    )])
+}
+
+fn is_own(entry: Option<&BTreeMap<String, serde_json::Value>>) -> bool {
+    entry.is_some_and(|v| v.len() == 1 && v.contains_key(OWN_OUTPUTS))
+}
+
+/// Renders the texts of one in-process task: the task's context is built once.
+pub struct TextRenderer<'s, 'a> {
+    scope: &'s Scope<'a>,
+    base: Json,
+    strict: bool,
+    /// The plain values of the secrets read so far (to be masked by the caller).
+    pub secrets: Vec<String>,
+}
+
+impl TextRenderer<'_, '_> {
+    pub fn text(&mut self, text: &str) -> Result<String, String> {
+        self.scope
+            .render_text(&self.base, text, self.strict, &mut self.secrets)
+    }
+
+    /// Every string value of a JSON document rendered (keys stay as written).
+    pub fn json(&mut self, v: &Json) -> Result<Json, String> {
+        let mut v = v.clone();
+        let cell = std::cell::RefCell::new(self);
+        render_json(&mut v, &|s| cell.borrow_mut().text(s))?;
+        Ok(v)
+    }
+}
+
+impl<'a> Scope<'a> {
+    /// A renderer for the texts of task `task_id` (an in-process task's properties).
+    pub fn texts<'s>(
+        &'s self,
+        task_id: &str,
+        workdir: &Utf8Path,
+        strict: bool,
+    ) -> TextRenderer<'s, 'a> {
+        TextRenderer {
+            scope: self,
+            base: self.context(task_id, workdir),
+            strict,
+            secrets: Vec::new(),
+        }
     }
 }
 

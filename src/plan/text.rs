@@ -173,7 +173,7 @@ fn groups(flow: &Flow) -> Vec<(String, String)> {
                 ),
                 tasks,
             ),
-            TaskKind::Script(_) => return,
+            TaskKind::Script(_) | TaskKind::Core(_) => return,
         };
         out.push((t.path.clone(), desc));
         for c in children {
@@ -215,7 +215,19 @@ pub fn plan(
         .map(|(i, (p, _))| (p.as_str(), i))
         .collect();
     let mut shown = vec![false; groups.len()];
+    // The container tasks' commands and the in-process tasks, in file order.
+    let mut cores = crate::flow::core_task::core_tasks(flow)
+        .into_iter()
+        .peekable();
+    let mut entries: Vec<(&Task, Option<&TaskCommands>)> = Vec::new();
     for (task, tc) in tasks {
+        while let Some((c, _)) = cores.next_if(|(c, _)| c.pos < task.pos) {
+            entries.push((c, None));
+        }
+        entries.push((task, Some(tc)));
+    }
+    entries.extend(cores.map(|(c, _)| (c, None)));
+    for (task, tc) in entries {
         out.push('\n');
         // Announce each Parallel/Sequential group before its first task, outermost first.
         let mut holding: Vec<usize> = task
@@ -239,6 +251,10 @@ pub fn plan(
             out.push_str("# disabled: skipped\n");
             continue;
         }
+        let Some(tc) = tc else {
+            in_process(task, &mut out);
+            continue;
+        };
         let _ = writeln!(out, "# working directory {}", tc.workdir);
         if let Some(note) = short_name_note(task, ctx) {
             let _ = writeln!(out, "# {note}");
@@ -288,6 +304,25 @@ pub fn plan(
         out.push_str(&command(program, &tc.stop));
     }
     out
+}
+
+/// An in-process task in the plan: what dockhand will do itself, no engine command.
+fn in_process(task: &Task, out: &mut String) {
+    use crate::flow::model::TaskKind;
+    let TaskKind::Core(c) = &task.kind else {
+        return;
+    };
+    let _ = writeln!(out, "# in process, no container: {}", c.describe());
+    if let Some(t) = task.timeout {
+        let _ = writeln!(
+            out,
+            "# timeout {}: then FAILED",
+            crate::units::format_duration_iso(t)
+        );
+    }
+    if task.allow_failure {
+        out.push_str("# allowFailure: a failure ends the task in WARNING\n");
+    }
 }
 
 #[cfg(test)]

@@ -156,6 +156,12 @@ pub enum Ty {
     OnlyFalse,
     /// A task's `type`: one of [`TASK_TYPES`].
     TaskType,
+    /// Any YAML value (a core task's `value`).
+    Any,
+    /// A map of names to any YAML values (`OutputValues`' `values`).
+    AnyMap,
+    /// One text or a list of them (`Log`'s `message`).
+    TextOrStrings,
 }
 
 /// Name rules of map keys and list items that are paths or engine syntax.
@@ -333,7 +339,8 @@ pub enum Execution {
     },
     /// A program run on the host, outside any container (no such type yet).
     HostProcess,
-    /// Done by dockhand itself, without a process (no such type yet).
+    /// Done by dockhand itself, without a process (`spec::tasks_core`; read by
+    /// `decode::core`, run by `exec::core`).
     InProcess,
     /// A parent that runs its child `tasks`.
     FlowableParent(Flowable),
@@ -382,7 +389,7 @@ pub enum Flowable {
 }
 
 mod tasks_container;
-mod tasks_core;
+pub mod tasks_core;
 mod tasks_flow;
 
 /// Every task type dockhand knows, area by area: shell, the flowables of the first version and

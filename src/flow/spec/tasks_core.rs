@@ -1,6 +1,192 @@
 //! Task types dockhand runs itself, without a container: log, debug, output, execution,
-//! kv, storage, http, ...
+//! flow.Sleep, kv, storage, http. Their names and properties are Kestra's
+//! (`io.kestra.plugin.core.*` in kestra-io/kestra), with the older `io.kestra.core.tasks.*`
+//! names Kestra still accepts as aliases. `decode::core` reads them, `exec::core` runs them.
 
-use super::TaskType;
+use super::{COMMON_TASK, Execution, Object, Property, TaskType, Ty, read, required, with_default};
+use crate::flow::core_task::{EXIT_STATES, LogLevel};
 
-pub static TASK_TYPES: &[TaskType] = &[];
+/// The object kind of every core task type (the reader's `known_properties` reads script tasks
+/// as `task`; these are checked against the spec through the kitchen sink instead).
+const KIND: &str = "coreTask";
+
+/// A core task type: its names, title, doc line and own properties (after the common ones).
+macro_rules! core {
+    ($name:expr, $aliases:expr, $title:literal, $doc:literal, $own:expr $(,)?) => {
+        TaskType {
+            name: $name,
+            aliases: $aliases,
+            execution: Execution::InProcess,
+            object: Object {
+                kind: KIND,
+                title: $title,
+                doc: $doc,
+                properties: &[COMMON_TASK, $own],
+            },
+        }
+    };
+}
+
+const fn ex(example: &'static str, p: Property) -> Property {
+    Property {
+        example: Some(example),
+        ..p
+    }
+}
+
+pub const LOG_TYPE: &str = "io.kestra.plugin.core.log.Log";
+pub const RETURN_TYPE: &str = "io.kestra.plugin.core.debug.Return";
+pub const OUTPUT_VALUES_TYPE: &str = "io.kestra.plugin.core.output.OutputValues";
+pub const FAIL_TYPE: &str = "io.kestra.plugin.core.execution.Fail";
+pub const ASSERT_TYPE: &str = "io.kestra.plugin.core.execution.Assert";
+pub const LABELS_TYPE: &str = "io.kestra.plugin.core.execution.Labels";
+pub const EXIT_TYPE: &str = "io.kestra.plugin.core.execution.Exit";
+pub const SLEEP_TYPE: &str = "io.kestra.plugin.core.flow.Sleep";
+
+pub static TASK_TYPES: &[TaskType] = &[
+    core!(
+        LOG_TYPE,
+        &["io.kestra.core.tasks.log.Log"],
+        "Log a message",
+        "Prints one or more messages as the task's log lines, at a log level.",
+        &[
+            ex(
+                "[\"hello {{ flow.id }}\", second line]",
+                required(
+                    "message",
+                    Ty::TextOrStrings,
+                    "The message, or a list of messages, each printed as log lines; may use `{{ ... }}` expressions.",
+                ),
+            ),
+            ex(
+                "WARN",
+                with_default(
+                    "level",
+                    Ty::Enum(&LogLevel::NAMES),
+                    "\"INFO\"",
+                    "The log level: TRACE, DEBUG, INFO, WARN or ERROR. Lines other than INFO show the level first; WARN and ERROR are marked `!` as stderr lines are.",
+                ),
+            ),
+        ],
+    ),
+    core!(
+        RETURN_TYPE,
+        &["io.kestra.core.tasks.debugs.Return"],
+        "Return a value",
+        "Renders `format` into the output `value` (`{{ outputs.ID.value }}`).",
+        &[ex(
+            "\"{{ flow.namespace }}\"",
+            read(
+                "format",
+                Ty::Text,
+                "The text to render; its result is the output `value`.",
+            ),
+        )],
+    ),
+    core!(
+        OUTPUT_VALUES_TYPE,
+        &[],
+        "Output values",
+        "Outputs `values` as they are written, every string in them rendered (`{{ outputs.ID.values.NAME }}`).",
+        &[ex(
+            "{a: \"{{ flow.id }}\", n: 3, list: [1, 2]}",
+            read(
+                "values",
+                Ty::AnyMap,
+                "The values, by name: strings, numbers, lists or maps; strings may use `{{ ... }}` expressions.",
+            ),
+        )],
+    ),
+    core!(
+        FAIL_TYPE,
+        &["io.kestra.core.tasks.executions.Fail"],
+        "Fail the execution",
+        "Ends the task FAILED with `errorMessage` (with `condition`, only when it renders truthy), which stops the flow.",
+        &[
+            ex(
+                "\"{{ 1 == 2 }}\"",
+                read(
+                    "condition",
+                    Ty::Text,
+                    "When set, the task fails only if this renders truthy (anything but `false`, `0`, `-0` and the empty text).",
+                ),
+            ),
+            ex(
+                "Something went wrong",
+                with_default(
+                    "errorMessage",
+                    Ty::Text,
+                    "\"Task failure\"",
+                    "Why the task fails; may use `{{ ... }}` expressions.",
+                ),
+            ),
+        ],
+    ),
+    core!(
+        ASSERT_TYPE,
+        &[],
+        "Assert conditions",
+        "Renders each condition; the task fails (after an error line per falsy one) when any is falsy.",
+        &[
+            ex(
+                "[\"{{ 1 + 1 == 2 }}\"]",
+                required(
+                    "conditions",
+                    Ty::NonEmptyStrings,
+                    "The conditions, each an expression that must render truthy (not `false`, `0`, `-0` or empty).",
+                ),
+            ),
+            ex(
+                "The checks failed",
+                read(
+                    "errorMessage",
+                    Ty::Text,
+                    "Added to the failure message on a line of its own.",
+                ),
+            ),
+        ],
+    ),
+    core!(
+        LABELS_TYPE,
+        &["io.kestra.core.tasks.executions.Labels"],
+        "Add execution labels",
+        "Adds labels to the execution (shown in the result and `--json` as the execution's `labels`).",
+        &[ex(
+            "{stage: \"{{ flow.id }}\"}",
+            required(
+                "labels",
+                Ty::Labels,
+                "A map of names to values, or a list of `{key, value}`; keys and values may use `{{ ... }}` expressions. Names starting with `system.` are refused, as Kestra does.",
+            ),
+        )],
+    ),
+    core!(
+        EXIT_TYPE,
+        &[],
+        "Exit the execution",
+        "Ends the execution at this task, in `state`; the tasks after it do not run.",
+        &[ex(
+            "WARNING",
+            with_default(
+                "state",
+                Ty::Enum(EXIT_STATES),
+                "\"SUCCESS\"",
+                "The state the task and the execution end in: SUCCESS, WARNING, FAILED, KILLED, or CANCELED (KILLED in dockhand, which has no CANCELLED state).",
+            ),
+        )],
+    ),
+    core!(
+        SLEEP_TYPE,
+        &[],
+        "Sleep",
+        "Waits for `duration`; Ctrl-C or SIGTERM stops it (KILLED).",
+        &[ex(
+            "PT0.1S",
+            required(
+                "duration",
+                Ty::Duration,
+                "How long to wait (ISO-8601, e.g. `PT5S`).",
+            ),
+        )],
+    ),
+];

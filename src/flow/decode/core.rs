@@ -1,0 +1,140 @@
+//! Reading the core tasks dockhand does itself (`spec::tasks_core`): each type's own
+//! properties into a [`CoreTask`], with Kestra's defaults. Templates are checked for syntax
+//! here; they are rendered when the task runs.
+
+use std::collections::BTreeMap;
+
+use crate::flow::core_task::{CoreTask, EXIT_STATES, LogLevel};
+use crate::flow::reader::{self, Cx, Obj};
+use crate::flow::spec::tasks_core::*;
+use crate::flow::yaml::{Node, Value};
+use crate::units;
+
+/// The core task of type `name` (a Kestra name of [`TASK_TYPES`]); `None` when a property has
+/// an error (reported).
+pub(super) fn read_core(cx: &mut Cx, o: &mut Obj<'_>, name: &str) -> Option<CoreTask> {
+    let task = match name {
+        LOG_TYPE => {
+            let messages = o.need(cx, "message").and_then(|n| {
+                let path = o.key_path("message");
+                match &n.value {
+                    Value::Seq(_) => reader::as_strings(cx, n, &path),
+                    _ => reader::as_string(cx, n, &path).map(|s| vec![s]),
+                }
+            });
+            let level = o
+                .enumeration(cx, "level", &LogLevel::NAMES, LogLevel::parse)
+                .unwrap_or_default();
+            CoreTask::Log {
+                messages: messages?,
+                level,
+            }
+        }
+        RETURN_TYPE => CoreTask::Return {
+            format: o.string(cx, "format"),
+        },
+        OUTPUT_VALUES_TYPE => {
+            let values = match o.get(cx, "values") {
+                None => BTreeMap::new(),
+                Some(n) => match n.to_json() {
+                    serde_json::Value::Object(m) => m.into_iter().collect(),
+                    _ => {
+                        cx.error(
+                            n.pos,
+                            &o.key_path("values"),
+                            format!("expected a map of names to values, found {}", n.kind()),
+                        );
+                        return None;
+                    }
+                },
+            };
+            CoreTask::OutputValues { values }
+        }
+        FAIL_TYPE => CoreTask::Fail {
+            condition: o.string(cx, "condition"),
+            error_message: o
+                .string(cx, "errorMessage")
+                .unwrap_or_else(|| "Task failure".into()),
+        },
+        ASSERT_TYPE => {
+            let conditions = o.need(cx, "conditions").and_then(|n| {
+                let c = reader::as_strings(cx, n, &o.key_path("conditions"))?;
+                if c.is_empty() {
+                    cx.error(
+                        n.pos,
+                        &o.key_path("conditions"),
+                        "needs at least one condition",
+                    );
+                }
+                Some(c)
+            });
+            CoreTask::Assert {
+                conditions: conditions?,
+                error_message: o.string(cx, "errorMessage"),
+            }
+        }
+        LABELS_TYPE => {
+            let n = o.need(cx, "labels")?;
+            CoreTask::Labels {
+                labels: labels(cx, n, &o.key_path("labels"))?,
+            }
+        }
+        EXIT_TYPE => CoreTask::Exit {
+            state: o
+                .enumeration(cx, "state", EXIT_STATES, |s| {
+                    EXIT_STATES.contains(&s).then(|| s.to_string())
+                })
+                .unwrap_or_else(|| "SUCCESS".into()),
+        },
+        SLEEP_TYPE => {
+            let d = o.need(cx, "duration")?;
+            let path = o.key_path("duration");
+            let s = reader::as_string(cx, d, &path)?;
+            match units::parse_duration(s.trim()) {
+                Ok(duration) => CoreTask::Sleep { duration },
+                Err(e) => {
+                    cx.error(d.pos, &path, e);
+                    return None;
+                }
+            }
+        }
+        _ => unreachable!("{name} is a core task type of the spec without a reader"),
+    };
+    check_templates(cx, o, &task);
+    Some(task)
+}
+
+/// `labels`: a map of names to values, or a list of `{key, value}` (Kestra takes both), in
+/// order; the values are rendered at run time.
+fn labels(cx: &mut Cx, n: &Node, path: &str) -> Option<Vec<(String, String)>> {
+    match &n.value {
+        Value::Seq(items) => {
+            let mut out = Vec::new();
+            for (i, item) in items.iter().enumerate() {
+                let mut o = Obj::new(cx, item, &format!("{path}[{i}]"))?;
+                let k = o.need_string(cx, "key");
+                let v = o.need_string(cx, "value");
+                o.finish(cx, &[]);
+                out.push((k?, v?));
+            }
+            Some(out)
+        }
+        _ => reader::as_string_map(cx, n, path).map(|m| m.into_iter().collect()),
+    }
+}
+
+/// A template with a syntax error is reported at its property, as for script tasks.
+fn check_templates(cx: &mut Cx, o: &Obj<'_>, task: &CoreTask) {
+    for (prop, text) in task.texts() {
+        if !text.contains('{') {
+            continue;
+        }
+        if let Err(errors) = crate::pebble::Template::parse_all(text) {
+            let path = o.key_path(prop);
+            let pos = cx.spans.get(&path).copied().unwrap_or(o.pos());
+            for e in errors {
+                cx.error(pos, &path, format!("{} in `{text}`", e.message));
+            }
+        }
+    }
+}

@@ -1,0 +1,627 @@
+//! The core tasks dockhand does itself (README, "Core tasks"), through the built binary: log
+//! lines, outputs in `--json` and in later tasks, states and exit codes, labels, Exit, Sleep
+//! with Ctrl-C and timeout, resume after `kill -9`, and `plan`. Flows with only in-process
+//! tasks run with no engine at all: every run here has a PATH without docker or podman. The
+//! mixed flows (a Return read by a shell task) run on Docker and Podman (`e2e_test!`).
+
+#[macro_use]
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::{IMAGE, Run, Spawned};
+use serde_json::{Value, json};
+
+/// A temp dir with a flow file, a state dir and a work dir; runs dockhand with no engine on
+/// PATH.
+struct NoEngine {
+    tmp: tempfile::TempDir,
+}
+
+impl NoEngine {
+    fn new() -> NoEngine {
+        let tmp = tempfile::Builder::new()
+            .prefix("dockhand-core-")
+            .tempdir()
+            .unwrap();
+        std::fs::create_dir_all(tmp.path().join("empty-path")).unwrap();
+        NoEngine { tmp }
+    }
+
+    fn flow(&self, name: &str, yaml: &str) -> PathBuf {
+        let p = self.tmp.path().join(format!("{name}.yaml"));
+        std::fs::write(&p, yaml).unwrap();
+        common::assert_schema_accepts(&p.display().to_string(), yaml);
+        p
+    }
+
+    fn args(&self, cmd: &str, flow: &Path, extra: &[&str]) -> Vec<String> {
+        let mut a = vec![
+            cmd.to_string(),
+            flow.display().to_string(),
+            "--work-dir".into(),
+            self.tmp.path().join("work").display().to_string(),
+            "--json".into(),
+        ];
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    }
+
+    fn env(&self, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+        let state = self.tmp.path().join("state").display().to_string();
+        let mut v = vec![
+            // No docker, no podman: in-process tasks need none.
+            (
+                "PATH".to_string(),
+                self.tmp.path().join("empty-path").display().to_string(),
+            ),
+            ("DOCKHAND_ENGINE".to_string(), String::new()),
+            ("DOCKHAND_STATE_DIR".to_string(), state.clone()),
+            ("XDG_STATE_HOME".to_string(), state),
+        ];
+        v.extend(extra.iter().map(|(k, x)| (k.to_string(), x.to_string())));
+        v
+    }
+
+    fn spawn(&self, flow: &Path, extra: &[&str], env: &[(&str, &str)]) -> Spawned {
+        Spawned::start(&self.args("run", flow, extra), &self.env(env))
+    }
+
+    fn run(&self, flow: &Path, extra: &[&str]) -> Run {
+        self.spawn(flow, extra, &[]).finish(Duration::from_secs(60))
+    }
+
+    fn dockhand(&self, args: &[&str]) -> Run {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        Spawned::start(&args, &self.env(&[])).finish(Duration::from_secs(60))
+    }
+}
+
+fn flow(id: &str, body: &str) -> String {
+    format!("id: {id}\nnamespace: dev.core\n{body}")
+}
+
+#[test]
+fn log_prints_each_message_with_the_task_prefix_and_level() {
+    let dh = NoEngine::new();
+    let f = dh.flow(
+        "log",
+        &flow(
+            "log",
+            r#"tasks:
+  - id: hello
+    type: io.kestra.plugin.core.log.Log
+    message: "hello from {{ flow.id }} in {{ flow.namespace }}"
+  - id: several
+    type: io.kestra.core.tasks.log.Log
+    level: WARN
+    message:
+      - first
+      - "second {{ 20 + 22 }}"
+  - id: debug
+    type: io.kestra.plugin.core.log.Log
+    level: DEBUG
+    message: "two\nlines"
+"#,
+        ),
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    assert_eq!(r.logs("hello", '|'), vec!["hello from log in dev.core"]);
+    assert_eq!(
+        r.logs("several", '!'),
+        vec!["WARN first", "WARN second 42"],
+        "{}",
+        r.dump()
+    );
+    assert_eq!(r.logs("debug", '|'), vec!["DEBUG two", "DEBUG lines"]);
+    assert!(
+        r.stderr.contains("on no engine (in-process tasks only)"),
+        "{}",
+        r.dump()
+    );
+    for t in ["hello", "several", "debug"] {
+        let t = r.task(t);
+        assert_eq!(t["state"], "SUCCESS");
+        assert_eq!(t["outputs"], json!({}));
+        assert_eq!(t["container"], Value::Null);
+    }
+}
+
+#[test]
+fn log_masks_secret_inputs_and_secret_function_values() {
+    let dh = NoEngine::new();
+    let f = dh.flow(
+        "mask",
+        &flow(
+            "mask",
+            r#"inputs:
+  - id: token
+    type: SECRET
+tasks:
+  - id: say
+    type: io.kestra.plugin.core.log.Log
+    message:
+      - "token={{ inputs.token }}"
+      - "api={{ secret('API_KEY') }}"
+"#,
+        ),
+    );
+    // secret('API_KEY') reads SECRET_API_KEY, base64 ("api-key-value-99").
+    let r = dh
+        .spawn(
+            &f,
+            &["--input", "token=tok-1234567890"],
+            &[("SECRET_API_KEY", "YXBpLWtleS12YWx1ZS05OQ==")],
+        )
+        .finish(Duration::from_secs(60));
+    r.assert_code(0);
+    assert_eq!(r.logs("say", '|'), vec!["token=******", "api=******"]);
+    assert!(!r.stderr.contains("tok-1234567890"), "{}", r.dump());
+    assert!(!r.stderr.contains("api-key-value-99"), "{}", r.dump());
+    assert!(!r.stdout.contains("api-key-value-99"), "{}", r.dump());
+}
+
+#[test]
+fn return_and_output_values_are_outputs_of_later_tasks_and_json() {
+    let dh = NoEngine::new();
+    let f = dh.flow(
+        "values",
+        &flow(
+            "values",
+            r#"variables:
+  who: ada
+tasks:
+  - id: ret
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ vars.who | upper }}-{{ flow.id }}"
+  - id: vals
+    type: io.kestra.plugin.core.output.OutputValues
+    values:
+      name: "{{ outputs.ret.value }}"
+      n: 3
+      list: [1, "{{ 1 + 1 }}"]
+      nested: {k: "{{ vars.who }}"}
+  - id: use
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ outputs.ret.value }} {{ outputs.vals.values.name }} {{ outputs.vals.values.n + 1 }} {{ outputs.vals.values.nested.k }}"
+"#,
+        ),
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    assert_eq!(r.task("ret")["outputs"], json!({"value": "ADA-values"}));
+    assert_eq!(
+        r.task("vals")["outputs"],
+        json!({"values": {"name": "ADA-values", "n": 3, "list": [1, "2"], "nested": {"k": "ada"}}})
+    );
+    assert_eq!(r.logs("use", '|'), vec!["ADA-values ADA-values 4 ada"]);
+}
+
+#[test]
+fn an_output_a_task_did_not_produce_fails_the_reading_task() {
+    let dh = NoEngine::new();
+    let f = dh.flow(
+        "missing",
+        &flow(
+            "missing",
+            r#"tasks:
+  - id: ret
+    type: io.kestra.plugin.core.debug.Return
+    format: x
+  - id: use
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ outputs.ret.nothing }}"
+"#,
+        ),
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(1);
+    let t = r.task("use");
+    assert_eq!(t["state"], "FAILED");
+    assert_eq!(t["failure"]["kind"], "setup");
+    assert!(
+        t["message"]
+            .as_str()
+            .unwrap()
+            .contains("outputs.ret.nothing"),
+        "{}",
+        r.dump()
+    );
+}
+
+#[test]
+fn fail_stops_the_flow_and_exits_1() {
+    let dh = NoEngine::new();
+    let f = dh.flow(
+        "fail",
+        &flow(
+            "fail",
+            r#"inputs:
+  - id: n
+    type: STRING
+    defaults: "3"
+tasks:
+  - id: not-yet
+    type: io.kestra.plugin.core.execution.Fail
+    condition: "{{ inputs.n == '7' }}"
+  - id: tolerated
+    type: io.kestra.plugin.core.execution.Fail
+    allowFailure: true
+  - id: stop
+    type: io.kestra.core.tasks.executions.Fail
+    errorMessage: "n is {{ inputs.n }}"
+  - id: after
+    type: io.kestra.plugin.core.log.Log
+    message: never printed
+"#,
+        ),
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(1);
+    assert_eq!(r.json["state"], "FAILED");
+    assert_eq!(r.task("not-yet")["state"], "SUCCESS");
+    let t = r.task("tolerated");
+    assert_eq!(t["state"], "WARNING");
+    assert_eq!(t["message"], "Task failure");
+    let t = r.task("stop");
+    assert_eq!(t["state"], "FAILED");
+    assert_eq!(t["failure"], json!({"kind": "task", "message": "n is 3"}));
+    assert!(!r.has_task("after"), "{}", r.dump());
+    assert!(!r.stderr.contains("never printed"));
+    // With the condition true: the message is logged as an error line.
+    let r = dh.run(&f, &["--input", "n=7"]);
+    r.assert_code(1);
+    assert_eq!(r.task("not-yet")["state"], "FAILED");
+    assert_eq!(r.logs("not-yet", '!'), vec!["ERROR Task failure"]);
+}
+
+#[test]
+fn assert_logs_each_falsy_condition_and_fails_with_kestras_message() {
+    let dh = NoEngine::new();
+    let f = dh.flow(
+        "assert",
+        &flow(
+            "assert",
+            r#"inputs:
+  - id: param
+    type: STRING
+    defaults: ok
+tasks:
+  - id: good
+    type: io.kestra.plugin.core.execution.Assert
+    conditions:
+      - "{{ inputs.param == 'ok' }}"
+  - id: bad
+    type: io.kestra.plugin.core.execution.Assert
+    conditions:
+      - "{{ inputs.param == 'ok' }}"
+      - "{{ 1 + 1 == 3 }}"
+      - "{{ 0 }}"
+    errorMessage: "checks on {{ inputs.param }}"
+"#,
+        ),
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(1);
+    assert_eq!(r.task("good")["state"], "SUCCESS");
+    let t = r.task("bad");
+    assert_eq!(t["state"], "FAILED");
+    assert_eq!(
+        t["failure"]["message"],
+        "2 assertions failed!\nchecks on ok"
+    );
+    assert_eq!(
+        r.logs("bad", '!'),
+        vec![
+            "ERROR Assertion `{{ 1 + 1 == 3 }}` failed!",
+            "ERROR Assertion `{{ 0 }}` failed!"
+        ]
+    );
+}
+
+#[test]
+fn labels_are_the_executions_in_the_result() {
+    let dh = NoEngine::new();
+    let f = dh.flow(
+        "labels",
+        &flow(
+            "labels",
+            r#"labels:
+  team: data
+  stage: draft
+tasks:
+  - id: ret
+    type: io.kestra.plugin.core.debug.Return
+    format: v2
+  - id: map
+    type: io.kestra.plugin.core.execution.Labels
+    labels:
+      stage: "{{ outputs.ret.value }}"
+  - id: list
+    type: io.kestra.core.tasks.executions.Labels
+    labels:
+      - key: owner
+        value: "{{ flow.id }}"
+"#,
+        ),
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    assert_eq!(
+        r.json["labels"],
+        json!({"team": "data", "stage": "v2", "owner": "labels"})
+    );
+    let table = Spawned::start(
+        &[
+            "run".to_string(),
+            f.display().to_string(),
+            "--work-dir".into(),
+            dh.tmp.path().join("work").display().to_string(),
+        ],
+        &dh.env(&[]),
+    )
+    .finish(Duration::from_secs(60));
+    assert!(
+        table
+            .stderr
+            .contains("labels owner=labels stage=v2 team=data"),
+        "{}",
+        table.dump()
+    );
+    // System labels are Kestra's own.
+    let f = dh.flow(
+        "system",
+        &flow(
+            "system",
+            "tasks:\n  - id: l\n    type: io.kestra.plugin.core.execution.Labels\n    labels: {system.correlationId: x}\n",
+        ),
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(1);
+    assert!(
+        r.task("l")["message"]
+            .as_str()
+            .unwrap()
+            .contains("System labels can only be set by Kestra itself"),
+        "{}",
+        r.dump()
+    );
+}
+
+#[test]
+fn exit_ends_the_execution_in_its_state() {
+    let dh = NoEngine::new();
+    for (state, code, flow_state) in [
+        ("SUCCESS", 0, "SUCCESS"),
+        ("WARNING", 0, "WARNING"),
+        ("FAILED", 1, "FAILED"),
+        ("KILLED", 1, "KILLED"),
+        ("CANCELED", 1, "KILLED"),
+    ] {
+        let f = dh.flow(
+            "exit",
+            &flow(
+                "exit",
+                &format!(
+                    "tasks:\n  - id: before\n    type: io.kestra.plugin.core.log.Log\n    message: before\n  - id: exit\n    type: io.kestra.plugin.core.execution.Exit\n    state: {state}\n  - id: after\n    type: io.kestra.plugin.core.log.Log\n    message: after\n"
+                ),
+            ),
+        );
+        let r = dh.run(&f, &[]);
+        r.assert_code(code);
+        assert_eq!(r.json["state"], flow_state, "{state}\n{}", r.dump());
+        assert_eq!(r.task("exit")["state"], flow_state, "{state}");
+        assert_eq!(r.logs("before", '|'), vec!["before"]);
+        assert!(!r.has_task("after"), "{state}: {}", r.dump());
+        assert!(r.logs("after", '|').is_empty(), "{state}");
+    }
+}
+
+#[test]
+fn sleep_waits_and_ctrl_c_stops_it() {
+    let dh = NoEngine::new();
+    let f = dh.flow(
+        "nap",
+        &flow(
+            "nap",
+            "tasks:\n  - id: nap\n    type: io.kestra.plugin.core.flow.Sleep\n    duration: PT0.5S\n",
+        ),
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    assert_eq!(r.logs("nap", '|'), vec!["Waiting for PT0.5S"]);
+    let ms = r.task("nap")["durationMs"].as_u64().unwrap();
+    assert!((500..3000).contains(&ms), "{ms} ms\n{}", r.dump());
+
+    let f = dh.flow(
+        "long",
+        &flow(
+            "long",
+            "tasks:\n  - id: nap\n    type: io.kestra.plugin.core.flow.Sleep\n    duration: PT1H\n  - id: after\n    type: io.kestra.plugin.core.log.Log\n    message: after\n",
+        ),
+    );
+    let s = dh.spawn(&f, &[], &[]);
+    assert!(
+        s.wait_line(Duration::from_secs(30), |l| l.contains("Waiting for PT1H")),
+        "{}",
+        s.stderr_so_far()
+    );
+    s.signal(libc::SIGINT);
+    let r = s.finish(Duration::from_secs(10));
+    r.assert_code(130);
+    assert_eq!(r.task("nap")["state"], "KILLED");
+    assert!(!r.has_task("after"));
+}
+
+#[test]
+fn a_timeout_ends_an_in_process_task_failed() {
+    let dh = NoEngine::new();
+    let f = dh.flow(
+        "timeout",
+        &flow(
+            "timeout",
+            "tasks:\n  - id: nap\n    type: io.kestra.plugin.core.flow.Sleep\n    duration: PT1H\n    timeout: PT0.3S\n",
+        ),
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(1);
+    let t = r.task("nap");
+    assert_eq!(t["state"], "FAILED");
+    assert_eq!(t["failure"], json!({"kind": "timeout", "afterMs": 300}));
+    assert!(r.elapsed < Duration::from_secs(20));
+}
+
+#[test]
+fn bad_properties_are_errors_at_their_line() {
+    let dh = NoEngine::new();
+    let f = dh.tmp.path().join("bad.yaml");
+    std::fs::write(
+        &f,
+        flow(
+            "bad",
+            r#"tasks:
+  - id: a
+    type: io.kestra.plugin.core.log.Log
+    level: LOUD
+  - id: b
+    type: io.kestra.plugin.core.flow.Sleep
+    duration: soon
+  - id: c
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ unclosed"
+    colour: red
+"#,
+        ),
+    )
+    .unwrap();
+    let r = dh.dockhand(&["validate", f.to_str().unwrap()]);
+    r.assert_code(2);
+    let file = f.display().to_string();
+    for want in [
+        format!("{file}:6:12"),
+        "`LOUD` is not one of TRACE, DEBUG, INFO, WARN, ERROR".to_string(),
+        "missing required property `message`".to_string(),
+        format!("{file}:4:5: error: `tasks[0]`: missing required property `message`"),
+        format!("{file}:9:15"),
+        format!("{file}:12:5: error: `tasks[2].format`: unclosed expression"),
+        "unknown property `colour`".to_string(),
+    ] {
+        assert!(r.stderr.contains(&want), "{want}\n{}", r.dump());
+    }
+}
+
+#[test]
+fn plan_shows_what_an_in_process_task_does() {
+    let dh = NoEngine::new();
+    let f = dh.flow(
+        "plan",
+        &flow(
+            "plan",
+            "tasks:\n  - id: hi\n    type: io.kestra.plugin.core.log.Log\n    message: \"hi {{ flow.id }}\"\n    allowFailure: true\n",
+        ),
+    );
+    let r = dh.dockhand(&["plan", f.to_str().unwrap(), "--execution-id", "e1"]);
+    r.assert_code(0);
+    assert!(
+        r.stdout.contains(
+            "## task hi (tasks[0], line 4)\n# in process, no container: log 1 line at INFO: \"hi {{ flow.id }}\"\n# allowFailure: a failure ends the task in WARNING\n"
+        ),
+        "{}",
+        r.dump()
+    );
+}
+
+/// `kill -9` during a Sleep: on resume the tasks that ended are not done again (no line twice,
+/// outputs from the journal) and the rest runs once.
+#[test]
+fn kill9_then_resume_does_not_redo_finished_core_tasks() {
+    let dh = NoEngine::new();
+    let f = dh.flow(
+        "crash",
+        &flow(
+            "crash",
+            r#"tasks:
+  - id: first
+    type: io.kestra.plugin.core.log.Log
+    message: first line
+  - id: ret
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ execution.id }}"
+  - id: nap
+    type: io.kestra.plugin.core.flow.Sleep
+    duration: PT2S
+  - id: after
+    type: io.kestra.plugin.core.log.Log
+    message: "after {{ outputs.ret.value }}"
+"#,
+        ),
+    );
+    let s = dh.spawn(&f, &["--execution-id", "crash1"], &[]);
+    assert!(
+        s.wait_line(Duration::from_secs(30), |l| l.contains("Waiting for PT2S")),
+        "{}",
+        s.stderr_so_far()
+    );
+    s.signal(libc::SIGKILL);
+    let first = s.finish(Duration::from_secs(10));
+    assert_eq!(first.signal, Some(libc::SIGKILL), "{}", first.dump());
+    assert_eq!(first.logs("first", '|'), vec!["first line"]);
+
+    let r = Spawned::start(
+        &[
+            "resume".to_string(),
+            "crash1".to_string(),
+            "--json".to_string(),
+        ],
+        &dh.env(&[]),
+    )
+    .finish(Duration::from_secs(60));
+    r.assert_code(0);
+    assert!(r.logs("first", '|').is_empty(), "{}", r.dump());
+    assert!(
+        r.stderr
+            .contains("first: SUCCESS (from the journal, not run again)"),
+        "{}",
+        r.dump()
+    );
+    assert_eq!(r.task("ret")["outputs"], json!({"value": "crash1"}));
+    assert_eq!(r.logs("nap", '|'), vec!["Waiting for PT2S"]);
+    assert_eq!(r.logs("after", '|'), vec!["after crash1"]);
+}
+
+// ---------------------------------------------------------------- with a container (e2e)
+
+e2e_test!(a_return_value_feeds_a_shell_task_and_back, |cx| {
+    let f = cx.flow(
+        "mixed",
+        &format!(
+            r#"id: mixed
+namespace: dev.core
+tasks:
+  - id: ret
+    type: io.kestra.plugin.core.debug.Return
+    format: "from-{{{{ flow.id }}}}"
+  - id: shell
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: {IMAGE}
+    taskRunner:
+      type: io.kestra.plugin.scripts.runner.docker.Docker
+      pullPolicy: NEVER
+    commands:
+      - echo "shell read {{{{ outputs.ret.value }}}}"
+      - echo '::{{"outputs":{{"back":"{{{{ outputs.ret.value }}}}-ok"}}}}::'
+  - id: log
+    type: io.kestra.plugin.core.log.Log
+    message: "log read {{{{ outputs.shell.vars.back }}}}"
+"#
+        ),
+    );
+    let r = cx.run(&f);
+    r.assert_code(0);
+    assert_eq!(r.logs("shell", '|'), vec!["shell read from-mixed"]);
+    assert_eq!(r.logs("log", '|'), vec!["log read from-mixed-ok"]);
+    assert_eq!(r.task("ret")["outputs"], json!({"value": "from-mixed"}));
+    assert_eq!(r.task("shell")["outputs"], json!({"back": "from-mixed-ok"}));
+});
