@@ -591,6 +591,178 @@ fn kill9_then_resume_does_not_redo_finished_core_tasks() {
     assert_eq!(r.logs("after", '|'), vec!["after crash1"]);
 }
 
+#[test]
+fn kv_tasks_and_the_kv_function_share_a_store_per_namespace() {
+    let dh = NoEngine::new();
+    let f = dh.flow(
+        "kv",
+        &flow(
+            "kv",
+            r#"tasks:
+  - id: set
+    type: io.kestra.plugin.core.kv.Set
+    key: greeting
+    value: "hello {{ flow.id }}"
+  - id: number
+    type: io.kestra.plugin.core.kv.Set
+    key: n
+    value: "41"
+    kvType: NUMBER
+  - id: json
+    type: io.kestra.plugin.core.kv.Set
+    namespace: dev.other
+    key: cfg
+    value: '{"a": [1, 2]}'
+    kvType: JSON
+  - id: get
+    type: io.kestra.plugin.core.kv.Get
+    key: greeting
+  - id: absent
+    type: io.kestra.plugin.core.kv.Get
+    key: nothing
+  - id: use
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ outputs.get.value }} {{ kv('n') + 1 }} {{ kv('cfg', 'dev.other').a[1] }} {{ kv('nothing', errorOnMissing=false) ?? 'none' }}"
+  - id: keys
+    type: io.kestra.plugin.core.kv.GetKeys
+  - id: prefixed
+    type: io.kestra.plugin.core.kv.GetKeys
+    prefix: gr
+  - id: del
+    type: io.kestra.plugin.core.kv.Delete
+    key: greeting
+  - id: again
+    type: io.kestra.plugin.core.kv.Delete
+    key: greeting
+"#,
+        ),
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    assert_eq!(r.task("get")["outputs"], json!({"value": "hello kv"}));
+    assert_eq!(r.task("absent")["outputs"], json!({"value": null}));
+    assert_eq!(
+        r.logs("use", '|'),
+        vec!["hello kv 42 2 none"],
+        "{}",
+        r.dump()
+    );
+    assert_eq!(
+        r.task("keys")["outputs"],
+        json!({"keys": ["greeting", "n"]})
+    );
+    assert_eq!(r.task("prefixed")["outputs"], json!({"keys": ["greeting"]}));
+    assert_eq!(r.task("del")["outputs"], json!({"deleted": true}));
+    assert_eq!(r.task("again")["outputs"], json!({"deleted": false}));
+    // One file per key, per namespace, under the state directory; the value survives the run.
+    let kv = dh.tmp.path().join("state/kv");
+    let stored: Value =
+        serde_json::from_slice(&std::fs::read(kv.join("dev.other/cfg")).unwrap()).unwrap();
+    assert_eq!(stored["value"], json!({"a": [1, 2]}));
+    assert!(!kv.join("dev.core/greeting").exists());
+    assert!(kv.join("dev.core/n").exists());
+
+    // A later execution reads what an earlier one stored; overwrite: false and errorOnMissing
+    // fail with Kestra's words; a key outside Kestra's rule is refused.
+    let f = dh.flow(
+        "kv2",
+        &flow(
+            "kv",
+            r#"tasks:
+  - id: keep
+    type: io.kestra.plugin.core.kv.Set
+    key: n
+    value: "0"
+    overwrite: false
+    allowFailure: true
+  - id: must
+    type: io.kestra.plugin.core.kv.Get
+    key: greeting
+    errorOnMissing: true
+    allowFailure: true
+  - id: bad-key
+    type: io.kestra.plugin.core.kv.Set
+    key: "../{{ flow.id }}"
+    value: x
+    allowFailure: true
+  - id: read
+    type: io.kestra.plugin.core.log.Log
+    message: "n is {{ kv('n') }}"
+"#,
+        ),
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    assert_eq!(
+        r.task("keep")["failure"]["message"],
+        "Cannot set value for key 'n'. Key already exists and `overwrite` is set to `false`."
+    );
+    assert_eq!(
+        r.task("must")["failure"]["message"],
+        "No value found for key 'greeting' in namespace 'dev.core' and `errorOnMissing` is set to true"
+    );
+    assert!(
+        r.task("bad-key")["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("invalid KV key `../kv`"),
+        "{}",
+        r.dump()
+    );
+    assert_eq!(r.logs("read", '|'), vec!["n is 41"]);
+    assert!(!dh.tmp.path().join("state/kv/kv").exists());
+}
+
+#[test]
+fn a_kv_ttl_expires_the_entry() {
+    let dh = NoEngine::new();
+    let f = dh.flow(
+        "ttl",
+        &flow(
+            "ttl",
+            r#"tasks:
+  - id: set
+    type: io.kestra.plugin.core.kv.Set
+    key: brief
+    value: x
+    ttl: PT0.2S
+  - id: wait
+    type: io.kestra.plugin.core.flow.Sleep
+    duration: PT0.4S
+  - id: keys
+    type: io.kestra.plugin.core.kv.GetKeys
+  - id: get
+    type: io.kestra.plugin.core.kv.Get
+    key: brief
+"#,
+        ),
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(1);
+    assert_eq!(r.task("keys")["outputs"], json!({"keys": []}));
+    assert_eq!(
+        r.task("get")["failure"]["message"],
+        "The requested value has expired"
+    );
+}
+
+#[test]
+fn plan_shows_kv_reads_as_a_stand_in() {
+    let dh = NoEngine::new();
+    let f = dh.flow(
+        "plankv",
+        &flow(
+            "plankv",
+            &format!(
+                "tasks:\n  - id: s\n    type: io.kestra.plugin.scripts.shell.Commands\n    containerImage: {IMAGE}\n    commands: [\"echo {{{{ kv('token') }}}}\"]\n"
+            ),
+        ),
+    );
+    let r = dh.dockhand(&["plan", f.to_str().unwrap(), "--execution-id", "e1"]);
+    r.assert_code(0);
+    assert!(r.stdout.contains("echo <kv token>"), "{}", r.dump());
+}
+
 // ---------------------------------------------------------------- with a container (e2e)
 
 e2e_test!(a_return_value_feeds_a_shell_task_and_back, |cx| {
@@ -624,4 +796,34 @@ tasks:
     assert_eq!(r.logs("log", '|'), vec!["log read from-mixed-ok"]);
     assert_eq!(r.task("ret")["outputs"], json!({"value": "from-mixed"}));
     assert_eq!(r.task("shell")["outputs"], json!({"back": "from-mixed-ok"}));
+});
+
+e2e_test!(a_shell_task_reads_a_kv_entry_an_earlier_task_set, |cx| {
+    let f = cx.flow(
+        "kvshell",
+        &format!(
+            r#"id: kvshell
+namespace: dev.core
+tasks:
+  - id: set
+    type: io.kestra.plugin.core.kv.Set
+    key: who
+    value: "{{{{ flow.id }}}}-{{{{ execution.id }}}}"
+  - id: shell
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: {IMAGE}
+    taskRunner:
+      type: io.kestra.plugin.scripts.runner.docker.Docker
+      pullPolicy: NEVER
+    commands:
+      - echo "kv says {{{{ kv('who') }}}}"
+"#
+        ),
+    );
+    let r = cx.run(&f);
+    r.assert_code(0);
+    assert_eq!(
+        r.logs("shell", '|'),
+        vec![format!("kv says kvshell-{}", cx.id)]
+    );
 });

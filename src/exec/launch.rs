@@ -262,7 +262,12 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
     let mut ctx = plan_context(l.engine.dialect, &l.work_dir, &l.execution_id);
     ctx.host = l.host.clone();
     ctx.owner = Some(std::process::id());
-    ctx.expr_host = plan::expr_host::ExprHost(Some(Arc::new(exec::env_host::EnvHost)));
+    let kv = crate::kv_store::KvStore::new(&l.state_dir);
+    // Before the run, a KV key the flow's own tasks set is not there yet: no error for it.
+    ctx.expr_host = plan::expr_host::ExprHost(Some(Arc::new(exec::env_host::EnvHost::before_run(
+        kv.clone(),
+        &flow.namespace,
+    ))));
     ctx.secrets = plan::secret_values(&flow, &inputs);
     // Values read with `secret()`: private like SECRET inputs, in every attempt's commands.
     let read = plan::expression_secrets(&flow, &ctx, &inputs);
@@ -274,6 +279,10 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
     if diags.has_errors() {
         return Err(Code::Invalid.reported());
     }
+    ctx.expr_host = plan::expr_host::ExprHost(Some(Arc::new(exec::env_host::EnvHost::new(
+        kv.clone(),
+        &flow.namespace,
+    ))));
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -418,6 +427,7 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
             replay,
         );
         runtime.wait_removal = wait_removal;
+        runtime.kv = Some(kv);
         *runtime.answered.get_mut().unwrap() = answered;
         let runtime = Arc::new(runtime);
         let private = runtime.ctx.private_root.join(&runtime.ctx.execution_id);

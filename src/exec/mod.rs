@@ -57,6 +57,8 @@ pub struct Runtime {
     /// Wait for the last removals before returning (`--wait-removal`) instead of handing them
     /// to the detached `rm` processes already doing them.
     pub wait_removal: bool,
+    /// The KV store of the `kv.*` tasks (under the state directory); none for throwaway runs.
+    pub kv: Option<crate::kv_store::KvStore>,
     /// Engine addresses (None: the default one) known to answer: checked up front (remote
     /// engines) or an engine command to them has succeeded.
     pub answered: Mutex<BTreeSet<Option<String>>>,
@@ -89,6 +91,7 @@ impl Runtime {
             replay,
             removals: Mutex::default(),
             wait_removal: false,
+            kv: None,
             answered: Mutex::default(),
             unreachable: Mutex::default(),
             diagnosing: tokio::sync::Mutex::new(()),

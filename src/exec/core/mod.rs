@@ -5,6 +5,7 @@
 //! journaled as a container task's is, so `resume` never does it twice.
 
 mod execution;
+mod kv;
 mod log;
 mod sleep;
 mod values;
@@ -168,7 +169,7 @@ async fn perform(
     // Rendering is synchronous and holds the scope: it ends before anything is awaited.
     let step = {
         crate::plan::with_task_texts(flow, task, &rt.ctx, &rt.inputs, Some(outputs), |r| {
-            step(rt, task, core, r)
+            step(rt, &flow.namespace, task, core, r)
         })
     };
     match step {
@@ -185,7 +186,13 @@ async fn perform(
 
 /// The synchronous part of a task: its properties rendered, and everything that needs no
 /// waiting done. `Err` is a property that cannot be rendered.
-fn step(rt: &Runtime, task: &Task, core: &CoreTask, r: &mut TextRenderer) -> Result<Step, String> {
+fn step(
+    rt: &Runtime,
+    flow_ns: &str,
+    task: &Task,
+    core: &CoreTask,
+    r: &mut TextRenderer,
+) -> Result<Step, String> {
     Ok(Step::Done(match core {
         CoreTask::Log { messages, level } => log::log(rt, &task.id, messages, *level, r)?,
         CoreTask::Return { format } => values::ret(format.as_deref(), r)?,
@@ -201,6 +208,10 @@ fn step(rt: &Runtime, task: &Task, core: &CoreTask, r: &mut TextRenderer) -> Res
         CoreTask::Labels { labels } => execution::labels(labels, r)?,
         CoreTask::Exit { state } => execution::exit(&r.text(state)?),
         CoreTask::Sleep { duration } => return Ok(Step::Sleep(*duration)),
+        CoreTask::KvSet { .. }
+        | CoreTask::KvGet { .. }
+        | CoreTask::KvDelete { .. }
+        | CoreTask::KvGetKeys { .. } => kv::kv(rt, flow_ns, core, r)?,
         other => {
             return Err(format!(
                 "dockhand cannot run this core task yet: {}",

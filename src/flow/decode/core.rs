@@ -4,14 +4,15 @@
 
 use std::collections::BTreeMap;
 
-use crate::flow::core_task::{CoreTask, EXIT_STATES, LogLevel};
+use crate::flow::core_task::{CoreTask, EXIT_STATES, KvType, LogLevel};
 use crate::flow::reader::{self, Cx, Obj};
 use crate::flow::spec::tasks_core::*;
 use crate::flow::yaml::{Node, Value};
 use crate::units;
 
 /// The core task of type `name` (a Kestra name of [`TASK_TYPES`]); `None` when a property has
-/// an error (reported).
+/// an error (reported). Every property is read before any `?`: one left unread would be
+/// reported as described but not read.
 pub(super) fn read_core(cx: &mut Cx, o: &mut Obj<'_>, name: &str) -> Option<CoreTask> {
     let task = match name {
         LOG_TYPE => {
@@ -68,9 +69,10 @@ pub(super) fn read_core(cx: &mut Cx, o: &mut Obj<'_>, name: &str) -> Option<Core
                 }
                 Some(c)
             });
+            let error_message = o.string(cx, "errorMessage");
             CoreTask::Assert {
                 conditions: conditions?,
-                error_message: o.string(cx, "errorMessage"),
+                error_message,
             }
         }
         LABELS_TYPE => {
@@ -98,6 +100,43 @@ pub(super) fn read_core(cx: &mut Cx, o: &mut Obj<'_>, name: &str) -> Option<Core
                 }
             }
         }
+        KV_SET_TYPE => {
+            let (namespace, key) = (o.string(cx, "namespace"), o.need_string(cx, "key"));
+            let value = o.need(cx, "value").map(Node::to_json);
+            let kv_type = o.enumeration(cx, "kvType", &KvType::NAMES, KvType::parse);
+            let overwrite = o.bool(cx, "overwrite").unwrap_or(true);
+            let ttl = o.parsed(cx, "ttl", units::parse_duration);
+            CoreTask::KvSet {
+                namespace,
+                key: key?,
+                value: value?,
+                kv_type,
+                overwrite,
+                ttl,
+            }
+        }
+        KV_GET_TYPE | KV_DELETE_TYPE => {
+            let (namespace, key) = (o.string(cx, "namespace"), o.need_string(cx, "key"));
+            let error_on_missing = o.bool(cx, "errorOnMissing").unwrap_or(false);
+            let key = key?;
+            if name == KV_GET_TYPE {
+                CoreTask::KvGet {
+                    namespace,
+                    key,
+                    error_on_missing,
+                }
+            } else {
+                CoreTask::KvDelete {
+                    namespace,
+                    key,
+                    error_on_missing,
+                }
+            }
+        }
+        KV_GET_KEYS_TYPE => CoreTask::KvGetKeys {
+            namespace: o.string(cx, "namespace"),
+            prefix: o.string(cx, "prefix"),
+        },
         _ => unreachable!("{name} is a core task type of the spec without a reader"),
     };
     check_templates(cx, o, &task);

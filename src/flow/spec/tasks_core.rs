@@ -4,7 +4,7 @@
 //! names Kestra still accepts as aliases. `decode::core` reads them, `exec::core` runs them.
 
 use super::{COMMON_TASK, Execution, Object, Property, TaskType, Ty, read, required, with_default};
-use crate::flow::core_task::{EXIT_STATES, LogLevel};
+use crate::flow::core_task::{EXIT_STATES, KvType, LogLevel};
 
 /// The object kind of every core task type (the reader's `known_properties` reads script tasks
 /// as `task`; these are checked against the spec through the kitchen sink instead).
@@ -42,6 +42,40 @@ pub const ASSERT_TYPE: &str = "io.kestra.plugin.core.execution.Assert";
 pub const LABELS_TYPE: &str = "io.kestra.plugin.core.execution.Labels";
 pub const EXIT_TYPE: &str = "io.kestra.plugin.core.execution.Exit";
 pub const SLEEP_TYPE: &str = "io.kestra.plugin.core.flow.Sleep";
+pub const KV_SET_TYPE: &str = "io.kestra.plugin.core.kv.Set";
+pub const KV_GET_TYPE: &str = "io.kestra.plugin.core.kv.Get";
+pub const KV_DELETE_TYPE: &str = "io.kestra.plugin.core.kv.Delete";
+pub const KV_GET_KEYS_TYPE: &str = "io.kestra.plugin.core.kv.GetKeys";
+
+/// `namespace` of the kv tasks.
+const KV_NAMESPACE: Property = ex(
+    "company.team",
+    with_default(
+        "namespace",
+        Ty::Text,
+        "\"{{ flow.namespace }}\"",
+        "The namespace of the key; by default the flow's. Each namespace is a directory of the local store under the state directory.",
+    ),
+);
+
+const KV_KEY: Property = ex(
+    "my_key",
+    required(
+        "key",
+        Ty::Text,
+        "The key: a letter or digit, then letters, digits, `.`, `_` and `-` (Kestra's rule); may use `{{ ... }}` expressions.",
+    ),
+);
+
+const KV_ERROR_ON_MISSING: Property = ex(
+    "false",
+    with_default(
+        "errorOnMissing",
+        Ty::Bool,
+        "false",
+        "When true, a key that does not exist fails the task.",
+    ),
+);
 
 pub static TASK_TYPES: &[TaskType] = &[
     core!(
@@ -188,5 +222,75 @@ pub static TASK_TYPES: &[TaskType] = &[
                 "How long to wait (ISO-8601, e.g. `PT5S`).",
             ),
         )],
+    ),
+    core!(
+        KV_SET_TYPE,
+        &[],
+        "Set a KV entry",
+        "Stores a value under a key of the local key-value store (one file per key under the state directory), read back by `kv.Get` and `{{ kv('KEY') }}`.",
+        &[
+            KV_NAMESPACE,
+            KV_KEY,
+            ex(
+                "\"{{ flow.id }}\"",
+                required(
+                    "value",
+                    Ty::Any,
+                    "The value; a text is rendered, then converted as `kvType` says.",
+                ),
+            ),
+            ex(
+                "STRING",
+                read(
+                    "kvType",
+                    Ty::Enum(&KvType::NAMES),
+                    "How a text value is stored: STRING (as it is), NUMBER, BOOLEAN, JSON (parsed), DATETIME, DATE, DURATION (checked, kept as text).",
+                ),
+            ),
+            ex(
+                "true",
+                with_default(
+                    "overwrite",
+                    Ty::Bool,
+                    "true",
+                    "When false, a key that exists already fails the task.",
+                ),
+            ),
+            ex(
+                "P30D",
+                read(
+                    "ttl",
+                    Ty::Duration,
+                    "How long the entry lives (ISO-8601); then it reads as missing.",
+                ),
+            ),
+        ],
+    ),
+    core!(
+        KV_GET_TYPE,
+        &[],
+        "Get a KV entry",
+        "Reads a key of the local key-value store into the output `value` (null when missing).",
+        &[KV_NAMESPACE, KV_KEY, KV_ERROR_ON_MISSING],
+    ),
+    core!(
+        KV_DELETE_TYPE,
+        &[],
+        "Delete a KV entry",
+        "Removes a key of the local key-value store; output `deleted` says whether it was there.",
+        &[KV_NAMESPACE, KV_KEY, KV_ERROR_ON_MISSING],
+    ),
+    core!(
+        KV_GET_KEYS_TYPE,
+        &[],
+        "List KV keys",
+        "Lists the keys of a namespace of the local key-value store into the output `keys` (sorted).",
+        &[
+            KV_NAMESPACE,
+            ex(
+                "my_",
+                read("prefix", Ty::Text, "Only keys starting with this text.",),
+            ),
+        ],
     ),
 ];
