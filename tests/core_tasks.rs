@@ -763,6 +763,262 @@ fn plan_shows_kv_reads_as_a_stand_in() {
     assert!(r.stdout.contains("echo <kv token>"), "{}", r.dump());
 }
 
+/// A small HTTP/1.1 server on 127.0.0.1 for the http tasks: one thread per connection,
+/// `Connection: close`. Routes: `/hello` (200, header `x-test`), `/echo` (the request's method,
+/// content type, authorization and body back), `/missing` (404), `/data.csv` (a file),
+/// `/named` (Content-Disposition), `/empty`, `/slow` (answers after 3 s), `/redirect` (302 to
+/// `/hello`).
+fn http_server() -> u16 {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in l.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut r = BufReader::new(conn.try_clone().unwrap());
+                let mut first = String::new();
+                if r.read_line(&mut first).is_err() {
+                    return;
+                }
+                let mut head: Vec<(String, String)> = Vec::new();
+                loop {
+                    let mut l = String::new();
+                    if r.read_line(&mut l).unwrap_or(0) == 0 || l == "\r\n" {
+                        break;
+                    }
+                    if let Some((k, v)) = l.trim_end().split_once(':') {
+                        head.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+                    }
+                }
+                let get = |k: &str| {
+                    head.iter()
+                        .find(|(n, _)| n == k)
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_default()
+                };
+                let len: usize = get("content-length").parse().unwrap_or(0);
+                let mut body = vec![0; len];
+                let _ = r.read_exact(&mut body);
+                let mut parts = first.split_whitespace();
+                let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+                let (status, extra, text): (&str, String, String) = match path {
+                    "/hello" => ("200 OK", "x-test: yes\r\n".into(), "hi there".into()),
+                    "/echo" => (
+                        "200 OK",
+                        String::new(),
+                        format!(
+                            "{method} {} {} {}",
+                            get("content-type"),
+                            get("authorization"),
+                            String::from_utf8_lossy(&body)
+                        ),
+                    ),
+                    "/missing" => ("404 Not Found", String::new(), "no such thing".into()),
+                    "/data.csv" => ("200 OK", String::new(), "a,b\n1,2\n".into()),
+                    "/named" => (
+                        "200 OK",
+                        "content-disposition: attachment; filename=\"report.txt\"\r\n".into(),
+                        "report".into(),
+                    ),
+                    "/empty" => ("200 OK", String::new(), String::new()),
+                    "/slow" => {
+                        std::thread::sleep(Duration::from_secs(3));
+                        ("200 OK", String::new(), "late".into())
+                    }
+                    "/redirect" => ("302 Found", "location: /hello\r\n".into(), String::new()),
+                    _ => ("500 Internal Server Error", String::new(), String::new()),
+                };
+                let mut w = conn;
+                let _ = write!(
+                    w,
+                    "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n{extra}\r\n{text}",
+                    text.len()
+                );
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn http_request_outputs_code_headers_and_body_and_fails_on_4xx() {
+    let port = http_server();
+    let dh = NoEngine::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let f = dh.flow(
+        "http",
+        &flow(
+            "http",
+            &format!(
+                r#"tasks:
+  - id: hello
+    type: io.kestra.plugin.core.http.Request
+    uri: {base}/hello
+  - id: post
+    type: io.kestra.plugin.fs.http.Request
+    uri: "{base}/echo"
+    method: POST
+    body: '{{"from": "{{{{ outputs.hello.body }}}}"}}'
+    options:
+      basicAuthUser: ada
+      basicAuthPassword: s3cret
+  - id: form
+    type: io.kestra.plugin.core.http.Request
+    uri: "{base}/echo"
+    method: PUT
+    formData:
+      a: "{{{{ flow.id }}}}"
+      b: "x y"
+  - id: redirected
+    type: io.kestra.plugin.core.http.Request
+    uri: "{base}/redirect"
+  - id: not-followed
+    type: io.kestra.plugin.core.http.Request
+    uri: "{base}/redirect"
+    options:
+      followRedirects: false
+  - id: tolerated
+    type: io.kestra.plugin.core.http.Request
+    uri: "{base}/missing"
+    allowFailed: true
+  - id: missing
+    type: io.kestra.plugin.core.http.Request
+    uri: "{base}/missing"
+  - id: after
+    type: io.kestra.plugin.core.log.Log
+    message: never
+"#
+            ),
+        ),
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(1);
+    let t = r.task("hello");
+    assert_eq!(t["state"], "SUCCESS", "{}", r.dump());
+    assert_eq!(t["outputs"]["code"], 200);
+    assert_eq!(t["outputs"]["body"], "hi there");
+    assert_eq!(t["outputs"]["headers"]["x-test"], json!(["yes"]));
+    assert_eq!(t["outputs"]["uri"], format!("{base}/hello"));
+    // base64("ada:s3cret")
+    assert_eq!(
+        r.task("post")["outputs"]["body"],
+        "POST application/json Basic YWRhOnMzY3JldA== {\"from\": \"hi there\"}"
+    );
+    assert_eq!(
+        r.task("form")["outputs"]["body"],
+        "PUT application/x-www-form-urlencoded  a=http&b=x+y"
+    );
+    assert_eq!(r.task("redirected")["outputs"]["body"], "hi there");
+    assert_eq!(r.task("not-followed")["outputs"]["code"], 302);
+    let t = r.task("tolerated");
+    assert_eq!(t["state"], "SUCCESS");
+    assert_eq!(t["outputs"]["code"], 404);
+    assert_eq!(t["outputs"]["body"], "no such thing");
+    let t = r.task("missing");
+    assert_eq!(t["state"], "FAILED");
+    assert_eq!(
+        t["failure"],
+        json!({"kind": "task", "message": "HTTP request failed with response code 404 (Not Found)"})
+    );
+    assert!(!r.has_task("after"));
+}
+
+#[test]
+fn http_timeouts_and_unreachable_servers_fail_the_task() {
+    let port = http_server();
+    // A port nothing listens on: bound, then closed.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let dh = NoEngine::new();
+    let f = dh.flow(
+        "slow",
+        &flow(
+            "slow",
+            &format!(
+                r#"tasks:
+  - id: slow
+    type: io.kestra.plugin.core.http.Request
+    uri: http://127.0.0.1:{port}/slow
+    options:
+      readTimeout: PT0.5S
+    allowFailure: true
+  - id: refused
+    type: io.kestra.plugin.core.http.Request
+    uri: http://127.0.0.1:{closed}/x
+    allowFailure: true
+  - id: scheme
+    type: io.kestra.plugin.core.http.Request
+    uri: ftp://127.0.0.1/x
+    allowFailure: true
+"#
+            ),
+        ),
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    for (t, words) in [
+        ("slow", "timed out"),
+        ("refused", "Connection refused"),
+        ("scheme", "only http and https are supported"),
+    ] {
+        let t = r.task(t);
+        assert_eq!(t["state"], "WARNING", "{}", r.dump());
+        let m = t["failure"]["message"].as_str().unwrap();
+        assert!(m.contains(words), "{m}");
+    }
+    assert!(r.task("slow")["durationMs"].as_u64().unwrap() < 2500);
+}
+
+#[test]
+fn http_download_stores_the_body_as_a_file_of_the_execution() {
+    let port = http_server();
+    let dh = NoEngine::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let f = dh.flow(
+        "dl",
+        &flow(
+            "dl",
+            &format!(
+                r#"tasks:
+  - id: csv
+    type: io.kestra.plugin.core.http.Download
+    uri: {base}/data.csv
+  - id: named
+    type: io.kestra.plugin.fs.http.Download
+    uri: {base}/named
+  - id: empty-ok
+    type: io.kestra.plugin.core.http.Download
+    uri: {base}/empty
+    failOnEmptyResponse: false
+  - id: empty
+    type: io.kestra.plugin.core.http.Download
+    uri: {base}/empty
+"#
+            ),
+        ),
+    );
+    let r = dh.run(&f, &["--execution-id", "dl1"]);
+    r.assert_code(1);
+    let work = dh.tmp.path().join("work/dl1");
+    let t = r.task("csv");
+    assert_eq!(t["outputs"]["code"], 200, "{}", r.dump());
+    assert_eq!(t["outputs"]["length"], 8);
+    let file = work.join("csv/data.csv");
+    assert_eq!(t["outputs"]["uri"], format!("file://{}", file.display()));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "a,b\n1,2\n");
+    assert_eq!(
+        std::fs::read_to_string(work.join("named/report.txt")).unwrap(),
+        "report"
+    );
+    let t = r.task("empty-ok");
+    assert_eq!(t["state"], "SUCCESS");
+    assert_eq!(t["outputs"]["length"], 0);
+    assert_eq!(t["message"], format!("File '{base}/empty' is empty"));
+    assert_eq!(r.task("empty")["state"], "FAILED");
+}
+
 // ---------------------------------------------------------------- with a container (e2e)
 
 e2e_test!(a_return_value_feeds_a_shell_task_and_back, |cx| {

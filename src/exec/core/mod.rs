@@ -5,6 +5,7 @@
 //! journaled as a container task's is, so `resume` never does it twice.
 
 mod execution;
+mod http;
 mod kv;
 mod log;
 mod sleep;
@@ -68,6 +69,7 @@ impl Done {
 enum Step {
     Done(Done),
     Sleep(Duration),
+    Http(Box<http::Prepared>),
 }
 
 /// Does the flow stop after this task? A failure does, and `execution.Exit` ends it whatever
@@ -181,6 +183,7 @@ async fn perform(
         },
         Ok(Step::Done(d)) => d,
         Ok(Step::Sleep(d)) => sleep::sleep(rt, &task.id, d).await,
+        Ok(Step::Http(p)) => http::run(rt, *p).await,
     }
 }
 
@@ -212,6 +215,18 @@ fn step(
         | CoreTask::KvGet { .. }
         | CoreTask::KvDelete { .. }
         | CoreTask::KvGetKeys { .. } => kv::kv(rt, flow_ns, core, r)?,
+        CoreTask::HttpRequest(c) => return Ok(Step::Http(Box::new(http::prepare(c, None, r)?))),
+        CoreTask::HttpDownload {
+            call,
+            fail_on_empty,
+        } => {
+            let dir = rt.ctx.workdir(&task.id);
+            return Ok(Step::Http(Box::new(http::prepare(
+                call,
+                Some((*fail_on_empty, &dir)),
+                r,
+            )?)));
+        }
         other => {
             return Err(format!(
                 "dockhand cannot run this core task yet: {}",

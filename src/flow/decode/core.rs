@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::flow::core_task::{CoreTask, EXIT_STATES, KvType, LogLevel};
+use crate::flow::core_task::{CoreTask, EXIT_STATES, HttpCall, KvType, LogLevel};
 use crate::flow::reader::{self, Cx, Obj};
 use crate::flow::spec::tasks_core::*;
 use crate::flow::yaml::{Node, Value};
@@ -137,10 +137,61 @@ pub(super) fn read_core(cx: &mut Cx, o: &mut Obj<'_>, name: &str) -> Option<Core
             namespace: o.string(cx, "namespace"),
             prefix: o.string(cx, "prefix"),
         },
+        HTTP_REQUEST_TYPE => CoreTask::HttpRequest(Box::new(http_call(cx, o)?)),
+        HTTP_DOWNLOAD_TYPE => {
+            let call = http_call(cx, o);
+            let fail_on_empty = o.bool(cx, "failOnEmptyResponse").unwrap_or(true);
+            CoreTask::HttpDownload {
+                call: Box::new(call?),
+                fail_on_empty,
+            }
+        }
         _ => unreachable!("{name} is a core task type of the spec without a reader"),
     };
     check_templates(cx, o, &task);
     Some(task)
+}
+
+/// The properties both http tasks have, and their `options`.
+fn http_call(cx: &mut Cx, o: &mut Obj<'_>) -> Option<HttpCall> {
+    let uri = o.need_string(cx, "uri");
+    let method = o
+        .enumeration(cx, "method", HTTP_METHODS, |s| {
+            HTTP_METHODS.contains(&s).then(|| s.to_string())
+        })
+        .unwrap_or_else(|| "GET".into());
+    let body = o.string(cx, "body");
+    let form_data = o.string_map(cx, "formData").unwrap_or_default();
+    let content_type = o.string(cx, "contentType");
+    let headers = o.string_map(cx, "headers").unwrap_or_default();
+    let allow_failed = o.bool(cx, "allowFailed").unwrap_or(false);
+    let (mut connect_timeout, mut read_timeout) = (None, Some(std::time::Duration::from_secs(10)));
+    let (mut follow_redirects, mut basic_auth) = (true, None);
+    if let Some(mut opts) = o.obj(cx, "options") {
+        connect_timeout = opts.parsed(cx, "connectTimeout", units::parse_duration);
+        if let Some(t) = opts.parsed(cx, "readTimeout", units::parse_duration) {
+            read_timeout = Some(t);
+        }
+        follow_redirects = opts.bool(cx, "followRedirects").unwrap_or(true);
+        let user = opts.string(cx, "basicAuthUser");
+        let password = opts.string(cx, "basicAuthPassword");
+        basic_auth = user.zip(password);
+        opts.finish_described(cx, &HTTP_OPTIONS);
+    }
+    let call = HttpCall {
+        uri: uri?,
+        method,
+        body,
+        content_type,
+        headers,
+        form_data,
+        connect_timeout,
+        read_timeout,
+        follow_redirects,
+        basic_auth,
+        allow_failed,
+    };
+    Some(call)
 }
 
 /// `labels`: a map of names to values, or a list of `{key, value}` (Kestra takes both), in

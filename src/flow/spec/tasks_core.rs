@@ -3,7 +3,10 @@
 //! (`io.kestra.plugin.core.*` in kestra-io/kestra), with the older `io.kestra.core.tasks.*`
 //! names Kestra still accepts as aliases. `decode::core` reads them, `exec::core` runs them.
 
-use super::{COMMON_TASK, Execution, Object, Property, TaskType, Ty, read, required, with_default};
+use super::{
+    COMMON_TASK, Execution, Object, Property, TaskType, Ty, ignored, read, refused, required,
+    with_default,
+};
 use crate::flow::core_task::{EXIT_STATES, KvType, LogLevel};
 
 /// The object kind of every core task type (the reader's `known_properties` reads script tasks
@@ -12,7 +15,7 @@ const KIND: &str = "coreTask";
 
 /// A core task type: its names, title, doc line and own properties (after the common ones).
 macro_rules! core {
-    ($name:expr, $aliases:expr, $title:literal, $doc:literal, $own:expr $(,)?) => {
+    ($name:expr, $aliases:expr, $title:literal, $doc:literal, $($own:expr),+ $(,)?) => {
         TaskType {
             name: $name,
             aliases: $aliases,
@@ -21,7 +24,7 @@ macro_rules! core {
                 kind: KIND,
                 title: $title,
                 doc: $doc,
-                properties: &[COMMON_TASK, $own],
+                properties: &[COMMON_TASK, $($own),+],
             },
         }
     };
@@ -42,6 +45,156 @@ pub const ASSERT_TYPE: &str = "io.kestra.plugin.core.execution.Assert";
 pub const LABELS_TYPE: &str = "io.kestra.plugin.core.execution.Labels";
 pub const EXIT_TYPE: &str = "io.kestra.plugin.core.execution.Exit";
 pub const SLEEP_TYPE: &str = "io.kestra.plugin.core.flow.Sleep";
+pub const HTTP_REQUEST_TYPE: &str = "io.kestra.plugin.core.http.Request";
+pub const HTTP_DOWNLOAD_TYPE: &str = "io.kestra.plugin.core.http.Download";
+
+/// Kestra's HTTP methods (Micronaut's `HttpMethod`, less CUSTOM).
+pub const HTTP_METHODS: &[&str] = &[
+    "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE",
+];
+
+/// `options` of the http tasks (Kestra's `RequestOptions`).
+pub static HTTP_OPTIONS: Object = Object {
+    kind: "httpOptions",
+    title: "HTTP request options",
+    doc: "Timeouts, redirects and basic authentication of an HTTP task.",
+    properties: &[&[
+        ex(
+            "PT5S",
+            read(
+                "connectTimeout",
+                Ty::Duration,
+                "The longest to wait for the connection (ISO-8601).",
+            ),
+        ),
+        ex(
+            "PT30S",
+            with_default(
+                "readTimeout",
+                Ty::Duration,
+                "\"PT10S\"",
+                "The longest to wait for the response (ISO-8601).",
+            ),
+        ),
+        ex(
+            "true",
+            with_default(
+                "followRedirects",
+                Ty::Bool,
+                "true",
+                "Whether redirects are followed (at most 10).",
+            ),
+        ),
+        ex(
+            "user",
+            read(
+                "basicAuthUser",
+                Ty::Text,
+                "The user of HTTP basic authentication (with `basicAuthPassword`).",
+            ),
+        ),
+        ex(
+            "\"{{ secret('HTTP_PASSWORD') }}\"",
+            read(
+                "basicAuthPassword",
+                Ty::Text,
+                "The password of HTTP basic authentication; use `{{ secret('NAME') }}`.",
+            ),
+        ),
+        ex(
+            "PT5M",
+            ignored("readIdleTimeout", "each request has its own connection"),
+        ),
+        ex(
+            "PT30S",
+            ignored(
+                "connectionPoolIdleTimeout",
+                "each request has its own connection",
+            ),
+        ),
+        ex(
+            "10485760",
+            ignored("maxContentLength", "responses are not limited in size"),
+        ),
+        ex(
+            "UTF-8",
+            ignored("defaultCharset", "the response's own charset is used"),
+        ),
+        ex(
+            "[REQUEST_HEADERS]",
+            ignored("logLevel", "requests are not logged"),
+        ),
+        refused("proxyType", "proxies are not supported"),
+        refused("proxyAddress", "proxies are not supported"),
+        refused("proxyPort", "proxies are not supported"),
+        refused("proxyUsername", "proxies are not supported"),
+        refused("proxyPassword", "proxies are not supported"),
+    ]],
+};
+
+/// The properties both http tasks have (Kestra's `AbstractHttp`).
+const HTTP_COMMON: &[Property] = &[
+    ex(
+        "http://127.0.0.1:8080/api/items",
+        required(
+            "uri",
+            Ty::Text,
+            "The URL (http or https); may use `{{ ... }}` expressions.",
+        ),
+    ),
+    ex(
+        "POST",
+        with_default(
+            "method",
+            Ty::Enum(HTTP_METHODS),
+            "\"GET\"",
+            "The HTTP method.",
+        ),
+    ),
+    ex(
+        "\"{\\\"id\\\": \\\"{{ flow.id }}\\\"}\"",
+        read(
+            "body",
+            Ty::Text,
+            "The request body as text (sent as `application/json` unless `contentType` says otherwise).",
+        ),
+    ),
+    ex(
+        "{name: \"{{ flow.id }}\"}",
+        read(
+            "formData",
+            Ty::StringMap,
+            "Form fields, sent as `application/x-www-form-urlencoded` (instead of `body`).",
+        ),
+    ),
+    ex(
+        "application/json",
+        read("contentType", Ty::Text, "The request's `Content-Type`."),
+    ),
+    ex(
+        "{X-Team: data}",
+        read(
+            "headers",
+            Ty::StringMap,
+            "Request headers; values may use `{{ ... }}` expressions.",
+        ),
+    ),
+    read("options", Ty::Object(&HTTP_OPTIONS), "Request options."),
+    ex(
+        "false",
+        with_default(
+            "allowFailed",
+            Ty::Bool,
+            "false",
+            "When true, a response code of 400 or more does not fail the task.",
+        ),
+    ),
+    refused(
+        "sslOptions",
+        "TLS options are not supported; certificates are checked against the system's roots",
+    ),
+];
+
 pub const KV_SET_TYPE: &str = "io.kestra.plugin.core.kv.Set";
 pub const KV_GET_TYPE: &str = "io.kestra.plugin.core.kv.Get";
 pub const KV_DELETE_TYPE: &str = "io.kestra.plugin.core.kv.Delete";
@@ -220,6 +373,33 @@ pub static TASK_TYPES: &[TaskType] = &[
                 "duration",
                 Ty::Duration,
                 "How long to wait (ISO-8601, e.g. `PT5S`).",
+            ),
+        )],
+    ),
+    core!(
+        HTTP_REQUEST_TYPE,
+        &["io.kestra.plugin.fs.http.Request"],
+        "HTTP request",
+        "Sends an HTTP request; outputs `code`, `headers` (name to list of values), `body` (text) and `uri`.",
+        HTTP_COMMON,
+        &[refused(
+            "encryptBody",
+            "the body is kept in the outputs as it is; there is no encryption key",
+        )],
+    ),
+    core!(
+        HTTP_DOWNLOAD_TYPE,
+        &["io.kestra.plugin.fs.http.Download"],
+        "HTTP download",
+        "Downloads the response body to a file of the execution (under the work directory); outputs `uri` (its `file://` URL), `code`, `length` and `headers`.",
+        HTTP_COMMON,
+        &[ex(
+            "true",
+            with_default(
+                "failOnEmptyResponse",
+                Ty::Bool,
+                "true",
+                "When true, an empty body fails the task (unless `allowFailed`).",
             ),
         )],
     ),
