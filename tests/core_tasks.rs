@@ -1019,6 +1019,71 @@ fn http_download_stores_the_body_as_a_file_of_the_execution() {
     assert_eq!(r.task("empty")["state"], "FAILED");
 }
 
+#[test]
+fn local_files_and_purging_the_executions_files() {
+    let port = http_server();
+    let dh = NoEngine::new();
+    let f = dh.flow(
+        "files",
+        &flow(
+            "files",
+            &format!(
+                r#"tasks:
+  - id: nothing
+    type: io.kestra.plugin.core.storage.PurgeCurrentExecutionFiles
+  - id: local
+    type: io.kestra.core.tasks.storages.LocalFiles
+    inputs:
+      data/a.txt: "a from {{{{ flow.id }}}}"
+      b.csv: "1,2"
+      scratch.tmp: gone
+    outputs: ["data/*.txt", "*.csv"]
+  - id: dl
+    type: io.kestra.plugin.core.http.Download
+    uri: http://127.0.0.1:{port}/data.csv
+  - id: purge
+    type: io.kestra.plugin.core.storage.PurgeCurrentExecutionFiles
+"#
+            ),
+        ),
+    );
+    let r = dh.run(&f, &["--execution-id", "files1"]);
+    r.assert_code(0);
+    let work = dh.tmp.path().join("work/files1");
+    assert_eq!(
+        r.logs("nothing", '|'),
+        vec!["No file to purge: execution files1 has stored none"]
+    );
+    assert_eq!(r.task("nothing")["outputs"], json!({"uris": []}));
+    let a = work.join("local/data/a.txt");
+    let b = work.join("local/b.csv");
+    assert_eq!(
+        r.task("local")["outputs"],
+        json!({"uris": {"data/a.txt": format!("file://{}", a.display()), "b.csv": format!("file://{}", b.display())}})
+    );
+    // Purged: the local files and the download, listed.
+    let dl = work.join("dl/data.csv");
+    let mut uris: Vec<String> = r.task("purge")["outputs"]["uris"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u.as_str().unwrap().to_string())
+        .collect();
+    uris.sort();
+    let mut want: Vec<String> = [&dl, &b, &a]
+        .iter()
+        .map(|p| format!("file://{}", p.display()))
+        .collect();
+    want.sort();
+    assert_eq!(uris, want, "{}", r.dump());
+    assert_eq!(
+        r.logs("purge", '|'),
+        vec!["Purged 3 file(s) of execution files1"]
+    );
+    assert!(!a.exists() && !b.exists() && !dl.exists());
+    assert!(!work.join("local/scratch.tmp").exists());
+}
+
 // ---------------------------------------------------------------- with a container (e2e)
 
 e2e_test!(a_return_value_feeds_a_shell_task_and_back, |cx| {

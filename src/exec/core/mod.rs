@@ -9,6 +9,7 @@ mod http;
 mod kv;
 mod log;
 mod sleep;
+mod storage;
 mod values;
 
 use std::collections::BTreeMap;
@@ -227,11 +228,9 @@ fn step(
                 r,
             )?)));
         }
-        other => {
-            return Err(format!(
-                "dockhand cannot run this core task yet: {}",
-                other.describe()
-            ));
+        CoreTask::PurgeExecutionFiles => storage::purge(rt, &task.id),
+        CoreTask::LocalFiles { inputs, outputs } => {
+            storage::local_files(rt, &task.id, inputs, outputs, r)?
         }
     }))
 }

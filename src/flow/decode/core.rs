@@ -137,6 +137,32 @@ pub(super) fn read_core(cx: &mut Cx, o: &mut Obj<'_>, name: &str) -> Option<Core
             namespace: o.string(cx, "namespace"),
             prefix: o.string(cx, "prefix"),
         },
+        PURGE_FILES_TYPE => CoreTask::PurgeExecutionFiles,
+        LOCAL_FILES_TYPE => {
+            let inputs = o.string_map(cx, "inputs").unwrap_or_default();
+            let outputs = o.strings(cx, "outputs").unwrap_or_default();
+            let mut ok = true;
+            for name in inputs.keys().chain(outputs.iter()) {
+                if let Err(e) = super::task::check_relative(name) {
+                    let which = if inputs.contains_key(name) {
+                        "inputs"
+                    } else {
+                        "outputs"
+                    };
+                    let path = o.key_path(which);
+                    let pos = [reader::join(&path, name), path.clone()]
+                        .iter()
+                        .find_map(|p| cx.spans.get(p).copied())
+                        .unwrap_or(o.pos());
+                    cx.error(pos, &path, format!("`{name}`: {e}"));
+                    ok = false;
+                }
+            }
+            if !ok {
+                return None;
+            }
+            CoreTask::LocalFiles { inputs, outputs }
+        }
         HTTP_REQUEST_TYPE => CoreTask::HttpRequest(Box::new(http_call(cx, o)?)),
         HTTP_DOWNLOAD_TYPE => {
             let call = http_call(cx, o);

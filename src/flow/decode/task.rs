@@ -319,7 +319,7 @@ fn read_script(
     }
 }
 
-fn check_relative(p: &str) -> Result<(), &'static str> {
+pub(super) fn check_relative(p: &str) -> Result<(), &'static str> {
     if p.is_empty() {
         Err("the name is empty")
     } else if p.starts_with('/') {

@@ -4,8 +4,8 @@
 //! names Kestra still accepts as aliases. `decode::core` reads them, `exec::core` runs them.
 
 use super::{
-    COMMON_TASK, Execution, Object, Property, TaskType, Ty, ignored, read, refused, required,
-    with_default,
+    COMMON_TASK, Execution, Names, Object, Property, TaskType, Ty, ignored, read, refused,
+    required, with_default,
 };
 use crate::flow::core_task::{EXIT_STATES, KvType, LogLevel};
 
@@ -45,6 +45,8 @@ pub const ASSERT_TYPE: &str = "io.kestra.plugin.core.execution.Assert";
 pub const LABELS_TYPE: &str = "io.kestra.plugin.core.execution.Labels";
 pub const EXIT_TYPE: &str = "io.kestra.plugin.core.execution.Exit";
 pub const SLEEP_TYPE: &str = "io.kestra.plugin.core.flow.Sleep";
+pub const PURGE_FILES_TYPE: &str = "io.kestra.plugin.core.storage.PurgeCurrentExecutionFiles";
+pub const LOCAL_FILES_TYPE: &str = "io.kestra.plugin.core.storage.LocalFiles";
 pub const HTTP_REQUEST_TYPE: &str = "io.kestra.plugin.core.http.Request";
 pub const HTTP_DOWNLOAD_TYPE: &str = "io.kestra.plugin.core.http.Download";
 
@@ -402,6 +404,40 @@ pub static TASK_TYPES: &[TaskType] = &[
                 "When true, an empty body fails the task (unless `allowFailed`).",
             ),
         )],
+    ),
+    core!(
+        PURGE_FILES_TYPE,
+        &[
+            "io.kestra.core.tasks.storages.PurgeExecution",
+            "io.kestra.plugin.core.storage.PurgeExecution",
+        ],
+        "Purge the execution's files",
+        "Removes the files this execution stored (output files, downloads: everything under `WORK_DIR/EXECUTION/`); output `uris` lists them.",
+        &[],
+    ),
+    core!(
+        LOCAL_FILES_TYPE,
+        &["io.kestra.core.tasks.storages.LocalFiles"],
+        "Local files (legacy)",
+        "Writes `inputs` as files in the task's working directory and hands out the files matching `outputs` (output `uris`: name to `file://` URL).",
+        &[
+            ex(
+                "{data.txt: \"{{ flow.id }}\"}",
+                read(
+                    "inputs",
+                    Ty::NamedMap(Names::RelativePath),
+                    "The files to write: path relative to the working directory to content; contents may use `{{ ... }}` expressions.",
+                ),
+            ),
+            ex(
+                "[\"*.txt\"]",
+                read(
+                    "outputs",
+                    Ty::List(Names::RelativePath),
+                    "Globs of the files to hand out, relative to the working directory (`*.csv`, `out/**`).",
+                ),
+            ),
+        ],
     ),
     core!(
         KV_SET_TYPE,
