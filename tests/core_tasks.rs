@@ -36,6 +36,11 @@ impl NoEngine {
         p
     }
 
+    /// A flow file `name.yaml` of flow `id` in namespace dev.core, `body` after the header.
+    fn flow_of(&self, name: &str, id: &str, body: &str) -> PathBuf {
+        self.flow(name, &flow(id, body))
+    }
+
     fn args(&self, cmd: &str, flow: &Path, extra: &[&str]) -> Vec<String> {
         let mut a = vec![
             cmd.to_string(),
@@ -85,11 +90,10 @@ fn flow(id: &str, body: &str) -> String {
 #[test]
 fn log_prints_each_message_with_the_task_prefix_and_level() {
     let dh = NoEngine::new();
-    let f = dh.flow(
+    let f = dh.flow_of(
         "log",
-        &flow(
-            "log",
-            r#"tasks:
+        "log",
+        r#"tasks:
   - id: hello
     type: io.kestra.plugin.core.log.Log
     message: "hello from {{ flow.id }} in {{ flow.namespace }}"
@@ -104,7 +108,6 @@ fn log_prints_each_message_with_the_task_prefix_and_level() {
     level: DEBUG
     message: "two\nlines"
 "#,
-        ),
     );
     let r = dh.run(&f, &[]);
     r.assert_code(0);
@@ -132,11 +135,10 @@ fn log_prints_each_message_with_the_task_prefix_and_level() {
 #[test]
 fn log_masks_secret_inputs_and_secret_function_values() {
     let dh = NoEngine::new();
-    let f = dh.flow(
+    let f = dh.flow_of(
         "mask",
-        &flow(
-            "mask",
-            r#"inputs:
+        "mask",
+        r#"inputs:
   - id: token
     type: SECRET
 tasks:
@@ -146,7 +148,6 @@ tasks:
       - "token={{ inputs.token }}"
       - "api={{ secret('API_KEY') }}"
 "#,
-        ),
     );
     // secret('API_KEY') reads SECRET_API_KEY, base64 ("api-key-value-99").
     let r = dh
@@ -166,10 +167,9 @@ tasks:
 #[test]
 fn return_and_output_values_are_outputs_of_later_tasks_and_json() {
     let dh = NoEngine::new();
-    let f = dh.flow(
+    let f = dh.flow_of(
         "values",
-        &flow(
-            "values",
+        "values",
             r#"variables:
   who: ada
 tasks:
@@ -187,7 +187,6 @@ tasks:
     type: io.kestra.plugin.core.log.Log
     message: "{{ outputs.ret.value }} {{ outputs.vals.values.name }} {{ outputs.vals.values.n + 1 }} {{ outputs.vals.values.nested.k }}"
 "#,
-        ),
     );
     let r = dh.run(&f, &[]);
     r.assert_code(0);
@@ -202,11 +201,10 @@ tasks:
 #[test]
 fn an_output_a_task_did_not_produce_fails_the_reading_task() {
     let dh = NoEngine::new();
-    let f = dh.flow(
+    let f = dh.flow_of(
         "missing",
-        &flow(
-            "missing",
-            r#"tasks:
+        "missing",
+        r#"tasks:
   - id: ret
     type: io.kestra.plugin.core.debug.Return
     format: x
@@ -214,7 +212,6 @@ fn an_output_a_task_did_not_produce_fails_the_reading_task() {
     type: io.kestra.plugin.core.log.Log
     message: "{{ outputs.ret.nothing }}"
 "#,
-        ),
     );
     let r = dh.run(&f, &[]);
     r.assert_code(1);
@@ -234,11 +231,10 @@ fn an_output_a_task_did_not_produce_fails_the_reading_task() {
 #[test]
 fn fail_stops_the_flow_and_exits_1() {
     let dh = NoEngine::new();
-    let f = dh.flow(
+    let f = dh.flow_of(
         "fail",
-        &flow(
-            "fail",
-            r#"inputs:
+        "fail",
+        r#"inputs:
   - id: n
     type: STRING
     defaults: "3"
@@ -256,7 +252,6 @@ tasks:
     type: io.kestra.plugin.core.log.Log
     message: never printed
 "#,
-        ),
     );
     let r = dh.run(&f, &[]);
     r.assert_code(1);
@@ -280,11 +275,10 @@ tasks:
 #[test]
 fn assert_logs_each_falsy_condition_and_fails_with_kestras_message() {
     let dh = NoEngine::new();
-    let f = dh.flow(
+    let f = dh.flow_of(
         "assert",
-        &flow(
-            "assert",
-            r#"inputs:
+        "assert",
+        r#"inputs:
   - id: param
     type: STRING
     defaults: ok
@@ -301,7 +295,6 @@ tasks:
       - "{{ 0 }}"
     errorMessage: "checks on {{ inputs.param }}"
 "#,
-        ),
     );
     let r = dh.run(&f, &[]);
     r.assert_code(1);
@@ -324,11 +317,10 @@ tasks:
 #[test]
 fn labels_are_the_executions_in_the_result() {
     let dh = NoEngine::new();
-    let f = dh.flow(
+    let f = dh.flow_of(
         "labels",
-        &flow(
-            "labels",
-            r#"labels:
+        "labels",
+        r#"labels:
   team: data
   stage: draft
 tasks:
@@ -345,7 +337,6 @@ tasks:
       - key: owner
         value: "{{ flow.id }}"
 "#,
-        ),
     );
     let r = dh.run(&f, &[]);
     r.assert_code(0);
@@ -371,12 +362,10 @@ tasks:
         table.dump()
     );
     // System labels are Kestra's own.
-    let f = dh.flow(
+    let f = dh.flow_of(
         "system",
-        &flow(
-            "system",
+        "system",
             "tasks:\n  - id: l\n    type: io.kestra.plugin.core.execution.Labels\n    labels: {system.correlationId: x}\n",
-        ),
     );
     let r = dh.run(&f, &[]);
     r.assert_code(1);
@@ -422,12 +411,10 @@ fn exit_ends_the_execution_in_its_state() {
 #[test]
 fn sleep_waits_and_ctrl_c_stops_it() {
     let dh = NoEngine::new();
-    let f = dh.flow(
+    let f = dh.flow_of(
         "nap",
-        &flow(
-            "nap",
-            "tasks:\n  - id: nap\n    type: io.kestra.plugin.core.flow.Sleep\n    duration: PT0.5S\n",
-        ),
+        "nap",
+        "tasks:\n  - id: nap\n    type: io.kestra.plugin.core.flow.Sleep\n    duration: PT0.5S\n",
     );
     let r = dh.run(&f, &[]);
     r.assert_code(0);
@@ -435,12 +422,10 @@ fn sleep_waits_and_ctrl_c_stops_it() {
     let ms = r.task("nap")["durationMs"].as_u64().unwrap();
     assert!((500..3000).contains(&ms), "{ms} ms\n{}", r.dump());
 
-    let f = dh.flow(
+    let f = dh.flow_of(
         "long",
-        &flow(
-            "long",
+        "long",
             "tasks:\n  - id: nap\n    type: io.kestra.plugin.core.flow.Sleep\n    duration: PT1H\n  - id: after\n    type: io.kestra.plugin.core.log.Log\n    message: after\n",
-        ),
     );
     let s = dh.spawn(&f, &[], &[]);
     assert!(
@@ -458,12 +443,10 @@ fn sleep_waits_and_ctrl_c_stops_it() {
 #[test]
 fn a_timeout_ends_an_in_process_task_failed() {
     let dh = NoEngine::new();
-    let f = dh.flow(
+    let f = dh.flow_of(
         "timeout",
-        &flow(
-            "timeout",
+        "timeout",
             "tasks:\n  - id: nap\n    type: io.kestra.plugin.core.flow.Sleep\n    duration: PT1H\n    timeout: PT0.3S\n",
-        ),
     );
     let r = dh.run(&f, &[]);
     r.assert_code(1);
@@ -515,12 +498,10 @@ fn bad_properties_are_errors_at_their_line() {
 #[test]
 fn plan_shows_what_an_in_process_task_does() {
     let dh = NoEngine::new();
-    let f = dh.flow(
+    let f = dh.flow_of(
         "plan",
-        &flow(
-            "plan",
+        "plan",
             "tasks:\n  - id: hi\n    type: io.kestra.plugin.core.log.Log\n    message: \"hi {{ flow.id }}\"\n    allowFailure: true\n",
-        ),
     );
     let r = dh.dockhand(&["plan", f.to_str().unwrap(), "--execution-id", "e1"]);
     r.assert_code(0);
@@ -538,11 +519,10 @@ fn plan_shows_what_an_in_process_task_does() {
 #[test]
 fn kill9_then_resume_does_not_redo_finished_core_tasks() {
     let dh = NoEngine::new();
-    let f = dh.flow(
+    let f = dh.flow_of(
         "crash",
-        &flow(
-            "crash",
-            r#"tasks:
+        "crash",
+        r#"tasks:
   - id: first
     type: io.kestra.plugin.core.log.Log
     message: first line
@@ -556,7 +536,6 @@ fn kill9_then_resume_does_not_redo_finished_core_tasks() {
     type: io.kestra.plugin.core.log.Log
     message: "after {{ outputs.ret.value }}"
 "#,
-        ),
     );
     let s = dh.spawn(&f, &["--execution-id", "crash1"], &[]);
     assert!(
@@ -594,10 +573,9 @@ fn kill9_then_resume_does_not_redo_finished_core_tasks() {
 #[test]
 fn kv_tasks_and_the_kv_function_share_a_store_per_namespace() {
     let dh = NoEngine::new();
-    let f = dh.flow(
+    let f = dh.flow_of(
         "kv",
-        &flow(
-            "kv",
+        "kv",
             r#"tasks:
   - id: set
     type: io.kestra.plugin.core.kv.Set
@@ -635,7 +613,6 @@ fn kv_tasks_and_the_kv_function_share_a_store_per_namespace() {
     type: io.kestra.plugin.core.kv.Delete
     key: greeting
 "#,
-        ),
     );
     let r = dh.run(&f, &[]);
     r.assert_code(0);
@@ -664,11 +641,10 @@ fn kv_tasks_and_the_kv_function_share_a_store_per_namespace() {
 
     // A later execution reads what an earlier one stored; overwrite: false and errorOnMissing
     // fail with Kestra's words; a key outside Kestra's rule is refused.
-    let f = dh.flow(
+    let f = dh.flow_of(
         "kv2",
-        &flow(
-            "kv",
-            r#"tasks:
+        "kv",
+        r#"tasks:
   - id: keep
     type: io.kestra.plugin.core.kv.Set
     key: n
@@ -689,7 +665,6 @@ fn kv_tasks_and_the_kv_function_share_a_store_per_namespace() {
     type: io.kestra.plugin.core.log.Log
     message: "n is {{ kv('n') }}"
 "#,
-        ),
     );
     let r = dh.run(&f, &[]);
     r.assert_code(0);
@@ -716,11 +691,10 @@ fn kv_tasks_and_the_kv_function_share_a_store_per_namespace() {
 #[test]
 fn a_kv_ttl_expires_the_entry() {
     let dh = NoEngine::new();
-    let f = dh.flow(
+    let f = dh.flow_of(
         "ttl",
-        &flow(
-            "ttl",
-            r#"tasks:
+        "ttl",
+        r#"tasks:
   - id: set
     type: io.kestra.plugin.core.kv.Set
     key: brief
@@ -735,7 +709,6 @@ fn a_kv_ttl_expires_the_entry() {
     type: io.kestra.plugin.core.kv.Get
     key: brief
 "#,
-        ),
     );
     let r = dh.run(&f, &[]);
     r.assert_code(1);
@@ -749,14 +722,12 @@ fn a_kv_ttl_expires_the_entry() {
 #[test]
 fn plan_shows_kv_reads_as_a_stand_in() {
     let dh = NoEngine::new();
-    let f = dh.flow(
+    let f = dh.flow_of(
         "plankv",
-        &flow(
-            "plankv",
+        "plankv",
             &format!(
                 "tasks:\n  - id: s\n    type: io.kestra.plugin.scripts.shell.Commands\n    containerImage: {IMAGE}\n    commands: [\"echo {{{{ kv('token') }}}}\"]\n"
             ),
-        ),
     );
     let r = dh.dockhand(&["plan", f.to_str().unwrap(), "--execution-id", "e1"]);
     r.assert_code(0);
@@ -845,12 +816,11 @@ fn http_request_outputs_code_headers_and_body_and_fails_on_4xx() {
     let port = http_server();
     let dh = NoEngine::new();
     let base = format!("http://127.0.0.1:{port}");
-    let f = dh.flow(
+    let f = dh.flow_of(
         "http",
-        &flow(
-            "http",
-            &format!(
-                r#"tasks:
+        "http",
+        &format!(
+            r#"tasks:
   - id: hello
     type: io.kestra.plugin.core.http.Request
     uri: {base}/hello
@@ -888,7 +858,6 @@ fn http_request_outputs_code_headers_and_body_and_fails_on_4xx() {
     type: io.kestra.plugin.core.log.Log
     message: never
 "#
-            ),
         ),
     );
     let r = dh.run(&f, &[]);
@@ -932,12 +901,11 @@ fn http_timeouts_and_unreachable_servers_fail_the_task() {
         l.local_addr().unwrap().port()
     };
     let dh = NoEngine::new();
-    let f = dh.flow(
+    let f = dh.flow_of(
         "slow",
-        &flow(
-            "slow",
-            &format!(
-                r#"tasks:
+        "slow",
+        &format!(
+            r#"tasks:
   - id: slow
     type: io.kestra.plugin.core.http.Request
     uri: http://127.0.0.1:{port}/slow
@@ -953,7 +921,6 @@ fn http_timeouts_and_unreachable_servers_fail_the_task() {
     uri: ftp://127.0.0.1/x
     allowFailure: true
 "#
-            ),
         ),
     );
     let r = dh.run(&f, &[]);
@@ -976,12 +943,11 @@ fn http_download_stores_the_body_as_a_file_of_the_execution() {
     let port = http_server();
     let dh = NoEngine::new();
     let base = format!("http://127.0.0.1:{port}");
-    let f = dh.flow(
+    let f = dh.flow_of(
         "dl",
-        &flow(
-            "dl",
-            &format!(
-                r#"tasks:
+        "dl",
+        &format!(
+            r#"tasks:
   - id: csv
     type: io.kestra.plugin.core.http.Download
     uri: {base}/data.csv
@@ -996,7 +962,6 @@ fn http_download_stores_the_body_as_a_file_of_the_execution() {
     type: io.kestra.plugin.core.http.Download
     uri: {base}/empty
 "#
-            ),
         ),
     );
     let r = dh.run(&f, &["--execution-id", "dl1"]);
@@ -1023,12 +988,11 @@ fn http_download_stores_the_body_as_a_file_of_the_execution() {
 fn local_files_and_purging_the_executions_files() {
     let port = http_server();
     let dh = NoEngine::new();
-    let f = dh.flow(
+    let f = dh.flow_of(
         "files",
-        &flow(
-            "files",
-            &format!(
-                r#"tasks:
+        "files",
+        &format!(
+            r#"tasks:
   - id: nothing
     type: io.kestra.plugin.core.storage.PurgeCurrentExecutionFiles
   - id: local
@@ -1044,7 +1008,6 @@ fn local_files_and_purging_the_executions_files() {
   - id: purge
     type: io.kestra.plugin.core.storage.PurgeCurrentExecutionFiles
 "#
-            ),
         ),
     );
     let r = dh.run(&f, &["--execution-id", "files1"]);

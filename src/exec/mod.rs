@@ -104,6 +104,28 @@ impl Runtime {
         }
     }
 
+    /// A task's result as it ends: FAILED under `allowFailure` is WARNING, secrets are
+    /// masked (before it is journaled, printed or seen by later tasks), and its end is
+    /// journaled (fsync'd with `sync`).
+    pub fn end_task(&self, task: &Task, attempt: u32, res: &mut TaskResult, sync: bool) {
+        if res.state == State::Failed && task.allow_failure {
+            res.state = State::Warning;
+        }
+        self.sink.mask.result(res);
+        if let Some(j) = &self.journal
+            && let Err(e) = j.append(
+                &journal::Record::TaskEnd {
+                    task: task.id.clone(),
+                    attempt,
+                    result: res.clone(),
+                },
+                sync,
+            )
+        {
+            self.status(&format!("{}: {e}", task.id));
+        }
+    }
+
     /// The engine at `host` answered a command.
     pub fn engine_answered(&self, host: Option<&str>) {
         self.answered

@@ -101,23 +101,7 @@ pub async fn run(
         .and_then(|n| n.parse().ok())
         .unwrap_or(attempt);
     res.duration = started.elapsed();
-    if res.state == State::Failed && task.allow_failure {
-        res.state = State::Warning;
-    }
-    // Before it is journaled, printed or seen by later tasks.
-    rt.sink.mask.result(&mut res);
-    if let Some(j) = &rt.journal
-        && let Err(e) = j.append(
-            &Record::TaskEnd {
-                task: task.id.clone(),
-                attempt,
-                result: res.clone(),
-            },
-            true,
-        )
-    {
-        rt.status(&format!("{}: {e}", task.id));
-    }
+    rt.end_task(task, attempt, &mut res, true);
     res
 }
 

@@ -65,6 +65,24 @@ pub fn resolve_inputs(
 /// The outputs of the tasks that ended, by task id and output name.
 pub type Outputs = BTreeMap<String, BTreeMap<String, serde_json::Value>>;
 
+/// What a task's expressions see: the flow's, the execution's and `ctx`'s host.
+fn scope_of<'a>(
+    flow: &'a Flow,
+    ctx: &'a PlanContext,
+    inputs: &'a BTreeMap<String, String>,
+    outputs: Option<&'a Outputs>,
+) -> Scope<'a> {
+    Scope {
+        flow_id: &flow.id,
+        namespace: &flow.namespace,
+        execution_id: &ctx.execution_id,
+        inputs,
+        vars: &flow.variables,
+        outputs,
+        host: ctx.expr_host.get(),
+    }
+}
+
 /// The one planner `plan` and `run` share: renders a task with what is known and builds its
 /// commands for `ctx`. `plan` gives no `outputs` (they exist only at run time, so output
 /// expressions stay as written); the executor gives the outputs of the tasks before, and then
@@ -77,15 +95,7 @@ pub fn plan_task(
     inputs: &BTreeMap<String, String>,
     outputs: Option<&Outputs>,
 ) -> Result<(ScriptTask, TaskCommands), String> {
-    let scope = Scope {
-        flow_id: &flow.id,
-        namespace: &flow.namespace,
-        execution_id: &ctx.execution_id,
-        inputs,
-        vars: &flow.variables,
-        outputs,
-        host: ctx.expr_host.get(),
-    };
+    let scope = scope_of(flow, ctx, inputs, outputs);
     let r = scope.render(&task.id, &ctx.workdir(&task.id), script, outputs.is_some())?;
     // Values read with `secret()` route the commands that hold them into the private command
     // file, as SECRET inputs do (the executor also adds them to its context up front, see
@@ -111,15 +121,7 @@ pub fn expression_secrets(
 ) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for (task, script) in flow.scripts() {
-        let scope = Scope {
-            flow_id: &flow.id,
-            namespace: &flow.namespace,
-            execution_id: &ctx.execution_id,
-            inputs,
-            vars: &flow.variables,
-            outputs: None,
-            host: ctx.expr_host.get(),
-        };
+        let scope = scope_of(flow, ctx, inputs, None);
         if let Ok(r) = scope.render(&task.id, &ctx.workdir(&task.id), script, false) {
             for v in r.secrets {
                 if !v.is_empty() && !out.contains(&v) {
@@ -156,15 +158,7 @@ pub fn with_task_texts<T>(
     outputs: Option<&Outputs>,
     f: impl FnOnce(&mut scope::TextRenderer) -> T,
 ) -> T {
-    let scope = Scope {
-        flow_id: &flow.id,
-        namespace: &flow.namespace,
-        execution_id: &ctx.execution_id,
-        inputs,
-        vars: &flow.variables,
-        outputs,
-        host: ctx.expr_host.get(),
-    };
+    let scope = scope_of(flow, ctx, inputs, outputs);
     let mut r = scope.texts(&task.id, &ctx.workdir(&task.id), outputs.is_some());
     f(&mut r)
 }

@@ -259,16 +259,7 @@ pub fn plan(
         if let Some(note) = short_name_note(task, ctx) {
             let _ = writeln!(out, "# {note}");
         }
-        if let Some(t) = task.timeout {
-            let _ = writeln!(
-                out,
-                "# timeout {}: then stopped as on cancel, and FAILED",
-                crate::units::format_duration_iso(t)
-            );
-        }
-        if task.allow_failure {
-            out.push_str("# allowFailure: a failure ends the task in WARNING\n");
-        }
+        limits(task, "stopped as on cancel, and FAILED", &mut out);
         for name in tc.input_files.keys() {
             if !tc.secret_files.holds(name) {
                 let _ = writeln!(out, "# input file {name}");
@@ -313,10 +304,15 @@ fn in_process(task: &Task, out: &mut String) {
         return;
     };
     let _ = writeln!(out, "# in process, no container: {}", c.describe());
+    limits(task, "FAILED", out);
+}
+
+/// A task's `timeout` (and what then happens) and `allowFailure`.
+fn limits(task: &Task, on_timeout: &str, out: &mut String) {
     if let Some(t) = task.timeout {
         let _ = writeln!(
             out,
-            "# timeout {}: then FAILED",
+            "# timeout {}: then {on_timeout}",
             crate::units::format_duration_iso(t)
         );
     }

@@ -18,7 +18,6 @@ use std::time::{Duration, Instant};
 use serde_json::Value as Json;
 
 use crate::exec::Runtime;
-use crate::exec::journal::Record;
 use crate::exec::result::{Failure, State, TaskResult};
 use crate::flow::core_task::CoreTask;
 use crate::flow::model::{Flow, Task};
@@ -131,24 +130,9 @@ pub async fn run(
     res.failure = done.failure;
     res.labels = done.labels;
     res.duration = started.elapsed();
-    if res.state == State::Failed && task.allow_failure {
-        res.state = State::Warning;
-    }
-    rt.sink.mask.result(&mut res);
-    if let Some(j) = &rt.journal
-        && let Err(e) = j.append(
-            &Record::TaskEnd {
-                task: task.id.clone(),
-                attempt,
-                result: res.clone(),
-            },
-            // A task with no effect outside this run is harmless to do again after a power
-            // loss; the next fsync'd record (any later task's start or end) covers it anyway.
-            core.has_effects(),
-        )
-    {
-        rt.status(&format!("{}: {e}", task.id));
-    }
+    // A task with no effect outside this run is harmless to do again after a power loss;
+    // the next fsync'd record (any later task's start or end) covers it anyway.
+    rt.end_task(task, attempt, &mut res, core.has_effects());
     rt.status(&format!(
         "{}: {}{}",
         res.id,
