@@ -124,6 +124,7 @@ fn log_prints_each_message_with_the_task_prefix_and_level() {
         "{}",
         r.dump()
     );
+    assert_eq!(r.json["engine"], "none");
     for t in ["hello", "several", "debug"] {
         let t = r.task(t);
         assert_eq!(t["state"], "SUCCESS");

@@ -209,7 +209,12 @@ pub async fn run_flow(rt: Arc<Runtime>, flow: Arc<Flow>) -> FlowResult {
         execution_id: rt.ctx.execution_id.clone(),
         namespace: flow.namespace.clone(),
         flow_id: flow.id.clone(),
-        engine: rt.engine.dialect.name().to_string(),
+        // `none`: a flow of in-process tasks only, run with no engine found.
+        engine: if rt.engine.program.as_os_str() == "none" {
+            "none".to_string()
+        } else {
+            rt.engine.dialect.name().to_string()
+        },
         state: FlowResult::state_of(&tasks),
         duration: started.elapsed(),
         labels: result::execution_labels(&flow.labels, &tasks),
@@ -323,7 +328,7 @@ async fn run_one_inner(
         }
         TaskKind::Core(c) => {
             drop(started);
-            let snapshot = outputs.lock().unwrap().clone();
+            let snapshot = core::outputs_for(c, &outputs.lock().unwrap());
             let r = core::run(&rt, &flow, &task, c, &snapshot).await;
             // A task with no outputs (Log, Fail, ...) has none to read, as in Kestra.
             if !r.outputs.is_empty() {

@@ -72,6 +72,35 @@ enum Step {
     Http(Box<http::Prepared>),
 }
 
+/// The outputs a core task's texts read, out of all the execution's: rendering then builds
+/// its context from those alone, so a flow of many tasks costs the same per task whatever
+/// came before. All of them when a text reads `outputs` as a whole (or cannot be parsed: its
+/// render reports that).
+pub fn outputs_for(core: &CoreTask, all: &Outputs) -> Outputs {
+    let mut names = std::collections::BTreeSet::new();
+    for (_, text) in core.texts() {
+        if !text.contains('{') {
+            continue;
+        }
+        let Ok(tpl) = crate::pebble::Template::parse(text) else {
+            return all.clone();
+        };
+        for r in &tpl.analysis().references {
+            match (r.path.first().map(String::as_str), r.path.get(1)) {
+                (Some("outputs"), Some(task)) => {
+                    names.insert(task.clone());
+                }
+                (Some("outputs"), None) => return all.clone(),
+                _ => {}
+            }
+        }
+    }
+    names
+        .into_iter()
+        .filter_map(|n| all.get(&n).map(|o| (n, o.clone())))
+        .collect()
+}
+
 /// Does the flow stop after this task? A failure does, and `execution.Exit` ends it whatever
 /// state it ends in.
 pub fn ends_flow(core: &CoreTask, r: &TaskResult) -> bool {
@@ -217,4 +246,35 @@ fn step(
             storage::local_files(rt, &task.id, inputs, outputs, r)?
         }
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_task_gets_the_outputs_its_texts_read() {
+        let all: Outputs = (0..5)
+            .map(|i| (format!("t{i}"), BTreeMap::from([("v".into(), json!(i))])))
+            .collect();
+        let log = |m: &str| CoreTask::Log {
+            messages: vec![m.to_string()],
+            level: Default::default(),
+        };
+        let names = |o: Outputs| o.into_keys().collect::<Vec<_>>();
+        assert!(names(outputs_for(&log("plain"), &all)).is_empty());
+        assert_eq!(
+            names(outputs_for(
+                &log("{{ outputs.t1.value }} {{ outputs.t3 }} {{ outputs.gone.x }}"),
+                &all
+            )),
+            ["t1", "t3"]
+        );
+        assert_eq!(
+            names(outputs_for(&log("{{ outputs | keys }}"), &all)).len(),
+            5
+        );
+        assert_eq!(names(outputs_for(&log("{{ unclosed"), &all)).len(), 5);
+    }
 }
