@@ -126,6 +126,19 @@ impl Runtime {
         }
     }
 
+    /// A task's status line as it ends: `ID: STATE (message)`.
+    pub fn status_of(&self, r: &TaskResult) {
+        self.status(&format!(
+            "{}: {}{}",
+            r.id,
+            r.state.name(),
+            r.message
+                .as_ref()
+                .map(|m| format!(" ({m})"))
+                .unwrap_or_default()
+        ));
+    }
+
     /// The engine at `host` answered a command.
     pub fn engine_answered(&self, host: Option<&str>) {
         self.answered
@@ -308,15 +321,7 @@ async fn run_one_inner(
             // An unreachable engine is reported once, as the run's error.
             let unreachable = rt.unreachable.lock().unwrap().is_some();
             if !unreachable {
-                rt.status(&format!(
-                    "{}: {}{}",
-                    r.id,
-                    r.state.name(),
-                    r.message
-                        .as_ref()
-                        .map(|m| format!(" ({m})"))
-                        .unwrap_or_default()
-                ));
+                rt.status_of(&r);
             }
             outputs
                 .lock()

@@ -162,15 +162,7 @@ pub async fn run(
     // A task with no effect outside this run is harmless to do again after a power loss;
     // the next fsync'd record (any later task's start or end) covers it anyway.
     rt.end_task(task, attempt, &mut res, core.has_effects());
-    rt.status(&format!(
-        "{}: {}{}",
-        res.id,
-        res.state.name(),
-        res.message
-            .as_ref()
-            .map(|m| format!(" ({m})"))
-            .unwrap_or_default()
-    ));
+    rt.status_of(&res);
     res
 }
 
