@@ -15,6 +15,7 @@ pub mod exec;
 pub mod exit;
 pub mod flow;
 pub mod image;
+pub mod kv_store;
 pub mod machine;
 pub mod pebble;
 pub mod plan;

@@ -362,6 +362,13 @@ fn shape(ty: Ty, doc: &str) -> Value {
             doc,
             json!({ "oneOf": [{ "type": "string" }, { "type": "array" }] }),
         ),
+        Ty::TextOrStrings => d(
+            doc,
+            json!({ "oneOf": [
+                { "type": SCALAR },
+                { "type": "array", "items": { "type": SCALAR } },
+            ] }),
+        ),
     }
 }
 

@@ -75,10 +75,11 @@ pub fn run(r: Run, report: impl FnOnce(&FlowResult)) -> Result<Code> {
     // Bad input is reported (exit 2) before the engine is looked for (exit 3 without one).
     let (flow, diags, _) =
         flow_and_inputs(file.as_str(), &flow_text, &r.inputs, r.flows_dir.as_deref())?;
-    let mut engine = match eng::discover(
+    let found = eng::discover(
         r.engine.as_deref(),
         std::env::var("DOCKHAND_ENGINE").ok().as_deref(),
-    ) {
+    );
+    let mut engine = match or_none(found, &flow) {
         Ok(e) => e,
         // Every task runs on the host (Process runner): no engine is needed.
         Err(_) if !needs_engine(&flow) => no_engine(),
@@ -146,10 +147,15 @@ pub fn resume(
             format!("the flow of execution {execution_id}: {e}"),
         )
     })?;
-    let host_only = flow::load(&flow_file, &flow_text)
-        .flow
-        .is_some_and(|f| !needs_engine(&f));
-    let mut engine = match eng::discover(Some(&engine), None) {
+    let found = eng::discover(Some(&engine), None);
+    let loaded = flow::load(&flow_file, &flow_text).flow;
+    // Every task runs on the host (Process runner): no engine is needed.
+    let host_only = loaded.as_ref().is_some_and(|f| !needs_engine(f));
+    let found = match &loaded {
+        Some(f) => or_none(found, f),
+        None => found,
+    };
+    let mut engine = match found {
         Err(_) if host_only => no_engine(),
         found => found.code(Code::Engine)?,
     };
@@ -178,6 +184,22 @@ pub fn resume(
         },
         report,
     )
+}
+
+/// A flow with no container task runs without an engine: when none is found, a stand-in
+/// that no command is ever given to (its program is named `none`).
+fn or_none(
+    found: std::result::Result<Engine, eng::EngineError>,
+    flow: &Flow,
+) -> std::result::Result<Engine, eng::EngineError> {
+    match found {
+        Err(_) if flow.scripts().is_empty() => Ok(Engine {
+            program: "none".into(),
+            dialect: Dialect::Docker,
+            host: None,
+        }),
+        other => other,
+    }
 }
 
 /// The planning context of the command line: this execution id, attempt 1, task directories
@@ -295,7 +317,12 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
     ctx.backend = l.backend.clone();
     ctx.owner = Some(std::process::id());
     ctx.shared_workdirs = flow.shared_workdirs();
-    ctx.expr_host = plan::expr_host::ExprHost(Some(Arc::new(exec::env_host::EnvHost)));
+    let kv = crate::kv_store::KvStore::new(&l.state_dir);
+    // Before the run, a KV key the flow's own tasks set is not there yet: no error for it.
+    ctx.expr_host = plan::expr_host::ExprHost(Some(Arc::new(exec::env_host::EnvHost::before_run(
+        kv.clone(),
+        &flow.namespace,
+    ))));
     ctx.secrets = plan::secret_values(&flow, &inputs);
     // Values read with `secret()`: private like SECRET inputs, in every attempt's commands.
     let read = plan::expression_secrets(&flow, &ctx, &inputs);
@@ -307,6 +334,10 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
     if diags.has_errors() {
         return Err(Code::Invalid.reported());
     }
+    ctx.expr_host = plan::expr_host::ExprHost(Some(Arc::new(exec::env_host::EnvHost::new(
+        kv.clone(),
+        &flow.namespace,
+    ))));
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -429,6 +460,11 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
             .scripts()
             .iter()
             .map(|(t, _)| t.id.len())
+            .chain(
+                crate::flow::core_task::core_tasks(&flow)
+                    .iter()
+                    .map(|(t, _)| t.id.len()),
+            )
             .max()
             .unwrap_or(0);
         let cancel = exec::watch_signals();
@@ -438,12 +474,16 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
             } else {
                 "execution"
             };
+            let on = if flow.scripts().is_empty() {
+                "no engine (in-process tasks only)".to_string()
+            } else {
+                engine.program.display().to_string()
+            };
             eprintln!(
-                "dockhand: {verb} {} of {}.{} on {} (journal {})",
+                "dockhand: {verb} {} of {}.{} on {on} (journal {})",
                 execution_id,
                 flow.namespace,
                 flow.id,
-                engine.program.display(),
                 journal.path()
             );
         }
@@ -468,6 +508,7 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
         );
         runtime.wait_removal = wait_removal;
         runtime.state_dir = Some(state_dir.clone());
+        runtime.kv = Some(kv);
         *runtime.answered.get_mut().unwrap() = answered;
         let runtime = Arc::new(runtime);
         let private = runtime.ctx.private_root.join(&runtime.ctx.execution_id);

@@ -73,6 +73,19 @@ impl Sink {
         }
     }
 
+    /// Writes text of an in-process task as its log lines: each line with the task's prefix,
+    /// secret values masked.
+    pub fn task_lines(&self, task: &str, stream: Stream, text: &str) {
+        let prefix = self.prefix(task, stream);
+        let mut out = Vec::with_capacity(text.len() + prefix.len() + 1);
+        for line in text.split('\n') {
+            out.extend_from_slice(&prefix);
+            out.extend_from_slice(line.trim_end_matches('\r').as_bytes());
+            out.push(b'\n');
+        }
+        self.write(&out);
+    }
+
     fn prefix(&self, task: &str, stream: Stream) -> Vec<u8> {
         let mark = match stream {
             Stream::Stdout => "|",

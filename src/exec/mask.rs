@@ -147,7 +147,10 @@ impl Masker {
         if let Some(m) = &mut r.message {
             self.string(m);
         }
-        if let Some(Failure::Engine { message } | Failure::Setup { message }) = &mut r.failure {
+        if let Some(
+            Failure::Engine { message } | Failure::Setup { message } | Failure::Task { message },
+        ) = &mut r.failure
+        {
             self.string(message);
         }
         let outputs = std::mem::take(&mut r.outputs);
@@ -157,6 +160,11 @@ impl Masker {
         }
         r.metrics.iter_mut().for_each(|m| self.json(m));
         r.output_files.iter_mut().for_each(|f| self.string(f));
+        let labels = std::mem::take(&mut r.labels);
+        for (k, v) in labels {
+            r.labels
+                .insert(self.text(&k).into_owned(), self.text(&v).into_owned());
+        }
     }
 }
 

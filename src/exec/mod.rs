@@ -4,6 +4,7 @@
 
 pub mod branch;
 pub mod containers;
+pub mod core;
 pub mod engine;
 pub mod env_host;
 pub mod execution_id;
@@ -70,6 +71,8 @@ pub struct Runtime {
     /// Wait for the last removals before returning (`--wait-removal`) instead of handing them
     /// to the detached `rm` processes already doing them.
     pub wait_removal: bool,
+    /// The KV store of the `kv.*` tasks (under the state directory); none for throwaway runs.
+    pub kv: Option<crate::kv_store::KvStore>,
     /// Engine addresses (None: the default one) known to answer: checked up front (remote
     /// engines) or an engine command to them has succeeded.
     pub answered: Mutex<BTreeSet<Option<String>>>,
@@ -104,6 +107,7 @@ impl Runtime {
             replay,
             removals: Mutex::default(),
             wait_removal: false,
+            kv: None,
             answered: Mutex::default(),
             unreachable: Mutex::default(),
             state_dir: None,
@@ -115,6 +119,41 @@ impl Runtime {
         if !self.quiet {
             eprintln!("dockhand: {}", self.sink.mask.text(line));
         }
+    }
+
+    /// A task's result as it ends: FAILED under `allowFailure` is WARNING, secrets are
+    /// masked (before it is journaled, printed or seen by later tasks), and its end is
+    /// journaled (fsync'd with `sync`).
+    pub fn end_task(&self, task: &Task, attempt: u32, res: &mut TaskResult, sync: bool) {
+        if res.state == State::Failed && task.allow_failure {
+            res.state = State::Warning;
+        }
+        self.sink.mask.result(res);
+        if let Some(j) = &self.journal
+            && let Err(e) = j.append(
+                &journal::Record::TaskEnd {
+                    task: task.id.clone(),
+                    attempt,
+                    result: res.clone(),
+                },
+                sync,
+            )
+        {
+            self.status(&format!("{}: {e}", task.id));
+        }
+    }
+
+    /// A task's status line as it ends: `ID: STATE (message)`.
+    pub fn status_of(&self, r: &TaskResult) {
+        self.status(&format!(
+            "{}: {}{}",
+            r.id,
+            r.state.name(),
+            r.message
+                .as_ref()
+                .map(|m| format!(" ({m})"))
+                .unwrap_or_default()
+        ));
     }
 
     /// The engine at `host` answered a command.
@@ -164,6 +203,9 @@ impl Runtime {
 pub struct Shared {
     pub outputs: Mutex<serde_json::Map<String, serde_json::Value>>,
     pub results: Mutex<Vec<TaskResult>>,
+    /// A task ended the execution (`execution.Exit`, or a failure of a core task): no task
+    /// starts after it.
+    pub exited: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -257,9 +299,15 @@ pub async fn run_flow(rt: Arc<Runtime>, flow: Arc<Flow>) -> FlowResult {
         execution_id: rt.ctx.execution_id.clone(),
         namespace: flow.namespace.clone(),
         flow_id: flow.id.clone(),
-        engine: rt.engine.dialect.name().to_string(),
+        // `none`: a flow of in-process tasks only, run with no engine found.
+        engine: if rt.engine.program.as_os_str() == "none" {
+            "none".to_string()
+        } else {
+            rt.engine.dialect.name().to_string()
+        },
         state,
         duration: started.elapsed(),
+        labels: result::execution_labels(&flow.labels, &tasks),
         tasks,
         outputs: Default::default(),
         error: None,
@@ -302,7 +350,7 @@ async fn run_list(
         )
         .await;
         states.push(st);
-        if !st.continues() {
+        if !st.continues() || shared.exited.load(std::sync::atomic::Ordering::SeqCst) {
             break;
         }
     }
@@ -386,6 +434,26 @@ async fn run_one_inner(
             rt.status(&format!("{}: {}", r.display_id(), r.state.name()));
             // Kestra's Subflow outputs are its own object (`outputs.ID.outputs.NAME`).
             walk::publish_own(&shared, &task, &r);
+            let st = r.state;
+            shared.results.lock().unwrap().push(r);
+            st
+        }
+        TaskKind::Core(c) => {
+            drop(started);
+            let snapshot = core::outputs_for(c, &shared.flat_outputs());
+            let mut r = core::run(&rt, &flow, &task, c, &snapshot).await;
+            r.values = frame.values();
+            // A task with no outputs (Log, Fail, ...) has none to read, as in Kestra; the others'
+            // are their own object (`outputs.ID.value`).
+            if !r.outputs.is_empty() {
+                walk::publish_own(&shared, &task, &r);
+            }
+            // `execution.Exit` ends the execution whatever state it gives.
+            if core::ends_flow(c, &r) {
+                shared
+                    .exited
+                    .store(true, std::sync::atomic::Ordering::SeqCst);
+            }
             let st = r.state;
             shared.results.lock().unwrap().push(r);
             st

@@ -67,6 +67,11 @@ pub enum Failure {
     Setup {
         message: String,
     },
+    /// An in-process task reported the failure itself (`execution.Fail`, a failed assertion,
+    /// an HTTP error code, a missing KV key).
+    Task {
+        message: String,
+    },
 }
 
 impl Failure {
@@ -91,7 +96,7 @@ impl Failure {
                 *after_ms as f64 / 1000.0
             ),
             Failure::Cancelled => "cancelled; the container was stopped".into(),
-            Failure::Setup { message } => message.clone(),
+            Failure::Setup { message } | Failure::Task { message } => message.clone(),
         }
     }
 }
@@ -125,6 +130,9 @@ pub struct TaskResult {
     /// How many attempts the task took (retries), when it ran at all.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub attempts: u32,
+    /// Labels the task added to the execution (`execution.Labels`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -173,6 +181,7 @@ impl TaskResult {
             output_files: vec![],
             values: vec![],
             attempts: 0,
+            labels: BTreeMap::new(),
         }
     }
 
@@ -199,6 +208,21 @@ pub struct FlowResult {
     /// What failed the execution besides its tasks (its outputs could not be rendered).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The execution's labels: the flow's, then those its tasks added, in order.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+}
+
+/// The execution's labels: the flow's, overridden by those its tasks added, in task order.
+pub fn execution_labels(
+    flow: &BTreeMap<String, String>,
+    tasks: &[TaskResult],
+) -> BTreeMap<String, String> {
+    let mut out = flow.clone();
+    for t in tasks {
+        out.extend(t.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    out
 }
 
 impl FlowResult {
@@ -252,6 +276,14 @@ impl FlowResult {
         }
         if let Some(e) = &self.error {
             s.push_str(&format!("error: {e}\n"));
+        }
+        if !self.labels.is_empty() {
+            let l: Vec<String> = self
+                .labels
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            s.push_str(&format!("labels {}\n", l.join(" ")));
         }
         s.push_str(&format!(
             "flow {}.{} {} in {:.2}s (execution {})\n",

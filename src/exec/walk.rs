@@ -577,7 +577,7 @@ pub fn reachable_scripts(flow: &Flow) -> Vec<&Task> {
                     walk(c, out);
                 }
             }
-            TaskKind::Flow(_) | TaskKind::Subflow(_) => {}
+            TaskKind::Flow(_) | TaskKind::Subflow(_) | TaskKind::Core(_) => {}
         }
     }
     let mut out = Vec::new();

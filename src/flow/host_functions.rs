@@ -25,7 +25,7 @@ pub const HOST_FUNCTIONS: &[HostFunction] = &[
     HostFunction {
         name: "kv",
         needs: "Kestra's KV store",
-        provided: false,
+        provided: true,
     },
     HostFunction {
         name: "read",

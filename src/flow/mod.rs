@@ -1,6 +1,7 @@
 //! Flow files: reading Kestra YAML into the typed model, with every error at file:line:col.
 
 pub mod control;
+pub mod core_task;
 pub mod decode;
 pub mod host_functions;
 pub mod input_types;

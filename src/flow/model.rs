@@ -130,6 +130,8 @@ pub enum TaskKind {
     /// If, Switch, ForEach (and EachSequential/EachParallel), Dag, AllowFailure
     /// (`flow::control`).
     Flow(Box<crate::flow::control::FlowTask>),
+    /// A core task dockhand does itself, in process (`crate::flow::core_task`).
+    Core(Box<crate::flow::core_task::CoreTask>),
 }
 
 /// A WorkingDirectory task: its children and the files of the directory they share.
@@ -197,7 +199,7 @@ impl Task {
     /// then its local `errors` and `finally`.
     pub fn children(&self) -> Vec<&Task> {
         let mut out: Vec<&Task> = match &self.kind {
-            TaskKind::Script(_) => vec![],
+            TaskKind::Script(_) | TaskKind::Core(_) => vec![],
             TaskKind::Parallel { tasks, .. } | TaskKind::Sequential { tasks } => {
                 tasks.iter().collect()
             }
@@ -212,7 +214,7 @@ impl Task {
     /// [`Task::children`], to change them.
     pub fn children_mut(&mut self) -> Vec<&mut Task> {
         let mut out: Vec<&mut Task> = match &mut self.kind {
-            TaskKind::Script(_) | TaskKind::Subflow(_) => vec![],
+            TaskKind::Script(_) | TaskKind::Subflow(_) | TaskKind::Core(_) => vec![],
             TaskKind::Parallel { tasks, .. } | TaskKind::Sequential { tasks } => {
                 tasks.iter_mut().collect()
             }

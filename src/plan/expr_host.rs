@@ -48,4 +48,12 @@ impl Host for PlanHost {
     fn secret(&self, name: &str) -> Result<String, String> {
         Ok(format!("<secret {name}>"))
     }
+    /// The KV store is read at run time (an earlier task may set the key): `<kv KEY>`.
+    fn kv(
+        &self,
+        key: &str,
+        _namespace: Option<&str>,
+    ) -> Result<Option<crate::pebble::Value>, String> {
+        Ok(Some(crate::pebble::Value::from(format!("<kv {key}>"))))
+    }
 }

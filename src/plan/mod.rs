@@ -277,7 +277,37 @@ pub fn expression_secrets(
             }
         }
     }
+    // The in-process tasks' texts too: a `Log` of a secret is masked like a container's line.
+    for (task, core) in crate::flow::core_task::core_tasks(flow) {
+        let read = with_task_texts(flow, task, ctx, inputs, None, |r| {
+            for (_, text) in core.texts() {
+                let _ = r.text(text);
+            }
+            std::mem::take(&mut r.secrets)
+        });
+        for v in read {
+            if !v.is_empty() && !out.contains(&v) {
+                out.push(v);
+            }
+        }
+    }
     out
+}
+
+/// Renders the texts of an in-process task (`f` asks for each), in the scope `plan_task` gives
+/// a container task: the same values, and with `outputs` (the executor's) an expression
+/// without a value is an error.
+pub fn with_task_texts<T>(
+    flow: &Flow,
+    task: &Task,
+    ctx: &PlanContext,
+    inputs: &BTreeMap<String, String>,
+    outputs: Option<&Outputs>,
+    f: impl FnOnce(&mut scope::TextRenderer) -> T,
+) -> T {
+    let scope = scope_for(flow, task, ctx, inputs, outputs);
+    let mut r = scope.texts(&task.id, &ctx.workdir(&task.id), outputs.is_some());
+    f(&mut r)
 }
 
 /// The commands of a task `plan_task` rendered, for another context (a new attempt).

@@ -427,6 +427,47 @@ fn is_own(entry: Option<&BTreeMap<String, serde_json::Value>>) -> bool {
     entry.is_some_and(|v| v.len() == 1 && v.contains_key(OWN_OUTPUTS))
 }
 
+/// Renders the texts of one in-process task: the task's context is built once.
+pub struct TextRenderer<'s, 'a> {
+    scope: &'s Scope<'a>,
+    base: Json,
+    strict: bool,
+    /// The plain values of the secrets read so far (to be masked by the caller).
+    pub secrets: Vec<String>,
+}
+
+impl TextRenderer<'_, '_> {
+    pub fn text(&mut self, text: &str) -> Result<String, String> {
+        self.scope
+            .render_text(&self.base, text, self.strict, &mut self.secrets)
+    }
+
+    /// Every string value of a JSON document rendered (keys stay as written).
+    pub fn json(&mut self, v: &Json) -> Result<Json, String> {
+        let mut v = v.clone();
+        let cell = std::cell::RefCell::new(self);
+        render_json(&mut v, &|s| cell.borrow_mut().text(s))?;
+        Ok(v)
+    }
+}
+
+impl<'a> Scope<'a> {
+    /// A renderer for the texts of task `task_id` (an in-process task's properties).
+    pub fn texts<'s>(
+        &'s self,
+        task_id: &str,
+        workdir: &Utf8Path,
+        strict: bool,
+    ) -> TextRenderer<'s, 'a> {
+        TextRenderer {
+            scope: self,
+            base: self.context(task_id, workdir),
+            strict,
+            secrets: Vec::new(),
+        }
+    }
+}
+
 /// The byte range of the `{{ … }}` tag around `span` in `text`, if the span is in one (not in a
 /// `{% … %}` tag or a comment).
 fn print_tag(text: &str, span: std::ops::Range<usize>) -> Option<std::ops::Range<usize>> {

@@ -208,7 +208,7 @@ fn groups(flow: &Flow, ctx: &PlanContext) -> Vec<(String, String)> {
                 t.children(),
             ),
             TaskKind::Flow(f) => (super::flow_text::describe(t, f), t.children()),
-            TaskKind::Script(_) | TaskKind::Subflow(_) => return,
+            TaskKind::Script(_) | TaskKind::Subflow(_) | TaskKind::Core(_) => return,
         };
         out.push((t.path.clone(), desc));
         for c in children {
@@ -253,7 +253,19 @@ pub fn plan(
         .map(|(i, (p, _))| (p.as_str(), i))
         .collect();
     let mut shown = vec![false; groups.len()];
+    // The container tasks' commands and the in-process tasks, in file order.
+    let mut cores = crate::flow::core_task::core_tasks(flow)
+        .into_iter()
+        .peekable();
+    let mut entries: Vec<(&Task, Option<&TaskCommands>)> = Vec::new();
     for (task, tc) in tasks {
+        while let Some((c, _)) = cores.next_if(|(c, _)| c.pos < task.pos) {
+            entries.push((c, None));
+        }
+        entries.push((task, Some(tc)));
+    }
+    entries.extend(cores.map(|(c, _)| (c, None)));
+    for (task, tc) in entries {
         out.push('\n');
         // Announce each Parallel/Sequential group before its first task, outermost first.
         let mut holding: Vec<usize> = task
@@ -280,20 +292,15 @@ pub fn plan(
             out.push_str("# disabled: skipped\n");
             continue;
         }
+        let Some(tc) = tc else {
+            in_process(task, &mut out);
+            continue;
+        };
         let _ = writeln!(out, "# working directory {}", tc.workdir);
         if let Some(note) = short_name_note(task, ctx).filter(|_| tc.host.is_none()) {
             let _ = writeln!(out, "# {note}");
         }
-        if let Some(t) = task.timeout {
-            let _ = writeln!(
-                out,
-                "# timeout {}: then stopped as on cancel, and FAILED",
-                crate::units::format_duration_iso(t)
-            );
-        }
-        if task.allow_failure {
-            out.push_str("# allowFailure: a failure ends the task in WARNING\n");
-        }
+        limits(task, "stopped as on cancel, and FAILED", &mut out);
         for name in tc.input_files.keys() {
             if !tc.secret_files.holds(name) {
                 let _ = writeln!(out, "# input file {name}");
@@ -354,6 +361,30 @@ fn host_process_lines(h: &crate::plan::host_process::HostCommand, out: &mut Stri
         "# on cancel or timeout: SIGTERM to its process group, SIGKILL {} s later",
         KILL_GRACE.as_secs()
     );
+}
+
+/// An in-process task in the plan: what dockhand will do itself, no engine command.
+fn in_process(task: &Task, out: &mut String) {
+    use crate::flow::model::TaskKind;
+    let TaskKind::Core(c) = &task.kind else {
+        return;
+    };
+    let _ = writeln!(out, "# in process, no container: {}", c.describe());
+    limits(task, "FAILED", out);
+}
+
+/// A task's `timeout` (and what then happens) and `allowFailure`.
+fn limits(task: &Task, on_timeout: &str, out: &mut String) {
+    if let Some(t) = task.timeout {
+        let _ = writeln!(
+            out,
+            "# timeout {}: then {on_timeout}",
+            crate::units::format_duration_iso(t)
+        );
+    }
+    if task.allow_failure {
+        out.push_str("# allowFailure: a failure ends the task in WARNING\n");
+    }
 }
 
 #[cfg(test)]

@@ -94,9 +94,14 @@ pub(super) fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
         Some((_, Some(Execution::FlowableParent(f)))) => {
             super::flowable::read_flowable(cx, &mut o, f)
         }
+        Some((name, Some(Execution::InProcess))) => {
+            super::core::read_core(cx, &mut o, spec::canonical_task_type(name))
+                .map(|c| TaskKind::Core(Box::new(c)))
+                .or_else(|| Some(unread_kind()))
+        }
         // No task type executes so yet: the spec lists none, and one that did would need its
         // reader here (and its model and builder) before it could run.
-        Some((name, Some(Execution::HostProcess | Execution::InProcess))) => {
+        Some((name, Some(Execution::HostProcess))) => {
             let pos = o.get(cx, "type").map_or(n.pos, |v| v.pos);
             cx.error(
                 pos,

@@ -183,6 +183,8 @@ pub enum Ty {
     DagTasks,
     /// ForEach `values`: a list of anything, or a string (a JSON array once rendered).
     EachValues,
+    /// One text or a list of them (`Log`'s `message`).
+    TextOrStrings,
 }
 
 /// Name rules of map keys and list items that are paths or engine syntax.
@@ -360,7 +362,8 @@ pub enum Execution {
     },
     /// A program run on the host, outside any container (no such type yet).
     HostProcess,
-    /// Done by dockhand itself, without a process (no such type yet).
+    /// Done by dockhand itself, without a process (`spec::tasks_core`; read by
+    /// `decode::core`, run by `exec::core`).
     InProcess,
     /// A parent that runs its child `tasks`.
     FlowableParent(Flowable),
@@ -433,7 +436,7 @@ impl Flowable {
 
 mod tasks_container;
 pub use tasks_container::{CliScript, adapt_cli, runner_at_top};
-mod tasks_core;
+pub mod tasks_core;
 pub mod tasks_flow;
 
 /// Every task type dockhand knows, area by area: shell, the flowables of the first version and

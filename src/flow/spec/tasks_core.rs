@@ -1,6 +1,512 @@
 //! Task types dockhand runs itself, without a container: log, debug, output, execution,
-//! kv, storage, http, ...
+//! flow.Sleep, kv, storage, http. Their names and properties are Kestra's
+//! (`io.kestra.plugin.core.*` in kestra-io/kestra), with the older `io.kestra.core.tasks.*`
+//! names Kestra still accepts as aliases. `decode::core` reads them, `exec::core` runs them.
 
-use super::TaskType;
+use super::{
+    COMMON_TASK, Execution, Names, Object, Property, TaskType, Ty, ignored, read, refused,
+    required, with_default,
+};
+use crate::flow::core_task::{EXIT_STATES, KvType, LogLevel};
 
-pub static TASK_TYPES: &[TaskType] = &[];
+/// The object kind of every core task type (the reader's `known_properties` reads script tasks
+/// as `task`; these are checked against the spec through the kitchen sink instead).
+const KIND: &str = "coreTask";
+
+/// A core task type: its names, title, doc line and own properties (after the common ones).
+macro_rules! core {
+    ($name:expr, $aliases:expr, $title:literal, $doc:literal, $($own:expr),+ $(,)?) => {
+        TaskType {
+            name: $name,
+            aliases: $aliases,
+            execution: Execution::InProcess,
+            object: Object {
+                kind: KIND,
+                title: $title,
+                doc: $doc,
+                properties: &[COMMON_TASK, $($own),+],
+            },
+        }
+    };
+}
+
+const fn ex(example: &'static str, p: Property) -> Property {
+    Property {
+        example: Some(example),
+        ..p
+    }
+}
+
+pub const LOG_TYPE: &str = "io.kestra.plugin.core.log.Log";
+pub const RETURN_TYPE: &str = "io.kestra.plugin.core.debug.Return";
+pub const OUTPUT_VALUES_TYPE: &str = "io.kestra.plugin.core.output.OutputValues";
+pub const FAIL_TYPE: &str = "io.kestra.plugin.core.execution.Fail";
+pub const ASSERT_TYPE: &str = "io.kestra.plugin.core.execution.Assert";
+pub const LABELS_TYPE: &str = "io.kestra.plugin.core.execution.Labels";
+pub const EXIT_TYPE: &str = "io.kestra.plugin.core.execution.Exit";
+pub const SLEEP_TYPE: &str = "io.kestra.plugin.core.flow.Sleep";
+pub const PURGE_FILES_TYPE: &str = "io.kestra.plugin.core.storage.PurgeCurrentExecutionFiles";
+pub const LOCAL_FILES_TYPE: &str = "io.kestra.plugin.core.storage.LocalFiles";
+pub const HTTP_REQUEST_TYPE: &str = "io.kestra.plugin.core.http.Request";
+pub const HTTP_DOWNLOAD_TYPE: &str = "io.kestra.plugin.core.http.Download";
+
+/// Kestra's HTTP methods (Micronaut's `HttpMethod`, less CUSTOM).
+pub const HTTP_METHODS: &[&str] = &[
+    "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE",
+];
+
+/// `options` of the http tasks (Kestra's `RequestOptions`).
+pub static HTTP_OPTIONS: Object = Object {
+    kind: "httpOptions",
+    title: "HTTP request options",
+    doc: "Timeouts, redirects and basic authentication of an HTTP task.",
+    properties: &[&[
+        ex(
+            "PT5S",
+            read(
+                "connectTimeout",
+                Ty::Duration,
+                "The longest to wait for the connection (ISO-8601).",
+            ),
+        ),
+        ex(
+            "PT30S",
+            with_default(
+                "readTimeout",
+                Ty::Duration,
+                "\"PT10S\"",
+                "The longest to wait for the response (ISO-8601).",
+            ),
+        ),
+        ex(
+            "true",
+            with_default(
+                "followRedirects",
+                Ty::Bool,
+                "true",
+                "Whether redirects are followed (at most 10).",
+            ),
+        ),
+        ex(
+            "user",
+            read(
+                "basicAuthUser",
+                Ty::Text,
+                "The user of HTTP basic authentication (with `basicAuthPassword`).",
+            ),
+        ),
+        ex(
+            "\"{{ secret('HTTP_PASSWORD') }}\"",
+            read(
+                "basicAuthPassword",
+                Ty::Text,
+                "The password of HTTP basic authentication; use `{{ secret('NAME') }}`.",
+            ),
+        ),
+        ex(
+            "PT5M",
+            ignored("readIdleTimeout", "each request has its own connection"),
+        ),
+        ex(
+            "PT30S",
+            ignored(
+                "connectionPoolIdleTimeout",
+                "each request has its own connection",
+            ),
+        ),
+        ex(
+            "10485760",
+            ignored("maxContentLength", "responses are not limited in size"),
+        ),
+        ex(
+            "UTF-8",
+            ignored("defaultCharset", "the response's own charset is used"),
+        ),
+        ex(
+            "[REQUEST_HEADERS]",
+            ignored("logLevel", "requests are not logged"),
+        ),
+        refused("proxyType", "proxies are not supported"),
+        refused("proxyAddress", "proxies are not supported"),
+        refused("proxyPort", "proxies are not supported"),
+        refused("proxyUsername", "proxies are not supported"),
+        refused("proxyPassword", "proxies are not supported"),
+    ]],
+};
+
+/// The properties both http tasks have (Kestra's `AbstractHttp`).
+const HTTP_COMMON: &[Property] = &[
+    ex(
+        "http://127.0.0.1:8080/api/items",
+        required(
+            "uri",
+            Ty::Text,
+            "The URL (http or https); may use `{{ ... }}` expressions.",
+        ),
+    ),
+    ex(
+        "POST",
+        with_default(
+            "method",
+            Ty::Enum(HTTP_METHODS),
+            "\"GET\"",
+            "The HTTP method.",
+        ),
+    ),
+    ex(
+        "\"{\\\"id\\\": \\\"{{ flow.id }}\\\"}\"",
+        read(
+            "body",
+            Ty::Text,
+            "The request body as text (sent as `application/json` unless `contentType` says otherwise).",
+        ),
+    ),
+    ex(
+        "{name: \"{{ flow.id }}\"}",
+        read(
+            "formData",
+            Ty::StringMap,
+            "Form fields, sent as `application/x-www-form-urlencoded` (instead of `body`).",
+        ),
+    ),
+    ex(
+        "application/json",
+        read("contentType", Ty::Text, "The request's `Content-Type`."),
+    ),
+    ex(
+        "{X-Team: data}",
+        read(
+            "headers",
+            Ty::StringMap,
+            "Request headers; values may use `{{ ... }}` expressions.",
+        ),
+    ),
+    read("options", Ty::Object(&HTTP_OPTIONS), "Request options."),
+    ex(
+        "false",
+        with_default(
+            "allowFailed",
+            Ty::Bool,
+            "false",
+            "When true, a response code of 400 or more does not fail the task.",
+        ),
+    ),
+    refused(
+        "sslOptions",
+        "TLS options are not supported; certificates are checked against the system's roots",
+    ),
+];
+
+pub const KV_SET_TYPE: &str = "io.kestra.plugin.core.kv.Set";
+pub const KV_GET_TYPE: &str = "io.kestra.plugin.core.kv.Get";
+pub const KV_DELETE_TYPE: &str = "io.kestra.plugin.core.kv.Delete";
+pub const KV_GET_KEYS_TYPE: &str = "io.kestra.plugin.core.kv.GetKeys";
+
+/// `namespace` of the kv tasks.
+const KV_NAMESPACE: Property = ex(
+    "company.team",
+    with_default(
+        "namespace",
+        Ty::Text,
+        "\"{{ flow.namespace }}\"",
+        "The namespace of the key; by default the flow's. Each namespace is a directory of the local store under the state directory.",
+    ),
+);
+
+const KV_KEY: Property = ex(
+    "my_key",
+    required(
+        "key",
+        Ty::Text,
+        "The key: a letter or digit, then letters, digits, `.`, `_` and `-` (Kestra's rule); may use `{{ ... }}` expressions.",
+    ),
+);
+
+const KV_ERROR_ON_MISSING: Property = ex(
+    "false",
+    with_default(
+        "errorOnMissing",
+        Ty::Bool,
+        "false",
+        "When true, a key that does not exist fails the task.",
+    ),
+);
+
+pub static TASK_TYPES: &[TaskType] = &[
+    core!(
+        LOG_TYPE,
+        &["io.kestra.core.tasks.log.Log"],
+        "Log a message",
+        "Prints one or more messages as the task's log lines, at a log level.",
+        &[
+            ex(
+                "[\"hello {{ flow.id }}\", second line]",
+                required(
+                    "message",
+                    Ty::TextOrStrings,
+                    "The message, or a list of messages, each printed as log lines; may use `{{ ... }}` expressions.",
+                ),
+            ),
+            ex(
+                "WARN",
+                with_default(
+                    "level",
+                    Ty::Enum(&LogLevel::NAMES),
+                    "\"INFO\"",
+                    "The log level: TRACE, DEBUG, INFO, WARN or ERROR. Lines other than INFO show the level first; WARN and ERROR are marked `!` as stderr lines are.",
+                ),
+            ),
+        ],
+    ),
+    core!(
+        RETURN_TYPE,
+        &["io.kestra.core.tasks.debugs.Return"],
+        "Return a value",
+        "Renders `format` into the output `value` (`{{ outputs.ID.value }}`).",
+        &[ex(
+            "\"{{ flow.namespace }}\"",
+            read(
+                "format",
+                Ty::Text,
+                "The text to render; its result is the output `value`.",
+            ),
+        )],
+    ),
+    core!(
+        OUTPUT_VALUES_TYPE,
+        &[],
+        "Output values",
+        "Outputs `values` as they are written, every string in them rendered (`{{ outputs.ID.values.NAME }}`).",
+        &[ex(
+            "{a: \"{{ flow.id }}\", n: 3, list: [1, 2]}",
+            read(
+                "values",
+                Ty::AnyMap,
+                "The values, by name: strings, numbers, lists or maps; strings may use `{{ ... }}` expressions.",
+            ),
+        )],
+    ),
+    core!(
+        FAIL_TYPE,
+        &["io.kestra.core.tasks.executions.Fail"],
+        "Fail the execution",
+        "Ends the task FAILED with `errorMessage` (with `condition`, only when it renders truthy), which stops the flow.",
+        &[
+            ex(
+                "\"{{ 1 == 2 }}\"",
+                read(
+                    "condition",
+                    Ty::Text,
+                    "When set, the task fails only if this renders truthy (anything but `false`, `0`, `-0` and the empty text).",
+                ),
+            ),
+            ex(
+                "Something went wrong",
+                with_default(
+                    "errorMessage",
+                    Ty::Text,
+                    "\"Task failure\"",
+                    "Why the task fails; may use `{{ ... }}` expressions.",
+                ),
+            ),
+        ],
+    ),
+    core!(
+        ASSERT_TYPE,
+        &[],
+        "Assert conditions",
+        "Renders each condition; the task fails (after an error line per falsy one) when any is falsy.",
+        &[
+            ex(
+                "[\"{{ 1 + 1 == 2 }}\"]",
+                required(
+                    "conditions",
+                    Ty::NonEmptyStrings,
+                    "The conditions, each an expression that must render truthy (not `false`, `0`, `-0` or empty).",
+                ),
+            ),
+            ex(
+                "The checks failed",
+                read(
+                    "errorMessage",
+                    Ty::Text,
+                    "Added to the failure message on a line of its own.",
+                ),
+            ),
+        ],
+    ),
+    core!(
+        LABELS_TYPE,
+        &["io.kestra.core.tasks.executions.Labels"],
+        "Add execution labels",
+        "Adds labels to the execution (shown in the result and `--json` as the execution's `labels`).",
+        &[ex(
+            "{stage: \"{{ flow.id }}\"}",
+            required(
+                "labels",
+                Ty::Labels,
+                "A map of names to values, or a list of `{key, value}`; keys and values may use `{{ ... }}` expressions. Names starting with `system.` are refused, as Kestra does.",
+            ),
+        )],
+    ),
+    core!(
+        EXIT_TYPE,
+        &[],
+        "Exit the execution",
+        "Ends the execution at this task, in `state`; the tasks after it do not run.",
+        &[ex(
+            "WARNING",
+            with_default(
+                "state",
+                Ty::Enum(EXIT_STATES),
+                "\"SUCCESS\"",
+                "The state the task and the execution end in: SUCCESS, WARNING, FAILED, KILLED, or CANCELED (KILLED in dockhand, which has no CANCELLED state).",
+            ),
+        )],
+    ),
+    core!(
+        SLEEP_TYPE,
+        &[],
+        "Sleep",
+        "Waits for `duration`; Ctrl-C or SIGTERM stops it (KILLED).",
+        &[ex(
+            "PT0.1S",
+            required(
+                "duration",
+                Ty::Duration,
+                "How long to wait (ISO-8601, e.g. `PT5S`).",
+            ),
+        )],
+    ),
+    core!(
+        HTTP_REQUEST_TYPE,
+        &["io.kestra.plugin.fs.http.Request"],
+        "HTTP request",
+        "Sends an HTTP request; outputs `code`, `headers` (name to list of values), `body` (text) and `uri`.",
+        HTTP_COMMON,
+        &[refused(
+            "encryptBody",
+            "the body is kept in the outputs as it is; there is no encryption key",
+        )],
+    ),
+    core!(
+        HTTP_DOWNLOAD_TYPE,
+        &["io.kestra.plugin.fs.http.Download"],
+        "HTTP download",
+        "Downloads the response body to a file of the execution (under the work directory); outputs `uri` (its `file://` URL), `code`, `length` and `headers`.",
+        HTTP_COMMON,
+        &[ex(
+            "true",
+            with_default(
+                "failOnEmptyResponse",
+                Ty::Bool,
+                "true",
+                "When true, an empty body fails the task (unless `allowFailed`).",
+            ),
+        )],
+    ),
+    core!(
+        PURGE_FILES_TYPE,
+        &[
+            "io.kestra.core.tasks.storages.PurgeExecution",
+            "io.kestra.plugin.core.storage.PurgeExecution",
+        ],
+        "Purge the execution's files",
+        "Removes the files this execution stored (output files, downloads: everything under `WORK_DIR/EXECUTION/`); output `uris` lists them.",
+        &[],
+    ),
+    core!(
+        LOCAL_FILES_TYPE,
+        &["io.kestra.core.tasks.storages.LocalFiles"],
+        "Local files (legacy)",
+        "Writes `inputs` as files in the task's working directory and hands out the files matching `outputs` (output `uris`: name to `file://` URL).",
+        &[
+            ex(
+                "{data.txt: \"{{ flow.id }}\"}",
+                read(
+                    "inputs",
+                    Ty::NamedMap(Names::RelativePath),
+                    "The files to write: path relative to the working directory to content; contents may use `{{ ... }}` expressions.",
+                ),
+            ),
+            ex(
+                "[\"*.txt\"]",
+                read(
+                    "outputs",
+                    Ty::List(Names::RelativePath),
+                    "Globs of the files to hand out, relative to the working directory (`*.csv`, `out/**`).",
+                ),
+            ),
+        ],
+    ),
+    core!(
+        KV_SET_TYPE,
+        &[],
+        "Set a KV entry",
+        "Stores a value under a key of the local key-value store (one file per key under the state directory), read back by `kv.Get` and `{{ kv('KEY') }}`.",
+        &[
+            KV_NAMESPACE,
+            KV_KEY,
+            ex(
+                "\"{{ flow.id }}\"",
+                required(
+                    "value",
+                    Ty::Any,
+                    "The value; a text is rendered, then converted as `kvType` says.",
+                ),
+            ),
+            ex(
+                "STRING",
+                read(
+                    "kvType",
+                    Ty::Enum(&KvType::NAMES),
+                    "How a text value is stored: STRING (as it is), NUMBER, BOOLEAN, JSON (parsed), DATETIME, DATE, DURATION (checked, kept as text).",
+                ),
+            ),
+            ex(
+                "true",
+                with_default(
+                    "overwrite",
+                    Ty::Bool,
+                    "true",
+                    "When false, a key that exists already fails the task.",
+                ),
+            ),
+            ex(
+                "P30D",
+                read(
+                    "ttl",
+                    Ty::Duration,
+                    "How long the entry lives (ISO-8601); then it reads as missing.",
+                ),
+            ),
+        ],
+    ),
+    core!(
+        KV_GET_TYPE,
+        &[],
+        "Get a KV entry",
+        "Reads a key of the local key-value store into the output `value` (null when missing).",
+        &[KV_NAMESPACE, KV_KEY, KV_ERROR_ON_MISSING],
+    ),
+    core!(
+        KV_DELETE_TYPE,
+        &[],
+        "Delete a KV entry",
+        "Removes a key of the local key-value store; output `deleted` says whether it was there.",
+        &[KV_NAMESPACE, KV_KEY, KV_ERROR_ON_MISSING],
+    ),
+    core!(
+        KV_GET_KEYS_TYPE,
+        &[],
+        "List KV keys",
+        "Lists the keys of a namespace of the local key-value store into the output `keys` (sorted).",
+        &[
+            KV_NAMESPACE,
+            ex(
+                "my_",
+                read("prefix", Ty::Text, "Only keys starting with this text.",),
+            ),
+        ],
+    ),
+];

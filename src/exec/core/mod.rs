@@ -1,0 +1,272 @@
+//! Running the core tasks dockhand does itself, in process (`flow::core_task`): no container
+//! and no engine. One entry, [`run`]: a task finished before a crash comes back from the
+//! journal; otherwise its properties are rendered with the outputs of the tasks before it, the
+//! task is done (one file per concept: `log`, `values`, `execution`, `sleep`), and its end is
+//! journaled as a container task's is, so `resume` never does it twice.
+
+mod execution;
+mod http;
+mod kv;
+mod log;
+mod sleep;
+mod storage;
+mod values;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde_json::Value as Json;
+
+use crate::exec::Runtime;
+use crate::exec::result::{Failure, State, TaskResult};
+use crate::flow::core_task::CoreTask;
+use crate::flow::model::{Flow, Task};
+use crate::plan::Outputs;
+use crate::plan::scope::TextRenderer;
+
+/// What an in-process task did.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Done {
+    pub state: State,
+    pub outputs: BTreeMap<String, Json>,
+    pub message: Option<String>,
+    pub failure: Option<Failure>,
+    pub labels: BTreeMap<String, String>,
+}
+
+impl Done {
+    pub fn success() -> Done {
+        Done {
+            state: State::Success,
+            outputs: BTreeMap::new(),
+            message: None,
+            failure: None,
+            labels: BTreeMap::new(),
+        }
+    }
+
+    pub fn with_outputs(outputs: BTreeMap<String, Json>) -> Done {
+        Done {
+            outputs,
+            ..Done::success()
+        }
+    }
+
+    /// FAILED, the task's own words.
+    pub fn failed(message: impl Into<String>) -> Done {
+        let message = message.into();
+        Done {
+            state: State::Failed,
+            // One line for the summary table; the failure keeps Kestra's words as they are.
+            message: Some(message.replace('\n', " ")),
+            failure: Some(Failure::Task { message }),
+            ..Done::success()
+        }
+    }
+}
+
+/// What is left to do once the properties are rendered: done already, or an async wait.
+enum Step {
+    Done(Done),
+    Sleep(Duration),
+    Http(Box<http::Prepared>),
+}
+
+/// The outputs a core task's texts read, out of all the execution's: rendering then builds
+/// its context from those alone, so a flow of many tasks costs the same per task whatever
+/// came before. All of them when a text reads `outputs` as a whole (or cannot be parsed: its
+/// render reports that).
+pub fn outputs_for(core: &CoreTask, all: &Outputs) -> Outputs {
+    let mut names = std::collections::BTreeSet::new();
+    for (_, text) in core.texts() {
+        if !text.contains('{') {
+            continue;
+        }
+        let Ok(tpl) = crate::pebble::Template::parse(text) else {
+            return all.clone();
+        };
+        for r in &tpl.analysis().references {
+            match (r.path.first().map(String::as_str), r.path.get(1)) {
+                (Some("outputs"), Some(task)) => {
+                    names.insert(task.clone());
+                }
+                (Some("outputs"), None) => return all.clone(),
+                _ => {}
+            }
+        }
+    }
+    names
+        .into_iter()
+        .filter_map(|n| all.get(&n).map(|o| (n, o.clone())))
+        .collect()
+}
+
+/// Does the flow stop after this task? A failure does, and `execution.Exit` ends it whatever
+/// state it ends in.
+pub fn ends_flow(core: &CoreTask, r: &TaskResult) -> bool {
+    !r.state.continues() || matches!(core, CoreTask::Exit { .. })
+}
+
+/// Runs one core task to its end (or takes its end from the journal), prints its status line,
+/// and journals it. Never panics: every problem becomes the task's state.
+pub async fn run(
+    rt: &Runtime,
+    flow: &Flow,
+    task: &Task,
+    core: &CoreTask,
+    outputs: &Outputs,
+) -> TaskResult {
+    if let Some((_, r)) = rt.replay.ended.get(&task.id)
+        && r.state.continues()
+    {
+        let mut r = r.clone();
+        rt.status(&format!(
+            "{}: {} (from the journal, not run again)",
+            r.id,
+            r.state.name()
+        ));
+        r.message = Some(
+            format!("{} (from the journal)", r.message.unwrap_or_default())
+                .trim_start()
+                .to_string(),
+        );
+        return r;
+    }
+    let attempt = rt.replay.ended.get(&task.id).map_or(1, |(a, _)| a + 1);
+    let started = Instant::now();
+    let done = match task.timeout {
+        Some(limit) => {
+            match tokio::time::timeout(limit, perform(rt, flow, task, core, outputs)).await {
+                Ok(d) => d,
+                Err(_) => Done {
+                    state: State::Failed,
+                    message: Some(format!(
+                        "timed out after {}",
+                        crate::units::format_duration_iso(limit)
+                    )),
+                    failure: Some(Failure::Timeout {
+                        after_ms: limit.as_millis() as u64,
+                    }),
+                    ..Done::success()
+                },
+            }
+        }
+        None => perform(rt, flow, task, core, outputs).await,
+    };
+    let mut res = TaskResult::new(&task.id, done.state);
+    res.outputs = done.outputs;
+    res.message = done.message;
+    res.failure = done.failure;
+    res.labels = done.labels;
+    res.duration = started.elapsed();
+    // A task with no effect outside this run is harmless to do again after a power loss;
+    // the next fsync'd record (any later task's start or end) covers it anyway.
+    rt.end_task(task, attempt, &mut res, core.has_effects());
+    rt.status_of(&res);
+    res
+}
+
+/// Renders and does the task.
+async fn perform(
+    rt: &Runtime,
+    flow: &Flow,
+    task: &Task,
+    core: &CoreTask,
+    outputs: &Outputs,
+) -> Done {
+    // Rendering is synchronous and holds the scope: it ends before anything is awaited.
+    let step = {
+        crate::plan::with_task_texts(flow, task, &rt.ctx, &rt.inputs, Some(outputs), |r| {
+            step(rt, &flow.namespace, task, core, r)
+        })
+    };
+    match step {
+        Err(message) => Done {
+            state: State::Failed,
+            message: Some(message.clone()),
+            failure: Some(Failure::Setup { message }),
+            ..Done::success()
+        },
+        Ok(Step::Done(d)) => d,
+        Ok(Step::Sleep(d)) => sleep::sleep(rt, &task.id, d).await,
+        Ok(Step::Http(p)) => http::run(rt, *p).await,
+    }
+}
+
+/// The synchronous part of a task: its properties rendered, and everything that needs no
+/// waiting done. `Err` is a property that cannot be rendered.
+fn step(
+    rt: &Runtime,
+    flow_ns: &str,
+    task: &Task,
+    core: &CoreTask,
+    r: &mut TextRenderer,
+) -> Result<Step, String> {
+    Ok(Step::Done(match core {
+        CoreTask::Log { messages, level } => log::log(rt, &task.id, messages, *level, r)?,
+        CoreTask::Return { format } => values::ret(format.as_deref(), r)?,
+        CoreTask::OutputValues { values } => values::output_values(values, r)?,
+        CoreTask::Fail {
+            condition,
+            error_message,
+        } => execution::fail(rt, &task.id, condition.as_deref(), error_message, r)?,
+        CoreTask::Assert {
+            conditions,
+            error_message,
+        } => execution::assert(rt, &task.id, conditions, error_message.as_deref(), r)?,
+        CoreTask::Labels { labels } => execution::labels(labels, r)?,
+        CoreTask::Exit { state } => execution::exit(&r.text(state)?),
+        CoreTask::Sleep { duration } => return Ok(Step::Sleep(*duration)),
+        CoreTask::KvSet { .. }
+        | CoreTask::KvGet { .. }
+        | CoreTask::KvDelete { .. }
+        | CoreTask::KvGetKeys { .. } => kv::kv(rt, flow_ns, core, r)?,
+        CoreTask::HttpRequest(c) => return Ok(Step::Http(Box::new(http::prepare(c, None, r)?))),
+        CoreTask::HttpDownload {
+            call,
+            fail_on_empty,
+        } => {
+            let dir = rt.ctx.workdir(&task.id);
+            return Ok(Step::Http(Box::new(http::prepare(
+                call,
+                Some((*fail_on_empty, &dir)),
+                r,
+            )?)));
+        }
+        CoreTask::PurgeExecutionFiles => storage::purge(rt, &task.id),
+        CoreTask::LocalFiles { inputs, outputs } => {
+            storage::local_files(rt, &task.id, inputs, outputs, r)?
+        }
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_task_gets_the_outputs_its_texts_read() {
+        let all: Outputs = (0..5)
+            .map(|i| (format!("t{i}"), BTreeMap::from([("v".into(), json!(i))])))
+            .collect();
+        let log = |m: &str| CoreTask::Log {
+            messages: vec![m.to_string()],
+            level: Default::default(),
+        };
+        let names = |o: Outputs| o.into_keys().collect::<Vec<_>>();
+        assert!(names(outputs_for(&log("plain"), &all)).is_empty());
+        assert_eq!(
+            names(outputs_for(
+                &log("{{ outputs.t1.value }} {{ outputs.t3 }} {{ outputs.gone.x }}"),
+                &all
+            )),
+            ["t1", "t3"]
+        );
+        assert_eq!(
+            names(outputs_for(&log("{{ outputs | keys }}"), &all)).len(),
+            5
+        );
+        assert_eq!(names(outputs_for(&log("{{ unclosed"), &all)).len(), 5);
+    }
+}

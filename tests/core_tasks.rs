@@ -1,0 +1,1114 @@
+//! The core tasks dockhand does itself (README, "Core tasks"), through the built binary: log
+//! lines, outputs in `--json` and in later tasks, states and exit codes, labels, Exit, Sleep
+//! with Ctrl-C and timeout, resume after `kill -9`, and `plan`. Flows with only in-process
+//! tasks run with no engine at all: every run here has a PATH without docker or podman. The
+//! mixed flows (a Return read by a shell task) run on Docker and Podman (`e2e_test!`).
+
+#[macro_use]
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::{IMAGE, Run, Spawned};
+use serde_json::{Value, json};
+
+/// A temp dir with a flow file, a state dir and a work dir; runs dockhand with no engine on
+/// PATH.
+struct NoEngine {
+    tmp: tempfile::TempDir,
+}
+
+impl NoEngine {
+    fn new() -> NoEngine {
+        let tmp = tempfile::Builder::new()
+            .prefix("dockhand-core-")
+            .tempdir()
+            .unwrap();
+        std::fs::create_dir_all(tmp.path().join("empty-path")).unwrap();
+        NoEngine { tmp }
+    }
+
+    fn flow(&self, name: &str, yaml: &str) -> PathBuf {
+        let p = self.tmp.path().join(format!("{name}.yaml"));
+        std::fs::write(&p, yaml).unwrap();
+        common::assert_schema_accepts(&p.display().to_string(), yaml);
+        p
+    }
+
+    /// A flow file `name.yaml` of flow `id` in namespace dev.core, `body` after the header.
+    fn flow_of(&self, name: &str, id: &str, body: &str) -> PathBuf {
+        self.flow(name, &flow(id, body))
+    }
+
+    fn args(&self, cmd: &str, flow: &Path, extra: &[&str]) -> Vec<String> {
+        let mut a = vec![
+            cmd.to_string(),
+            flow.display().to_string(),
+            "--work-dir".into(),
+            self.tmp.path().join("work").display().to_string(),
+            "--json".into(),
+        ];
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    }
+
+    fn env(&self, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+        let state = self.tmp.path().join("state").display().to_string();
+        let mut v = vec![
+            // No docker, no podman: in-process tasks need none.
+            (
+                "PATH".to_string(),
+                self.tmp.path().join("empty-path").display().to_string(),
+            ),
+            ("DOCKHAND_ENGINE".to_string(), String::new()),
+            ("DOCKHAND_STATE_DIR".to_string(), state.clone()),
+            ("XDG_STATE_HOME".to_string(), state),
+        ];
+        v.extend(extra.iter().map(|(k, x)| (k.to_string(), x.to_string())));
+        v
+    }
+
+    fn spawn(&self, flow: &Path, extra: &[&str], env: &[(&str, &str)]) -> Spawned {
+        Spawned::start(&self.args("run", flow, extra), &self.env(env))
+    }
+
+    fn run(&self, flow: &Path, extra: &[&str]) -> Run {
+        self.spawn(flow, extra, &[]).finish(Duration::from_secs(60))
+    }
+
+    fn dockhand(&self, args: &[&str]) -> Run {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        Spawned::start(&args, &self.env(&[])).finish(Duration::from_secs(60))
+    }
+}
+
+fn flow(id: &str, body: &str) -> String {
+    format!("id: {id}\nnamespace: dev.core\n{body}")
+}
+
+#[test]
+fn log_prints_each_message_with_the_task_prefix_and_level() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "log",
+        "log",
+        r#"tasks:
+  - id: hello
+    type: io.kestra.plugin.core.log.Log
+    message: "hello from {{ flow.id }} in {{ flow.namespace }}"
+  - id: several
+    type: io.kestra.core.tasks.log.Log
+    level: WARN
+    message:
+      - first
+      - "second {{ 20 + 22 }}"
+  - id: debug
+    type: io.kestra.plugin.core.log.Log
+    level: DEBUG
+    message: "two\nlines"
+"#,
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    assert_eq!(r.logs("hello", '|'), vec!["hello from log in dev.core"]);
+    assert_eq!(
+        r.logs("several", '!'),
+        vec!["WARN first", "WARN second 42"],
+        "{}",
+        r.dump()
+    );
+    assert_eq!(r.logs("debug", '|'), vec!["DEBUG two", "DEBUG lines"]);
+    assert!(
+        r.stderr.contains("on no engine (in-process tasks only)"),
+        "{}",
+        r.dump()
+    );
+    assert_eq!(r.json["engine"], "none");
+    for t in ["hello", "several", "debug"] {
+        let t = r.task(t);
+        assert_eq!(t["state"], "SUCCESS");
+        assert_eq!(t["outputs"], json!({}));
+        assert_eq!(t["container"], Value::Null);
+    }
+}
+
+#[test]
+fn log_masks_secret_inputs_and_secret_function_values() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "mask",
+        "mask",
+        r#"inputs:
+  - id: token
+    type: SECRET
+tasks:
+  - id: say
+    type: io.kestra.plugin.core.log.Log
+    message:
+      - "token={{ inputs.token }}"
+      - "api={{ secret('API_KEY') }}"
+"#,
+    );
+    // secret('API_KEY') reads SECRET_API_KEY, base64 ("api-key-value-99").
+    let r = dh
+        .spawn(
+            &f,
+            &["--input", "token=tok-1234567890"],
+            &[("SECRET_API_KEY", "YXBpLWtleS12YWx1ZS05OQ==")],
+        )
+        .finish(Duration::from_secs(60));
+    r.assert_code(0);
+    assert_eq!(r.logs("say", '|'), vec!["token=******", "api=******"]);
+    assert!(!r.stderr.contains("tok-1234567890"), "{}", r.dump());
+    assert!(!r.stderr.contains("api-key-value-99"), "{}", r.dump());
+    assert!(!r.stdout.contains("api-key-value-99"), "{}", r.dump());
+}
+
+#[test]
+fn return_and_output_values_are_outputs_of_later_tasks_and_json() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "values",
+        "values",
+            r#"variables:
+  who: ada
+tasks:
+  - id: ret
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ vars.who | upper }}-{{ flow.id }}"
+  - id: vals
+    type: io.kestra.plugin.core.output.OutputValues
+    values:
+      name: "{{ outputs.ret.value }}"
+      n: 3
+      list: [1, "{{ 1 + 1 }}"]
+      nested: {k: "{{ vars.who }}"}
+  - id: use
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ outputs.ret.value }} {{ outputs.vals.values.name }} {{ outputs.vals.values.n + 1 }} {{ outputs.vals.values.nested.k }}"
+"#,
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    assert_eq!(r.task("ret")["outputs"], json!({"value": "ADA-values"}));
+    assert_eq!(
+        r.task("vals")["outputs"],
+        json!({"values": {"name": "ADA-values", "n": 3, "list": [1, "2"], "nested": {"k": "ada"}}})
+    );
+    assert_eq!(r.logs("use", '|'), vec!["ADA-values ADA-values 4 ada"]);
+}
+
+#[test]
+fn an_output_a_task_did_not_produce_fails_the_reading_task() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "missing",
+        "missing",
+        r#"tasks:
+  - id: ret
+    type: io.kestra.plugin.core.debug.Return
+    format: x
+  - id: use
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ outputs.ret.nothing }}"
+"#,
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(1);
+    let t = r.task("use");
+    assert_eq!(t["state"], "FAILED");
+    assert_eq!(t["failure"]["kind"], "setup");
+    assert!(
+        t["message"]
+            .as_str()
+            .unwrap()
+            .contains("outputs.ret.nothing"),
+        "{}",
+        r.dump()
+    );
+}
+
+#[test]
+fn fail_stops_the_flow_and_exits_1() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "fail",
+        "fail",
+        r#"inputs:
+  - id: n
+    type: STRING
+    defaults: "3"
+tasks:
+  - id: not-yet
+    type: io.kestra.plugin.core.execution.Fail
+    condition: "{{ inputs.n == '7' }}"
+  - id: tolerated
+    type: io.kestra.plugin.core.execution.Fail
+    allowFailure: true
+  - id: stop
+    type: io.kestra.core.tasks.executions.Fail
+    errorMessage: "n is {{ inputs.n }}"
+  - id: after
+    type: io.kestra.plugin.core.log.Log
+    message: never printed
+"#,
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(1);
+    assert_eq!(r.json["state"], "FAILED");
+    assert_eq!(r.task("not-yet")["state"], "SUCCESS");
+    let t = r.task("tolerated");
+    assert_eq!(t["state"], "WARNING");
+    assert_eq!(t["message"], "Task failure");
+    let t = r.task("stop");
+    assert_eq!(t["state"], "FAILED");
+    assert_eq!(t["failure"], json!({"kind": "task", "message": "n is 3"}));
+    assert!(!r.has_task("after"), "{}", r.dump());
+    assert!(!r.stderr.contains("never printed"));
+    // With the condition true: the message is logged as an error line.
+    let r = dh.run(&f, &["--input", "n=7"]);
+    r.assert_code(1);
+    assert_eq!(r.task("not-yet")["state"], "FAILED");
+    assert_eq!(r.logs("not-yet", '!'), vec!["ERROR Task failure"]);
+}
+
+#[test]
+fn assert_logs_each_falsy_condition_and_fails_with_kestras_message() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "assert",
+        "assert",
+        r#"inputs:
+  - id: param
+    type: STRING
+    defaults: ok
+tasks:
+  - id: good
+    type: io.kestra.plugin.core.execution.Assert
+    conditions:
+      - "{{ inputs.param == 'ok' }}"
+  - id: bad
+    type: io.kestra.plugin.core.execution.Assert
+    conditions:
+      - "{{ inputs.param == 'ok' }}"
+      - "{{ 1 + 1 == 3 }}"
+      - "{{ 0 }}"
+    errorMessage: "checks on {{ inputs.param }}"
+"#,
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(1);
+    assert_eq!(r.task("good")["state"], "SUCCESS");
+    let t = r.task("bad");
+    assert_eq!(t["state"], "FAILED");
+    assert_eq!(
+        t["failure"]["message"],
+        "2 assertions failed!\nchecks on ok"
+    );
+    assert_eq!(
+        r.logs("bad", '!'),
+        vec![
+            "ERROR Assertion `{{ 1 + 1 == 3 }}` failed!",
+            "ERROR Assertion `{{ 0 }}` failed!"
+        ]
+    );
+}
+
+#[test]
+fn labels_are_the_executions_in_the_result() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "labels",
+        "labels",
+        r#"labels:
+  team: data
+  stage: draft
+tasks:
+  - id: ret
+    type: io.kestra.plugin.core.debug.Return
+    format: v2
+  - id: map
+    type: io.kestra.plugin.core.execution.Labels
+    labels:
+      stage: "{{ outputs.ret.value }}"
+  - id: list
+    type: io.kestra.core.tasks.executions.Labels
+    labels:
+      - key: owner
+        value: "{{ flow.id }}"
+"#,
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    assert_eq!(
+        r.json["labels"],
+        json!({"team": "data", "stage": "v2", "owner": "labels"})
+    );
+    let table = Spawned::start(
+        &[
+            "run".to_string(),
+            f.display().to_string(),
+            "--work-dir".into(),
+            dh.tmp.path().join("work").display().to_string(),
+        ],
+        &dh.env(&[]),
+    )
+    .finish(Duration::from_secs(60));
+    assert!(
+        table
+            .stderr
+            .contains("labels owner=labels stage=v2 team=data"),
+        "{}",
+        table.dump()
+    );
+    // System labels are Kestra's own.
+    let f = dh.flow_of(
+        "system",
+        "system",
+            "tasks:\n  - id: l\n    type: io.kestra.plugin.core.execution.Labels\n    labels: {system.correlationId: x}\n",
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(1);
+    assert!(
+        r.task("l")["message"]
+            .as_str()
+            .unwrap()
+            .contains("System labels can only be set by Kestra itself"),
+        "{}",
+        r.dump()
+    );
+}
+
+#[test]
+fn exit_ends_the_execution_in_its_state() {
+    let dh = NoEngine::new();
+    for (state, code, flow_state) in [
+        ("SUCCESS", 0, "SUCCESS"),
+        ("WARNING", 0, "WARNING"),
+        ("FAILED", 1, "FAILED"),
+        ("KILLED", 1, "KILLED"),
+        ("CANCELED", 1, "KILLED"),
+    ] {
+        let f = dh.flow(
+            "exit",
+            &flow(
+                "exit",
+                &format!(
+                    "tasks:\n  - id: before\n    type: io.kestra.plugin.core.log.Log\n    message: before\n  - id: exit\n    type: io.kestra.plugin.core.execution.Exit\n    state: {state}\n  - id: after\n    type: io.kestra.plugin.core.log.Log\n    message: after\n"
+                ),
+            ),
+        );
+        let r = dh.run(&f, &[]);
+        r.assert_code(code);
+        assert_eq!(r.json["state"], flow_state, "{state}\n{}", r.dump());
+        assert_eq!(r.task("exit")["state"], flow_state, "{state}");
+        assert_eq!(r.logs("before", '|'), vec!["before"]);
+        assert!(!r.has_task("after"), "{state}: {}", r.dump());
+        assert!(r.logs("after", '|').is_empty(), "{state}");
+    }
+}
+
+#[test]
+fn sleep_waits_and_ctrl_c_stops_it() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "nap",
+        "nap",
+        "tasks:\n  - id: nap\n    type: io.kestra.plugin.core.flow.Sleep\n    duration: PT0.5S\n",
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    assert_eq!(r.logs("nap", '|'), vec!["Waiting for PT0.5S"]);
+    let ms = r.task("nap")["durationMs"].as_u64().unwrap();
+    assert!((500..3000).contains(&ms), "{ms} ms\n{}", r.dump());
+
+    let f = dh.flow_of(
+        "long",
+        "long",
+            "tasks:\n  - id: nap\n    type: io.kestra.plugin.core.flow.Sleep\n    duration: PT1H\n  - id: after\n    type: io.kestra.plugin.core.log.Log\n    message: after\n",
+    );
+    let s = dh.spawn(&f, &[], &[]);
+    assert!(
+        s.wait_line(Duration::from_secs(30), |l| l.contains("Waiting for PT1H")),
+        "{}",
+        s.stderr_so_far()
+    );
+    s.signal(libc::SIGINT);
+    let r = s.finish(Duration::from_secs(10));
+    r.assert_code(130);
+    assert_eq!(r.task("nap")["state"], "KILLED");
+    assert!(!r.has_task("after"));
+}
+
+#[test]
+fn a_timeout_ends_an_in_process_task_failed() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "timeout",
+        "timeout",
+            "tasks:\n  - id: nap\n    type: io.kestra.plugin.core.flow.Sleep\n    duration: PT1H\n    timeout: PT0.3S\n",
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(1);
+    let t = r.task("nap");
+    assert_eq!(t["state"], "FAILED");
+    assert_eq!(t["failure"], json!({"kind": "timeout", "afterMs": 300}));
+    assert!(r.elapsed < Duration::from_secs(20));
+}
+
+#[test]
+fn bad_properties_are_errors_at_their_line() {
+    let dh = NoEngine::new();
+    let f = dh.tmp.path().join("bad.yaml");
+    std::fs::write(
+        &f,
+        flow(
+            "bad",
+            r#"tasks:
+  - id: a
+    type: io.kestra.plugin.core.log.Log
+    level: LOUD
+  - id: b
+    type: io.kestra.plugin.core.flow.Sleep
+    duration: soon
+  - id: c
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ unclosed"
+    colour: red
+"#,
+        ),
+    )
+    .unwrap();
+    let r = dh.dockhand(&["validate", f.to_str().unwrap()]);
+    r.assert_code(2);
+    let file = f.display().to_string();
+    for want in [
+        format!("{file}:6:12"),
+        "`LOUD` is not one of TRACE, DEBUG, INFO, WARN, ERROR".to_string(),
+        "missing required property `message`".to_string(),
+        format!("{file}:4:5: error: `tasks[0]`: missing required property `message`"),
+        format!("{file}:9:15"),
+        format!("{file}:12:5: error: `tasks[2].format`: unclosed expression"),
+        "unknown property `colour`".to_string(),
+    ] {
+        assert!(r.stderr.contains(&want), "{want}\n{}", r.dump());
+    }
+}
+
+#[test]
+fn plan_shows_what_an_in_process_task_does() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "plan",
+        "plan",
+            "tasks:\n  - id: hi\n    type: io.kestra.plugin.core.log.Log\n    message: \"hi {{ flow.id }}\"\n    allowFailure: true\n",
+    );
+    let r = dh.dockhand(&["plan", f.to_str().unwrap(), "--execution-id", "e1"]);
+    r.assert_code(0);
+    assert!(
+        r.stdout.contains(
+            "## task hi (tasks[0], line 4)\n# in process, no container: log 1 line at INFO: \"hi {{ flow.id }}\"\n# allowFailure: a failure ends the task in WARNING\n"
+        ),
+        "{}",
+        r.dump()
+    );
+}
+
+/// `kill -9` during a Sleep: on resume the tasks that ended are not done again (no line twice,
+/// outputs from the journal) and the rest runs once.
+#[test]
+fn kill9_then_resume_does_not_redo_finished_core_tasks() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "crash",
+        "crash",
+        r#"tasks:
+  - id: first
+    type: io.kestra.plugin.core.log.Log
+    message: first line
+  - id: ret
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ execution.id }}"
+  - id: nap
+    type: io.kestra.plugin.core.flow.Sleep
+    duration: PT2S
+  - id: after
+    type: io.kestra.plugin.core.log.Log
+    message: "after {{ outputs.ret.value }}"
+"#,
+    );
+    let s = dh.spawn(&f, &["--execution-id", "crash1"], &[]);
+    assert!(
+        s.wait_line(Duration::from_secs(30), |l| l.contains("Waiting for PT2S")),
+        "{}",
+        s.stderr_so_far()
+    );
+    s.signal(libc::SIGKILL);
+    let first = s.finish(Duration::from_secs(10));
+    assert_eq!(first.signal, Some(libc::SIGKILL), "{}", first.dump());
+    assert_eq!(first.logs("first", '|'), vec!["first line"]);
+
+    let r = Spawned::start(
+        &[
+            "resume".to_string(),
+            "crash1".to_string(),
+            "--json".to_string(),
+        ],
+        &dh.env(&[]),
+    )
+    .finish(Duration::from_secs(60));
+    r.assert_code(0);
+    assert!(r.logs("first", '|').is_empty(), "{}", r.dump());
+    assert!(
+        r.stderr
+            .contains("first: SUCCESS (from the journal, not run again)"),
+        "{}",
+        r.dump()
+    );
+    assert_eq!(r.task("ret")["outputs"], json!({"value": "crash1"}));
+    assert_eq!(r.logs("nap", '|'), vec!["Waiting for PT2S"]);
+    assert_eq!(r.logs("after", '|'), vec!["after crash1"]);
+}
+
+#[test]
+fn kv_tasks_and_the_kv_function_share_a_store_per_namespace() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "kv",
+        "kv",
+            r#"tasks:
+  - id: set
+    type: io.kestra.plugin.core.kv.Set
+    key: greeting
+    value: "hello {{ flow.id }}"
+  - id: number
+    type: io.kestra.plugin.core.kv.Set
+    key: n
+    value: "41"
+    kvType: NUMBER
+  - id: json
+    type: io.kestra.plugin.core.kv.Set
+    namespace: dev.other
+    key: cfg
+    value: '{"a": [1, 2]}'
+    kvType: JSON
+  - id: get
+    type: io.kestra.plugin.core.kv.Get
+    key: greeting
+  - id: absent
+    type: io.kestra.plugin.core.kv.Get
+    key: nothing
+  - id: use
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ outputs.get.value }} {{ kv('n') + 1 }} {{ kv('cfg', 'dev.other').a[1] }} {{ kv('nothing', errorOnMissing=false) ?? 'none' }}"
+  - id: keys
+    type: io.kestra.plugin.core.kv.GetKeys
+  - id: prefixed
+    type: io.kestra.plugin.core.kv.GetKeys
+    prefix: gr
+  - id: del
+    type: io.kestra.plugin.core.kv.Delete
+    key: greeting
+  - id: again
+    type: io.kestra.plugin.core.kv.Delete
+    key: greeting
+"#,
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    assert_eq!(r.task("get")["outputs"], json!({"value": "hello kv"}));
+    assert_eq!(r.task("absent")["outputs"], json!({"value": null}));
+    assert_eq!(
+        r.logs("use", '|'),
+        vec!["hello kv 42 2 none"],
+        "{}",
+        r.dump()
+    );
+    assert_eq!(
+        r.task("keys")["outputs"],
+        json!({"keys": ["greeting", "n"]})
+    );
+    assert_eq!(r.task("prefixed")["outputs"], json!({"keys": ["greeting"]}));
+    assert_eq!(r.task("del")["outputs"], json!({"deleted": true}));
+    assert_eq!(r.task("again")["outputs"], json!({"deleted": false}));
+    // One file per key, per namespace, under the state directory; the value survives the run.
+    let kv = dh.tmp.path().join("state/kv");
+    let stored: Value =
+        serde_json::from_slice(&std::fs::read(kv.join("dev.other/cfg")).unwrap()).unwrap();
+    assert_eq!(stored["value"], json!({"a": [1, 2]}));
+    assert!(!kv.join("dev.core/greeting").exists());
+    assert!(kv.join("dev.core/n").exists());
+
+    // A later execution reads what an earlier one stored; overwrite: false and errorOnMissing
+    // fail with Kestra's words; a key outside Kestra's rule is refused.
+    let f = dh.flow_of(
+        "kv2",
+        "kv",
+        r#"tasks:
+  - id: keep
+    type: io.kestra.plugin.core.kv.Set
+    key: n
+    value: "0"
+    overwrite: false
+    allowFailure: true
+  - id: must
+    type: io.kestra.plugin.core.kv.Get
+    key: greeting
+    errorOnMissing: true
+    allowFailure: true
+  - id: bad-key
+    type: io.kestra.plugin.core.kv.Set
+    key: "../{{ flow.id }}"
+    value: x
+    allowFailure: true
+  - id: read
+    type: io.kestra.plugin.core.log.Log
+    message: "n is {{ kv('n') }}"
+"#,
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    assert_eq!(
+        r.task("keep")["failure"]["message"],
+        "Cannot set value for key 'n'. Key already exists and `overwrite` is set to `false`."
+    );
+    assert_eq!(
+        r.task("must")["failure"]["message"],
+        "No value found for key 'greeting' in namespace 'dev.core' and `errorOnMissing` is set to true"
+    );
+    assert!(
+        r.task("bad-key")["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("invalid KV key `../kv`"),
+        "{}",
+        r.dump()
+    );
+    assert_eq!(r.logs("read", '|'), vec!["n is 41"]);
+    assert!(!dh.tmp.path().join("state/kv/kv").exists());
+}
+
+#[test]
+fn a_kv_ttl_expires_the_entry() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "ttl",
+        "ttl",
+        r#"tasks:
+  - id: set
+    type: io.kestra.plugin.core.kv.Set
+    key: brief
+    value: x
+    ttl: PT0.2S
+  - id: wait
+    type: io.kestra.plugin.core.flow.Sleep
+    duration: PT0.4S
+  - id: keys
+    type: io.kestra.plugin.core.kv.GetKeys
+  - id: get
+    type: io.kestra.plugin.core.kv.Get
+    key: brief
+"#,
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(1);
+    assert_eq!(r.task("keys")["outputs"], json!({"keys": []}));
+    assert_eq!(
+        r.task("get")["failure"]["message"],
+        "The requested value has expired"
+    );
+}
+
+#[test]
+fn plan_shows_kv_reads_as_a_stand_in() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "plankv",
+        "plankv",
+            &format!(
+                "tasks:\n  - id: s\n    type: io.kestra.plugin.scripts.shell.Commands\n    containerImage: {IMAGE}\n    commands: [\"echo {{{{ kv('token') }}}}\"]\n"
+            ),
+    );
+    let r = dh.dockhand(&["plan", f.to_str().unwrap(), "--execution-id", "e1"]);
+    r.assert_code(0);
+    assert!(r.stdout.contains("echo <kv token>"), "{}", r.dump());
+}
+
+/// A small HTTP/1.1 server on 127.0.0.1 for the http tasks: one thread per connection,
+/// `Connection: close`. Routes: `/hello` (200, header `x-test`), `/echo` (the request's method,
+/// content type, authorization and body back), `/missing` (404), `/data.csv` (a file),
+/// `/named` (Content-Disposition), `/empty`, `/slow` (answers after 3 s), `/redirect` (302 to
+/// `/hello`).
+fn http_server() -> u16 {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in l.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut r = BufReader::new(conn.try_clone().unwrap());
+                let mut first = String::new();
+                if r.read_line(&mut first).is_err() {
+                    return;
+                }
+                let mut head: Vec<(String, String)> = Vec::new();
+                loop {
+                    let mut l = String::new();
+                    if r.read_line(&mut l).unwrap_or(0) == 0 || l == "\r\n" {
+                        break;
+                    }
+                    if let Some((k, v)) = l.trim_end().split_once(':') {
+                        head.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+                    }
+                }
+                let get = |k: &str| {
+                    head.iter()
+                        .find(|(n, _)| n == k)
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_default()
+                };
+                let len: usize = get("content-length").parse().unwrap_or(0);
+                let mut body = vec![0; len];
+                let _ = r.read_exact(&mut body);
+                let mut parts = first.split_whitespace();
+                let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+                let (status, extra, text): (&str, String, String) = match path {
+                    "/hello" => ("200 OK", "x-test: yes\r\n".into(), "hi there".into()),
+                    "/echo" => (
+                        "200 OK",
+                        String::new(),
+                        format!(
+                            "{method} {} {} {}",
+                            get("content-type"),
+                            get("authorization"),
+                            String::from_utf8_lossy(&body)
+                        ),
+                    ),
+                    "/missing" => ("404 Not Found", String::new(), "no such thing".into()),
+                    "/data.csv" => ("200 OK", String::new(), "a,b\n1,2\n".into()),
+                    "/named" => (
+                        "200 OK",
+                        "content-disposition: attachment; filename=\"report.txt\"\r\n".into(),
+                        "report".into(),
+                    ),
+                    "/empty" => ("200 OK", String::new(), String::new()),
+                    "/slow" => {
+                        std::thread::sleep(Duration::from_secs(3));
+                        ("200 OK", String::new(), "late".into())
+                    }
+                    "/redirect" => ("302 Found", "location: /hello\r\n".into(), String::new()),
+                    _ => ("500 Internal Server Error", String::new(), String::new()),
+                };
+                let mut w = conn;
+                let _ = write!(
+                    w,
+                    "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n{extra}\r\n{text}",
+                    text.len()
+                );
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn http_request_outputs_code_headers_and_body_and_fails_on_4xx() {
+    let port = http_server();
+    let dh = NoEngine::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let f = dh.flow_of(
+        "http",
+        "http",
+        &format!(
+            r#"tasks:
+  - id: hello
+    type: io.kestra.plugin.core.http.Request
+    uri: {base}/hello
+  - id: post
+    type: io.kestra.plugin.fs.http.Request
+    uri: "{base}/echo"
+    method: POST
+    body: '{{"from": "{{{{ outputs.hello.body }}}}"}}'
+    options:
+      basicAuthUser: ada
+      basicAuthPassword: s3cret
+  - id: form
+    type: io.kestra.plugin.core.http.Request
+    uri: "{base}/echo"
+    method: PUT
+    formData:
+      a: "{{{{ flow.id }}}}"
+      b: "x y"
+  - id: redirected
+    type: io.kestra.plugin.core.http.Request
+    uri: "{base}/redirect"
+  - id: not-followed
+    type: io.kestra.plugin.core.http.Request
+    uri: "{base}/redirect"
+    options:
+      followRedirects: false
+  - id: tolerated
+    type: io.kestra.plugin.core.http.Request
+    uri: "{base}/missing"
+    allowFailed: true
+  - id: missing
+    type: io.kestra.plugin.core.http.Request
+    uri: "{base}/missing"
+  - id: after
+    type: io.kestra.plugin.core.log.Log
+    message: never
+"#
+        ),
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(1);
+    let t = r.task("hello");
+    assert_eq!(t["state"], "SUCCESS", "{}", r.dump());
+    assert_eq!(t["outputs"]["code"], 200);
+    assert_eq!(t["outputs"]["body"], "hi there");
+    assert_eq!(t["outputs"]["headers"]["x-test"], json!(["yes"]));
+    assert_eq!(t["outputs"]["uri"], format!("{base}/hello"));
+    // base64("ada:s3cret")
+    assert_eq!(
+        r.task("post")["outputs"]["body"],
+        "POST application/json Basic YWRhOnMzY3JldA== {\"from\": \"hi there\"}"
+    );
+    assert_eq!(
+        r.task("form")["outputs"]["body"],
+        "PUT application/x-www-form-urlencoded  a=http&b=x+y"
+    );
+    assert_eq!(r.task("redirected")["outputs"]["body"], "hi there");
+    assert_eq!(r.task("not-followed")["outputs"]["code"], 302);
+    let t = r.task("tolerated");
+    assert_eq!(t["state"], "SUCCESS");
+    assert_eq!(t["outputs"]["code"], 404);
+    assert_eq!(t["outputs"]["body"], "no such thing");
+    let t = r.task("missing");
+    assert_eq!(t["state"], "FAILED");
+    assert_eq!(
+        t["failure"],
+        json!({"kind": "task", "message": "HTTP request failed with response code 404 (Not Found)"})
+    );
+    assert!(!r.has_task("after"));
+}
+
+#[test]
+fn http_timeouts_and_unreachable_servers_fail_the_task() {
+    let port = http_server();
+    // A port nothing listens on: bound, then closed.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "slow",
+        "slow",
+        &format!(
+            r#"tasks:
+  - id: slow
+    type: io.kestra.plugin.core.http.Request
+    uri: http://127.0.0.1:{port}/slow
+    options:
+      readTimeout: PT0.5S
+    allowFailure: true
+  - id: refused
+    type: io.kestra.plugin.core.http.Request
+    uri: http://127.0.0.1:{closed}/x
+    allowFailure: true
+  - id: scheme
+    type: io.kestra.plugin.core.http.Request
+    uri: ftp://127.0.0.1/x
+    allowFailure: true
+"#
+        ),
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    for (t, words) in [
+        ("slow", "timed out"),
+        ("refused", "Connection refused"),
+        ("scheme", "only http and https are supported"),
+    ] {
+        let t = r.task(t);
+        assert_eq!(t["state"], "WARNING", "{}", r.dump());
+        let m = t["failure"]["message"].as_str().unwrap();
+        assert!(m.contains(words), "{m}");
+    }
+    assert!(r.task("slow")["durationMs"].as_u64().unwrap() < 2500);
+}
+
+#[test]
+fn http_download_stores_the_body_as_a_file_of_the_execution() {
+    let port = http_server();
+    let dh = NoEngine::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let f = dh.flow_of(
+        "dl",
+        "dl",
+        &format!(
+            r#"tasks:
+  - id: csv
+    type: io.kestra.plugin.core.http.Download
+    uri: {base}/data.csv
+  - id: named
+    type: io.kestra.plugin.fs.http.Download
+    uri: {base}/named
+  - id: empty-ok
+    type: io.kestra.plugin.core.http.Download
+    uri: {base}/empty
+    failOnEmptyResponse: false
+  - id: empty
+    type: io.kestra.plugin.core.http.Download
+    uri: {base}/empty
+"#
+        ),
+    );
+    let r = dh.run(&f, &["--execution-id", "dl1"]);
+    r.assert_code(1);
+    let work = dh.tmp.path().join("work/dl1");
+    let t = r.task("csv");
+    assert_eq!(t["outputs"]["code"], 200, "{}", r.dump());
+    assert_eq!(t["outputs"]["length"], 8);
+    let file = work.join("csv/data.csv");
+    assert_eq!(t["outputs"]["uri"], format!("file://{}", file.display()));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "a,b\n1,2\n");
+    assert_eq!(
+        std::fs::read_to_string(work.join("named/report.txt")).unwrap(),
+        "report"
+    );
+    let t = r.task("empty-ok");
+    assert_eq!(t["state"], "SUCCESS");
+    assert_eq!(t["outputs"]["length"], 0);
+    assert_eq!(t["message"], format!("File '{base}/empty' is empty"));
+    assert_eq!(r.task("empty")["state"], "FAILED");
+}
+
+#[test]
+fn local_files_and_purging_the_executions_files() {
+    let port = http_server();
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "files",
+        "files",
+        &format!(
+            r#"tasks:
+  - id: nothing
+    type: io.kestra.plugin.core.storage.PurgeCurrentExecutionFiles
+  - id: local
+    type: io.kestra.core.tasks.storages.LocalFiles
+    inputs:
+      data/a.txt: "a from {{{{ flow.id }}}}"
+      b.csv: "1,2"
+      scratch.tmp: gone
+    outputs: ["data/*.txt", "*.csv"]
+  - id: dl
+    type: io.kestra.plugin.core.http.Download
+    uri: http://127.0.0.1:{port}/data.csv
+  - id: purge
+    type: io.kestra.plugin.core.storage.PurgeCurrentExecutionFiles
+"#
+        ),
+    );
+    let r = dh.run(&f, &["--execution-id", "files1"]);
+    r.assert_code(0);
+    let work = dh.tmp.path().join("work/files1");
+    assert_eq!(
+        r.logs("nothing", '|'),
+        vec!["No file to purge: execution files1 has stored none"]
+    );
+    assert_eq!(r.task("nothing")["outputs"], json!({"uris": []}));
+    let a = work.join("local/data/a.txt");
+    let b = work.join("local/b.csv");
+    assert_eq!(
+        r.task("local")["outputs"],
+        json!({"uris": {"data/a.txt": format!("file://{}", a.display()), "b.csv": format!("file://{}", b.display())}})
+    );
+    // Purged: the local files and the download, listed.
+    let dl = work.join("dl/data.csv");
+    let mut uris: Vec<String> = r.task("purge")["outputs"]["uris"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u.as_str().unwrap().to_string())
+        .collect();
+    uris.sort();
+    let mut want: Vec<String> = [&dl, &b, &a]
+        .iter()
+        .map(|p| format!("file://{}", p.display()))
+        .collect();
+    want.sort();
+    assert_eq!(uris, want, "{}", r.dump());
+    assert_eq!(
+        r.logs("purge", '|'),
+        vec!["Purged 3 file(s) of execution files1"]
+    );
+    assert!(!a.exists() && !b.exists() && !dl.exists());
+    assert!(!work.join("local/scratch.tmp").exists());
+}
+
+// ---------------------------------------------------------------- with a container (e2e)
+
+e2e_test!(a_return_value_feeds_a_shell_task_and_back, |cx| {
+    let f = cx.flow(
+        "mixed",
+        &format!(
+            r#"id: mixed
+namespace: dev.core
+tasks:
+  - id: ret
+    type: io.kestra.plugin.core.debug.Return
+    format: "from-{{{{ flow.id }}}}"
+  - id: shell
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: {IMAGE}
+    taskRunner:
+      type: io.kestra.plugin.scripts.runner.docker.Docker
+      pullPolicy: NEVER
+    commands:
+      - echo "shell read {{{{ outputs.ret.value }}}}"
+      - echo '::{{"outputs":{{"back":"{{{{ outputs.ret.value }}}}-ok"}}}}::'
+  - id: log
+    type: io.kestra.plugin.core.log.Log
+    message: "log read {{{{ outputs.shell.vars.back }}}}"
+"#
+        ),
+    );
+    let r = cx.run(&f);
+    r.assert_code(0);
+    assert_eq!(r.logs("shell", '|'), vec!["shell read from-mixed"]);
+    assert_eq!(r.logs("log", '|'), vec!["log read from-mixed-ok"]);
+    assert_eq!(r.task("ret")["outputs"], json!({"value": "from-mixed"}));
+    assert_eq!(r.task("shell")["outputs"], json!({"back": "from-mixed-ok"}));
+});
+
+e2e_test!(a_shell_task_reads_a_kv_entry_an_earlier_task_set, |cx| {
+    let f = cx.flow(
+        "kvshell",
+        &format!(
+            r#"id: kvshell
+namespace: dev.core
+tasks:
+  - id: set
+    type: io.kestra.plugin.core.kv.Set
+    key: who
+    value: "{{{{ flow.id }}}}-{{{{ execution.id }}}}"
+  - id: shell
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: {IMAGE}
+    taskRunner:
+      type: io.kestra.plugin.scripts.runner.docker.Docker
+      pullPolicy: NEVER
+    commands:
+      - echo "kv says {{{{ kv('who') }}}}"
+"#
+        ),
+    );
+    let r = cx.run(&f);
+    r.assert_code(0);
+    assert_eq!(
+        r.logs("shell", '|'),
+        vec![format!("kv says kvshell-{}", cx.id)]
+    );
+});
