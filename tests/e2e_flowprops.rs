@@ -243,3 +243,69 @@ e2e_test!(
         }
     }
 );
+
+// ---------------------------------------------------------------------------- FILE inputs
+
+e2e_test!(a_file_input_reaches_the_task_through_input_files, |cx| {
+    let data = cx.tmp.path().join("data.csv");
+    std::fs::write(&data, "a,b\n1,2\n").unwrap();
+    let f = cx.flow(
+        "file-input",
+        &format!(
+            r#"id: file-input
+namespace: tests.e2e
+inputs:
+  - id: data
+    type: FILE
+    allowedFileExtensions: [.csv]
+tasks:
+  - id: read
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: {IMAGE}
+    inputFiles:
+      copy.csv: "{{{{ inputs.data }}}}"
+    commands:
+      - echo "uri {{{{ inputs.data }}}}"
+      - cat copy.csv
+"#
+        ),
+    );
+    let input = format!("data={}", data.display());
+    let run = cx.run_with(&f, &["--input", &input], &[]);
+    run.assert_code(0);
+    let uri = format!(
+        "kestra:///tests/e2e/file-input/executions/{}/inputs/data/data.csv",
+        cx.id
+    );
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert!(
+        lines.contains(&format!("read | uri {uri}").as_str()),
+        "{}",
+        run.dump()
+    );
+    assert!(
+        lines.contains(&"read | a,b") && lines.contains(&"read | 1,2"),
+        "{}",
+        run.dump()
+    );
+    // The file is kept in the execution's storage, where the URI points.
+    let stored = cx
+        .tmp
+        .path()
+        .join("state/storage/tests/e2e/file-input/executions")
+        .join(&cx.id)
+        .join("inputs/data/data.csv");
+    assert_eq!(std::fs::read_to_string(stored).unwrap(), "a,b\n1,2\n");
+    // A missing file is bad input before anything starts.
+    let mut args = cx.run_args(&f, &["--input", "data=/nonexistent/x.csv"]);
+    args[5] = format!("{}-missing", cx.id);
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    let bad = cx.dockhand(&a, &[]);
+    bad.assert_code(2);
+    assert!(
+        bad.stderr
+            .contains("FILE input `data`: cannot read `/nonexistent/x.csv`"),
+        "{}",
+        bad.dump()
+    );
+});

@@ -255,12 +255,16 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
     };
     use std::sync::Arc;
 
-    let (flow, mut diags, inputs) = flow_and_inputs(
+    let (flow, mut diags, mut inputs) = flow_and_inputs(
         &l.flow_file,
         &l.flow_text,
         &l.inputs,
         l.flows_dir.as_deref(),
     )?;
+    // FILE inputs are copied into the execution's storage before anything starts.
+    crate::exec::file_inputs::set_storage(crate::exec::file_inputs::storage_root(&l.state_dir));
+    crate::exec::file_inputs::store(&flow, &mut inputs, &l.state_dir, &l.execution_id)
+        .map_err(|e| Code::Invalid.error(format!("invalid --input: {e}")))?;
     let mut ctx = plan_context(l.engine.dialect, &l.work_dir, &l.execution_id);
     ctx.host = l.host.clone();
     ctx.owner = Some(std::process::id());

@@ -6,6 +6,7 @@ pub mod containers;
 pub mod engine;
 pub mod env_host;
 pub mod execution_id;
+pub mod file_inputs;
 pub mod files;
 pub mod flow_outputs;
 pub mod images;

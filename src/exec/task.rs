@@ -135,11 +135,17 @@ async fn run_inner(
     let res = TaskResult::new(&task.id, State::Failed);
     let mut ctx = rt.ctx.clone();
     ctx.attempt = attempt;
-    let (rendered, tc) =
+    let (mut rendered, mut tc) =
         match crate::plan::plan_task(flow, task, script, &ctx, &rt.inputs, Some(outputs)) {
             Ok(r) => r,
             Err(e) => return setup_failure(res, e),
         };
+    // An input file naming a FILE input's URI gets the stored file's content, as in Kestra.
+    match crate::exec::file_inputs::resolve_input_files(&mut rendered.input_files) {
+        Ok(true) => tc = crate::plan::rebuild(flow, task, &rendered, &ctx),
+        Ok(false) => {}
+        Err(e) => return setup_failure(res, e),
+    }
     if let Some(f) = tc.findings.iter().find(|f| f.error) {
         return setup_failure(res, format!("{}: {}", f.property, f.message));
     }
