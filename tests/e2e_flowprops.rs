@@ -309,3 +309,107 @@ tasks:
         bad.dump()
     );
 });
+
+// ---------------------------------------------------------------------------- concurrency
+
+/// A flow allowing one execution at a time, whose task runs long enough for a second
+/// dockhand process to find the slot taken.
+fn limited(id: &str, behavior: &str) -> String {
+    format!(
+        r#"id: {id}
+namespace: tests.e2e
+concurrency:
+  limit: 1
+  behavior: {behavior}
+tasks:
+  - id: hold
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: {IMAGE}
+    commands:
+      - echo held
+      - sleep 4
+      - echo released
+"#
+    )
+}
+
+/// Starts a first execution and waits until its task is running.
+fn first_holding(cx: &common::Ctx, flow: &std::path::Path) -> common::Spawned {
+    let first = cx.spawn(flow, &[], &[]);
+    assert!(
+        first.wait_line(std::time::Duration::from_secs(60), |l| l == "hold | held"),
+        "the first execution did not start: {}",
+        first.stderr_so_far()
+    );
+    first
+}
+
+fn second(cx: &common::Ctx, flow: &std::path::Path, suffix: &str) -> common::Run {
+    let mut args = cx.run_args(flow, &[]);
+    args[5] = format!("{}-{suffix}", cx.id);
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    cx.dockhand(&a, &[])
+}
+
+/// FAIL and CANCEL end a second execution at once, without running a task.
+fn refused_second(cx: &common::Ctx, behavior: &str, state: &str) {
+    let id = format!("limited-{}", behavior.to_lowercase());
+    let f = cx.flow(&id, &limited(&id, behavior));
+    let first = first_holding(cx, &f);
+    let run = second(cx, &f, behavior);
+    run.assert_code(1);
+    assert_eq!(run.json["state"], state, "{}", run.dump());
+    assert!(
+        run.json["tasks"].as_array().unwrap().is_empty(),
+        "{}",
+        run.dump()
+    );
+    assert!(
+        run.json["error"]
+            .as_str()
+            .unwrap()
+            .contains("concurrency limit"),
+        "{}",
+        run.dump()
+    );
+    assert!(
+        run.elapsed < std::time::Duration::from_secs(3),
+        "it waited: {:?}",
+        run.elapsed
+    );
+    let done = first.finish(common::RUN_LIMIT);
+    done.assert_code(0);
+}
+
+e2e_test!(concurrency_fail_ends_the_second_execution_failed, |cx| {
+    refused_second(cx, "FAIL", "FAILED");
+});
+
+e2e_test!(
+    concurrency_cancel_ends_the_second_execution_cancelled,
+    |cx| {
+        refused_second(cx, "CANCEL", "CANCELLED");
+    }
+);
+
+e2e_test!(concurrency_queue_waits_for_the_running_execution, |cx| {
+    let f = cx.flow("limited-queue", &limited("limited-queue", "QUEUE"));
+    let first = first_holding(cx, &f);
+    let run = second(cx, &f, "queued");
+    // The second one started its task only once the first had released its slot.
+    let done = first.finish(common::RUN_LIMIT);
+    done.assert_code(0);
+    run.assert_code(0);
+    assert!(
+        run.stderr
+            .contains("waits: 1 execution(s) of the flow are running"),
+        "{}",
+        run.dump()
+    );
+    assert!(
+        run.elapsed >= std::time::Duration::from_secs(5),
+        "the second execution did not wait: {:?}",
+        run.elapsed
+    );
+    assert_eq!(run.task("hold")["state"], "SUCCESS");
+});

@@ -117,6 +117,7 @@ fn object_of<'a>(root: &'a Value, kind: &str) -> &'a Value {
         "input" => items(root, prop(root, root, "inputs")),
         "pluginDefault" => items(root, prop(root, root, "pluginDefaults")),
         "flowOutput" => items(root, prop(root, root, "outputs")),
+        "concurrency" => prop(root, root, "concurrency"),
         "taskRunner" => runner,
         "credentials" | "cpu" | "memory" => prop(root, runner, kind),
         "deviceRequest" => items(root, prop(root, runner, "deviceRequests")),
@@ -137,6 +138,7 @@ fn schema_properties_match_the_reader() {
             "cpu",
             "credentials",
             "deviceRequest",
+            "concurrency",
             "flow",
             "flowOutput",
             "input",
@@ -634,11 +636,7 @@ fn cases() -> Vec<(String, bool)> {
     // Ignored (a warning), so valid for both.
     add(format!("triggers: [{{id: x}}]\n{}", t("")), true);
     add(format!("extend: {{title: x}}\n{}", t("")), true);
-    for unsupported in [
-        "errors: []",
-        "retry: {type: constant}",
-        "concurrency: {limit: 1}",
-    ] {
+    for unsupported in ["errors: []", "retry: {type: constant}"] {
         add(format!("{unsupported}\n{}", t("")), false);
     }
     add(format!("descripton: x\n{}", t("")), false);
@@ -647,6 +645,15 @@ fn cases() -> Vec<(String, bool)> {
         true,
     );
     add(format!("outputs: [{{id: o, type: INT}}]\n{}", t("")), false);
+    add(
+        format!("concurrency: {{limit: 2, behavior: CANCEL}}\n{}", t("")),
+        true,
+    );
+    add(format!("concurrency: {{limit: 0}}\n{}", t("")), false);
+    add(
+        format!("concurrency: {{behavior: WAIT, limit: 1}}\n{}", t("")),
+        false,
+    );
     // Plugin defaults: their own shape is checked by both; their values where they are merged.
     add(
         format!(

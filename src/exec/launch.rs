@@ -313,6 +313,65 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
         answered.insert(h);
     }
 
+    // The flow's concurrency limit, across processes: a slot held for the whole run.
+    let _slot = match &flow.concurrency {
+        None => None,
+        Some(c) => {
+            use crate::exec::concurrency::{self, Admission};
+            let dir = concurrency::slots_dir(&l.state_dir, &flow.namespace, &flow.id);
+            let quiet = l.quiet;
+            let admitted = concurrency::admit(c, &dir, || {
+                if !quiet {
+                    eprintln!(
+                        "dockhand: execution {} of {}.{} waits: {} execution(s) of the flow are running (concurrency limit, behavior QUEUE)",
+                        l.execution_id, flow.namespace, flow.id, c.limit
+                    );
+                }
+            })
+            .map_err(|e| Code::Engine.error(format!("concurrency slots in {dir}: {e}")))?;
+            match admitted {
+                Admission::Run(slot) => Some(slot),
+                ended => {
+                    let state = if matches!(ended, Admission::Cancelled) {
+                        State::Cancelled
+                    } else {
+                        State::Failed
+                    };
+                    let why = format!(
+                        "not run: {} execution(s) of {}.{} are running (concurrency limit, behavior {})",
+                        c.limit,
+                        flow.namespace,
+                        flow.id,
+                        if state == State::Cancelled {
+                            "CANCEL"
+                        } else {
+                            "FAIL"
+                        }
+                    );
+                    if !l.quiet {
+                        eprintln!(
+                            "dockhand: execution {} {}: {why}",
+                            l.execution_id,
+                            state.name()
+                        );
+                    }
+                    report(&FlowResult {
+                        execution_id: l.execution_id.clone(),
+                        namespace: flow.namespace.clone(),
+                        flow_id: flow.id.clone(),
+                        engine: l.engine.dialect.name().to_string(),
+                        state,
+                        duration: std::time::Duration::ZERO,
+                        tasks: vec![],
+                        outputs: Default::default(),
+                        error: Some(why),
+                    });
+                    return Err(Code::FlowFailed.reported());
+                }
+            }
+        }
+    };
+
     // The journal, before any container starts: an unwritable state directory stops us here.
     let journal = match Journal::open(&l.state_dir, &l.execution_id) {
         Ok(j) => Arc::new(j),

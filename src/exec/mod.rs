@@ -2,6 +2,7 @@
 //! `Parallel`), with live logs, outputs passed between tasks, cancel on Ctrl-C/SIGTERM, and a
 //! result per task.
 
+pub mod concurrency;
 pub mod containers;
 pub mod engine;
 pub mod env_host;

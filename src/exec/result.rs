@@ -17,6 +17,9 @@ pub enum State {
     Killed,
     /// `disabled: true`, or not reached because an earlier task failed.
     Skipped,
+    /// An execution that did not run: its flow's `concurrency` limit was reached with
+    /// `behavior: CANCEL`.
+    Cancelled,
 }
 
 impl State {
@@ -27,6 +30,7 @@ impl State {
             State::Failed => "FAILED",
             State::Killed => "KILLED",
             State::Skipped => "SKIPPED",
+            State::Cancelled => "CANCELLED",
         }
     }
 

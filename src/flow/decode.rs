@@ -80,6 +80,30 @@ fn read_flow(cx: &mut Cx, file: &str, root: &Node) -> Option<Flow> {
         .get(cx, "outputs")
         .map(|n| outputs::read_outputs(cx, n))
         .unwrap_or_default();
+    let concurrency = o.obj(cx, "concurrency").map(|mut c| {
+        let limit = c.int(cx, "limit");
+        if let (Some(l), Some(n)) = (limit, c.get(cx, "limit"))
+            && !(1..=i64::from(u32::MAX)).contains(&l)
+        {
+            cx.error(n.pos, &c.key_path("limit"), "must be 1 or more");
+        }
+        if !c.has("limit") {
+            cx.error(c.pos(), &c.path, "missing required property `limit`");
+        }
+        let behavior = c
+            .enumeration(
+                cx,
+                "behavior",
+                &ConcurrencyBehavior::NAMES,
+                ConcurrencyBehavior::parse,
+            )
+            .unwrap_or_default();
+        c.finish_described(cx, &spec::CONCURRENCY);
+        Concurrency {
+            limit: limit.unwrap_or(1).clamp(1, i64::from(u32::MAX)) as u32,
+            behavior,
+        }
+    });
     // Read (and merged into the tree) by `plugin_defaults::apply` before this.
     o.get(cx, "pluginDefaults");
     o.get(cx, "taskDefaults");
@@ -106,6 +130,7 @@ fn read_flow(cx: &mut Cx, file: &str, root: &Node) -> Option<Flow> {
         variables,
         tasks,
         outputs: flow_outputs,
+        concurrency,
         spans: std::mem::take(&mut cx.spans),
     };
     refs::check_ids_and_templates(cx, &flow);
@@ -143,7 +168,7 @@ pub fn known_properties() -> BTreeMap<&'static str, Vec<&'static str>> {
     let mut out: BTreeMap<&'static str, Vec<&'static str>> = BTreeMap::new();
     for body in ["commands: [x]", "script: x"] {
         let text = format!(
-            "id: f\nnamespace: n\nlabels: []\ninputs: [{{}}]\npluginDefaults: [{{}}]\noutputs: [{{}}]\ntasks:\n  - id: t\n    type: {}\n    {body}\n    taskRunner: {{type: {DOCKER_RUNNER_TYPE}, credentials: {{}}, cpu: {{}}, memory: {{}}, deviceRequests: [{{}}]}}\n",
+            "id: f\nnamespace: n\nlabels: []\ninputs: [{{}}]\npluginDefaults: [{{}}]\noutputs: [{{}}]\nconcurrency: {{}}\ntasks:\n  - id: t\n    type: {}\n    {body}\n    taskRunner: {{type: {DOCKER_RUNNER_TYPE}, credentials: {{}}, cpu: {{}}, memory: {{}}, deviceRequests: [{{}}]}}\n",
             if body.starts_with("script") {
                 SCRIPT_TYPE
             } else {
@@ -161,6 +186,7 @@ pub fn known_properties() -> BTreeMap<&'static str, Vec<&'static str>> {
                 "inputs[0]" => "input",
                 "pluginDefaults[0]" => "pluginDefault",
                 "outputs[0]" => "flowOutput",
+                "concurrency" => "concurrency",
                 "tasks[0]" => "task",
                 "tasks[0].taskRunner" => "taskRunner",
                 "tasks[0].taskRunner.credentials" => "credentials",

@@ -28,6 +28,8 @@ pub struct Flow {
     pub tasks: Vec<Task>,
     /// The flow's `outputs`, rendered when its tasks have ended.
     pub outputs: Vec<FlowOutput>,
+    /// `concurrency`: how many executions of the flow may run at once (`exec::concurrency`).
+    pub concurrency: Option<Concurrency>,
     /// Where each property was found, by dotted path (`tasks[0].taskRunner.memory.memory`).
     pub spans: BTreeMap<String, Pos>,
 }
@@ -44,6 +46,37 @@ pub struct Input {
     pub pos: Pos,
     /// What Kestra's input types add (`flow::decode::inputs`, checked by `input_types`).
     pub props: InputProps,
+}
+
+/// A flow's `concurrency`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Concurrency {
+    pub limit: u32,
+    pub behavior: ConcurrencyBehavior,
+}
+
+/// What an execution does when `limit` executions of its flow are running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ConcurrencyBehavior {
+    /// Wait for one to end (Kestra's default).
+    #[default]
+    Queue,
+    /// End CANCELLED without running.
+    Cancel,
+    /// End FAILED without running.
+    Fail,
+}
+
+impl ConcurrencyBehavior {
+    pub const NAMES: [&'static str; 3] = ["QUEUE", "CANCEL", "FAIL"];
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "QUEUE" => Some(Self::Queue),
+            "CANCEL" => Some(Self::Cancel),
+            "FAIL" => Some(Self::Fail),
+            _ => None,
+        }
+    }
 }
 
 /// A flow output: `value` (an expression, usually over `outputs.TASK...`) rendered when the

@@ -543,7 +543,11 @@ pub static FLOW: Object = Object {
         },
         refused("retry", "tasks are not retried"),
         refused("sla", "SLAs are not checked"),
-        refused("concurrency", "executions are not limited"),
+        read(
+            "concurrency",
+            Ty::Object(&CONCURRENCY),
+            "How many executions of the flow may run at once, across the dockhand processes sharing a state directory.",
+        ),
         refused("checks", "flow checks are not evaluated"),
         Property {
             example: Some("{key: gpu}"),
@@ -612,6 +616,34 @@ pub static FLOW_OUTPUT: Object = Object {
                 Ty::Bool,
                 "true",
                 "Whether an empty value fails the execution.",
+            )
+        },
+    ]],
+};
+
+pub static CONCURRENCY: Object = Object {
+    kind: "concurrency",
+    title: "Concurrency limit",
+    doc: "How many executions of the flow may run at once.",
+    properties: &[&[
+        Property {
+            example: Some("1"),
+            ..required(
+                "limit",
+                Ty::Int {
+                    min: Some(1),
+                    max: None,
+                },
+                "The most executions of the flow running at once (slots held with a file lock under the state directory).",
+            )
+        },
+        Property {
+            example: Some("QUEUE"),
+            ..with_default(
+                "behavior",
+                Ty::Enum(&crate::flow::model::ConcurrencyBehavior::NAMES),
+                "\"QUEUE\"",
+                "When the limit is reached: QUEUE waits for a running execution to end, CANCEL ends the new one CANCELLED, FAIL ends it FAILED.",
             )
         },
     ]],
@@ -1887,6 +1919,7 @@ pub fn objects() -> Vec<&'static Object> {
         &FLOW,
         &PLUGIN_DEFAULT,
         &FLOW_OUTPUT,
+        &CONCURRENCY,
         &INPUT,
         &RUNNER,
         &CREDENTIALS,
