@@ -104,6 +104,9 @@ fn read_flow(cx: &mut Cx, file: &str, root: &Node) -> Option<Flow> {
             behavior,
         }
     });
+    if let Some(n) = o.get(cx, "triggers") {
+        warn_triggers(cx, n);
+    }
     // Read (and merged into the tree) by `plugin_defaults::apply` before this.
     o.get(cx, "pluginDefaults");
     o.get(cx, "taskDefaults");
@@ -136,6 +139,43 @@ fn read_flow(cx: &mut Cx, file: &str, root: &Node) -> Option<Flow> {
     refs::check_ids_and_templates(cx, &flow);
     outputs::check_references(cx, &flow);
     Some(flow)
+}
+
+/// Triggers are not run by a one-shot `dockhand run`: one warning naming each (id and type).
+fn warn_triggers(cx: &mut Cx, n: &Node) {
+    let Some(items) = as_seq(cx, n, "triggers") else {
+        return;
+    };
+    let names: Vec<String> = items
+        .iter()
+        .map(|t| {
+            let field = |k: &str| match &t.value {
+                yaml::Value::Map(e) => e
+                    .iter()
+                    .find(|(key, _)| key.scalar() == Some(k))
+                    .and_then(|(_, v)| v.scalar().map(str::to_string)),
+                _ => None,
+            };
+            let id = field("id").unwrap_or_else(|| "?".into());
+            match field("type") {
+                Some(ty) => format!("`{id}` ({ty})"),
+                None => format!("`{id}`"),
+            }
+        })
+        .collect();
+    if names.is_empty() {
+        return;
+    }
+    cx.diags.warning(
+        n.pos,
+        "triggers",
+        format!(
+            "trigger{} {} {} not started by dockhand: a one-shot `dockhand run` starts no triggers; schedule it with cron or CI",
+            if names.len() == 1 { "" } else { "s" },
+            names.join(", "),
+            if names.len() == 1 { "is" } else { "are" },
+        ),
+    );
 }
 
 pub(crate) fn labels(cx: &mut Cx, n: &Node) -> BTreeMap<String, String> {

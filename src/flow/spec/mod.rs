@@ -502,9 +502,10 @@ pub static FLOW: Object = Object {
             example: Some(
                 "[{id: daily, type: io.kestra.plugin.core.trigger.Schedule, cron: \"0 9 * * *\"}]",
             ),
-            ..ignored(
+            ..read(
                 "triggers",
-                "a one-shot `dockhand run` starts no triggers; schedule it with cron or CI",
+                Ty::Any,
+                "Kestra's triggers: a one-shot `dockhand run` starts none; they are accepted with a warning naming each (schedule the run with cron or CI).",
             )
         },
         Property {
