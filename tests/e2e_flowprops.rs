@@ -413,3 +413,74 @@ e2e_test!(concurrency_queue_waits_for_the_running_execution, |cx| {
     );
     assert_eq!(run.task("hold")["state"], "SUCCESS");
 });
+
+// ---------------------------------------------------------------------------------- Pause
+
+fn paused_flow(pause: &str) -> String {
+    format!(
+        r#"id: paused
+namespace: tests.e2e
+tasks:
+  - id: before
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: {IMAGE}
+    commands: [echo before the pause]
+  - id: wait
+    type: io.kestra.plugin.core.flow.Pause
+{pause}  - id: after
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: {IMAGE}
+    commands: [echo after the pause]
+"#
+    )
+}
+
+e2e_test!(
+    a_pause_without_delay_stops_paused_and_resume_goes_on,
+    |cx| {
+        let f = cx.flow("paused", &paused_flow(""));
+        let run = cx.run(&f);
+        run.assert_code(4);
+        assert_eq!(run.json["state"], "PAUSED", "{}", run.dump());
+        assert_eq!(run.task("wait")["state"], "PAUSED");
+        assert_eq!(run.task("after")["state"], "SKIPPED");
+        let journal = std::fs::read_to_string(cx.state_journal()).unwrap();
+        assert!(journal.contains("\"PAUSED\""), "{journal}");
+        let resumed = cx.dockhand(&["resume", &cx.id, "--json"], &[]);
+        resumed.assert_code(0);
+        assert_eq!(resumed.json["state"], "SUCCESS", "{}", resumed.dump());
+        assert_eq!(resumed.task("wait")["state"], "SUCCESS");
+        assert_eq!(resumed.task("after")["state"], "SUCCESS");
+        // Every line once over the two runs: `before` is not run again.
+        let all = format!("{}{}", run.stderr, resumed.stderr);
+        assert_eq!(
+            all.lines()
+                .filter(|l| *l == "before | before the pause")
+                .count(),
+            1,
+            "{all}"
+        );
+        assert_eq!(
+            all.lines()
+                .filter(|l| l
+                    .split_once(" | ")
+                    .is_some_and(|(t, m)| t.trim() == "after" && m == "after the pause"))
+                .count(),
+            1,
+            "{all}"
+        );
+    }
+);
+
+e2e_test!(a_pause_with_a_delay_waits_then_goes_on, |cx| {
+    let f = cx.flow("paused", &paused_flow("    pauseDuration: PT2S\n"));
+    let run = cx.run(&f);
+    run.assert_code(0);
+    assert_eq!(run.task("wait")["state"], "SUCCESS", "{}", run.dump());
+    assert!(
+        run.task("wait")["durationMs"].as_u64().unwrap() >= 2000,
+        "{}",
+        run.dump()
+    );
+    assert_eq!(run.task("after")["state"], "SUCCESS");
+});

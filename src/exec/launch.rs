@@ -511,6 +511,7 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
             (exec::Cancel::Terminate, _) => Code::Terminated,
             _ if unreachable.is_some() => Code::Engine,
             (_, State::Failed | State::Killed) => Code::FlowFailed,
+            (_, State::Paused) => Code::Paused,
             _ => Code::Ok,
         };
         match code {

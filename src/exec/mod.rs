@@ -17,6 +17,7 @@ pub mod logs;
 pub mod maintenance;
 pub mod mask;
 pub mod outcome;
+pub mod pause;
 pub mod process;
 pub mod result;
 pub mod state_dir;
@@ -309,6 +310,22 @@ async fn run_one_inner(
                 .lock()
                 .unwrap()
                 .insert(task.id.clone(), r.outputs.clone());
+            let go_on = r.state.continues();
+            results.lock().unwrap().push(r);
+            go_on
+        }
+        TaskKind::Pause { delay } => {
+            drop(started);
+            let r = pause::run(&rt, &task, *delay).await;
+            rt.status(&format!(
+                "{}: {}{}",
+                r.id,
+                r.state.name(),
+                r.message
+                    .as_ref()
+                    .map(|m| format!(" ({m})"))
+                    .unwrap_or_default()
+            ));
             let go_on = r.state.continues();
             results.lock().unwrap().push(r);
             go_on

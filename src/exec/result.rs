@@ -20,6 +20,8 @@ pub enum State {
     /// An execution that did not run: its flow's `concurrency` limit was reached with
     /// `behavior: CANCEL`.
     Cancelled,
+    /// A Pause task without a delay: the execution waits for `dockhand resume`.
+    Paused,
 }
 
 impl State {
@@ -31,6 +33,7 @@ impl State {
             State::Killed => "KILLED",
             State::Skipped => "SKIPPED",
             State::Cancelled => "CANCELLED",
+            State::Paused => "PAUSED",
         }
     }
 
@@ -194,6 +197,8 @@ impl FlowResult {
             State::Killed
         } else if tasks.iter().any(|t| t.state == State::Failed) {
             State::Failed
+        } else if tasks.iter().any(|t| t.state == State::Paused) {
+            State::Paused
         } else if tasks.iter().any(|t| t.state == State::Warning) {
             State::Warning
         } else {

@@ -140,6 +140,10 @@ pub enum TaskKind {
     },
     /// `io.kestra.plugin.core.flow.Subflow`: another flow run as a child execution.
     Subflow(Box<SubflowTask>),
+    /// `io.kestra.plugin.core.flow.Pause`: waits `delay`, or (none) until `dockhand resume`.
+    Pause {
+        delay: Option<Duration>,
+    },
 }
 
 /// A Subflow task: which flow, with which inputs, and the flow once found (`flow::subflows`).
@@ -181,7 +185,7 @@ impl Task {
                     t.collect_scripts(out);
                 }
             }
-            TaskKind::Subflow(_) => {}
+            TaskKind::Subflow(_) | TaskKind::Pause { .. } => {}
         }
     }
 }

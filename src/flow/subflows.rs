@@ -122,7 +122,7 @@ fn has_subflows(tasks: &[Task]) -> bool {
     tasks.iter().any(|t| match &t.kind {
         TaskKind::Subflow(_) => true,
         TaskKind::Parallel { tasks, .. } | TaskKind::Sequential { tasks } => has_subflows(tasks),
-        TaskKind::Script(_) => false,
+        TaskKind::Script(_) | TaskKind::Pause { .. } => false,
     })
 }
 

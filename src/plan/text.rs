@@ -166,6 +166,19 @@ fn subflow_notes(tasks: &[Task]) -> Vec<String> {
             TaskKind::Parallel { tasks, .. } | TaskKind::Sequential { tasks } => {
                 out.extend(subflow_notes(tasks))
             }
+            TaskKind::Pause { delay } => out.push(match delay {
+                Some(d) => format!(
+                    "pause `{}` ({}, line {}): waits {}",
+                    t.id,
+                    t.path,
+                    t.pos.line,
+                    crate::units::format_duration_iso(*d)
+                ),
+                None => format!(
+                    "pause `{}` ({}, line {}): the run stops PAUSED (exit 4) until `dockhand resume EXECUTION`",
+                    t.id, t.path, t.pos.line
+                ),
+            }),
             TaskKind::Script(_) => {}
         }
     }
@@ -198,7 +211,7 @@ fn groups(flow: &Flow) -> Vec<(String, String)> {
                 ),
                 tasks,
             ),
-            TaskKind::Script(_) | TaskKind::Subflow(_) => return,
+            TaskKind::Script(_) | TaskKind::Subflow(_) | TaskKind::Pause { .. } => return,
         };
         out.push((t.path.clone(), desc));
         for c in children {

@@ -360,6 +360,8 @@ pub enum Execution {
     FlowableParent(Flowable),
     /// Runs another flow as a child execution (`exec::subflow`).
     Subflow,
+    /// Waits: a delay, or until `dockhand resume` (`exec::pause`).
+    Pause,
 }
 
 /// A script language (Kestra's `io.kestra.plugin.scripts.<lang>` plugins): the image and
@@ -2000,6 +2002,7 @@ mod tests {
                 Execution::Subflow => {
                     assert!(has("namespace") && has("flowId"), "{}", t.name)
                 }
+                Execution::Pause => {}
                 Execution::HostProcess | Execution::InProcess => {}
             }
         }
