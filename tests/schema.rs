@@ -679,29 +679,11 @@ fn cases() -> Vec<(String, bool)> {
     );
 
     // Inputs: Kestra's types, some of which dockhand does not take.
-    let kestra_types = [
-        "STRING",
-        "ENUM",
-        "SELECT",
-        "MULTISELECT",
-        "INT",
-        "FLOAT",
-        "BOOLEAN",
-        "BOOL",
-        "DATETIME",
-        "DATE",
-        "TIME",
-        "DURATION",
-        "FILE",
-        "JSON",
-        "URI",
-        "SECRET",
-        "ARRAY",
-        "YAML",
-        "EMAIL",
-    ];
+    // Kestra's 19 input types, all taken now.
+    let kestra_types = spec::INPUT_TYPES;
+    assert_eq!(kestra_types.len(), 19);
     for ty in kestra_types {
-        let extra = match ty {
+        let extra = match *ty {
             "MULTISELECT" => ", values: [a]",
             "ARRAY" => ", itemType: INT",
             _ => "",

@@ -186,6 +186,24 @@ pub fn plan_context(dialect: Dialect, work_dir: &Utf8Path, execution_id: &str) -
     }
 }
 
+/// The inputs a journal's start records: SECRET inputs are not written down (resume asks for
+/// them again).
+pub fn journaled_inputs(
+    flow: &Flow,
+    inputs: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    inputs
+        .iter()
+        .filter(|(k, _)| {
+            !flow
+                .inputs
+                .iter()
+                .any(|i| &i.id == *k && i.kind == "SECRET")
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
 /// Diagnostics (errors and warnings) go to stderr as they are.
 pub fn print_diags(d: &Diags) {
     let mut err = std::io::stderr().lock();
@@ -399,17 +417,7 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
                 dialect: l.engine.dialect.name().to_string(),
                 host: l.host.clone(),
                 work_dir: ctx.work_root.to_string(),
-                // SECRET inputs are not written down: resume asks for them again.
-                inputs: inputs
-                    .iter()
-                    .filter(|(k, _)| {
-                        !flow
-                            .inputs
-                            .iter()
-                            .any(|i| &i.id == *k && i.kind == "SECRET")
-                    })
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect(),
+                inputs: journaled_inputs(&flow, &inputs),
                 at: journal::now(),
                 namespace: flow.namespace.clone(),
                 flow: flow.id.clone(),

@@ -317,15 +317,6 @@ async fn run_one_inner(
         TaskKind::Pause { delay } => {
             drop(started);
             let r = pause::run(&rt, &task, *delay).await;
-            rt.status(&format!(
-                "{}: {}{}",
-                r.id,
-                r.state.name(),
-                r.message
-                    .as_ref()
-                    .map(|m| format!(" ({m})"))
-                    .unwrap_or_default()
-            ));
             let go_on = r.state.continues();
             results.lock().unwrap().push(r);
             go_on

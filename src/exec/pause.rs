@@ -55,7 +55,18 @@ pub fn step(
     }
 }
 
+/// Runs the task and says how it ended on the status line.
 pub async fn run(rt: &Arc<Runtime>, task: &Task, delay: Option<Duration>) -> TaskResult {
+    let r = run_quiet(rt, task, delay).await;
+    let note = r
+        .message
+        .as_deref()
+        .map_or(String::new(), |m| format!(": {m}"));
+    rt.status(&format!("{}: {}{note}", r.id, r.state.name()));
+    r
+}
+
+async fn run_quiet(rt: &Arc<Runtime>, task: &Task, delay: Option<Duration>) -> TaskResult {
     let started = std::time::Instant::now();
     let began = journaled_start(rt, &task.id);
     let now = journal::now();

@@ -139,16 +139,12 @@ pub fn plan_task(
     inputs: &BTreeMap<String, String>,
     outputs: Option<&Outputs>,
 ) -> Result<(ScriptTask, TaskCommands), String> {
-    let scope = Scope {
-        flow_id: &flow.id,
-        namespace: &flow.namespace,
-        execution_id: &ctx.execution_id,
-        inputs,
-        vars: &flow.variables,
-        outputs,
-        host: ctx.expr_host.get(),
-    };
-    let r = scope.render(&task.id, &ctx.workdir(&task.id), script, outputs.is_some())?;
+    let r = scope(flow, ctx, inputs, outputs).render(
+        &task.id,
+        &ctx.workdir(&task.id),
+        script,
+        outputs.is_some(),
+    )?;
     // Values read with `secret()` route the commands that hold them into the private command
     // file, as SECRET inputs do (the executor also adds them to its context up front, see
     // `expression_secrets`, so a rebuilt attempt keeps them).
@@ -172,16 +168,25 @@ pub fn render_flow_text(
     outputs: &Outputs,
     text: &str,
 ) -> Result<String, String> {
-    let scope = Scope {
+    scope(flow, ctx, inputs, Some(outputs)).render_flow_text(text)
+}
+
+/// The template scope of the flow's texts for `ctx`, with `outputs` when they are known.
+fn scope<'a>(
+    flow: &'a Flow,
+    ctx: &'a PlanContext,
+    inputs: &'a BTreeMap<String, String>,
+    outputs: Option<&'a Outputs>,
+) -> Scope<'a> {
+    Scope {
         flow_id: &flow.id,
         namespace: &flow.namespace,
         execution_id: &ctx.execution_id,
         inputs,
         vars: &flow.variables,
-        outputs: Some(outputs),
+        outputs,
         host: ctx.expr_host.get(),
-    };
-    scope.render_flow_text(text)
+    }
 }
 
 /// The values every task's expressions read with `secret()`, rendered as before the run (with
