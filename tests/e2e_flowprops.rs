@@ -9,15 +9,19 @@ mod common;
 
 use common::IMAGE;
 
+/// Writes flow `id` of namespace `tests.e2e` with the rest of its text, `body`.
+fn e2e_flow(cx: &common::Ctx, id: &str, body: &str) -> std::path::PathBuf {
+    cx.flow(id, &format!("id: {id}\nnamespace: tests.e2e\n{body}"))
+}
+
 // ------------------------------------------------------------------------ pluginDefaults
 
 e2e_test!(plugin_defaults_reach_the_container, |cx| {
-    let f = cx.flow(
+    let f = e2e_flow(
+        cx,
         "defaults",
         &format!(
-            r#"id: defaults
-namespace: tests.e2e
-pluginDefaults:
+            r#"pluginDefaults:
   - type: io.kestra.plugin.scripts.shell.Commands
     values:
       containerImage: {IMAGE}
@@ -69,12 +73,11 @@ tasks:
 // --------------------------------------------------------------------------- flow outputs
 
 e2e_test!(flow_outputs_are_typed_in_the_result, |cx| {
-    let f = cx.flow(
+    let f = e2e_flow(
+        cx,
         "outputs",
         &format!(
-            r#"id: outputs
-namespace: tests.e2e
-tasks:
+            r#"tasks:
   - id: produce
     type: io.kestra.plugin.scripts.shell.Commands
     containerImage: {IMAGE}
@@ -109,12 +112,11 @@ outputs:
 });
 
 e2e_test!(an_output_that_cannot_be_typed_fails_the_execution, |cx| {
-    let f = cx.flow(
+    let f = e2e_flow(
+        cx,
         "bad-output",
         &format!(
-            r#"id: bad-output
-namespace: tests.e2e
-tasks:
+            r#"tasks:
   - id: produce
     type: io.kestra.plugin.scripts.shell.Commands
     containerImage: {IMAGE}
@@ -164,12 +166,11 @@ outputs:
 
 e2e_test!(a_subflows_outputs_feed_the_parent, |cx| {
     cx.flow("child", &child_flow());
-    let parent = cx.flow(
+    let parent = e2e_flow(
+        cx,
         "parent",
         &format!(
-            r#"id: parent
-namespace: tests.e2e
-tasks:
+            r#"tasks:
   - id: sub
     type: io.kestra.plugin.core.flow.Subflow
     namespace: tests.e2e
@@ -249,12 +250,11 @@ e2e_test!(
 e2e_test!(a_file_input_reaches_the_task_through_input_files, |cx| {
     let data = cx.tmp.path().join("data.csv");
     std::fs::write(&data, "a,b\n1,2\n").unwrap();
-    let f = cx.flow(
+    let f = e2e_flow(
+        cx,
         "file-input",
         &format!(
-            r#"id: file-input
-namespace: tests.e2e
-inputs:
+            r#"inputs:
   - id: data
     type: FILE
     allowedFileExtensions: [.csv]
