@@ -484,3 +484,43 @@ e2e_test!(a_pause_with_a_delay_waits_then_goes_on, |cx| {
     );
     assert_eq!(run.task("after")["state"], "SUCCESS");
 });
+
+e2e_test!(a_pause_killed_mid_delay_resumes_for_the_rest, |cx| {
+    let f = cx.flow("paused", &paused_flow("    pauseDuration: PT6S\n"));
+    let mut first = cx.spawn(&f, &[], &[]);
+    assert!(
+        first.wait_line(std::time::Duration::from_secs(60), |l| l
+            .starts_with("dockhand: wait: pausing")),
+        "{}",
+        first.stderr_so_far()
+    );
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    first.signal(9);
+    assert!(first.wait_for(std::time::Duration::from_secs(10)).is_some());
+    let before = first.stderr_so_far();
+    let resumed = cx.dockhand(&["resume", &cx.id, "--json"], &[]);
+    resumed.assert_code(0);
+    assert_eq!(
+        resumed.task("after")["state"],
+        "SUCCESS",
+        "{}",
+        resumed.dump()
+    );
+    // Only the rest of the delay is waited for, and `before` is not run again.
+    assert!(
+        resumed.elapsed < std::time::Duration::from_millis(5500),
+        "waited the whole delay again: {:?}",
+        resumed.elapsed
+    );
+    let all = format!("{before}{}", resumed.stderr);
+    let count = |task: &str, msg: &str| {
+        all.lines()
+            .filter(|l| {
+                l.split_once(" | ")
+                    .is_some_and(|(t, m)| t.trim() == task && m == msg)
+            })
+            .count()
+    };
+    assert_eq!(count("before", "before the pause"), 1, "{all}");
+    assert_eq!(count("after", "after the pause"), 1, "{all}");
+});
