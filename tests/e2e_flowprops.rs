@@ -524,3 +524,48 @@ e2e_test!(a_pause_killed_mid_delay_resumes_for_the_rest, |cx| {
     assert_eq!(count("before", "before the pause"), 1, "{all}");
     assert_eq!(count("after", "after the pause"), 1, "{all}");
 });
+
+e2e_test!(a_subflow_killed_mid_run_resumes_its_child_execution, |cx| {
+    cx.flow(
+        "slow-child",
+        &format!(
+            "id: slow-child\nnamespace: tests.e2e\ntasks:\n  - id: first\n    type: io.kestra.plugin.scripts.shell.Commands\n    containerImage: {IMAGE}\n    commands: [echo child first]\n  - id: slow\n    type: io.kestra.plugin.scripts.shell.Commands\n    containerImage: {IMAGE}\n    commands: [echo slow started, sleep 4, echo slow done]\n"
+        ),
+    );
+    let parent = e2e_flow(
+        cx,
+        "slow-parent",
+        &format!(
+            "tasks:\n  - id: sub\n    type: io.kestra.plugin.core.flow.Subflow\n    namespace: tests.e2e\n    flowId: slow-child\n  - id: last\n    type: io.kestra.plugin.scripts.shell.Commands\n    containerImage: {IMAGE}\n    commands: [echo parent last]\n"
+        ),
+    );
+    let mut first = cx.spawn(&parent, &[], &[]);
+    assert!(
+        first.wait_line(std::time::Duration::from_secs(60), |l| l
+            .ends_with("| slow started")),
+        "{}",
+        first.stderr_so_far()
+    );
+    first.signal(9);
+    assert!(first.wait_for(std::time::Duration::from_secs(10)).is_some());
+    let before = first.stderr_so_far();
+    let resumed = cx.dockhand(&["resume", &cx.id, "--json"], &[]);
+    resumed.assert_code(0);
+    assert_eq!(
+        resumed.task("sub")["state"],
+        "SUCCESS",
+        "{}",
+        resumed.dump()
+    );
+    assert_eq!(resumed.task("last")["state"], "SUCCESS");
+    let all = format!("{before}{}", resumed.stderr);
+    let count = |msg: &str| {
+        all.lines()
+            .filter(|l| l.split_once(" | ").is_some_and(|(_, m)| m == msg))
+            .count()
+    };
+    // The child's finished task is not run again; its running one is re-attached, not rerun.
+    for msg in ["child first", "slow started", "slow done", "parent last"] {
+        assert_eq!(count(msg), 1, "`{msg}`:\n{all}");
+    }
+});
