@@ -72,25 +72,26 @@ tasks:
 
 // --------------------------------------------------------------------------- flow outputs
 
+/// A flow body: task `produce` prints the outputs `json`, then the flow's `outputs` list.
+fn producing(json: &str, outputs: &str) -> String {
+    format!(
+        "tasks:\n  - id: produce\n    type: io.kestra.plugin.scripts.shell.Commands\n    containerImage: {IMAGE}\n    commands:\n      - 'echo \"::{{\\\"outputs\\\":{json}}}::\"'\noutputs:\n{outputs}"
+    )
+}
+
 e2e_test!(flow_outputs_are_typed_in_the_result, |cx| {
     let f = e2e_flow(
         cx,
         "outputs",
-        &format!(
-            r#"tasks:
-  - id: produce
-    type: io.kestra.plugin.scripts.shell.Commands
-    containerImage: {IMAGE}
-    commands:
-      - 'echo "::{{\"outputs\":{{\"n\":41,\"word\":\"hi\"}}}}::"'
-outputs:
-  - id: count
+        &producing(
+            r#"{\"n\":41,\"word\":\"hi\"}"#,
+            r#"  - id: count
     type: INT
-    value: "{{{{ outputs.produce.vars.n + 1 }}}}"
+    value: "{{ outputs.produce.vars.n + 1 }}"
   - id: greeting
     type: STRING
-    value: "{{{{ outputs.produce.vars.word }}}} there"
-"#
+    value: "{{ outputs.produce.vars.word }} there"
+"#,
         ),
     );
     let run = cx.run(&f);
@@ -115,18 +116,12 @@ e2e_test!(an_output_that_cannot_be_typed_fails_the_execution, |cx| {
     let f = e2e_flow(
         cx,
         "bad-output",
-        &format!(
-            r#"tasks:
-  - id: produce
-    type: io.kestra.plugin.scripts.shell.Commands
-    containerImage: {IMAGE}
-    commands:
-      - 'echo "::{{\"outputs\":{{\"word\":\"many\"}}}}::"'
-outputs:
-  - id: count
+        &producing(
+            r#"{\"word\":\"many\"}"#,
+            r#"  - id: count
     type: INT
-    value: "{{{{ outputs.produce.vars.word }}}}"
-"#
+    value: "{{ outputs.produce.vars.word }}"
+"#,
         ),
     );
     let run = cx.run(&f);
@@ -416,6 +411,27 @@ e2e_test!(concurrency_queue_waits_for_the_running_execution, |cx| {
 
 // ---------------------------------------------------------------------------------- Pause
 
+/// `kill -9` of a running execution, then `dockhand resume` of it (which must succeed): the
+/// first run's output and the resume.
+fn kill_then_resume(cx: &common::Ctx, mut first: common::Spawned) -> (String, common::Run) {
+    first.signal(9);
+    assert!(first.wait_for(std::time::Duration::from_secs(10)).is_some());
+    let before = first.stderr_so_far();
+    let resumed = cx.dockhand(&["resume", &cx.id, "--json"], &[]);
+    resumed.assert_code(0);
+    (before, resumed)
+}
+
+/// How many task log lines of `task` (any task: None) say `msg`.
+fn count_lines(all: &str, task: Option<&str>, msg: &str) -> usize {
+    all.lines()
+        .filter(|l| {
+            l.split_once(" | ")
+                .is_some_and(|(t, m)| task.is_none_or(|task| t.trim() == task) && m == msg)
+        })
+        .count()
+}
+
 fn paused_flow(pause: &str) -> String {
     format!(
         r#"id: paused
@@ -454,18 +470,12 @@ e2e_test!(
         // Every line once over the two runs: `before` is not run again.
         let all = format!("{}{}", run.stderr, resumed.stderr);
         assert_eq!(
-            all.lines()
-                .filter(|l| *l == "before | before the pause")
-                .count(),
+            count_lines(&all, Some("before"), "before the pause"),
             1,
             "{all}"
         );
         assert_eq!(
-            all.lines()
-                .filter(|l| l
-                    .split_once(" | ")
-                    .is_some_and(|(t, m)| t.trim() == "after" && m == "after the pause"))
-                .count(),
+            count_lines(&all, Some("after"), "after the pause"),
             1,
             "{all}"
         );
@@ -487,7 +497,7 @@ e2e_test!(a_pause_with_a_delay_waits_then_goes_on, |cx| {
 
 e2e_test!(a_pause_killed_mid_delay_resumes_for_the_rest, |cx| {
     let f = cx.flow("paused", &paused_flow("    pauseDuration: PT6S\n"));
-    let mut first = cx.spawn(&f, &[], &[]);
+    let first = cx.spawn(&f, &[], &[]);
     assert!(
         first.wait_line(std::time::Duration::from_secs(60), |l| l
             .starts_with("dockhand: wait: pausing")),
@@ -495,11 +505,7 @@ e2e_test!(a_pause_killed_mid_delay_resumes_for_the_rest, |cx| {
         first.stderr_so_far()
     );
     std::thread::sleep(std::time::Duration::from_secs(2));
-    first.signal(9);
-    assert!(first.wait_for(std::time::Duration::from_secs(10)).is_some());
-    let before = first.stderr_so_far();
-    let resumed = cx.dockhand(&["resume", &cx.id, "--json"], &[]);
-    resumed.assert_code(0);
+    let (before, resumed) = kill_then_resume(cx, first);
     assert_eq!(
         resumed.task("after")["state"],
         "SUCCESS",
@@ -513,14 +519,7 @@ e2e_test!(a_pause_killed_mid_delay_resumes_for_the_rest, |cx| {
         resumed.elapsed
     );
     let all = format!("{before}{}", resumed.stderr);
-    let count = |task: &str, msg: &str| {
-        all.lines()
-            .filter(|l| {
-                l.split_once(" | ")
-                    .is_some_and(|(t, m)| t.trim() == task && m == msg)
-            })
-            .count()
-    };
+    let count = |task: &str, msg: &str| count_lines(&all, Some(task), msg);
     assert_eq!(count("before", "before the pause"), 1, "{all}");
     assert_eq!(count("after", "after the pause"), 1, "{all}");
 });
@@ -539,18 +538,14 @@ e2e_test!(a_subflow_killed_mid_run_resumes_its_child_execution, |cx| {
             "tasks:\n  - id: sub\n    type: io.kestra.plugin.core.flow.Subflow\n    namespace: tests.e2e\n    flowId: slow-child\n  - id: last\n    type: io.kestra.plugin.scripts.shell.Commands\n    containerImage: {IMAGE}\n    commands: [echo parent last]\n"
         ),
     );
-    let mut first = cx.spawn(&parent, &[], &[]);
+    let first = cx.spawn(&parent, &[], &[]);
     assert!(
         first.wait_line(std::time::Duration::from_secs(60), |l| l
             .ends_with("| slow started")),
         "{}",
         first.stderr_so_far()
     );
-    first.signal(9);
-    assert!(first.wait_for(std::time::Duration::from_secs(10)).is_some());
-    let before = first.stderr_so_far();
-    let resumed = cx.dockhand(&["resume", &cx.id, "--json"], &[]);
-    resumed.assert_code(0);
+    let (before, resumed) = kill_then_resume(cx, first);
     assert_eq!(
         resumed.task("sub")["state"],
         "SUCCESS",
@@ -559,11 +554,7 @@ e2e_test!(a_subflow_killed_mid_run_resumes_its_child_execution, |cx| {
     );
     assert_eq!(resumed.task("last")["state"], "SUCCESS");
     let all = format!("{before}{}", resumed.stderr);
-    let count = |msg: &str| {
-        all.lines()
-            .filter(|l| l.split_once(" | ").is_some_and(|(_, m)| m == msg))
-            .count()
-    };
+    let count = |msg: &str| count_lines(&all, None, msg);
     // The child's finished task is not run again; its running one is re-attached, not rerun.
     for msg in ["child first", "slow started", "slow done", "parent last"] {
         assert_eq!(count(msg), 1, "`{msg}`:\n{all}");
