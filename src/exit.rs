@@ -22,15 +22,18 @@ pub enum Code {
     Interrupted,
     /// Terminated by SIGTERM; running containers were stopped.
     Terminated,
+    /// The execution is PAUSED at a Pause task without a delay: `dockhand resume ID` goes on.
+    Paused,
 }
 
 impl Code {
     /// Every code, in the order `--help` lists them.
-    pub const ALL: [Code; 6] = [
+    pub const ALL: [Code; 7] = [
         Code::Ok,
         Code::FlowFailed,
         Code::Invalid,
         Code::Engine,
+        Code::Paused,
         Code::Interrupted,
         Code::Terminated,
     ];
@@ -42,6 +45,7 @@ impl Code {
             Code::FlowFailed => 1,
             Code::Invalid => 2,
             Code::Engine => 3,
+            Code::Paused => 4,
             Code::Interrupted => 130,
             Code::Terminated => 143,
         }
@@ -60,6 +64,7 @@ impl Code {
             }
             Code::Interrupted => "interrupted by Ctrl-C (SIGINT); running containers were stopped",
             Code::Terminated => "terminated by SIGTERM; running containers were stopped",
+            Code::Paused => "paused at a Pause task: `dockhand resume EXECUTION` continues it",
         }
     }
 
@@ -177,7 +182,7 @@ mod tests {
         for c in Code::ALL {
             assert_eq!(Code::from_value(c.value()), Some(c));
         }
-        assert_eq!(Code::from_value(4), None);
+        assert_eq!(Code::from_value(5), None);
     }
 
     /// Each kind of ending and the status it exits with: the table the README documents.
@@ -188,6 +193,7 @@ mod tests {
             (Code::FlowFailed, 1),
             (Code::Invalid, 2),
             (Code::Engine, 3),
+            (Code::Paused, 4),
             (Code::Interrupted, 130),
             (Code::Terminated, 143),
             (Code::for_signal(true), 130),

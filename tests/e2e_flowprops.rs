@@ -9,15 +9,19 @@ mod common;
 
 use common::IMAGE;
 
+/// Writes flow `id` of namespace `tests.e2e` with the rest of its text, `body`.
+fn e2e_flow(cx: &common::Ctx, id: &str, body: &str) -> std::path::PathBuf {
+    cx.flow(id, &format!("id: {id}\nnamespace: tests.e2e\n{body}"))
+}
+
 // ------------------------------------------------------------------------ pluginDefaults
 
 e2e_test!(plugin_defaults_reach_the_container, |cx| {
-    let f = cx.flow(
+    let f = e2e_flow(
+        cx,
         "defaults",
         &format!(
-            r#"id: defaults
-namespace: tests.e2e
-pluginDefaults:
+            r#"pluginDefaults:
   - type: io.kestra.plugin.scripts.shell.Commands
     values:
       containerImage: {IMAGE}
@@ -68,26 +72,26 @@ tasks:
 
 // --------------------------------------------------------------------------- flow outputs
 
+/// A flow body: task `produce` prints the outputs `json`, then the flow's `outputs` list.
+fn producing(json: &str, outputs: &str) -> String {
+    format!(
+        "tasks:\n  - id: produce\n    type: io.kestra.plugin.scripts.shell.Commands\n    containerImage: {IMAGE}\n    commands:\n      - 'echo \"::{{\\\"outputs\\\":{json}}}::\"'\noutputs:\n{outputs}"
+    )
+}
+
 e2e_test!(flow_outputs_are_typed_in_the_result, |cx| {
-    let f = cx.flow(
+    let f = e2e_flow(
+        cx,
         "outputs",
-        &format!(
-            r#"id: outputs
-namespace: tests.e2e
-tasks:
-  - id: produce
-    type: io.kestra.plugin.scripts.shell.Commands
-    containerImage: {IMAGE}
-    commands:
-      - 'echo "::{{\"outputs\":{{\"n\":41,\"word\":\"hi\"}}}}::"'
-outputs:
-  - id: count
+        &producing(
+            r#"{\"n\":41,\"word\":\"hi\"}"#,
+            r#"  - id: count
     type: INT
-    value: "{{{{ outputs.produce.vars.n + 1 }}}}"
+    value: "{{ outputs.produce.vars.n + 1 }}"
   - id: greeting
     type: STRING
-    value: "{{{{ outputs.produce.vars.word }}}} there"
-"#
+    value: "{{ outputs.produce.vars.word }} there"
+"#,
         ),
     );
     let run = cx.run(&f);
@@ -109,22 +113,15 @@ outputs:
 });
 
 e2e_test!(an_output_that_cannot_be_typed_fails_the_execution, |cx| {
-    let f = cx.flow(
+    let f = e2e_flow(
+        cx,
         "bad-output",
-        &format!(
-            r#"id: bad-output
-namespace: tests.e2e
-tasks:
-  - id: produce
-    type: io.kestra.plugin.scripts.shell.Commands
-    containerImage: {IMAGE}
-    commands:
-      - 'echo "::{{\"outputs\":{{\"word\":\"many\"}}}}::"'
-outputs:
-  - id: count
+        &producing(
+            r#"{\"word\":\"many\"}"#,
+            r#"  - id: count
     type: INT
-    value: "{{{{ outputs.produce.vars.word }}}}"
-"#
+    value: "{{ outputs.produce.vars.word }}"
+"#,
         ),
     );
     let run = cx.run(&f);
@@ -164,12 +161,11 @@ outputs:
 
 e2e_test!(a_subflows_outputs_feed_the_parent, |cx| {
     cx.flow("child", &child_flow());
-    let parent = cx.flow(
+    let parent = e2e_flow(
+        cx,
         "parent",
         &format!(
-            r#"id: parent
-namespace: tests.e2e
-tasks:
+            r#"tasks:
   - id: sub
     type: io.kestra.plugin.core.flow.Subflow
     namespace: tests.e2e
@@ -243,3 +239,324 @@ e2e_test!(
         }
     }
 );
+
+// ---------------------------------------------------------------------------- FILE inputs
+
+e2e_test!(a_file_input_reaches_the_task_through_input_files, |cx| {
+    let data = cx.tmp.path().join("data.csv");
+    std::fs::write(&data, "a,b\n1,2\n").unwrap();
+    let f = e2e_flow(
+        cx,
+        "file-input",
+        &format!(
+            r#"inputs:
+  - id: data
+    type: FILE
+    allowedFileExtensions: [.csv]
+tasks:
+  - id: read
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: {IMAGE}
+    inputFiles:
+      copy.csv: "{{{{ inputs.data }}}}"
+    commands:
+      - echo "uri {{{{ inputs.data }}}}"
+      - cat copy.csv
+"#
+        ),
+    );
+    let input = format!("data={}", data.display());
+    let run = cx.run_with(&f, &["--input", &input], &[]);
+    run.assert_code(0);
+    let uri = format!(
+        "kestra:///tests/e2e/file-input/executions/{}/inputs/data/data.csv",
+        cx.id
+    );
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert!(
+        lines.contains(&format!("read | uri {uri}").as_str()),
+        "{}",
+        run.dump()
+    );
+    assert!(
+        lines.contains(&"read | a,b") && lines.contains(&"read | 1,2"),
+        "{}",
+        run.dump()
+    );
+    // The file is kept in the execution's storage, where the URI points.
+    let stored = cx
+        .tmp
+        .path()
+        .join("state/storage/tests/e2e/file-input/executions")
+        .join(&cx.id)
+        .join("inputs/data/data.csv");
+    assert_eq!(std::fs::read_to_string(stored).unwrap(), "a,b\n1,2\n");
+    // A missing file is bad input before anything starts.
+    let mut args = cx.run_args(&f, &["--input", "data=/nonexistent/x.csv"]);
+    args[5] = format!("{}-missing", cx.id);
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    let bad = cx.dockhand(&a, &[]);
+    bad.assert_code(2);
+    assert!(
+        bad.stderr
+            .contains("FILE input `data`: cannot read `/nonexistent/x.csv`"),
+        "{}",
+        bad.dump()
+    );
+});
+
+// ---------------------------------------------------------------------------- concurrency
+
+/// A flow allowing one execution at a time, whose task runs long enough for a second
+/// dockhand process to find the slot taken.
+fn limited(id: &str, behavior: &str) -> String {
+    format!(
+        r#"id: {id}
+namespace: tests.e2e
+concurrency:
+  limit: 1
+  behavior: {behavior}
+tasks:
+  - id: hold
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: {IMAGE}
+    commands:
+      - echo held
+      - sleep 4
+      - echo released
+"#
+    )
+}
+
+/// Starts a first execution and waits until its task is running.
+fn first_holding(cx: &common::Ctx, flow: &std::path::Path) -> common::Spawned {
+    let first = cx.spawn(flow, &[], &[]);
+    assert!(
+        first.wait_line(std::time::Duration::from_secs(60), |l| l == "hold | held"),
+        "the first execution did not start: {}",
+        first.stderr_so_far()
+    );
+    first
+}
+
+fn second(cx: &common::Ctx, flow: &std::path::Path, suffix: &str) -> common::Run {
+    let mut args = cx.run_args(flow, &[]);
+    args[5] = format!("{}-{suffix}", cx.id);
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    cx.dockhand(&a, &[])
+}
+
+/// FAIL and CANCEL end a second execution at once, without running a task.
+fn refused_second(cx: &common::Ctx, behavior: &str, state: &str) {
+    let id = format!("limited-{}", behavior.to_lowercase());
+    let f = cx.flow(&id, &limited(&id, behavior));
+    let first = first_holding(cx, &f);
+    let run = second(cx, &f, behavior);
+    run.assert_code(1);
+    assert_eq!(run.json["state"], state, "{}", run.dump());
+    assert!(
+        run.json["tasks"].as_array().unwrap().is_empty(),
+        "{}",
+        run.dump()
+    );
+    assert!(
+        run.json["error"]
+            .as_str()
+            .unwrap()
+            .contains("concurrency limit"),
+        "{}",
+        run.dump()
+    );
+    assert!(
+        run.elapsed < std::time::Duration::from_secs(3),
+        "it waited: {:?}",
+        run.elapsed
+    );
+    let done = first.finish(common::RUN_LIMIT);
+    done.assert_code(0);
+}
+
+e2e_test!(concurrency_fail_ends_the_second_execution_failed, |cx| {
+    refused_second(cx, "FAIL", "FAILED");
+});
+
+e2e_test!(
+    concurrency_cancel_ends_the_second_execution_cancelled,
+    |cx| {
+        refused_second(cx, "CANCEL", "CANCELLED");
+    }
+);
+
+e2e_test!(concurrency_queue_waits_for_the_running_execution, |cx| {
+    let f = cx.flow("limited-queue", &limited("limited-queue", "QUEUE"));
+    let first = first_holding(cx, &f);
+    let run = second(cx, &f, "queued");
+    // The second one started its task only once the first had released its slot.
+    let done = first.finish(common::RUN_LIMIT);
+    done.assert_code(0);
+    run.assert_code(0);
+    assert!(
+        run.stderr
+            .contains("waits: 1 execution(s) of the flow are running"),
+        "{}",
+        run.dump()
+    );
+    assert!(
+        run.elapsed >= std::time::Duration::from_secs(5),
+        "the second execution did not wait: {:?}",
+        run.elapsed
+    );
+    assert_eq!(run.task("hold")["state"], "SUCCESS");
+});
+
+// ---------------------------------------------------------------------------------- Pause
+
+/// `kill -9` of a running execution, then `dockhand resume` of it (which must succeed): the
+/// first run's output and the resume.
+fn kill_then_resume(cx: &common::Ctx, mut first: common::Spawned) -> (String, common::Run) {
+    first.signal(9);
+    assert!(first.wait_for(std::time::Duration::from_secs(10)).is_some());
+    let before = first.stderr_so_far();
+    let resumed = cx.dockhand(&["resume", &cx.id, "--json"], &[]);
+    resumed.assert_code(0);
+    (before, resumed)
+}
+
+/// How many task log lines of `task` (any task: None) say `msg`.
+fn count_lines(all: &str, task: Option<&str>, msg: &str) -> usize {
+    all.lines()
+        .filter(|l| {
+            l.split_once(" | ")
+                .is_some_and(|(t, m)| task.is_none_or(|task| t.trim() == task) && m == msg)
+        })
+        .count()
+}
+
+fn paused_flow(pause: &str) -> String {
+    format!(
+        r#"id: paused
+namespace: tests.e2e
+tasks:
+  - id: before
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: {IMAGE}
+    commands: [echo before the pause]
+  - id: wait
+    type: io.kestra.plugin.core.flow.Pause
+{pause}  - id: after
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: {IMAGE}
+    commands: [echo after the pause]
+"#
+    )
+}
+
+e2e_test!(
+    a_pause_without_delay_stops_paused_and_resume_goes_on,
+    |cx| {
+        let f = cx.flow("paused", &paused_flow(""));
+        let run = cx.run(&f);
+        run.assert_code(4);
+        assert_eq!(run.json["state"], "PAUSED", "{}", run.dump());
+        assert_eq!(run.task("wait")["state"], "PAUSED");
+        assert_eq!(run.task("after")["state"], "SKIPPED");
+        let journal = std::fs::read_to_string(cx.state_journal()).unwrap();
+        assert!(journal.contains("\"PAUSED\""), "{journal}");
+        let resumed = cx.dockhand(&["resume", &cx.id, "--json"], &[]);
+        resumed.assert_code(0);
+        assert_eq!(resumed.json["state"], "SUCCESS", "{}", resumed.dump());
+        assert_eq!(resumed.task("wait")["state"], "SUCCESS");
+        assert_eq!(resumed.task("after")["state"], "SUCCESS");
+        // Every line once over the two runs: `before` is not run again.
+        let all = format!("{}{}", run.stderr, resumed.stderr);
+        assert_eq!(
+            count_lines(&all, Some("before"), "before the pause"),
+            1,
+            "{all}"
+        );
+        assert_eq!(
+            count_lines(&all, Some("after"), "after the pause"),
+            1,
+            "{all}"
+        );
+    }
+);
+
+e2e_test!(a_pause_with_a_delay_waits_then_goes_on, |cx| {
+    let f = cx.flow("paused", &paused_flow("    pauseDuration: PT2S\n"));
+    let run = cx.run(&f);
+    run.assert_code(0);
+    assert_eq!(run.task("wait")["state"], "SUCCESS", "{}", run.dump());
+    assert!(
+        run.task("wait")["durationMs"].as_u64().unwrap() >= 2000,
+        "{}",
+        run.dump()
+    );
+    assert_eq!(run.task("after")["state"], "SUCCESS");
+});
+
+e2e_test!(a_pause_killed_mid_delay_resumes_for_the_rest, |cx| {
+    let f = cx.flow("paused", &paused_flow("    pauseDuration: PT6S\n"));
+    let first = cx.spawn(&f, &[], &[]);
+    assert!(
+        first.wait_line(std::time::Duration::from_secs(60), |l| l
+            .starts_with("dockhand: wait: pausing")),
+        "{}",
+        first.stderr_so_far()
+    );
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let (before, resumed) = kill_then_resume(cx, first);
+    assert_eq!(
+        resumed.task("after")["state"],
+        "SUCCESS",
+        "{}",
+        resumed.dump()
+    );
+    // Only the rest of the delay is waited for, and `before` is not run again.
+    assert!(
+        resumed.elapsed < std::time::Duration::from_millis(5500),
+        "waited the whole delay again: {:?}",
+        resumed.elapsed
+    );
+    let all = format!("{before}{}", resumed.stderr);
+    let count = |task: &str, msg: &str| count_lines(&all, Some(task), msg);
+    assert_eq!(count("before", "before the pause"), 1, "{all}");
+    assert_eq!(count("after", "after the pause"), 1, "{all}");
+});
+
+e2e_test!(a_subflow_killed_mid_run_resumes_its_child_execution, |cx| {
+    cx.flow(
+        "slow-child",
+        &format!(
+            "id: slow-child\nnamespace: tests.e2e\ntasks:\n  - id: first\n    type: io.kestra.plugin.scripts.shell.Commands\n    containerImage: {IMAGE}\n    commands: [echo child first]\n  - id: slow\n    type: io.kestra.plugin.scripts.shell.Commands\n    containerImage: {IMAGE}\n    commands: [echo slow started, sleep 4, echo slow done]\n"
+        ),
+    );
+    let parent = e2e_flow(
+        cx,
+        "slow-parent",
+        &format!(
+            "tasks:\n  - id: sub\n    type: io.kestra.plugin.core.flow.Subflow\n    namespace: tests.e2e\n    flowId: slow-child\n  - id: last\n    type: io.kestra.plugin.scripts.shell.Commands\n    containerImage: {IMAGE}\n    commands: [echo parent last]\n"
+        ),
+    );
+    let first = cx.spawn(&parent, &[], &[]);
+    assert!(
+        first.wait_line(std::time::Duration::from_secs(60), |l| l
+            .ends_with("| slow started")),
+        "{}",
+        first.stderr_so_far()
+    );
+    let (before, resumed) = kill_then_resume(cx, first);
+    assert_eq!(
+        resumed.task("sub")["state"],
+        "SUCCESS",
+        "{}",
+        resumed.dump()
+    );
+    assert_eq!(resumed.task("last")["state"], "SUCCESS");
+    let all = format!("{before}{}", resumed.stderr);
+    let count = |msg: &str| count_lines(&all, None, msg);
+    // The child's finished task is not run again; its running one is re-attached, not rerun.
+    for msg in ["child first", "slow started", "slow done", "parent last"] {
+        assert_eq!(count(msg), 1, "`{msg}`:\n{all}");
+    }
+});

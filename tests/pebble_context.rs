@@ -113,7 +113,8 @@ fn the_run_renders_the_execution_and_the_task_run() {
     vars.state = Some("RUNNING".into());
     vars.trigger = json!({"date": "2024-01-15"}).as_object().unwrap().clone();
     let c = commands(FLOW, &ctx(vars), true).unwrap();
-    assert_eq!(c[3], "echo 2024-01-15T10:30:45.123Z RUNNING 2");
+    // The second attempt: Kestra's `attemptsCount` counts the attempts before it.
+    assert_eq!(c[3], "echo 2024-01-15T10:30:45.123Z RUNNING 1");
     assert_eq!(c[4], "echo 2024-01-15 1");
 }
 

@@ -167,6 +167,9 @@ fn how_it_runs(t: &spec::TaskType) -> String {
         }
         .to_string(),
         spec::Execution::Subflow => "another flow, as a child execution".to_string(),
+        spec::Execution::Pause => {
+            "dockhand itself: it waits, or stops the run until `resume`".to_string()
+        }
         spec::Execution::HostProcess => "a program on the host".to_string(),
         spec::Execution::InProcess => "dockhand itself, no container".to_string(),
     }

@@ -134,6 +134,7 @@ fn object_of<'a>(root: &'a Value, kind: &str) -> &'a Value {
         "input" => items(root, prop(root, root, "inputs")),
         "pluginDefault" => items(root, prop(root, root, "pluginDefaults")),
         "flowOutput" => items(root, prop(root, root, "outputs")),
+        "concurrency" => prop(root, root, "concurrency"),
         "taskRunner" => runner,
         "credentials" | "cpu" | "memory" => prop(root, runner, kind),
         "deviceRequest" => items(root, prop(root, runner, "deviceRequests")),
@@ -154,6 +155,7 @@ fn schema_properties_match_the_reader() {
             "cpu",
             "credentials",
             "deviceRequest",
+            "concurrency",
             "flow",
             "flowOutput",
             "input",
@@ -666,11 +668,7 @@ fn cases() -> Vec<(String, bool)> {
     // Ignored (a warning), so valid for both.
     add(format!("triggers: [{{id: x}}]\n{}", t("")), true);
     add(format!("extend: {{title: x}}\n{}", t("")), true);
-    for unsupported in [
-        "errors: []",
-        "retry: {type: constant}",
-        "concurrency: {limit: 1}",
-    ] {
+    for unsupported in ["errors: []", "retry: {type: constant}"] {
         add(format!("{unsupported}\n{}", t("")), false);
     }
     add(format!("descripton: x\n{}", t("")), false);
@@ -679,6 +677,15 @@ fn cases() -> Vec<(String, bool)> {
         true,
     );
     add(format!("outputs: [{{id: o, type: INT}}]\n{}", t("")), false);
+    add(
+        format!("concurrency: {{limit: 2, behavior: CANCEL}}\n{}", t("")),
+        true,
+    );
+    add(format!("concurrency: {{limit: 0}}\n{}", t("")), false);
+    add(
+        format!("concurrency: {{behavior: WAIT, limit: 1}}\n{}", t("")),
+        false,
+    );
     // Plugin defaults: their own shape is checked by both; their values where they are merged.
     add(
         format!(
@@ -704,29 +711,11 @@ fn cases() -> Vec<(String, bool)> {
     );
 
     // Inputs: Kestra's types, some of which dockhand does not take.
-    let kestra_types = [
-        "STRING",
-        "ENUM",
-        "SELECT",
-        "MULTISELECT",
-        "INT",
-        "FLOAT",
-        "BOOLEAN",
-        "BOOL",
-        "DATETIME",
-        "DATE",
-        "TIME",
-        "DURATION",
-        "FILE",
-        "JSON",
-        "URI",
-        "SECRET",
-        "ARRAY",
-        "YAML",
-        "EMAIL",
-    ];
+    // Kestra's 19 input types, all taken now.
+    let kestra_types = spec::INPUT_TYPES;
+    assert_eq!(kestra_types.len(), 19);
     for ty in kestra_types {
-        let extra = match ty {
+        let extra = match *ty {
             "MULTISELECT" => ", values: [a]",
             "ARRAY" => ", itemType: INT",
             _ => "",
@@ -1195,6 +1184,7 @@ fn the_spec_lists_what_the_reader_reads() {
                 *kind != "task"
                     || !o.properties().any(|p| {
                         p.name == "flowId"
+                            || p.name == "pauseDuration"
                             || matches!(
                                 p.ty,
                                 spec::Ty::Tasks | spec::Ty::DagTasks | spec::Ty::TaskCases

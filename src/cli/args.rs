@@ -117,7 +117,7 @@ are not waited for: their `rm` processes are detached and finish after dockhand 
 result says `removal: handedOff`); --wait-removal waits for them.
 
 Exit codes: 0 success, 1 a task FAILED, 2 invalid flow or options (nothing started),
-3 engine unavailable, 130 interrupted (SIGINT), 143 terminated (SIGTERM).")]
+3 engine unavailable, 4 paused (resume it), 130 interrupted (SIGINT), 143 terminated (SIGTERM).")]
     Run {
         /// The flow file
         #[arg(value_name = "FLOW")]

@@ -232,6 +232,24 @@ fn no_engine() -> Engine {
     }
 }
 
+/// The inputs a journal's start records: SECRET inputs are not written down (resume asks for
+/// them again).
+pub fn journaled_inputs(
+    flow: &Flow,
+    inputs: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    inputs
+        .iter()
+        .filter(|(k, _)| {
+            !flow
+                .inputs
+                .iter()
+                .any(|i| &i.id == *k && i.kind == "SECRET")
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
 /// Diagnostics (errors and warnings) go to stderr as they are.
 pub fn print_diags(d: &Diags) {
     let mut err = std::io::stderr().lock();
@@ -301,12 +319,16 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
     };
     use std::sync::Arc;
 
-    let (flow, mut diags, inputs) = flow_and_inputs(
+    let (flow, mut diags, mut inputs) = flow_and_inputs(
         &l.flow_file,
         &l.flow_text,
         &l.inputs,
         l.flows_dir.as_deref(),
     )?;
+    // FILE inputs are copied into the execution's storage before anything starts.
+    crate::exec::file_inputs::set_storage(crate::exec::file_inputs::storage_root(&l.state_dir));
+    crate::exec::file_inputs::store(&flow, &mut inputs, &l.state_dir, &l.execution_id)
+        .map_err(|e| Code::Invalid.error(format!("invalid --input: {e}")))?;
     let mut ctx = plan_context(l.engine.dialect, &l.work_dir, &l.execution_id);
     ctx.run_vars = crate::exec::host_vars::run_vars().code(Code::Invalid)?;
     ctx.run_vars.start_date =
@@ -381,6 +403,66 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
         answered.insert(h);
     }
 
+    // The flow's concurrency limit, across processes: a slot held for the whole run.
+    let _slot = match &flow.concurrency {
+        None => None,
+        Some(c) => {
+            use crate::exec::concurrency::{self, Admission};
+            let dir = concurrency::slots_dir(&l.state_dir, &flow.namespace, &flow.id);
+            let quiet = l.quiet;
+            let admitted = concurrency::admit(c, &dir, || {
+                if !quiet {
+                    eprintln!(
+                        "dockhand: execution {} of {}.{} waits: {} execution(s) of the flow are running (concurrency limit, behavior QUEUE)",
+                        l.execution_id, flow.namespace, flow.id, c.limit
+                    );
+                }
+            })
+            .map_err(|e| Code::Engine.error(format!("concurrency slots in {dir}: {e}")))?;
+            match admitted {
+                Admission::Run(slot) => Some(slot),
+                ended => {
+                    let state = if matches!(ended, Admission::Cancelled) {
+                        State::Cancelled
+                    } else {
+                        State::Failed
+                    };
+                    let why = format!(
+                        "not run: {} execution(s) of {}.{} are running (concurrency limit, behavior {})",
+                        c.limit,
+                        flow.namespace,
+                        flow.id,
+                        if state == State::Cancelled {
+                            "CANCEL"
+                        } else {
+                            "FAIL"
+                        }
+                    );
+                    if !l.quiet {
+                        eprintln!(
+                            "dockhand: execution {} {}: {why}",
+                            l.execution_id,
+                            state.name()
+                        );
+                    }
+                    report(&FlowResult {
+                        execution_id: l.execution_id.clone(),
+                        namespace: flow.namespace.clone(),
+                        flow_id: flow.id.clone(),
+                        engine: l.engine.dialect.name().to_string(),
+                        state,
+                        duration: std::time::Duration::ZERO,
+                        tasks: vec![],
+                        outputs: Default::default(),
+                        error: Some(why),
+                        labels: flow.labels.clone(),
+                    });
+                    return Err(Code::FlowFailed.reported());
+                }
+            }
+        }
+    };
+
     // The journal, before any container starts: an unwritable state directory stops us here.
     let journal = match Journal::open(&l.state_dir, &l.execution_id) {
         Ok(j) => Arc::new(j),
@@ -420,17 +502,7 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
                 dialect: l.engine.dialect.name().to_string(),
                 host: l.host.clone(),
                 work_dir: ctx.work_root.to_string(),
-                // SECRET inputs are not written down: resume asks for them again.
-                inputs: inputs
-                    .iter()
-                    .filter(|(k, _)| {
-                        !flow
-                            .inputs
-                            .iter()
-                            .any(|i| &i.id == *k && i.kind == "SECRET")
-                    })
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect(),
+                inputs: journaled_inputs(&flow, &inputs),
                 at: journal::now(),
                 namespace: flow.namespace.clone(),
                 flow: flow.id.clone(),
@@ -558,6 +630,7 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
             (exec::Cancel::Terminate, _) => Code::Terminated,
             _ if unreachable.is_some() => Code::Engine,
             (_, State::Failed | State::Killed) => Code::FlowFailed,
+            (_, State::Paused) => Code::Paused,
             _ => Code::Ok,
         };
         match code {

@@ -3,11 +3,13 @@
 //! result per task.
 
 pub mod branch;
+pub mod concurrency;
 pub mod containers;
 pub mod core;
 pub mod engine;
 pub mod env_host;
 pub mod execution_id;
+pub mod file_inputs;
 pub mod files;
 pub mod flow_outputs;
 pub mod history;
@@ -21,6 +23,7 @@ pub mod logs;
 pub mod maintenance;
 pub mod mask;
 pub mod outcome;
+pub mod pause;
 pub mod process;
 pub mod python_deps;
 pub mod result;
@@ -425,6 +428,14 @@ async fn run_one_inner(
     match &task.kind {
         TaskKind::Script(script) => {
             walk::run_script(&rt, &flow, &task, script, &shared, &frame, started).await
+        }
+        TaskKind::Pause { delay } => {
+            drop(started);
+            let mut r = pause::run(&rt, &task, *delay).await;
+            r.values = frame.values();
+            let st = r.state;
+            shared.results.lock().unwrap().push(r);
+            st
         }
         TaskKind::Subflow(sub) => {
             drop(started);

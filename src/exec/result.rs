@@ -17,6 +17,11 @@ pub enum State {
     Killed,
     /// `disabled: true`, or not reached because an earlier task failed.
     Skipped,
+    /// An execution that did not run: its flow's `concurrency` limit was reached with
+    /// `behavior: CANCEL`.
+    Cancelled,
+    /// A Pause task without a delay: the execution waits for `dockhand resume`.
+    Paused,
 }
 
 impl State {
@@ -27,6 +32,8 @@ impl State {
             State::Failed => "FAILED",
             State::Killed => "KILLED",
             State::Skipped => "SKIPPED",
+            State::Cancelled => "CANCELLED",
+            State::Paused => "PAUSED",
         }
     }
 
@@ -232,6 +239,8 @@ impl FlowResult {
             State::Killed
         } else if tasks.iter().any(|t| t.state == State::Failed) {
             State::Failed
+        } else if tasks.iter().any(|t| t.state == State::Paused) {
+            State::Paused
         } else if tasks.iter().any(|t| t.state == State::Warning) {
             State::Warning
         } else {

@@ -112,16 +112,7 @@ pub async fn run(
                 dialect: rt.engine.dialect.name().to_string(),
                 host: rt.ctx.host.clone(),
                 work_dir: rt.ctx.work_root.to_string(),
-                inputs: inputs
-                    .iter()
-                    .filter(|(k, _)| {
-                        !child
-                            .inputs
-                            .iter()
-                            .any(|i| &i.id == *k && i.kind == "SECRET")
-                    })
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect(),
+                inputs: crate::exec::launch::journaled_inputs(child, &inputs),
                 at: journal::now(),
                 namespace: child.namespace.clone(),
                 flow: child.id.clone(),

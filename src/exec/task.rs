@@ -155,7 +155,7 @@ async fn run_inner(
     ctx.attempt = attempt;
     let mut run_ctx = run.ctx.clone();
     run_ctx.attempts_count = attempt.saturating_sub(1);
-    let (rendered, tc) = match crate::plan::plan_task_run(
+    let (mut rendered, mut tc) = match crate::plan::plan_task_run(
         flow,
         task,
         script,
@@ -167,6 +167,12 @@ async fn run_inner(
         Ok(r) => r,
         Err(e) => return setup_failure(res, e),
     };
+    // An input file naming a FILE input's URI gets the stored file's content, as in Kestra.
+    match crate::exec::file_inputs::resolve_input_files(&mut rendered.input_files) {
+        Ok(true) => tc = crate::plan::rebuild_run(flow, &run_ctx.id, &rendered, &ctx),
+        Ok(false) => {}
+        Err(e) => return setup_failure(res, e),
+    }
     if let Some(f) = tc.findings.iter().find(|f| f.error) {
         return setup_failure(res, format!("{}: {}", f.property, f.message));
     }

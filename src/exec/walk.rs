@@ -577,7 +577,10 @@ pub fn reachable_scripts(flow: &Flow) -> Vec<&Task> {
                     walk(c, out);
                 }
             }
-            TaskKind::Flow(_) | TaskKind::Subflow(_) | TaskKind::Core(_) => {}
+            TaskKind::Flow(_)
+            | TaskKind::Subflow(_)
+            | TaskKind::Core(_)
+            | TaskKind::Pause { .. } => {}
         }
     }
     let mut out = Vec::new();

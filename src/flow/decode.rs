@@ -85,6 +85,33 @@ fn read_flow(cx: &mut Cx, file: &str, text: &str, root: &Node) -> Option<Flow> {
         .get(cx, "outputs")
         .map(|n| outputs::read_outputs(cx, n))
         .unwrap_or_default();
+    let concurrency = o.obj(cx, "concurrency").map(|mut c| {
+        let limit = c.int(cx, "limit");
+        if let (Some(l), Some(n)) = (limit, c.get(cx, "limit"))
+            && !(1..=i64::from(u32::MAX)).contains(&l)
+        {
+            cx.error(n.pos, &c.key_path("limit"), "must be 1 or more");
+        }
+        if !c.has("limit") {
+            cx.error(c.pos(), &c.path, "missing required property `limit`");
+        }
+        let behavior = c
+            .enumeration(
+                cx,
+                "behavior",
+                &ConcurrencyBehavior::NAMES,
+                ConcurrencyBehavior::parse,
+            )
+            .unwrap_or_default();
+        c.finish_described(cx, &spec::CONCURRENCY);
+        Concurrency {
+            limit: limit.unwrap_or(1).clamp(1, i64::from(u32::MAX)) as u32,
+            behavior,
+        }
+    });
+    if let Some(n) = o.get(cx, "triggers") {
+        warn_triggers(cx, n);
+    }
     // Read (and merged into the tree) by `plugin_defaults::apply` before this.
     o.get(cx, "pluginDefaults");
     o.get(cx, "taskDefaults");
@@ -113,6 +140,7 @@ fn read_flow(cx: &mut Cx, file: &str, text: &str, root: &Node) -> Option<Flow> {
         tasks,
         outputs: flow_outputs,
         control,
+        concurrency,
         spans: std::mem::take(&mut cx.spans),
         task_types: std::mem::take(&mut cx.task_types),
         values: std::mem::take(&mut cx.values),
@@ -120,6 +148,43 @@ fn read_flow(cx: &mut Cx, file: &str, text: &str, root: &Node) -> Option<Flow> {
     refs::check_ids_and_templates(cx, &flow, text);
     outputs::check_references(cx, &flow);
     Some(flow)
+}
+
+/// Triggers are not run by a one-shot `dockhand run`: one warning naming each (id and type).
+fn warn_triggers(cx: &mut Cx, n: &Node) {
+    let Some(items) = as_seq(cx, n, "triggers") else {
+        return;
+    };
+    let names: Vec<String> = items
+        .iter()
+        .map(|t| {
+            let field = |k: &str| match &t.value {
+                yaml::Value::Map(e) => e
+                    .iter()
+                    .find(|(key, _)| key.scalar() == Some(k))
+                    .and_then(|(_, v)| v.scalar().map(str::to_string)),
+                _ => None,
+            };
+            let id = field("id").unwrap_or_else(|| "?".into());
+            match field("type") {
+                Some(ty) => format!("`{id}` ({ty})"),
+                None => format!("`{id}`"),
+            }
+        })
+        .collect();
+    if names.is_empty() {
+        return;
+    }
+    cx.diags.warning(
+        n.pos,
+        "triggers",
+        format!(
+            "trigger{} {} {} not started by dockhand: a one-shot `dockhand run` starts no triggers; schedule it with cron or CI",
+            if names.len() == 1 { "" } else { "s" },
+            names.join(", "),
+            if names.len() == 1 { "is" } else { "are" },
+        ),
+    );
 }
 
 pub(crate) fn labels(cx: &mut Cx, n: &Node) -> BTreeMap<String, String> {
@@ -161,7 +226,7 @@ pub fn known_properties() -> BTreeMap<&'static str, Vec<&'static str>> {
             spec::ScriptBody::Commands => "commands: [x]",
         };
         let text = format!(
-            "id: f\nnamespace: n\nlabels: []\ninputs: [{{}}]\npluginDefaults: [{{}}]\noutputs: [{{}}]\ntasks:\n  - id: t\n    type: {ty}\n    {body}\n    taskRunner: {{type: {DOCKER_RUNNER_TYPE}, credentials: {{}}, cpu: {{}}, memory: {{}}, deviceRequests: [{{}}]}}\n",
+            "id: f\nnamespace: n\nlabels: []\ninputs: [{{}}]\npluginDefaults: [{{}}]\noutputs: [{{}}]\nconcurrency: {{}}\ntasks:\n  - id: t\n    type: {ty}\n    {body}\n    taskRunner: {{type: {DOCKER_RUNNER_TYPE}, credentials: {{}}, cpu: {{}}, memory: {{}}, deviceRequests: [{{}}]}}\n",
         );
         let mut cx = Cx::new("");
         if let Some(root) = yaml::parse(&text, &mut cx.diags) {
@@ -174,6 +239,7 @@ pub fn known_properties() -> BTreeMap<&'static str, Vec<&'static str>> {
                 "inputs[0]" => "input",
                 "pluginDefaults[0]" => "pluginDefault",
                 "outputs[0]" => "flowOutput",
+                "concurrency" => "concurrency",
                 "tasks[0]" => "task",
                 "tasks[0].taskRunner" => "taskRunner",
                 "tasks[0].taskRunner.credentials" => "credentials",

@@ -36,6 +36,8 @@ pub struct Flow {
     pub outputs: Vec<FlowOutput>,
     /// `errors`, `finally`, `afterExecution` and `retry` of the flow (`flow::control`).
     pub control: crate::flow::control::FlowControl,
+    /// `concurrency`: how many executions of the flow may run at once (`exec::concurrency`).
+    pub concurrency: Option<Concurrency>,
     /// Where each property was found, by dotted path (`tasks[0].taskRunner.memory.memory`).
     pub spans: BTreeMap<String, Pos>,
     /// Each task's `type` as written, by task path (`tasks[0]`): expressions read it as
@@ -58,6 +60,37 @@ pub struct Input {
     pub pos: Pos,
     /// What Kestra's input types add (`flow::decode::inputs`, checked by `input_types`).
     pub props: InputProps,
+}
+
+/// A flow's `concurrency`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Concurrency {
+    pub limit: u32,
+    pub behavior: ConcurrencyBehavior,
+}
+
+/// What an execution does when `limit` executions of its flow are running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ConcurrencyBehavior {
+    /// Wait for one to end (Kestra's default).
+    #[default]
+    Queue,
+    /// End CANCELLED without running.
+    Cancel,
+    /// End FAILED without running.
+    Fail,
+}
+
+impl ConcurrencyBehavior {
+    pub const NAMES: [&'static str; 3] = ["QUEUE", "CANCEL", "FAIL"];
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "QUEUE" => Some(Self::Queue),
+            "CANCEL" => Some(Self::Cancel),
+            "FAIL" => Some(Self::Fail),
+            _ => None,
+        }
+    }
 }
 
 /// A flow output: `value` (an expression, usually over `outputs.TASK...`) rendered when the
@@ -132,6 +165,10 @@ pub enum TaskKind {
     Flow(Box<crate::flow::control::FlowTask>),
     /// A core task dockhand does itself, in process (`crate::flow::core_task`).
     Core(Box<crate::flow::core_task::CoreTask>),
+    /// `io.kestra.plugin.core.flow.Pause`: waits `delay`, or (none) until `dockhand resume`.
+    Pause {
+        delay: Option<Duration>,
+    },
 }
 
 /// A WorkingDirectory task: its children and the files of the directory they share.
@@ -199,7 +236,7 @@ impl Task {
     /// then its local `errors` and `finally`.
     pub fn children(&self) -> Vec<&Task> {
         let mut out: Vec<&Task> = match &self.kind {
-            TaskKind::Script(_) | TaskKind::Core(_) => vec![],
+            TaskKind::Script(_) | TaskKind::Core(_) | TaskKind::Pause { .. } => vec![],
             TaskKind::Parallel { tasks, .. } | TaskKind::Sequential { tasks } => {
                 tasks.iter().collect()
             }
@@ -214,7 +251,12 @@ impl Task {
     /// [`Task::children`], to change them.
     pub fn children_mut(&mut self) -> Vec<&mut Task> {
         let mut out: Vec<&mut Task> = match &mut self.kind {
-            TaskKind::Script(_) | TaskKind::Subflow(_) | TaskKind::Core(_) => vec![],
+            TaskKind::Script(_)
+            | TaskKind::Subflow(_)
+            | TaskKind::Core(_)
+            | TaskKind::Pause { .. } => {
+                vec![]
+            }
             TaskKind::Parallel { tasks, .. } | TaskKind::Sequential { tasks } => {
                 tasks.iter_mut().collect()
             }

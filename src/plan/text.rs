@@ -164,6 +164,19 @@ fn subflow_notes<'a>(tasks: impl IntoIterator<Item = &'a Task>) -> Vec<String> {
                     t.id, t.path, t.pos.line, s.namespace, s.flow_id
                 ));
             }
+            TaskKind::Pause { delay } => out.push(match delay {
+                Some(d) => format!(
+                    "pause `{}` ({}, line {}): waits {}",
+                    t.id,
+                    t.path,
+                    t.pos.line,
+                    crate::units::format_duration_iso(*d)
+                ),
+                None => format!(
+                    "pause `{}` ({}, line {}): the run stops PAUSED (exit 4) until `dockhand resume EXECUTION`",
+                    t.id, t.path, t.pos.line
+                ),
+            }),
             _ => out.extend(subflow_notes(t.children())),
         }
     }
@@ -208,7 +221,10 @@ fn groups(flow: &Flow, ctx: &PlanContext) -> Vec<(String, String)> {
                 t.children(),
             ),
             TaskKind::Flow(f) => (super::flow_text::describe(t, f), t.children()),
-            TaskKind::Script(_) | TaskKind::Subflow(_) | TaskKind::Core(_) => return,
+            TaskKind::Script(_)
+            | TaskKind::Subflow(_)
+            | TaskKind::Core(_)
+            | TaskKind::Pause { .. } => return,
         };
         out.push((t.path.clone(), desc));
         for c in children {

@@ -343,7 +343,10 @@ fn ended_before<'a>(
         out.entry(t.id.as_str()).or_insert_with(|| mine.clone());
         let body_start = *next;
         match &t.kind {
-            TaskKind::Script(_) | TaskKind::Subflow(_) | TaskKind::Core(_) => {}
+            TaskKind::Script(_)
+            | TaskKind::Subflow(_)
+            | TaskKind::Core(_)
+            | TaskKind::Pause { .. } => {}
             TaskKind::Parallel { tasks: c, .. } => ended_before(c, true, next, &mine, out),
             TaskKind::Sequential { tasks: c } => ended_before(c, false, next, &mine, out),
             TaskKind::WorkingDirectory(w) => ended_before(&w.tasks, false, next, &mine, out),

@@ -88,6 +88,13 @@ pub(super) fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
         Some((_, Some(Execution::FlowableParent(Flowable::WorkingDirectory)))) => {
             Some(super::working_directory::read(cx, &mut o))
         }
+        Some((_, Some(Execution::Pause))) => {
+            let parse = |s: &str| crate::units::parse_duration(s);
+            let duration = o.parsed(cx, "pauseDuration", parse);
+            let delay = o.parsed(cx, "delay", parse);
+            let delay = duration.or(delay);
+            Some(TaskKind::Pause { delay })
+        }
         Some((_, Some(Execution::Subflow))) => Some(TaskKind::Subflow(Box::new(
             super::subflow::read(cx, &mut o),
         ))),

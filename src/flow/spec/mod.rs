@@ -369,6 +369,8 @@ pub enum Execution {
     FlowableParent(Flowable),
     /// Runs another flow as a child execution (`exec::subflow`).
     Subflow,
+    /// Waits: a delay, or until `dockhand resume` (`exec::pause`).
+    Pause,
 }
 
 /// A script language (Kestra's `io.kestra.plugin.scripts.<lang>` plugins): the image and
@@ -533,9 +535,10 @@ pub static FLOW: Object = Object {
             example: Some(
                 "[{id: daily, type: io.kestra.plugin.core.trigger.Schedule, cron: \"0 9 * * *\"}]",
             ),
-            ..ignored(
+            ..read(
                 "triggers",
-                "a one-shot `dockhand run` starts no triggers; schedule it with cron or CI",
+                Ty::Any,
+                "Kestra's triggers: a one-shot `dockhand run` starts none; they are accepted with a warning naming each (schedule the run with cron or CI).",
             )
         },
         Property {
@@ -608,7 +611,11 @@ pub static FLOW: Object = Object {
             )
         },
         refused("sla", "SLAs are not checked"),
-        refused("concurrency", "executions are not limited"),
+        read(
+            "concurrency",
+            Ty::Object(&CONCURRENCY),
+            "How many executions of the flow may run at once, across the dockhand processes sharing a state directory.",
+        ),
         refused("checks", "flow checks are not evaluated"),
         Property {
             example: Some("{key: gpu}"),
@@ -677,6 +684,34 @@ pub static FLOW_OUTPUT: Object = Object {
                 Ty::Bool,
                 "true",
                 "Whether an empty value fails the execution.",
+            )
+        },
+    ]],
+};
+
+pub static CONCURRENCY: Object = Object {
+    kind: "concurrency",
+    title: "Concurrency limit",
+    doc: "How many executions of the flow may run at once.",
+    properties: &[&[
+        Property {
+            example: Some("1"),
+            ..required(
+                "limit",
+                Ty::Int {
+                    min: Some(1),
+                    max: None,
+                },
+                "The most executions of the flow running at once (slots held with a file lock under the state directory).",
+            )
+        },
+        Property {
+            example: Some("QUEUE"),
+            ..with_default(
+                "behavior",
+                Ty::Enum(&crate::flow::model::ConcurrencyBehavior::NAMES),
+                "\"QUEUE\"",
+                "When the limit is reached: QUEUE waits for a running execution to end, CANCEL ends the new one CANCELLED, FAIL ends it FAILED.",
             )
         },
     ]],
@@ -2151,6 +2186,7 @@ pub fn objects() -> Vec<&'static Object> {
         &FLOW,
         &PLUGIN_DEFAULT,
         &FLOW_OUTPUT,
+        &CONCURRENCY,
         &INPUT,
         &RUNNER,
         &CREDENTIALS,
@@ -2249,6 +2285,7 @@ mod tests {
                 Execution::Subflow => {
                     assert!(has("namespace") && has("flowId"), "{}", t.name)
                 }
+                Execution::Pause => {}
                 Execution::HostProcess | Execution::InProcess => {}
             }
         }

@@ -135,6 +135,25 @@ const SUBFLOW_OWN: &[Property] = &[
     },
 ];
 
+const PAUSE_OWN: &[Property] = &[
+    Property {
+        example: Some("PT1S"),
+        ..read(
+            "pauseDuration",
+            Ty::Duration,
+            "How long the task waits before the flow goes on (ISO-8601); without it (or `delay`) the execution pauses until `dockhand resume EXECUTION` (the run exits 4, the journal says PAUSED).",
+        )
+    },
+    Property {
+        example: Some("PT1S"),
+        ..read(
+            "delay",
+            Ty::Duration,
+            "Kestra's old name of `pauseDuration`.",
+        )
+    },
+];
+
 /// A flowable's local error handlers.
 pub(super) const ERRORS: Property = read(
     "errors",
@@ -379,6 +398,17 @@ pub static TASK_TYPES: &[TaskType] = &[
             title: "Subflow",
             doc: "Runs another flow as a child execution (its own execution id and journal) and gives its outputs as `outputs.ID.outputs.NAME`.",
             properties: &[COMMON_TASK, SUBFLOW_OWN],
+        },
+    },
+    TaskType {
+        name: "io.kestra.plugin.core.flow.Pause",
+        aliases: &["io.kestra.core.tasks.flows.Pause"],
+        execution: Execution::Pause,
+        object: Object {
+            kind: "task",
+            title: "Pause",
+            doc: "Waits `pauseDuration` (`delay`), or until `dockhand resume`; with `timeout`, a resume that comes later fails the task.",
+            properties: &[COMMON_TASK, PAUSE_OWN],
         },
     },
 ];

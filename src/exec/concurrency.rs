@@ -1,0 +1,131 @@
+//! A flow's `concurrency` (`limit`, `behavior`) across the dockhand processes that share a state
+//! directory: `limit` slot files per flow (`STATE_DIR/concurrency/NAMESPACE/FLOW/slot-N.lock`),
+//! each held with an exclusive file lock (`flock`) for the whole execution, so the kernel frees
+//! it when the process ends, however it ends. An execution that finds every slot taken waits
+//! for one (QUEUE, Kestra's default), ends CANCELLED (CANCEL) or ends FAILED (FAIL), as Kestra's
+//! executor does with its concurrency limit.
+
+use std::fs::File;
+use std::time::Duration;
+
+use camino::{Utf8Path, Utf8PathBuf};
+
+use crate::flow::model::{Concurrency, ConcurrencyBehavior};
+
+/// A held slot: the lock lasts as long as this value (or the process).
+#[derive(Debug)]
+pub struct Slot {
+    _file: File,
+    pub path: Utf8PathBuf,
+}
+
+/// What to do when no slot is free. Pure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Full {
+    Wait,
+    Cancel,
+    Fail,
+}
+
+pub fn when_full(b: ConcurrencyBehavior) -> Full {
+    match b {
+        ConcurrencyBehavior::Queue => Full::Wait,
+        ConcurrencyBehavior::Cancel => Full::Cancel,
+        ConcurrencyBehavior::Fail => Full::Fail,
+    }
+}
+
+pub fn slots_dir(state_dir: &Utf8Path, namespace: &str, flow: &str) -> Utf8PathBuf {
+    state_dir.join("concurrency").join(namespace).join(flow)
+}
+
+/// Takes a free slot if there is one (`Ok(None)`: all `limit` are held by other executions).
+pub fn try_take(dir: &Utf8Path, limit: u32) -> std::io::Result<Option<Slot>> {
+    std::fs::create_dir_all(dir)?;
+    for i in 0..limit {
+        let path = dir.join(format!("slot-{i}.lock"));
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)?;
+        match f.try_lock() {
+            Ok(()) => return Ok(Some(Slot { _file: f, path })),
+            Err(std::fs::TryLockError::WouldBlock) => continue,
+            Err(std::fs::TryLockError::Error(e)) => return Err(e),
+        }
+    }
+    Ok(None)
+}
+
+/// How the limit was met: a slot, or the execution ends without running.
+#[derive(Debug)]
+pub enum Admission {
+    Run(Slot),
+    Cancelled,
+    Failed,
+}
+
+/// Takes a slot for an execution of the flow, waiting as `behavior` says; `waiting` is told
+/// once when the execution has to wait.
+pub fn admit(
+    c: &Concurrency,
+    dir: &Utf8Path,
+    mut waiting: impl FnMut(),
+) -> std::io::Result<Admission> {
+    let mut told = false;
+    loop {
+        if let Some(s) = try_take(dir, c.limit)? {
+            return Ok(Admission::Run(s));
+        }
+        match when_full(c.behavior) {
+            Full::Cancel => return Ok(Admission::Cancelled),
+            Full::Fail => return Ok(Admission::Failed),
+            Full::Wait => {
+                if !told {
+                    waiting();
+                    told = true;
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn behaviors() {
+        assert_eq!(when_full(ConcurrencyBehavior::Queue), Full::Wait);
+        assert_eq!(when_full(ConcurrencyBehavior::Cancel), Full::Cancel);
+        assert_eq!(when_full(ConcurrencyBehavior::Fail), Full::Fail);
+    }
+
+    /// Slots are counted per flow: `limit` can be held at once, a freed one is taken again.
+    #[test]
+    fn slots_are_held_until_dropped() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = Utf8Path::from_path(tmp.path()).unwrap().join("c/n/f");
+        let a = try_take(&dir, 2).unwrap().expect("a first slot");
+        let b = try_take(&dir, 2).unwrap().expect("a second slot");
+        assert_ne!(a.path, b.path);
+        assert!(try_take(&dir, 2).unwrap().is_none());
+        let c = Concurrency {
+            limit: 2,
+            behavior: ConcurrencyBehavior::Fail,
+        };
+        assert!(matches!(admit(&c, &dir, || {}).unwrap(), Admission::Failed));
+        let c = Concurrency {
+            behavior: ConcurrencyBehavior::Cancel,
+            ..c
+        };
+        assert!(matches!(
+            admit(&c, &dir, || {}).unwrap(),
+            Admission::Cancelled
+        ));
+        drop(a);
+        assert!(try_take(&dir, 2).unwrap().is_some());
+    }
+}
