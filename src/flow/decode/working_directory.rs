@@ -12,13 +12,20 @@ use super::task::{check_relative, read_children};
 pub(super) fn read(cx: &mut Cx, o: &mut Obj<'_>) -> TaskKind {
     let tasks = read_children(cx, o);
     for t in &tasks {
-        if !matches!(t.kind, TaskKind::Script(_)) {
+        // Flowable children are refused; a child whose type could not be read (reported
+        // already) holds an empty Sequential and is left alone.
+        let flowable = match &t.kind {
+            TaskKind::Sequential { tasks } => !tasks.is_empty(),
+            TaskKind::Parallel { .. } | TaskKind::WorkingDirectory(_) => true,
+            _ => false,
+        };
+        if flowable {
             let p = format!("{}.type", t.path);
             let pos = cx.spans.get(&p).copied().unwrap_or(t.pos);
             cx.error(
                 pos,
                 &p,
-                "only script tasks can run inside a WorkingDirectory (Kestra allows runnable tasks only, no flowable ones)",
+                "a flowable task cannot run inside a WorkingDirectory: Kestra allows runnable tasks only there",
             );
         }
     }
