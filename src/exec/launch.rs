@@ -186,6 +186,17 @@ pub fn plan_context(dialect: Dialect, work_dir: &Utf8Path, execution_id: &str) -
     }
 }
 
+/// The directory of namespace directories: `$DOCKHAND_NAMESPACE_FILES`, else `_files` next to
+/// the flow file (namespace `a.b`'s files are in `DIR/a.b/`).
+fn namespace_files_dir(flow_file: &str) -> Utf8PathBuf {
+    match std::env::var("DOCKHAND_NAMESPACE_FILES") {
+        Ok(d) if !d.is_empty() => Utf8PathBuf::from(d),
+        _ => Utf8Path::new(flow_file)
+            .parent()
+            .map_or_else(|| Utf8PathBuf::from("_files"), |p| p.join("_files")),
+    }
+}
+
 /// Does any task of the flow run in a container? A flow whose tasks all run with the Process
 /// runner needs no engine.
 fn needs_engine(flow: &Flow) -> bool {
@@ -266,7 +277,20 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
     ctx.host = l.host.clone();
     ctx.owner = Some(std::process::id());
     ctx.shared_workdirs = flow.shared_workdirs();
-    ctx.expr_host = plan::expr_host::ExprHost(Some(Arc::new(exec::env_host::EnvHost)));
+    let storage = exec::storage::Storage::new(
+        &l.state_dir,
+        namespace_files_dir(&l.flow_file),
+        &flow.namespace,
+        std::env::var("DOCKHAND_ALLOWED_PATHS")
+            .unwrap_or_default()
+            .split(':')
+            .filter(|p| !p.is_empty())
+            .map(Utf8PathBuf::from)
+            .collect(),
+    );
+    ctx.expr_host = plan::expr_host::ExprHost(Some(Arc::new(exec::storage::RunHost {
+        storage: storage.clone(),
+    })));
     ctx.secrets = plan::secret_values(&flow, &inputs);
     // Values read with `secret()`: private like SECRET inputs, in every attempt's commands.
     let read = plan::expression_secrets(&flow, &ctx, &inputs);
@@ -416,6 +440,7 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
         );
         runtime.wait_removal = wait_removal;
         runtime.state_dir = Some(state_dir.clone());
+        runtime.storage = Some(storage);
         *runtime.answered.get_mut().unwrap() = answered;
         let runtime = Arc::new(runtime);
         let private = runtime.ctx.private_root.join(&runtime.ctx.execution_id);

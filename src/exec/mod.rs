@@ -18,6 +18,7 @@ pub mod outcome;
 pub mod process;
 pub mod result;
 pub mod state_dir;
+pub mod storage;
 pub mod task;
 pub mod working_directory;
 
@@ -66,6 +67,8 @@ pub struct Runtime {
     pub unreachable: Mutex<Option<String>>,
     /// The state directory (journals; a WorkingDirectory's cache), when there is one.
     pub state_dir: Option<camino::Utf8PathBuf>,
+    /// The local internal storage output files are kept in, when there is one.
+    pub storage: Option<storage::Storage>,
     diagnosing: tokio::sync::Mutex<()>,
 }
 
@@ -95,6 +98,7 @@ impl Runtime {
             answered: Mutex::default(),
             unreachable: Mutex::default(),
             state_dir: None,
+            storage: None,
             diagnosing: tokio::sync::Mutex::new(()),
         }
     }
@@ -266,6 +270,7 @@ async fn run_one_inner(
             .lock()
             .unwrap()
             .insert(task.id.clone(), r.outputs.clone());
+        storage::remember(&mut outputs.lock().unwrap(), &r);
         r.message = Some(
             format!("{} (from the journal)", r.message.unwrap_or_default())
                 .trim_start()
@@ -295,6 +300,7 @@ async fn run_one_inner(
                 .lock()
                 .unwrap()
                 .insert(task.id.clone(), r.outputs.clone());
+            storage::remember(&mut outputs.lock().unwrap(), &r);
             let go_on = r.state.continues();
             results.lock().unwrap().push(r);
             go_on

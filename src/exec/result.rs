@@ -118,6 +118,18 @@ pub struct TaskResult {
     pub outputs: BTreeMap<String, serde_json::Value>,
     pub metrics: Vec<serde_json::Value>,
     pub output_files: Vec<String>,
+    /// The output files as kept in the local internal storage: each with its name (relative to
+    /// the working directory), its `kestra://` URI and the file's path on the host.
+    #[serde(default)]
+    pub stored_files: Vec<StoredFile>,
+}
+
+/// An output file in the local internal storage (`crate::exec::storage`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredFile {
+    pub name: String,
+    pub uri: String,
+    pub path: String,
 }
 
 /// The end of a task's container.
@@ -160,6 +172,7 @@ impl TaskResult {
             outputs: BTreeMap::new(),
             metrics: vec![],
             output_files: vec![],
+            stored_files: vec![],
         }
     }
 }

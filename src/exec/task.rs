@@ -104,6 +104,18 @@ pub async fn run(
     if res.state == State::Failed && task.allow_failure {
         res.state = State::Warning;
     }
+    // Output files go to the local internal storage, under their kestra:// URIs.
+    if let Some(st) = &rt.storage
+        && let Err(e) = st.keep(
+            (&flow.namespace, &flow.id, &rt.ctx.execution_id),
+            &task.id,
+            attempt,
+            &rt.ctx.workdir(&task.id),
+            &mut res,
+        )
+    {
+        rt.status(&format!("{}: warning: output files not kept: {e}", task.id));
+    }
     // Before it is journaled, printed or seen by later tasks.
     rt.sink.mask.result(&mut res);
     if let Some(j) = &rt.journal

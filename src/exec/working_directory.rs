@@ -87,6 +87,18 @@ pub(super) async fn run(
         rt.status(&format!("{}: warning: {r}", task.id));
     }
     res.output_files = got.files.iter().map(|p| p.to_string()).collect();
+    if let Some(st) = &rt.storage
+        && let Err(e) = st.keep(
+            (&flow.namespace, &flow.id, &rt.ctx.execution_id),
+            &task.id,
+            1,
+            &dir,
+            &mut res,
+        )
+    {
+        rt.status(&format!("{}: warning: output files not kept: {e}", task.id));
+    }
+    crate::exec::storage::remember(&mut outputs.lock().unwrap(), &res);
     if let Some((c, at)) = &cache {
         match save_cache(at, &dir, c, restored.as_ref().map(|r| r.0)) {
             Ok(Some(n)) => rt.status(&format!("{}: cache saved ({n} file(s))", task.id)),

@@ -48,4 +48,8 @@ impl Host for PlanHost {
     fn secret(&self, name: &str) -> Result<String, String> {
         Ok(format!("<secret {name}>"))
     }
+    /// Files are read at run time: the plan shows what would be read.
+    fn read(&self, path: &str) -> Result<String, String> {
+        Ok(format!("<content of {path}>"))
+    }
 }

@@ -12,6 +12,7 @@ pub mod host_process;
 pub mod labels;
 pub mod scope;
 pub mod script;
+pub mod storage;
 pub mod tar;
 pub mod text;
 pub mod working_directory;

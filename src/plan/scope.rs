@@ -32,12 +32,20 @@ pub struct RenderedTask {
 impl Scope<'_> {
     /// The context every expression of the task sees, as Kestra names it.
     fn context(&self, task_id: &str, workdir: &Utf8Path) -> Json {
-        let outputs: serde_json::Map<String, Json> = self
+        let mut outputs: serde_json::Map<String, Json> = self
             .outputs
             .into_iter()
             .flatten()
+            .filter(|(t, _)| crate::plan::storage::task_of_files_key(t).is_none())
             .map(|(t, vars)| (t.clone(), json!({ "vars": vars })))
             .collect();
+        // Output files (name → kestra:// URI): `outputs.T.outputFiles['name']`.
+        for (k, files) in self.outputs.into_iter().flatten() {
+            if let Some(t) = crate::plan::storage::task_of_files_key(k) {
+                let entry = outputs.entry(t.to_string()).or_insert_with(|| json!({}));
+                entry["outputFiles"] = json!(files);
+            }
+        }
         json!({
             "flow": { "id": self.flow_id, "namespace": self.namespace },
             "execution": { "id": self.execution_id },
@@ -76,7 +84,8 @@ impl Scope<'_> {
             let known = match base[root].get(name) {
                 None => false,
                 Some(_) if root == "inputs" || r.path.len() < 4 => true,
-                Some(t) => t["vars"].get(&r.path[3]).is_some(),
+                // `outputs.T.vars.K` / `outputs.T.outputFiles['name']`.
+                Some(t) => t.get(&r.path[2]).and_then(|v| v.get(&r.path[3])).is_some(),
             };
             if known {
                 continue;
@@ -179,8 +188,16 @@ impl Scope<'_> {
         for v in t.env.values_mut() {
             *v = r(v)?;
         }
-        for v in t.input_files.values_mut() {
+        for (name, v) in t.input_files.iter_mut() {
             *v = r(v)?;
+            // A value that is a file URI (`kestra://`, `nsfile://`, `file://`) is that file's
+            // content, as Kestra's inputFiles read it (the host reads it: none before the run).
+            if crate::plan::storage::file_uri(v).is_some() && strict {
+                *v = self
+                    .host
+                    .read(v.trim())
+                    .map_err(|e| format!("input file {name}: {e}"))?;
+            }
         }
         // Registry credentials and `config` string values, as Kestra renders them.
         if let Some(c) = t.runner.credentials.as_mut() {
