@@ -88,7 +88,7 @@ impl Storage {
             Some(u) => self.path_of(&u)?,
             None => self.namespace_file(None, what)?,
         };
-        let bytes = std::fs::read(&path).map_err(|e| format!("{what}: {e}"))?;
+        let bytes = std::fs::read(&path).map_err(|e| format!("{what} ({path}): {e}"))?;
         String::from_utf8(bytes).map_err(|_| format!("{what}: not UTF-8 text"))
     }
 
