@@ -216,6 +216,15 @@ tasks:
     commands:
       - echo "file=$(cat query.sql)"
       - echo "read={{{{ read('sql/q.sql') }}}}"
+  - id: with_ns
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: {IMAGE}
+    {r}
+    namespaceFiles:
+      enabled: true
+      include: ["sql/**"]
+    commands:
+      - echo "ns=$(cat sql/q.sql)"
 "#
         ),
     );
@@ -224,6 +233,12 @@ tasks:
     assert_eq!(
         run.logs("t", '|'),
         vec!["file=SELECT 42", "read=SELECT 42"],
+        "{}",
+        run.dump()
+    );
+    assert_eq!(
+        run.logs("with_ns", '|'),
+        vec!["ns=SELECT 42"],
         "{}",
         run.dump()
     );
@@ -254,6 +269,12 @@ tasks:
     assert_eq!(
         run.logs("t", '|'),
         vec!["file=SELECT 7", "read=SELECT 7"],
+        "{}",
+        run.dump()
+    );
+    assert_eq!(
+        run.logs("with_ns", '|'),
+        vec!["ns=SELECT 7"],
         "{}",
         run.dump()
     );

@@ -773,7 +773,6 @@ fn cases() -> Vec<(String, bool)> {
     for unsupported in [
         "retry: {type: constant}",
         "runIf: x",
-        "namespaceFiles: {enabled: true}",
         "outputDirectory: true",
     ] {
         add(t(unsupported), false);
@@ -783,6 +782,8 @@ fn cases() -> Vec<(String, bool)> {
     add(t("runner: DOCKER"), true);
     add(t("runner: PROCESS"), true);
     add(t("runner: SSH"), false);
+    add(t("namespaceFiles: {enabled: true, include: [a/**]}"), true);
+    add(t("namespaceFiles: {ifExists: SOMETIMES}"), false);
     add(t("docker: {image: \"a b\"}"), false);
     add(t("interpreter: []"), true);
     add(t("failFast: false"), true);

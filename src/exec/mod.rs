@@ -14,6 +14,7 @@ pub mod launch;
 pub mod logs;
 pub mod maintenance;
 pub mod mask;
+pub mod namespace_files;
 pub mod outcome;
 pub mod process;
 pub mod result;

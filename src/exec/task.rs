@@ -147,6 +147,23 @@ async fn run_inner(
     let res = TaskResult::new(&task.id, State::Failed);
     let mut ctx = rt.ctx.clone();
     ctx.attempt = attempt;
+    // Namespace files become input files (before the task's own).
+    let with_files;
+    let script = match &rt.storage {
+        Some(st) if script.namespace_files.is_some() => {
+            match crate::exec::namespace_files::with_namespace_files(st, script, &flow.namespace) {
+                Ok((s, warnings)) => {
+                    for w in warnings {
+                        rt.status(&format!("{}: warning: {w}", task.id));
+                    }
+                    with_files = s;
+                    &with_files
+                }
+                Err(e) => return setup_failure(res, e),
+            }
+        }
+        _ => script,
+    };
     let (rendered, tc) =
         match crate::plan::plan_task(flow, task, script, &ctx, &rt.inputs, Some(outputs)) {
             Ok(r) => r,

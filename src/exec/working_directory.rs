@@ -52,6 +52,20 @@ pub(super) async fn run(
     if let Some(n) = &restored {
         rt.status(&format!("{}: {} cached file(s) put back", task.id, n.1));
     }
+    // Namespace files first; the input files may replace them.
+    if let (Some(nf), Some(st)) = (&w.namespace_files, &rt.storage) {
+        let copied = crate::exec::namespace_files::choose(st, nf, &flow.namespace).and_then(
+            |(chosen, warnings)| {
+                for w in warnings {
+                    rt.status(&format!("{}: warning: {w}", task.id));
+                }
+                crate::exec::namespace_files::copy_into(&chosen, &dir).map_err(|e| e.to_string())
+            },
+        );
+        if let Err(e) = copied {
+            return fail(res, format!("namespace files: {e}"));
+        }
+    }
     // The input files, rendered as a child would see them (the outputs of the tasks before).
     let rendered = {
         let snapshot = outputs.lock().unwrap().clone();

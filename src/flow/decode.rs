@@ -6,6 +6,7 @@
 //! object may hold, its ignored and refused properties, patterns and enumerations come from
 //! [`crate::flow::spec`].
 
+mod namespace_files;
 mod refs;
 mod runner;
 mod task;

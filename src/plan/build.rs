@@ -1118,6 +1118,7 @@ mod tests {
             runner: Default::default(),
             task_runner: Default::default(),
             output_dir: false,
+            namespace_files: None,
         };
         let argv = |t: &ScriptTask| {
             let tc = build("n", "f", "t", t, &ctx);
@@ -1197,6 +1198,7 @@ mod tests {
             runner: Default::default(),
             task_runner: Default::default(),
             output_dir: false,
+            namespace_files: None,
         };
         let tc = build("n", "f", "t", &task, &ctx);
         assert!(tc.findings.is_empty(), "{:?}", tc.findings);

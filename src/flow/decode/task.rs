@@ -297,6 +297,7 @@ fn read_script(
         env.entry(k.to_string()).or_insert_with(|| v.to_string());
     }
     let chosen = super::task_runner::read(cx, o);
+    let namespace_files = super::namespace_files::read(cx, o);
     ScriptTask {
         container_image: chosen
             .image
@@ -313,6 +314,7 @@ fn read_script(
         runner: chosen.docker,
         task_runner: chosen.kind,
         output_dir: chosen.legacy_runner,
+        namespace_files,
     }
 }
 

@@ -67,10 +67,12 @@ pub(super) fn read(cx: &mut Cx, o: &mut Obj<'_>) -> TaskKind {
         c.finish_described(cx, &spec::tasks_flow::CACHE);
         Cache { patterns, ttl }
     });
+    let namespace_files = super::namespace_files::read(cx, o);
     TaskKind::WorkingDirectory(Box::new(WorkingDir {
         tasks,
         input_files,
         output_files,
         cache,
+        namespace_files,
     }))
 }

@@ -623,10 +623,6 @@ const COMMON_TASK: &[Property] = &[
     },
     refused("retry", "tasks are not retried"),
     refused("runIf", "conditions are not evaluated"),
-    refused(
-        "namespaceFiles",
-        "there is no namespace file storage; use inputFiles or volumes",
-    ),
     refused("outputDirectory", "declare outputFiles instead"),
     refused("warningOnStdErr", "stderr never changes a task's state"),
     Property {
@@ -748,6 +744,11 @@ const SCRIPT: &[Property] = &[
         Ty::Object(&RUNNER),
         "{\"type\": \"io.kestra.plugin.scripts.runner.docker.Docker\"}",
         "Where the task runs: dockhand's Docker runner (`docker run` / `podman run`), or `io.kestra.plugin.core.runner.Process` (on the host, in the task's working directory).",
+    ),
+    read(
+        "namespaceFiles",
+        Ty::Object(&NAMESPACE_FILES),
+        "Namespace files (from the local namespace files directory) written into the working directory before the task runs; `inputFiles` are written after them.",
     ),
     Property {
         example: Some("DOCKER"),
@@ -1523,6 +1524,62 @@ const RUNNER_LEGACY: &[Property] = &[Property {
         "Deprecated (Kestra keeps it for older flows): the image, used instead of the task's `containerImage`.",
     )
 }];
+
+/// `namespaceFiles` of script tasks and WorkingDirectory, as Kestra's `NamespaceFiles`.
+pub static NAMESPACE_FILES: Object = Object {
+    kind: "namespaceFiles",
+    title: "Namespace files",
+    doc: "Which namespace files go into the working directory: by default every file of the flow's namespace (`NAMESPACE_FILES_DIR/<namespace>/`).",
+    properties: &[&[
+        Property {
+            example: Some("true"),
+            ..with_default(
+                "enabled",
+                Ty::Bool,
+                "true",
+                "When false, no namespace file is written.",
+            )
+        },
+        Property {
+            example: Some("[\"**/*.sql\", \"scripts/**\"]"),
+            ..read(
+                "include",
+                Ty::Strings,
+                "Globs (relative to the namespace's directory) of the files written; all without it.",
+            )
+        },
+        Property {
+            example: Some("[\"**/*.tmp\"]"),
+            ..read("exclude", Ty::Strings, "Globs of files not written.")
+        },
+        Property {
+            example: Some("[company.team]"),
+            ..read(
+                "namespaces",
+                Ty::Strings,
+                "The namespaces whose files are written, in order (a later one's file replaces an earlier one's, per `ifExists`); the flow's namespace without it.",
+            )
+        },
+        Property {
+            example: Some("OVERWRITE"),
+            ..with_default(
+                "ifExists",
+                Ty::Enum(&["OVERWRITE", "FAIL", "WARN", "IGNORE"]),
+                "\"OVERWRITE\"",
+                "What happens when a file of one namespace has the path of one already written: OVERWRITE it, FAIL the task, WARN and keep the first, or IGNORE (keep the first).",
+            )
+        },
+        Property {
+            example: Some("false"),
+            ..with_default(
+                "folderPerNamespace",
+                Ty::Bool,
+                "false",
+                "When true, each namespace's files go under a directory named after the namespace.",
+            )
+        },
+    ]],
+};
 
 /// The task runner `io.kestra.plugin.core.runner.Process`: only its type.
 pub static PROCESS_RUNNER: Object = Object {
