@@ -242,13 +242,20 @@ tasks:
         "{}",
         run.dump()
     );
-    // Elsewhere, given by $DOCKHAND_NAMESPACE_FILES.
+    // Elsewhere, given by --namespace-files or $DOCKHAND_NAMESPACE_FILES.
     let other = cx.tmp.path().join("elsewhere");
     std::fs::create_dir_all(other.join("dev.files/sql")).unwrap();
     std::fs::write(other.join("dev.files/sql/q.sql"), "SELECT 7").unwrap();
+    // Run 2 names it with --namespace-files, run 3 with $DOCKHAND_NAMESPACE_FILES.
     let again = |n: u32| {
+        let dir = other.to_str().unwrap();
+        let flag: &[&str] = if n == 2 {
+            &["--namespace-files", dir]
+        } else {
+            &[]
+        };
         let args: Vec<String> = cx
-            .run_args(&f, &[])
+            .run_args(&f, flag)
             .into_iter()
             .map(|a| {
                 if a == cx.id {
@@ -259,10 +266,12 @@ tasks:
             })
             .collect();
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        cx.dockhand(
-            &args,
-            &[("DOCKHAND_NAMESPACE_FILES", other.to_str().unwrap())],
-        )
+        let env: &[(&str, &str)] = if n == 2 {
+            &[]
+        } else {
+            &[("DOCKHAND_NAMESPACE_FILES", dir)]
+        };
+        cx.dockhand(&args, env)
     };
     let run = again(2);
     run.assert_code(0);

@@ -261,6 +261,10 @@ pub struct ExecArgs {
     /// their detached `rm` processes
     #[arg(long)]
     pub wait_removal: bool,
+    /// Namespace files: namespace `a.b`'s files are in `DIR/a.b/` (default `_files` next to the
+    /// flow file)
+    #[arg(long, env = "DOCKHAND_NAMESPACE_FILES", value_name = "DIR")]
+    pub namespace_files: Option<Utf8PathBuf>,
 }
 
 #[derive(Args, Clone)]

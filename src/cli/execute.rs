@@ -42,6 +42,7 @@ pub fn run(
             inputs: given_inputs(args)?,
             execution_id,
             state_dir: state_dir(exec.state_dir),
+            namespace_files: exec.namespace_files,
             configure_insecure,
             options,
         },
@@ -59,6 +60,7 @@ pub fn resume(
         execution_id,
         given,
         state_dir(exec.state_dir),
+        exec.namespace_files,
         options,
         report(options.json),
     )

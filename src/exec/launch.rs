@@ -38,6 +38,8 @@ pub struct Run {
     /// `None`: a new random id.
     pub execution_id: Option<String>,
     pub state_dir: Utf8PathBuf,
+    /// `--namespace-files` (`$DOCKHAND_NAMESPACE_FILES`); `None`: `_files` next to the flow.
+    pub namespace_files: Option<Utf8PathBuf>,
     pub configure_insecure: bool,
     pub options: Options,
 }
@@ -52,6 +54,7 @@ pub struct Launch {
     inputs: BTreeMap<String, String>,
     execution_id: String,
     state_dir: Utf8PathBuf,
+    namespace_files: Option<Utf8PathBuf>,
     json: bool,
     quiet: bool,
     configure_insecure: bool,
@@ -91,6 +94,7 @@ pub fn run(r: Run, report: impl FnOnce(&FlowResult)) -> Result<Code> {
             inputs: r.inputs,
             execution_id: r.execution_id.unwrap_or_else(crate::exec::new_execution_id),
             state_dir: r.state_dir,
+            namespace_files: r.namespace_files,
             json: r.options.json,
             quiet: r.options.quiet,
             configure_insecure: r.configure_insecure,
@@ -106,6 +110,7 @@ pub fn resume(
     execution_id: &str,
     given: Vec<(String, String)>,
     state_dir: Utf8PathBuf,
+    namespace_files: Option<Utf8PathBuf>,
     options: Options,
     report: impl FnOnce(&FlowResult),
 ) -> Result<Code> {
@@ -151,6 +156,7 @@ pub fn resume(
             inputs,
             execution_id: execution_id.to_string(),
             state_dir,
+            namespace_files,
             json: options.json,
             quiet: options.quiet,
             configure_insecure: false,
@@ -186,15 +192,12 @@ pub fn plan_context(dialect: Dialect, work_dir: &Utf8Path, execution_id: &str) -
     }
 }
 
-/// The directory of namespace directories: `$DOCKHAND_NAMESPACE_FILES`, else `_files` next to
-/// the flow file (namespace `a.b`'s files are in `DIR/a.b/`).
+/// The default directory of namespace directories: `_files` next to the flow file (namespace
+/// `a.b`'s files are in `_files/a.b/`).
 fn namespace_files_dir(flow_file: &str) -> Utf8PathBuf {
-    match std::env::var("DOCKHAND_NAMESPACE_FILES") {
-        Ok(d) if !d.is_empty() => Utf8PathBuf::from(d),
-        _ => Utf8Path::new(flow_file)
-            .parent()
-            .map_or_else(|| Utf8PathBuf::from("_files"), |p| p.join("_files")),
-    }
+    Utf8Path::new(flow_file)
+        .parent()
+        .map_or_else(|| Utf8PathBuf::from("_files"), |p| p.join("_files"))
 }
 
 /// Does any task of the flow run in a container? A flow whose tasks all run with the Process
@@ -279,7 +282,9 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
     ctx.shared_workdirs = flow.shared_workdirs();
     let storage = exec::storage::Storage::new(
         &l.state_dir,
-        namespace_files_dir(&l.flow_file),
+        l.namespace_files
+            .clone()
+            .unwrap_or_else(|| namespace_files_dir(&l.flow_file)),
         &flow.namespace,
         std::env::var("DOCKHAND_ALLOWED_PATHS")
             .unwrap_or_default()
