@@ -26,7 +26,12 @@ impl Host {
         Host { tmp, id }
     }
 
+    /// Writes the flow; a line `    PROCESS` stands for a task's Process `taskRunner`.
     fn flow(&self, yaml: &str) -> PathBuf {
+        let yaml = &yaml.replace(
+            "    PROCESS\n",
+            "    taskRunner:\n      type: io.kestra.plugin.core.runner.Process\n",
+        );
         let p = self.tmp.path().join("flow.yaml");
         std::fs::write(&p, yaml).unwrap();
         common::assert_schema_accepts(&p.display().to_string(), yaml);
@@ -111,8 +116,7 @@ namespace: dev.test
 tasks:
   - id: first
     type: io.kestra.plugin.scripts.shell.Commands
-    taskRunner:
-      type: io.kestra.plugin.core.runner.Process
+    PROCESS
     env:
       GREETING: "hello {{ flow.id }}"
     inputFiles:
@@ -194,16 +198,14 @@ namespace: dev.test
 tasks:
   - id: bad
     type: io.kestra.plugin.scripts.shell.Commands
-    taskRunner:
-      type: io.kestra.plugin.core.runner.Process
+    PROCESS
     commands:
       - echo before
       - exit 3
       - echo never
   - id: after
     type: io.kestra.plugin.scripts.shell.Commands
-    taskRunner:
-      type: io.kestra.plugin.core.runner.Process
+    PROCESS
     commands:
       - echo after
 "#,
@@ -231,8 +233,7 @@ tasks:
   - id: slow
     type: io.kestra.plugin.scripts.shell.Commands
     timeout: PT1S
-    taskRunner:
-      type: io.kestra.plugin.core.runner.Process
+    PROCESS
     commands:
       - sleep {token} &
       - sh -c 'trap "" TERM; sleep {token}.5' &
@@ -279,8 +280,7 @@ namespace: dev.test
 tasks:
   - id: long
     type: io.kestra.plugin.scripts.shell.Commands
-    taskRunner:
-      type: io.kestra.plugin.core.runner.Process
+    PROCESS
     commands:
       - sleep {token} &
       - echo ready
@@ -315,8 +315,7 @@ inputs:
 tasks:
   - id: s
     type: io.kestra.plugin.scripts.shell.Commands
-    taskRunner:
-      type: io.kestra.plugin.core.runner.Process
+    PROCESS
     commands:
       - 'test "{{ inputs.token }}" = "tok-5e3c7a91" && echo matched'
       - tr '\0' ' ' < /proc/$$/cmdline; echo

@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use crate::flow::model::{Flow, Task, WorkingDir};
 use crate::plan::Outputs;
 use crate::plan::context::PlanContext;
-use crate::plan::scope::Scope;
 
 /// The words after the WorkingDirectory's group line in `plan`: its files and cache.
 pub fn describe(w: &WorkingDir) -> String {
@@ -56,16 +55,7 @@ pub fn input_files(
     inputs: &BTreeMap<String, String>,
     outputs: &Outputs,
 ) -> Result<BTreeMap<String, String>, String> {
-    let scope = Scope {
-        flow_id: &flow.id,
-        namespace: &flow.namespace,
-        execution_id: &ctx.execution_id,
-        inputs,
-        vars: &flow.variables,
-        outputs: Some(outputs),
-        host: ctx.expr_host.get(),
-    };
-    scope
+    crate::plan::scope(flow, ctx, inputs, Some(outputs))
         .render_map(&task.id, &ctx.workdir(&task.id), &w.input_files, true)
         .map(|(files, _)| files)
 }

@@ -2,6 +2,8 @@
 //! the spec names ([`crate::flow::spec::task_types`]); script tasks (image, interpreter, body,
 //! env, files) and flowable parents (Parallel, Sequential) with their children.
 
+use std::collections::BTreeMap;
+
 use crate::flow::model::*;
 use crate::flow::reader::{self, Cx, Obj, as_seq};
 use crate::flow::spec::{self, ENV_NAME, Execution, Flowable, ScriptBody, TASK_ID};
@@ -252,26 +254,7 @@ fn read_script(
         }
     }
     let fail_fast = o.bool(cx, "failFast").unwrap_or(true);
-    let mut input_files = o.string_map(cx, "inputFiles").unwrap_or_default();
-    for name in input_files.keys() {
-        let p = reader::join(&o.key_path("inputFiles"), name);
-        if let Err(e) = check_relative(name) {
-            let pos = cx.spans.get(&p).copied().unwrap_or(o.pos());
-            cx.error(pos, &p, format!("input file `{name}`: {e}"));
-        }
-    }
-    let output_files = o.strings(cx, "outputFiles").unwrap_or_default();
-    if let Some(n) = o.get(cx, "outputFiles") {
-        for f in &output_files {
-            if let Err(e) = check_relative(f) {
-                cx.error(
-                    n.pos,
-                    &o.key_path("outputFiles"),
-                    format!("output file glob `{f}`: {e}"),
-                );
-            }
-        }
-    }
+    let (mut input_files, output_files) = read_files(cx, o);
     // A language's script is a file in the working directory, run by the language's command:
     // it reaches the container as the input files do.
     let body = match (file, body) {
@@ -316,6 +299,32 @@ fn read_script(
         output_dir: chosen.legacy_runner,
         namespace_files,
     }
+}
+
+/// `inputFiles` (relative path → content) and `outputFiles` (globs), each path relative to
+/// the working directory.
+pub(super) fn read_files(cx: &mut Cx, o: &mut Obj<'_>) -> (BTreeMap<String, String>, Vec<String>) {
+    let input_files = o.string_map(cx, "inputFiles").unwrap_or_default();
+    for name in input_files.keys() {
+        let p = reader::join(&o.key_path("inputFiles"), name);
+        if let Err(e) = check_relative(name) {
+            let pos = cx.spans.get(&p).copied().unwrap_or(o.pos());
+            cx.error(pos, &p, format!("input file `{name}`: {e}"));
+        }
+    }
+    let output_files = o.strings(cx, "outputFiles").unwrap_or_default();
+    if let Some(n) = o.get(cx, "outputFiles") {
+        for f in &output_files {
+            if let Err(e) = check_relative(f) {
+                cx.error(
+                    n.pos,
+                    &o.key_path("outputFiles"),
+                    format!("output file glob `{f}`: {e}"),
+                );
+            }
+        }
+    }
+    (input_files, output_files)
 }
 
 pub(super) fn check_relative(p: &str) -> Result<(), &'static str> {

@@ -7,7 +7,7 @@ use crate::flow::reader::{self, Cx, Obj};
 use crate::flow::spec;
 use crate::units;
 
-use super::task::{check_relative, read_children};
+use super::task::{check_relative, read_children, read_files};
 
 pub(super) fn read(cx: &mut Cx, o: &mut Obj<'_>) -> TaskKind {
     let tasks = read_children(cx, o);
@@ -29,26 +29,7 @@ pub(super) fn read(cx: &mut Cx, o: &mut Obj<'_>) -> TaskKind {
             );
         }
     }
-    let input_files = o.string_map(cx, "inputFiles").unwrap_or_default();
-    for name in input_files.keys() {
-        let p = reader::join(&o.key_path("inputFiles"), name);
-        if let Err(e) = check_relative(name) {
-            let pos = cx.spans.get(&p).copied().unwrap_or(o.pos());
-            cx.error(pos, &p, format!("input file `{name}`: {e}"));
-        }
-    }
-    let output_files = o.strings(cx, "outputFiles").unwrap_or_default();
-    if let Some(n) = o.get(cx, "outputFiles") {
-        for f in &output_files {
-            if let Err(e) = check_relative(f) {
-                cx.error(
-                    n.pos,
-                    &o.key_path("outputFiles"),
-                    format!("output file glob `{f}`: {e}"),
-                );
-            }
-        }
-    }
+    let (input_files, output_files) = read_files(cx, o);
     let cache = o.obj(cx, "cache").map(|mut c| {
         let patterns = c.need(cx, "patterns").map_or_else(Vec::new, |n| {
             let path = c.key_path("patterns");
