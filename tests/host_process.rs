@@ -330,3 +330,61 @@ tasks:
     assert!(!r.stderr.contains("tok-5e3c7a91"), "{}", r.dump());
     assert!(!r.stdout.contains("tok-5e3c7a91"), "{}", r.dump());
 }
+
+/// dockhand killed (SIGKILL) while a Process task runs: its process group lives on (its own
+/// session). `resume` kills what is left of it and runs the task again, as Kestra recreates a
+/// Process task after a worker restart; the next task then runs.
+#[test]
+fn resume_kills_the_leftover_group_and_runs_the_task_again() {
+    let h = Host::new("resume");
+    let token = format!("33{}", u32::from_str_radix(&random_hex(2), 16).unwrap());
+    let runs = h.tmp.path().join("runs.txt");
+    let flow = h.flow(&format!(
+        r#"id: host_resume
+namespace: dev.test
+tasks:
+  - id: long
+    type: io.kestra.plugin.scripts.shell.Commands
+    PROCESS
+    commands:
+      - echo run >> {runs}
+      - echo ready
+      - 'if [ "$(wc -l < {runs})" -eq 1 ]; then sleep {token}; fi'
+  - id: after
+    type: io.kestra.plugin.scripts.shell.Commands
+    PROCESS
+    commands:
+      - echo after ran
+"#,
+        runs = runs.display()
+    ));
+    let mut s = h.spawn(&flow, &[]);
+    assert!(
+        s.wait_line(Duration::from_secs(30), |l| l.ends_with("ready")),
+        "{}",
+        s.stderr_so_far()
+    );
+    s.signal(libc::SIGKILL);
+    s.wait_for(Duration::from_secs(10)).expect("dockhand exits");
+    // Not killed with dockhand: its own session.
+    assert!(!processes_with(&format!("sleep {token}")).is_empty());
+    let args = vec!["resume".to_string(), h.id.clone(), "--json".to_string()];
+    let r = Spawned::start(&args, &h.env(&[])).finish(Duration::from_secs(60));
+    r.assert_code(0);
+    assert!(
+        r.stderr
+            .contains("cannot be re-attached; it runs again (attempt 2)"),
+        "{}",
+        r.dump()
+    );
+    assert!(
+        r.stderr.contains("killed the process group"),
+        "{}",
+        r.dump()
+    );
+    assert_eq!(r.task("long")["state"], "SUCCESS", "{}", r.dump());
+    assert!(r.stderr.contains("after ran"), "{}", r.dump());
+    assert_eq!(std::fs::read_to_string(&runs).unwrap(), "run\nrun\n");
+    let left = gone_within(&format!("sleep {token}"), Duration::from_secs(2));
+    assert!(left.is_empty(), "processes left: {left:?}\n{}", r.dump());
+}
