@@ -385,6 +385,19 @@ tasks:
     assert_eq!(r.task("long")["state"], "SUCCESS", "{}", r.dump());
     assert!(r.stderr.contains("after ran"), "{}", r.dump());
     assert_eq!(std::fs::read_to_string(&runs).unwrap(), "run\nrun\n");
+    // Journaled as the new attempt.
+    let journal = std::fs::read_to_string(
+        h.tmp
+            .path()
+            .join(format!("state/executions/{}.jsonl", h.id)),
+    )
+    .unwrap();
+    assert!(
+        journal.lines().any(|l| l.contains(r#""t":"task_end""#)
+            && l.contains(r#""task":"long""#)
+            && l.contains(r#""attempt":2"#)),
+        "{journal}"
+    );
     let left = gone_within(&format!("sleep {token}"), Duration::from_secs(2));
     assert!(left.is_empty(), "processes left: {left:?}\n{}", r.dump());
 }

@@ -80,6 +80,13 @@ pub async fn run(
     let started = Instant::now();
     let running = rt.replay.running.get(&task.id);
     let attempt = outcome::attempt(running, rt.replay.ended.get(&task.id).map(|(a, _)| *a));
+    // A Process task in flight runs again, as a new attempt (it cannot be re-attached).
+    let attempt = match crate::exec::host_process::on_resume(running) {
+        crate::exec::host_process::OnResume::Rerun { attempt, .. } if !script.in_container() => {
+            attempt
+        }
+        _ => attempt,
+    };
     let in_flight = running.cloned();
     let mut res = run_inner(
         rt,
