@@ -26,12 +26,23 @@ impl Host {
         Host { tmp, id }
     }
 
-    /// Writes the flow; a line `    PROCESS` stands for a task's Process `taskRunner`.
+    /// Writes flow `id` of namespace dev.test with `tasks`; see [`Host::flow`].
+    fn flow_of(&self, id: &str, tasks: &str) -> PathBuf {
+        self.flow(&format!("id: {id}\nnamespace: dev.test\ntasks:\n{tasks}"))
+    }
+
+    /// Writes the flow; a line `    PROCESS` stands for a task's Process `taskRunner`, and
+    /// `    ON_HOST` for a shell Commands task with it.
     fn flow(&self, yaml: &str) -> PathBuf {
-        let yaml = &yaml.replace(
-            "    PROCESS\n",
-            "    taskRunner:\n      type: io.kestra.plugin.core.runner.Process\n",
-        );
+        let yaml = &yaml
+            .replace(
+                "    ON_HOST\n",
+                "    type: io.kestra.plugin.scripts.shell.Commands\n    PROCESS\n",
+            )
+            .replace(
+                "    PROCESS\n",
+                "    taskRunner:\n      type: io.kestra.plugin.core.runner.Process\n",
+            );
         let p = self.tmp.path().join("flow.yaml");
         std::fs::write(&p, yaml).unwrap();
         common::assert_schema_accepts(&p.display().to_string(), yaml);
@@ -77,6 +88,14 @@ impl Host {
     }
 }
 
+/// A number no other test's `sleep` uses: `sleep TOKEN` finds this test's processes.
+fn token(prefix: u32) -> String {
+    format!(
+        "{prefix}{}",
+        u32::from_str_radix(&random_hex(2), 16).unwrap()
+    )
+}
+
 /// Pids of live processes whose command line holds `token`.
 fn processes_with(token: &str) -> Vec<u32> {
     let mut found = Vec::new();
@@ -110,13 +129,10 @@ fn gone_within(token: &str, limit: Duration) -> Vec<u32> {
 #[test]
 fn runs_on_the_host_with_env_outputs_and_files() {
     let h = Host::new("env");
-    let flow = h.flow(
-        r#"id: host_env
-namespace: dev.test
-tasks:
-  - id: first
-    type: io.kestra.plugin.scripts.shell.Commands
-    PROCESS
+    let flow = h.flow_of(
+        "host_env",
+        r#"  - id: first
+    ON_HOST
     env:
       GREETING: "hello {{ flow.id }}"
     inputFiles:
@@ -192,20 +208,16 @@ tasks:
 #[test]
 fn a_failing_command_fails_the_task_with_its_exit_code() {
     let h = Host::new("fail");
-    let flow = h.flow(
-        r#"id: host_fail
-namespace: dev.test
-tasks:
-  - id: bad
-    type: io.kestra.plugin.scripts.shell.Commands
-    PROCESS
+    let flow = h.flow_of(
+        "host_fail",
+        r#"  - id: bad
+    ON_HOST
     commands:
       - echo before
       - exit 3
       - echo never
   - id: after
-    type: io.kestra.plugin.scripts.shell.Commands
-    PROCESS
+    ON_HOST
     commands:
       - echo after
 "#,
@@ -225,12 +237,11 @@ tasks:
 #[test]
 fn a_timeout_stops_the_whole_process_group() {
     let h = Host::new("timeout");
-    let token = format!("31{}", u32::from_str_radix(&random_hex(2), 16).unwrap());
-    let flow = h.flow(&format!(
-        r#"id: host_timeout
-namespace: dev.test
-tasks:
-  - id: slow
+    let token = token(31);
+    let flow = h.flow_of(
+        "host_timeout",
+        &format!(
+            r#"  - id: slow
     type: io.kestra.plugin.scripts.shell.Commands
     timeout: PT1S
     PROCESS
@@ -240,7 +251,8 @@ tasks:
       - echo started
       - sleep {token}.25
 "#
-    ));
+        ),
+    );
     let r = h.run(&flow, &[]);
     r.assert_code(1);
     let slow = r.task("slow");
@@ -273,20 +285,19 @@ tasks:
 #[test]
 fn sigint_cancels_the_task_and_its_children() {
     let h = Host::new("cancel");
-    let token = format!("32{}", u32::from_str_radix(&random_hex(2), 16).unwrap());
-    let flow = h.flow(&format!(
-        r#"id: host_cancel
-namespace: dev.test
-tasks:
-  - id: long
-    type: io.kestra.plugin.scripts.shell.Commands
-    PROCESS
+    let token = token(32);
+    let flow = h.flow_of(
+        "host_cancel",
+        &format!(
+            r#"  - id: long
+    ON_HOST
     commands:
       - sleep {token} &
       - echo ready
       - sleep {token}.5
 "#
-    ));
+        ),
+    );
     let s = h.spawn(&flow, &[]);
     assert!(
         s.wait_line(Duration::from_secs(30), |l| l.ends_with("ready")),
@@ -314,8 +325,7 @@ inputs:
     type: SECRET
 tasks:
   - id: s
-    type: io.kestra.plugin.scripts.shell.Commands
-    PROCESS
+    ON_HOST
     commands:
       - 'test "{{ inputs.token }}" = "tok-5e3c7a91" && echo matched'
       - tr '\0' ' ' < /proc/$$/cmdline; echo
@@ -337,27 +347,25 @@ tasks:
 #[test]
 fn resume_kills_the_leftover_group_and_runs_the_task_again() {
     let h = Host::new("resume");
-    let token = format!("33{}", u32::from_str_radix(&random_hex(2), 16).unwrap());
+    let token = token(33);
     let runs = h.tmp.path().join("runs.txt");
-    let flow = h.flow(&format!(
-        r#"id: host_resume
-namespace: dev.test
-tasks:
-  - id: long
-    type: io.kestra.plugin.scripts.shell.Commands
-    PROCESS
+    let flow = h.flow_of(
+        "host_resume",
+        &format!(
+            r#"  - id: long
+    ON_HOST
     commands:
       - echo run >> {runs}
       - echo ready
       - 'if [ "$(wc -l < {runs})" -eq 1 ]; then sleep {token}; fi'
   - id: after
-    type: io.kestra.plugin.scripts.shell.Commands
-    PROCESS
+    ON_HOST
     commands:
       - echo after ran
 "#,
-        runs = runs.display()
-    ));
+            runs = runs.display()
+        ),
+    );
     let mut s = h.spawn(&flow, &[]);
     assert!(
         s.wait_line(Duration::from_secs(30), |l| l.ends_with("ready")),
