@@ -26,7 +26,23 @@ impl Host {
         Host { tmp, id }
     }
 
+    /// Writes flow `id` of namespace dev.test with `tasks`; see [`Host::flow`].
+    fn flow_of(&self, id: &str, tasks: &str) -> PathBuf {
+        self.flow(&format!("id: {id}\nnamespace: dev.test\ntasks:\n{tasks}"))
+    }
+
+    /// Writes the flow; a line `    PROCESS` stands for a task's Process `taskRunner`, and
+    /// `    ON_HOST` for a shell Commands task with it.
     fn flow(&self, yaml: &str) -> PathBuf {
+        let yaml = &yaml
+            .replace(
+                "    ON_HOST\n",
+                "    type: io.kestra.plugin.scripts.shell.Commands\n    PROCESS\n",
+            )
+            .replace(
+                "    PROCESS\n",
+                "    taskRunner:\n      type: io.kestra.plugin.core.runner.Process\n",
+            );
         let p = self.tmp.path().join("flow.yaml");
         std::fs::write(&p, yaml).unwrap();
         common::assert_schema_accepts(&p.display().to_string(), yaml);
@@ -72,6 +88,14 @@ impl Host {
     }
 }
 
+/// A number no other test's `sleep` uses: `sleep TOKEN` finds this test's processes.
+fn token(prefix: u32) -> String {
+    format!(
+        "{prefix}{}",
+        u32::from_str_radix(&random_hex(2), 16).unwrap()
+    )
+}
+
 /// Pids of live processes whose command line holds `token`.
 fn processes_with(token: &str) -> Vec<u32> {
     let mut found = Vec::new();
@@ -105,14 +129,10 @@ fn gone_within(token: &str, limit: Duration) -> Vec<u32> {
 #[test]
 fn runs_on_the_host_with_env_outputs_and_files() {
     let h = Host::new("env");
-    let flow = h.flow(
-        r#"id: host_env
-namespace: dev.test
-tasks:
-  - id: first
-    type: io.kestra.plugin.scripts.shell.Commands
-    taskRunner:
-      type: io.kestra.plugin.core.runner.Process
+    let flow = h.flow_of(
+        "host_env",
+        r#"  - id: first
+    ON_HOST
     env:
       GREETING: "hello {{ flow.id }}"
     inputFiles:
@@ -188,22 +208,16 @@ tasks:
 #[test]
 fn a_failing_command_fails_the_task_with_its_exit_code() {
     let h = Host::new("fail");
-    let flow = h.flow(
-        r#"id: host_fail
-namespace: dev.test
-tasks:
-  - id: bad
-    type: io.kestra.plugin.scripts.shell.Commands
-    taskRunner:
-      type: io.kestra.plugin.core.runner.Process
+    let flow = h.flow_of(
+        "host_fail",
+        r#"  - id: bad
+    ON_HOST
     commands:
       - echo before
       - exit 3
       - echo never
   - id: after
-    type: io.kestra.plugin.scripts.shell.Commands
-    taskRunner:
-      type: io.kestra.plugin.core.runner.Process
+    ON_HOST
     commands:
       - echo after
 "#,
@@ -223,23 +237,22 @@ tasks:
 #[test]
 fn a_timeout_stops_the_whole_process_group() {
     let h = Host::new("timeout");
-    let token = format!("31{}", u32::from_str_radix(&random_hex(2), 16).unwrap());
-    let flow = h.flow(&format!(
-        r#"id: host_timeout
-namespace: dev.test
-tasks:
-  - id: slow
+    let token = token(31);
+    let flow = h.flow_of(
+        "host_timeout",
+        &format!(
+            r#"  - id: slow
     type: io.kestra.plugin.scripts.shell.Commands
     timeout: PT1S
-    taskRunner:
-      type: io.kestra.plugin.core.runner.Process
+    PROCESS
     commands:
       - sleep {token} &
       - sh -c 'trap "" TERM; sleep {token}.5' &
       - echo started
       - sleep {token}.25
 "#
-    ));
+        ),
+    );
     let r = h.run(&flow, &[]);
     r.assert_code(1);
     let slow = r.task("slow");
@@ -272,21 +285,19 @@ tasks:
 #[test]
 fn sigint_cancels_the_task_and_its_children() {
     let h = Host::new("cancel");
-    let token = format!("32{}", u32::from_str_radix(&random_hex(2), 16).unwrap());
-    let flow = h.flow(&format!(
-        r#"id: host_cancel
-namespace: dev.test
-tasks:
-  - id: long
-    type: io.kestra.plugin.scripts.shell.Commands
-    taskRunner:
-      type: io.kestra.plugin.core.runner.Process
+    let token = token(32);
+    let flow = h.flow_of(
+        "host_cancel",
+        &format!(
+            r#"  - id: long
+    ON_HOST
     commands:
       - sleep {token} &
       - echo ready
       - sleep {token}.5
 "#
-    ));
+        ),
+    );
     let s = h.spawn(&flow, &[]);
     assert!(
         s.wait_line(Duration::from_secs(30), |l| l.ends_with("ready")),
@@ -314,9 +325,7 @@ inputs:
     type: SECRET
 tasks:
   - id: s
-    type: io.kestra.plugin.scripts.shell.Commands
-    taskRunner:
-      type: io.kestra.plugin.core.runner.Process
+    ON_HOST
     commands:
       - 'test "{{ inputs.token }}" = "tok-5e3c7a91" && echo matched'
       - tr '\0' ' ' < /proc/$$/cmdline; echo
@@ -330,4 +339,73 @@ tasks:
     assert!(r.stderr.contains("/bin/sh -c . "), "{}", r.dump());
     assert!(!r.stderr.contains("tok-5e3c7a91"), "{}", r.dump());
     assert!(!r.stdout.contains("tok-5e3c7a91"), "{}", r.dump());
+}
+
+/// dockhand killed (SIGKILL) while a Process task runs: its process group lives on (its own
+/// session). `resume` kills what is left of it and runs the task again, as Kestra recreates a
+/// Process task after a worker restart; the next task then runs.
+#[test]
+fn resume_kills_the_leftover_group_and_runs_the_task_again() {
+    let h = Host::new("resume");
+    let token = token(33);
+    let runs = h.tmp.path().join("runs.txt");
+    let flow = h.flow_of(
+        "host_resume",
+        &format!(
+            r#"  - id: long
+    ON_HOST
+    commands:
+      - echo run >> {runs}
+      - echo ready
+      - 'if [ "$(wc -l < {runs})" -eq 1 ]; then sleep {token}; fi'
+  - id: after
+    ON_HOST
+    commands:
+      - echo after ran
+"#,
+            runs = runs.display()
+        ),
+    );
+    let mut s = h.spawn(&flow, &[]);
+    assert!(
+        s.wait_line(Duration::from_secs(30), |l| l.ends_with("ready")),
+        "{}",
+        s.stderr_so_far()
+    );
+    s.signal(libc::SIGKILL);
+    s.wait_for(Duration::from_secs(10)).expect("dockhand exits");
+    // Not killed with dockhand: its own session.
+    assert!(!processes_with(&format!("sleep {token}")).is_empty());
+    let args = vec!["resume".to_string(), h.id.clone(), "--json".to_string()];
+    let r = Spawned::start(&args, &h.env(&[])).finish(Duration::from_secs(60));
+    r.assert_code(0);
+    assert!(
+        r.stderr
+            .contains("cannot be re-attached; it runs again (attempt 2)"),
+        "{}",
+        r.dump()
+    );
+    assert!(
+        r.stderr.contains("killed the process group"),
+        "{}",
+        r.dump()
+    );
+    assert_eq!(r.task("long")["state"], "SUCCESS", "{}", r.dump());
+    assert!(r.stderr.contains("after ran"), "{}", r.dump());
+    assert_eq!(std::fs::read_to_string(&runs).unwrap(), "run\nrun\n");
+    // Journaled as the new attempt.
+    let journal = std::fs::read_to_string(
+        h.tmp
+            .path()
+            .join(format!("state/executions/{}.jsonl", h.id)),
+    )
+    .unwrap();
+    assert!(
+        journal.lines().any(|l| l.contains(r#""t":"task_end""#)
+            && l.contains(r#""task":"long""#)
+            && l.contains(r#""attempt":2"#)),
+        "{journal}"
+    );
+    let left = gone_within(&format!("sleep {token}"), Duration::from_secs(2));
+    assert!(left.is_empty(), "processes left: {left:?}\n{}", r.dump());
 }

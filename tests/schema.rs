@@ -864,7 +864,7 @@ fn cases() -> Vec<(String, bool)> {
     add(t("retry: {type: random, minInterval: PT1S}"), false);
     for unsupported in [
         "retry: {type: constant}",
-        "namespaceFiles: {enabled: true}",
+        "runIf: x",
         "outputDirectory: true",
     ] {
         add(t(unsupported), false);
@@ -874,6 +874,8 @@ fn cases() -> Vec<(String, bool)> {
     add(t("runner: DOCKER"), true);
     add(t("runner: PROCESS"), true);
     add(t("runner: SSH"), false);
+    add(t("namespaceFiles: {enabled: true, include: [a/**]}"), true);
+    add(t("namespaceFiles: {ifExists: SOMETIMES}"), false);
     add(t("docker: {image: \"a b\"}"), false);
     add(t("interpreter: []"), true);
     add(t("failFast: false"), true);

@@ -386,6 +386,10 @@ pub struct ExecArgs {
     /// At the end, write the execution's HTML report (timeline, outputs, logs) to FILE
     #[arg(long, value_name = "FILE")]
     pub report: Option<Utf8PathBuf>,
+    /// Namespace files: namespace `a.b`'s files are in `DIR/a.b/` (default `_files` next to the
+    /// flow file)
+    #[arg(long, env = "DOCKHAND_NAMESPACE_FILES", value_name = "DIR")]
+    pub namespace_files: Option<Utf8PathBuf>,
 }
 
 #[derive(Args, Clone)]

@@ -14,6 +14,8 @@ pub struct EnvHost {
     /// Before the run, a key that an earlier task of the flow may still set is no error: it
     /// reads as `<kv KEY>`, as `plan` shows it.
     before_run: bool,
+    /// Internal storage and namespace files, for `read()` (`crate::exec::storage`).
+    storage: Option<crate::exec::storage::Storage>,
 }
 
 impl EnvHost {
@@ -21,6 +23,15 @@ impl EnvHost {
         EnvHost {
             kv: Some((kv, namespace.to_string())),
             before_run: false,
+            storage: None,
+        }
+    }
+
+    /// This host, reading files from `storage` too.
+    pub fn with_storage(self, storage: crate::exec::storage::Storage) -> EnvHost {
+        EnvHost {
+            storage: Some(storage),
+            ..self
         }
     }
 
@@ -36,6 +47,15 @@ impl EnvHost {
 impl Host for EnvHost {
     fn secret(&self, name: &str) -> Result<String, String> {
         env_secret(name, |var| std::env::var(var).ok())
+    }
+
+    fn read(&self, path: &str) -> Result<String, String> {
+        match &self.storage {
+            Some(s) => s.read(path),
+            None => Err(format!(
+                "not available: `read('{path}')` has no storage here"
+            )),
+        }
     }
 
     fn kv(&self, key: &str, namespace: Option<&str>) -> Result<Option<Value>, String> {
@@ -64,7 +84,9 @@ mod tests {
     fn the_functions_validation_allows_are_the_ones_the_run_host_answers() {
         let dir = tempfile::tempdir().unwrap();
         let state = camino::Utf8Path::from_path(dir.path()).unwrap();
-        let h = EnvHost::new(KvStore::new(state), "ns");
+        let h = EnvHost::new(KvStore::new(state), "ns").with_storage(
+            crate::exec::storage::Storage::new(state, state.join("ns-files"), "ns", vec![]),
+        );
         for f in HOST_FUNCTIONS {
             let answer: Result<(), String> = match f.name {
                 "secret" => h.secret("DOCKHAND_TEST_NO_SUCH_SECRET").map(drop),
@@ -76,7 +98,14 @@ mod tests {
                         Ok(())
                     }
                 }),
-                "read" => h.read("p").map(drop),
+                "read" => h.read("p").map(drop).or_else(|e| {
+                    // Answered: a file that is not there is the storage's answer.
+                    if e.starts_with("not available") {
+                        Err(e)
+                    } else {
+                        Ok(())
+                    }
+                }),
                 "fileExists" => h.file_exists("p").map(drop),
                 "fileSize" | "isFileEmpty" => h.file_size("p").map(drop),
                 "fileURI" => h.file_uri("p").map(drop),

@@ -83,7 +83,15 @@ fn write_private(
 /// any number of components, and Kestra's `{a,b}` and `[ab]` work as in Kestra (the `globset`
 /// crate, with `/` literal). `./` and doubled slashes are ignored on both sides. A pattern that
 /// is not a glob matches nothing.
+///
+/// As Kestra's (Java's `PathMatcher`), a `glob:` prefix is the default and a `regex:` one
+/// makes the rest a regular expression the whole relative path must match.
 pub fn glob_match(pattern: &str, path: &str) -> bool {
+    if let Some(re) = pattern.strip_prefix("regex:") {
+        return regex::Regex::new(&format!("^(?:{re})$"))
+            .is_ok_and(|r| r.is_match(&normalize(path)));
+    }
+    let pattern = pattern.strip_prefix("glob:").unwrap_or(pattern);
     matcher(pattern).is_some_and(|m| m.is_match(normalize(path)))
 }
 
@@ -115,6 +123,11 @@ fn match_component(p: &[u8], s: &[u8]) -> bool {
 /// Could a path below `path` match the glob? True when `path` matches a leading part of it
 /// (`d` for `d/passwd`, anything for `**/x`).
 fn leads_to(pattern: &str, path: &str) -> bool {
+    // A regular expression may match below any directory: links on the way are judged.
+    if pattern.starts_with("regex:") {
+        return true;
+    }
+    let pattern = pattern.strip_prefix("glob:").unwrap_or(pattern);
     let p: Vec<&str> = pattern
         .split('/')
         .filter(|s| !s.is_empty() && *s != ".")
@@ -247,6 +260,26 @@ pub fn prune(workdir: &Utf8Path, keep: &[String]) -> io::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn glob_and_regex_prefixes_as_kestra() {
+        use super::glob_match;
+        let cases = [
+            ("glob:*.txt", "a.txt", true),
+            ("glob:*.txt", "d/a.txt", false),
+            ("glob:**/*.txt", "d/e/a.txt", true),
+            ("regex:.*\\.csv", "d/e/a.csv", true),
+            ("regex:.*\\.csv", "d/e/a.csv.bak", false),
+            ("regex:out/[0-9]+\\.json", "out/12.json", true),
+            ("regex:out/[0-9]+\\.json", "out/x.json", false),
+            ("regex:(", "a", false),
+            ("{a,b}.txt", "b.txt", true),
+            ("[ab].txt", "c.txt", false),
+        ];
+        for (p, path, want) in cases {
+            assert_eq!(glob_match(p, path), want, "{p} {path}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -155,9 +155,10 @@ pub async fn run(
     start_signal: crate::exec::Started,
 ) -> TaskResult {
     let mut res = TaskResult::new(&task.id, State::Failed);
-    let attempt = match on_resume(in_flight) {
-        OnResume::Start => attempt,
-        OnResume::Rerun { attempt, leftover } => {
+    // `attempt` is already the new one for a task in flight (`task::run`).
+    match on_resume(in_flight) {
+        OnResume::Start => {}
+        OnResume::Rerun { leftover, .. } => {
             if let Some((pgid, start)) = leftover
                 && start_time(pgid) == Some(start)
             {
@@ -171,9 +172,8 @@ pub async fn run(
                 "{}: a Process task cannot be re-attached; it runs again (attempt {attempt}), as in Kestra",
                 task.id
             ));
-            attempt
         }
-    };
+    }
     let fail = |mut res: TaskResult, message: String| {
         res.failure = Some(Failure::Setup {
             message: message.clone(),

@@ -40,6 +40,8 @@ pub struct Run {
     /// `None`: a new random id.
     pub execution_id: Option<String>,
     pub state_dir: Utf8PathBuf,
+    /// `--namespace-files` (`$DOCKHAND_NAMESPACE_FILES`); `None`: `_files` next to the flow.
+    pub namespace_files: Option<Utf8PathBuf>,
     pub configure_insecure: bool,
     pub options: Options,
     /// One engine, or a swarm (`--backend swarm`).
@@ -58,6 +60,7 @@ pub struct Launch {
     inputs: BTreeMap<String, String>,
     execution_id: String,
     state_dir: Utf8PathBuf,
+    namespace_files: Option<Utf8PathBuf>,
     json: bool,
     quiet: bool,
     configure_insecure: bool,
@@ -102,6 +105,7 @@ pub fn run(r: Run, report: impl FnOnce(&FlowResult)) -> Result<Code> {
             inputs: r.inputs,
             execution_id: r.execution_id.unwrap_or_else(crate::exec::new_execution_id),
             state_dir: r.state_dir,
+            namespace_files: r.namespace_files,
             json: r.options.json,
             quiet: r.options.quiet,
             configure_insecure: r.configure_insecure,
@@ -120,6 +124,7 @@ pub fn resume(
     execution_id: &str,
     given: Vec<(String, String)>,
     state_dir: Utf8PathBuf,
+    namespace_files: Option<Utf8PathBuf>,
     options: Options,
     backend: crate::plan::backend::Backend,
     report: impl FnOnce(&FlowResult),
@@ -171,6 +176,7 @@ pub fn resume(
             inputs,
             execution_id: execution_id.to_string(),
             state_dir,
+            namespace_files,
             json: options.json,
             quiet: options.quiet,
             configure_insecure: false,
@@ -214,6 +220,14 @@ pub fn plan_context(dialect: Dialect, work_dir: &Utf8Path, execution_id: &str) -
             .map_or_else(|| work_dir.to_path_buf(), |d| d.join(work_dir))
     };
     PlanContext::new(dialect, work_root, execution_id)
+}
+
+/// The default directory of namespace directories: `_files` next to the flow file (namespace
+/// `a.b`'s files are in `_files/a.b/`).
+fn namespace_files_dir(flow_file: &str) -> Utf8PathBuf {
+    Utf8Path::new(flow_file)
+        .parent()
+        .map_or_else(|| Utf8PathBuf::from("_files"), |p| p.join("_files"))
 }
 
 /// Does any task of the flow run in a container? A flow whose tasks all run with the Process
@@ -339,12 +353,25 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
     ctx.backend = l.backend.clone();
     ctx.owner = Some(std::process::id());
     ctx.shared_workdirs = flow.shared_workdirs();
+    let storage = exec::storage::Storage::new(
+        &l.state_dir,
+        l.namespace_files
+            .clone()
+            .unwrap_or_else(|| namespace_files_dir(&l.flow_file)),
+        &flow.namespace,
+        std::env::var("DOCKHAND_ALLOWED_PATHS")
+            .unwrap_or_default()
+            .split(':')
+            .filter(|p| !p.is_empty())
+            .map(Utf8PathBuf::from)
+            .collect(),
+    );
     let kv = crate::kv_store::KvStore::new(&l.state_dir);
     // Before the run, a KV key the flow's own tasks set is not there yet: no error for it.
-    ctx.expr_host = plan::expr_host::ExprHost(Some(Arc::new(exec::env_host::EnvHost::before_run(
-        kv.clone(),
-        &flow.namespace,
-    ))));
+    ctx.expr_host = plan::expr_host::ExprHost(Some(Arc::new(
+        exec::env_host::EnvHost::before_run(kv.clone(), &flow.namespace)
+            .with_storage(storage.clone()),
+    )));
     ctx.secrets = plan::secret_values(&flow, &inputs);
     // Values read with `secret()`: private like SECRET inputs, in every attempt's commands.
     let read = plan::expression_secrets(&flow, &ctx, &inputs);
@@ -581,6 +608,7 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
         runtime.wait_removal = wait_removal;
         runtime.state_dir = Some(state_dir.clone());
         runtime.kv = Some(kv);
+        runtime.storage = Some(storage);
         *runtime.answered.get_mut().unwrap() = answered;
         let runtime = Arc::new(runtime);
         let private = runtime.ctx.private_root.join(&runtime.ctx.execution_id);

@@ -22,6 +22,7 @@ pub mod log_store;
 pub mod logs;
 pub mod maintenance;
 pub mod mask;
+pub mod namespace_files;
 pub mod outcome;
 pub mod pause;
 pub mod process;
@@ -29,6 +30,7 @@ pub mod python_deps;
 pub mod result;
 pub mod retry;
 pub mod state_dir;
+pub mod storage;
 pub mod subflow;
 pub mod swarm;
 pub mod swarm_state;
@@ -84,6 +86,8 @@ pub struct Runtime {
     pub unreachable: Mutex<Option<String>>,
     /// The state directory (journals; a WorkingDirectory's cache), when there is one.
     pub state_dir: Option<camino::Utf8PathBuf>,
+    /// The local internal storage output files are kept in, when there is one.
+    pub storage: Option<storage::Storage>,
     diagnosing: tokio::sync::Mutex<()>,
 }
 
@@ -114,6 +118,7 @@ impl Runtime {
             answered: Mutex::default(),
             unreachable: Mutex::default(),
             state_dir: None,
+            storage: None,
             diagnosing: tokio::sync::Mutex::new(()),
         }
     }

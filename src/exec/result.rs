@@ -140,6 +140,18 @@ pub struct TaskResult {
     /// Labels the task added to the execution (`execution.Labels`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
+    /// The output files as kept in the local internal storage: each with its name (relative to
+    /// the working directory), its `kestra://` URI and the file's path on the host.
+    #[serde(default)]
+    pub stored_files: Vec<StoredFile>,
+}
+
+/// An output file in the local internal storage (`crate::exec::storage`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredFile {
+    pub name: String,
+    pub uri: String,
+    pub path: String,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -189,6 +201,7 @@ impl TaskResult {
             values: vec![],
             attempts: 0,
             labels: BTreeMap::new(),
+            stored_files: vec![],
         }
     }
 

@@ -90,6 +90,13 @@ pub async fn run(
     let attempt = run
         .attempt
         .unwrap_or_else(|| outcome::attempt(running, rt.replay.ended.get(run_id).map(|(a, _)| *a)));
+    // A Process task in flight runs again, as a new attempt (it cannot be re-attached).
+    let attempt = match crate::exec::host_process::on_resume(running) {
+        crate::exec::host_process::OnResume::Rerun { attempt, .. } if !script.in_container() => {
+            attempt
+        }
+        _ => attempt,
+    };
     let in_flight = running.cloned();
     let mut res = run_inner(
         rt,
@@ -115,6 +122,18 @@ pub async fn run(
     res.duration = started.elapsed();
     if res.state == State::Failed && task.allow_failure {
         res.state = State::Warning;
+    }
+    // Output files go to the local internal storage, under their kestra:// URIs.
+    if let Some(st) = &rt.storage
+        && let Err(e) = st.keep(
+            (&flow.namespace, &flow.id, &rt.ctx.execution_id),
+            &task.id,
+            attempt,
+            &rt.ctx.workdir(&task.id),
+            &mut res,
+        )
+    {
+        rt.status(&format!("{}: warning: output files not kept: {e}", task.id));
     }
     // Before it is journaled, printed or seen by later tasks.
     rt.sink.mask.result(&mut res);
@@ -153,6 +172,23 @@ async fn run_inner(
     let res = TaskResult::new(&task.id, State::Failed);
     let mut ctx = rt.ctx.clone();
     ctx.attempt = attempt;
+    // Namespace files become input files (before the task's own).
+    let with_files;
+    let script = match &rt.storage {
+        Some(st) if script.namespace_files.is_some() => {
+            match crate::exec::namespace_files::with_namespace_files(st, script, &flow.namespace) {
+                Ok((s, warnings)) => {
+                    for w in warnings {
+                        rt.status(&format!("{}: warning: {w}", task.id));
+                    }
+                    with_files = s;
+                    &with_files
+                }
+                Err(e) => return setup_failure(res, e),
+            }
+        }
+        _ => script,
+    };
     let mut run_ctx = run.ctx.clone();
     run_ctx.attempts_count = attempt.saturating_sub(1);
     let (mut rendered, mut tc) = match crate::plan::plan_task_run(

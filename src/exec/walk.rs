@@ -19,7 +19,17 @@ type Ctx = Arc<Shared>;
 
 /// The object a run's outputs are under (`outputs.ID`): a script's `vars`.
 fn output_object(r: &TaskResult) -> Value {
-    json!({ "vars": r.outputs })
+    let mut o = json!({ "vars": r.outputs });
+    // Output files by name, as their `kestra://` URIs: `outputs.T.outputFiles['name']`.
+    if !r.stored_files.is_empty() {
+        let files: serde_json::Map<String, Value> = r
+            .stored_files
+            .iter()
+            .map(|f| (f.name.clone(), Value::String(f.uri.clone())))
+            .collect();
+        o["outputFiles"] = Value::Object(files);
+    }
+    o
 }
 
 /// Makes a run's outputs visible to the tasks after it.

@@ -53,6 +53,20 @@ pub(super) async fn run(
     if let Some(n) = &restored {
         rt.status(&format!("{}: {} cached file(s) put back", task.id, n.1));
     }
+    // Namespace files first; the input files may replace them.
+    if let (Some(nf), Some(st)) = (&w.namespace_files, &rt.storage) {
+        let copied = crate::exec::namespace_files::choose(st, nf, &flow.namespace).and_then(
+            |(chosen, warnings)| {
+                for w in warnings {
+                    rt.status(&format!("{}: warning: {w}", task.id));
+                }
+                crate::exec::namespace_files::copy_into(&chosen, &dir).map_err(|e| e.to_string())
+            },
+        );
+        if let Err(e) = copied {
+            return fail(res, format!("namespace files: {e}"));
+        }
+    }
     // The input files, rendered as a child would see them (the outputs of the tasks before).
     let rendered = {
         let snapshot = shared.flat_outputs();
@@ -87,6 +101,17 @@ pub(super) async fn run(
         rt.status(&format!("{}: warning: {r}", task.id));
     }
     res.output_files = got.files.iter().map(|p| p.to_string()).collect();
+    if let Some(st) = &rt.storage
+        && let Err(e) = st.keep(
+            (&flow.namespace, &flow.id, &rt.ctx.execution_id),
+            &task.id,
+            1,
+            &dir,
+            &mut res,
+        )
+    {
+        rt.status(&format!("{}: warning: output files not kept: {e}", task.id));
+    }
     if let Some((c, at)) = &cache {
         match save_cache(at, &dir, c, restored.as_ref().map(|r| r.0)) {
             Ok(Some(n)) => rt.status(&format!("{}: cache saved ({n} file(s))", task.id)),

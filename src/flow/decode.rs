@@ -10,6 +10,7 @@ mod container_run;
 mod core;
 mod flowable;
 mod inputs;
+mod namespace_files;
 mod outputs;
 mod refs;
 mod runner;

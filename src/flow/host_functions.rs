@@ -30,7 +30,7 @@ pub const HOST_FUNCTIONS: &[HostFunction] = &[
     HostFunction {
         name: "read",
         needs: STORAGE,
-        provided: false,
+        provided: true,
     },
     HostFunction {
         name: "fileExists",

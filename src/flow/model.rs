@@ -180,6 +180,28 @@ pub struct WorkingDir {
     /// Globs kept as the WorkingDirectory's output files once the children are done.
     pub output_files: Vec<String>,
     pub cache: Option<Cache>,
+    pub namespace_files: Option<NamespaceFiles>,
+}
+
+/// `namespaceFiles` (enabled): which files of which namespaces go into the working directory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamespaceFiles {
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+    /// Empty: the flow's namespace.
+    pub namespaces: Vec<String>,
+    pub if_exists: IfExists,
+    pub folder_per_namespace: bool,
+}
+
+/// What a namespace file does when a file of an earlier namespace has its path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IfExists {
+    #[default]
+    Overwrite,
+    Fail,
+    Warn,
+    Ignore,
 }
 
 /// A WorkingDirectory's `cache`: files matching `patterns` are kept after the run and put back
@@ -339,6 +361,8 @@ pub struct ScriptTask {
     pub runner: DockerRunner,
     /// Where the task runs: in a container, or on the host (`taskRunner` Process).
     pub task_runner: RunnerKind,
+    /// Namespace files written into the working directory before the input files.
+    pub namespace_files: Option<NamespaceFiles>,
     /// Kestra's output directory is on (the legacy `runner` property turns it on): every file
     /// written under `{{ outputDir }}` is an output file.
     pub output_dir: bool,

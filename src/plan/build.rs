@@ -443,9 +443,41 @@ pub const COMMAND_FILE: &str = "/.dockhand/command";
 
 /// Shells that read a file with `.`: their command becomes `. FILE`, run by the same shell with
 /// the same options, so `set -e` (failFast) and the exit status behave as with the text inline.
-pub(crate) const SHELLS: &[&str] = &[
+const SHELLS: &[&str] = &[
     "sh", "bash", "dash", "ash", "ksh", "mksh", "zsh", "yash", "busybox",
 ];
+
+/// The argv that runs a script from a file instead of from the interpreter's last argument:
+/// a shell's `-c TEXT` becomes `-c '. FILE'` (the shell and its options as written, so `set -e`
+/// and the exit status behave as inline; `quoted` is the file as a shell word), another
+/// interpreter's `-c TEXT` becomes `FILE` (interpreters take a script file there), and a text
+/// that was a last argument (a script name to it) becomes the file. `None` for an interpreter
+/// ending in another option.
+pub(crate) fn run_from_file(interp: &[String], path: &str, quoted: &str) -> Option<Vec<String>> {
+    let (program, last) = (interp.first()?, interp.last()?);
+    let name = program.rsplit('/').next().unwrap_or(program);
+    if SHELLS.contains(&name) && last.starts_with('-') && last.ends_with('c') {
+        Some(
+            interp
+                .iter()
+                .cloned()
+                .chain([format!(". {quoted}")])
+                .collect(),
+        )
+    } else if last == "-c" {
+        Some(
+            interp[..interp.len() - 1]
+                .iter()
+                .cloned()
+                .chain([path.to_string()])
+                .collect(),
+        )
+    } else if !last.starts_with('-') {
+        Some(interp.iter().cloned().chain([path.to_string()]).collect())
+    } else {
+        None
+    }
+}
 
 /// A task's command moved into a private file in the container.
 #[derive(Debug, Clone, PartialEq)]
@@ -524,8 +556,7 @@ pub(crate) fn command_file(
         crate::flow::model::Body::Script(_) => "script",
     };
     let interp = &task.interpreter;
-    let (Some(program), Some(last), Some(script)) = (interp.first(), interp.last(), command.last())
-    else {
+    let (Some(_), Some(script)) = (interp.first(), command.last()) else {
         findings.push(Finding {
             error: true,
             property: body,
@@ -533,32 +564,7 @@ pub(crate) fn command_file(
         });
         return None;
     };
-    let name = program.rsplit('/').next().unwrap_or(program);
-    let argv: Vec<String> = if SHELLS.contains(&name)
-        && last.starts_with('-')
-        && last.ends_with('c')
-    {
-        // `sh -c '. FILE'`: the shell and its options as written.
-        interp
-            .iter()
-            .cloned()
-            .chain([format!(". {COMMAND_FILE}")])
-            .collect()
-    } else if last == "-c" {
-        // `python3 -c TEXT` becomes `python3 FILE`: interpreters take a script file there.
-        interp[..interp.len() - 1]
-            .iter()
-            .cloned()
-            .chain([COMMAND_FILE.to_string()])
-            .collect()
-    } else if !last.starts_with('-') {
-        // The text was the interpreter's last argument (a script name to it): now it is one.
-        interp
-            .iter()
-            .cloned()
-            .chain([COMMAND_FILE.to_string()])
-            .collect()
-    } else {
+    let Some(argv) = run_from_file(interp, COMMAND_FILE, COMMAND_FILE) else {
         findings.push(Finding {
             error: true,
             property: "interpreter",
@@ -1132,6 +1138,7 @@ mod tests {
             task_runner: Default::default(),
             output_dir: false,
             python: None,
+            namespace_files: None,
         };
         let argv = |t: &ScriptTask| {
             let tc = build("n", "f", "t", t, &ctx);
@@ -1212,6 +1219,7 @@ mod tests {
             task_runner: Default::default(),
             output_dir: false,
             python: None,
+            namespace_files: None,
         };
         let tc = build("n", "f", "t", &task, &ctx);
         assert!(tc.findings.is_empty(), "{:?}", tc.findings);

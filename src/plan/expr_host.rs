@@ -56,4 +56,8 @@ impl Host for PlanHost {
     ) -> Result<Option<crate::pebble::Value>, String> {
         Ok(Some(crate::pebble::Value::from(format!("<kv {key}>"))))
     }
+    /// Files are read at run time: the plan shows what would be read.
+    fn read(&self, path: &str) -> Result<String, String> {
+        Ok(format!("<content of {path}>"))
+    }
 }

@@ -8,7 +8,7 @@
 use camino::Utf8PathBuf;
 
 use crate::flow::model::ScriptTask;
-use crate::plan::build::{Finding, SHELLS, SecretFiles, TaskCommands, holds_secret};
+use crate::plan::build::{Finding, SecretFiles, TaskCommands, holds_secret, run_from_file};
 use crate::plan::command::{EngineCommand, PrivateFile, Secret, Step};
 use crate::plan::context::PlanContext;
 use crate::plan::script::container_command;
@@ -134,35 +134,17 @@ fn from_file(
     task_id: &str,
 ) -> Result<(Vec<String>, PrivateFile), String> {
     let interp = &task.interpreter;
-    let (Some(program), Some(last), Some(script)) = (interp.first(), interp.last(), plain.last())
-    else {
+    let (Some(_), Some(script)) = (interp.first(), plain.last()) else {
         return Err("the command holds a secret, and with no interpreter the commands are the process's own argv, which other users of the host can read (`/proc/PID/cmdline`); give an interpreter, e.g. [\"/bin/sh\", \"-c\"]".into());
     };
     let path = ctx.private_dir(task_id).join("command");
-    let name = program.rsplit('/').next().unwrap_or(program);
-    let argv: Vec<String> = if SHELLS.contains(&name)
-        && last.starts_with('-')
-        && last.ends_with('c')
-    {
-        interp
-            .iter()
-            .cloned()
-            .chain([format!(". {path}")])
-            .collect()
-    } else if last == "-c" {
-        interp[..interp.len() - 1]
-            .iter()
-            .cloned()
-            .chain([path.to_string()])
-            .collect()
-    } else if !last.starts_with('-') {
-        interp.iter().cloned().chain([path.to_string()]).collect()
-    } else {
-        return Err(format!(
+    let quoted = shell_words::quote(path.as_str()).into_owned();
+    let argv = run_from_file(interp, path.as_str(), &quoted).ok_or_else(|| {
+        format!(
             "the command holds a secret, so it goes in a file; `{}` is not an interpreter dockhand knows how to hand a file to (end it with `-c`, or use sh/bash)",
             interp.join(" ")
-        ));
-    };
+        )
+    })?;
     Ok((
         argv,
         PrivateFile {

@@ -18,6 +18,7 @@ pub mod run_vars;
 pub mod runs;
 pub mod scope;
 pub mod script;
+pub mod storage;
 pub mod swarm;
 pub mod tar;
 pub mod taskrun;

@@ -278,8 +278,16 @@ impl Scope<'_> {
         for v in t.env.values_mut() {
             *v = r(v)?;
         }
-        for v in t.input_files.values_mut() {
+        for (name, v) in t.input_files.iter_mut() {
             *v = r(v)?;
+            // A value that is a file URI (`kestra://`, `nsfile://`, `file://`) is that file's
+            // content, as Kestra's inputFiles read it (the host reads it: none before the run).
+            if crate::plan::storage::file_uri(v).is_some() && strict {
+                *v = self
+                    .host
+                    .read(v.trim())
+                    .map_err(|e| format!("input file {name}: {e}"))?;
+            }
         }
         if let Some(p) = t.python.as_mut() {
             for v in p.requirements.iter_mut().chain(p.version.as_mut()) {

@@ -337,6 +337,12 @@ pub fn plan(
         for g in &tc.output_files {
             let _ = writeln!(out, "# output files {g}");
         }
+        if let crate::flow::model::TaskKind::Script(s) = &task.kind
+            && let Some(nf) = &s.namespace_files
+        {
+            let note = crate::plan::working_directory::namespace_files_note(nf);
+            let _ = writeln!(out, "# {note}: written as input files");
+        }
         if let Some(d) = &tc.deps {
             let _ = writeln!(out, "# {}", step_title(Step::Install));
             out.push_str(&command(program, &d.install));

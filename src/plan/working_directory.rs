@@ -18,6 +18,9 @@ pub fn describe(w: &WorkingDir) -> String {
     if !w.output_files.is_empty() {
         parts.push(format!("output files {}", w.output_files.join(", ")));
     }
+    if let Some(nf) = &w.namespace_files {
+        parts.push(namespace_files_note(nf));
+    }
     if let Some(c) = &w.cache {
         parts.push(format!(
             "cache {}{}",
@@ -59,4 +62,22 @@ pub fn input_files(
     scope
         .render_map(&task.id, &ctx.workdir(&task.id), &w.input_files, true)
         .map(|(files, _)| files)
+}
+
+/// What `plan` says of `namespaceFiles` (the files are listed when the task starts).
+pub fn namespace_files_note(nf: &crate::flow::model::NamespaceFiles) -> String {
+    let of = if nf.namespaces.is_empty() {
+        "the flow's namespace".to_string()
+    } else {
+        nf.namespaces.join(", ")
+    };
+    let mut s = format!("namespace files of {of}");
+    if !nf.include.is_empty() {
+        s.push_str(&format!(" matching {}", nf.include.join(", ")));
+    }
+    if !nf.exclude.is_empty() {
+        s.push_str(&format!(" but {}", nf.exclude.join(", ")));
+    }
+    s.push_str(" (found when the task starts)");
+    s
 }

@@ -2,6 +2,8 @@
 //! the spec names ([`crate::flow::spec::task_types`]); script tasks (image, interpreter, body,
 //! env, files) and flowable parents (Parallel, Sequential) with their children.
 
+use std::collections::BTreeMap;
+
 use crate::flow::model::*;
 use crate::flow::reader::{self, Cx, Obj, as_seq};
 use crate::flow::spec::{self, ENV_NAME, Execution, Flowable, ScriptBody, TASK_ID};
@@ -388,6 +390,9 @@ fn read_script(cx: &mut Cx, o: &mut Obj<'_>, tt: &'static spec::TaskType) -> Scr
     for (k, v) in default_env {
         env.entry(k.to_string()).or_insert_with(|| v.to_string());
     }
+    let namespace_files = described("namespaceFiles")
+        .then(|| super::namespace_files::read(cx, o))
+        .flatten();
     ScriptTask {
         // A type without a default (docker Run) whose image is missing has an error
         // (reported): `scratch` stands in.
@@ -408,6 +413,7 @@ fn read_script(cx: &mut Cx, o: &mut Obj<'_>, tt: &'static spec::TaskType) -> Scr
         task_runner: chosen.kind,
         output_dir: chosen.legacy_runner,
         python: python.flatten(),
+        namespace_files,
     }
 }
 
@@ -462,6 +468,7 @@ fn read_own(
         if p.support != spec::Support::Read
             || o.asked(p.name)
             || spec::COMMON_TASK.iter().any(|c| c.name == p.name)
+            || spec::SCRIPT.iter().any(|c| c.name == p.name)
         {
             continue;
         }
@@ -480,6 +487,32 @@ fn read_own(
         }
     }
     values
+}
+
+/// `inputFiles` (relative path → content) and `outputFiles` (globs), each path relative to
+/// the working directory.
+pub(super) fn read_files(cx: &mut Cx, o: &mut Obj<'_>) -> (BTreeMap<String, String>, Vec<String>) {
+    let input_files = o.string_map(cx, "inputFiles").unwrap_or_default();
+    for name in input_files.keys() {
+        let p = reader::join(&o.key_path("inputFiles"), name);
+        if let Err(e) = check_relative(name) {
+            let pos = cx.spans.get(&p).copied().unwrap_or(o.pos());
+            cx.error(pos, &p, format!("input file `{name}`: {e}"));
+        }
+    }
+    let output_files = o.strings(cx, "outputFiles").unwrap_or_default();
+    if let Some(n) = o.get(cx, "outputFiles") {
+        for f in &output_files {
+            if let Err(e) = check_relative(f) {
+                cx.error(
+                    n.pos,
+                    &o.key_path("outputFiles"),
+                    format!("output file glob `{f}`: {e}"),
+                );
+            }
+        }
+    }
+    (input_files, output_files)
 }
 
 pub(super) fn check_relative(p: &str) -> Result<(), &'static str> {

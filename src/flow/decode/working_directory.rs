@@ -7,41 +7,29 @@ use crate::flow::reader::{self, Cx, Obj};
 use crate::flow::spec;
 use crate::units;
 
-use super::task::{check_relative, read_children};
+use super::task::{check_relative, read_children, read_files};
 
 pub(super) fn read(cx: &mut Cx, o: &mut Obj<'_>) -> TaskKind {
     let tasks = read_children(cx, o);
     for t in &tasks {
-        if !matches!(t.kind, TaskKind::Script(_)) {
+        // Flowable children are refused; a child whose type could not be read (reported
+        // already) holds an empty Sequential and is left alone.
+        let flowable = match &t.kind {
+            TaskKind::Sequential { tasks } => !tasks.is_empty(),
+            TaskKind::Parallel { .. } | TaskKind::WorkingDirectory(_) => true,
+            _ => false,
+        };
+        if flowable {
             let p = format!("{}.type", t.path);
             let pos = cx.spans.get(&p).copied().unwrap_or(t.pos);
             cx.error(
                 pos,
                 &p,
-                "only script tasks can run inside a WorkingDirectory (Kestra allows runnable tasks only, no flowable ones)",
+                "a flowable task cannot run inside a WorkingDirectory: Kestra allows runnable tasks only there",
             );
         }
     }
-    let input_files = o.string_map(cx, "inputFiles").unwrap_or_default();
-    for name in input_files.keys() {
-        let p = reader::join(&o.key_path("inputFiles"), name);
-        if let Err(e) = check_relative(name) {
-            let pos = cx.spans.get(&p).copied().unwrap_or(o.pos());
-            cx.error(pos, &p, format!("input file `{name}`: {e}"));
-        }
-    }
-    let output_files = o.strings(cx, "outputFiles").unwrap_or_default();
-    if let Some(n) = o.get(cx, "outputFiles") {
-        for f in &output_files {
-            if let Err(e) = check_relative(f) {
-                cx.error(
-                    n.pos,
-                    &o.key_path("outputFiles"),
-                    format!("output file glob `{f}`: {e}"),
-                );
-            }
-        }
-    }
+    let (input_files, output_files) = read_files(cx, o);
     let cache = o.obj(cx, "cache").map(|mut c| {
         let patterns = c.need(cx, "patterns").map_or_else(Vec::new, |n| {
             let path = c.key_path("patterns");
@@ -60,10 +48,12 @@ pub(super) fn read(cx: &mut Cx, o: &mut Obj<'_>) -> TaskKind {
         c.finish_described(cx, &spec::tasks_flow::CACHE);
         Cache { patterns, ttl }
     });
+    let namespace_files = super::namespace_files::read(cx, o);
     TaskKind::WorkingDirectory(Box::new(WorkingDir {
         tasks,
         input_files,
         output_files,
         cache,
+        namespace_files,
     }))
 }

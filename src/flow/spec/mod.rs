@@ -941,10 +941,6 @@ pub const COMMON_TASK: &[Property] = &[
             "A Pebble expression rendered when the task is reached; false ('false', '0', '-0', '') skips the task (SKIPPED).",
         )
     },
-    refused(
-        "namespaceFiles",
-        "there is no namespace file storage; use inputFiles or volumes",
-    ),
     refused("outputDirectory", "declare outputFiles instead"),
     Property {
         example: Some("{tags: [gpu]}"),
@@ -1154,6 +1150,13 @@ const TASK_RUNNER: Property = with_default(
     "Where the task runs: dockhand's Docker runner (`docker run` / `podman run`), or `io.kestra.plugin.core.runner.Process` (on the host, in the task's working directory).",
 );
 
+/// `namespaceFiles` of a script task (read by `decode::namespace_files`).
+pub(super) const NAMESPACE_FILES_PROPERTY: Property = read(
+    "namespaceFiles",
+    Ty::Object(&NAMESPACE_FILES),
+    "Namespace files (from the local namespace files directory) written into the working directory before the task runs; `inputFiles` are written after them.",
+);
+
 /// The pre-0.16 `runner` property (read by `decode::task_runner`).
 pub(super) const LEGACY_RUNNER: Property = Property {
     example: Some("DOCKER"),
@@ -1172,7 +1175,7 @@ pub(super) const LEGACY_DOCKER: Property = read(
 );
 
 /// Commands and Script tasks, besides their body, image and interpreter.
-const SCRIPT: &[Property] = &[
+pub(crate) const SCRIPT: &[Property] = &[
     BEFORE_COMMANDS,
     ENV,
     FAIL_FAST,
@@ -1181,6 +1184,7 @@ const SCRIPT: &[Property] = &[
     TASK_RUNNER,
     LEGACY_RUNNER,
     LEGACY_DOCKER,
+    NAMESPACE_FILES_PROPERTY,
 ];
 
 /// `/bin/sh -c`: the default interpreter of shell's tasks and of most languages'.
@@ -1965,6 +1969,62 @@ const RUNNER_LEGACY: &[Property] = &[Property {
         "Deprecated (Kestra keeps it for older flows): the image, used instead of the task's `containerImage`.",
     )
 }];
+
+/// `namespaceFiles` of script tasks and WorkingDirectory, as Kestra's `NamespaceFiles`.
+pub static NAMESPACE_FILES: Object = Object {
+    kind: "namespaceFiles",
+    title: "Namespace files",
+    doc: "Which namespace files go into the working directory: by default every file of the flow's namespace (`NAMESPACE_FILES_DIR/<namespace>/`).",
+    properties: &[&[
+        Property {
+            example: Some("true"),
+            ..with_default(
+                "enabled",
+                Ty::Bool,
+                "true",
+                "When false, no namespace file is written.",
+            )
+        },
+        Property {
+            example: Some("[\"**/*.sql\", \"scripts/**\"]"),
+            ..read(
+                "include",
+                Ty::Strings,
+                "Globs (relative to the namespace's directory) of the files written; all without it.",
+            )
+        },
+        Property {
+            example: Some("[\"**/*.tmp\"]"),
+            ..read("exclude", Ty::Strings, "Globs of files not written.")
+        },
+        Property {
+            example: Some("[company.team]"),
+            ..read(
+                "namespaces",
+                Ty::Strings,
+                "The namespaces whose files are written, in order (a later one's file replaces an earlier one's, per `ifExists`); the flow's namespace without it.",
+            )
+        },
+        Property {
+            example: Some("OVERWRITE"),
+            ..with_default(
+                "ifExists",
+                Ty::Enum(&["OVERWRITE", "FAIL", "WARN", "IGNORE"]),
+                "\"OVERWRITE\"",
+                "What happens when a file of one namespace has the path of one already written: OVERWRITE it, FAIL the task, WARN and keep the first, or IGNORE (keep the first).",
+            )
+        },
+        Property {
+            example: Some("false"),
+            ..with_default(
+                "folderPerNamespace",
+                Ty::Bool,
+                "false",
+                "When true, each namespace's files go under a directory named after the namespace.",
+            )
+        },
+    ]],
+};
 
 /// The task runner `io.kestra.plugin.core.runner.Process`: only its type.
 pub static PROCESS_RUNNER: Object = Object {

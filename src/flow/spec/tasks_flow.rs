@@ -34,6 +34,11 @@ const WORKING_DIRECTORY: &[Property] = &[
         )
     },
     read(
+        "namespaceFiles",
+        Ty::Object(&super::NAMESPACE_FILES),
+        "Namespace files written into the shared directory before the first child runs (before `inputFiles`).",
+    ),
+    read(
         "cache",
         Ty::Object(&CACHE),
         "Files kept between runs of the flow: those matching `patterns` are saved when the children are done (if any changed) and put back into the directory of the next run of the same flow and task, unless older than `ttl`.",
