@@ -192,6 +192,8 @@ fn capitalized(w: &str) -> String {
 const INT_TEXT: &str = r"^\s*[+-]?[0-9]+\s*$";
 /// A number written as text (`as_number`).
 const NUMBER_TEXT: &str = r"^\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$";
+/// A Pebble template (`{{ inputs.cpus }}`): typed runner values may be written as one.
+const TEMPLATE_TEXT: &str = r"\{\{";
 
 /// The objects that are definitions (referenced) rather than drawn in place.
 fn definition_of(o: &Object) -> Option<&'static str> {
@@ -248,6 +250,7 @@ fn shape(ty: Ty, doc: &str) -> Value {
             json!({ "anyOf": [
                 { "type": "number", "exclusiveMinimum": above },
                 { "type": "string", "pattern": NUMBER_TEXT },
+                { "type": "string", "pattern": TEMPLATE_TEXT },
             ] }),
         ),
         Ty::Duration => r(doc, "duration"),
@@ -402,6 +405,8 @@ fn definitions() -> Value {
                 pat(size_pattern(""), "Expected a size such as 512MB, 1GB or 512m."),
                 // A bare number of bytes; the reader takes `1.5` too.
                 { "type": "number", "minimum": 0 },
+                // A template, rendered and checked when the task starts (`flow::typed_template`).
+                { "type": "string", "pattern": TEMPLATE_TEXT },
             ],
         },
         "task": task(),

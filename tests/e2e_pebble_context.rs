@@ -45,7 +45,7 @@ e2e_test!(run_time_context_roots_are_rendered_in_the_container, |cx| {
     );
     assert_eq!(rest, "state=RUNNING", "{}", run.dump());
     assert!(
-        lines.contains(&"attempts=1 env=eu-west-1 global=pg.prod".to_string()),
+        lines.contains(&"attempts=0 env=eu-west-1 global=pg.prod".to_string()),
         "{}",
         run.dump()
     );

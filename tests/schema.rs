@@ -862,11 +862,7 @@ fn cases() -> Vec<(String, bool)> {
         true,
     );
     add(t("retry: {type: random, minInterval: PT1S}"), false);
-    for unsupported in [
-        "retry: {type: constant}",
-        "runIf: x",
-        "outputDirectory: true",
-    ] {
+    for unsupported in ["retry: {type: constant}", "outputDirectory: true"] {
         add(t(unsupported), false);
     }
     // Kestra's older runner forms (accepted with a warning).

@@ -73,6 +73,9 @@ pub fn flowable_state(children: &[State], allow_failure: bool, allow_warning: bo
         State::Killed
     } else if children.contains(&State::Failed) {
         State::Failed
+    } else if children.contains(&State::Paused) {
+        // A Pause without a delay stopped the run: the execution waits for `resume`.
+        State::Paused
     } else if children.contains(&State::Warning) {
         State::Warning
     } else {
@@ -193,6 +196,10 @@ mod tests {
             (vec![Failed], true, false, Warning),
             (vec![Failed], true, true, Success),
             (vec![Failed, Killed], true, false, Killed),
+            // A Pause that stops the run leaves the execution PAUSED (a failure wins).
+            (vec![Success, Paused], false, false, Paused),
+            (vec![Paused, Warning], false, false, Paused),
+            (vec![Failed, Paused], false, false, Failed),
         ] {
             assert_eq!(
                 flowable_state(&children, af, aw),

@@ -383,10 +383,9 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
     if diags.has_errors() {
         return Err(Code::Invalid.reported());
     }
-    ctx.expr_host = plan::expr_host::ExprHost(Some(Arc::new(exec::env_host::EnvHost::new(
-        kv.clone(),
-        &flow.namespace,
-    ))));
+    ctx.expr_host = plan::expr_host::ExprHost(Some(Arc::new(
+        exec::env_host::EnvHost::new(kv.clone(), &flow.namespace).with_storage(storage.clone()),
+    )));
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -262,10 +262,12 @@ pub async fn run_flow(rt: Arc<Runtime>, flow: Arc<Flow>) -> FlowResult {
     if matches!(state, State::Failed) && !c.errors.is_empty() {
         run_list(&rt, &flow, &c.errors, &shared, &top, None).await;
     }
-    if !c.finally.is_empty() {
+    // A paused execution has not ended: its `finally` and `afterExecution` wait for `resume`.
+    let paused = state == State::Paused;
+    if !c.finally.is_empty() && !paused {
         run_list(&rt, &flow, &c.finally, &shared, &top, None).await;
     }
-    if !c.after_execution.is_empty() {
+    if !c.after_execution.is_empty() && !paused {
         run_list(&rt, &flow, &c.after_execution, &shared, &top, None).await;
     }
     let mut tasks = std::mem::take(&mut *shared.results.lock().unwrap());

@@ -2,7 +2,8 @@
 //! copied to `STATE_DIR/storage/…` under their `kestra://` URI (`plan::storage`), which
 //! `{{ outputs.T.outputFiles['name'] }}` gives; an input file whose value is a `kestra://`,
 //! `nsfile://` or `file://` URI gets that file's content, and so does Pebble's `read()`. This
-//! is the executor's expression host ([`RunHost`]): the planner asks it, and reads nothing.
+//! is read through the executor's expression host (`exec::env_host::EnvHost`): the planner asks
+//! it, and reads nothing.
 //!
 //! Namespace files come from a local directory: namespace `a.b`'s files are under
 //! `NAMESPACE_FILES/a.b/` (`--namespace-files DIR`, `$DOCKHAND_NAMESPACE_FILES`, default
@@ -15,7 +16,6 @@ use std::collections::BTreeMap;
 use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::exec::result::{StoredFile, TaskResult};
-use crate::pebble::{Host, env_secret};
 use crate::plan::storage::{self as names, FileUri};
 
 /// Where files are read from and kept.
@@ -138,22 +138,6 @@ pub fn remember(
         .map(|f| (f.name.clone(), serde_json::Value::String(f.uri.clone())))
         .collect();
     outputs.insert(names::files_key(&r.id), files);
-}
-
-/// The expression host of a run: secrets from `SECRET_*` (as [`crate::exec::env_host`]), files
-/// from the [`Storage`].
-pub struct RunHost {
-    pub storage: Storage,
-}
-
-impl Host for RunHost {
-    fn secret(&self, name: &str) -> Result<String, String> {
-        env_secret(name, |var| std::env::var(var).ok())
-    }
-
-    fn read(&self, path: &str) -> Result<String, String> {
-        self.storage.read(path)
-    }
 }
 
 #[cfg(test)]

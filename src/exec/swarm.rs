@@ -63,15 +63,26 @@ pub async fn run(
     attempt: u32,
     in_flight: Option<InFlight>,
     mut start_signal: crate::exec::Started,
+    run: &crate::exec::taskrun::TaskRun,
 ) -> TaskResult {
     let res = TaskResult::new(&task.id, State::Failed);
     let mut ctx = rt.ctx.clone();
     ctx.attempt = attempt;
-    let (rendered, mut tc) =
-        match crate::plan::plan_task(flow, task, script, &ctx, &rt.inputs, Some(outputs)) {
-            Ok(r) => r,
-            Err(e) => return setup_failure(res, e),
-        };
+    // The run's context and the outputs as Kestra exposes them, as on one engine.
+    let mut run_ctx = run.ctx.clone();
+    run_ctx.attempts_count = attempt.saturating_sub(1);
+    let (rendered, mut tc) = match crate::plan::plan_task_run(
+        flow,
+        task,
+        script,
+        &ctx,
+        &rt.inputs,
+        Some(outputs),
+        Some((&run_ctx, &run.outputs)),
+    ) {
+        Ok(r) => r,
+        Err(e) => return setup_failure(res, e),
+    };
     if let Some(f) = tc.findings.iter().find(|f| f.error) {
         return setup_failure(res, format!("{}: {}", f.property, f.message));
     }

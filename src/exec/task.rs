@@ -167,7 +167,7 @@ async fn run_inner(
 ) -> TaskResult {
     if rt.ctx.backend.is_swarm() {
         let planned = (flow, task, script, outputs);
-        return crate::exec::swarm::run(rt, planned, attempt, in_flight, start_signal).await;
+        return crate::exec::swarm::run(rt, planned, attempt, in_flight, start_signal, run).await;
     }
     let res = TaskResult::new(&task.id, State::Failed);
     let mut ctx = rt.ctx.clone();
