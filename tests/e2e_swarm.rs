@@ -517,3 +517,50 @@ swarm_test!(only_a_docker_swarm_manager_is_driven, |cx, c| {
     e.assert_code(3);
     assert!(c.swarm_objects(&cx.id).is_empty());
 });
+
+// `ps --backend swarm` lists dockhand's services (a kept one here, with a config), `cleanup
+// --backend swarm` removes it with its config; the service labels are the containers' own.
+swarm_test!(ps_and_cleanup_list_and_remove_services, |cx, c| {
+    let f = flow_file(
+        &cx,
+        "kept",
+        &[task(
+            "kept",
+            "inputFiles:\n  in.txt: x",
+            "delete: false",
+            &["cat in.txt"],
+        )],
+    );
+    let r = c.run(&cx, &f, &[]);
+    r.assert_code(0);
+    assert_eq!(r.task("kept")["removal"], "kept");
+    let service = format!("dh-{}-kept-1", cx.id);
+    let m = c.manager();
+    let base = [
+        "--engine",
+        "docker",
+        "--backend",
+        "swarm",
+        "--host",
+        &m,
+        "--execution",
+        &cx.id,
+    ];
+    let ps = cx.dockhand(&[&["ps"][..], &base[..]].concat(), &[]);
+    ps.assert_code(0);
+    assert!(ps.stdout.contains(&service), "{}", ps.dump());
+    assert!(
+        ps.stdout.contains(&cx.id) && ps.stdout.contains("kept"),
+        "{}",
+        ps.dump()
+    );
+    assert!(!c.swarm_objects(&cx.id).is_empty());
+    let clean = cx.dockhand(&[&["cleanup"][..], &base[..]].concat(), &[]);
+    clean.assert_code(0);
+    assert!(
+        clean.stdout.contains(&format!("removing {service}")),
+        "{}",
+        clean.dump()
+    );
+    c.assert_clean(&cx.id, &[0, 1, 2]);
+});
