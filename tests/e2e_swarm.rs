@@ -408,8 +408,9 @@ swarm_test!(timeout_stops_the_task, |cx, c| {
     c.assert_clean(&cx.id, &[0, 1, 2]);
 });
 
-// `kill -9` of dockhand mid-task, then `resume`: the service is re-attached to, and across the
-// two runs every line is printed exactly once.
+// `kill -9` of dockhand mid-task, then `resume` (no --backend: the journal says swarm, and its
+// placement): the service is re-attached to, and across the two runs every line is printed
+// exactly once.
 swarm_test!(kill9_then_resume_reattaches_to_the_service, |cx, c| {
     let f = flow_file(
         &cx,
@@ -429,7 +430,7 @@ swarm_test!(kill9_then_resume_reattaches_to_the_service, |cx, c| {
     );
     run.signal(libc::SIGKILL);
     let first = run.finish(Duration::from_secs(10));
-    let r = cx.dockhand(&["resume", &cx.id, "--json", "--backend", "swarm"], &[]);
+    let r = cx.dockhand(&["resume", &cx.id, "--json"], &[]);
     r.assert_code(0);
     assert!(r.stderr.contains("re-attaching to service"), "{}", r.dump());
     let mut all = first.logs("count", '|');

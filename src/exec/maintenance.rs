@@ -363,6 +363,7 @@ mod tests {
             at: 0,
             namespace: if id.starts_with('m') { "m" } else { "n" }.into(),
             flow: "f".into(),
+            swarm: None,
         }];
         if ended {
             records.push(Record::End {
