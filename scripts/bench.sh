@@ -7,6 +7,8 @@
 #   scripts/bench.sh --quick         fewer rounds, 100 MB instead of 500 MB of log (~4 min)
 #   scripts/bench.sh --docker-only   (or --podman-only) one engine
 #   scripts/bench.sh --no-engines    only the figures that need no engine (5 and 7)
+#   scripts/bench.sh --swarm         also the swarm figures (S1, S2; ~3 min more)
+#   scripts/bench.sh --swarm-only    only those
 #   scripts/bench.sh --help
 #
 # What it measures. Each figure runs dockhand and its baseline in the SAME invocation,
@@ -42,13 +44,20 @@
 #      process round by round (target: under 1 s); and `dockhand validate` of a generated flow
 #      with 10,000 such expressions vs the same flow with them as plain text (target: under
 #      0.5 s).
+#   With --swarm / --swarm-only, on a three-node test swarm (scripts/swarm-cluster.sh, taken down
+#   afterwards; scripts/bench_swarm.py):
+#   S1. one `echo hello` task through `dockhand run --backend swarm` vs the same job by hand
+#      (`docker service create -d` + polling every 100 ms + `service logs` + `service rm`),
+#      both on the worker n1 (target ratio <= 1.10).
+#   S2. 60 `sleep 1` tasks in a Parallel with `concurrent: 12`, on 1 node vs 3 (reported).
 #
 # Timing is done by scripts/bench.py (stdlib python3), not hyperfine: hyperfine runs all of A
 # and then all of B, while here A and B alternate round by round, and dockhand's own peak RSS
 # and CPU time are sampled from /proc while it runs. scripts/bench_sdk.py is the SDK peer.
 #
 # Output: a table (figure, dockhand, baseline, ratio, target, PASS/FAIL) on stdout, the same
-# plus details, the call breakdown and the environment in target/bench/results.md, raw numbers
+# plus details, the call breakdown and the environment in target/bench/results.md (the swarm
+# figures in target/bench/swarm.md), raw numbers
 # in target/bench/raw.json, engine call logs and strace output in target/bench/logs/.
 #
 # Idempotent: builds dockhand in release mode (cargo; honours CARGO_TARGET_DIR), recreates
@@ -67,10 +76,13 @@ ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; }
 
 QUICK=0
+SWARM=no
 ENGINES=(docker podman)
 for a in "$@"; do
     case "$a" in
         --quick) QUICK=1 ;;
+        --swarm) SWARM=also ;;
+        --swarm-only) SWARM=only; ENGINES=(docker) ;;
         --docker-only) ENGINES=(docker) ;;
         --podman-only) ENGINES=(podman) ;;
         --no-engines) ENGINES=() ;;
@@ -112,7 +124,7 @@ PEBBLE_BENCH="$TARGET_DIR/release/examples/pebble_bench"
 # The Docker SDK peer: a venv with docker-py from PyPI, made once.
 SDK_PY=""
 SDK_NOTE=""
-if [[ " ${ENGINES[*]} " == *" docker "* ]]; then
+if [ "$SWARM" != only ] && [[ " ${ENGINES[*]} " == *" docker "* ]]; then
     VENV="$OUT/venv"
     if ! "$VENV/bin/python" -c 'import docker' >/dev/null 2>&1; then
         log "creating $VENV with the docker SDK (pip install docker)"
@@ -130,7 +142,21 @@ if [[ " ${ENGINES[*]} " == *" docker "* ]]; then
     fi
 fi
 
-log "measuring (engines: ${ENGINES[*]:-none}; $([ "$QUICK" = 1 ] && echo quick || echo full))"
-BENCH_DOCKHAND="$DOCKHAND" BENCH_OUT="$OUT" BENCH_ENGINES="${ENGINES[*]}" BENCH_QUICK="$QUICK" \
+export BENCH_DOCKHAND="$DOCKHAND" BENCH_OUT="$OUT" BENCH_ENGINES="${ENGINES[*]}" BENCH_QUICK="$QUICK" \
     BENCH_IMAGE="$IMAGE" BENCH_SDK_PY="$SDK_PY" BENCH_SDK_NOTE="$SDK_NOTE" BENCH_REPO="$ROOT" \
-    BENCH_PEBBLE="$PEBBLE_BENCH" python3 "$SCRIPT_DIR/bench.py"
+    BENCH_PEBBLE="$PEBBLE_BENCH"
+if [ "$SWARM" != only ]; then
+    log "measuring (engines: ${ENGINES[*]:-none}; $([ "$QUICK" = 1 ] && echo quick || echo full))"
+    python3 "$SCRIPT_DIR/bench.py"
+fi
+
+# The swarm figures, on a test swarm of the benchmark's own.
+if [ "$SWARM" != no ]; then
+    require_root
+    log "bringing up the test swarm (scripts/swarm-cluster.sh)"
+    trap 'bash "$SCRIPT_DIR/swarm-cluster.sh" down --name dhbench >/dev/null 2>&1 || true' EXIT
+    SWARM_MANAGER="$(bash "$SCRIPT_DIR/swarm-cluster.sh" up --name dhbench | sed -n 's/^SWARM_MANAGER=//p')"
+    [ -n "$SWARM_MANAGER" ] || die "the test swarm did not come up"
+    log "measuring on the swarm ($([ "$QUICK" = 1 ] && echo quick || echo full))"
+    BENCH_SWARM_MANAGER="$SWARM_MANAGER" python3 "$SCRIPT_DIR/bench_swarm.py"
+fi

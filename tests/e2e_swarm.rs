@@ -408,8 +408,9 @@ swarm_test!(timeout_stops_the_task, |cx, c| {
     c.assert_clean(&cx.id, &[0, 1, 2]);
 });
 
-// `kill -9` of dockhand mid-task, then `resume`: the service is re-attached to, and across the
-// two runs every line is printed exactly once.
+// `kill -9` of dockhand mid-task, then `resume` (no --backend: the journal says swarm, and its
+// placement): the service is re-attached to, and across the two runs every line is printed
+// exactly once.
 swarm_test!(kill9_then_resume_reattaches_to_the_service, |cx, c| {
     let f = flow_file(
         &cx,
@@ -429,7 +430,7 @@ swarm_test!(kill9_then_resume_reattaches_to_the_service, |cx, c| {
     );
     run.signal(libc::SIGKILL);
     let first = run.finish(Duration::from_secs(10));
-    let r = cx.dockhand(&["resume", &cx.id, "--json", "--backend", "swarm"], &[]);
+    let r = cx.dockhand(&["resume", &cx.id, "--json"], &[]);
     r.assert_code(0);
     assert!(r.stderr.contains("re-attaching to service"), "{}", r.dump());
     let mut all = first.logs("count", '|');
@@ -516,4 +517,51 @@ swarm_test!(only_a_docker_swarm_manager_is_driven, |cx, c| {
     let e = cx.run_with(&f, &["--host", &worker], &[("DOCKHAND_BACKEND", "swarm")]);
     e.assert_code(3);
     assert!(c.swarm_objects(&cx.id).is_empty());
+});
+
+// `ps --backend swarm` lists dockhand's services (a kept one here, with a config), `cleanup
+// --backend swarm` removes it with its config; the service labels are the containers' own.
+swarm_test!(ps_and_cleanup_list_and_remove_services, |cx, c| {
+    let f = flow_file(
+        &cx,
+        "kept",
+        &[task(
+            "kept",
+            "inputFiles:\n  in.txt: x",
+            "delete: false",
+            &["cat in.txt"],
+        )],
+    );
+    let r = c.run(&cx, &f, &[]);
+    r.assert_code(0);
+    assert_eq!(r.task("kept")["removal"], "kept");
+    let service = format!("dh-{}-kept-1", cx.id);
+    let m = c.manager();
+    let base = [
+        "--engine",
+        "docker",
+        "--backend",
+        "swarm",
+        "--host",
+        &m,
+        "--execution",
+        &cx.id,
+    ];
+    let ps = cx.dockhand(&[&["ps"][..], &base[..]].concat(), &[]);
+    ps.assert_code(0);
+    assert!(ps.stdout.contains(&service), "{}", ps.dump());
+    assert!(
+        ps.stdout.contains(&cx.id) && ps.stdout.contains("kept"),
+        "{}",
+        ps.dump()
+    );
+    assert!(!c.swarm_objects(&cx.id).is_empty());
+    let clean = cx.dockhand(&[&["cleanup"][..], &base[..]].concat(), &[]);
+    clean.assert_code(0);
+    assert!(
+        clean.stdout.contains(&format!("removing {service}")),
+        "{}",
+        clean.dump()
+    );
+    c.assert_clean(&cx.id, &[0, 1, 2]);
 });

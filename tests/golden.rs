@@ -643,6 +643,14 @@ fn swarm_commands_match_snapshot() {
             ),
             ("list_managed_services", sw::list_managed_services(&g)),
             (
+                "inspect_services",
+                sw::inspect_services(&g, &["id1", "id2"]),
+            ),
+            (
+                "list_managed_objects",
+                sw::list_managed_objects(&g, Object::Secret),
+            ),
+            (
                 "list_objects",
                 sw::list_objects(&g, Object::Config, "dh-golden-t-1"),
             ),

@@ -355,9 +355,17 @@ pub struct ContainersArgs {
     /// Only containers (and journals) of the flow with this id
     #[arg(long, value_name = "FLOW_ID")]
     pub flow: Option<String>,
+    /// `swarm`: dockhand's services on the swarm manager the docker CLI addresses, instead of
+    /// containers (their configs and secrets go with them)
+    #[arg(long, env = "DOCKHAND_BACKEND", value_enum, default_value = "engine")]
+    pub backend: BackendArg,
 }
 
 impl ContainersArgs {
+    pub fn swarm(&self) -> bool {
+        matches!(self.backend, BackendArg::Swarm)
+    }
+
     pub fn filter(&self) -> dockhand::exec::containers::Filter {
         dockhand::exec::containers::Filter {
             execution: self.execution.clone(),

@@ -12,7 +12,11 @@ use super::args::ContainersArgs;
 
 pub fn ps(target: ContainersArgs, json: bool) -> exit::Result<Code> {
     let filter = target.filter();
-    let found = maintenance::find(target.engine.as_deref(), target.host.clone())?;
+    let found = maintenance::find(
+        target.engine.as_deref(),
+        target.host.clone(),
+        target.swarm(),
+    )?;
     let state_dir = state_dir(target.state_dir);
     let rows = maintenance::ps_rows(&found.list, &filter, &state_dir, journal::now());
     if json {
@@ -59,7 +63,11 @@ pub fn cleanup(
     dry_run: bool,
 ) -> exit::Result<Code> {
     let filter = target.filter();
-    let found = maintenance::find(target.engine.as_deref(), target.host.clone())?;
+    let found = maintenance::find(
+        target.engine.as_deref(),
+        target.host.clone(),
+        target.swarm(),
+    )?;
     let state_dir = state_dir(target.state_dir);
     let (doomed, kept) =
         maintenance::doomed_containers(&found.list, &filter, journal::now(), older_than, |c| {

@@ -88,7 +88,8 @@ async fn list_once(engine: &Engine) -> Result<Vec<Managed>, String> {
     Ok(out.stdout.lines().filter_map(parse_line).collect())
 }
 
-fn parse_line(line: &str) -> Option<Managed> {
+/// One line of `inspect_managed` (or of the swarm's `inspect_services`).
+pub fn parse_line(line: &str) -> Option<Managed> {
     let f: Vec<&str> = line.split('\t').collect();
     let [id, name, state, created, labels] = f.as_slice() else {
         return None;

@@ -39,6 +39,10 @@ pub enum Record {
         namespace: String,
         #[serde(default)]
         flow: String,
+        /// `--backend swarm`: its placements (none: the tasks ran on one engine), so that
+        /// `resume` finds the services again without being told.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        swarm: Option<Vec<(String, String)>>,
     },
     TaskStart {
         task: String,

@@ -137,6 +137,7 @@ pub fn resume(
         host,
         work_dir,
         mut inputs,
+        swarm,
         ..
     }) = records
         .into_iter()
@@ -166,6 +167,7 @@ pub fn resume(
     };
     engine.host = host.clone();
     inputs.extend(given);
+    let backend = crate::plan::backend::for_resume(swarm, backend);
     execute(
         Launch {
             flow_file,
@@ -532,6 +534,10 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
                 at: journal::now(),
                 namespace: flow.namespace.clone(),
                 flow: flow.id.clone(),
+                swarm: match &l.backend {
+                    crate::plan::backend::Backend::Swarm(o) => Some(o.placement.clone()),
+                    crate::plan::backend::Backend::Engine => None,
+                },
             };
             if let Err(e) = journal.append(&start, true) {
                 return Err(Code::Engine.error(e));

@@ -18,11 +18,13 @@ pub struct Found {
     pub engine: Engine,
     pub rt: tokio::runtime::Runtime,
     pub list: Vec<Managed>,
+    /// `--backend swarm`: the list is of services on the swarm manager.
+    pub swarm: bool,
 }
 
 /// The engine (`--engine`, else `$DOCKHAND_ENGINE`, else discovery) at `host`, and every
 /// container on it with dockhand's managed label.
-pub fn find(engine: Option<&str>, host: Option<String>) -> Result<Found> {
+pub fn find(engine: Option<&str>, host: Option<String>, swarm: bool) -> Result<Found> {
     let mut engine =
         crate::exec::engine::discover(engine, std::env::var("DOCKHAND_ENGINE").ok().as_deref())
             .code(Code::Engine)?;
@@ -31,8 +33,26 @@ pub fn find(engine: Option<&str>, host: Option<String>) -> Result<Found> {
         .enable_all()
         .build()
         .code_with(Code::Engine, "cannot start the async runtime")?;
+    if swarm {
+        return match rt.block_on(crate::exec::swarm::list_services(&engine)) {
+            Ok(list) => Ok(Found {
+                engine,
+                rt,
+                list,
+                swarm,
+            }),
+            Err(e) => {
+                Err(Code::Engine.error(format!("{} cannot list services: {e}", engine.name())))
+            }
+        };
+    }
     match rt.block_on(containers::list(&engine)) {
-        Ok(list) => Ok(Found { engine, rt, list }),
+        Ok(list) => Ok(Found {
+            engine,
+            rt,
+            list,
+            swarm,
+        }),
         Err(e) => Err(Code::Engine.error(format!("{} cannot list containers: {e}", engine.name()))),
     }
 }
@@ -123,6 +143,12 @@ pub fn doomed_containers<'a>(
 /// Removes containers (forced, with their anonymous volumes); `Err(why)` if the engine did not.
 pub fn remove_containers(found: &Found, doomed: &[&Managed]) -> std::result::Result<(), String> {
     let engine = &found.engine;
+    if found.swarm {
+        let names: Vec<&str> = doomed.iter().map(|c| c.name.as_str()).collect();
+        return found
+            .rt
+            .block_on(crate::exec::swarm::remove_services(engine, &names));
+    }
     let ids: Vec<&str> = doomed.iter().map(|c| c.id.as_str()).collect();
     let args = crate::plan::engine_commands::remove_now(&engine.global(None), &ids).argv();
     let out = found
@@ -338,6 +364,7 @@ mod tests {
             at: 0,
             namespace: if id.starts_with('m') { "m" } else { "n" }.into(),
             flow: "f".into(),
+            swarm: None,
         }];
         if ended {
             records.push(Record::End {

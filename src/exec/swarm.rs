@@ -28,6 +28,30 @@ use crate::plan::dialect::Dialect;
 use crate::plan::engine_commands::Global;
 use crate::plan::swarm::{self as sw, Object};
 
+/// How many tasks this process is watching on a swarm right now: each polls less often the more
+/// there are (see [`st::poll_interval`]).
+static WATCHING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Counts one watched task while it lives.
+struct Watching;
+
+impl Watching {
+    fn start() -> Self {
+        WATCHING.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Watching
+    }
+
+    fn now() -> usize {
+        WATCHING.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        WATCHING.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 /// Checks, before anything starts, that the engine is docker and a swarm manager: the one
 /// line the run then exits 3 with otherwise.
 pub async fn check_manager(engine: &Engine, host: Option<&str>) -> Result<(), String> {
@@ -55,6 +79,67 @@ pub async fn check_manager(engine: &Engine, host: Option<&str>) -> Result<(), St
 
 /// The flow, the task, its script and the outputs of the tasks before it.
 pub type Planned<'a> = (&'a Flow, &'a Task, &'a ScriptTask, &'a crate::plan::Outputs);
+
+/// Every service with dockhand's managed label, as `ps` and `cleanup` list containers.
+pub async fn list_services(
+    engine: &Engine,
+) -> Result<Vec<crate::exec::containers::Managed>, String> {
+    let g = Global::new(Dialect::Docker, engine.host.as_deref());
+    let limit = Duration::from_secs(30);
+    let capture = |cmd: EngineCommand| async move {
+        let out = process::capture(&engine.program, &cmd.argv(), limit)
+            .await
+            .map_err(|e| e.to_string())?;
+        if out.ok() {
+            Ok(out.stdout)
+        } else {
+            Err(out.error_line())
+        }
+    };
+    let listed = capture(sw::list_managed_services(&g)).await?;
+    let ids: Vec<&str> = listed
+        .lines()
+        .filter_map(|l| l.split('\t').next())
+        .collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let inspected = capture(sw::inspect_services(&g, &ids)).await?;
+    Ok(inspected
+        .lines()
+        .filter_map(crate::exec::containers::parse_line)
+        .collect())
+}
+
+/// Removes services (their containers are stopped on their nodes), then the configs and
+/// secrets made for them.
+pub async fn remove_services(engine: &Engine, names: &[&str]) -> Result<(), String> {
+    let g = Global::new(Dialect::Docker, engine.host.as_deref());
+    let limit = Duration::from_secs(120);
+    let run = |cmd: EngineCommand| async move {
+        process::capture(&engine.program, &cmd.argv(), limit)
+            .await
+            .map_err(|e| e.to_string())
+    };
+    let out = run(sw::service_rm(&g, names)).await?;
+    if !out.ok() {
+        return Err(out.error_line());
+    }
+    for kind in [Object::Config, Object::Secret] {
+        let listed = run(sw::list_managed_objects(&g, kind)).await?;
+        let ids: Vec<&str> = listed
+            .stdout
+            .lines()
+            .filter_map(|l| l.split_once('\t'))
+            .filter(|(_, service)| names.contains(service))
+            .map(|(id, _)| id)
+            .collect();
+        if !ids.is_empty() {
+            let _ = run(sw::object_rm(&g, kind, &ids)).await?;
+        }
+    }
+    Ok(())
+}
 
 /// Runs a task on the swarm to its end (the caller journals the result).
 pub async fn run(
@@ -225,6 +310,7 @@ impl Job<'_> {
     async fn watch(&self, tc: &TaskCommands, skip: (u64, u64)) -> (Ending, Captured) {
         let rt = self.rt;
         let started = Instant::now();
+        let _counted = Watching::start();
         let follow = self.start_log(&tc.run, skip, true).await;
         let timeout = self.task.timeout;
         // No timeout: a deadline that never comes (a century away).
@@ -236,7 +322,7 @@ impl Job<'_> {
         let mut unanswered = 0u32;
         let ending = loop {
             let stop_for = tokio::select! {
-                _ = tokio::time::sleep(st::poll_interval(started.elapsed())) => None,
+                _ = tokio::time::sleep(st::poll_interval(started.elapsed(), Watching::now())) => None,
                 _ = &mut deadline => Some(Failure::Timeout {
                     after_ms: timeout.unwrap_or_default().as_millis() as u64,
                 }),
@@ -280,7 +366,9 @@ impl Job<'_> {
             match st::phase(&status.state) {
                 Phase::Ended => break Ending::Terminal(status),
                 _ if status.node.is_empty() => {}
-                _ if last_node_check.elapsed() >= Duration::from_secs(1) => {
+                // A node's state, less often than the task's: a down node takes the manager
+                // seconds to notice anyway.
+                _ if last_node_check.elapsed() >= Duration::from_secs(3) => {
                     last_node_check = Instant::now();
                     if let Some(down) = self.node_down(&status.node).await {
                         self.stop(tc, Some(id)).await;

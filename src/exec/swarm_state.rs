@@ -161,16 +161,21 @@ pub fn manager_check(info: &str, address: &str) -> Result<(), String> {
 }
 
 /// How long to wait before asking for the task's state again: often at first, when most jobs
-/// end, then less.
-pub fn poll_interval(since_start: std::time::Duration) -> std::time::Duration {
+/// end, then less; and less often the more tasks this dockhand watches at once (`watching`),
+/// since every question is a docker CLI process: together they ask about 10 times a second at
+/// most, each task at least every 2 s.
+pub fn poll_interval(since_start: std::time::Duration, watching: usize) -> std::time::Duration {
     use std::time::Duration;
-    if since_start < Duration::from_secs(3) {
+    let base = if since_start < Duration::from_secs(3) {
         Duration::from_millis(100)
     } else if since_start < Duration::from_secs(30) {
         Duration::from_millis(250)
     } else {
         Duration::from_secs(1)
-    }
+    };
+    let n = watching.max(1) as u32;
+    base.max(Duration::from_millis(100) * n)
+        .min(Duration::from_secs(2).max(base))
 }
 
 #[cfg(test)]
@@ -319,16 +324,21 @@ mod tests {
     }
 
     #[test]
-    fn polls_often_first() {
+    fn polls_often_first_and_less_with_many_tasks() {
         use std::time::Duration;
-        assert_eq!(poll_interval(Duration::ZERO), Duration::from_millis(100));
-        assert_eq!(
-            poll_interval(Duration::from_secs(10)),
-            Duration::from_millis(250)
-        );
-        assert_eq!(
-            poll_interval(Duration::from_secs(60)),
-            Duration::from_secs(1)
-        );
+        let ms = Duration::from_millis;
+        for (since, watching, want) in [
+            (Duration::ZERO, 1, ms(100)),
+            (Duration::ZERO, 0, ms(100)),
+            (Duration::from_secs(10), 1, ms(250)),
+            (Duration::from_secs(60), 1, ms(1000)),
+            (Duration::ZERO, 12, ms(1200)),
+            (Duration::from_secs(10), 2, ms(250)),
+            (Duration::from_secs(10), 4, ms(400)),
+            (Duration::ZERO, 60, ms(2000)),
+            (Duration::from_secs(60), 60, ms(2000)),
+        ] {
+            assert_eq!(poll_interval(since, watching), want, "{since:?} {watching}");
+        }
     }
 }

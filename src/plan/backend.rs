@@ -50,9 +50,40 @@ impl fmt::Display for Backend {
     }
 }
 
+/// The backend `resume` continues an execution on: the journal's (`journaled`: the swarm
+/// placements recorded at its start, `None` for one engine) unless the command line names a
+/// swarm with placements of its own. An execution begun on a swarm stays there.
+pub fn for_resume(journaled: Option<Vec<(String, String)>>, given: Backend) -> Backend {
+    match (journaled, given) {
+        (_, Backend::Swarm(o)) if !o.placement.is_empty() => Backend::Swarm(o),
+        (Some(placement), _) => Backend::Swarm(SwarmOptions { placement }),
+        (None, given) => given,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resume_keeps_the_journaled_backend() {
+        let p = |t: &str| vec![(t.to_string(), "node.role==worker".to_string())];
+        let swarm = |pl: Vec<(String, String)>| Backend::Swarm(SwarmOptions { placement: pl });
+        for (journaled, given, want) in [
+            (None, Backend::Engine, Backend::Engine),
+            (Some(vec![]), Backend::Engine, swarm(vec![])),
+            (Some(p("a")), Backend::Engine, swarm(p("a"))),
+            (Some(p("a")), swarm(vec![]), swarm(p("a"))),
+            (Some(p("a")), swarm(p("b")), swarm(p("b"))),
+            (None, swarm(vec![]), swarm(vec![])),
+        ] {
+            assert_eq!(
+                for_resume(journaled.clone(), given.clone()),
+                want,
+                "{journaled:?} {given:?}"
+            );
+        }
+    }
 
     #[test]
     fn constraints_per_task_and_for_all() {

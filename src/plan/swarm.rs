@@ -544,6 +544,31 @@ pub fn list_managed_services(g: &Global) -> EngineCommand {
     c
 }
 
+/// One tab-separated line per service, as `engine_commands::inspect_managed` prints one per
+/// container: id, then name, state (`service`: a service has no state of its own), creation
+/// time and labels as JSON.
+pub fn inspect_services<S: AsRef<str>>(g: &Global, ids: &[S]) -> EngineCommand {
+    let mut c = g.base(Step::Query);
+    c.args(["service", "inspect"]).opt(
+        "--format",
+        "{{.ID}}\t{{json .Spec.Name}}\t{{json \"service\"}}\t{{json .CreatedAt}}\t{{json .Spec.Labels}}",
+    );
+    c.args(ids.iter().map(|i| i.as_ref()));
+    c
+}
+
+/// Every dockhand config or secret: id, then the service it was made for.
+pub fn list_managed_objects(g: &Global, kind: Object) -> EngineCommand {
+    let mut c = g.base(Step::Query);
+    c.args([kind.name(), "ls"])
+        .opt("--filter", format!("label={}=true", labels::MANAGED))
+        .opt(
+            "--format",
+            format!("{{{{.ID}}}}\t{{{{.Label \"{SERVICE_LABEL}\"}}}}"),
+        );
+    c
+}
+
 /// The configs or secrets made for one service.
 pub fn list_objects(g: &Global, kind: Object, service: &str) -> EngineCommand {
     let mut c = g.base(Step::Query);
