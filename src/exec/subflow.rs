@@ -116,6 +116,11 @@ pub async fn run(
                 at: journal::now(),
                 namespace: child.namespace.clone(),
                 flow: child.id.clone(),
+                // The child runs where its parent runs.
+                swarm: match &rt.ctx.backend {
+                    crate::plan::backend::Backend::Swarm(o) => Some(o.placement.clone()),
+                    crate::plan::backend::Backend::Engine => None,
+                },
             };
             if let Err(e) = journal.append(&start, true) {
                 return fail(e.to_string());

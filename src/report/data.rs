@@ -243,6 +243,7 @@ mod tests {
                 at: 100,
                 namespace: "ns".into(),
                 flow: "fl".into(),
+                swarm: None,
             },
             start("a", 1, 100),
             start("b", 1, 101),
