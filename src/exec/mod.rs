@@ -7,6 +7,7 @@ pub mod engine;
 pub mod env_host;
 pub mod execution_id;
 pub mod files;
+pub mod image_task;
 pub mod images;
 pub mod journal;
 pub mod launch;
@@ -287,6 +288,21 @@ async fn run_one_inner(
                         .unwrap_or_default()
                 ));
             }
+            outputs
+                .lock()
+                .unwrap()
+                .insert(task.id.clone(), r.outputs.clone());
+            let go_on = r.state.continues();
+            results.lock().unwrap().push(r);
+            go_on
+        }
+        TaskKind::Image(it) => {
+            let snapshot = outputs.lock().unwrap().clone();
+            let mut r = image_task::run(&rt, &flow, &task, it, &snapshot).await;
+            if r.state == State::Failed && task.allow_failure {
+                r.state = State::Warning;
+            }
+            rt.status(&format!("{}: {}", r.id, r.state.name()));
             outputs
                 .lock()
                 .unwrap()

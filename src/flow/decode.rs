@@ -7,6 +7,7 @@
 //! [`crate::flow::spec`].
 
 mod container_run;
+mod image_task;
 mod refs;
 mod runner;
 mod task;
@@ -181,11 +182,21 @@ pub fn known_properties() -> BTreeMap<&'static str, Vec<&'static str>> {
         spec::Execution::ContainerScript { body, .. } => Some((t.name, body)),
         _ => None,
     });
-    for (ty, body) in scripts {
-        let body = match body {
-            spec::ScriptBody::Script => "script: x",
-            spec::ScriptBody::Commands => "commands: [x]",
-        };
+    // And docker Build / Push, with what they need.
+    let images = [
+        (spec::DOCKER_BUILD_TYPE, "dockerfile: x\n    tags: [x]"),
+        (spec::DOCKER_PUSH_TYPE, "tags: [x]"),
+    ];
+    let bodies = scripts
+        .map(|(ty, body)| {
+            let body = match body {
+                spec::ScriptBody::Script => "script: x",
+                spec::ScriptBody::Commands => "commands: [x]",
+            };
+            (ty, body)
+        })
+        .chain(images);
+    for (ty, body) in bodies {
         let text = format!(
             "id: f\nnamespace: n\nlabels: []\ninputs: [{{}}]\ntasks:\n  - id: t\n    type: {ty}\n    {body}\n    taskRunner: {{type: {DOCKER_RUNNER_TYPE}, credentials: {{}}, cpu: {{}}, memory: {{}}, deviceRequests: [{{}}]}}\n",
         );

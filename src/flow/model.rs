@@ -69,6 +69,35 @@ pub enum TaskKind {
     Sequential {
         tasks: Vec<Task>,
     },
+    /// docker Build (and push) or Push: the engine CLI on the host, no container of its own.
+    Image(Box<ImageTask>),
+}
+
+/// `io.kestra.plugin.docker.cli.Build` (with `build`) or `Push` (without).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageTask {
+    pub build: Option<ImageBuild>,
+    /// The image's names (`tags`), at least one.
+    pub tags: Vec<String>,
+    /// Push every tag after the build (always, for Push).
+    pub push: bool,
+    /// `host`, `config` and `credentials`, as the Docker runner reads them.
+    pub runner: DockerRunner,
+}
+
+/// What a docker Build builds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageBuild {
+    /// A file of the working directory (an input file) or, if none has that name, the
+    /// Dockerfile's text.
+    pub dockerfile: String,
+    pub build_args: BTreeMap<String, String>,
+    pub labels: BTreeMap<String, String>,
+    pub platform: Option<String>,
+    pub pull: bool,
+    pub target: Option<String>,
+    /// The build context's files besides the Dockerfile.
+    pub input_files: BTreeMap<String, String>,
 }
 
 impl Task {
@@ -82,6 +111,7 @@ impl Task {
     fn collect_scripts<'a>(&'a self, out: &mut Vec<(&'a Task, &'a ScriptTask)>) {
         match &self.kind {
             TaskKind::Script(s) => out.push((self, s)),
+            TaskKind::Image(_) => {}
             TaskKind::Parallel { tasks, .. } | TaskKind::Sequential { tasks } => {
                 for t in tasks {
                     t.collect_scripts(out);
@@ -92,6 +122,22 @@ impl Task {
 }
 
 impl Flow {
+    /// Every docker Build/Push task of the flow, depth first, in file order.
+    pub fn image_tasks(&self) -> Vec<(&Task, &ImageTask)> {
+        fn walk<'a>(t: &'a Task, out: &mut Vec<(&'a Task, &'a ImageTask)>) {
+            match &t.kind {
+                TaskKind::Image(i) => out.push((t, i)),
+                TaskKind::Parallel { tasks, .. } | TaskKind::Sequential { tasks } => {
+                    tasks.iter().for_each(|c| walk(c, out))
+                }
+                TaskKind::Script(_) => {}
+            }
+        }
+        let mut out = Vec::new();
+        self.tasks.iter().for_each(|t| walk(t, &mut out));
+        out
+    }
+
     /// Every script task of the flow, depth first, in file order.
     pub fn scripts(&self) -> Vec<(&Task, &ScriptTask)> {
         self.tasks.iter().flat_map(Task::scripts).collect()

@@ -955,7 +955,7 @@ pub fn image_name(
 
 /// The private client config that holds registry credentials: docker `--config DIR` with a
 /// `config.json`, podman `--authfile FILE`. `None` when the task has no credentials.
-fn registry_auth(
+pub(crate) fn registry_auth(
     task: &ScriptTask,
     d: Dialect,
     private: &Utf8PathBuf,

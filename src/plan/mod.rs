@@ -8,6 +8,7 @@ pub mod context;
 pub mod dialect;
 pub mod engine_commands;
 pub mod expr_host;
+pub mod image_task;
 pub mod labels;
 pub mod python_deps;
 pub mod scope;

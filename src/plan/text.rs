@@ -174,7 +174,7 @@ fn groups(flow: &Flow) -> Vec<(String, String)> {
                 ),
                 tasks,
             ),
-            TaskKind::Script(_) => return,
+            TaskKind::Script(_) | TaskKind::Image(_) => return,
         };
         out.push((t.path.clone(), desc));
         for c in children {
@@ -216,7 +216,13 @@ pub fn plan(
         .map(|(i, (p, _))| (p.as_str(), i))
         .collect();
     let mut shown = vec![false; groups.len()];
-    for (task, tc) in tasks {
+    // Script tasks and docker Build/Push tasks, in file order.
+    let images = flow.image_tasks();
+    let mut entries: Vec<(&Task, Option<&TaskCommands>)> =
+        tasks.iter().map(|(t, tc)| (t, Some(tc))).collect();
+    entries.extend(images.iter().map(|(t, _)| (*t, None)));
+    entries.sort_by_key(|(t, _)| (t.pos.line, t.pos.col));
+    for (task, tc) in entries {
         out.push('\n');
         // Announce each Parallel/Sequential group before its first task, outermost first.
         let mut holding: Vec<usize> = task
@@ -240,6 +246,12 @@ pub fn plan(
             out.push_str("# disabled: skipped\n");
             continue;
         }
+        let Some(tc) = tc else {
+            if let Some((_, it)) = images.iter().find(|(t, _)| t.path == task.path) {
+                image_task(&mut out, program, flow, task, it, ctx);
+            }
+            continue;
+        };
         let _ = writeln!(out, "# working directory {}", tc.workdir);
         if let Some(note) = short_name_note(task, ctx) {
             let _ = writeln!(out, "# {note}");
@@ -293,6 +305,46 @@ pub fn plan(
         out.push_str(&command(program, &tc.stop));
     }
     out
+}
+
+/// A docker Build/Push task: its build context, build and pushes.
+fn image_task(
+    out: &mut String,
+    program: &str,
+    flow: &Flow,
+    task: &Task,
+    it: &crate::flow::model::ImageTask,
+    ctx: &PlanContext,
+) {
+    let ic = match crate::plan::image_task::plan_image_task(
+        flow,
+        &task.id,
+        it,
+        ctx,
+        &Default::default(),
+        None,
+    ) {
+        Ok((_, ic)) => ic,
+        Err(e) => {
+            let _ = writeln!(out, "# cannot be shown: {e}");
+            return;
+        }
+    };
+    if let Some(b) = &ic.build {
+        let _ = writeln!(out, "# build context {}", ic.workdir);
+        for name in ic.files.keys() {
+            let _ = writeln!(out, "# file {name}");
+        }
+        let _ = writeln!(
+            out,
+            "# build the image (its output is the task's log; imageId from --iidfile)"
+        );
+        out.push_str(&command(program, b));
+    }
+    for p in &ic.pushes {
+        let _ = writeln!(out, "# push");
+        out.push_str(&command(program, p));
+    }
 }
 
 #[cfg(test)]

@@ -209,7 +209,7 @@ fn ended_before<'a>(
         *next += 1;
         out.entry(t.id.as_str()).or_insert_with(|| mine.clone());
         match &t.kind {
-            TaskKind::Script(_) => {}
+            TaskKind::Script(_) | TaskKind::Image(_) => {}
             TaskKind::Parallel { tasks: c, .. } => ended_before(c, true, next, &mine, out),
             TaskKind::Sequential { tasks: c } => ended_before(c, false, next, &mine, out),
         }

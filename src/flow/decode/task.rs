@@ -84,8 +84,14 @@ fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
                 tasks: read_children(cx, &mut o),
             })
         }
-        // No task type executes so yet: the spec lists none, and one that did would need its
-        // reader here (and its model and builder) before it could run.
+        Some((name, Some(Execution::HostProcess))) if spec::is_image_task(name) => {
+            let tt = spec::task_type(name).expect("a described type");
+            Some(TaskKind::Image(Box::new(super::image_task::read(
+                cx, &mut o, tt,
+            ))))
+        }
+        // No other task type executes so yet: one that did would need its reader here (and
+        // its model and builder) before it could run.
         Some((name, Some(Execution::HostProcess | Execution::InProcess))) => {
             let pos = o.get(cx, "type").map_or(n.pos, |v| v.pos);
             cx.error(

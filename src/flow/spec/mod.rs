@@ -382,7 +382,10 @@ pub enum Flowable {
 }
 
 mod tasks_container;
-pub use tasks_container::{CliScript, adapt_cli, runner_at_top};
+pub use tasks_container::{
+    CliScript, DOCKER_BUILD_PULL, DOCKER_BUILD_TYPE, DOCKER_PUSH_TYPE, adapt_cli, is_image_task,
+    runner_at_top,
+};
 mod tasks_core;
 mod tasks_flow;
 
