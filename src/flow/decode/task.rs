@@ -86,6 +86,14 @@ fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
         }
         Some((name, Some(Execution::HostProcess))) if spec::is_image_task(name) => {
             let tt = spec::task_type(name).expect("a described type");
+            if timeout.is_some() {
+                let pos = o.get(cx, "timeout").map_or(n.pos, |v| v.pos);
+                cx.diags.warning(
+                    pos,
+                    o.key_path("timeout"),
+                    "a docker Build or Push runs to its end: `timeout` is not applied to it",
+                );
+            }
             Some(TaskKind::Image(Box::new(super::image_task::read(
                 cx, &mut o, tt,
             ))))
