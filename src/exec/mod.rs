@@ -231,6 +231,17 @@ fn run_one(
     Box::pin(run_one_inner(rt, flow, task, outputs, results, started))
 }
 
+/// A task's end: its outputs for the tasks after it, its result; whether the flow goes on.
+fn record(outputs: &Outputs, results: &Mutex<Vec<TaskResult>>, r: TaskResult) -> bool {
+    outputs
+        .lock()
+        .unwrap()
+        .insert(r.id.clone(), r.outputs.clone());
+    let go_on = r.state.continues();
+    results.lock().unwrap().push(r);
+    go_on
+}
+
 async fn run_one_inner(
     rt: Arc<Runtime>,
     flow: Arc<Flow>,
@@ -288,13 +299,7 @@ async fn run_one_inner(
                         .unwrap_or_default()
                 ));
             }
-            outputs
-                .lock()
-                .unwrap()
-                .insert(task.id.clone(), r.outputs.clone());
-            let go_on = r.state.continues();
-            results.lock().unwrap().push(r);
-            go_on
+            record(&outputs, &results, r)
         }
         TaskKind::Image(it) => {
             let snapshot = outputs.lock().unwrap().clone();
@@ -303,13 +308,7 @@ async fn run_one_inner(
                 r.state = State::Warning;
             }
             rt.status(&format!("{}: {}", r.id, r.state.name()));
-            outputs
-                .lock()
-                .unwrap()
-                .insert(task.id.clone(), r.outputs.clone());
-            let go_on = r.state.continues();
-            results.lock().unwrap().push(r);
-            go_on
+            record(&outputs, &results, r)
         }
         TaskKind::Sequential { tasks } => {
             Box::pin(run_list(&rt, &flow, tasks, &outputs, &results, started)).await

@@ -178,15 +178,7 @@ pub fn plan_image_task(
     inputs: &BTreeMap<String, String>,
     outputs: Option<&crate::plan::Outputs>,
 ) -> Result<(ImageTask, ImageCommands), String> {
-    let scope = crate::plan::scope::Scope {
-        flow_id: &flow.id,
-        namespace: &flow.namespace,
-        execution_id: &ctx.execution_id,
-        inputs,
-        vars: &flow.variables,
-        outputs,
-        host: ctx.expr_host.get(),
-    };
+    let scope = crate::plan::scope(flow, ctx, inputs, outputs);
     let (it, _) = render(
         &scope,
         task_id,

@@ -67,6 +67,25 @@ pub fn resolve_inputs(
 /// The outputs of the tasks that ended, by task id and output name.
 pub type Outputs = BTreeMap<String, BTreeMap<String, serde_json::Value>>;
 
+/// The template scope of a task of `flow` (`outputs`: those of the tasks that ended, or none
+/// for `plan`).
+pub(crate) fn scope<'a>(
+    flow: &'a Flow,
+    ctx: &'a PlanContext,
+    inputs: &'a BTreeMap<String, String>,
+    outputs: Option<&'a Outputs>,
+) -> Scope<'a> {
+    Scope {
+        flow_id: &flow.id,
+        namespace: &flow.namespace,
+        execution_id: &ctx.execution_id,
+        inputs,
+        vars: &flow.variables,
+        outputs,
+        host: ctx.expr_host.get(),
+    }
+}
+
 /// The one planner `plan` and `run` share: renders a task with what is known and builds its
 /// commands for `ctx`. `plan` gives no `outputs` (they exist only at run time, so output
 /// expressions stay as written); the executor gives the outputs of the tasks before, and then
@@ -79,15 +98,7 @@ pub fn plan_task(
     inputs: &BTreeMap<String, String>,
     outputs: Option<&Outputs>,
 ) -> Result<(ScriptTask, TaskCommands), String> {
-    let scope = Scope {
-        flow_id: &flow.id,
-        namespace: &flow.namespace,
-        execution_id: &ctx.execution_id,
-        inputs,
-        vars: &flow.variables,
-        outputs,
-        host: ctx.expr_host.get(),
-    };
+    let scope = scope(flow, ctx, inputs, outputs);
     let r = scope.render(&task.id, &ctx.workdir(&task.id), script, outputs.is_some())?;
     // Values read with `secret()` route the commands that hold them into the private command
     // file, as SECRET inputs do (the executor also adds them to its context up front, see
