@@ -231,3 +231,103 @@ e2e_test!(git_clone_commands_clone_a_local_repository, |cx| {
     );
     assert!(!out.ok(), "a clone of nothing must fail: {}", out.stdout);
 });
+
+// ----------------------------------------------------------------------------- docker Build
+
+// docker Build of an inline Dockerfile whose FROM is a local image, written as users write it
+// on each engine (`dockhand-test/busybox` on docker, `localhost/dockhand-test/busybox` on
+// podman), with `pull: false`: no registry is asked. A build argument (its value off the
+// command line) and an input file of the context reach the image; `imageId` is the image the
+// engine made; a file Dockerfile (an input file) builds too; a bad Dockerfile fails the task.
+e2e_test!(docker_build_from_a_local_image, |cx| {
+    let from = if cx.eng.name == "podman" {
+        "localhost/dockhand-test/busybox"
+    } else {
+        "dockhand-test/busybox"
+    };
+    let tag = format!("dockhand-test/built:{}", cx.id.to_lowercase());
+    let tag2 = format!("{tag}-file");
+    let f = cx.flow(
+        "build",
+        &flow(
+            "build",
+            &[
+                format!(
+                    "- id: inline\n  type: io.kestra.plugin.docker.cli.Build\n  pull: false\n  tags: [\"{tag}\"]\n  buildArgs:\n    GREETING: \"hello {{{{ flow.id }}}}\"\n  labels:\n    io.dockhand.test: \"yes\"\n  inputFiles:\n    data.txt: from the context\n  dockerfile: |\n    FROM {from}\n    ARG GREETING\n    COPY data.txt /data.txt\n    RUN echo \"$GREETING\" > /greeting.txt\n"
+                ),
+                format!(
+                    "- id: file\n  type: io.kestra.plugin.docker.Build\n  pull: false\n  tags: [\"{tag2}\"]\n  inputFiles:\n    Containerfile: |\n      FROM {from}\n      RUN echo file > /file.txt\n  dockerfile: Containerfile\n"
+                ),
+            ],
+        ),
+    );
+    // The images this test builds are removed however it ends.
+    struct Built<'a>(&'a common::Engine, Vec<String>);
+    impl Drop for Built<'_> {
+        fn drop(&mut self) {
+            let mut a = vec!["rmi", "-f"];
+            a.extend(self.1.iter().map(String::as_str));
+            self.0.cli(&a);
+        }
+    }
+    let _built = Built(
+        &cx.eng,
+        vec![tag.clone(), tag2.clone(), format!("{tag}-bad")],
+    );
+    let run = cx.run(&f);
+    run.assert_code(0);
+    let id = run.task("inline")["outputs"]["imageId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no imageId\n{}", run.dump()))
+        .to_string();
+    let inspected = cx
+        .eng
+        .cli(&["image", "inspect", "--format", "{{.Id}}", &tag]);
+    assert!(inspected.ok(), "{}", inspected.stderr);
+    let want = inspected.stdout.trim().trim_start_matches("sha256:");
+    assert_eq!(id.trim_start_matches("sha256:"), want, "{}", run.dump());
+    let label = cx.eng.cli(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{index .Config.Labels \"io.dockhand.test\"}}",
+        &tag,
+    ]);
+    assert_eq!(label.stdout.trim(), "yes");
+    let shown = cx.eng.cli(&[
+        "run",
+        "--rm",
+        "--pull=never",
+        &tag,
+        "cat",
+        "/greeting.txt",
+        "/data.txt",
+    ]);
+    assert_eq!(
+        shown.stdout, "hello build\nfrom the context",
+        "{}",
+        shown.stderr
+    );
+    let shown = cx
+        .eng
+        .cli(&["run", "--rm", "--pull=never", &tag2, "cat", "/file.txt"]);
+    assert_eq!(shown.stdout, "file\n", "{}", shown.stderr);
+
+    let bad = cx.flow(
+        "bad",
+        &flow(
+            "bad",
+            &[format!(
+                "- id: bad\n  type: io.kestra.plugin.docker.cli.Build\n  pull: false\n  tags: [\"{tag}-bad\"]\n  dockerfile: |\n    FROM {from}\n    RUN exit 3\n"
+            )],
+        ),
+    );
+    let id = format!("{}b", cx.id);
+    let mut args = cx.run_args(&bad, &[]);
+    let i = args.iter().position(|a| a == "--execution-id").unwrap();
+    args[i + 1] = id;
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = cx.dockhand(&args, &[]);
+    run.assert_code(1);
+    assert_eq!(run.task("bad")["state"], "FAILED", "{}", run.dump());
+});

@@ -409,6 +409,32 @@ fn engine_commands_snapshot(dialect: dockhand::plan::dialect::Dialect) -> String
             ("inspect_managed", ec::inspect_managed(&g, &["id1", "id2"])),
             ("version", ec::version(&g)),
             (
+                "build_image",
+                ec::build_image(
+                    &g,
+                    &ec::ImageBuildArgs {
+                        context: wd,
+                        dockerfile: "/tmp/dockhand/golden/t/Dockerfile.dockhand",
+                        tags: &["img:1".to_string(), "img:latest".to_string()],
+                        build_args: &[("VERSION".to_string(), "1".to_string())].into(),
+                        labels: &[("k".to_string(), "v".to_string())].into(),
+                        platform: Some("linux/amd64"),
+                        target: Some("final"),
+                        pull: true,
+                        iidfile: "/tmp/dockhand-private/golden/t/image-id",
+                    },
+                ),
+            ),
+            ("push_image", ec::push_image(&g, "img:1", None)),
+            (
+                "push_image (auth file)",
+                ec::push_image(
+                    &g,
+                    "img:1",
+                    Some("/tmp/dockhand-private/golden/t/auth.json"),
+                ),
+            ),
+            (
                 "image_ids",
                 ec::image_ids(&g, &["busybox:latest", "mytool:1"]),
             ),
@@ -504,7 +530,12 @@ fn subcommand_literals(src: &Path) -> Vec<String> {
         "info", "image", "pull", "login", "exec", "service",
     ];
     // Literals that are no argv: the Kestra docker runner's `version` property, ignored.
-    const NOT_ARGV: &[&str] = &["ignored(\"version\", ", "LEGACY_IMAGE: &str ="];
+    // docker Build's `pull` property.
+    const NOT_ARGV: &[&str] = &[
+        "ignored(\"version\", ",
+        "LEGACY_IMAGE: &str =",
+        "DOCKER_BUILD_PULL: &str = \"pull\"",
+    ];
     offending_lines(sources_outside_plan(src), |line| {
         let code = line.split("//").next().unwrap_or_default();
         !NOT_ARGV.iter().any(|a| code.contains(a))

@@ -152,7 +152,15 @@ fn plan_json_matches_the_text_plan() {
                 .filter_map(|(_, l)| l.strip_prefix("## task "))
                 .map(|l| l.rsplit_once(" (").map_or(l, |(id, _)| id))
                 .collect();
-            assert_eq!(ids, text_ids, "{f} {engine}");
+            // Every task with engine commands, in the text plan's order (in-process tasks and
+            // docker Build/Push, which the JSON does not list, aside).
+            let mut rest = text_ids.iter();
+            for id in &ids {
+                assert!(
+                    rest.any(|t| t == id),
+                    "{f} {engine}: task {id} is not in the text plan in this order: {text_ids:?}"
+                );
+            }
             for t in doc["tasks"].as_array().unwrap() {
                 for c in t["commands"].as_array().unwrap() {
                     // Every argument of every command appears in the text plan (which quotes

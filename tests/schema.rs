@@ -37,9 +37,13 @@ fn extras(kind: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// The task types that run a container script.
+/// The task types that run a container script, and docker Build/Push (`known_properties` reads
+/// one task of each).
 fn script_types() -> impl Iterator<Item = &'static spec::TaskType> {
-    spec::task_types().filter(|t| matches!(t.execution, spec::Execution::ContainerScript { .. }))
+    spec::task_types().filter(|t| {
+        matches!(t.execution, spec::Execution::ContainerScript { .. })
+            || spec::is_image_task(t.name)
+    })
 }
 
 /// [`extras`] of one task type.

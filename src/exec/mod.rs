@@ -15,6 +15,7 @@ pub mod flow_outputs;
 pub mod history;
 pub mod host_process;
 pub mod host_vars;
+pub mod image_task;
 pub mod images;
 pub mod journal;
 pub mod launch;
@@ -472,6 +473,21 @@ async fn run_one_inner(
                     .exited
                     .store(true, std::sync::atomic::Ordering::SeqCst);
             }
+            let st = r.state;
+            shared.results.lock().unwrap().push(r);
+            st
+        }
+        TaskKind::Image(it) => {
+            drop(started);
+            let snapshot = shared.flat_outputs();
+            let mut r = image_task::run(&rt, &flow, &task, it, &snapshot).await;
+            if r.state == State::Failed && task.allow_failure {
+                r.state = State::Warning;
+            }
+            r.values = frame.values();
+            rt.status(&format!("{}: {}", r.display_id(), r.state.name()));
+            // Kestra's docker Build outputs are its own (`outputs.ID.imageId`).
+            walk::publish_own(&shared, &task, &r);
             let st = r.state;
             shared.results.lock().unwrap().push(r);
             st

@@ -590,7 +590,8 @@ pub fn reachable_scripts(flow: &Flow) -> Vec<&Task> {
             TaskKind::Flow(_)
             | TaskKind::Subflow(_)
             | TaskKind::Core(_)
-            | TaskKind::Pause { .. } => {}
+            | TaskKind::Pause { .. }
+            | TaskKind::Image(_) => {}
         }
     }
     let mut out = Vec::new();

@@ -9,6 +9,7 @@
 mod container_run;
 mod core;
 mod flowable;
+mod image_task;
 mod inputs;
 mod namespace_files;
 mod outputs;
@@ -221,11 +222,21 @@ pub fn known_properties() -> BTreeMap<&'static str, Vec<&'static str>> {
         spec::Execution::ContainerScript { body, .. } => Some((t.name, body)),
         _ => None,
     });
-    for (ty, body) in scripts {
-        let body = match body {
-            spec::ScriptBody::Script => "script: x",
-            spec::ScriptBody::Commands => "commands: [x]",
-        };
+    // And docker Build / Push, with what they need.
+    let images = [
+        (spec::DOCKER_BUILD_TYPE, "dockerfile: x\n    tags: [x]"),
+        (spec::DOCKER_PUSH_TYPE, "tags: [x]"),
+    ];
+    let bodies = scripts
+        .map(|(ty, body)| {
+            let body = match body {
+                spec::ScriptBody::Script => "script: x",
+                spec::ScriptBody::Commands => "commands: [x]",
+            };
+            (ty, body)
+        })
+        .chain(images);
+    for (ty, body) in bodies {
         let text = format!(
             "id: f\nnamespace: n\nlabels: []\ninputs: [{{}}]\npluginDefaults: [{{}}]\noutputs: [{{}}]\nconcurrency: {{}}\ntasks:\n  - id: t\n    type: {ty}\n    {body}\n    taskRunner: {{type: {DOCKER_RUNNER_TYPE}, credentials: {{}}, cpu: {{}}, memory: {{}}, deviceRequests: [{{}}]}}\n",
         );

@@ -169,6 +169,8 @@ pub enum TaskKind {
     Pause {
         delay: Option<Duration>,
     },
+    /// docker Build (and push) or Push: the engine CLI on the host, no container of its own.
+    Image(Box<ImageTask>),
 }
 
 /// A WorkingDirectory task: its children and the files of the directory they share.
@@ -235,6 +237,33 @@ pub struct ResolvedSubflow {
     pub flow: Flow,
 }
 
+/// `io.kestra.plugin.docker.cli.Build` (with `build`) or `Push` (without).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageTask {
+    pub build: Option<ImageBuild>,
+    /// The image's names (`tags`), at least one.
+    pub tags: Vec<String>,
+    /// Push every tag after the build (always, for Push).
+    pub push: bool,
+    /// `host`, `config` and `credentials`, as the Docker runner reads them.
+    pub runner: DockerRunner,
+}
+
+/// What a docker Build builds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageBuild {
+    /// A file of the working directory (an input file) or, if none has that name, the
+    /// Dockerfile's text.
+    pub dockerfile: String,
+    pub build_args: BTreeMap<String, String>,
+    pub labels: BTreeMap<String, String>,
+    pub platform: Option<String>,
+    pub pull: bool,
+    pub target: Option<String>,
+    /// The build context's files besides the Dockerfile.
+    pub input_files: BTreeMap<String, String>,
+}
+
 impl Task {
     /// Every script task at or below this one, depth first, in file order.
     pub fn scripts(&self) -> Vec<(&Task, &ScriptTask)> {
@@ -258,7 +287,12 @@ impl Task {
     /// then its local `errors` and `finally`.
     pub fn children(&self) -> Vec<&Task> {
         let mut out: Vec<&Task> = match &self.kind {
-            TaskKind::Script(_) | TaskKind::Core(_) | TaskKind::Pause { .. } => vec![],
+            TaskKind::Script(_)
+            | TaskKind::Core(_)
+            | TaskKind::Pause { .. }
+            | TaskKind::Image(_) => {
+                vec![]
+            }
             TaskKind::Parallel { tasks, .. } | TaskKind::Sequential { tasks } => {
                 tasks.iter().collect()
             }
@@ -276,7 +310,8 @@ impl Task {
             TaskKind::Script(_)
             | TaskKind::Subflow(_)
             | TaskKind::Core(_)
-            | TaskKind::Pause { .. } => {
+            | TaskKind::Pause { .. }
+            | TaskKind::Image(_) => {
                 vec![]
             }
             TaskKind::Parallel { tasks, .. } | TaskKind::Sequential { tasks } => {
@@ -310,6 +345,19 @@ impl Flow {
             }
         }
         let mut out = BTreeMap::new();
+        self.tasks.iter().for_each(|t| walk(t, &mut out));
+        out
+    }
+
+    /// Every docker Build/Push task of the flow, depth first, in file order.
+    pub fn image_tasks(&self) -> Vec<(&Task, &ImageTask)> {
+        fn walk<'a>(t: &'a Task, out: &mut Vec<(&'a Task, &'a ImageTask)>) {
+            if let TaskKind::Image(i) = &t.kind {
+                out.push((t, i));
+            }
+            t.children().into_iter().for_each(|c| walk(c, out));
+        }
+        let mut out = Vec::new();
         self.tasks.iter().for_each(|t| walk(t, &mut out));
         out
     }

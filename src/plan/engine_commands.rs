@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use crate::plan::command::{EngineCommand, Step};
+use crate::plan::command::{EngineCommand, Secret, Step};
 use crate::plan::dialect::Dialect;
 use crate::plan::labels;
 
@@ -243,5 +243,64 @@ fn formatted(g: &Global, sub: &[&str], docker: &str, podman: &str) -> EngineComm
             Dialect::Podman => podman,
         },
     );
+    c
+}
+
+/// What `docker build` / `podman build` is given (docker Build).
+pub struct ImageBuildArgs<'a> {
+    pub context: &'a str,
+    pub dockerfile: &'a str,
+    pub tags: &'a [String],
+    /// Names only: the values go in the client's environment (`--build-arg NAME`).
+    pub build_args: &'a std::collections::BTreeMap<String, String>,
+    pub labels: &'a std::collections::BTreeMap<String, String>,
+    pub platform: Option<&'a str>,
+    pub target: Option<&'a str>,
+    pub pull: bool,
+    /// Where the engine writes the image id.
+    pub iidfile: &'a str,
+}
+
+/// `build --file F --tag T… [--build-arg NAME…] [--label K=V…] [--platform P] [--target S]
+/// [--pull] --iidfile FILE CONTEXT`, the build arguments' values in the command's environment.
+pub fn build_image(g: &Global, b: &ImageBuildArgs) -> EngineCommand {
+    let mut c = g.base(Step::Run);
+    c.arg("build");
+    c.opt("--file", b.dockerfile);
+    for t in b.tags {
+        c.opt("--tag", t.as_str());
+    }
+    for (name, value) in b.build_args {
+        c.opt("--build-arg", name.as_str());
+        c.env.push((name.clone(), Secret::new(value.clone())));
+    }
+    for (k, v) in b.labels {
+        c.opt("--label", format!("{k}={v}"));
+    }
+    if let Some(p) = b.platform {
+        c.opt("--platform", p);
+    }
+    if let Some(t) = b.target {
+        c.opt("--target", t);
+    }
+    if b.pull {
+        c.arg(match g.dialect {
+            Dialect::Docker => "--pull",
+            Dialect::Podman => "--pull=always",
+        });
+    }
+    c.opt("--iidfile", b.iidfile);
+    c.arg(b.context);
+    c
+}
+
+/// `push TAG`, with a private auth file for podman (docker's goes in the global `--config`).
+pub fn push_image(g: &Global, tag: &str, authfile: Option<&str>) -> EngineCommand {
+    let mut c = g.base(Step::Run);
+    c.arg("push");
+    if let Some(f) = authfile {
+        c.opt("--authfile", f);
+    }
+    c.arg(tag);
     c
 }

@@ -11,6 +11,7 @@ pub mod engine_commands;
 pub mod expr_host;
 pub mod flow_text;
 pub mod host_process;
+pub mod image_task;
 pub mod json;
 pub mod labels;
 pub mod python_deps;
@@ -138,6 +139,31 @@ pub fn input_condition(
 
 /// The outputs of the tasks that ended, by task id and output name.
 pub type Outputs = BTreeMap<String, BTreeMap<String, serde_json::Value>>;
+
+/// The template scope of a task of `flow` (`outputs`: those of the tasks that ended, or none
+/// for `plan`).
+pub(crate) fn scope<'a>(
+    flow: &'a Flow,
+    ctx: &'a PlanContext,
+    inputs: &'a BTreeMap<String, String>,
+    outputs: Option<&'a Outputs>,
+) -> Scope<'a> {
+    Scope {
+        flow_id: &flow.id,
+        namespace: &flow.namespace,
+        execution_id: &ctx.execution_id,
+        task_type: "",
+        labels: &flow.labels,
+        run: &ctx.run_vars,
+        taskrun: None,
+        attempt: ctx.attempt,
+        inputs,
+        vars: &flow.variables,
+        outputs,
+        host: ctx.expr_host.get(),
+        outputs_tree: None,
+    }
+}
 
 /// The one planner `plan` and `run` share: renders a task with what is known and builds its
 /// commands for `ctx`. `plan` gives no `outputs` (they exist only at run time, so output

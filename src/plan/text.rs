@@ -224,7 +224,8 @@ fn groups(flow: &Flow, ctx: &PlanContext) -> Vec<(String, String)> {
             TaskKind::Script(_)
             | TaskKind::Subflow(_)
             | TaskKind::Core(_)
-            | TaskKind::Pause { .. } => return,
+            | TaskKind::Pause { .. }
+            | TaskKind::Image(_) => return,
         };
         out.push((t.path.clone(), desc));
         for c in children {
@@ -281,6 +282,10 @@ pub fn plan(
         entries.push((task, Some(tc)));
     }
     entries.extend(cores.map(|(c, _)| (c, None)));
+    // docker Build/Push tasks, in file order among them.
+    let images = flow.image_tasks();
+    entries.extend(images.iter().map(|(t, _)| (*t, None)));
+    entries.sort_by_key(|(t, _)| (t.pos.line, t.pos.col));
     for (task, tc) in entries {
         out.push('\n');
         // Announce each Parallel/Sequential group before its first task, outermost first.
@@ -309,7 +314,11 @@ pub fn plan(
             continue;
         }
         let Some(tc) = tc else {
-            in_process(task, &mut out);
+            if let Some((_, it)) = images.iter().find(|(t, _)| t.path == task.path) {
+                image_task(&mut out, program, flow, task, it, ctx);
+            } else {
+                in_process(task, &mut out);
+            }
             continue;
         };
         let _ = writeln!(out, "# working directory {}", tc.workdir);
@@ -406,6 +415,46 @@ fn limits(task: &Task, on_timeout: &str, out: &mut String) {
     }
     if task.allow_failure {
         out.push_str("# allowFailure: a failure ends the task in WARNING\n");
+    }
+}
+
+/// A docker Build/Push task: its build context, build and pushes.
+fn image_task(
+    out: &mut String,
+    program: &str,
+    flow: &Flow,
+    task: &Task,
+    it: &crate::flow::model::ImageTask,
+    ctx: &PlanContext,
+) {
+    let ic = match crate::plan::image_task::plan_image_task(
+        flow,
+        &task.id,
+        it,
+        ctx,
+        &Default::default(),
+        None,
+    ) {
+        Ok((_, ic)) => ic,
+        Err(e) => {
+            let _ = writeln!(out, "# cannot be shown: {e}");
+            return;
+        }
+    };
+    if let Some(b) = &ic.build {
+        let _ = writeln!(out, "# build context {}", ic.workdir);
+        for name in ic.files.keys() {
+            let _ = writeln!(out, "# file {name}");
+        }
+        let _ = writeln!(
+            out,
+            "# build the image (its output is the task's log; imageId from --iidfile)"
+        );
+        out.push_str(&command(program, b));
+    }
+    for p in &ic.pushes {
+        let _ = writeln!(out, "# push");
+        out.push_str(&command(program, p));
     }
 }
 

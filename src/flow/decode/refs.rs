@@ -346,7 +346,8 @@ fn ended_before<'a>(
             TaskKind::Script(_)
             | TaskKind::Subflow(_)
             | TaskKind::Core(_)
-            | TaskKind::Pause { .. } => {}
+            | TaskKind::Pause { .. }
+            | TaskKind::Image(_) => {}
             TaskKind::Parallel { tasks: c, .. } => ended_before(c, true, next, &mine, out),
             TaskKind::Sequential { tasks: c } => ended_before(c, false, next, &mine, out),
             TaskKind::WorkingDirectory(w) => ended_before(&w.tasks, false, next, &mine, out),

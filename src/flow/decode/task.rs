@@ -108,8 +108,22 @@ pub(super) fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
                 .map(|c| TaskKind::Core(Box::new(c)))
                 .or_else(|| Some(unread_kind()))
         }
-        // No task type executes so yet: the spec lists none, and one that did would need its
-        // reader here (and its model and builder) before it could run.
+        Some((name, Some(Execution::HostProcess))) if spec::is_image_task(name) => {
+            let tt = spec::task_type(name).expect("a described type");
+            if timeout.is_some() {
+                let pos = o.get(cx, "timeout").map_or(n.pos, |v| v.pos);
+                cx.diags.warning(
+                    pos,
+                    o.key_path("timeout"),
+                    "a docker Build or Push runs to its end: `timeout` is not applied to it",
+                );
+            }
+            Some(TaskKind::Image(Box::new(super::image_task::read(
+                cx, &mut o, tt,
+            ))))
+        }
+        // No other task type executes so yet: one that did would need its reader here (and
+        // its model and builder) before it could run.
         Some((name, Some(Execution::HostProcess))) => {
             let pos = o.get(cx, "type").map_or(n.pos, |v| v.pos);
             cx.error(

@@ -437,7 +437,10 @@ impl Flowable {
 }
 
 mod tasks_container;
-pub use tasks_container::{CliScript, adapt_cli, runner_at_top};
+pub use tasks_container::{
+    CliScript, DOCKER_BUILD_PULL, DOCKER_BUILD_TYPE, DOCKER_PUSH_TYPE, adapt_cli, is_image_task,
+    runner_at_top,
+};
 pub mod tasks_core;
 pub mod tasks_flow;
 

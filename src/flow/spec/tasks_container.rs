@@ -621,7 +621,112 @@ const GIT_CLONE_OWN: &[Property] = &[
     },
 ];
 
+// kestra-io/plugin-docker@09969269a1bd199fcf3cc86194e945f0dbafd067, cli/Build.java (alias
+// io.kestra.plugin.docker.Build): dockerfile as a file of the working directory or inline,
+// tags, buildArgs, labels, platforms, target, pull (default true), push (default false); and
+// cli/Push.java (alias io.kestra.plugin.docker.Push): tags. Both take AbstractDocker's host,
+// config, credentials. Kestra drives the Engine API; dockhand runs `docker build`/`push` (or
+// podman's) on the host.
+pub const DOCKER_BUILD_TYPE: &str = "io.kestra.plugin.docker.cli.Build";
+pub const DOCKER_PUSH_TYPE: &str = "io.kestra.plugin.docker.cli.Push";
+/// docker Build's `pull` property (a name, not an engine command).
+pub const DOCKER_BUILD_PULL: &str = "pull";
+
+/// Whether `task_type` is docker Build or Push (`decode::image_task` reads them).
+pub fn is_image_task(task_type: &str) -> bool {
+    let name = super::canonical_task_type(task_type);
+    name == DOCKER_BUILD_TYPE || name == DOCKER_PUSH_TYPE
+}
+
+static DOCKER_ENGINE: [Property; 3] = pick(&RUNNER, ["host", "config", "credentials"]);
+
+const IMAGE_TAGS: Property = Property {
+    example: Some("[dockhand-test/built:kitchen]"),
+    ..required(
+        "tags",
+        Ty::NonEmptyStrings,
+        "The image's names (`REPOSITORY[:TAG]`; a `scheme://` prefix is dropped, as Kestra does): `--tag` each.",
+    )
+};
+
+const DOCKER_BUILD_OWN: &[Property] = &[
+    Property {
+        example: Some("\"FROM dockhand-test/busybox\\nRUN echo built > /built\\n\""),
+        ..required(
+            "dockerfile",
+            Ty::NonBlank,
+            "The Dockerfile: the name of a file of the working directory (an input file), or else its text, written to `Dockerfile.dockhand` there. The working directory is the build context.",
+        )
+    },
+    IMAGE_TAGS,
+    Property {
+        example: Some("{VERSION: \"1.0\"}"),
+        ..read(
+            "buildArgs",
+            Ty::NamedMap(super::Names::Env),
+            "Build arguments: `--build-arg NAME`, the value passed in the client's environment, not on the command line.",
+        )
+    },
+    Property {
+        example: Some("{org.opencontainers.image.title: demo}"),
+        ..read("labels", Ty::StringMap, "Image labels: `--label K=V`.")
+    },
+    Property {
+        example: Some("[linux/amd64]"),
+        ..read(
+            "platforms",
+            Ty::Strings,
+            "The platform to build for: `--platform` (one; several need a multi-platform builder, which `docker build` is not).",
+        )
+    },
+    Property {
+        example: Some("build"),
+        ..read("target", Ty::Text, "The stage to build: `--target`.")
+    },
+    Property {
+        example: Some("false"),
+        ..with_default(
+            DOCKER_BUILD_PULL,
+            Ty::Bool,
+            "true",
+            "When true, newer base images are pulled: docker `--pull`, podman `--pull=always`; false builds from local base images without asking a registry.",
+        )
+    },
+    Property {
+        example: Some("false"),
+        ..with_default(
+            "push",
+            Ty::Bool,
+            "false",
+            "When true, every tag is pushed after the build (`push`, with `credentials` in a private client config).",
+        )
+    },
+    INPUT_FILES,
+];
+
 pub static TASK_TYPES: &[TaskType] = &[
+    TaskType {
+        name: DOCKER_BUILD_TYPE,
+        aliases: &["io.kestra.plugin.docker.Build"],
+        execution: Execution::HostProcess,
+        object: Object {
+            kind: "task",
+            title: "docker build",
+            doc: "Builds an image from a Dockerfile with the engine CLI (`docker build` / `podman build`), the working directory as its context; pushes its tags with `push`.",
+            properties: &[COMMON_TASK, DOCKER_BUILD_OWN, &DOCKER_ENGINE],
+        },
+    },
+    TaskType {
+        name: DOCKER_PUSH_TYPE,
+        aliases: &["io.kestra.plugin.docker.Push"],
+        execution: Execution::HostProcess,
+        object: Object {
+            kind: "task",
+            title: "docker push",
+            doc: "Pushes images with the engine CLI (`docker push` / `podman push`).",
+            properties: &[COMMON_TASK, &[IMAGE_TAGS], &DOCKER_ENGINE],
+        },
+    },
     TaskType {
         name: DOCKER_RUN_TYPE,
         aliases: &["io.kestra.plugin.docker.Run"],
