@@ -575,15 +575,18 @@ async fn run_side_by_side(
 
 /// Turns SIGINT and SIGTERM into a cancel request; a second signal exits at once.
 pub fn watch_signals() -> watch::Receiver<Cancel> {
+    use tokio::signal::unix::{SignalKind, signal};
     let (tx, rx) = watch::channel(Cancel::No);
+    // The handlers are installed here, before anything starts: installed inside the spawned
+    // task, a signal that came before the runtime first polled it (an in-process task starts
+    // at once) killed dockhand with the default action.
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return rx;
+    };
     tokio::spawn(async move {
-        use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut int), Ok(mut term)) = (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        ) else {
-            return;
-        };
         let mut count = 0;
         loop {
             let which = tokio::select! {
