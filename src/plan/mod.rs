@@ -140,8 +140,8 @@ pub fn input_condition(
 /// The outputs of the tasks that ended, by task id and output name.
 pub type Outputs = BTreeMap<String, BTreeMap<String, serde_json::Value>>;
 
-/// The template scope of a task of `flow` (`outputs`: those of the tasks that ended, or none
-/// for `plan`).
+/// The template scope of the texts of `flow` (`outputs`: those of the tasks that ended, or
+/// none for `plan`); [`scope_for`] adds a task's own values.
 pub(crate) fn scope<'a>(
     flow: &'a Flow,
     ctx: &'a PlanContext,
@@ -221,19 +221,9 @@ pub fn scope_for<'a>(
     outputs: Option<&'a Outputs>,
 ) -> Scope<'a> {
     Scope {
-        flow_id: &flow.id,
-        namespace: &flow.namespace,
-        execution_id: &ctx.execution_id,
         task_type: flow.task_types.get(&task.path).map_or("", String::as_str),
-        labels: &flow.labels,
-        run: &ctx.run_vars,
         taskrun: ctx.taskrun.as_ref(),
-        attempt: ctx.attempt,
-        inputs,
-        vars: &flow.variables,
-        outputs,
-        host: ctx.expr_host.get(),
-        outputs_tree: None,
+        ..scope(flow, ctx, inputs, outputs)
     }
 }
 
@@ -246,22 +236,7 @@ pub fn render_flow_text(
     outputs: &Outputs,
     text: &str,
 ) -> Result<String, String> {
-    let scope = Scope {
-        flow_id: &flow.id,
-        namespace: &flow.namespace,
-        execution_id: &ctx.execution_id,
-        task_type: "",
-        labels: &flow.labels,
-        run: &ctx.run_vars,
-        taskrun: None,
-        attempt: ctx.attempt,
-        inputs,
-        vars: &flow.variables,
-        outputs: Some(outputs),
-        host: ctx.expr_host.get(),
-        outputs_tree: None,
-    };
-    scope.render_flow_text(text)
+    scope(flow, ctx, inputs, Some(outputs)).render_flow_text(text)
 }
 
 /// Renders one expression of a flow-control task or a `runIf` (If's condition, ForEach's
