@@ -312,35 +312,7 @@ fn read_script(cx: &mut Cx, o: &mut Obj<'_>, tt: &'static spec::TaskType) -> Scr
         .then(|| o.bool(cx, "failFast"))
         .flatten()
         .unwrap_or(true);
-    let mut input_files = described("inputFiles")
-        .then(|| o.string_map(cx, "inputFiles"))
-        .flatten()
-        .unwrap_or_default();
-    for name in input_files.keys() {
-        let p = reader::join(&o.key_path("inputFiles"), name);
-        if let Err(e) = check_relative(name) {
-            let pos = cx.spans.get(&p).copied().unwrap_or(o.pos());
-            cx.error(pos, &p, format!("input file `{name}`: {e}"));
-        }
-    }
-    let output_files = described("outputFiles")
-        .then(|| o.strings(cx, "outputFiles"))
-        .flatten()
-        .unwrap_or_default();
-    if let Some(n) = described("outputFiles")
-        .then(|| o.get(cx, "outputFiles"))
-        .flatten()
-    {
-        for f in &output_files {
-            if let Err(e) = check_relative(f) {
-                cx.error(
-                    n.pos,
-                    &o.key_path("outputFiles"),
-                    format!("output file glob `{f}`: {e}"),
-                );
-            }
-        }
-    }
+    let (mut input_files, output_files) = read_files(cx, o, &described);
     let python = described("dependencies").then(|| read_python(cx, o));
     // A language's script is a file in the working directory, run by the language's command:
     // it reaches the container as the input files do.
@@ -504,9 +476,16 @@ fn read_own(
 }
 
 /// `inputFiles` (relative path → content) and `outputFiles` (globs), each path relative to
-/// the working directory.
-pub(super) fn read_files(cx: &mut Cx, o: &mut Obj<'_>) -> (BTreeMap<String, String>, Vec<String>) {
-    let input_files = o.string_map(cx, "inputFiles").unwrap_or_default();
+/// the working directory; only those the object's type describes (`described`).
+pub(super) fn read_files(
+    cx: &mut Cx,
+    o: &mut Obj<'_>,
+    described: &dyn Fn(&str) -> bool,
+) -> (BTreeMap<String, String>, Vec<String>) {
+    let input_files = described("inputFiles")
+        .then(|| o.string_map(cx, "inputFiles"))
+        .flatten()
+        .unwrap_or_default();
     for name in input_files.keys() {
         let p = reader::join(&o.key_path("inputFiles"), name);
         if let Err(e) = check_relative(name) {
@@ -514,8 +493,14 @@ pub(super) fn read_files(cx: &mut Cx, o: &mut Obj<'_>) -> (BTreeMap<String, Stri
             cx.error(pos, &p, format!("input file `{name}`: {e}"));
         }
     }
-    let output_files = o.strings(cx, "outputFiles").unwrap_or_default();
-    if let Some(n) = o.get(cx, "outputFiles") {
+    let output_files = described("outputFiles")
+        .then(|| o.strings(cx, "outputFiles"))
+        .flatten()
+        .unwrap_or_default();
+    if let Some(n) = described("outputFiles")
+        .then(|| o.get(cx, "outputFiles"))
+        .flatten()
+    {
         for f in &output_files {
             if let Err(e) = check_relative(f) {
                 cx.error(

@@ -29,7 +29,7 @@ pub(super) fn read(cx: &mut Cx, o: &mut Obj<'_>) -> TaskKind {
             );
         }
     }
-    let (input_files, output_files) = read_files(cx, o);
+    let (input_files, output_files) = read_files(cx, o, &|_| true);
     let cache = o.obj(cx, "cache").map(|mut c| {
         let patterns = c.need(cx, "patterns").map_or_else(Vec::new, |n| {
             let path = c.key_path("patterns");
