@@ -557,7 +557,7 @@ fn sink_object(object: &spec::Object, indent: usize, task: Option<SinkTask>, out
                 }
             }
             _ => panic!(
-                "`{}.{name}` has no example in src/flow/spec.rs",
+                "`{}.{name}` has no example in src/flow/spec/",
                 object.kind
             ),
         }
