@@ -172,6 +172,9 @@ pub fn render(s: &Status, now: Duration, width: usize, color: bool) -> Vec<Strin
             let (done, all) = p.counts();
             if p.done {
                 row.push_str(&format!("  pulled {}", p.image));
+            } else if all == 0 {
+                // No layer named yet: the engine is still resolving the image.
+                row.push_str(&format!("  pulling {}", p.image));
             } else {
                 row.push_str(&format!("  pulling {}: {done}/{all} layers", p.image));
             }
@@ -289,7 +292,7 @@ mod tests {
         assert!(c[0].starts_with("\x1b[1;31m⠙ "), "{c:?}");
         assert_eq!(
             c[2],
-            "\x1b[36m  each[a]    2.1s  pulling docker.io/library/alpine:3: 0/0 layers\x1b[0m"
+            "\x1b[36m  each[a]    2.1s  pulling docker.io/library/alpine:3\x1b[0m"
         );
     }
 
