@@ -198,24 +198,35 @@ fn every_command_has_examples_and_a_readme_entry() {
         let help = stdout(&dockhand(&args));
         let example = format!("  dockhand {c}");
         if !help.contains("Example") || !help.lines().any(|l| l.starts_with(&example)) {
-            problems.push(format!("`dockhand {c} --help` shows no example `{example} …`"));
+            problems.push(format!(
+                "`dockhand {c} --help` shows no example `{example} …`"
+            ));
         }
         let first = c.split(' ').next().unwrap();
-        if !table.iter().any(|row| row.contains(&format!("dockhand {first}"))) {
-            problems.push(format!("`dockhand {c}` is not in the README's command table"));
+        if !table
+            .iter()
+            .any(|row| row.contains(&format!("dockhand {first}")))
+        {
+            problems.push(format!(
+                "`dockhand {c}` is not in the README's command table"
+            ));
         }
     }
     // Issue 16's commands: each shown in a README section of its own, not only the table.
+    const AFTER: &str = "## After a run: history, logs, machine output";
     for (heading, shown) in [
-        ("## After a run: history, logs, machine output", "dockhand executions"),
-        ("## After a run: history, logs, machine output", "dockhand logs"),
-        ("## After a run: history, logs, machine output", "dockhand report"),
-        ("## After a run: history, logs, machine output", "validate --json"),
-        ("## After a run: history, logs, machine output", "plan --json"),
-        ("## After a run: history, logs, machine output", "ps --json"),
-        ("## After a run: history, logs, machine output", "run --json"),
+        (AFTER, "dockhand executions"),
+        (AFTER, "dockhand logs"),
+        (AFTER, "dockhand report"),
+        (AFTER, "validate --json"),
+        (AFTER, "plan --json"),
+        (AFTER, "ps --json"),
+        (AFTER, "run --json"),
         ("### Progress on a terminal", "--progress plain"),
-        ("### Shell and editor integration", "dockhand completions bash"),
+        (
+            "### Shell and editor integration",
+            "dockhand completions bash",
+        ),
         ("### Shell and editor integration", "dockhand man"),
     ] {
         let body: String = readme
@@ -226,7 +237,9 @@ fn every_command_has_examples_and_a_readme_entry() {
             .collect::<Vec<_>>()
             .join("\n");
         if !body.contains(shown) {
-            problems.push(format!("README section `{heading}` does not show `{shown}`"));
+            problems.push(format!(
+                "README section `{heading}` does not show `{shown}`"
+            ));
         }
     }
     assert!(problems.is_empty(), "\n{}\n", problems.join("\n"));
