@@ -69,6 +69,28 @@ fn on_pty(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Terminal {
     }
 }
 
+/// `dockhand run flow.yaml EXTRA...` with stdout and stderr pipes, not a terminal.
+fn off_terminal(dir: &Path, extra: &[&str]) -> std::process::Output {
+    let fake = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fake-engine/docker");
+    Command::new(env!("CARGO_BIN_EXE_dockhand"))
+        .args(["run", "flow.yaml"])
+        .args(extra)
+        .arg("--engine")
+        .arg(&fake)
+        .arg("--state-dir")
+        .arg(dir.join("state"))
+        .arg("--work-dir")
+        .arg(dir.join("work"))
+        .current_dir(dir)
+        .env("FAKE_ENGINE_DIR", dir)
+        .env("FAKE_ENGINE_CASE", "pull")
+        .env_remove("NO_COLOR")
+        .env_remove("DOCKHAND_PROGRESS")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
 fn scratch() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("flow.yaml"), FLOW).unwrap();
@@ -221,24 +243,7 @@ fn plain_lines_when_asked_or_when_stderr_is_not_a_terminal() {
     }
     // Not a terminal at all: plain, and no colour.
     let dir = scratch();
-    let fake = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fake-engine/docker");
-    let out = Command::new(env!("CARGO_BIN_EXE_dockhand"))
-        .arg("run")
-        .arg("flow.yaml")
-        .arg("--engine")
-        .arg(&fake)
-        .arg("--state-dir")
-        .arg(dir.path().join("state"))
-        .arg("--work-dir")
-        .arg(dir.path().join("work"))
-        .current_dir(dir.path())
-        .env("FAKE_ENGINE_DIR", dir.path())
-        .env("FAKE_ENGINE_CASE", "pull")
-        .env_remove("NO_COLOR")
-        .env_remove("DOCKHAND_PROGRESS")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = off_terminal(dir.path(), &[]);
     assert_eq!(out.status.code(), Some(0));
     let all = format!(
         "{}{}",
@@ -248,19 +253,7 @@ fn plain_lines_when_asked_or_when_stderr_is_not_a_terminal() {
     assert!(!all.contains('\x1b'), "{all:?}");
     assert!(all.contains("pulled | hello\n"), "{all:?}");
     // And `--progress tty` draws the area even so.
-    let out = Command::new(env!("CARGO_BIN_EXE_dockhand"))
-        .args(["run", "flow.yaml", "--progress", "tty", "--engine"])
-        .arg(&fake)
-        .arg("--state-dir")
-        .arg(dir.path().join("state"))
-        .arg("--work-dir")
-        .arg(dir.path().join("work"))
-        .current_dir(dir.path())
-        .env("FAKE_ENGINE_DIR", dir.path())
-        .env("FAKE_ENGINE_CASE", "pull")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = off_terminal(dir.path(), &["--progress", "tty"]);
     assert_eq!(out.status.code(), Some(0));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!erases(&err).is_empty(), "{err:?}");
