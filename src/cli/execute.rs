@@ -14,7 +14,7 @@ use super::inputs::given_inputs;
 fn report(json: bool) -> impl FnOnce(&FlowResult) {
     move |result| {
         if json {
-            if let Ok(s) = serde_json::to_string_pretty(result) {
+            if let Ok(s) = serde_json::to_string_pretty(&dockhand::machine::run(result)) {
                 let _ = out!("{s}\n");
             }
         } else {

@@ -26,6 +26,8 @@ pub struct Options {
     pub wait_removal: bool,
     /// Write the execution's HTML report here at the end (`run --report`).
     pub report: Option<Utf8PathBuf>,
+    /// A live status area on a terminal, or plain lines (`--progress`).
+    pub progress: crate::exec::progress::Mode,
 }
 
 /// What `dockhand run` asks for.
@@ -68,6 +70,7 @@ pub struct Launch {
     report_file: Option<Utf8PathBuf>,
     backend: crate::plan::backend::Backend,
     flows_dir: Option<Utf8PathBuf>,
+    progress: crate::exec::progress::Mode,
 }
 
 /// `dockhand run`: reads the flow file, finds the engine, and executes.
@@ -113,6 +116,7 @@ pub fn run(r: Run, report: impl FnOnce(&FlowResult)) -> Result<Code> {
             report_file: r.options.report,
             backend: r.backend,
             flows_dir: r.flows_dir,
+            progress: r.options.progress,
         },
         report,
     )
@@ -184,6 +188,7 @@ pub fn resume(
             configure_insecure: false,
             wait_removal: options.wait_removal,
             report_file: options.report,
+            progress: options.progress,
             backend,
             flows_dir: std::env::var(flow::subflows::FLOWS_DIR_VAR)
                 .ok()
@@ -531,7 +536,7 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
                 host: l.host.clone(),
                 work_dir: ctx.work_root.to_string(),
                 inputs: journaled_inputs(&flow, &inputs),
-                at: journal::now(),
+                at: journal::Stamp::now(),
                 namespace: flow.namespace.clone(),
                 flow: flow.id.clone(),
                 swarm: match &l.backend {
@@ -548,6 +553,7 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
     let (json, quiet, configure_insecure, wait_removal) =
         (l.json, l.quiet, l.configure_insecure, l.wait_removal);
     let report_file = l.report_file.clone();
+    let progress = l.progress;
     let engine = l.engine;
     let execution_id = l.execution_id;
     let state_dir = l.state_dir.clone();
@@ -617,7 +623,24 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
         *runtime.answered.get_mut().unwrap() = answered;
         let runtime = Arc::new(runtime);
         let private = runtime.ctx.private_root.join(&runtime.ctx.execution_id);
+        let term = std::env::var("TERM").ok();
+        let area = progress.area(
+            std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            term.as_deref(),
+            quiet,
+        );
+        if area {
+            // Colour as the logs have it, but the area is on stderr: NO_COLOR and a terminal.
+            let area_color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::IsTerminal::is_terminal(&std::io::stderr());
+            exec::live::install(exec::live::Live::on_terminal(
+                &format!("{}.{}", flow.namespace, flow.id),
+                area_color,
+            ));
+        }
         let result = exec::run_flow(runtime.clone(), Arc::new(flow)).await;
+        // Erased before anything else is said: the summary and the result print below the logs.
+        exec::live::finish();
         store.finish();
         // Empty once every task is done (private files are removed after each command), as is
         // the execution's work dir unless a task kept its directory or output files.
@@ -639,7 +662,7 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
         if let Err(e) = journal.append(
             &Record::End {
                 state: result.state.name().to_string(),
-                at: journal::now(),
+                at: journal::Stamp::now(),
             },
             true,
         ) {
@@ -647,7 +670,7 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
         }
         if let Some(file) = &report_file {
             // After the end record, so the report shows the execution's end state.
-            let written = crate::report::render(&state_dir, &execution_id, journal::now())
+            let written = crate::report::render(&state_dir, &execution_id, journal::now_ms())
                 .map_err(|e| e.to_string())
                 .and_then(|html| crate::report::save(file, &html));
             match written {

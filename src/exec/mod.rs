@@ -19,6 +19,7 @@ pub mod image_task;
 pub mod images;
 pub mod journal;
 pub mod launch;
+pub mod live;
 pub mod log_store;
 pub mod logs;
 pub mod maintenance;
@@ -27,9 +28,12 @@ pub mod namespace_files;
 pub mod outcome;
 pub mod pause;
 pub mod process;
+pub mod progress;
+pub mod pull_progress;
 pub mod python_deps;
 pub mod result;
 pub mod retry;
+pub mod stamp;
 pub mod state_dir;
 pub mod storage;
 pub mod subflow;
@@ -378,7 +382,26 @@ fn run_one(
     frame: taskrun::Frame,
     started: Started,
 ) -> BoxFuture<State> {
-    Box::pin(run_one_inner(rt, flow, task, shared, frame, started))
+    // The live status area lists the runs that do something themselves, not their groups.
+    let shown = matches!(
+        task.kind,
+        TaskKind::Script(_)
+            | TaskKind::Pause { .. }
+            | TaskKind::Subflow(_)
+            | TaskKind::Core(_)
+            | TaskKind::Image(_)
+    )
+    .then(|| taskrun::display(&task.id, &frame.values()));
+    Box::pin(async move {
+        if let Some(id) = &shown {
+            live::task_started(id);
+        }
+        let st = run_one_inner(rt, flow, task, shared, frame, started).await;
+        if let Some(id) = &shown {
+            live::task_ended(id, st);
+        }
+        st
+    })
 }
 
 async fn run_one_inner(

@@ -113,7 +113,7 @@ pub async fn run(
                 host: rt.ctx.host.clone(),
                 work_dir: rt.ctx.work_root.to_string(),
                 inputs: crate::exec::launch::journaled_inputs(child, &inputs),
-                at: journal::now(),
+                at: journal::Stamp::now(),
                 namespace: child.namespace.clone(),
                 flow: child.id.clone(),
                 // The child runs where its parent runs.
@@ -162,7 +162,7 @@ pub async fn run(
     let _ = journal.append(
         &Record::End {
             state: result.state.name().to_string(),
-            at: journal::now(),
+            at: journal::Stamp::now(),
         },
         true,
     );

@@ -838,7 +838,7 @@ pub(crate) fn prepare_and_journal(
                 task: tc.task_id.clone(),
                 container: tc.container.clone(),
                 attempt,
-                at: crate::exec::journal::now(),
+                at: crate::exec::journal::Stamp::now(),
             },
             true,
         )
