@@ -244,6 +244,7 @@ mod tests {
                 namespace: "ns".into(),
                 flow: "fl".into(),
                 swarm: None,
+                trigger: Default::default(),
             },
             start("a", 1, 100),
             start("b", 1, 101),

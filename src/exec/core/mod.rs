@@ -8,6 +8,7 @@ mod execution;
 mod http;
 mod kv;
 mod log;
+mod namespace;
 mod sleep;
 mod storage;
 mod values;
@@ -177,7 +178,7 @@ async fn perform(
     // Rendering is synchronous and holds the scope: it ends before anything is awaited.
     let step = {
         crate::plan::with_task_texts(flow, task, &rt.ctx, &rt.inputs, Some(outputs), |r| {
-            step(rt, &flow.namespace, task, core, r)
+            step(rt, flow, task, core, r)
         })
     };
     match step {
@@ -197,11 +198,12 @@ async fn perform(
 /// waiting done. `Err` is a property that cannot be rendered.
 fn step(
     rt: &Runtime,
-    flow_ns: &str,
+    flow: &Flow,
     task: &Task,
     core: &CoreTask,
     r: &mut TextRenderer,
 ) -> Result<Step, String> {
+    let flow_ns = flow.namespace.as_str();
     Ok(Step::Done(match core {
         CoreTask::Log { messages, level } => log::log(rt, &task.id, messages, *level, r)?,
         CoreTask::Return { format } => values::ret(format.as_deref(), r)?,
@@ -236,6 +238,10 @@ fn step(
         CoreTask::PurgeExecutionFiles => storage::purge(rt, &task.id),
         CoreTask::LocalFiles { inputs, outputs } => {
             storage::local_files(rt, &task.id, inputs, outputs, r)?
+        }
+        CoreTask::Namespace(n) => {
+            let attempt = rt.replay.ended.get(&task.id).map_or(1, |(a, _)| a + 1);
+            namespace::run(rt, flow, task, attempt, n, r)?
         }
     }))
 }
