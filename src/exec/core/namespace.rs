@@ -53,16 +53,31 @@ pub fn matches(pattern: &str, rel: &str) -> bool {
     } else {
         p.to_string()
     };
-    // Java's `**` spans folders anywhere; globset's only as a whole part: `**x` is `**/*x`.
-    let p = p
-        .split('/')
+    crate::exec::files::glob_match(&java_glob(&p), rel)
+}
+
+/// A Java glob as `files::glob_match` reads it: Java's `**` spans folders anywhere, globset's
+/// only as a whole part, so `**x` is `**/*x`.
+fn java_glob(p: &str) -> String {
+    p.split('/')
         .map(|part| match part.strip_prefix("**") {
             Some(rest) if !rest.is_empty() => format!("**/*{rest}"),
             _ => part.to_string(),
         })
         .collect::<Vec<_>>()
-        .join("/");
-    crate::exec::files::glob_match(&p, rel)
+        .join("/")
+}
+
+/// Does a file of the working directory (`rel`) match an UploadFiles glob? Kestra anchors
+/// them at the working directory (`PathMatcherPredicate` with a base path).
+fn matches_in_workdir(pattern: &str, rel: &str) -> bool {
+    match pattern.strip_prefix("regex:") {
+        Some(_) => crate::exec::files::glob_match(pattern, rel),
+        None => {
+            let p = pattern.strip_prefix("glob:").unwrap_or(pattern);
+            crate::exec::files::glob_match(&java_glob(p), rel)
+        }
+    }
 }
 
 /// The path under the namespace's directory a file goes to: `destination` joined with `rel`,
@@ -288,10 +303,7 @@ fn upload(
     if !globs.is_empty() {
         let wd = rt.ctx.workdir(task);
         for rel in regular_files(&wd) {
-            if !globs
-                .iter()
-                .any(|g| crate::exec::files::glob_match(g, &rel))
-            {
+            if !globs.iter().any(|g| matches_in_workdir(g, &rel)) {
                 continue;
             }
             let bytes = std::fs::read(wd.join(&rel)).map_err(|e| format!("{rel}: {e}"))?;
@@ -429,6 +441,16 @@ mod tests {
         ];
         for (p, rel, want) in cases {
             assert_eq!(matches(p, rel), want, "{p} {rel}");
+        }
+        // UploadFiles' globs are anchored at the working directory.
+        for (p, rel, want) in [
+            ("**.txt", "sub/b.txt", true),
+            ("*.txt", "sub/b.txt", false),
+            ("*.txt", "a.txt", true),
+            ("sub/*", "sub/b.txt", true),
+            ("b.txt", "sub/b.txt", false),
+        ] {
+            assert_eq!(matches_in_workdir(p, rel), want, "{p} {rel}");
         }
     }
 
