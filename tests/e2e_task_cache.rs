@@ -174,3 +174,67 @@ e2e_test!(a_second_run_takes_the_cached_result, |cx| {
         cx.eng.remove(&cx.eng.containers_of(id));
     }
 });
+
+/// Removes the test's own image tag (the image stays: other tags name it).
+struct Tag<'a>(&'a common::Engine, String);
+
+impl Drop for Tag<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.cli(&["rmi", &self.1]);
+    }
+}
+
+e2e_test!(a_moved_image_tag_misses_the_cache, |cx| {
+    // A tag of this test's own, first on the busybox image, then on another image.
+    let name = format!("dockhand-cache-{}:1", common::random_hex(4));
+    let tag = Tag(&cx.eng, name.clone());
+    let retag = |from: &str| {
+        let out = cx.eng.cli(&["tag", from, &tag.1]);
+        assert!(out.ok(), "{} tag {from}: {}", cx.eng.name, out.stderr);
+    };
+    retag("dockhand-test/busybox");
+    let f = cx.flow(
+        "moved",
+        &format!(
+            r#"id: moved
+namespace: e2e.tests
+tasks:
+  - id: where
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: {name}
+    taskCache:
+      enabled: true
+    taskRunner:
+      type: io.kestra.plugin.scripts.runner.docker.Docker
+      pullPolicy: NEVER
+    commands:
+      - if command -v git >/dev/null; then echo git-image; else echo busybox-image; fi
+"#
+        ),
+    );
+    let (first, second, third) = (
+        cx.id.clone(),
+        format!("{}-2", cx.id),
+        format!("{}-3", cx.id),
+    );
+    let r = run_as(cx, &f, &first, &[]);
+    r.assert_code(0);
+    assert_eq!(r.logs("where", '|'), ["busybox-image"], "{}", r.dump());
+    // Same tag, same image: a hit.
+    let r = run_as(cx, &f, &second, &[]);
+    r.assert_code(0);
+    assert_eq!(r.task("where")["cached"], true, "{}", r.dump());
+    // The tag now names another image: the entry is not used, the task runs in the new one.
+    retag("dockhand-test/git");
+    let r = run_as(cx, &f, &third, &[]);
+    r.assert_code(0);
+    assert_eq!(r.task("where").get("cached"), None, "{}", r.dump());
+    assert_eq!(r.logs("where", '|'), ["git-image"], "{}", r.dump());
+    assert!(
+        r.stderr
+            .contains("where: cached result not used (the image changed): running"),
+        "{}",
+        r.dump()
+    );
+    drop(tag);
+});

@@ -175,6 +175,14 @@ pub async fn lookup(
             ));
             Err(Some(pending))
         }
+        (Decision::Miss(why), Some(_)) => {
+            // An entry for the task as rendered that does not stand: say why it runs.
+            rt.status(&format!(
+                "{}: cached result not used ({why}): running",
+                task.id
+            ));
+            Err(Some(pending))
+        }
         _ => Err(Some(pending)),
     }
 }
