@@ -54,25 +54,6 @@ tasks:
     )
 }
 
-/// `run` of the flow as execution `id`, with `extra` arguments.
-fn run_as(cx: &common::Ctx, flow: &std::path::Path, id: &str, extra: &[&str]) -> common::Run {
-    let work = cx.work().display().to_string();
-    let mut args = vec![
-        "run",
-        flow.to_str().unwrap(),
-        "--engine",
-        cx.eng.name,
-        "--execution-id",
-        id,
-        "--work-dir",
-        &work,
-        "--json",
-        "--wait-removal",
-    ];
-    args.extend(extra);
-    cx.dockhand(&args, &[])
-}
-
 /// The journal lines of execution `id` that record a task start.
 fn task_starts(cx: &common::Ctx, id: &str) -> Vec<String> {
     let j = cx
@@ -96,7 +77,7 @@ e2e_test!(a_second_run_takes_the_cached_result, |cx| {
         format!("{}-3", cx.id),
     );
 
-    let r1 = run_as(cx, &f, &first, &[]);
+    let r1 = cx.run_as(&f, &first, &[]);
     r1.assert_code(0);
     let made = r1.logs("read", '|');
     assert_eq!(made.len(), 2, "{}", r1.dump());
@@ -120,7 +101,7 @@ e2e_test!(a_second_run_takes_the_cached_result, |cx| {
     );
 
     // The second execution: no container for `make`, its file and output restored.
-    let r2 = run_as(cx, &f, &second, &[]);
+    let r2 = cx.run_as(&f, &second, &[]);
     r2.assert_code(0);
     let t = r2.task("make");
     assert_eq!(t["cached"], true, "{}", r2.dump());
@@ -161,7 +142,7 @@ e2e_test!(a_second_run_takes_the_cached_result, |cx| {
     );
 
     // Another input renders another task: a miss, and a container.
-    let r3 = run_as(cx, &f, &third, &["--input", "word=two"]);
+    let r3 = cx.run_as(&f, &third, &["--input", "word=two"]);
     r3.assert_code(0);
     assert_eq!(r3.task("make").get("cached"), None);
     assert!(r3.logs("read", '|')[0].starts_with("two "));
@@ -217,16 +198,16 @@ tasks:
         format!("{}-2", cx.id),
         format!("{}-3", cx.id),
     );
-    let r = run_as(cx, &f, &first, &[]);
+    let r = cx.run_as(&f, &first, &[]);
     r.assert_code(0);
     assert_eq!(r.logs("where", '|'), ["busybox-image"], "{}", r.dump());
     // Same tag, same image: a hit.
-    let r = run_as(cx, &f, &second, &[]);
+    let r = cx.run_as(&f, &second, &[]);
     r.assert_code(0);
     assert_eq!(r.task("where")["cached"], true, "{}", r.dump());
     // The tag now names another image: the entry is not used, the task runs in the new one.
     retag("dockhand-test/git");
-    let r = run_as(cx, &f, &third, &[]);
+    let r = cx.run_as(&f, &third, &[]);
     r.assert_code(0);
     assert_eq!(r.task("where").get("cached"), None, "{}", r.dump());
     assert_eq!(r.logs("where", '|'), ["git-image"], "{}", r.dump());

@@ -106,19 +106,25 @@ pub fn trigger_from(
         if parts.iter().any(|p| p.is_empty()) {
             return Err(format!("--trigger {k}=...: the name has an empty part"));
         }
-        let mut at = &mut out;
-        for p in &parts[..parts.len() - 1] {
-            let e = at
-                .entry(p.to_string())
-                .or_insert_with(|| Json::Object(Map::new()));
-            if !e.is_object() {
-                *e = Json::Object(Map::new());
-            }
-            at = e.as_object_mut().expect("made an object above");
-        }
-        at.insert(parts[parts.len() - 1].to_string(), Json::String(v.clone()));
+        insert_dotted(&mut out, &parts, Json::String(v.clone()));
     }
     Ok(out)
+}
+
+/// Puts `value` at the path `parts` (`a.b` split) of `root`, making the maps on the way (a
+/// value on the way that is not a map is replaced by one).
+fn insert_dotted(root: &mut Map<String, Json>, parts: &[&str], value: Json) {
+    let mut at = root;
+    for p in &parts[..parts.len() - 1] {
+        let e = at
+            .entry(p.to_string())
+            .or_insert_with(|| Json::Object(Map::new()));
+        if !e.is_object() {
+            *e = Json::Object(Map::new());
+        }
+        at = e.as_object_mut().expect("made an object above");
+    }
+    at.insert(parts[parts.len() - 1].to_string(), value);
 }
 
 /// Kestra's `labels`: a label `a.b: x` is nested (`labels.a.b`), as `Label.toNestedMap` does.
@@ -126,17 +132,7 @@ pub fn labels_map<'a>(labels: impl IntoIterator<Item = (&'a String, &'a String)>
     let mut root = Map::new();
     for (k, v) in labels {
         let parts: Vec<&str> = k.split('.').collect();
-        let mut at = &mut root;
-        for p in &parts[..parts.len() - 1] {
-            let e = at
-                .entry(p.to_string())
-                .or_insert_with(|| Json::Object(Map::new()));
-            if !e.is_object() {
-                *e = Json::Object(Map::new());
-            }
-            at = e.as_object_mut().expect("made an object above");
-        }
-        at.insert(parts[parts.len() - 1].to_string(), Json::String(v.clone()));
+        insert_dotted(&mut root, &parts, Json::String(v.clone()));
     }
     Json::Object(root)
 }

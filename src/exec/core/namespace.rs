@@ -96,24 +96,15 @@ pub fn target(destination: &str, rel: &str) -> Result<String, String> {
 
 /// Regular files under `dir` (links skipped, not followed), relative to it, sorted.
 fn regular_files(dir: &Utf8Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = d.read_dir_utf8() else { continue };
-        for e in rd.flatten() {
-            match e.file_type() {
-                Ok(t) if t.is_dir() => stack.push(e.path().to_path_buf()),
-                Ok(t) if t.is_file() => {
-                    if let Ok(rel) = e.path().strip_prefix(dir) {
-                        out.push(rel.to_string());
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    out.sort();
-    out
+    crate::exec::namespace_files::regular_files(dir)
+        .into_iter()
+        .map(|(rel, _)| rel)
+        .collect()
+}
+
+/// Each text rendered.
+fn render_all(r: &mut TextRenderer, texts: &[String]) -> Result<Vec<String>, String> {
+    texts.iter().map(|t| r.text(t)).collect()
 }
 
 /// `dir/rel`, its folders made; an error when a part on the way (or the file) is a link, or a
@@ -170,10 +161,7 @@ pub(super) fn run(
                 Some(n) => r.text(n)?,
                 None => flow.namespace.clone(),
             };
-            let files = files
-                .iter()
-                .map(|f| r.text(f))
-                .collect::<Result<Vec<_>, _>>()?;
+            let files = render_all(r, files)?;
             let map = match files_map {
                 None => BTreeMap::new(),
                 Some(FilesMap::Map(m)) => m
@@ -210,10 +198,7 @@ pub(super) fn run(
             destination,
         } => {
             let ns = r.text(namespace)?;
-            let files = files
-                .iter()
-                .map(|f| r.text(f))
-                .collect::<Result<Vec<_>, _>>()?;
+            let files = render_all(r, files)?;
             let destination = r.text(destination)?;
             let ids = (
                 flow,
@@ -232,10 +217,7 @@ pub(super) fn run(
             delete_parent_folder,
         } => {
             let ns = r.text(namespace)?;
-            let files = files
-                .iter()
-                .map(|f| r.text(f))
-                .collect::<Result<Vec<_>, _>>()?;
+            let files = render_all(r, files)?;
             match delete(rt, &task.id, &ns, &files, *delete_parent_folder) {
                 Ok(()) => Done::success(),
                 Err(e) => Done::failed(e),
