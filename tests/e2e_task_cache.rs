@@ -219,3 +219,46 @@ tasks:
     );
     drop(tag);
 });
+
+e2e_test!(an_expired_entry_runs_the_task_again, |cx| {
+    let f = cx.flow(
+        "ttl",
+        &format!(
+            r#"id: ttl
+namespace: e2e.tests
+tasks:
+  - id: stamp
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: {IMAGE}
+    taskCache:
+      enabled: true
+      ttl: PT2S
+    taskRunner:
+      type: io.kestra.plugin.scripts.runner.docker.Docker
+      pullPolicy: NEVER
+    commands:
+      - echo '::{{"outputs":{{"id":"'$(cat /proc/sys/kernel/random/uuid)'"}}}}::'
+"#
+        ),
+    );
+    let id = |n: u32| format!("{}-{n}", cx.id);
+    let first = cx.run_as(&f, &id(1), &[]);
+    first.assert_code(0);
+    let made = first.task("stamp")["outputs"]["id"].clone();
+    assert!(made.is_string(), "{}", first.dump());
+    let hit = cx.run_as(&f, &id(2), &[]);
+    assert_eq!(hit.task("stamp")["cached"], true, "{}", hit.dump());
+    assert_eq!(hit.task("stamp")["outputs"]["id"], made);
+    std::thread::sleep(std::time::Duration::from_millis(2200));
+    let after = cx.run_as(&f, &id(3), &[]);
+    after.assert_code(0);
+    assert_eq!(after.task("stamp").get("cached"), None, "{}", after.dump());
+    assert_ne!(after.task("stamp")["outputs"]["id"], made);
+    assert!(
+        after
+            .stderr
+            .contains("stamp: cached result expired (ttl): running"),
+        "{}",
+        after.dump()
+    );
+});
