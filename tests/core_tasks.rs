@@ -1299,3 +1299,57 @@ tasks:
         p.dump()
     );
 }
+
+#[test]
+fn a_cached_download_is_not_fetched_again() {
+    use std::io::{Read, Write};
+    // A server that answers one request, then is gone: a second fetch would fail.
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut c, _) = l.accept().unwrap();
+        let mut buf = [0u8; 4096];
+        let _ = c.read(&mut buf);
+        let body = "id,n\n1,2\n";
+        let _ = write!(
+            c,
+            "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+    });
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "cdl",
+        "cdl",
+        &format!(
+            r#"tasks:
+  - id: products
+    type: io.kestra.plugin.core.http.Download
+    uri: http://127.0.0.1:{port}/products.csv
+    taskCache:
+      enabled: true
+      ttl: PT1H
+  - id: show
+    type: io.kestra.plugin.core.log.Log
+    message: "{{{{ outputs.products.uri }}}} {{{{ outputs.products.code }}}}"
+"#
+        ),
+    );
+    let r = dh.run(&f, &["--execution-id", "cdl1"]);
+    r.assert_code(0);
+    server.join().unwrap();
+    let work = dh.tmp.path().join("work");
+    assert_eq!(r.task("products").get("cached"), None, "{}", r.dump());
+    let r = dh.run(&f, &["--execution-id", "cdl2"]);
+    r.assert_code(0);
+    let t = r.task("products");
+    assert_eq!(t["cached"], true, "{}", r.dump());
+    // The file is this execution's, where the outputs say.
+    let file = work.join("cdl2/products/products.csv");
+    assert_eq!(t["outputs"]["uri"], format!("file://{}", file.display()));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "id,n\n1,2\n");
+    assert_eq!(
+        r.logs("show", '|'),
+        [format!("file://{} 200", file.display())]
+    );
+}

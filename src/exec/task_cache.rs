@@ -42,7 +42,7 @@ pub fn task_dir(state_dir: &Utf8Path, flow: &Flow, task_id: &str) -> Utf8PathBuf
 }
 
 /// The key of a task as rendered for a run.
-pub fn key(flow: &Flow, task_id: &str, dialect: &str, rendered: &ScriptTask) -> String {
+pub fn key(flow: &Flow, task_id: &str, dialect: &str, rendered: &impl std::fmt::Debug) -> String {
     let mut h = Sha256::new();
     // Each part ends with a NUL, so two parts never read as one.
     for part in [
@@ -73,6 +73,9 @@ pub struct Entry {
     pub outputs: BTreeMap<String, serde_json::Value>,
     /// Output file names, relative to the working directory (their copies under `files/`).
     pub files: Vec<String>,
+    /// The working directory the run had (a core task's outputs may name files in it).
+    #[serde(default)]
+    pub workdir: String,
 }
 
 impl Entry {
@@ -187,6 +190,116 @@ pub async fn lookup(
     }
 }
 
+/// The lookup before a core task (`flow::task_cache::cacheable`) runs: the key is the task
+/// with every text rendered as it would run; on a hit the files it left in its working
+/// directory are copied back and the outputs that named them name the copies.
+pub fn lookup_core(
+    rt: &Runtime,
+    flow: &Flow,
+    task: &Task,
+    core: &crate::flow::core_task::CoreTask,
+    outputs: &crate::plan::Outputs,
+) -> Result<TaskResult, Option<Pending>> {
+    let cache = task.control.task_cache.as_ref().filter(|c| c.enabled);
+    let (Some(cache), Some(state_dir)) = (cache, rt.state_dir.as_deref()) else {
+        return Err(None);
+    };
+    if !task_cache::cacheable(&task.kind) {
+        return Err(None);
+    }
+    // A text that cannot be rendered fails the task when it runs: no lookup then.
+    let rendered =
+        crate::plan::with_task_texts(flow, task, &rt.ctx, &rt.inputs, Some(outputs), |r| {
+            core.texts()
+                .iter()
+                .map(|(_, t)| r.text(t))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(|_| None)?;
+    let dir = task_dir(state_dir, flow, &task.id);
+    let key = key(
+        flow,
+        &task.id,
+        "in-process",
+        &format!("{core:?} {rendered:?}"),
+    );
+    let entry = load(&dir, &key);
+    let decision = task_cache::decide(
+        Some(cache),
+        entry.as_ref().map(Entry::facts).as_ref(),
+        None,
+        crate::exec::journal::now_ms(),
+    );
+    let pending = Pending {
+        dir: dir.clone(),
+        key: key.clone(),
+        image: "(in process)".into(),
+        image_id: None,
+    };
+    let workdir = rt.ctx.workdir(&task.id);
+    match (decision, entry) {
+        (Decision::Hit, Some(e)) => match restore(&dir.join(&key), &e, &task.id, &workdir) {
+            Ok(mut r) => {
+                if !e.workdir.is_empty() && e.workdir != workdir.as_str() {
+                    for v in r.outputs.values_mut() {
+                        rebase(v, &e.workdir, workdir.as_str());
+                    }
+                }
+                // A core task hands out no output files: its files are named by its outputs.
+                r.output_files.clear();
+                r.exit_code = None;
+                Ok(r)
+            }
+            Err(why) => {
+                rt.status(&format!(
+                    "{}: cache entry not usable ({why}): running",
+                    task.id
+                ));
+                let _ = std::fs::remove_dir_all(dir.join(&key));
+                Err(Some(pending))
+            }
+        },
+        (Decision::Expired, _) => {
+            let _ = std::fs::remove_dir_all(dir.join(&key));
+            rt.status(&format!(
+                "{}: cached result expired (ttl): running",
+                task.id
+            ));
+            Err(Some(pending))
+        }
+        _ => Err(Some(pending)),
+    }
+}
+
+/// Every string in `v` that starts with the old working directory (or its `file://` URL)
+/// starts with the new one instead.
+fn rebase(v: &mut serde_json::Value, old: &str, new: &str) {
+    match v {
+        serde_json::Value::String(s) => {
+            for (o, n) in [
+                (format!("file://{old}/"), format!("file://{new}/")),
+                (format!("{old}/"), format!("{new}/")),
+            ] {
+                if let Some(rest) = s.strip_prefix(&o) {
+                    *s = format!("{n}{rest}");
+                    return;
+                }
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(|x| rebase(x, old, new)),
+        serde_json::Value::Object(m) => m.values_mut().for_each(|x| rebase(x, old, new)),
+        _ => {}
+    }
+}
+
+/// The regular files under a core task's working directory, to keep with its result.
+pub fn files_of(workdir: &Utf8Path) -> Vec<String> {
+    crate::exec::namespace_files::regular_files(workdir)
+        .into_iter()
+        .map(|(_, p)| p.to_string())
+        .collect()
+}
+
 /// The cached result as this run's: SUCCESS, its outputs, its files copied into `workdir`.
 fn restore(
     entry_dir: &Utf8Path,
@@ -227,6 +340,18 @@ pub fn store(
     workdir: &Utf8Path,
     ttl: Option<Duration>,
 ) -> Result<(), String> {
+    store_files(p, res, &res.output_files, execution_id, workdir, ttl)
+}
+
+/// [`store`] with the files to keep given (absolute paths under `workdir`).
+pub fn store_files(
+    p: &Pending,
+    res: &TaskResult,
+    output_files: &[String],
+    execution_id: &str,
+    workdir: &Utf8Path,
+    ttl: Option<Duration>,
+) -> Result<(), String> {
     if res.state != State::Success || res.cached {
         return Ok(());
     }
@@ -235,7 +360,7 @@ pub fn store(
     let tmp = p.dir.join(format!(".{}.tmp-{}", p.key, std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     let mut files = Vec::new();
-    for f in &res.output_files {
+    for f in output_files {
         let Ok(name) = Utf8Path::new(f).strip_prefix(workdir) else {
             continue;
         };
@@ -254,6 +379,7 @@ pub fn store(
         execution_id: execution_id.to_string(),
         outputs: res.outputs.clone(),
         files,
+        workdir: workdir.to_string(),
     };
     std::fs::create_dir_all(&tmp).map_err(|e| io(&tmp, e))?;
     let json = serde_json::to_vec_pretty(&entry).map_err(|e| e.to_string())?;
@@ -374,6 +500,28 @@ mod tests {
         r.outputs.insert("n".into(), serde_json::json!(3));
         r.output_files = vec![workdir.join("out/a.txt").to_string()];
         r
+    }
+
+    #[test]
+    fn outputs_naming_the_old_working_directory_name_the_new_one() {
+        let mut v = serde_json::json!({
+            "uri": "file:///w/e1/dl/data.csv",
+            "path": "/w/e1/dl/sub/x",
+            "other": "/w/e1/dlx/y",
+            "code": 200,
+            "list": ["file:///w/e1/dl/a"],
+        });
+        rebase(&mut v, "/w/e1/dl", "/w/e2/dl");
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "uri": "file:///w/e2/dl/data.csv",
+                "path": "/w/e2/dl/sub/x",
+                "other": "/w/e1/dlx/y",
+                "code": 200,
+                "list": ["file:///w/e2/dl/a"],
+            })
+        );
     }
 
     #[test]

@@ -12,6 +12,31 @@ pub struct TaskCache {
     pub ttl: Option<Duration>,
 }
 
+/// Can a task of this kind take its result from the cache? Script tasks, and the core tasks
+/// whose result is their outputs (and files): Return, OutputValues, kv.Get and GetKeys, the
+/// http tasks, LocalFiles and DownloadFiles. The others act on the execution (Exit, Fail,
+/// Labels, ...) or are cheap, and run every time.
+pub fn cacheable(kind: &crate::flow::model::TaskKind) -> bool {
+    use crate::flow::core_task::CoreTask as C;
+    use crate::flow::model::TaskKind;
+    use crate::flow::namespace_tasks::NamespaceTask;
+    match kind {
+        TaskKind::Script(_) => true,
+        TaskKind::Core(c) => match &**c {
+            C::Return { .. }
+            | C::OutputValues { .. }
+            | C::KvGet { .. }
+            | C::KvGetKeys { .. }
+            | C::HttpRequest(_)
+            | C::HttpDownload { .. }
+            | C::LocalFiles { .. } => true,
+            C::Namespace(n) => matches!(**n, NamespaceTask::Download { .. }),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
 /// What the cache holds for a task's key, as far as the decision needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntryFacts {

@@ -135,6 +135,16 @@ pub async fn run(
     }
     let attempt = rt.replay.ended.get(&task.id).map_or(1, |(a, _)| a + 1);
     let started = Instant::now();
+    // `taskCache`: a stored result of this task as rendered stands in for doing it.
+    let cache = match crate::exec::task_cache::lookup_core(rt, flow, task, core, outputs) {
+        Ok(mut hit) => {
+            hit.duration = started.elapsed();
+            rt.end_task(task, attempt, &mut hit, false);
+            rt.status_of(&hit);
+            return hit;
+        }
+        Err(pending) => pending,
+    };
     let done = match task.timeout {
         Some(limit) => {
             match tokio::time::timeout(limit, perform(rt, flow, task, core, outputs)).await {
@@ -163,6 +173,21 @@ pub async fn run(
     // A task with no effect outside this run is harmless to do again after a power loss;
     // the next fsync'd record (any later task's start or end) covers it anyway.
     rt.end_task(task, attempt, &mut res, core.has_effects());
+    if let Some(p) = &cache {
+        let workdir = rt.ctx.workdir(&task.id);
+        let files = crate::exec::task_cache::files_of(&workdir);
+        let ttl = task.control.task_cache.and_then(|c| c.ttl);
+        if let Err(e) = crate::exec::task_cache::store_files(
+            p,
+            &res,
+            &files,
+            &rt.ctx.execution_id,
+            &workdir,
+            ttl,
+        ) {
+            rt.status(&format!("{}: warning: result not cached: {e}", task.id));
+        }
+    }
     rt.status_of(&res);
     res
 }

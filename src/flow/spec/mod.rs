@@ -980,7 +980,7 @@ pub const COMMON_TASK: &[Property] = &[
         ..read(
             "taskCache",
             Ty::Object(&TASK_CACHE),
-            "Cache a script task's result: `enabled`, `ttl`. A later run of the same rendered task in the same image, with the same input files, takes its outputs and output files from the cache instead of running a container.",
+            "Cache the task's result (script tasks, and core tasks whose result is their outputs): `enabled`, `ttl`. A later run of the same rendered task in the same image, with the same input files, takes its outputs and output files from the cache instead of running.",
         )
     },
     Property {
