@@ -1112,3 +1112,244 @@ tasks:
         vec![format!("kv says kvshell-{}", cx.id)]
     );
 });
+
+#[test]
+fn namespace_files_upload_download_and_delete() {
+    let dh = NoEngine::new();
+    let root = dh.tmp.path();
+    // The upload's working directory, as an earlier task of the execution would leave it.
+    let wd = root.join("work/ns1/up");
+    std::fs::create_dir_all(wd.join("sub")).unwrap();
+    std::fs::write(wd.join("a.txt"), "A").unwrap();
+    std::fs::write(wd.join("sub/b.txt"), "B").unwrap();
+    std::fs::write(wd.join("c.log"), "C").unwrap();
+    // A link in the namespace to a file outside it: never listed, never deleted.
+    let ns = root.join("nsfiles");
+    std::fs::create_dir_all(ns.join("dev.target")).unwrap();
+    std::fs::write(root.join("outside.txt"), "outside").unwrap();
+    std::os::unix::fs::symlink(root.join("outside.txt"), ns.join("dev.target/link.txt")).unwrap();
+    let f = dh.flow_of(
+        "nsf",
+        "nsf",
+        r#"tasks:
+  - id: up
+    type: io.kestra.plugin.core.namespace.UploadFiles
+    namespace: dev.target
+    files: ["**.txt"]
+    destination: /in
+  - id: dl
+    type: io.kestra.plugin.core.namespace.DownloadFiles
+    namespace: dev.target
+    files: "/in/**"
+  - id: copy
+    type: io.kestra.plugin.core.namespace.UploadFiles
+    namespace: dev.copy
+    filesMap:
+      copied/a.txt: "{{ outputs.dl.files['/in/a.txt'] }}"
+    conflict: ERROR
+  - id: del
+    type: io.kestra.plugin.core.namespace.DeleteFiles
+    namespace: dev.target
+    files: ["b.txt", "link.txt"]
+    deleteParentFolder: true
+"#,
+    );
+    let nsarg = ns.display().to_string();
+    let r = dh.run(&f, &["--execution-id", "ns1", "--namespace-files", &nsarg]);
+    r.assert_code(0);
+    let t = &ns.join("dev.target");
+    assert_eq!(std::fs::read_to_string(t.join("in/a.txt")).unwrap(), "A");
+    assert!(!t.join("in/c.log").exists(), "only the globbed files");
+    // DownloadFiles: `/path` -> kestra:// URI of the execution's storage.
+    let files = &r.task("dl")["outputs"]["files"];
+    let keys: Vec<&String> = files.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["/in/a.txt", "/in/sub/b.txt"], "{}", r.dump());
+    assert_eq!(
+        files["/in/a.txt"],
+        "kestra:///dev/core/nsf/executions/ns1/tasks/dl/1/in/a.txt"
+    );
+    let stored = root.join("state/storage/dev/core/nsf/executions/ns1/tasks/dl/1/in/sub/b.txt");
+    assert_eq!(std::fs::read_to_string(stored).unwrap(), "B");
+    // filesMap from a URI.
+    assert_eq!(
+        std::fs::read_to_string(ns.join("dev.copy/copied/a.txt")).unwrap(),
+        "A"
+    );
+    // DeleteFiles: b.txt at any depth, its empty folder too; the link is not a file.
+    assert!(!t.join("in/sub").exists());
+    assert!(t.join("in/a.txt").exists());
+    assert!(t.join("link.txt").symlink_metadata().is_ok());
+    assert_eq!(
+        std::fs::read_to_string(root.join("outside.txt")).unwrap(),
+        "outside"
+    );
+    assert_eq!(
+        r.logs("del", '|'),
+        ["Deleted 1 file(s) of namespace dev.target"]
+    );
+    for id in ["up", "copy", "del"] {
+        assert_eq!(r.task(id)["outputs"], json!({}), "{id}");
+    }
+
+    // Again: `conflict: ERROR` fails on the copied file, with Kestra's words.
+    let r = dh.run(&f, &["--execution-id", "ns2", "--namespace-files", &nsarg]);
+    r.assert_code(1);
+    let msg = r.task("copy")["message"].as_str().unwrap().to_string();
+    assert!(
+        msg.contains("File '/copied/a.txt' already exists in namespace 'dev.copy' and conflict is set to ERROR"),
+        "{msg}"
+    );
+
+    // A namespace that is a path, and a link on the way, are refused.
+    std::os::unix::fs::symlink(root, ns.join("dev.target/escape")).unwrap();
+    let bad = dh.flow_of(
+        "nsbad",
+        "nsbad",
+        r#"tasks:
+  - id: up
+    type: io.kestra.plugin.core.namespace.UploadFiles
+    namespace: dev.target
+    files: ["a.txt"]
+    destination: /escape
+    allowFailure: true
+  - id: dl
+    type: io.kestra.plugin.core.namespace.DownloadFiles
+    namespace: "{{ '../dev.target' }}"
+    files: "**"
+"#,
+    );
+    let wd = root.join("work/ns3/up");
+    std::fs::create_dir_all(&wd).unwrap();
+    std::fs::write(wd.join("a.txt"), "A").unwrap();
+    let r = dh.run(
+        &bad,
+        &["--execution-id", "ns3", "--namespace-files", &nsarg],
+    );
+    r.assert_code(1);
+    let m = r.task("up")["message"].as_str().unwrap().to_string();
+    assert!(m.contains("is a symbolic link"), "{m}");
+    assert!(!root.join("a.txt").exists(), "written through the link");
+    let m = r.task("dl")["message"].as_str().unwrap().to_string();
+    assert!(m.contains("is not a namespace name"), "{m}");
+}
+
+#[test]
+fn trigger_values_come_from_the_command_line() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "trig",
+        "trig",
+        r#"triggers:
+  - id: daily
+    type: io.kestra.plugin.core.trigger.Schedule
+    cron: "0 9 * * *"
+tasks:
+  - id: when
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ trigger.date ?? 'manual' }} {{ trigger.body.id ?? '-' }}"
+  - id: bare
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ trigger.date }}"
+"#,
+    );
+    let v = dh.dockhand(&["validate", f.to_str().unwrap()]);
+    v.assert_code(0);
+    assert!(
+        v.stderr.contains(
+            "trigger `daily` (io.kestra.plugin.core.trigger.Schedule) is not started by dockhand"
+        ),
+        "{}",
+        v.dump()
+    );
+    // By hand: no trigger, as in Kestra; the fallback renders, a bare read fails.
+    let r = dh.run(&f, &[]);
+    r.assert_code(1);
+    assert_eq!(r.logs("when", '|'), ["manual -"]);
+    let m = r.task("bare")["message"].as_str().unwrap().to_string();
+    assert!(m.contains("`{{ trigger.date }}` has no value"), "{m}");
+    // Given on the command line (JSON first, pairs over it); kept for resume.
+    let r = dh.run(
+        &f,
+        &[
+            "--execution-id",
+            "trig1",
+            "--trigger-json",
+            r#"{"date": "old", "body": {"id": 7}}"#,
+            "--trigger",
+            "date=2026-01-01T00:00:00Z",
+        ],
+    );
+    r.assert_code(0);
+    assert_eq!(r.logs("when", '|'), ["2026-01-01T00:00:00Z 7"]);
+    assert_eq!(r.logs("bare", '|'), ["2026-01-01T00:00:00Z"]);
+    let journal =
+        std::fs::read_to_string(dh.tmp.path().join("state/executions/trig1.jsonl")).unwrap();
+    assert!(
+        journal.lines().next().unwrap().contains(r#""trigger":{"#),
+        "{journal}"
+    );
+    // `plan` takes them too; bad JSON is bad input.
+    let p = dh.dockhand(&["plan", f.to_str().unwrap(), "--trigger", "date=D"]);
+    p.assert_code(0);
+    let p = dh.dockhand(&["plan", f.to_str().unwrap(), "--trigger-json", "[1]"]);
+    p.assert_code(2);
+    assert!(
+        p.stderr.contains("--trigger-json must be a JSON object"),
+        "{}",
+        p.dump()
+    );
+}
+
+#[test]
+fn a_cached_download_is_not_fetched_again() {
+    use std::io::{Read, Write};
+    // A server that answers one request, then is gone: a second fetch would fail.
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut c, _) = l.accept().unwrap();
+        let mut buf = [0u8; 4096];
+        let _ = c.read(&mut buf);
+        let body = "id,n\n1,2\n";
+        let _ = write!(
+            c,
+            "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+    });
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "cdl",
+        "cdl",
+        &format!(
+            r#"tasks:
+  - id: products
+    type: io.kestra.plugin.core.http.Download
+    uri: http://127.0.0.1:{port}/products.csv
+    taskCache:
+      enabled: true
+      ttl: PT1H
+  - id: show
+    type: io.kestra.plugin.core.log.Log
+    message: "{{{{ outputs.products.uri }}}} {{{{ outputs.products.code }}}}"
+"#
+        ),
+    );
+    let r = dh.run(&f, &["--execution-id", "cdl1"]);
+    r.assert_code(0);
+    server.join().unwrap();
+    let work = dh.tmp.path().join("work");
+    assert_eq!(r.task("products").get("cached"), None, "{}", r.dump());
+    let r = dh.run(&f, &["--execution-id", "cdl2"]);
+    r.assert_code(0);
+    let t = r.task("products");
+    assert_eq!(t["cached"], true, "{}", r.dump());
+    // The file is this execution's, where the outputs say.
+    let file = work.join("cdl2/products/products.csv");
+    assert_eq!(t["outputs"]["uri"], format!("file://{}", file.display()));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "id,n\n1,2\n");
+    assert_eq!(
+        r.logs("show", '|'),
+        [format!("file://{} 200", file.display())]
+    );
+}

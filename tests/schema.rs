@@ -66,6 +66,7 @@ const COMMON_TASK: &[&str] = &[
     "runIf",
     "allowWarning",
     "retry",
+    "taskCache",
 ];
 
 fn set(keys: &[&str]) -> BTreeSet<String> {

@@ -88,6 +88,12 @@ Exit codes: 0 printed, 2 the flow has errors (nothing printed on stdout).")]
         json: bool,
         #[command(flatten)]
         backend: BackendArgs,
+        /// Where `run` keeps its state: `plan` looks up the task cache there (taskCache)
+        #[arg(long, env = "DOCKHAND_STATE_DIR", value_name = "DIR")]
+        state_dir: Option<Utf8PathBuf>,
+        /// Namespace files (as for `run`), for the task cache's key
+        #[arg(long, env = "DOCKHAND_NAMESPACE_FILES", value_name = "DIR")]
+        namespace_files: Option<Utf8PathBuf>,
     },
     /// Run a flow: each task as a container, logs streamed, a summary at the end
     #[command(after_help = "Examples:
@@ -418,6 +424,13 @@ pub struct PlanArgs {
     pub inputs: Vec<(String, String)>,
     #[command(flatten)]
     pub sources: InputSources,
+    /// `{{ trigger.KEY }}` for this execution (repeatable), e.g. `--trigger date=2026-01-01T00:00:00Z`:
+    /// a one-shot run starts no trigger, so its variables are given here (a dotted KEY nests)
+    #[arg(long = "trigger", value_name = "KEY=VALUE", value_parser = parse_kv)]
+    pub triggers: Vec<(String, String)>,
+    /// `{{ trigger.* }}` as one JSON object; `--trigger` values go over it
+    #[arg(long = "trigger-json", value_name = "JSON")]
+    pub trigger_json: Option<String>,
     /// Root of task working directories (`DIR/<execution>/<task>`) and private files
     #[arg(
         long,

@@ -42,6 +42,7 @@ pub fn run(
             host,
             work_dir: args.work_dir.clone(),
             inputs: given_inputs(args)?,
+            trigger: super::inputs::given_trigger(args)?,
             execution_id,
             state_dir: state_dir(exec.state_dir),
             namespace_files: exec.namespace_files,

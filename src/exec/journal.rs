@@ -44,6 +44,10 @@ pub enum Record {
         /// `resume` finds the services again without being told.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         swarm: Option<Vec<(String, String)>>,
+        /// `trigger.*` given on the command line, for `resume` (a trigger's variables carry no
+        /// secret: SECRET values come through inputs, which are not journaled).
+        #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+        trigger: serde_json::Map<String, serde_json::Value>,
     },
     TaskStart {
         task: String,

@@ -39,6 +39,8 @@ pub struct Run {
     pub host: Option<String>,
     pub work_dir: Utf8PathBuf,
     pub inputs: BTreeMap<String, String>,
+    /// `trigger.*` from `--trigger`/`--trigger-json` (empty: started by hand, as in Kestra).
+    pub trigger: serde_json::Map<String, serde_json::Value>,
     /// `None`: a new random id.
     pub execution_id: Option<String>,
     pub state_dir: Utf8PathBuf,
@@ -60,6 +62,7 @@ pub struct Launch {
     host: Option<String>,
     work_dir: Utf8PathBuf,
     inputs: BTreeMap<String, String>,
+    trigger: serde_json::Map<String, serde_json::Value>,
     execution_id: String,
     state_dir: Utf8PathBuf,
     namespace_files: Option<Utf8PathBuf>,
@@ -106,6 +109,7 @@ pub fn run(r: Run, report: impl FnOnce(&FlowResult)) -> Result<Code> {
             host: r.host,
             work_dir: r.work_dir,
             inputs: r.inputs,
+            trigger: r.trigger,
             execution_id: r.execution_id.unwrap_or_else(crate::exec::new_execution_id),
             state_dir: r.state_dir,
             namespace_files: r.namespace_files,
@@ -142,6 +146,7 @@ pub fn resume(
         work_dir,
         mut inputs,
         swarm,
+        trigger,
         ..
     }) = records
         .into_iter()
@@ -180,6 +185,7 @@ pub fn resume(
             host,
             work_dir: work_dir.into(),
             inputs,
+            trigger,
             execution_id: execution_id.to_string(),
             state_dir,
             namespace_files,
@@ -352,6 +358,7 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
         .map_err(|e| Code::Invalid.error(format!("invalid --input: {e}")))?;
     let mut ctx = plan_context(l.engine.dialect, &l.work_dir, &l.execution_id);
     ctx.run_vars = crate::exec::host_vars::run_vars().code(Code::Invalid)?;
+    ctx.run_vars.trigger = l.trigger.clone();
     ctx.run_vars.start_date =
         Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
     ctx.run_vars.state = Some("RUNNING".into());
@@ -543,6 +550,7 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
                     crate::plan::backend::Backend::Swarm(o) => Some(o.placement.clone()),
                     crate::plan::backend::Backend::Engine => None,
                 },
+                trigger: l.trigger.clone(),
             };
             if let Err(e) = journal.append(&start, true) {
                 return Err(Code::Engine.error(e));

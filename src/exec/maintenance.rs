@@ -365,6 +365,7 @@ mod tests {
             namespace: if id.starts_with('m') { "m" } else { "n" }.into(),
             flow: "f".into(),
             swarm: None,
+            trigger: Default::default(),
         }];
         if ended {
             records.push(Record::End {

@@ -40,6 +40,7 @@ pub mod subflow;
 pub mod swarm;
 pub mod swarm_state;
 pub mod task;
+pub mod task_cache;
 pub mod taskrun;
 pub mod walk;
 pub mod working_directory;

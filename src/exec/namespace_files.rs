@@ -56,7 +56,7 @@ pub fn choose(storage: &Storage, nf: &NamespaceFiles, flow_ns: &str) -> Result<C
 }
 
 /// Regular files under `dir` (links skipped), with their paths relative to it, sorted.
-fn regular_files(dir: &Utf8Path) -> Vec<(String, Utf8PathBuf)> {
+pub(crate) fn regular_files(dir: &Utf8Path) -> Vec<(String, Utf8PathBuf)> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {

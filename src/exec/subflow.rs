@@ -121,6 +121,7 @@ pub async fn run(
                     crate::plan::backend::Backend::Swarm(o) => Some(o.placement.clone()),
                     crate::plan::backend::Backend::Engine => None,
                 },
+                trigger: Default::default(),
             };
             if let Err(e) = journal.append(&start, true) {
                 return fail(e.to_string());

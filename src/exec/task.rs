@@ -98,6 +98,7 @@ pub async fn run(
         _ => attempt,
     };
     let in_flight = running.cloned();
+    let mut cache = None;
     let mut res = run_inner(
         rt,
         flow,
@@ -108,6 +109,7 @@ pub async fn run(
         in_flight,
         start_signal,
         run,
+        &mut cache,
     )
     .await;
     res.values = run.values.clone();
@@ -137,6 +139,14 @@ pub async fn run(
     }
     // Before it is journaled, printed or seen by later tasks.
     rt.sink.mask.result(&mut res);
+    if let Some(p) = &cache {
+        let ttl = task.control.task_cache.and_then(|c| c.ttl);
+        let workdir = rt.ctx.workdir(&task.id);
+        if let Err(e) = crate::exec::task_cache::store(p, &res, &rt.ctx.execution_id, &workdir, ttl)
+        {
+            rt.status(&format!("{}: warning: result not cached: {e}", task.id));
+        }
+    }
     if let Some(j) = &rt.journal
         && let Err(e) = j.append(
             &Record::TaskEnd {
@@ -164,6 +174,7 @@ async fn run_inner(
     in_flight: Option<InFlight>,
     start_signal: crate::exec::Started,
     run: &crate::exec::taskrun::TaskRun,
+    cache: &mut Option<crate::exec::task_cache::Pending>,
 ) -> TaskResult {
     if rt.ctx.backend.is_swarm() {
         let planned = (flow, task, script, outputs);
@@ -211,6 +222,14 @@ async fn run_inner(
     }
     if let Some(f) = tc.findings.iter().find(|f| f.error) {
         return setup_failure(res, format!("{}: {}", f.property, f.message));
+    }
+    // `taskCache`: a stored result of this task as rendered stands in for the run (not when a
+    // container from before a crash is there to re-attach to).
+    if in_flight.is_none() {
+        match crate::exec::task_cache::lookup(rt, flow, task, &rendered, &tc.workdir).await {
+            Ok(hit) => return hit,
+            Err(pending) => *cache = pending,
+        }
     }
     // A Process task runs on the host, without the engine.
     if let Some(hc) = &tc.host {

@@ -166,6 +166,8 @@ pub enum CoreTask {
         call: Box<HttpCall>,
         fail_on_empty: bool,
     },
+    /// `namespace.UploadFiles` / `DownloadFiles` / `DeleteFiles`.
+    Namespace(Box<crate::flow::namespace_tasks::NamespaceTask>),
 }
 
 impl CoreTask {
@@ -272,6 +274,7 @@ impl CoreTask {
             CoreTask::HttpDownload { call, .. } => {
                 format!("download {} {} to a stored file", call.method, call.uri)
             }
+            CoreTask::Namespace(n) => n.describe(),
         }
     }
 
@@ -365,6 +368,7 @@ impl CoreTask {
                     out.push(("options", p));
                 }
             }
+            CoreTask::Namespace(n) => out.extend(n.texts()),
         }
         out
     }

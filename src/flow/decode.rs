@@ -12,11 +12,13 @@ mod flowable;
 mod image_task;
 mod inputs;
 mod namespace_files;
+mod namespace_tasks;
 mod outputs;
 mod refs;
 mod runner;
 mod subflow;
 mod task;
+mod task_cache;
 mod task_runner;
 mod working_directory;
 

@@ -242,6 +242,7 @@ mod tests {
             namespace: "ns".into(),
             flow: "fl".into(),
             swarm: None,
+            trigger: Default::default(),
         }
     }
 

@@ -172,6 +172,9 @@ pub(super) fn read_core(cx: &mut Cx, o: &mut Obj<'_>, name: &str) -> Option<Core
                 fail_on_empty,
             }
         }
+        NS_UPLOAD_TYPE | NS_DOWNLOAD_TYPE | NS_DELETE_TYPE => {
+            CoreTask::Namespace(Box::new(super::namespace_tasks::read(cx, o, name)?))
+        }
         _ => unreachable!("{name} is a core task type of the spec without a reader"),
     };
     check_templates(cx, o, &task);

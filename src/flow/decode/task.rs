@@ -159,6 +159,18 @@ pub(super) fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
         .and_then(spec::task_type)
         .is_some_and(|t| matches!(t.execution, Execution::FlowableParent(_)));
     let control = super::flowable::read_control(cx, &mut o, flowable);
+    if control.task_cache.is_some()
+        && kind
+            .as_ref()
+            .is_some_and(|k| !crate::flow::task_cache::cacheable(k))
+    {
+        let pos = o.get(cx, "taskCache").map_or(n.pos, |v| v.pos);
+        cx.diags.warning(
+            pos,
+            o.key_path("taskCache"),
+            "dockhand caches script tasks and the core tasks whose result is their outputs: `taskCache` is not applied to this task, which runs every time",
+        );
+    }
     // Without a known type, which properties belong is unknown: they are not reported.
     // The ignored and refused properties are the type's (the common ones, then its own).
     if kind.is_some() {

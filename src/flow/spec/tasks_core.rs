@@ -1,5 +1,5 @@
 //! Task types dockhand runs itself, without a container: log, debug, output, execution,
-//! flow.Sleep, kv, storage, http. Their names and properties are Kestra's
+//! flow.Sleep, kv, storage, http, namespace files. Their names and properties are Kestra's
 //! (`io.kestra.plugin.core.*` in kestra-io/kestra), with the older `io.kestra.core.tasks.*`
 //! names Kestra still accepts as aliases. `decode::core` reads them, `exec::core` runs them.
 
@@ -232,6 +232,30 @@ const KV_ERROR_ON_MISSING: Property = ex(
     ),
 );
 
+pub const NS_UPLOAD_TYPE: &str = "io.kestra.plugin.core.namespace.UploadFiles";
+pub const NS_DOWNLOAD_TYPE: &str = "io.kestra.plugin.core.namespace.DownloadFiles";
+pub const NS_DELETE_TYPE: &str = "io.kestra.plugin.core.namespace.DeleteFiles";
+
+/// `files` of DownloadFiles and DeleteFiles (Kestra's `PathMatcherPredicate`).
+const NS_FILES: Property = ex(
+    "[\"**.sql\", /scripts/main.py]",
+    required(
+        "files",
+        Ty::TextOrStrings,
+        "A glob or a list of globs over the namespace's files, each path starting with `/` (`/scripts/*.py`, `**.csv`); a glob starting with a letter or digit matches at any depth; `regex:` makes the rest a regular expression. May use `{{ ... }}` expressions.",
+    ),
+);
+
+/// `namespace` of DownloadFiles and DeleteFiles.
+const NS_NAMESPACE: Property = ex(
+    "company.team",
+    required(
+        "namespace",
+        Ty::Text,
+        "The namespace whose files are read: its directory under the namespace files directory (`--namespace-files`).",
+    ),
+);
+
 pub static TASK_TYPES: &[TaskType] = &[
     core!(
         LOG_TYPE,
@@ -435,6 +459,95 @@ pub static TASK_TYPES: &[TaskType] = &[
                     "outputs",
                     Ty::List(Names::RelativePath),
                     "Globs of the files to hand out, relative to the working directory (`*.csv`, `out/**`).",
+                ),
+            ),
+        ],
+    ),
+    core!(
+        NS_UPLOAD_TYPE,
+        &[],
+        "Upload namespace files",
+        "Writes files of the working directory (`files` globs) and files named by URI (`filesMap`) into a namespace's files, the local namespace files directory.",
+        &[
+            ex(
+                "company.team",
+                with_default(
+                    "namespace",
+                    Ty::Text,
+                    "\"{{ flow.namespace }}\"",
+                    "The namespace the files go to (its directory under `--namespace-files`).",
+                ),
+            ),
+            ex(
+                "[\"**.py\"]",
+                read(
+                    "files",
+                    Ty::Strings,
+                    "Globs over the task's working directory (a WorkingDirectory's shared one); each file keeps its path under `destination`.",
+                ),
+            ),
+            ex(
+                "{/scripts/main.py: \"{{ outputs.t.outputFiles['main.py'] }}\"}",
+                read(
+                    "filesMap",
+                    Ty::Any,
+                    "Target path to file URI (`kestra://`, `nsfile://`, `file://` under an allowed path), or one expression rendering such a map as JSON; a URI with no file is skipped.",
+                ),
+            ),
+            ex(
+                "/scripts",
+                with_default(
+                    "destination",
+                    Ty::Text,
+                    "\"/\"",
+                    "The folder of the namespace the files go under.",
+                ),
+            ),
+            ex(
+                "SKIP",
+                with_default(
+                    "conflict",
+                    Ty::Enum(&crate::flow::namespace_tasks::Conflict::NAMES),
+                    "\"OVERWRITE\"",
+                    "When the file exists: OVERWRITE it, fail (ERROR), or keep it (SKIP).",
+                ),
+            ),
+        ],
+    ),
+    core!(
+        NS_DOWNLOAD_TYPE,
+        &[],
+        "Download namespace files",
+        "Stores a namespace's files matching `files` as files of the execution; output `files`: each file's path (with a leading `/`) to its `kestra://` URI.",
+        &[
+            NS_NAMESPACE,
+            NS_FILES,
+            ex(
+                "downloaded",
+                with_default(
+                    "destination",
+                    Ty::Text,
+                    "\"\"",
+                    "A folder of the execution's storage the files are stored under.",
+                ),
+            ),
+        ],
+    ),
+    core!(
+        NS_DELETE_TYPE,
+        &[],
+        "Delete namespace files",
+        "Removes a namespace's files matching `files` from the local namespace files directory.",
+        &[
+            NS_NAMESPACE,
+            NS_FILES,
+            ex(
+                "true",
+                with_default(
+                    "deleteParentFolder",
+                    Ty::Bool,
+                    "false",
+                    "Also remove the folders the deleted files leave empty.",
                 ),
             ),
         ],
