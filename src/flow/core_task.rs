@@ -154,6 +154,11 @@ pub enum CoreTask {
     },
     /// `storage.PurgeCurrentExecutionFiles`.
     PurgeExecutionFiles,
+    /// `storage.Write`: `content` written to a stored file; output `uri`.
+    Write {
+        content: String,
+        extension: Option<String>,
+    },
     /// `storage.LocalFiles` (legacy): `inputs` written as files, `outputs` globs kept.
     LocalFiles {
         inputs: BTreeMap<String, String>,
@@ -250,6 +255,13 @@ impl CoreTask {
             CoreTask::PurgeExecutionFiles => {
                 "remove this execution's stored files (output files, downloads)".into()
             }
+            CoreTask::Write { content, extension } => format!(
+                "write {content:?} to a stored file{}; output `uri`",
+                extension
+                    .as_ref()
+                    .map(|e| format!(" ending in {e:?}"))
+                    .unwrap_or_default()
+            ),
             CoreTask::LocalFiles { inputs, outputs } => format!(
                 "write {} file(s) into the execution's shared directory; keep {}",
                 inputs.len(),
@@ -331,6 +343,10 @@ impl CoreTask {
             }
             CoreTask::Exit { state } => out.push(("state", state)),
             CoreTask::Sleep { .. } | CoreTask::PurgeExecutionFiles => {}
+            CoreTask::Write { content, extension } => {
+                out.push(("content", content));
+                out.extend(extension.iter().map(|e| ("extension", e.as_str())));
+            }
             CoreTask::KvSet {
                 namespace,
                 key,

@@ -164,23 +164,36 @@ fn subflow_notes<'a>(tasks: impl IntoIterator<Item = &'a Task>) -> Vec<String> {
                     t.id, t.path, t.pos.line, s.namespace, s.flow_id
                 ));
             }
-            TaskKind::Pause { delay } => out.push(match delay {
-                Some(d) => format!(
-                    "pause `{}` ({}, line {}): waits {}",
-                    t.id,
-                    t.path,
-                    t.pos.line,
-                    crate::units::format_duration_iso(*d)
-                ),
-                None => format!(
-                    "pause `{}` ({}, line {}): the run stops PAUSED (exit 4) until `dockhand resume EXECUTION`",
-                    t.id, t.path, t.pos.line
-                ),
-            }),
+            TaskKind::Pause { delay, tasks } => {
+                out.push(pause_note(t, *delay, tasks.len()));
+                out.extend(subflow_notes(t.children()));
+            }
             _ => out.extend(subflow_notes(t.children())),
         }
     }
     out
+}
+
+/// What a Pause does, for `plan`.
+fn pause_note(t: &Task, delay: Option<std::time::Duration>, children: usize) -> String {
+    let then = match children {
+        0 => String::new(),
+        n => format!("; then its {n} task(s) run in order"),
+    };
+    let what = match delay {
+        Some(d) => format!(
+            "pause `{}` ({}, line {}): waits {}",
+            t.id,
+            t.path,
+            t.pos.line,
+            crate::units::format_duration_iso(d)
+        ),
+        None => format!(
+            "pause `{}` ({}, line {}): the run stops PAUSED (exit 4) until `dockhand resume EXECUTION`",
+            t.id, t.path, t.pos.line
+        ),
+    };
+    format!("{what}{then}")
 }
 
 /// Every Parallel/Sequential task as (path, description), outermost first.

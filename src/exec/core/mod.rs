@@ -177,7 +177,7 @@ async fn perform(
     // Rendering is synchronous and holds the scope: it ends before anything is awaited.
     let step = {
         crate::plan::with_task_texts(flow, task, &rt.ctx, &rt.inputs, Some(outputs), |r| {
-            step(rt, &flow.namespace, task, core, r)
+            step(rt, flow, task, core, r)
         })
     };
     match step {
@@ -197,7 +197,7 @@ async fn perform(
 /// waiting done. `Err` is a property that cannot be rendered.
 fn step(
     rt: &Runtime,
-    flow_ns: &str,
+    flow: &Flow,
     task: &Task,
     core: &CoreTask,
     r: &mut TextRenderer,
@@ -220,7 +220,7 @@ fn step(
         CoreTask::KvSet { .. }
         | CoreTask::KvGet { .. }
         | CoreTask::KvDelete { .. }
-        | CoreTask::KvGetKeys { .. } => kv::kv(rt, flow_ns, core, r)?,
+        | CoreTask::KvGetKeys { .. } => kv::kv(rt, &flow.namespace, core, r)?,
         CoreTask::HttpRequest(c) => return Ok(Step::Http(Box::new(http::prepare(c, None, r)?))),
         CoreTask::HttpDownload {
             call,
@@ -234,6 +234,11 @@ fn step(
             )?)));
         }
         CoreTask::PurgeExecutionFiles => storage::purge(rt, &task.id),
+        CoreTask::Write { content, extension } => {
+            let attempt = rt.replay.ended.get(&task.id).map_or(1, |(a, _)| a + 1);
+            let ids = (flow.namespace.as_str(), flow.id.as_str(), attempt);
+            storage::write(rt, &task.id, ids, content, extension.as_deref(), r)?
+        }
         CoreTask::LocalFiles { inputs, outputs } => {
             storage::local_files(rt, &task.id, inputs, outputs, r)?
         }

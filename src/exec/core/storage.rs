@@ -1,7 +1,8 @@
 //! The execution's files: `storage.PurgeCurrentExecutionFiles` removes what the execution
 //! stored (everything under `WORK_DIR/EXECUTION/`: output files, downloads, local files), and
 //! the legacy `storage.LocalFiles` writes files into its working directory and hands out those
-//! its `outputs` globs match.
+//! its `outputs` globs match; `storage.Write` puts a text into a file of the local internal
+//! storage and outputs its `kestra://` URI.
 
 use std::collections::BTreeMap;
 
@@ -145,4 +146,80 @@ pub(super) fn local_files(
         "uris".into(),
         Json::Object(uris),
     )])))
+}
+
+/// The name `storage.Write` gives its file: Kestra's temporary files are `<random><suffix>`,
+/// the suffix the extension with a dot added when it has none (`LocalWorkingDir.createTempFile`),
+/// `.tmp` without one. dockhand names the file after the task, so that a resumed execution
+/// (which takes the task's end from the journal) and the plan name the same file.
+pub fn write_name(task: &str, extension: Option<&str>) -> String {
+    match extension {
+        None => format!("{task}.tmp"),
+        Some(e) if e.starts_with('.') => format!("{task}{e}"),
+        Some(e) => format!("{task}.{e}"),
+    }
+}
+
+pub(super) fn write(
+    rt: &Runtime,
+    task: &str,
+    (namespace, flow, attempt): (&str, &str, u32),
+    content: &str,
+    extension: Option<&str>,
+    r: &mut TextRenderer,
+) -> Result<Done, String> {
+    let content = r.text(content)?;
+    let extension = extension.map(|e| r.text(e)).transpose()?;
+    let name = write_name(task, extension.as_deref());
+    if crate::plan::storage::relative_inside(&name).is_err() || name.contains('/') {
+        return Ok(Done::failed(format!(
+            "`extension` {:?} is not a file name's extension",
+            extension.unwrap_or_default()
+        )));
+    }
+    let Some(st) = &rt.storage else {
+        return Ok(Done::failed(
+            "this run has no internal storage to write the file to",
+        ));
+    };
+    let uri = crate::plan::storage::output_uri(
+        namespace,
+        flow,
+        &rt.ctx.execution_id,
+        task,
+        attempt,
+        &name,
+    );
+    let path = crate::plan::storage::storage_path(&st.root, &uri)?;
+    let put = || -> std::io::Result<()> {
+        if let Some(d) = path.parent() {
+            std::fs::create_dir_all(d)?;
+        }
+        std::fs::write(&path, content.as_bytes())
+    };
+    if let Err(e) = put() {
+        return Ok(Done::failed(format!("cannot write {path}: {e}")));
+    }
+    Ok(Done::with_outputs(BTreeMap::from([(
+        "uri".into(),
+        Json::String(uri),
+    )])))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_name;
+
+    #[test]
+    fn write_names_its_file_as_kestra_suffixes_it() {
+        let rows = [
+            (None, "w.tmp"),
+            (Some(".sh"), "w.sh"),
+            (Some("json"), "w.json"),
+            (Some(".tar.gz"), "w.tar.gz"),
+        ];
+        for (ext, want) in rows {
+            assert_eq!(write_name("w", ext), want, "{ext:?}");
+        }
+    }
 }

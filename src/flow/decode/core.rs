@@ -31,6 +31,32 @@ pub(super) fn read_core(cx: &mut Cx, o: &mut Obj<'_>, name: &str) -> Option<Core
                 level,
             }
         }
+        // Kestra's Echo is a Log of one message (`Echo.run` builds a Log and runs it).
+        ECHO_TYPE => {
+            if let Some(t) = o.get(cx, "type") {
+                cx.diags.warning(
+                    t.pos,
+                    o.key_path("type"),
+                    "`io.kestra.plugin.core.debug.Echo` is deprecated in Kestra; write `type: io.kestra.plugin.core.log.Log` with `message`",
+                );
+            }
+            let format = o.need_string(cx, "format");
+            let level = o
+                .enumeration(cx, "level", &LogLevel::NAMES, LogLevel::parse)
+                .unwrap_or_default();
+            CoreTask::Log {
+                messages: vec![format?],
+                level,
+            }
+        }
+        WRITE_TYPE => {
+            let content = o.need_string(cx, "content");
+            let extension = o.string(cx, "extension");
+            CoreTask::Write {
+                content: content?,
+                extension,
+            }
+        }
         RETURN_TYPE => CoreTask::Return {
             format: o.string(cx, "format"),
         },

@@ -343,13 +343,12 @@ fn ended_before<'a>(
         out.entry(t.id.as_str()).or_insert_with(|| mine.clone());
         let body_start = *next;
         match &t.kind {
-            TaskKind::Script(_)
-            | TaskKind::Subflow(_)
-            | TaskKind::Core(_)
-            | TaskKind::Pause { .. }
-            | TaskKind::Image(_) => {}
+            TaskKind::Script(_) | TaskKind::Subflow(_) | TaskKind::Core(_) | TaskKind::Image(_) => {
+            }
             TaskKind::Parallel { tasks: c, .. } => ended_before(c, true, next, &mine, out),
-            TaskKind::Sequential { tasks: c } => ended_before(c, false, next, &mine, out),
+            TaskKind::Sequential { tasks: c } | TaskKind::Pause { tasks: c, .. } => {
+                ended_before(c, false, next, &mine, out)
+            }
             TaskKind::WorkingDirectory(w) => ended_before(&w.tasks, false, next, &mine, out),
             TaskKind::Flow(f) => match &**f {
                 crate::flow::control::FlowTask::Dag { tasks, .. } => {

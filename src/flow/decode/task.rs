@@ -95,7 +95,19 @@ pub(super) fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
             let duration = o.parsed(cx, "pauseDuration", parse);
             let delay = o.parsed(cx, "delay", parse);
             let delay = duration.or(delay);
-            Some(TaskKind::Pause { delay })
+            // Kestra's Pause still reads its deprecated `tasks`: they run once the pause ends.
+            let tasks = match o.get(cx, "tasks") {
+                Some(t) => {
+                    cx.diags.warning(
+                        t.pos,
+                        o.key_path("tasks"),
+                        "a Pause's `tasks` are deprecated in Kestra; put them after the Pause task",
+                    );
+                    read_children(cx, &mut o)
+                }
+                None => vec![],
+            };
+            Some(TaskKind::Pause { delay, tasks })
         }
         Some((_, Some(Execution::Subflow))) => Some(TaskKind::Subflow(Box::new(
             super::subflow::read(cx, &mut o),

@@ -513,11 +513,11 @@ pub static FLOW: Object = Object {
             )
         },
         Property {
-            example: Some("{greeting: hello, n: 1}"),
+            example: Some("{greeting: hello, n: 1, hosts: [a, b]}"),
             ..read(
                 "variables",
-                Ty::StringMap,
-                "Flow variables, used as `{{ vars.NAME }}` in commands, scripts, beforeCommands, env and inputFiles.",
+                Ty::AnyMap,
+                "Flow variables of any YAML type (text, number, boolean, list, map), used as `{{ vars.NAME }}` with their type (`{{ vars.hosts[0] }}`); a text is not rendered again unless `render(vars.NAME)`.",
             )
         },
         required(

@@ -39,6 +39,8 @@ const fn ex(example: &'static str, p: Property) -> Property {
 
 pub const LOG_TYPE: &str = "io.kestra.plugin.core.log.Log";
 pub const RETURN_TYPE: &str = "io.kestra.plugin.core.debug.Return";
+pub const ECHO_TYPE: &str = "io.kestra.plugin.core.debug.Echo";
+pub const WRITE_TYPE: &str = "io.kestra.plugin.core.storage.Write";
 pub const OUTPUT_VALUES_TYPE: &str = "io.kestra.plugin.core.output.OutputValues";
 pub const FAIL_TYPE: &str = "io.kestra.plugin.core.execution.Fail";
 pub const ASSERT_TYPE: &str = "io.kestra.plugin.core.execution.Assert";
@@ -271,6 +273,56 @@ pub static TASK_TYPES: &[TaskType] = &[
                 "The text to render; its result is the output `value`.",
             ),
         )],
+    ),
+    core!(
+        ECHO_TYPE,
+        &["io.kestra.core.tasks.debugs.Echo"],
+        "Echo a message (deprecated)",
+        "Kestra's deprecated form of `log.Log`: prints `format` rendered as one log line at `level` (a warning suggests `io.kestra.plugin.core.log.Log`).",
+        &[
+            ex(
+                "\"{{ task.id }} > {{ taskrun.startDate }}\"",
+                required(
+                    "format",
+                    Ty::Text,
+                    "The message; may use `{{ ... }}` expressions.",
+                ),
+            ),
+            ex(
+                "WARN",
+                with_default(
+                    "level",
+                    Ty::Enum(&LogLevel::NAMES),
+                    "\"INFO\"",
+                    "The log level, as `log.Log`'s.",
+                ),
+            ),
+        ],
+    ),
+    core!(
+        WRITE_TYPE,
+        &[],
+        "Write a file",
+        "Writes `content` rendered to a file of the local internal storage; output `uri` is its `kestra://` URI (`read()` and a later task's `inputFiles` take it).",
+        &[
+            ex(
+                "\"hello {{ flow.id }}\"",
+                required(
+                    "content",
+                    Ty::Text,
+                    "The file's content; may use `{{ ... }}` expressions.",
+                ),
+            ),
+            ex(
+                ".txt",
+                with_default(
+                    "extension",
+                    Ty::Text,
+                    "\".tmp\"",
+                    "The file name's extension, with or without its dot (Kestra's temporary files end in `.tmp` without one).",
+                ),
+            ),
+        ],
     ),
     core!(
         OUTPUT_VALUES_TYPE,
