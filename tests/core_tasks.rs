@@ -1356,6 +1356,31 @@ tasks:
     );
 }
 
+#[test]
+fn flow_outputs_read_tasks_at_any_depth() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "deep-outputs",
+        "deep-outputs",
+        r#"tasks:
+  - id: check
+    type: io.kestra.plugin.core.flow.If
+    condition: "{{ true }}"
+    then:
+      - id: inner
+        type: io.kestra.plugin.core.debug.Return
+        format: deep
+outputs:
+  - id: got
+    type: STRING
+    value: "{{ outputs.inner.value }}"
+"#,
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    assert_eq!(r.json["outputs"]["got"], "deep", "{}", r.dump());
+}
+
 // ---------------------------------------------------------------- with a container (e2e)
 
 e2e_test!(a_return_value_feeds_a_shell_task_and_back, |cx| {

@@ -18,6 +18,7 @@ pub mod host_vars;
 pub mod image_task;
 pub mod images;
 pub mod journal;
+pub mod kv_files;
 pub mod launch;
 pub mod log_store;
 pub mod logs;

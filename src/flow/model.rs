@@ -388,6 +388,17 @@ pub enum Body {
     Script(String),
 }
 
+/// A file of a task's working directory and a KV entry: `load`ed into the file before the run,
+/// or the file (JSON) stored into the entry after it. Namespace and key are templates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KvFile {
+    pub load: bool,
+    pub namespace: String,
+    pub key: String,
+    /// Relative to the working directory.
+    pub path: String,
+}
+
 /// A Commands or Script task of shell or a script language (`io.kestra.plugin.scripts.*`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScriptTask {
@@ -412,6 +423,9 @@ pub struct ScriptTask {
     pub output_dir: bool,
     /// Python's `dependencies` and their options (`plan::python_deps` installs them).
     pub python: Option<PythonDeps>,
+    /// Files of the working directory moved to or from the local KV store around the run
+    /// (DbtCLI's `loadManifest` / `storeManifest`).
+    pub kv_files: Vec<KvFile>,
 }
 
 impl ScriptTask {

@@ -359,6 +359,22 @@ pub fn plan(
         for g in &tc.output_files {
             let _ = writeln!(out, "# output files {g}");
         }
+        if let crate::flow::model::TaskKind::Script(s) = &task.kind {
+            for f in &s.kv_files {
+                let _ = match f.load {
+                    true => writeln!(
+                        out,
+                        "# before the run: KV key {} of namespace {} written to {} (a warning if missing)",
+                        f.key, f.namespace, f.path
+                    ),
+                    false => writeln!(
+                        out,
+                        "# after the run: {} (JSON) stored as KV key {} of namespace {}",
+                        f.path, f.key, f.namespace
+                    ),
+                };
+            }
+        }
         if let crate::flow::model::TaskKind::Script(s) = &task.kind
             && let Some(nf) = &s.namespace_files
         {

@@ -438,8 +438,8 @@ impl Flowable {
 
 mod tasks_container;
 pub use tasks_container::{
-    CliScript, DOCKER_BUILD_PULL, DOCKER_BUILD_TYPE, DOCKER_PUSH_TYPE, adapt_cli, is_image_task,
-    runner_at_top,
+    CliScript, DBT_KV_MANIFEST, DOCKER_BUILD_PULL, DOCKER_BUILD_TYPE, DOCKER_PUSH_TYPE, adapt_cli,
+    is_image_task, runner_at_top,
 };
 pub mod tasks_core;
 pub mod tasks_flow;
