@@ -1126,6 +1126,89 @@ fn write_stores_its_content_under_a_kestra_uri_that_read_gives_back() {
 }
 
 #[test]
+fn storage_size_concat_reverse_and_delete_work_on_stored_files() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "files2",
+        "files2",
+        r#"tasks:
+  - id: a
+    type: io.kestra.plugin.core.storage.Write
+    content: "1\n2\n3\n"
+    extension: .csv
+  - id: b
+    type: io.kestra.plugin.core.storage.Write
+    content: "4\n"
+  - id: size
+    type: io.kestra.plugin.core.storage.Size
+    uri: "{{ outputs.a.uri }}"
+  - id: both
+    type: io.kestra.plugin.core.storage.Concat
+    files: ["{{ outputs.a.uri }}", "{{ outputs.b.uri }}"]
+    separator: "--\n"
+    extension: .txt
+  - id: json
+    type: io.kestra.core.tasks.storages.Concat
+    files: '["{{ outputs.b.uri }}", "{{ outputs.b.uri }}"]'
+  - id: rev
+    type: io.kestra.plugin.core.storage.Reverse
+    from: "{{ outputs.a.uri }}"
+    separator: ";"
+  - id: show
+    type: io.kestra.plugin.core.log.Log
+    message:
+      - "{{ read(outputs.both.uri) | replace({'\n': '/'}) }}"
+      - "{{ read(outputs.json.uri) | replace({'\n': '/'}) }}"
+      - "{{ read(outputs.rev.uri) }} {{ outputs.size.size }}"
+  - id: del
+    type: io.kestra.plugin.core.storage.Delete
+    uri: "{{ outputs.a.uri }}"
+  - id: again
+    type: io.kestra.plugin.core.storage.Delete
+    uri: "{{ outputs.a.uri }}"
+  - id: strict
+    type: io.kestra.plugin.core.storage.Delete
+    uri: "{{ outputs.a.uri }}"
+    errorOnMissing: true
+"#,
+    );
+    let r = dh.run(&f, &["--execution-id", "st1"]);
+    r.assert_code(1);
+    assert_eq!(
+        r.task("size")["outputs"],
+        json!({"size": 6}),
+        "{}",
+        r.dump()
+    );
+    let base = "kestra:///dev/core/files2/executions/st1/tasks";
+    assert_eq!(
+        r.task("both")["outputs"]["uri"],
+        format!("{base}/both/1/both.txt")
+    );
+    assert_eq!(
+        r.task("rev")["outputs"]["uri"],
+        format!("{base}/rev/1/rev.csv")
+    );
+    assert_eq!(
+        r.logs("show", '|'),
+        vec!["1/2/3/--/4/--/", "4/4/", "3;2;1; 6"],
+        "{}",
+        r.dump()
+    );
+    let a = format!("{base}/a/1/a.csv");
+    assert_eq!(r.task("del")["outputs"], json!({"uri": a, "deleted": true}));
+    assert_eq!(
+        r.task("again")["outputs"],
+        json!({"uri": a, "deleted": false})
+    );
+    assert_eq!(r.task("strict")["state"], "FAILED");
+    assert_eq!(
+        r.task("strict")["message"],
+        format!("Unable to find file '{a}'")
+    );
+}
+
+#[test]
 fn pause_tasks_run_once_the_pause_ends_and_after_a_resume() {
     let dh = NoEngine::new();
     let f = dh.flow_of(

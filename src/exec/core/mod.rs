@@ -234,10 +234,14 @@ fn step(
             )?)));
         }
         CoreTask::PurgeExecutionFiles => storage::purge(rt, &task.id),
-        CoreTask::Write { content, extension } => {
+        CoreTask::Write { .. }
+        | CoreTask::StorageSize { .. }
+        | CoreTask::StorageDelete { .. }
+        | CoreTask::Concat { .. }
+        | CoreTask::Reverse { .. } => {
             let attempt = rt.replay.ended.get(&task.id).map_or(1, |(a, _)| a + 1);
             let ids = (flow.namespace.as_str(), flow.id.as_str(), attempt);
-            storage::write(rt, &task.id, ids, content, extension.as_deref(), r)?
+            storage::stored_files(rt, &task.id, ids, core, r)?
         }
         CoreTask::LocalFiles { inputs, outputs } => {
             storage::local_files(rt, &task.id, inputs, outputs, r)?
