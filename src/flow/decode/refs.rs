@@ -130,6 +130,18 @@ pub(super) fn check_ids_and_templates(cx: &mut Cx, flow: &Flow, src: &str) {
                 .iter()
                 .map(|(k, v)| (format!("{}.inputFiles.{k}", task.path), v.as_str())),
         );
+        for f in &s.kv_files {
+            let what = if f.load {
+                "loadManifest"
+            } else {
+                "storeManifest"
+            };
+            texts.push((format!("{}.{what}.key", task.path), f.key.as_str()));
+            texts.push((
+                format!("{}.{what}.namespace", task.path),
+                f.namespace.as_str(),
+            ));
+        }
         // Registry credentials and `config` are rendered too (as Kestra does), with what is
         // known before the run: they are masked from the start, so no task outputs.
         let runner_path = format!("{}.taskRunner", task.path);
