@@ -77,6 +77,34 @@ impl NoEngine {
         self.spawn(flow, extra, &[]).finish(Duration::from_secs(60))
     }
 
+    /// `dockhand validate FLOW`, with exit code `code`; stderr must hold each of `says`.
+    fn validate(&self, flow: &Path, code: i32, says: &[&str]) -> Run {
+        let r = self.dockhand(&["validate", &flow.display().to_string()]);
+        r.assert_code(code);
+        for s in says {
+            assert!(r.stderr.contains(s), "no `{s}` in\n{}", r.dump());
+        }
+        r
+    }
+
+    /// Runs `flow` as execution `id` until a line holds `line`, waits `then`, kills dockhand
+    /// with SIGKILL and resumes the execution: the killed run and the resumed one (exit 0).
+    fn kill9_then_resume(&self, flow: &Path, id: &str, line: &str, then: Duration) -> (Run, Run) {
+        let s = self.spawn(flow, &["--execution-id", id], &[]);
+        assert!(
+            s.wait_line(Duration::from_secs(30), |l| l.contains(line)),
+            "{}",
+            s.stderr_so_far()
+        );
+        std::thread::sleep(then);
+        s.signal(libc::SIGKILL);
+        let first = s.finish(Duration::from_secs(10));
+        assert_eq!(first.signal, Some(libc::SIGKILL), "{}", first.dump());
+        let r = self.dockhand(&["resume", id, "--json"]);
+        r.assert_code(0);
+        (first, r)
+    }
+
     fn dockhand(&self, args: &[&str]) -> Run {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         Spawned::start(&args, &self.env(&[])).finish(Duration::from_secs(60))
@@ -538,27 +566,8 @@ fn kill9_then_resume_does_not_redo_finished_core_tasks() {
     message: "after {{ outputs.ret.value }}"
 "#,
     );
-    let s = dh.spawn(&f, &["--execution-id", "crash1"], &[]);
-    assert!(
-        s.wait_line(Duration::from_secs(30), |l| l.contains("Waiting for PT2S")),
-        "{}",
-        s.stderr_so_far()
-    );
-    s.signal(libc::SIGKILL);
-    let first = s.finish(Duration::from_secs(10));
-    assert_eq!(first.signal, Some(libc::SIGKILL), "{}", first.dump());
+    let (first, r) = dh.kill9_then_resume(&f, "crash1", "Waiting for PT2S", Duration::ZERO);
     assert_eq!(first.logs("first", '|'), vec!["first line"]);
-
-    let r = Spawned::start(
-        &[
-            "resume".to_string(),
-            "crash1".to_string(),
-            "--json".to_string(),
-        ],
-        &dh.env(&[]),
-    )
-    .finish(Duration::from_secs(60));
-    r.assert_code(0);
     assert!(r.logs("first", '|').is_empty(), "{}", r.dump());
     assert!(
         r.stderr
@@ -1064,8 +1073,7 @@ fn echo_logs_its_format_at_its_level_with_a_deprecation_warning() {
     format: careful
 "#,
     );
-    let v = dh.dockhand(&["validate", &f.display().to_string()]);
-    v.assert_code(0);
+    let v = dh.validate(&f, 0, &[]);
     assert_eq!(
         v.stderr
             .matches("`io.kestra.plugin.core.debug.Echo` is deprecated in Kestra; write `type: io.kestra.plugin.core.log.Log`")
@@ -1233,13 +1241,10 @@ fn pause_tasks_run_once_the_pause_ends_and_after_a_resume() {
     message: "last {{ outputs.sub2.value }}"
 "#,
     );
-    let v = dh.dockhand(&["validate", &f.display().to_string()]);
-    v.assert_code(0);
-    assert!(
-        v.stderr
-            .contains("`tasks[1].tasks`: a Pause's `tasks` are deprecated in Kestra"),
-        "{}",
-        v.dump()
+    dh.validate(
+        &f,
+        0,
+        &["`tasks[1].tasks`: a Pause's `tasks` are deprecated in Kestra"],
     );
     let r = dh.run(&f, &[]);
     r.assert_code(0);
@@ -1300,20 +1305,9 @@ fn kill9_in_a_pause_delay_then_resume_runs_its_tasks_once() {
         message: sub line
 "#,
     );
-    let s = dh.spawn(&f, &["--execution-id", "pc1"], &[]);
-    assert!(
-        s.wait_line(Duration::from_secs(30), |l| l.contains("pause: pausing")),
-        "{}",
-        s.stderr_so_far()
-    );
     // Killed well into the delay (its start is journaled with whole seconds).
-    std::thread::sleep(Duration::from_millis(1500));
-    s.signal(libc::SIGKILL);
-    let first = s.finish(Duration::from_secs(10));
-    assert_eq!(first.signal, Some(libc::SIGKILL), "{}", first.dump());
+    let (first, r) = dh.kill9_then_resume(&f, "pc1", "pause: pausing", Duration::from_millis(1500));
     assert!(first.logs("sub", '|').is_empty(), "{}", first.dump());
-    let r = dh.dockhand(&["resume", "pc1", "--json"]);
-    r.assert_code(0);
     assert!(r.logs("first", '|').is_empty(), "{}", r.dump());
     assert_eq!(r.logs("sub", '|'), vec!["sub line"], "{}", r.dump());
     // The wait goes on where it was, not from the start.
@@ -1376,8 +1370,7 @@ tasks:
     message: "{{ inputs.year }} {{ inputs.n * 2 }} {{ inputs.label }}"
 "#,
     );
-    let v = dh.dockhand(&["validate", &f.display().to_string()]);
-    v.assert_code(0);
+    dh.validate(&f, 0, &[]);
     let r = dh.run(&f, &[]);
     r.assert_code(0);
     let year = chrono::Utc::now().format("%Y").to_string();
@@ -1406,8 +1399,7 @@ tasks:
     message: "{{ inputs.count }}"
 "#,
     );
-    dh.dockhand(&["validate", &bad.display().to_string()])
-        .assert_code(0);
+    dh.validate(&bad, 0, &[]);
     let r = dh.run(&bad, &[]);
     r.assert_code(2);
     assert!(
@@ -1429,13 +1421,10 @@ tasks:
     message: "{{ inputs.count }}"
 "#,
     );
-    let v = dh.dockhand(&["validate", &broken.display().to_string()]);
-    v.assert_code(2);
-    assert!(
-        v.stderr
-            .contains("broken-default.yaml:6:15: error: `inputs[0].defaults`"),
-        "{}",
-        v.dump()
+    dh.validate(
+        &broken,
+        2,
+        &["broken-default.yaml:6:15: error: `inputs[0].defaults`"],
     );
 }
 
