@@ -77,6 +77,34 @@ impl NoEngine {
         self.spawn(flow, extra, &[]).finish(Duration::from_secs(60))
     }
 
+    /// `dockhand validate FLOW`, with exit code `code`; stderr must hold each of `says`.
+    fn validate(&self, flow: &Path, code: i32, says: &[&str]) -> Run {
+        let r = self.dockhand(&["validate", &flow.display().to_string()]);
+        r.assert_code(code);
+        for s in says {
+            assert!(r.stderr.contains(s), "no `{s}` in\n{}", r.dump());
+        }
+        r
+    }
+
+    /// Runs `flow` as execution `id` until a line holds `line`, waits `then`, kills dockhand
+    /// with SIGKILL and resumes the execution: the killed run and the resumed one (exit 0).
+    fn kill9_then_resume(&self, flow: &Path, id: &str, line: &str, then: Duration) -> (Run, Run) {
+        let s = self.spawn(flow, &["--execution-id", id], &[]);
+        assert!(
+            s.wait_line(Duration::from_secs(30), |l| l.contains(line)),
+            "{}",
+            s.stderr_so_far()
+        );
+        std::thread::sleep(then);
+        s.signal(libc::SIGKILL);
+        let first = s.finish(Duration::from_secs(10));
+        assert_eq!(first.signal, Some(libc::SIGKILL), "{}", first.dump());
+        let r = self.dockhand(&["resume", id, "--json"]);
+        r.assert_code(0);
+        (first, r)
+    }
+
     fn dockhand(&self, args: &[&str]) -> Run {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         Spawned::start(&args, &self.env(&[])).finish(Duration::from_secs(60))
@@ -538,27 +566,8 @@ fn kill9_then_resume_does_not_redo_finished_core_tasks() {
     message: "after {{ outputs.ret.value }}"
 "#,
     );
-    let s = dh.spawn(&f, &["--execution-id", "crash1"], &[]);
-    assert!(
-        s.wait_line(Duration::from_secs(30), |l| l.contains("Waiting for PT2S")),
-        "{}",
-        s.stderr_so_far()
-    );
-    s.signal(libc::SIGKILL);
-    let first = s.finish(Duration::from_secs(10));
-    assert_eq!(first.signal, Some(libc::SIGKILL), "{}", first.dump());
+    let (first, r) = dh.kill9_then_resume(&f, "crash1", "Waiting for PT2S", Duration::ZERO);
     assert_eq!(first.logs("first", '|'), vec!["first line"]);
-
-    let r = Spawned::start(
-        &[
-            "resume".to_string(),
-            "crash1".to_string(),
-            "--json".to_string(),
-        ],
-        &dh.env(&[]),
-    )
-    .finish(Duration::from_secs(60));
-    r.assert_code(0);
     assert!(r.logs("first", '|').is_empty(), "{}", r.dump());
     assert!(
         r.stderr
@@ -1048,6 +1057,402 @@ fn local_files_and_purging_the_executions_files() {
     assert!(!work.join("local/scratch.tmp").exists());
 }
 
+#[test]
+fn echo_logs_its_format_at_its_level_with_a_deprecation_warning() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "echo",
+        "echo",
+        r#"tasks:
+  - id: plain
+    type: io.kestra.plugin.core.debug.Echo
+    format: "{{ task.id }} of {{ flow.id }}"
+  - id: warn
+    type: io.kestra.core.tasks.debugs.Echo
+    level: WARN
+    format: careful
+"#,
+    );
+    let v = dh.validate(&f, 0, &[]);
+    assert_eq!(
+        v.stderr
+            .matches("`io.kestra.plugin.core.debug.Echo` is deprecated in Kestra; write `type: io.kestra.plugin.core.log.Log`")
+            .count(),
+        2,
+        "{}",
+        v.dump()
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    assert_eq!(r.logs("plain", '|'), vec!["plain of echo"]);
+    assert_eq!(r.logs("warn", '!'), vec!["WARN careful"], "{}", r.dump());
+    assert_eq!(r.task("plain")["outputs"], json!({}));
+}
+
+#[test]
+fn write_stores_its_content_under_a_kestra_uri_that_read_gives_back() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "write",
+        "write",
+        r#"tasks:
+  - id: w
+    type: io.kestra.plugin.core.storage.Write
+    content: "hello {{ flow.id }}"
+    extension: json
+  - id: plain
+    type: io.kestra.plugin.core.storage.Write
+    content: x
+  - id: back
+    type: io.kestra.plugin.core.log.Log
+    message: "read {{ read(outputs.w.uri) }} from {{ outputs.w.uri }}"
+"#,
+    );
+    let r = dh.run(&f, &["--execution-id", "write1"]);
+    r.assert_code(0);
+    let uri = "kestra:///dev/core/write/executions/write1/tasks/w/1/w.json";
+    assert_eq!(
+        r.task("w")["outputs"],
+        json!({ "uri": uri }),
+        "{}",
+        r.dump()
+    );
+    assert_eq!(
+        r.task("plain")["outputs"]["uri"],
+        "kestra:///dev/core/write/executions/write1/tasks/plain/1/plain.tmp"
+    );
+    assert_eq!(
+        r.logs("back", '|'),
+        vec![format!("read hello write from {uri}")]
+    );
+    // The file itself, under the state directory's storage.
+    let stored = dh
+        .tmp
+        .path()
+        .join("state/storage/dev/core/write/executions/write1/tasks/w/1/w.json");
+    assert_eq!(std::fs::read_to_string(&stored).unwrap(), "hello write");
+}
+
+#[test]
+fn storage_size_concat_reverse_and_delete_work_on_stored_files() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "files2",
+        "files2",
+        r#"tasks:
+  - id: a
+    type: io.kestra.plugin.core.storage.Write
+    content: "1\n2\n3\n"
+    extension: .csv
+  - id: b
+    type: io.kestra.plugin.core.storage.Write
+    content: "4\n"
+  - id: size
+    type: io.kestra.plugin.core.storage.Size
+    uri: "{{ outputs.a.uri }}"
+  - id: both
+    type: io.kestra.plugin.core.storage.Concat
+    files: ["{{ outputs.a.uri }}", "{{ outputs.b.uri }}"]
+    separator: "--\n"
+    extension: .txt
+  - id: json
+    type: io.kestra.core.tasks.storages.Concat
+    files: '["{{ outputs.b.uri }}", "{{ outputs.b.uri }}"]'
+  - id: rev
+    type: io.kestra.plugin.core.storage.Reverse
+    from: "{{ outputs.a.uri }}"
+    separator: ";"
+  - id: show
+    type: io.kestra.plugin.core.log.Log
+    message:
+      - "{{ read(outputs.both.uri) | replace({'\n': '/'}) }}"
+      - "{{ read(outputs.json.uri) | replace({'\n': '/'}) }}"
+      - "{{ read(outputs.rev.uri) }} {{ outputs.size.size }}"
+  - id: del
+    type: io.kestra.plugin.core.storage.Delete
+    uri: "{{ outputs.a.uri }}"
+  - id: again
+    type: io.kestra.plugin.core.storage.Delete
+    uri: "{{ outputs.a.uri }}"
+  - id: strict
+    type: io.kestra.plugin.core.storage.Delete
+    uri: "{{ outputs.a.uri }}"
+    errorOnMissing: true
+"#,
+    );
+    let r = dh.run(&f, &["--execution-id", "st1"]);
+    r.assert_code(1);
+    assert_eq!(
+        r.task("size")["outputs"],
+        json!({"size": 6}),
+        "{}",
+        r.dump()
+    );
+    let base = "kestra:///dev/core/files2/executions/st1/tasks";
+    assert_eq!(
+        r.task("both")["outputs"]["uri"],
+        format!("{base}/both/1/both.txt")
+    );
+    assert_eq!(
+        r.task("rev")["outputs"]["uri"],
+        format!("{base}/rev/1/rev.csv")
+    );
+    assert_eq!(
+        r.logs("show", '|'),
+        vec!["1/2/3/--/4/--/", "4/4/", "3;2;1; 6"],
+        "{}",
+        r.dump()
+    );
+    let a = format!("{base}/a/1/a.csv");
+    assert_eq!(r.task("del")["outputs"], json!({"uri": a, "deleted": true}));
+    assert_eq!(
+        r.task("again")["outputs"],
+        json!({"uri": a, "deleted": false})
+    );
+    assert_eq!(r.task("strict")["state"], "FAILED");
+    assert_eq!(
+        r.task("strict")["message"],
+        format!("Unable to find file '{a}'")
+    );
+}
+
+#[test]
+fn pause_tasks_run_once_the_pause_ends_and_after_a_resume() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "pause-tasks",
+        "pause-tasks",
+        r#"tasks:
+  - id: before
+    type: io.kestra.plugin.core.log.Log
+    message: before
+  - id: pause
+    type: io.kestra.plugin.core.flow.Pause
+    delay: PT0.2S
+    tasks:
+      - id: sub1
+        type: io.kestra.plugin.core.log.Log
+        message: sub1 ran
+      - id: sub2
+        type: io.kestra.plugin.core.debug.Return
+        format: two
+  - id: last
+    type: io.kestra.plugin.core.log.Log
+    message: "last {{ outputs.sub2.value }}"
+"#,
+    );
+    dh.validate(
+        &f,
+        0,
+        &["`tasks[1].tasks`: a Pause's `tasks` are deprecated in Kestra"],
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    assert_eq!(r.logs("sub1", '|'), vec!["sub1 ran"]);
+    assert_eq!(r.logs("last", '|'), vec!["last two"]);
+    // In order: the pause's wait, then its tasks, then the next task.
+    let at = |needle: &str| {
+        r.stderr
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle} missing\n{}", r.dump()))
+    };
+    assert!(at("pause: pausing") < at("| sub1 ran") && at("| sub1 ran") < at("| last two"));
+    for t in ["pause", "sub1", "sub2", "last"] {
+        assert_eq!(r.task(t)["state"], "SUCCESS", "{t}");
+    }
+
+    // Without a delay: the run stops PAUSED before the tasks; `resume` runs them, once.
+    let f = dh.flow_of(
+        "pause-manual",
+        "pause-manual",
+        r#"tasks:
+  - id: pause
+    type: io.kestra.plugin.core.flow.Pause
+    tasks:
+      - id: sub
+        type: io.kestra.plugin.core.log.Log
+        message: resumed sub
+  - id: last
+    type: io.kestra.plugin.core.log.Log
+    message: last
+"#,
+    );
+    let r = dh.run(&f, &["--execution-id", "pm1"]);
+    r.assert_code(4);
+    assert!(r.logs("sub", '|').is_empty(), "{}", r.dump());
+    let r = dh.dockhand(&["resume", "pm1", "--json"]);
+    r.assert_code(0);
+    assert_eq!(r.logs("sub", '|'), vec!["resumed sub"], "{}", r.dump());
+    assert_eq!(r.logs("last", '|'), vec!["last"]);
+}
+
+#[test]
+fn kill9_in_a_pause_delay_then_resume_runs_its_tasks_once() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "pause-crash",
+        "pause-crash",
+        r#"tasks:
+  - id: first
+    type: io.kestra.plugin.core.log.Log
+    message: first line
+  - id: pause
+    type: io.kestra.plugin.core.flow.Pause
+    delay: PT3S
+    tasks:
+      - id: sub
+        type: io.kestra.plugin.core.log.Log
+        message: sub line
+"#,
+    );
+    // Killed well into the delay (its start is journaled with whole seconds).
+    let (first, r) = dh.kill9_then_resume(&f, "pc1", "pause: pausing", Duration::from_millis(1500));
+    assert!(first.logs("sub", '|').is_empty(), "{}", first.dump());
+    assert!(r.logs("first", '|').is_empty(), "{}", r.dump());
+    assert_eq!(r.logs("sub", '|'), vec!["sub line"], "{}", r.dump());
+    // The wait goes on where it was, not from the start.
+    assert!(r.elapsed < Duration::from_millis(2900), "{}", r.dump());
+}
+
+#[test]
+fn variables_of_any_yaml_type_keep_their_type() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "vars",
+        "vars",
+        r#"variables:
+  n: 3
+  on: true
+  list: [a, b]
+  map: {k: v, inner: [1, 2]}
+  text: "{{ flow.id }}"
+tasks:
+  - id: show
+    type: io.kestra.plugin.core.log.Log
+    message:
+      - "{{ vars.n + 1 }} {{ vars.on ? 'yes' : 'no' }} {{ vars.list[1] }} {{ vars.list | length }} {{ vars.map.k }} {{ vars.map.inner | last }}"
+      - "{{ vars.text }} / {{ render(vars.text) }}"
+"#,
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    assert_eq!(
+        r.logs("show", '|'),
+        vec!["4 yes b 2 v 2", "{{ flow.id }} / vars"],
+        "{}",
+        r.dump()
+    );
+}
+
+#[test]
+fn an_expression_default_is_rendered_at_run_start_then_type_checked() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "defaults",
+        "defaults",
+        r#"variables:
+  base: 40
+inputs:
+  - id: year
+    type: INT
+    defaults: "{{ now() | date('yyyy') }}"
+  - id: n
+    type: INT
+    defaults: "{{ vars.base + 2 }}"
+  - id: label
+    type: STRING
+    defaults: "{{ inputs.n }}-{{ flow.id }}"
+    dependsOn:
+      inputs: [n]
+tasks:
+  - id: show
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ inputs.year }} {{ inputs.n * 2 }} {{ inputs.label }}"
+"#,
+    );
+    dh.validate(&f, 0, &[]);
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    let year = chrono::Utc::now().format("%Y").to_string();
+    assert_eq!(
+        r.logs("show", '|'),
+        vec![format!("{year} 84 42-defaults")],
+        "{}",
+        r.dump()
+    );
+    // A value given wins over the expression.
+    let r = dh.run(&f, &["--input", "n=1"]);
+    r.assert_code(0);
+    assert_eq!(r.logs("show", '|'), vec![format!("{year} 2 1-defaults")]);
+
+    // validate checks the expression, not its type; the run names the input.
+    let bad = dh.flow_of(
+        "bad-default",
+        "bad-default",
+        r#"inputs:
+  - id: count
+    type: INT
+    defaults: "{{ 'many' }}"
+tasks:
+  - id: show
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ inputs.count }}"
+"#,
+    );
+    dh.validate(&bad, 0, &[]);
+    let r = dh.run(&bad, &[]);
+    r.assert_code(2);
+    assert!(
+        r.stderr
+            .contains("input `count` (line 4): its default `{{ 'many' }}`: renders `many`: `many` is not a valid INT"),
+        "{}",
+        r.dump()
+    );
+    let broken = dh.flow_of(
+        "broken-default",
+        "broken-default",
+        r#"inputs:
+  - id: count
+    type: INT
+    defaults: "{{ now( }}"
+tasks:
+  - id: show
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ inputs.count }}"
+"#,
+    );
+    dh.validate(
+        &broken,
+        2,
+        &["broken-default.yaml:6:15: error: `inputs[0].defaults`"],
+    );
+}
+
+#[test]
+fn flow_outputs_read_tasks_at_any_depth() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "deep-outputs",
+        "deep-outputs",
+        r#"tasks:
+  - id: check
+    type: io.kestra.plugin.core.flow.If
+    condition: "{{ true }}"
+    then:
+      - id: inner
+        type: io.kestra.plugin.core.debug.Return
+        format: deep
+outputs:
+  - id: got
+    type: STRING
+    value: "{{ outputs.inner.value }}"
+"#,
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    assert_eq!(r.json["outputs"]["got"], "deep", "{}", r.dump());
+}
+
 // ---------------------------------------------------------------- with a container (e2e)
 
 e2e_test!(a_return_value_feeds_a_shell_task_and_back, |cx| {
@@ -1353,3 +1758,36 @@ fn a_cached_download_is_not_fetched_again() {
         [format!("file://{} 200", file.display())]
     );
 }
+e2e_test!(a_written_file_is_a_later_tasks_input_file, |cx| {
+    let f = cx.flow(
+        "write-in",
+        &format!(
+            r#"id: write-in
+namespace: dev.core
+tasks:
+  - id: w
+    type: io.kestra.plugin.core.storage.Write
+    content: "written by {{{{ flow.id }}}}"
+    extension: .txt
+  - id: shell
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: {IMAGE}
+    taskRunner:
+      type: io.kestra.plugin.scripts.runner.docker.Docker
+      pullPolicy: NEVER
+    inputFiles:
+      in.txt: "{{{{ outputs.w.uri }}}}"
+    commands:
+      - cat in.txt
+"#
+        ),
+    );
+    let r = cx.run(&f);
+    r.assert_code(0);
+    assert_eq!(
+        r.logs("shell", '|'),
+        vec!["written by write-in"],
+        "{}",
+        r.dump()
+    );
+});

@@ -18,6 +18,7 @@ pub mod host_vars;
 pub mod image_task;
 pub mod images;
 pub mod journal;
+pub mod kv_files;
 pub mod launch;
 pub mod live;
 pub mod log_store;
@@ -461,13 +462,18 @@ async fn run_one_inner(
         TaskKind::Script(script) => {
             walk::run_script(&rt, &flow, &task, script, &shared, &frame, started).await
         }
-        TaskKind::Pause { delay } => {
-            drop(started);
+        TaskKind::Pause { delay, tasks } => {
             let mut r = pause::run(&rt, &task, *delay).await;
             r.values = frame.values();
             let st = r.state;
             shared.results.lock().unwrap().push(r);
-            st
+            if st != State::Success || tasks.is_empty() {
+                return st;
+            }
+            // Kestra's deprecated Pause `tasks`: once the pause ends they run as a sequence.
+            let child = frame.child(&task.id);
+            let states = Box::pin(run_list(&rt, &flow, tasks, &shared, &child, started)).await;
+            walk::handlers(&rt, &flow, &task, &shared, &frame, states).await
         }
         TaskKind::Subflow(sub) => {
             drop(started);

@@ -104,7 +104,7 @@ pub fn with_namespace_files(
 }
 
 /// `text` as a template that renders to itself.
-fn verbatim(text: &str) -> String {
+pub(crate) fn verbatim(text: &str) -> String {
     if text.contains('{') && !text.contains("{% endraw %}") {
         format!("{{% raw %}}{text}{{% endraw %}}")
     } else {

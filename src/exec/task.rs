@@ -125,6 +125,11 @@ pub async fn run(
     if res.state == State::Failed && task.allow_failure {
         res.state = State::Warning;
     }
+    // DbtCLI's `storeManifest`: the manifest goes to the KV store, however the run ended.
+    if script.kv_files.iter().any(|f| !f.load) {
+        let workdir = rt.ctx.workdir(&task.id);
+        crate::exec::kv_files::store(rt, flow, script, outputs, &workdir, &mut res);
+    }
     // Output files go to the local internal storage, under their kestra:// URIs.
     if let Some(st) = &rt.storage
         && let Err(e) = st.keep(
@@ -199,6 +204,22 @@ async fn run_inner(
             }
         }
         _ => script,
+    };
+    // DbtCLI's `loadManifest`: a KV entry becomes an input file.
+    let with_kv;
+    let script = if script.kv_files.iter().any(|f| f.load) {
+        match crate::exec::kv_files::with_loaded(rt, flow, script, outputs) {
+            Ok((s, warnings)) => {
+                for w in warnings {
+                    rt.status(&format!("{}: warning: {w}", task.id));
+                }
+                with_kv = s;
+                &with_kv
+            }
+            Err(e) => return setup_failure(res, e),
+        }
+    } else {
+        script
     };
     let mut run_ctx = run.ctx.clone();
     run_ctx.attempts_count = attempt.saturating_sub(1);

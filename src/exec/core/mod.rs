@@ -247,7 +247,7 @@ fn step(
         CoreTask::KvSet { .. }
         | CoreTask::KvGet { .. }
         | CoreTask::KvDelete { .. }
-        | CoreTask::KvGetKeys { .. } => kv::kv(rt, flow_ns, core, r)?,
+        | CoreTask::KvGetKeys { .. } => kv::kv(rt, &flow.namespace, core, r)?,
         CoreTask::HttpRequest(c) => return Ok(Step::Http(Box::new(http::prepare(c, None, r)?))),
         CoreTask::HttpDownload {
             call,
@@ -261,6 +261,15 @@ fn step(
             )?)));
         }
         CoreTask::PurgeExecutionFiles => storage::purge(rt, &task.id),
+        CoreTask::Write { .. }
+        | CoreTask::StorageSize { .. }
+        | CoreTask::StorageDelete { .. }
+        | CoreTask::Concat { .. }
+        | CoreTask::Reverse { .. } => {
+            let attempt = rt.replay.ended.get(&task.id).map_or(1, |(a, _)| a + 1);
+            let ids = (flow.namespace.as_str(), flow.id.as_str(), attempt);
+            storage::stored_files(rt, &task.id, ids, core, r)?
+        }
         CoreTask::LocalFiles { inputs, outputs } => {
             storage::local_files(rt, &task.id, inputs, outputs, r)?
         }

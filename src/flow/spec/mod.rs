@@ -438,8 +438,8 @@ impl Flowable {
 
 mod tasks_container;
 pub use tasks_container::{
-    CliScript, DOCKER_BUILD_PULL, DOCKER_BUILD_TYPE, DOCKER_PUSH_TYPE, adapt_cli, is_image_task,
-    runner_at_top,
+    CliScript, DBT_KV_MANIFEST, DOCKER_BUILD_PULL, DOCKER_BUILD_TYPE, DOCKER_PUSH_TYPE, adapt_cli,
+    is_image_task, runner_at_top,
 };
 pub mod tasks_core;
 pub mod tasks_flow;
@@ -513,11 +513,11 @@ pub static FLOW: Object = Object {
             )
         },
         Property {
-            example: Some("{greeting: hello, n: 1}"),
+            example: Some("{greeting: hello, n: 1, hosts: [a, b]}"),
             ..read(
                 "variables",
-                Ty::StringMap,
-                "Flow variables, used as `{{ vars.NAME }}` in commands, scripts, beforeCommands, env and inputFiles.",
+                Ty::AnyMap,
+                "Flow variables of any YAML type (text, number, boolean, list, map), used as `{{ vars.NAME }}` with their type (`{{ vars.hosts[0] }}`); a text is not rendered again unless `render(vars.NAME)`.",
             )
         },
         required(
