@@ -6,7 +6,7 @@
 #   scripts/bench.sh                 full run, Docker and Podman (~15-20 min)
 #   scripts/bench.sh --quick         fewer rounds, 100 MB instead of 500 MB of log (~4 min)
 #   scripts/bench.sh --docker-only   (or --podman-only) one engine
-#   scripts/bench.sh --no-engines    only the figures that need no engine (5 and 7)
+#   scripts/bench.sh --no-engines    only the figures that need no engine (5, 5b and 7)
 #   scripts/bench.sh --swarm         also the swarm figures (S1, S2; ~3 min more)
 #   scripts/bench.sh --swarm-only    only those
 #   scripts/bench.sh --help
@@ -33,6 +33,9 @@
 #      `seq 20 | xargs -P4 -I{} ENGINE run --rm IMAGE sleep 1` (target <= 1.10).
 #   5. `dockhand plan` on a generated 10,000-task flow, flat and in 1,000 Parallel groups:
 #      under 1 s and under 100 MB peak RSS.
+#   5b. `dockhand validate` and `dockhand plan` of a generated 1,000-task flow mixing the 16
+#      script languages (Commands and Script, env, inputFiles, outputFiles, an expression
+#      reading the task before): under 0.5 s each.
 #   6. Python `dependencies`: a python Commands task with `dependencies: [dockhand-probe==1.0]`
 #      (a wheel made here, served offline by `python3 -m http.server` on 127.0.0.1), its cache
 #      warm after the warm-up round, vs the same task in an image that has the package already

@@ -7,6 +7,7 @@ pub mod host_functions;
 pub mod input_types;
 pub mod limits;
 pub mod model;
+pub mod output_globs;
 pub mod plugin_defaults;
 pub mod reader;
 pub mod runner_values;

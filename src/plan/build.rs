@@ -1139,6 +1139,8 @@ mod tests {
             output_dir: false,
             python: None,
             namespace_files: None,
+            input_files_json: None,
+            legacy: None,
         };
         let argv = |t: &ScriptTask| {
             let tc = build("n", "f", "t", t, &ctx);
@@ -1220,6 +1222,8 @@ mod tests {
             output_dir: false,
             python: None,
             namespace_files: None,
+            input_files_json: None,
+            legacy: None,
         };
         let tc = build("n", "f", "t", &task, &ctx);
         assert!(tc.findings.is_empty(), "{:?}", tc.findings);

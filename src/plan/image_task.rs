@@ -113,6 +113,8 @@ fn stand_in(image: ImageRef, it: &ImageTask) -> ScriptTask {
         output_dir: false,
         python: None,
         namespace_files: None,
+        input_files_json: None,
+        legacy: None,
     }
 }
 
