@@ -38,6 +38,13 @@ IMAGE = os.environ.get("BENCH_IMAGE", "busybox:latest")
 SDK_PY = os.environ.get("BENCH_SDK_PY", "")
 SDK_NOTE = os.environ.get("BENCH_SDK_NOTE", "")
 REPO = os.environ.get("BENCH_REPO", ".")
+# `--only a,b`: just those figures (overhead, breakdown, processes, stream, parallel,
+# python_deps, plan, plan_mixed, pebble).
+ONLY = {n for n in os.environ.get("BENCH_ONLY", "").split(",") if n}
+
+
+def wanted(name):
+    return not ONLY or name in ONLY
 
 # Rounds per figure (each round runs dockhand and every baseline once).
 R = {
@@ -652,15 +659,14 @@ def main():
     try:
         for e in ENGINES:
             cleanup_containers(e)
-            fig_overhead(e, f)
-            fig_breakdown(e, f)
-            fig_processes(e, f)
-            fig_stream(e, f)
-            fig_parallel(e, f)
-            fig_python_deps(e)
-        fig_plan(f)
-        fig_plan_mixed(f)
-        fig_pebble(f)
+            for name, fig in (("overhead", fig_overhead), ("breakdown", fig_breakdown), ("processes", fig_processes), ("stream", fig_stream), ("parallel", fig_parallel)):
+                if wanted(name):
+                    fig(e, f)
+            if wanted("python_deps"):
+                fig_python_deps(e)
+        for name, fig in (("plan", fig_plan), ("plan_mixed", fig_plan_mixed), ("pebble", fig_pebble)):
+            if wanted(name):
+                fig(f)
     finally:
         for e in ENGINES:
             cleanup_containers(e)
@@ -674,7 +680,7 @@ def main():
     md = [
         "# dockhand benchmark",
         "",
-        f"Reproduce: `scripts/bench.sh{' --quick' if QUICK else ''}{'' if len(ENGINES) == 2 else ' --no-engines' if not ENGINES else ' --' + ENGINES[0] + '-only'}` (took {took / 60:.1f} min).",
+        f"Reproduce: `scripts/bench.sh{' --quick' if QUICK else ''}{'' if len(ENGINES) == 2 else ' --no-engines' if not ENGINES else ' --' + ENGINES[0] + '-only'}{' --only ' + ','.join(sorted(ONLY)) if ONLY else ''}` (took {took / 60:.1f} min).",
         "Ratios are dockhand's median over the baseline's median, both measured interleaved in the same run.",
         "",
         table_text,

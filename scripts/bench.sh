@@ -7,6 +7,9 @@
 #   scripts/bench.sh --quick         fewer rounds, 100 MB instead of 500 MB of log (~4 min)
 #   scripts/bench.sh --docker-only   (or --podman-only) one engine
 #   scripts/bench.sh --no-engines    only the figures that need no engine (5, 5b and 7)
+#   scripts/bench.sh --only python_deps,plan_mixed   just those figures (names: overhead,
+#                                    breakdown, processes, stream, parallel, python_deps, plan,
+#                                    plan_mixed, pebble)
 #   scripts/bench.sh --swarm         also the swarm figures (S1, S2; ~3 min more)
 #   scripts/bench.sh --swarm-only    only those
 #   scripts/bench.sh --help
@@ -80,9 +83,18 @@ usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; }
 
 QUICK=0
 SWARM=no
+ONLY=""
 ENGINES=(docker podman)
+want_only=0
 for a in "$@"; do
+    if [ "$want_only" = 1 ]; then
+        ONLY="$a"
+        want_only=0
+        continue
+    fi
     case "$a" in
+        --only) want_only=1 ;;
+        --only=*) ONLY="${a#--only=}" ;;
         --quick) QUICK=1 ;;
         --swarm) SWARM=also ;;
         --swarm-only) SWARM=only; ENGINES=(docker) ;;
@@ -147,7 +159,7 @@ fi
 
 export BENCH_DOCKHAND="$DOCKHAND" BENCH_OUT="$OUT" BENCH_ENGINES="${ENGINES[*]}" BENCH_QUICK="$QUICK" \
     BENCH_IMAGE="$IMAGE" BENCH_SDK_PY="$SDK_PY" BENCH_SDK_NOTE="$SDK_NOTE" BENCH_REPO="$ROOT" \
-    BENCH_PEBBLE="$PEBBLE_BENCH"
+    BENCH_PEBBLE="$PEBBLE_BENCH" BENCH_ONLY="$ONLY"
 if [ "$SWARM" != only ]; then
     log "measuring (engines: ${ENGINES[*]:-none}; $([ "$QUICK" = 1 ] && echo quick || echo full))"
     python3 "$SCRIPT_DIR/bench.py"

@@ -10,6 +10,7 @@ mod kv;
 mod log;
 mod sleep;
 mod storage;
+mod stored_outputs;
 mod values;
 
 use std::collections::BTreeMap;
@@ -159,6 +160,7 @@ pub async fn run(
     res.failure = done.failure;
     res.labels = done.labels;
     res.duration = started.elapsed();
+    stored_outputs::store(rt, flow, task, attempt, &mut res);
     // A task with no effect outside this run is harmless to do again after a power loss;
     // the next fsync'd record (any later task's start or end) covers it anyway.
     rt.end_task(task, attempt, &mut res, core.has_effects());
