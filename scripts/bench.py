@@ -38,6 +38,13 @@ IMAGE = os.environ.get("BENCH_IMAGE", "busybox:latest")
 SDK_PY = os.environ.get("BENCH_SDK_PY", "")
 SDK_NOTE = os.environ.get("BENCH_SDK_NOTE", "")
 REPO = os.environ.get("BENCH_REPO", ".")
+# `--only a,b`: just those figures (overhead, breakdown, processes, stream, parallel,
+# python_deps, plan, plan_mixed, pebble).
+ONLY = {n for n in os.environ.get("BENCH_ONLY", "").split(",") if n}
+
+
+def wanted(name):
+    return not ONLY or name in ONLY
 
 # Rounds per figure (each round runs dockhand and every baseline once).
 R = {
@@ -54,8 +61,6 @@ R = {
     "keep": (2, 0) if QUICK else (3, 0),
     "keep_podman": (2, 0) if QUICK else (5, 0),
 }
-# Only some figures: BENCH_ONLY=history (bench.sh --history-only) measures 8-9 alone.
-ONLY = os.environ.get("BENCH_ONLY", "")
 # Figure 8's execution: task runs and log lines (100 per run).
 REPORT_RUNS = 1_000
 REPORT_LINES = 100_000
@@ -65,6 +70,9 @@ STREAM_BYTES = 100_000_000 if QUICK else 500_000_000
 LINE = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde"  # 63 chars + newline
 STREAM_SH = f"yes {LINE} | head -c {STREAM_BYTES}"
 PLAN_TASKS = 10_000
+# Figure 5b: a flow of 1,000 tasks mixing the script languages (target: validate and plan < 0.5 s).
+MIXED_TASKS = 1_000
+MIXED_LANGUAGES = ["shell", "python", "node", "r", "julia", "ruby", "go", "bun", "deno", "perl", "php", "lua", "powershell", "groovy", "jbang", "dotnet"]
 PEBBLE_EXPRESSIONS = 10_000
 PEBBLE_BENCH = os.environ.get("BENCH_PEBBLE", "")
 
@@ -236,6 +244,20 @@ def flows():
         grp.append(f"  - id: group_{g:04d}\n    type: io.kestra.plugin.core.flow.Parallel\n    concurrent: 4\n    tasks:\n")
         grp += [script_task(f"task_{g * 10 + k:05d}", f"echo task {g * 10 + k}", indent=6) for k in range(10)]
     f["plan_groups"] = write(f"{FLOWS}/plan-10k-groups.yaml", "".join(grp))
+    # 1,000 tasks mixing every script language, Commands and Script in turn, each with the
+    # common properties (env, inputFiles, outputFiles) and expressions reading the task before.
+    mixed = ["id: bench_plan_mixed\nnamespace: bench\ninputs:\n  - id: x\n    type: STRING\n    defaults: hello\ntasks:\n"]
+    for i in range(MIXED_TASKS):
+        lang = MIXED_LANGUAGES[i % len(MIXED_LANGUAGES)]
+        kind = "Script" if (i // len(MIXED_LANGUAGES)) % 2 else "Commands"
+        prev = f"outputs.mixed_{i - 1:04d}.vars.k ?? 'none'" if i else "inputs.x"
+        body = f"    script: |\n      print(\"{{{{ {prev} }}}}\")\n" if kind == "Script" else f"    commands:\n      - echo {{{{ {prev} }}}}\n"
+        extra = "    dependencies: [six==1.16.0]\n" if lang == "python" and kind == "Script" else ""
+        mixed.append(
+            f"  - id: mixed_{i:04d}\n    type: io.kestra.plugin.scripts.{lang}.{kind}\n{extra}"
+            f"    env: {{N: \"{i}\"}}\n    inputFiles: {{in.txt: \"{{{{ inputs.x }}}}\"}}\n    outputFiles: [\"*.txt\"]\n{body}"
+        )
+    f["plan_mixed"] = write(f"{FLOWS}/plan-mixed-1k.yaml", "".join(mixed))
     # 10,000 expressions of the common forms, 4 commands a task, each task reading the output
     # of the one before; and the same flow with the expressions written as plain text.
     for key, plain in (("pebble", False), ("pebble_plain", True)):
@@ -517,6 +539,23 @@ def fig_plan(f):
         raw[f"{key}"] = {"wall": [r.wall for r in res], "maxrss_kb": rss}
 
 
+def fig_plan_mixed(f):
+    """5b. `dockhand validate` and `dockhand plan` of 1,000 tasks mixing the languages."""
+    n, w = R["plan"]
+    for cmd in ("validate", "plan"):
+        res = []
+        for i in range(w + n):
+            r = run([DOCKHAND, cmd, f["plan_mixed"]], watch="dockhand")
+            if r.rc != 0:
+                raise SystemExit(f"[bench] {cmd} of the mixed flow: dockhand exited with {r.rc}")
+            if i >= w:
+                res.append(r)
+        t = med(res)
+        rows.append((f"5b. `dockhand {cmd}`, {MIXED_TASKS:,} tasks mixing {len(MIXED_LANGUAGES)} languages", secs(t), "0.5 s budget", f"{t / 0.5:.3f}", "< 0.5 s", verdict(t < 0.5)))
+        notes.append(f"{cmd} (mixed languages): {spread(res)}")
+        raw[f"plan_mixed_{cmd}"] = {"wall": [r.wall for r in res]}
+
+
 PROBE_WHEEL = "dockhand_probe-1.0-py3-none-any.whl"
 
 
@@ -736,18 +775,16 @@ def main():
     try:
         for e in ENGINES:
             cleanup_containers(e)
-            if ONLY != "history":
-                fig_overhead(e, f)
-                fig_breakdown(e, f)
-                fig_processes(e, f)
-                fig_stream(e, f)
-                fig_parallel(e, f)
+            for name, fig in (("overhead", fig_overhead), ("breakdown", fig_breakdown), ("processes", fig_processes), ("stream", fig_stream), ("parallel", fig_parallel), ("keep", fig_keep)):
+                if wanted(name):
+                    fig(e, f)
+            if wanted("python_deps"):
                 fig_python_deps(e)
-            fig_keep(e, f)
-        if ONLY != "history":
-            fig_plan(f)
-            fig_pebble(f)
-        fig_report()
+        for name, fig in (("plan", fig_plan), ("plan_mixed", fig_plan_mixed), ("pebble", fig_pebble)):
+            if wanted(name):
+                fig(f)
+        if wanted("report"):
+            fig_report()
     finally:
         for e in ENGINES:
             cleanup_containers(e)
@@ -761,7 +798,7 @@ def main():
     md = [
         "# dockhand benchmark",
         "",
-        f"Reproduce: `scripts/bench.sh{' --quick' if QUICK else ''}{' --history-only' if ONLY == 'history' else ''}{'' if len(ENGINES) == 2 else ' --no-engines' if not ENGINES else ' --' + ENGINES[0] + '-only'}` (took {took / 60:.1f} min).",
+        f"Reproduce: `scripts/bench.sh{' --quick' if QUICK else ''}{'' if len(ENGINES) == 2 else ' --no-engines' if not ENGINES else ' --' + ENGINES[0] + '-only'}{' --only ' + ','.join(sorted(ONLY)) if ONLY else ''}` (took {took / 60:.1f} min).",
         "Ratios are dockhand's median over the baseline's median, both measured interleaved in the same run.",
         "",
         table_text,

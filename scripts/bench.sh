@@ -6,8 +6,11 @@
 #   scripts/bench.sh                 full run, Docker and Podman (~15-20 min)
 #   scripts/bench.sh --quick         fewer rounds, 100 MB instead of 500 MB of log (~4 min)
 #   scripts/bench.sh --docker-only   (or --podman-only) one engine
-#   scripts/bench.sh --no-engines    only the figures that need no engine (5 and 7)
-#   scripts/bench.sh --history-only  only figures 8 and 9 (report, kept logs); with an engine flag
+#   scripts/bench.sh --no-engines    only the figures that need no engine (5, 5b and 7)
+#   scripts/bench.sh --only python_deps,plan_mixed   just those figures (names: overhead,
+#                                    breakdown, processes, stream, parallel, keep, python_deps,
+#                                    plan, plan_mixed, pebble, report)
+#   scripts/bench.sh --history-only  only figures 8 and 9 (report, kept logs): --only keep,report
 #   scripts/bench.sh --swarm         also the swarm figures (S1, S2; ~3 min more)
 #   scripts/bench.sh --swarm-only    only those
 #   scripts/bench.sh --help
@@ -34,6 +37,9 @@
 #      `seq 20 | xargs -P4 -I{} ENGINE run --rm IMAGE sleep 1` (target <= 1.10).
 #   5. `dockhand plan` on a generated 10,000-task flow, flat and in 1,000 Parallel groups:
 #      under 1 s and under 100 MB peak RSS.
+#   5b. `dockhand validate` and `dockhand plan` of a generated 1,000-task flow mixing the 16
+#      script languages (Commands and Script, env, inputFiles, outputFiles, an expression
+#      reading the task before): under 0.5 s each.
 #   6. Python `dependencies`: a python Commands task with `dependencies: [dockhand-probe==1.0]`
 #      (a wheel made here, served offline by `python3 -m http.server` on 127.0.0.1), its cache
 #      warm after the warm-up round, vs the same task in an image that has the package already
@@ -86,16 +92,25 @@ usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; }
 
 QUICK=0
 SWARM=no
+ONLY=""
 ENGINES=(docker podman)
+want_only=0
 for a in "$@"; do
+    if [ "$want_only" = 1 ]; then
+        ONLY="$a"
+        want_only=0
+        continue
+    fi
     case "$a" in
+        --only) want_only=1 ;;
+        --only=*) ONLY="${a#--only=}" ;;
         --quick) QUICK=1 ;;
         --swarm) SWARM=also ;;
         --swarm-only) SWARM=only; ENGINES=(docker) ;;
         --docker-only) ENGINES=(docker) ;;
         --podman-only) ENGINES=(podman) ;;
         --no-engines) ENGINES=() ;;
-        --history-only) export BENCH_ONLY=history ;;
+        --history-only) ONLY="keep,report" ;;
         -h | --help) usage; exit 0 ;;
         *) usage; die "unknown argument: $a" ;;
     esac
@@ -154,7 +169,7 @@ fi
 
 export BENCH_DOCKHAND="$DOCKHAND" BENCH_OUT="$OUT" BENCH_ENGINES="${ENGINES[*]}" BENCH_QUICK="$QUICK" \
     BENCH_IMAGE="$IMAGE" BENCH_SDK_PY="$SDK_PY" BENCH_SDK_NOTE="$SDK_NOTE" BENCH_REPO="$ROOT" \
-    BENCH_PEBBLE="$PEBBLE_BENCH"
+    BENCH_PEBBLE="$PEBBLE_BENCH" BENCH_ONLY="$ONLY"
 if [ "$SWARM" != only ]; then
     log "measuring (engines: ${ENGINES[*]:-none}; $([ "$QUICK" = 1 ] && echo quick || echo full))"
     python3 "$SCRIPT_DIR/bench.py"

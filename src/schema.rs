@@ -264,6 +264,14 @@ fn shape(ty: Ty, doc: &str) -> Value {
         ),
         Ty::Matching(p) => d(doc, scalar_pat(p.regex, &format!("Use {}.", p.rule))),
         Ty::NonBlank => d(doc, scalar_pat(r"\S", "The script is empty.")),
+        Ty::ScriptText => d(
+            doc,
+            json!({ "oneOf": [
+                scalar_pat(r"\S", "The script is empty."),
+                { "type": "array" },
+                { "type": "object" },
+            ] }),
+        ),
         Ty::Image => d(
             doc,
             scalar_pat(
@@ -286,6 +294,13 @@ fn shape(ty: Ty, doc: &str) -> Value {
         Ty::NamedMap(n) => d(
             doc,
             json!({ "type": "object", "allOf": [{ "$ref": "#/definitions/stringMap" }], "propertyNames": names(n) }),
+        ),
+        Ty::FileMap(n) => d(
+            doc,
+            json!({ "oneOf": [
+                { "type": "object", "allOf": [{ "$ref": "#/definitions/stringMap" }], "propertyNames": names(n) },
+                { "type": "string" },
+            ] }),
         ),
         Ty::List(n) => {
             let mut item = names(n);

@@ -961,6 +961,14 @@ fn http_download_stores_the_body_as_a_file_of_the_execution() {
   - id: csv
     type: io.kestra.plugin.core.http.Download
     uri: {base}/data.csv
+  - id: use
+    type: io.kestra.plugin.scripts.shell.Commands
+    taskRunner:
+      type: io.kestra.plugin.core.runner.Process
+    inputFiles:
+      data.csv: "{{{{ outputs.csv.uri }}}}"
+    commands:
+      - while read -r l; do echo "$l"; done < data.csv
   - id: named
     type: io.kestra.plugin.fs.http.Download
     uri: {base}/named
@@ -981,8 +989,15 @@ fn http_download_stores_the_body_as_a_file_of_the_execution() {
     assert_eq!(t["outputs"]["code"], 200, "{}", r.dump());
     assert_eq!(t["outputs"]["length"], 8);
     let file = work.join("csv/data.csv");
-    assert_eq!(t["outputs"]["uri"], format!("file://{}", file.display()));
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "a,b\n1,2\n");
+    // The file is in the local internal storage, and `uri` is its kestra:// URI, as Kestra's.
+    let uri = "kestra:///dev/core/dl/executions/dl1/tasks/csv/1/data.csv";
+    assert_eq!(t["outputs"]["uri"], uri, "{}", r.dump());
+    assert_eq!(t["storedFiles"][0]["uri"], uri, "{}", r.dump());
+    let stored = t["storedFiles"][0]["path"].as_str().unwrap();
+    assert_eq!(std::fs::read_to_string(stored).unwrap(), "a,b\n1,2\n");
+    // A later task reads it as an input file by that URI.
+    assert_eq!(r.logs("use", '|'), vec!["a,b", "1,2"], "{}", r.dump());
     assert_eq!(
         std::fs::read_to_string(work.join("named/report.txt")).unwrap(),
         "report"

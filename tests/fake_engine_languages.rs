@@ -1,4 +1,4 @@
-//! The script languages Debian has no package for (julia, bun, deno, powershell, jbang: no
+//! The script languages Debian has no package for (julia, bun, deno, powershell, jbang, dotnet: no
 //! local image, so no end-to-end test in `tests/e2e_languages.rs`) run through the real
 //! `dockhand` binary against the fake engine (`tests/fake-engine/docker`), on both dialects:
 //! per language, a Commands task without `containerImage` is run in Kestra's default image with
@@ -11,7 +11,7 @@ use std::process::{Command, Output, Stdio};
 use dockhand::flow::spec::LANGUAGES;
 use serde_json::Value;
 
-const NO_DEBIAN_PACKAGE: &[&str] = &["julia", "bun", "deno", "powershell", "jbang"];
+const NO_DEBIAN_PACKAGE: &[&str] = &["julia", "bun", "deno", "powershell", "jbang", "dotnet"];
 
 /// Runs `flow` against the fake engine `engine` in the fake's `case`; its output and the
 /// argument vectors of the engine calls it made.
@@ -133,5 +133,30 @@ fn languages_without_a_debian_package_run_in_their_default_image() {
                 l.file.name
             );
         }
+    }
+}
+
+/// dotnet's Script installs `dotnet-script` first, before the task's own `beforeCommands`, as
+/// Kestra's plugin does (`DOTNET_SCRIPT_INSTALL`), then runs the `.csx` file with it.
+#[test]
+fn dotnet_script_installs_dotnet_script_before_the_tasks_before_commands() {
+    let dotnet = LANGUAGES.iter().find(|l| l.name == "dotnet").unwrap();
+    for engine in ["docker", "podman"] {
+        let script = flow(
+            "dotnet",
+            "Script",
+            "    beforeCommands: [echo mine]\n    script: Console.WriteLine(1);\n",
+        );
+        let (out, calls, dir) = run_fake(engine, "files", &script);
+        assert_eq!(only_task(&out)["state"], "SUCCESS", "{engine}");
+        let argv = after_image(engine, call(&calls, "create"), dotnet.default_image);
+        let want = "set -e\ndotnet tool install -g dotnet-script --ignore-failed-sources || true\nexport PATH=\"$PATH:$HOME/.dotnet/tools\"\necho mine\ndotnet-script script.csx";
+        assert_eq!(argv.last().unwrap(), want, "{engine}: {argv:?}");
+        let tar = String::from_utf8_lossy(&std::fs::read(dir.path().join("in.tar")).unwrap())
+            .into_owned();
+        assert!(
+            tar.contains("script.csx") && tar.contains("Console.WriteLine(1);"),
+            "{engine}"
+        );
     }
 }

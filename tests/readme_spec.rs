@@ -124,6 +124,9 @@ fn how_it_runs(t: &spec::TaskType) -> String {
             .collect::<Vec<_>>()
             .join(",")
     };
+    if spec::tasks_legacy::legacy_adapter(t.name).is_some() {
+        return "the host (`runner: PROCESS`, the default) or a container of `dockerOptions.image`; `[interpreter] + interpreterArgs` (`/bin/sh -c`) runs the commands Kestra builds".to_string();
+    }
     match t.execution {
         spec::Execution::ContainerScript {
             interpreter: [], ..

@@ -785,7 +785,7 @@ fn cases() -> Vec<(String, bool)> {
     );
     add(flow(&commands_task("script: echo")), false);
     add(
-        flow("  - id: t\n    type: io.kestra.plugin.scripts.dotnet.Script\n    script: print(1)\n"),
+        flow("  - id: t\n    type: io.kestra.plugin.jdbc.duckdb.Query\n    sql: select 1\n"),
         false,
     );
     add(

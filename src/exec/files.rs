@@ -170,7 +170,19 @@ pub fn collect(workdir: &Utf8Path, globs: &[String]) -> Collected {
     let Ok(root) = workdir.canonicalize_utf8() else {
         return out;
     };
-    let wanted = |rel: &str| globs.iter().any(|g| glob_match(g, rel));
+    // Kestra's matching of output patterns (`flow::output_globs`); a prefixed pattern is
+    // matched against the absolute path, so it may name a file below any directory.
+    let patterns: Vec<_> = globs
+        .iter()
+        .map(|g| crate::flow::output_globs::OutputPattern::new(g))
+        .collect();
+    let wanted = |rel: &str| patterns.iter().any(|p| p.matches(root.as_str(), rel));
+    let leads = |rel: &str| {
+        globs
+            .iter()
+            .zip(&patterns)
+            .any(|(g, p)| p.is_absolute() || leads_to(g, rel))
+    };
     let mut stack = vec![workdir.to_path_buf()];
     while let Some(dir) = stack.pop() {
         let Ok(entries) = dir.read_dir_utf8() else {
@@ -184,7 +196,7 @@ pub fn collect(workdir: &Utf8Path, globs: &[String]) -> Collected {
                 continue;
             };
             if ft.is_symlink() {
-                if wanted(&rel) || globs.iter().any(|g| leads_to(g, &rel)) {
+                if wanted(&rel) || leads(&rel) {
                     let to = std::fs::read_link(&path)
                         .map(|t| t.display().to_string())
                         .unwrap_or_else(|_| "?".into());

@@ -10,12 +10,15 @@ mod container_run;
 mod core;
 mod flowable;
 mod image_task;
+mod input_files;
 mod inputs;
+mod legacy_script;
 mod namespace_files;
 mod namespace_tasks;
 mod outputs;
 mod refs;
 mod runner;
+mod script_text;
 mod subflow;
 mod task;
 mod task_cache;
@@ -31,7 +34,13 @@ use crate::flow::spec::{self, FLOW_ID, NAMESPACE};
 use crate::flow::yaml::{self, Node};
 
 pub use inputs::is_expression;
+pub use input_files::parse_json as input_files_json;
 pub use runner::check_registry_host;
+
+/// Whether an input file's name stays in the working directory (relative, no `..`).
+pub fn check_input_file_name(name: &str) -> Result<(), &'static str> {
+    task::check_relative(name)
+}
 
 /// The result of reading a file: the flow when it has no errors, and every diagnostic.
 pub struct Loaded {

@@ -8,6 +8,7 @@ pub mod input_types;
 pub mod limits;
 pub mod model;
 pub mod namespace_tasks;
+pub mod output_globs;
 pub mod plugin_defaults;
 pub mod reader;
 pub mod runner_values;

@@ -426,6 +426,22 @@ pub struct ScriptTask {
     /// Files of the working directory moved to or from the local KV store around the run
     /// (DbtCLI's `loadManifest` / `storeManifest`).
     pub kv_files: Vec<KvFile>,
+    /// `inputFiles` given as one text (a JSON object once rendered, as Kestra accepts it): its
+    /// files are added to `input_files` when the task starts.
+    pub input_files_json: Option<String>,
+    /// What a pre-0.16 script task (`io.kestra.core.tasks.scripts.*`) adds: its output file
+    /// and directory keys (`spec::tasks_legacy`).
+    pub legacy: Option<LegacyFiles>,
+}
+
+/// The `outputFiles` / `outputDirs` keys of a pre-0.16 script task: each key is a file (or
+/// directory) of that name in the working directory, made before the run, which the commands
+/// reach as `{{ outputFiles.KEY }}` (also `{{ temp.KEY }}`) or `{{ outputDirs.KEY }}`, and which
+/// is kept as the output file `KEY` (a directory's files as `KEY/...`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LegacyFiles {
+    pub files: Vec<String>,
+    pub dirs: Vec<String>,
 }
 
 impl ScriptTask {

@@ -1140,6 +1140,8 @@ mod tests {
             python: None,
             kv_files: vec![],
             namespace_files: None,
+            input_files_json: None,
+            legacy: None,
         };
         let argv = |t: &ScriptTask| {
             let tc = build("n", "f", "t", t, &ctx);
@@ -1222,6 +1224,8 @@ mod tests {
             python: None,
             kv_files: vec![],
             namespace_files: None,
+            input_files_json: None,
+            legacy: None,
         };
         let tc = build("n", "f", "t", &task, &ctx);
         assert!(tc.findings.is_empty(), "{:?}", tc.findings);

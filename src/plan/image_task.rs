@@ -114,6 +114,8 @@ fn stand_in(image: ImageRef, it: &ImageTask) -> ScriptTask {
         python: None,
         kv_files: vec![],
         namespace_files: None,
+        input_files_json: None,
+        legacy: None,
     }
 }
 

@@ -263,6 +263,19 @@ impl Scope<'_> {
             base["outputDir"] =
                 json!(crate::plan::host_process::output_dir(&workdir.to_path_buf()).as_str());
         }
+        // A pre-0.16 script task's output keys: `{{ outputFiles.KEY }}` (and `temp`, its old
+        // name) and `{{ outputDirs.KEY }}` are paths in the working directory.
+        if let Some(l) = &task.legacy {
+            let paths = |keys: &[String]| -> Json {
+                keys.iter()
+                    .map(|k| (k.clone(), json!(workdir.join(k).as_str())))
+                    .collect::<serde_json::Map<_, _>>()
+                    .into()
+            };
+            base["outputFiles"] = paths(&l.files);
+            base["temp"] = paths(&l.files);
+            base["outputDirs"] = paths(&l.dirs);
+        }
         let secrets = std::cell::RefCell::new(Vec::new());
         let r = |s: &str| self.render_text(&base, s, strict, &mut secrets.borrow_mut());
         let mut t = task.clone();
@@ -277,6 +290,28 @@ impl Scope<'_> {
         };
         for v in t.env.values_mut() {
             *v = r(v)?;
+        }
+        // `inputFiles` as a text: rendered, then read as Kestra reads it (a JSON object); its
+        // contents are then rendered as the map's are (Kestra's `createInputFiles` does).
+        if let Some(text) = t.input_files_json.take() {
+            let text = r(&text)?;
+            let files = match crate::flow::decode::input_files_json(&text) {
+                Ok(f) => f,
+                // A plan shows what it cannot know yet (a task's output) as written.
+                Err(_) if !strict => {
+                    t.input_files_json = Some(text);
+                    BTreeMap::new()
+                }
+                Err(e) => return Err(e),
+            };
+            for (name, content) in files {
+                if crate::flow::decode::check_input_file_name(&name).is_err() {
+                    return Err(format!(
+                        "input file `{name}` (from `inputFiles`): must be relative to the working directory, without `..`"
+                    ));
+                }
+                t.input_files.insert(name, content);
+            }
         }
         for (name, v) in t.input_files.iter_mut() {
             *v = r(v)?;

@@ -11,6 +11,7 @@ mod log;
 mod namespace;
 mod sleep;
 mod storage;
+mod stored_outputs;
 mod values;
 
 use std::collections::BTreeMap;
@@ -170,6 +171,7 @@ pub async fn run(
     res.failure = done.failure;
     res.labels = done.labels;
     res.duration = started.elapsed();
+    stored_outputs::store(rt, flow, task, attempt, &mut res);
     // A task with no effect outside this run is harmless to do again after a power loss;
     // the next fsync'd record (any later task's start or end) covers it anyway.
     rt.end_task(task, attempt, &mut res, core.has_effects());
@@ -228,7 +230,6 @@ fn step(
     core: &CoreTask,
     r: &mut TextRenderer,
 ) -> Result<Step, String> {
-    let flow_ns = flow.namespace.as_str();
     Ok(Step::Done(match core {
         CoreTask::Log { messages, level } => log::log(rt, &task.id, messages, *level, r)?,
         CoreTask::Return { format } => values::ret(format.as_deref(), r)?,

@@ -142,6 +142,11 @@ pub(super) fn check_ids_and_templates(cx: &mut Cx, flow: &Flow, src: &str) {
                 f.namespace.as_str(),
             ));
         }
+        texts.extend(
+            s.input_files_json
+                .iter()
+                .map(|v| (format!("{}.inputFiles", task.path), v.as_str())),
+        );
         // Registry credentials and `config` are rendered too (as Kestra does), with what is
         // known before the run: they are masked from the start, so no task outputs.
         let runner_path = format!("{}.taskRunner", task.path);
@@ -284,6 +289,15 @@ fn check_texts(
                         )),
                         _ => None,
                     }),
+                    root @ ("outputFiles" | "temp" | "outputDirs") if legacy_keys(task, root).is_some() => {
+                        let keys = legacy_keys(task, root).unwrap_or_default();
+                        seg(1).filter(|k| !keys.iter().any(|x| x == k)).map(|k| {
+                            format!(
+                                "{shown}: `{root}` has no key `{k}`; the task's keys: {}",
+                                if keys.is_empty() { "none".to_string() } else { keys.join(", ") }
+                            )
+                        })
+                    }
                     root if !ROOTS.contains(&root) => Some(format!(
                         "{shown}: unknown variable `{root}`{}; expressions can read {}",
                         crate::suggest::hint(root, ROOTS.iter().copied()),
@@ -306,6 +320,20 @@ fn check_texts(
             }
         }
     }
+}
+
+/// The output keys a pre-0.16 script task gives its expressions as `root` (`outputFiles`,
+/// `temp`, `outputDirs`), or None for other tasks.
+fn legacy_keys<'a>(task: &'a Task, root: &str) -> Option<&'a [String]> {
+    let TaskKind::Script(s) = &task.kind else {
+        return None;
+    };
+    let l = s.legacy.as_ref()?;
+    Some(if root == "outputDirs" {
+        &l.dirs
+    } else {
+        &l.files
+    })
 }
 
 /// The variables Kestra gives every expression (anything else is unknown, as Kestra's strict

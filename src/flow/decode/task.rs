@@ -236,6 +236,10 @@ fn read_script(cx: &mut Cx, o: &mut Obj<'_>, tt: &'static spec::TaskType) -> Scr
     else {
         unreachable!("read_script is called for container scripts only")
     };
+    // Kestra's pre-0.16 script tasks have properties of their own (`spec::tasks_legacy`).
+    if let Some(adapter) = spec::tasks_legacy::legacy_adapter(tt.name) {
+        return super::legacy_script::read(cx, o, tt, adapter);
+    }
     // The script properties a type's plugin lacks (a CLI task's `interpreter`) are not read.
     let described = |name: &str| {
         tt.object
@@ -277,7 +281,7 @@ fn read_script(cx: &mut Cx, o: &mut Obj<'_>, tt: &'static spec::TaskType) -> Scr
         .flatten()
         .unwrap_or_default();
     let body = if body_kind == ScriptBody::Script {
-        let s = o.need_string(cx, "script");
+        let s = super::script_text::read(cx, o);
         if let (Some(s), Some(n)) = (&s, o.get(cx, "script"))
             && s.trim().is_empty()
         {
@@ -336,7 +340,7 @@ fn read_script(cx: &mut Cx, o: &mut Obj<'_>, tt: &'static spec::TaskType) -> Scr
         .then(|| o.bool(cx, "failFast"))
         .flatten()
         .unwrap_or(true);
-    let (mut input_files, mut output_files) = read_files(cx, o, &described);
+    let (mut input_files, mut output_files, input_files_json) = read_files(cx, o, &described);
     let python = described("dependencies").then(|| read_python(cx, o));
     // A language's script is a file in the working directory, run by the language's command:
     // it reaches the container as the input files do.
@@ -355,6 +359,8 @@ fn read_script(cx: &mut Cx, o: &mut Obj<'_>, tt: &'static spec::TaskType) -> Scr
                 );
             }
             input_files.insert(f.name.to_string(), format!("{}{script}", f.prefix));
+            // The plugin's own setup runs before the task's beforeCommands.
+            before_commands.splice(0..0, f.before.iter().map(|c| c.to_string()));
             Some(Body::Commands(vec![f.command.to_string()]))
         }
         (_, body) => body,
@@ -452,6 +458,8 @@ fn read_script(cx: &mut Cx, o: &mut Obj<'_>, tt: &'static spec::TaskType) -> Scr
         python: python.flatten(),
         kv_files,
         namespace_files,
+        input_files_json,
+        legacy: None,
     }
 }
 
@@ -539,22 +547,19 @@ fn read_own(
 
 /// `inputFiles` (relative path → content) and `outputFiles` (globs), each path relative to
 /// the working directory; only those the object's type describes (`described`).
+/// A task's input files (a map, or a JSON text: see `decode::input_files`, whose text with
+/// expressions is the third value, read when the task starts) and output file patterns.
+#[allow(clippy::type_complexity)]
 pub(super) fn read_files(
     cx: &mut Cx,
     o: &mut Obj<'_>,
     described: &dyn Fn(&str) -> bool,
-) -> (BTreeMap<String, String>, Vec<String>) {
-    let input_files = described("inputFiles")
-        .then(|| o.string_map(cx, "inputFiles"))
-        .flatten()
-        .unwrap_or_default();
-    for name in input_files.keys() {
-        let p = reader::join(&o.key_path("inputFiles"), name);
-        if let Err(e) = check_relative(name) {
-            let pos = cx.spans.get(&p).copied().unwrap_or(o.pos());
-            cx.error(pos, &p, format!("input file `{name}`: {e}"));
-        }
-    }
+) -> (BTreeMap<String, String>, Vec<String>, Option<String>) {
+    let (input_files, input_files_json) = if described("inputFiles") {
+        super::input_files::read(cx, o)
+    } else {
+        (BTreeMap::new(), None)
+    };
     let output_files = described("outputFiles")
         .then(|| o.strings(cx, "outputFiles"))
         .flatten()
@@ -570,10 +575,15 @@ pub(super) fn read_files(
                     &o.key_path("outputFiles"),
                     format!("output file glob `{f}`: {e}"),
                 );
+            } else if let Some(p) = (!f.contains("{{"))
+                .then(|| crate::flow::output_globs::problem(f))
+                .flatten()
+            {
+                cx.diags.warning(n.pos, o.key_path("outputFiles"), p);
             }
         }
     }
-    (input_files, output_files)
+    (input_files, output_files, input_files_json)
 }
 
 pub(super) fn check_relative(p: &str) -> Result<(), &'static str> {

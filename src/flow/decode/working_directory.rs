@@ -29,7 +29,19 @@ pub(super) fn read(cx: &mut Cx, o: &mut Obj<'_>) -> TaskKind {
             );
         }
     }
-    let (input_files, output_files) = read_files(cx, o, &|_| true);
+    let (input_files, output_files, text) = read_files(cx, o, &|_| true);
+    if text.is_some() {
+        let pos = cx
+            .spans
+            .get(&o.key_path("inputFiles"))
+            .copied()
+            .unwrap_or(o.pos());
+        cx.error(
+            pos,
+            &o.key_path("inputFiles"),
+            "a WorkingDirectory's `inputFiles` as a text with expressions is not supported: give a map (a JSON text without expressions is read as one)",
+        );
+    }
     let cache = o.obj(cx, "cache").map(|mut c| {
         let patterns = c.need(cx, "patterns").map_or_else(Vec::new, |n| {
             let path = c.key_path("patterns");

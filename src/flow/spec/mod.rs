@@ -141,8 +141,14 @@ pub enum Ty {
     SizeOrUnlimited,
     /// Text matching a pattern.
     Matching(&'static Pattern),
-    /// A non-blank string (`script`).
+    /// A non-blank string.
     NonBlank,
+    /// A Script task's `script`: a non-blank string, or (as Kestra's `Property<String>` reads
+    /// it) a list or map, which becomes its JSON text.
+    ScriptText,
+    /// `inputFiles`: a map of names that follow a rule to contents, or a text (a JSON object of
+    /// them once rendered).
+    FileMap(Names),
     /// An image reference: no whitespace.
     Image,
     Enum(&'static [&'static str]),
@@ -397,6 +403,9 @@ pub struct ScriptFile {
     pub name: &'static str,
     pub command: &'static str,
     pub prefix: &'static str,
+    /// Commands the plugin runs before the task's own `beforeCommands` (dotnet installs
+    /// `dotnet-script` so).
+    pub before: &'static [&'static str],
 }
 
 /// Where a script task's body is: `commands` (a list, one line each) or `script` (one text).
@@ -443,6 +452,7 @@ pub use tasks_container::{
 };
 pub mod tasks_core;
 pub mod tasks_flow;
+pub mod tasks_legacy;
 
 /// Every task type dockhand knows, area by area: shell, the flowables of the first version and
 /// the script languages (this file), the flow-control tasks (`tasks_flow`), the tasks dockhand
@@ -454,6 +464,7 @@ pub fn task_types() -> impl Iterator<Item = &'static TaskType> {
         .chain(tasks_flow::TASK_TYPES)
         .chain(tasks_core::TASK_TYPES)
         .chain(tasks_container::TASK_TYPES)
+        .chain(tasks_legacy::TASK_TYPES)
 }
 
 /// The task type called `name` (its Kestra name or an alias).
@@ -1159,8 +1170,8 @@ const INPUT_FILES: Property = Property {
     example: Some(r#"{data/in.txt: "{{ inputs.name }}"}"#),
     ..read(
         "inputFiles",
-        Ty::NamedMap(Names::RelativePath),
-        "Files written into the working directory before the task runs: relative path → content. Content may use `{{ ... }}` expressions.",
+        Ty::FileMap(Names::RelativePath),
+        "Files written into the working directory before the task runs: relative path → content, or a JSON text of that map (rendered when the task starts). Content may use `{{ ... }}` expressions; a content that is a `kestra://`, `nsfile://` or allowed `file://` URI is that file's.",
     )
 };
 
@@ -1242,6 +1253,7 @@ const PYTHON: Language = Language {
         name: "script.py",
         command: "python script.py",
         prefix: "true = True\nfalse = False\nnull = None\n",
+        before: &[],
     },
 };
 const NODE: Language = Language {
@@ -1254,6 +1266,7 @@ const NODE: Language = Language {
         name: "script.js",
         command: "node script.js",
         prefix: "",
+        before: &[],
     },
 };
 const R: Language = Language {
@@ -1266,6 +1279,7 @@ const R: Language = Language {
         name: "script.R",
         command: "Rscript script.R",
         prefix: "",
+        before: &[],
     },
 };
 const JULIA: Language = Language {
@@ -1278,6 +1292,7 @@ const JULIA: Language = Language {
         name: "script.jl",
         command: "julia script.jl",
         prefix: "",
+        before: &[],
     },
 };
 const RUBY: Language = Language {
@@ -1290,6 +1305,7 @@ const RUBY: Language = Language {
         name: "script.rb",
         command: "ruby script.rb",
         prefix: "",
+        before: &[],
     },
 };
 const GO: Language = Language {
@@ -1302,6 +1318,7 @@ const GO: Language = Language {
         name: "script.go",
         command: "go run script.go",
         prefix: "",
+        before: &[],
     },
 };
 const BUN: Language = Language {
@@ -1314,6 +1331,7 @@ const BUN: Language = Language {
         name: "script.ts",
         command: "bun run script.ts",
         prefix: "",
+        before: &[],
     },
 };
 const DENO: Language = Language {
@@ -1326,6 +1344,7 @@ const DENO: Language = Language {
         name: "script.ts",
         command: "deno run script.ts",
         prefix: "",
+        before: &[],
     },
 };
 const PERL: Language = Language {
@@ -1338,6 +1357,7 @@ const PERL: Language = Language {
         name: "script.pl",
         command: "perl script.pl",
         prefix: "",
+        before: &[],
     },
 };
 const PHP: Language = Language {
@@ -1350,6 +1370,7 @@ const PHP: Language = Language {
         name: "script.php",
         command: "php script.php",
         prefix: "",
+        before: &[],
     },
 };
 const LUA: Language = Language {
@@ -1362,6 +1383,7 @@ const LUA: Language = Language {
         name: "script.lua",
         command: "lua script.lua",
         prefix: "",
+        before: &[],
     },
 };
 const POWERSHELL: Language = Language {
@@ -1374,6 +1396,7 @@ const POWERSHELL: Language = Language {
         name: "script.ps1",
         command: "& ./script.ps1",
         prefix: "",
+        before: &[],
     },
 };
 const GROOVY: Language = Language {
@@ -1386,6 +1409,7 @@ const GROOVY: Language = Language {
         name: "script.groovy",
         command: "groovy script.groovy",
         prefix: "",
+        before: &[],
     },
 };
 const JBANG: Language = Language {
@@ -1398,6 +1422,27 @@ const JBANG: Language = Language {
         name: "script.java",
         command: "jbang script.java",
         prefix: "",
+        before: &[],
+    },
+};
+// kestra-io/plugin-scripts@f1982b24af050f73df8d77035fea3914504d5f34,
+// plugin-script-dotnet/…/dotnet/Script.java: DEFAULT_IMAGE, the script written to a `.csx` file
+// run by `dotnet-script`, installed first (DOTNET_SCRIPT_INSTALL, before the task's own
+// beforeCommands); Commands.java: the same image, commands as shell's.
+const DOTNET: Language = Language {
+    name: "dotnet",
+    default_image: "mcr.microsoft.com/dotnet/sdk:10.0",
+    interpreter: SH,
+    fail_fast: SET_E,
+    env: &[],
+    file: ScriptFile {
+        name: "script.csx",
+        command: "dotnet-script script.csx",
+        prefix: "",
+        before: &[
+            "dotnet tool install -g dotnet-script --ignore-failed-sources || true",
+            "export PATH=\"$PATH:$HOME/.dotnet/tools\"",
+        ],
     },
 };
 /// Every script language, in the README's order.
@@ -1416,6 +1461,7 @@ pub static LANGUAGES: &[&Language] = &[
     &POWERSHELL,
     &GROOVY,
     &JBANG,
+    &DOTNET,
 ];
 
 /// Python's own properties (on both its task types; `useUv` is Commands' only in Kestra,
@@ -1523,7 +1569,7 @@ macro_rules! lang_script {
                         example: Some(r#""print(1)""#),
                         ..required(
                         "script",
-                        Ty::NonBlank,
+                        Ty::ScriptText,
                         "The script to run, written to a file in the working directory; not empty. May use `{{ ... }}` expressions.",
                     )
                     }],
@@ -1592,7 +1638,7 @@ pub static SCRIPT_TASK_TYPES: &[TaskType] = &[
                     example: Some(r#""echo {{ vars.greeting }}""#),
                     ..required(
                         "script",
-                        Ty::NonBlank,
+                        Ty::ScriptText,
                         "The script to run, given to the interpreter; not empty. May use `{{ ... }}` expressions.",
                     )
                 }],
@@ -1712,6 +1758,22 @@ pub static SCRIPT_TASK_TYPES: &[TaskType] = &[
         "jbang",
         "JBang",
         "jbangdev/jbang-action",
+        SH_TEXT,
+        &[]
+    ),
+    lang_commands!(
+        DOTNET,
+        "dotnet",
+        ".NET",
+        "mcr.microsoft.com/dotnet/sdk:10.0",
+        SH_TEXT,
+        &[]
+    ),
+    lang_script!(
+        DOTNET,
+        "dotnet",
+        ".NET",
+        "mcr.microsoft.com/dotnet/sdk:10.0",
         SH_TEXT,
         &[]
     ),
@@ -2333,6 +2395,13 @@ mod tests {
                             .find(|p| p.name == name)
                             .and_then(|p| p.default)
                     };
+                    // A pre-0.16 script task has no default image (`dockerOptions.image` is
+                    // required with `runner: DOCKER`), and its adapter builds its interpreter
+                    // (a text and `interpreterArgs`) and commands (`tasks_legacy`'s tests).
+                    if tasks_legacy::legacy_adapter(t.name).is_some() {
+                        assert!(default_image.is_empty(), "{}", t.name);
+                        continue;
+                    }
                     // An image the task must name (docker Run) has no default; one the task
                     // cannot name (git Clone) is the type's.
                     let image = t.object.properties().find(|p| p.name == "containerImage");
