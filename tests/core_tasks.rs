@@ -1232,6 +1232,56 @@ fn storage_size_concat_reverse_and_delete_work_on_stored_files() {
 }
 
 #[test]
+fn split_cuts_a_stored_file_into_stored_files() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "split",
+        "split",
+        r#"tasks:
+  - id: data
+    type: io.kestra.plugin.core.storage.Write
+    content: "a\nb\nc\n"
+    extension: csv
+  - id: rows
+    type: io.kestra.plugin.core.storage.Split
+    from: "{{ outputs.data.uri }}"
+    rows: 2
+  - id: parts
+    type: io.kestra.core.tasks.storages.Split
+    from: "{{ outputs.data.uri }}"
+    partitions: "{{ 1 + 1 }}"
+    separator: ";"
+  - id: show
+    type: io.kestra.plugin.core.log.Log
+    message: "{% for u in outputs.rows.uris %}[{{ read(u) | trim }}]{% endfor %} {% for u in outputs.parts.uris %}[{{ read(u) }}]{% endfor %}"
+"#,
+    );
+    dh.validate(&f, 0, &[]);
+    let r = dh.run(&f, &["--execution-id", "sp1"]);
+    r.assert_code(0);
+    let base = "kestra:///dev/core/split/executions/sp1/tasks/rows/1";
+    assert_eq!(
+        r.task("rows")["outputs"],
+        json!({"uris": [format!("{base}/rows_0.csv"), format!("{base}/rows_1.csv")]}),
+        "{}",
+        r.dump()
+    );
+    assert_eq!(
+        r.logs("show", '|'),
+        vec!["[a", "b][c] [a;c;][b;]"],
+        "{}",
+        r.dump()
+    );
+    // Without a way to split: an error at validate.
+    let bad = dh.flow_of(
+        "split-bad",
+        "split-bad",
+        "tasks:\n  - id: s\n    type: io.kestra.plugin.core.storage.Split\n    from: kestra:///x/y.csv\n",
+    );
+    dh.validate(&bad, 2, &["a Split needs `bytes`, `partitions` or `rows`"]);
+}
+
+#[test]
 fn pause_tasks_run_once_the_pause_ends_and_after_a_resume() {
     let dh = NoEngine::new();
     let f = dh.flow_of(

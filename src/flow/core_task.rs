@@ -172,6 +172,13 @@ pub enum CoreTask {
     },
     /// `storage.Reverse`: the lines of `from`, last first; output `uri`.
     Reverse { from: String, separator: String },
+    /// `storage.Split`: `from`'s lines into files by `bytes`, `partitions` or `rows` (texts,
+    /// rendered then parsed; the first given is used); output `uris`.
+    Split {
+        from: String,
+        by: (&'static str, String),
+        separator: String,
+    },
     /// `storage.LocalFiles` (legacy): `inputs` written as files, `outputs` globs kept.
     LocalFiles {
         inputs: BTreeMap<String, String>,
@@ -280,6 +287,9 @@ impl CoreTask {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
+            CoreTask::Split { from, by, .. } => {
+                format!("split {from:?} by {} {:?}; output `uris`", by.0, by.1)
+            }
             CoreTask::Reverse { from, .. } => {
                 format!("reverse the lines of {from:?} into a stored file; output `uri`")
             }
@@ -387,6 +397,15 @@ impl CoreTask {
             }
             CoreTask::Reverse { from, separator } => {
                 out.push(("from", from));
+                out.push(("separator", separator));
+            }
+            CoreTask::Split {
+                from,
+                by,
+                separator,
+            } => {
+                out.push(("from", from));
+                out.push((by.0, &by.1));
                 out.push(("separator", separator));
             }
             CoreTask::Write { content, extension } => {

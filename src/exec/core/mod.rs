@@ -266,7 +266,8 @@ fn step(
         | CoreTask::StorageSize { .. }
         | CoreTask::StorageDelete { .. }
         | CoreTask::Concat { .. }
-        | CoreTask::Reverse { .. } => {
+        | CoreTask::Reverse { .. }
+        | CoreTask::Split { .. } => {
             let attempt = rt.replay.ended.get(&task.id).map_or(1, |(a, _)| a + 1);
             let ids = (flow.namespace.as_str(), flow.id.as_str(), attempt);
             storage::stored_files(rt, &task.id, ids, core, r)?

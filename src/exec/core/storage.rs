@@ -166,14 +166,15 @@ fn extension_of(uri: &str) -> Option<&str> {
     name.rfind('.').filter(|&i| i > 0).map(|i| &name[i..])
 }
 
-/// Writes `bytes` as the task's new stored file (named by [`write_name`]); its URI.
+/// Writes `bytes` as a new stored file of the task, `stem` named by [`write_name`]; its URI.
 fn put(
     st: &crate::exec::storage::Storage,
     (namespace, flow, execution, task, attempt): (&str, &str, &str, &str, u32),
+    stem: &str,
     extension: Option<&str>,
     bytes: &[u8],
 ) -> Result<String, String> {
-    let name = write_name(task, extension);
+    let name = write_name(stem, extension);
     if crate::plan::storage::relative_inside(&name).is_err() || name.contains('/') {
         return Err(format!(
             "`extension` {:?} is not a file name's extension",
@@ -209,7 +210,7 @@ pub(super) fn stored_files(
         CoreTask::Write { content, extension } => {
             let content = r.text(content)?;
             let extension = extension.as_ref().map(|e| r.text(e)).transpose()?;
-            put(st, ids, extension.as_deref(), content.as_bytes()).map(uri_out)
+            put(st, ids, task, extension.as_deref(), content.as_bytes()).map(uri_out)
         }
         CoreTask::StorageSize { uri } => {
             let uri = r.text(uri)?;
@@ -278,7 +279,7 @@ pub(super) fn stored_files(
             }
             match failed {
                 Some(e) => Err(e),
-                None => put(st, ids, Some(&extension), &bytes).map(uri_out),
+                None => put(st, ids, task, Some(&extension), &bytes).map(uri_out),
             }
         }
         CoreTask::Reverse { from, separator } => {
@@ -288,12 +289,117 @@ pub(super) fn stored_files(
                 .and_then(|p| std::fs::read_to_string(&p).map_err(|e| format!("{from}: {e}")))
                 .and_then(|text| {
                     let out = reverse_lines(&text, &separator);
-                    put(st, ids, extension_of(&from), out.as_bytes()).map(uri_out)
+                    put(st, ids, task, extension_of(&from), out.as_bytes()).map(uri_out)
                 })
+        }
+        CoreTask::Split {
+            from,
+            by,
+            separator,
+        } => {
+            let from = r.text(from)?;
+            let separator = r.text(separator)?;
+            let value = r.text(&by.1)?;
+            let how = match by.0 {
+                "bytes" => crate::units::parse_size(&value).map(SplitBy::Bytes),
+                key => value
+                    .trim()
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .map(|n| {
+                        if key == "rows" {
+                            SplitBy::Rows(n)
+                        } else {
+                            SplitBy::Partitions(n)
+                        }
+                    })
+                    .ok_or_else(|| format!("`{key}` `{value}` is not a whole number above 0")),
+            };
+            how.and_then(|how| {
+                let p = path_of(&from)?;
+                let text = std::fs::read_to_string(&p).map_err(|e| format!("{from}: {e}"))?;
+                let ext = extension_of(&from);
+                let mut uris = Vec::new();
+                for (i, part) in split_lines(&text, &separator, how).iter().enumerate() {
+                    let stem = format!("{task}_{i}");
+                    uris.push(Json::String(put(st, ids, &stem, ext, part.as_bytes())?));
+                }
+                Ok(Done::with_outputs(BTreeMap::from([(
+                    "uris".into(),
+                    Json::Array(uris),
+                )])))
+            })
         }
         other => unreachable!("not a storage task: {other:?}"),
     };
     Ok(done.unwrap_or_else(Done::failed))
+}
+
+/// How Split cuts a file.
+#[derive(Debug, Clone, Copy)]
+pub enum SplitBy {
+    /// A new file once the current one holds this many bytes.
+    Bytes(u64),
+    Rows(usize),
+    /// Lines dealt out to this many files in turn; empty ones are left out.
+    Partitions(usize),
+}
+
+/// The lines of `text` as Java's `BufferedReader.readLine` reads them (`\n`, `\r\n`, `\r`).
+fn java_lines(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        match rest.find(['\n', '\r']) {
+            None => {
+                out.push(rest);
+                break;
+            }
+            Some(i) => {
+                out.push(&rest[..i]);
+                let skip = if rest[i..].starts_with("\r\n") { 2 } else { 1 };
+                rest = &rest[i + skip..];
+            }
+        }
+    }
+    out
+}
+
+/// Kestra's `StorageService.split`/`partition`: the files' contents, in order.
+pub fn split_lines(text: &str, separator: &str, how: SplitBy) -> Vec<String> {
+    let lines = java_lines(text);
+    match how {
+        SplitBy::Partitions(n) => {
+            let mut parts = vec![String::new(); n];
+            for (i, l) in lines.iter().enumerate() {
+                parts[i % n].push_str(l);
+                parts[i % n].push_str(separator);
+            }
+            parts.into_iter().filter(|p| !p.is_empty()).collect()
+        }
+        SplitBy::Bytes(_) | SplitBy::Rows(_) => {
+            let mut parts: Vec<String> = Vec::new();
+            let (mut bytes, mut rows) = (0u64, 0usize);
+            for l in lines {
+                let full = match how {
+                    SplitBy::Bytes(max) => bytes >= max,
+                    SplitBy::Rows(max) => rows >= max,
+                    SplitBy::Partitions(_) => unreachable!(),
+                };
+                if parts.is_empty() || full {
+                    parts.push(String::new());
+                    (bytes, rows) = (0, 0);
+                }
+                let part = parts.last_mut().expect("one part");
+                part.push_str(l);
+                part.push_str(separator);
+                bytes += (l.len() + separator.len()) as u64;
+                rows += 1;
+            }
+            parts
+        }
+    }
 }
 
 /// The lines of `text`, last first, each followed by `separator` (commons-io's
@@ -317,7 +423,26 @@ pub fn reverse_lines(text: &str, separator: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{extension_of, reverse_lines, write_name};
+    use super::{SplitBy, extension_of, reverse_lines, split_lines, write_name};
+
+    #[test]
+    fn split_cuts_as_kestras_storage_service() {
+        let t = "a\nb\nc\nd\ne\n";
+        let rows: [(SplitBy, &[&str]); 5] = [
+            (SplitBy::Rows(2), &["a\nb\n", "c\nd\n", "e\n"]),
+            (SplitBy::Partitions(2), &["a\nc\ne\n", "b\nd\n"]),
+            // Empty partitions are left out.
+            (SplitBy::Partitions(9), &["a\n", "b\n", "c\n", "d\n", "e\n"]),
+            // A new file once 4 bytes are in one: each holds two 2-byte lines.
+            (SplitBy::Bytes(4), &["a\nb\n", "c\nd\n", "e\n"]),
+            (SplitBy::Bytes(1), &["a\n", "b\n", "c\n", "d\n", "e\n"]),
+        ];
+        for (how, want) in rows {
+            assert_eq!(split_lines(t, "\n", how), want, "{how:?}");
+        }
+        assert_eq!(split_lines("x\r\ny\rz", ";", SplitBy::Rows(5)), ["x;y;z;"]);
+        assert!(split_lines("", "\n", SplitBy::Rows(1)).is_empty());
+    }
 
     #[test]
     fn reverse_puts_the_last_line_first() {

@@ -86,6 +86,28 @@ pub(super) fn read_core(cx: &mut Cx, o: &mut Obj<'_>, name: &str) -> Option<Core
                 extension,
             }
         }
+        SPLIT_TYPE => {
+            let from = o.need_string(cx, "from");
+            let given: Vec<(&'static str, String)> = ["bytes", "partitions", "rows"]
+                .into_iter()
+                .filter_map(|k| o.string(cx, k).map(|v| (k, v)))
+                .collect();
+            let separator = o.string(cx, "separator").unwrap_or_else(|| "\n".into());
+            // Kestra's StorageService.split takes `bytes`, else `partitions`, else `rows`.
+            let Some(by) = given.into_iter().next() else {
+                cx.error(
+                    o.pos(),
+                    &o.key_path("type"),
+                    "a Split needs `bytes`, `partitions` or `rows`",
+                );
+                return None;
+            };
+            CoreTask::Split {
+                from: from?,
+                by,
+                separator,
+            }
+        }
         REVERSE_TYPE => {
             let from = o.need_string(cx, "from");
             let separator = o.string(cx, "separator").unwrap_or_else(|| "\n".into());

@@ -45,6 +45,7 @@ pub const SIZE_TYPE: &str = "io.kestra.plugin.core.storage.Size";
 pub const DELETE_TYPE: &str = "io.kestra.plugin.core.storage.Delete";
 pub const CONCAT_TYPE: &str = "io.kestra.plugin.core.storage.Concat";
 pub const REVERSE_TYPE: &str = "io.kestra.plugin.core.storage.Reverse";
+pub const SPLIT_TYPE: &str = "io.kestra.plugin.core.storage.Split";
 
 /// `uri` of Size and Delete.
 const STORAGE_URI: Property = ex(
@@ -442,6 +443,42 @@ pub static TASK_TYPES: &[TaskType] = &[
                     "\"UTF-8\"",
                     "The file's charset: only UTF-8 is supported.",
                 ),
+            ),
+        ],
+    ),
+    core!(
+        SPLIT_TYPE,
+        &["io.kestra.core.tasks.storages.Split"],
+        "Split a stored file",
+        "Splits the lines of `from` into new files of the local internal storage (with `from`'s extension), each line followed by `separator`: every `rows` lines, every `bytes`, or round-robin into `partitions` (empty ones left out); output `uris`, in order.",
+        &[
+            ex(
+                "\"{{ outputs.write.uri }}\"",
+                required("from", Ty::Text, "The file: a `kestra://` URI (rendered).",),
+            ),
+            ex(
+                "1MB",
+                read(
+                    "bytes",
+                    Ty::Scalar,
+                    "A new file starts once one holds this many bytes (`10KB`, `1MB`: 1024-based).",
+                ),
+            ),
+            ex(
+                "4",
+                read(
+                    "partitions",
+                    Ty::Scalar,
+                    "This many files, the lines dealt out in turn.",
+                ),
+            ),
+            ex(
+                "1000",
+                read("rows", Ty::Scalar, "A new file every this many lines.",),
+            ),
+            ex(
+                "\"\\n\"",
+                with_default("separator", Ty::Text, "\"\\n\"", "Written after each line.",),
             ),
         ],
     ),
