@@ -153,41 +153,12 @@ pub async fn lookup(
         crate::exec::journal::now_ms(),
     );
     let pending = Pending {
-        dir: dir.clone(),
-        key: key.clone(),
+        dir,
+        key,
         image,
         image_id,
     };
-    match (decision, entry) {
-        (Decision::Hit, Some(e)) => match restore(&dir.join(&key), &e, &task.id, workdir) {
-            Ok(r) => Ok(r),
-            Err(why) => {
-                rt.status(&format!(
-                    "{}: cache entry not usable ({why}): running",
-                    task.id
-                ));
-                let _ = std::fs::remove_dir_all(dir.join(&key));
-                Err(Some(pending))
-            }
-        },
-        (Decision::Expired, _) => {
-            let _ = std::fs::remove_dir_all(dir.join(&key));
-            rt.status(&format!(
-                "{}: cached result expired (ttl): running",
-                task.id
-            ));
-            Err(Some(pending))
-        }
-        (Decision::Miss(why), Some(_)) => {
-            // An entry for the task as rendered that does not stand: say why it runs.
-            rt.status(&format!(
-                "{}: cached result not used ({why}): running",
-                task.id
-            ));
-            Err(Some(pending))
-        }
-        _ => Err(Some(pending)),
-    }
+    settle(rt, &task.id, decision, entry, pending, workdir).map(|(r, _)| r)
 }
 
 /// The lookup before a core task (`flow::task_cache::cacheable`) runs: the key is the task
@@ -231,44 +202,55 @@ pub fn lookup_core(
         crate::exec::journal::now_ms(),
     );
     let pending = Pending {
-        dir: dir.clone(),
-        key: key.clone(),
+        dir,
+        key,
         image: "(in process)".into(),
         image_id: None,
     };
     let workdir = rt.ctx.workdir(&task.id);
-    match (decision, entry) {
-        (Decision::Hit, Some(e)) => match restore(&dir.join(&key), &e, &task.id, &workdir) {
-            Ok(mut r) => {
-                if !e.workdir.is_empty() && e.workdir != workdir.as_str() {
-                    for v in r.outputs.values_mut() {
-                        rebase(v, &e.workdir, workdir.as_str());
-                    }
-                }
-                // A core task hands out no output files: its files are named by its outputs.
-                r.output_files.clear();
-                r.exit_code = None;
-                Ok(r)
+    settle(rt, &task.id, decision, entry, pending, &workdir).map(|(mut r, e)| {
+        if !e.workdir.is_empty() && e.workdir != workdir.as_str() {
+            for v in r.outputs.values_mut() {
+                rebase(v, &e.workdir, workdir.as_str());
             }
+        }
+        // A core task hands out no output files: its files are named by its outputs.
+        r.output_files.clear();
+        r.exit_code = None;
+        r
+    })
+}
+
+/// Applies a decision: on a hit the restored result (and its entry); otherwise what to store
+/// once the task has run, an expired or unusable entry removed, and a line saying why an
+/// entry was not used.
+fn settle(
+    rt: &Runtime,
+    task_id: &str,
+    decision: Decision,
+    entry: Option<Entry>,
+    pending: Pending,
+    workdir: &Utf8Path,
+) -> Result<(TaskResult, Entry), Option<Pending>> {
+    let at = pending.dir.join(&pending.key);
+    let why = match (decision, entry) {
+        (Decision::Hit, Some(e)) => match restore(&at, &e, task_id, workdir) {
+            Ok(r) => return Ok((r, e)),
             Err(why) => {
-                rt.status(&format!(
-                    "{}: cache entry not usable ({why}): running",
-                    task.id
-                ));
-                let _ = std::fs::remove_dir_all(dir.join(&key));
-                Err(Some(pending))
+                let _ = std::fs::remove_dir_all(&at);
+                format!("cache entry not usable ({why})")
             }
         },
         (Decision::Expired, _) => {
-            let _ = std::fs::remove_dir_all(dir.join(&key));
-            rt.status(&format!(
-                "{}: cached result expired (ttl): running",
-                task.id
-            ));
-            Err(Some(pending))
+            let _ = std::fs::remove_dir_all(&at);
+            "cached result expired (ttl)".to_string()
         }
-        _ => Err(Some(pending)),
-    }
+        // An entry for the task as rendered that does not stand.
+        (Decision::Miss(why), Some(_)) => format!("cached result not used ({why})"),
+        _ => return Err(Some(pending)),
+    };
+    rt.status(&format!("{task_id}: {why}: running"));
+    Err(Some(pending))
 }
 
 /// Every string in `v` that starts with the old working directory (or its `file://` URL)
