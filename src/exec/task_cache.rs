@@ -188,12 +188,7 @@ pub fn lookup_core(
         })
         .map_err(|_| None)?;
     let dir = task_dir(state_dir, flow, &task.id);
-    let key = key(
-        flow,
-        &task.id,
-        "in-process",
-        &format!("{core:?} {rendered:?}"),
-    );
+    let key = key(flow, &task.id, IN_PROCESS, &core_rendered(core, &rendered));
     let entry = load(&dir, &key);
     let decision = task_cache::decide(
         Some(cache),
@@ -251,6 +246,14 @@ fn settle(
     };
     rt.status(&format!("{task_id}: {why}: running"));
     Err(Some(pending))
+}
+
+/// The "dialect" of a core task's key: it runs in dockhand, whatever the engine.
+const IN_PROCESS: &str = "in-process";
+
+/// What a core task's key is computed from: the task and its texts as rendered.
+fn core_rendered(core: &crate::flow::core_task::CoreTask, texts: &[String]) -> String {
+    format!("{core:?} {texts:?}")
 }
 
 /// Every string in `v` that starts with the old working directory (or its `file://` URL)
@@ -403,7 +406,7 @@ pub fn plan_note(
     flow: &Flow,
     task: &Task,
     dialect: &str,
-    rendered: &ScriptTask,
+    rendered: &impl std::fmt::Debug,
     now_ms: u64,
 ) -> Option<String> {
     let cache = task.control.task_cache.as_ref()?;
@@ -462,6 +465,31 @@ pub fn plan_notes(
             Ok((rendered, _)) => {
                 plan_note(state_dir, flow, task, ctx.dialect.name(), &rendered, now)
             }
+            Err(e) => Some(format!("taskCache: cannot tell ({e})")),
+        };
+        if let Some(n) = note {
+            out.push(format!("task {}: {n}", task.id));
+        }
+    }
+    for (task, core) in crate::flow::core_task::core_tasks(flow) {
+        if task.control.task_cache.is_none() || !task_cache::cacheable(&task.kind) {
+            continue;
+        }
+        let texts = crate::plan::with_task_texts(flow, task, ctx, inputs, None, |r| {
+            core.texts()
+                .iter()
+                .map(|(_, t)| r.text(t))
+                .collect::<Result<Vec<_>, _>>()
+        });
+        let note = match texts {
+            Ok(t) => plan_note(
+                state_dir,
+                flow,
+                task,
+                IN_PROCESS,
+                &core_rendered(core, &t),
+                now,
+            ),
             Err(e) => Some(format!("taskCache: cannot tell ({e})")),
         };
         if let Some(n) = note {
