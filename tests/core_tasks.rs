@@ -1810,6 +1810,15 @@ fn a_cached_download_is_not_fetched_again() {
     server.join().unwrap();
     let work = dh.tmp.path().join("work");
     assert_eq!(r.task("products").get("cached"), None, "{}", r.dump());
+    let p = dh.dockhand(&["plan", f.to_str().unwrap()]);
+    p.assert_code(0);
+    assert!(
+        p.stdout.contains(
+            "# task products: taskCache: would hit (result of execution cdl1, 1 output file)"
+        ),
+        "{}",
+        p.dump()
+    );
     let r = dh.run(&f, &["--execution-id", "cdl2"]);
     r.assert_code(0);
     let t = r.task("products");

@@ -137,10 +137,11 @@ fn task_cache_notes(
     (state_dir, namespace_files): (Option<Utf8PathBuf>, Option<Utf8PathBuf>),
 ) -> Vec<String> {
     use dockhand::exec::{state_dir, storage::Storage, task_cache};
-    if !flow
-        .scripts()
-        .iter()
-        .any(|(t, _)| t.control.task_cache.is_some())
+    let cached = |t: &dockhand::flow::model::Task| t.control.task_cache.is_some();
+    if !flow.scripts().iter().any(|(t, _)| cached(t))
+        && !dockhand::flow::core_task::core_tasks(flow)
+            .iter()
+            .any(|(t, _)| cached(t))
     {
         return vec![];
     }

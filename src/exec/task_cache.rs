@@ -153,41 +153,12 @@ pub async fn lookup(
         crate::exec::journal::now_ms(),
     );
     let pending = Pending {
-        dir: dir.clone(),
-        key: key.clone(),
+        dir,
+        key,
         image,
         image_id,
     };
-    match (decision, entry) {
-        (Decision::Hit, Some(e)) => match restore(&dir.join(&key), &e, &task.id, workdir) {
-            Ok(r) => Ok(r),
-            Err(why) => {
-                rt.status(&format!(
-                    "{}: cache entry not usable ({why}): running",
-                    task.id
-                ));
-                let _ = std::fs::remove_dir_all(dir.join(&key));
-                Err(Some(pending))
-            }
-        },
-        (Decision::Expired, _) => {
-            let _ = std::fs::remove_dir_all(dir.join(&key));
-            rt.status(&format!(
-                "{}: cached result expired (ttl): running",
-                task.id
-            ));
-            Err(Some(pending))
-        }
-        (Decision::Miss(why), Some(_)) => {
-            // An entry for the task as rendered that does not stand: say why it runs.
-            rt.status(&format!(
-                "{}: cached result not used ({why}): running",
-                task.id
-            ));
-            Err(Some(pending))
-        }
-        _ => Err(Some(pending)),
-    }
+    settle(rt, &task.id, decision, entry, pending, workdir).map(|(r, _)| r)
 }
 
 /// The lookup before a core task (`flow::task_cache::cacheable`) runs: the key is the task
@@ -217,12 +188,7 @@ pub fn lookup_core(
         })
         .map_err(|_| None)?;
     let dir = task_dir(state_dir, flow, &task.id);
-    let key = key(
-        flow,
-        &task.id,
-        "in-process",
-        &format!("{core:?} {rendered:?}"),
-    );
+    let key = key(flow, &task.id, IN_PROCESS, &core_rendered(core, &rendered));
     let entry = load(&dir, &key);
     let decision = task_cache::decide(
         Some(cache),
@@ -231,44 +197,63 @@ pub fn lookup_core(
         crate::exec::journal::now_ms(),
     );
     let pending = Pending {
-        dir: dir.clone(),
-        key: key.clone(),
+        dir,
+        key,
         image: "(in process)".into(),
         image_id: None,
     };
     let workdir = rt.ctx.workdir(&task.id);
-    match (decision, entry) {
-        (Decision::Hit, Some(e)) => match restore(&dir.join(&key), &e, &task.id, &workdir) {
-            Ok(mut r) => {
-                if !e.workdir.is_empty() && e.workdir != workdir.as_str() {
-                    for v in r.outputs.values_mut() {
-                        rebase(v, &e.workdir, workdir.as_str());
-                    }
-                }
-                // A core task hands out no output files: its files are named by its outputs.
-                r.output_files.clear();
-                r.exit_code = None;
-                Ok(r)
+    settle(rt, &task.id, decision, entry, pending, &workdir).map(|(mut r, e)| {
+        if !e.workdir.is_empty() && e.workdir != workdir.as_str() {
+            for v in r.outputs.values_mut() {
+                rebase(v, &e.workdir, workdir.as_str());
             }
+        }
+        // A core task hands out no output files: its files are named by its outputs.
+        r.output_files.clear();
+        r.exit_code = None;
+        r
+    })
+}
+
+/// Applies a decision: on a hit the restored result (and its entry); otherwise what to store
+/// once the task has run, an expired or unusable entry removed, and a line saying why an
+/// entry was not used.
+fn settle(
+    rt: &Runtime,
+    task_id: &str,
+    decision: Decision,
+    entry: Option<Entry>,
+    pending: Pending,
+    workdir: &Utf8Path,
+) -> Result<(TaskResult, Entry), Option<Pending>> {
+    let at = pending.dir.join(&pending.key);
+    let why = match (decision, entry) {
+        (Decision::Hit, Some(e)) => match restore(&at, &e, task_id, workdir) {
+            Ok(r) => return Ok((r, e)),
             Err(why) => {
-                rt.status(&format!(
-                    "{}: cache entry not usable ({why}): running",
-                    task.id
-                ));
-                let _ = std::fs::remove_dir_all(dir.join(&key));
-                Err(Some(pending))
+                let _ = std::fs::remove_dir_all(&at);
+                format!("cache entry not usable ({why})")
             }
         },
         (Decision::Expired, _) => {
-            let _ = std::fs::remove_dir_all(dir.join(&key));
-            rt.status(&format!(
-                "{}: cached result expired (ttl): running",
-                task.id
-            ));
-            Err(Some(pending))
+            let _ = std::fs::remove_dir_all(&at);
+            "cached result expired (ttl)".to_string()
         }
-        _ => Err(Some(pending)),
-    }
+        // An entry for the task as rendered that does not stand.
+        (Decision::Miss(why), Some(_)) => format!("cached result not used ({why})"),
+        _ => return Err(Some(pending)),
+    };
+    rt.status(&format!("{task_id}: {why}: running"));
+    Err(Some(pending))
+}
+
+/// The "dialect" of a core task's key: it runs in dockhand, whatever the engine.
+const IN_PROCESS: &str = "in-process";
+
+/// What a core task's key is computed from: the task and its texts as rendered.
+fn core_rendered(core: &crate::flow::core_task::CoreTask, texts: &[String]) -> String {
+    format!("{core:?} {texts:?}")
 }
 
 /// Every string in `v` that starts with the old working directory (or its `file://` URL)
@@ -421,7 +406,7 @@ pub fn plan_note(
     flow: &Flow,
     task: &Task,
     dialect: &str,
-    rendered: &ScriptTask,
+    rendered: &impl std::fmt::Debug,
     now_ms: u64,
 ) -> Option<String> {
     let cache = task.control.task_cache.as_ref()?;
@@ -480,6 +465,31 @@ pub fn plan_notes(
             Ok((rendered, _)) => {
                 plan_note(state_dir, flow, task, ctx.dialect.name(), &rendered, now)
             }
+            Err(e) => Some(format!("taskCache: cannot tell ({e})")),
+        };
+        if let Some(n) = note {
+            out.push(format!("task {}: {n}", task.id));
+        }
+    }
+    for (task, core) in crate::flow::core_task::core_tasks(flow) {
+        if task.control.task_cache.is_none() || !task_cache::cacheable(&task.kind) {
+            continue;
+        }
+        let texts = crate::plan::with_task_texts(flow, task, ctx, inputs, None, |r| {
+            core.texts()
+                .iter()
+                .map(|(_, t)| r.text(t))
+                .collect::<Result<Vec<_>, _>>()
+        });
+        let note = match texts {
+            Ok(t) => plan_note(
+                state_dir,
+                flow,
+                task,
+                IN_PROCESS,
+                &core_rendered(core, &t),
+                now,
+            ),
             Err(e) => Some(format!("taskCache: cannot tell ({e})")),
         };
         if let Some(n) = note {

@@ -12,6 +12,14 @@ fn text_or_list(cx: &mut Cx, o: &mut Obj<'_>, key: &'static str) -> Option<Vec<S
     let path = o.key_path(key);
     match &n.value {
         Value::Seq(_) => reader::as_strings(cx, n, &path),
+        Value::Map(_) => {
+            cx.error(
+                n.pos,
+                &path,
+                "expected a glob or a list of globs, found a map",
+            );
+            None
+        }
         _ => reader::as_string(cx, n, &path).map(|s| vec![s]),
     }
 }
