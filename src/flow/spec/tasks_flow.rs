@@ -99,7 +99,7 @@ const SUBFLOW_OWN: &[Property] = &[
             "wait",
             Ty::Bool,
             "true",
-            "Whether the task waits for the subflow and gets its outputs. dockhand runs the subflow in its own process either way: with `false` it still runs to its end first, but its outputs are not given.",
+            "Whether the task waits for the subflow and gets its outputs. With `false` the subflow runs as its own execution in a detached `dockhand` process (`dockhand executions` lists it) and the task ends at once with the child's `executionId`.",
         )
     },
     Property {
@@ -107,8 +107,8 @@ const SUBFLOW_OWN: &[Property] = &[
         ..with_default(
             "transmitFailed",
             Ty::Bool,
-            "false",
-            "Whether a failed subflow fails the task (otherwise the task succeeds whatever the subflow's state).",
+            "true",
+            "Whether a failed, killed or WARNING subflow gives the task its state (Kestra's `ExecutableUtils.guessState`); otherwise the task succeeds whatever the subflow's state. Only with `wait`.",
         )
     },
     Property {
@@ -125,6 +125,14 @@ const SUBFLOW_OWN: &[Property] = &[
         )
     },
     Property {
+        example: Some("{extracted: \"{{ outputs.t.value }}\"}"),
+        ..read(
+            "outputs",
+            Ty::AnyMap,
+            "Deprecated since Kestra 0.15 (use the subflow's flow `outputs`): values rendered in the subflow execution's context when it ends, given as `outputs.ID.outputs.NAME`; used only when the subflow declares no flow `outputs`.",
+        )
+    },
+    Property {
         example: Some("2"),
         ..ignored(
             "revision",
@@ -136,6 +144,130 @@ const SUBFLOW_OWN: &[Property] = &[
         ..ignored(
             "restartBehavior",
             "a dockhand resume continues the subflow's execution",
+        )
+    },
+];
+
+/// Kestra's ForEachItem: a Subflow run once per batch of the lines of a file.
+pub const FOR_EACH_ITEM_TYPE: &str = "io.kestra.plugin.core.flow.ForEachItem";
+
+/// `batch` of a ForEachItem (Kestra's `ForEachItem.Batch`): `bytes` first, then `partitions`,
+/// then `rows`.
+pub static BATCH: Object = Object {
+    kind: "batch",
+    title: "Batch",
+    doc: "How the lines of `items` are split into batches (one subflow execution each).",
+    properties: &[&[
+        Property {
+            example: Some("4"),
+            ..with_default(
+                "rows",
+                Ty::Scalar,
+                "1",
+                "At most this many lines a batch (may use `{{ ... }}`).",
+            )
+        },
+        Property {
+            example: Some("10KB"),
+            ..read(
+                "bytes",
+                Ty::Scalar,
+                "A new batch once the current one holds at least this size (`10KB`, `1MB`); before `partitions` and `rows`.",
+            )
+        },
+        Property {
+            example: Some("3"),
+            ..read(
+                "partitions",
+                Ty::Scalar,
+                "This many batches, the lines dealt in turn (empty ones left out); before `rows`.",
+            )
+        },
+        Property {
+            example: Some("\"\\n\""),
+            ..with_default(
+                "separator",
+                Ty::Text,
+                "\"\\n\"",
+                "Written after each line in a batch's file.",
+            )
+        },
+    ]],
+};
+
+const FOR_EACH_ITEM_OWN: &[Property] = &[
+    Property {
+        example: Some("\"{{ outputs.extract.uri }}\""),
+        ..required(
+            "items",
+            Ty::Text,
+            "The file of items, one a line: a `kestra://` URI (a task's output file, a FILE input), rendered when the task runs.",
+        )
+    },
+    Property {
+        example: Some("{rows: 10}"),
+        ..read(
+            "batch",
+            Ty::Object(&BATCH),
+            "How the items are split into batches.",
+        )
+    },
+    Property {
+        example: Some("company.team"),
+        ..required("namespace", Ty::Text, "The namespace of the flow to run.")
+    },
+    Property {
+        example: Some("child"),
+        ..required(
+            "flowId",
+            Ty::Text,
+            "The id of the flow to run for each batch, found as a Subflow's.",
+        )
+    },
+    Property {
+        example: Some("{file: \"{{ taskrun.items }}\"}"),
+        ..read(
+            "inputs",
+            Ty::AnyMap,
+            "Inputs of each subflow execution; `{{ taskrun.items }}` is the `kestra://` URI of the batch's file, `{{ taskrun.iteration }}` its number (from 1).",
+        )
+    },
+    Property {
+        example: Some("true"),
+        ..with_default(
+            "wait",
+            Ty::Bool,
+            "true",
+            "Whether the task waits for the subflow executions (with `false` each runs detached, as a Subflow's).",
+        )
+    },
+    Property {
+        example: Some("true"),
+        ..with_default(
+            "transmitFailed",
+            Ty::Bool,
+            "true",
+            "Whether a failed (else killed, else WARNING) batch gives the task that state; otherwise it succeeds.",
+        )
+    },
+    Property {
+        example: Some("{team: data}"),
+        ..read("labels", Ty::Labels, "Labels of the subflow executions.")
+    },
+    Property {
+        example: Some("false"),
+        ..with_default(
+            "inheritLabels",
+            Ty::Bool,
+            "false",
+            "Whether the subflow executions take the parent's labels.",
+        )
+    },
+    Property {
+        example: Some("2"),
+        ..ignored(
+            "revision",
+            "dockhand runs the subflow's file as it is; flow files have no revisions",
         )
     },
 ];
@@ -403,6 +535,18 @@ pub static TASK_TYPES: &[TaskType] = &[
             title: "Subflow",
             doc: "Runs another flow as a child execution (its own execution id and journal) and gives its outputs as `outputs.ID.outputs.NAME`.",
             properties: &[COMMON_TASK, SUBFLOW_OWN],
+        },
+    },
+    // ForEachItem: a Subflow per batch of lines.
+    TaskType {
+        name: FOR_EACH_ITEM_TYPE,
+        aliases: &["io.kestra.core.tasks.flows.ForEachItem"],
+        execution: Execution::Subflow,
+        object: Object {
+            kind: "task",
+            title: "ForEachItem",
+            doc: "Splits a file of lines into batches and runs a flow once per batch, each a child execution; outputs as Kestra's internal tasks give them: `outputs.ID_split.splits`, `outputs.ID_items.iterations` / `numberOfBatches`, `outputs.ID_merge.subflowOutputs`.",
+            properties: &[COMMON_TASK, FOR_EACH_ITEM_OWN],
         },
     },
     TaskType {
