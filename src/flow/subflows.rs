@@ -125,6 +125,38 @@ fn has_subflows<'a>(tasks: impl IntoIterator<Item = &'a Task>) -> bool {
     })
 }
 
+/// `flow` and the subflows found before the run, theirs too, in task order.
+pub fn with_subflows(flow: &Flow) -> Vec<&Flow> {
+    fn add<'a>(tasks: Vec<&'a Task>, out: &mut Vec<&'a Flow>) {
+        for t in tasks {
+            match &t.kind {
+                TaskKind::Subflow(s) => {
+                    if let Some(r) = &s.resolved {
+                        out.push(&r.flow);
+                        add(r.flow.top_level().collect(), out);
+                    }
+                }
+                _ => add(t.children(), out),
+            }
+        }
+    }
+    let mut out = vec![flow];
+    add(flow.top_level().collect(), &mut out);
+    out
+}
+
+/// Whether a subflow of `flow` may run a container: one found before the run that does
+/// (`needs`, asked of it), or one only found when the task runs (it may).
+pub fn may_need_engine(flow: &Flow, needs: &dyn Fn(&Flow) -> bool) -> bool {
+    fn any(tasks: Vec<&Task>, needs: &dyn Fn(&Flow) -> bool) -> bool {
+        tasks.into_iter().any(|t| match &t.kind {
+            TaskKind::Subflow(s) => s.resolved.as_ref().is_none_or(|r| needs(&r.flow)),
+            _ => any(t.children(), needs),
+        })
+    }
+    any(flow.top_level().collect(), needs)
+}
+
 /// A Subflow's `namespace` or `flowId` as known before the run: as written, or rendered when
 /// it reads only the flow's own values (`{{ flow.namespace }}`); `None` when it reads what only
 /// the run knows (inputs, outputs, `taskrun`), so the flow is found when the task runs.
