@@ -49,24 +49,23 @@ errors:
     // Valid on its own: a warning naming the flow and the directory searched.
     let v = cx.dockhand(&["validate", &parent.display().to_string()], &[]);
     v.assert_code(0);
-    assert!(
-        v.stderr.contains(
-            "warning: `tasks[1].flowId`: no flow file defines flow tests.e2e.not-there under"
-        ) && v.stderr.contains("--flows-dir"),
-        "{}",
-        v.dump()
+    assert_holds(
+        &v.stderr,
+        &[
+            "warning: `tasks[1].flowId`: no flow file defines flow tests.e2e.not-there under",
+            "--flows-dir",
+        ],
+        &v,
     );
     let run = cx.run(&parent);
     run.assert_code(1);
     assert_eq!(run.task("before")["state"], "SUCCESS", "{}", run.dump());
     let sub = run.task("sub");
     assert_eq!(sub["state"], "FAILED", "{}", run.dump());
-    assert!(
-        sub["message"].as_str().unwrap_or_default().contains(
-            "cannot run flow tests.e2e.not-there: no flow file defines flow tests.e2e.not-there"
-        ),
-        "{}",
-        run.dump()
+    assert_holds(
+        sub["message"].as_str().unwrap_or_default(),
+        &["cannot run flow tests.e2e.not-there: no flow file defines flow tests.e2e.not-there"],
+        &run,
     );
     // The flow's `errors` ran after the failure.
     assert_eq!(run.task("handler")["state"], "SUCCESS", "{}", run.dump());
@@ -97,6 +96,8 @@ e2e_test!(names_rendered_at_run_time_and_deprecated_outputs, |cx| {
         &format!(
             r#"id: parent
 namespace: tests.e2e
+labels:
+  team: parents
 tasks:
   - id: each
     type: io.kestra.plugin.core.flow.ForEach
@@ -108,8 +109,10 @@ tasks:
         flowId: "{{{{ taskrun.value }}}}"
         inputs:
           n: 5
+        labels:
+          origin: "{{{{ flow.id }}}}"
         outputs:
-          old: "{{{{ outputs.work.vars.v }}}} for {{{{ inputs.n }}}} in {{{{ flow.id }}}}"
+          old: "{{{{ outputs.work.vars.v }}}} for {{{{ inputs.n }}}} in {{{{ flow.id }}}} from {{{{ labels.origin }}}} team {{{{ labels.team ?? 'none' }}}}"
   - id: use
     type: io.kestra.plugin.scripts.shell.Commands
     containerImage: {IMAGE}
@@ -128,22 +131,28 @@ tasks:
         &[],
     );
     plan.assert_code(0);
-    assert!(
-        plan.stdout.contains(
-            "runs flow {{ flow.namespace }}.{{ taskrun.value }} as a child execution, found under"
-        ) && plan.stderr.contains("`outputs` is deprecated"),
-        "{}",
-        plan.dump()
+    assert_holds(
+        &plan.stdout,
+        &["runs flow {{ flow.namespace }}.{{ taskrun.value }} as a child execution, found under"],
+        &plan,
     );
+    assert_holds(&plan.stderr, &["`outputs` is deprecated"], &plan);
     let run = cx.run(&parent);
     run.assert_code(0);
     assert_eq!(
         run.logs("use", '|'),
-        vec!["parent read got-5 for 5 in emitter".to_string()],
+        vec!["parent read got-5 for 5 in emitter from parent team none".to_string()],
         "{}",
         run.dump()
     );
 });
+
+/// Asserts that `text` holds every one of `parts`, showing the run otherwise.
+fn assert_holds(text: &str, parts: &[&str], run: &common::Run) {
+    for p in parts {
+        assert!(text.contains(p), "no `{p}` in\n{}", run.dump());
+    }
+}
 
 /// Waits until the journal of execution `id` has its end record; its text.
 fn wait_ended(cx: &common::Ctx, id: &str, limit: Duration) -> String {
@@ -180,16 +189,12 @@ e2e_test!(wait_false_runs_the_child_as_its_own_execution, |cx| {
     assert_eq!(sub["state"], "SUCCESS", "{}", run.dump());
     assert_eq!(sub["outputs"]["state"], "CREATED", "{}", run.dump());
     let child = sub["outputs"]["executionId"].as_str().unwrap().to_string();
-    assert!(
-        run.stderr.contains(&format!("child {child} CREATED")),
-        "{}",
-        run.dump()
-    );
+    assert_holds(&run.stderr, &[&format!("child {child} CREATED")], &run);
     // The parent did not wait: it ended before the child's 4 s task could.
     assert!(run.elapsed < Duration::from_secs(4), "{}", run.dump());
     // The child runs on after the parent's exit, and is listed as an execution.
     let listed = cx.dockhand(&["executions"], &[]);
-    assert!(listed.stdout.contains(&child), "{}", listed.dump());
+    assert_holds(&listed.stdout, &[&child], &listed);
     let text = wait_ended(cx, &child, Duration::from_secs(90));
     assert!(
         text.contains("\"SUCCESS\""),
@@ -234,11 +239,10 @@ e2e_test!(for_each_item_runs_the_flow_per_batch, |cx| {
         "{}",
         run.dump()
     );
-    assert!(
-        run.stderr
-            .contains(r#"3 of 3: {"lines":2} {"lines":2} {"lines":1}"#),
-        "{}",
-        run.dump()
+    assert_holds(
+        &run.stderr,
+        &[r#"3 of 3: {"lines":2} {"lines":2} {"lines":1}"#],
+        &run,
     );
     assert_eq!(run.task("each")["state"], "SUCCESS", "{}", run.dump());
     // A failing batch fails the task (transmitFailed, Kestra's default).
@@ -259,12 +263,9 @@ e2e_test!(for_each_item_runs_the_flow_per_batch, |cx| {
     let run = cx.dockhand(&a, &[]);
     run.assert_code(1);
     assert_eq!(run.task("each")["state"], "FAILED", "{}", run.dump());
-    assert!(
-        run.task("each")["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("2 batch(es) of flow tests.e2e.failing: 2 FAILED"),
-        "{}",
-        run.dump()
+    assert_holds(
+        run.task("each")["message"].as_str().unwrap_or_default(),
+        &["2 batch(es) of flow tests.e2e.failing: 2 FAILED"],
+        &run,
     );
 });

@@ -141,6 +141,10 @@ pub async fn run(
         Ok(r) => r,
         Err(e) => return failed(task, e),
     };
+    let labels = match subflow::child_labels(rt, flow, sub, &render) {
+        Ok(l) => l,
+        Err(e) => return failed(task, e),
+    };
     let ids = (
         flow.namespace.as_str(),
         flow.id.as_str(),
@@ -214,7 +218,7 @@ pub async fn run(
             *counts.entry("SUCCESS").or_default() += 1;
             continue;
         }
-        let (result, _) = subflow::run_child(rt, &resolved, child).await;
+        let (result, _) = subflow::run_child(rt, &resolved, child, labels.clone()).await;
         *counts.entry(result.state.name()).or_default() += 1;
         // Kestra writes each child's flow outputs to ID_items/ITERATION/outputs.ion.
         if !resolved.flow.outputs.is_empty() {

@@ -131,6 +131,10 @@ pub async fn run(
         crate::exec::taskrun::display(&task.path, &values)
     };
     let id = child_execution_id(&rt.ctx.execution_id, &key);
+    let labels = match child_labels(rt, flow, sub, &render) {
+        Ok(l) => l,
+        Err(e) => return failed(task, e),
+    };
     let child = match start_child(rt, task, sub, &resolved, &given, &id) {
         Ok(c) => c,
         Err(e) => return failed(task, e),
@@ -150,7 +154,7 @@ pub async fn run(
         ));
         return r;
     }
-    let (result, child_outputs) = run_child(rt, &resolved, child).await;
+    let (result, child_outputs) = run_child(rt, &resolved, child, labels.clone()).await;
     let cancelled = *rt.cancel.borrow() != crate::exec::Cancel::No;
     let state = task_state(
         result.state,
@@ -166,7 +170,8 @@ pub async fn run(
     // The flow's outputs; without them, the deprecated task `outputs` rendered in the child
     // execution's context (Kestra's `Subflow.createSubflowExecutionResult`).
     let outputs = if resolved.flow.outputs.is_empty() && !sub.outputs.is_empty() {
-        let ctx = child_context(rt, &id);
+        let mut ctx = child_context(rt, &id);
+        ctx.run_vars.labels = labels;
         let mut out = serde_json::Map::new();
         for (k, v) in &sub.outputs {
             match plan::render_flow_text(
@@ -320,15 +325,40 @@ pub(crate) fn start_child(
     })
 }
 
-/// Runs a child execution in this process to its end (its end journaled); its result and the
-/// outputs of its tasks.
+/// The labels of a child execution, as Kestra's `ExecutableUtils.subflowExecution` gives them:
+/// the parent execution's (its flow's, then those of the command line) with `inheritLabels`,
+/// then the task's `labels`, rendered with the parent's values.
+pub(crate) fn child_labels(
+    rt: &Runtime,
+    flow: &Flow,
+    sub: &SubflowTask,
+    render: &dyn Fn(&str) -> Result<String, String>,
+) -> Result<BTreeMap<String, String>, String> {
+    let mut out = BTreeMap::new();
+    if sub.inherit_labels {
+        out.extend(flow.labels.clone());
+        out.extend(rt.ctx.run_vars.labels.clone());
+    }
+    for (k, v) in &sub.labels {
+        out.insert(
+            render(k)?,
+            render(v).map_err(|e| format!("label `{k}`: {e}"))?,
+        );
+    }
+    Ok(out)
+}
+
+/// Runs a child execution in this process to its end (its end journaled), with `labels`
+/// over its flow's; its result and the outputs of its tasks.
 pub(crate) async fn run_child(
     rt: &Arc<Runtime>,
     resolved: &ResolvedSubflow,
     c: Child,
+    labels: BTreeMap<String, String>,
 ) -> (FlowResult, plan::Outputs) {
     let child = &resolved.flow;
     let mut ctx = child_context(rt, &c.id);
+    ctx.run_vars.labels = labels;
     ctx.secrets.extend(plan::secret_values(child, &c.inputs));
     let child_rt = Arc::new(Runtime::new(
         rt.engine.clone(),

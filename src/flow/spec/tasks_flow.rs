@@ -72,19 +72,51 @@ pub static CACHE: Object = Object {
 /// Kestra's Subflow task and its old names.
 pub const SUBFLOW_TYPE: &str = "io.kestra.plugin.core.flow.Subflow";
 
+/// What Subflow and ForEachItem share: which flow, its labels, the ignored `revision`.
+const SUBFLOW_NAMESPACE: Property = Property {
+    example: Some("company.team"),
+    ..required("namespace", Ty::Text, "The namespace of the flow to run.")
+};
+
+const SUBFLOW_FLOW_ID: Property = Property {
+    example: Some("child"),
+    ..required(
+        "flowId",
+        Ty::Text,
+        "The id of the flow to run: dockhand finds it among the flow files (`*.yaml`, `*.yml`, recursively) of `--flows-dir` (`$DOCKHAND_FLOWS_DIR`; default: the parent flow file's directory).",
+    )
+};
+
+const SUBFLOW_LABELS: Property = Property {
+    example: Some("{team: data}"),
+    ..read(
+        "labels",
+        Ty::Labels,
+        "Labels of the subflow's execution(s).",
+    )
+};
+
+const SUBFLOW_INHERIT_LABELS: Property = Property {
+    example: Some("false"),
+    ..with_default(
+        "inheritLabels",
+        Ty::Bool,
+        "false",
+        "Whether the subflow's execution(s) take the parent's labels.",
+    )
+};
+
+const SUBFLOW_REVISION: Property = Property {
+    example: Some("2"),
+    ..ignored(
+        "revision",
+        "dockhand runs the subflow's file as it is; flow files have no revisions",
+    )
+};
+
 const SUBFLOW_OWN: &[Property] = &[
-    Property {
-        example: Some("company.team"),
-        ..required("namespace", Ty::Text, "The namespace of the flow to run.")
-    },
-    Property {
-        example: Some("child"),
-        ..required(
-            "flowId",
-            Ty::Text,
-            "The id of the flow to run: dockhand finds it among the flow files (`*.yaml`, `*.yml`, recursively) of `--flows-dir` (`$DOCKHAND_FLOWS_DIR`; default: the parent flow file's directory).",
-        )
-    },
+    SUBFLOW_NAMESPACE,
+    SUBFLOW_FLOW_ID,
     Property {
         example: Some("{name: \"{{ inputs.name }}\"}"),
         ..read(
@@ -111,19 +143,8 @@ const SUBFLOW_OWN: &[Property] = &[
             "Whether a failed, killed or WARNING subflow gives the task its state (Kestra's `ExecutableUtils.guessState`); otherwise the task succeeds whatever the subflow's state. Only with `wait`.",
         )
     },
-    Property {
-        example: Some("{team: data}"),
-        ..read("labels", Ty::Labels, "Labels of the subflow's execution.")
-    },
-    Property {
-        example: Some("false"),
-        ..with_default(
-            "inheritLabels",
-            Ty::Bool,
-            "false",
-            "Whether the subflow's execution takes the parent's labels.",
-        )
-    },
+    SUBFLOW_LABELS,
+    SUBFLOW_INHERIT_LABELS,
     Property {
         example: Some("{extracted: \"{{ outputs.t.value }}\"}"),
         ..read(
@@ -132,13 +153,7 @@ const SUBFLOW_OWN: &[Property] = &[
             "Deprecated since Kestra 0.15 (use the subflow's flow `outputs`): values rendered in the subflow execution's context when it ends, given as `outputs.ID.outputs.NAME`; used only when the subflow declares no flow `outputs`.",
         )
     },
-    Property {
-        example: Some("2"),
-        ..ignored(
-            "revision",
-            "dockhand runs the subflow's file as it is; flow files have no revisions",
-        )
-    },
+    SUBFLOW_REVISION,
     Property {
         example: Some("RETRY"),
         ..ignored(
@@ -212,18 +227,8 @@ const FOR_EACH_ITEM_OWN: &[Property] = &[
             "How the items are split into batches.",
         )
     },
-    Property {
-        example: Some("company.team"),
-        ..required("namespace", Ty::Text, "The namespace of the flow to run.")
-    },
-    Property {
-        example: Some("child"),
-        ..required(
-            "flowId",
-            Ty::Text,
-            "The id of the flow to run for each batch, found as a Subflow's.",
-        )
-    },
+    SUBFLOW_NAMESPACE,
+    SUBFLOW_FLOW_ID,
     Property {
         example: Some("{file: \"{{ taskrun.items }}\"}"),
         ..read(
@@ -250,26 +255,9 @@ const FOR_EACH_ITEM_OWN: &[Property] = &[
             "Whether a failed (else killed, else WARNING) batch gives the task that state; otherwise it succeeds.",
         )
     },
-    Property {
-        example: Some("{team: data}"),
-        ..read("labels", Ty::Labels, "Labels of the subflow executions.")
-    },
-    Property {
-        example: Some("false"),
-        ..with_default(
-            "inheritLabels",
-            Ty::Bool,
-            "false",
-            "Whether the subflow executions take the parent's labels.",
-        )
-    },
-    Property {
-        example: Some("2"),
-        ..ignored(
-            "revision",
-            "dockhand runs the subflow's file as it is; flow files have no revisions",
-        )
-    },
+    SUBFLOW_LABELS,
+    SUBFLOW_INHERIT_LABELS,
+    SUBFLOW_REVISION,
 ];
 
 const PAUSE_OWN: &[Property] = &[
