@@ -269,3 +269,49 @@ e2e_test!(for_each_item_runs_the_flow_per_batch, |cx| {
         &run,
     );
 });
+
+e2e_test!(a_for_each_item_killed_mid_batch_resumes_its_batches, |cx| {
+    container_flow(
+        cx,
+        "slow-batch",
+        "inputs:\n  - {id: iteration, type: INT}\n",
+        "    commands: ['echo batch {{ inputs.iteration }} start', 'sleep 3', 'echo batch {{ inputs.iteration }} done']\n",
+        "",
+    );
+    let data = cx.tmp.path().join("items.txt");
+    std::fs::write(&data, "a\nb\nc\n").unwrap();
+    let parent = cx.flow(
+        "parent",
+        "id: parent\nnamespace: tests.e2e\ninputs:\n  - {id: file, type: FILE}\ntasks:\n  - id: each\n    type: io.kestra.plugin.core.flow.ForEachItem\n    items: \"{{ inputs.file }}\"\n    namespace: tests.e2e\n    flowId: slow-batch\n    inputs:\n      iteration: \"{{ taskrun.iteration }}\"\n",
+    );
+    let input = format!("file={}", data.display());
+    let mut first = cx.spawn(&parent, &["--input", &input], &[]);
+    assert!(
+        first.wait_line(Duration::from_secs(60), |l| l.ends_with("| batch 2 start")),
+        "{}",
+        first.stderr_so_far()
+    );
+    first.signal(9);
+    assert!(first.wait_for(Duration::from_secs(10)).is_some());
+    let before = first.stderr_so_far();
+    let resumed = cx.dockhand(&["resume", &cx.id, "--json"], &[]);
+    resumed.assert_code(0);
+    assert_eq!(
+        resumed.task("each")["state"],
+        "SUCCESS",
+        "{}",
+        resumed.dump()
+    );
+    // Batch 1 is not run again, batch 2's container is re-attached, batch 3 runs once.
+    let all = format!("{before}{}", resumed.stderr);
+    for n in 1..=3 {
+        for what in ["start", "done"] {
+            let line = format!("work | batch {n} {what}");
+            assert_eq!(
+                all.lines().filter(|l| *l == line).count(),
+                1,
+                "`{line}`:\n{all}"
+            );
+        }
+    }
+});
