@@ -212,7 +212,7 @@ pub async fn run(
             Err(e) => return failed(task, format!("batch {iteration}: {e}")),
         };
         if !sub.wait {
-            if let Err(e) = subflow::detach(rt, sub, &child) {
+            if let Err(e) = subflow::detach(rt, sub, &resolved.flow, &child) {
                 return failed(task, format!("batch {iteration}: {e}"));
             }
             *counts.entry("SUCCESS").or_default() += 1;

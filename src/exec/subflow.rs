@@ -142,7 +142,7 @@ pub async fn run(
     if !sub.wait {
         // Kestra ends the task at once (SUCCESS, the child CREATED) and the child runs on its own.
         let mut r = TaskResult::new(&task.id, State::Success);
-        if let Err(e) = detach(rt, sub, &child) {
+        if let Err(e) = detach(rt, sub, &resolved.flow, &child) {
             return failed(task, e);
         }
         r.duration = started.elapsed();
@@ -359,6 +359,19 @@ pub(crate) async fn run_child(
     let child = &resolved.flow;
     let mut ctx = child_context(rt, &c.id);
     ctx.run_vars.labels = labels;
+    // A flow found when the task runs: Podman's short names of its images looked up now
+    // (those of a flow found before the run were, with the parent's).
+    let known = crate::exec::images::short_names(child, rt.engine.host.as_deref())
+        .into_iter()
+        .all(|(h, names)| {
+            names
+                .into_iter()
+                .all(|n| ctx.local_images.contains(&(h.clone(), n)))
+        });
+    if !known {
+        ctx.local_images
+            .extend(crate::exec::images::local_short_names(&rt.engine, child).await);
+    }
     ctx.secrets.extend(plan::secret_values(child, &c.inputs));
     let child_rt = Arc::new(Runtime::new(
         rt.engine.clone(),
@@ -390,7 +403,12 @@ pub(crate) fn detached_log(state_dir: &camino::Utf8Path, id: &str) -> camino::Ut
 /// Starts the child execution (journaled, not run) in a `dockhand resume` of its own, in a
 /// session of its own so that it outlives this process; unless it has ended already or its
 /// process still runs (a resumed parent does not start it twice).
-pub(crate) fn detach(rt: &Runtime, sub: &SubflowTask, c: &Child) -> Result<(), String> {
+pub(crate) fn detach(
+    rt: &Runtime,
+    sub: &SubflowTask,
+    child: &Flow,
+    c: &Child,
+) -> Result<(), String> {
     if c.replay.finished {
         return Ok(());
     }
@@ -421,6 +439,12 @@ pub(crate) fn detach(rt: &Runtime, sub: &SubflowTask, c: &Child) -> Result<(), S
         .stderr(out);
     if let Some(d) = &sub.flows_dir {
         cmd.env(crate::flow::subflows::FLOWS_DIR_VAR, d);
+    }
+    // SECRET inputs are not journaled: they go in the environment, named on the command line.
+    let secret = |k: &str| child.inputs.iter().any(|i| i.id == k && i.kind == "SECRET");
+    for (n, (k, v)) in c.inputs.iter().filter(|(k, _)| secret(k)).enumerate() {
+        let var = format!("DOCKHAND_DETACHED_INPUT_{n}");
+        cmd.arg("--input-env").arg(format!("{k}={var}")).env(var, v);
     }
     if let Some(s) = &rt.storage {
         cmd.env("DOCKHAND_NAMESPACE_FILES", s.namespace_files.as_str());
