@@ -93,8 +93,7 @@ e2e_test!(names_rendered_at_run_time_and_deprecated_outputs, |cx| {
     );
     let parent = cx.flow(
         "parent",
-        &format!(
-            r#"id: parent
+        r#"id: parent
 namespace: tests.e2e
 labels:
   team: parents
@@ -105,19 +104,18 @@ tasks:
     tasks:
       - id: dynamic
         type: io.kestra.plugin.core.flow.Subflow
-        namespace: "{{{{ flow.namespace }}}}"
-        flowId: "{{{{ taskrun.value }}}}"
+        namespace: "{{ flow.namespace }}"
+        flowId: "{{ taskrun.value }}"
         inputs:
           n: 5
         labels:
-          origin: "{{{{ flow.id }}}}"
+          origin: "{{ flow.id }}"
         outputs:
-          old: "{{{{ outputs.work.vars.v }}}} for {{{{ inputs.n }}}} in {{{{ flow.id }}}} from {{{{ labels.origin }}}} team {{{{ labels.team ?? 'none' }}}}"
+          old: "{{ outputs.work.vars.v }} for {{ inputs.n }} in {{ flow.id }} from {{ labels.origin }} team {{ labels.team ?? 'none' }}"
   - id: use
     type: io.kestra.plugin.core.log.Log
-    message: "parent read {{{{ outputs.dynamic.emitter.outputs.old }}}}"
-"#
-        ),
+    message: "parent read {{ outputs.dynamic.emitter.outputs.old }}"
+"#,
     );
     let plan = cx.dockhand(
         &[
