@@ -29,7 +29,10 @@ pub fn short_names(
     default_host: Option<&str>,
 ) -> BTreeMap<Option<String>, Vec<String>> {
     let mut out: BTreeMap<Option<String>, Vec<String>> = BTreeMap::new();
-    for (_, s) in flow.scripts().into_iter().filter(|(_, s)| s.in_container()) {
+    // The subflows found before the run run with this run's engine and images too.
+    let flows = crate::flow::subflows::with_subflows(flow);
+    let scripts = flows.iter().flat_map(|f| f.scripts());
+    for (_, s) in scripts.filter(|(_, s)| s.in_container()) {
         let img = &s.container_image;
         // A digest pins the image: it is pulled by Docker Hub's name or found by digest. NEVER
         // needs no lookup (the name goes as written: no pull can follow); ALWAYS pulls.

@@ -212,11 +212,16 @@ fn or_none(
     flow: &Flow,
 ) -> std::result::Result<Engine, eng::EngineError> {
     match found {
-        Err(_) if flow.scripts().is_empty() => Ok(Engine {
-            program: "none".into(),
-            dialect: Dialect::Docker,
-            host: None,
-        }),
+        Err(_)
+            if flow.scripts().is_empty()
+                && !flow::subflows::may_need_engine(flow, &needs_engine) =>
+        {
+            Ok(Engine {
+                program: "none".into(),
+                dialect: Dialect::Docker,
+                host: None,
+            })
+        }
         other => other,
     }
 }
@@ -247,6 +252,7 @@ fn namespace_files_dir(flow_file: &str) -> Utf8PathBuf {
 /// runner needs no engine.
 fn needs_engine(flow: &Flow) -> bool {
     flow.scripts().iter().any(|(_, s)| s.in_container())
+        || flow::subflows::may_need_engine(flow, &needs_engine)
 }
 
 /// The engine of a flow that needs none: never called (the journal records `docker`, and
@@ -592,7 +598,9 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
             } else {
                 "execution"
             };
-            let on = if flow.scripts().is_empty() {
+            let on = if flow.scripts().is_empty()
+                && !flow::subflows::may_need_engine(&flow, &needs_engine)
+            {
                 "no engine (in-process tasks only)".to_string()
             } else {
                 engine.program.display().to_string()

@@ -12,6 +12,7 @@ pub mod execution_id;
 pub mod file_inputs;
 pub mod files;
 pub mod flow_outputs;
+pub mod for_each_item;
 pub mod history;
 pub mod host_process;
 pub mod host_vars;
@@ -260,6 +261,15 @@ pub type Started = Option<tokio::sync::oneshot::Sender<()>>;
 /// Kestra's (`errors` that succeed leave it FAILED; `finally` and `afterExecution` do not
 /// change it).
 pub async fn run_flow(rt: Arc<Runtime>, flow: Arc<Flow>) -> FlowResult {
+    run_flow_keeping_outputs(rt, flow).await.0
+}
+
+/// [`run_flow`], also giving the outputs of its tasks at the end (a Subflow renders its
+/// deprecated `outputs` with them, in the child execution's context).
+pub async fn run_flow_keeping_outputs(
+    rt: Arc<Runtime>,
+    flow: Arc<Flow>,
+) -> (FlowResult, crate::plan::Outputs) {
     let started = Instant::now();
     let shared: Ctx = Arc::default();
     let top = taskrun::Frame::default();
@@ -342,7 +352,7 @@ pub async fn run_flow(rt: Arc<Runtime>, flow: Arc<Flow>) -> FlowResult {
             }
         }
     }
-    result
+    (result, shared.flat_outputs())
 }
 
 /// Runs tasks in order, until one ends in a state the flow does not go on after; the states of
@@ -477,8 +487,11 @@ async fn run_one_inner(
         }
         TaskKind::Subflow(sub) => {
             drop(started);
-            let snapshot = shared.flat_outputs();
-            let mut r = subflow::run(&rt, &flow, &task, sub, &snapshot).await;
+            let mut r = subflow::run(&rt, &flow, &task, sub, &shared, &frame).await;
+            // A subflow that cannot start (not found, bad inputs) fails the task.
+            if r.state == State::Failed && task.allow_failure {
+                r.state = State::Warning;
+            }
             r.values = frame.values();
             rt.status(&format!("{}: {}", r.display_id(), r.state.name()));
             // Kestra's Subflow outputs are its own object (`outputs.ID.outputs.NAME`).

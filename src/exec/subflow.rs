@@ -11,8 +11,8 @@ use serde_json::{Value as Json, json};
 
 use crate::exec::journal::{self, Journal, Record, Replay};
 use crate::exec::result::{Failure, FlowResult, State, TaskResult};
-use crate::exec::{Runtime, run_flow};
-use crate::flow::model::{Flow, SubflowTask, Task};
+use crate::exec::{Runtime, run_flow_keeping_outputs};
+use crate::flow::model::{Flow, ResolvedSubflow, SubflowTask, Task};
 use crate::plan;
 
 /// The child's execution id: the parent's (cut to fit) and a fingerprint of the task's path.
@@ -26,77 +26,256 @@ pub fn child_execution_id(parent: &str, task_path: &str) -> String {
     format!("{head}-{}", &hex[..12])
 }
 
-/// The task's state from the child's, as Kestra's `ExecutableUtils.guessState`: a failed (or
-/// killed) child fails the task only with `transmitFailed`; a stopped run is KILLED. Pure.
-pub fn task_state(child: State, transmit_failed: bool, cancelled: bool) -> State {
-    match child {
-        _ if cancelled => State::Killed,
-        State::Failed | State::Killed if transmit_failed => State::Failed,
-        State::Warning if transmit_failed => State::Warning,
-        _ => State::Success,
+/// The task's state from the child's, as Kestra's `ExecutableUtils.guessState`: with
+/// `transmitFailed`, a FAILED, KILLED, WARNING or PAUSED child gives the task its state
+/// (`allowFailure` turns FAILED into WARNING, `allowWarning` WARNING into SUCCESS); otherwise the
+/// task succeeds. A stopped run is KILLED. Pure.
+pub fn task_state(
+    child: State,
+    transmit_failed: bool,
+    allow_failure: bool,
+    allow_warning: bool,
+    cancelled: bool,
+) -> State {
+    if cancelled {
+        return State::Killed;
+    }
+    if !transmit_failed
+        || !matches!(
+            child,
+            State::Failed | State::Killed | State::Warning | State::Paused
+        )
+    {
+        return State::Success;
+    }
+    let s = if allow_failure && child == State::Failed {
+        State::Warning
+    } else {
+        child
+    };
+    if s == State::Warning && allow_warning {
+        State::Success
+    } else {
+        s
     }
 }
 
-/// Runs the task's flow to its end and returns the task's result.
+/// The flow the task runs, its names rendered now: the one found before the run when it is
+/// that flow, else looked up in the flows directory now (Kestra finds a subflow when the task
+/// runs; a missing or invalid one fails the task).
+pub(crate) fn child_flow<'a>(
+    sub: &'a SubflowTask,
+    namespace: &str,
+    flow_id: &str,
+) -> Result<std::borrow::Cow<'a, ResolvedSubflow>, String> {
+    if let Some(r) = &sub.resolved
+        && r.flow.namespace == namespace
+        && r.flow.id == flow_id
+    {
+        return Ok(std::borrow::Cow::Borrowed(r));
+    }
+    let dir = sub.flows_dir.clone().unwrap_or_else(|| ".".into());
+    crate::flow::subflows::find_at_run(camino::Utf8Path::new(&dir), namespace, flow_id)
+        .map(std::borrow::Cow::Owned)
+}
+
+/// The task's failed result.
+pub(crate) fn failed(task: &Task, msg: String) -> TaskResult {
+    let mut r = TaskResult::new(&task.id, State::Failed);
+    r.failure = Some(Failure::Setup {
+        message: msg.clone(),
+    });
+    r.message = Some(msg);
+    r
+}
+
+/// Runs the task's flow and returns the task's result.
 pub async fn run(
     rt: &Arc<Runtime>,
     flow: &Flow,
     task: &Task,
     sub: &SubflowTask,
-    outputs: &plan::Outputs,
+    shared: &crate::exec::Shared,
+    frame: &crate::exec::taskrun::Frame,
 ) -> TaskResult {
+    if sub.for_each.is_some() {
+        return crate::exec::for_each_item::run(rt, flow, task, sub, shared, frame).await;
+    }
     let started = std::time::Instant::now();
-    let fail = |msg: String| {
-        let mut r = TaskResult::new(&task.id, State::Failed);
-        r.failure = Some(Failure::Setup {
-            message: msg.clone(),
-        });
-        r.message = Some(msg);
-        r
+    let run = frame.context(&task.id, 1);
+    let render = |t: &str| crate::exec::walk::render_for(rt, flow, task, shared, &run, t);
+    let names = render(&sub.namespace).and_then(|n| Ok((n, render(&sub.flow_id)?)));
+    let (namespace, flow_id) = match names {
+        Ok(n) => n,
+        Err(e) => return failed(task, format!("the subflow's namespace or flowId: {e}")),
     };
-    let Some(resolved) = &sub.resolved else {
-        return fail(format!(
-            "flow {}.{} was not found before the run",
-            sub.namespace, sub.flow_id
-        ));
+    let resolved = match child_flow(sub, &namespace, &flow_id) {
+        Ok(r) => r,
+        Err(e) => return failed(task, e),
     };
-    let child = &resolved.flow;
     // The inputs, rendered with the parent's values, then checked as `--input` values are.
     let mut given = BTreeMap::new();
     for (k, v) in &sub.inputs {
-        match plan::render_flow_text(flow, &rt.ctx, &rt.inputs, outputs, v) {
+        match render(v) {
             Ok(v) => {
                 given.insert(k.clone(), v);
             }
-            Err(e) => return fail(format!("input `{k}` of the subflow: {e}")),
+            Err(e) => return failed(task, format!("input `{k}` of the subflow: {e}")),
         }
     }
-    let inputs = match plan::resolve_inputs(child, &given) {
-        Ok(i) => i,
-        Err(e) => {
-            return fail(format!(
-                "inputs of flow {}.{}: {e}",
-                child.namespace, child.id
-            ));
-        }
+    // A run inside a ForEach has its own child execution per value.
+    let values = frame.values();
+    let key = if values.is_empty() {
+        task.path.clone()
+    } else {
+        crate::exec::taskrun::display(&task.path, &values)
     };
-    let id = child_execution_id(&rt.ctx.execution_id, &task.path);
+    let id = child_execution_id(&rt.ctx.execution_id, &key);
+    let labels = match child_labels(rt, flow, sub, &render) {
+        Ok(l) => l,
+        Err(e) => return failed(task, e),
+    };
+    let child = match start_child(rt, task, sub, &resolved, &given, &id) {
+        Ok(c) => c,
+        Err(e) => return failed(task, e),
+    };
+    if !sub.wait {
+        // Kestra ends the task at once (SUCCESS, the child CREATED) and the child runs on its own.
+        let mut r = TaskResult::new(&task.id, State::Success);
+        if let Err(e) = detach(rt, sub, &resolved.flow, &child) {
+            return failed(task, e);
+        }
+        r.duration = started.elapsed();
+        r.outputs.insert("executionId".into(), json!(id));
+        r.outputs.insert("state".into(), json!("CREATED"));
+        r.message = Some(format!(
+            "subflow {namespace}.{flow_id} execution {id} started on its own (`wait: false`; log {})",
+            detached_log(&child.state_dir, &id)
+        ));
+        return r;
+    }
+    let (result, child_outputs) = run_child(rt, &resolved, child, labels.clone()).await;
+    let cancelled = *rt.cancel.borrow() != crate::exec::Cancel::No;
+    let state = task_state(
+        result.state,
+        sub.transmit_failed,
+        task.allow_failure,
+        task.control.allow_warning,
+        cancelled,
+    );
+    let mut r = TaskResult::new(&task.id, state);
+    r.duration = started.elapsed();
+    r.outputs.insert("executionId".into(), json!(id));
+    r.outputs.insert("state".into(), json!(result.state.name()));
+    // The flow's outputs; without them, the deprecated task `outputs` rendered in the child
+    // execution's context (Kestra's `Subflow.createSubflowExecutionResult`).
+    let outputs = if resolved.flow.outputs.is_empty() && !sub.outputs.is_empty() {
+        let mut ctx = child_context(rt, &id);
+        ctx.run_vars.labels = labels;
+        let mut out = serde_json::Map::new();
+        for (k, v) in &sub.outputs {
+            match plan::render_flow_text(
+                &resolved.flow,
+                &ctx,
+                &result_inputs(&resolved.flow, &given),
+                &child_outputs,
+                v,
+            ) {
+                Ok(v) => {
+                    out.insert(k.clone(), json!(v));
+                }
+                Err(e) => {
+                    // Kestra: "Failed to extract outputs", the task FAILED (WARNING with allowFailure).
+                    let mut f = failed(
+                        task,
+                        format!("failed to extract the subflow's output `{k}`: {e}"),
+                    );
+                    if task.allow_failure {
+                        f.state = if task.control.allow_warning {
+                            State::Success
+                        } else {
+                            State::Warning
+                        };
+                    }
+                    f.outputs = r.outputs;
+                    return f;
+                }
+            }
+        }
+        Some(Json::Object(out))
+    } else if !result.outputs.is_empty() || !resolved.flow.outputs.is_empty() {
+        Some(Json::Object(result.outputs.clone().into_iter().collect()))
+    } else {
+        None
+    };
+    if let Some(o) = outputs {
+        r.outputs.insert("outputs".into(), o);
+    }
+    r.message = Some(format!(
+        "subflow {}.{} execution {id}: {}{}",
+        namespace,
+        flow_id,
+        result.state.name(),
+        result
+            .error
+            .as_ref()
+            .map(|e| format!(" ({e})"))
+            .unwrap_or_default()
+    ));
+    if state == State::Failed {
+        r.failure = Some(Failure::Setup {
+            message: format!("the subflow's execution {id} ended {}", result.state.name()),
+        });
+    }
+    r
+}
+
+/// The inputs the child runs with, as `--input` values are checked (for rendering).
+fn result_inputs(child: &Flow, given: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    plan::resolve_inputs(child, given).unwrap_or_else(|_| given.clone())
+}
+
+/// The child execution's plan context: the parent's, with the child's id.
+fn child_context(rt: &Runtime, id: &str) -> plan::context::PlanContext {
+    let mut ctx = rt.ctx.clone();
+    ctx.execution_id = id.to_string();
+    ctx
+}
+
+/// A child execution journaled and ready to run (or to be continued).
+pub(crate) struct Child {
+    pub id: String,
+    pub inputs: BTreeMap<String, String>,
+    pub journal: Arc<Journal>,
+    pub replay: Replay,
+    pub state_dir: camino::Utf8PathBuf,
+}
+
+/// Checks the child's inputs and opens its journal, writing its start the first time.
+pub(crate) fn start_child(
+    rt: &Runtime,
+    task: &Task,
+    _sub: &SubflowTask,
+    resolved: &ResolvedSubflow,
+    given: &BTreeMap<String, String>,
+    id: &str,
+) -> Result<Child, String> {
+    let child = &resolved.flow;
+    let inputs = plan::resolve_inputs(child, given)
+        .map_err(|e| format!("inputs of flow {}.{}: {e}", child.namespace, child.id))?;
     let Some(state_dir) = rt
         .journal
         .as_ref()
         .and_then(|j| j.path().parent()?.parent().map(|p| p.to_path_buf()))
     else {
-        return fail("a subflow needs the execution's journal (state directory)".into());
+        return Err("a subflow needs the execution's journal (state directory)".into());
     };
-    let journal = match Journal::open(&state_dir, &id) {
-        Ok(j) => Arc::new(j),
-        Err(e) => return fail(e.to_string()),
-    };
-    let replay = Replay::from_records(journal::read(&state_dir, &id).unwrap_or_default());
+    let journal = Arc::new(Journal::open(&state_dir, id).map_err(|e| e.to_string())?);
+    let replay = Replay::from_records(journal::read(&state_dir, id).unwrap_or_default());
     let digest = journal::digest(&resolved.text);
     match &replay.start {
         Some(Record::Start { flow_digest, .. }) if *flow_digest != digest => {
-            return fail(format!(
+            return Err(format!(
                 "{} changed since its execution {id} started; restore it, or start a new parent execution",
                 resolved.file
             ));
@@ -123,9 +302,7 @@ pub async fn run(
                 },
                 trigger: Default::default(),
             };
-            if let Err(e) = journal.append(&start, true) {
-                return fail(e.to_string());
-            }
+            journal.append(&start, true).map_err(|e| e.to_string())?;
         }
     }
     rt.status(&format!(
@@ -140,62 +317,151 @@ pub async fn run(
         child.id,
         journal.path()
     ));
-    if !sub.wait {
-        rt.status(&format!(
-            "{}: `wait: false`: dockhand runs the subflow to its end first (one process), without its outputs",
-            task.id
-        ));
+    Ok(Child {
+        id: id.to_string(),
+        inputs,
+        journal,
+        replay,
+        state_dir: state_dir.to_path_buf(),
+    })
+}
+
+/// The labels of a child execution, as Kestra's `ExecutableUtils.subflowExecution` gives them:
+/// the parent execution's (its flow's, then those of the command line) with `inheritLabels`,
+/// then the task's `labels`, rendered with the parent's values.
+pub(crate) fn child_labels(
+    rt: &Runtime,
+    flow: &Flow,
+    sub: &SubflowTask,
+    render: &dyn Fn(&str) -> Result<String, String>,
+) -> Result<BTreeMap<String, String>, String> {
+    let mut out = BTreeMap::new();
+    if sub.inherit_labels {
+        out.extend(flow.labels.clone());
+        out.extend(rt.ctx.run_vars.labels.clone());
     }
-    let mut ctx = rt.ctx.clone();
-    ctx.execution_id = id.clone();
-    ctx.secrets.extend(plan::secret_values(child, &inputs));
+    for (k, v) in &sub.labels {
+        out.insert(
+            render(k)?,
+            render(v).map_err(|e| format!("label `{k}`: {e}"))?,
+        );
+    }
+    Ok(out)
+}
+
+/// Runs a child execution in this process to its end (its end journaled), with `labels`
+/// over its flow's; its result and the outputs of its tasks.
+pub(crate) async fn run_child(
+    rt: &Arc<Runtime>,
+    resolved: &ResolvedSubflow,
+    c: Child,
+    labels: BTreeMap<String, String>,
+) -> (FlowResult, plan::Outputs) {
+    let child = &resolved.flow;
+    let mut ctx = child_context(rt, &c.id);
+    ctx.run_vars.labels = labels;
+    // A flow found when the task runs: Podman's short names of its images looked up now
+    // (those of a flow found before the run were, with the parent's).
+    let known = crate::exec::images::short_names(child, rt.engine.host.as_deref())
+        .into_iter()
+        .all(|(h, names)| {
+            names
+                .into_iter()
+                .all(|n| ctx.local_images.contains(&(h.clone(), n)))
+        });
+    if !known {
+        ctx.local_images
+            .extend(crate::exec::images::local_short_names(&rt.engine, child).await);
+    }
+    ctx.secrets.extend(plan::secret_values(child, &c.inputs));
     let child_rt = Arc::new(Runtime::new(
         rt.engine.clone(),
         ctx,
-        inputs,
+        c.inputs,
         rt.sink.clone(),
         rt.cancel.clone(),
         rt.quiet,
-        Some(journal.clone()),
-        replay,
+        Some(c.journal.clone()),
+        c.replay,
     ));
-    let result: FlowResult = Box::pin(run_flow(child_rt.clone(), Arc::new(child.clone()))).await;
-    let _ = journal.append(
+    let (result, outputs) =
+        Box::pin(run_flow_keeping_outputs(child_rt, Arc::new(child.clone()))).await;
+    let _ = c.journal.append(
         &Record::End {
             state: result.state.name().to_string(),
             at: journal::Stamp::now(),
         },
         true,
     );
-    let cancelled = *rt.cancel.borrow() != crate::exec::Cancel::No;
-    let state = task_state(result.state, sub.transmit_failed, cancelled);
-    let mut r = TaskResult::new(&task.id, state);
-    r.duration = started.elapsed();
-    r.outputs.insert("executionId".into(), json!(id));
-    r.outputs.insert("state".into(), json!(result.state.name()));
-    if sub.wait {
-        r.outputs.insert(
-            "outputs".into(),
-            Json::Object(result.outputs.clone().into_iter().collect()),
-        );
+    (result, outputs)
+}
+
+/// Where a detached child's output goes: `STATE_DIR/detached/ID.log`.
+pub(crate) fn detached_log(state_dir: &camino::Utf8Path, id: &str) -> camino::Utf8PathBuf {
+    state_dir.join("detached").join(format!("{id}.log"))
+}
+
+/// Starts the child execution (journaled, not run) in a `dockhand resume` of its own, in a
+/// session of its own so that it outlives this process; unless it has ended already or its
+/// process still runs (a resumed parent does not start it twice).
+pub(crate) fn detach(
+    rt: &Runtime,
+    sub: &SubflowTask,
+    child: &Flow,
+    c: &Child,
+) -> Result<(), String> {
+    if c.replay.finished {
+        return Ok(());
     }
-    r.message = Some(format!(
-        "subflow {}.{} execution {id}: {}{}",
-        child.namespace,
-        child.id,
-        result.state.name(),
-        result
-            .error
-            .as_ref()
-            .map(|e| format!(" ({e})"))
-            .unwrap_or_default()
+    let log = detached_log(&c.state_dir, &c.id);
+    let pid_file = log.with_extension("pid");
+    if let Ok(pid) = std::fs::read_to_string(&pid_file)
+        && let Ok(pid) = pid.trim().parse::<u32>()
+        && std::path::Path::new(&format!("/proc/{pid}")).exists()
+    {
+        return Ok(());
+    }
+    if let Some(p) = log.parent() {
+        std::fs::create_dir_all(p).map_err(|e| format!("{p}: {e}"))?;
+    }
+    let out = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log)
+        .map_err(|e| format!("{log}: {e}"))?;
+    let exe = std::env::current_exe().map_err(|e| format!("the dockhand program: {e}"))?;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("resume")
+        .arg(&c.id)
+        .arg("--state-dir")
+        .arg(c.state_dir.as_str())
+        .stdin(std::process::Stdio::null())
+        .stdout(out.try_clone().map_err(|e| e.to_string())?)
+        .stderr(out);
+    if let Some(d) = &sub.flows_dir {
+        cmd.env(crate::flow::subflows::FLOWS_DIR_VAR, d);
+    }
+    // SECRET inputs are not journaled: they go in the environment, named on the command line.
+    let secret = |k: &str| child.inputs.iter().any(|i| i.id == k && i.kind == "SECRET");
+    for (n, (k, v)) in c.inputs.iter().filter(|(k, _)| secret(k)).enumerate() {
+        let var = format!("DOCKHAND_DETACHED_INPUT_{n}");
+        cmd.arg("--input-env").arg(format!("{k}={var}")).env(var, v);
+    }
+    if let Some(s) = &rt.storage {
+        cmd.env("DOCKHAND_NAMESPACE_FILES", s.namespace_files.as_str());
+    }
+    use std::os::unix::process::CommandExt;
+    cmd.process_group(0);
+    let child = cmd
+        .spawn()
+        .map_err(|e| format!("starting the detached subflow execution {}: {e}", c.id))?;
+    std::fs::write(&pid_file, child.id().to_string()).map_err(|e| format!("{pid_file}: {e}"))?;
+    rt.status(&format!(
+        "subflow execution {} runs on its own (pid {}, log {log}); `dockhand executions` lists it",
+        c.id,
+        child.id()
     ));
-    if state == State::Failed {
-        r.failure = Some(Failure::Setup {
-            message: format!("the subflow's execution {id} ended {}", result.state.name()),
-        });
-    }
-    r
+    Ok(())
 }
 
 #[cfg(test)]
@@ -204,21 +470,29 @@ mod tests {
 
     #[test]
     fn the_task_state_follows_transmit_failed() {
+        use State::*;
+        // (child, transmitFailed, allowFailure, allowWarning, cancelled) -> task, as Kestra's
+        // ExecutableUtils.guessState.
         let rows = [
-            (State::Success, false, false, State::Success),
-            (State::Success, true, false, State::Success),
-            (State::Failed, false, false, State::Success),
-            (State::Failed, true, false, State::Failed),
-            (State::Killed, true, false, State::Failed),
-            (State::Warning, true, false, State::Warning),
-            (State::Warning, false, false, State::Success),
-            (State::Success, false, true, State::Killed),
+            (Success, false, false, false, false, Success),
+            (Success, true, false, false, false, Success),
+            (Failed, false, false, false, false, Success),
+            (Failed, true, false, false, false, Failed),
+            (Killed, true, false, false, false, Killed),
+            (Paused, true, false, false, false, Paused),
+            (Warning, true, false, false, false, Warning),
+            (Warning, false, false, false, false, Success),
+            (Failed, true, true, false, false, Warning),
+            (Failed, true, true, true, false, Success),
+            (Warning, true, false, true, false, Success),
+            (Killed, true, true, false, false, Killed),
+            (Success, false, false, false, true, Killed),
         ];
-        for (child, transmit, cancelled, want) in rows {
+        for (child, transmit, af, aw, cancelled, want) in rows {
             assert_eq!(
-                task_state(child, transmit, cancelled),
+                task_state(child, transmit, af, aw, cancelled),
                 want,
-                "{child:?} {transmit} {cancelled}"
+                "{child:?} {transmit} {af} {aw} {cancelled}"
             );
         }
     }

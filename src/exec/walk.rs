@@ -55,9 +55,20 @@ fn render(
     frame: &Frame,
     text: &str,
 ) -> Result<String, String> {
+    render_for(rt, flow, task, shared, &frame.context(&task.id, 1), text)
+}
+
+/// [`render`] for the task run `run` (a ForEachItem batch's, with `taskrun.items`).
+pub(crate) fn render_for(
+    rt: &Runtime,
+    flow: &Flow,
+    task: &Task,
+    shared: &Shared,
+    run: &crate::plan::taskrun::TaskRunContext,
+    text: &str,
+) -> Result<String, String> {
     let tree = shared.outputs.lock().unwrap().clone();
-    let run = frame.context(&task.id, 1);
-    crate::plan::render_expression(flow, task, text, &rt.ctx, &rt.inputs, &run, &tree)
+    crate::plan::render_expression(flow, task, text, &rt.ctx, &rt.inputs, run, &tree)
 }
 
 /// The status line of a run that ended: `t[a]: FAILED (why)`.

@@ -3,6 +3,7 @@
 pub mod control;
 pub mod core_task;
 pub mod decode;
+pub mod for_each_item;
 pub mod host_functions;
 pub mod input_types;
 pub mod limits;

@@ -228,9 +228,18 @@ pub struct SubflowTask {
     pub transmit_failed: bool,
     pub labels: BTreeMap<String, String>,
     pub inherit_labels: bool,
+    /// The deprecated `outputs` (name → value template), rendered in the child execution's
+    /// context when the child flow declares no `outputs`.
+    pub outputs: BTreeMap<String, String>,
+    /// `ForEachItem`: the items and how they are split; one child execution per batch.
+    pub for_each: Option<Box<crate::flow::for_each_item::ForEachItems>>,
     /// The subflow's file, its text's digest and the flow read from it: set by
-    /// `flow::subflows::resolve` before a run (none when the flow was only read).
+    /// `flow::subflows::resolve` before a run when the flow is known then (none when it is
+    /// only found at run time, or was not found: the task looks again when it runs).
     pub resolved: Option<Box<ResolvedSubflow>>,
+    /// The flows directory searched (set by `flow::subflows::resolve`), where the task looks
+    /// for its flow at run time when `resolved` is none.
+    pub flows_dir: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

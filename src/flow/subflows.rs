@@ -109,7 +109,7 @@ pub fn find<'a>(entries: &'a [Entry], namespace: &str, id: &str) -> Result<&'a E
 }
 
 /// Finds, reads and checks every subflow of `flow` (and theirs), recording them in the tasks;
-/// errors go to `diags`. `dir`: the flows directory.
+/// problems go to `diags`. `dir`: the flows directory.
 pub fn resolve(flow: &mut Flow, dir: &Utf8Path, diags: &mut Diags) {
     if !has_subflows(flow.top_level()) {
         return;
@@ -125,8 +125,142 @@ fn has_subflows<'a>(tasks: impl IntoIterator<Item = &'a Task>) -> bool {
     })
 }
 
+/// `flow` and the subflows found before the run, theirs too, in task order.
+pub fn with_subflows(flow: &Flow) -> Vec<&Flow> {
+    fn add<'a>(tasks: Vec<&'a Task>, out: &mut Vec<&'a Flow>) {
+        for t in tasks {
+            match &t.kind {
+                TaskKind::Subflow(s) => {
+                    if let Some(r) = &s.resolved {
+                        out.push(&r.flow);
+                        add(r.flow.top_level().collect(), out);
+                    }
+                }
+                _ => add(t.children(), out),
+            }
+        }
+    }
+    let mut out = vec![flow];
+    add(flow.top_level().collect(), &mut out);
+    out
+}
+
+/// Whether a subflow of `flow` may run a container: one found before the run that does
+/// (`needs`, asked of it), or one only found when the task runs (it may).
+pub fn may_need_engine(flow: &Flow, needs: &dyn Fn(&Flow) -> bool) -> bool {
+    fn any(tasks: Vec<&Task>, needs: &dyn Fn(&Flow) -> bool) -> bool {
+        tasks.into_iter().any(|t| match &t.kind {
+            TaskKind::Subflow(s) => s.resolved.as_ref().is_none_or(|r| needs(&r.flow)),
+            _ => any(t.children(), needs),
+        })
+    }
+    any(flow.top_level().collect(), needs)
+}
+
+/// A Subflow's `namespace` or `flowId` as known before the run: as written, or rendered when
+/// it reads only the flow's own values (`{{ flow.namespace }}`); `None` when it reads what only
+/// the run knows (inputs, outputs, `taskrun`), so the flow is found when the task runs.
+pub fn known_name(parent: (&str, &str), text: &str) -> Option<String> {
+    if !text.contains("{{") && !text.contains("{%") {
+        return Some(text.to_string());
+    }
+    let a = crate::pebble::analyze(text).ok()?;
+    if a.roots().iter().any(|r| *r != "flow")
+        || a.calls
+            .iter()
+            .any(|c| c.family == crate::pebble::Family::Function)
+    {
+        return None;
+    }
+    let ctx = serde_json::json!({
+        "flow": {"namespace": parent.0, "id": parent.1, "revision": 1}
+    });
+    crate::pebble::render(
+        text,
+        &crate::pebble::Value::from(&ctx),
+        &crate::pebble::FixedHost::default(),
+    )
+    .ok()
+    .map(|r| r.text)
+}
+
+/// Why a flow cannot be run as a subflow.
+enum Unusable {
+    /// Not found, or unreadable, or defined twice: the message.
+    Missing(String),
+    /// Found with errors: the file and its first error.
+    Invalid(String, String),
+}
+
+/// The flow `namespace.id` of the directory, read and checked (its own subflows too). Its
+/// warnings go to `diags`.
+fn load_child(
+    entries: &[Entry],
+    dir: &Utf8Path,
+    namespace: &str,
+    id: &str,
+    diags: &mut Diags,
+    depth: usize,
+) -> Result<ResolvedSubflow, Unusable> {
+    let entry = find(entries, namespace, id).map_err(|e| {
+        Unusable::Missing(if e.starts_with("no flow file") {
+            format!(
+                "{e} under {dir} (give the flows directory with --flows-dir or ${FLOWS_DIR_VAR})"
+            )
+        } else {
+            e
+        })
+    })?;
+    let text = crate::flow::limits::read_file(entry.file.as_str())
+        .map_err(|e| Unusable::Missing(format!("{}: {e}", entry.file)))?;
+    let loaded = crate::flow::load(entry.file.as_str(), &text);
+    // `FILE:LINE:COL: `property`: message`, without the severity word: it is told inside
+    // another diagnostic.
+    let first_error = |d: &Diags| {
+        d.sorted()
+            .into_iter()
+            .find(|x| x.severity == crate::diag::Severity::Error)
+            .map(|e| e.to_string().replacen(": error: ", ": ", 1))
+    };
+    let mut child = match loaded.flow {
+        Some(c) if !loaded.diags.has_errors() => c,
+        _ => {
+            let why = first_error(&loaded.diags).unwrap_or_else(|| "it cannot be read".into());
+            return Err(Unusable::Invalid(entry.file.to_string(), why));
+        }
+    };
+    let mut own = Diags::new(entry.file.as_str());
+    resolve_in(&mut child, entries, dir, &mut own, depth + 1);
+    if let Some(e) = first_error(&own) {
+        return Err(Unusable::Invalid(entry.file.to_string(), e));
+    }
+    diags.extend(loaded.diags);
+    diags.extend(own);
+    Ok(ResolvedSubflow {
+        file: entry.file.to_string(),
+        text,
+        flow: child,
+    })
+}
+
+/// Finds and checks the flow a Subflow task names when the task runs (its names rendered):
+/// Kestra looks a subflow up then, and a missing or invalid one fails the task.
+pub fn find_at_run(dir: &Utf8Path, namespace: &str, id: &str) -> Result<ResolvedSubflow, String> {
+    let entries = scan(dir);
+    let mut quiet = Diags::new("");
+    match load_child(&entries, dir, namespace, id, &mut quiet, 1) {
+        Ok(r) => Ok(r),
+        Err(Unusable::Missing(m)) => Err(format!("cannot run flow {namespace}.{id}: {m}")),
+        Err(Unusable::Invalid(file, e)) => Err(format!(
+            "cannot run flow {namespace}.{id}: it is invalid ({file}): {e}"
+        )),
+    }
+}
+
 fn resolve_in(flow: &mut Flow, entries: &[Entry], dir: &Utf8Path, diags: &mut Diags, depth: usize) {
     let spans = flow.spans.clone();
+    let (parent_ns, parent_id) = (flow.namespace.clone(), flow.id.clone());
+    let names_of = |text: &str| known_name((&parent_ns, &parent_id), text);
     let c = &mut flow.control;
     let top = flow
         .tasks
@@ -138,6 +272,7 @@ fn resolve_in(flow: &mut Flow, entries: &[Entry], dir: &Utf8Path, diags: &mut Di
         let TaskKind::Subflow(s) = &mut t.kind else {
             return;
         };
+        s.flows_dir = Some(dir.to_string());
         let at = |key: &str| {
             spans
                 .get(&format!("{}.{key}", t.path))
@@ -153,48 +288,35 @@ fn resolve_in(flow: &mut Flow, entries: &[Entry], dir: &Utf8Path, diags: &mut Di
             );
             return;
         }
-        let entry = match find(entries, &s.namespace, &s.flow_id) {
-            Ok(e) => e,
-            Err(e) => {
-                let e = if e.starts_with("no flow file") {
-                    format!("{e} under {dir} (give the directory with --flows-dir)")
-                } else {
-                    e
-                };
-                diags.error(at("flowId"), path, e);
-                return;
-            }
+        // Names that only the run knows: the flow is found when the task runs.
+        let (Some(namespace), Some(flow_id)) = (names_of(&s.namespace), names_of(&s.flow_id))
+        else {
+            return;
         };
-        let text = match crate::flow::limits::read_file(entry.file.as_str()) {
-            Ok(t) => t,
-            Err(e) => {
-                diags.error(at("flowId"), path, format!("{}: {e}", entry.file));
-                return;
+        match load_child(entries, dir, &namespace, &flow_id, diags, depth) {
+            Ok(child) => {
+                for problem in input_problems(&child.flow, &s.inputs) {
+                    diags.error(at("inputs"), format!("{}.inputs", t.path), problem);
+                }
+                s.resolved = Some(Box::new(child));
             }
-        };
-        let loaded = crate::flow::load(entry.file.as_str(), &text);
-        let Some(mut child) = loaded.flow else {
-            diags.extend(loaded.diags);
-            diags.error(
+            // Defined twice: which file is meant is unknown, whatever the run.
+            Err(Unusable::Missing(m)) if m.contains("is defined by") => diags.error(at("flowId"), path, m),
+            // Kestra checks a flow on its own: a missing or invalid subflow fails the task
+            // when it runs (where `errors`, `allowFailure` apply).
+            Err(Unusable::Missing(m)) => diags.warning(
+                at("flowId"),
+                path,
+                format!("{m}; the task fails when it runs unless the flow is there then"),
+            ),
+            Err(Unusable::Invalid(file, e)) => diags.warning(
                 at("flowId"),
                 path,
                 format!(
-                    "flow {}.{} ({}) has errors",
-                    s.namespace, s.flow_id, entry.file
+                    "flow {namespace}.{flow_id} ({file}) has errors, first: {e}; the task fails when it runs unless they are fixed"
                 ),
-            );
-            return;
-        };
-        diags.extend(loaded.diags);
-        resolve_in(&mut child, entries, dir, diags, depth + 1);
-        for problem in input_problems(&child, &s.inputs) {
-            diags.error(at("inputs"), format!("{}.inputs", t.path), problem);
+            ),
         }
-        s.resolved = Some(Box::new(ResolvedSubflow {
-            file: entry.file.to_string(),
-            text,
-            flow: child,
-        }));
     });
 }
 
@@ -322,11 +444,38 @@ mod tests {
         assert!(e[0].contains("`three` is not a valid INT"), "{e:?}");
         let e = errors(dir, &parent("{}", "child"));
         assert!(e[0].contains("needs input `count`"), "{e:?}");
+        // Missing: a warning (the parent is valid on its own); the task fails when it runs.
         let e = errors(dir, &parent("{}", "nothere"));
         assert!(
             e[0].contains("parent.yaml:7:")
-                && e[0].contains("no flow file defines flow n.nothere under DIR"),
+                && e[0].contains("warning:")
+                && e[0].contains("no flow file defines flow n.nothere under DIR (give the flows directory with --flows-dir")
+                && e[0].contains("the task fails when it runs"),
             "{e:?}"
+        );
+        // A child with errors: a warning naming its file and its first error.
+        write(
+            dir,
+            "bad.yaml",
+            "id: bad\nnamespace: n\ntasks:\n  - {id: t, type: no.such.Task}\n",
+        );
+        let e = errors(dir, &parent("{}", "bad"));
+        assert!(
+            e.len() == 1
+                && e[0].contains("warning:")
+                && e[0].contains("flow n.bad (DIR/bad.yaml) has errors, first: DIR/bad.yaml:4:"),
+            "{e:?}"
+        );
+        // Names known before the run are rendered; those only the run knows are left to it.
+        assert_eq!(
+            errors(dir, &parent("{count: 3}", "\"{{ 'chi' ~ 'ld' }}\"")),
+            Vec::<String>::new()
+        );
+        let e = errors(dir, &parent("{}", "\"{{ flow.namespace }}x\""));
+        assert!(e[0].contains("no flow file defines flow n.nx"), "{e:?}");
+        assert_eq!(
+            errors(dir, &parent("{}", "\"{{ inputs.which }}\"")).len(),
+            0
         );
         let e = errors(dir, &parent("{}", "twin"));
         assert!(
@@ -345,6 +494,41 @@ mod tests {
                 .any(|x| x.contains(&format!("subflows nest more than {MAX_DEPTH} deep"))),
             "{e:?}"
         );
+    }
+
+    #[test]
+    fn names_known_before_the_run() {
+        let p = ("a.b", "parent");
+        assert_eq!(known_name(p, "child").as_deref(), Some("child"));
+        assert_eq!(
+            known_name(p, "{{ flow.namespace }}.sub").as_deref(),
+            Some("a.b.sub")
+        );
+        assert_eq!(
+            known_name(p, "{{ flow.id | upper }}").as_deref(),
+            Some("PARENT")
+        );
+        assert_eq!(known_name(p, "{{ taskrun.value }}"), None);
+        assert_eq!(known_name(p, "{{ inputs.flowId }}"), None);
+        assert_eq!(known_name(p, "{{ outputs.t.value }}"), None);
+        assert_eq!(known_name(p, "{{ now() }}"), None);
+    }
+
+    #[test]
+    fn a_missing_flow_fails_at_run_time() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = Utf8Path::from_path(tmp.path()).unwrap();
+        let e = find_at_run(dir, "n", "gone").err().unwrap();
+        assert!(
+            e.starts_with("cannot run flow n.gone: no flow file defines flow n.gone under"),
+            "{e}"
+        );
+        write(
+            dir,
+            "ok.yaml",
+            &format!("id: ok\nnamespace: n\ntasks:\n  - {{id: t, type: {SH}, commands: [echo]}}\n"),
+        );
+        assert_eq!(find_at_run(dir, "n", "ok").unwrap().flow.id, "ok");
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub struct TaskRunContext {
     pub parent_id: Option<String>,
     /// The enclosing task runs, nearest first (`parents`; `parent` is the first).
     pub parents: Vec<ParentRun>,
+    /// A ForEachItem batch's file (`taskrun.items`, a `kestra://` URI).
+    pub items: Option<String>,
 }
 
 /// An enclosing task run as Kestra's `Execution.parents` lists it.
@@ -51,6 +53,9 @@ impl TaskRunContext {
         }
         if let Some(i) = self.iteration {
             m.insert("iteration".into(), json!(i));
+        }
+        if let Some(u) = &self.items {
+            m.insert("items".into(), json!(u));
         }
         Json::Object(m)
     }

@@ -155,12 +155,34 @@ fn subflow_notes<'a>(tasks: impl IntoIterator<Item = &'a Task>) -> Vec<String> {
     for t in tasks {
         match &t.kind {
             TaskKind::Subflow(s) => {
-                let file = s
-                    .resolved
-                    .as_ref()
-                    .map_or(String::new(), |r| format!(" ({})", r.file));
+                // As written (an expression only the run renders stays one), then what it is.
+                let found = match &s.resolved {
+                    Some(r) => format!(
+                        "{}({}) as a child execution (`dockhand plan` of that file shows its tasks)",
+                        if r.flow.namespace != s.namespace || r.flow.id != s.flow_id {
+                            format!("= {}.{} ", r.flow.namespace, r.flow.id)
+                        } else {
+                            String::new()
+                        },
+                        r.file
+                    ),
+                    None if s.namespace.contains("{{") || s.flow_id.contains("{{") => format!(
+                        "as a child execution, found under {} when the task runs",
+                        s.flows_dir.as_deref().unwrap_or(".")
+                    ),
+                    None => format!(
+                        "as a child execution: not usable under {} now (see the warning), looked up again when the task runs",
+                        s.flows_dir.as_deref().unwrap_or(".")
+                    ),
+                };
+                let what = if s.for_each.is_some() {
+                    "runs, once per batch of its items, flow"
+                } else {
+                    "runs flow"
+                };
+                let detached = if s.wait { "" } else { "; `wait: false`: detached" };
                 out.push(format!(
-                    "subflow `{}` ({}, line {}): runs flow {}.{}{file} as a child execution (`dockhand plan` of that file shows its tasks)",
+                    "subflow `{}` ({}, line {}): {what} {}.{} {found}{detached}",
                     t.id, t.path, t.pos.line, s.namespace, s.flow_id
                 ));
             }

@@ -46,6 +46,13 @@ pub(super) fn check_ids_and_templates(cx: &mut Cx, flow: &Flow, src: &str) {
         first.entry(t.id.as_str()).or_insert(i);
         positions.entry(t.id.as_str()).or_default().push(i);
     }
+    // A ForEachItem's internal tasks (Kestra's `ID_split`, `ID_items`, `ID_merge`) have
+    // outputs of their own; they run where the ForEachItem runs.
+    let internal = crate::flow::for_each_item::internal_ids(&all);
+    for (name, i) in &internal {
+        first.entry(name.as_str()).or_insert(*i);
+        positions.entry(name.as_str()).or_default().push(*i);
+    }
     // The tasks that have ended before each task starts: file order is not enough, as the
     // children of a Parallel run side by side.
     let mut before: HashMap<&str, Vec<Range<usize>>> = HashMap::new();

@@ -109,9 +109,13 @@ pub(super) fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
             };
             Some(TaskKind::Pause { delay, tasks })
         }
-        Some((_, Some(Execution::Subflow))) => Some(TaskKind::Subflow(Box::new(
-            super::subflow::read(cx, &mut o),
-        ))),
+        Some((name, Some(Execution::Subflow))) => {
+            Some(TaskKind::Subflow(Box::new(super::subflow::read(
+                cx,
+                &mut o,
+                spec::canonical_task_type(name) == spec::tasks_flow::FOR_EACH_ITEM_TYPE,
+            ))))
+        }
         Some((_, Some(Execution::FlowableParent(f)))) => {
             super::flowable::read_flowable(cx, &mut o, f)
         }

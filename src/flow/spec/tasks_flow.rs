@@ -72,19 +72,51 @@ pub static CACHE: Object = Object {
 /// Kestra's Subflow task and its old names.
 pub const SUBFLOW_TYPE: &str = "io.kestra.plugin.core.flow.Subflow";
 
+/// What Subflow and ForEachItem share: which flow, its labels, the ignored `revision`.
+const SUBFLOW_NAMESPACE: Property = Property {
+    example: Some("company.team"),
+    ..required("namespace", Ty::Text, "The namespace of the flow to run.")
+};
+
+const SUBFLOW_FLOW_ID: Property = Property {
+    example: Some("child"),
+    ..required(
+        "flowId",
+        Ty::Text,
+        "The id of the flow to run: dockhand finds it among the flow files (`*.yaml`, `*.yml`, recursively) of `--flows-dir` (`$DOCKHAND_FLOWS_DIR`; default: the parent flow file's directory).",
+    )
+};
+
+const SUBFLOW_LABELS: Property = Property {
+    example: Some("{team: data}"),
+    ..read(
+        "labels",
+        Ty::Labels,
+        "Labels of the subflow's execution(s).",
+    )
+};
+
+const SUBFLOW_INHERIT_LABELS: Property = Property {
+    example: Some("false"),
+    ..with_default(
+        "inheritLabels",
+        Ty::Bool,
+        "false",
+        "Whether the subflow's execution(s) take the parent's labels.",
+    )
+};
+
+const SUBFLOW_REVISION: Property = Property {
+    example: Some("2"),
+    ..ignored(
+        "revision",
+        "dockhand runs the subflow's file as it is; flow files have no revisions",
+    )
+};
+
 const SUBFLOW_OWN: &[Property] = &[
-    Property {
-        example: Some("company.team"),
-        ..required("namespace", Ty::Text, "The namespace of the flow to run.")
-    },
-    Property {
-        example: Some("child"),
-        ..required(
-            "flowId",
-            Ty::Text,
-            "The id of the flow to run: dockhand finds it among the flow files (`*.yaml`, `*.yml`, recursively) of `--flows-dir` (`$DOCKHAND_FLOWS_DIR`; default: the parent flow file's directory).",
-        )
-    },
+    SUBFLOW_NAMESPACE,
+    SUBFLOW_FLOW_ID,
     Property {
         example: Some("{name: \"{{ inputs.name }}\"}"),
         ..read(
@@ -99,7 +131,7 @@ const SUBFLOW_OWN: &[Property] = &[
             "wait",
             Ty::Bool,
             "true",
-            "Whether the task waits for the subflow and gets its outputs. dockhand runs the subflow in its own process either way: with `false` it still runs to its end first, but its outputs are not given.",
+            "Whether the task waits for the subflow and gets its outputs. With `false` the subflow runs as its own execution in a detached `dockhand` process (`dockhand executions` lists it) and the task ends at once with the child's `executionId`.",
         )
     },
     Property {
@@ -107,30 +139,21 @@ const SUBFLOW_OWN: &[Property] = &[
         ..with_default(
             "transmitFailed",
             Ty::Bool,
-            "false",
-            "Whether a failed subflow fails the task (otherwise the task succeeds whatever the subflow's state).",
+            "true",
+            "Whether a failed, killed or WARNING subflow gives the task its state (Kestra's `ExecutableUtils.guessState`); otherwise the task succeeds whatever the subflow's state. Only with `wait`.",
         )
     },
+    SUBFLOW_LABELS,
+    SUBFLOW_INHERIT_LABELS,
     Property {
-        example: Some("{team: data}"),
-        ..read("labels", Ty::Labels, "Labels of the subflow's execution.")
-    },
-    Property {
-        example: Some("false"),
-        ..with_default(
-            "inheritLabels",
-            Ty::Bool,
-            "false",
-            "Whether the subflow's execution takes the parent's labels.",
+        example: Some("{extracted: \"{{ outputs.t.value }}\"}"),
+        ..read(
+            "outputs",
+            Ty::AnyMap,
+            "Deprecated since Kestra 0.15 (use the subflow's flow `outputs`): values rendered in the subflow execution's context when it ends, given as `outputs.ID.outputs.NAME`; used only when the subflow declares no flow `outputs`.",
         )
     },
-    Property {
-        example: Some("2"),
-        ..ignored(
-            "revision",
-            "dockhand runs the subflow's file as it is; flow files have no revisions",
-        )
-    },
+    SUBFLOW_REVISION,
     Property {
         example: Some("RETRY"),
         ..ignored(
@@ -138,6 +161,103 @@ const SUBFLOW_OWN: &[Property] = &[
             "a dockhand resume continues the subflow's execution",
         )
     },
+];
+
+/// Kestra's ForEachItem: a Subflow run once per batch of the lines of a file.
+pub const FOR_EACH_ITEM_TYPE: &str = "io.kestra.plugin.core.flow.ForEachItem";
+
+/// `batch` of a ForEachItem (Kestra's `ForEachItem.Batch`): `bytes` first, then `partitions`,
+/// then `rows`.
+pub static BATCH: Object = Object {
+    kind: "batch",
+    title: "Batch",
+    doc: "How the lines of `items` are split into batches (one subflow execution each).",
+    properties: &[&[
+        Property {
+            example: Some("4"),
+            ..with_default(
+                "rows",
+                Ty::Scalar,
+                "1",
+                "At most this many lines a batch (may use `{{ ... }}`).",
+            )
+        },
+        Property {
+            example: Some("10KB"),
+            ..read(
+                "bytes",
+                Ty::Scalar,
+                "A new batch once the current one holds at least this size (`10KB`, `1MB`); before `partitions` and `rows`.",
+            )
+        },
+        Property {
+            example: Some("3"),
+            ..read(
+                "partitions",
+                Ty::Scalar,
+                "This many batches, the lines dealt in turn (empty ones left out); before `rows`.",
+            )
+        },
+        Property {
+            example: Some("\"\\n\""),
+            ..with_default(
+                "separator",
+                Ty::Text,
+                "\"\\n\"",
+                "Written after each line in a batch's file.",
+            )
+        },
+    ]],
+};
+
+const FOR_EACH_ITEM_OWN: &[Property] = &[
+    Property {
+        example: Some("\"{{ outputs.extract.uri }}\""),
+        ..required(
+            "items",
+            Ty::Text,
+            "The file of items, one a line: a `kestra://` URI (a task's output file, a FILE input), rendered when the task runs.",
+        )
+    },
+    Property {
+        example: Some("{rows: 10}"),
+        ..read(
+            "batch",
+            Ty::Object(&BATCH),
+            "How the items are split into batches.",
+        )
+    },
+    SUBFLOW_NAMESPACE,
+    SUBFLOW_FLOW_ID,
+    Property {
+        example: Some("{file: \"{{ taskrun.items }}\"}"),
+        ..read(
+            "inputs",
+            Ty::AnyMap,
+            "Inputs of each subflow execution; `{{ taskrun.items }}` is the `kestra://` URI of the batch's file, `{{ taskrun.iteration }}` its number (from 1).",
+        )
+    },
+    Property {
+        example: Some("true"),
+        ..with_default(
+            "wait",
+            Ty::Bool,
+            "true",
+            "Whether the task waits for the subflow executions (with `false` each runs detached, as a Subflow's).",
+        )
+    },
+    Property {
+        example: Some("true"),
+        ..with_default(
+            "transmitFailed",
+            Ty::Bool,
+            "true",
+            "Whether a failed (else killed, else WARNING) batch gives the task that state; otherwise it succeeds.",
+        )
+    },
+    SUBFLOW_LABELS,
+    SUBFLOW_INHERIT_LABELS,
+    SUBFLOW_REVISION,
 ];
 
 const PAUSE_OWN: &[Property] = &[
@@ -408,6 +528,18 @@ pub static TASK_TYPES: &[TaskType] = &[
             title: "Subflow",
             doc: "Runs another flow as a child execution (its own execution id and journal) and gives its outputs as `outputs.ID.outputs.NAME`.",
             properties: &[COMMON_TASK, SUBFLOW_OWN],
+        },
+    },
+    // ForEachItem: a Subflow per batch of lines.
+    TaskType {
+        name: FOR_EACH_ITEM_TYPE,
+        aliases: &["io.kestra.core.tasks.flows.ForEachItem"],
+        execution: Execution::Subflow,
+        object: Object {
+            kind: "task",
+            title: "ForEachItem",
+            doc: "Splits a file of lines into batches and runs a flow once per batch, each a child execution; outputs as Kestra's internal tasks give them: `outputs.ID_split.splits`, `outputs.ID_items.iterations` / `numberOfBatches`, `outputs.ID_merge.subflowOutputs`.",
+            properties: &[COMMON_TASK, FOR_EACH_ITEM_OWN],
         },
     },
     TaskType {
