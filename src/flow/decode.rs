@@ -312,7 +312,7 @@ mod tests {
             errors(text),
             [
                 "f.yaml:6:15: error: `tasks[0].commands`: expected a list of strings, found a string `echo`".to_string(),
-                format!("f.yaml:8:11: error: `tasks[1].type`: task type `io.kestra.plugin.gcp.bigquery.Query` is not supported by dockhand; supported: {}", supported.join(", ")),
+                format!("f.yaml:8:11: error: `tasks[1].type`: task type `io.kestra.plugin.gcp.bigquery.Query` is not supported by dockhand; the {} task types it runs are in the README's task table and `dockhand schema`", supported.len()),
                 "f.yaml:12:5: error: `tasks[3]`: duplicate task id `a` (first used at line 4)".to_string(),
             ]
         );
