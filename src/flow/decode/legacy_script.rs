@@ -160,7 +160,7 @@ pub(super) fn read(
     if let Some(main) = adapter.main
         && values.commands.is_none()
         && input_files_json.is_none()
-        && !(required("inputFiles") && !o.has("inputFiles"))
+        && (!required("inputFiles") || o.has("inputFiles"))
         && !input_files.contains_key(main)
     {
         let pos = cx
