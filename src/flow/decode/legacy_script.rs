@@ -15,11 +15,7 @@ pub(super) fn read(
     tt: &'static spec::TaskType,
     adapter: &'static LegacyAdapter,
 ) -> ScriptTask {
-    let type_pos = cx
-        .spans
-        .get(&o.key_path("type"))
-        .copied()
-        .unwrap_or(o.pos());
+    let type_pos = key_pos(cx, o, "type");
     cx.diags.warning(
         type_pos,
         o.key_path("type"),
@@ -163,11 +159,7 @@ pub(super) fn read(
         && (!required("inputFiles") || o.has("inputFiles"))
         && !input_files.contains_key(main)
     {
-        let pos = cx
-            .spans
-            .get(&o.key_path("inputFiles"))
-            .copied()
-            .unwrap_or(o.pos());
+        let pos = key_pos(cx, o, "inputFiles");
         cx.diags.warning(
             pos,
             o.key_path("inputFiles"),
@@ -226,7 +218,7 @@ fn output_keys(cx: &mut Cx, o: &mut Obj<'_>, names: &[&'static str]) -> Vec<Stri
         };
         for k in list {
             if k.is_empty() || k.starts_with("./") || k.starts_with("..") || k.starts_with('/') {
-                let pos = cx.spans.get(&o.key_path(name)).copied().unwrap_or(o.pos());
+                let pos = key_pos(cx, o, name);
                 cx.error(
                     pos,
                     &o.key_path(name),
@@ -238,6 +230,11 @@ fn output_keys(cx: &mut Cx, o: &mut Obj<'_>, names: &[&'static str]) -> Vec<Stri
         }
     }
     keys
+}
+
+/// Where `key` of `o` is written (its name), or the object's position.
+fn key_pos(cx: &Cx, o: &Obj<'_>, key: &str) -> crate::diag::Pos {
+    cx.spans.get(&o.key_path(key)).copied().unwrap_or(o.pos())
 }
 
 /// `s` as one word of a POSIX shell.
