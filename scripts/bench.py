@@ -171,7 +171,11 @@ def run(argv, stdout=None, watch=None, env=None, stdin=None):
         th.join()
     if stdout is None:
         out.close()
-    return Result(wall, p.returncode, ru.ru_maxrss, sampled["hwm"], sampled["cpu"])
+    r = Result(wall, p.returncode, ru.ru_maxrss, sampled["hwm"], sampled["cpu"])
+    # CPU time of the whole tree (user + system), from wait4: for a program without children
+    # (`plan`, `validate`) its own, which load on the machine does not inflate as it does wall.
+    r.tree_cpu = ru.ru_utime + ru.ru_stime
+    return r
 
 
 def compare(title, cmds, rounds, warmup, watch=None, check=True, settle=None):
@@ -551,9 +555,10 @@ def fig_plan_mixed(f):
             if i >= w:
                 res.append(r)
         t = med(res)
-        rows.append((f"5b. `dockhand {cmd}`, {MIXED_TASKS:,} tasks mixing {len(MIXED_LANGUAGES)} languages", secs(t), "0.5 s budget", f"{t / 0.5:.3f}", "< 0.5 s", verdict(t < 0.5)))
-        notes.append(f"{cmd} (mixed languages): {spread(res)}")
-        raw[f"plan_mixed_{cmd}"] = {"wall": [r.wall for r in res]}
+        cpu = statistics.median(r.tree_cpu for r in res)
+        rows.append((f"5b. `dockhand {cmd}`, {MIXED_TASKS:,} tasks mixing {len(MIXED_LANGUAGES)} languages", f"{secs(t)} wall, {secs(cpu)} CPU", "0.5 s budget", f"{t / 0.5:.3f}", "< 0.5 s", verdict(t < 0.5)))
+        notes.append(f"{cmd} (mixed languages): {spread(res)}; CPU (user + system) median {cpu:.3f} s, load average {os.getloadavg()[0]:.1f}")
+        raw[f"plan_mixed_{cmd}"] = {"wall": [r.wall for r in res], "cpu": [r.tree_cpu for r in res]}
 
 
 PROBE_WHEEL = "dockhand_probe-1.0-py3-none-any.whl"

@@ -1865,3 +1865,33 @@ tasks:
         r.dump()
     );
 });
+/// `inputFiles` as one text that renders to a JSON object (Kestra's `transformInputFiles`):
+/// its files are written, each content rendered as a map's is.
+#[test]
+fn input_files_as_a_json_text_with_expressions() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "jsonfiles",
+        "jsonfiles",
+        r#"tasks:
+  - id: files
+    type: io.kestra.core.tasks.debugs.Return
+    format: '{"a.txt": "from {{ flow.id }}", "d/b.txt": "two"}'
+  - id: use
+    type: io.kestra.plugin.scripts.shell.Commands
+    taskRunner:
+      type: io.kestra.plugin.core.runner.Process
+    inputFiles: "{{ outputs.files.value }}"
+    commands:
+      - read -r a < a.txt || :; read -r b < d/b.txt || :; echo "$a|$b"
+"#,
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    assert_eq!(
+        r.logs("use", '|'),
+        vec!["from jsonfiles|two"],
+        "{}",
+        r.dump()
+    );
+}

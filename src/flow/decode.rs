@@ -327,6 +327,34 @@ mod tests {
         }
     }
 
+    /// A Script's `script` given as a list is its JSON text (as Kestra's `Property<String>`
+    /// reads it), with a warning; `inputFiles` as a JSON text without expressions is its map.
+    #[test]
+    fn script_as_a_list_and_input_files_as_text() {
+        let text = "id: f\nnamespace: n\ntasks:\n  - id: a\n    type: io.kestra.plugin.scripts.deno.Script\n    inputFiles: '{\"in.txt\": \"hi\", \"n\": 2}'\n    script:\n      - console.log(\"x\");\n      - 2\n";
+        let t = only_script_task(text);
+        assert_eq!(
+            t.input_files.get("script.ts").map(String::as_str),
+            Some(r#"["console.log(\"x\");",2]"#)
+        );
+        assert_eq!(t.input_files.get("in.txt").map(String::as_str), Some("hi"));
+        assert_eq!(t.input_files.get("n").map(String::as_str), Some("2"));
+        assert_eq!(t.input_files_json, None);
+        let l = load("f.yaml", text);
+        assert!(
+            l.diags
+                .warnings()
+                .any(|d| d.to_string().contains("the script is its JSON text")),
+            "{:?}",
+            l.diags.sorted()
+        );
+        // With an expression, the text is read when the task starts.
+        let t = only_script_task(
+            "id: f\nnamespace: n\ntasks:\n  - id: a\n    type: io.kestra.plugin.scripts.shell.Commands\n    inputFiles: '{{ flow.id | json }}'\n    commands: [ls]\n",
+        );
+        assert_eq!(t.input_files_json.as_deref(), Some("{{ flow.id | json }}"));
+    }
+
     /// Python's dependencies are read with their options; `pythonVersion` alone installs and
     /// checks nothing (as in Kestra with a container), and a value that is no version is warned
     /// about and not checked.

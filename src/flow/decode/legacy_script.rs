@@ -15,11 +15,7 @@ pub(super) fn read(
     tt: &'static spec::TaskType,
     adapter: &'static LegacyAdapter,
 ) -> ScriptTask {
-    let type_pos = cx
-        .spans
-        .get(&o.key_path("type"))
-        .copied()
-        .unwrap_or(o.pos());
+    let type_pos = key_pos(cx, o, "type");
     cx.diags.warning(
         type_pos,
         o.key_path("type"),
@@ -160,14 +156,10 @@ pub(super) fn read(
     if let Some(main) = adapter.main
         && values.commands.is_none()
         && input_files_json.is_none()
-        && !(required("inputFiles") && !o.has("inputFiles"))
+        && (!required("inputFiles") || o.has("inputFiles"))
         && !input_files.contains_key(main)
     {
-        let pos = cx
-            .spans
-            .get(&o.key_path("inputFiles"))
-            .copied()
-            .unwrap_or(o.pos());
+        let pos = key_pos(cx, o, "inputFiles");
         cx.diags.warning(
             pos,
             o.key_path("inputFiles"),
@@ -227,7 +219,7 @@ fn output_keys(cx: &mut Cx, o: &mut Obj<'_>, names: &[&'static str]) -> Vec<Stri
         };
         for k in list {
             if k.is_empty() || k.starts_with("./") || k.starts_with("..") || k.starts_with('/') {
-                let pos = cx.spans.get(&o.key_path(name)).copied().unwrap_or(o.pos());
+                let pos = key_pos(cx, o, name);
                 cx.error(
                     pos,
                     &o.key_path(name),
@@ -239,6 +231,11 @@ fn output_keys(cx: &mut Cx, o: &mut Obj<'_>, names: &[&'static str]) -> Vec<Stri
         }
     }
     keys
+}
+
+/// Where `key` of `o` is written (its name), or the object's position.
+fn key_pos(cx: &Cx, o: &Obj<'_>, key: &str) -> crate::diag::Pos {
+    cx.spans.get(&o.key_path(key)).copied().unwrap_or(o.pos())
 }
 
 /// `s` as one word of a POSIX shell.
