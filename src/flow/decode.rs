@@ -307,12 +307,11 @@ mod tests {
     #[test]
     fn a_task_with_errors_keeps_its_id_for_the_checks_across_tasks() {
         let text = "id: f\nnamespace: n\ntasks:\n  - id: a\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands: echo\n  - id: b\n    type: io.kestra.plugin.gcp.bigquery.Query\n  - id: c\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands: ['{{ outputs.a.vars.x }} {{ outputs.b.vars.y }}']\n  - id: a\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands: [x]\n";
-        let supported: Vec<&str> = crate::flow::spec::task_types().map(|t| t.name).collect();
         assert_eq!(
             errors(text),
             [
                 "f.yaml:6:15: error: `tasks[0].commands`: expected a list of strings, found a string `echo`".to_string(),
-                format!("f.yaml:8:11: error: `tasks[1].type`: task type `io.kestra.plugin.gcp.bigquery.Query` is not supported by dockhand; the {} task types it runs are in the README's task table and `dockhand schema`", supported.len()),
+                "f.yaml:8:11: error: `tasks[1].type`: task type `io.kestra.plugin.gcp.bigquery.Query` is not supported by dockhand; the task types it runs are in the README's task table and `dockhand schema`".to_string(),
                 "f.yaml:12:5: error: `tasks[3]`: duplicate task id `a` (first used at line 4)".to_string(),
             ]
         );

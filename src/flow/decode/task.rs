@@ -163,8 +163,7 @@ pub(super) fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
                 &o.key_path("type"),
                 // The list of every type (80-odd names) would bury the line; name where it is.
                 format!(
-                    "task type `{other}` is not supported by dockhand{hint}; the {} task types it runs are in the README's task table and `dockhand schema`",
-                    task_type_names().len()
+                    "task type `{other}` is not supported by dockhand{hint}; the task types it runs are in the README's task table and `dockhand schema`"
                 ),
             );
             None
