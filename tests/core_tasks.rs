@@ -1823,14 +1823,18 @@ fn a_cached_download_is_not_fetched_again() {
     r.assert_code(0);
     let t = r.task("products");
     assert_eq!(t["cached"], true, "{}", r.dump());
-    // The file is this execution's, where the outputs say.
+    // The file is back in this execution's working directory and storage, where `uri` says.
     let file = work.join("cdl2/products/products.csv");
-    assert_eq!(t["outputs"]["uri"], format!("file://{}", file.display()));
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "id,n\n1,2\n");
-    assert_eq!(
-        r.logs("show", '|'),
-        [format!("file://{} 200", file.display())]
-    );
+    let uri = "kestra:///dev/core/cdl/executions/cdl2/tasks/products/1/products.csv";
+    assert_eq!(t["outputs"]["uri"], uri);
+    let stored = dh
+        .tmp
+        .path()
+        .join("state/storage")
+        .join(&uri["kestra:///".len()..]);
+    assert_eq!(std::fs::read_to_string(stored).unwrap(), "id,n\n1,2\n");
+    assert_eq!(r.logs("show", '|'), [format!("{uri} 200")]);
 }
 e2e_test!(a_written_file_is_a_later_tasks_input_file, |cx| {
     let f = cx.flow(

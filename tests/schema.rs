@@ -557,10 +557,7 @@ fn sink_object(object: &spec::Object, indent: usize, task: Option<SinkTask>, out
                     });
                 }
             }
-            _ => panic!(
-                "`{}.{name}` has no example in src/flow/spec/",
-                object.kind
-            ),
+            _ => panic!("`{}.{name}` has no example in src/flow/spec/", object.kind),
         }
     }
 }

@@ -33,8 +33,8 @@ use crate::flow::reader::{self, Cx, Obj, as_seq};
 use crate::flow::spec::{self, FLOW_ID, NAMESPACE};
 use crate::flow::yaml::{self, Node};
 
-pub use inputs::is_expression;
 pub use input_files::parse_json as input_files_json;
+pub use inputs::is_expression;
 pub use runner::check_registry_host;
 
 /// Whether an input file's name stays in the working directory (relative, no `..`).

@@ -180,7 +180,11 @@ fn subflow_notes<'a>(tasks: impl IntoIterator<Item = &'a Task>) -> Vec<String> {
                 } else {
                     "runs flow"
                 };
-                let detached = if s.wait { "" } else { "; `wait: false`: detached" };
+                let detached = if s.wait {
+                    ""
+                } else {
+                    "; `wait: false`: detached"
+                };
                 out.push(format!(
                     "subflow `{}` ({}, line {}): {what} {}.{} {found}{detached}",
                     t.id, t.path, t.pos.line, s.namespace, s.flow_id

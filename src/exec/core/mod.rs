@@ -140,6 +140,9 @@ pub async fn run(
     let cache = match crate::exec::task_cache::lookup_core(rt, flow, task, core, outputs) {
         Ok(mut hit) => {
             hit.duration = started.elapsed();
+            // The entry keeps the outputs as the task gave them (`file://` paths, rebased to
+            // this working directory): its `uri` file goes to this execution's storage.
+            stored_outputs::store(rt, flow, task, attempt, &mut hit);
             rt.end_task(task, attempt, &mut hit, false);
             rt.status_of(&hit);
             return hit;
@@ -171,17 +174,18 @@ pub async fn run(
     res.failure = done.failure;
     res.labels = done.labels;
     res.duration = started.elapsed();
+    let as_given = cache.as_ref().map(|_| res.clone());
     stored_outputs::store(rt, flow, task, attempt, &mut res);
     // A task with no effect outside this run is harmless to do again after a power loss;
     // the next fsync'd record (any later task's start or end) covers it anyway.
     rt.end_task(task, attempt, &mut res, core.has_effects());
-    if let Some(p) = &cache {
+    if let (Some(p), Some(as_given)) = (&cache, &as_given) {
         let workdir = rt.ctx.workdir(&task.id);
         let files = crate::exec::task_cache::files_of(&workdir);
         let ttl = task.control.task_cache.and_then(|c| c.ttl);
         if let Err(e) = crate::exec::task_cache::store_files(
             p,
-            &res,
+            as_given,
             &files,
             &rt.ctx.execution_id,
             &workdir,
