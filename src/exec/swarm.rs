@@ -375,7 +375,10 @@ impl Job<'_> {
                 _ if last_node_check.elapsed() >= Duration::from_secs(3) => {
                     last_node_check = Instant::now();
                     if let Some(down) = self.node_down(&status.node).await {
-                        self.stop(tc, Some(id)).await;
+                        // The service goes, without waiting for its task to be reported gone:
+                        // only the down node could confirm that, so the manager keeps
+                        // reporting it (a retry would wait killGracePeriod + 15 s for nothing).
+                        self.stop(tc, None).await;
                         break down;
                     }
                 }
