@@ -4,8 +4,6 @@
 //! that file's text, and its commands built. The executor then only runs what this returns, so
 //! a task reaches a swarm node with exactly the files it would have on one engine.
 
-use std::collections::BTreeMap;
-
 use crate::exec::Runtime;
 use crate::exec::taskrun::TaskRun;
 use crate::flow::model::{Flow, ScriptTask, Task};
@@ -36,7 +34,7 @@ pub(crate) fn plan_attempt(
     flow: &Flow,
     task: &Task,
     script: &ScriptTask,
-    outputs: &BTreeMap<String, BTreeMap<String, serde_json::Value>>,
+    outputs: &crate::plan::Outputs,
     attempt: u32,
     run: &TaskRun,
 ) -> Result<Attempt, String> {
