@@ -49,7 +49,16 @@ R = {
     "breakdown": (5, 1) if QUICK else (11, 2),
     "python_deps": (5, 1) if QUICK else (15, 2),
     "pebble": (3, 1) if QUICK else (7, 1),
+    "report": (3, 1) if QUICK else (7, 1),
+    "browser": (3, 1) if QUICK else (7, 1),
+    "keep": (2, 0) if QUICK else (3, 0),
+    "keep_podman": (2, 0) if QUICK else (5, 0),
 }
+# Only some figures: BENCH_ONLY=history (bench.sh --history-only) measures 8-9 alone.
+ONLY = os.environ.get("BENCH_ONLY", "")
+# Figure 8's execution: task runs and log lines (100 per run).
+REPORT_RUNS = 1_000
+REPORT_LINES = 100_000
 # The Python image (local, as scripts/build-test-images.sh builds it) for figure 6.
 PY_IMAGE = os.environ.get("BENCH_PY_IMAGE", "python:3.13-slim")
 STREAM_BYTES = 100_000_000 if QUICK else 500_000_000
@@ -585,6 +594,115 @@ def fig_pebble(f):
     raw["pebble_validate"] = {"wall": [r.wall for r in res["dockhand"]], "plain": [r.wall for r in res["plain"]]}
 
 
+def report_execution(exec_id):
+    """Figure 8's execution, written as dockhand writes one (its journal, its kept log and its
+    flow file): 1,000 task runs in 100 Parallel groups of 10 side by side, 100 log lines each
+    (100,000 lines), start times to the millisecond, a few FAILED, WARNING and retried."""
+    ex = os.path.join(STATE, "executions")
+    os.makedirs(ex, exist_ok=True)
+    groups, per = REPORT_RUNS // 10, 10
+    lines_per = REPORT_LINES // REPORT_RUNS
+    flow = ["id: bench_report\nnamespace: bench\ntasks:\n"]
+    for g in range(groups):
+        flow.append(f"  - id: group_{g:03d}\n    type: io.kestra.plugin.core.flow.Parallel\n    tasks:\n")
+        flow += [script_task(f"t{g:03d}_{k}", f"echo {k}", indent=6) for k in range(per)]
+    flow_file = write(os.path.join(FLOWS, "report-1000.yaml"), "".join(flow))
+    t0 = 1_764_583_443_120
+    recs = [{"t": "start", "flow_file": flow_file, "flow_digest": "fnv1a64:0", "engine": "docker", "dialect": "docker", "host": None,
+             "work_dir": WORK, "inputs": {}, "at": t0 / 1000, "namespace": "bench", "flow": "bench_report"}]
+    log_lines = []
+    at = t0
+    for g in range(groups):
+        longest = 0
+        for k in range(per):
+            tid = f"t{g:03d}_{k}"
+            start = at + 7 * k
+            dur = 150 + (g * 37 + k * 101) % 900
+            state = "FAILED" if (g * per + k) % 97 == 13 else "WARNING" if (g * per + k) % 89 == 7 else "SUCCESS"
+            recs.append({"t": "task_start", "task": tid, "container": f"dh-{exec_id}-{tid}-1", "attempt": 1, "at": start / 1000})
+            recs.append({"t": "progress", "task": tid, "out": lines_per, "err": 0})
+            recs.append({"t": "task_end", "task": tid, "attempt": 1, "result": {
+                "id": tid, "state": state, "exitCode": 0 if state == "SUCCESS" else 1,
+                "failure": None if state == "SUCCESS" else {"kind": "exitCode", "code": 1},
+                "message": None if state == "SUCCESS" else "command failed with exit code 1",
+                "container": f"dh-{exec_id}-{tid}-1", "removal": "removed", "durationMs": dur,
+                "outputs": {"rows": g * per + k}, "metrics": [], "outputFiles": [], "storedFiles": []}})
+            longest = max(longest, 7 * k + dur)
+            log_lines += [f"{tid} | line {i} of {tid}: some ordinary log text, 64 bytes or so\n" for i in range(lines_per)]
+        at += longest + 20
+    recs.append({"t": "end", "state": "FAILED", "at": (at + 5) / 1000})
+    write(os.path.join(ex, f"{exec_id}.jsonl"), "".join(json.dumps(r) + "\n" for r in recs))
+    write(os.path.join(ex, f"{exec_id}.log"), "".join(log_lines))
+    return len(log_lines)
+
+
+def fig_report():
+    """8. `dockhand report` of an execution with 1,000 task runs and 100,000 log lines (under
+    1 s; reading its journal and log with `cat` is shown beside it), and the page opened in
+    headless Chromium (a screenshot: loaded, laid out and painted; under 2 s), beside the same
+    browser opening an empty page, interleaved."""
+    exec_id = "benchreport1"
+    n_lines = report_execution(exec_id)
+    ex = os.path.join(STATE, "executions")
+    html = os.path.join(OUT, "report-1000.html")
+    n, w = R["report"]
+    dh = [DOCKHAND, "report", exec_id, "-o", html]
+    cat = ["cat", os.path.join(ex, f"{exec_id}.jsonl"), os.path.join(ex, f"{exec_id}.log")]
+    res = compare("report", {"dockhand": (dh, None), "cat": (cat, None)}, n, w, watch="dockhand")
+    d, c = med(res["dockhand"]), med(res["cat"])
+    rss = max(r.tree_maxrss_kb for r in res["dockhand"])
+    size = os.path.getsize(html)
+    rows.append((f"8. `dockhand report`, {REPORT_RUNS:,} task runs, {n_lines:,} log lines", secs(d), f"{secs(c)} `cat` of its journal and log", f"{d / 1.0:.3f} of 1 s", "< 1 s", verdict(d < 1.0)))
+    notes.append(f"report: {spread(res['dockhand'])}, peak RSS {mb(rss)}, HTML {size / 1e6:.1f} MB; cat: {spread(res['cat'])}")
+    raw["report"] = {"wall": [r.wall for r in res["dockhand"]], "cat": [r.wall for r in res["cat"]], "maxrss_kb": rss, "html_bytes": size}
+    if not shutil.which("chromium"):
+        rows.append(("8a. the report opened in headless Chromium", "n/a", "chromium not installed (scripts/setup-engines.sh)", "n/a", "< 2 s", "—"))
+        return
+    blank = write(os.path.join(OUT, "blank.html"), "<!doctype html><title>blank</title>\n")
+    n, w = R["browser"]
+
+    def browser(page, shot):
+        # A fresh profile each time, the network cut off: as the report's own test opens it.
+        return ["bash", "-c", 'p=$(mktemp -d) && chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run '
+                '--disable-background-networking --disable-component-update --disable-sync --hide-scrollbars '
+                '--proxy-server=127.0.0.1:9 --proxy-bypass-list="<-loopback>" --user-data-dir="$p" --window-size=1280,900 '
+                f'--screenshot={shlex.quote(shot)} {shlex.quote("file://" + page)} >/dev/null 2>&1; rc=$?; rm -rf "$p"; exit $rc']
+
+    res = compare("report in chromium", {"report": (browser(html, os.path.join(OUT, "report-1000.png")), None),
+                                         "blank": (browser(blank, os.path.join(OUT, "blank.png")), None)}, n, w)
+    r, b = med(res["report"]), med(res["blank"])
+    rows.append((f"8a. the report opened in headless Chromium (screenshot)", secs(r), f"{secs(b)} an empty page (the browser's start)", f"{r / b:.3f}", "< 2 s", verdict(r < 2.0)))
+    notes.append(f"chromium: report {spread(res['report'])}; empty page {spread(res['blank'])}; the page's own share {r - b:.2f} s")
+    raw["report_chromium"] = {k: [x.wall for x in v] for k, v in res.items()}
+
+
+def fig_keep(engine, f):
+    """9. Keeping logs: the 500 MB stream run with every line kept (DOCKHAND_LOG_CAP=1GiB) and
+    with the default cap (64 MiB a task) vs the same run keeping nothing (DOCKHAND_LOG_CAP=0),
+    interleaved (target ≤ 1.05), and dockhand's peak RSS while it keeps them (≤ 20 MB)."""
+    n, w = R["keep_podman" if engine == "podman" else "keep"]
+    dh = [DOCKHAND, "run", "-q", "--engine", engine, f["stream"]]
+    env = lambda cap: ["env", f"DOCKHAND_LOG_CAP={cap}"]  # noqa: E731
+    cmds = {"none": (env("0") + dh, None), "all": (env("1GiB") + dh, None), "default": (env("64MiB") + dh, None)}
+
+    def settle():
+        wait_gone(engine, "bench_stream")
+        # The kept logs of these runs are 500 MB each: gone before the next run.
+        for name in os.listdir(os.path.join(STATE, "executions")):
+            if name.endswith(".log") and not name.startswith("benchreport"):
+                os.remove(os.path.join(STATE, "executions", name))
+
+    res = compare(f"keep/{engine}", cmds, n, w, watch="dockhand", settle=settle)
+    none, full, default = med(res["none"]), med(res["all"]), med(res["default"])
+    hwm = max((r.own_hwm_kb for k in ("all", "default") for r in res[k] if r.own_hwm_kb), default=None)
+    size = f"{STREAM_BYTES // 1_000_000} MB"
+    rows.append((f"9. keeping all {size} of log (DOCKHAND_LOG_CAP=1GiB), {engine}", secs(full), f"{secs(none)} the same run keeping none (cap 0)", f"{full / none:.3f}", "≤ 1.05", verdict(full / none <= 1.05)))
+    rows.append((f"9a. keeping the default 64 MiB of it, {engine}", secs(default), f"{secs(none)} keeping none", f"{default / none:.3f}", "≤ 1.05", verdict(default / none <= 1.05)))
+    rows.append((f"9b. peak RSS of dockhand while keeping logs, {engine}", mb(hwm), "20 MB budget", "—", "≤ 20 MB", verdict(hwm is not None and hwm <= 20 * 1024)))
+    notes.append(f"keep/{engine}: all {spread(res['all'])}; default cap {spread(res['default'])}; none {spread(res['none'])}")
+    raw[f"keep_{engine}"] = {k: [r.wall for r in v] for k, v in res.items()} | {"own_hwm_kb": hwm}
+
+
 def environment():
     def out(cmd):
         try:
@@ -618,14 +736,18 @@ def main():
     try:
         for e in ENGINES:
             cleanup_containers(e)
-            fig_overhead(e, f)
-            fig_breakdown(e, f)
-            fig_processes(e, f)
-            fig_stream(e, f)
-            fig_parallel(e, f)
-            fig_python_deps(e)
-        fig_plan(f)
-        fig_pebble(f)
+            if ONLY != "history":
+                fig_overhead(e, f)
+                fig_breakdown(e, f)
+                fig_processes(e, f)
+                fig_stream(e, f)
+                fig_parallel(e, f)
+                fig_python_deps(e)
+            fig_keep(e, f)
+        if ONLY != "history":
+            fig_plan(f)
+            fig_pebble(f)
+        fig_report()
     finally:
         for e in ENGINES:
             cleanup_containers(e)
@@ -639,7 +761,7 @@ def main():
     md = [
         "# dockhand benchmark",
         "",
-        f"Reproduce: `scripts/bench.sh{' --quick' if QUICK else ''}{'' if len(ENGINES) == 2 else ' --no-engines' if not ENGINES else ' --' + ENGINES[0] + '-only'}` (took {took / 60:.1f} min).",
+        f"Reproduce: `scripts/bench.sh{' --quick' if QUICK else ''}{' --history-only' if ONLY == 'history' else ''}{'' if len(ENGINES) == 2 else ' --no-engines' if not ENGINES else ' --' + ENGINES[0] + '-only'}` (took {took / 60:.1f} min).",
         "Ratios are dockhand's median over the baseline's median, both measured interleaved in the same run.",
         "",
         table_text,

@@ -7,6 +7,7 @@
 #   scripts/bench.sh --quick         fewer rounds, 100 MB instead of 500 MB of log (~4 min)
 #   scripts/bench.sh --docker-only   (or --podman-only) one engine
 #   scripts/bench.sh --no-engines    only the figures that need no engine (5 and 7)
+#   scripts/bench.sh --history-only  only figures 8 and 9 (report, kept logs); with an engine flag
 #   scripts/bench.sh --swarm         also the swarm figures (S1, S2; ~3 min more)
 #   scripts/bench.sh --swarm-only    only those
 #   scripts/bench.sh --help
@@ -44,6 +45,14 @@
 #      process round by round (target: under 1 s); and `dockhand validate` of a generated flow
 #      with 10,000 such expressions vs the same flow with them as plain text (target: under
 #      0.5 s).
+#   8. `dockhand report` of an execution with 1,000 task runs and 100,000 log lines (journal,
+#      kept log and flow file written as dockhand writes them): under 1 s (`cat` of its journal
+#      and log beside it); and the page opened in headless Chromium (Debian's chromium, a fresh
+#      profile, the network cut off, a screenshot so it is loaded, laid out and painted) vs the
+#      same browser opening an empty page, interleaved (target under 2 s).
+#   9. keeping logs: the 500 MB stream task with every line kept (DOCKHAND_LOG_CAP=1GiB) and
+#      with the default cap vs the same run keeping none (DOCKHAND_LOG_CAP=0), interleaved
+#      (target <= 1.05); dockhand's peak RSS meanwhile (VmHWM, target <= 20 MB).
 #   With --swarm / --swarm-only, on a three-node test swarm (scripts/swarm-cluster.sh, taken down
 #   afterwards; scripts/bench_swarm.py):
 #   S1. one `echo hello` task through `dockhand run --backend swarm` vs the same job by hand
@@ -86,6 +95,7 @@ for a in "$@"; do
         --docker-only) ENGINES=(docker) ;;
         --podman-only) ENGINES=(podman) ;;
         --no-engines) ENGINES=() ;;
+        --history-only) export BENCH_ONLY=history ;;
         -h | --help) usage; exit 0 ;;
         *) usage; die "unknown argument: $a" ;;
     esac

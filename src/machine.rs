@@ -1,4 +1,4 @@
-//! The `--json` documents of `validate`, `ps` and `executions` (`plan`'s is
+//! The `--json` documents of `validate`, `ps`, `executions` and `run`/`resume` (`plan`'s is
 //! [`crate::plan::json`]): one versioned shape per command
 //! (`"version": 1`), each described by a JSON Schema in `docs/json/` that the tests check the
 //! output against. Secrets cannot appear: commands are shown as their arguments, their
@@ -27,6 +27,16 @@ pub fn document<T: serde::Serialize>(body: T) -> Value {
         body,
     })
     .expect("documents serialize")
+}
+
+/// `run --json` and `resume --json`: the execution's result, its fields in their own order.
+pub fn run(
+    result: &crate::exec::result::FlowResult,
+) -> Versioned<&crate::exec::result::FlowResult> {
+    Versioned {
+        version: VERSION,
+        body: result,
+    }
 }
 
 /// One file's diagnostics, for `validate --json`.

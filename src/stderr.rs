@@ -10,6 +10,13 @@ use std::io::{self, Write};
 
 /// Writes one line to stderr; any failure (EPIPE, a full disk behind a redirect) is ignored.
 pub fn line(args: fmt::Arguments<'_>) {
+    if crate::exec::live::active() {
+        // Above the live status area, as one whole line.
+        let text = format!("{args}\n");
+        if crate::exec::live::print(crate::exec::live::Target::Stderr, text.as_bytes()) {
+            return;
+        }
+    }
     let mut e = io::stderr().lock();
     let _ = e.write_fmt(args).and_then(|()| e.write_all(b"\n"));
 }

@@ -162,3 +162,85 @@ fn the_state_dir_fallback_is_announced() {
         "{err}"
     );
 }
+
+/// Every command has examples in its `--help` (lines `  dockhand COMMAND ...`), is in the
+/// README's command table, and the commands around a run (issue 16) have a README section
+/// that shows them.
+#[test]
+fn every_command_has_examples_and_a_readme_entry() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let table: Vec<&str> = readme
+        .lines()
+        .skip_while(|l| *l != "## Commands")
+        .take_while(|l| !l.starts_with("### "))
+        .filter(|l| l.starts_with("| `dockhand "))
+        .collect();
+    let commands = [
+        "validate",
+        "plan",
+        "run",
+        "resume",
+        "ps",
+        "cleanup",
+        "executions",
+        "logs",
+        "report",
+        "schema",
+        "registry insecure add",
+        "completions",
+        "man",
+    ];
+    let mut problems = vec![];
+    for c in commands {
+        let mut args: Vec<&str> = c.split(' ').collect();
+        args.push("--help");
+        let help = stdout(&dockhand(&args));
+        let example = format!("  dockhand {c}");
+        if !help.contains("Example") || !help.lines().any(|l| l.starts_with(&example)) {
+            problems.push(format!(
+                "`dockhand {c} --help` shows no example `{example} …`"
+            ));
+        }
+        let first = c.split(' ').next().unwrap();
+        if !table
+            .iter()
+            .any(|row| row.contains(&format!("dockhand {first}")))
+        {
+            problems.push(format!(
+                "`dockhand {c}` is not in the README's command table"
+            ));
+        }
+    }
+    // Issue 16's commands: each shown in a README section of its own, not only the table.
+    const AFTER: &str = "## After a run: history, logs, machine output";
+    for (heading, shown) in [
+        (AFTER, "dockhand executions"),
+        (AFTER, "dockhand logs"),
+        (AFTER, "dockhand report"),
+        (AFTER, "validate --json"),
+        (AFTER, "plan --json"),
+        (AFTER, "ps --json"),
+        (AFTER, "run --json"),
+        ("### Progress on a terminal", "--progress plain"),
+        (
+            "### Shell and editor integration",
+            "dockhand completions bash",
+        ),
+        ("### Shell and editor integration", "dockhand man"),
+    ] {
+        let body: String = readme
+            .lines()
+            .skip_while(|l| *l != heading)
+            .skip(1)
+            .take_while(|l| !l.starts_with("## ") && !l.starts_with("### "))
+            .collect::<Vec<_>>()
+            .join("\n");
+        if !body.contains(shown) {
+            problems.push(format!(
+                "README section `{heading}` does not show `{shown}`"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "\n{}\n", problems.join("\n"));
+}

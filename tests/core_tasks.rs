@@ -77,6 +77,34 @@ impl NoEngine {
         self.spawn(flow, extra, &[]).finish(Duration::from_secs(60))
     }
 
+    /// `dockhand validate FLOW`, with exit code `code`; stderr must hold each of `says`.
+    fn validate(&self, flow: &Path, code: i32, says: &[&str]) -> Run {
+        let r = self.dockhand(&["validate", &flow.display().to_string()]);
+        r.assert_code(code);
+        for s in says {
+            assert!(r.stderr.contains(s), "no `{s}` in\n{}", r.dump());
+        }
+        r
+    }
+
+    /// Runs `flow` as execution `id` until a line holds `line`, waits `then`, kills dockhand
+    /// with SIGKILL and resumes the execution: the killed run and the resumed one (exit 0).
+    fn kill9_then_resume(&self, flow: &Path, id: &str, line: &str, then: Duration) -> (Run, Run) {
+        let s = self.spawn(flow, &["--execution-id", id], &[]);
+        assert!(
+            s.wait_line(Duration::from_secs(30), |l| l.contains(line)),
+            "{}",
+            s.stderr_so_far()
+        );
+        std::thread::sleep(then);
+        s.signal(libc::SIGKILL);
+        let first = s.finish(Duration::from_secs(10));
+        assert_eq!(first.signal, Some(libc::SIGKILL), "{}", first.dump());
+        let r = self.dockhand(&["resume", id, "--json"]);
+        r.assert_code(0);
+        (first, r)
+    }
+
     fn dockhand(&self, args: &[&str]) -> Run {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         Spawned::start(&args, &self.env(&[])).finish(Duration::from_secs(60))
@@ -538,27 +566,8 @@ fn kill9_then_resume_does_not_redo_finished_core_tasks() {
     message: "after {{ outputs.ret.value }}"
 "#,
     );
-    let s = dh.spawn(&f, &["--execution-id", "crash1"], &[]);
-    assert!(
-        s.wait_line(Duration::from_secs(30), |l| l.contains("Waiting for PT2S")),
-        "{}",
-        s.stderr_so_far()
-    );
-    s.signal(libc::SIGKILL);
-    let first = s.finish(Duration::from_secs(10));
-    assert_eq!(first.signal, Some(libc::SIGKILL), "{}", first.dump());
+    let (first, r) = dh.kill9_then_resume(&f, "crash1", "Waiting for PT2S", Duration::ZERO);
     assert_eq!(first.logs("first", '|'), vec!["first line"]);
-
-    let r = Spawned::start(
-        &[
-            "resume".to_string(),
-            "crash1".to_string(),
-            "--json".to_string(),
-        ],
-        &dh.env(&[]),
-    )
-    .finish(Duration::from_secs(60));
-    r.assert_code(0);
     assert!(r.logs("first", '|').is_empty(), "{}", r.dump());
     assert!(
         r.stderr
@@ -1048,6 +1057,402 @@ fn local_files_and_purging_the_executions_files() {
     assert!(!work.join("local/scratch.tmp").exists());
 }
 
+#[test]
+fn echo_logs_its_format_at_its_level_with_a_deprecation_warning() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "echo",
+        "echo",
+        r#"tasks:
+  - id: plain
+    type: io.kestra.plugin.core.debug.Echo
+    format: "{{ task.id }} of {{ flow.id }}"
+  - id: warn
+    type: io.kestra.core.tasks.debugs.Echo
+    level: WARN
+    format: careful
+"#,
+    );
+    let v = dh.validate(&f, 0, &[]);
+    assert_eq!(
+        v.stderr
+            .matches("`io.kestra.plugin.core.debug.Echo` is deprecated in Kestra; write `type: io.kestra.plugin.core.log.Log`")
+            .count(),
+        2,
+        "{}",
+        v.dump()
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    assert_eq!(r.logs("plain", '|'), vec!["plain of echo"]);
+    assert_eq!(r.logs("warn", '!'), vec!["WARN careful"], "{}", r.dump());
+    assert_eq!(r.task("plain")["outputs"], json!({}));
+}
+
+#[test]
+fn write_stores_its_content_under_a_kestra_uri_that_read_gives_back() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "write",
+        "write",
+        r#"tasks:
+  - id: w
+    type: io.kestra.plugin.core.storage.Write
+    content: "hello {{ flow.id }}"
+    extension: json
+  - id: plain
+    type: io.kestra.plugin.core.storage.Write
+    content: x
+  - id: back
+    type: io.kestra.plugin.core.log.Log
+    message: "read {{ read(outputs.w.uri) }} from {{ outputs.w.uri }}"
+"#,
+    );
+    let r = dh.run(&f, &["--execution-id", "write1"]);
+    r.assert_code(0);
+    let uri = "kestra:///dev/core/write/executions/write1/tasks/w/1/w.json";
+    assert_eq!(
+        r.task("w")["outputs"],
+        json!({ "uri": uri }),
+        "{}",
+        r.dump()
+    );
+    assert_eq!(
+        r.task("plain")["outputs"]["uri"],
+        "kestra:///dev/core/write/executions/write1/tasks/plain/1/plain.tmp"
+    );
+    assert_eq!(
+        r.logs("back", '|'),
+        vec![format!("read hello write from {uri}")]
+    );
+    // The file itself, under the state directory's storage.
+    let stored = dh
+        .tmp
+        .path()
+        .join("state/storage/dev/core/write/executions/write1/tasks/w/1/w.json");
+    assert_eq!(std::fs::read_to_string(&stored).unwrap(), "hello write");
+}
+
+#[test]
+fn storage_size_concat_reverse_and_delete_work_on_stored_files() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "files2",
+        "files2",
+        r#"tasks:
+  - id: a
+    type: io.kestra.plugin.core.storage.Write
+    content: "1\n2\n3\n"
+    extension: .csv
+  - id: b
+    type: io.kestra.plugin.core.storage.Write
+    content: "4\n"
+  - id: size
+    type: io.kestra.plugin.core.storage.Size
+    uri: "{{ outputs.a.uri }}"
+  - id: both
+    type: io.kestra.plugin.core.storage.Concat
+    files: ["{{ outputs.a.uri }}", "{{ outputs.b.uri }}"]
+    separator: "--\n"
+    extension: .txt
+  - id: json
+    type: io.kestra.core.tasks.storages.Concat
+    files: '["{{ outputs.b.uri }}", "{{ outputs.b.uri }}"]'
+  - id: rev
+    type: io.kestra.plugin.core.storage.Reverse
+    from: "{{ outputs.a.uri }}"
+    separator: ";"
+  - id: show
+    type: io.kestra.plugin.core.log.Log
+    message:
+      - "{{ read(outputs.both.uri) | replace({'\n': '/'}) }}"
+      - "{{ read(outputs.json.uri) | replace({'\n': '/'}) }}"
+      - "{{ read(outputs.rev.uri) }} {{ outputs.size.size }}"
+  - id: del
+    type: io.kestra.plugin.core.storage.Delete
+    uri: "{{ outputs.a.uri }}"
+  - id: again
+    type: io.kestra.plugin.core.storage.Delete
+    uri: "{{ outputs.a.uri }}"
+  - id: strict
+    type: io.kestra.plugin.core.storage.Delete
+    uri: "{{ outputs.a.uri }}"
+    errorOnMissing: true
+"#,
+    );
+    let r = dh.run(&f, &["--execution-id", "st1"]);
+    r.assert_code(1);
+    assert_eq!(
+        r.task("size")["outputs"],
+        json!({"size": 6}),
+        "{}",
+        r.dump()
+    );
+    let base = "kestra:///dev/core/files2/executions/st1/tasks";
+    assert_eq!(
+        r.task("both")["outputs"]["uri"],
+        format!("{base}/both/1/both.txt")
+    );
+    assert_eq!(
+        r.task("rev")["outputs"]["uri"],
+        format!("{base}/rev/1/rev.csv")
+    );
+    assert_eq!(
+        r.logs("show", '|'),
+        vec!["1/2/3/--/4/--/", "4/4/", "3;2;1; 6"],
+        "{}",
+        r.dump()
+    );
+    let a = format!("{base}/a/1/a.csv");
+    assert_eq!(r.task("del")["outputs"], json!({"uri": a, "deleted": true}));
+    assert_eq!(
+        r.task("again")["outputs"],
+        json!({"uri": a, "deleted": false})
+    );
+    assert_eq!(r.task("strict")["state"], "FAILED");
+    assert_eq!(
+        r.task("strict")["message"],
+        format!("Unable to find file '{a}'")
+    );
+}
+
+#[test]
+fn pause_tasks_run_once_the_pause_ends_and_after_a_resume() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "pause-tasks",
+        "pause-tasks",
+        r#"tasks:
+  - id: before
+    type: io.kestra.plugin.core.log.Log
+    message: before
+  - id: pause
+    type: io.kestra.plugin.core.flow.Pause
+    delay: PT0.2S
+    tasks:
+      - id: sub1
+        type: io.kestra.plugin.core.log.Log
+        message: sub1 ran
+      - id: sub2
+        type: io.kestra.plugin.core.debug.Return
+        format: two
+  - id: last
+    type: io.kestra.plugin.core.log.Log
+    message: "last {{ outputs.sub2.value }}"
+"#,
+    );
+    dh.validate(
+        &f,
+        0,
+        &["`tasks[1].tasks`: a Pause's `tasks` are deprecated in Kestra"],
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    assert_eq!(r.logs("sub1", '|'), vec!["sub1 ran"]);
+    assert_eq!(r.logs("last", '|'), vec!["last two"]);
+    // In order: the pause's wait, then its tasks, then the next task.
+    let at = |needle: &str| {
+        r.stderr
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle} missing\n{}", r.dump()))
+    };
+    assert!(at("pause: pausing") < at("| sub1 ran") && at("| sub1 ran") < at("| last two"));
+    for t in ["pause", "sub1", "sub2", "last"] {
+        assert_eq!(r.task(t)["state"], "SUCCESS", "{t}");
+    }
+
+    // Without a delay: the run stops PAUSED before the tasks; `resume` runs them, once.
+    let f = dh.flow_of(
+        "pause-manual",
+        "pause-manual",
+        r#"tasks:
+  - id: pause
+    type: io.kestra.plugin.core.flow.Pause
+    tasks:
+      - id: sub
+        type: io.kestra.plugin.core.log.Log
+        message: resumed sub
+  - id: last
+    type: io.kestra.plugin.core.log.Log
+    message: last
+"#,
+    );
+    let r = dh.run(&f, &["--execution-id", "pm1"]);
+    r.assert_code(4);
+    assert!(r.logs("sub", '|').is_empty(), "{}", r.dump());
+    let r = dh.dockhand(&["resume", "pm1", "--json"]);
+    r.assert_code(0);
+    assert_eq!(r.logs("sub", '|'), vec!["resumed sub"], "{}", r.dump());
+    assert_eq!(r.logs("last", '|'), vec!["last"]);
+}
+
+#[test]
+fn kill9_in_a_pause_delay_then_resume_runs_its_tasks_once() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "pause-crash",
+        "pause-crash",
+        r#"tasks:
+  - id: first
+    type: io.kestra.plugin.core.log.Log
+    message: first line
+  - id: pause
+    type: io.kestra.plugin.core.flow.Pause
+    delay: PT3S
+    tasks:
+      - id: sub
+        type: io.kestra.plugin.core.log.Log
+        message: sub line
+"#,
+    );
+    // Killed well into the delay (its start is journaled with whole seconds).
+    let (first, r) = dh.kill9_then_resume(&f, "pc1", "pause: pausing", Duration::from_millis(1500));
+    assert!(first.logs("sub", '|').is_empty(), "{}", first.dump());
+    assert!(r.logs("first", '|').is_empty(), "{}", r.dump());
+    assert_eq!(r.logs("sub", '|'), vec!["sub line"], "{}", r.dump());
+    // The wait goes on where it was, not from the start.
+    assert!(r.elapsed < Duration::from_millis(2900), "{}", r.dump());
+}
+
+#[test]
+fn variables_of_any_yaml_type_keep_their_type() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "vars",
+        "vars",
+        r#"variables:
+  n: 3
+  on: true
+  list: [a, b]
+  map: {k: v, inner: [1, 2]}
+  text: "{{ flow.id }}"
+tasks:
+  - id: show
+    type: io.kestra.plugin.core.log.Log
+    message:
+      - "{{ vars.n + 1 }} {{ vars.on ? 'yes' : 'no' }} {{ vars.list[1] }} {{ vars.list | length }} {{ vars.map.k }} {{ vars.map.inner | last }}"
+      - "{{ vars.text }} / {{ render(vars.text) }}"
+"#,
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    assert_eq!(
+        r.logs("show", '|'),
+        vec!["4 yes b 2 v 2", "{{ flow.id }} / vars"],
+        "{}",
+        r.dump()
+    );
+}
+
+#[test]
+fn an_expression_default_is_rendered_at_run_start_then_type_checked() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "defaults",
+        "defaults",
+        r#"variables:
+  base: 40
+inputs:
+  - id: year
+    type: INT
+    defaults: "{{ now() | date('yyyy') }}"
+  - id: n
+    type: INT
+    defaults: "{{ vars.base + 2 }}"
+  - id: label
+    type: STRING
+    defaults: "{{ inputs.n }}-{{ flow.id }}"
+    dependsOn:
+      inputs: [n]
+tasks:
+  - id: show
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ inputs.year }} {{ inputs.n * 2 }} {{ inputs.label }}"
+"#,
+    );
+    dh.validate(&f, 0, &[]);
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    let year = chrono::Utc::now().format("%Y").to_string();
+    assert_eq!(
+        r.logs("show", '|'),
+        vec![format!("{year} 84 42-defaults")],
+        "{}",
+        r.dump()
+    );
+    // A value given wins over the expression.
+    let r = dh.run(&f, &["--input", "n=1"]);
+    r.assert_code(0);
+    assert_eq!(r.logs("show", '|'), vec![format!("{year} 2 1-defaults")]);
+
+    // validate checks the expression, not its type; the run names the input.
+    let bad = dh.flow_of(
+        "bad-default",
+        "bad-default",
+        r#"inputs:
+  - id: count
+    type: INT
+    defaults: "{{ 'many' }}"
+tasks:
+  - id: show
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ inputs.count }}"
+"#,
+    );
+    dh.validate(&bad, 0, &[]);
+    let r = dh.run(&bad, &[]);
+    r.assert_code(2);
+    assert!(
+        r.stderr
+            .contains("input `count` (line 4): its default `{{ 'many' }}`: renders `many`: `many` is not a valid INT"),
+        "{}",
+        r.dump()
+    );
+    let broken = dh.flow_of(
+        "broken-default",
+        "broken-default",
+        r#"inputs:
+  - id: count
+    type: INT
+    defaults: "{{ now( }}"
+tasks:
+  - id: show
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ inputs.count }}"
+"#,
+    );
+    dh.validate(
+        &broken,
+        2,
+        &["broken-default.yaml:6:15: error: `inputs[0].defaults`"],
+    );
+}
+
+#[test]
+fn flow_outputs_read_tasks_at_any_depth() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "deep-outputs",
+        "deep-outputs",
+        r#"tasks:
+  - id: check
+    type: io.kestra.plugin.core.flow.If
+    condition: "{{ true }}"
+    then:
+      - id: inner
+        type: io.kestra.plugin.core.debug.Return
+        format: deep
+outputs:
+  - id: got
+    type: STRING
+    value: "{{ outputs.inner.value }}"
+"#,
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    assert_eq!(r.json["outputs"]["got"], "deep", "{}", r.dump());
+}
+
 // ---------------------------------------------------------------- with a container (e2e)
 
 e2e_test!(a_return_value_feeds_a_shell_task_and_back, |cx| {
@@ -1110,5 +1515,279 @@ tasks:
     assert_eq!(
         r.logs("shell", '|'),
         vec![format!("kv says kvshell-{}", cx.id)]
+    );
+});
+
+#[test]
+fn namespace_files_upload_download_and_delete() {
+    let dh = NoEngine::new();
+    let root = dh.tmp.path();
+    // The upload's working directory, as an earlier task of the execution would leave it.
+    let wd = root.join("work/ns1/up");
+    std::fs::create_dir_all(wd.join("sub")).unwrap();
+    std::fs::write(wd.join("a.txt"), "A").unwrap();
+    std::fs::write(wd.join("sub/b.txt"), "B").unwrap();
+    std::fs::write(wd.join("c.log"), "C").unwrap();
+    // A link in the namespace to a file outside it: never listed, never deleted.
+    let ns = root.join("nsfiles");
+    std::fs::create_dir_all(ns.join("dev.target")).unwrap();
+    std::fs::write(root.join("outside.txt"), "outside").unwrap();
+    std::os::unix::fs::symlink(root.join("outside.txt"), ns.join("dev.target/link.txt")).unwrap();
+    let f = dh.flow_of(
+        "nsf",
+        "nsf",
+        r#"tasks:
+  - id: up
+    type: io.kestra.plugin.core.namespace.UploadFiles
+    namespace: dev.target
+    files: ["**.txt"]
+    destination: /in
+  - id: dl
+    type: io.kestra.plugin.core.namespace.DownloadFiles
+    namespace: dev.target
+    files: "/in/**"
+  - id: copy
+    type: io.kestra.plugin.core.namespace.UploadFiles
+    namespace: dev.copy
+    filesMap:
+      copied/a.txt: "{{ outputs.dl.files['/in/a.txt'] }}"
+    conflict: ERROR
+  - id: del
+    type: io.kestra.plugin.core.namespace.DeleteFiles
+    namespace: dev.target
+    files: ["b.txt", "link.txt"]
+    deleteParentFolder: true
+"#,
+    );
+    let nsarg = ns.display().to_string();
+    let r = dh.run(&f, &["--execution-id", "ns1", "--namespace-files", &nsarg]);
+    r.assert_code(0);
+    let t = &ns.join("dev.target");
+    assert_eq!(std::fs::read_to_string(t.join("in/a.txt")).unwrap(), "A");
+    assert!(!t.join("in/c.log").exists(), "only the globbed files");
+    // DownloadFiles: `/path` -> kestra:// URI of the execution's storage.
+    let files = &r.task("dl")["outputs"]["files"];
+    let keys: Vec<&String> = files.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["/in/a.txt", "/in/sub/b.txt"], "{}", r.dump());
+    assert_eq!(
+        files["/in/a.txt"],
+        "kestra:///dev/core/nsf/executions/ns1/tasks/dl/1/in/a.txt"
+    );
+    let stored = root.join("state/storage/dev/core/nsf/executions/ns1/tasks/dl/1/in/sub/b.txt");
+    assert_eq!(std::fs::read_to_string(stored).unwrap(), "B");
+    // filesMap from a URI.
+    assert_eq!(
+        std::fs::read_to_string(ns.join("dev.copy/copied/a.txt")).unwrap(),
+        "A"
+    );
+    // DeleteFiles: b.txt at any depth, its empty folder too; the link is not a file.
+    assert!(!t.join("in/sub").exists());
+    assert!(t.join("in/a.txt").exists());
+    assert!(t.join("link.txt").symlink_metadata().is_ok());
+    assert_eq!(
+        std::fs::read_to_string(root.join("outside.txt")).unwrap(),
+        "outside"
+    );
+    assert_eq!(
+        r.logs("del", '|'),
+        ["Deleted 1 file(s) of namespace dev.target"]
+    );
+    for id in ["up", "copy", "del"] {
+        assert_eq!(r.task(id)["outputs"], json!({}), "{id}");
+    }
+
+    // Again: `conflict: ERROR` fails on the copied file, with Kestra's words.
+    let r = dh.run(&f, &["--execution-id", "ns2", "--namespace-files", &nsarg]);
+    r.assert_code(1);
+    let msg = r.task("copy")["message"].as_str().unwrap().to_string();
+    assert!(
+        msg.contains("File '/copied/a.txt' already exists in namespace 'dev.copy' and conflict is set to ERROR"),
+        "{msg}"
+    );
+
+    // A namespace that is a path, and a link on the way, are refused.
+    std::os::unix::fs::symlink(root, ns.join("dev.target/escape")).unwrap();
+    let bad = dh.flow_of(
+        "nsbad",
+        "nsbad",
+        r#"tasks:
+  - id: up
+    type: io.kestra.plugin.core.namespace.UploadFiles
+    namespace: dev.target
+    files: ["a.txt"]
+    destination: /escape
+    allowFailure: true
+  - id: dl
+    type: io.kestra.plugin.core.namespace.DownloadFiles
+    namespace: "{{ '../dev.target' }}"
+    files: "**"
+"#,
+    );
+    let wd = root.join("work/ns3/up");
+    std::fs::create_dir_all(&wd).unwrap();
+    std::fs::write(wd.join("a.txt"), "A").unwrap();
+    let r = dh.run(
+        &bad,
+        &["--execution-id", "ns3", "--namespace-files", &nsarg],
+    );
+    r.assert_code(1);
+    let m = r.task("up")["message"].as_str().unwrap().to_string();
+    assert!(m.contains("is a symbolic link"), "{m}");
+    assert!(!root.join("a.txt").exists(), "written through the link");
+    let m = r.task("dl")["message"].as_str().unwrap().to_string();
+    assert!(m.contains("is not a namespace name"), "{m}");
+}
+
+#[test]
+fn trigger_values_come_from_the_command_line() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "trig",
+        "trig",
+        r#"triggers:
+  - id: daily
+    type: io.kestra.plugin.core.trigger.Schedule
+    cron: "0 9 * * *"
+tasks:
+  - id: when
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ trigger.date ?? 'manual' }} {{ trigger.body.id ?? '-' }}"
+  - id: bare
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ trigger.date }}"
+"#,
+    );
+    let v = dh.dockhand(&["validate", f.to_str().unwrap()]);
+    v.assert_code(0);
+    assert!(
+        v.stderr.contains(
+            "trigger `daily` (io.kestra.plugin.core.trigger.Schedule) is not started by dockhand"
+        ),
+        "{}",
+        v.dump()
+    );
+    // By hand: no trigger, as in Kestra; the fallback renders, a bare read fails.
+    let r = dh.run(&f, &[]);
+    r.assert_code(1);
+    assert_eq!(r.logs("when", '|'), ["manual -"]);
+    let m = r.task("bare")["message"].as_str().unwrap().to_string();
+    assert!(m.contains("`{{ trigger.date }}` has no value"), "{m}");
+    // Given on the command line (JSON first, pairs over it); kept for resume.
+    let r = dh.run(
+        &f,
+        &[
+            "--execution-id",
+            "trig1",
+            "--trigger-json",
+            r#"{"date": "old", "body": {"id": 7}}"#,
+            "--trigger",
+            "date=2026-01-01T00:00:00Z",
+        ],
+    );
+    r.assert_code(0);
+    assert_eq!(r.logs("when", '|'), ["2026-01-01T00:00:00Z 7"]);
+    assert_eq!(r.logs("bare", '|'), ["2026-01-01T00:00:00Z"]);
+    let journal =
+        std::fs::read_to_string(dh.tmp.path().join("state/executions/trig1.jsonl")).unwrap();
+    assert!(
+        journal.lines().next().unwrap().contains(r#""trigger":{"#),
+        "{journal}"
+    );
+    // `plan` takes them too; bad JSON is bad input.
+    let p = dh.dockhand(&["plan", f.to_str().unwrap(), "--trigger", "date=D"]);
+    p.assert_code(0);
+    let p = dh.dockhand(&["plan", f.to_str().unwrap(), "--trigger-json", "[1]"]);
+    p.assert_code(2);
+    assert!(
+        p.stderr.contains("--trigger-json must be a JSON object"),
+        "{}",
+        p.dump()
+    );
+}
+
+#[test]
+fn a_cached_download_is_not_fetched_again() {
+    use std::io::{Read, Write};
+    // A server that answers one request, then is gone: a second fetch would fail.
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut c, _) = l.accept().unwrap();
+        let mut buf = [0u8; 4096];
+        let _ = c.read(&mut buf);
+        let body = "id,n\n1,2\n";
+        let _ = write!(
+            c,
+            "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+    });
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "cdl",
+        "cdl",
+        &format!(
+            r#"tasks:
+  - id: products
+    type: io.kestra.plugin.core.http.Download
+    uri: http://127.0.0.1:{port}/products.csv
+    taskCache:
+      enabled: true
+      ttl: PT1H
+  - id: show
+    type: io.kestra.plugin.core.log.Log
+    message: "{{{{ outputs.products.uri }}}} {{{{ outputs.products.code }}}}"
+"#
+        ),
+    );
+    let r = dh.run(&f, &["--execution-id", "cdl1"]);
+    r.assert_code(0);
+    server.join().unwrap();
+    let work = dh.tmp.path().join("work");
+    assert_eq!(r.task("products").get("cached"), None, "{}", r.dump());
+    let r = dh.run(&f, &["--execution-id", "cdl2"]);
+    r.assert_code(0);
+    let t = r.task("products");
+    assert_eq!(t["cached"], true, "{}", r.dump());
+    // The file is this execution's, where the outputs say.
+    let file = work.join("cdl2/products/products.csv");
+    assert_eq!(t["outputs"]["uri"], format!("file://{}", file.display()));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "id,n\n1,2\n");
+    assert_eq!(
+        r.logs("show", '|'),
+        [format!("file://{} 200", file.display())]
+    );
+}
+e2e_test!(a_written_file_is_a_later_tasks_input_file, |cx| {
+    let f = cx.flow(
+        "write-in",
+        &format!(
+            r#"id: write-in
+namespace: dev.core
+tasks:
+  - id: w
+    type: io.kestra.plugin.core.storage.Write
+    content: "written by {{{{ flow.id }}}}"
+    extension: .txt
+  - id: shell
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: {IMAGE}
+    taskRunner:
+      type: io.kestra.plugin.scripts.runner.docker.Docker
+      pullPolicy: NEVER
+    inputFiles:
+      in.txt: "{{{{ outputs.w.uri }}}}"
+    commands:
+      - cat in.txt
+"#
+        ),
+    );
+    let r = cx.run(&f);
+    r.assert_code(0);
+    assert_eq!(
+        r.logs("shell", '|'),
+        vec!["written by write-in"],
+        "{}",
+        r.dump()
     );
 });

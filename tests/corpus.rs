@@ -14,6 +14,10 @@
 //!   `target/tmp/corpus-report.tsv`, prints it with the rejection reasons counted, and fails if
 //!   fewer in-scope flows are accepted than `tests/corpus/floor.txt` records (raise the floor
 //!   when dockhand accepts more, so it only goes up). See tests/corpus/README.md.
+//! * A flow that is invalid on purpose (one of Kestra's own tests expects it to fail) has
+//!   `expect` = `rejected`, the error dockhand must give as `expect_error` and the Kestra test
+//!   as `reason`: it counts neither for nor against, and `corpus_acceptance` fails unless
+//!   dockhand rejects it with that error.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -23,7 +27,7 @@ use std::process::Command;
 use sha2::{Digest, Sha256};
 
 const BIN: &str = env!("CARGO_BIN_EXE_dockhand");
-const COLUMNS: [&str; 8] = [
+const COLUMNS: [&str; 11] = [
     "path",
     "repository",
     "path_in_repository",
@@ -32,6 +36,9 @@ const COLUMNS: [&str; 8] = [
     "sha256",
     "scope",
     "blocker",
+    "expect",
+    "expect_error",
+    "reason",
 ];
 
 fn root() -> PathBuf {
@@ -42,6 +49,8 @@ struct Row {
     path: String,
     sha256: String,
     in_scope: bool,
+    /// For a flow invalid on purpose: the text one of dockhand's errors must contain.
+    expect_error: Option<String>,
 }
 
 /// The manifest, checked for form: the header, one value per column, known scopes, a blocker
@@ -86,10 +95,23 @@ fn manifest() -> Vec<Row> {
             "out" => assert!(!blocker.is_empty(), "{at}: out of scope without a blocker"),
             _ => panic!("{at}: scope `{scope}` is neither `in` nor `out`"),
         }
+        let (expect, expect_error, reason) = (f[8], f[9], f[10]);
+        match expect {
+            "" => assert!(
+                expect_error.is_empty() && reason.is_empty(),
+                "{at}: `expect_error`/`reason` without `expect`"
+            ),
+            "rejected" => assert!(
+                !expect_error.is_empty() && !reason.is_empty(),
+                "{at}: `expect: rejected` needs the expected error and the reason (the Kestra test)"
+            ),
+            _ => panic!("{at}: expect `{expect}` is neither empty nor `rejected`"),
+        }
         rows.push(Row {
             path: path.to_string(),
             sha256: f[5].to_string(),
             in_scope: scope == "in",
+            expect_error: (expect == "rejected").then(|| expect_error.to_string()),
         });
     }
     assert!(!rows.is_empty(), "SOURCES.tsv lists no flow");
@@ -186,6 +208,8 @@ struct Verdict {
     accepted: bool,
     /// The first error line, without its `file:line:col: error: ` prefix.
     first_error: String,
+    /// Every error line, without its prefix.
+    errors: Vec<String>,
     /// The kinds of all its errors, each once.
     kinds: BTreeSet<String>,
 }
@@ -221,6 +245,7 @@ fn validate(dir: &Path, path: &str) -> Verdict {
     Verdict {
         accepted: code == Some(0),
         first_error: errors.first().map(|e| e.to_string()).unwrap_or_default(),
+        errors: errors.iter().map(|e| e.to_string()).collect(),
         kinds: errors.iter().map(|e| kind(e)).collect(),
     }
 }
@@ -256,6 +281,22 @@ fn kind(message: &str) -> String {
     }
 }
 
+/// The classifier's rules (following static subflows, ...) on its own small cases.
+#[test]
+fn scope_classifier_self_test() {
+    let out = Command::new("python3")
+        .arg(root().join("scripts/corpus-scope.py"))
+        .arg("--self-test")
+        .output()
+        .expect("python3 (scripts/setup-engines.sh installs it)");
+    assert!(
+        out.status.success(),
+        "corpus-scope.py --self-test:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn kind_groups_messages() {
     assert_eq!(
@@ -283,13 +324,28 @@ fn corpus_acceptance() {
     let Some(dir) = corpus_dir() else { return };
 
     let mut table = String::from("path\tscope\tverdict\tfirst_error\n");
+    // Flows invalid on purpose that dockhand accepted, or rejected for another reason.
+    let mut unexpected = String::new();
     // kind -> (in-scope flows whose first error it is, in-scope flows that have it at all)
     let mut reasons: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let (mut accepted, mut accepted_in, mut total_in) = (0, 0, 0);
     for r in &rows {
         let v = validate(&dir, &r.path);
         accepted += usize::from(v.accepted);
-        if r.in_scope {
+        if let Some(want) = &r.expect_error {
+            if !v.errors.iter().any(|e| e.contains(want.as_str())) {
+                let _ = writeln!(
+                    unexpected,
+                    "{}: expected to be rejected with `{want}`, got: {}",
+                    r.path,
+                    if v.accepted {
+                        "accepted".to_string()
+                    } else {
+                        v.errors.join(" | ")
+                    }
+                );
+            }
+        } else if r.in_scope {
             total_in += 1;
             accepted_in += usize::from(v.accepted);
             if !v.accepted {
@@ -303,7 +359,11 @@ fn corpus_acceptance() {
             table,
             "{}\t{}\t{}\t{}",
             r.path,
-            if r.in_scope { "in" } else { "out" },
+            match (&r.expect_error, r.in_scope) {
+                (Some(_), _) => "invalid on purpose",
+                (None, true) => "in",
+                (None, false) => "out",
+            },
             if v.accepted { "accepted" } else { "rejected" },
             v.first_error
         );
@@ -314,10 +374,11 @@ fn corpus_acceptance() {
     let mut ranked: Vec<(&String, &(usize, usize))> = reasons.iter().collect();
     ranked.sort_by(|a, b| (b.1.1, b.1.0).cmp(&(a.1.1, a.1.0)).then(a.0.cmp(b.0)));
     let mut summary = String::new();
+    let on_purpose = rows.iter().filter(|r| r.expect_error.is_some()).count();
     let _ = writeln!(
         summary,
-        "corpus {}: {} flows, {accepted} accepted; in scope: {total_in}, accepted {accepted_in} \
-         ({:.1}%); floor {floor}",
+        "corpus {}: {} flows, {accepted} accepted; {on_purpose} invalid on purpose (not counted); \
+         in scope: {total_in}, accepted {accepted_in} ({:.1}%); floor {floor}",
         dir.display(),
         rows.len(),
         100.0 * accepted_in as f64 / total_in.max(1) as f64
@@ -338,6 +399,10 @@ fn corpus_acceptance() {
              write {accepted_in} to tests/corpus/floor.txt ***"
         ));
     }
+    assert!(
+        unexpected.is_empty(),
+        "flows invalid on purpose (SOURCES.tsv `expect`) not rejected as expected:\n{unexpected}"
+    );
     assert!(
         accepted_in >= floor,
         "dockhand accepts {accepted_in} in-scope corpus flows, fewer than the floor {floor} \

@@ -24,23 +24,7 @@ fn admin(cx: &Ctx, args: &[&str]) -> Run {
 
 /// Runs `flow` as execution `id` (another than the test's own, or the same).
 fn run_as(cx: &Ctx, flow: &Path, id: &str) -> Run {
-    let work = cx.work().display().to_string();
-    let f = flow.display().to_string();
-    let r = cx.dockhand(
-        &[
-            "run",
-            &f,
-            "--engine",
-            cx.eng.name,
-            "--execution-id",
-            id,
-            "--work-dir",
-            &work,
-            "--json",
-            "--wait-removal",
-        ],
-        &[],
-    );
+    let r = cx.run_as(flow, id, &[]);
     r.assert_code(0);
     r
 }

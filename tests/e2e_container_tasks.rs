@@ -331,3 +331,56 @@ e2e_test!(docker_build_from_a_local_image, |cx| {
     run.assert_code(1);
     assert_eq!(run.task("bad")["state"], "FAILED", "{}", run.dump());
 });
+
+// DbtCLI's `storeManifest` and `loadManifest` on the local KV store, as plugin-dbt's DbtCLI.run:
+// after the commands, `PROJECT_DIR/target/manifest.json` is stored (as JSON) under the key;
+// before them, the entry is written back to that file; a missing entry is a warning.
+e2e_test!(dbt_manifest_goes_to_the_kv_store_and_back, |cx| {
+    let runner = "  taskRunner:\n    type: io.kestra.plugin.scripts.runner.docker.Docker\n    pullPolicy: NEVER\n";
+    let kv = "    key: manifest.json\n    namespace: e2e.tests\n";
+    let f = cx.flow(
+        "dbt-kv",
+        &flow(
+            "dbt-kv",
+            &[
+                format!(
+                    "- id: store\n  type: io.kestra.plugin.dbt.cli.DbtCLI\n  containerImage: {IMAGE}\n{runner}  projectDir: proj\n  storeManifest:\n{kv}  commands:\n    - mkdir -p proj/target\n    - echo '{{\"nodes\":{{\"model.a\":1}}}}' > proj/target/manifest.json\n"
+                ),
+                "- id: get\n  type: io.kestra.plugin.core.kv.Get\n  key: manifest.json\n".to_string(),
+                format!(
+                    "- id: load\n  type: io.kestra.plugin.dbt.cli.DbtCLI\n  containerImage: {IMAGE}\n{runner}  projectDir: proj\n  loadManifest:\n{kv}  commands:\n    - cat proj/target/manifest.json; echo\n"
+                ),
+                format!(
+                    "- id: missing\n  type: io.kestra.plugin.dbt.cli.DbtCLI\n  containerImage: {IMAGE}\n{runner}  loadManifest:\n    key: nothing-here\n    namespace: e2e.tests\n  commands:\n    - test -e target/manifest.json || echo no manifest\n"
+                ),
+            ],
+        ),
+    );
+    let run = cx.run(&f);
+    run.assert_code(0);
+    assert!(
+        run.stderr.contains(
+            "store: stored proj/target/manifest.json as KV key manifest.json of namespace e2e.tests"
+        ),
+        "{}",
+        run.dump()
+    );
+    assert_eq!(
+        run.task("get")["outputs"]["value"],
+        serde_json::json!({"nodes": {"model.a": 1}}),
+        "{}",
+        run.dump()
+    );
+    assert_eq!(
+        run.logs("load", '|'),
+        ["{\"nodes\":{\"model.a\":1}}"],
+        "{}",
+        run.dump()
+    );
+    assert!(
+        run.stderr.contains("missing: warning: Property `loadManifest` has been used but no manifest has been found in the KV Store (key nothing-here of namespace e2e.tests)."),
+        "{}",
+        run.dump()
+    );
+    assert_eq!(run.logs("missing", '|'), ["no manifest"], "{}", run.dump());
+});

@@ -560,3 +560,43 @@ e2e_test!(a_subflow_killed_mid_run_resumes_its_child_execution, |cx| {
         assert_eq!(count(msg), 1, "`{msg}`:\n{all}");
     }
 });
+
+// Kestra's deprecated Pause `tasks` run once the pause ends; `kill -9` while one of them runs,
+// then `resume`: the pause is not waited again, the finished child is not run again, the
+// running one is re-attached to, and every line appears once.
+e2e_test!(pause_tasks_killed_mid_child_resume_once, |cx| {
+    let f = cx.flow(
+        "pause-tasks",
+        &paused_flow(&format!(
+            "    pauseDuration: PT1S\n    tasks:\n      - id: child1\n        type: io.kestra.plugin.scripts.shell.Commands\n        containerImage: {IMAGE}\n        commands: [echo child one]\n      - id: child2\n        type: io.kestra.plugin.scripts.shell.Commands\n        containerImage: {IMAGE}\n        commands: [echo child two started, sleep 4, echo child two done]\n"
+        )),
+    );
+    let first = cx.spawn(&f, &[], &[]);
+    assert!(
+        first.wait_line(std::time::Duration::from_secs(60), |l| l
+            .ends_with("| child two started")),
+        "{}",
+        first.stderr_so_far()
+    );
+    let (before, resumed) = kill_then_resume(cx, first);
+    for t in ["wait", "child1", "child2", "after"] {
+        assert_eq!(
+            resumed.task(t)["state"],
+            "SUCCESS",
+            "{t}\n{}",
+            resumed.dump()
+        );
+    }
+    let all = format!("{before}{}", resumed.stderr);
+    let count = |task: &str, msg: &str| count_lines(&all, Some(task), msg);
+    assert_eq!(count("before", "before the pause"), 1, "{all}");
+    assert_eq!(count("child1", "child one"), 1, "{all}");
+    assert_eq!(count("child2", "child two started"), 1, "{all}");
+    assert_eq!(count("child2", "child two done"), 1, "{all}");
+    assert_eq!(count("after", "after the pause"), 1, "{all}");
+    // The children ran after the wait, in order.
+    let at = |needle: &str| before.find(needle).unwrap_or(usize::MAX);
+    assert!(
+        at("wait: pausing") < at("| child one") && at("| child one") < at("| child two started")
+    );
+});

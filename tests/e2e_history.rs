@@ -46,6 +46,8 @@ e2e_test!(executions_and_logs_outlive_the_run, |cx| {
     );
     let run = cx.run_with(&f, &["--input-env", "pw=HIST_PW"], &[("HIST_PW", secret)]);
     run.assert_code(0);
+    // The result of real container runs, as `run --json` printed it.
+    conforms("run", &run.json);
 
     // The history lists it, with its flow, state and task count.
     let list = cmd(cx, &["executions", "--json", "--flow", "hist"]);

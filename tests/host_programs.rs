@@ -64,6 +64,9 @@ const PROGRAMS: &[(&str, Source)] = &[
     ("sed", Base("sed")),
     ("tar", Base("tar")),
     ("flock", Base("util-linux")),
+    // tests/progress_tty.rs: dockhand on a pseudo-terminal.
+    ("script", Base("bsdutils")),
+    ("stty", Base("coreutils")),
     ("setsid", Base("util-linux")),
     ("unshare", Base("util-linux")),
     ("mount", Base("mount")),

@@ -243,3 +243,189 @@ fn executions_json_of_an_empty_state_dir_conforms() {
     conforms("executions", &doc);
     assert_eq!(doc["executions"], serde_json::json!([]));
 }
+
+/// `dockhand ARGS` in a scratch directory with `flow.yaml` holding `flow`, and the fake engine
+/// (tests/fake-engine) in `case` for container tasks; the state directory is the scratch one's.
+fn run_in(dir: &Path, args: &[&str], case: &str) -> (Option<i32>, Value, String) {
+    let fake = root().join("tests/fake-engine/docker");
+    let state = dir.join("state");
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend([
+        "--json",
+        "--wait-removal",
+        "--state-dir",
+        state.to_str().unwrap(),
+    ]);
+    let out = Command::new(BIN)
+        .args(&all)
+        .env("DOCKHAND_ENGINE", &fake)
+        .env("DOCKHAND_WORK_DIR", dir.join("work"))
+        .env("FAKE_ENGINE_DIR", dir)
+        .env("FAKE_ENGINE_CASE", case)
+        .env("NO_COLOR", "1")
+        .env_remove("DOCKER_HOST")
+        .env_remove("DOCKER_CONTEXT")
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "no JSON document ({e}):\n{}\n{stderr}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
+    (out.status.code(), doc, stderr)
+}
+
+const CONTAINER_FLOW: &str = "id: machine
+namespace: tests.json
+tasks:
+  - id: only
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: busybox
+    commands:
+      - echo hi
+";
+
+/// `run --json` of container tasks (through the fake engine): a success, the command's own
+/// failure, an OOM kill and an engine error each give a version-1 document that conforms.
+#[test]
+fn run_json_of_container_tasks_conforms() {
+    let cases = [
+        ("ok", 0, "SUCCESS", Value::Null),
+        ("exit3", 1, "FAILED", "exitCode".into()),
+        ("oom", 1, "FAILED", "outOfMemory".into()),
+        ("bad-option", 1, "FAILED", "engine".into()),
+    ];
+    for (case, code, state, failure) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("flow.yaml"), CONTAINER_FLOW).unwrap();
+        let (got, doc, err) = run_in(dir.path(), &["run", "flow.yaml"], case);
+        assert_eq!(got, Some(code), "{case}: {err}");
+        conforms("run", &doc);
+        assert_eq!(doc["version"], 1, "{case}");
+        assert_eq!(doc["state"], state, "{case}");
+        let t = &doc["tasks"][0];
+        assert_eq!(t["failure"]["kind"], failure, "{case}: {t}");
+        if case == "ok" {
+            assert_eq!(
+                (&t["exitCode"], &t["removal"]),
+                (&0.into(), &"removed".into())
+            );
+        }
+    }
+}
+
+/// `run --json` and `resume --json` of in-process tasks (no engine): a run that stops PAUSED,
+/// then its resume to the end, with flow outputs, labels, ForEach values and a failure of a
+/// task's own: every document conforms, and says what happened.
+#[test]
+fn run_and_resume_json_conform() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("flow.yaml"),
+        r#"id: machine
+namespace: tests.json
+labels:
+  team: data
+tasks:
+  - id: values
+    type: io.kestra.plugin.core.output.OutputValues
+    values:
+      greeting: hi
+  - id: each
+    type: io.kestra.plugin.core.flow.ForEach
+    values: ["a", "b"]
+    tasks:
+      - id: inner
+        type: io.kestra.plugin.core.log.Log
+        message: one of each
+  - id: tag
+    type: io.kestra.plugin.core.execution.Labels
+    labels:
+      stage: paused
+  - id: wait
+    type: io.kestra.plugin.core.flow.Pause
+  - id: after
+    type: io.kestra.plugin.core.log.Log
+    message: resumed
+outputs:
+  - id: greeting
+    type: STRING
+    value: "{{ outputs.values.values.greeting }}"
+"#,
+    )
+    .unwrap();
+    let (code, run, err) = run_in(dir.path(), &["run", "flow.yaml"], "ok");
+    assert_eq!(code, Some(4), "paused: {err}");
+    conforms("run", &run);
+    assert_eq!(
+        (&run["version"], &run["state"]),
+        (&1.into(), &"PAUSED".into())
+    );
+    let id = run["executionId"].as_str().unwrap().to_string();
+    let inner: Vec<&Value> = run["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["id"] == "inner")
+        .map(|t| &t["values"])
+        .collect();
+    assert_eq!(
+        inner,
+        [&serde_json::json!(["a"]), &serde_json::json!(["b"])]
+    );
+
+    let (code, resumed, err) = run_in(dir.path(), &["resume", &id], "ok");
+    assert_eq!(code, Some(0), "resumed: {err}");
+    conforms("run", &resumed);
+    assert_eq!(resumed["version"], 1);
+    assert_eq!(
+        (&resumed["executionId"], &resumed["state"]),
+        (&id.as_str().into(), &"SUCCESS".into())
+    );
+    assert_eq!(resumed["outputs"]["greeting"], "hi", "{resumed:#}");
+    assert_eq!(resumed["labels"]["stage"], "paused", "{resumed:#}");
+    assert_eq!(resumed["labels"]["team"], "data", "{resumed:#}");
+
+    std::fs::write(
+        dir.path().join("fail.yaml"),
+        "id: failing
+namespace: tests.json
+tasks:
+  - id: no
+    type: io.kestra.plugin.core.execution.Fail
+    errorMessage: not today
+",
+    )
+    .unwrap();
+    let (code, failed, err) = run_in(dir.path(), &["run", "fail.yaml"], "ok");
+    assert_eq!(code, Some(1), "{err}");
+    conforms("run", &failed);
+    assert_eq!(failed["tasks"][0]["failure"]["kind"], "task", "{failed:#}");
+}
+
+/// The schemas are not vacuous: a document without its version, with a field the schema does
+/// not know, or with a state Kestra does not have is refused.
+#[test]
+fn schemas_refuse_what_commands_do_not_print() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flow.yaml"), CONTAINER_FLOW).unwrap();
+    let (_, doc, _) = run_in(dir.path(), &["run", "flow.yaml"], "ok");
+    let refused = |name: &str, mutate: &dyn Fn(&mut Value)| {
+        let mut d = doc.clone();
+        mutate(&mut d);
+        assert!(!schema(name).is_valid(&d), "{name} accepted {d:#}");
+    };
+    refused("run", &|d| {
+        d.as_object_mut().unwrap().remove("version");
+    });
+    refused("run", &|d| d["version"] = 2.into());
+    refused("run", &|d| d["tasks"][0]["surprise"] = true.into());
+    refused("run", &|d| d["state"] = "DONE".into());
+    refused("run", &|d| {
+        d["tasks"][0]["failure"] = serde_json::json!({"kind": "exitCode"})
+    });
+}

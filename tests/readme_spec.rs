@@ -1,5 +1,5 @@
 //! The README's tables of the flow format against the one description of it,
-//! `src/flow/spec.rs`: the runner-property table is rendered from the spec (between the
+//! `src/flow/spec/`: the runner-property table is rendered from the spec (between the
 //! `runner-properties` marker comments; `DOCKHAND_BLESS=1 cargo test --test readme_spec`
 //! rewrites it), and a task type added to the spec and not to the README (or the other way
 //! round) fails here.
@@ -75,7 +75,7 @@ fn the_runner_property_table_is_rendered_from_the_spec() {
     let (table, missing) = runner_table();
     assert!(
         missing.is_empty(),
-        "runner properties in src/flow/spec.rs without README rows (`rows:`): {missing:?}"
+        "runner properties in src/flow/spec/ without README rows (`rows:`): {missing:?}"
     );
     check_generated(BEGIN, END, &table, "runner-property table");
 }
@@ -108,7 +108,7 @@ fn check_generated(begin: &str, end: &str, table: &str, what: &str) {
     if found != table {
         let diff = similar::TextDiff::from_lines(found, table)
             .unified_diff()
-            .header("README.md", "rendered from src/flow/spec.rs")
+            .header("README.md", "rendered from src/flow/spec/")
             .to_string();
         panic!(
             "the README's {what} differs from the spec:\n{diff}\nIf the spec is right: DOCKHAND_BLESS=1 cargo test --test readme_spec"
@@ -220,6 +220,6 @@ fn the_task_type_list_names_every_task_type() {
         .collect();
     assert_eq!(
         named, spec,
-        "the README's task types and those of src/flow/spec.rs differ"
+        "the README's task types and those of src/flow/spec/ differ"
     );
 }

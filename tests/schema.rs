@@ -66,6 +66,7 @@ const COMMON_TASK: &[&str] = &[
     "runIf",
     "allowWarning",
     "retry",
+    "taskCache",
 ];
 
 fn set(keys: &[&str]) -> BTreeSet<String> {
@@ -556,10 +557,7 @@ fn sink_object(object: &spec::Object, indent: usize, task: Option<SinkTask>, out
                     });
                 }
             }
-            _ => panic!(
-                "`{}.{name}` has no example in src/flow/spec.rs",
-                object.kind
-            ),
+            _ => panic!("`{}.{name}` has no example in src/flow/spec/", object.kind),
         }
     }
 }

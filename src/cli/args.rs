@@ -88,12 +88,19 @@ Exit codes: 0 printed, 2 the flow has errors (nothing printed on stdout).")]
         json: bool,
         #[command(flatten)]
         backend: BackendArgs,
+        /// Where `run` keeps its state: `plan` looks up the task cache there (taskCache)
+        #[arg(long, env = "DOCKHAND_STATE_DIR", value_name = "DIR")]
+        state_dir: Option<Utf8PathBuf>,
+        /// Namespace files (as for `run`), for the task cache's key
+        #[arg(long, env = "DOCKHAND_NAMESPACE_FILES", value_name = "DIR")]
+        namespace_files: Option<Utf8PathBuf>,
     },
     /// Run a flow: each task as a container, logs streamed, a summary at the end
     #[command(after_help = "Examples:
   dockhand run flow.yaml
   dockhand run flow.yaml --input name=world --engine podman
-  dockhand run flow.yaml --json > result.json     logs go to stderr, the result to stdout
+  dockhand run flow.yaml --json > result.json     logs go to stderr, the result to stdout (docs/json/run.schema.json)
+  dockhand run flow.yaml --progress plain         no live status area, plain lines only
   DOCKER_HOST=ssh://build-host dockhand run flow.yaml
   dockhand run flow.yaml --input-env token=API_TOKEN         a SECRET input from $API_TOKEN
   dockhand run flow.yaml --input-file token=/run/secrets/tk  ... or from a file
@@ -110,6 +117,10 @@ contexts are honoured. A remote engine (tcp://, ssh://, a docker context, a podm
 is asked for its version before any task starts; a local one is not (its first command fails at
 once if it is down, and that is reported as one line, exit code 3).
 Log lines are `TASK | line` (stdout) and `TASK ! line` (stderr); NO_COLOR turns colour off.
+When stderr is a terminal, a status area below the logs shows the tasks running (with image
+pulls and their layers), how many are done or failed and the time; the logs scroll above it,
+never cut. --progress plain (or DOCKHAND_PROGRESS=plain) prints plain lines instead, as when
+stderr is not a terminal; --progress tty draws the area even then.
 Ctrl-C or SIGTERM stops the running containers (stop -t killGracePeriod, or kill) and removes
 them when `delete` is true.
 A task's container is removed while the next task runs. The last removals (the final task's)
@@ -285,7 +296,8 @@ Exit codes: 0 printed, 2 no such execution (or the id is not one), or no such ta
 The file needs nothing else (no network, no script): a Gantt chart of every task run and attempt
 on a time axis, coloured by state (each bar links to its run), then per run its container, image,
 exit code, duration, outputs, output files and its kept log (folded; see `dockhand logs`).
-Start times come from the journal, to the second; durations to the millisecond.
+Start times and durations are to the millisecond (journals of older dockhand versions have
+start times to the second, and read as such).
 Exit codes: 0 written, 2 no such execution (or the id is not one), 3 the file cannot be written.")]
     Report {
         /// The execution id (as `run` and `executions` print it)
@@ -394,6 +406,10 @@ pub struct ExecArgs {
     /// At the end, write the execution's HTML report (timeline, outputs, logs) to FILE
     #[arg(long, value_name = "FILE")]
     pub report: Option<Utf8PathBuf>,
+    /// `auto`: a live status area (running tasks, done, elapsed time, image pulls) below the
+    /// logs when stderr is a terminal; `tty`: always; `plain`: plain lines only
+    #[arg(long, env = "DOCKHAND_PROGRESS", value_name = "MODE", default_value = "auto", value_parser = dockhand::exec::progress::Mode::parse)]
+    pub progress: dockhand::exec::progress::Mode,
     /// Namespace files: namespace `a.b`'s files are in `DIR/a.b/` (default `_files` next to the
     /// flow file)
     #[arg(long, env = "DOCKHAND_NAMESPACE_FILES", value_name = "DIR")]
@@ -408,6 +424,13 @@ pub struct PlanArgs {
     pub inputs: Vec<(String, String)>,
     #[command(flatten)]
     pub sources: InputSources,
+    /// `{{ trigger.KEY }}` for this execution (repeatable), e.g. `--trigger date=2026-01-01T00:00:00Z`:
+    /// a one-shot run starts no trigger, so its variables are given here (a dotted KEY nests)
+    #[arg(long = "trigger", value_name = "KEY=VALUE", value_parser = parse_kv)]
+    pub triggers: Vec<(String, String)>,
+    /// `{{ trigger.* }}` as one JSON object; `--trigger` values go over it
+    #[arg(long = "trigger-json", value_name = "JSON")]
+    pub trigger_json: Option<String>,
     /// Root of task working directories (`DIR/<execution>/<task>`) and private files
     #[arg(
         long,
@@ -492,6 +515,7 @@ impl ExecArgs {
             quiet: self.quiet,
             wait_removal: self.wait_removal,
             report: self.report.clone(),
+            progress: self.progress,
         }
     }
 }

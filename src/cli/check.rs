@@ -128,6 +128,31 @@ fn insecure_notes(flow: &Flow, dialect: Dialect) -> Vec<String> {
     }
 }
 
+/// Whether each task with `taskCache` would take its cached result (`exec::task_cache`).
+fn task_cache_notes(
+    file: &Utf8PathBuf,
+    flow: &dockhand::flow::model::Flow,
+    ctx: &dockhand::plan::context::PlanContext,
+    inputs: &BTreeMap<String, String>,
+    (state_dir, namespace_files): (Option<Utf8PathBuf>, Option<Utf8PathBuf>),
+) -> Vec<String> {
+    use dockhand::exec::{state_dir, storage::Storage, task_cache};
+    if !flow
+        .scripts()
+        .iter()
+        .any(|(t, _)| t.control.task_cache.is_some())
+    {
+        return vec![];
+    }
+    let state = state_dir::state_dir(state_dir);
+    let ns_dir = namespace_files.unwrap_or_else(|| {
+        file.parent()
+            .map_or_else(|| Utf8PathBuf::from("_files"), |p| p.join("_files"))
+    });
+    let storage = Storage::new(&state, ns_dir, &flow.namespace, vec![]);
+    task_cache::plan_notes(&state, flow, ctx, inputs, Some(&storage))
+}
+
 /// `dockhand plan`: the command lines each task would run, on stdout.
 pub fn plan(
     file: &Utf8PathBuf,
@@ -136,6 +161,7 @@ pub fn plan(
     execution_id: &str,
     json: bool,
     backend: dockhand::plan::backend::Backend,
+    stores: (Option<Utf8PathBuf>, Option<Utf8PathBuf>),
 ) -> exit::Result<Code> {
     let (flow, mut diags) = match load_flow(file, args.flows_dir.as_deref()) {
         Ok(x) => x,
@@ -149,6 +175,7 @@ pub fn plan(
         .map_err(|e| Code::Invalid.error(format!("invalid --input: {e}")))?;
     let mut ctx = plan_context(dialect, &args.work_dir, execution_id);
     ctx.run_vars = host_vars::run_vars().map_err(|e| Code::Invalid.error(e))?;
+    ctx.run_vars.trigger = super::inputs::given_trigger(args)?;
     if backend.is_swarm() && dialect == Dialect::Podman {
         return Err(Code::Invalid.error(
             "--backend swarm drives docker's swarm services: Podman has no swarm (use --engine docker)",
@@ -160,7 +187,8 @@ pub fn plan(
     if diags.has_errors() {
         return Err(Code::Invalid.reported());
     }
-    let notes = insecure_notes(&flow, dialect);
+    let mut notes = insecure_notes(&flow, dialect);
+    notes.extend(task_cache_notes(file, &flow, &ctx, &inputs, stores));
     let text = if json {
         let doc = dockhand::plan::json::plan(&flow, &ctx, dialect.name(), &tasks, &notes);
         serde_json::to_string_pretty(&doc).map_err(|e| Code::Invalid.error(e))? + "\n"

@@ -14,7 +14,7 @@ use super::inputs::given_inputs;
 fn report(json: bool) -> impl FnOnce(&FlowResult) {
     move |result| {
         if json {
-            if let Ok(s) = serde_json::to_string_pretty(result) {
+            if let Ok(s) = serde_json::to_string_pretty(&dockhand::machine::run(result)) {
                 let _ = out!("{s}\n");
             }
         } else {
@@ -42,6 +42,7 @@ pub fn run(
             host,
             work_dir: args.work_dir.clone(),
             inputs: given_inputs(args)?,
+            trigger: super::inputs::given_trigger(args)?,
             execution_id,
             state_dir: state_dir(exec.state_dir),
             namespace_files: exec.namespace_files,

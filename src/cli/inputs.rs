@@ -55,6 +55,12 @@ impl InputSources {
 
 /// `--input`, `--input-env` and `--input-file` together (a name given twice: the last wins, in
 /// that order).
+/// `--trigger` and `--trigger-json`: the `trigger.*` values of the execution (exit 2 if bad).
+pub fn given_trigger(args: &PlanArgs) -> exit::Result<serde_json::Map<String, serde_json::Value>> {
+    dockhand::plan::run_vars::trigger_from(&args.triggers, args.trigger_json.as_deref())
+        .map_err(|e| exit::Code::Invalid.error(e))
+}
+
 pub fn given_inputs(args: &PlanArgs) -> exit::Result<BTreeMap<String, String>> {
     let mut given: BTreeMap<String, String> = args.inputs.iter().cloned().collect();
     given.extend(args.sources.read()?);

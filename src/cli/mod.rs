@@ -47,6 +47,8 @@ fn run(cli: Cli) -> exit::Result<Code> {
             execution_id,
             json,
             backend,
+            state_dir,
+            namespace_files,
         } => check::plan(
             &file,
             engine.dialect(),
@@ -54,6 +56,7 @@ fn run(cli: Cli) -> exit::Result<Code> {
             &execution_id,
             json,
             backend.backend()?,
+            (state_dir, namespace_files),
         ),
         Command::Run {
             file,

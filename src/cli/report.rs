@@ -7,8 +7,8 @@ use dockhand::exit::{self, Code};
 
 pub fn write(dir: Option<Utf8PathBuf>, id: &str, output: &Utf8Path) -> exit::Result<Code> {
     let dir = state_dir(dir);
-    let html =
-        dockhand::report::render(&dir, id, journal::now()).map_err(|e| Code::Invalid.error(e))?;
+    let html = dockhand::report::render(&dir, id, journal::now_ms())
+        .map_err(|e| Code::Invalid.error(e))?;
     if output == "-" {
         crate::output::write_stdout(html.as_bytes()).map_err(crate::output::stdout_failed)?;
         return Ok(Code::Ok);

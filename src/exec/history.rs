@@ -54,7 +54,7 @@ pub fn summarize(j: &JournalFile, now: u64) -> Option<Summary> {
         return None;
     };
     let end = records.iter().rev().find_map(|r| match r {
-        Record::End { state, at } => Some((state.clone(), *at)),
+        Record::End { state, at } => Some((state.clone(), at.secs())),
         _ => None,
     });
     let mut ended = std::collections::BTreeMap::new();
@@ -74,9 +74,9 @@ pub fn summarize(j: &JournalFile, now: u64) -> Option<Summary> {
         namespace: namespace.clone(),
         flow: flow.clone(),
         state,
-        start: *at,
+        start: at.secs(),
         end: end_at,
-        duration: until.saturating_sub(*at),
+        duration: until.saturating_sub(at.secs()),
         tasks: ended.len(),
         tasks_failed: ended.values().filter(|s| !s.continues()).count(),
         flow_file: flow_file.clone(),

@@ -200,7 +200,7 @@ pub async fn run(
                 task: task.id.clone(),
                 container,
                 attempt,
-                at: crate::exec::journal::now(),
+                at: crate::exec::journal::Stamp::now(),
             },
             true,
         ),

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::exec::execution_id;
 use crate::exec::result::TaskResult;
+pub use crate::exec::stamp::Stamp;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "t", rename_all = "snake_case")]
@@ -32,7 +33,7 @@ pub enum Record {
         host: Option<String>,
         work_dir: String,
         inputs: BTreeMap<String, String>,
-        at: u64,
+        at: Stamp,
         /// The flow's namespace and id, for `ps`/`cleanup --namespace/--flow` (empty in
         /// journals written before they were recorded).
         #[serde(default)]
@@ -43,12 +44,16 @@ pub enum Record {
         /// `resume` finds the services again without being told.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         swarm: Option<Vec<(String, String)>>,
+        /// `trigger.*` given on the command line, for `resume` (a trigger's variables carry no
+        /// secret: SECRET values come through inputs, which are not journaled).
+        #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+        trigger: serde_json::Map<String, serde_json::Value>,
     },
     TaskStart {
         task: String,
         container: String,
         attempt: u32,
-        at: u64,
+        at: Stamp,
     },
     Progress {
         task: String,
@@ -62,7 +67,7 @@ pub enum Record {
     },
     End {
         state: String,
-        at: u64,
+        at: Stamp,
     },
     /// What a flow-control run decided (If: true/false, Switch: the rendered value, ForEach:
     /// its values), so that a resumed execution takes the same branches.
@@ -347,7 +352,7 @@ mod tests {
                 task: "a".into(),
                 container: "c-a".into(),
                 attempt: 1,
-                at: 1,
+                at: Stamp::from_secs(1),
             },
             true,
         )
@@ -366,7 +371,7 @@ mod tests {
                 task: "b".into(),
                 container: "c-b".into(),
                 attempt: 1,
-                at: 2,
+                at: Stamp::from_secs(2),
             },
             true,
         )

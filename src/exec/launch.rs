@@ -26,6 +26,8 @@ pub struct Options {
     pub wait_removal: bool,
     /// Write the execution's HTML report here at the end (`run --report`).
     pub report: Option<Utf8PathBuf>,
+    /// A live status area on a terminal, or plain lines (`--progress`).
+    pub progress: crate::exec::progress::Mode,
 }
 
 /// What `dockhand run` asks for.
@@ -37,6 +39,8 @@ pub struct Run {
     pub host: Option<String>,
     pub work_dir: Utf8PathBuf,
     pub inputs: BTreeMap<String, String>,
+    /// `trigger.*` from `--trigger`/`--trigger-json` (empty: started by hand, as in Kestra).
+    pub trigger: serde_json::Map<String, serde_json::Value>,
     /// `None`: a new random id.
     pub execution_id: Option<String>,
     pub state_dir: Utf8PathBuf,
@@ -58,6 +62,7 @@ pub struct Launch {
     host: Option<String>,
     work_dir: Utf8PathBuf,
     inputs: BTreeMap<String, String>,
+    trigger: serde_json::Map<String, serde_json::Value>,
     execution_id: String,
     state_dir: Utf8PathBuf,
     namespace_files: Option<Utf8PathBuf>,
@@ -68,6 +73,7 @@ pub struct Launch {
     report_file: Option<Utf8PathBuf>,
     backend: crate::plan::backend::Backend,
     flows_dir: Option<Utf8PathBuf>,
+    progress: crate::exec::progress::Mode,
 }
 
 /// `dockhand run`: reads the flow file, finds the engine, and executes.
@@ -103,6 +109,7 @@ pub fn run(r: Run, report: impl FnOnce(&FlowResult)) -> Result<Code> {
             host: r.host,
             work_dir: r.work_dir,
             inputs: r.inputs,
+            trigger: r.trigger,
             execution_id: r.execution_id.unwrap_or_else(crate::exec::new_execution_id),
             state_dir: r.state_dir,
             namespace_files: r.namespace_files,
@@ -113,6 +120,7 @@ pub fn run(r: Run, report: impl FnOnce(&FlowResult)) -> Result<Code> {
             report_file: r.options.report,
             backend: r.backend,
             flows_dir: r.flows_dir,
+            progress: r.options.progress,
         },
         report,
     )
@@ -138,6 +146,7 @@ pub fn resume(
         work_dir,
         mut inputs,
         swarm,
+        trigger,
         ..
     }) = records
         .into_iter()
@@ -176,6 +185,7 @@ pub fn resume(
             host,
             work_dir: work_dir.into(),
             inputs,
+            trigger,
             execution_id: execution_id.to_string(),
             state_dir,
             namespace_files,
@@ -184,6 +194,7 @@ pub fn resume(
             configure_insecure: false,
             wait_removal: options.wait_removal,
             report_file: options.report,
+            progress: options.progress,
             backend,
             flows_dir: std::env::var(flow::subflows::FLOWS_DIR_VAR)
                 .ok()
@@ -347,6 +358,7 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
         .map_err(|e| Code::Invalid.error(format!("invalid --input: {e}")))?;
     let mut ctx = plan_context(l.engine.dialect, &l.work_dir, &l.execution_id);
     ctx.run_vars = crate::exec::host_vars::run_vars().code(Code::Invalid)?;
+    ctx.run_vars.trigger = l.trigger.clone();
     ctx.run_vars.start_date =
         Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
     ctx.run_vars.state = Some("RUNNING".into());
@@ -552,13 +564,14 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
                 host: l.host.clone(),
                 work_dir: ctx.work_root.to_string(),
                 inputs: journaled_inputs(&flow, &inputs),
-                at: journal::now(),
+                at: journal::Stamp::now(),
                 namespace: flow.namespace.clone(),
                 flow: flow.id.clone(),
                 swarm: match &l.backend {
                     crate::plan::backend::Backend::Swarm(o) => Some(o.placement.clone()),
                     crate::plan::backend::Backend::Engine => None,
                 },
+                trigger: l.trigger.clone(),
             };
             if let Err(e) = journal.append(&start, true) {
                 return Err(Code::Engine.error(e));
@@ -569,6 +582,7 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
     let (json, quiet, configure_insecure, wait_removal) =
         (l.json, l.quiet, l.configure_insecure, l.wait_removal);
     let report_file = l.report_file.clone();
+    let progress = l.progress;
     let engine = l.engine;
     let execution_id = l.execution_id;
     let state_dir = l.state_dir.clone();
@@ -638,7 +652,24 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
         *runtime.answered.get_mut().unwrap() = answered;
         let runtime = Arc::new(runtime);
         let private = runtime.ctx.private_root.join(&runtime.ctx.execution_id);
+        let term = std::env::var("TERM").ok();
+        let area = progress.area(
+            std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            term.as_deref(),
+            quiet,
+        );
+        if area {
+            // Colour as the logs have it, but the area is on stderr: NO_COLOR and a terminal.
+            let area_color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::IsTerminal::is_terminal(&std::io::stderr());
+            exec::live::install(exec::live::Live::on_terminal(
+                &format!("{}.{}", flow.namespace, flow.id),
+                area_color,
+            ));
+        }
         let result = exec::run_flow(runtime.clone(), Arc::new(flow)).await;
+        // Erased before anything else is said: the summary and the result print below the logs.
+        exec::live::finish();
         store.finish();
         // Empty once every task is done (private files are removed after each command), as is
         // the execution's work dir unless a task kept its directory or output files.
@@ -660,7 +691,7 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
         if let Err(e) = journal.append(
             &Record::End {
                 state: result.state.name().to_string(),
-                at: journal::now(),
+                at: journal::Stamp::now(),
             },
             true,
         ) {
@@ -668,7 +699,7 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
         }
         if let Some(file) = &report_file {
             // After the end record, so the report shows the execution's end state.
-            let written = crate::report::render(&state_dir, &execution_id, journal::now())
+            let written = crate::report::render(&state_dir, &execution_id, journal::now_ms())
                 .map_err(|e| e.to_string())
                 .and_then(|html| crate::report::save(file, &html));
             match written {

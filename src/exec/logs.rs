@@ -64,6 +64,14 @@ impl Sink {
     }
 
     fn print(&self, bytes: &[u8]) {
+        let target = if self.to_stderr {
+            crate::exec::live::Target::Stderr
+        } else {
+            crate::exec::live::Target::Stdout
+        };
+        if crate::exec::live::print(target, bytes) {
+            return;
+        }
         if self.to_stderr {
             let _ = std::io::stderr().lock().write_all(bytes);
         } else {
@@ -216,6 +224,8 @@ pub async fn pump<R: AsyncRead + Unpin>(
 ) -> std::io::Result<()> {
     let mut r = BufReader::with_capacity(64 * 1024, reader);
     let prefix = sink.prefix(task, stream);
+    // The engine client's stderr tells of image pulls: the status area shows them.
+    let watch_pulls = stream == Stream::Stderr && crate::exec::live::active();
     let mut pending: Vec<u8> = Vec::new();
     let mut out: Vec<u8> = Vec::with_capacity(128 * 1024);
     loop {
@@ -228,6 +238,9 @@ pub async fn pump<R: AsyncRead + Unpin>(
         let mut lines = 0u64;
         while let Some(nl) = memchr(b'\n', &chunk[start..]) {
             let end = start + nl;
+            if watch_pulls {
+                crate::exec::live::stderr_line(task, &chunk[start..end]);
+            }
             if pending.is_empty() && end - start <= MAX_LINE {
                 line(
                     &mut out,

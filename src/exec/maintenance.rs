@@ -361,15 +361,16 @@ mod tests {
             host: None,
             work_dir: "/w".into(),
             inputs: BTreeMap::new(),
-            at: 0,
+            at: journal::Stamp::from_secs(0),
             namespace: if id.starts_with('m') { "m" } else { "n" }.into(),
             flow: "f".into(),
             swarm: None,
+            trigger: Default::default(),
         }];
         if ended {
             records.push(Record::End {
                 state: "SUCCESS".into(),
-                at: 1,
+                at: journal::Stamp::from_secs(1),
             });
         }
         JournalFile {

@@ -18,7 +18,9 @@ pub mod host_vars;
 pub mod image_task;
 pub mod images;
 pub mod journal;
+pub mod kv_files;
 pub mod launch;
+pub mod live;
 pub mod log_store;
 pub mod logs;
 pub mod maintenance;
@@ -27,9 +29,12 @@ pub mod namespace_files;
 pub mod outcome;
 pub mod pause;
 pub mod process;
+pub mod progress;
+pub mod pull_progress;
 pub mod python_deps;
 pub mod result;
 pub mod retry;
+pub mod stamp;
 pub mod state_dir;
 pub mod storage;
 pub mod subflow;
@@ -37,6 +42,7 @@ pub mod swarm;
 pub mod swarm_slots;
 pub mod swarm_state;
 pub mod task;
+pub mod task_cache;
 pub(crate) mod task_plan;
 pub mod taskrun;
 pub mod walk;
@@ -380,7 +386,26 @@ fn run_one(
     frame: taskrun::Frame,
     started: Started,
 ) -> BoxFuture<State> {
-    Box::pin(run_one_inner(rt, flow, task, shared, frame, started))
+    // The live status area lists the runs that do something themselves, not their groups.
+    let shown = matches!(
+        task.kind,
+        TaskKind::Script(_)
+            | TaskKind::Pause { .. }
+            | TaskKind::Subflow(_)
+            | TaskKind::Core(_)
+            | TaskKind::Image(_)
+    )
+    .then(|| taskrun::display(&task.id, &frame.values()));
+    Box::pin(async move {
+        if let Some(id) = &shown {
+            live::task_started(id);
+        }
+        let st = run_one_inner(rt, flow, task, shared, frame, started).await;
+        if let Some(id) = &shown {
+            live::task_ended(id, st);
+        }
+        st
+    })
 }
 
 async fn run_one_inner(
@@ -439,13 +464,18 @@ async fn run_one_inner(
         TaskKind::Script(script) => {
             walk::run_script(&rt, &flow, &task, script, &shared, &frame, started).await
         }
-        TaskKind::Pause { delay } => {
-            drop(started);
+        TaskKind::Pause { delay, tasks } => {
             let mut r = pause::run(&rt, &task, *delay).await;
             r.values = frame.values();
             let st = r.state;
             shared.results.lock().unwrap().push(r);
-            st
+            if st != State::Success || tasks.is_empty() {
+                return st;
+            }
+            // Kestra's deprecated Pause `tasks`: once the pause ends they run as a sequence.
+            let child = frame.child(&task.id);
+            let states = Box::pin(run_list(&rt, &flow, tasks, &shared, &child, started)).await;
+            walk::handlers(&rt, &flow, &task, &shared, &frame, states).await
         }
         TaskKind::Subflow(sub) => {
             drop(started);

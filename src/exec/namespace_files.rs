@@ -56,7 +56,7 @@ pub fn choose(storage: &Storage, nf: &NamespaceFiles, flow_ns: &str) -> Result<C
 }
 
 /// Regular files under `dir` (links skipped), with their paths relative to it, sorted.
-fn regular_files(dir: &Utf8Path) -> Vec<(String, Utf8PathBuf)> {
+pub(crate) fn regular_files(dir: &Utf8Path) -> Vec<(String, Utf8PathBuf)> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -104,7 +104,7 @@ pub fn with_namespace_files(
 }
 
 /// `text` as a template that renders to itself.
-fn verbatim(text: &str) -> String {
+pub(crate) fn verbatim(text: &str) -> String {
     if text.contains('{') && !text.contains("{% endraw %}") {
         format!("{{% raw %}}{text}{{% endraw %}}")
     } else {

@@ -21,7 +21,7 @@ fn journaled_start(rt: &Runtime, task: &str) -> Option<u64> {
         .into_iter()
         .rev()
         .find_map(|r| match r {
-            Record::TaskStart { task: t, at, .. } if t == task => Some(at),
+            Record::TaskStart { task: t, at, .. } if t == task => Some(at.secs()),
             _ => None,
         })
 }
@@ -69,7 +69,8 @@ pub async fn run(rt: &Arc<Runtime>, task: &Task, delay: Option<Duration>) -> Tas
 async fn run_quiet(rt: &Arc<Runtime>, task: &Task, delay: Option<Duration>) -> TaskResult {
     let started = std::time::Instant::now();
     let began = journaled_start(rt, &task.id);
-    let now = journal::now();
+    let stamp = journal::Stamp::now();
+    let now = stamp.secs();
     if began.is_none()
         && let Some(j) = &rt.journal
         && let Err(e) = j.append(
@@ -77,7 +78,7 @@ async fn run_quiet(rt: &Arc<Runtime>, task: &Task, delay: Option<Duration>) -> T
                 task: task.id.clone(),
                 container: String::new(),
                 attempt: 1,
-                at: now,
+                at: stamp,
             },
             true,
         )

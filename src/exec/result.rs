@@ -144,6 +144,10 @@ pub struct TaskResult {
     /// the working directory), its `kestra://` URI and the file's path on the host.
     #[serde(default)]
     pub stored_files: Vec<StoredFile>,
+    /// Taken from the task cache (`taskCache`): no container ran; outputs and output files
+    /// are the cached run's.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cached: bool,
 }
 
 /// An output file in the local internal storage (`crate::exec::storage`).
@@ -202,6 +206,7 @@ impl TaskResult {
             attempts: 0,
             labels: BTreeMap::new(),
             stored_files: vec![],
+            cached: false,
         }
     }
 

@@ -113,7 +113,7 @@ pub async fn run(
                 host: rt.ctx.host.clone(),
                 work_dir: rt.ctx.work_root.to_string(),
                 inputs: crate::exec::launch::journaled_inputs(child, &inputs),
-                at: journal::now(),
+                at: journal::Stamp::now(),
                 namespace: child.namespace.clone(),
                 flow: child.id.clone(),
                 // The child runs where its parent runs.
@@ -121,6 +121,7 @@ pub async fn run(
                     crate::plan::backend::Backend::Swarm(o) => Some(o.placement.clone()),
                     crate::plan::backend::Backend::Engine => None,
                 },
+                trigger: Default::default(),
             };
             if let Err(e) = journal.append(&start, true) {
                 return fail(e.to_string());
@@ -162,7 +163,7 @@ pub async fn run(
     let _ = journal.append(
         &Record::End {
             state: result.state.name().to_string(),
-            at: journal::now(),
+            at: journal::Stamp::now(),
         },
         true,
     );

@@ -98,6 +98,7 @@ pub async fn run(
         _ => attempt,
     };
     let in_flight = running.cloned();
+    let mut cache = None;
     let mut res = run_inner(
         rt,
         flow,
@@ -108,6 +109,7 @@ pub async fn run(
         in_flight,
         start_signal,
         run,
+        &mut cache,
     )
     .await;
     res.values = run.values.clone();
@@ -123,6 +125,11 @@ pub async fn run(
     if res.state == State::Failed && task.allow_failure {
         res.state = State::Warning;
     }
+    // DbtCLI's `storeManifest`: the manifest goes to the KV store, however the run ended.
+    if script.kv_files.iter().any(|f| !f.load) {
+        let workdir = rt.ctx.workdir(&task.id);
+        crate::exec::kv_files::store(rt, flow, script, outputs, &workdir, &mut res);
+    }
     // Output files go to the local internal storage, under their kestra:// URIs.
     if let Some(st) = &rt.storage
         && let Err(e) = st.keep(
@@ -137,6 +144,14 @@ pub async fn run(
     }
     // Before it is journaled, printed or seen by later tasks.
     rt.sink.mask.result(&mut res);
+    if let Some(p) = &cache {
+        let ttl = task.control.task_cache.and_then(|c| c.ttl);
+        let workdir = rt.ctx.workdir(&task.id);
+        if let Err(e) = crate::exec::task_cache::store(p, &res, &rt.ctx.execution_id, &workdir, ttl)
+        {
+            rt.status(&format!("{}: warning: result not cached: {e}", task.id));
+        }
+    }
     if let Some(j) = &rt.journal
         && let Err(e) = j.append(
             &Record::TaskEnd {
@@ -164,6 +179,7 @@ async fn run_inner(
     in_flight: Option<InFlight>,
     start_signal: crate::exec::Started,
     run: &crate::exec::taskrun::TaskRun,
+    cache: &mut Option<crate::exec::task_cache::Pending>,
 ) -> TaskResult {
     let res = TaskResult::new(&task.id, State::Failed);
     // One planning step for every backend.
@@ -172,6 +188,15 @@ async fn run_inner(
             Ok(p) => p,
             Err(e) => return setup_failure(res, e),
         };
+    // `taskCache`: a stored result of this task as rendered stands in for the run (not when a
+    // container from before a crash is there to re-attach to).
+    if in_flight.is_none() {
+        let (rendered, workdir) = (&planned.rendered, &planned.tc.workdir);
+        match crate::exec::task_cache::lookup(rt, flow, task, rendered, workdir).await {
+            Ok(hit) => return hit,
+            Err(pending) => *cache = pending,
+        }
+    }
     // A Process task runs on the host, without the engine.
     if let Some(hc) = &planned.tc.host {
         let in_flight = in_flight.as_ref();
@@ -809,7 +834,7 @@ pub(crate) fn prepare_and_journal(
                 task: tc.task_id.clone(),
                 container: tc.container.clone(),
                 attempt,
-                at: crate::exec::journal::now(),
+                at: crate::exec::journal::Stamp::now(),
             },
             true,
         )

@@ -1,7 +1,8 @@
 //! One attempt of a script task, planned the same way for every backend (one engine, a swarm,
-//! a host process): its namespace files added as input files, its texts rendered with the run's
-//! context and the outputs so far, input files naming a stored file (a FILE input's URI) given
-//! that file's text, and its commands built. The executor then only runs what this returns, so
+//! a host process): its namespace files and loaded KV entries (DbtCLI's `loadManifest`) added
+//! as input files, its texts rendered with the run's context and the outputs so far, input
+//! files naming a stored file (a FILE input's URI) given that file's text, and its commands
+//! built. The executor then only runs what this returns, so
 //! a task reaches a swarm node with exactly the files it would have on one engine.
 
 use crate::exec::Runtime;
@@ -53,6 +54,18 @@ pub(crate) fn plan_attempt(
             &with_files
         }
         _ => script,
+    };
+    // DbtCLI's `loadManifest`: a KV entry becomes an input file.
+    let with_kv;
+    let script = if script.kv_files.iter().any(|f| f.load) {
+        let (s, warnings) = crate::exec::kv_files::with_loaded(rt, flow, script, outputs)?;
+        for w in warnings {
+            rt.status(&format!("{}: warning: {w}", task.id));
+        }
+        with_kv = s;
+        &with_kv
+    } else {
+        script
     };
     // Kestra's 0-based attempt count, in the run's context.
     let mut run_ctx = run.ctx.clone();

@@ -587,11 +587,12 @@ pub fn reachable_scripts(flow: &Flow) -> Vec<&Task> {
                     walk(c, out);
                 }
             }
-            TaskKind::Flow(_)
-            | TaskKind::Subflow(_)
-            | TaskKind::Core(_)
-            | TaskKind::Pause { .. }
-            | TaskKind::Image(_) => {}
+            TaskKind::Pause { tasks, .. } => {
+                for c in tasks {
+                    walk(c, out);
+                }
+            }
+            TaskKind::Flow(_) | TaskKind::Subflow(_) | TaskKind::Core(_) | TaskKind::Image(_) => {}
         }
     }
     let mut out = Vec::new();

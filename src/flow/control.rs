@@ -16,6 +16,8 @@ pub struct Control {
     /// `allowWarning`: a WARNING of the task counts as SUCCESS.
     pub allow_warning: bool,
     pub retry: Option<Retry>,
+    /// `taskCache` (`flow::task_cache`); applied to script tasks.
+    pub task_cache: Option<crate::flow::task_cache::TaskCache>,
     /// A flowable's local `errors`: run when one of its children fails.
     pub errors: Vec<Task>,
     /// A flowable's local `finally`: run after its children, however they ended.

@@ -154,6 +154,24 @@ pub enum CoreTask {
     },
     /// `storage.PurgeCurrentExecutionFiles`.
     PurgeExecutionFiles,
+    /// `storage.Write`: `content` written to a stored file; output `uri`.
+    Write {
+        content: String,
+        extension: Option<String>,
+    },
+    /// `storage.Size`: output `size`.
+    StorageSize { uri: String },
+    /// `storage.Delete`: outputs `uri`, `deleted`.
+    StorageDelete { uri: String, error_on_missing: bool },
+    /// `storage.Concat`: `files` (a list, or one text rendering to a JSON list); output `uri`.
+    Concat {
+        files: Vec<String>,
+        files_json: bool,
+        separator: Option<String>,
+        extension: String,
+    },
+    /// `storage.Reverse`: the lines of `from`, last first; output `uri`.
+    Reverse { from: String, separator: String },
     /// `storage.LocalFiles` (legacy): `inputs` written as files, `outputs` globs kept.
     LocalFiles {
         inputs: BTreeMap<String, String>,
@@ -166,6 +184,8 @@ pub enum CoreTask {
         call: Box<HttpCall>,
         fail_on_empty: bool,
     },
+    /// `namespace.UploadFiles` / `DownloadFiles` / `DeleteFiles`.
+    Namespace(Box<crate::flow::namespace_tasks::NamespaceTask>),
 }
 
 impl CoreTask {
@@ -250,6 +270,26 @@ impl CoreTask {
             CoreTask::PurgeExecutionFiles => {
                 "remove this execution's stored files (output files, downloads)".into()
             }
+            CoreTask::StorageSize { uri } => format!("output `size` of stored file {uri:?}"),
+            CoreTask::StorageDelete { uri, .. } => format!("delete stored file {uri:?}"),
+            CoreTask::Concat { files, .. } => format!(
+                "concatenate {} into a stored file; output `uri`",
+                files
+                    .iter()
+                    .map(|f| format!("{f:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            CoreTask::Reverse { from, .. } => {
+                format!("reverse the lines of {from:?} into a stored file; output `uri`")
+            }
+            CoreTask::Write { content, extension } => format!(
+                "write {content:?} to a stored file{}; output `uri`",
+                extension
+                    .as_ref()
+                    .map(|e| format!(" ending in {e:?}"))
+                    .unwrap_or_default()
+            ),
             CoreTask::LocalFiles { inputs, outputs } => format!(
                 "write {} file(s) into the execution's shared directory; keep {}",
                 inputs.len(),
@@ -272,6 +312,7 @@ impl CoreTask {
             CoreTask::HttpDownload { call, .. } => {
                 format!("download {} {} to a stored file", call.method, call.uri)
             }
+            CoreTask::Namespace(n) => n.describe(),
         }
     }
 
@@ -331,6 +372,27 @@ impl CoreTask {
             }
             CoreTask::Exit { state } => out.push(("state", state)),
             CoreTask::Sleep { .. } | CoreTask::PurgeExecutionFiles => {}
+            CoreTask::StorageSize { uri } | CoreTask::StorageDelete { uri, .. } => {
+                out.push(("uri", uri))
+            }
+            CoreTask::Concat {
+                files,
+                separator,
+                extension,
+                ..
+            } => {
+                out.extend(files.iter().map(|f| ("files", f.as_str())));
+                out.extend(separator.iter().map(|s| ("separator", s.as_str())));
+                out.push(("extension", extension));
+            }
+            CoreTask::Reverse { from, separator } => {
+                out.push(("from", from));
+                out.push(("separator", separator));
+            }
+            CoreTask::Write { content, extension } => {
+                out.push(("content", content));
+                out.extend(extension.iter().map(|e| ("extension", e.as_str())));
+            }
             CoreTask::KvSet {
                 namespace,
                 key,
@@ -365,6 +427,7 @@ impl CoreTask {
                     out.push(("options", p));
                 }
             }
+            CoreTask::Namespace(n) => out.extend(n.texts()),
         }
         out
     }

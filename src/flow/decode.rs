@@ -12,11 +12,13 @@ mod flowable;
 mod image_task;
 mod inputs;
 mod namespace_files;
+mod namespace_tasks;
 mod outputs;
 mod refs;
 mod runner;
 mod subflow;
 mod task;
+mod task_cache;
 mod task_runner;
 mod working_directory;
 
@@ -28,6 +30,7 @@ use crate::flow::reader::{self, Cx, Obj, as_seq};
 use crate::flow::spec::{self, FLOW_ID, NAMESPACE};
 use crate::flow::yaml::{self, Node};
 
+pub use inputs::is_expression;
 pub use runner::check_registry_host;
 
 /// The result of reading a file: the flow when it has no errors, and every diagnostic.
@@ -82,7 +85,20 @@ fn read_flow(cx: &mut Cx, file: &str, text: &str, root: &Node) -> Option<Flow> {
         .get(cx, "inputs")
         .map(|n| inputs::read_inputs(cx, n))
         .unwrap_or_default();
-    let variables = o.string_map(cx, "variables").unwrap_or_default();
+    let variables = o
+        .get(cx, "variables")
+        .and_then(|n| match n.to_json() {
+            serde_json::Value::Object(m) => Some(m.into_iter().collect()),
+            _ => {
+                cx.error(
+                    n.pos,
+                    "variables",
+                    format!("expected a map of names to values, found {}", n.kind()),
+                );
+                None
+            }
+        })
+        .unwrap_or_default();
     let flow_outputs = o
         .get(cx, "outputs")
         .map(|n| outputs::read_outputs(cx, n))

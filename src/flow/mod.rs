@@ -7,12 +7,14 @@ pub mod host_functions;
 pub mod input_types;
 pub mod limits;
 pub mod model;
+pub mod namespace_tasks;
 pub mod plugin_defaults;
 pub mod reader;
 pub mod runner_values;
 pub mod scalar_pos;
 pub mod spec;
 pub mod subflows;
+pub mod task_cache;
 pub mod typed_template;
 pub mod yaml;
 

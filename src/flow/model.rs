@@ -30,7 +30,8 @@ pub struct Flow {
     pub description: Option<String>,
     pub labels: BTreeMap<String, String>,
     pub inputs: Vec<Input>,
-    pub variables: BTreeMap<String, String>,
+    /// `variables`: any YAML value per name, as Kestra keeps them (`{{ vars.NAME }}`).
+    pub variables: BTreeMap<String, serde_json::Value>,
     pub tasks: Vec<Task>,
     /// The flow's `outputs`, rendered when its tasks have ended.
     pub outputs: Vec<FlowOutput>,
@@ -165,9 +166,11 @@ pub enum TaskKind {
     Flow(Box<crate::flow::control::FlowTask>),
     /// A core task dockhand does itself, in process (`crate::flow::core_task`).
     Core(Box<crate::flow::core_task::CoreTask>),
-    /// `io.kestra.plugin.core.flow.Pause`: waits `delay`, or (none) until `dockhand resume`.
+    /// `io.kestra.plugin.core.flow.Pause`: waits `delay`, or (none) until `dockhand resume`;
+    /// then its `tasks` (Kestra's deprecated form, empty when not written) run in order.
     Pause {
         delay: Option<Duration>,
+        tasks: Vec<Task>,
     },
     /// docker Build (and push) or Push: the engine CLI on the host, no container of its own.
     Image(Box<ImageTask>),
@@ -287,15 +290,12 @@ impl Task {
     /// then its local `errors` and `finally`.
     pub fn children(&self) -> Vec<&Task> {
         let mut out: Vec<&Task> = match &self.kind {
-            TaskKind::Script(_)
-            | TaskKind::Core(_)
-            | TaskKind::Pause { .. }
-            | TaskKind::Image(_) => {
+            TaskKind::Script(_) | TaskKind::Core(_) | TaskKind::Image(_) => {
                 vec![]
             }
-            TaskKind::Parallel { tasks, .. } | TaskKind::Sequential { tasks } => {
-                tasks.iter().collect()
-            }
+            TaskKind::Parallel { tasks, .. }
+            | TaskKind::Sequential { tasks }
+            | TaskKind::Pause { tasks, .. } => tasks.iter().collect(),
             TaskKind::WorkingDirectory(w) => w.tasks.iter().collect(),
             TaskKind::Subflow(_) => vec![],
             TaskKind::Flow(f) => f.branches().into_iter().flatten().collect(),
@@ -307,16 +307,12 @@ impl Task {
     /// [`Task::children`], to change them.
     pub fn children_mut(&mut self) -> Vec<&mut Task> {
         let mut out: Vec<&mut Task> = match &mut self.kind {
-            TaskKind::Script(_)
-            | TaskKind::Subflow(_)
-            | TaskKind::Core(_)
-            | TaskKind::Pause { .. }
-            | TaskKind::Image(_) => {
+            TaskKind::Script(_) | TaskKind::Subflow(_) | TaskKind::Core(_) | TaskKind::Image(_) => {
                 vec![]
             }
-            TaskKind::Parallel { tasks, .. } | TaskKind::Sequential { tasks } => {
-                tasks.iter_mut().collect()
-            }
+            TaskKind::Parallel { tasks, .. }
+            | TaskKind::Sequential { tasks }
+            | TaskKind::Pause { tasks, .. } => tasks.iter_mut().collect(),
             TaskKind::WorkingDirectory(w) => w.tasks.iter_mut().collect(),
             TaskKind::Flow(f) => f.branches_mut().into_iter().flatten().collect(),
         };
@@ -392,6 +388,17 @@ pub enum Body {
     Script(String),
 }
 
+/// A file of a task's working directory and a KV entry: `load`ed into the file before the run,
+/// or the file (JSON) stored into the entry after it. Namespace and key are templates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KvFile {
+    pub load: bool,
+    pub namespace: String,
+    pub key: String,
+    /// Relative to the working directory.
+    pub path: String,
+}
+
 /// A Commands or Script task of shell or a script language (`io.kestra.plugin.scripts.*`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScriptTask {
@@ -416,6 +423,9 @@ pub struct ScriptTask {
     pub output_dir: bool,
     /// Python's `dependencies` and their options (`plan::python_deps` installs them).
     pub python: Option<PythonDeps>,
+    /// Files of the working directory moved to or from the local KV store around the run
+    /// (DbtCLI's `loadManifest` / `storeManifest`).
+    pub kv_files: Vec<KvFile>,
 }
 
 impl ScriptTask {

@@ -232,7 +232,7 @@ impl<'a> Obj<'a> {
         if let Some(k) = self.known.iter().find(|k| !described.contains(k)) {
             debug_assert!(
                 false,
-                "the reader reads `{k}` of `{}`, which src/flow/spec.rs does not describe",
+                "the reader reads `{k}` of `{}`, which src/flow/spec/ does not describe",
                 object.kind
             );
         }

@@ -1138,6 +1138,7 @@ mod tests {
             task_runner: Default::default(),
             output_dir: false,
             python: None,
+            kv_files: vec![],
             namespace_files: None,
         };
         let argv = |t: &ScriptTask| {
@@ -1219,6 +1220,7 @@ mod tests {
             task_runner: Default::default(),
             output_dir: false,
             python: None,
+            kv_files: vec![],
             namespace_files: None,
         };
         let tc = build("n", "f", "t", &task, &ctx);

@@ -112,6 +112,7 @@ fn stand_in(image: ImageRef, it: &ImageTask) -> ScriptTask {
         task_runner: Default::default(),
         output_dir: false,
         python: None,
+        kv_files: vec![],
         namespace_files: None,
     }
 }

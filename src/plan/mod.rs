@@ -90,6 +90,10 @@ pub fn resolve_inputs(
             }
             let value = match (checked.get(i.id.as_str()), &i.default) {
                 (Some(v), _) => Some(v.clone()),
+                // An expression: rendered now, then checked as a given value is.
+                (None, Some(d)) if crate::flow::decode::is_expression(d) => {
+                    Some(render_default(flow, i, d, &out)?)
+                }
                 // Checked when the flow was read; normalized here (ARRAY items).
                 (None, Some(d)) => {
                     Some(crate::flow::input_types::check_input(i, d).unwrap_or_else(|_| d.clone()))
@@ -107,6 +111,54 @@ pub fn resolve_inputs(
     Ok(out)
 }
 
+/// The inputs resolved so far, typed as Kestra types them (what `{{ inputs.x }}` reads while
+/// the inputs are resolved).
+fn typed_inputs(
+    flow: &Flow,
+    resolved: &BTreeMap<String, String>,
+) -> serde_json::Map<String, serde_json::Value> {
+    flow.inputs
+        .iter()
+        .filter_map(|x| {
+            resolved.get(&x.id).map(|v| {
+                (
+                    x.id.clone(),
+                    crate::flow::input_types::typed_value(&x.kind, v),
+                )
+            })
+        })
+        .collect()
+}
+
+/// A `defaults` written as an expression, rendered as Kestra 1.0 renders input defaults (over
+/// the flow's ids and variables and the inputs resolved before it, its `dependsOn`), then
+/// checked as a value of its type; an error names the input.
+fn render_default(
+    flow: &Flow,
+    i: &crate::flow::model::Input,
+    template: &str,
+    resolved: &BTreeMap<String, String>,
+) -> Result<String, String> {
+    let ctx = serde_json::json!({
+        "flow": { "id": flow.id, "namespace": flow.namespace },
+        "vars": flow.variables,
+        "inputs": typed_inputs(flow, resolved),
+    });
+    struct NoHost;
+    impl crate::pebble::Host for NoHost {}
+    let at = |e: String| {
+        format!(
+            "input `{}` (line {}): its default `{template}`: {e}",
+            i.id, i.pos.line
+        )
+    };
+    let out = crate::pebble::render(template, &crate::pebble::Value::from(&ctx), &NoHost)
+        .map_err(|e| at(e.message))?;
+    let text = out.text.trim().to_string();
+    crate::flow::input_types::check_input(i, &text)
+        .map_err(|e| at(format!("renders `{text}`: {e}")))
+}
+
 /// Whether an input takes part: true unless its `dependsOn.condition`, rendered over the values
 /// of the inputs before it (typed as Kestra types them), is false.
 pub fn input_condition(
@@ -117,19 +169,7 @@ pub fn input_condition(
     let Some(cond) = &i.props.condition else {
         return Ok(true);
     };
-    let typed: serde_json::Map<String, serde_json::Value> = flow
-        .inputs
-        .iter()
-        .filter_map(|x| {
-            resolved.get(&x.id).map(|v| {
-                (
-                    x.id.clone(),
-                    crate::flow::input_types::typed_value(&x.kind, v),
-                )
-            })
-        })
-        .collect();
-    let ctx = serde_json::json!({ "inputs": typed });
+    let ctx = serde_json::json!({ "inputs": typed_inputs(flow, resolved) });
     struct NoHost;
     impl crate::pebble::Host for NoHost {}
     let out = crate::pebble::render(cond, &crate::pebble::Value::from(&ctx), &NoHost)

@@ -84,22 +84,55 @@ fn kebab(k: &str) -> String {
     out
 }
 
+/// The `trigger.*` values given on the command line (a one-shot run starts no trigger):
+/// `--trigger-json` (a JSON object) first, then each `--trigger KEY=VALUE`, a text, over it. A
+/// dotted key nests (`--trigger body.id=7` is `trigger.body.id`).
+pub fn trigger_from(
+    pairs: &[(String, String)],
+    json: Option<&str>,
+) -> Result<Map<String, Json>, String> {
+    let mut out = match json.map(serde_json::from_str::<Json>) {
+        None => Map::new(),
+        Some(Ok(Json::Object(m))) => m,
+        Some(Ok(other)) => {
+            return Err(format!(
+                "--trigger-json must be a JSON object (NAME: value), not {other}"
+            ));
+        }
+        Some(Err(e)) => return Err(format!("--trigger-json is not JSON: {e}")),
+    };
+    for (k, v) in pairs {
+        let parts: Vec<&str> = k.split('.').collect();
+        if parts.iter().any(|p| p.is_empty()) {
+            return Err(format!("--trigger {k}=...: the name has an empty part"));
+        }
+        insert_dotted(&mut out, &parts, Json::String(v.clone()));
+    }
+    Ok(out)
+}
+
+/// Puts `value` at the path `parts` (`a.b` split) of `root`, making the maps on the way (a
+/// value on the way that is not a map is replaced by one).
+fn insert_dotted(root: &mut Map<String, Json>, parts: &[&str], value: Json) {
+    let mut at = root;
+    for p in &parts[..parts.len() - 1] {
+        let e = at
+            .entry(p.to_string())
+            .or_insert_with(|| Json::Object(Map::new()));
+        if !e.is_object() {
+            *e = Json::Object(Map::new());
+        }
+        at = e.as_object_mut().expect("made an object above");
+    }
+    at.insert(parts[parts.len() - 1].to_string(), value);
+}
+
 /// Kestra's `labels`: a label `a.b: x` is nested (`labels.a.b`), as `Label.toNestedMap` does.
 pub fn labels_map<'a>(labels: impl IntoIterator<Item = (&'a String, &'a String)>) -> Json {
     let mut root = Map::new();
     for (k, v) in labels {
         let parts: Vec<&str> = k.split('.').collect();
-        let mut at = &mut root;
-        for p in &parts[..parts.len() - 1] {
-            let e = at
-                .entry(p.to_string())
-                .or_insert_with(|| Json::Object(Map::new()));
-            if !e.is_object() {
-                *e = Json::Object(Map::new());
-            }
-            at = e.as_object_mut().expect("made an object above");
-        }
-        at.insert(parts[parts.len() - 1].to_string(), Json::String(v.clone()));
+        insert_dotted(&mut root, &parts, Json::String(v.clone()));
     }
     Json::Object(root)
 }
@@ -135,6 +168,41 @@ mod tests {
         );
         assert!(globals_from(&json!([1])).is_err());
         assert!(globals_from(&Json::Null).unwrap().is_empty());
+    }
+
+    #[test]
+    fn trigger_values_from_pairs_and_json() {
+        let p = |k: &str, v: &str| (k.to_string(), v.to_string());
+        type Case<'a> = (
+            &'a [(String, String)],
+            Option<&'a str>,
+            Result<Json, &'a str>,
+        );
+        let cases: &[Case] = &[
+            (&[], None, Ok(json!({}))),
+            (
+                &[p("date", "2026-01-01T00:00:00Z")],
+                None,
+                Ok(json!({"date": "2026-01-01T00:00:00Z"})),
+            ),
+            // JSON first, pairs over it; a dotted name nests.
+            (
+                &[p("date", "d2"), p("body.id", "7")],
+                Some(r#"{"date": "d1", "next": "n", "body": {"x": 1}}"#),
+                Ok(json!({"date": "d2", "next": "n", "body": {"x": 1, "id": "7"}})),
+            ),
+            (&[], Some("[1]"), Err("must be a JSON object")),
+            (&[], Some("{"), Err("is not JSON")),
+            (&[p("a..b", "1")], None, Err("empty part")),
+        ];
+        for (pairs, js, want) in cases {
+            let got = trigger_from(pairs, *js).map(Json::Object);
+            match (got, want) {
+                (Ok(g), Ok(w)) => assert_eq!(&g, w, "{pairs:?} {js:?}"),
+                (Err(e), Err(w)) => assert!(e.contains(w), "{e}"),
+                (g, w) => panic!("{pairs:?} {js:?}: got {g:?}, want {w:?}"),
+            }
+        }
     }
 
     #[test]

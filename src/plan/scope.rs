@@ -30,7 +30,7 @@ pub struct Scope<'a> {
     /// executor gives no task run.
     pub attempt: u32,
     pub inputs: &'a BTreeMap<String, String>,
-    pub vars: &'a BTreeMap<String, String>,
+    pub vars: &'a BTreeMap<String, serde_json::Value>,
     pub outputs: Option<&'a BTreeMap<String, BTreeMap<String, serde_json::Value>>>,
     /// Answers `secret()` (and the other calls that reach outside).
     pub host: &'a dyn pebble::Host,

@@ -164,23 +164,36 @@ fn subflow_notes<'a>(tasks: impl IntoIterator<Item = &'a Task>) -> Vec<String> {
                     t.id, t.path, t.pos.line, s.namespace, s.flow_id
                 ));
             }
-            TaskKind::Pause { delay } => out.push(match delay {
-                Some(d) => format!(
-                    "pause `{}` ({}, line {}): waits {}",
-                    t.id,
-                    t.path,
-                    t.pos.line,
-                    crate::units::format_duration_iso(*d)
-                ),
-                None => format!(
-                    "pause `{}` ({}, line {}): the run stops PAUSED (exit 4) until `dockhand resume EXECUTION`",
-                    t.id, t.path, t.pos.line
-                ),
-            }),
+            TaskKind::Pause { delay, tasks } => {
+                out.push(pause_note(t, *delay, tasks.len()));
+                out.extend(subflow_notes(t.children()));
+            }
             _ => out.extend(subflow_notes(t.children())),
         }
     }
     out
+}
+
+/// What a Pause does, for `plan`.
+fn pause_note(t: &Task, delay: Option<std::time::Duration>, children: usize) -> String {
+    let then = match children {
+        0 => String::new(),
+        n => format!("; then its {n} task(s) run in order"),
+    };
+    let what = match delay {
+        Some(d) => format!(
+            "pause `{}` ({}, line {}): waits {}",
+            t.id,
+            t.path,
+            t.pos.line,
+            crate::units::format_duration_iso(d)
+        ),
+        None => format!(
+            "pause `{}` ({}, line {}): the run stops PAUSED (exit 4) until `dockhand resume EXECUTION`",
+            t.id, t.path, t.pos.line
+        ),
+    };
+    format!("{what}{then}")
 }
 
 /// Every Parallel/Sequential task as (path, description), outermost first.
@@ -345,6 +358,22 @@ pub fn plan(
         }
         for g in &tc.output_files {
             let _ = writeln!(out, "# output files {g}");
+        }
+        if let crate::flow::model::TaskKind::Script(s) = &task.kind {
+            for f in &s.kv_files {
+                let _ = match f.load {
+                    true => writeln!(
+                        out,
+                        "# before the run: KV key {} of namespace {} written to {} (a warning if missing)",
+                        f.key, f.namespace, f.path
+                    ),
+                    false => writeln!(
+                        out,
+                        "# after the run: {} (JSON) stored as KV key {} of namespace {}",
+                        f.path, f.key, f.namespace
+                    ),
+                };
+            }
         }
         if let crate::flow::model::TaskKind::Script(s) = &task.kind
             && let Some(nf) = &s.namespace_files

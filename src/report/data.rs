@@ -46,8 +46,8 @@ pub struct Report {
     pub runs: Vec<Run>,
 }
 
-/// Reads execution `id`. `now` (Unix seconds) ends runs and executions still open.
-pub fn read(state_dir: &Utf8Path, id: &str, now: u64) -> Result<Report, JournalError> {
+/// Reads execution `id`. `now_ms` (Unix milliseconds) ends runs and executions still open.
+pub fn read(state_dir: &Utf8Path, id: &str, now_ms: u64) -> Result<Report, JournalError> {
     let records = journal::read(state_dir, id)?;
     let mut logs: BTreeMap<String, (String, usize)> = BTreeMap::new();
     if let Ok(f) = std::fs::File::open(log_store::path(state_dir, id)) {
@@ -59,15 +59,15 @@ pub fn read(state_dir: &Utf8Path, id: &str, now: u64) -> Result<Report, JournalE
             Ok(())
         });
     }
-    Ok(from_records(id, &records, logs, now))
+    Ok(from_records(id, &records, logs, now_ms))
 }
 
-/// The report of journal `records` (pure: `logs` by task, `now` for what is still open).
+/// The report of journal `records` (pure: `logs` by task, `now_ms` for what is still open).
 pub fn from_records(
     id: &str,
     records: &[Record],
     mut logs: BTreeMap<String, (String, usize)>,
-    now: u64,
+    now_ms: u64,
 ) -> Report {
     let mut r = Report {
         id: id.to_string(),
@@ -79,7 +79,7 @@ pub fn from_records(
         duration_ms: 0,
         runs: vec![],
     };
-    let mut end_s = None;
+    let mut end_ms = None;
     let mut open: BTreeMap<String, usize> = BTreeMap::new();
     for rec in records {
         match rec {
@@ -95,7 +95,7 @@ pub fn from_records(
                 r.flow_file = flow_file.clone();
                 // A resumed execution has one start per process: the first is when it began.
                 if r.start_ms == 0 {
-                    r.start_ms = at * 1000;
+                    r.start_ms = at.ms();
                 }
             }
             Record::TaskStart {
@@ -109,7 +109,7 @@ pub fn from_records(
                     key: task.clone(),
                     attempt: *attempt,
                     state: "RUNNING".into(),
-                    start_ms: (at * 1000).saturating_sub(r.start_ms),
+                    start_ms: at.ms().saturating_sub(r.start_ms),
                     duration_ms: 0,
                     container: container.clone(),
                     image: String::new(),
@@ -150,12 +150,12 @@ pub fn from_records(
             }
             Record::End { state, at } => {
                 r.state = state.clone();
-                end_s = Some(*at);
+                end_ms = Some(at.ms());
             }
             Record::Progress { .. } | Record::Decision { .. } | Record::RetryWait { .. } => {}
         }
     }
-    let end_ms = end_s.unwrap_or(now) * 1000;
+    let end_ms = end_ms.unwrap_or(now_ms);
     for i in open.into_values() {
         let run = &mut r.runs[i];
         run.duration_ms = end_ms.saturating_sub(r.start_ms + run.start_ms);
@@ -209,12 +209,12 @@ mod tests {
     use super::*;
     use crate::exec::result::State;
 
-    fn start(task: &str, attempt: u32, at: u64) -> Record {
+    fn start(task: &str, attempt: u32, at_ms: u64) -> Record {
         Record::TaskStart {
             task: task.into(),
             container: format!("c-{task}-{attempt}"),
             attempt,
-            at,
+            at: journal::Stamp::from_ms(at_ms),
         }
     }
 
@@ -229,30 +229,36 @@ mod tests {
         }
     }
 
+    fn flow_start(start_ms: u64) -> Record {
+        Record::Start {
+            flow_file: "f.yaml".into(),
+            flow_digest: String::new(),
+            engine: "docker".into(),
+            dialect: "docker".into(),
+            host: None,
+            work_dir: "/tmp".into(),
+            inputs: Default::default(),
+            at: journal::Stamp::from_ms(start_ms),
+            namespace: "ns".into(),
+            flow: "fl".into(),
+            swarm: None,
+            trigger: Default::default(),
+        }
+    }
+
     #[test]
     fn rows_follow_starts_with_offsets_durations_and_logs() {
+        let start_ms = 100_000;
         let records = vec![
-            Record::Start {
-                flow_file: "f.yaml".into(),
-                flow_digest: String::new(),
-                engine: "docker".into(),
-                dialect: "docker".into(),
-                host: None,
-                work_dir: "/tmp".into(),
-                inputs: Default::default(),
-                at: 100,
-                namespace: "ns".into(),
-                flow: "fl".into(),
-                swarm: None,
-            },
-            start("a", 1, 100),
-            start("b", 1, 101),
+            flow_start(start_ms),
+            start("a", 1, start_ms),
+            start("b", 1, start_ms + 1000),
             end("a", State::Success, 2500),
             end("b", State::Failed, 800),
-            start("c", 1, 103),
+            start("c", 1, start_ms + 3000),
             Record::End {
                 state: "FAILED".into(),
-                at: 104,
+                at: journal::Stamp::from_ms(start_ms + 4000),
             },
         ];
         let mut logs = BTreeMap::new();
@@ -279,5 +285,60 @@ mod tests {
         );
         assert_eq!(r.runs[0].log_lines, 1);
         assert_eq!(r.duration_ms, 4000);
+    }
+
+    #[test]
+    fn short_tasks_start_to_the_millisecond() {
+        // Three tasks of a few milliseconds in the same second: each bar where it ran.
+        let t0 = 1_764_583_443_120;
+        let records = [
+            flow_start(t0),
+            start("a", 1, t0 + 3),
+            end("a", State::Success, 4),
+            start("b", 1, t0 + 9),
+            end("b", State::Success, 5),
+            start("c", 1, t0 + 17),
+            end("c", State::Failed, 2),
+            Record::End {
+                state: "FAILED".into(),
+                at: journal::Stamp::from_ms(t0 + 21),
+            },
+        ];
+        // Through the journal's own text, as `report` reads it.
+        let text: Vec<String> = records
+            .iter()
+            .map(|r| serde_json::to_string(r).unwrap())
+            .collect();
+        assert!(text[1].contains("\"at\":1764583443.123"), "{}", text[1]);
+        let back: Vec<Record> = text
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let r = from_records("x", &back, BTreeMap::new(), 0);
+        let rows: Vec<(&str, u64, u64)> = r
+            .runs
+            .iter()
+            .map(|x| (x.key.as_str(), x.start_ms, x.duration_ms))
+            .collect();
+        assert_eq!(rows, [("a", 3, 4), ("b", 9, 5), ("c", 17, 2)]);
+        assert_eq!((r.start_ms, r.duration_ms), (t0, 21));
+    }
+
+    #[test]
+    fn a_journal_in_whole_seconds_still_reads() {
+        // As dockhand wrote journals before it kept milliseconds.
+        let old = [
+            r#"{"t":"start","flow_file":"f.yaml","flow_digest":"d","engine":"docker","dialect":"docker","host":null,"work_dir":"/w","inputs":{},"at":1764583443,"namespace":"ns","flow":"fl"}"#,
+            r#"{"t":"task_start","task":"a","container":"c-a","attempt":1,"at":1764583444}"#,
+            r#"{"t":"end","state":"SUCCESS","at":1764583446}"#,
+        ];
+        let records: Vec<Record> = old
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let r = from_records("x", &records, BTreeMap::new(), 0);
+        assert_eq!(r.start_ms, 1_764_583_443_000);
+        assert_eq!((r.runs[0].start_ms, r.runs[0].duration_ms), (1000, 2000));
+        assert_eq!(r.duration_ms, 3000);
     }
 }

@@ -11,14 +11,14 @@ pub use data::{Report, Run};
 
 use camino::Utf8Path;
 
-/// The HTML report of execution `id` under `state_dir` (`now`, Unix seconds, ends what is
-/// still running).
+/// The HTML report of execution `id` under `state_dir` (`now_ms`, Unix milliseconds, ends
+/// what is still running).
 pub fn render(
     state_dir: &Utf8Path,
     id: &str,
-    now: u64,
+    now_ms: u64,
 ) -> Result<String, crate::exec::journal::JournalError> {
-    let mut r = data::read(state_dir, id, now)?;
+    let mut r = data::read(state_dir, id, now_ms)?;
     if let Ok(text) = crate::flow::limits::read_file(&r.flow_file)
         && let Some(flow) = crate::flow::load(&r.flow_file, &text).flow
     {

@@ -381,6 +381,27 @@ impl Ctx {
         Spawned::start(&self.run_args(flow, extra), &self.env(env))
     }
 
+    /// `run` of `flow` as execution `id` (another than the test's own, or the same), with
+    /// `--wait-removal` and `extra` arguments.
+    pub fn run_as(&self, flow: &Path, id: &str, extra: &[&str]) -> Run {
+        let work = self.work().display().to_string();
+        let f = flow.display().to_string();
+        let mut args = vec![
+            "run",
+            &f,
+            "--engine",
+            self.eng.name,
+            "--execution-id",
+            id,
+            "--work-dir",
+            &work,
+            "--json",
+            "--wait-removal",
+        ];
+        args.extend(extra);
+        self.dockhand(&args, &[])
+    }
+
     /// Any dockhand command (plan, validate, run with custom arguments).
     pub fn dockhand(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();

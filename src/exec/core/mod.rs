@@ -8,6 +8,7 @@ mod execution;
 mod http;
 mod kv;
 mod log;
+mod namespace;
 mod sleep;
 mod storage;
 mod values;
@@ -134,6 +135,16 @@ pub async fn run(
     }
     let attempt = rt.replay.ended.get(&task.id).map_or(1, |(a, _)| a + 1);
     let started = Instant::now();
+    // `taskCache`: a stored result of this task as rendered stands in for doing it.
+    let cache = match crate::exec::task_cache::lookup_core(rt, flow, task, core, outputs) {
+        Ok(mut hit) => {
+            hit.duration = started.elapsed();
+            rt.end_task(task, attempt, &mut hit, false);
+            rt.status_of(&hit);
+            return hit;
+        }
+        Err(pending) => pending,
+    };
     let done = match task.timeout {
         Some(limit) => {
             match tokio::time::timeout(limit, perform(rt, flow, task, core, outputs)).await {
@@ -162,6 +173,21 @@ pub async fn run(
     // A task with no effect outside this run is harmless to do again after a power loss;
     // the next fsync'd record (any later task's start or end) covers it anyway.
     rt.end_task(task, attempt, &mut res, core.has_effects());
+    if let Some(p) = &cache {
+        let workdir = rt.ctx.workdir(&task.id);
+        let files = crate::exec::task_cache::files_of(&workdir);
+        let ttl = task.control.task_cache.and_then(|c| c.ttl);
+        if let Err(e) = crate::exec::task_cache::store_files(
+            p,
+            &res,
+            &files,
+            &rt.ctx.execution_id,
+            &workdir,
+            ttl,
+        ) {
+            rt.status(&format!("{}: warning: result not cached: {e}", task.id));
+        }
+    }
     rt.status_of(&res);
     res
 }
@@ -177,7 +203,7 @@ async fn perform(
     // Rendering is synchronous and holds the scope: it ends before anything is awaited.
     let step = {
         crate::plan::with_task_texts(flow, task, &rt.ctx, &rt.inputs, Some(outputs), |r| {
-            step(rt, &flow.namespace, task, core, r)
+            step(rt, flow, task, core, r)
         })
     };
     match step {
@@ -197,11 +223,12 @@ async fn perform(
 /// waiting done. `Err` is a property that cannot be rendered.
 fn step(
     rt: &Runtime,
-    flow_ns: &str,
+    flow: &Flow,
     task: &Task,
     core: &CoreTask,
     r: &mut TextRenderer,
 ) -> Result<Step, String> {
+    let flow_ns = flow.namespace.as_str();
     Ok(Step::Done(match core {
         CoreTask::Log { messages, level } => log::log(rt, &task.id, messages, *level, r)?,
         CoreTask::Return { format } => values::ret(format.as_deref(), r)?,
@@ -220,7 +247,7 @@ fn step(
         CoreTask::KvSet { .. }
         | CoreTask::KvGet { .. }
         | CoreTask::KvDelete { .. }
-        | CoreTask::KvGetKeys { .. } => kv::kv(rt, flow_ns, core, r)?,
+        | CoreTask::KvGetKeys { .. } => kv::kv(rt, &flow.namespace, core, r)?,
         CoreTask::HttpRequest(c) => return Ok(Step::Http(Box::new(http::prepare(c, None, r)?))),
         CoreTask::HttpDownload {
             call,
@@ -234,8 +261,21 @@ fn step(
             )?)));
         }
         CoreTask::PurgeExecutionFiles => storage::purge(rt, &task.id),
+        CoreTask::Write { .. }
+        | CoreTask::StorageSize { .. }
+        | CoreTask::StorageDelete { .. }
+        | CoreTask::Concat { .. }
+        | CoreTask::Reverse { .. } => {
+            let attempt = rt.replay.ended.get(&task.id).map_or(1, |(a, _)| a + 1);
+            let ids = (flow.namespace.as_str(), flow.id.as_str(), attempt);
+            storage::stored_files(rt, &task.id, ids, core, r)?
+        }
         CoreTask::LocalFiles { inputs, outputs } => {
             storage::local_files(rt, &task.id, inputs, outputs, r)?
+        }
+        CoreTask::Namespace(n) => {
+            let attempt = rt.replay.ended.get(&task.id).map_or(1, |(a, _)| a + 1);
+            namespace::run(rt, flow, task, attempt, n, r)?
         }
     }))
 }

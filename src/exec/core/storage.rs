@@ -1,7 +1,8 @@
 //! The execution's files: `storage.PurgeCurrentExecutionFiles` removes what the execution
 //! stored (everything under `WORK_DIR/EXECUTION/`: output files, downloads, local files), and
 //! the legacy `storage.LocalFiles` writes files into its working directory and hands out those
-//! its `outputs` globs match.
+//! its `outputs` globs match; `storage.Write` puts a text into a file of the local internal
+//! storage and outputs its `kestra://` URI.
 
 use std::collections::BTreeMap;
 
@@ -11,7 +12,7 @@ use serde_json::{Value as Json, json};
 use super::Done;
 use super::log::print;
 use crate::exec::Runtime;
-use crate::flow::core_task::LogLevel;
+use crate::flow::core_task::{CoreTask, LogLevel};
 use crate::plan::scope::TextRenderer;
 
 /// Every regular file (or link) under `dir`, sorted; directories are walked, never followed.
@@ -145,4 +146,206 @@ pub(super) fn local_files(
         "uris".into(),
         Json::Object(uris),
     )])))
+}
+
+/// The name `storage.Write` gives its file: Kestra's temporary files are `<random><suffix>`,
+/// the suffix the extension with a dot added when it has none (`LocalWorkingDir.createTempFile`),
+/// `.tmp` without one. dockhand names the file after the task, so that a resumed execution
+/// (which takes the task's end from the journal) and the plan name the same file.
+pub fn write_name(task: &str, extension: Option<&str>) -> String {
+    match extension {
+        None => format!("{task}.tmp"),
+        Some(e) if e.starts_with('.') => format!("{task}{e}"),
+        Some(e) => format!("{task}.{e}"),
+    }
+}
+
+/// The extension of a stored file's URI, with its dot (Reverse keeps `from`'s).
+fn extension_of(uri: &str) -> Option<&str> {
+    let name = uri.rsplit('/').next()?;
+    name.rfind('.').filter(|&i| i > 0).map(|i| &name[i..])
+}
+
+/// Writes `bytes` as the task's new stored file (named by [`write_name`]); its URI.
+fn put(
+    st: &crate::exec::storage::Storage,
+    (namespace, flow, execution, task, attempt): (&str, &str, &str, &str, u32),
+    extension: Option<&str>,
+    bytes: &[u8],
+) -> Result<String, String> {
+    let name = write_name(task, extension);
+    if crate::plan::storage::relative_inside(&name).is_err() || name.contains('/') {
+        return Err(format!(
+            "`extension` {:?} is not a file name's extension",
+            extension.unwrap_or_default()
+        ));
+    }
+    let uri = crate::plan::storage::output_uri(namespace, flow, execution, task, attempt, &name);
+    let path = crate::plan::storage::storage_path(&st.root, &uri)?;
+    if let Some(d) = path.parent() {
+        std::fs::create_dir_all(d).map_err(|e| format!("cannot write {path}: {e}"))?;
+    }
+    std::fs::write(&path, bytes).map_err(|e| format!("cannot write {path}: {e}"))?;
+    Ok(uri)
+}
+
+/// The storage tasks: Write, Size, Delete, Concat, Reverse, on the local internal storage
+/// (`kestra://` URIs only, as Kestra's `StorageInterface`).
+pub(super) fn stored_files(
+    rt: &Runtime,
+    task: &str,
+    (namespace, flow, attempt): (&str, &str, u32),
+    core: &CoreTask,
+    r: &mut TextRenderer,
+) -> Result<Done, String> {
+    let Some(st) = &rt.storage else {
+        return Ok(Done::failed("this run has no internal storage"));
+    };
+    let ids = (namespace, flow, rt.ctx.execution_id.as_str(), task, attempt);
+    let path_of = |uri: &str| crate::plan::storage::storage_path(&st.root, uri.trim());
+    let uri_out =
+        |uri: String| Done::with_outputs(BTreeMap::from([("uri".into(), Json::String(uri))]));
+    let done = match core {
+        CoreTask::Write { content, extension } => {
+            let content = r.text(content)?;
+            let extension = extension.as_ref().map(|e| r.text(e)).transpose()?;
+            put(st, ids, extension.as_deref(), content.as_bytes()).map(uri_out)
+        }
+        CoreTask::StorageSize { uri } => {
+            let uri = r.text(uri)?;
+            path_of(&uri).and_then(|p| {
+                let size = std::fs::metadata(&p)
+                    .map_err(|e| format!("{uri}: {e}"))?
+                    .len();
+                Ok(Done::with_outputs(BTreeMap::from([(
+                    "size".into(),
+                    json!(size),
+                )])))
+            })
+        }
+        CoreTask::StorageDelete {
+            uri,
+            error_on_missing,
+        } => {
+            let uri = r.text(uri)?;
+            path_of(&uri).and_then(|p| {
+                let deleted = match std::fs::remove_file(&p) {
+                    Ok(()) => true,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+                    Err(e) => return Err(format!("cannot delete {p}: {e}")),
+                };
+                if *error_on_missing && !deleted {
+                    return Err(format!("Unable to find file '{uri}'"));
+                }
+                Ok(Done::with_outputs(BTreeMap::from([
+                    ("uri".into(), Json::String(uri.clone())),
+                    ("deleted".into(), Json::Bool(deleted)),
+                ])))
+            })
+        }
+        CoreTask::Concat {
+            files,
+            files_json,
+            separator,
+            extension,
+        } => {
+            let mut list = Vec::new();
+            for f in files {
+                list.push(r.text(f)?);
+            }
+            if *files_json {
+                let text = list.pop().unwrap_or_default();
+                list = serde_json::from_str(&text)
+                    .map_err(|e| format!("`files` {text:?} is not a JSON list of URIs: {e}"))?;
+            }
+            let separator = separator.as_ref().map(|s| r.text(s)).transpose()?;
+            let extension = r.text(extension)?;
+            let mut bytes = Vec::new();
+            let mut failed = None;
+            for uri in &list {
+                match path_of(uri)
+                    .and_then(|p| std::fs::read(&p).map_err(|e| format!("{uri}: {e}")))
+                {
+                    Ok(b) => bytes.extend(b),
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+                if let Some(s) = &separator {
+                    bytes.extend(s.as_bytes());
+                }
+            }
+            match failed {
+                Some(e) => Err(e),
+                None => put(st, ids, Some(&extension), &bytes).map(uri_out),
+            }
+        }
+        CoreTask::Reverse { from, separator } => {
+            let from = r.text(from)?;
+            let separator = r.text(separator)?;
+            path_of(&from)
+                .and_then(|p| std::fs::read_to_string(&p).map_err(|e| format!("{from}: {e}")))
+                .and_then(|text| {
+                    let out = reverse_lines(&text, &separator);
+                    put(st, ids, extension_of(&from), out.as_bytes()).map(uri_out)
+                })
+        }
+        other => unreachable!("not a storage task: {other:?}"),
+    };
+    Ok(done.unwrap_or_else(Done::failed))
+}
+
+/// The lines of `text`, last first, each followed by `separator` (commons-io's
+/// `ReversedLinesFileReader`: `\n`, `\r\n` and `\r` end lines; a final line end adds no line).
+pub fn reverse_lines(text: &str, separator: &str) -> String {
+    let body = text
+        .strip_suffix("\r\n")
+        .or_else(|| text.strip_suffix('\n'))
+        .or_else(|| text.strip_suffix('\r'))
+        .unwrap_or(text);
+    if text.is_empty() {
+        return String::new();
+    }
+    let lines: Vec<&str> = body.split('\n').map(|l| l.trim_end_matches('\r')).collect();
+    lines
+        .iter()
+        .rev()
+        .map(|l| format!("{l}{separator}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{extension_of, reverse_lines, write_name};
+
+    #[test]
+    fn reverse_puts_the_last_line_first() {
+        let rows = [
+            ("a\nb\nc\n", "\n", "c\nb\na\n"),
+            ("a\nb\nc", "\n", "c\nb\na\n"),
+            ("a\r\nb\r\n", ";", "b;a;"),
+            ("", "\n", ""),
+            ("only", "\n", "only\n"),
+            ("a\n\nb\n", "|", "b||a|"),
+        ];
+        for (text, sep, want) in rows {
+            assert_eq!(reverse_lines(text, sep), want, "{text:?}");
+        }
+        assert_eq!(extension_of("kestra:///a/b/w/1/w.csv"), Some(".csv"));
+        assert_eq!(extension_of("kestra:///a/b/w/1/noext"), None);
+    }
+
+    #[test]
+    fn write_names_its_file_as_kestra_suffixes_it() {
+        let rows = [
+            (None, "w.tmp"),
+            (Some(".sh"), "w.sh"),
+            (Some("json"), "w.json"),
+            (Some(".tar.gz"), "w.tar.gz"),
+        ];
+        for (ext, want) in rows {
+            assert_eq!(write_name("w", ext), want, "{ext:?}");
+        }
+    }
 }

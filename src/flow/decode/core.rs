@@ -31,6 +31,79 @@ pub(super) fn read_core(cx: &mut Cx, o: &mut Obj<'_>, name: &str) -> Option<Core
                 level,
             }
         }
+        // Kestra's Echo is a Log of one message (`Echo.run` builds a Log and runs it).
+        ECHO_TYPE => {
+            if let Some(t) = o.get(cx, "type") {
+                cx.diags.warning(
+                    t.pos,
+                    o.key_path("type"),
+                    "`io.kestra.plugin.core.debug.Echo` is deprecated in Kestra; write `type: io.kestra.plugin.core.log.Log` with `message`",
+                );
+            }
+            let format = o.need_string(cx, "format");
+            let level = o
+                .enumeration(cx, "level", &LogLevel::NAMES, LogLevel::parse)
+                .unwrap_or_default();
+            CoreTask::Log {
+                messages: vec![format?],
+                level,
+            }
+        }
+        WRITE_TYPE => {
+            let content = o.need_string(cx, "content");
+            let extension = o.string(cx, "extension");
+            CoreTask::Write {
+                content: content?,
+                extension,
+            }
+        }
+        SIZE_TYPE => CoreTask::StorageSize {
+            uri: o.need_string(cx, "uri")?,
+        },
+        DELETE_TYPE => {
+            let uri = o.need_string(cx, "uri");
+            let error_on_missing = o.bool(cx, "errorOnMissing").unwrap_or(false);
+            CoreTask::StorageDelete {
+                uri: uri?,
+                error_on_missing,
+            }
+        }
+        CONCAT_TYPE => {
+            let files = o.need(cx, "files").and_then(|n| {
+                let path = o.key_path("files");
+                match &n.value {
+                    Value::Seq(_) => reader::as_strings(cx, n, &path).map(|f| (f, false)),
+                    _ => reader::as_string(cx, n, &path).map(|s| (vec![s], true)),
+                }
+            });
+            let separator = o.string(cx, "separator");
+            let extension = o.string(cx, "extension").unwrap_or_else(|| ".tmp".into());
+            let (files, files_json) = files?;
+            CoreTask::Concat {
+                files,
+                files_json,
+                separator,
+                extension,
+            }
+        }
+        REVERSE_TYPE => {
+            let from = o.need_string(cx, "from");
+            let separator = o.string(cx, "separator").unwrap_or_else(|| "\n".into());
+            if let Some(c) = o.string(cx, "charset")
+                && !c.eq_ignore_ascii_case("UTF-8")
+                && let Some(n) = o.get(cx, "charset")
+            {
+                cx.error(
+                    n.pos,
+                    &o.key_path("charset"),
+                    format!("charset `{c}` is not supported: files are read and written as UTF-8"),
+                );
+            }
+            CoreTask::Reverse {
+                from: from?,
+                separator,
+            }
+        }
         RETURN_TYPE => CoreTask::Return {
             format: o.string(cx, "format"),
         },
@@ -171,6 +244,9 @@ pub(super) fn read_core(cx: &mut Cx, o: &mut Obj<'_>, name: &str) -> Option<Core
                 call: Box::new(call?),
                 fail_on_empty,
             }
+        }
+        NS_UPLOAD_TYPE | NS_DOWNLOAD_TYPE | NS_DELETE_TYPE => {
+            CoreTask::Namespace(Box::new(super::namespace_tasks::read(cx, o, name)?))
         }
         _ => unreachable!("{name} is a core task type of the spec without a reader"),
     };

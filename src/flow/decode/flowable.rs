@@ -268,6 +268,7 @@ pub(super) fn read_control(cx: &mut Cx, o: &mut Obj<'_>, flowable: bool) -> Cont
     let run_if = o.string(cx, "runIf");
     let allow_warning = o.bool(cx, "allowWarning").unwrap_or(false);
     let retry = read_retry_at(cx, o);
+    let task_cache = super::task_cache::read(cx, o);
     let (errors, finally) = if flowable {
         (
             task_list(cx, o, "errors", false),
@@ -280,6 +281,7 @@ pub(super) fn read_control(cx: &mut Cx, o: &mut Obj<'_>, flowable: bool) -> Cont
         run_if,
         allow_warning,
         retry,
+        task_cache,
         errors,
         finally,
     }

@@ -169,8 +169,18 @@ pub(super) fn read_inputs(cx: &mut Cx, n: &Node) -> Vec<Input> {
                 extensions,
             },
         };
+        // A default written as an expression is rendered when the run starts (Kestra 1.0 renders
+        // every input's `defaults`): here only its syntax is checked, its type then.
+        let dynamic = input.default.as_deref().is_some_and(is_expression);
+        if dynamic
+            && let (Some(d), Some(n)) = (&input.default, defaults_node)
+            && let Err(e) = crate::pebble::Template::parse(d)
+        {
+            cx.error(n.pos, &o_key(&path, "defaults"), e.message);
+        }
         // The default must be a value of the input's type, as `--input` must.
         if let (Some(_), Some(d)) = (&kind, &input.default)
+            && !dynamic
             && !values_broken
             && !broken
             && let Err(e) = input_types::check_input(&input, d)
@@ -204,6 +214,11 @@ pub(super) fn read_inputs(cx: &mut Cx, n: &Node) -> Vec<Input> {
         }
     }
     out
+}
+
+/// Whether a default is a Pebble template (rendered at run start) rather than a value.
+pub fn is_expression(text: &str) -> bool {
+    text.contains("{{") || text.contains("{%")
 }
 
 fn o_key(path: &str, key: &str) -> String {

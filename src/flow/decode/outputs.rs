@@ -2,7 +2,7 @@
 //! values refer to: the tasks named in `outputs.TASK...` must be tasks of the flow. They are
 //! rendered and typed when the tasks have ended (`exec::flow_outputs`).
 
-use crate::flow::model::{Flow, FlowOutput, Task, TaskKind};
+use crate::flow::model::{Flow, FlowOutput, Task};
 use crate::flow::reader::{Cx, Obj, as_seq};
 use crate::flow::spec::{self, INPUT_TYPES, TASK_ID};
 use crate::flow::yaml::{Node, Value};
@@ -55,18 +55,19 @@ pub(super) fn read_outputs(cx: &mut Cx, n: &Node) -> Vec<FlowOutput> {
     out
 }
 
-/// Each `outputs.TASK` an output's value reads names a task of the flow.
+/// Each `outputs.TASK` an output's value reads names a task of the flow, at any depth (a
+/// WorkingDirectory's or an If's child too: Kestra's outputs are the execution's).
 pub(super) fn check_references(cx: &mut Cx, flow: &Flow) {
-    fn ids<'a>(tasks: &'a [Task], out: &mut Vec<&'a str>) {
-        for t in tasks {
-            out.push(&t.id);
-            if let TaskKind::Parallel { tasks, .. } | TaskKind::Sequential { tasks } = &t.kind {
-                ids(tasks, out);
-            }
+    fn ids<'a>(t: &'a Task, out: &mut Vec<&'a str>) {
+        out.push(&t.id);
+        for c in t.children() {
+            ids(c, out);
         }
     }
     let mut known = Vec::new();
-    ids(&flow.tasks, &mut known);
+    for t in flow.top_level() {
+        ids(t, &mut known);
+    }
     for (i, o) in flow.outputs.iter().enumerate() {
         let Ok(a) = crate::pebble::analyze(&o.value) else {
             continue;

@@ -130,6 +130,18 @@ pub(super) fn check_ids_and_templates(cx: &mut Cx, flow: &Flow, src: &str) {
                 .iter()
                 .map(|(k, v)| (format!("{}.inputFiles.{k}", task.path), v.as_str())),
         );
+        for f in &s.kv_files {
+            let what = if f.load {
+                "loadManifest"
+            } else {
+                "storeManifest"
+            };
+            texts.push((format!("{}.{what}.key", task.path), f.key.as_str()));
+            texts.push((
+                format!("{}.{what}.namespace", task.path),
+                f.namespace.as_str(),
+            ));
+        }
         // Registry credentials and `config` are rendered too (as Kestra does), with what is
         // known before the run: they are masked from the start, so no task outputs.
         let runner_path = format!("{}.taskRunner", task.path);
@@ -343,13 +355,12 @@ fn ended_before<'a>(
         out.entry(t.id.as_str()).or_insert_with(|| mine.clone());
         let body_start = *next;
         match &t.kind {
-            TaskKind::Script(_)
-            | TaskKind::Subflow(_)
-            | TaskKind::Core(_)
-            | TaskKind::Pause { .. }
-            | TaskKind::Image(_) => {}
+            TaskKind::Script(_) | TaskKind::Subflow(_) | TaskKind::Core(_) | TaskKind::Image(_) => {
+            }
             TaskKind::Parallel { tasks: c, .. } => ended_before(c, true, next, &mine, out),
-            TaskKind::Sequential { tasks: c } => ended_before(c, false, next, &mine, out),
+            TaskKind::Sequential { tasks: c } | TaskKind::Pause { tasks: c, .. } => {
+                ended_before(c, false, next, &mine, out)
+            }
             TaskKind::WorkingDirectory(w) => ended_before(&w.tasks, false, next, &mine, out),
             TaskKind::Flow(f) => match &**f {
                 crate::flow::control::FlowTask::Dag { tasks, .. } => {

@@ -95,7 +95,19 @@ pub(super) fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
             let duration = o.parsed(cx, "pauseDuration", parse);
             let delay = o.parsed(cx, "delay", parse);
             let delay = duration.or(delay);
-            Some(TaskKind::Pause { delay })
+            // Kestra's Pause still reads its deprecated `tasks`: they run once the pause ends.
+            let tasks = match o.get(cx, "tasks") {
+                Some(t) => {
+                    cx.diags.warning(
+                        t.pos,
+                        o.key_path("tasks"),
+                        "a Pause's `tasks` are deprecated in Kestra; put them after the Pause task",
+                    );
+                    read_children(cx, &mut o)
+                }
+                None => vec![],
+            };
+            Some(TaskKind::Pause { delay, tasks })
         }
         Some((_, Some(Execution::Subflow))) => Some(TaskKind::Subflow(Box::new(
             super::subflow::read(cx, &mut o),
@@ -159,6 +171,18 @@ pub(super) fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
         .and_then(spec::task_type)
         .is_some_and(|t| matches!(t.execution, Execution::FlowableParent(_)));
     let control = super::flowable::read_control(cx, &mut o, flowable);
+    if control.task_cache.is_some()
+        && kind
+            .as_ref()
+            .is_some_and(|k| !crate::flow::task_cache::cacheable(k))
+    {
+        let pos = o.get(cx, "taskCache").map_or(n.pos, |v| v.pos);
+        cx.diags.warning(
+            pos,
+            o.key_path("taskCache"),
+            "dockhand caches script tasks and the core tasks whose result is their outputs: `taskCache` is not applied to this task, which runs every time",
+        );
+    }
     // Without a known type, which properties belong is unknown: they are not reported.
     // The ignored and refused properties are the type's (the common ones, then its own).
     if kind.is_some() {
@@ -312,7 +336,7 @@ fn read_script(cx: &mut Cx, o: &mut Obj<'_>, tt: &'static spec::TaskType) -> Scr
         .then(|| o.bool(cx, "failFast"))
         .flatten()
         .unwrap_or(true);
-    let (mut input_files, output_files) = read_files(cx, o, &described);
+    let (mut input_files, mut output_files) = read_files(cx, o, &described);
     let python = described("dependencies").then(|| read_python(cx, o));
     // A language's script is a file in the working directory, run by the language's command:
     // it reaches the container as the input files do.
@@ -356,8 +380,35 @@ fn read_script(cx: &mut Cx, o: &mut Obj<'_>, tt: &'static spec::TaskType) -> Scr
     };
     // A CLI task's own properties: env, files, commands (tasks_container's adapters).
     let mut default_image = default_image;
+    let mut kv_files = Vec::new();
     if let Some(Body::Commands(commands)) = &mut body {
+        // Objects, read before the text properties (`read_own` skips what was read).
+        let manifests = [("loadManifest", true), ("storeManifest", false)].map(|(name, load)| {
+            (
+                described(name).then(|| read_kv_file(cx, o, name)).flatten(),
+                load,
+            )
+        });
         let values = read_own(cx, o, tt);
+        // plugin-dbt: `target/manifest.json` under `projectDir` (as written).
+        let manifest = match values.get("projectDir") {
+            Some(dir) => format!("{}/target/manifest.json", dir.trim_end_matches('/')),
+            None => "target/manifest.json".to_string(),
+        };
+        for (entry, load) in manifests {
+            if let Some((namespace, key)) = entry {
+                if !load && !output_files.contains(&manifest) {
+                    // Kept past the run, so it can be stored (and handed out, as Kestra does).
+                    output_files.push(manifest.clone());
+                }
+                kv_files.push(crate::flow::model::KvFile {
+                    load,
+                    namespace,
+                    key,
+                    path: manifest.clone(),
+                });
+            }
+        }
         let mut cli = spec::CliScript {
             commands: std::mem::take(commands),
             ..Default::default()
@@ -399,6 +450,7 @@ fn read_script(cx: &mut Cx, o: &mut Obj<'_>, tt: &'static spec::TaskType) -> Scr
         task_runner: chosen.kind,
         output_dir: chosen.legacy_runner,
         python: python.flatten(),
+        kv_files,
         namespace_files,
     }
 }
@@ -443,6 +495,16 @@ fn read_python(cx: &mut Cx, o: &mut Obj<'_>) -> Option<PythonDeps> {
 
 /// The type's own properties no common reader asked for, as text: booleans as `true`/`false`,
 /// enumerations checked, durations in seconds.
+/// `storeManifest` / `loadManifest`: `{key, namespace}`, both required (plugin-dbt's
+/// `KvStoreManifest`).
+fn read_kv_file(cx: &mut Cx, o: &mut Obj<'_>, name: &'static str) -> Option<(String, String)> {
+    let mut m = o.obj(cx, name)?;
+    let key = m.need_string(cx, "key");
+    let namespace = m.need_string(cx, "namespace");
+    m.finish_described(cx, &spec::DBT_KV_MANIFEST);
+    Some((namespace?, key?))
+}
+
 fn read_own(
     cx: &mut Cx,
     o: &mut Obj<'_>,

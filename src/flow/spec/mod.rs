@@ -438,8 +438,8 @@ impl Flowable {
 
 mod tasks_container;
 pub use tasks_container::{
-    CliScript, DOCKER_BUILD_PULL, DOCKER_BUILD_TYPE, DOCKER_PUSH_TYPE, adapt_cli, is_image_task,
-    runner_at_top,
+    CliScript, DBT_KV_MANIFEST, DOCKER_BUILD_PULL, DOCKER_BUILD_TYPE, DOCKER_PUSH_TYPE, adapt_cli,
+    is_image_task, runner_at_top,
 };
 pub mod tasks_core;
 pub mod tasks_flow;
@@ -513,11 +513,11 @@ pub static FLOW: Object = Object {
             )
         },
         Property {
-            example: Some("{greeting: hello, n: 1}"),
+            example: Some("{greeting: hello, n: 1, hosts: [a, b]}"),
             ..read(
                 "variables",
-                Ty::StringMap,
-                "Flow variables, used as `{{ vars.NAME }}` in commands, scripts, beforeCommands, env and inputFiles.",
+                Ty::AnyMap,
+                "Flow variables of any YAML type (text, number, boolean, list, map), used as `{{ vars.NAME }}` with their type (`{{ vars.hosts[0] }}`); a text is not rendered again unless `render(vars.NAME)`.",
             )
         },
         required(
@@ -976,6 +976,14 @@ pub const COMMON_TASK: &[Property] = &[
         ..ignored("targetOS", "containers run on the engine's OS")
     },
     Property {
+        example: Some("{enabled: true, ttl: PT1H}"),
+        ..read(
+            "taskCache",
+            Ty::Object(&TASK_CACHE),
+            "Cache the task's result (script tasks, and core tasks whose result is their outputs): `enabled`, `ttl`. A later run of the same rendered task in the same image, with the same input files, takes its outputs and output files from the cache instead of running.",
+        )
+    },
+    Property {
         example: Some("false"),
         ..with_default(
             "allowWarning",
@@ -985,6 +993,25 @@ pub const COMMON_TASK: &[Property] = &[
         )
     },
 ];
+
+/// `taskCache` of a task (Kestra's `Cache`; `flow::task_cache`).
+pub static TASK_CACHE: Object = Object {
+    kind: "taskCache",
+    title: "Task cache",
+    doc: "Whether a task's result is cached under the state directory, and for how long.",
+    properties: &[&[
+        required(
+            "enabled",
+            Ty::Bool,
+            "Whether the cache is used for this task.",
+        ),
+        read(
+            "ttl",
+            Ty::Duration,
+            "How long a cached result stands (ISO-8601, e.g. `PT1H`); without it, until the task as rendered, its image or its input files change.",
+        ),
+    ]],
+};
 
 /// `retry` of a task or of the flow (Kestra's `AbstractRetry` and its types).
 pub static RETRY: Object = Object {

@@ -115,15 +115,48 @@ const DBT_OWN: &[Property] = &[
             "run_results.json is not parsed into outputs; keep it with `outputFiles: [target/run_results.json]`",
         )
     },
-    refused(
-        "storeManifest",
-        "there is no KV store; keep target/manifest.json with `outputFiles`",
-    ),
-    refused(
-        "loadManifest",
-        "there is no KV store; give target/manifest.json as an input file",
-    ),
+    Property {
+        example: Some("{key: manifest.json, namespace: company.team}"),
+        ..read(
+            "storeManifest",
+            Ty::Object(&DBT_KV_MANIFEST),
+            "After the commands (whatever their result), `target/manifest.json` (under `projectDir`) is parsed as JSON and stored under `key` in `namespace` of the local KV store; it is kept as an output file too. No manifest: a warning, nothing stored.",
+        )
+    },
+    Property {
+        example: Some("{key: manifest.json, namespace: company.team}"),
+        ..read(
+            "loadManifest",
+            Ty::Object(&DBT_KV_MANIFEST),
+            "Before the commands, the KV entry `key` of `namespace` is written to `target/manifest.json` (under `projectDir`), as text (a JSON value serialized); a missing entry is a warning.",
+        )
+    },
 ];
+
+/// `storeManifest` / `loadManifest` of DbtCLI (plugin-dbt's `KvStoreManifest`: both required).
+pub static DBT_KV_MANIFEST: Object = Object {
+    kind: "dbtKvManifest",
+    title: "dbt manifest in the KV store",
+    doc: "Where in the local KV store dbt's `manifest.json` is kept.",
+    properties: &[&[
+        Property {
+            example: Some("manifest.json"),
+            ..required(
+                "key",
+                Ty::Text,
+                "The KV key; may use `{{ ... }}` expressions.",
+            )
+        },
+        Property {
+            example: Some("company.team"),
+            ..required(
+                "namespace",
+                Ty::Text,
+                "The KV namespace; may use `{{ ... }}` expressions.",
+            )
+        },
+    ]],
+};
 
 // kestra-io/plugin-terraform@df41fc46f98b06bb6dc0de09b28265c80151548c, cli/TerraformCLI.java:
 // DEFAULT_IMAGE, interpreter `/bin/sh -c` (no `interpreter` property), entrypoint `[""]`.

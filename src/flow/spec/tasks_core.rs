@@ -1,5 +1,5 @@
 //! Task types dockhand runs itself, without a container: log, debug, output, execution,
-//! flow.Sleep, kv, storage, http. Their names and properties are Kestra's
+//! flow.Sleep, kv, storage, http, namespace files. Their names and properties are Kestra's
 //! (`io.kestra.plugin.core.*` in kestra-io/kestra), with the older `io.kestra.core.tasks.*`
 //! names Kestra still accepts as aliases. `decode::core` reads them, `exec::core` runs them.
 
@@ -39,6 +39,22 @@ const fn ex(example: &'static str, p: Property) -> Property {
 
 pub const LOG_TYPE: &str = "io.kestra.plugin.core.log.Log";
 pub const RETURN_TYPE: &str = "io.kestra.plugin.core.debug.Return";
+pub const ECHO_TYPE: &str = "io.kestra.plugin.core.debug.Echo";
+pub const WRITE_TYPE: &str = "io.kestra.plugin.core.storage.Write";
+pub const SIZE_TYPE: &str = "io.kestra.plugin.core.storage.Size";
+pub const DELETE_TYPE: &str = "io.kestra.plugin.core.storage.Delete";
+pub const CONCAT_TYPE: &str = "io.kestra.plugin.core.storage.Concat";
+pub const REVERSE_TYPE: &str = "io.kestra.plugin.core.storage.Reverse";
+
+/// `uri` of Size and Delete.
+const STORAGE_URI: Property = ex(
+    "\"{{ outputs.write.uri }}\"",
+    required(
+        "uri",
+        Ty::Text,
+        "The file: a `kestra://` URI of the local internal storage (rendered).",
+    ),
+);
 pub const OUTPUT_VALUES_TYPE: &str = "io.kestra.plugin.core.output.OutputValues";
 pub const FAIL_TYPE: &str = "io.kestra.plugin.core.execution.Fail";
 pub const ASSERT_TYPE: &str = "io.kestra.plugin.core.execution.Assert";
@@ -232,6 +248,30 @@ const KV_ERROR_ON_MISSING: Property = ex(
     ),
 );
 
+pub const NS_UPLOAD_TYPE: &str = "io.kestra.plugin.core.namespace.UploadFiles";
+pub const NS_DOWNLOAD_TYPE: &str = "io.kestra.plugin.core.namespace.DownloadFiles";
+pub const NS_DELETE_TYPE: &str = "io.kestra.plugin.core.namespace.DeleteFiles";
+
+/// `files` of DownloadFiles and DeleteFiles (Kestra's `PathMatcherPredicate`).
+const NS_FILES: Property = ex(
+    "[\"**.sql\", /scripts/main.py]",
+    required(
+        "files",
+        Ty::TextOrStrings,
+        "A glob or a list of globs over the namespace's files, each path starting with `/` (`/scripts/*.py`, `**.csv`); a glob starting with a letter or digit matches at any depth; `regex:` makes the rest a regular expression. May use `{{ ... }}` expressions.",
+    ),
+);
+
+/// `namespace` of DownloadFiles and DeleteFiles.
+const NS_NAMESPACE: Property = ex(
+    "company.team",
+    required(
+        "namespace",
+        Ty::Text,
+        "The namespace whose files are read: its directory under the namespace files directory (`--namespace-files`).",
+    ),
+);
+
 pub static TASK_TYPES: &[TaskType] = &[
     core!(
         LOG_TYPE,
@@ -271,6 +311,139 @@ pub static TASK_TYPES: &[TaskType] = &[
                 "The text to render; its result is the output `value`.",
             ),
         )],
+    ),
+    core!(
+        ECHO_TYPE,
+        &["io.kestra.core.tasks.debugs.Echo"],
+        "Echo a message (deprecated)",
+        "Kestra's deprecated form of `log.Log`: prints `format` rendered as one log line at `level` (a warning suggests `io.kestra.plugin.core.log.Log`).",
+        &[
+            ex(
+                "\"{{ task.id }} > {{ taskrun.startDate }}\"",
+                required(
+                    "format",
+                    Ty::Text,
+                    "The message; may use `{{ ... }}` expressions.",
+                ),
+            ),
+            ex(
+                "WARN",
+                with_default(
+                    "level",
+                    Ty::Enum(&LogLevel::NAMES),
+                    "\"INFO\"",
+                    "The log level, as `log.Log`'s.",
+                ),
+            ),
+        ],
+    ),
+    core!(
+        WRITE_TYPE,
+        &[],
+        "Write a file",
+        "Writes `content` rendered to a file of the local internal storage; output `uri` is its `kestra://` URI (`read()` and a later task's `inputFiles` take it).",
+        &[
+            ex(
+                "\"hello {{ flow.id }}\"",
+                required(
+                    "content",
+                    Ty::Text,
+                    "The file's content; may use `{{ ... }}` expressions.",
+                ),
+            ),
+            ex(
+                ".txt",
+                with_default(
+                    "extension",
+                    Ty::Text,
+                    "\".tmp\"",
+                    "The file name's extension, with or without its dot (Kestra's temporary files end in `.tmp` without one).",
+                ),
+            ),
+        ],
+    ),
+    core!(
+        SIZE_TYPE,
+        &["io.kestra.core.tasks.storages.Size"],
+        "Size of a stored file",
+        "Output `size`: the size in bytes of a file of the local internal storage.",
+        &[STORAGE_URI],
+    ),
+    core!(
+        DELETE_TYPE,
+        &["io.kestra.core.tasks.storages.Delete"],
+        "Delete a stored file",
+        "Removes a file of the local internal storage; outputs `uri` and `deleted` (whether it was there).",
+        &[
+            STORAGE_URI,
+            ex(
+                "false",
+                with_default(
+                    "errorOnMissing",
+                    Ty::Bool,
+                    "false",
+                    "When true, a file that is not there fails the task (`Unable to find file 'URI'`).",
+                ),
+            ),
+        ],
+    ),
+    core!(
+        CONCAT_TYPE,
+        &["io.kestra.core.tasks.storages.Concat"],
+        "Concatenate stored files",
+        "Writes the `files` one after the other (with `separator` after each) to a new file of the local internal storage; output `uri`.",
+        &[
+            ex(
+                "[\"{{ outputs.a.uri }}\", \"{{ outputs.b.uri }}\"]",
+                required(
+                    "files",
+                    Ty::TextOrStrings,
+                    "The `kestra://` URIs: a list, or a text that renders to a JSON list.",
+                ),
+            ),
+            ex(
+                "\"\\n\"",
+                read(
+                    "separator",
+                    Ty::Text,
+                    "Written after each file; none by default.",
+                ),
+            ),
+            ex(
+                ".csv",
+                with_default(
+                    "extension",
+                    Ty::Text,
+                    "\".tmp\"",
+                    "The new file's extension.",
+                ),
+            ),
+        ],
+    ),
+    core!(
+        REVERSE_TYPE,
+        &["io.kestra.core.tasks.storages.Reverse"],
+        "Reverse a stored file's lines",
+        "Writes the lines of `from` last first, each followed by `separator`, to a new file of the local internal storage (with `from`'s extension); output `uri`.",
+        &[
+            ex(
+                "\"{{ outputs.write.uri }}\"",
+                required("from", Ty::Text, "The file: a `kestra://` URI (rendered).",),
+            ),
+            ex(
+                "\"\\n\"",
+                with_default("separator", Ty::Text, "\"\\n\"", "Written after each line.",),
+            ),
+            ex(
+                "UTF-8",
+                with_default(
+                    "charset",
+                    Ty::Text,
+                    "\"UTF-8\"",
+                    "The file's charset: only UTF-8 is supported.",
+                ),
+            ),
+        ],
     ),
     core!(
         OUTPUT_VALUES_TYPE,
@@ -435,6 +608,95 @@ pub static TASK_TYPES: &[TaskType] = &[
                     "outputs",
                     Ty::List(Names::RelativePath),
                     "Globs of the files to hand out, relative to the working directory (`*.csv`, `out/**`).",
+                ),
+            ),
+        ],
+    ),
+    core!(
+        NS_UPLOAD_TYPE,
+        &[],
+        "Upload namespace files",
+        "Writes files of the working directory (`files` globs) and files named by URI (`filesMap`) into a namespace's files, the local namespace files directory.",
+        &[
+            ex(
+                "company.team",
+                with_default(
+                    "namespace",
+                    Ty::Text,
+                    "\"{{ flow.namespace }}\"",
+                    "The namespace the files go to (its directory under `--namespace-files`).",
+                ),
+            ),
+            ex(
+                "[\"**.py\"]",
+                read(
+                    "files",
+                    Ty::Strings,
+                    "Globs over the task's working directory (a WorkingDirectory's shared one); each file keeps its path under `destination`.",
+                ),
+            ),
+            ex(
+                "{/scripts/main.py: \"{{ outputs.t.outputFiles['main.py'] }}\"}",
+                read(
+                    "filesMap",
+                    Ty::Any,
+                    "Target path to file URI (`kestra://`, `nsfile://`, `file://` under an allowed path), or one expression rendering such a map as JSON; a URI with no file is skipped.",
+                ),
+            ),
+            ex(
+                "/scripts",
+                with_default(
+                    "destination",
+                    Ty::Text,
+                    "\"/\"",
+                    "The folder of the namespace the files go under.",
+                ),
+            ),
+            ex(
+                "SKIP",
+                with_default(
+                    "conflict",
+                    Ty::Enum(&crate::flow::namespace_tasks::Conflict::NAMES),
+                    "\"OVERWRITE\"",
+                    "When the file exists: OVERWRITE it, fail (ERROR), or keep it (SKIP).",
+                ),
+            ),
+        ],
+    ),
+    core!(
+        NS_DOWNLOAD_TYPE,
+        &[],
+        "Download namespace files",
+        "Stores a namespace's files matching `files` as files of the execution; output `files`: each file's path (with a leading `/`) to its `kestra://` URI.",
+        &[
+            NS_NAMESPACE,
+            NS_FILES,
+            ex(
+                "downloaded",
+                with_default(
+                    "destination",
+                    Ty::Text,
+                    "\"\"",
+                    "A folder of the execution's storage the files are stored under.",
+                ),
+            ),
+        ],
+    ),
+    core!(
+        NS_DELETE_TYPE,
+        &[],
+        "Delete namespace files",
+        "Removes a namespace's files matching `files` from the local namespace files directory.",
+        &[
+            NS_NAMESPACE,
+            NS_FILES,
+            ex(
+                "true",
+                with_default(
+                    "deleteParentFolder",
+                    Ty::Bool,
+                    "false",
+                    "Also remove the folders the deleted files leave empty.",
                 ),
             ),
         ],

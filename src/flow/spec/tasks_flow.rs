@@ -157,6 +157,11 @@ const PAUSE_OWN: &[Property] = &[
             "Kestra's old name of `pauseDuration`.",
         )
     },
+    read(
+        "tasks",
+        Ty::Tasks,
+        "Deprecated in Kestra (a warning says so): tasks run one after the other once the pause ends (after the delay, or after `dockhand resume`); the Pause ends in their state.",
+    ),
 ];
 
 /// A flowable's local error handlers.
