@@ -317,9 +317,16 @@ swarm_test!(input_and_output_files, |cx, c| {
                 "",
                 &["cat seed.txt > out.txt; echo more >> out.txt"],
             ),
+            // The output file of a task on n2, as an input file of one on n1.
+            task(
+                "reads_back",
+                "inputFiles:\n  got.txt: \"{{ outputs.writes.outputFiles['out.txt'] }}\"",
+                "",
+                &["cat got.txt"],
+            ),
         ],
     );
-    let r = c.run(&cx, &f, &[("reads", 1), ("writes", 2)]);
+    let r = c.run(&cx, &f, &[("reads", 1), ("writes", 2), ("reads_back", 1)]);
     r.assert_code(0);
     let out = r.logs("reads", '|');
     assert_eq!(out.len(), 3, "{}", r.dump());
@@ -328,6 +335,7 @@ swarm_test!(input_and_output_files, |cx, c| {
     let files = r.task("writes")["outputFiles"].clone();
     let path = files[0].as_str().expect("an output file");
     assert_eq!(std::fs::read_to_string(path).unwrap(), "seedmore\n");
+    assert_eq!(r.logs("reads_back", '|'), ["seedmore"], "{}", r.dump());
     c.assert_clean(&cx.id, &[0, 1, 2]);
 
     let big = "x".repeat(600 * 1024);
@@ -563,5 +571,312 @@ swarm_test!(ps_and_cleanup_list_and_remove_services, |cx, c| {
         "{}",
         clean.dump()
     );
+    c.assert_clean(&cx.id, &[0, 1, 2]);
+});
+
+/// The node a task's service was given to, from dockhand's `TASK: service S runs on node HOST
+/// (ID)` line: the node's index in the cluster.
+fn node_of(c: &Cluster, stderr: &str, service: &str) -> Option<usize> {
+    let said = format!("service {service} runs on node ");
+    let host = stderr
+        .lines()
+        .find_map(|l| l.split_once(&said).map(|(_, rest)| rest))?
+        .split(' ')
+        .next()?
+        .to_string();
+    (0..3).find(|i| c.hostname(*i) == host)
+}
+
+/// The journal's records of one task, as JSON, in order.
+fn journal_of(cx: &Ctx, kind: &str, task: &str) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(cx.state_journal()).expect("a journal");
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|r| r["t"] == kind && r["task"] == task)
+        .collect()
+}
+
+// A worker killed under the first attempt of a task with `retry`: that attempt is FAILED
+// naming the node, the second runs on the other worker (its node named in the log) and
+// succeeds; the journal has both attempts.
+swarm_test!(retry_runs_again_on_another_node_when_one_dies, |cx, c| {
+    let f = flow_file(
+        &cx,
+        "retry",
+        &[task(
+            "hop",
+            "retry:\n  type: constant\n  interval: PT1S\n  maxAttempts: 3",
+            "",
+            &[
+                "echo attempt-{{ taskrun.attemptsCount }}",
+                "if [ {{ taskrun.attemptsCount }} = 0 ]; then sleep 300; fi",
+                "echo done",
+            ],
+        )],
+    );
+    // Workers only, so that the attempt after a worker's death has the other one.
+    let a = c.run_args(&[]);
+    let mut a: Vec<&str> = a.iter().map(String::as_str).collect();
+    a.extend(["--placement", "hop=node.role==worker"]);
+    let run = cx.spawn(&f, &a, &[]);
+    let first = format!("dh-{}-hop-1", cx.id);
+    assert!(
+        run.wait_line(Duration::from_secs(90), |l| l.contains("hop | attempt-0")),
+        "{}",
+        run.stderr_so_far()
+    );
+    let dead = node_of(&c, &run.stderr_so_far(), &first).expect("the first attempt's node named");
+    assert!(dead == 1 || dead == 2, "not on a worker: n{dead}");
+    let (ok, _, stderr) = cluster_script(&["kill-node", &dead.to_string(), "--name", &c.name]);
+    assert!(ok, "{stderr}");
+    let killed = Instant::now();
+    let r = run.finish(Duration::from_secs(170));
+    r.assert_code(0);
+    // The dead node's task is not waited for (the manager cannot hear from it): the next
+    // attempt comes once the manager marks the node down (seconds), not 25 s later.
+    assert!(
+        !r.stderr.contains("is still reported after its removal"),
+        "{}",
+        r.dump()
+    );
+    assert!(
+        killed.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        killed.elapsed()
+    );
+    assert_eq!(r.task("hop")["state"], "SUCCESS", "{}", r.dump());
+    assert_eq!(r.logs("hop", '|'), ["attempt-0", "attempt-1", "done"]);
+    let second = format!("dh-{}-hop-2", cx.id);
+    let again = node_of(&c, &r.stderr, &second).expect("the second attempt's node named");
+    assert_eq!(again, 3 - dead, "{}", r.dump());
+    let ends = journal_of(&cx, "task_end", "hop");
+    assert_eq!(ends.len(), 2, "{ends:#?}");
+    assert_eq!(ends[0]["attempt"], 1);
+    assert_eq!(ends[0]["result"]["state"], "FAILED");
+    let msg = ends[0]["result"]["message"].as_str().unwrap_or_default();
+    assert!(
+        msg.contains(&format!("node {}", c.hostname(dead))) && msg.contains("went down"),
+        "{msg}"
+    );
+    assert_eq!(ends[1]["attempt"], 2);
+    assert_eq!(ends[1]["result"]["state"], "SUCCESS");
+    let starts = journal_of(&cx, "task_start", "hop");
+    let names: Vec<&str> = starts
+        .iter()
+        .filter_map(|s| s["container"].as_str())
+        .collect();
+    assert_eq!(names, [first.as_str(), second.as_str()]);
+    c.assert_clean(&cx.id, &[0, 3 - dead]);
+});
+
+/// Samples, until stopped, which tasks of an execution have a running container on each node:
+/// one `(node, task label)` list per sample.
+struct Sampler {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    handle: std::thread::JoinHandle<Vec<Vec<(usize, String)>>>,
+}
+
+impl Sampler {
+    fn start(c: &Cluster, execution: &str) -> Sampler {
+        let hosts: Vec<String> = (0..3)
+            .map(|i| c.env[&format!("SWARM_NODE_{i}_HOST")].clone())
+            .collect();
+        let label = format!("label=io.dockhand.execution={execution}");
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let handle = std::thread::spawn(move || {
+            let docker = which::which("docker").unwrap();
+            let mut samples = Vec::new();
+            while !flag.load(Ordering::SeqCst) {
+                let mut sample = Vec::new();
+                for (i, h) in hosts.iter().enumerate() {
+                    let args = [
+                        "--host",
+                        h,
+                        "ps",
+                        "--filter",
+                        &label,
+                        "--format",
+                        "{{.Label \"io.dockhand.task\"}}",
+                    ];
+                    let out = common::run_cmd(&docker, &args, Duration::from_secs(10));
+                    sample.extend(out.stdout.lines().map(|l| (i, l.to_string())));
+                }
+                samples.push(sample);
+            }
+            samples
+        });
+        Sampler { stop, handle }
+    }
+
+    fn stop(self) -> Vec<Vec<(usize, String)>> {
+        self.stop.store(true, Ordering::SeqCst);
+        self.handle.join().unwrap()
+    }
+}
+
+/// The most tasks whose label starts with `prefix` seen running at once, and the nodes any ran on.
+fn peak(
+    samples: &[Vec<(usize, String)>],
+    prefix: &str,
+) -> (usize, std::collections::BTreeSet<usize>) {
+    let mut nodes = std::collections::BTreeSet::new();
+    let mut most = 0;
+    for s in samples {
+        let now: Vec<&(usize, String)> = s.iter().filter(|(_, t)| t.starts_with(prefix)).collect();
+        most = most.max(now.len());
+        nodes.extend(now.iter().map(|(n, _)| *n));
+    }
+    (most, nodes)
+}
+
+// A Parallel's `concurrent` and a ForEach's `concurrencyLimit` hold across the whole swarm:
+// the running containers of the execution, counted on every node over time, never exceed
+// them, reach them, and are spread over more than one node.
+swarm_test!(concurrent_limits_hold_across_the_swarm, |cx, c| {
+    let children: Vec<String> = (1..=6)
+        .map(|i| common::indent(&task(&format!("par_{i}"), "", "", &["sleep 3"]), 4))
+        .collect();
+    let parallel = format!(
+        "- id: fan\n  type: io.kestra.plugin.core.flow.Parallel\n  concurrent: 2\n  tasks:\n{}",
+        children.join("\n")
+    );
+    let each = format!(
+        "- id: each\n  type: io.kestra.plugin.core.flow.ForEach\n  values: '[1, 2, 3, 4, 5, 6]'\n  concurrencyLimit: 3\n  tasks:\n{}",
+        common::indent(&task("each_sleep", "", "", &["sleep 3"]), 4)
+    );
+    let f = flow_file(&cx, "limits", &[parallel, each]);
+    let sampler = Sampler::start(&c, &cx.id);
+    let r = c.run(&cx, &f, &[]);
+    let samples = sampler.stop();
+    r.assert_code(0);
+    let (par, par_nodes) = peak(&samples, "par_");
+    let (fe, fe_nodes) = peak(&samples, "each_sleep");
+    assert_eq!(
+        par, 2,
+        "Parallel concurrent 2: at most 2 at once, and 2 reached"
+    );
+    assert_eq!(
+        fe, 3,
+        "ForEach concurrencyLimit 3: at most 3 at once, and 3 reached"
+    );
+    assert!(
+        par_nodes.len() > 1 && fe_nodes.len() > 1,
+        "{par_nodes:?} {fe_nodes:?}"
+    );
+    c.assert_clean(&cx.id, &[0, 1, 2]);
+});
+
+/// `flow` with a `concurrency` of `limit` and `behavior`.
+fn with_concurrency(flow: String, limit: u32, behavior: &str) -> String {
+    flow.replacen(
+        "\n\ntasks:",
+        &format!("\nconcurrency:\n  limit: {limit}\n  behavior: {behavior}\n\ntasks:"),
+        1,
+    )
+}
+
+// A flow's `concurrency` on a swarm is the swarm's: two dockhand processes with state
+// directories of their own (as on two machines) driving one swarm share the limit. A second
+// execution is FAILED (behavior FAIL) or waits for the first to end (QUEUE); the slot is a
+// swarm config, gone once the executions end.
+swarm_test!(flow_concurrency_is_held_by_the_swarm, |cx, c| {
+    let hold = task("hold", "", "", &["echo started", "sleep 8"]);
+    let body = flow("limited", std::slice::from_ref(&hold));
+    let fail = cx.flow("limited", &with_concurrency(body.clone(), 1, "FAIL"));
+    let queue = cx.flow("limited-queue", &with_concurrency(body, 1, "QUEUE"));
+    let first = c.spawn(&cx, &fail, &[]);
+    assert!(
+        first.wait_line(Duration::from_secs(60), |l| l.contains("hold | started")),
+        "{}",
+        first.stderr_so_far()
+    );
+    // Another "machine": its own state directory, its own execution id.
+    let elsewhere = |n: &str, f: &std::path::Path| {
+        let state = cx.tmp.path().join(format!("state-{n}"));
+        let state = state.to_str().unwrap().to_string();
+        let mut a = cx.run_args(f, &[]);
+        a[5] = format!("{}-{n}", cx.id);
+        a.extend(c.run_args(&[]));
+        let env = [
+            ("DOCKHAND_STATE_DIR".to_string(), state.clone()),
+            ("XDG_STATE_HOME".to_string(), state),
+        ];
+        common::Spawned::start(&a, &env)
+    };
+    let r = elsewhere("b", &fail).finish(Duration::from_secs(60));
+    r.assert_code(1);
+    assert!(
+        r.stderr.contains("concurrency limit, behavior FAIL"),
+        "{}",
+        r.dump()
+    );
+    assert!(!r.stderr.contains("hold | started"), "{}", r.dump());
+    let queued = elsewhere("c", &queue);
+    assert!(
+        queued.wait_line(Duration::from_secs(30), |l| l.contains("waits:")),
+        "{}",
+        queued.stderr_so_far()
+    );
+    let a = first.finish(Duration::from_secs(90));
+    a.assert_code(0);
+    let ended = Instant::now();
+    let q = queued.finish(Duration::from_secs(90));
+    q.assert_code(0);
+    assert_eq!(q.logs("hold", '|'), ["started"]);
+    // It ran only after the first ended: its task took its 8 s after that.
+    assert!(
+        ended.elapsed() >= Duration::from_secs(8),
+        "{:?}",
+        ended.elapsed()
+    );
+    let slots = c.docker(
+        0,
+        &[
+            "config",
+            "ls",
+            "--quiet",
+            "--filter",
+            "label=io.dockhand.concurrency",
+        ],
+    );
+    assert_eq!(slots.stdout.trim(), "", "slots left: {}", slots.stdout);
+    c.assert_clean(&cx.id, &[0, 1, 2]);
+});
+
+// The planning of one engine is the swarm's: a namespace file and a FILE input (through
+// `inputFiles`) reach a task on a worker, as swarm configs.
+swarm_test!(namespace_files_and_file_inputs_reach_a_worker, |cx, c| {
+    let ns = cx.tmp.path().join("flows/_files/e2e.tests/sql");
+    std::fs::create_dir_all(&ns).unwrap();
+    std::fs::write(ns.join("q.sql"), "SELECT 42").unwrap();
+    let data = cx.tmp.path().join("data.csv");
+    std::fs::write(&data, "a,b\n1,2\n").unwrap();
+    let t = task(
+        "reads",
+        "inputFiles:\n  copy.csv: \"{{ inputs.data }}\"\nnamespaceFiles:\n  enabled: true\n  include: [\"sql/**\"]",
+        "",
+        &["cat copy.csv", "echo \"ns=$(cat sql/q.sql)\""],
+    );
+    let text = flow("files2", &[t]).replacen(
+        "\n\ntasks:",
+        "\ninputs:\n  - id: data\n    type: FILE\n\ntasks:",
+        1,
+    );
+    let f = cx.flow("files2", &text);
+    let a = c.run_args(&[("reads", 2)]);
+    let mut a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let input = format!("data={}", data.display());
+    a.extend(["--input", &input]);
+    let r = cx.run_with(&f, &a, &[]);
+    r.assert_code(0);
+    assert_eq!(
+        r.logs("reads", '|'),
+        ["a,b", "1,2", "ns=SELECT 42"],
+        "{}",
+        r.dump()
+    );
+    let service = format!("dh-{}-reads-1", cx.id);
+    assert_eq!(node_of(&c, &r.stderr, &service), Some(2), "{}", r.dump());
     c.assert_clean(&cx.id, &[0, 1, 2]);
 });

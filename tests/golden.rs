@@ -631,7 +631,16 @@ fn swarm_commands_match_snapshot() {
         .filter_map(|l| l.strip_prefix("pub fn "))
         .filter_map(|l| l.split(['(', '<']).next())
         // Not engine commands: the task's own commands, its names and what they hold.
-        .filter(|b| !["build", "service_name", "shared_workdir", "made_objects"].contains(b))
+        .filter(|b| {
+            ![
+                "build",
+                "service_name",
+                "shared_workdir",
+                "made_objects",
+                "slot_name",
+            ]
+            .contains(b)
+        })
         .collect();
     let labels = [("io.dockhand.execution", "golden".to_string())];
     let mut out = String::new();
@@ -692,6 +701,18 @@ fn swarm_commands_match_snapshot() {
             ),
             ("swarm_state", sw::swarm_state(&g)),
             ("nodes", sw::nodes(&g)),
+            (
+                "slot_create",
+                sw::slot_create(
+                    &g,
+                    &sw::slot_name("dev", "f", 0),
+                    "dev",
+                    "f",
+                    "golden",
+                    "host1:42",
+                ),
+            ),
+            ("list_slots", sw::list_slots(&g, "dev", "f")),
         ];
         for (name, cmd) in cmds {
             let _ = writeln!(

@@ -60,22 +60,34 @@ pub fn try_take(dir: &Utf8Path, limit: u32) -> std::io::Result<Option<Slot>> {
 
 /// How the limit was met: a slot, or the execution ends without running.
 #[derive(Debug)]
-pub enum Admission {
-    Run(Slot),
+pub enum Admission<S = Slot> {
+    Run(S),
     Cancelled,
     Failed,
 }
 
 /// Takes a slot for an execution of the flow, waiting as `behavior` says; `waiting` is told
 /// once when the execution has to wait.
-pub fn admit(
+pub fn admit(c: &Concurrency, dir: &Utf8Path, waiting: impl FnMut()) -> std::io::Result<Admission> {
+    admit_with(
+        c,
+        || try_take(dir, c.limit),
+        waiting,
+        Duration::from_millis(200),
+    )
+}
+
+/// [`admit`] with slots taken by `take` (`Ok(None)`: all held), asked again `every` while
+/// the execution waits: the slots of a state directory, or of a swarm (`exec::swarm_slots`).
+pub fn admit_with<S, E>(
     c: &Concurrency,
-    dir: &Utf8Path,
+    mut take: impl FnMut() -> Result<Option<S>, E>,
     mut waiting: impl FnMut(),
-) -> std::io::Result<Admission> {
+    every: Duration,
+) -> Result<Admission<S>, E> {
     let mut told = false;
     loop {
-        if let Some(s) = try_take(dir, c.limit)? {
+        if let Some(s) = take()? {
             return Ok(Admission::Run(s));
         }
         match when_full(c.behavior) {
@@ -86,7 +98,7 @@ pub fn admit(
                     waiting();
                     told = true;
                 }
-                std::thread::sleep(Duration::from_millis(200));
+                std::thread::sleep(every);
             }
         }
     }

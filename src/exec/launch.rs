@@ -456,15 +456,36 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
             use crate::exec::concurrency::{self, Admission};
             let dir = concurrency::slots_dir(&l.state_dir, &flow.namespace, &flow.id);
             let quiet = l.quiet;
-            let admitted = concurrency::admit(c, &dir, || {
+            let waiting = || {
                 if !quiet {
                     eprintln!(
                         "dockhand: execution {} of {}.{} waits: {} execution(s) of the flow are running (concurrency limit, behavior QUEUE)",
                         l.execution_id, flow.namespace, flow.id, c.limit
                     );
                 }
-            })
-            .map_err(|e| Code::Engine.error(format!("concurrency slots in {dir}: {e}")))?;
+            };
+            type Held = Box<dyn std::any::Any>;
+            // On a swarm the slots are the swarm's, shared by every dockhand driving it.
+            let admitted = if ctx.backend.is_swarm() {
+                let slots = crate::exec::swarm_slots::Slots {
+                    program: &l.engine.program,
+                    host: l.host.as_deref(),
+                    namespace: &flow.namespace,
+                    flow: &flow.id,
+                    execution: &l.execution_id,
+                    limit: c.limit,
+                };
+                let take = || slots.try_take().map(|s| s.map(|s| Box::new(s) as Held));
+                concurrency::admit_with(c, take, waiting, std::time::Duration::from_secs(1))
+            } else {
+                let take = || {
+                    concurrency::try_take(&dir, c.limit)
+                        .map(|s| s.map(|s| Box::new(s) as Held))
+                        .map_err(|e| format!("concurrency slots in {dir}: {e}"))
+                };
+                concurrency::admit_with(c, take, waiting, std::time::Duration::from_millis(200))
+            }
+            .map_err(|e| Code::Engine.error(e))?;
             match admitted {
                 Admission::Run(slot) => Some(slot),
                 ended => {

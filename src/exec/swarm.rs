@@ -20,6 +20,7 @@ use crate::exec::process;
 use crate::exec::result::{Failure, Removal, State, TaskResult};
 use crate::exec::swarm_state::{self as st, Ending, Phase};
 use crate::exec::task::{setup_failure, wait_cancel};
+use crate::exec::task_plan::Attempt;
 use crate::exec::{Cancel, Runtime};
 use crate::flow::model::{Flow, ScriptTask, Task};
 use crate::plan::build::TaskCommands;
@@ -76,9 +77,6 @@ pub async fn check_manager(engine: &Engine, host: Option<&str>) -> Result<(), St
     }
     st::manager_check(&out.stdout, &address)
 }
-
-/// The flow, the task, its script and the outputs of the tasks before it.
-pub type Planned<'a> = (&'a Flow, &'a Task, &'a ScriptTask, &'a crate::plan::Outputs);
 
 /// Every service with dockhand's managed label, as `ps` and `cleanup` list containers.
 pub async fn list_services(
@@ -141,43 +139,30 @@ pub async fn remove_services(engine: &Engine, names: &[&str]) -> Result<(), Stri
     Ok(())
 }
 
-/// Runs a task on the swarm to its end (the caller journals the result).
-pub async fn run(
+/// Runs a planned attempt of a task on the swarm to its end (the caller journals the result).
+pub(crate) async fn run(
     rt: &Runtime,
-    (flow, task, script, outputs): Planned<'_>,
-    attempt: u32,
+    flow: &Flow,
+    task: &Task,
+    mut planned: Attempt,
     in_flight: Option<InFlight>,
     mut start_signal: crate::exec::Started,
     run: &crate::exec::taskrun::TaskRun,
 ) -> TaskResult {
     let res = TaskResult::new(&task.id, State::Failed);
-    let mut ctx = rt.ctx.clone();
-    ctx.attempt = attempt;
-    // The run's context and the outputs as Kestra exposes them, as on one engine.
-    let mut run_ctx = run.ctx.clone();
-    run_ctx.attempts_count = attempt.saturating_sub(1);
-    let (rendered, mut tc) = match crate::plan::plan_task_run(
-        flow,
-        task,
-        script,
-        &ctx,
-        &rt.inputs,
-        Some(outputs),
-        Some((&run_ctx, &run.outputs)),
-    ) {
-        Ok(r) => r,
-        Err(e) => return setup_failure(res, e),
-    };
-    if let Some(f) = tc.findings.iter().find(|f| f.error) {
-        return setup_failure(res, format!("{}: {}", f.property, f.message));
-    }
-    let host = rendered.runner.host.clone().or_else(|| ctx.host.clone());
+    let host = planned
+        .rendered
+        .runner
+        .host
+        .clone()
+        .or_else(|| planned.ctx.host.clone());
     let global = Global::new(Dialect::Docker, host.as_deref());
     let mut job = Job {
         rt,
         task,
         global,
         res,
+        deadline: run.deadline,
     };
     // A service from before a crash: re-attach to it when it is still there (and `resume` is
     // not false); otherwise clear this task's services away and start a new attempt.
@@ -185,26 +170,27 @@ pub async fn run(
     let mut reattach = false;
     if let Some(f) = &in_flight {
         let there = job.service_there(&f.container).await;
-        if there && rendered.runner.resume && f.container == tc.container {
+        if there && planned.rendered.runner.resume && f.container == planned.tc.container {
             reattach = true;
             skip = (f.stdout_lines, f.stderr_lines);
             rt.status(&format!(
                 "{}: re-attaching to service {}, {} log lines already shown",
                 task.id,
-                tc.container,
+                planned.tc.container,
                 skip.0 + skip.1
             ));
         } else {
-            job.remove_stale(&tc).await;
-            ctx.attempt = attempt + 1;
-            tc = crate::plan::rebuild(flow, task, &rendered, &ctx);
+            job.remove_stale(&planned.tc).await;
+            let next = planned.ctx.attempt + 1;
+            planned.renumbered(flow, run, next);
         }
     }
+    let Attempt { ctx, rendered, tc } = &planned;
     job.res.container = Some(tc.container.clone());
     if let Some(s) = start_signal.take() {
         let _ = s.send(());
     }
-    if !reattach && let Err(r) = job.create(&tc, &rendered, ctx.attempt).await {
+    if !reattach && let Err(r) = job.create(tc, rendered, ctx.attempt).await {
         return *r;
     }
     if tc.detach {
@@ -214,7 +200,7 @@ pub async fn run(
         job.res.removal = Removal::Kept;
         return job.res;
     }
-    let (ending, captured) = job.watch(&tc, skip).await;
+    let (ending, captured) = job.watch(tc, skip).await;
     for (k, v) in &captured.outputs {
         job.res.outputs.insert(k.clone(), v.clone());
     }
@@ -223,7 +209,7 @@ pub async fn run(
     job.res.state = state;
     job.res.failure = failure;
     job.res.exit_code = exit_code;
-    job.finish(&tc, &ending).await
+    job.finish(tc, &ending).await
 }
 
 struct Job<'a> {
@@ -231,6 +217,8 @@ struct Job<'a> {
     task: &'a Task,
     global: Global,
     res: TaskResult,
+    /// When the `timeout` of a flowable around the task runs out.
+    deadline: Option<Instant>,
 }
 
 impl Job<'_> {
@@ -312,7 +300,8 @@ impl Job<'_> {
         let started = Instant::now();
         let _counted = Watching::start();
         let follow = self.start_log(&tc.run, skip, true).await;
-        let timeout = self.task.timeout;
+        // The task's own timeout, or what is left of an enclosing flowable's, the sooner.
+        let timeout = crate::exec::task_plan::attempt_timeout(self.task.timeout, self.deadline);
         // No timeout: a deadline that never comes (a century away).
         let deadline = tokio::time::sleep(timeout.unwrap_or(Duration::from_secs(3_155_760_000)));
         tokio::pin!(deadline);
@@ -320,9 +309,20 @@ impl Job<'_> {
         let mut task_id: Option<String> = None;
         let mut last_node_check = Instant::now();
         let mut unanswered = 0u32;
+        // The node the task was given to is named once, looked up beside the polling so
+        // that it costs the task no time.
+        let mut naming: Option<
+            std::pin::Pin<Box<dyn Future<Output = Option<NodeInfo>> + Send + '_>>,
+        > = None;
+        let mut named = false;
         let ending = loop {
             let stop_for = tokio::select! {
                 _ = tokio::time::sleep(st::poll_interval(started.elapsed(), Watching::now())) => None,
+                info = async { naming.as_mut().expect("guarded").await }, if naming.is_some() => {
+                    naming = None;
+                    self.say_node(tc, info);
+                    None
+                }
                 _ = &mut deadline => Some(Failure::Timeout {
                     after_ms: timeout.unwrap_or_default().as_millis() as u64,
                 }),
@@ -363,6 +363,10 @@ impl Job<'_> {
                 continue;
             };
             unanswered = 0;
+            if !named && !status.node.is_empty() {
+                named = true;
+                naming = Some(Box::pin(self.node_info(status.node.clone())));
+            }
             match st::phase(&status.state) {
                 Phase::Ended => break Ending::Terminal(status),
                 _ if status.node.is_empty() => {}
@@ -371,13 +375,23 @@ impl Job<'_> {
                 _ if last_node_check.elapsed() >= Duration::from_secs(3) => {
                     last_node_check = Instant::now();
                     if let Some(down) = self.node_down(&status.node).await {
-                        self.stop(tc, Some(id)).await;
+                        // The service goes, without waiting for its task to be reported gone:
+                        // only the down node could confirm that, so the manager keeps
+                        // reporting it (a retry would wait killGracePeriod + 15 s for nothing).
+                        self.stop(tc, None).await;
                         break down;
                     }
                 }
                 _ => {}
             }
         };
+        // A task that ended quickly: its node is named all the same (the lookup is done or
+        // nearly so by now).
+        if let Some(n) = naming.take()
+            && let Ok(info) = tokio::time::timeout(Duration::from_secs(5), n).await
+        {
+            self.say_node(tc, info);
+        }
         // The follow has printed what came so far; it is ended, and the log read again to its
         // end without --follow, skipping the lines already printed.
         let (followed, follow_pumps, mut child) = follow;
@@ -474,26 +488,42 @@ impl Job<'_> {
         }))
     }
 
-    /// Is the node down? The ending that says so, naming it.
-    async fn node_down(&self, node: &str) -> Option<Ending> {
+    /// Names the node the task was given to, in a status line.
+    fn say_node(&self, tc: &TaskCommands, info: Option<NodeInfo>) {
+        if let Some(n) = info {
+            self.rt.status(&format!(
+                "{}: service {} runs on node {} ({})",
+                self.task.id, tc.container, n.hostname, n.id
+            ));
+        }
+    }
+
+    /// A node's hostname, state and the manager's message about it.
+    async fn node_info(&self, node: String) -> Option<NodeInfo> {
         let out = self
-            .captured(&sw::inspect_node(&self.global, node))
+            .captured(&sw::inspect_node(&self.global, &node))
             .await
             .ok()?;
         if !out.ok() {
             return None;
         }
-        let line = out.stdout.trim();
-        let mut parts = line.split('\t');
-        let (hostname, state, message) = (
-            parts.next().unwrap_or(""),
-            parts.next().unwrap_or(""),
-            parts.next().unwrap_or(""),
-        );
-        (state == "down").then(|| Ending::NodeDown {
-            hostname: hostname.to_string(),
-            node: node.to_string(),
-            message: message.to_string(),
+        let mut parts = out.stdout.trim().split('\t');
+        let mut next = || parts.next().unwrap_or("").to_string();
+        Some(NodeInfo {
+            hostname: next(),
+            state: next(),
+            message: next(),
+            id: node,
+        })
+    }
+
+    /// Is the node down? The ending that says so, naming it.
+    async fn node_down(&self, node: &str) -> Option<Ending> {
+        let n = self.node_info(node.to_string()).await?;
+        (n.state == "down").then_some(Ending::NodeDown {
+            hostname: n.hostname,
+            node: n.id,
+            message: n.message,
         })
     }
 
@@ -586,6 +616,15 @@ impl Job<'_> {
         };
         self.res.clone()
     }
+}
+
+/// What the manager says about a node.
+struct NodeInfo {
+    id: String,
+    hostname: String,
+    /// `ready`, `down`, …
+    state: String,
+    message: String,
 }
 
 /// Passes on only whole lines: what follows the last newline when the stream ends is dropped.

@@ -181,83 +181,45 @@ async fn run_inner(
     run: &crate::exec::taskrun::TaskRun,
     cache: &mut Option<crate::exec::task_cache::Pending>,
 ) -> TaskResult {
-    if rt.ctx.backend.is_swarm() {
-        let planned = (flow, task, script, outputs);
-        return crate::exec::swarm::run(rt, planned, attempt, in_flight, start_signal, run).await;
-    }
     let res = TaskResult::new(&task.id, State::Failed);
-    let mut ctx = rt.ctx.clone();
-    ctx.attempt = attempt;
-    // Namespace files become input files (before the task's own).
-    let with_files;
-    let script = match &rt.storage {
-        Some(st) if script.namespace_files.is_some() => {
-            match crate::exec::namespace_files::with_namespace_files(st, script, &flow.namespace) {
-                Ok((s, warnings)) => {
-                    for w in warnings {
-                        rt.status(&format!("{}: warning: {w}", task.id));
-                    }
-                    with_files = s;
-                    &with_files
-                }
-                Err(e) => return setup_failure(res, e),
-            }
-        }
-        _ => script,
-    };
-    // DbtCLI's `loadManifest`: a KV entry becomes an input file.
-    let with_kv;
-    let script = if script.kv_files.iter().any(|f| f.load) {
-        match crate::exec::kv_files::with_loaded(rt, flow, script, outputs) {
-            Ok((s, warnings)) => {
-                for w in warnings {
-                    rt.status(&format!("{}: warning: {w}", task.id));
-                }
-                with_kv = s;
-                &with_kv
-            }
+    // One planning step for every backend.
+    let planned =
+        match crate::exec::task_plan::plan_attempt(rt, flow, task, script, outputs, attempt, run) {
+            Ok(p) => p,
             Err(e) => return setup_failure(res, e),
-        }
-    } else {
-        script
-    };
-    let mut run_ctx = run.ctx.clone();
-    run_ctx.attempts_count = attempt.saturating_sub(1);
-    let (mut rendered, mut tc) = match crate::plan::plan_task_run(
-        flow,
-        task,
-        script,
-        &ctx,
-        &rt.inputs,
-        Some(outputs),
-        Some((&run_ctx, &run.outputs)),
-    ) {
-        Ok(r) => r,
-        Err(e) => return setup_failure(res, e),
-    };
-    // An input file naming a FILE input's URI gets the stored file's content, as in Kestra.
-    match crate::exec::file_inputs::resolve_input_files(&mut rendered.input_files) {
-        Ok(true) => tc = crate::plan::rebuild_run(flow, &run_ctx.id, &rendered, &ctx),
-        Ok(false) => {}
-        Err(e) => return setup_failure(res, e),
-    }
-    if let Some(f) = tc.findings.iter().find(|f| f.error) {
-        return setup_failure(res, format!("{}: {}", f.property, f.message));
-    }
+        };
     // `taskCache`: a stored result of this task as rendered stands in for the run (not when a
     // container from before a crash is there to re-attach to).
     if in_flight.is_none() {
-        match crate::exec::task_cache::lookup(rt, flow, task, &rendered, &tc.workdir).await {
+        let (rendered, workdir) = (&planned.rendered, &planned.tc.workdir);
+        match crate::exec::task_cache::lookup(rt, flow, task, rendered, workdir).await {
             Ok(hit) => return hit,
             Err(pending) => *cache = pending,
         }
     }
     // A Process task runs on the host, without the engine.
-    if let Some(hc) = &tc.host {
+    if let Some(hc) = &planned.tc.host {
         let in_flight = in_flight.as_ref();
-        return crate::exec::host_process::run(rt, task, &tc, hc, attempt, in_flight, start_signal)
+        return crate::exec::host_process::run(
+            rt,
+            task,
+            &planned.tc,
+            hc,
+            attempt,
+            in_flight,
+            start_signal,
+        )
+        .await;
+    }
+    if rt.ctx.backend.is_swarm() {
+        return crate::exec::swarm::run(rt, flow, task, planned, in_flight, start_signal, run)
             .await;
     }
+    let crate::exec::task_plan::Attempt {
+        mut ctx,
+        rendered,
+        tc,
+    } = planned;
     let mut job = Job {
         rt,
         tc: &tc,
@@ -585,13 +547,7 @@ impl Job<'_> {
             tokio::spawn(async move { logs::pump(r, s, &id, &sink, cap, skip, progress).await })
         });
         // The task's own timeout, or what is left of an enclosing flowable's, the sooner.
-        let left = self
-            .deadline
-            .map(|d| d.saturating_duration_since(Instant::now()));
-        let timeout = match (self.task.timeout, left) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let timeout = crate::exec::task_plan::attempt_timeout(self.task.timeout, self.deadline);
         let deadline = async {
             match timeout {
                 Some(t) => tokio::time::sleep(t).await,

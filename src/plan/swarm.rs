@@ -585,6 +585,62 @@ pub fn object_rm<S: AsRef<str>>(g: &Global, kind: Object, ids: &[S]) -> EngineCo
     c
 }
 
+/// The label of a flow's concurrency slots on a swarm (`NAMESPACE/FLOW`).
+pub const SLOT_FLOW_LABEL: &str = "io.dockhand.concurrency";
+/// The label naming the process that holds a slot: `HOSTNAME:PID`.
+pub const SLOT_HOLDER_LABEL: &str = "io.dockhand.holder";
+
+/// The name of slot `k` of a flow's concurrency limit: a swarm config name, unique in the
+/// swarm, so that creating it is the atomic claim (FNV-1a of `NAMESPACE/FLOW`, 64 bits).
+pub fn slot_name(namespace: &str, flow: &str, k: u32) -> String {
+    let h = format!("{namespace}/{flow}")
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+    format!("dh-slot-{h:016x}-{k}")
+}
+
+/// Claims a slot: creates the config `name` (its content the execution id, from stdin); fails
+/// when the swarm has a config of that name already.
+pub fn slot_create(
+    g: &Global,
+    name: &str,
+    namespace: &str,
+    flow: &str,
+    execution: &str,
+    holder: &str,
+) -> EngineCommand {
+    let mut c = g.base(Step::Create);
+    c.args(["config", "create"])
+        .opt("--label", format!("{}=true", labels::MANAGED))
+        .opt("--label", format!("{SLOT_FLOW_LABEL}={namespace}/{flow}"))
+        .opt("--label", format!("{}={execution}", labels::EXECUTION))
+        .opt("--label", format!("{SLOT_HOLDER_LABEL}={holder}"))
+        .args([name, "-"]);
+    c.stdin = Some(Secret::new(execution.to_string()));
+    c.stdin_note = "the execution id".into();
+    c
+}
+
+/// The slots of a flow held now: name, execution, holder, tab-separated.
+pub fn list_slots(g: &Global, namespace: &str, flow: &str) -> EngineCommand {
+    let mut c = g.base(Step::Query);
+    c.args(["config", "ls"])
+        .opt(
+            "--filter",
+            format!("label={SLOT_FLOW_LABEL}={namespace}/{flow}"),
+        )
+        .opt(
+            "--format",
+            format!(
+                "{{{{.Name}}}}\t{{{{.Label \"{}\"}}}}\t{{{{.Label \"{SLOT_HOLDER_LABEL}\"}}}}",
+                labels::EXECUTION
+            ),
+        );
+    c
+}
+
 /// Whether the engine is a swarm manager: `LocalNodeState` and `ControlAvailable`.
 pub fn swarm_state(g: &Global) -> EngineCommand {
     let mut c = g.base(Step::Query);
