@@ -14,6 +14,7 @@ use crate::exec::taskrun::{Frame, TaskRun};
 use crate::exec::{Cancel, Runtime, Shared, Started, branch, retry};
 use crate::flow::control::{EachValues, FlowTask};
 use crate::flow::model::{Flow, ScriptTask, Task, TaskKind};
+use crate::flow::typed_template;
 
 type Ctx = Arc<Shared>;
 
@@ -90,6 +91,27 @@ fn failed(id: &str, message: String) -> TaskResult {
     });
     r.message = Some(message);
     r
+}
+
+/// The task's own typed properties written as templates (`timeout`, a Pause's `delay`),
+/// rendered and converted as it starts, as Kestra renders its `Property<Duration>`s: the task
+/// with their values, or `Err(state)` (FAILED, naming the property) when one cannot be.
+pub fn typed_properties(
+    rt: &Runtime,
+    flow: &Flow,
+    mut task: Task,
+    shared: &Shared,
+    frame: &Frame,
+) -> Result<Task, State> {
+    for tt in std::mem::take(&mut task.control.typed) {
+        let r = render(rt, flow, &task, shared, frame, &tt.text)
+            .map_err(|e| format!("`{}`: {e}", typed_template::shown(tt.property)))
+            .and_then(|text| typed_template::apply_task(&mut task, &tt, &text));
+        if let Err(e) = r {
+            return Err(report(rt, shared, failed(&task.id, e), frame));
+        }
+    }
+    Ok(task)
 }
 
 /// `runIf`: `Some(state)` when the task does not run (SKIPPED, or FAILED when the expression

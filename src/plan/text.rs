@@ -164,19 +164,26 @@ fn subflow_notes<'a>(tasks: impl IntoIterator<Item = &'a Task>) -> Vec<String> {
                     t.id, t.path, t.pos.line, s.namespace, s.flow_id
                 ));
             }
-            TaskKind::Pause { delay } => out.push(match delay {
-                Some(d) => format!(
-                    "pause `{}` ({}, line {}): waits {}",
-                    t.id,
-                    t.path,
-                    t.pos.line,
-                    crate::units::format_duration_iso(*d)
-                ),
-                None => format!(
-                    "pause `{}` ({}, line {}): the run stops PAUSED (exit 4) until `dockhand resume EXECUTION`",
-                    t.id, t.path, t.pos.line
-                ),
-            }),
+            TaskKind::Pause { delay } => {
+                let template = t.control.typed.iter().find(|tt| tt.property == "delay");
+                out.push(match (delay, template) {
+                    (Some(d), _) => format!(
+                        "pause `{}` ({}, line {}): waits {}",
+                        t.id,
+                        t.path,
+                        t.pos.line,
+                        crate::units::format_duration_iso(*d)
+                    ),
+                    (None, Some(tt)) => format!(
+                        "pause `{}` ({}, line {}): waits `{}` (rendered when the task starts)",
+                        t.id, t.path, t.pos.line, tt.text
+                    ),
+                    (None, None) => format!(
+                        "pause `{}` ({}, line {}): the run stops PAUSED (exit 4) until `dockhand resume EXECUTION`",
+                        t.id, t.path, t.pos.line
+                    ),
+                })
+            }
             _ => out.extend(subflow_notes(t.children())),
         }
     }
@@ -411,6 +418,12 @@ fn limits(task: &Task, on_timeout: &str, out: &mut String) {
             out,
             "# timeout {}: then {on_timeout}",
             crate::units::format_duration_iso(t)
+        );
+    } else if let Some(tt) = task.control.typed.iter().find(|t| t.property == "timeout") {
+        let _ = writeln!(
+            out,
+            "# timeout `{}` (rendered when the task starts): then {on_timeout}",
+            tt.text
         );
     }
     if task.allow_failure {

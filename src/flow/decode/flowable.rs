@@ -282,6 +282,7 @@ pub(super) fn read_control(cx: &mut Cx, o: &mut Obj<'_>, flowable: bool) -> Cont
         retry,
         errors,
         finally,
+        typed: vec![],
     }
 }
 

@@ -91,6 +91,13 @@ pub(super) fn check_ids_and_templates(cx: &mut Cx, flow: &Flow, src: &str) {
             texts.push((format!("{}.runIf", task.path), r));
         }
         texts.extend(flow_texts(task));
+        // The task's own typed properties written as templates (`timeout`, a Pause's `delay`).
+        texts.extend(
+            task.control
+                .typed
+                .iter()
+                .map(|t| (format!("{}.{}", task.path, t.property), t.text.as_str())),
+        );
         let TaskKind::Script(s) = &task.kind else {
             check_texts(
                 cx,
