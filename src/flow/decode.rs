@@ -18,6 +18,7 @@ mod runner;
 mod subflow;
 mod task;
 mod task_runner;
+mod typed_check;
 mod working_directory;
 
 use std::collections::BTreeMap;

@@ -123,7 +123,7 @@ pub fn convert_kind(kind: Kind, rendered: &str) -> Result<Typed, String> {
                 Err("an ISO-8601 duration more than zero (a timeout of zero would stop the task at once)".to_string())
             }
             Ok(d) => Ok(Typed::Duration(d)),
-            Err(e) => Err(format!("an ISO-8601 duration such as PT5M ({e})")),
+            Err(_) => Err("an ISO-8601 duration such as PT30S, PT5M or P1D".to_string()),
         },
     }
 }
@@ -131,15 +131,15 @@ pub fn convert_kind(kind: Kind, rendered: &str) -> Result<Typed, String> {
 /// Converts `rendered`, the rendered text of `t.text`, to the type of `t.property`, or says why
 /// it cannot, naming the property, the template and what it rendered as.
 pub fn convert(t: &TypedTemplate, rendered: &str) -> Result<Typed, String> {
-    let p = described(t.property)
-        .ok_or_else(|| format!("`{}` cannot be a template", shown(t.property)))?;
-    convert_kind(p.kind, rendered).map_err(|what| {
-        format!(
-            "`{}`: expected {what}, but `{}` rendered as `{rendered}`",
-            shown(t.property),
-            t.text
-        )
-    })
+    convert_unnamed(t, rendered).map_err(|e| format!("`{}`: {e}", shown(t.property)))
+}
+
+/// [`convert`] without the property's name (for an error that names it already).
+pub fn convert_unnamed(t: &TypedTemplate, rendered: &str) -> Result<Typed, String> {
+    let p =
+        described(t.property).ok_or_else(|| "this property cannot be a template".to_string())?;
+    convert_kind(p.kind, rendered)
+        .map_err(|what| format!("expected {what}, but `{}` rendered as `{rendered}`", t.text))
 }
 
 /// Sets runner property `t.property` from `rendered` (see [`convert`]).

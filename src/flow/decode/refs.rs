@@ -79,6 +79,7 @@ pub(super) fn check_ids_and_templates(cx: &mut Cx, flow: &Flow, src: &str) {
         mark(t, None, &mut each_of);
     }
     for &task in &all {
+        super::typed_check::check_task(cx, flow, task);
         let here = first.get(task.id.as_str()).copied().unwrap_or(0);
         let done: &[Range<usize>] = before.get(task.id.as_str()).map_or(&[], Vec::as_slice);
         let ended = |t: &str| {

@@ -107,6 +107,10 @@ pub(super) fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
             for key in ["pauseDuration", "delay"] {
                 let mut t = Vec::new();
                 let d = if super::runner::take_template(cx, &mut o, key, "delay", &mut t) {
+                    // Errors about the template point at it under either name.
+                    if let Some(p) = cx.values.get(&o.key_path(key)).copied() {
+                        cx.values.insert(o.key_path("delay"), p);
+                    }
                     None
                 } else {
                     o.parsed(cx, key, parse)
