@@ -294,6 +294,8 @@ tasks:
       - "{{ inputs.param == 'ok' }}"
       - "{{ 1 + 1 == 3 }}"
       - "{{ 0 }}"
+      # Kestra trims a rendered condition (TruthUtils): this one is false too.
+      - "{{ false }} "
     errorMessage: "checks on {{ inputs.param }}"
 "#,
     );
@@ -304,13 +306,14 @@ tasks:
     assert_eq!(t["state"], "FAILED");
     assert_eq!(
         t["failure"]["message"],
-        "2 assertions failed!\nchecks on ok"
+        "3 assertions failed!\nchecks on ok"
     );
     assert_eq!(
         r.logs("bad", '!'),
         vec![
             "ERROR Assertion `{{ 1 + 1 == 3 }}` failed!",
-            "ERROR Assertion `{{ 0 }}` failed!"
+            "ERROR Assertion `{{ 0 }}` failed!",
+            "ERROR Assertion `{{ false }} ` failed!"
         ]
     );
 }

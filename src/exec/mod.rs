@@ -37,6 +37,7 @@ pub mod swarm;
 pub mod swarm_state;
 pub mod task;
 pub mod taskrun;
+pub mod truth;
 pub mod walk;
 pub mod working_directory;
 

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::exec::journal::Record;
 use crate::exec::result::{Failure, State, TaskResult};
 use crate::exec::taskrun::{Frame, TaskRun};
-use crate::exec::{Cancel, Runtime, Shared, Started, branch, retry};
+use crate::exec::{Cancel, Runtime, Shared, Started, branch, retry, truth};
 use crate::flow::control::{EachValues, FlowTask};
 use crate::flow::model::{Flow, ScriptTask, Task, TaskKind};
 use crate::flow::typed_template;
@@ -125,7 +125,7 @@ pub async fn run_if(
 ) -> Option<State> {
     let cond = task.control.run_if.as_ref()?;
     match render(rt, flow, task, shared, frame, cond) {
-        Ok(s) if branch::truthy(&s) => None,
+        Ok(s) if truth::truthy(&s) => None,
         Ok(s) => {
             let mut r = TaskResult::new(&task.id, State::Skipped);
             r.message = Some(format!("runIf rendered `{}`: skipped", s.trim()));
@@ -354,7 +354,7 @@ pub async fn run_flowable(
         } => {
             let d = decision(rt, &run_id, || {
                 render(rt, flow, task, shared, frame, condition)
-                    .map(|s| Value::Bool(branch::truthy(&s)))
+                    .map(|s| Value::Bool(truth::truthy(&s)))
             });
             let yes = match d {
                 Ok(v) => v.as_bool().unwrap_or(false),
