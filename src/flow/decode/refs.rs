@@ -243,6 +243,11 @@ fn check_texts(
                 }
                 Ok(t) => t,
             };
+            // The removed `json` filter and function still work, with Kestra's advice.
+            for w in &tpl.analysis().warnings {
+                cx.diags
+                    .warning(pos_of(w.span.start), &path, w.message.clone());
+            }
             for c in &tpl.analysis().calls {
                 if c.family == pebble::Family::Function
                     && let Some(why) = crate::flow::host_functions::unavailable(&c.name)
