@@ -254,6 +254,13 @@ fn shape(ty: Ty, doc: &str) -> Value {
             ] }),
         ),
         Ty::Duration => r(doc, "duration"),
+        Ty::RenderedDuration => d(
+            doc,
+            json!({ "anyOf": [
+                { "$ref": "#/definitions/duration" },
+                { "type": "string", "pattern": TEMPLATE_TEXT },
+            ] }),
+        ),
         Ty::Size => r(doc, "size"),
         Ty::SizeOrUnlimited => d(
             doc,

@@ -322,6 +322,8 @@ tasks:
       - "{{ inputs.param == 'ok' }}"
       - "{{ 1 + 1 == 3 }}"
       - "{{ 0 }}"
+      # Kestra trims a rendered condition (TruthUtils): this one is false too.
+      - "{{ false }} "
     errorMessage: "checks on {{ inputs.param }}"
 "#,
     );
@@ -332,13 +334,14 @@ tasks:
     assert_eq!(t["state"], "FAILED");
     assert_eq!(
         t["failure"]["message"],
-        "2 assertions failed!\nchecks on ok"
+        "3 assertions failed!\nchecks on ok"
     );
     assert_eq!(
         r.logs("bad", '!'),
         vec![
             "ERROR Assertion `{{ 1 + 1 == 3 }}` failed!",
-            "ERROR Assertion `{{ 0 }}` failed!"
+            "ERROR Assertion `{{ 0 }}` failed!",
+            "ERROR Assertion `{{ false }} ` failed!"
         ]
     );
 }
@@ -1898,4 +1901,80 @@ fn input_files_as_a_json_text_with_expressions() {
         "{}",
         r.dump()
     );
+}
+
+/// Kestra's file functions: a namespace file by path, `nsfile://` or its `kestra://` URI, an
+/// execution's stored file by `kestra://` URI; `fileURI` gives a namespace file's URI in the
+/// internal storage; a missing file does not exist, and its size is an error naming it; a URI
+/// that is not an execution file, or of another scheme, is refused in Kestra's words.
+#[test]
+fn file_functions_read_namespace_files_and_the_storage_as_kestra_does() {
+    let dh = NoEngine::new();
+    let ns = dh.tmp.path().join("_files/dev.core/data");
+    std::fs::create_dir_all(&ns).unwrap();
+    std::fs::write(ns.join("a.txt"), "hello").unwrap();
+    std::fs::write(ns.join("empty.txt"), "").unwrap();
+    let stored = dh
+        .tmp
+        .path()
+        .join("state/storage/dev/core/other/executions/e9/tasks/t/1");
+    std::fs::create_dir_all(&stored).unwrap();
+    std::fs::write(stored.join("x.csv"), "a,b\n1,2\n").unwrap();
+    let f = dh.flow_of(
+        "files",
+        "files",
+        r#"tasks:
+  - id: facts
+    type: io.kestra.plugin.core.log.Log
+    message:
+      - "{{ fileExists('data/a.txt') }} {{ fileSize('data/a.txt') }} {{ isFileEmpty('data/a.txt') }} {{ isFileEmpty('nsfile:///data/empty.txt') }}"
+      - "{{ fileExists('data/none.txt') }} {{ fileExists('kestra:///dev/core/_files/data/a.txt') }} {{ fileExists('data/a.txt', namespace='other.ns') }}"
+      - "{{ fileURI('data/a.txt') }}"
+      - "{{ fileSize('kestra:///dev/core/other/executions/e9/tasks/t/1/x.csv') }}"
+  - id: elsewhere
+    type: io.kestra.plugin.core.log.Log
+    allowFailure: true
+    message: "{{ fileExists('kestra:///dev/core/notes.txt') }}"
+  - id: scheme
+    type: io.kestra.plugin.core.log.Log
+    allowFailure: true
+    message: "{{ fileSize('s3://bucket/key') }}"
+  - id: missing
+    type: io.kestra.plugin.core.log.Log
+    allowFailure: true
+    message: "{{ fileSize('data/none.txt') }}"
+"#,
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    assert_eq!(
+        r.logs("facts", '|'),
+        vec![
+            "true 5 false true",
+            "false true false",
+            "kestra:///dev/core/_files/data/a.txt",
+            "8",
+        ],
+        "{}",
+        r.dump()
+    );
+    let message = |t: &str| {
+        r.task(t)["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        message("elsewhere").contains(
+            "Unable to read the file 'kestra:///dev/core/notes.txt' as it is not an execution file"
+        ),
+        "{}",
+        r.dump()
+    );
+    assert!(
+        message("scheme").contains("Cannot process the URI s3://bucket/key: scheme not supported."),
+        "{}",
+        r.dump()
+    );
+    assert!(message("missing").contains("data/none.txt"), "{}", r.dump());
 }

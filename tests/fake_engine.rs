@@ -755,3 +755,35 @@ fn the_flows_retry_applies_to_tasks_without_their_own() {
     assert_eq!(tasks[1]["state"], "WARNING");
     assert_eq!(tasks[1]["attempts"], 1);
 }
+
+/// `timeout` is Kestra's `Property<Duration>`: a template is rendered when the task starts and
+/// bounds the task as a written one does; one that renders to no duration fails the task with
+/// an error naming the property, the template and what it rendered as, and starts no container.
+#[test]
+fn a_templated_timeout_is_rendered_when_the_task_starts() {
+    let flow = |t: &str| {
+        format!(
+            "id: fake\nnamespace: tests.fake\ninputs:\n  - {{id: secs, type: INT, defaults: 1}}\ntasks:\n  - id: only\n    type: io.kestra.plugin.scripts.shell.Commands\n    containerImage: busybox\n    timeout: \"{t}\"\n    commands:\n      - echo hi\n"
+        )
+    };
+    let c = Case::new("hang").flow(&flow("PT{{ inputs.secs }}S"));
+    let started = Instant::now();
+    let out = c.run();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(started.elapsed() < Duration::from_secs(20));
+    let t = task(&out);
+    assert_eq!(t["failure"]["kind"], "timeout", "{t}");
+    assert!(c.calls().contains(&"kill".to_string()), "{:?}", c.calls());
+
+    let c = Case::new("hang").flow(&flow("{{ inputs.secs }} seconds"));
+    let out = c.run();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let t = task(&out);
+    let message = t["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("`timeout`: expected an ISO-8601 duration")
+            && message.contains("but `{{ inputs.secs }} seconds` rendered as `1 seconds`"),
+        "{t}"
+    );
+    assert!(!c.calls().contains(&"run".to_string()), "{:?}", c.calls());
+}

@@ -1,15 +1,8 @@
 //! Which children of a flow-control task run, and the state it ends in: pure functions of what
-//! was rendered and how the children ended, as Kestra decides them (`TruthUtils.isTruthy`,
+//! was rendered and how the children ended, as Kestra decides them (conditions through `exec::truth`,
 //! `Switch.childTasks`, `FlowableUtils.resolveEachTasks`, `Execution.guessFinalState`).
 
 use crate::exec::result::State;
-
-/// Kestra's truthiness of a rendered condition (If, runIf): `false`, `0`, `-0` and the empty
-/// string are false (after trimming the line breaks a YAML block leaves), anything else is
-/// true. `False` is true, as in Kestra.
-pub fn truthy(rendered: &str) -> bool {
-    !matches!(rendered.trim(), "false" | "0" | "-0" | "")
-}
 
 /// The case a Switch runs: the first key equal to the rendered value (no trimming, as
 /// Kestra's `equals`), or `None` for `defaults`.
@@ -98,26 +91,6 @@ pub fn finish_state(state: State, allow_failure: bool, allow_warning: bool) -> S
 mod tests {
     use super::*;
     use State::*;
-
-    #[test]
-    fn truthiness_is_kestras() {
-        for (s, want) in [
-            ("true", true),
-            ("false", false),
-            ("0", false),
-            ("-0", false),
-            ("", false),
-            ("  ", false),
-            ("false\n", false),
-            ("False", true),
-            ("1", true),
-            ("no", true),
-            ("null", true),
-            ("0.0", true),
-        ] {
-            assert_eq!(truthy(s), want, "{s:?}");
-        }
-    }
 
     #[test]
     fn switch_takes_the_first_equal_key() {

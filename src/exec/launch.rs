@@ -385,7 +385,8 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
             .filter(|p| !p.is_empty())
             .map(Utf8PathBuf::from)
             .collect(),
-    );
+    )
+    .for_execution(&flow.id, &l.execution_id);
     let kv = crate::kv_store::KvStore::new(&l.state_dir);
     // Before the run, a KV key the flow's own tasks set is not there yet: no error for it.
     ctx.expr_host = plan::expr_host::ExprHost(Some(Arc::new(

@@ -46,6 +46,7 @@ pub mod task;
 pub mod task_cache;
 pub(crate) mod task_plan;
 pub mod taskrun;
+pub mod truth;
 pub mod walk;
 pub mod working_directory;
 
@@ -443,6 +444,10 @@ async fn run_one_inner(
     if let Some(st) = walk::run_if(&rt, &flow, &task, &shared, &frame).await {
         return st;
     }
+    let task = match walk::typed_properties(&rt, &flow, task, &shared, &frame) {
+        Ok(t) => t,
+        Err(st) => return st,
+    };
     // A flowable's `timeout` bounds everything below it.
     let frame = match &task.kind {
         TaskKind::Script(_) => frame,

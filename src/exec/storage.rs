@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::exec::result::{StoredFile, TaskResult};
+use crate::plan::file_functions as ff;
 use crate::plan::storage::{self as names, FileUri};
 
 /// Where files are read from and kept.
@@ -29,6 +30,10 @@ pub struct Storage {
     pub namespace: String,
     /// Directories `file://` may read under.
     pub allowed_paths: Vec<Utf8PathBuf>,
+    /// The flow's id and the execution's (which `kestra://` files are its own, for the file
+    /// functions).
+    pub flow: String,
+    pub execution: String,
 }
 
 impl Storage {
@@ -44,6 +49,55 @@ impl Storage {
             namespace_files,
             namespace: namespace.to_string(),
             allowed_paths,
+            flow: String::new(),
+            execution: String::new(),
+        }
+    }
+
+    /// This storage as execution `execution` of flow `flow` sees it.
+    pub fn for_execution(self, flow: &str, execution: &str) -> Storage {
+        Storage {
+            flow: flow.to_string(),
+            execution: execution.to_string(),
+            ..self
+        }
+    }
+
+    /// The host path of the file a file function's `path` names (`plan::file_functions`),
+    /// checked as Kestra checks it.
+    pub fn function_path(
+        &self,
+        path: &str,
+        namespace: Option<&str>,
+    ) -> Result<Utf8PathBuf, String> {
+        match ff::resolve(path.trim(), namespace, self.caller())? {
+            ff::FunctionFile::Storage(u) => names::storage_path(&self.root, &u),
+            ff::FunctionFile::Namespace { namespace, path } => {
+                self.namespace_file(Some(&namespace), &path)
+            }
+            ff::FunctionFile::Host(p) => self.path_of(&FileUri::Host(&p)),
+        }
+    }
+
+    /// `fileURI(path, namespace)`.
+    pub fn function_uri(&self, path: &str, namespace: Option<&str>) -> Result<String, String> {
+        ff::file_uri(path.trim(), namespace, self.caller())
+    }
+
+    /// The size of the file a file function's `path` names; an error naming it when it does
+    /// not exist (Kestra's `FileNotFoundException`).
+    pub fn function_size(&self, path: &str, namespace: Option<&str>) -> Result<u64, String> {
+        let p = self.function_path(path, namespace)?;
+        std::fs::metadata(&p)
+            .map(|m| m.len())
+            .map_err(|e| format!("{path}: {e}"))
+    }
+
+    fn caller(&self) -> ff::Caller<'_> {
+        ff::Caller {
+            namespace: &self.namespace,
+            flow: &self.flow,
+            execution: &self.execution,
         }
     }
 

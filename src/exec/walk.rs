@@ -11,9 +11,10 @@ use serde_json::{Value, json};
 use crate::exec::journal::Record;
 use crate::exec::result::{Failure, State, TaskResult};
 use crate::exec::taskrun::{Frame, TaskRun};
-use crate::exec::{Cancel, Runtime, Shared, Started, branch, retry};
+use crate::exec::{Cancel, Runtime, Shared, Started, branch, retry, truth};
 use crate::flow::control::{EachValues, FlowTask};
 use crate::flow::model::{Flow, ScriptTask, Task, TaskKind};
+use crate::flow::typed_template;
 
 type Ctx = Arc<Shared>;
 
@@ -103,6 +104,27 @@ fn failed(id: &str, message: String) -> TaskResult {
     r
 }
 
+/// The task's own typed properties written as templates (`timeout`, a Pause's `delay`),
+/// rendered and converted as it starts, as Kestra renders its `Property<Duration>`s: the task
+/// with their values, or `Err(state)` (FAILED, naming the property) when one cannot be.
+pub fn typed_properties(
+    rt: &Runtime,
+    flow: &Flow,
+    mut task: Task,
+    shared: &Shared,
+    frame: &Frame,
+) -> Result<Task, State> {
+    for tt in std::mem::take(&mut task.control.typed) {
+        let r = render(rt, flow, &task, shared, frame, &tt.text)
+            .map_err(|e| format!("`{}`: {e}", typed_template::shown(tt.property)))
+            .and_then(|text| typed_template::apply_task(&mut task, &tt, &text));
+        if let Err(e) = r {
+            return Err(report(rt, shared, failed(&task.id, e), frame));
+        }
+    }
+    Ok(task)
+}
+
 /// `runIf`: `Some(state)` when the task does not run (SKIPPED, or FAILED when the expression
 /// cannot be rendered).
 pub async fn run_if(
@@ -114,7 +136,7 @@ pub async fn run_if(
 ) -> Option<State> {
     let cond = task.control.run_if.as_ref()?;
     match render(rt, flow, task, shared, frame, cond) {
-        Ok(s) if branch::truthy(&s) => None,
+        Ok(s) if truth::truthy(&s) => None,
         Ok(s) => {
             let mut r = TaskResult::new(&task.id, State::Skipped);
             r.message = Some(format!("runIf rendered `{}`: skipped", s.trim()));
@@ -343,7 +365,7 @@ pub async fn run_flowable(
         } => {
             let d = decision(rt, &run_id, || {
                 render(rt, flow, task, shared, frame, condition)
-                    .map(|s| Value::Bool(branch::truthy(&s)))
+                    .map(|s| Value::Bool(truth::truthy(&s)))
             });
             let yes = match d {
                 Ok(v) => v.as_bool().unwrap_or(false),

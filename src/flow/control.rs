@@ -22,6 +22,9 @@ pub struct Control {
     pub errors: Vec<Task>,
     /// A flowable's local `finally`: run after its children, however they ended.
     pub finally: Vec<Task>,
+    /// The task's own typed properties written as templates (`timeout`, a Pause's `delay`),
+    /// rendered and converted when the task starts (`flow::typed_template`).
+    pub typed: Vec<crate::flow::typed_template::TypedTemplate>,
 }
 
 /// The flow's own handlers and retry.

@@ -23,6 +23,7 @@ mod subflow;
 mod task;
 mod task_cache;
 mod task_runner;
+mod typed_check;
 mod working_directory;
 
 use std::collections::BTreeMap;

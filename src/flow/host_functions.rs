@@ -35,22 +35,22 @@ pub const HOST_FUNCTIONS: &[HostFunction] = &[
     HostFunction {
         name: "fileExists",
         needs: STORAGE,
-        provided: false,
+        provided: true,
     },
     HostFunction {
         name: "fileSize",
         needs: STORAGE,
-        provided: false,
+        provided: true,
     },
     HostFunction {
         name: "isFileEmpty",
         needs: STORAGE,
-        provided: false,
+        provided: true,
     },
     HostFunction {
         name: "fileURI",
         needs: STORAGE,
-        provided: false,
+        provided: true,
     },
     HostFunction {
         name: "errorLogs",

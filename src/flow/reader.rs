@@ -181,7 +181,7 @@ impl<'a> Obj<'a> {
         match parse(s.trim()) {
             Ok(v) => Some(v),
             Err(e) => {
-                cx.error(n.pos, &path, e);
+                cx.error(n.pos, &path, format!("{e}{}", not_rendered(&s)));
                 None
             }
         }
@@ -293,11 +293,34 @@ fn is_false(n: &Node) -> bool {
 }
 
 fn type_error(cx: &mut Cx, n: &Node, path: &str, want: &str) {
+    type_error_noted(cx, n, path, want, "");
+}
+
+fn type_error_noted(cx: &mut Cx, n: &Node, path: &str, want: &str, note: &str) {
     let found = match n.scalar() {
         Some(s) if n.kind() != "null" => format!("{} `{s}`", n.kind()),
         _ => n.kind().to_string(),
     };
-    cx.error(n.pos, path, format!("expected {want}, found {found}"));
+    cx.error(n.pos, path, format!("expected {want}, found {found}{note}"));
+}
+
+/// [`type_error`] for a plain scalar (a boolean, a number): a template there says Kestra does
+/// not render it.
+fn scalar_type_error(cx: &mut Cx, n: &Node, path: &str, want: &str) {
+    let note = n.scalar().map(not_rendered).unwrap_or_default();
+    type_error_noted(cx, n, path, want, note);
+}
+
+/// Why a template is refused where a plain value is read: the properties Kestra renders
+/// (`Property<…>`) are kept as templates by their readers (`flow::typed_template`); the others
+/// (`allowFailure`, `retry`, `concurrencyLimit`, …) are plain values in Kestra, which refuses a
+/// template there too.
+fn not_rendered(text: &str) -> &'static str {
+    if crate::flow::typed_template::is_template(text) {
+        " (Kestra does not render this property: it takes a plain value, not an expression)"
+    } else {
+        ""
+    }
 }
 
 /// Any scalar as text (numbers and booleans too, as Kestra coerces them).
@@ -322,7 +345,7 @@ pub fn as_bool(cx: &mut Cx, n: &Node, path: &str) -> Option<bool> {
         Some("true" | "True" | "TRUE") => Some(true),
         Some("false" | "False" | "FALSE") => Some(false),
         _ => {
-            type_error(cx, n, path, "a boolean (true or false)");
+            scalar_type_error(cx, n, path, "a boolean (true or false)");
             None
         }
     }
@@ -336,7 +359,7 @@ pub fn as_number(cx: &mut Cx, n: &Node, path: &str) -> Option<f64> {
     {
         Some(f) => Some(f),
         None => {
-            type_error(cx, n, path, "a number");
+            scalar_type_error(cx, n, path, "a number");
             None
         }
     }
@@ -346,7 +369,7 @@ pub fn as_int(cx: &mut Cx, n: &Node, path: &str) -> Option<i64> {
     match n.scalar().and_then(|s| s.trim().parse::<i64>().ok()) {
         Some(i) => Some(i),
         None => {
-            type_error(cx, n, path, "a whole number");
+            scalar_type_error(cx, n, path, "a whole number");
             None
         }
     }

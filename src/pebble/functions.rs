@@ -72,10 +72,16 @@ pub fn call(ev: &mut Eval, name: &str, args: &Bound, span: &Span) -> CallResult<
             }
         }
         "read" => Value::from(ev.host.read(&args.req_str("path")?).map_err(host)?),
-        "fileExists" => Value::Bool(ev.host.file_exists(&args.req_str("path")?).map_err(host)?),
-        "fileSize" => Value::Long(ev.host.file_size(&args.req_str("path")?).map_err(host)? as i64),
-        "isFileEmpty" => Value::Bool(ev.host.file_size(&args.req_str("path")?).map_err(host)? == 0),
-        "fileURI" => Value::from(ev.host.file_uri(&args.req_str("path")?).map_err(host)?),
+        "fileExists" | "fileSize" | "isFileEmpty" | "fileURI" => {
+            let (path, ns) = (args.req_str("path")?, args.str("namespace")?);
+            let ns = ns.as_deref();
+            match name {
+                "fileExists" => Value::Bool(ev.host.file_exists(&path, ns).map_err(host)?),
+                "fileSize" => Value::Long(ev.host.file_size(&path, ns).map_err(host)? as i64),
+                "isFileEmpty" => Value::Bool(ev.host.file_size(&path, ns).map_err(host)? == 0),
+                _ => Value::from(ev.host.file_uri(&path, ns).map_err(host)?),
+            }
+        }
         "errorLogs" => Value::from(ev.host.error_logs().map_err(host)?),
         "render" | "renderOnce" => {
             let recursive = name == "render" && args.bool("recursive")?.unwrap_or(true);

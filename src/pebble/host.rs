@@ -36,17 +36,23 @@ pub trait Host {
             "not available: read('{path}') needs internal storage or namespace files, and this host has none"
         ))
     }
-    fn file_exists(&self, path: &str) -> Result<bool, String> {
+    /// `fileExists(path, namespace)`, `fileSize`, `fileURI` (`isFileEmpty` is a size of 0):
+    /// `path` as Kestra's file functions take it (`kestra://`, `nsfile://`, `file://`, or a
+    /// namespace file's path).
+    fn file_exists(&self, path: &str, namespace: Option<&str>) -> Result<bool, String> {
+        let _ = namespace;
         Err(format!(
             "not available: fileExists('{path}') needs internal storage or namespace files, and this host has none"
         ))
     }
-    fn file_size(&self, path: &str) -> Result<u64, String> {
+    fn file_size(&self, path: &str, namespace: Option<&str>) -> Result<u64, String> {
+        let _ = namespace;
         Err(format!(
             "not available: fileSize('{path}') needs internal storage or namespace files, and this host has none"
         ))
     }
-    fn file_uri(&self, path: &str) -> Result<String, String> {
+    fn file_uri(&self, path: &str, namespace: Option<&str>) -> Result<String, String> {
+        let _ = namespace;
         Err(format!(
             "not available: fileURI('{path}') needs internal storage or namespace files, and this host has none"
         ))
@@ -141,16 +147,16 @@ impl Host for FixedHost {
             .cloned()
             .ok_or_else(|| format!("file `{path}` does not exist"))
     }
-    fn file_exists(&self, path: &str) -> Result<bool, String> {
+    fn file_exists(&self, path: &str, _namespace: Option<&str>) -> Result<bool, String> {
         Ok(self.files.contains_key(path))
     }
-    fn file_size(&self, path: &str) -> Result<u64, String> {
+    fn file_size(&self, path: &str, _namespace: Option<&str>) -> Result<u64, String> {
         self.files
             .get(path)
             .map(|f| f.len() as u64)
             .ok_or_else(|| format!("file `{path}` does not exist"))
     }
-    fn file_uri(&self, path: &str) -> Result<String, String> {
+    fn file_uri(&self, path: &str, _namespace: Option<&str>) -> Result<String, String> {
         if self.files.contains_key(path) {
             Ok(format!("file://{path}"))
         } else {

@@ -259,7 +259,10 @@ pub const CONTEXT_ROOTS: &[(&str, &str)] = &[
     ),
     ("inputs", "the flow's inputs"),
     ("outputs", "outputs of tasks that have ended (at run time)"),
-    ("vars", "the flow's `variables`"),
+    (
+        "vars",
+        "the flow's `variables`, each of any YAML type (text, number, boolean, list, map) with that type (`{{ vars.n + 1 }}`, `{{ vars.hosts[0] }}`); a text is given as written, not rendered again, unless `render(vars.NAME)`",
+    ),
     (
         "labels",
         "the execution's labels (`a.b` nests as `labels.a.b`)",

@@ -9,6 +9,7 @@ pub mod context;
 pub mod dialect;
 pub mod engine_commands;
 pub mod expr_host;
+pub mod file_functions;
 pub mod flow_text;
 pub mod host_process;
 pub mod image_task;

@@ -210,6 +210,22 @@ impl Scope<'_> {
             let placeholder = Json::String(format!("{{{{ {shown} }}}}"));
             put_placeholder(ctx.to_mut(), &r.path, placeholder);
         }
+        // Before the run, what the file functions answer depends on files the tasks write:
+        // a print tag calling one is shown as written.
+        if !strict {
+            for c in &tpl.analysis().calls {
+                let files = c.family == pebble::Family::Function
+                    && matches!(
+                        c.name.as_str(),
+                        "fileExists" | "fileSize" | "isFileEmpty" | "fileURI"
+                    );
+                if let Some(tag) = print_tag(text, c.span.clone()).filter(|_| files)
+                    && !kept.iter().any(|(k, _)| *k == tag)
+                {
+                    kept.push((tag.clone(), text[tag].to_string()));
+                }
+            }
+        }
         let tpl = if kept.is_empty() {
             tpl
         } else {
@@ -355,7 +371,7 @@ impl Scope<'_> {
             if !strict && typed_template::is_template(&text) {
                 continue;
             }
-            typed_template::convert(&mut t.runner, tt, &text)?;
+            typed_template::apply_runner(&mut t.runner, tt, &text)?;
         }
         Ok(RenderedTask {
             task: t,

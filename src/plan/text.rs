@@ -191,7 +191,13 @@ fn subflow_notes<'a>(tasks: impl IntoIterator<Item = &'a Task>) -> Vec<String> {
                 ));
             }
             TaskKind::Pause { delay, tasks } => {
-                out.push(pause_note(t, *delay, tasks.len()));
+                let template = t.control.typed.iter().find(|tt| tt.property == "delay");
+                out.push(pause_note(
+                    t,
+                    *delay,
+                    template.map(|tt| tt.text.as_str()),
+                    tasks.len(),
+                ));
                 out.extend(subflow_notes(t.children()));
             }
             _ => out.extend(subflow_notes(t.children())),
@@ -201,20 +207,29 @@ fn subflow_notes<'a>(tasks: impl IntoIterator<Item = &'a Task>) -> Vec<String> {
 }
 
 /// What a Pause does, for `plan`.
-fn pause_note(t: &Task, delay: Option<std::time::Duration>, children: usize) -> String {
+fn pause_note(
+    t: &Task,
+    delay: Option<std::time::Duration>,
+    template: Option<&str>,
+    children: usize,
+) -> String {
     let then = match children {
         0 => String::new(),
         n => format!("; then its {n} task(s) run in order"),
     };
-    let what = match delay {
-        Some(d) => format!(
+    let what = match (delay, template) {
+        (Some(d), _) => format!(
             "pause `{}` ({}, line {}): waits {}",
             t.id,
             t.path,
             t.pos.line,
             crate::units::format_duration_iso(d)
         ),
-        None => format!(
+        (None, Some(text)) => format!(
+            "pause `{}` ({}, line {}): waits `{text}` (rendered when the task starts)",
+            t.id, t.path, t.pos.line
+        ),
+        (None, None) => format!(
             "pause `{}` ({}, line {}): the run stops PAUSED (exit 4) until `dockhand resume EXECUTION`",
             t.id, t.path, t.pos.line
         ),
@@ -466,6 +481,12 @@ fn limits(task: &Task, on_timeout: &str, out: &mut String) {
             out,
             "# timeout {}: then {on_timeout}",
             crate::units::format_duration_iso(t)
+        );
+    } else if let Some(tt) = task.control.typed.iter().find(|t| t.property == "timeout") {
+        let _ = writeln!(
+            out,
+            "# timeout `{}` (rendered when the task starts): then {on_timeout}",
+            tt.text
         );
     }
     if task.allow_failure {

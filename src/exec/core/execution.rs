@@ -1,5 +1,5 @@
 //! The tasks that act on the execution: `execution.Fail`, `execution.Assert`,
-//! `execution.Labels` and `execution.Exit`. What they decide (truthiness, the assertion
+//! `execution.Labels` and `execution.Exit`. What they decide (the assertion
 //! message, the exit state, label names) are pure functions with a table of cases.
 
 use std::collections::BTreeMap;
@@ -8,14 +8,9 @@ use super::Done;
 use super::log::print;
 use crate::exec::Runtime;
 use crate::exec::result::{Failure, State};
+use crate::exec::truth::truthy;
 use crate::flow::core_task::LogLevel;
 use crate::plan::scope::TextRenderer;
-
-/// Kestra's `TruthUtils.isTruthy`: anything but `false`, `0`, `-0` and the empty text, exactly
-/// as rendered (no trimming).
-pub(super) fn truthy(rendered: &str) -> bool {
-    !matches!(rendered, "false" | "0" | "-0" | "")
-}
 
 /// The failure of an Assert with `failed` falsy conditions, as Kestra words it.
 pub(super) fn assert_failure(failed: usize, error_message: Option<&str>) -> Option<String> {
@@ -152,23 +147,6 @@ pub(super) fn exit(state: &str) -> Done {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn truthiness_is_kestras() {
-        for (s, want) in [
-            ("true", true),
-            ("false", false),
-            ("0", false),
-            ("-0", false),
-            ("", false),
-            (" false", true),
-            ("False", true),
-            ("1", true),
-            ("no", true),
-        ] {
-            assert_eq!(truthy(s), want, "{s:?}");
-        }
-    }
 
     #[test]
     fn assertion_messages() {

@@ -284,6 +284,7 @@ pub(super) fn read_control(cx: &mut Cx, o: &mut Obj<'_>, flowable: bool) -> Cont
         task_cache,
         errors,
         finally,
+        typed: vec![],
     }
 }
 

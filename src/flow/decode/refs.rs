@@ -86,6 +86,7 @@ pub(super) fn check_ids_and_templates(cx: &mut Cx, flow: &Flow, src: &str) {
         mark(t, None, &mut each_of);
     }
     for &task in &all {
+        super::typed_check::check_task(cx, flow, task);
         let here = first.get(task.id.as_str()).copied().unwrap_or(0);
         let done: &[Range<usize>] = before.get(task.id.as_str()).map_or(&[], Vec::as_slice);
         let ended = |t: &str| {
@@ -98,6 +99,13 @@ pub(super) fn check_ids_and_templates(cx: &mut Cx, flow: &Flow, src: &str) {
             texts.push((format!("{}.runIf", task.path), r));
         }
         texts.extend(flow_texts(task));
+        // The task's own typed properties written as templates (`timeout`, a Pause's `delay`).
+        texts.extend(
+            task.control
+                .typed
+                .iter()
+                .map(|t| (format!("{}.{}", task.path, t.property), t.text.as_str())),
+        );
         let TaskKind::Script(s) = &task.kind else {
             check_texts(
                 cx,
@@ -259,6 +267,11 @@ fn check_texts(
                 }
                 Ok(t) => t,
             };
+            // The removed `json` filter and function still work, with Kestra's advice.
+            for w in &tpl.analysis().warnings {
+                cx.diags
+                    .warning(pos_of(w.span.start), &path, w.message.clone());
+            }
             for c in &tpl.analysis().calls {
                 if c.family == pebble::Family::Function
                     && let Some(why) = crate::flow::host_functions::unavailable(&c.name)

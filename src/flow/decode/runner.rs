@@ -388,7 +388,7 @@ fn read_devices(cx: &mut Cx, n: &Node, path: &str) -> Vec<DeviceRequest> {
 
 /// Keeps `key` of `o` as a typed template when its value is one (the planner renders and
 /// converts it), recording where its text starts; false when it is not a template.
-fn take_template(
+pub(super) fn take_template(
     cx: &mut Cx,
     o: &mut Obj<'_>,
     key: &'static str,

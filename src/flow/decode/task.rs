@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use crate::flow::model::*;
 use crate::flow::reader::{self, Cx, Obj, as_seq};
 use crate::flow::spec::{self, ENV_NAME, Execution, Flowable, ScriptBody, TASK_ID};
+use crate::flow::typed_template::TypedTemplate;
 use crate::flow::yaml::Node;
 use crate::image::ImageRef;
 use crate::units;
@@ -49,13 +50,22 @@ pub(super) fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
         cx.task_types.insert(path.to_string(), t.clone());
     }
     let description = o.string(cx, "description");
-    let timeout = o.parsed(cx, "timeout", |s| match units::parse_duration(s)? {
-        d if d.is_zero() => Err(
-            "a timeout of zero would stop the task at once; remove `timeout` for no limit"
-                .to_string(),
-        ),
-        d => Ok(d),
-    });
+    // `timeout` (and a Pause's `delay`) are Kestra's `Property<Duration>`: a template is kept,
+    // rendered and converted when the task starts.
+    let mut typed = Vec::new();
+    let timeout_template =
+        super::runner::take_template(cx, &mut o, "timeout", "timeout", &mut typed);
+    let timeout = if timeout_template {
+        None
+    } else {
+        o.parsed(cx, "timeout", |s| match units::parse_duration(s)? {
+            d if d.is_zero() => Err(
+                "a timeout of zero would stop the task at once; remove `timeout` for no limit"
+                    .to_string(),
+            ),
+            d => Ok(d),
+        })
+    };
     let allow_failure = o.bool(cx, "allowFailure").unwrap_or(false);
     let disabled = o.bool(cx, "disabled").unwrap_or(false);
     let kind = match ty
@@ -92,9 +102,24 @@ pub(super) fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
         }
         Some((_, Some(Execution::Pause))) => {
             let parse = |s: &str| crate::units::parse_duration(s);
-            let duration = o.parsed(cx, "pauseDuration", parse);
-            let delay = o.parsed(cx, "delay", parse);
-            let delay = duration.or(delay);
+            let mut delay = None;
+            // `pauseDuration` over `delay` (Kestra's older name), whichever form each has.
+            for key in ["pauseDuration", "delay"] {
+                let mut t = Vec::new();
+                let d = if super::runner::take_template(cx, &mut o, key, "delay", &mut t) {
+                    // Errors about the template point at it under either name.
+                    if let Some(p) = cx.values.get(&o.key_path(key)).copied() {
+                        cx.values.insert(o.key_path("delay"), p);
+                    }
+                    None
+                } else {
+                    o.parsed(cx, key, parse)
+                };
+                if delay.is_none() && !typed.iter().any(|t: &TypedTemplate| t.property == "delay") {
+                    delay = d;
+                    typed.extend(t);
+                }
+            }
             // Kestra's Pause still reads its deprecated `tasks`: they run once the pause ends.
             let tasks = match o.get(cx, "tasks") {
                 Some(t) => {
@@ -126,7 +151,7 @@ pub(super) fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
         }
         Some((name, Some(Execution::HostProcess))) if spec::is_image_task(name) => {
             let tt = spec::task_type(name).expect("a described type");
-            if timeout.is_some() {
+            if timeout.is_some() || timeout_template {
                 let pos = o.get(cx, "timeout").map_or(n.pos, |v| v.pos);
                 cx.diags.warning(
                     pos,
@@ -174,7 +199,8 @@ pub(super) fn read_task(cx: &mut Cx, n: &Node, path: &str) -> Option<Task> {
         .as_deref()
         .and_then(spec::task_type)
         .is_some_and(|t| matches!(t.execution, Execution::FlowableParent(_)));
-    let control = super::flowable::read_control(cx, &mut o, flowable);
+    let mut control = super::flowable::read_control(cx, &mut o, flowable);
+    control.typed = typed;
     if control.task_cache.is_some()
         && kind
             .as_ref()

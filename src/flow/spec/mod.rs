@@ -135,6 +135,9 @@ pub enum Ty {
     },
     /// ISO-8601 (`PT5M`).
     Duration,
+    /// ISO-8601, or a template rendered to one when the task starts (Kestra's
+    /// `Property<Duration>`; `flow::typed_template`).
+    RenderedDuration,
     /// Bytes, with Kestra's or Docker's units.
     Size,
     /// A size, or -1 for unlimited.
@@ -917,7 +920,7 @@ pub const COMMON_TASK: &[Property] = &[
         example: Some("PT10M"),
         ..read(
             "timeout",
-            Ty::Duration,
+            Ty::RenderedDuration,
             "The longest the task may run (ISO-8601, e.g. `PT10M`); the container is then stopped and the task fails.",
         )
     },

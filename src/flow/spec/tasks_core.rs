@@ -507,7 +507,7 @@ pub static TASK_TYPES: &[TaskType] = &[
                 read(
                     "condition",
                     Ty::Text,
-                    "When set, the task fails only if this renders truthy (anything but `false`, `0`, `-0` and the empty text).",
+                    "When set, the task fails only if this renders truthy (anything but `false`, `0`, `-0` and the empty text, once trimmed).",
                 ),
             ),
             ex(
@@ -532,7 +532,7 @@ pub static TASK_TYPES: &[TaskType] = &[
                 required(
                     "conditions",
                     Ty::NonEmptyStrings,
-                    "The conditions, each an expression that must render truthy (not `false`, `0`, `-0` or empty).",
+                    "The conditions, each an expression that must render truthy (not `false`, `0`, `-0` or empty, once trimmed).",
                 ),
             ),
             ex(

@@ -265,7 +265,7 @@ const PAUSE_OWN: &[Property] = &[
         example: Some("PT1S"),
         ..read(
             "pauseDuration",
-            Ty::Duration,
+            Ty::RenderedDuration,
             "How long the task waits before the flow goes on (ISO-8601); without it (or `delay`) the execution pauses until `dockhand resume EXECUTION` (the run exits 4, the journal says PAUSED).",
         )
     },
@@ -273,7 +273,7 @@ const PAUSE_OWN: &[Property] = &[
         example: Some("PT1S"),
         ..read(
             "delay",
-            Ty::Duration,
+            Ty::RenderedDuration,
             "Kestra's old name of `pauseDuration`.",
         )
     },
