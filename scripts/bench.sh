@@ -9,6 +9,7 @@
 #   scripts/bench.sh --no-engines    only the figures that need no engine (5 and 7)
 #   scripts/bench.sh --swarm         also the swarm figures (S1, S2; ~3 min more)
 #   scripts/bench.sh --swarm-only    only those
+#   scripts/bench.sh --foreach-only  only the ForEach figures (8, 9; ~10 min, --quick ~4 min)
 #   scripts/bench.sh --help
 #
 # What it measures. Each figure runs dockhand and its baseline in the SAME invocation,
@@ -44,6 +45,12 @@
 #      process round by round (target: under 1 s); and `dockhand validate` of a generated flow
 #      with 10,000 such expressions vs the same flow with them as plain text (target: under
 #      0.5 s).
+#   8. a ForEach over 1,000 values of a `Log` task (in process): under 2 s; the same flow over
+#      one value is measured beside it (what starting dockhand costs; reported).
+#   9. a ForEach over 100 values of a shell Commands task (`echo value {{ taskrun.value }}`) at
+#      `concurrencyLimit: 4` vs `seq 100 | xargs -P4 -I{} ENGINE run --rm IMAGE sh -c 'echo
+#      value {}'` (target <= 1.10); the engine calls of one more run are counted through the
+#      logging wrapper (reported). BENCH_FOREACH_VALUES=N changes the 100.
 #   With --swarm / --swarm-only, on a three-node test swarm (scripts/swarm-cluster.sh, taken down
 #   afterwards; scripts/bench_swarm.py):
 #   S1. one `echo hello` task through `dockhand run --backend swarm` vs the same job by hand
@@ -77,6 +84,7 @@ usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; }
 
 QUICK=0
 SWARM=no
+ONLY=
 ENGINES=(docker podman)
 for a in "$@"; do
     case "$a" in
@@ -86,6 +94,7 @@ for a in "$@"; do
         --docker-only) ENGINES=(docker) ;;
         --podman-only) ENGINES=(podman) ;;
         --no-engines) ENGINES=() ;;
+        --foreach-only) ONLY=foreach ;;
         -h | --help) usage; exit 0 ;;
         *) usage; die "unknown argument: $a" ;;
     esac
@@ -144,7 +153,7 @@ fi
 
 export BENCH_DOCKHAND="$DOCKHAND" BENCH_OUT="$OUT" BENCH_ENGINES="${ENGINES[*]}" BENCH_QUICK="$QUICK" \
     BENCH_IMAGE="$IMAGE" BENCH_SDK_PY="$SDK_PY" BENCH_SDK_NOTE="$SDK_NOTE" BENCH_REPO="$ROOT" \
-    BENCH_PEBBLE="$PEBBLE_BENCH"
+    BENCH_PEBBLE="$PEBBLE_BENCH" BENCH_ONLY="$ONLY"
 if [ "$SWARM" != only ]; then
     log "measuring (engines: ${ENGINES[*]:-none}; $([ "$QUICK" = 1 ] && echo quick || echo full))"
     python3 "$SCRIPT_DIR/bench.py"

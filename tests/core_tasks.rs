@@ -81,6 +81,20 @@ impl NoEngine {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         Spawned::start(&args, &self.env(&[])).finish(Duration::from_secs(60))
     }
+
+    /// Runs `flow` as execution `id` until a line holds `line`, then kills dockhand (`kill -9`).
+    fn killed_at(&self, flow: &Path, id: &str, line: &str) -> Run {
+        let s = self.spawn(flow, &["--execution-id", id], &[]);
+        assert!(
+            s.wait_line(Duration::from_secs(30), |l| l.contains(line)),
+            "{}",
+            s.stderr_so_far()
+        );
+        s.signal(libc::SIGKILL);
+        let first = s.finish(Duration::from_secs(10));
+        assert_eq!(first.signal, Some(libc::SIGKILL), "{}", first.dump());
+        first
+    }
 }
 
 fn flow(id: &str, body: &str) -> String {
@@ -538,26 +552,10 @@ fn kill9_then_resume_does_not_redo_finished_core_tasks() {
     message: "after {{ outputs.ret.value }}"
 "#,
     );
-    let s = dh.spawn(&f, &["--execution-id", "crash1"], &[]);
-    assert!(
-        s.wait_line(Duration::from_secs(30), |l| l.contains("Waiting for PT2S")),
-        "{}",
-        s.stderr_so_far()
-    );
-    s.signal(libc::SIGKILL);
-    let first = s.finish(Duration::from_secs(10));
-    assert_eq!(first.signal, Some(libc::SIGKILL), "{}", first.dump());
+    let first = dh.killed_at(&f, "crash1", "Waiting for PT2S");
     assert_eq!(first.logs("first", '|'), vec!["first line"]);
 
-    let r = Spawned::start(
-        &[
-            "resume".to_string(),
-            "crash1".to_string(),
-            "--json".to_string(),
-        ],
-        &dh.env(&[]),
-    )
-    .finish(Duration::from_secs(60));
+    let r = dh.dockhand(&["resume", "crash1", "--json"]);
     r.assert_code(0);
     assert!(r.logs("first", '|').is_empty(), "{}", r.dump());
     assert!(
@@ -1158,15 +1156,7 @@ fn kill9_mid_foreach_of_core_tasks_then_resume_runs_each_value_once() {
     message: "after {{ outputs.ret['a'].value }} {{ outputs.ret.b.value }} {{ outputs.ret.c.value }}"
 "#,
     );
-    let s = dh.spawn(&f, &["--execution-id", "crasheach1"], &[]);
-    assert!(
-        s.wait_line(Duration::from_secs(30), |l| l.contains("nap.1 | Waiting")),
-        "{}",
-        s.stderr_so_far()
-    );
-    s.signal(libc::SIGKILL);
-    let first = s.finish(Duration::from_secs(10));
-    assert_eq!(first.signal, Some(libc::SIGKILL), "{}", first.dump());
+    let first = dh.killed_at(&f, "crasheach1", "nap.1 | Waiting");
     assert_eq!(
         first.logs("log.0", '|'),
         vec!["log a at 0"],
