@@ -60,6 +60,8 @@ R = {
     "browser": (3, 1) if QUICK else (7, 1),
     "keep": (2, 0) if QUICK else (3, 0),
     "keep_podman": (2, 0) if QUICK else (5, 0),
+    "foreach_log": (3, 1) if QUICK else (7, 1),
+    "foreach_containers": (1, 0) if QUICK else (3, 0),
 }
 # Figure 8's execution: task runs and log lines (100 per run).
 REPORT_RUNS = 1_000
@@ -75,6 +77,13 @@ MIXED_TASKS = 1_000
 MIXED_LANGUAGES = ["shell", "python", "node", "r", "julia", "ruby", "go", "bun", "deno", "perl", "php", "lua", "powershell", "groovy", "jbang", "dotnet"]
 PEBBLE_EXPRESSIONS = 10_000
 PEBBLE_BENCH = os.environ.get("BENCH_PEBBLE", "")
+# Figures 8 and 9: a ForEach over many values of a Log task, and over 100 values of a container
+# task at concurrencyLimit 4 (BENCH_FOREACH_VALUES overrides the 100, e.g. for a quick profile).
+FOREACH_LOG_VALUES = 1_000
+FOREACH_VALUES = int(os.environ.get("BENCH_FOREACH_VALUES", "100"))
+FOREACH_LIMIT = 4
+# BENCH_ONLY=foreach: figures 8 and 9 alone (bench.sh --foreach-only).
+ONLY = os.environ.get("BENCH_ONLY", "")
 
 WORK = os.path.join(OUT, "work")
 FLOWS = os.path.join(OUT, "flows")
@@ -275,6 +284,21 @@ def flows():
             text.append(f"  - id: task_{i:05d}\n    type: io.kestra.plugin.scripts.shell.Commands\n    containerImage: {IMAGE}\n    commands:\n")
             text += [f"      - {json.dumps(c)}\n" for c in cmds]
         f[key] = write(f"{FLOWS}/{key.replace('_', '-')}-10k.yaml", "".join(text))
+    # Figure 8: a ForEach over 1,000 values of a Log task, and the same flow over one value.
+    for key, n in (("foreach_log", FOREACH_LOG_VALUES), ("foreach_log_1", 1)):
+        vals = ", ".join(f'"v{i}"' for i in range(n))
+        f[key] = write(
+            f"{FLOWS}/{key.replace('_', '-')}.yaml",
+            f"id: bench_{key}\nnamespace: bench\ntasks:\n  - id: each\n    type: io.kestra.plugin.core.flow.ForEach\n    values: [{vals}]\n    tasks:\n"
+            "      - id: say\n        type: io.kestra.plugin.core.log.Log\n        message: \"value {{ taskrun.value }}\"\n",
+        )
+    # Figure 9: a ForEach over FOREACH_VALUES values of a container task, 4 at a time.
+    vals = ", ".join(f'"{i}"' for i in range(1, FOREACH_VALUES + 1))
+    f["foreach_containers"] = write(
+        f"{FLOWS}/foreach-containers.yaml",
+        f"id: bench_foreach\nnamespace: bench\ntasks:\n  - id: each\n    type: io.kestra.plugin.core.flow.ForEach\n    values: [{vals}]\n    concurrencyLimit: {FOREACH_LIMIT}\n    tasks:\n"
+        + script_task("echo", "echo value {{ taskrun.value }}", indent=6),
+    )
     return f
 
 
@@ -360,7 +384,7 @@ def mb(kb):
 
 
 def cleanup_containers(engine):
-    for flow in ("bench_hello", "bench_stream", "bench_parallel", "bench_python_deps", "bench_python_baked"):
+    for flow in ("bench_hello", "bench_stream", "bench_parallel", "bench_python_deps", "bench_python_baked", "bench_foreach"):
         ids = subprocess.run([engine, "ps", "-aq", "--filter", f"label=io.dockhand.flow={flow}"], capture_output=True, text=True).stdout.split()
         if ids:
             subprocess.run([engine, "rm", "-f", "-v"] + ids, capture_output=True)
@@ -513,15 +537,53 @@ def fig_stream(engine, f):
     raw[f"stream_{engine}"] = {"dockhand": [r.wall for r in res["dockhand"]], "baseline": [r.wall for r in res["baseline"]], "own_hwm_kb": hwm, "own_cpu_s": cpu, "tree_maxrss_kb": [tree_d, tree_b]}
 
 
-def fig_parallel(engine, f):
-    n, w = R["parallel"]
-    dh = [DOCKHAND, "run", "-q", "--engine", engine, f["parallel"]]
-    base = ["bash", "-c", f"seq 20 | xargs -P4 -I{{}} {engine} run --rm {IMAGE} sleep 1"]
-    res = compare(f"parallel/{engine}", {"dockhand": (dh, None), "baseline": (base, None)}, n, w, settle=lambda: wait_gone(engine, "bench_parallel"))
+def versus_xargs(key, figure, engine, flow, flow_id, count, argv):
+    """A flow of `count` container runs, 4 at a time, vs `seq COUNT | xargs -P4 -I{} ENGINE run
+    --rm IMAGE ARGV…` (`{}` the item), interleaved; its row (target ≤ 1.10) and notes."""
+    n, w = R[key]
+    dh = [DOCKHAND, "run", "-q", "--engine", engine, flow]
+    base = ["bash", "-c", f"seq {count} | xargs -P4 -I{{}} {engine} run --rm {IMAGE} {argv}"]
+    res = compare(f"{key}/{engine}", {"dockhand": (dh, None), "baseline": (base, None)}, n, w, settle=lambda: wait_gone(engine, flow_id))
     d, b = med(res["dockhand"]), med(res["baseline"])
-    rows.append((f"4. Parallel, concurrent 4, 20 × `sleep 1`, {engine}", secs(d), f"{secs(b)} `seq 20 | xargs -P4 … {engine} run --rm`", f"{d / b:.3f}", "≤ 1.10", verdict(d / b <= 1.10)))
-    notes.append(f"parallel/{engine}: dockhand {spread(res['dockhand'])}; baseline {spread(res['baseline'])}")
-    raw[f"parallel_{engine}"] = {k: [r.wall for r in v] for k, v in res.items()}
+    rows.append((f"{figure}, {engine}", secs(d), f"{secs(b)} `seq {count} | xargs -P4 … {engine} run --rm`", f"{d / b:.3f}", "≤ 1.10", verdict(d / b <= 1.10)))
+    notes.append(f"{key}/{engine}: dockhand {spread(res['dockhand'])}; baseline {spread(res['baseline'])}")
+    raw[f"{key}_{engine}"] = {k: [r.wall for r in v] for k, v in res.items()}
+
+
+def fig_parallel(engine, f):
+    versus_xargs("parallel", "4. Parallel, concurrent 4, 20 × `sleep 1`", engine, f["parallel"], "bench_parallel", 20, "sleep 1")
+
+
+def fig_foreach_log(f):
+    """Figure 10: a ForEach over 1,000 values of a Log task (in process, no engine call), against
+    the same flow over one value measured in the same rounds (what starting dockhand costs)."""
+    n, w = R["foreach_log"]
+    dh = [DOCKHAND, "run", "-q", f["foreach_log"]]
+    one = [DOCKHAND, "run", "-q", f["foreach_log_1"]]
+    res = compare("foreach log", {"dockhand": (dh, None), "one value": (one, None)}, n, w)
+    d, b = med(res["dockhand"]), med(res["one value"])
+    rows.append((f"10. ForEach over {FOREACH_LOG_VALUES:,} values of a `Log` task", secs(d), f"{secs(b)} the same flow over 1 value", f"{d / b:.3f}", "< 2 s", verdict(d < 2.0)))
+    notes.append(f"foreach log: {spread(res['dockhand'])}; one value: {spread(res['one value'])}")
+    raw["foreach_log"] = {k: [r.wall for r in v] for k, v in res.items()}
+
+
+def fig_foreach_containers(engine, f):
+    """Figure 11: a ForEach over FOREACH_VALUES values of a container task at concurrencyLimit 4
+    vs `xargs -P4 ENGINE run --rm` doing the same, interleaved; and the engine calls dockhand
+    made, counted through the logging wrapper in one more run (untimed)."""
+    figure = f"11. ForEach, concurrencyLimit {FOREACH_LIMIT}, {FOREACH_VALUES} × `echo`"
+    versus_xargs("foreach_containers", figure, engine, f["foreach_containers"], "bench_foreach", FOREACH_VALUES, "sh -c 'echo value {}'")
+    wrap, logf = wrapper(engine)
+    if os.path.exists(logf):
+        os.remove(logf)
+    r = run([DOCKHAND, "run", "-q", "--wait-removal", "--engine", wrap, f["foreach_containers"]])
+    kinds = {}
+    for *_, args in calls(logf):
+        kinds[subcommand(args)] = kinds.get(subcommand(args), 0) + 1
+    said = ", ".join(f"{k} ×{v}" for k, v in sorted(kinds.items()))
+    notes.append(f"foreach/{engine}: engine calls of one more run (exit {r.rc}): {said}")
+    raw[f"foreach_calls_{engine}"] = kinds
+    wait_gone(engine, "bench_foreach")
 
 
 def fig_plan(f):
@@ -780,12 +842,12 @@ def main():
     try:
         for e in ENGINES:
             cleanup_containers(e)
-            for name, fig in (("overhead", fig_overhead), ("breakdown", fig_breakdown), ("processes", fig_processes), ("stream", fig_stream), ("parallel", fig_parallel), ("keep", fig_keep)):
+            for name, fig in (("overhead", fig_overhead), ("breakdown", fig_breakdown), ("processes", fig_processes), ("stream", fig_stream), ("parallel", fig_parallel), ("keep", fig_keep), ("foreach_containers", fig_foreach_containers)):
                 if wanted(name):
                     fig(e, f)
             if wanted("python_deps"):
                 fig_python_deps(e)
-        for name, fig in (("plan", fig_plan), ("plan_mixed", fig_plan_mixed), ("pebble", fig_pebble)):
+        for name, fig in (("plan", fig_plan), ("plan_mixed", fig_plan_mixed), ("pebble", fig_pebble), ("foreach_log", fig_foreach_log)):
             if wanted(name):
                 fig(f)
         if wanted("report"):

@@ -13,6 +13,7 @@
 #   scripts/bench.sh --history-only  only figures 8 and 9 (report, kept logs): --only keep,report
 #   scripts/bench.sh --swarm         also the swarm figures (S1, S2; ~3 min more)
 #   scripts/bench.sh --swarm-only    only those
+#   scripts/bench.sh --foreach-only  only the ForEach figures (10, 11; ~10 min, --quick ~4 min)
 #   scripts/bench.sh --help
 #
 # What it measures. Each figure runs dockhand and its baseline in the SAME invocation,
@@ -59,6 +60,12 @@
 #   9. keeping logs: the 500 MB stream task with every line kept (DOCKHAND_LOG_CAP=1GiB) and
 #      with the default cap vs the same run keeping none (DOCKHAND_LOG_CAP=0), interleaved
 #      (target <= 1.05); dockhand's peak RSS meanwhile (VmHWM, target <= 20 MB).
+#  10. a ForEach over 1,000 values of a `Log` task (in process): under 2 s; the same flow over
+#      one value is measured beside it (what starting dockhand costs; reported).
+#  11. a ForEach over 100 values of a shell Commands task (`echo value {{ taskrun.value }}`) at
+#      `concurrencyLimit: 4` vs `seq 100 | xargs -P4 -I{} ENGINE run --rm IMAGE sh -c 'echo
+#      value {}'` (target <= 1.10); the engine calls of one more run are counted through the
+#      logging wrapper (reported). BENCH_FOREACH_VALUES=N changes the 100.
 #   With --swarm / --swarm-only, on a three-node test swarm (scripts/swarm-cluster.sh, taken down
 #   afterwards; scripts/bench_swarm.py):
 #   S1. one `echo hello` task through `dockhand run --backend swarm` vs the same job by hand
@@ -111,6 +118,7 @@ for a in "$@"; do
         --podman-only) ENGINES=(podman) ;;
         --no-engines) ENGINES=() ;;
         --history-only) ONLY="keep,report" ;;
+        --foreach-only) ONLY="foreach_log,foreach_containers" ;;
         -h | --help) usage; exit 0 ;;
         *) usage; die "unknown argument: $a" ;;
     esac

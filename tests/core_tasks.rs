@@ -90,6 +90,24 @@ impl NoEngine {
     /// Runs `flow` as execution `id` until a line holds `line`, waits `then`, kills dockhand
     /// with SIGKILL and resumes the execution: the killed run and the resumed one (exit 0).
     fn kill9_then_resume(&self, flow: &Path, id: &str, line: &str, then: Duration) -> (Run, Run) {
+        let first = self.killed_after(flow, id, line, then);
+        let r = self.dockhand(&["resume", id, "--json"]);
+        r.assert_code(0);
+        (first, r)
+    }
+
+    fn dockhand(&self, args: &[&str]) -> Run {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        Spawned::start(&args, &self.env(&[])).finish(Duration::from_secs(60))
+    }
+
+    /// Runs `flow` as execution `id` until a line holds `line`, then kills dockhand (`kill -9`).
+    fn killed_at(&self, flow: &Path, id: &str, line: &str) -> Run {
+        self.killed_after(flow, id, line, Duration::ZERO)
+    }
+
+    /// [`Self::killed_at`], `then` after the line.
+    fn killed_after(&self, flow: &Path, id: &str, line: &str, then: Duration) -> Run {
         let s = self.spawn(flow, &["--execution-id", id], &[]);
         assert!(
             s.wait_line(Duration::from_secs(30), |l| l.contains(line)),
@@ -100,14 +118,7 @@ impl NoEngine {
         s.signal(libc::SIGKILL);
         let first = s.finish(Duration::from_secs(10));
         assert_eq!(first.signal, Some(libc::SIGKILL), "{}", first.dump());
-        let r = self.dockhand(&["resume", id, "--json"]);
-        r.assert_code(0);
-        (first, r)
-    }
-
-    fn dockhand(&self, args: &[&str]) -> Run {
-        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        Spawned::start(&args, &self.env(&[])).finish(Duration::from_secs(60))
+        first
     }
 }
 
@@ -1977,4 +1988,103 @@ fn file_functions_read_namespace_files_and_the_storage_as_kestra_does() {
         r.dump()
     );
     assert!(message("missing").contains("data/none.txt"), "{}", r.dump());
+}
+
+/// The runs of task `id` in a result, one per ForEach value: (values, state, outputs).
+fn runs_of(r: &Run, id: &str) -> Vec<(Vec<String>, String, Value)> {
+    r.tasks()
+        .into_iter()
+        .filter(|t| t["id"] == id)
+        .map(|t| {
+            let values = t["values"]
+                .as_array()
+                .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect())
+                .unwrap_or_default();
+            let state = t["state"].as_str().unwrap_or("?").to_string();
+            (values, state, t["outputs"].clone())
+        })
+        .collect()
+}
+
+/// `kill -9` in the middle of a ForEach of core tasks, then `resume`: each value's run is
+/// journaled on its own (`log.1`, as a container task's), so the runs that ended are not done
+/// again (no line twice, outputs from the journal) and the values after them run once (a
+/// journal keyed by task id took `log` as done for every value once one had run).
+#[test]
+fn kill9_mid_foreach_of_core_tasks_then_resume_runs_each_value_once() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "crash_each",
+        "crash_each",
+        r#"tasks:
+  - id: each
+    type: io.kestra.plugin.core.flow.ForEach
+    values: [a, b, c]
+    tasks:
+      - id: log
+        type: io.kestra.plugin.core.log.Log
+        message: "log {{ taskrun.value }} at {{ taskrun.iteration }}"
+      - id: ret
+        type: io.kestra.plugin.core.debug.Return
+        format: "ret-{{ taskrun.value }}"
+      - id: nap
+        type: io.kestra.plugin.core.flow.Sleep
+        duration: PT1S
+  - id: after
+    type: io.kestra.plugin.core.log.Log
+    message: "after {{ outputs.ret['a'].value }} {{ outputs.ret.b.value }} {{ outputs.ret.c.value }}"
+"#,
+    );
+    let first = dh.killed_at(&f, "crasheach1", "nap.1 | Waiting");
+    assert_eq!(
+        first.logs("log.0", '|'),
+        vec!["log a at 0"],
+        "{}",
+        first.dump()
+    );
+    assert_eq!(first.logs("log.1", '|'), vec!["log b at 1"]);
+
+    let r = dh.dockhand(&["resume", "crasheach1", "--json"]);
+    r.assert_code(0);
+    // Every line once over both runs: a and b were logged before the kill, c after it.
+    assert!(r.logs("log.0", '|').is_empty(), "{}", r.dump());
+    assert!(r.logs("log.1", '|').is_empty(), "{}", r.dump());
+    assert_eq!(r.logs("log.2", '|'), vec!["log c at 2"], "{}", r.dump());
+    for said in [
+        "log[a]: SUCCESS (from the journal, not run again)",
+        "ret[b]: SUCCESS (from the journal, not run again)",
+    ] {
+        assert!(r.stderr.contains(said), "{said}\n{}", r.dump());
+    }
+    assert_eq!(r.logs("after", '|'), vec!["after ret-a ret-b ret-c"]);
+    // One result per run, with its value, in the summary's order of runs.
+    let one = |v: &str, outputs: Value| (vec![v.to_string()], "SUCCESS".to_string(), outputs);
+    assert_eq!(
+        runs_of(&r, "log"),
+        ["a", "b", "c"].map(|v| one(v, json!({}))).to_vec()
+    );
+    assert_eq!(
+        runs_of(&r, "ret"),
+        ["a", "b", "c"]
+            .map(|v| one(v, json!({ "value": format!("ret-{v}") })))
+            .to_vec()
+    );
+    // The journal holds one end per run, under the run's id.
+    let journal =
+        std::fs::read_to_string(dh.tmp.path().join("state/executions/crasheach1.jsonl")).unwrap();
+    let ends: Vec<String> = journal
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|j| j["t"] == "task_end")
+        .map(|j| j["task"].as_str().unwrap().to_string())
+        .collect();
+    for run in [
+        "log.0", "log.1", "log.2", "ret.0", "ret.1", "ret.2", "after",
+    ] {
+        assert_eq!(
+            ends.iter().filter(|e| *e == run).count(),
+            1,
+            "{run}: {ends:?}"
+        );
+    }
 }

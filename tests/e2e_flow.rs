@@ -254,10 +254,11 @@ e2e_test!(if_and_switch_branches_and_outputs, |cx| {
 
 // kill -9 while the second value of a ForEach runs, then resume: the first value's run is not
 // run again, the second's container is re-attached (its log continues where it stopped), the
-// third runs once; every line appears exactly once over both runs.
+// third runs once; every line appears exactly once over both runs, the container's and those of
+// a Log beside it (an in-process task, journaled per value too).
 e2e_test!(kill9_during_foreach_then_resume, |cx| {
     let text = format!(
-        "id: crash_each\nnamespace: e2e.flow\ntasks:\n  - id: each\n    type: io.kestra.plugin.core.flow.ForEach\n    values: [a, b, c]\n    tasks:\n{}",
+        "id: crash_each\nnamespace: e2e.flow\ntasks:\n  - id: each\n    type: io.kestra.plugin.core.flow.ForEach\n    values: [a, b, c]\n    tasks:\n      - id: say\n        type: io.kestra.plugin.core.log.Log\n        message: \"say {{{{ taskrun.value }}}}\"\n{}",
         sh(
             6,
             "count",
@@ -276,6 +277,11 @@ e2e_test!(kill9_during_foreach_then_resume, |cx| {
         lines.extend(second.logs(&id, '|'));
         let want: Vec<String> = (1..=20).map(|n| format!("{v} {n}")).collect();
         assert_eq!(lines, want, "{id}\n{}\n{}", first.dump(), second.dump());
+        // The in-process Log of each value, once over both runs (journaled by run, `say.1`).
+        let id = format!("say.{i}");
+        let mut said = first.logs(&id, '|');
+        said.extend(second.logs(&id, '|'));
+        assert_eq!(said, [format!("say {v}")], "{id}\n{}", second.dump());
     }
     let j = journal(cx);
     for i in 0..3 {
@@ -301,6 +307,7 @@ e2e_test!(kill9_during_foreach_then_resume, |cx| {
             run_of(&["c"], "SUCCESS")
         ]
     );
+    assert_eq!(runs_of(&second, "say"), runs_of(&second, "count"));
     cx.assert_no_containers();
 });
 

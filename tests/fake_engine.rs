@@ -787,3 +787,86 @@ fn a_templated_timeout_is_rendered_when_the_task_starts() {
     );
     assert!(!c.calls().contains(&"run".to_string()), "{:?}", c.calls());
 }
+
+/// A task that runs many times (inside ForEach, nested too) is reported once per run with its
+/// values, in `--json` and in the summary table (`t[x][1]`): container tasks and in-process ones
+/// alike, each run under its own id (`echo.0.1` names its container).
+#[test]
+fn each_run_of_a_task_in_a_foreach_is_reported_once_with_its_values() {
+    let c = Case::new("ok").flow(
+        r#"id: nested
+namespace: tests.fake
+tasks:
+  - id: outer
+    type: io.kestra.plugin.core.flow.ForEach
+    values: [x, y]
+    tasks:
+      - id: inner
+        type: io.kestra.plugin.core.flow.ForEach
+        values: ["1", "2"]
+        concurrencyLimit: 2
+        tasks:
+          - {id: echo, type: io.kestra.plugin.scripts.shell.Commands, containerImage: busybox, commands: ["echo {{ parent.taskrun.value }}{{ taskrun.value }}"]}
+          - {id: say, type: io.kestra.plugin.core.log.Log, message: "say {{ parent.taskrun.value }}{{ taskrun.value }}"}
+          - {id: ret, type: io.kestra.plugin.core.debug.Return, format: "{{ parent.taskrun.value }}-{{ taskrun.value }}"}
+  - {id: after, type: io.kestra.plugin.core.log.Log, message: "{{ outputs.ret.x['1'].value }} {{ outputs.ret.y['2'].value }}"}
+"#,
+    );
+    let out = c.run();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut got = runs(&out);
+    // The inner values run side by side: each run once, in either order.
+    got.sort();
+    let mut want: Vec<String> = ["x", "y"]
+        .iter()
+        .flat_map(|o| {
+            ["1", "2"]
+                .iter()
+                .flat_map(move |i| ["echo", "say", "ret"].map(|t| format!("{t}[{o}][{i}] SUCCESS")))
+        })
+        .chain(
+            [
+                "inner[x] SUCCESS",
+                "inner[y] SUCCESS",
+                "outer SUCCESS",
+                "after SUCCESS",
+            ]
+            .map(String::from),
+        )
+        .collect();
+    want.sort();
+    assert_eq!(got, want);
+    let r = result(&out);
+    let ret: Vec<(Value, Value)> = r["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["id"] == "ret")
+        .map(|t| (t["values"].clone(), t["outputs"]["value"].clone()))
+        .collect();
+    assert_eq!(ret.len(), 4);
+    for (values, value) in ret {
+        let v: Vec<&str> = values
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert_eq!(value, serde_json::json!(v.join("-")));
+    }
+    let err = stderr(&out);
+    for line in ["say.0.0 | say x1", "say.1.1 | say y2", "after | x-1 y-2"] {
+        assert!(err.contains(line), "{line}\n{err}");
+    }
+    let id = r["executionId"].as_str().unwrap().to_string();
+    let mut names: Vec<String> = c
+        .run_names()
+        .iter()
+        .map(|n| n.trim_start_matches(&format!("dh-{id}-")).to_string())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["echo.0.0-1", "echo.0.1-1", "echo.1.0-1", "echo.1.1-1"]
+    );
+}

@@ -400,6 +400,10 @@ fn engine_commands_snapshot(dialect: dockhand::plan::dialect::Dialect) -> String
                 ec::stop(&g, c, Duration::from_secs(10)),
             ),
             ("remove", ec::remove(&g, c)),
+            (
+                "remove_also",
+                ec::remove_also(&ec::remove(&g, c), &["dh-golden-u-1", "dh-golden-v-2"]),
+            ),
             ("remove_now", ec::remove_now(&g, &["id1", "id2"])),
             (
                 "list_task_containers",

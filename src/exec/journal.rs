@@ -5,12 +5,18 @@
 //!
 //! Start and end records are fsync'd. Progress records are plain writes: they survive a killed
 //! dockhand (the kernel keeps them), which is the crash they are for.
+//!
+//! Many task runs at once (a ForEach at its `concurrencyLimit`) journal at once: a record is
+//! written under a short lock, and the fsync happens outside it, once for every record written
+//! before it (a group commit), so runs never queue behind each other's fsyncs; the wait for
+//! the disk does not hold up the executor's other work (`exec::blocking`).
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
@@ -193,6 +199,13 @@ impl Replay {
 pub struct Journal {
     path: Utf8PathBuf,
     file: Mutex<File>,
+    /// The same file, for fsyncs: they run outside `file`'s lock.
+    sync_file: File,
+    /// Records written so far, and the count the last fsync covered (held while it runs).
+    written: AtomicU64,
+    synced: Mutex<u64>,
+    /// fsyncs made (for the tests of the group commit).
+    syncs: AtomicU64,
     _lock: File,
 }
 
@@ -298,9 +311,17 @@ impl Journal {
                 path: path.clone(),
                 source,
             })?;
+        let sync_file = file.try_clone().map_err(|source| JournalError::Write {
+            path: path.clone(),
+            source,
+        })?;
         Ok(Journal {
             path,
             file: Mutex::new(file),
+            sync_file,
+            written: AtomicU64::new(0),
+            synced: Mutex::new(0),
+            syncs: AtomicU64::new(0),
             _lock: lock,
         })
     }
@@ -322,14 +343,33 @@ impl Journal {
     pub fn append(&self, r: &Record, sync: bool) -> Result<(), JournalError> {
         let mut line = serde_json::to_vec(r).expect("records serialize");
         line.push(b'\n');
-        let mut f = self.file.lock().unwrap();
-        let res = f
-            .write_all(&line)
-            .and_then(|_| if sync { f.sync_data() } else { Ok(()) });
-        res.map_err(|source| JournalError::Write {
+        let err = |source| JournalError::Write {
             path: self.path.clone(),
             source,
-        })
+        };
+        let seq = {
+            let mut f = self.file.lock().unwrap();
+            f.write_all(&line).map_err(err)?;
+            self.written.fetch_add(1, Ordering::SeqCst) + 1
+        };
+        if !sync {
+            return Ok(());
+        }
+        crate::exec::blocking::off_worker(|| self.sync_through(seq)).map_err(err)
+    }
+
+    /// Makes the first `seq` records durable: one fsync covers every record written before it
+    /// began, so of the runs that wait together only the first pays for it.
+    fn sync_through(&self, seq: u64) -> io::Result<()> {
+        let mut synced = self.synced.lock().unwrap();
+        if *synced >= seq {
+            return Ok(());
+        }
+        let upto = self.written.load(Ordering::SeqCst);
+        self.sync_file.sync_data()?;
+        self.syncs.fetch_add(1, Ordering::SeqCst);
+        *synced = upto;
+        Ok(())
     }
 }
 
@@ -337,6 +377,57 @@ impl Journal {
 mod tests {
     use super::*;
     use crate::exec::result::State;
+
+    fn progress(task: &str, out: u64) -> Record {
+        Record::Progress {
+            task: task.into(),
+            out,
+            err: 0,
+        }
+    }
+
+    /// One fsync covers every record written before it; records written from many threads at
+    /// once are all there, whole, each durable one covered by an fsync.
+    #[test]
+    fn an_fsync_covers_the_records_written_before_it() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = Utf8Path::from_path(d.path()).unwrap();
+        let j = Journal::open(dir, "g1").unwrap();
+        for i in 0..3 {
+            j.append(&progress("a", i), false).unwrap();
+        }
+        assert_eq!(j.syncs.load(Ordering::SeqCst), 0);
+        j.append(&progress("a", 3), true).unwrap();
+        assert_eq!(j.syncs.load(Ordering::SeqCst), 1);
+        // Records 1..=4 are on disk already: asking again costs nothing.
+        j.sync_through(2).unwrap();
+        j.sync_through(4).unwrap();
+        assert_eq!(j.syncs.load(Ordering::SeqCst), 1);
+        std::thread::scope(|s| {
+            for t in 0..8 {
+                let j = &j;
+                s.spawn(move || {
+                    for i in 0..25 {
+                        j.append(&progress(&format!("t{t}"), i), true).unwrap();
+                    }
+                });
+            }
+        });
+        assert_eq!(*j.synced.lock().unwrap(), 4 + 8 * 25);
+        assert!(j.syncs.load(Ordering::SeqCst) <= 1 + 8 * 25);
+        let records = read(dir, "g1").unwrap();
+        assert_eq!(records.len(), 4 + 8 * 25);
+        for t in 0..8 {
+            let outs: Vec<u64> = records
+                .iter()
+                .filter_map(|r| match r {
+                    Record::Progress { task, out, .. } if *task == format!("t{t}") => Some(*out),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(outs, (0..25).collect::<Vec<_>>());
+        }
+    }
 
     #[test]
     fn replay_tracks_tasks_and_ignores_a_torn_line() {

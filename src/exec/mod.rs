@@ -2,6 +2,7 @@
 //! `Parallel`), with live logs, outputs passed between tasks, cancel on Ctrl-C/SIGTERM, and a
 //! result per task.
 
+pub mod blocking;
 pub mod branch;
 pub mod concurrency;
 pub mod containers;
@@ -33,6 +34,7 @@ pub mod process;
 pub mod progress;
 pub mod pull_progress;
 pub mod python_deps;
+pub mod removals;
 pub mod result;
 pub mod retry;
 pub mod stamp;
@@ -84,6 +86,8 @@ pub struct Runtime {
     pub replay: journal::Replay,
     /// Container removals under way: task id, and how it went.
     pub removals: Mutex<Vec<(String, tokio::task::JoinHandle<Removal>)>>,
+    /// Removes finished containers, several to an engine call.
+    pub remover: removals::Remover,
     /// Wait for the last removals before returning (`--wait-removal`) instead of handing them
     /// to the detached `rm` processes already doing them.
     pub wait_removal: bool,
@@ -124,6 +128,7 @@ impl Runtime {
             journal,
             replay,
             removals: Mutex::default(),
+            remover: removals::Remover::default(),
             wait_removal: false,
             kv: None,
             answered: Mutex::default(),
@@ -143,7 +148,15 @@ impl Runtime {
     /// A task's result as it ends: FAILED under `allowFailure` is WARNING, secrets are
     /// masked (before it is journaled, printed or seen by later tasks), and its end is
     /// journaled (fsync'd with `sync`).
-    pub fn end_task(&self, task: &Task, attempt: u32, res: &mut TaskResult, sync: bool) {
+    /// `run_id` is the run's (`t.0` inside a ForEach), as the journal keys it.
+    pub fn end_task(
+        &self,
+        task: &Task,
+        run_id: &str,
+        attempt: u32,
+        res: &mut TaskResult,
+        sync: bool,
+    ) {
         if res.state == State::Failed && task.allow_failure {
             res.state = State::Warning;
         }
@@ -151,22 +164,22 @@ impl Runtime {
         if let Some(j) = &self.journal
             && let Err(e) = j.append(
                 &journal::Record::TaskEnd {
-                    task: task.id.clone(),
+                    task: run_id.to_string(),
                     attempt,
                     result: res.clone(),
                 },
                 sync,
             )
         {
-            self.status(&format!("{}: {e}", task.id));
+            self.status(&format!("{run_id}: {e}"));
         }
     }
 
-    /// A task's status line as it ends: `ID: STATE (message)`.
+    /// A task's status line as it ends: `ID: STATE (message)` (`ID[VALUE]` inside a ForEach).
     pub fn status_of(&self, r: &TaskResult) {
         self.status(&format!(
             "{}: {}{}",
-            r.id,
+            r.display_id(),
             r.state.name(),
             r.message
                 .as_ref()
@@ -231,25 +244,42 @@ impl Shared {
     /// The outputs as the renderer's flat map takes them (`plan::Outputs`): a task's `vars`,
     /// or its own output object (a Subflow's, a core task's) under the scope's marker key.
     pub fn flat_outputs(&self) -> crate::plan::Outputs {
-        self.outputs
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| {
-                let obj: BTreeMap<String, serde_json::Value> = v
-                    .as_object()
-                    .cloned()
-                    .unwrap_or_default()
-                    .into_iter()
-                    .collect();
-                let entry = match obj.get("vars").and_then(|x| x.as_object()) {
-                    Some(vars) if obj.len() == 1 => vars.clone().into_iter().collect(),
-                    _ => crate::plan::scope::own_outputs(&obj),
-                };
-                (k.clone(), entry)
-            })
-            .collect()
+        flatten(&self.outputs.lock().unwrap())
     }
+
+    /// The outputs tree of the tasks `names` (all when `None`), as Kestra exposes them.
+    pub fn tree_of(
+        &self,
+        names: Option<&BTreeSet<String>>,
+    ) -> serde_json::Map<String, serde_json::Value> {
+        let tree = self.outputs.lock().unwrap();
+        match names {
+            None => tree.clone(),
+            Some(names) => names
+                .iter()
+                .filter_map(|n| tree.get(n).map(|v| (n.clone(), v.clone())))
+                .collect(),
+        }
+    }
+}
+
+/// An outputs tree as the renderer's flat map takes it (see [`Shared::flat_outputs`]).
+pub fn flatten(tree: &serde_json::Map<String, serde_json::Value>) -> crate::plan::Outputs {
+    tree.iter()
+        .map(|(k, v)| {
+            let obj: BTreeMap<String, serde_json::Value> = v
+                .as_object()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .collect();
+            let entry = match obj.get("vars").and_then(|x| x.as_object()) {
+                Some(vars) if obj.len() == 1 => vars.clone().into_iter().collect(),
+                _ => crate::plan::scope::own_outputs(&obj),
+            };
+            (k.clone(), entry)
+        })
+        .collect()
 }
 
 pub(crate) type Ctx = Arc<Shared>;
@@ -294,6 +324,8 @@ pub async fn run_flow_keeping_outputs(
     // Removals that are done report how they went; the ones still under way (the last task's,
     // typically) are left to their detached `rm` processes, unless asked to wait for them. A
     // stopped run (Ctrl-C, SIGTERM) waits: it promises the containers are gone when it exits.
+    // Those queued for the next shared `rm` start now: nothing will start them later.
+    rt.remover.flush(&rt.engine.program, rt.quiet);
     let removals = std::mem::take(&mut *rt.removals.lock().unwrap());
     let wait = rt.wait_removal || *rt.cancel.borrow() != Cancel::No;
     for (container, h) in removals {
@@ -480,7 +512,8 @@ async fn run_one_inner(
             walk::run_script(&rt, &flow, &task, script, &shared, &frame, started).await
         }
         TaskKind::Pause { delay, tasks } => {
-            let mut r = pause::run(&rt, &task, *delay).await;
+            drop(started);
+            let mut r = pause::run(&rt, &task, &run_id, *delay).await;
             r.values = frame.values();
             let st = r.state;
             shared.results.lock().unwrap().push(r);
@@ -488,8 +521,9 @@ async fn run_one_inner(
                 return st;
             }
             // Kestra's deprecated Pause `tasks`: once the pause ends they run as a sequence.
+            // The Pause has told its start already: its children have no one to tell.
             let child = frame.child(&task.id);
-            let states = Box::pin(run_list(&rt, &flow, tasks, &shared, &child, started)).await;
+            let states = Box::pin(run_list(&rt, &flow, tasks, &shared, &child, None)).await;
             walk::handlers(&rt, &flow, &task, &shared, &frame, states).await
         }
         TaskKind::Subflow(sub) => {
@@ -509,9 +543,15 @@ async fn run_one_inner(
         }
         TaskKind::Core(c) => {
             drop(started);
-            let snapshot = core::outputs_for(c, &shared.flat_outputs());
-            let mut r = core::run(&rt, &flow, &task, c, &snapshot).await;
-            r.values = frame.values();
+            // Only the outputs its texts read: a flow of many tasks costs the same per task.
+            let tree = shared.tree_of(core::referenced(c).as_ref());
+            let outputs = flatten(&tree);
+            let run = core::CoreRun {
+                frame: &frame,
+                outputs: &outputs,
+                tree: &tree,
+            };
+            let r = core::run(&rt, &flow, &task, c, &run).await;
             // A task with no outputs (Log, Fail, ...) has none to read, as in Kestra; the others'
             // are their own object (`outputs.ID.value`).
             if !r.outputs.is_empty() {

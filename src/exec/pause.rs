@@ -55,9 +55,15 @@ pub fn step(
     }
 }
 
-/// Runs the task and says how it ended on the status line.
-pub async fn run(rt: &Arc<Runtime>, task: &Task, delay: Option<Duration>) -> TaskResult {
-    let r = run_quiet(rt, task, delay).await;
+/// Runs the task and says how it ended on the status line. `run_id` is the run's (`t.0` inside
+/// a ForEach): the journal keys its start and end by it, so each value pauses on its own.
+pub async fn run(
+    rt: &Arc<Runtime>,
+    task: &Task,
+    run_id: &str,
+    delay: Option<Duration>,
+) -> TaskResult {
+    let r = run_quiet(rt, task, run_id, delay).await;
     let note = r
         .message
         .as_deref()
@@ -66,16 +72,21 @@ pub async fn run(rt: &Arc<Runtime>, task: &Task, delay: Option<Duration>) -> Tas
     r
 }
 
-async fn run_quiet(rt: &Arc<Runtime>, task: &Task, delay: Option<Duration>) -> TaskResult {
+async fn run_quiet(
+    rt: &Arc<Runtime>,
+    task: &Task,
+    run_id: &str,
+    delay: Option<Duration>,
+) -> TaskResult {
     let started = std::time::Instant::now();
-    let began = journaled_start(rt, &task.id);
+    let began = journaled_start(rt, run_id);
     let stamp = journal::Stamp::now();
     let now = stamp.secs();
     if began.is_none()
         && let Some(j) = &rt.journal
         && let Err(e) = j.append(
             &Record::TaskStart {
-                task: task.id.clone(),
+                task: run_id.to_string(),
                 container: String::new(),
                 attempt: 1,
                 at: stamp,
@@ -136,7 +147,7 @@ async fn run_quiet(rt: &Arc<Runtime>, task: &Task, delay: Option<Duration>) -> T
     if let Some(j) = &rt.journal {
         let _ = j.append(
             &Record::TaskEnd {
-                task: task.id.clone(),
+                task: run_id.to_string(),
                 attempt: 1,
                 result: r.clone(),
             },

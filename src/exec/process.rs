@@ -202,7 +202,8 @@ pub async fn spawn(program: &Path, cmd: &EngineCommand, piped: bool) -> io::Resu
     });
     c.stdout(if piped { Stdio::piped() } else { Stdio::null() });
     c.stderr(Stdio::piped());
-    let mut child = c.spawn()?;
+    // fork/exec blocks until the child execs: under load that can take a while.
+    let mut child = crate::exec::blocking::off_worker(|| c.spawn())?;
     if let (Some(s), Some(mut stdin)) = (&cmd.stdin, child.stdin.take()) {
         stdin.write_all(s.expose().as_bytes()).await?;
         drop(stdin);
@@ -229,7 +230,7 @@ pub fn spawn_detachable(program: &Path, cmd: &EngineCommand) -> io::Result<Child
     c.stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
-    c.spawn()
+    crate::exec::blocking::off_worker(|| c.spawn())
 }
 
 /// Waits for a command from [`spawn_detachable`].

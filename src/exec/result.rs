@@ -323,3 +323,46 @@ impl FlowResult {
         s
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The summary lists a task that ran many times once per run, named with its values.
+    #[test]
+    fn the_summary_names_each_run_by_its_values() {
+        let run = |values: &[&str]| {
+            let mut r = TaskResult::new("echo", State::Success);
+            r.values = values.iter().map(|v| v.to_string()).collect();
+            r
+        };
+        let result = FlowResult {
+            execution_id: "e1".into(),
+            namespace: "ns".into(),
+            flow_id: "f".into(),
+            engine: "docker".into(),
+            state: State::Success,
+            duration: Duration::ZERO,
+            tasks: vec![
+                run(&["x", "1"]),
+                run(&["x", "2"]),
+                run(&["y b", "1"]),
+                run(&[]),
+            ],
+            outputs: BTreeMap::new(),
+            error: None,
+            labels: BTreeMap::new(),
+        };
+        let rows: Vec<String> = result
+            .table()
+            .lines()
+            .skip(1)
+            .take(4)
+            .map(|l| l.split("  ").next().unwrap().trim().to_string())
+            .collect();
+        assert_eq!(rows, ["echo[x][1]", "echo[x][2]", "echo[y b][1]", "echo"]);
+        let json = serde_json::to_value(&result).unwrap();
+        assert_eq!(json["tasks"][2]["values"], serde_json::json!(["y b", "1"]));
+        assert!(json["tasks"][3].get("values").is_none());
+    }
+}

@@ -369,7 +369,11 @@ impl Job<'_> {
     /// Starts the task's container: journal first, then create/copy/run.
     async fn fresh(mut self, attempt: u32) -> TaskResult {
         let (rt, tc) = (self.rt, self.tc);
-        if let Err(e) = prepare_and_journal(rt, tc, self.rendered, attempt) {
+        // Directory writes and an fsync: slow when the disk is busy.
+        let prepared = crate::exec::blocking::off_worker(|| {
+            prepare_and_journal(rt, tc, self.rendered, attempt)
+        });
+        if let Err(e) = prepared {
             return setup_failure(self.res, e);
         }
         rt.status(&format!(
@@ -711,7 +715,9 @@ impl Job<'_> {
                     ));
                 }
             }
-            let got = crate::exec::files::collect(&tc.workdir, &tc.output_files);
+            let got = crate::exec::blocking::off_worker(|| {
+                crate::exec::files::collect(&tc.workdir, &tc.output_files)
+            });
             self.res.output_files = got.files.into_iter().map(|p| p.to_string()).collect();
             if !got.refused.is_empty() {
                 for r in &got.refused {
@@ -731,7 +737,9 @@ impl Job<'_> {
         if tc.remove.is_some()
             && !self.unreachable
             && !rt.ctx.shares_workdir(&tc.task_id)
-            && let Err(e) = crate::exec::files::prune(&tc.workdir, &self.res.output_files)
+            && let Err(e) = crate::exec::blocking::off_worker(|| {
+                crate::exec::files::prune(&tc.workdir, &self.res.output_files)
+            })
         {
             rt.status(&format!(
                 "{}: cannot remove the working directory {}: {e}",
@@ -743,39 +751,16 @@ impl Job<'_> {
             _ if self.unreachable || self.never_created => {}
             None => self.res.removal = crate::exec::result::Removal::Kept,
             Some(rm) => {
-                // Removal overlaps with what runs next. The flow waits for the removals that
-                // are quick to finish; the last ones go on without it (their `rm` is detached).
-                let (program, rm, quiet) = (rt.engine.program.clone(), rm.clone(), rt.quiet);
-                let (task, container) = (tc.task_id.clone(), tc.container.clone());
-                // Started here, not in the task below: a task may never be polled if the
-                // flow ends at once, but the process, once started, finishes on its own.
-                let child = process::spawn_detachable(&program, &rm);
-                let handle = tokio::spawn(async move {
-                    use crate::exec::result::Removal;
-                    let waited = match child {
-                        Ok(child) => process::wait_detachable(child).await,
-                        Err(e) => Err(e),
-                    };
-                    let problem = match waited {
-                        Ok(out)
-                            if out.ok()
-                                || out.stderr.to_lowercase().contains("no such container") =>
-                        {
-                            None
-                        }
-                        Ok(out) => Some(out.error_line()),
-                        Err(e) => Some(e.to_string()),
-                    };
-                    match problem {
-                        None => Removal::Removed,
-                        Some(p) => {
-                            if !quiet {
-                                eprintln!("dockhand: {task}: removing {container} failed: {p}");
-                            }
-                            Removal::Failed
-                        }
-                    }
-                });
+                // Removal overlaps with what runs next, several finished containers to a call
+                // (`exec::removals`). The flow waits for the removals that are quick to finish;
+                // the last ones go on without it (their `rm` is detached).
+                let handle = rt.remover.remove(
+                    &rt.engine.program,
+                    rt.quiet,
+                    rm.clone(),
+                    tc.task_id.clone(),
+                    tc.container.clone(),
+                );
                 rt.removals
                     .lock()
                     .unwrap()

@@ -170,6 +170,10 @@ pub fn lookup_core(
     task: &Task,
     core: &crate::flow::core_task::CoreTask,
     outputs: &crate::plan::Outputs,
+    run: Option<(
+        &crate::plan::taskrun::TaskRunContext,
+        &serde_json::Map<String, serde_json::Value>,
+    )>,
 ) -> Result<TaskResult, Option<Pending>> {
     let cache = task.control.task_cache.as_ref().filter(|c| c.enabled);
     let (Some(cache), Some(state_dir)) = (cache, rt.state_dir.as_deref()) else {
@@ -180,7 +184,7 @@ pub fn lookup_core(
     }
     // A text that cannot be rendered fails the task when it runs: no lookup then.
     let rendered =
-        crate::plan::with_task_texts(flow, task, &rt.ctx, &rt.inputs, Some(outputs), |r| {
+        crate::plan::with_task_texts(flow, task, &rt.ctx, &rt.inputs, Some(outputs), run, |r| {
             core.texts()
                 .iter()
                 .map(|(_, t)| r.text(t))
@@ -475,7 +479,7 @@ pub fn plan_notes(
         if task.control.task_cache.is_none() || !task_cache::cacheable(&task.kind) {
             continue;
         }
-        let texts = crate::plan::with_task_texts(flow, task, ctx, inputs, None, |r| {
+        let texts = crate::plan::with_task_texts(flow, task, ctx, inputs, None, None, |r| {
             core.texts()
                 .iter()
                 .map(|(_, t)| r.text(t))

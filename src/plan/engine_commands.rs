@@ -156,6 +156,14 @@ pub fn remove(g: &Global, container: &str) -> EngineCommand {
     c
 }
 
+/// A task container's [`remove`] extended to more containers of the same engine: one call
+/// removes several finished tasks' containers (`exec::removals`).
+pub fn remove_also(rm: &EngineCommand, more: &[&str]) -> EngineCommand {
+    let mut c = rm.clone();
+    c.args(more.iter().copied());
+    c
+}
+
 /// Removes containers that may still run (stale attempts, `cleanup`), at once.
 pub fn remove_now<S: AsRef<str>>(g: &Global, ids: &[S]) -> EngineCommand {
     let mut c = g.base(Step::Remove);

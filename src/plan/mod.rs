@@ -322,7 +322,7 @@ pub fn expression_secrets(
     }
     // The in-process tasks' texts too: a `Log` of a secret is masked like a container's line.
     for (task, core) in crate::flow::core_task::core_tasks(flow) {
-        let read = with_task_texts(flow, task, ctx, inputs, None, |r| {
+        let read = with_task_texts(flow, task, ctx, inputs, None, None, |r| {
             for (_, text) in core.texts() {
                 let _ = r.text(text);
             }
@@ -339,17 +339,24 @@ pub fn expression_secrets(
 
 /// Renders the texts of an in-process task (`f` asks for each), in the scope `plan_task` gives
 /// a container task: the same values, and with `outputs` (the executor's) an expression
-/// without a value is an error.
+/// without a value is an error. `run` is the task run (inside a ForEach: `taskrun.value`,
+/// `parent`) with the outputs as Kestra exposes them, as [`plan_task_run`] takes it.
 pub fn with_task_texts<T>(
     flow: &Flow,
     task: &Task,
     ctx: &PlanContext,
     inputs: &BTreeMap<String, String>,
     outputs: Option<&Outputs>,
+    run: Option<(&TaskRunContext, &serde_json::Map<String, serde_json::Value>)>,
     f: impl FnOnce(&mut scope::TextRenderer) -> T,
 ) -> T {
-    let scope = scope_for(flow, task, ctx, inputs, outputs);
-    let mut r = scope.texts(&task.id, &ctx.workdir(&task.id), outputs.is_some());
+    let run_id = run.map_or(task.id.as_str(), |(r, _)| r.id.as_str());
+    let mut scope = scope_for(flow, task, ctx, inputs, outputs);
+    if let Some((r, tree)) = run {
+        scope.taskrun = Some(r);
+        scope.outputs_tree = Some(tree);
+    }
+    let mut r = scope.texts(&task.id, &ctx.workdir(run_id), outputs.is_some());
     f(&mut r)
 }
 

@@ -79,28 +79,45 @@ enum Step {
 /// came before. All of them when a text reads `outputs` as a whole (or cannot be parsed: its
 /// render reports that).
 pub fn outputs_for(core: &CoreTask, all: &Outputs) -> Outputs {
+    match referenced(core) {
+        None => all.clone(),
+        Some(names) => names
+            .into_iter()
+            .filter_map(|n| all.get(&n).map(|o| (n, o.clone())))
+            .collect(),
+    }
+}
+
+/// The ids of the tasks whose outputs a core task's texts read (`outputs.ID…`); `None` when
+/// they read `outputs` as a whole or cannot be parsed.
+pub fn referenced(core: &CoreTask) -> Option<std::collections::BTreeSet<String>> {
     let mut names = std::collections::BTreeSet::new();
     for (_, text) in core.texts() {
         if !text.contains('{') {
             continue;
         }
         let Ok(tpl) = crate::pebble::Template::parse(text) else {
-            return all.clone();
+            return None;
         };
         for r in &tpl.analysis().references {
             match (r.path.first().map(String::as_str), r.path.get(1)) {
                 (Some("outputs"), Some(task)) => {
                     names.insert(task.clone());
                 }
-                (Some("outputs"), None) => return all.clone(),
+                (Some("outputs"), None) => return None,
                 _ => {}
             }
         }
     }
-    names
-        .into_iter()
-        .filter_map(|n| all.get(&n).map(|o| (n, o.clone())))
-        .collect()
+    Some(names)
+}
+
+/// One run of a core task: where it stands (inside a ForEach, once per value) and the outputs
+/// its texts read, as the flat map and as Kestra's tree (`outputs.ID[VALUE]`).
+pub struct CoreRun<'a> {
+    pub frame: &'a crate::exec::taskrun::Frame,
+    pub outputs: &'a Outputs,
+    pub tree: &'a serde_json::Map<String, Json>,
 }
 
 /// Does the flow stop after this task? A failure does, and `execution.Exit` ends it whatever
@@ -110,21 +127,25 @@ pub fn ends_flow(core: &CoreTask, r: &TaskResult) -> bool {
 }
 
 /// Runs one core task to its end (or takes its end from the journal), prints its status line,
-/// and journals it. Never panics: every problem becomes the task's state.
+/// and journals it. Never panics: every problem becomes the task's state. Journaled, printed
+/// and logged as its run (`t.0` inside a ForEach, as a container task's run), so that a
+/// resume finds each value's run on its own.
 pub async fn run(
     rt: &Runtime,
     flow: &Flow,
     task: &Task,
     core: &CoreTask,
-    outputs: &Outputs,
+    run: &CoreRun<'_>,
 ) -> TaskResult {
-    if let Some((_, r)) = rt.replay.ended.get(&task.id)
+    let run_id = run.frame.run_id(&task.id);
+    if let Some((_, r)) = rt.replay.ended.get(&run_id)
         && r.state.continues()
     {
         let mut r = r.clone();
+        r.values = run.frame.values();
         rt.status(&format!(
             "{}: {} (from the journal, not run again)",
-            r.id,
+            r.display_id(),
             r.state.name()
         ));
         r.message = Some(
@@ -134,16 +155,24 @@ pub async fn run(
         );
         return r;
     }
-    let attempt = rt.replay.ended.get(&task.id).map_or(1, |(a, _)| a + 1);
+    let attempt = rt.replay.ended.get(&run_id).map_or(1, |(a, _)| a + 1);
     let started = Instant::now();
     // `taskCache`: a stored result of this task as rendered stands in for doing it.
-    let cache = match crate::exec::task_cache::lookup_core(rt, flow, task, core, outputs) {
+    let taskrun = run.frame.context(&task.id, attempt);
+    let cache = match crate::exec::task_cache::lookup_core(
+        rt,
+        flow,
+        task,
+        core,
+        run.outputs,
+        Some((&taskrun, run.tree)),
+    ) {
         Ok(mut hit) => {
             hit.duration = started.elapsed();
             // The entry keeps the outputs as the task gave them (`file://` paths, rebased to
             // this working directory): its `uri` file goes to this execution's storage.
             stored_outputs::store(rt, flow, task, attempt, &mut hit);
-            rt.end_task(task, attempt, &mut hit, false);
+            rt.end_task(task, &run_id, attempt, &mut hit, false);
             rt.status_of(&hit);
             return hit;
         }
@@ -151,7 +180,7 @@ pub async fn run(
     };
     let done = match task.timeout {
         Some(limit) => {
-            match tokio::time::timeout(limit, perform(rt, flow, task, core, outputs)).await {
+            match tokio::time::timeout(limit, perform(rt, flow, task, core, run, &run_id)).await {
                 Ok(d) => d,
                 Err(_) => Done {
                     state: State::Failed,
@@ -166,9 +195,10 @@ pub async fn run(
                 },
             }
         }
-        None => perform(rt, flow, task, core, outputs).await,
+        None => perform(rt, flow, task, core, run, &run_id).await,
     };
     let mut res = TaskResult::new(&task.id, done.state);
+    res.values = run.frame.values();
     res.outputs = done.outputs;
     res.message = done.message;
     res.failure = done.failure;
@@ -178,7 +208,7 @@ pub async fn run(
     stored_outputs::store(rt, flow, task, attempt, &mut res);
     // A task with no effect outside this run is harmless to do again after a power loss;
     // the next fsync'd record (any later task's start or end) covers it anyway.
-    rt.end_task(task, attempt, &mut res, core.has_effects());
+    rt.end_task(task, &run_id, attempt, &mut res, core.has_effects());
     if let (Some(p), Some(as_given)) = (&cache, &as_given) {
         let workdir = rt.ctx.workdir(&task.id);
         let files = crate::exec::task_cache::files_of(&workdir);
@@ -198,18 +228,21 @@ pub async fn run(
     res
 }
 
-/// Renders and does the task.
+/// Renders and does the task; its lines are those of run `run_id`.
 async fn perform(
     rt: &Runtime,
     flow: &Flow,
     task: &Task,
     core: &CoreTask,
-    outputs: &Outputs,
+    run: &CoreRun<'_>,
+    run_id: &str,
 ) -> Done {
+    let taskrun = run.frame.context(&task.id, 1);
     // Rendering is synchronous and holds the scope: it ends before anything is awaited.
     let step = {
-        crate::plan::with_task_texts(flow, task, &rt.ctx, &rt.inputs, Some(outputs), |r| {
-            step(rt, flow, task, core, r)
+        let (outputs, tree) = (Some(run.outputs), Some((&taskrun, run.tree)));
+        crate::plan::with_task_texts(flow, task, &rt.ctx, &rt.inputs, outputs, tree, |r| {
+            step(rt, flow, task, run_id, core, r)
         })
     };
     match step {
@@ -220,7 +253,7 @@ async fn perform(
             ..Done::success()
         },
         Ok(Step::Done(d)) => d,
-        Ok(Step::Sleep(d)) => sleep::sleep(rt, &task.id, d).await,
+        Ok(Step::Sleep(d)) => sleep::sleep(rt, run_id, d).await,
         Ok(Step::Http(p)) => http::run(rt, *p).await,
     }
 }
@@ -231,21 +264,22 @@ fn step(
     rt: &Runtime,
     flow: &Flow,
     task: &Task,
+    run_id: &str,
     core: &CoreTask,
     r: &mut TextRenderer,
 ) -> Result<Step, String> {
     Ok(Step::Done(match core {
-        CoreTask::Log { messages, level } => log::log(rt, &task.id, messages, *level, r)?,
+        CoreTask::Log { messages, level } => log::log(rt, run_id, messages, *level, r)?,
         CoreTask::Return { format } => values::ret(format.as_deref(), r)?,
         CoreTask::OutputValues { values } => values::output_values(values, r)?,
         CoreTask::Fail {
             condition,
             error_message,
-        } => execution::fail(rt, &task.id, condition.as_deref(), error_message, r)?,
+        } => execution::fail(rt, run_id, condition.as_deref(), error_message, r)?,
         CoreTask::Assert {
             conditions,
             error_message,
-        } => execution::assert(rt, &task.id, conditions, error_message.as_deref(), r)?,
+        } => execution::assert(rt, run_id, conditions, error_message.as_deref(), r)?,
         CoreTask::Labels { labels } => execution::labels(labels, r)?,
         CoreTask::Exit { state } => execution::exit(&r.text(state)?),
         CoreTask::Sleep { duration } => return Ok(Step::Sleep(*duration)),
