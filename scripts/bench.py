@@ -166,7 +166,7 @@ def run(argv, stdout=None, watch=None, env=None, stdin=None):
     return Result(wall, p.returncode, ru.ru_maxrss, sampled["hwm"], sampled["cpu"])
 
 
-def compare(title, cmds, rounds, warmup, watch=None, check=True, settle=None):
+def compare(title, cmds, rounds, warmup, watch=None, check=True, settle=None, watched=("dockhand",)):
     """Runs the commands of `cmds` (label -> (argv, stdout-file-or-None)) interleaved, the order
     rotating each round. `settle`, if given, runs untimed after every command (e.g. to let a
     detached removal finish, so that it does not slow the next command down). Returns label ->
@@ -181,7 +181,7 @@ def compare(title, cmds, rounds, warmup, watch=None, check=True, settle=None):
             order.reverse()
         for k in order:
             argv, out = cmds[k]
-            r = run(argv, stdout=out, watch=watch if k == "dockhand" else None)
+            r = run(argv, stdout=out, watch=watch if k in watched else None)
             if check and r.rc != 0:
                 raise SystemExit(f"[bench] {title}: `{shlex.join(argv)}` exited with {r.rc}")
             last[k] = r.wall
@@ -692,7 +692,7 @@ def fig_keep(engine, f):
             if name.endswith(".log") and not name.startswith("benchreport"):
                 os.remove(os.path.join(STATE, "executions", name))
 
-    res = compare(f"keep/{engine}", cmds, n, w, watch="dockhand", settle=settle)
+    res = compare(f"keep/{engine}", cmds, n, w, watch="dockhand", settle=settle, watched=tuple(cmds))
     none, full, default = med(res["none"]), med(res["all"]), med(res["default"])
     hwm = max((r.own_hwm_kb for k in ("all", "default") for r in res[k] if r.own_hwm_kb), default=None)
     size = f"{STREAM_BYTES // 1_000_000} MB"
