@@ -699,7 +699,9 @@ def fig_keep(engine, f):
     rows.append((f"9. keeping all {size} of log (DOCKHAND_LOG_CAP=1GiB), {engine}", secs(full), f"{secs(none)} the same run keeping none (cap 0)", f"{full / none:.3f}", "≤ 1.05", verdict(full / none <= 1.05)))
     rows.append((f"9a. keeping the default 64 MiB of it, {engine}", secs(default), f"{secs(none)} keeping none", f"{default / none:.3f}", "≤ 1.05", verdict(default / none <= 1.05)))
     rows.append((f"9b. peak RSS of dockhand while keeping logs, {engine}", mb(hwm), "20 MB budget", "—", "≤ 20 MB", verdict(hwm is not None and hwm <= 20 * 1024)))
-    notes.append(f"keep/{engine}: all {spread(res['all'])}; default cap {spread(res['default'])}; none {spread(res['none'])}")
+    cpu = {k: statistics.median([r.own_cpu for r in v if r.own_cpu is not None] or [float("nan")]) for k, v in res.items()}
+    notes.append(f"keep/{engine}: all {spread(res['all'])}; default cap {spread(res['default'])}; none {spread(res['none'])}; "
+                 f"dockhand's own CPU time (median): all {cpu['all']:.2f} s, default {cpu['default']:.2f} s, none {cpu['none']:.2f} s")
     raw[f"keep_{engine}"] = {k: [r.wall for r in v] for k, v in res.items()} | {"own_hwm_kb": hwm}
 
 
