@@ -187,7 +187,7 @@ def run(argv, stdout=None, watch=None, env=None, stdin=None):
     return r
 
 
-def compare(title, cmds, rounds, warmup, watch=None, check=True, settle=None):
+def compare(title, cmds, rounds, warmup, watch=None, check=True, settle=None, watched=("dockhand",)):
     """Runs the commands of `cmds` (label -> (argv, stdout-file-or-None)) interleaved, the order
     rotating each round. `settle`, if given, runs untimed after every command (e.g. to let a
     detached removal finish, so that it does not slow the next command down). Returns label ->
@@ -202,7 +202,7 @@ def compare(title, cmds, rounds, warmup, watch=None, check=True, settle=None):
             order.reverse()
         for k in order:
             argv, out = cmds[k]
-            r = run(argv, stdout=out, watch=watch if k == "dockhand" else None)
+            r = run(argv, stdout=out, watch=watch if k in watched else None)
             if check and r.rc != 0:
                 raise SystemExit(f"[bench] {title}: `{shlex.join(argv)}` exited with {r.rc}")
             last[k] = r.wall
@@ -798,14 +798,16 @@ def fig_keep(engine, f):
             if name.endswith(".log") and not name.startswith("benchreport"):
                 os.remove(os.path.join(STATE, "executions", name))
 
-    res = compare(f"keep/{engine}", cmds, n, w, watch="dockhand", settle=settle)
+    res = compare(f"keep/{engine}", cmds, n, w, watch="dockhand", settle=settle, watched=tuple(cmds))
     none, full, default = med(res["none"]), med(res["all"]), med(res["default"])
     hwm = max((r.own_hwm_kb for k in ("all", "default") for r in res[k] if r.own_hwm_kb), default=None)
     size = f"{STREAM_BYTES // 1_000_000} MB"
     rows.append((f"9. keeping all {size} of log (DOCKHAND_LOG_CAP=1GiB), {engine}", secs(full), f"{secs(none)} the same run keeping none (cap 0)", f"{full / none:.3f}", "≤ 1.05", verdict(full / none <= 1.05)))
     rows.append((f"9a. keeping the default 64 MiB of it, {engine}", secs(default), f"{secs(none)} keeping none", f"{default / none:.3f}", "≤ 1.05", verdict(default / none <= 1.05)))
     rows.append((f"9b. peak RSS of dockhand while keeping logs, {engine}", mb(hwm), "20 MB budget", "—", "≤ 20 MB", verdict(hwm is not None and hwm <= 20 * 1024)))
-    notes.append(f"keep/{engine}: all {spread(res['all'])}; default cap {spread(res['default'])}; none {spread(res['none'])}")
+    cpu = {k: statistics.median([r.own_cpu for r in v if r.own_cpu is not None] or [float("nan")]) for k, v in res.items()}
+    notes.append(f"keep/{engine}: all {spread(res['all'])}; default cap {spread(res['default'])}; none {spread(res['none'])}; "
+                 f"dockhand's own CPU time (median): all {cpu['all']:.2f} s, default {cpu['default']:.2f} s, none {cpu['none']:.2f} s")
     raw[f"keep_{engine}"] = {k: [r.wall for r in v] for k, v in res.items()} | {"own_hwm_kb": hwm}
 
 

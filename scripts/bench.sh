@@ -145,19 +145,27 @@ for e in "${ENGINES[@]}"; do
 done
 
 # dockhand, release build.
-log "building dockhand and the pebble_bench example (release)"
-(cd "$ROOT" && cargo build --release --quiet --bin dockhand --example pebble_bench)
+if [ "${BENCH_ONLY:-}" = history ]; then
+    # Figures 8-9 need no pebble_bench (an example, which builds the library again in release
+    # with the dev-dependencies' features: minutes).
+    log "building dockhand (release)"
+    (cd "$ROOT" && cargo build --release --quiet --bin dockhand)
+else
+    log "building dockhand and the pebble_bench example (release)"
+    (cd "$ROOT" && cargo build --release --quiet --bin dockhand --example pebble_bench)
+fi
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 case "$TARGET_DIR" in /*) ;; *) TARGET_DIR="$ROOT/$TARGET_DIR" ;; esac
 DOCKHAND="$TARGET_DIR/release/dockhand"
 [ -x "$DOCKHAND" ] || die "no binary at $DOCKHAND"
 PEBBLE_BENCH="$TARGET_DIR/release/examples/pebble_bench"
-[ -x "$PEBBLE_BENCH" ] || die "no binary at $PEBBLE_BENCH"
+[ "${BENCH_ONLY:-}" = history ] && PEBBLE_BENCH=""
+[ -z "$PEBBLE_BENCH" ] || [ -x "$PEBBLE_BENCH" ] || die "no binary at $PEBBLE_BENCH"
 
 # The Docker SDK peer: a venv with docker-py from PyPI, made once.
 SDK_PY=""
 SDK_NOTE=""
-if [ "$SWARM" != only ] && [[ " ${ENGINES[*]} " == *" docker "* ]]; then
+if [ "$SWARM" != only ] && [ "${BENCH_ONLY:-}" != history ] && [[ " ${ENGINES[*]} " == *" docker "* ]]; then
     VENV="$OUT/venv"
     if ! "$VENV/bin/python" -c 'import docker' >/dev/null 2>&1; then
         log "creating $VENV with the docker SDK (pip install docker)"

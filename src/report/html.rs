@@ -72,7 +72,8 @@ h1 { font-size: 20px; margin: 0 0 4px; }
 .axis span { position: absolute; transform: translateX(-50%); white-space: nowrap; }
 .axis span:first-child { transform: none; }
 .axis span:last-child { transform: translateX(-100%); }
-section.run { border-top: 1px solid #d0d7de; padding: 8px 0; }
+/* Runs off screen are not laid out until scrolled to: a report of 1,000 runs opens fast. */
+section.run { border-top: 1px solid #d0d7de; padding: 8px 0; content-visibility: auto; contain-intrinsic-size: auto 160px; }
 section.run > h3 { font-size: 14px; margin: 0 0 6px; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 0 0 6px; font-size: 13px; }
 dt { color: #57606a; }
