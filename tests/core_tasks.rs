@@ -170,6 +170,17 @@ fn log_prints_each_message_with_the_task_prefix_and_level() {
         assert_eq!(t["outputs"], json!({}));
         assert_eq!(t["container"], Value::Null);
     }
+    // The lines are kept with the execution, as a container task's are.
+    let id = r.json["executionId"].as_str().unwrap();
+    let kept = dh.dockhand(&["logs", id]);
+    kept.assert_code(0);
+    for line in [
+        "hello from log in dev.core",
+        "WARN second 42",
+        "DEBUG lines",
+    ] {
+        assert!(kept.stdout.contains(line), "{line}: {}", kept.dump());
+    }
 }
 
 #[test]

@@ -91,7 +91,8 @@ impl Sink {
             out.extend_from_slice(line.trim_end_matches('\r').as_bytes());
             out.push(b'\n');
         }
-        self.write(&out);
+        // Kept like a container's lines: `dockhand logs` and the report show a Log task's.
+        self.write_task(task, stream, &out);
     }
 
     fn prefix(&self, task: &str, stream: Stream) -> Vec<u8> {
