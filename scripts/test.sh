@@ -12,4 +12,5 @@ bash scripts/build-test-images.sh
 
 export DOCKHAND_E2E=1
 # End-to-end tests mostly wait on containers: more threads than cores keeps both cores busy.
-cargo test --locked --all-targets -- --test-threads 6 "$@"
+# --no-fail-fast: every failing test binary is reported in one run, not only the first.
+cargo test --locked --all-targets --no-fail-fast -- --test-threads 6 "$@"

@@ -353,10 +353,10 @@ e2e_test!(kill9_during_retry_delay_then_resume, |cx| {
     let until_ms = waits[0]["until_ms"].as_u64().unwrap();
     let starts = records(&j, "task_start", "flaky");
     assert_eq!(starts.len(), 2);
-    // The second attempt started when the journaled wait ended (seconds in the journal), not a
-    // whole interval after the resume.
-    let at = starts[1]["at"].as_u64().unwrap();
-    assert!(at + 1 >= until_ms / 1000, "{at} vs {until_ms}");
+    // The second attempt started when the journaled wait ended (seconds, to the millisecond, in
+    // the journal), not a whole interval after the resume.
+    let at = starts[1]["at"].as_f64().unwrap();
+    assert!(at + 1.0 >= until_ms as f64 / 1000.0, "{at} vs {until_ms}");
     assert!(
         resumed_at.elapsed() < Duration::from_secs(8 + 4),
         "{}",
