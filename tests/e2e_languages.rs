@@ -202,7 +202,7 @@ func main() {
 "#;
 
 /// The languages Debian 12 has no package for: no image, covered by golden plans.
-const NO_DEBIAN_PACKAGE: &[&str] = &["julia", "bun", "deno", "powershell", "jbang"];
+const NO_DEBIAN_PACKAGE: &[&str] = &["julia", "bun", "deno", "powershell", "jbang", "dotnet"];
 
 fn case(lang: &str) -> &'static Case {
     CASES
