@@ -332,6 +332,63 @@ e2e_test!(docker_build_from_a_local_image, |cx| {
     assert_eq!(run.task("bad")["state"], "FAILED", "{}", run.dump());
 });
 
+// docker Build's `namespaceFiles` are in the build context, chosen by `include`/`exclude`; an
+// input file of the same name wins over a namespace file, as Kestra's Build writes the input
+// files after the namespace files.
+e2e_test!(docker_build_context_holds_the_namespace_files, |cx| {
+    let from = if cx.eng.name == "podman" {
+        "localhost/dockhand-test/busybox"
+    } else {
+        "dockhand-test/busybox"
+    };
+    let tag = format!("dockhand-test/built-ns:{}", cx.id.to_lowercase());
+    let ns = cx.tmp.path().join("nsfiles");
+    for (name, text) in [
+        ("hello.sh", "echo hello from a namespace file\n"),
+        ("shared.txt", "from the namespace\n"),
+        ("skip.txt", "excluded\n"),
+    ] {
+        let p = ns.join("e2e.tests").join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    let f = cx.flow(
+        "buildns",
+        &flow(
+            "buildns",
+            &[format!(
+                "- id: build\n  type: io.kestra.plugin.docker.cli.Build\n  pull: false\n  tags: [\"{tag}\"]\n  namespaceFiles:\n    enabled: true\n    exclude: [skip.txt]\n  inputFiles:\n    shared.txt: from inputFiles\n  dockerfile: |\n    FROM {from}\n    COPY . /ctx/\n"
+            )],
+        ),
+    );
+    struct Built<'a>(&'a common::Engine, String);
+    impl Drop for Built<'_> {
+        fn drop(&mut self) {
+            self.0.cli(&["rmi", "-f", &self.1]);
+        }
+    }
+    let _built = Built(&cx.eng, tag.clone());
+    let nsarg = ns.display().to_string();
+    let run = cx.run_with(&f, &["--namespace-files", &nsarg], &[]);
+    run.assert_code(0);
+    let shown = cx.eng.cli(&[
+        "run",
+        "--rm",
+        "--pull=never",
+        &tag,
+        "sh",
+        "-c",
+        "ls /ctx; sh /ctx/hello.sh; cat /ctx/shared.txt",
+    ]);
+    assert_eq!(
+        shown.stdout,
+        "Dockerfile.dockhand\nhello.sh\nshared.txt\nhello from a namespace file\nfrom inputFiles",
+        "{}\n{}",
+        shown.stderr,
+        run.dump()
+    );
+});
+
 // DbtCLI's `storeManifest` and `loadManifest` on the local KV store, as plugin-dbt's DbtCLI.run:
 // after the commands, `PROJECT_DIR/target/manifest.json` is stored (as JSON) under the key;
 // before them, the entry is written back to that file; a missing entry is a warning.
