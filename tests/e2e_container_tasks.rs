@@ -234,17 +234,34 @@ e2e_test!(git_clone_commands_clone_a_local_repository, |cx| {
 
 // ----------------------------------------------------------------------------- docker Build
 
+/// The local busybox test image, written as users write it on each engine (podman names a
+/// local image `localhost/...`).
+fn local_busybox(eng: &common::Engine) -> &'static str {
+    if eng.name == "podman" {
+        "localhost/dockhand-test/busybox"
+    } else {
+        "dockhand-test/busybox"
+    }
+}
+
+/// The images a test builds, removed however it ends.
+struct Built<'a>(&'a common::Engine, Vec<String>);
+
+impl Drop for Built<'_> {
+    fn drop(&mut self) {
+        let mut a = vec!["rmi", "-f"];
+        a.extend(self.1.iter().map(String::as_str));
+        self.0.cli(&a);
+    }
+}
+
 // docker Build of an inline Dockerfile whose FROM is a local image, written as users write it
 // on each engine (`dockhand-test/busybox` on docker, `localhost/dockhand-test/busybox` on
 // podman), with `pull: false`: no registry is asked. A build argument (its value off the
 // command line) and an input file of the context reach the image; `imageId` is the image the
 // engine made; a file Dockerfile (an input file) builds too; a bad Dockerfile fails the task.
 e2e_test!(docker_build_from_a_local_image, |cx| {
-    let from = if cx.eng.name == "podman" {
-        "localhost/dockhand-test/busybox"
-    } else {
-        "dockhand-test/busybox"
-    };
+    let from = local_busybox(&cx.eng);
     let tag = format!("dockhand-test/built:{}", cx.id.to_lowercase());
     let tag2 = format!("{tag}-file");
     let f = cx.flow(
@@ -261,15 +278,6 @@ e2e_test!(docker_build_from_a_local_image, |cx| {
             ],
         ),
     );
-    // The images this test builds are removed however it ends.
-    struct Built<'a>(&'a common::Engine, Vec<String>);
-    impl Drop for Built<'_> {
-        fn drop(&mut self) {
-            let mut a = vec!["rmi", "-f"];
-            a.extend(self.1.iter().map(String::as_str));
-            self.0.cli(&a);
-        }
-    }
     let _built = Built(
         &cx.eng,
         vec![tag.clone(), tag2.clone(), format!("{tag}-bad")],
@@ -336,11 +344,7 @@ e2e_test!(docker_build_from_a_local_image, |cx| {
 // input file of the same name wins over a namespace file, as Kestra's Build writes the input
 // files after the namespace files.
 e2e_test!(docker_build_context_holds_the_namespace_files, |cx| {
-    let from = if cx.eng.name == "podman" {
-        "localhost/dockhand-test/busybox"
-    } else {
-        "dockhand-test/busybox"
-    };
+    let from = local_busybox(&cx.eng);
     let tag = format!("dockhand-test/built-ns:{}", cx.id.to_lowercase());
     let ns = cx.tmp.path().join("nsfiles");
     for (name, text) in [
@@ -361,13 +365,7 @@ e2e_test!(docker_build_context_holds_the_namespace_files, |cx| {
             )],
         ),
     );
-    struct Built<'a>(&'a common::Engine, String);
-    impl Drop for Built<'_> {
-        fn drop(&mut self) {
-            self.0.cli(&["rmi", "-f", &self.1]);
-        }
-    }
-    let _built = Built(&cx.eng, tag.clone());
+    let _built = Built(&cx.eng, vec![tag.clone()]);
     let nsarg = ns.display().to_string();
     let run = cx.run_with(&f, &["--namespace-files", &nsarg], &[]);
     run.assert_code(0);
