@@ -1370,6 +1370,29 @@ fn log_fetch_stores_the_kept_lines_at_or_above_a_level() {
     );
 }
 
+// A flow's `sla` is accepted with one warning naming what is not checked (the run goes on as
+// if there were none).
+#[test]
+fn a_flow_sla_is_a_warning_naming_what_is_not_checked() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "sla",
+        "sla",
+        r#"sla:
+  - id: slow
+    type: MAX_DURATION
+    duration: PT110S
+    behavior: FAIL
+tasks:
+  - id: hello
+    type: io.kestra.plugin.core.log.Log
+    message: hi
+"#,
+    );
+    dh.validate(&f, 0, &["sla", "MAX_DURATION `duration`", "not checked"]);
+    dh.run(&f, &["--execution-id", "sla1"]).assert_code(0);
+}
+
 #[test]
 fn split_cuts_a_stored_file_into_stored_files() {
     let dh = NoEngine::new();
