@@ -1256,6 +1256,143 @@ fn storage_size_concat_reverse_and_delete_work_on_stored_files() {
     );
 }
 
+/// The rows of a stored `log.Fetch` file, each parsed (JSON objects a line, which is ION).
+fn fetched_rows(dh: &NoEngine, uri: &Value) -> Vec<Value> {
+    let rel = uri.as_str().unwrap().strip_prefix("kestra:///").unwrap();
+    let text = std::fs::read_to_string(dh.tmp.path().join("state/storage").join(rel)).unwrap();
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn log_fetch_stores_the_kept_lines_at_or_above_a_level() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "fetch",
+        "fetch",
+        r#"tasks:
+  - id: hello
+    type: io.kestra.plugin.core.log.Log
+    message: Hello World
+  - id: error_message
+    type: io.kestra.plugin.core.log.Log
+    level: ERROR
+    message: This is an error message
+  - id: quiet
+    type: io.kestra.plugin.core.log.Log
+    level: DEBUG
+    message: [one, two]
+  - id: all
+    type: io.kestra.plugin.core.log.Fetch
+  - id: errors
+    type: io.kestra.plugin.core.log.Fetch
+    executionId: "{{ execution.id }}"
+    level: ERROR
+  - id: some
+    type: io.kestra.core.tasks.log.Fetch
+    level: DEBUG
+    tasksId: [quiet, hello]
+"#,
+    );
+    let r = dh.run(&f, &["--execution-id", "fetch1"]);
+    r.assert_code(0);
+    let row = |task: &str, level: &str, message: &str| {
+        json!({"namespace": "dev.core", "flowId": "fetch", "executionId": "fetch1",
+               "taskId": task, "level": level, "message": message})
+    };
+    let all = &r.task("all")["outputs"];
+    assert_eq!(
+        all["uri"],
+        "kestra:///dev/core/fetch/executions/fetch1/tasks/all/1/all.ion",
+        "{}",
+        r.dump()
+    );
+    assert_eq!(all["size"], 2);
+    assert_eq!(
+        fetched_rows(&dh, &all["uri"]),
+        vec![
+            row("hello", "INFO", "Hello World"),
+            row("error_message", "ERROR", "This is an error message")
+        ]
+    );
+    let errors = &r.task("errors")["outputs"];
+    assert_eq!(errors["size"], 1);
+    assert_eq!(
+        fetched_rows(&dh, &errors["uri"]),
+        vec![row("error_message", "ERROR", "This is an error message")]
+    );
+    // `tasksId` in its order, each task's lines in theirs.
+    let some = &r.task("some")["outputs"];
+    assert_eq!(some["size"], 3);
+    assert_eq!(
+        fetched_rows(&dh, &some["uri"]),
+        vec![
+            row("quiet", "DEBUG", "one"),
+            row("quiet", "DEBUG", "two"),
+            row("hello", "INFO", "Hello World")
+        ]
+    );
+
+    // Another execution's kept logs, by id; an unknown id fails the task.
+    let g = dh.flow_of(
+        "fetch2",
+        "fetch2",
+        r#"tasks:
+  - id: other
+    type: io.kestra.plugin.core.log.Fetch
+    executionId: fetch1
+    level: WARN
+  - id: missing
+    type: io.kestra.plugin.core.log.Fetch
+    executionId: nosuch
+"#,
+    );
+    let r2 = dh.run(&g, &["--execution-id", "fetch2"]);
+    r2.assert_code(1);
+    let other = &r2.task("other")["outputs"];
+    assert_eq!(other["size"], 1, "{}", r2.dump());
+    assert_eq!(
+        fetched_rows(&dh, &other["uri"]),
+        vec![
+            json!({"executionId": "fetch1", "taskId": "error_message", "level": "ERROR",
+                    "message": "This is an error message"})
+        ]
+    );
+    assert_eq!(r2.task("missing")["state"], "FAILED");
+    assert!(
+        r2.task("missing")["message"]
+            .as_str()
+            .unwrap()
+            .contains("no execution \"nosuch\""),
+        "{}",
+        r2.dump()
+    );
+}
+
+// A flow's `sla` is accepted with one warning naming what is not checked (the run goes on as
+// if there were none).
+#[test]
+fn a_flow_sla_is_a_warning_naming_what_is_not_checked() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "sla",
+        "sla",
+        r#"sla:
+  - id: slow
+    type: MAX_DURATION
+    duration: PT110S
+    behavior: FAIL
+tasks:
+  - id: hello
+    type: io.kestra.plugin.core.log.Log
+    message: hi
+"#,
+    );
+    dh.validate(&f, 0, &["sla", "MAX_DURATION `duration`", "not checked"]);
+    dh.run(&f, &["--execution-id", "sla1"]).assert_code(0);
+}
+
 #[test]
 fn split_cuts_a_stored_file_into_stored_files() {
     let dh = NoEngine::new();

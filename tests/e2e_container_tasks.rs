@@ -234,17 +234,34 @@ e2e_test!(git_clone_commands_clone_a_local_repository, |cx| {
 
 // ----------------------------------------------------------------------------- docker Build
 
+/// The local busybox test image, written as users write it on each engine (podman names a
+/// local image `localhost/...`).
+fn local_busybox(eng: &common::Engine) -> &'static str {
+    if eng.name == "podman" {
+        "localhost/dockhand-test/busybox"
+    } else {
+        "dockhand-test/busybox"
+    }
+}
+
+/// The images a test builds, removed however it ends.
+struct Built<'a>(&'a common::Engine, Vec<String>);
+
+impl Drop for Built<'_> {
+    fn drop(&mut self) {
+        let mut a = vec!["rmi", "-f"];
+        a.extend(self.1.iter().map(String::as_str));
+        self.0.cli(&a);
+    }
+}
+
 // docker Build of an inline Dockerfile whose FROM is a local image, written as users write it
 // on each engine (`dockhand-test/busybox` on docker, `localhost/dockhand-test/busybox` on
 // podman), with `pull: false`: no registry is asked. A build argument (its value off the
 // command line) and an input file of the context reach the image; `imageId` is the image the
 // engine made; a file Dockerfile (an input file) builds too; a bad Dockerfile fails the task.
 e2e_test!(docker_build_from_a_local_image, |cx| {
-    let from = if cx.eng.name == "podman" {
-        "localhost/dockhand-test/busybox"
-    } else {
-        "dockhand-test/busybox"
-    };
+    let from = local_busybox(&cx.eng);
     let tag = format!("dockhand-test/built:{}", cx.id.to_lowercase());
     let tag2 = format!("{tag}-file");
     let f = cx.flow(
@@ -261,15 +278,6 @@ e2e_test!(docker_build_from_a_local_image, |cx| {
             ],
         ),
     );
-    // The images this test builds are removed however it ends.
-    struct Built<'a>(&'a common::Engine, Vec<String>);
-    impl Drop for Built<'_> {
-        fn drop(&mut self) {
-            let mut a = vec!["rmi", "-f"];
-            a.extend(self.1.iter().map(String::as_str));
-            self.0.cli(&a);
-        }
-    }
     let _built = Built(
         &cx.eng,
         vec![tag.clone(), tag2.clone(), format!("{tag}-bad")],
@@ -330,6 +338,53 @@ e2e_test!(docker_build_from_a_local_image, |cx| {
     let run = cx.dockhand(&args, &[]);
     run.assert_code(1);
     assert_eq!(run.task("bad")["state"], "FAILED", "{}", run.dump());
+});
+
+// docker Build's `namespaceFiles` are in the build context, chosen by `include`/`exclude`; an
+// input file of the same name wins over a namespace file, as Kestra's Build writes the input
+// files after the namespace files.
+e2e_test!(docker_build_context_holds_the_namespace_files, |cx| {
+    let from = local_busybox(&cx.eng);
+    let tag = format!("dockhand-test/built-ns:{}", cx.id.to_lowercase());
+    let ns = cx.tmp.path().join("nsfiles");
+    for (name, text) in [
+        ("hello.sh", "echo hello from a namespace file\n"),
+        ("shared.txt", "from the namespace\n"),
+        ("skip.txt", "excluded\n"),
+    ] {
+        let p = ns.join("e2e.tests").join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    let f = cx.flow(
+        "buildns",
+        &flow(
+            "buildns",
+            &[format!(
+                "- id: build\n  type: io.kestra.plugin.docker.cli.Build\n  pull: false\n  tags: [\"{tag}\"]\n  namespaceFiles:\n    enabled: true\n    exclude: [skip.txt]\n  inputFiles:\n    shared.txt: from inputFiles\n  dockerfile: |\n    FROM {from}\n    COPY . /ctx/\n"
+            )],
+        ),
+    );
+    let _built = Built(&cx.eng, vec![tag.clone()]);
+    let nsarg = ns.display().to_string();
+    let run = cx.run_with(&f, &["--namespace-files", &nsarg], &[]);
+    run.assert_code(0);
+    let shown = cx.eng.cli(&[
+        "run",
+        "--rm",
+        "--pull=never",
+        &tag,
+        "sh",
+        "-c",
+        "ls /ctx; sh /ctx/hello.sh; cat /ctx/shared.txt",
+    ]);
+    assert_eq!(
+        shown.stdout,
+        "Dockerfile.dockhand\nhello.sh\nshared.txt\nhello from a namespace file\nfrom inputFiles",
+        "{}\n{}",
+        shown.stderr,
+        run.dump()
+    );
 });
 
 // DbtCLI's `storeManifest` and `loadManifest` on the local KV store, as plugin-dbt's DbtCLI.run:

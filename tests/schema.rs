@@ -1200,8 +1200,8 @@ fn the_spec_lists_what_the_reader_reads() {
     // Refused properties are errors naming the reason; ignored ones warnings.
     for (p, text) in [
         (
-            "sla",
-            "id: f\nnamespace: n\nsla: []\ntasks: [{id: t, type: io.kestra.plugin.scripts.shell.Script, script: x}]\n",
+            "checks",
+            "id: f\nnamespace: n\nchecks: []\ntasks: [{id: t, type: io.kestra.plugin.scripts.shell.Script, script: x}]\n",
         ),
         (
             "outputDirectory",

@@ -44,6 +44,26 @@ pub async fn run(
         });
         return res;
     }
+    // As Kestra's Build: the namespace files go in the context, then the input files (which
+    // were written first here, so a namespace file of the same name is left out).
+    if let Some(nf) = it.build.as_ref().and_then(|b| b.namespace_files.as_ref()) {
+        let copied = match &rt.storage {
+            None => Err("this run has no namespace files directory".to_string()),
+            Some(st) => crate::exec::namespace_files::choose(st, nf, &flow.namespace),
+        }
+        .and_then(|(mut chosen, warnings)| {
+            for w in warnings {
+                rt.status(&format!("{}: warning: {w}", task.id));
+            }
+            chosen.retain(|name, _| !ic.files.contains_key(name));
+            crate::exec::namespace_files::copy_into(&chosen, &ic.workdir)
+                .map_err(|e| format!("cannot copy the namespace files into {}: {e}", ic.workdir))
+        });
+        if let Err(message) = copied {
+            res.failure = Some(Failure::Engine { message });
+            return res;
+        }
+    }
     let mut steps: Vec<(&str, &EngineCommand)> = Vec::new();
     if let Some(b) = &ic.build {
         if let Some(parent) = ic.iidfile.as_ref().and_then(|f| f.parent()) {

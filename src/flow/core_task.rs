@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::flow::model::{Flow, Task, TaskKind};
 
 /// Kestra's log levels (`io.kestra.plugin.core.log.Log`'s `level`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub enum LogLevel {
     Trace,
     Debug,
@@ -159,6 +159,13 @@ pub enum CoreTask {
         content: String,
         extension: Option<String>,
     },
+    /// `log.Fetch`: the kept log lines of an execution at or above `level` into a stored
+    /// file; outputs `uri`, `size`.
+    LogFetch {
+        execution_id: Option<String>,
+        tasks_id: Vec<String>,
+        level: LogLevel,
+    },
     /// `storage.Size`: output `size`.
     StorageSize { uri: String },
     /// `storage.Delete`: outputs `uri`, `deleted`.
@@ -277,6 +284,22 @@ impl CoreTask {
             CoreTask::PurgeExecutionFiles => {
                 "remove this execution's stored files (output files, downloads)".into()
             }
+            CoreTask::LogFetch {
+                execution_id,
+                tasks_id,
+                level,
+            } => format!(
+                "fetch the {} lines at or above {} of {} into a stored file; outputs `uri`, `size`",
+                if tasks_id.is_empty() {
+                    "log".to_string()
+                } else {
+                    tasks_id.join(", ")
+                },
+                level.name(),
+                execution_id
+                    .as_ref()
+                    .map_or("this execution".to_string(), |e| format!("execution {e:?}"))
+            ),
             CoreTask::StorageSize { uri } => format!("output `size` of stored file {uri:?}"),
             CoreTask::StorageDelete { uri, .. } => format!("delete stored file {uri:?}"),
             CoreTask::Concat { files, .. } => format!(
@@ -384,6 +407,14 @@ impl CoreTask {
             CoreTask::Sleep { .. } | CoreTask::PurgeExecutionFiles => {}
             CoreTask::StorageSize { uri } | CoreTask::StorageDelete { uri, .. } => {
                 out.push(("uri", uri))
+            }
+            CoreTask::LogFetch {
+                execution_id,
+                tasks_id,
+                ..
+            } => {
+                out.extend(execution_id.iter().map(|e| ("executionId", e.as_str())));
+                out.extend(tasks_id.iter().map(|t| ("tasksId", t.as_str())));
             }
             CoreTask::Concat {
                 files,

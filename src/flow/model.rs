@@ -274,6 +274,8 @@ pub struct ImageBuild {
     pub target: Option<String>,
     /// The build context's files besides the Dockerfile.
     pub input_files: BTreeMap<String, String>,
+    /// Namespace files put in the build context before the input files (which win).
+    pub namespace_files: Option<NamespaceFiles>,
 }
 
 impl Task {

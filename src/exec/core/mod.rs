@@ -8,6 +8,7 @@ mod execution;
 mod http;
 mod kv;
 mod log;
+mod log_fetch;
 mod namespace;
 mod sleep;
 mod storage;
@@ -298,6 +299,15 @@ fn step(
                 Some((*fail_on_empty, &dir)),
                 r,
             )?)));
+        }
+        CoreTask::LogFetch {
+            execution_id,
+            tasks_id,
+            level,
+        } => {
+            let attempt = rt.replay.ended.get(&task.id).map_or(1, |(a, _)| a + 1);
+            let args = (execution_id, tasks_id.as_slice(), *level);
+            log_fetch::fetch(rt, flow, &task.id, attempt, args, r)?
         }
         CoreTask::PurgeExecutionFiles => storage::purge(rt, &task.id),
         CoreTask::Write { .. }

@@ -167,7 +167,7 @@ fn extension_of(uri: &str) -> Option<&str> {
 }
 
 /// Writes `bytes` as a new stored file of the task, `stem` named by [`write_name`]; its URI.
-fn put(
+pub(super) fn put(
     st: &crate::exec::storage::Storage,
     (namespace, flow, execution, task, attempt): (&str, &str, &str, &str, u32),
     stem: &str,

@@ -49,6 +49,20 @@ pub(super) fn read_core(cx: &mut Cx, o: &mut Obj<'_>, name: &str) -> Option<Core
                 level,
             }
         }
+        FETCH_TYPE => {
+            let execution_id = o.string(cx, "executionId");
+            let tasks_id = o.strings(cx, "tasksId").unwrap_or_default();
+            let level = o
+                .enumeration(cx, "level", &LogLevel::NAMES, LogLevel::parse)
+                .unwrap_or_default();
+            // Kestra's filters of another execution's flow: one state directory holds them all.
+            let _ = (o.string(cx, "namespace"), o.string(cx, "flowId"));
+            CoreTask::LogFetch {
+                execution_id,
+                tasks_id,
+                level,
+            }
+        }
         WRITE_TYPE => {
             let content = o.need_string(cx, "content");
             let extension = o.string(cx, "extension");

@@ -56,6 +56,7 @@ pub(super) fn read(cx: &mut Cx, o: &mut Obj<'_>, tt: &'static spec::TaskType) ->
             pull: o.bool(cx, spec::DOCKER_BUILD_PULL).unwrap_or(true),
             target: o.string(cx, "target"),
             input_files: o.string_map(cx, "inputFiles").unwrap_or_default(),
+            namespace_files: super::namespace_files::read(cx, o),
         })
     } else {
         None

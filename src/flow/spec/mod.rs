@@ -627,7 +627,13 @@ pub static FLOW: Object = Object {
                 "The retry of every task that has none of its own (behavior RETRY_FAILED_TASK).",
             )
         },
-        refused("sla", "SLAs are not checked"),
+        Property {
+            example: Some("[{id: slow, type: MAX_DURATION, duration: PT1H, behavior: FAIL}]"),
+            ..ignored(
+                "sla",
+                "SLAs are not checked yet: a MAX_DURATION `duration` or an EXECUTION_ASSERTION `assert` never fails or cancels the execution, and their `labels` are not added",
+            )
+        },
         read(
             "concurrency",
             Ty::Object(&CONCURRENCY),

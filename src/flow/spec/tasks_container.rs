@@ -735,6 +735,10 @@ const DOCKER_BUILD_OWN: &[Property] = &[
         )
     },
     INPUT_FILES,
+    Property {
+        doc: "Namespace files put in the build context (the working directory) before `inputFiles`, which win on a name they share, as Kestra's Build does.",
+        ..super::NAMESPACE_FILES_PROPERTY
+    },
 ];
 
 pub static TASK_TYPES: &[TaskType] = &[

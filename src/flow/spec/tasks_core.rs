@@ -40,6 +40,7 @@ const fn ex(example: &'static str, p: Property) -> Property {
 pub const LOG_TYPE: &str = "io.kestra.plugin.core.log.Log";
 pub const RETURN_TYPE: &str = "io.kestra.plugin.core.debug.Return";
 pub const ECHO_TYPE: &str = "io.kestra.plugin.core.debug.Echo";
+pub const FETCH_TYPE: &str = "io.kestra.plugin.core.log.Fetch";
 pub const WRITE_TYPE: &str = "io.kestra.plugin.core.storage.Write";
 pub const SIZE_TYPE: &str = "io.kestra.plugin.core.storage.Size";
 pub const DELETE_TYPE: &str = "io.kestra.plugin.core.storage.Delete";
@@ -334,6 +335,55 @@ pub static TASK_TYPES: &[TaskType] = &[
                     Ty::Enum(&LogLevel::NAMES),
                     "\"INFO\"",
                     "The log level, as `log.Log`'s.",
+                ),
+            ),
+        ],
+    ),
+    core!(
+        FETCH_TYPE,
+        &["io.kestra.core.tasks.log.Fetch"],
+        "Fetch the execution's logs",
+        "Writes the kept log lines of an execution (this one by default) at or above `level` into a stored file, one JSON object a line (Kestra writes ION rows; JSON is ION text); outputs `uri` and `size` (the number of lines). Container stdout lines are INFO and stderr lines WARN, as Kestra logs them; a Log task's lines have their own level.",
+        &[
+            ex(
+                "\"{{ execution.id }}\"",
+                read(
+                    "executionId",
+                    Ty::Text,
+                    "The execution whose logs are read (rendered): this one when not set, else one kept in the same state directory.",
+                ),
+            ),
+            ex(
+                "[hello]",
+                read(
+                    "tasksId",
+                    Ty::Strings,
+                    "Only the lines of these tasks (all tasks when not set).",
+                ),
+            ),
+            ex(
+                "ERROR",
+                with_default(
+                    "level",
+                    Ty::Enum(&LogLevel::NAMES),
+                    "\"INFO\"",
+                    "The lowest level fetched: TRACE, DEBUG, INFO, WARN or ERROR.",
+                ),
+            ),
+            ex(
+                "company.team",
+                read(
+                    "namespace",
+                    Ty::Text,
+                    "Kestra's filter of the execution's namespace with `executionId`: read, not checked (one state directory holds the executions).",
+                ),
+            ),
+            ex(
+                "hello",
+                read(
+                    "flowId",
+                    Ty::Text,
+                    "Kestra's filter of the execution's flow with `executionId`: read, not checked.",
                 ),
             ),
         ],
