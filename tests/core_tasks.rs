@@ -2236,3 +2236,130 @@ fn kill9_mid_foreach_of_core_tasks_then_resume_runs_each_value_once() {
         );
     }
 }
+
+/// Each input type's value in expressions, as Kestra types it (`FlowInputOutput.parseType`):
+/// (input declaration, `--input` value, expression, what it renders). A number adds and
+/// compares as a number (`"9" < 10` as text would be false), a BOOLEAN equals `true`, JSON,
+/// YAML, ARRAY and MULTISELECT values are maps and lists; what prints stays as given.
+const TYPED_INPUTS: &[(&str, &str, &str, &str)] = &[
+    ("type: INT", "2026", "{{ inputs.x + 1 }}", "2027"),
+    ("type: INT", "2026", "{{ inputs.x }}", "2026"),
+    ("type: INT", "9", "{{ inputs.x < 10 }}", "true"),
+    ("type: INT", "-3", "{{ inputs.x * 2 }}", "-6"),
+    ("type: FLOAT", "1.5", "{{ inputs.x + 1 }}", "2.5"),
+    ("type: FLOAT", "9.5", "{{ inputs.x < 10 }}", "true"),
+    ("type: BOOLEAN", "true", "{{ inputs.x == true }}", "true"),
+    ("type: BOOL", "false", "{{ inputs.x ? 'yes' : 'no' }}", "no"),
+    ("type: BOOLEAN", "true", "{{ inputs.x }}", "true"),
+    (
+        "type: JSON",
+        r#"{"a":[1,2,3]}"#,
+        "{{ inputs.x.a | length }}",
+        "3",
+    ),
+    (
+        "type: JSON",
+        r#"{"a":[1,2,3]}"#,
+        "{{ inputs.x.a[0] + 1 }}",
+        "2",
+    ),
+    ("type: JSON", "[10,20]", "{{ inputs.x[1] }}", "20"),
+    ("type: YAML", "a: 1\nb: [p, q]", "{{ inputs.x.b[1] }}", "q"),
+    ("type: YAML", "a: 1\nb: [p, q]", "{{ inputs.x.a + 1 }}", "2"),
+    (
+        "type: ARRAY\n    itemType: INT",
+        "[1, 2, 3]",
+        "{{ inputs.x[0] + 1 }}",
+        "2",
+    ),
+    (
+        "type: ARRAY\n    itemType: INT",
+        "[1, 2, 3]",
+        "{{ inputs.x | length }}",
+        "3",
+    ),
+    (
+        "type: MULTISELECT\n    values: [a, b, c]",
+        r#"["a","c"]"#,
+        "{{ inputs.x | length }} {{ inputs.x[1] }}",
+        "2 c",
+    ),
+    ("type: STRING", "2026", "{{ inputs.x | length }}", "4"),
+    (
+        "type: DATETIME",
+        "2026-12-01T10:00:00Z",
+        "{{ inputs.x }}",
+        "2026-12-01T10:00:00Z",
+    ),
+    ("type: DURATION", "PT1H", "{{ inputs.x }}", "PT1H"),
+];
+
+#[test]
+fn inputs_have_their_types_in_expressions() {
+    let dh = NoEngine::new();
+    let mut failures = Vec::new();
+    for (n, (decl, given, expr, want)) in TYPED_INPUTS.iter().enumerate() {
+        let f = dh.flow_of(
+            &format!("typed{n}"),
+            &format!("typed{n}"),
+            &format!(
+                "inputs:\n  - id: x\n    {decl}\ntasks:\n  - id: say\n    type: io.kestra.plugin.core.log.Log\n    message: \"{expr}\"\n"
+            ),
+        );
+        let r = dh.run(&f, &["--input", &format!("x={given}")]);
+        let got = r.logs("say", '|');
+        if r.code != Some(0) || got != vec![want.to_string()] {
+            failures.push(format!(
+                "{decl} = {given:?}: {expr} gave {got:?}, want {want:?}\n{}",
+                r.dump()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A resumed run reads the inputs from the journal as text and types them again: the same
+/// typed values as the first run.
+#[test]
+fn a_resumed_run_types_the_inputs_again() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "typedresume",
+        "typedresume",
+        r#"inputs:
+  - id: year
+    type: INT
+tasks:
+  - id: before
+    type: io.kestra.plugin.core.log.Log
+    message: "before {{ inputs.year + 1 }}"
+  - id: nap
+    type: io.kestra.plugin.core.flow.Sleep
+    duration: PT2S
+  - id: after
+    type: io.kestra.plugin.core.log.Log
+    message: "after {{ inputs.year + 1 }}"
+"#,
+    );
+    let s = dh.spawn(
+        &f,
+        &["--execution-id", "typed1", "--input", "year=2026"],
+        &[],
+    );
+    assert!(
+        s.wait_line(Duration::from_secs(30), |l| l.contains("Waiting for PT2S")),
+        "{}",
+        s.stderr_so_far()
+    );
+    s.signal(libc::SIGKILL);
+    let first = s.finish(Duration::from_secs(10));
+    assert_eq!(
+        first.logs("before", '|'),
+        vec!["before 2027"],
+        "{}",
+        first.dump()
+    );
+    let r = dh.dockhand(&["resume", "typed1", "--json"]);
+    r.assert_code(0);
+    assert_eq!(r.logs("after", '|'), vec!["after 2027"], "{}", r.dump());
+}

@@ -166,8 +166,11 @@ pub fn check_input(i: &crate::flow::model::Input, value: &str) -> Result<String,
     Ok(value.to_string())
 }
 
-/// An input's value as Kestra types it in expressions: numbers, booleans, and ARRAY,
-/// MULTISELECT and JSON values as JSON; everything else as text.
+/// An input's value as Kestra types it in expressions (`FlowInputOutput.parseType`): INT and
+/// FLOAT as numbers, BOOLEAN as a boolean, ARRAY, MULTISELECT and JSON as JSON, YAML as the
+/// document's map or list; everything else as text (the DATETIME, DATE, TIME and DURATION
+/// values Kestra holds as Java types print as the ISO text they were given in, FILE as its URI,
+/// SECRET as the value the executor masks).
 pub fn typed_value(kind: &str, value: &str) -> serde_json::Value {
     let parsed = match kind {
         "INT" | "FLOAT" => {
@@ -177,6 +180,9 @@ pub fn typed_value(kind: &str, value: &str) -> serde_json::Value {
         }
         "BOOLEAN" | "BOOL" => Some(serde_json::Value::Bool(value.eq_ignore_ascii_case("true"))),
         "ARRAY" | "MULTISELECT" | "JSON" => serde_json::from_str(value).ok(),
+        "YAML" => {
+            crate::pebble::from_yaml(value).and_then(|v| serde_json::from_str(&v.to_json()).ok())
+        }
         _ => None,
     };
     parsed.unwrap_or_else(|| serde_json::Value::String(value.to_string()))

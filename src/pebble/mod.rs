@@ -167,3 +167,8 @@ pub fn analyze(src: &str) -> std::result::Result<Analysis, Vec<Error>> {
         Err(a.errors)
     }
 }
+
+/// A YAML document as a value, as Kestra's `yaml()` reads it (none when it is not YAML).
+pub fn from_yaml(text: &str) -> Option<Value> {
+    functions::from_yaml(text).ok()
+}

@@ -113,20 +113,21 @@ pub fn resolve_inputs(
 }
 
 /// The inputs resolved so far, typed as Kestra types them (what `{{ inputs.x }}` reads while
-/// the inputs are resolved).
-fn typed_inputs(
-    flow: &Flow,
+/// the inputs are resolved, and in every task: [`Scope`]'s `inputs`). The run keeps the text
+/// (what `--input` gave, what the journal records), so a resumed run types the same values; a
+/// value no declared input names stays text.
+pub(crate) fn typed_inputs(
+    declared: &[crate::flow::model::Input],
     resolved: &BTreeMap<String, String>,
 ) -> serde_json::Map<String, serde_json::Value> {
-    flow.inputs
+    resolved
         .iter()
-        .filter_map(|x| {
-            resolved.get(&x.id).map(|v| {
-                (
-                    x.id.clone(),
-                    crate::flow::input_types::typed_value(&x.kind, v),
-                )
-            })
+        .map(|(id, v)| {
+            let typed = match declared.iter().find(|x| &x.id == id) {
+                Some(x) => crate::flow::input_types::typed_value(&x.kind, v),
+                None => serde_json::Value::String(v.clone()),
+            };
+            (id.clone(), typed)
         })
         .collect()
 }
@@ -143,7 +144,7 @@ fn render_default(
     let ctx = serde_json::json!({
         "flow": { "id": flow.id, "namespace": flow.namespace },
         "vars": flow.variables,
-        "inputs": typed_inputs(flow, resolved),
+        "inputs": typed_inputs(&flow.inputs, resolved),
     });
     struct NoHost;
     impl crate::pebble::Host for NoHost {}
@@ -170,7 +171,7 @@ pub fn input_condition(
     let Some(cond) = &i.props.condition else {
         return Ok(true);
     };
-    let ctx = serde_json::json!({ "inputs": typed_inputs(flow, resolved) });
+    let ctx = serde_json::json!({ "inputs": typed_inputs(&flow.inputs, resolved) });
     struct NoHost;
     impl crate::pebble::Host for NoHost {}
     let out = crate::pebble::render(cond, &crate::pebble::Value::from(&ctx), &NoHost)
@@ -199,6 +200,7 @@ pub(crate) fn scope<'a>(
         taskrun: None,
         attempt: ctx.attempt,
         inputs,
+        declared_inputs: &flow.inputs,
         vars: &flow.variables,
         outputs,
         host: ctx.expr_host.get(),

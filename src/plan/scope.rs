@@ -29,7 +29,10 @@ pub struct Scope<'a> {
     /// The attempt being rendered (1 for the first), for `taskrun.attemptsCount` when the
     /// executor gives no task run.
     pub attempt: u32,
+    /// The inputs' values as the run keeps them (text), typed by `declared_inputs` for the
+    /// expressions (`{{ inputs.year + 1 }}` adds to an INT).
     pub inputs: &'a BTreeMap<String, String>,
+    pub declared_inputs: &'a [crate::flow::model::Input],
     pub vars: &'a BTreeMap<String, serde_json::Value>,
     pub outputs: Option<&'a BTreeMap<String, BTreeMap<String, serde_json::Value>>>,
     /// Answers `secret()` (and the other calls that reach outside).
@@ -84,7 +87,7 @@ impl Scope<'_> {
             "flow": { "id": self.flow_id, "namespace": self.namespace, "revision": REVISION },
             "execution": execution,
             "task": { "id": task_id, "type": self.task_type },
-            "inputs": self.inputs,
+            "inputs": crate::plan::typed_inputs(self.declared_inputs, self.inputs),
             "vars": self.vars,
             "outputs": outputs,
             "labels": run_vars::labels_map(&labels),
