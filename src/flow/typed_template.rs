@@ -12,7 +12,8 @@
 
 use std::time::Duration;
 
-use crate::flow::model::{DockerRunner, Task, TaskKind};
+use crate::flow::model::{DockerRunner, PullPolicy, Task, TaskKind};
+use crate::flow::runner_values;
 use crate::units;
 
 /// A typed property whose value is a template: its path under the task (`timeout`) or under
@@ -21,6 +22,19 @@ use crate::units;
 pub struct TypedTemplate {
     pub property: &'static str,
     pub text: String,
+    /// The item of a list property (`volumes[1]`) this template is, when the list is written
+    /// item by item; `None` for the whole value (a list template renders to a JSON list).
+    pub item: Option<usize>,
+}
+
+impl TypedTemplate {
+    /// The property's path under the task or runner, with the item (`volumes[1]`).
+    pub fn path(&self) -> String {
+        match self.item {
+            Some(i) => format!("{}[{i}]", self.property),
+            None => self.property.to_string(),
+        }
+    }
 }
 
 /// What a rendered text must be.
@@ -34,14 +48,32 @@ pub enum Kind {
     Timeout,
     /// An ISO-8601 duration, zero allowed (a Pause's `delay`).
     Duration,
+    /// A text (the property's value check, if any, judges it).
+    Text,
+    /// `true` or `false`.
+    Bool,
+    /// An integer from 0 to 100 (`memorySwappiness`).
+    Percent,
+    /// A size, or -1 for unlimited (`memorySwap`).
+    Swap,
+    /// An image pull policy (`IF_NOT_PRESENT`, `ALWAYS`, `NEVER`).
+    Pull,
+    /// A list of texts: the rendered text is a JSON list of strings (each checked by the
+    /// property's value check); an item written as its own template is a [`Kind::Text`].
+    List,
 }
 
 /// A converted value.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Typed {
     Number(f64),
     Bytes(u64),
     Duration(Duration),
+    Text(String),
+    Bool(bool),
+    Int(i64),
+    Pull(PullPolicy),
+    List(Vec<String>),
 }
 
 /// Where a typed property lives.
@@ -57,34 +89,63 @@ pub struct TypedProperty {
     pub property: &'static str,
     pub on: On,
     pub kind: Kind,
+    /// The value check a text (or each item of a list) passes, as when written plainly.
+    pub check: Option<fn(&str) -> Result<(), String>>,
+}
+
+const fn runner(property: &'static str, kind: Kind) -> TypedProperty {
+    TypedProperty {
+        property,
+        on: On::Runner,
+        kind,
+        check: None,
+    }
+}
+
+const fn checked(
+    property: &'static str,
+    kind: Kind,
+    check: fn(&str) -> Result<(), String>,
+) -> TypedProperty {
+    TypedProperty {
+        property,
+        on: On::Runner,
+        kind,
+        check: Some(check),
+    }
 }
 
 /// The typed properties that may be templates.
 pub const TYPED: &[TypedProperty] = &[
-    TypedProperty {
-        property: "cpu.cpus",
-        on: On::Runner,
-        kind: Kind::Cpus,
-    },
-    TypedProperty {
-        property: "memory.memory",
-        on: On::Runner,
-        kind: Kind::Size,
-    },
-    TypedProperty {
-        property: "shmSize",
-        on: On::Runner,
-        kind: Kind::Size,
-    },
+    runner("cpu.cpus", Kind::Cpus),
+    runner("memory.memory", Kind::Size),
+    runner("memory.memorySwap", Kind::Swap),
+    runner("memory.memoryReservation", Kind::Size),
+    runner("memory.kernelMemory", Kind::Size),
+    runner("memory.memorySwappiness", Kind::Percent),
+    runner("memory.oomKillDisable", Kind::Bool),
+    runner("shmSize", Kind::Size),
+    checked("user", Kind::Text, runner_values::user),
+    checked("networkMode", Kind::Text, runner_values::network_mode),
+    runner("pullPolicy", Kind::Pull),
+    runner("privileged", Kind::Bool),
+    runner("wait", Kind::Bool),
+    runner("delete", Kind::Bool),
+    runner("entryPoint", Kind::List),
+    checked("volumes", Kind::List, runner_values::volume),
+    checked("extraHosts", Kind::List, runner_values::extra_host),
+    checked("portBindings", Kind::List, runner_values::port_binding),
     TypedProperty {
         property: "timeout",
         on: On::Task,
         kind: Kind::Timeout,
+        check: None,
     },
     TypedProperty {
         property: "delay",
         on: On::Task,
         kind: Kind::Duration,
+        check: None,
     },
 ];
 
@@ -125,21 +186,65 @@ pub fn convert_kind(kind: Kind, rendered: &str) -> Result<Typed, String> {
             Ok(d) => Ok(Typed::Duration(d)),
             Err(_) => Err("an ISO-8601 duration such as PT30S, PT5M or P1D".to_string()),
         },
+        Kind::Text => Ok(Typed::Text(t.to_string())),
+        Kind::Bool => match t {
+            "true" => Ok(Typed::Bool(true)),
+            "false" => Ok(Typed::Bool(false)),
+            _ => Err("`true` or `false`".to_string()),
+        },
+        Kind::Percent => t
+            .parse::<i64>()
+            .ok()
+            .filter(|v| (0..=100).contains(v))
+            .map(Typed::Int)
+            .ok_or_else(|| "an integer between 0 and 100".to_string()),
+        Kind::Swap if t == "-1" => Ok(Typed::Int(-1)),
+        Kind::Swap => units::parse_size(t)
+            .map(|b| Typed::Int(b as i64))
+            .map_err(|e| format!("a size or -1 for unlimited swap ({e})")),
+        Kind::Pull => PullPolicy::parse(t)
+            .map(Typed::Pull)
+            .ok_or_else(|| format!("one of {}", PullPolicy::NAMES.join(", "))),
+        Kind::List => serde_json::from_str::<Vec<String>>(t)
+            .map(Typed::List)
+            .map_err(|_| "a list of strings (a JSON list such as [\"a\", \"b\"])".to_string()),
     }
+}
+
+/// [`convert_kind`] for property `p` (an item of a list when `item`), then `p`'s value check.
+fn convert_property(p: &TypedProperty, item: bool, rendered: &str) -> Result<Typed, String> {
+    let kind = if item { Kind::Text } else { p.kind };
+    let v = convert_kind(kind, rendered).map_err(|what| format!("expected {what}"))?;
+    if let Some(check) = p.check {
+        match &v {
+            Typed::Text(s) => check(s)?,
+            Typed::List(xs) => xs.iter().try_for_each(|x| check(x))?,
+            _ => {}
+        }
+    }
+    Ok(v)
 }
 
 /// Converts `rendered`, the rendered text of `t.text`, to the type of `t.property`, or says why
 /// it cannot, naming the property, the template and what it rendered as.
 pub fn convert(t: &TypedTemplate, rendered: &str) -> Result<Typed, String> {
-    convert_unnamed(t, rendered).map_err(|e| format!("`{}`: {e}", shown(t.property)))
+    convert_unnamed(t, rendered).map_err(|e| format!("`{}`: {e}", shown_item(t)))
+}
+
+/// [`shown`] with the item of a list (`taskRunner.volumes[0]`).
+pub fn shown_item(t: &TypedTemplate) -> String {
+    match t.item {
+        Some(i) => format!("{}[{i}]", shown(t.property)),
+        None => shown(t.property),
+    }
 }
 
 /// [`convert`] without the property's name (for an error that names it already).
 pub fn convert_unnamed(t: &TypedTemplate, rendered: &str) -> Result<Typed, String> {
     let p =
         described(t.property).ok_or_else(|| "this property cannot be a template".to_string())?;
-    convert_kind(p.kind, rendered)
-        .map_err(|what| format!("expected {what}, but `{}` rendered as `{rendered}`", t.text))
+    convert_property(p, t.item.is_some(), rendered)
+        .map_err(|what| format!("{what}, but `{}` rendered as `{rendered}`", t.text))
 }
 
 /// Sets runner property `t.property` from `rendered` (see [`convert`]).
@@ -148,11 +253,41 @@ pub fn apply_runner(
     t: &TypedTemplate,
     rendered: &str,
 ) -> Result<(), String> {
-    match (t.property, convert(t, rendered)?) {
-        ("cpu.cpus", Typed::Number(v)) => runner.cpus = Some(v),
-        ("memory.memory", Typed::Bytes(b)) => runner.memory.memory = Some(b),
-        ("shmSize", Typed::Bytes(b)) => runner.shm_size = Some(b),
-        (other, _) => return Err(format!("`{}` is not a runner property", shown(other))),
+    let m = &mut runner.memory;
+    match (t.property, t.item, convert(t, rendered)?) {
+        ("cpu.cpus", _, Typed::Number(v)) => runner.cpus = Some(v),
+        ("memory.memory", _, Typed::Bytes(b)) => m.memory = Some(b),
+        ("memory.memorySwap", _, Typed::Int(b)) => m.memory_swap = Some(b),
+        ("memory.memoryReservation", _, Typed::Bytes(b)) => m.memory_reservation = Some(b),
+        ("memory.kernelMemory", _, Typed::Bytes(b)) => m.kernel_memory = Some(b),
+        ("memory.memorySwappiness", _, Typed::Int(v)) => m.memory_swappiness = Some(v as u8),
+        ("memory.oomKillDisable", _, Typed::Bool(b)) => m.oom_kill_disable = Some(b),
+        ("shmSize", _, Typed::Bytes(b)) => runner.shm_size = Some(b),
+        ("user", _, Typed::Text(s)) => runner.user = Some(s),
+        ("networkMode", _, Typed::Text(s)) => runner.network_mode = Some(s),
+        ("pullPolicy", _, Typed::Pull(p)) => runner.pull_policy = p,
+        ("privileged", _, Typed::Bool(b)) => runner.privileged = Some(b),
+        ("wait", _, Typed::Bool(b)) => runner.wait = b,
+        ("delete", _, Typed::Bool(b)) => runner.delete = b,
+        (list, item, v)
+            if matches!(
+                list,
+                "entryPoint" | "volumes" | "extraHosts" | "portBindings"
+            ) =>
+        {
+            let l = match list {
+                "entryPoint" => &mut runner.entry_point,
+                "volumes" => &mut runner.volumes,
+                "extraHosts" => &mut runner.extra_hosts,
+                _ => &mut runner.port_bindings,
+            };
+            match (item, v) {
+                (Some(i), Typed::Text(s)) if i < l.len() => l[i] = s,
+                (None, Typed::List(xs)) => *l = xs,
+                _ => return Err(format!("`{}` is not a list item", shown_item(t))),
+            }
+        }
+        (other, _, _) => return Err(format!("`{}` is not a runner property", shown(other))),
     }
     Ok(())
 }
@@ -175,6 +310,7 @@ mod tests {
         TypedTemplate {
             property: p,
             text: "{{ inputs.x }}".into(),
+            item: None,
         }
     }
 
