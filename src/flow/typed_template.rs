@@ -12,8 +12,9 @@
 
 use std::time::Duration;
 
-use crate::flow::model::{DockerRunner, PullPolicy, Task, TaskKind};
+use crate::flow::model::{DockerRunner, PullPolicy, ScriptTask, Task, TaskKind};
 use crate::flow::runner_values;
+use crate::image::ImageRef;
 use crate::units;
 
 /// A typed property whose value is a template: its path under the task (`timeout`) or under
@@ -136,6 +137,12 @@ pub const TYPED: &[TypedProperty] = &[
     checked("extraHosts", Kind::List, runner_values::extra_host),
     checked("portBindings", Kind::List, runner_values::port_binding),
     TypedProperty {
+        property: "containerImage",
+        on: On::Task,
+        kind: Kind::Text,
+        check: Some(image),
+    },
+    TypedProperty {
         property: "timeout",
         on: On::Task,
         kind: Kind::Timeout,
@@ -148,6 +155,11 @@ pub const TYPED: &[TypedProperty] = &[
         check: None,
     },
 ];
+
+/// `containerImage`: an image reference.
+fn image(s: &str) -> Result<(), String> {
+    ImageRef::parse(s).map(|_| ())
+}
 
 fn described(property: &str) -> Option<&'static TypedProperty> {
     TYPED.iter().find(|p| p.property == property)
@@ -288,6 +300,23 @@ pub fn apply_runner(
             }
         }
         (other, _, _) => return Err(format!("`{}` is not a runner property", shown(other))),
+    }
+    Ok(())
+}
+
+/// Sets property `t.property` of a container task (its `containerImage`, or its runner's, see
+/// [`apply_runner`]) from `rendered`.
+pub fn apply_script(
+    task: &mut ScriptTask,
+    t: &TypedTemplate,
+    rendered: &str,
+) -> Result<(), String> {
+    if t.property != "containerImage" {
+        return apply_runner(&mut task.runner, t, rendered);
+    }
+    match convert(t, rendered)? {
+        Typed::Text(s) => task.container_image = ImageRef::parse(&s)?,
+        _ => return Err("`containerImage` is not a text".to_string()),
     }
     Ok(())
 }
