@@ -420,4 +420,101 @@ mod tests {
         );
         assert!(apply_task(&mut task, &t("timeout"), "PT0S").is_err());
     }
+
+    /// The runner's other Property<…> kinds: texts with their value check, enums, booleans,
+    /// sizes, integers and lists (a JSON list, or one item).
+    #[test]
+    fn runner_properties_of_every_kind_are_set_and_checked() {
+        let mut r = DockerRunner::default();
+        for (p, text) in [
+            ("user", "1000:1000"),
+            ("networkMode", "bridge"),
+            ("pullPolicy", "NEVER"),
+            ("privileged", "false"),
+            ("wait", " true\n"),
+            ("memory.memorySwap", "-1"),
+            ("memory.memoryReservation", "268435456"),
+            ("memory.kernelMemory", "256MB"),
+            ("memory.memorySwappiness", "60"),
+            ("memory.oomKillDisable", "true"),
+            ("entryPoint", r#"["/bin/sh", "-c"]"#),
+            ("extraHosts", r#"["custom.local:127.0.0.1"]"#),
+        ] {
+            apply_runner(&mut r, &t(p), text).unwrap_or_else(|e| panic!("{p}: {e}"));
+        }
+        assert_eq!(r.user.as_deref(), Some("1000:1000"));
+        assert_eq!(r.network_mode.as_deref(), Some("bridge"));
+        assert_eq!(r.pull_policy, PullPolicy::Never);
+        assert_eq!(r.privileged, Some(false));
+        assert!(r.wait);
+        assert_eq!(r.memory.memory_swap, Some(-1));
+        assert_eq!(r.memory.memory_reservation, Some(268435456));
+        assert_eq!(r.memory.kernel_memory, Some(256 << 20));
+        assert_eq!(r.memory.memory_swappiness, Some(60));
+        assert_eq!(r.memory.oom_kill_disable, Some(true));
+        assert_eq!(r.entry_point, ["/bin/sh", "-c"]);
+        assert_eq!(r.extra_hosts, ["custom.local:127.0.0.1"]);
+        // One item of a list written as its own template.
+        r.volumes = vec!["{{ v }}".into(), "/b:/b".into()];
+        let item = TypedTemplate {
+            item: Some(0),
+            ..t("volumes")
+        };
+        apply_runner(&mut r, &item, "/a:/a:ro").unwrap();
+        assert_eq!(r.volumes, ["/a:/a:ro", "/b:/b"]);
+        for (p, item, text, want) in [
+            ("user", None, "1000:", "`taskRunner.user`: user `1000:`"),
+            (
+                "networkMode",
+                None,
+                "container:",
+                "`taskRunner.networkMode`: network mode",
+            ),
+            (
+                "pullPolicy",
+                None,
+                "SOMETIMES",
+                "expected one of IF_NOT_PRESENT, ALWAYS, NEVER",
+            ),
+            (
+                "privileged",
+                None,
+                "yes",
+                "`taskRunner.privileged`: expected `true` or `false`",
+            ),
+            ("memory.memorySwappiness", None, "101", "between 0 and 100"),
+            ("memory.memorySwap", None, "-2", "a size or -1"),
+            ("entryPoint", None, "/bin/sh", "expected a list of strings"),
+            (
+                "extraHosts",
+                None,
+                r#"["nocolon"]"#,
+                "`taskRunner.extraHosts`:",
+            ),
+            (
+                "volumes",
+                Some(0),
+                "relative",
+                "`taskRunner.volumes[0]`: volume `relative`",
+            ),
+        ] {
+            let tt = TypedTemplate { item, ..t(p) };
+            let e = apply_runner(&mut r, &tt, text).unwrap_err();
+            assert!(e.contains(want) && e.contains("rendered as"), "{p}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_templated_container_image_is_checked_once_rendered() {
+        let c = t("containerImage");
+        assert_eq!(
+            convert(&c, " alpine:latest\n"),
+            Ok(Typed::Text("alpine:latest".into()))
+        );
+        let e = convert(&c, "Bad Image").unwrap_err();
+        assert!(
+            e.starts_with("`containerImage`: invalid image reference"),
+            "{e}"
+        );
+    }
 }
