@@ -91,8 +91,11 @@ pub struct TypedProperty {
     pub on: On,
     pub kind: Kind,
     /// The value check a text (or each item of a list) passes, as when written plainly.
-    pub check: Option<fn(&str) -> Result<(), String>>,
+    pub check: Option<Check>,
 }
+
+/// A value check from [`runner_values`]: the value, or why it is refused.
+pub type Check = fn(&str) -> Result<(), String>;
 
 const fn runner(property: &'static str, kind: Kind) -> TypedProperty {
     TypedProperty {
@@ -103,11 +106,7 @@ const fn runner(property: &'static str, kind: Kind) -> TypedProperty {
     }
 }
 
-const fn checked(
-    property: &'static str,
-    kind: Kind,
-    check: fn(&str) -> Result<(), String>,
-) -> TypedProperty {
+const fn checked(property: &'static str, kind: Kind, check: Check) -> TypedProperty {
     TypedProperty {
         property,
         on: On::Runner,
