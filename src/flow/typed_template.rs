@@ -108,10 +108,8 @@ const fn runner(property: &'static str, kind: Kind) -> TypedProperty {
 
 const fn checked(property: &'static str, kind: Kind, check: Check) -> TypedProperty {
     TypedProperty {
-        property,
-        on: On::Runner,
-        kind,
         check: Some(check),
+        ..runner(property, kind)
     }
 }
 

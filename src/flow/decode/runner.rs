@@ -383,10 +383,8 @@ fn text(
     key: &'static str,
     typed: &mut Vec<TypedTemplate>,
 ) -> Option<String> {
-    if take_template(cx, o, key, key, typed) {
-        return None;
-    }
-    o.string(cx, key)
+    let t = take_template(cx, o, key, key, typed);
+    o.string(cx, key).filter(|_| !t)
 }
 
 /// A boolean property that may be a template.
@@ -397,10 +395,8 @@ fn flag(
     property: &'static str,
     typed: &mut Vec<TypedTemplate>,
 ) -> Option<bool> {
-    if take_template(cx, o, key, property, typed) {
-        return None;
-    }
-    o.bool(cx, key)
+    let t = take_template(cx, o, key, property, typed);
+    (!t).then(|| o.bool(cx, key)).flatten()
 }
 
 /// A list-of-strings property: one template rendering to a JSON list (unset until rendered), or
