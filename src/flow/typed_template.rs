@@ -162,6 +162,15 @@ fn described(property: &str) -> Option<&'static TypedProperty> {
     TYPED.iter().find(|p| p.property == property)
 }
 
+/// The kind of the typed property whose key is `name` (`user`, `memorySwap`), if one may be a
+/// template (the schema takes a template there).
+pub fn kind_of_key(name: &str) -> Option<Kind> {
+    TYPED
+        .iter()
+        .find(|p| p.property.rsplit('.').next() == Some(name))
+        .map(|p| p.kind)
+}
+
 /// Whether a scalar's text is a template (it holds an expression or a tag).
 pub fn is_template(text: &str) -> bool {
     text.contains("{{") || text.contains("{%")
