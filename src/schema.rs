@@ -130,6 +130,18 @@ fn properties(o: &Object) -> Value {
 
 fn property(p: &Property) -> Value {
     let mut s = shape(p.ty, p.doc);
+    // A typed property Kestra renders may be a template (`flow::typed_template`); a list's items
+    // may each be one (checked once rendered).
+    let object = matches!(p.ty, Ty::Object(_) | Ty::Objects(_));
+    if let Some(kind) = crate::flow::typed_template::kind_of_key(p.name).filter(|_| !object) {
+        let template = json!({ "type": "string", "pattern": TEMPLATE_TEXT });
+        if kind == crate::flow::typed_template::Kind::List
+            && let Some(items) = s.get_mut("items")
+        {
+            *items = json!({ "anyOf": [items.take(), template.clone()] });
+        }
+        s = json!({ "description": p.doc, "anyOf": [s, template] });
+    }
     // The reader takes `key: null` (or `key:` with nothing) as an absent property.
     if !p.required {
         s = nullable(s);

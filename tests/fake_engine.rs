@@ -870,3 +870,50 @@ tasks:
         ["echo.0.0-1", "echo.0.1-1", "echo.1.0-1", "echo.1.1-1"]
     );
 }
+
+/// `containerImage` and the runner's `user` written as templates (Kestra's Property<String>)
+/// are rendered when the task starts and reach the engine's argv as their values.
+#[test]
+fn a_templated_image_and_user_reach_the_engine_argv() {
+    // docker Run copies its working directory in and out: the fake's `files` case.
+    let c = Case::new("files").flow(
+        r#"id: fake
+namespace: tests.fake
+inputs:
+  - id: img
+    type: STRING
+    defaults: busybox
+  - id: uid
+    type: INT
+    defaults: 1234
+tasks:
+  - id: only
+    type: io.kestra.plugin.docker.cli.Run
+    containerImage: "{{ inputs.img ~ ':templated' }}"
+    user: "{{ inputs.uid }}:{{ 1000 + 1 }}"
+    commands:
+      - echo hi
+"#,
+    );
+    let out = c.run();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let calls = std::fs::read_to_string(c.dir.path().join("calls")).unwrap();
+    let run: Vec<&str> = calls
+        .split('\x1e')
+        .find(|l| l.split('\x1f').any(|a| a == "run" || a == "create"))
+        .expect("a run or create call")
+        .split('\x1f')
+        .collect();
+    let after = |flag: &str| {
+        run.iter()
+            .position(|a| *a == flag)
+            .map(|i| run[i + 1])
+            .unwrap_or_else(|| panic!("no {flag} in {run:?}"))
+    };
+    assert_eq!(after("--user"), "1234:1001", "{run:?}");
+    assert!(run.contains(&"busybox:templated"), "{run:?}");
+    assert!(
+        !calls.contains("{{"),
+        "no template reaches the engine: {run:?}"
+    );
+}

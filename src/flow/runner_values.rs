@@ -115,6 +115,38 @@ pub fn port_binding(s: &str) -> Result<(), String> {
     }
 }
 
+/// A `volumes` item: `SOURCE:DESTINATION[:OPTIONS]`.
+pub fn volume(v: &str) -> Result<(), String> {
+    let parts: Vec<&str> = v.split(':').collect();
+    let bad = |why: &str| {
+        Err(format!(
+            "volume `{v}`: {why}; expected SOURCE:DESTINATION[:OPTIONS] such as /data:/data:ro"
+        ))
+    };
+    match parts.as_slice() {
+        [src, dst] | [src, dst, _] => {
+            if src.is_empty() {
+                return bad("empty source");
+            }
+            if let Err(e) = volume_source(src) {
+                return bad(&e);
+            }
+            if !dst.starts_with('/') {
+                return bad("the destination must be an absolute path in the container");
+            }
+            if let [_, _, opts] = parts.as_slice() {
+                for opt in opts.split(',') {
+                    if !crate::flow::spec::VOLUME_OPTIONS.contains(&opt) {
+                        return bad(&format!("unknown option `{opt}`"));
+                    }
+                }
+            }
+            Ok(())
+        }
+        _ => bad("missing destination"),
+    }
+}
+
 /// `user`: `NAME|UID[:GROUP|GID]` (`--user`).
 pub fn user(s: &str) -> Result<(), String> {
     let bad = |why: &str| {

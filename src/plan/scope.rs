@@ -374,7 +374,7 @@ impl Scope<'_> {
             if !strict && typed_template::is_template(&text) {
                 continue;
             }
-            typed_template::apply_runner(&mut t.runner, tt, &text)?;
+            typed_template::apply_script(&mut t, tt, &text)?;
         }
         Ok(RenderedTask {
             task: t,

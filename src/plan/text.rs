@@ -489,6 +489,17 @@ fn limits(task: &Task, on_timeout: &str, out: &mut String) {
             tt.text
         );
     }
+    // A container task's typed properties written as templates (`flow::typed_template`).
+    if let crate::flow::model::TaskKind::Script(s) = &task.kind {
+        for tt in &s.runner.typed {
+            let _ = writeln!(
+                out,
+                "# `{}` is `{}` (rendered when the task starts)",
+                crate::flow::typed_template::shown_item(tt),
+                tt.text
+            );
+        }
+    }
     if task.allow_failure {
         out.push_str("# allowFailure: a failure ends the task in WARNING\n");
     }

@@ -95,12 +95,13 @@ fn read_settings(
         c.finish_described(cx, &spec::CREDENTIALS);
         creds
     });
-    let user = o.string(cx, "user");
+    let mut typed = Vec::new();
+    let user = text(cx, o, "user", &mut typed);
     check_scalar(cx, o, "user", user.as_deref(), runner_values::user);
-    let entry_point = o.strings(cx, "entryPoint").unwrap_or(d.entry_point);
-    let extra_hosts = o.strings(cx, "extraHosts").unwrap_or_default();
+    let entry_point = list(cx, o, "entryPoint", &mut typed).unwrap_or(d.entry_point);
+    let extra_hosts = list(cx, o, "extraHosts", &mut typed).unwrap_or_default();
     check_items(cx, o, "extraHosts", &extra_hosts, runner_values::extra_host);
-    let network_mode = o.string(cx, "networkMode");
+    let network_mode = text(cx, o, "networkMode", &mut typed);
     check_scalar(
         cx,
         o,
@@ -108,7 +109,7 @@ fn read_settings(
         network_mode.as_deref(),
         runner_values::network_mode,
     );
-    let port_bindings = o.strings(cx, "portBindings").unwrap_or_default();
+    let port_bindings = list(cx, o, "portBindings", &mut typed).unwrap_or_default();
     check_items(
         cx,
         o,
@@ -116,26 +117,18 @@ fn read_settings(
         &port_bindings,
         runner_values::port_binding,
     );
-    let volumes = o.strings(cx, "volumes").unwrap_or_default();
-    if let Some(n) = o.get(cx, "volumes") {
-        for (i, v) in volumes.iter().enumerate() {
-            if let Err(e) = check_volume(v) {
-                let item = match &n.value {
-                    yaml::Value::Seq(items) => items.get(i).map_or(n.pos, |x| x.pos),
-                    _ => n.pos,
-                };
-                cx.error(item, &format!("{}[{i}]", o.key_path("volumes")), e);
-            }
-        }
-    }
-    let pull_policy = o
-        .enumeration(cx, "pullPolicy", &PullPolicy::NAMES, PullPolicy::parse)
-        .unwrap_or(d.pull_policy);
+    let volumes = list(cx, o, "volumes", &mut typed).unwrap_or_default();
+    check_items(cx, o, "volumes", &volumes, runner_values::volume);
+    let pull_policy = if take_template(cx, o, "pullPolicy", "pullPolicy", &mut typed) {
+        d.pull_policy
+    } else {
+        o.enumeration(cx, "pullPolicy", &PullPolicy::NAMES, PullPolicy::parse)
+            .unwrap_or(d.pull_policy)
+    };
     let device_requests = o
         .get(cx, "deviceRequests")
         .map(|n| read_devices(cx, n, &o.key_path("deviceRequests")))
         .unwrap_or_default();
-    let mut typed = Vec::new();
     let cpus = o.obj(cx, "cpu").and_then(|mut c| {
         let cpus = if take_template(cx, &mut c, "cpus", "cpu.cpus", &mut typed) {
             None
@@ -164,7 +157,7 @@ fn read_settings(
     } else {
         o.parsed(cx, "shmSize", units::parse_size)
     };
-    let privileged = o.bool(cx, "privileged");
+    let privileged = flag(cx, o, "privileged", "privileged", &mut typed);
     let file_handling = o
         .enumeration(
             cx,
@@ -173,8 +166,8 @@ fn read_settings(
             FileHandling::parse,
         )
         .unwrap_or_default();
-    let delete = o.bool(cx, "delete").unwrap_or(d.delete);
-    let wait = o.bool(cx, "wait").unwrap_or(d.wait);
+    let delete = flag(cx, o, "delete", "delete", &mut typed).unwrap_or(d.delete);
+    let wait = flag(cx, o, "wait", "wait", &mut typed).unwrap_or(d.wait);
     let kill_grace_period = o
         .parsed(cx, "killGracePeriod", units::parse_duration)
         .unwrap_or(d.kill_grace_period);
@@ -232,6 +225,10 @@ fn check_items(
         return;
     };
     for (i, v) in items.iter().enumerate() {
+        // An item written as a template is checked once rendered (`flow::typed_template`).
+        if typed_template::is_template(v) {
+            continue;
+        }
         if let Err(e) = check(v) {
             let pos = match &n.value {
                 yaml::Value::Seq(xs) => xs.get(i).map_or(n.pos, |x| x.pos),
@@ -305,37 +302,6 @@ pub fn check_registry_host(s: &str) -> Result<(), String> {
     crate::registry_host::check(s)
 }
 
-fn check_volume(v: &str) -> Result<(), String> {
-    let parts: Vec<&str> = v.split(':').collect();
-    let bad = |why: &str| {
-        Err(format!(
-            "volume `{v}`: {why}; expected SOURCE:DESTINATION[:OPTIONS] such as /data:/data:ro"
-        ))
-    };
-    match parts.as_slice() {
-        [src, dst] | [src, dst, _] => {
-            if src.is_empty() {
-                return bad("empty source");
-            }
-            if let Err(e) = runner_values::volume_source(src) {
-                return bad(&e);
-            }
-            if !dst.starts_with('/') {
-                return bad("the destination must be an absolute path in the container");
-            }
-            if let [_, _, opts] = parts.as_slice() {
-                for opt in opts.split(',') {
-                    if !spec::VOLUME_OPTIONS.contains(&opt) {
-                        return bad(&format!("unknown option `{opt}`"));
-                    }
-                }
-            }
-            Ok(())
-        }
-        _ => bad("missing destination"),
-    }
-}
-
 fn read_devices(cx: &mut Cx, n: &Node, path: &str) -> Vec<DeviceRequest> {
     let Some(items) = as_seq(cx, n, path) else {
         return vec![];
@@ -405,8 +371,59 @@ pub(super) fn take_template(
     typed.push(TypedTemplate {
         property,
         text: text.to_string(),
+        item: None,
     });
     true
+}
+
+/// A text property that may be a template (kept in `typed`, unset until rendered).
+fn text(
+    cx: &mut Cx,
+    o: &mut Obj<'_>,
+    key: &'static str,
+    typed: &mut Vec<TypedTemplate>,
+) -> Option<String> {
+    let t = take_template(cx, o, key, key, typed);
+    o.string(cx, key).filter(|_| !t)
+}
+
+/// A boolean property that may be a template.
+fn flag(
+    cx: &mut Cx,
+    o: &mut Obj<'_>,
+    key: &'static str,
+    property: &'static str,
+    typed: &mut Vec<TypedTemplate>,
+) -> Option<bool> {
+    let t = take_template(cx, o, key, property, typed);
+    (!t).then(|| o.bool(cx, key)).flatten()
+}
+
+/// A list-of-strings property: one template rendering to a JSON list (unset until rendered), or
+/// a list whose templated items are kept in `typed` (the item holds its text until rendered).
+fn list(
+    cx: &mut Cx,
+    o: &mut Obj<'_>,
+    key: &'static str,
+    typed: &mut Vec<TypedTemplate>,
+) -> Option<Vec<String>> {
+    if take_template(cx, o, key, key, typed) {
+        return None;
+    }
+    let items = o.strings(cx, key)?;
+    if let Some(yaml::Value::Seq(nodes)) = o.get(cx, key).map(|n| &n.value) {
+        for (i, (v, n)) in items.iter().zip(nodes).enumerate() {
+            if typed_template::is_template(v) {
+                cx.values.insert(format!("{}[{i}]", o.key_path(key)), n.pos);
+                typed.push(TypedTemplate {
+                    property: key,
+                    text: v.clone(),
+                    item: Some(i),
+                });
+            }
+        }
+    }
+    Some(items)
 }
 
 fn read_memory(cx: &mut Cx, mut o: Obj<'_>, typed: &mut Vec<TypedTemplate>) -> Memory {
@@ -415,14 +432,35 @@ fn read_memory(cx: &mut Cx, mut o: Obj<'_>, typed: &mut Vec<TypedTemplate>) -> M
     } else {
         o.parsed(cx, "memory", units::parse_size)
     };
-    let memory_swap = o.parsed(cx, "memorySwap", |s| {
-        if s.trim() == "-1" {
-            Ok(-1)
+    let size = |cx: &mut Cx, o: &mut Obj<'_>, key, property, typed: &mut Vec<TypedTemplate>| {
+        if take_template(cx, o, key, property, typed) {
+            None
         } else {
-            units::parse_size(s).map(|b| b as i64)
+            o.parsed(cx, key, units::parse_size)
         }
-    });
-    let swappiness = o.int(cx, "memorySwappiness");
+    };
+    let memory_swap = if take_template(cx, &mut o, "memorySwap", "memory.memorySwap", typed) {
+        None
+    } else {
+        o.parsed(cx, "memorySwap", |s| {
+            if s.trim() == "-1" {
+                Ok(-1)
+            } else {
+                units::parse_size(s).map(|b| b as i64)
+            }
+        })
+    };
+    let swappiness = if take_template(
+        cx,
+        &mut o,
+        "memorySwappiness",
+        "memory.memorySwappiness",
+        typed,
+    ) {
+        None
+    } else {
+        o.int(cx, "memorySwappiness")
+    };
     if let Some(s) = swappiness
         && !(0..=100).contains(&s)
     {
@@ -439,9 +477,15 @@ fn read_memory(cx: &mut Cx, mut o: Obj<'_>, typed: &mut Vec<TypedTemplate>) -> M
         memory_swappiness: swappiness
             .and_then(|s| u8::try_from(s).ok())
             .filter(|s| *s <= 100),
-        memory_reservation: o.parsed(cx, "memoryReservation", units::parse_size),
-        kernel_memory: o.parsed(cx, "kernelMemory", units::parse_size),
-        oom_kill_disable: o.bool(cx, "oomKillDisable"),
+        memory_reservation: size(
+            cx,
+            &mut o,
+            "memoryReservation",
+            "memory.memoryReservation",
+            typed,
+        ),
+        kernel_memory: size(cx, &mut o, "kernelMemory", "memory.kernelMemory", typed),
+        oom_kill_disable: flag(cx, &mut o, "oomKillDisable", "memory.oomKillDisable", typed),
     };
     if let (Some(mem), Some(swap)) = (m.memory, m.memory_swap)
         && swap >= 0

@@ -287,7 +287,11 @@ fn read_script(cx: &mut Cx, o: &mut Obj<'_>, tt: &'static spec::TaskType) -> Scr
             .then(|| o.string(cx, "containerImage"))
             .flatten()
     };
-    let image = match image_text {
+    // `containerImage` is Kestra's Property<String>: a template is rendered when the task starts.
+    let image_template = image_text
+        .clone()
+        .filter(|s| crate::flow::typed_template::is_template(s));
+    let image = match image_text.filter(|_| image_template.is_none()) {
         Some(s) => match ImageRef::parse(s.trim()) {
             Ok(i) => Some(i),
             Err(e) => {
@@ -482,7 +486,15 @@ fn read_script(cx: &mut Cx, o: &mut Obj<'_>, tt: &'static spec::TaskType) -> Scr
         fail_fast_line,
         input_files,
         output_files,
-        runner: chosen.docker,
+        runner: {
+            let mut r = chosen.docker;
+            r.typed.extend(image_template.map(|text| TypedTemplate {
+                property: "containerImage",
+                text,
+                item: None,
+            }));
+            r
+        },
         task_runner: chosen.kind,
         output_dir: chosen.legacy_runner,
         python: python.flatten(),

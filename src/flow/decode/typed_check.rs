@@ -22,12 +22,19 @@ pub(super) fn check_task(cx: &mut Cx, flow: &Flow, task: &Task) {
         .map(|t| (format!("{}.{}", task.path, t.property), t))
         .collect();
     if let TaskKind::Script(s) = &task.kind {
-        typed.extend(
-            s.runner
-                .typed
-                .iter()
-                .map(|t| (format!("{}.taskRunner.{}", task.path, t.property), t)),
-        );
+        typed.extend(s.runner.typed.iter().map(|t| {
+            // Under `taskRunner`, or at the task's top (docker Run has the runner's options there).
+            let under = format!("{}.taskRunner.{}", task.path, t.path());
+            let top = format!("{}.{}", task.path, t.path());
+            (
+                if flow.values.contains_key(&top) {
+                    top
+                } else {
+                    under
+                },
+                t,
+            )
+        }));
     }
     for (path, t) in typed {
         let Some(rendered) = render_now(flow, &t.text) else {
