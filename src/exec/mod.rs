@@ -9,6 +9,7 @@ pub mod containers;
 pub mod core;
 pub mod engine;
 pub mod env_host;
+pub mod error_logs;
 pub mod execution_id;
 pub mod file_inputs;
 pub mod files;
@@ -157,6 +158,13 @@ impl Runtime {
         res: &mut TaskResult,
         sync: bool,
     ) {
+        // Kestra logs a failed attempt's error at ERROR, for `errorLogs()` (allowFailure too).
+        if res.state == State::Failed
+            && let Some(m) =
+                (res.message.clone()).or_else(|| res.failure.as_ref().map(|f| f.describe()))
+        {
+            error_logs::keep_failure(&self.sink, &task.id, &m);
+        }
         if res.state == State::Failed && task.allow_failure {
             res.state = State::Warning;
         }
