@@ -20,6 +20,7 @@ use camino::Utf8PathBuf;
 
 use crate::exec::log_store;
 use crate::exec::logs::Sink;
+use crate::exec::result::{State, TaskResult};
 use crate::pebble::{Map, Value};
 
 /// The text after a kept line's mark that makes it an ERROR entry.
@@ -27,7 +28,7 @@ const ERROR: &str = "ERROR ";
 
 /// Keeps the failure message of an attempt of `task` that FAILED (one `#` line per line of
 /// it), in the kept log only: the run prints it as the task's status line.
-pub fn keep_failure(sink: &Sink, task: &str, message: &str) {
+fn keep_failure(sink: &Sink, task: &str, message: &str) {
     let Some(store) = &sink.store else { return };
     let mut out = String::new();
     for line in message.split('\n') {
@@ -38,6 +39,19 @@ pub fn keep_failure(sink: &Sink, task: &str, message: &str) {
         ));
     }
     store.append(task, &sink.mask.bytes(out.as_bytes()));
+}
+
+/// Keeps the failure of attempt result `res` of run `run_id` (`t.0` in a ForEach, as its lines
+/// are kept) if it FAILED; before `allowFailure` makes it a WARNING (Kestra logs the error
+/// either way).
+pub fn keep_if_failed(sink: &Sink, run_id: &str, res: &TaskResult) {
+    if res.state != State::Failed {
+        return;
+    }
+    let message = (res.message.clone()).or_else(|| res.failure.as_ref().map(|f| f.describe()));
+    if let Some(m) = message {
+        keep_failure(sink, run_id, &m);
+    }
 }
 
 /// Where `errorLogs()` reads from, and what it says of the execution.
@@ -67,19 +81,19 @@ impl ErrorLogs {
     pub fn entries(&self, reader: impl BufRead) -> io::Result<Vec<Value>> {
         let mut out: Vec<(String, String)> = Vec::new();
         log_store::scan(reader, None, |_, l| {
+            // A ForEach run's lines are kept as `t.0`: its task is `t` (ids have no dot).
+            let task = l.task.split('.').next().unwrap_or_default();
             let error = match l.mark {
                 '#' => true,
-                '!' => self.in_process.contains(&l.task),
+                '!' => self.in_process.contains(task),
                 _ => false,
             };
             if let Some(message) = l.text.strip_prefix(ERROR).filter(|_| error) {
                 // A Fail task logs its message and then fails with it: one entry, as Kestra's.
-                let again = l.mark == '#'
-                    && out
-                        .last()
-                        .is_some_and(|(t, m)| *t == l.task && m == message);
+                let again =
+                    l.mark == '#' && out.last().is_some_and(|(t, m)| t == task && m == message);
                 if !again {
-                    out.push((l.task.clone(), message.to_string()));
+                    out.push((task.to_string(), message.to_string()));
                 }
             }
             Ok(())
@@ -132,6 +146,11 @@ mod tests {
             ),
             // A Fail's message logged then failed with: once.
             ("halt ! ERROR no\nhalt # ERROR no\n", &[("halt", "no")]),
+            // A ForEach run's entry names its task.
+            (
+                "say.1 ! ERROR in b\nitem.0 # ERROR command failed with exit code 1\n",
+                &[("say", "in b"), ("item", "command failed with exit code 1")],
+            ),
             // The log cap's marker lines are not errors.
             ("build # dockhand: 2 lines not kept\n", &[]),
         ];

@@ -158,13 +158,8 @@ impl Runtime {
         res: &mut TaskResult,
         sync: bool,
     ) {
-        // Kestra logs a failed attempt's error at ERROR, for `errorLogs()` (allowFailure too).
-        if res.state == State::Failed
-            && let Some(m) =
-                (res.message.clone()).or_else(|| res.failure.as_ref().map(|f| f.describe()))
-        {
-            error_logs::keep_failure(&self.sink, &task.id, &m);
-        }
+        // Kestra logs a failed attempt's error at ERROR, for `errorLogs()`.
+        error_logs::keep_if_failed(&self.sink, run_id, res);
         if res.state == State::Failed && task.allow_failure {
             res.state = State::Warning;
         }
