@@ -323,6 +323,68 @@ tasks:
     assert_eq!(r.logs("not-yet", '!'), vec!["ERROR Task failure"]);
 }
 
+/// `errorLogs()` in an `errors` handler: the ERROR entries so far, as maps of Kestra's
+/// `LogEntry` fields, from the kept log (so masked): a Log at ERROR and the failure of the task
+/// that failed, not a WARN line nor an INFO one.
+#[test]
+fn error_logs_in_an_errors_handler_lists_the_error_entries() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "errlogs",
+        "errlogs",
+        r#"tasks:
+  - id: note
+    type: io.kestra.plugin.core.log.Log
+    message: all fine
+  - id: careful
+    type: io.kestra.plugin.core.log.Log
+    level: WARN
+    message: only a warning
+  - id: disk
+    type: io.kestra.plugin.core.log.Log
+    level: ERROR
+    message: "disk {{ secret('PW') }} is full"
+  - id: stop
+    type: io.kestra.plugin.core.execution.Fail
+    errorMessage: "gave up on {{ flow.id }}"
+errors:
+  - id: report
+    type: io.kestra.plugin.core.log.Log
+    message:
+      - "count {{ errorLogs() | length }}"
+      - "{% for e in errorLogs() %}{{ e.taskId }}/{{ e.level }}: {{ e.message }};{% endfor %}"
+      - "{{ errorLogs()[0].flowId }} {{ errorLogs()[0].namespace }} {{ errorLogs()[0].executionId == execution.id }}"
+"#,
+    );
+    // "hunter2", base64.
+    let r = dh
+        .spawn(&f, &[], &[("SECRET_PW", "aHVudGVyMg==")])
+        .finish(Duration::from_secs(60));
+    r.assert_code(1);
+    assert_eq!(r.task("report")["state"], "SUCCESS", "{}", r.dump());
+    assert_eq!(
+        r.logs("report", '|'),
+        vec![
+            "count 2",
+            "disk/ERROR: disk ****** is full;stop/ERROR: gave up on errlogs;",
+            "errlogs dev.core true",
+        ],
+        "{}",
+        r.dump()
+    );
+    assert!(!r.stderr.contains("hunter2"), "{}", r.dump());
+    // The failure is kept with the execution's logs, as Kestra logs it at ERROR.
+    let id = r.json["executionId"].as_str().unwrap();
+    let kept = dh.dockhand(&["logs", id, "stop"]);
+    kept.assert_code(0);
+    assert_eq!(
+        kept.stdout,
+        "stop    # ERROR gave up on errlogs\n",
+        "{}",
+        kept.dump()
+    );
+}
+
 #[test]
 fn assert_logs_each_falsy_condition_and_fails_with_kestras_message() {
     let dh = NoEngine::new();

@@ -159,7 +159,13 @@ e2e_test!(a_failed_run_is_listed_failed, |cx| {
     assert_eq!(e["tasksFailed"], 1, "{e}");
     assert!(e["end"].as_u64().unwrap() >= e["start"].as_u64().unwrap());
     let logs = cmd(cx, &["logs", &cx.id, "boom"]);
-    assert_eq!(logs.stdout, "boom | before\n", "{}", logs.dump());
+    // With the failure, kept as Kestra logs it (at ERROR, for `errorLogs()`).
+    assert_eq!(
+        logs.stdout,
+        "boom | before\nboom # ERROR command failed with exit code 4\n",
+        "{}",
+        logs.dump()
+    );
 });
 
 // `logs --follow` prints lines as another dockhand process writes them and ends with it; a

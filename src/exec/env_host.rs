@@ -16,6 +16,8 @@ pub struct EnvHost {
     before_run: bool,
     /// Internal storage and namespace files, for `read()` (`crate::exec::storage`).
     storage: Option<crate::exec::storage::Storage>,
+    /// The execution's kept log, for `errorLogs()` (`crate::exec::error_logs`).
+    error_logs: Option<crate::exec::error_logs::ErrorLogs>,
 }
 
 impl EnvHost {
@@ -24,6 +26,7 @@ impl EnvHost {
             kv: Some((kv, namespace.to_string())),
             before_run: false,
             storage: None,
+            error_logs: None,
         }
     }
 
@@ -31,6 +34,14 @@ impl EnvHost {
     pub fn with_storage(self, storage: crate::exec::storage::Storage) -> EnvHost {
         EnvHost {
             storage: Some(storage),
+            ..self
+        }
+    }
+
+    /// This host, answering `errorLogs()` from the execution's kept log.
+    pub fn with_error_logs(self, logs: crate::exec::error_logs::ErrorLogs) -> EnvHost {
+        EnvHost {
+            error_logs: Some(logs),
             ..self
         }
     }
@@ -83,6 +94,13 @@ impl Host for EnvHost {
         self.storage()?.function_uri(path, namespace)
     }
 
+    fn error_logs(&self) -> Result<Vec<Value>, String> {
+        match &self.error_logs {
+            Some(l) => l.read(),
+            None => Err("not available: errorLogs() has no execution log here".into()),
+        }
+    }
+
     fn kv(&self, key: &str, namespace: Option<&str>) -> Result<Option<Value>, String> {
         let Some((store, flow_ns)) = &self.kv else {
             return Err(format!("KV key `{key}` cannot be read here: no KV store"));
@@ -109,9 +127,20 @@ mod tests {
     fn the_functions_validation_allows_are_the_ones_the_run_host_answers() {
         let dir = tempfile::tempdir().unwrap();
         let state = camino::Utf8Path::from_path(dir.path()).unwrap();
-        let h = EnvHost::new(KvStore::new(state), "ns").with_storage(
-            crate::exec::storage::Storage::new(state, state.join("ns-files"), "ns", vec![]),
-        );
+        let h = EnvHost::new(KvStore::new(state), "ns")
+            .with_storage(crate::exec::storage::Storage::new(
+                state,
+                state.join("ns-files"),
+                "ns",
+                vec![],
+            ))
+            .with_error_logs(crate::exec::error_logs::ErrorLogs {
+                log: crate::exec::log_store::path(state, "x1"),
+                namespace: "ns".into(),
+                flow_id: "f".into(),
+                execution_id: "x1".into(),
+                in_process: Default::default(),
+            });
         for f in HOST_FUNCTIONS {
             let answer: Result<(), String> = match f.name {
                 "secret" => h.secret("DOCKHAND_TEST_NO_SUCH_SECRET").map(drop),

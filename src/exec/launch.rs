@@ -388,10 +388,21 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
     )
     .for_execution(&flow.id, &l.execution_id);
     let kv = crate::kv_store::KvStore::new(&l.state_dir);
+    let error_logs = exec::error_logs::ErrorLogs {
+        log: exec::log_store::path(&l.state_dir, &l.execution_id),
+        namespace: flow.namespace.clone(),
+        flow_id: flow.id.clone(),
+        execution_id: l.execution_id.clone(),
+        in_process: crate::flow::core_task::core_tasks(&flow)
+            .into_iter()
+            .map(|(t, _)| t.id.clone())
+            .collect(),
+    };
     // Before the run, a KV key the flow's own tasks set is not there yet: no error for it.
     ctx.expr_host = plan::expr_host::ExprHost(Some(Arc::new(
         exec::env_host::EnvHost::before_run(kv.clone(), &flow.namespace)
-            .with_storage(storage.clone()),
+            .with_storage(storage.clone())
+            .with_error_logs(error_logs.clone()),
     )));
     ctx.secrets = plan::secret_values(&flow, &inputs);
     // Values read with `secret()`: private like SECRET inputs, in every attempt's commands.
@@ -405,7 +416,9 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
         return Err(Code::Invalid.reported());
     }
     ctx.expr_host = plan::expr_host::ExprHost(Some(Arc::new(
-        exec::env_host::EnvHost::new(kv.clone(), &flow.namespace).with_storage(storage.clone()),
+        exec::env_host::EnvHost::new(kv.clone(), &flow.namespace)
+            .with_storage(storage.clone())
+            .with_error_logs(error_logs),
     )));
 
     let rt = tokio::runtime::Builder::new_multi_thread()

@@ -6,7 +6,7 @@
 //!
 //! The format is the live one, a line per log line: `TASK | text` (stdout) or `TASK ! text`
 //! (stderr), task ids padded to the flow's widest; dockhand's own marker lines are
-//! `TASK # text`.
+//! `TASK # text`, a failed attempt's failure `TASK # ERROR message` (`exec::error_logs`).
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};

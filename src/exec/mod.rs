@@ -9,6 +9,7 @@ pub mod containers;
 pub mod core;
 pub mod engine;
 pub mod env_host;
+pub mod error_logs;
 pub mod execution_id;
 pub mod file_inputs;
 pub mod files;
@@ -157,6 +158,8 @@ impl Runtime {
         res: &mut TaskResult,
         sync: bool,
     ) {
+        // Kestra logs a failed attempt's error at ERROR, for `errorLogs()`.
+        error_logs::keep_if_failed(&self.sink, run_id, res);
         if res.state == State::Failed && task.allow_failure {
             res.state = State::Warning;
         }

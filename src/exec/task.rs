@@ -122,6 +122,8 @@ pub async fn run(
         .and_then(|n| n.parse().ok())
         .unwrap_or(attempt);
     res.duration = started.elapsed();
+    // Kestra logs a failed attempt's error at ERROR, for `errorLogs()`.
+    crate::exec::error_logs::keep_if_failed(&rt.sink, run_id, &res);
     if res.state == State::Failed && task.allow_failure {
         res.state = State::Warning;
     }

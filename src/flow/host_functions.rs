@@ -55,7 +55,7 @@ pub const HOST_FUNCTIONS: &[HostFunction] = &[
     HostFunction {
         name: "errorLogs",
         needs: "the execution's logs",
-        provided: false,
+        provided: true,
     },
 ];
 

@@ -213,14 +213,14 @@ impl Scope<'_> {
             let placeholder = Json::String(format!("{{{{ {shown} }}}}"));
             put_placeholder(ctx.to_mut(), &r.path, placeholder);
         }
-        // Before the run, what the file functions answer depends on files the tasks write:
-        // a print tag calling one is shown as written.
+        // Before the run, what the file functions answer depends on files the tasks write, and
+        // `errorLogs()` on what they log: a print tag calling one is shown as written.
         if !strict {
             for c in &tpl.analysis().calls {
                 let files = c.family == pebble::Family::Function
                     && matches!(
                         c.name.as_str(),
-                        "fileExists" | "fileSize" | "isFileEmpty" | "fileURI"
+                        "fileExists" | "fileSize" | "isFileEmpty" | "fileURI" | "errorLogs"
                     );
                 if let Some(tag) = print_tag(text, c.span.clone()).filter(|_| files)
                     && !kept.iter().any(|(k, _)| *k == tag)
