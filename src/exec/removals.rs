@@ -37,6 +37,10 @@ struct State {
     timer: bool,
     /// When the oldest of `queue` was queued.
     since: Option<Instant>,
+    /// When the last removal was asked for, and whether it came within [`WINDOW`] of the one
+    /// before (containers are finishing side by side, so more will come soon).
+    last: Option<Instant>,
+    side_by_side: bool,
     queue: Vec<Queued>,
 }
 
@@ -60,16 +64,25 @@ pub enum Next {
 }
 
 /// When to start the next shared `rm` call, from how many wait (`queued`), whether a call is
-/// under way (`busy`), how long the oldest has waited and whether the run is ending (`ending`:
-/// everything goes now, nothing will look later). Pure.
-pub fn next_call(queued: usize, busy: bool, oldest_waited: Duration, ending: bool) -> Next {
+/// under way (`busy`), how long the oldest has waited, whether the last two removals came
+/// within the window of each other (`side_by_side`: containers are finishing together, others
+/// will share the call; a lone one, as in a sequence of tasks, goes at once, while the next
+/// task runs) and whether the run is ending (`ending`: everything goes now, nothing will look
+/// later). Pure.
+pub fn next_call(
+    queued: usize,
+    busy: bool,
+    oldest_waited: Duration,
+    side_by_side: bool,
+    ending: bool,
+) -> Next {
     if queued == 0 {
         Next::Nothing
     } else if ending {
         Next::Start
     } else if busy {
         Next::Nothing
-    } else if queued >= BATCH || oldest_waited >= WINDOW {
+    } else if !side_by_side || queued >= BATCH || oldest_waited >= WINDOW {
         Next::Start
     } else {
         Next::WaitFor(WINDOW - oldest_waited)
@@ -141,7 +154,10 @@ impl Remover {
         let (done, told) = oneshot::channel();
         {
             let mut st = self.state.lock().unwrap();
-            st.since.get_or_insert_with(Instant::now);
+            let now = Instant::now();
+            st.since.get_or_insert(now);
+            st.side_by_side = st.last.is_some_and(|t| now - t < WINDOW);
+            st.last = Some(now);
             st.queue.push(Queued {
                 rm,
                 task,
@@ -160,7 +176,7 @@ impl Remover {
             st.since = None;
             std::mem::take(&mut st.queue)
         };
-        if next_call(batch.len(), false, Duration::ZERO, true) == Next::Start {
+        if next_call(batch.len(), false, Duration::ZERO, true, true) == Next::Start {
             let calls = launch(program, batch);
             tokio::spawn(report(calls, quiet));
         }
@@ -226,7 +242,7 @@ fn look(state: &Arc<Mutex<State>>, program: &Path, quiet: bool) {
     let batch = {
         let mut st = state.lock().unwrap();
         let waited = st.since.map_or(Duration::ZERO, |t| t.elapsed());
-        match next_call(st.queue.len(), st.busy, waited, false) {
+        match next_call(st.queue.len(), st.busy, waited, st.side_by_side, false) {
             Next::Start => {
                 st.busy = true;
                 st.since = None;
@@ -266,30 +282,41 @@ mod tests {
     #[test]
     fn a_removal_waits_a_little_for_others_to_share_its_call() {
         let ms = Duration::from_millis;
-        let rows: &[(usize, bool, Duration, bool, Next)] = &[
+        type Row = (usize, bool, Duration, bool, bool, Next);
+        let rows: &[Row] = &[
             // Nothing queued: nothing to do, ending or not.
-            (0, false, ms(0), false, Next::Nothing),
-            (0, false, ms(0), true, Next::Nothing),
-            // The first finished container waits out the window for others.
-            (1, false, ms(0), false, Next::WaitFor(WINDOW)),
-            (3, false, ms(400), false, Next::WaitFor(WINDOW - ms(400))),
+            (0, false, ms(0), true, false, Next::Nothing),
+            (0, false, ms(0), true, true, Next::Nothing),
+            // Containers finishing side by side wait out the window for others.
+            (1, false, ms(0), true, false, Next::WaitFor(WINDOW)),
+            (
+                3,
+                false,
+                ms(400),
+                true,
+                false,
+                Next::WaitFor(WINDOW - ms(400)),
+            ),
+            // A lone one (tasks in sequence) goes at once, while the next task runs.
+            (1, false, ms(0), false, false, Next::Start),
             // The window is over: they go.
-            (3, false, WINDOW, false, Next::Start),
-            (1, false, WINDOW + ms(5), false, Next::Start),
+            (3, false, WINDOW, true, false, Next::Start),
+            (1, false, WINDOW + ms(5), true, false, Next::Start),
             // Enough queued: they go without waiting.
-            (BATCH, false, ms(0), false, Next::Start),
-            (BATCH - 1, false, ms(0), false, Next::WaitFor(WINDOW)),
+            (BATCH, false, ms(0), true, false, Next::Start),
+            (BATCH - 1, false, ms(0), true, false, Next::WaitFor(WINDOW)),
             // A call under way looks again when it ends, however many wait.
-            (BATCH * 2, true, WINDOW * 2, false, Next::Nothing),
+            (BATCH * 2, true, WINDOW * 2, true, false, Next::Nothing),
+            (1, true, ms(0), false, false, Next::Nothing),
             // The run ends (or is cancelled): everything goes now, even beside a call.
-            (1, false, ms(0), true, Next::Start),
-            (5, true, ms(0), true, Next::Start),
+            (1, false, ms(0), true, true, Next::Start),
+            (5, true, ms(0), true, true, Next::Start),
         ];
-        for &(queued, busy, waited, ending, want) in rows {
+        for &(queued, busy, waited, side, ending, want) in rows {
             assert_eq!(
-                next_call(queued, busy, waited, ending),
+                next_call(queued, busy, waited, side, ending),
                 want,
-                "{queued} queued, busy {busy}, waited {waited:?}, ending {ending}"
+                "{queued} queued, busy {busy}, waited {waited:?}, side by side {side}, ending {ending}"
             );
         }
     }
