@@ -717,6 +717,77 @@ fn a_foreach_over_many_values_is_quick() {
     assert!(walk < Duration::from_secs(5), "{walk:?}");
 }
 
+impl Case {
+    /// The containers named by each `rm` call, one list per call, in order.
+    fn rm_calls(&self) -> Vec<Vec<String>> {
+        std::fs::read_to_string(self.dir.path().join("calls"))
+            .unwrap_or_default()
+            .split('\x1e')
+            .filter_map(|l| {
+                let args: Vec<&str> = l.split('\x1f').collect();
+                let i = args.iter().position(|a| *a == "rm")?;
+                let mut names = Vec::new();
+                let mut rest = args[i + 1..].iter();
+                while let Some(a) = rest.next() {
+                    if *a == "--time" {
+                        rest.next();
+                    } else if !a.starts_with("--") {
+                        names.push(a.to_string());
+                    }
+                }
+                Some(names)
+            })
+            .collect()
+    }
+}
+
+/// 100 containers of a ForEach at `concurrencyLimit: 4` are removed in a few shared `rm` calls
+/// (held a short while for others, `exec::removals`), not one client process each; every
+/// container is still removed exactly once, each with its own `removed` outcome.
+#[test]
+fn many_finished_containers_share_a_few_rm_calls() {
+    for engine in ["docker", "podman"] {
+        let values: Vec<String> = (0..100).map(|i| i.to_string()).collect();
+        let c = Case {
+            engine,
+            ..Case::new("ok")
+        }
+        .flow(&format!(
+            "id: many\nnamespace: tests.fake\ntasks:\n  - id: each\n    type: io.kestra.plugin.core.flow.ForEach\n    values: [{}]\n    concurrencyLimit: 4\n    tasks:\n      - {{id: t, type: io.kestra.plugin.scripts.shell.Commands, containerImage: busybox, commands: [x]}}\n",
+            values.join(", ")
+        ));
+        let out = c.run();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let tasks = result(&out)["tasks"].as_array().unwrap().clone();
+        let runs: Vec<&Value> = tasks.iter().filter(|t| t["id"] == "t").collect();
+        assert_eq!(runs.len(), 100);
+        for t in &runs {
+            assert_eq!(t["removal"], "removed", "{engine}: {t}");
+        }
+        let rms = c.rm_calls();
+        let mut removed: Vec<String> = rms.concat();
+        removed.sort();
+        let mut made = c.run_names();
+        made.sort();
+        assert_eq!(made.len(), 100, "{engine}");
+        assert_eq!(
+            removed, made,
+            "{engine}: each container removed exactly once"
+        );
+        assert!(
+            rms.len() <= 15,
+            "{engine}: {} rm calls for 100 containers: {:?}",
+            rms.len(),
+            rms.iter().map(Vec::len).collect::<Vec<_>>()
+        );
+        eprintln!(
+            "{engine}: {} rm calls for 100 containers ({:?} each)",
+            rms.len(),
+            rms.iter().map(Vec::len).collect::<Vec<_>>()
+        );
+    }
+}
+
 /// A flowable's `timeout` bounds what runs below it: the running container is stopped as on its
 /// own timeout (FAILED), the tasks after it in the flowable do not start, and the flowable is
 /// FAILED.

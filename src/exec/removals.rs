@@ -1,13 +1,17 @@
-//! Removing the containers of finished tasks, several in one engine call. A container's `rm`
-//! starts at once when no removal is under way; those that finish while one is share the next
-//! call (`rm --force --volumes A B C`): a ForEach or Parallel of many short tasks makes far
-//! fewer engine client processes than one `rm` each, and the engine is asked less while the
-//! next runs start. Each container still gets its own outcome (`Removal`), read from what the
-//! shared call printed. The processes are detachable: those under way when dockhand returns
-//! finish on their own, and [`Remover::flush`] starts the queued ones before it returns.
+//! Removing the containers of finished tasks, several in one engine call. A finished
+//! container waits a short while ([`WINDOW`], or until [`BATCH`] are queued) for others to
+//! finish, and those that finish while a removal is under way wait for it to end; then they go
+//! in one call (`rm --force --volumes A B C`): a ForEach or Parallel of many short tasks makes
+//! far fewer engine client processes than one `rm` each, and the engine is asked less while the
+//! next runs start. When to start a call is [`next_call`], pure. Each container still gets its
+//! own outcome (`Removal`), read from what the shared call printed. The processes are
+//! detachable: those under way when dockhand returns finish on their own, and
+//! [`Remover::flush`] starts the queued ones before it returns. A container held back when
+//! dockhand is killed keeps its logs and exit code for `resume`; `cleanup` removes it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -29,7 +33,60 @@ struct Queued {
 struct State {
     /// A removal call is under way: what finishes meanwhile waits for the next one.
     busy: bool,
+    /// A timer will look at the queue again when its oldest has waited [`WINDOW`].
+    timer: bool,
+    /// When the oldest of `queue` was queued.
+    since: Option<Instant>,
+    /// When the last removal was asked for, and whether it came within [`WINDOW`] of the one
+    /// before (containers are finishing side by side, so more will come soon).
+    last: Option<Instant>,
+    side_by_side: bool,
     queue: Vec<Queued>,
+}
+
+/// How long a finished container waits for others to share its `rm` call. Short: the
+/// container's disk and name are held meanwhile, and a run's own end (or a cancel) does not
+/// wait for it ([`Remover::flush`]).
+pub const WINDOW: Duration = Duration::from_millis(1000);
+
+/// So many queued containers go at once, without waiting out the window.
+pub const BATCH: usize = 16;
+
+/// What to do with the queue of removals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// Start one call for every queued container now.
+    Start,
+    /// Look again after this long (the oldest's window has not passed).
+    WaitFor(Duration),
+    /// Nothing now: the queue is empty, or the call under way takes the next look when it ends.
+    Nothing,
+}
+
+/// When to start the next shared `rm` call, from how many wait (`queued`), whether a call is
+/// under way (`busy`), how long the oldest has waited, whether the last two removals came
+/// within the window of each other (`side_by_side`: containers are finishing together, others
+/// will share the call; a lone one, as in a sequence of tasks, goes at once, while the next
+/// task runs) and whether the run is ending (`ending`: everything goes now, nothing will look
+/// later). Pure.
+pub fn next_call(
+    queued: usize,
+    busy: bool,
+    oldest_waited: Duration,
+    side_by_side: bool,
+    ending: bool,
+) -> Next {
+    if queued == 0 {
+        Next::Nothing
+    } else if ending {
+        Next::Start
+    } else if busy {
+        Next::Nothing
+    } else if !side_by_side || queued >= BATCH || oldest_waited >= WINDOW {
+        Next::Start
+    } else {
+        Next::WaitFor(WINDOW - oldest_waited)
+    }
 }
 
 /// The removals of one execution.
@@ -95,35 +152,31 @@ impl Remover {
         container: String,
     ) -> JoinHandle<Removal> {
         let (done, told) = oneshot::channel();
-        let now = {
+        {
             let mut st = self.state.lock().unwrap();
+            let now = Instant::now();
+            st.since.get_or_insert(now);
+            st.side_by_side = st.last.is_some_and(|t| now - t < WINDOW);
+            st.last = Some(now);
             st.queue.push(Queued {
                 rm,
                 task,
                 container,
                 done,
             });
-            if st.busy {
-                None
-            } else {
-                st.busy = true;
-                Some(std::mem::take(&mut st.queue))
-            }
-        };
-        if let Some(batch) = now {
-            // Started here, not in the task below: a task may never be polled if the flow
-            // ends at once, but the process, once started, finishes on its own.
-            let calls = launch(program, batch);
-            let (state, program) = (self.state.clone(), program.to_path_buf());
-            tokio::spawn(drive(state, program, quiet, calls));
         }
+        look(&self.state, program, quiet);
         tokio::spawn(async move { told.await.unwrap_or(Removal::HandedOff) })
     }
 
     /// Starts the removal of every container still queued, now: the run is about to return.
     pub fn flush(&self, program: &Path, quiet: bool) {
-        let batch = std::mem::take(&mut self.state.lock().unwrap().queue);
-        if !batch.is_empty() {
+        let batch = {
+            let mut st = self.state.lock().unwrap();
+            st.since = None;
+            std::mem::take(&mut st.queue)
+        };
+        if next_call(batch.len(), false, Duration::ZERO, true, true) == Next::Start {
             let calls = launch(program, batch);
             tokio::spawn(report(calls, quiet));
         }
@@ -183,25 +236,90 @@ async fn report(calls: Vec<Call>, quiet: bool) {
     }
 }
 
-/// Reports the calls under way, then removes what queued meanwhile, until nothing is left.
-async fn drive(state: Arc<Mutex<State>>, program: PathBuf, quiet: bool, mut calls: Vec<Call>) {
-    loop {
-        report(calls, quiet).await;
-        let next = {
-            let mut st = state.lock().unwrap();
-            if st.queue.is_empty() {
-                st.busy = false;
+/// Decides on the queue ([`next_call`]) and does it: starts a call (its driver looks again
+/// when it ends), or arms the timer that looks again when the oldest's window is over.
+fn look(state: &Arc<Mutex<State>>, program: &Path, quiet: bool) {
+    let batch = {
+        let mut st = state.lock().unwrap();
+        let waited = st.since.map_or(Duration::ZERO, |t| t.elapsed());
+        match next_call(st.queue.len(), st.busy, waited, st.side_by_side, false) {
+            Next::Start => {
+                st.busy = true;
+                st.since = None;
+                std::mem::take(&mut st.queue)
+            }
+            Next::WaitFor(d) => {
+                if !st.timer {
+                    st.timer = true;
+                    let (state, program) = (state.clone(), program.to_path_buf());
+                    tokio::spawn(async move {
+                        tokio::time::sleep(d).await;
+                        state.lock().unwrap().timer = false;
+                        look(&state, &program, quiet);
+                    });
+                }
                 return;
             }
-            std::mem::take(&mut st.queue)
-        };
-        calls = launch(&program, next);
-    }
+            Next::Nothing => return,
+        }
+    };
+    // Started here, not in the task below: a task may never be polled if the flow ends at
+    // once, but the process, once started, finishes on its own.
+    let calls = launch(program, batch);
+    let (state, program) = (state.clone(), program.to_path_buf());
+    tokio::spawn(async move {
+        report(calls, quiet).await;
+        state.lock().unwrap().busy = false;
+        look(&state, &program, quiet);
+    });
 }
 
 #[cfg(test)]
 mod tests {
-    use super::outcomes;
+    use super::{BATCH, Next, WINDOW, next_call, outcomes};
+    use std::time::Duration;
+
+    #[test]
+    fn a_removal_waits_a_little_for_others_to_share_its_call() {
+        let ms = Duration::from_millis;
+        type Row = (usize, bool, Duration, bool, bool, Next);
+        let rows: &[Row] = &[
+            // Nothing queued: nothing to do, ending or not.
+            (0, false, ms(0), true, false, Next::Nothing),
+            (0, false, ms(0), true, true, Next::Nothing),
+            // Containers finishing side by side wait out the window for others.
+            (1, false, ms(0), true, false, Next::WaitFor(WINDOW)),
+            (
+                3,
+                false,
+                ms(400),
+                true,
+                false,
+                Next::WaitFor(WINDOW - ms(400)),
+            ),
+            // A lone one (tasks in sequence) goes at once, while the next task runs.
+            (1, false, ms(0), false, false, Next::Start),
+            // The window is over: they go.
+            (3, false, WINDOW, true, false, Next::Start),
+            (1, false, WINDOW + ms(5), true, false, Next::Start),
+            // Enough queued: they go without waiting.
+            (BATCH, false, ms(0), true, false, Next::Start),
+            (BATCH - 1, false, ms(0), true, false, Next::WaitFor(WINDOW)),
+            // A call under way looks again when it ends, however many wait.
+            (BATCH * 2, true, WINDOW * 2, true, false, Next::Nothing),
+            (1, true, ms(0), false, false, Next::Nothing),
+            // The run ends (or is cancelled): everything goes now, even beside a call.
+            (1, false, ms(0), true, true, Next::Start),
+            (5, true, ms(0), true, true, Next::Start),
+        ];
+        for &(queued, busy, waited, side, ending, want) in rows {
+            assert_eq!(
+                next_call(queued, busy, waited, side, ending),
+                want,
+                "{queued} queued, busy {busy}, waited {waited:?}, side by side {side}, ending {ending}"
+            );
+        }
+    }
 
     #[test]
     fn each_container_gets_its_outcome_from_the_shared_call() {
