@@ -290,6 +290,13 @@ const fn with_default(
         ..read(name, ty, doc)
     }
 }
+/// `p` with its `example` (what the kitchen-sink flow of `tests/schema.rs` writes for it).
+const fn ex(example: &'static str, p: Property) -> Property {
+    Property {
+        example: Some(example),
+        ..p
+    }
+}
 
 const fn ignored(name: &'static str, why: &'static str) -> Property {
     Property {
@@ -558,10 +565,10 @@ pub static FLOW: Object = Object {
                 "Kestra's triggers: a one-shot `dockhand run` starts none; they are accepted with a warning naming each (schedule the run with cron or CI).",
             )
         },
-        Property {
-            example: Some("{title: A blueprint, tags: [Getting Started]}"),
-            ..ignored("extend", "it is blueprint catalogue metadata, never run")
-        },
+        ex(
+            "{title: A blueprint, tags: [Getting Started]}",
+            ignored("extend", "it is blueprint catalogue metadata, never run"),
+        ),
         Property {
             example: Some(
                 "[{id: flow-on-error, type: io.kestra.plugin.scripts.shell.Commands, commands: [echo failed]}]",
@@ -627,35 +634,32 @@ pub static FLOW: Object = Object {
                 "The retry of every task that has none of its own (behavior RETRY_FAILED_TASK).",
             )
         },
-        Property {
-            example: Some("[{id: slow, type: MAX_DURATION, duration: PT1H, behavior: FAIL}]"),
-            ..ignored(
+        ex(
+            "[{id: slow, type: MAX_DURATION, duration: PT1H, behavior: FAIL}]",
+            ignored(
                 "sla",
                 "SLAs are not checked yet: a MAX_DURATION `duration` or an EXECUTION_ASSERTION `assert` never fails or cancels the execution, and their `labels` are not added",
-            )
-        },
+            ),
+        ),
         read(
             "concurrency",
             Ty::Object(&CONCURRENCY),
             "How many executions of the flow may run at once, across the dockhand processes sharing a state directory.",
         ),
         refused("checks", "flow checks are not evaluated"),
-        Property {
-            example: Some("{key: gpu}"),
-            ..ignored("workerGroup", "dockhand has no workers")
-        },
-        Property {
-            example: Some("3"),
-            ..ignored("revision", "revisions belong to a Kestra server")
-        },
-        Property {
-            example: Some("main"),
-            ..ignored("tenantId", "tenants belong to a Kestra server")
-        },
-        Property {
-            example: Some("false"),
-            ..ignored("deleted", "it belongs to a Kestra server")
-        },
+        ex(
+            "{key: gpu}",
+            ignored("workerGroup", "dockhand has no workers"),
+        ),
+        ex(
+            "3",
+            ignored("revision", "revisions belong to a Kestra server"),
+        ),
+        ex(
+            "main",
+            ignored("tenantId", "tenants belong to a Kestra server"),
+        ),
+        ex("false", ignored("deleted", "it belongs to a Kestra server")),
     ]],
 };
 
@@ -893,10 +897,10 @@ pub static INPUT: Object = Object {
             Ty::AnyMap,
             "`inputs` resolved before this one, and a `condition` (an expression over them): when it is false the input is left out, neither needed nor set.",
         ),
-        Property {
-            example: Some("false"),
-            ..ignored("isRadio", "it is a choice of Kestra's form")
-        },
+        ex(
+            "false",
+            ignored("isRadio", "it is a choice of Kestra's form"),
+        ),
         refused(
             "expression",
             "values computed by an expression are not computed; list them in `values`",
@@ -965,36 +969,33 @@ pub const COMMON_TASK: &[Property] = &[
         )
     },
     refused("outputDirectory", "declare outputFiles instead"),
-    Property {
-        example: Some("{tags: [gpu]}"),
-        ..ignored(
+    ex(
+        "{tags: [gpu]}",
+        ignored(
             "workerSelector",
             "worker groups are a Kestra Enterprise feature; dockhand runs every task itself (choose the engine with --host or the runner's `host`)",
-        )
-    },
-    Property {
-        example: Some("false"),
-        ..ignored(
+        ),
+    ),
+    ex(
+        "false",
+        ignored(
             "warningOnStdErr",
             "stderr never changes a task's state (Kestra deprecated the property)",
-        )
-    },
-    Property {
-        example: Some("INFO"),
-        ..ignored("logLevel", "every log line is shown")
-    },
-    Property {
-        example: Some("false"),
-        ..ignored("logToFile", "logs go to the terminal and --json")
-    },
-    Property {
-        example: Some("{key: gpu}"),
-        ..ignored("workerGroup", "dockhand has no workers")
-    },
-    Property {
-        example: Some("LINUX"),
-        ..ignored("targetOS", "containers run on the engine's OS")
-    },
+        ),
+    ),
+    ex("INFO", ignored("logLevel", "every log line is shown")),
+    ex(
+        "false",
+        ignored("logToFile", "logs go to the terminal and --json"),
+    ),
+    ex(
+        "{key: gpu}",
+        ignored("workerGroup", "dockhand has no workers"),
+    ),
+    ex(
+        "LINUX",
+        ignored("targetOS", "containers run on the engine's OS"),
+    ),
     Property {
         example: Some("{enabled: true, ttl: PT1H}"),
         ..read(

@@ -13,6 +13,7 @@
 
 use std::collections::BTreeMap;
 
+use super::ex;
 use super::{
     BEFORE_COMMANDS, COMMON_TASK, ENV, Execution, INPUT_FILES, LEGACY_DOCKER, LEGACY_RUNNER,
     OUTPUT_FILES, Object, Property, RUNNER, SCRIPT, SET_E, SH, SH_TEXT, ScriptBody, TASK_RUNNER,
@@ -108,13 +109,13 @@ const DBT_OWN: &[Property] = &[
             "The image used without `containerImage`: CORE `ghcr.io/kestra-io/dbt`, FUSION `ghcr.io/kestra-io/dbt-fusion`.",
         )
     },
-    Property {
-        example: Some("true"),
-        ..ignored(
+    ex(
+        "true",
+        ignored(
             "parseRunResults",
             "run_results.json is not parsed into outputs; keep it with `outputFiles: [target/run_results.json]`",
-        )
-    },
+        ),
+    ),
     Property {
         example: Some("{key: manifest.json, namespace: company.team}"),
         ..read(
@@ -260,18 +261,18 @@ const AWS_OWN: &[Property] = &[
             "Run first: `aws configure set credential_source Environment|Ec2InstanceMetadata|EcsContainer`.",
         )
     },
-    Property {
-        example: Some("false"),
-        ..ignored("compatibilityMode", "the aws CLI task does not use it")
-    },
-    Property {
-        example: Some("false"),
-        ..ignored("forcePathStyle", "the aws CLI task does not use it")
-    },
-    Property {
-        example: Some("http://127.0.0.1:4566"),
-        ..ignored("stsEndpointOverride", "the aws CLI task does not use it")
-    },
+    ex(
+        "false",
+        ignored("compatibilityMode", "the aws CLI task does not use it"),
+    ),
+    ex(
+        "false",
+        ignored("forcePathStyle", "the aws CLI task does not use it"),
+    ),
+    ex(
+        "http://127.0.0.1:4566",
+        ignored("stsEndpointOverride", "the aws CLI task does not use it"),
+    ),
 ];
 
 // kestra-io/plugin-gcp@f04e61964558d53f92c86b6da1c98c6ce00b4f8e, cli/GCloudCLI.java:
@@ -367,20 +368,20 @@ const ANSIBLE_OWN: &[Property] = &[
             "When true, `[ ! -f requirements.yml ] || ansible-galaxy install -r requirements.yml` runs after beforeCommands.",
         )
     },
-    Property {
-        example: Some("ALL"),
-        ..ignored(
+    ex(
+        "ALL",
+        ignored(
             "outputsMode",
             "playbook results are not captured as outputs (Kestra's callback plugin is not installed)",
-        )
-    },
-    Property {
-        example: Some("false"),
-        ..ignored(
+        ),
+    ),
+    ex(
+        "false",
+        ignored(
             "outputLogFile",
             "there is no ansible log file without Kestra's ansible.cfg; set `log_path` in `ansibleConfig` and list it in `outputFiles`",
-        )
-    },
+        ),
+    ),
 ];
 
 pub const DBT_CLI_TYPE: &str = "io.kestra.plugin.dbt.cli.DbtCLI";
@@ -629,29 +630,26 @@ const GIT_CLONE_OWN: &[Property] = &[
         "SSH keys are not supported yet; clone over HTTPS with `username` and `password`",
     ),
     refused("gitConfig", "git configuration values are not applied yet"),
-    Property {
-        example: Some("/etc/ssl/ca.pem"),
-        ..ignored(
+    ex(
+        "/etc/ssl/ca.pem",
+        ignored(
             "trustedCaPemPath",
             "it is a path on Kestra's host; put the CA in the image instead",
-        )
-    },
-    Property {
-        example: Some("false"),
-        ..ignored("noProxy", "dockhand sets no proxy for git")
-    },
-    Property {
-        example: Some("10000"),
-        ..ignored("connectTimeout", "git's own timeouts apply")
-    },
-    Property {
-        example: Some("60000"),
-        ..ignored("readTimeout", "git's own timeouts apply")
-    },
-    Property {
-        example: Some("http://localhost:8080"),
-        ..ignored("kestraUrl", "there is no Kestra server")
-    },
+        ),
+    ),
+    ex(
+        "false",
+        ignored("noProxy", "dockhand sets no proxy for git"),
+    ),
+    ex(
+        "10000",
+        ignored("connectTimeout", "git's own timeouts apply"),
+    ),
+    ex("60000", ignored("readTimeout", "git's own timeouts apply")),
+    ex(
+        "http://localhost:8080",
+        ignored("kestraUrl", "there is no Kestra server"),
+    ),
 ];
 
 // kestra-io/plugin-docker@09969269a1bd199fcf3cc86194e945f0dbafd067, cli/Build.java (alias

@@ -3,6 +3,7 @@
 //! (`io.kestra.plugin.core.*` in kestra-io/kestra), with the older `io.kestra.core.tasks.*`
 //! names Kestra still accepts as aliases. `decode::core` reads them, `exec::core` runs them.
 
+use super::ex;
 use super::{
     COMMON_TASK, Execution, Names, Object, Property, TaskType, Ty, ignored, read, refused,
     required, with_default,
@@ -28,13 +29,6 @@ macro_rules! core {
             },
         }
     };
-}
-
-const fn ex(example: &'static str, p: Property) -> Property {
-    Property {
-        example: Some(example),
-        ..p
-    }
 }
 
 pub const LOG_TYPE: &str = "io.kestra.plugin.core.log.Log";

@@ -4,6 +4,7 @@
 //! old `io.kestra.core.tasks.flows.*` name; their meaning is Kestra's
 //! (`core/src/main/java/io/kestra/plugin/core/flow`).
 
+use super::ex;
 use super::{
     COMMON_TASK, Execution, Flowable, Names, Object, Property, TaskType, Ty, ignored, read,
     required, with_default,
@@ -154,13 +155,13 @@ const SUBFLOW_OWN: &[Property] = &[
         )
     },
     SUBFLOW_REVISION,
-    Property {
-        example: Some("RETRY"),
-        ..ignored(
+    ex(
+        "RETRY",
+        ignored(
             "restartBehavior",
             "a dockhand resume continues the subflow's execution",
-        )
-    },
+        ),
+    ),
 ];
 
 /// Kestra's ForEachItem: a Subflow run once per batch of the lines of a file.
