@@ -456,6 +456,30 @@ pub struct LegacyFiles {
 }
 
 impl ScriptTask {
+    /// A task of `image` running `commands` with nothing else set: no interpreter, env, files,
+    /// `failFast` or runner options (what a task built in code, not read, starts from).
+    pub fn of_commands(image: ImageRef, commands: Vec<String>) -> Self {
+        ScriptTask {
+            container_image: image,
+            interpreter: vec![],
+            before_commands: vec![],
+            body: Body::Commands(commands),
+            env: BTreeMap::new(),
+            fail_fast: false,
+            fail_fast_line: "",
+            input_files: BTreeMap::new(),
+            output_files: vec![],
+            runner: DockerRunner::default(),
+            task_runner: RunnerKind::default(),
+            output_dir: false,
+            python: None,
+            kv_files: vec![],
+            namespace_files: None,
+            input_files_json: None,
+            legacy: None,
+        }
+    }
+
     /// Does the task run in a container (through the engine), rather than on the host?
     pub fn in_container(&self) -> bool {
         self.task_runner == RunnerKind::Docker

@@ -1125,23 +1125,12 @@ mod tests {
         use crate::flow::model::Body;
         let ctx = secret_context(Dialect::Docker);
         let task = |interpreter: &[&str], cmd: &str| ScriptTask {
-            container_image: crate::image::ImageRef::parse("busybox").unwrap(),
             interpreter: interpreter.iter().map(|s| s.to_string()).collect(),
-            before_commands: vec![],
             body: Body::Commands(vec![cmd.into()]),
             env: Default::default(),
             fail_fast: true,
             fail_fast_line: "set -e",
-            input_files: Default::default(),
-            output_files: vec![],
-            runner: Default::default(),
-            task_runner: Default::default(),
-            output_dir: false,
-            python: None,
-            kv_files: vec![],
-            namespace_files: None,
-            input_files_json: None,
-            legacy: None,
+            ..ScriptTask::of_commands(crate::image::ImageRef::parse("busybox").unwrap(), vec![])
         };
         let argv = |t: &ScriptTask| {
             let tc = build("n", "f", "t", t, &ctx);
@@ -1205,9 +1194,7 @@ mod tests {
         use crate::flow::model::Body;
         let ctx = secret_context(Dialect::Podman);
         let mut task = ScriptTask {
-            container_image: crate::image::ImageRef::parse("busybox").unwrap(),
             interpreter: vec!["/bin/sh".into(), "-c".into()],
-            before_commands: vec![],
             body: Body::Commands(vec!["echo \"$TOKEN\"".into()]),
             env: [
                 ("TOKEN".to_string(), "it's hunter22".to_string()),
@@ -1216,16 +1203,7 @@ mod tests {
             .into(),
             fail_fast: true,
             fail_fast_line: "set -e",
-            input_files: Default::default(),
-            output_files: vec![],
-            runner: Default::default(),
-            task_runner: Default::default(),
-            output_dir: false,
-            python: None,
-            kv_files: vec![],
-            namespace_files: None,
-            input_files_json: None,
-            legacy: None,
+            ..ScriptTask::of_commands(crate::image::ImageRef::parse("busybox").unwrap(), vec![])
         };
         let tc = build("n", "f", "t", &task, &ctx);
         assert!(tc.findings.is_empty(), "{:?}", tc.findings);

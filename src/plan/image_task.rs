@@ -99,23 +99,8 @@ pub fn plan(task_id: &str, it: &ImageTask, ctx: &PlanContext) -> ImageCommands {
 /// (the registry of `image`, `credentials`, `config`).
 fn stand_in(image: ImageRef, it: &ImageTask) -> ScriptTask {
     ScriptTask {
-        container_image: image,
-        interpreter: vec![],
-        before_commands: vec![],
-        body: Body::Commands(vec![]),
-        env: BTreeMap::new(),
-        fail_fast: false,
-        fail_fast_line: "",
-        input_files: BTreeMap::new(),
-        output_files: vec![],
         runner: it.runner.clone(),
-        task_runner: Default::default(),
-        output_dir: false,
-        python: None,
-        kv_files: vec![],
-        namespace_files: None,
-        input_files_json: None,
-        legacy: None,
+        ..ScriptTask::of_commands(image, vec![])
     }
 }
 
