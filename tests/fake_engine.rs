@@ -62,11 +62,15 @@ impl Case {
     }
 
     fn command(&self) -> Command {
+        self.command_with_engine(fake_named(self.engine).as_os_str())
+    }
+
+    fn command_with_engine(&self, engine: &std::ffi::OsStr) -> Command {
         let d = self.dir.path();
         let mut c = Command::new(env!("CARGO_BIN_EXE_dockhand"));
         c.arg("run")
             .arg(d.join("flow.yaml"))
-            .args(["--engine".as_ref(), fake_named(self.engine).as_os_str()])
+            .args(["--engine".as_ref(), engine])
             .arg("--work-dir")
             .arg(d.join("work"));
         self.common(&mut c);
@@ -147,6 +151,19 @@ fn success_runs_then_removes() {
         ["run", "rm"],
         "a simple task is two engine calls"
     );
+}
+
+#[test]
+fn an_engine_path_relative_to_the_callers_directory_is_found_by_every_task() {
+    // Engine commands run in each task's working directory; a relative `--engine` names the
+    // file seen from where dockhand was started.
+    let c = Case::new("ok");
+    let mut cmd = c.command_with_engine("tests/fake-engine/docker".as_ref());
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(task(&out)["state"], "SUCCESS");
+    assert_eq!(c.calls(), ["run", "rm"]);
 }
 
 #[test]

@@ -39,7 +39,9 @@ pub fn discover(choice: Option<&str>, env_choice: Option<&str>) -> Result<Engine
     let choice = choice.or(env_choice).filter(|s| !s.is_empty());
     let program = match choice {
         Some(c) if c.contains('/') => {
-            let p = PathBuf::from(c);
+            // Made absolute here: engine commands run in each task's own working directory,
+            // where `./docker` or `bin/docker` would name another file or none.
+            let p = std::path::absolute(c).unwrap_or_else(|_| PathBuf::from(c));
             if !is_executable(&p) {
                 return Err(EngineError::Missing(c.to_string()));
             }
