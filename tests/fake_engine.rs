@@ -167,6 +167,22 @@ fn an_engine_path_relative_to_the_callers_directory_is_found_by_every_task() {
 }
 
 #[test]
+fn a_script_tasks_outputs_carry_its_exit_code_as_kestras_script_output() {
+    let c = Case::new("ok").flow(
+        r#"id: code
+namespace: tests.fake
+tasks:
+  - {id: only, type: io.kestra.plugin.scripts.shell.Commands, containerImage: busybox, commands: [echo hi]}
+  - {id: ret, type: io.kestra.plugin.core.debug.Return, format: "code {{ outputs.only.exitCode }}"}
+"#,
+    );
+    let out = c.run();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let r = result(&out);
+    assert_eq!(r["tasks"][1]["outputs"]["value"], "code 0", "{r}");
+}
+
+#[test]
 fn the_commands_own_failure_is_its_exit_code() {
     let c = Case::new("exit3");
     let out = c.run();

@@ -18,9 +18,13 @@ use crate::flow::typed_template;
 
 type Ctx = Arc<Shared>;
 
-/// The object a run's outputs are under (`outputs.ID`): a script's `vars`.
+/// The object a run's outputs are under (`outputs.ID`): a script's `vars`, and its `exitCode`
+/// as Kestra's `ScriptOutput` has it.
 fn output_object(r: &TaskResult) -> Value {
     let mut o = json!({ "vars": r.outputs });
+    if let Some(code) = r.exit_code {
+        o["exitCode"] = json!(code);
+    }
     // Output files by name, as their `kestra://` URIs: `outputs.T.outputFiles['name']`.
     if !r.stored_files.is_empty() {
         let files: serde_json::Map<String, Value> = r
