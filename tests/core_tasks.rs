@@ -323,6 +323,108 @@ tasks:
     assert_eq!(r.logs("not-yet", '!'), vec!["ERROR Task failure"]);
 }
 
+/// A failing core task (a Fail) stops its list as a failing container task does: every task
+/// of `errors`, of `finally` and of `afterExecution` still runs after it, in order. (They used
+/// to stop after their first task, as if the Fail were an Exit.)
+#[test]
+fn every_handler_task_runs_after_a_failing_core_task() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "handlers",
+        "handlers",
+        r#"tasks:
+  - id: seq
+    type: io.kestra.plugin.core.flow.Sequential
+    tasks:
+      - id: boom
+        type: io.kestra.plugin.core.execution.Fail
+        errorMessage: inner
+    errors:
+      - {id: le1, type: io.kestra.plugin.core.log.Log, message: le1}
+      - {id: le2, type: io.kestra.plugin.core.log.Log, message: le2}
+errors:
+  - {id: e1, type: io.kestra.plugin.core.log.Log, message: e1}
+  - {id: e2, type: io.kestra.plugin.core.log.Log, message: e2}
+finally:
+  - {id: f1, type: io.kestra.plugin.core.log.Log, message: f1}
+  - {id: f2, type: io.kestra.plugin.core.log.Log, message: f2}
+afterExecution:
+  - {id: a1, type: io.kestra.plugin.core.log.Log, message: a1}
+  - {id: a2, type: io.kestra.plugin.core.log.Log, message: a2}
+"#,
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(1);
+    assert_eq!(r.json["state"], "FAILED");
+    let order: Vec<&str> = r
+        .stderr
+        .lines()
+        .filter_map(|l| l.split_once(" | ").map(|(_, m)| m))
+        .collect();
+    assert_eq!(
+        order,
+        ["le1", "le2", "e1", "e2", "f1", "f2", "a1", "a2"],
+        "{}",
+        r.dump()
+    );
+}
+
+/// `afterExecution` runs once the execution has ended and sees its final state, as Kestra's
+/// documented notification pattern (`runIf: "{{ execution.state == 'FAILED' }}"`) needs; the
+/// tasks and `finally` still see RUNNING; an afterExecution failure does not change the state.
+#[test]
+fn after_execution_sees_the_state_the_execution_ended_in() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "after",
+        "after",
+        r#"inputs:
+  - id: fail
+    type: BOOLEAN
+    defaults: false
+tasks:
+  - id: during
+    type: io.kestra.plugin.core.log.Log
+    message: "during {{ execution.state }}"
+  - id: maybe
+    type: io.kestra.plugin.core.execution.Fail
+    runIf: "{{ inputs.fail }}"
+finally:
+  - id: fin
+    type: io.kestra.plugin.core.log.Log
+    message: "finally {{ execution.state }}"
+afterExecution:
+  - id: on_success
+    type: io.kestra.plugin.core.log.Log
+    runIf: "{{ execution.state == 'SUCCESS' }}"
+    message: "succeeded"
+  - id: on_failure
+    type: io.kestra.plugin.core.log.Log
+    runIf: "{{ execution.state == 'FAILED' }}"
+    message: "failed"
+  - id: broken
+    type: io.kestra.plugin.core.execution.Fail
+    errorMessage: "after {{ execution.state }}"
+"#,
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    assert_eq!(r.json["state"], "SUCCESS", "{}", r.dump());
+    assert_eq!(r.logs("during", '|'), vec!["during RUNNING"]);
+    assert_eq!(r.logs("fin", '|'), vec!["finally RUNNING"]);
+    assert_eq!(r.task("on_success")["state"], "SUCCESS");
+    assert_eq!(r.logs("on_success", '|'), vec!["succeeded"]);
+    assert_eq!(r.task("on_failure")["state"], "SKIPPED");
+    assert_eq!(r.task("broken")["state"], "FAILED");
+    assert_eq!(r.task("broken")["failure"]["message"], "after SUCCESS");
+    let r = dh.run(&f, &["--input", "fail=true"]);
+    r.assert_code(1);
+    assert_eq!(r.json["state"], "FAILED");
+    assert_eq!(r.task("on_success")["state"], "SKIPPED");
+    assert_eq!(r.logs("on_failure", '|'), vec!["failed"]);
+    assert_eq!(r.task("broken")["failure"]["message"], "after FAILED");
+}
+
 /// `errorLogs()` in an `errors` handler: the ERROR entries so far, as maps of Kestra's
 /// `LogEntry` fields, from the kept log (so masked): a Log at ERROR and the failure of the task
 /// that failed, not a WARN line nor an INFO one.

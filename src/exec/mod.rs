@@ -312,15 +312,23 @@ pub async fn run_flow_keeping_outputs(
     let states = run_list(&rt, &flow, &flow.tasks, &shared, &top, None).await;
     let state = branch::flowable_state(&states, false, false);
     let c = &flow.control;
-    if matches!(state, State::Failed) && !c.errors.is_empty() {
+    // `execution.Exit` ended the execution: no `errors` or `finally` start after it.
+    let exited = shared.exited.load(std::sync::atomic::Ordering::SeqCst);
+    if matches!(state, State::Failed) && !c.errors.is_empty() && !exited {
         run_list(&rt, &flow, &c.errors, &shared, &top, None).await;
     }
     // A paused execution has not ended: its `finally` and `afterExecution` wait for `resume`.
     let paused = state == State::Paused;
-    if !c.finally.is_empty() && !paused {
+    if !c.finally.is_empty() && !paused && !exited {
         run_list(&rt, &flow, &c.finally, &shared, &top, None).await;
     }
     if !c.after_execution.is_empty() && !paused {
+        // These run on the ended execution, an Exit's too.
+        shared
+            .exited
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        // A subflow's child execution has its own context, so this is the child's state.
+        let _ = rt.ctx.run_vars.ended.set(state.name().to_string());
         run_list(&rt, &flow, &c.after_execution, &shared, &top, None).await;
     }
     let mut tasks = std::mem::take(&mut *shared.results.lock().unwrap());

@@ -239,6 +239,8 @@ fn result_inputs(child: &Flow, given: &BTreeMap<String, String>) -> BTreeMap<Str
 fn child_context(rt: &Runtime, id: &str) -> plan::context::PlanContext {
     let mut ctx = rt.ctx.clone();
     ctx.execution_id = id.to_string();
+    // The child ends on its own: its `afterExecution` sees its state, not the parent's.
+    ctx.run_vars.ended = Default::default();
     ctx
 }
 

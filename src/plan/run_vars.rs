@@ -20,6 +20,11 @@ pub struct RunVars {
     pub start_date: Option<String>,
     /// The execution's current state (`RUNNING` while tasks render); none before the run.
     pub state: Option<String>,
+    /// The state the execution ended in, set once its tasks, `errors` and `finally` have
+    /// ended: `afterExecution` sees it as `execution.state` (Kestra runs those tasks on the
+    /// terminated execution, so `runIf: "{{ execution.state == 'FAILED' }}"` works there).
+    /// Shared by every clone of the context, so it can be set while the run goes on.
+    pub ended: std::sync::Arc<std::sync::OnceLock<String>>,
     /// The first execution of a resumed or restarted one; none before the run.
     pub original_id: Option<String>,
     /// Labels from the command line, over the flow's.

@@ -72,9 +72,15 @@ impl Scope<'_> {
         };
         let mut execution = serde_json::Map::new();
         execution.insert("id".into(), json!(self.execution_id));
+        let state = self
+            .run
+            .ended
+            .get()
+            .cloned()
+            .or_else(|| self.run.state.clone());
         for (k, v) in [
             ("startDate", &self.run.start_date),
-            ("state", &self.run.state),
+            ("state", &state),
             ("originalId", &self.run.original_id),
         ] {
             if let Some(v) = v {

@@ -121,10 +121,11 @@ pub struct CoreRun<'a> {
     pub tree: &'a serde_json::Map<String, Json>,
 }
 
-/// Does the flow stop after this task? A failure does, and `execution.Exit` ends it whatever
-/// state it ends in.
-pub fn ends_flow(core: &CoreTask, r: &TaskResult) -> bool {
-    !r.state.continues() || matches!(core, CoreTask::Exit { .. })
+/// Does this task end the whole execution, whatever state it gives? Only `execution.Exit`
+/// does. A failure (a Fail, an Assert) stops its own list as a container task's does, and the
+/// `errors`, `finally` and `afterExecution` lists still run, every task of them.
+pub fn ends_flow(core: &CoreTask, _r: &TaskResult) -> bool {
+    matches!(core, CoreTask::Exit { .. })
 }
 
 /// Runs one core task to its end (or takes its end from the journal), prints its status line,
