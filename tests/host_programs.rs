@@ -92,6 +92,7 @@ const PROGRAMS: &[(&str, Source)] = &[
     ("nohup", Base("coreutils")),
     ("od", Base("coreutils")),
     ("rm", Base("coreutils")),
+    ("readlink", Base("coreutils")),
     ("rmdir", Base("coreutils")),
     ("seq", Base("coreutils")),
     ("sha256sum", Base("coreutils")),
