@@ -409,7 +409,7 @@ impl Ctx {
     }
 
     /// dockhand's state (execution journals) goes to the test's temp dir, not ~/.local/state.
-    fn env<'a>(&'a self, extra: &[(&'a str, &'a str)]) -> Vec<(String, String)> {
+    pub fn env<'a>(&'a self, extra: &[(&'a str, &'a str)]) -> Vec<(String, String)> {
         let state = self.tmp.path().join("state").display().to_string();
         let mut v = vec![
             ("DOCKHAND_STATE_DIR".to_string(), state.clone()),
