@@ -138,7 +138,17 @@ fn each_once(all: &str, n: usize) {
     }
 }
 
-e2e_test!(for_each_item_batches_run_side_by_side, |cx| {
+/// The ForEachItem `each` of `run` succeeded and its `counts` task logged `counts`.
+fn succeeded_with(run: &common::Run, counts: &str) {
+    assert_eq!(run.task("each")["state"], "SUCCESS", "{}", run.dump());
+    assert!(
+        run.stderr.contains(&format!("counts | {counts}")),
+        "{}",
+        run.dump()
+    );
+}
+
+e2e_test!(batches_run_side_by_side, |cx| {
     batch_flow(cx, "nap", "");
     let parent = parent_flow(cx, "parent", "nap");
     // Batch 1 sleeps longest: it ends last, batches 3 and 4 first.
@@ -169,58 +179,52 @@ e2e_test!(for_each_item_batches_run_side_by_side, |cx| {
         "{}",
         run.dump()
     );
+    succeeded_with(&run, "4 SUCCESS of 4");
+});
+
+e2e_test!(batches_keep_child_concurrency, |cx| {
+    // QUEUE: never more than `limit` batches run; the others wait their turn.
+    batch_flow(cx, "queued", "concurrency:\n  limit: 2\n");
+    let parent = parent_flow(cx, "parent", "queued");
+    let input = items(cx, &[4, 4, 4, 4]);
+    let (run, most) = run_watching(cx, &parent, &input);
+    run.assert_code(0);
+    assert_eq!(most, 2, "{most} batch container(s) seen running at once");
+    each_once(&run.stderr, 4);
     assert!(
-        run.stderr.contains("counts | 4 SUCCESS of 4"),
+        run.stderr
+            .contains("waits: the concurrency limit of flow tests.e2e.queued"),
         "{}",
         run.dump()
     );
-    assert_eq!(run.task("each")["state"], "SUCCESS", "{}", run.dump());
-});
-
-e2e_test!(
-    for_each_item_batches_keep_the_child_flows_concurrency,
-    |cx| {
-        // QUEUE: never more than `limit` batches run; the others wait their turn.
-        batch_flow(cx, "queued", "concurrency:\n  limit: 2\n");
-        let parent = parent_flow(cx, "parent", "queued");
-        let input = items(cx, &[4, 4, 4, 4]);
-        let (run, most) = run_watching(cx, &parent, &input);
-        run.assert_code(0);
-        assert_eq!(most, 2, "{most} batch container(s) seen running at once");
-        each_once(&run.stderr, 4);
-        assert!(
-            run.stderr
-                .contains("waits: the concurrency limit of flow tests.e2e.queued"),
-            "{}",
-            run.dump()
-        );
-        assert!(
-            run.stderr
-                .contains(r#"merged: {"n":1} {"n":2} {"n":3} {"n":4}"#),
-            "{}",
-            run.dump()
-        );
-        // CANCEL: with the one slot held by batch 1, batches 2 and 3 end CANCELLED at once, and
-        // a resume does not run them after all.
-        batch_flow(
-            cx,
-            "cancelling",
-            "concurrency:\n  limit: 1\n  behavior: CANCEL\n",
-        );
-        let parent = cx.flow(
+    assert!(
+        run.stderr
+            .contains(r#"merged: {"n":1} {"n":2} {"n":3} {"n":4}"#),
+        "{}",
+        run.dump()
+    );
+    // CANCEL: with the one slot held by batch 1, batches 2 and 3 end CANCELLED at once, and
+    // a resume does not run them after all.
+    batch_flow(
+        cx,
+        "cancelling",
+        "concurrency:\n  limit: 1\n  behavior: CANCEL\n",
+    );
+    let parent = cx.flow(
         "parent2",
         "id: parent2\nnamespace: tests.e2e\ninputs:\n  - {id: file, type: FILE}\ntasks:\n  - id: each\n    type: io.kestra.plugin.core.flow.ForEachItem\n    items: \"{{ inputs.file }}\"\n    namespace: tests.e2e\n    flowId: cancelling\n    inputs:\n      items: \"{{ taskrun.items }}\"\n      iteration: \"{{ taskrun.iteration }}\"\n  - id: counts\n    type: io.kestra.plugin.core.log.Log\n    message: \"{{ outputs.each_items.iterations.SUCCESS }} SUCCESS {{ outputs.each_items.iterations.CANCELLED }} CANCELLED\"\n",
     );
-        let input = items(cx, &[5, 5, 5]);
-        let mut args = cx.run_args(&parent, &["--input", &input]);
-        args[5] = format!("{}-c", cx.id);
-        // Killed while batch 1 runs, batches 2 and 3 cancelled already; then resumed.
-        let first = common::Spawned::start(&args, &cx.env(&[]));
-        let cancelled = std::sync::Mutex::new(0);
-        assert!(
+    let input = items(cx, &[5, 5, 5]);
+    let mut args = cx.run_args(&parent, &["--input", &input]);
+    args[5] = format!("{}-c", cx.id);
+    // Killed while batch 1 runs, batches 2 and 3 cancelled already; then resumed.
+    let first = common::Spawned::start(&args, &cx.env(&[]));
+    let cancelled = std::sync::Mutex::new(0);
+    assert!(
         first.wait_line(Duration::from_secs(120), |l| {
             let mut n = cancelled.lock().unwrap();
-            if l.contains(") CANCELLED: not run: 1 execution(s) of tests.e2e.cancelling are running (concurrency limit, behavior CANCEL)") {
+            let why = "not run: 1 execution(s) of tests.e2e.cancelling are running";
+            if l.contains(") CANCELLED: ") && l.contains(why) {
                 *n += 1;
             }
             *n == 2
@@ -228,97 +232,63 @@ e2e_test!(
         "{}",
         first.stderr_so_far()
     );
-        let mut first = first;
-        first.signal(9);
-        assert!(first.wait_for(Duration::from_secs(10)).is_some());
-        let before = first.stderr_so_far();
-        let resumed = cx.dockhand(&["resume", &args[5], "--json"], &[]);
-        resumed.assert_code(0);
-        // The task succeeds (Kestra's terminal state counts FAILED, KILLED and WARNING only).
+    let (before, resumed) = cx.kill_then_resume(first, &args[5]);
+    // The task succeeds (Kestra's terminal state counts FAILED, KILLED and WARNING only).
+    succeeded_with(&resumed, "1 SUCCESS 2 CANCELLED");
+    // Batch 1 ran once (re-attached), the cancelled ones never.
+    let all = format!("{before}{}", resumed.stderr);
+    for (text, n) in [
+        ("batch 1 start", 1),
+        ("batch 1 done", 1),
+        ("batch 2 start", 0),
+        ("batch 3 start", 0),
+    ] {
         assert_eq!(
-            resumed.task("each")["state"],
-            "SUCCESS",
-            "{}",
-            resumed.dump()
+            all.lines().filter(|l| is_line(l, text)).count(),
+            n,
+            "`{text}`:\n{all}"
         );
-        assert!(
-            resumed.stderr.contains("counts | 1 SUCCESS 2 CANCELLED"),
-            "{}",
-            resumed.dump()
-        );
-        // Batch 1 ran once (re-attached), the cancelled ones never.
-        let all = format!("{before}{}", resumed.stderr);
-        for (text, n) in [
-            ("batch 1 start", 1),
-            ("batch 1 done", 1),
-            ("batch 2 start", 0),
-            ("batch 3 start", 0),
-        ] {
-            assert_eq!(
-                all.lines().filter(|l| is_line(l, text)).count(),
-                n,
-                "`{text}`:\n{all}"
-            );
-        }
     }
-);
+});
 
-e2e_test!(
-    a_for_each_item_killed_with_batches_in_flight_resumes_them,
-    |cx| {
-        batch_flow(cx, "inflight", "");
-        let parent = parent_flow(cx, "parent", "inflight");
-        // Batch 1 ends before the kill; batches 2 to 4 are all running when it comes.
-        let input = items(cx, &[1, 7, 7, 7]);
-        let first = cx.spawn(&parent, &["--input", &input], &[]);
-        let seen = std::sync::Mutex::new(std::collections::BTreeSet::new());
-        let want = [
-            "batch 1 done",
-            "batch 2 start",
-            "batch 3 start",
-            "batch 4 start",
-        ];
-        assert!(
-            first.wait_line(Duration::from_secs(120), |l| {
-                let mut s = seen.lock().unwrap();
-                if let Some(w) = want.iter().find(|w| is_line(l, w)) {
-                    s.insert(*w);
-                }
-                s.len() == want.len()
-            }),
-            "{}",
-            first.stderr_so_far()
-        );
-        let mut first = first;
-        first.signal(9);
-        assert!(first.wait_for(Duration::from_secs(10)).is_some());
-        let before = first.stderr_so_far();
-        assert!(
-            !before.lines().any(|l| is_line(l, "batch 2 done")),
-            "{before}"
-        );
-        let resumed = cx.dockhand(&["resume", &cx.id, "--json"], &[]);
-        resumed.assert_code(0);
-        assert_eq!(
-            resumed.task("each")["state"],
-            "SUCCESS",
-            "{}",
-            resumed.dump()
-        );
-        assert!(
-            resumed.stderr.contains("counts | 4 SUCCESS of 4"),
-            "{}",
-            resumed.dump()
-        );
-        // No batch ran twice: each line once, before and after the kill together; batch 1's
-        // outputs come from its journal.
-        each_once(&format!("{before}{}", resumed.stderr), 4);
-        assert!(
-            resumed
-                .stderr
-                .contains(r#"merged: {"n":1} {"n":2} {"n":3} {"n":4}"#),
-            "{}",
-            resumed.dump()
-        );
-    }
-);
+e2e_test!(batches_killed_in_flight_resume, |cx| {
+    batch_flow(cx, "inflight", "");
+    let parent = parent_flow(cx, "parent", "inflight");
+    // Batch 1 ends before the kill; batches 2 to 4 are all running when it comes.
+    let input = items(cx, &[1, 7, 7, 7]);
+    let first = cx.spawn(&parent, &["--input", &input], &[]);
+    let seen = std::sync::Mutex::new(std::collections::BTreeSet::new());
+    let want = [
+        "batch 1 done",
+        "batch 2 start",
+        "batch 3 start",
+        "batch 4 start",
+    ];
+    assert!(
+        first.wait_line(Duration::from_secs(120), |l| {
+            let mut s = seen.lock().unwrap();
+            if let Some(w) = want.iter().find(|w| is_line(l, w)) {
+                s.insert(*w);
+            }
+            s.len() == want.len()
+        }),
+        "{}",
+        first.stderr_so_far()
+    );
+    let (before, resumed) = cx.kill_then_resume(first, &cx.id);
+    assert!(
+        !before.lines().any(|l| is_line(l, "batch 2 done")),
+        "{before}"
+    );
+    succeeded_with(&resumed, "4 SUCCESS of 4");
+    // No batch ran twice: each line once, before and after the kill together; batch 1's
+    // outputs come from its journal.
+    each_once(&format!("{before}{}", resumed.stderr), 4);
+    assert!(
+        resumed
+            .stderr
+            .contains(r#"merged: {"n":1} {"n":2} {"n":3} {"n":4}"#),
+        "{}",
+        resumed.dump()
+    );
+});

@@ -15,7 +15,7 @@
 use std::any::Any;
 use std::time::Duration;
 
-use crate::exec::concurrency::{Full, slots_dir, try_take, when_full};
+use crate::exec::concurrency::{Full, not_run_reason, slots_dir, try_take, when_full};
 use crate::exec::journal::Record;
 use crate::exec::result::State;
 use crate::exec::{Cancel, Runtime};
@@ -101,16 +101,11 @@ pub async fn admit(
         if let Some(state) = not_run(full) {
             return Ok(Admitted::NotRun(
                 state,
-                format!(
-                    "not run: {} execution(s) of {}.{} are running (concurrency limit, behavior {})",
+                not_run_reason(
                     c.limit,
-                    child.namespace,
-                    child.id,
-                    if state == State::Cancelled {
-                        "CANCEL"
-                    } else {
-                        "FAIL"
-                    }
+                    &child.namespace,
+                    &child.id,
+                    state == State::Cancelled,
                 ),
             ));
         }

@@ -514,16 +514,11 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
                     } else {
                         State::Failed
                     };
-                    let why = format!(
-                        "not run: {} execution(s) of {}.{} are running (concurrency limit, behavior {})",
+                    let why = concurrency::not_run_reason(
                         c.limit,
-                        flow.namespace,
-                        flow.id,
-                        if state == State::Cancelled {
-                            "CANCEL"
-                        } else {
-                            "FAIL"
-                        }
+                        &flow.namespace,
+                        &flow.id,
+                        state == State::Cancelled,
                     );
                     if !l.quiet {
                         eprintln!(

@@ -423,6 +423,17 @@ impl Ctx {
         v
     }
 
+    /// Kills `first` with SIGKILL, then runs `dockhand resume ID --json`, which must exit 0:
+    /// what the killed run had printed on stderr, and the resume.
+    pub fn kill_then_resume(&self, mut first: Spawned, id: &str) -> (String, Run) {
+        first.signal(9);
+        assert!(first.wait_for(Duration::from_secs(10)).is_some());
+        let before = first.stderr_so_far();
+        let resumed = self.dockhand(&["resume", id, "--json"], &[]);
+        resumed.assert_code(0);
+        (before, resumed)
+    }
+
     /// Fails the test if a container of this execution is left; removes it either way.
     pub fn assert_no_containers(&self) {
         let left = self.eng.wait_gone(&self.id);
