@@ -371,4 +371,31 @@ e2e_test!(detached_child_labels_are_journaled, |cx| {
     let again = cx.dockhand(&["resume", &child, "--json"], &[]);
     again.assert_code(0);
     assert_eq!(again.json["labels"], want, "{}", again.dump());
+    // A ForEachItem batch with `wait: false`: the same.
+    let data = cx.tmp.path().join("one.txt");
+    std::fs::write(&data, "x\n").unwrap();
+    let each = cx.flow(
+        "each",
+        "id: parent\nnamespace: tests.e2e\nlabels:\n  team: parents\n  env: test\ninputs:\n  - {id: file, type: FILE}\ntasks:\n  - id: sub\n    type: io.kestra.plugin.core.flow.ForEachItem\n    items: \"{{ inputs.file }}\"\n    namespace: tests.e2e\n    flowId: labelled\n    wait: false\n    inheritLabels: true\n    labels:\n      origin: \"{{ flow.id }}\"\n",
+    );
+    let input = format!("file={}", data.display());
+    let mut args = cx.run_args(&each, &["--input", &input]);
+    // `-each`: no other child's id (the parent's, then hex digits) starts so.
+    args[5] = format!("{}-each", cx.id);
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    cx.dockhand(&a, &[]).assert_code(0);
+    let listed = cx.dockhand(&["executions", "--json", "--flow", "labelled"], &[]);
+    let head: String = args[5].chars().take(51).collect();
+    let batch = listed.json["executions"]
+        .as_array()
+        .and_then(|l| {
+            l.iter()
+                .filter_map(|e| e["id"].as_str())
+                .find(|id| id.starts_with(&format!("{head}-")))
+        })
+        .unwrap_or_else(|| panic!("no batch execution listed:\n{}", listed.dump()))
+        .to_string();
+    let log = detached_log_of(cx, &batch);
+    assert_eq!(log.lines().filter(|l| *l == line).count(), 1, "{log}");
+    assert_eq!(listed_labels(&batch), want);
 });
