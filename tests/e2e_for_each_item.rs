@@ -203,6 +203,34 @@ e2e_test!(batches_keep_child_concurrency, |cx| {
         "{}",
         run.dump()
     );
+    // FAIL: batch 2 ends FAILED without running, which fails the task (transmitFailed).
+    batch_flow(
+        cx,
+        "failing",
+        "concurrency:\n  limit: 1\n  behavior: FAIL\n",
+    );
+    let parent = parent_flow(cx, "parent3", "failing");
+    let input = items(cx, &[4, 4]);
+    let mut args = cx.run_args(&parent, &["--input", &input]);
+    args[5] = format!("{}-f", cx.id);
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = cx.dockhand(&a, &[]);
+    run.assert_code(1);
+    let each = run.task("each");
+    assert_eq!(each["state"], "FAILED", "{}", run.dump());
+    assert!(
+        each["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("2 batch(es) of flow tests.e2e.failing: 1 FAILED, 1 SUCCESS"),
+        "{}",
+        run.dump()
+    );
+    assert!(
+        run.stderr.contains("behavior FAIL") && !run.stderr.contains("batch 2 start"),
+        "{}",
+        run.dump()
+    );
     // CANCEL: with the one slot held by batch 1, batches 2 and 3 end CANCELLED at once, and
     // a resume does not run them after all.
     batch_flow(
