@@ -2,8 +2,9 @@
 //! (`NAME::docker`, `NAME::podman`): every batch's container is seen running at the same time
 //! and the merged outputs stay in batch order whatever order the batches end in; the child
 //! flow's `concurrency` bounds them (QUEUE: never more than `limit` running; CANCEL: the
-//! batches over it end CANCELLED); and `kill -9` with several batches in flight, then
-//! `resume`: every batch line exactly once.
+//! batches over it end CANCELLED, and a resume does not run them; FAIL: they end FAILED and
+//! fail the task); and `kill -9` with several batches in flight, then `resume`: every batch
+//! line exactly once.
 //!
 //!     DOCKHAND_E2E=1 cargo test --test e2e_for_each_item
 
