@@ -57,24 +57,28 @@ pub fn not_run(full: Full) -> Option<State> {
     }
 }
 
-/// The state of a batch's execution that ended without running a task (its journal has an
-/// end and no task in it: the concurrency limit cancelled or failed it), so that a resumed
-/// parent does not run it after all. Pure.
-pub fn ended_unrun(records: &[Record]) -> Option<State> {
-    let ran = records
-        .iter()
-        .any(|r| matches!(r, Record::TaskStart { .. } | Record::TaskEnd { .. }));
-    let end = records.iter().rev().find_map(|r| match r {
-        Record::End { state, .. } => Some(state.as_str()),
-        _ => None,
-    })?;
-    if ran {
-        return None;
+/// The journal record of a batch's execution ended by the limit (before its end record): a
+/// decision under a name no task id can have, so that a resumed parent knows it ended so
+/// (and does not run it after all), unlike an execution stopped before its first task.
+pub fn ended_by_limit(state: State) -> Record {
+    Record::Decision {
+        task: MARK.into(),
+        value: serde_json::json!(state.name()),
     }
-    Some(match end {
-        "CANCELLED" => State::Cancelled,
-        "KILLED" => State::Killed,
-        _ => State::Failed,
+}
+
+/// Not a task id (those start with a letter or digit).
+const MARK: &str = "#concurrency";
+
+/// The state of a batch's execution that the concurrency limit ended (CANCELLED or FAILED),
+/// from its journal. Pure.
+pub fn ended_unrun(records: &[Record]) -> Option<State> {
+    records.iter().find_map(|r| match r {
+        Record::Decision { task, value } if task == MARK => Some(match value.as_str() {
+            Some("CANCELLED") => State::Cancelled,
+            _ => State::Failed,
+        }),
+        _ => None,
     })
 }
 
@@ -185,12 +189,7 @@ mod tests {
     }
 
     #[test]
-    fn a_batch_that_ended_unrun_stays_so() {
-        // Any record that is not a task's (the start's place).
-        let start = Record::Decision {
-            task: "-".into(),
-            value: serde_json::json!(null),
-        };
+    fn a_batch_the_limit_ended_stays_so() {
         let end = |s: &str| Record::End {
             state: s.into(),
             at: crate::exec::journal::Stamp::from_secs(1),
@@ -202,15 +201,20 @@ mod tests {
             at: crate::exec::journal::Stamp::from_secs(1),
         };
         let rows: Vec<(Vec<Record>, Option<State>)> = vec![
-            (vec![start.clone()], None),
+            (vec![], None),
             (
-                vec![start.clone(), end("CANCELLED")],
+                vec![ended_by_limit(State::Cancelled), end("CANCELLED")],
                 Some(State::Cancelled),
             ),
-            (vec![start.clone(), end("FAILED")], Some(State::Failed)),
-            (vec![start.clone(), task.clone(), end("FAILED")], None),
-            (vec![start.clone(), task.clone()], None),
-            (vec![start, task, end("SUCCESS")], None),
+            (
+                vec![ended_by_limit(State::Failed), end("FAILED")],
+                Some(State::Failed),
+            ),
+            // Stopped or failed before its first task, not by the limit: it runs again.
+            (vec![end("KILLED")], None),
+            (vec![end("FAILED")], None),
+            (vec![task.clone(), end("FAILED")], None),
+            (vec![task], None),
         ];
         for (records, want) in rows {
             assert_eq!(ended_unrun(&records), want, "{records:?}");

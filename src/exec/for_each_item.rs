@@ -171,6 +171,9 @@ async fn run_batches(
                         b.id,
                         state.name()
                     ));
+                    let _ = child
+                        .journal
+                        .append(&admission::ended_by_limit(state), true);
                     let _ = child.journal.append(
                         &journal::Record::End {
                             state: state.name().to_string(),
