@@ -168,6 +168,22 @@ fn wait_ended(cx: &common::Ctx, id: &str, limit: Duration) -> String {
     }
 }
 
+/// Waits until the detached child execution `child` has ended, which must be SUCCESS; the
+/// text of its output (`STATE_DIR/detached/ID.log`).
+fn detached_log_of(cx: &common::Ctx, child: &str) -> String {
+    let text = wait_ended(cx, child, Duration::from_secs(90));
+    assert!(
+        text.contains("\"SUCCESS\""),
+        "the child did not end SUCCESS:\n{text}"
+    );
+    let log = cx
+        .tmp
+        .path()
+        .join("state/detached")
+        .join(format!("{child}.log"));
+    std::fs::read_to_string(&log).unwrap_or_default()
+}
+
 e2e_test!(wait_false_runs_the_child_as_its_own_execution, |cx| {
     container_flow(
         cx,
@@ -192,17 +208,7 @@ e2e_test!(wait_false_runs_the_child_as_its_own_execution, |cx| {
     // The child runs on after the parent's exit, and is listed as an execution.
     let listed = cx.dockhand(&["executions"], &[]);
     assert_holds(&listed.stdout, &[&child], &listed);
-    let text = wait_ended(cx, &child, Duration::from_secs(90));
-    assert!(
-        text.contains("\"SUCCESS\""),
-        "the child did not end SUCCESS:\n{text}"
-    );
-    let log = cx
-        .tmp
-        .path()
-        .join("state/detached")
-        .join(format!("{child}.log"));
-    let log = std::fs::read_to_string(&log).unwrap_or_default();
+    let log = detached_log_of(cx, &child);
     assert_eq!(
         log.lines()
             .filter(|l| *l == "work | child-done with a token of 12 chars")
@@ -284,17 +290,13 @@ e2e_test!(a_for_each_item_killed_mid_batch_resumes_its_batches, |cx| {
         "id: parent\nnamespace: tests.e2e\ninputs:\n  - {id: file, type: FILE}\ntasks:\n  - id: each\n    type: io.kestra.plugin.core.flow.ForEachItem\n    items: \"{{ inputs.file }}\"\n    namespace: tests.e2e\n    flowId: slow-batch\n    inputs:\n      iteration: \"{{ taskrun.iteration }}\"\n",
     );
     let input = format!("file={}", data.display());
-    let mut first = cx.spawn(&parent, &["--input", &input], &[]);
+    let first = cx.spawn(&parent, &["--input", &input], &[]);
     assert!(
         first.wait_line(Duration::from_secs(60), |l| l.ends_with("| batch 2 start")),
         "{}",
         first.stderr_so_far()
     );
-    first.signal(9);
-    assert!(first.wait_for(Duration::from_secs(10)).is_some());
-    let before = first.stderr_so_far();
-    let resumed = cx.dockhand(&["resume", &cx.id, "--json"], &[]);
-    resumed.assert_code(0);
+    let (before, resumed) = cx.kill_then_resume(first, &cx.id);
     assert_eq!(
         resumed.task("each")["state"],
         "SUCCESS",
@@ -313,4 +315,87 @@ e2e_test!(a_for_each_item_killed_mid_batch_resumes_its_batches, |cx| {
             );
         }
     }
+});
+
+e2e_test!(detached_child_labels_are_journaled, |cx| {
+    // The child's flow sets `team` itself: it wins over the inherited one (Kestra's
+    // filterLabels); `env` is inherited, `origin` is the task's.
+    container_flow(
+        cx,
+        "labelled",
+        "labels:\n  kind: child\n  team: child-team\n",
+        "    commands: ['echo \"labels team={{ labels.team }} env={{ labels.env }} origin={{ labels.origin }} kind={{ labels.kind }}\"']\n",
+        "",
+    );
+    let parent = |wait: bool| {
+        format!(
+            "id: parent\nnamespace: tests.e2e\nlabels:\n  team: parents\n  env: test\ntasks:\n  - id: sub\n    type: io.kestra.plugin.core.flow.Subflow\n    namespace: tests.e2e\n    flowId: labelled\n    wait: {wait}\n    inheritLabels: true\n    labels:\n      origin: \"{{{{ flow.id }}}}\"\n"
+        )
+    };
+    let want = serde_json::json!({"kind": "child", "team": "child-team", "env": "test", "origin": "parent"});
+    let line = "work | labels team=child-team env=test origin=parent kind=child";
+    let listed_labels = |id: &str| {
+        let listed = cx.dockhand(&["executions", "--json"], &[]);
+        listed.assert_code(0);
+        listed.json["executions"]
+            .as_array()
+            .and_then(|l| l.iter().find(|e| e["id"] == id))
+            .map(|e| e["labels"].clone())
+            .unwrap_or_else(|| panic!("{id} not listed:\n{}", listed.dump()))
+    };
+    // Waited: the child runs in the parent's process.
+    let waited = cx.flow("waited", &parent(true));
+    let run = cx.run(&waited);
+    run.assert_code(0);
+    assert_holds(&run.stderr, &[line], &run);
+    let child = run.task("sub")["outputs"]["executionId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(listed_labels(&child), want);
+    // Detached: run by a `dockhand resume` of its own, which reads them from the journal.
+    let detached = cx.flow("detached", &parent(false));
+    let mut args = cx.run_args(&detached, &[]);
+    args[5] = format!("{}-d", cx.id);
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = cx.dockhand(&a, &[]);
+    run.assert_code(0);
+    let child = run.task("sub")["outputs"]["executionId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let log = detached_log_of(cx, &child);
+    assert_eq!(log.lines().filter(|l| *l == line).count(), 1, "{log}");
+    assert_eq!(listed_labels(&child), want);
+    // Its own result (`resume --json` of the ended child) has them as the execution's.
+    let again = cx.dockhand(&["resume", &child, "--json"], &[]);
+    again.assert_code(0);
+    assert_eq!(again.json["labels"], want, "{}", again.dump());
+    // A ForEachItem batch with `wait: false`: the same.
+    let data = cx.tmp.path().join("one.txt");
+    std::fs::write(&data, "x\n").unwrap();
+    let each = cx.flow(
+        "each",
+        "id: parent\nnamespace: tests.e2e\nlabels:\n  team: parents\n  env: test\ninputs:\n  - {id: file, type: FILE}\ntasks:\n  - id: sub\n    type: io.kestra.plugin.core.flow.ForEachItem\n    items: \"{{ inputs.file }}\"\n    namespace: tests.e2e\n    flowId: labelled\n    wait: false\n    inheritLabels: true\n    labels:\n      origin: \"{{ flow.id }}\"\n",
+    );
+    let input = format!("file={}", data.display());
+    let mut args = cx.run_args(&each, &["--input", &input]);
+    // `-each`: no other child's id (the parent's, then hex digits) starts so.
+    args[5] = format!("{}-each", cx.id);
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    cx.dockhand(&a, &[]).assert_code(0);
+    let listed = cx.dockhand(&["executions", "--json", "--flow", "labelled"], &[]);
+    let head: String = args[5].chars().take(51).collect();
+    let batch = listed.json["executions"]
+        .as_array()
+        .and_then(|l| {
+            l.iter()
+                .filter_map(|e| e["id"].as_str())
+                .find(|id| id.starts_with(&format!("{head}-")))
+        })
+        .unwrap_or_else(|| panic!("no batch execution listed:\n{}", listed.dump()))
+        .to_string();
+    let log = detached_log_of(cx, &batch);
+    assert_eq!(log.lines().filter(|l| *l == line).count(), 1, "{log}");
+    assert_eq!(listed_labels(&batch), want);
 });

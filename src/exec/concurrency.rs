@@ -58,6 +58,15 @@ pub fn try_take(dir: &Utf8Path, limit: u32) -> std::io::Result<Option<Slot>> {
     Ok(None)
 }
 
+/// Why an execution of `namespace.flow` ended without running: `limit` executions of the flow
+/// were running and its behavior is CANCEL (`cancelled`) or FAIL.
+pub fn not_run_reason(limit: u32, namespace: &str, flow: &str, cancelled: bool) -> String {
+    format!(
+        "not run: {limit} execution(s) of {namespace}.{flow} are running (concurrency limit, behavior {})",
+        if cancelled { "CANCEL" } else { "FAIL" }
+    )
+}
+
 /// How the limit was met: a slot, or the execution ends without running.
 #[derive(Debug)]
 pub enum Admission<S = Slot> {

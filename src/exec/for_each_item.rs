@@ -4,8 +4,9 @@
 //! each with `{{ taskrun.items }}` the batch's URI and `{{ taskrun.iteration }}` its number
 //! from 1 (`outputs.ID_items.iterations`: the count per state, `numberOfBatches`); `ID_merge`
 //! joins the flow outputs of the children, one JSON (Ion) line each, into one file
-//! (`outputs.ID_merge.subflowOutputs`). The batches run one after the other (Kestra starts them
-//! all at once; the order of their ends is not part of the result).
+//! (`outputs.ID_merge.subflowOutputs`), in batch order. The batches run side by side, as Kestra
+//! starts them all at once (`exec::batch_admission` bounds them); the order of their ends is
+//! not part of the result.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,9 +15,9 @@ use serde_json::json;
 
 use crate::exec::result::{State, TaskResult};
 use crate::exec::subflow::{self, failed};
-use crate::exec::{Runtime, Shared, taskrun::Frame, walk};
+use crate::exec::{Runtime, Shared, journal, taskrun::Frame, walk};
 use crate::flow::for_each_item::{ForEachItems, SUFFIXES, Split, split};
-use crate::flow::model::{Flow, SubflowTask, Task};
+use crate::flow::model::{Flow, ResolvedSubflow, SubflowTask, Task};
 use crate::plan::storage as names;
 
 /// The task's state from the batches' states, as Kestra's `ExecutableUtils.findTerminalState`
@@ -100,6 +101,122 @@ fn publish(shared: &Shared, task: &Task, suffix: &str, frame: &Frame, outputs: s
     walk::publish_own(shared, &t, &r);
 }
 
+/// One batch's child execution, before it starts.
+struct Planned {
+    iteration: usize,
+    given: BTreeMap<String, String>,
+    id: String,
+}
+
+/// A batch's end: its execution's state, and its flow outputs when it ran.
+type BatchEnd = (State, Option<BTreeMap<String, serde_json::Value>>);
+
+/// Runs the batches' executions side by side (as Kestra, which creates them all at once), at
+/// most [`batch_admission::in_flight_here`] at a time, each admitted in batch order by the
+/// child flow's `concurrency`; their ends in batch order. A batch whose execution ended
+/// already (a resumed parent) is not run again: its journal gives its end. An error starting
+/// one stops further batches from starting; those under way run to their end first.
+async fn run_batches(
+    rt: &Arc<Runtime>,
+    task: &Task,
+    resolved: &ResolvedSubflow,
+    labels: &BTreeMap<String, String>,
+    planned: Vec<Planned>,
+) -> Result<Vec<BatchEnd>, String> {
+    use crate::exec::batch_admission::{self as admission, Admitted};
+    let n = planned.len();
+    let sem = Arc::new(tokio::sync::Semaphore::new(admission::in_flight_here(n)));
+    let shared_flow = Arc::new(resolved.clone());
+    let mut ends: Vec<Option<BatchEnd>> = (0..n).map(|_| None).collect();
+    let mut set = tokio::task::JoinSet::new();
+    let mut error = None;
+    let stopped = || *rt.cancel.borrow() != crate::exec::Cancel::No;
+    for (k, b) in planned.into_iter().enumerate() {
+        let iteration = b.iteration;
+        let Ok(permit) = sem.clone().acquire_owned().await else {
+            break;
+        };
+        if stopped() {
+            ends[k] = Some((State::Killed, None));
+            continue;
+        }
+        let child = match subflow::start_child(rt, task, labels, resolved, &b.given, &b.id) {
+            Ok(c) => c,
+            Err(e) => {
+                error = Some(format!("batch {iteration}: {e}"));
+                break;
+            }
+        };
+        // Cancelled or failed by the concurrency limit in an earlier run: so it stays.
+        let records = journal::read(&child.state_dir, &child.id).unwrap_or_default();
+        if let Some(state) = admission::ended_unrun(&records) {
+            ends[k] = Some((state, None));
+            continue;
+        }
+        let slot = if child.replay.finished {
+            None
+        } else {
+            let waiting = || {
+                rt.status(&format!(
+                    "{}: batch {iteration} (execution {}) waits: the concurrency limit of flow {}.{} is reached (behavior QUEUE)",
+                    task.id, b.id, resolved.flow.namespace, resolved.flow.id
+                ))
+            };
+            match admission::admit(rt, &resolved.flow, &child.state_dir, &b.id, waiting).await {
+                Ok(Admitted::Run(slot)) => slot,
+                Ok(Admitted::NotRun(state, why)) => {
+                    rt.status(&format!(
+                        "{}: batch {iteration} (execution {}) {}: {why}",
+                        task.id,
+                        b.id,
+                        state.name()
+                    ));
+                    let _ = child
+                        .journal
+                        .append(&admission::ended_by_limit(state), true);
+                    let _ = child.journal.append(
+                        &journal::Record::End {
+                            state: state.name().to_string(),
+                            at: journal::Stamp::now(),
+                        },
+                        true,
+                    );
+                    ends[k] = Some((state, None));
+                    continue;
+                }
+                Ok(Admitted::Stopped) => {
+                    ends[k] = Some((State::Killed, None));
+                    continue;
+                }
+                Err(e) => {
+                    error = Some(format!("batch {iteration}: {e}"));
+                    break;
+                }
+            }
+        };
+        let (rt, resolved, labels) = (rt.clone(), shared_flow.clone(), labels.clone());
+        set.spawn(async move {
+            let _held = (permit, slot);
+            let (result, _) = subflow::run_child(&rt, &resolved, child, labels).await;
+            (k, (result.state, Some(result.outputs)))
+        });
+    }
+    while let Some(done) = set.join_next().await {
+        match done {
+            Ok((k, end)) => ends[k] = Some(end),
+            Err(e) => error = error.or(Some(format!("a batch's execution stopped: {e}"))),
+        }
+    }
+    if let Some(e) = error {
+        return Err(e);
+    }
+    // A batch not started (the execution stopped before it) is KILLED.
+    Ok(ends
+        .into_iter()
+        .map(|e| e.unwrap_or((State::Killed, None)))
+        .collect())
+}
+
 /// Runs the task: splits, runs the subflow per batch, merges the outputs.
 pub async fn run(
     rt: &Arc<Runtime>,
@@ -141,7 +258,7 @@ pub async fn run(
         Ok(r) => r,
         Err(e) => return failed(task, e),
     };
-    let labels = match subflow::child_labels(rt, flow, sub, &render) {
+    let labels = match subflow::child_labels(rt, flow, sub, &resolved.flow, &render) {
         Ok(l) => l,
         Err(e) => return failed(task, e),
     };
@@ -174,19 +291,15 @@ pub async fn run(
         frame,
         json!({ "splits": splits_uri }),
     );
-    // ID_items: one child execution per batch.
+    // ID_items: one child execution per batch, their inputs rendered now with the parent's
+    // values (Kestra renders them when it creates the executions, all at once).
     let mut counts: BTreeMap<&'static str, usize> = if sub.wait {
         [("CREATED", 0), ("RUNNING", 0)].into()
     } else {
         [("RUNNING", 0)].into()
     };
-    let mut merged = String::new();
-    let mut merged_any = false;
+    let mut planned = Vec::new();
     for (i, uri) in splits.iter().enumerate() {
-        if *rt.cancel.borrow() != crate::exec::Cancel::No {
-            *counts.entry("KILLED").or_default() += 1;
-            continue;
-        }
         let iteration = i + 1;
         let mut batch_run = run.clone();
         batch_run.items = Some(uri.clone());
@@ -207,28 +320,51 @@ pub async fn run(
                 crate::exec::taskrun::display(&task.path, &frame.values())
             ),
         );
-        let child = match subflow::start_child(rt, task, sub, &resolved, &given, &id) {
-            Ok(c) => c,
-            Err(e) => return failed(task, format!("batch {iteration}: {e}")),
-        };
-        if !sub.wait {
+        planned.push(Planned {
+            iteration,
+            given,
+            id,
+        });
+    }
+    let mut merged = String::new();
+    let mut merged_any = false;
+    if !sub.wait {
+        // Each batch a detached execution: started one after the other (each start is quick),
+        // they run side by side on their own.
+        for b in &planned {
+            if *rt.cancel.borrow() != crate::exec::Cancel::No {
+                *counts.entry("KILLED").or_default() += 1;
+                continue;
+            }
+            let iteration = b.iteration;
+            let child = match subflow::start_child(rt, task, &labels, &resolved, &b.given, &b.id) {
+                Ok(c) => c,
+                Err(e) => return failed(task, format!("batch {iteration}: {e}")),
+            };
             if let Err(e) = subflow::detach(rt, sub, &resolved.flow, &child) {
                 return failed(task, format!("batch {iteration}: {e}"));
             }
             *counts.entry("SUCCESS").or_default() += 1;
-            continue;
         }
-        let (result, _) = subflow::run_child(rt, &resolved, child, labels.clone()).await;
-        *counts.entry(result.state.name()).or_default() += 1;
-        // Kestra writes each child's flow outputs to ID_items/ITERATION/outputs.ion.
-        if !resolved.flow.outputs.is_empty() {
-            let line = serde_json::Value::Object(result.outputs.clone().into_iter().collect());
-            let each = uri_of(SUFFIXES[1], &format!("{iteration}/outputs.ion"));
-            if let Err(e) = put(rt, &each, &format!("{line}\n")) {
-                return failed(task, e);
+    } else {
+        let ends = match run_batches(rt, task, &resolved, &labels, planned).await {
+            Ok(e) => e,
+            Err(e) => return failed(task, e),
+        };
+        // In batch order, whatever order they ended in (Kestra's merge sorts by iteration).
+        for (i, (state, outputs)) in ends.into_iter().enumerate() {
+            let iteration = i + 1;
+            *counts.entry(state.name()).or_default() += 1;
+            // Kestra writes each child's flow outputs to ID_items/ITERATION/outputs.ion.
+            if let Some(outputs) = outputs.filter(|_| !resolved.flow.outputs.is_empty()) {
+                let line = serde_json::Value::Object(outputs.into_iter().collect());
+                let each = uri_of(SUFFIXES[1], &format!("{iteration}/outputs.ion"));
+                if let Err(e) = put(rt, &each, &format!("{line}\n")) {
+                    return failed(task, e);
+                }
+                merged.push_str(&format!("{line}\n"));
+                merged_any = true;
             }
-            merged.push_str(&format!("{line}\n"));
-            merged_any = true;
         }
     }
     publish(
@@ -311,6 +447,14 @@ mod tests {
             ),
             (c(&[("WARNING", 1)]), true, false, false, State::Warning),
             (c(&[("WARNING", 1)]), true, false, true, State::Success),
+            // Batches the child flow's concurrency limit cancelled do not change it.
+            (
+                c(&[("SUCCESS", 1), ("CANCELLED", 2)]),
+                true,
+                false,
+                false,
+                State::Success,
+            ),
             (
                 c(&[("FAILED", 1), ("KILLED", 1)]),
                 true,

@@ -28,6 +28,10 @@ pub struct Summary {
     pub tasks: usize,
     pub tasks_failed: usize,
     pub flow_file: String,
+    /// The execution's labels: those it started with (its flow's, then those a parent gave
+    /// it), then those its tasks added (left out when none).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 /// Which executions to list.
@@ -48,6 +52,7 @@ pub fn summarize(j: &JournalFile, now: u64) -> Option<Summary> {
         namespace,
         flow,
         at,
+        labels,
         ..
     }) = records.iter().find(|r| matches!(r, Record::Start { .. }))
     else {
@@ -58,9 +63,11 @@ pub fn summarize(j: &JournalFile, now: u64) -> Option<Summary> {
         _ => None,
     });
     let mut ended = std::collections::BTreeMap::new();
+    let mut labels = labels.clone();
     for r in records {
         if let Record::TaskEnd { task, result, .. } = r {
             ended.insert(task.clone(), result.state);
+            labels.extend(result.labels.clone());
         }
     }
     let last_write = now.saturating_sub(j.age.as_secs());
@@ -80,6 +87,7 @@ pub fn summarize(j: &JournalFile, now: u64) -> Option<Summary> {
         tasks: ended.len(),
         tasks_failed: ended.values().filter(|s| !s.continues()).count(),
         flow_file: flow_file.clone(),
+        labels,
     })
 }
 
@@ -131,6 +139,7 @@ mod tests {
             tasks: 0,
             tasks_failed: 0,
             flow_file: String::new(),
+            labels: Default::default(),
         }
     }
 

@@ -54,6 +54,11 @@ pub enum Record {
         /// secret: SECRET values come through inputs, which are not journaled).
         #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
         trigger: serde_json::Map<String, serde_json::Value>,
+        /// The execution's labels when it started: its flow's, then those it was given (a
+        /// Subflow's or ForEachItem's `labels`, and the parent's with `inheritLabels`), so
+        /// that `resume` (a detached child's too) and `executions` have them.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        labels: BTreeMap<String, String>,
     },
     TaskStart {
         task: String,

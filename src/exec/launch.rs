@@ -63,6 +63,8 @@ pub struct Launch {
     work_dir: Utf8PathBuf,
     inputs: BTreeMap<String, String>,
     trigger: serde_json::Map<String, serde_json::Value>,
+    /// Labels given besides the flow's (a child execution's, from its journal).
+    labels: BTreeMap<String, String>,
     execution_id: String,
     state_dir: Utf8PathBuf,
     namespace_files: Option<Utf8PathBuf>,
@@ -110,6 +112,7 @@ pub fn run(r: Run, report: impl FnOnce(&FlowResult)) -> Result<Code> {
             work_dir: r.work_dir,
             inputs: r.inputs,
             trigger: r.trigger,
+            labels: BTreeMap::new(),
             execution_id: r.execution_id.unwrap_or_else(crate::exec::new_execution_id),
             state_dir: r.state_dir,
             namespace_files: r.namespace_files,
@@ -147,6 +150,7 @@ pub fn resume(
         mut inputs,
         swarm,
         trigger,
+        labels,
         ..
     }) = records
         .into_iter()
@@ -186,6 +190,7 @@ pub fn resume(
             work_dir: work_dir.into(),
             inputs,
             trigger,
+            labels,
             execution_id: execution_id.to_string(),
             state_dir,
             namespace_files,
@@ -365,6 +370,7 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
     let mut ctx = plan_context(l.engine.dialect, &l.work_dir, &l.execution_id);
     ctx.run_vars = crate::exec::host_vars::run_vars().code(Code::Invalid)?;
     ctx.run_vars.trigger = l.trigger.clone();
+    ctx.run_vars.labels = l.labels.clone();
     ctx.run_vars.start_date =
         Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
     ctx.run_vars.state = Some("RUNNING".into());
@@ -508,16 +514,11 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
                     } else {
                         State::Failed
                     };
-                    let why = format!(
-                        "not run: {} execution(s) of {}.{} are running (concurrency limit, behavior {})",
+                    let why = concurrency::not_run_reason(
                         c.limit,
-                        flow.namespace,
-                        flow.id,
-                        if state == State::Cancelled {
-                            "CANCEL"
-                        } else {
-                            "FAIL"
-                        }
+                        &flow.namespace,
+                        &flow.id,
+                        state == State::Cancelled,
                     );
                     if !l.quiet {
                         eprintln!(
@@ -592,6 +593,12 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
                     crate::plan::backend::Backend::Engine => None,
                 },
                 trigger: l.trigger.clone(),
+                labels: flow
+                    .labels
+                    .clone()
+                    .into_iter()
+                    .chain(l.labels.clone())
+                    .collect(),
             };
             if let Err(e) = journal.append(&start, true) {
                 return Err(Code::Engine.error(e));

@@ -366,6 +366,7 @@ mod tests {
             flow: "f".into(),
             swarm: None,
             trigger: Default::default(),
+            labels: Default::default(),
         }];
         if ended {
             records.push(Record::End {

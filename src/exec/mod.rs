@@ -2,6 +2,7 @@
 //! `Parallel`), with live logs, outputs passed between tasks, cancel on Ctrl-C/SIGTERM, and a
 //! result per task.
 
+pub mod batch_admission;
 pub mod blocking;
 pub mod branch;
 pub mod concurrency;
@@ -380,7 +381,16 @@ pub async fn run_flow_keeping_outputs(
         },
         state,
         duration: started.elapsed(),
-        labels: result::execution_labels(&flow.labels, &tasks),
+        // The flow's, those the execution was given (a child's), those its tasks added.
+        labels: result::execution_labels(
+            &flow
+                .labels
+                .clone()
+                .into_iter()
+                .chain(rt.ctx.run_vars.labels.clone())
+                .collect(),
+            &tasks,
+        ),
         tasks,
         outputs: Default::default(),
         error: None,

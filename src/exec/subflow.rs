@@ -131,11 +131,11 @@ pub async fn run(
         crate::exec::taskrun::display(&task.path, &values)
     };
     let id = child_execution_id(&rt.ctx.execution_id, &key);
-    let labels = match child_labels(rt, flow, sub, &render) {
+    let labels = match child_labels(rt, flow, sub, &resolved.flow, &render) {
         Ok(l) => l,
         Err(e) => return failed(task, e),
     };
-    let child = match start_child(rt, task, sub, &resolved, &given, &id) {
+    let child = match start_child(rt, task, &labels, &resolved, &given, &id) {
         Ok(c) => c,
         Err(e) => return failed(task, e),
     };
@@ -253,11 +253,12 @@ pub(crate) struct Child {
     pub state_dir: camino::Utf8PathBuf,
 }
 
-/// Checks the child's inputs and opens its journal, writing its start the first time.
+/// Checks the child's inputs and opens its journal, writing its start the first time (with
+/// the `labels` it is given, so that a detached `dockhand resume` of it has them too).
 pub(crate) fn start_child(
     rt: &Runtime,
     task: &Task,
-    _sub: &SubflowTask,
+    labels: &BTreeMap<String, String>,
     resolved: &ResolvedSubflow,
     given: &BTreeMap<String, String>,
     id: &str,
@@ -303,6 +304,12 @@ pub(crate) fn start_child(
                     crate::plan::backend::Backend::Engine => None,
                 },
                 trigger: Default::default(),
+                labels: child
+                    .labels
+                    .clone()
+                    .into_iter()
+                    .chain(labels.clone())
+                    .collect(),
             };
             journal.append(&start, true).map_err(|e| e.to_string())?;
         }
@@ -328,19 +335,22 @@ pub(crate) fn start_child(
     })
 }
 
-/// The labels of a child execution, as Kestra's `ExecutableUtils.subflowExecution` gives them:
-/// the parent execution's (its flow's, then those of the command line) with `inheritLabels`,
-/// then the task's `labels`, rendered with the parent's values.
+/// The labels of a child execution besides its flow's, as Kestra's
+/// `ExecutableUtils.subflowExecution` gives them: with `inheritLabels` the parent execution's
+/// (its flow's, then those it was given) but for those the child's flow sets itself, then the
+/// task's `labels`, rendered with the parent's values.
 pub(crate) fn child_labels(
     rt: &Runtime,
     flow: &Flow,
     sub: &SubflowTask,
+    child: &Flow,
     render: &dyn Fn(&str) -> Result<String, String>,
 ) -> Result<BTreeMap<String, String>, String> {
     let mut out = BTreeMap::new();
     if sub.inherit_labels {
-        out.extend(flow.labels.clone());
-        out.extend(rt.ctx.run_vars.labels.clone());
+        let mut parent = flow.labels.clone();
+        parent.extend(rt.ctx.run_vars.labels.clone());
+        out = inherited(parent, &child.labels);
     }
     for (k, v) in &sub.labels {
         out.insert(
@@ -349,6 +359,18 @@ pub(crate) fn child_labels(
         );
     }
     Ok(out)
+}
+
+/// The parent's labels a child inherits: those its own flow does not set (Kestra's
+/// `ExecutableUtils.filterLabels`). Pure.
+pub fn inherited(
+    parent: BTreeMap<String, String>,
+    child_flow: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    parent
+        .into_iter()
+        .filter(|(k, _)| !child_flow.contains_key(k))
+        .collect()
 }
 
 /// Runs a child execution in this process to its end (its end journaled), with `labels`
@@ -495,6 +517,33 @@ mod tests {
                 task_state(child, transmit, af, aw, cancelled),
                 want,
                 "{child:?} {transmit} {af} {aw} {cancelled}"
+            );
+        }
+    }
+
+    #[test]
+    fn inherited_labels_give_way_to_the_child_flows() {
+        let m = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        // (parent's, child flow's) -> inherited
+        let rows = [
+            (m(&[("team", "a")]), m(&[]), m(&[("team", "a")])),
+            (
+                m(&[("team", "a"), ("env", "p")]),
+                m(&[("team", "b")]),
+                m(&[("env", "p")]),
+            ),
+            (m(&[]), m(&[("team", "b")]), m(&[])),
+        ];
+        for (parent, child, want) in rows {
+            assert_eq!(
+                inherited(parent.clone(), &child),
+                want,
+                "{parent:?} {child:?}"
             );
         }
     }

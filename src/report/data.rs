@@ -243,6 +243,7 @@ mod tests {
             flow: "fl".into(),
             swarm: None,
             trigger: Default::default(),
+            labels: Default::default(),
         }
     }
 

@@ -409,7 +409,7 @@ impl Ctx {
     }
 
     /// dockhand's state (execution journals) goes to the test's temp dir, not ~/.local/state.
-    fn env<'a>(&'a self, extra: &[(&'a str, &'a str)]) -> Vec<(String, String)> {
+    pub fn env<'a>(&'a self, extra: &[(&'a str, &'a str)]) -> Vec<(String, String)> {
         let state = self.tmp.path().join("state").display().to_string();
         let mut v = vec![
             ("DOCKHAND_STATE_DIR".to_string(), state.clone()),
@@ -421,6 +421,32 @@ impl Ctx {
                 .map(|(k, val)| (k.to_string(), val.to_string())),
         );
         v
+    }
+
+    /// Kills `first` with SIGKILL, waits until `executions` lists `id` INTERRUPTED (its
+    /// journal's lock may outlive the process by as long as a command it was forking takes to
+    /// exec), then runs `dockhand resume ID --json`, which must exit 0: what the killed run had
+    /// printed on stderr, and the resume.
+    pub fn kill_then_resume(&self, mut first: Spawned, id: &str) -> (String, Run) {
+        first.signal(9);
+        assert!(first.wait_for(Duration::from_secs(10)).is_some());
+        let before = first.stderr_so_far();
+        let state = || {
+            let l = self.dockhand(&["executions", "--json"], &[]);
+            l.json["executions"]
+                .as_array()
+                .and_then(|l| l.iter().find(|e| e["id"] == id))
+                .map(|e| e["state"].as_str().unwrap_or_default().to_string())
+                .unwrap_or_default()
+        };
+        let until = Instant::now() + Duration::from_secs(10);
+        while state() != "INTERRUPTED" && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert_eq!(state(), "INTERRUPTED", "{before}");
+        let resumed = self.dockhand(&["resume", id, "--json"], &[]);
+        resumed.assert_code(0);
+        (before, resumed)
     }
 
     /// Fails the test if a container of this execution is left; removes it either way.
