@@ -101,6 +101,31 @@ impl NoEngine {
         Spawned::start(&args, &self.env(&[])).finish(Duration::from_secs(60))
     }
 
+    /// [`Self::kill9_then_resume`] with `extra` arguments to the first run, killed as soon as
+    /// `line` is printed.
+    fn kill9_then_resume_with(
+        &self,
+        flow: &Path,
+        id: &str,
+        line: &str,
+        extra: &[&str],
+    ) -> (Run, Run) {
+        let mut args = vec!["--execution-id", id];
+        args.extend_from_slice(extra);
+        let s = self.spawn(flow, &args, &[]);
+        assert!(
+            s.wait_line(Duration::from_secs(30), |l| l.contains(line)),
+            "{}",
+            s.stderr_so_far()
+        );
+        s.signal(libc::SIGKILL);
+        let first = s.finish(Duration::from_secs(10));
+        assert_eq!(first.signal, Some(libc::SIGKILL), "{}", first.dump());
+        let r = self.dockhand(&["resume", id, "--json"]);
+        r.assert_code(0);
+        (first, r)
+    }
+
     /// Runs `flow` as execution `id` until a line holds `line`, then kills dockhand (`kill -9`).
     fn killed_at(&self, flow: &Path, id: &str, line: &str) -> Run {
         self.killed_after(flow, id, line, Duration::ZERO)
@@ -529,6 +554,61 @@ tasks:
             "ERROR Assertion `{{ 0 }}` failed!",
             "ERROR Assertion `{{ false }} ` failed!"
         ]
+    );
+}
+
+/// `--label KEY=VALUE` gives the execution labels as Kestra's execution creation does: over the
+/// flow's of the same key, seen by `{{ labels.KEY }}`, in the result and in `executions`, and
+/// kept by a resume.
+#[test]
+fn labels_given_on_the_command_line_are_the_executions() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "given",
+        "given",
+        r#"labels:
+  team: data
+  stage: draft
+tasks:
+  - id: say
+    type: io.kestra.plugin.core.log.Log
+    message: "team {{ labels.team }} stage {{ labels.stage }} run {{ labels.run }}"
+  - id: wait
+    type: io.kestra.plugin.core.flow.Sleep
+    duration: PT3S
+  - id: again
+    type: io.kestra.plugin.core.log.Log
+    message: "again {{ labels.stage }} {{ labels.run }}"
+"#,
+    );
+    let (first, resumed) = dh.kill9_then_resume_with(
+        &f,
+        "lbl1",
+        "Waiting for PT3S",
+        &["--label", "stage=prod", "--label", "run=7"],
+    );
+    assert!(
+        first.stderr.contains("| team data stage prod run 7"),
+        "{}",
+        first.dump()
+    );
+    assert_eq!(
+        resumed.json["labels"],
+        json!({"team": "data", "stage": "prod", "run": "7"}),
+        "{}",
+        resumed.dump()
+    );
+    assert!(
+        resumed.stderr.contains("| again prod 7"),
+        "{}",
+        resumed.dump()
+    );
+    let listed = dh.dockhand(&["executions", "--json"]);
+    listed.assert_code(0);
+    assert!(
+        listed.stdout.contains("\"run\":\"7\"") || listed.stdout.contains("\"run\": \"7\""),
+        "{}",
+        listed.dump()
     );
 }
 

@@ -431,6 +431,10 @@ pub struct PlanArgs {
     /// `{{ trigger.* }}` as one JSON object; `--trigger` values go over it
     #[arg(long = "trigger-json", value_name = "JSON")]
     pub trigger_json: Option<String>,
+    /// An execution label (repeatable), over the flow's `labels` of the same key, as labels given
+    /// when a Kestra execution is created: `{{ labels.KEY }}`, the result, `executions`
+    #[arg(long = "label", value_name = "KEY=VALUE", value_parser = parse_kv)]
+    pub labels: Vec<(String, String)>,
     /// Root of task working directories (`DIR/<execution>/<task>`) and private files
     #[arg(
         long,

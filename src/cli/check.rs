@@ -177,6 +177,7 @@ pub fn plan(
     let mut ctx = plan_context(dialect, &args.work_dir, execution_id);
     ctx.run_vars = host_vars::run_vars().map_err(|e| Code::Invalid.error(e))?;
     ctx.run_vars.trigger = super::inputs::given_trigger(args)?;
+    ctx.run_vars.labels = args.labels.iter().cloned().collect();
     if backend.is_swarm() && dialect == Dialect::Podman {
         return Err(Code::Invalid.error(
             "--backend swarm drives docker's swarm services: Podman has no swarm (use --engine docker)",

@@ -43,6 +43,7 @@ pub fn run(
             work_dir: args.work_dir.clone(),
             inputs: given_inputs(args)?,
             trigger: super::inputs::given_trigger(args)?,
+            labels: args.labels.iter().cloned().collect(),
             execution_id,
             state_dir: state_dir(exec.state_dir),
             namespace_files: exec.namespace_files,

@@ -41,6 +41,8 @@ pub struct Run {
     pub inputs: BTreeMap<String, String>,
     /// `trigger.*` from `--trigger`/`--trigger-json` (empty: started by hand, as in Kestra).
     pub trigger: serde_json::Map<String, serde_json::Value>,
+    /// `--label`: the execution's labels over its flow's.
+    pub labels: BTreeMap<String, String>,
     /// `None`: a new random id.
     pub execution_id: Option<String>,
     pub state_dir: Utf8PathBuf,
@@ -112,7 +114,7 @@ pub fn run(r: Run, report: impl FnOnce(&FlowResult)) -> Result<Code> {
             work_dir: r.work_dir,
             inputs: r.inputs,
             trigger: r.trigger,
-            labels: BTreeMap::new(),
+            labels: r.labels,
             execution_id: r.execution_id.unwrap_or_else(crate::exec::new_execution_id),
             state_dir: r.state_dir,
             namespace_files: r.namespace_files,
