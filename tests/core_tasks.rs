@@ -2302,7 +2302,8 @@ fn kill9_mid_foreach_of_core_tasks_then_resume_runs_each_value_once() {
 /// Each input type's value in expressions, as Kestra types it (`FlowInputOutput.parseType`):
 /// (input declaration, `--input` value, expression, what it renders). A number adds and
 /// compares as a number (`"9" < 10` as text would be false), a BOOLEAN equals `true`, JSON,
-/// YAML, ARRAY and MULTISELECT values are maps and lists; what prints stays as given.
+/// YAML, ARRAY and MULTISELECT values are maps and lists; what prints is Kestra's Java value
+/// (a FLOAT is a `Float`, printed `5.0`; a DATETIME an `Instant`, printed in UTC).
 const TYPED_INPUTS: &[(&str, &str, &str, &str)] = &[
     ("type: INT", "2026", "{{ inputs.x + 1 }}", "2027"),
     ("type: INT", "2026", "{{ inputs.x }}", "2026"),
@@ -2354,6 +2355,20 @@ const TYPED_INPUTS: &[(&str, &str, &str, &str)] = &[
         "2026-12-01T10:00:00Z",
     ),
     ("type: DURATION", "PT1H", "{{ inputs.x }}", "PT1H"),
+    ("type: FLOAT", "5", "{{ inputs.x }}", "5.0"),
+    ("type: FLOAT", "5", "{{ inputs.x + 1 }}", "6.0"),
+    (
+        "type: DATETIME",
+        "2024-01-15T10:30:00+02:00",
+        "{{ inputs.x }}",
+        "2024-01-15T08:30:00Z",
+    ),
+    (
+        "type: ARRAY\n    itemType: FLOAT",
+        "[1, 2.5]",
+        "{{ inputs.x }}",
+        "[1.0,2.5]",
+    ),
 ];
 
 #[test]
