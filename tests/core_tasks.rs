@@ -835,7 +835,7 @@ fn plan_shows_kv_reads_as_a_stand_in() {
 /// `Connection: close`. Routes: `/hello` (200, header `x-test`), `/echo` (the request's method,
 /// content type, authorization and body back), `/missing` (404), `/data.csv` (a file),
 /// `/named` (Content-Disposition), `/empty`, `/slow` (answers after 3 s), `/redirect` (302 to
-/// `/hello`).
+/// `/hello`), `/per/V/data.csv` (`data of V`).
 fn http_server() -> u16 {
     use std::io::{BufRead, BufReader, Read, Write};
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -894,6 +894,11 @@ fn http_server() -> u16 {
                         ("200 OK", String::new(), "late".into())
                     }
                     "/redirect" => ("302 Found", "location: /hello\r\n".into(), String::new()),
+                    // `/per/V/data.csv`: a file of the same name whose content says V.
+                    p if p.starts_with("/per/") => {
+                        let v = p["/per/".len()..].split('/').next().unwrap_or("");
+                        ("200 OK", String::new(), format!("data of {v}\n"))
+                    }
                     _ => ("500 Internal Server Error", String::new(), String::new()),
                 };
                 let mut w = conn;
@@ -1094,6 +1099,130 @@ fn http_download_stores_the_body_as_a_file_of_the_execution() {
     assert_eq!(t["outputs"]["length"], 0);
     assert_eq!(t["message"], format!("File '{base}/empty' is empty"));
     assert_eq!(r.task("empty")["state"], "FAILED");
+}
+
+/// Inside a ForEach, each run of an in-process task that writes files (http Download, the old
+/// `fs.http.Download`, LocalFiles) has its own working directory (`dl.1`, as a container
+/// task's) and its own storage URI, so the values' files of the same name do not overwrite
+/// each other; after `kill -9` and `resume` the runs taken from the journal keep their URIs.
+#[test]
+fn each_foreach_run_of_a_file_task_has_its_own_files_through_resume() {
+    let port = http_server();
+    let dh = NoEngine::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let f = dh.flow_of(
+        "perrun",
+        "perrun",
+        &format!(
+            r#"tasks:
+  - id: each
+    type: io.kestra.plugin.core.flow.ForEach
+    values: [a, b, c]
+    tasks:
+      - id: dl
+        type: io.kestra.plugin.core.http.Download
+        uri: "{base}/per/{{{{ taskrun.value }}}}/data.csv"
+      - id: legacy
+        type: io.kestra.plugin.fs.http.Download
+        uri: "{base}/per/{{{{ taskrun.value }}}}/data.csv"
+      - id: local
+        type: io.kestra.core.tasks.storages.LocalFiles
+        inputs:
+          out.txt: "local {{{{ taskrun.value }}}}"
+        outputs: ["*.txt"]
+      - id: sh
+        type: io.kestra.plugin.scripts.shell.Commands
+        taskRunner:
+          type: io.kestra.plugin.core.runner.Process
+        outputFiles: ["out.txt"]
+        commands:
+          - echo "sh {{{{ taskrun.value }}}}" > out.txt
+      - id: nap
+        type: io.kestra.plugin.core.flow.Sleep
+        duration: PT1S
+  - id: use
+    type: io.kestra.plugin.scripts.shell.Commands
+    taskRunner:
+      type: io.kestra.plugin.core.runner.Process
+    inputFiles:
+      a.csv: "{{{{ outputs.dl['a'].uri }}}}"
+      b.csv: "{{{{ outputs.legacy['b'].uri }}}}"
+      c.csv: "{{{{ outputs.dl['c'].uri }}}}"
+    commands:
+      - for f in a.csv b.csv c.csv; do while read -r l; do echo "$l"; done < $f; done
+"#
+        ),
+    );
+    let first = dh.killed_at(&f, "perrun1", "nap.1  | Waiting");
+    assert!(!first.stderr.contains("dl[c]"), "{}", first.dump());
+    let r = dh.dockhand(&["resume", "perrun1", "--json"]);
+    r.assert_code(0);
+    assert!(
+        r.stderr
+            .contains("dl[a]: SUCCESS (from the journal, not run again)"),
+        "{}",
+        r.dump()
+    );
+    let work = dh.tmp.path().join("work/perrun1");
+    let storage = dh
+        .tmp
+        .path()
+        .join("state/storage/dev/core/perrun/executions/perrun1/tasks");
+    for task in ["dl", "legacy"] {
+        let runs = runs_of(&r, task);
+        assert_eq!(runs.len(), 3, "{}", r.dump());
+        for (n, (values, state, outputs)) in runs.iter().enumerate() {
+            let v = &values[0];
+            assert_eq!(state, "SUCCESS");
+            let uri =
+                format!("kestra:///dev/core/perrun/executions/perrun1/tasks/{task}.{n}/1/data.csv");
+            assert_eq!(outputs["uri"], uri.as_str(), "{}", r.dump());
+            let want = format!("data of {v}\n");
+            let stored = storage.join(format!("{task}.{n}/1/data.csv"));
+            assert_eq!(
+                std::fs::read_to_string(&stored).unwrap(),
+                want,
+                "{task}[{v}]"
+            );
+            let local = work.join(format!("{task}.{n}/data.csv"));
+            assert_eq!(
+                std::fs::read_to_string(&local).unwrap(),
+                want,
+                "{task}[{v}]"
+            );
+        }
+    }
+    for (n, (values, _, outputs)) in runs_of(&r, "local").iter().enumerate() {
+        let file = work.join(format!("local.{n}/out.txt"));
+        assert_eq!(
+            outputs["uris"]["out.txt"],
+            format!("file://{}", file.display()).as_str(),
+            "{}",
+            r.dump()
+        );
+        assert_eq!(
+            std::fs::read_to_string(&file).unwrap(),
+            format!("local {}", values[0])
+        );
+    }
+    // A container task's output files too (here a Process task's): each run's are stored
+    // under its own URI (they were not stored at all before, outside `sh`'s directory).
+    let sh: Vec<Value> = r.tasks().into_iter().filter(|t| t["id"] == "sh").collect();
+    assert_eq!(sh.len(), 3, "{}", r.dump());
+    for (n, t) in sh.iter().enumerate() {
+        let f = &t["storedFiles"][0];
+        let uri = format!("kestra:///dev/core/perrun/executions/perrun1/tasks/sh.{n}/1/out.txt");
+        assert_eq!(f["uri"], uri.as_str(), "{}", r.dump());
+        let text = std::fs::read_to_string(f["path"].as_str().unwrap()).unwrap();
+        assert_eq!(text, format!("sh {}\n", t["values"][0].as_str().unwrap()));
+    }
+    // A later task reads each value's download by its URI.
+    assert_eq!(
+        r.logs("use", '|'),
+        vec!["data of a", "data of b", "data of c"],
+        "{}",
+        r.dump()
+    );
 }
 
 #[test]
