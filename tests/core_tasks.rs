@@ -2569,3 +2569,112 @@ tasks:
     r.assert_code(0);
     assert_eq!(r.logs("after", '|'), vec!["after 2027"], "{}", r.dump());
 }
+
+/// A Subflow whose `flowId` is rendered when it runs (here from an input) is found then, so
+/// validation cannot see that the flow calls itself: the run stops at the depth validation
+/// allows, the eleventh nested Subflow task failing with the chain of flows named, and the
+/// failure reaches the top (`transmitFailed`, Kestra's default).
+#[test]
+fn a_flow_calling_itself_through_a_rendered_flow_id_stops_at_the_depth_limit() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "selfcall",
+        "selfcall",
+        r#"inputs:
+  - id: me
+    type: STRING
+    defaults: selfcall
+tasks:
+  - id: hello
+    type: io.kestra.plugin.core.log.Log
+    message: "in {{ execution.id }}"
+  - id: again
+    type: io.kestra.plugin.core.flow.Subflow
+    namespace: dev.core
+    flowId: "{{ inputs.me }}"
+    inputs:
+      me: "{{ inputs.me }}"
+"#,
+    );
+    // A flow found at run time may hold container tasks: the run needs an engine named, the
+    // fake one (this flow's tasks never call it).
+    let fake = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fake-engine/docker");
+    let engine = fake.display().to_string();
+    let r = dh.run(&f, &["--execution-id", "self1", "--engine", &engine]);
+    r.assert_code(1);
+    let chain = ["dev.core.selfcall"; 12].join(" -> ");
+    let want = format!("subflows nest more than 10 deep: {chain} (does a flow call itself?)");
+    assert_eq!(
+        r.stderr.matches(&format!("again: {want}")).count(),
+        1,
+        "{}",
+        r.dump()
+    );
+    // The root and the ten executions under it ran their first task; no twelfth did.
+    let journals = std::fs::read_dir(dh.tmp.path().join("state/executions"))
+        .unwrap()
+        .filter(|e| {
+            let name = e.as_ref().unwrap().file_name();
+            name.to_string_lossy().ends_with(".jsonl")
+        })
+        .count();
+    assert_eq!(journals, 11, "{}", r.dump());
+    assert_eq!(r.task("again")["state"], "FAILED", "{}", r.dump());
+}
+
+/// The same with `wait: false`: each child runs detached, as its own `dockhand resume`, and is
+/// told the flows above it, so the chain of detached executions stops at the limit too.
+#[test]
+fn a_detached_flow_calling_itself_stops_at_the_depth_limit() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "selfdetach",
+        "selfdetach",
+        r#"inputs:
+  - id: me
+    type: STRING
+    defaults: selfdetach
+tasks:
+  - id: again
+    type: io.kestra.plugin.core.flow.Subflow
+    namespace: dev.core
+    flowId: "{{ inputs.me }}"
+    wait: false
+    inputs:
+      me: "{{ inputs.me }}"
+"#,
+    );
+    let fake = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fake-engine/docker");
+    let engine = fake.display().to_string();
+    let r = dh.run(&f, &["--execution-id", "det1", "--engine", &engine]);
+    r.assert_code(0);
+    let state = dh.tmp.path().join("state");
+    let count = |dir: &str, ext: &str| {
+        std::fs::read_dir(state.join(dir)).map_or(0, |d| {
+            d.filter(|e| {
+                let name = e.as_ref().unwrap().file_name();
+                name.to_string_lossy().ends_with(ext)
+            })
+            .count()
+        })
+    };
+    let logs = || {
+        std::fs::read_dir(state.join("detached")).map_or(String::new(), |d| {
+            d.flatten()
+                .filter(|e| e.file_name().to_string_lossy().ends_with(".log"))
+                .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+                .collect()
+        })
+    };
+    let chain = ["dev.core.selfdetach"; 12].join(" -> ");
+    let want = format!("again: subflows nest more than 10 deep: {chain}");
+    let until = std::time::Instant::now() + Duration::from_secs(60);
+    while !logs().contains(&want) && std::time::Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(logs().contains(&want), "{}\n{}", logs(), r.dump());
+    // The root and ten detached executions, no more, each with its own log but the root.
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(count("executions", ".jsonl"), 11, "{}", logs());
+    assert_eq!(count("detached", ".log"), 10, "{}", logs());
+}

@@ -207,7 +207,7 @@ pub async fn run(
                 crate::exec::taskrun::display(&task.path, &frame.values())
             ),
         );
-        let child = match subflow::start_child(rt, task, sub, &resolved, &given, &id) {
+        let child = match subflow::start_child(rt, task, flow, &resolved, &given, &id) {
             Ok(c) => c,
             Err(e) => return failed(task, format!("batch {iteration}: {e}")),
         };
