@@ -354,16 +354,32 @@ errors:
       - "count {{ errorLogs() | length }}"
       - "{% for e in errorLogs() %}{{ e.taskId }}/{{ e.level }}: {{ e.message }};{% endfor %}"
       - "{{ errorLogs()[0].flowId }} {{ errorLogs()[0].namespace }} {{ errorLogs()[0].executionId == execution.id }}"
+      - "{{ errorLogs()[1].taskRunId }} {{ errorLogs()[1].timestamp }}"
 "#,
     );
+    let before = chrono::Utc::now();
     // "hunter2", base64.
     let r = dh
         .spawn(&f, &[], &[("SECRET_PW", "aHVudGVyMg==")])
         .finish(Duration::from_secs(60));
+    let after = chrono::Utc::now();
     r.assert_code(1);
     assert_eq!(r.task("report")["state"], "SUCCESS", "{}", r.dump());
+    let mut lines = r.logs("report", '|');
+    // The entry's time is when its line was kept, as Kestra's `Instant` prints (UTC, ms).
+    let last = lines.pop().unwrap_or_default();
+    let at = last
+        .strip_prefix("stop ")
+        .unwrap_or_else(|| panic!("{}", r.dump()));
+    assert!(at.ends_with('Z'), "{at}");
+    let at = chrono::DateTime::parse_from_rfc3339(at).unwrap();
+    let ms = |t: chrono::DateTime<chrono::Utc>| t.timestamp_millis();
+    assert!(
+        (ms(before)..=ms(after)).contains(&at.timestamp_millis()),
+        "{at} not in {before}..{after}"
+    );
     assert_eq!(
-        r.logs("report", '|'),
+        lines,
         vec![
             "count 2",
             "disk/ERROR: disk ****** is full;stop/ERROR: gave up on errlogs;",
@@ -1447,12 +1463,25 @@ fn storage_size_concat_reverse_and_delete_work_on_stored_files() {
     );
 }
 
-/// The rows of a stored `log.Fetch` file, each parsed (JSON objects a line, which is ION).
+/// The rows of a stored `log.Fetch` file, each parsed (JSON objects a line, which is ION),
+/// each row's `timestamp` (when the line was kept, as Kestra's `Instant` prints: UTC to the
+/// millisecond, within the last minute) checked and taken out.
 fn fetched_rows(dh: &NoEngine, uri: &Value) -> Vec<Value> {
     let rel = uri.as_str().unwrap().strip_prefix("kestra:///").unwrap();
     let text = std::fs::read_to_string(dh.tmp.path().join("state/storage").join(rel)).unwrap();
+    let now = chrono::Utc::now().timestamp_millis();
     text.lines()
-        .map(|l| serde_json::from_str(l).unwrap())
+        .map(|l| {
+            let mut row: Value = serde_json::from_str(l).unwrap();
+            let at = row.as_object_mut().unwrap().remove("timestamp");
+            let at = at
+                .as_ref()
+                .and_then(Value::as_str)
+                .unwrap_or_else(|| panic!("{l}"));
+            let t = chrono::DateTime::parse_from_rfc3339(at).unwrap();
+            assert!(at.ends_with('Z') && (now - 60_000..=now).contains(&t.timestamp_millis()));
+            row
+        })
         .collect()
 }
 
@@ -1490,7 +1519,7 @@ fn log_fetch_stores_the_kept_lines_at_or_above_a_level() {
     r.assert_code(0);
     let row = |task: &str, level: &str, message: &str| {
         json!({"namespace": "dev.core", "flowId": "fetch", "executionId": "fetch1",
-               "taskId": task, "level": level, "message": message})
+               "taskId": task, "taskRunId": task, "level": level, "message": message})
     };
     let all = &r.task("all")["outputs"];
     assert_eq!(
@@ -1545,10 +1574,9 @@ fn log_fetch_stores_the_kept_lines_at_or_above_a_level() {
     assert_eq!(other["size"], 1, "{}", r2.dump());
     assert_eq!(
         fetched_rows(&dh, &other["uri"]),
-        vec![
-            json!({"executionId": "fetch1", "taskId": "error_message", "level": "ERROR",
-                    "message": "This is an error message"})
-        ]
+        vec![json!({"executionId": "fetch1", "taskId": "error_message",
+                    "taskRunId": "error_message", "level": "ERROR",
+                    "message": "This is an error message"})]
     );
     assert_eq!(r2.task("missing")["state"], "FAILED");
     assert!(
