@@ -929,6 +929,15 @@ fn http_server() -> u16 {
     port
 }
 
+/// A [`NoEngine`] with [`http_server`] running, and flow `name` (its id too) whose text after
+/// the header `body` writes with the server's base URL.
+fn http_flow(name: &str, body: impl FnOnce(&str) -> String) -> (NoEngine, PathBuf) {
+    let port = http_server();
+    let dh = NoEngine::new();
+    let f = dh.flow_of(name, name, &body(&format!("http://127.0.0.1:{port}")));
+    (dh, f)
+}
+
 #[test]
 fn http_request_outputs_code_headers_and_body_and_fails_on_4xx() {
     let port = http_server();
@@ -1123,13 +1132,8 @@ fn http_download_stores_the_body_as_a_file_of_the_execution() {
 /// each other; after `kill -9` and `resume` the runs taken from the journal keep their URIs.
 #[test]
 fn each_foreach_run_of_a_file_task_has_its_own_files_through_resume() {
-    let port = http_server();
-    let dh = NoEngine::new();
-    let base = format!("http://127.0.0.1:{port}");
-    let f = dh.flow_of(
-        "perrun",
-        "perrun",
-        &format!(
+    let (dh, f) = http_flow("perrun", |base| {
+        format!(
             r#"tasks:
   - id: each
     type: io.kestra.plugin.core.flow.ForEach
@@ -1167,8 +1171,8 @@ fn each_foreach_run_of_a_file_task_has_its_own_files_through_resume() {
     commands:
       - for f in a.csv b.csv c.csv; do while read -r l; do echo "$l"; done < $f; done
 "#
-        ),
-    );
+        )
+    });
     let first = dh.killed_at(&f, "perrun1", "nap.1  | Waiting");
     assert!(!first.stderr.contains("dl[c]"), "{}", first.dump());
     let r = dh.dockhand(&["resume", "perrun1", "--json"]);
