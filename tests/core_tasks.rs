@@ -1903,6 +1903,49 @@ outputs:
     assert_eq!(r.json["outputs"]["got"], "deep", "{}", r.dump());
 }
 
+/// A FLOAT and a DATETIME flow output are Kestra's values in `--json` (`typedOutputs`: a
+/// `Float` written as `5.0`, an `Instant` in UTC), from inputs given as `5` and with an offset.
+#[test]
+fn float_and_datetime_outputs_are_kestras_values_in_json() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "typed-outputs",
+        "typed-outputs",
+        r#"inputs:
+  - id: f
+    type: FLOAT
+  - id: d
+    type: DATETIME
+tasks:
+  - id: say
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ inputs.f }} {{ inputs.d }}"
+outputs:
+  - id: f
+    type: FLOAT
+    value: "{{ inputs.f }}"
+  - id: d
+    type: DATETIME
+    value: "{{ inputs.d }}"
+"#,
+    );
+    let r = dh.run(
+        &f,
+        &["--input", "f=5", "--input", "d=2024-01-15T10:30:00+02:00"],
+    );
+    r.assert_code(0);
+    assert_eq!(
+        r.logs("say", '|'),
+        vec!["5.0 2024-01-15T08:30:00Z"],
+        "{}",
+        r.dump()
+    );
+    let outputs = &r.json["outputs"];
+    assert!(outputs["f"].is_f64(), "{}", r.dump());
+    assert_eq!(outputs["f"].to_string(), "5.0");
+    assert_eq!(outputs["d"], "2024-01-15T08:30:00Z");
+}
+
 // ---------------------------------------------------------------- with a container (e2e)
 
 e2e_test!(a_return_value_feeds_a_shell_task_and_back, |cx| {
