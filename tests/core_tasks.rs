@@ -481,16 +481,32 @@ errors:
       - "count {{ errorLogs() | length }}"
       - "{% for e in errorLogs() %}{{ e.taskId }}/{{ e.level }}: {{ e.message }};{% endfor %}"
       - "{{ errorLogs()[0].flowId }} {{ errorLogs()[0].namespace }} {{ errorLogs()[0].executionId == execution.id }}"
+      - "{{ errorLogs()[1].taskRunId }} {{ errorLogs()[1].timestamp }}"
 "#,
     );
+    let before = chrono::Utc::now();
     // "hunter2", base64.
     let r = dh
         .spawn(&f, &[], &[("SECRET_PW", "aHVudGVyMg==")])
         .finish(Duration::from_secs(60));
+    let after = chrono::Utc::now();
     r.assert_code(1);
     assert_eq!(r.task("report")["state"], "SUCCESS", "{}", r.dump());
+    let mut lines = r.logs("report", '|');
+    // The entry's time is when its line was kept, as Kestra's `Instant` prints (UTC, ms).
+    let last = lines.pop().unwrap_or_default();
+    let at = last
+        .strip_prefix("stop ")
+        .unwrap_or_else(|| panic!("{}", r.dump()));
+    assert!(at.ends_with('Z'), "{at}");
+    let at = chrono::DateTime::parse_from_rfc3339(at).unwrap();
+    let ms = |t: chrono::DateTime<chrono::Utc>| t.timestamp_millis();
+    assert!(
+        (ms(before)..=ms(after)).contains(&at.timestamp_millis()),
+        "{at} not in {before}..{after}"
+    );
     assert_eq!(
-        r.logs("report", '|'),
+        lines,
         vec![
             "count 2",
             "disk/ERROR: disk ****** is full;stop/ERROR: gave up on errlogs;",
@@ -1017,7 +1033,7 @@ fn plan_shows_kv_reads_as_a_stand_in() {
 /// `Connection: close`. Routes: `/hello` (200, header `x-test`), `/echo` (the request's method,
 /// content type, authorization and body back), `/missing` (404), `/data.csv` (a file),
 /// `/named` (Content-Disposition), `/empty`, `/slow` (answers after 3 s), `/redirect` (302 to
-/// `/hello`).
+/// `/hello`), `/per/V/data.csv` (`data of V`).
 fn http_server() -> u16 {
     use std::io::{BufRead, BufReader, Read, Write};
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -1076,6 +1092,11 @@ fn http_server() -> u16 {
                         ("200 OK", String::new(), "late".into())
                     }
                     "/redirect" => ("302 Found", "location: /hello\r\n".into(), String::new()),
+                    // `/per/V/data.csv`: a file of the same name whose content says V.
+                    p if p.starts_with("/per/") => {
+                        let v = p["/per/".len()..].split('/').next().unwrap_or("");
+                        ("200 OK", String::new(), format!("data of {v}\n"))
+                    }
                     _ => ("500 Internal Server Error", String::new(), String::new()),
                 };
                 let mut w = conn;
@@ -1088,6 +1109,15 @@ fn http_server() -> u16 {
         }
     });
     port
+}
+
+/// A [`NoEngine`] with [`http_server`] running, and flow `name` (its id too) whose text after
+/// the header `body` writes with the server's base URL.
+fn http_flow(name: &str, body: impl FnOnce(&str) -> String) -> (NoEngine, PathBuf) {
+    let port = http_server();
+    let dh = NoEngine::new();
+    let f = dh.flow_of(name, name, &body(&format!("http://127.0.0.1:{port}")));
+    (dh, f)
 }
 
 #[test]
@@ -1276,6 +1306,125 @@ fn http_download_stores_the_body_as_a_file_of_the_execution() {
     assert_eq!(t["outputs"]["length"], 0);
     assert_eq!(t["message"], format!("File '{base}/empty' is empty"));
     assert_eq!(r.task("empty")["state"], "FAILED");
+}
+
+/// Inside a ForEach, each run of an in-process task that writes files (http Download, the old
+/// `fs.http.Download`, LocalFiles) has its own working directory (`dl.1`, as a container
+/// task's) and its own storage URI, so the values' files of the same name do not overwrite
+/// each other; after `kill -9` and `resume` the runs taken from the journal keep their URIs.
+#[test]
+fn each_foreach_run_of_a_file_task_has_its_own_files_through_resume() {
+    let (dh, f) = http_flow("perrun", |base| {
+        format!(
+            r#"tasks:
+  - id: each
+    type: io.kestra.plugin.core.flow.ForEach
+    values: [a, b, c]
+    tasks:
+      - id: dl
+        type: io.kestra.plugin.core.http.Download
+        uri: "{base}/per/{{{{ taskrun.value }}}}/data.csv"
+      - id: legacy
+        type: io.kestra.plugin.fs.http.Download
+        uri: "{base}/per/{{{{ taskrun.value }}}}/data.csv"
+      - id: local
+        type: io.kestra.core.tasks.storages.LocalFiles
+        inputs:
+          out.txt: "local {{{{ taskrun.value }}}}"
+        outputs: ["*.txt"]
+      - id: sh
+        type: io.kestra.plugin.scripts.shell.Commands
+        taskRunner:
+          type: io.kestra.plugin.core.runner.Process
+        outputFiles: ["out.txt"]
+        commands:
+          - echo "sh {{{{ taskrun.value }}}}" > out.txt
+      - id: nap
+        type: io.kestra.plugin.core.flow.Sleep
+        duration: PT1S
+  - id: use
+    type: io.kestra.plugin.scripts.shell.Commands
+    taskRunner:
+      type: io.kestra.plugin.core.runner.Process
+    inputFiles:
+      a.csv: "{{{{ outputs.dl['a'].uri }}}}"
+      b.csv: "{{{{ outputs.legacy['b'].uri }}}}"
+      c.csv: "{{{{ outputs.dl['c'].uri }}}}"
+    commands:
+      - for f in a.csv b.csv c.csv; do while read -r l; do echo "$l"; done < $f; done
+"#
+        )
+    });
+    let first = dh.killed_at(&f, "perrun1", "nap.1  | Waiting");
+    assert!(!first.stderr.contains("dl[c]"), "{}", first.dump());
+    let r = dh.dockhand(&["resume", "perrun1", "--json"]);
+    r.assert_code(0);
+    assert!(
+        r.stderr
+            .contains("dl[a]: SUCCESS (from the journal, not run again)"),
+        "{}",
+        r.dump()
+    );
+    let work = dh.tmp.path().join("work/perrun1");
+    let storage = dh
+        .tmp
+        .path()
+        .join("state/storage/dev/core/perrun/executions/perrun1/tasks");
+    for task in ["dl", "legacy"] {
+        let runs = runs_of(&r, task);
+        assert_eq!(runs.len(), 3, "{}", r.dump());
+        for (n, (values, state, outputs)) in runs.iter().enumerate() {
+            let v = &values[0];
+            assert_eq!(state, "SUCCESS");
+            let uri =
+                format!("kestra:///dev/core/perrun/executions/perrun1/tasks/{task}.{n}/1/data.csv");
+            assert_eq!(outputs["uri"], uri.as_str(), "{}", r.dump());
+            let want = format!("data of {v}\n");
+            let stored = storage.join(format!("{task}.{n}/1/data.csv"));
+            assert_eq!(
+                std::fs::read_to_string(&stored).unwrap(),
+                want,
+                "{task}[{v}]"
+            );
+            let local = work.join(format!("{task}.{n}/data.csv"));
+            assert_eq!(
+                std::fs::read_to_string(&local).unwrap(),
+                want,
+                "{task}[{v}]"
+            );
+        }
+    }
+    for (n, (values, _, outputs)) in runs_of(&r, "local").iter().enumerate() {
+        let file = work.join(format!("local.{n}/out.txt"));
+        assert_eq!(
+            outputs["uris"]["out.txt"],
+            format!("file://{}", file.display()).as_str(),
+            "{}",
+            r.dump()
+        );
+        assert_eq!(
+            std::fs::read_to_string(&file).unwrap(),
+            format!("local {}", values[0])
+        );
+    }
+    // A container task's output files too (here a Process task's): each run's are stored
+    // under its own URI (they were not stored at all before, outside `sh`'s directory).
+    let sh: Vec<Value> = r.tasks().into_iter().filter(|t| t["id"] == "sh").collect();
+    assert_eq!(sh.len(), 3, "{}", r.dump());
+    for (n, t) in sh.iter().enumerate() {
+        let f = &t["storedFiles"][0];
+        let uri = format!("kestra:///dev/core/perrun/executions/perrun1/tasks/sh.{n}/1/out.txt");
+        assert_eq!(f["uri"], uri.as_str(), "{}", r.dump());
+        let text = std::fs::read_to_string(f["path"].as_str().unwrap()).unwrap();
+        assert_eq!(text, format!("sh {}\n", t["values"][0].as_str().unwrap()));
+    }
+    // A later task reads each value's download by its URI.
+    assert_eq!(
+        r.logs("use", '|'),
+        vec!["data of a", "data of b", "data of c"],
+        "{}",
+        r.dump()
+    );
 }
 
 #[test]
@@ -1500,12 +1649,25 @@ fn storage_size_concat_reverse_and_delete_work_on_stored_files() {
     );
 }
 
-/// The rows of a stored `log.Fetch` file, each parsed (JSON objects a line, which is ION).
+/// The rows of a stored `log.Fetch` file, each parsed (JSON objects a line, which is ION),
+/// each row's `timestamp` (when the line was kept, as Kestra's `Instant` prints: UTC to the
+/// millisecond, within the last minute) checked and taken out.
 fn fetched_rows(dh: &NoEngine, uri: &Value) -> Vec<Value> {
     let rel = uri.as_str().unwrap().strip_prefix("kestra:///").unwrap();
     let text = std::fs::read_to_string(dh.tmp.path().join("state/storage").join(rel)).unwrap();
+    let now = chrono::Utc::now().timestamp_millis();
     text.lines()
-        .map(|l| serde_json::from_str(l).unwrap())
+        .map(|l| {
+            let mut row: Value = serde_json::from_str(l).unwrap();
+            let at = row.as_object_mut().unwrap().remove("timestamp");
+            let at = at
+                .as_ref()
+                .and_then(Value::as_str)
+                .unwrap_or_else(|| panic!("{l}"));
+            let t = chrono::DateTime::parse_from_rfc3339(at).unwrap();
+            assert!(at.ends_with('Z') && (now - 60_000..=now).contains(&t.timestamp_millis()));
+            row
+        })
         .collect()
 }
 
@@ -1543,7 +1705,7 @@ fn log_fetch_stores_the_kept_lines_at_or_above_a_level() {
     r.assert_code(0);
     let row = |task: &str, level: &str, message: &str| {
         json!({"namespace": "dev.core", "flowId": "fetch", "executionId": "fetch1",
-               "taskId": task, "level": level, "message": message})
+               "taskId": task, "taskRunId": task, "level": level, "message": message})
     };
     let all = &r.task("all")["outputs"];
     assert_eq!(
@@ -1598,10 +1760,9 @@ fn log_fetch_stores_the_kept_lines_at_or_above_a_level() {
     assert_eq!(other["size"], 1, "{}", r2.dump());
     assert_eq!(
         fetched_rows(&dh, &other["uri"]),
-        vec![
-            json!({"executionId": "fetch1", "taskId": "error_message", "level": "ERROR",
-                    "message": "This is an error message"})
-        ]
+        vec![json!({"executionId": "fetch1", "taskId": "error_message",
+                    "taskRunId": "error_message", "level": "ERROR",
+                    "message": "This is an error message"})]
     );
     assert_eq!(r2.task("missing")["state"], "FAILED");
     assert!(
@@ -1922,6 +2083,49 @@ outputs:
     let r = dh.run(&f, &[]);
     r.assert_code(0);
     assert_eq!(r.json["outputs"]["got"], "deep", "{}", r.dump());
+}
+
+/// A FLOAT and a DATETIME flow output are Kestra's values in `--json` (`typedOutputs`: a
+/// `Float` written as `5.0`, an `Instant` in UTC), from inputs given as `5` and with an offset.
+#[test]
+fn float_and_datetime_outputs_are_kestras_values_in_json() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "typed-outputs",
+        "typed-outputs",
+        r#"inputs:
+  - id: f
+    type: FLOAT
+  - id: d
+    type: DATETIME
+tasks:
+  - id: say
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ inputs.f }} {{ inputs.d }}"
+outputs:
+  - id: f
+    type: FLOAT
+    value: "{{ inputs.f }}"
+  - id: d
+    type: DATETIME
+    value: "{{ inputs.d }}"
+"#,
+    );
+    let r = dh.run(
+        &f,
+        &["--input", "f=5", "--input", "d=2024-01-15T10:30:00+02:00"],
+    );
+    r.assert_code(0);
+    assert_eq!(
+        r.logs("say", '|'),
+        vec!["5.0 2024-01-15T08:30:00Z"],
+        "{}",
+        r.dump()
+    );
+    let outputs = &r.json["outputs"];
+    assert!(outputs["f"].is_f64(), "{}", r.dump());
+    assert_eq!(outputs["f"].to_string(), "5.0");
+    assert_eq!(outputs["d"], "2024-01-15T08:30:00Z");
 }
 
 // ---------------------------------------------------------------- with a container (e2e)
@@ -2484,7 +2688,8 @@ fn kill9_mid_foreach_of_core_tasks_then_resume_runs_each_value_once() {
 /// Each input type's value in expressions, as Kestra types it (`FlowInputOutput.parseType`):
 /// (input declaration, `--input` value, expression, what it renders). A number adds and
 /// compares as a number (`"9" < 10` as text would be false), a BOOLEAN equals `true`, JSON,
-/// YAML, ARRAY and MULTISELECT values are maps and lists; what prints stays as given.
+/// YAML, ARRAY and MULTISELECT values are maps and lists; what prints is Kestra's Java value
+/// (a FLOAT is a `Float`, printed `5.0`; a DATETIME an `Instant`, printed in UTC).
 const TYPED_INPUTS: &[(&str, &str, &str, &str)] = &[
     ("type: INT", "2026", "{{ inputs.x + 1 }}", "2027"),
     ("type: INT", "2026", "{{ inputs.x }}", "2026"),
@@ -2536,6 +2741,20 @@ const TYPED_INPUTS: &[(&str, &str, &str, &str)] = &[
         "2026-12-01T10:00:00Z",
     ),
     ("type: DURATION", "PT1H", "{{ inputs.x }}", "PT1H"),
+    ("type: FLOAT", "5", "{{ inputs.x }}", "5.0"),
+    ("type: FLOAT", "5", "{{ inputs.x + 1 }}", "6.0"),
+    (
+        "type: DATETIME",
+        "2024-01-15T10:30:00+02:00",
+        "{{ inputs.x }}",
+        "2024-01-15T08:30:00Z",
+    ),
+    (
+        "type: ARRAY\n    itemType: FLOAT",
+        "[1, 2.5]",
+        "{{ inputs.x }}",
+        "[1.0,2.5]",
+    ),
 ];
 
 #[test]
@@ -2606,4 +2825,113 @@ tasks:
     let r = dh.dockhand(&["resume", "typed1", "--json"]);
     r.assert_code(0);
     assert_eq!(r.logs("after", '|'), vec!["after 2027"], "{}", r.dump());
+}
+
+/// A Subflow whose `flowId` is rendered when it runs (here from an input) is found then, so
+/// validation cannot see that the flow calls itself: the run stops at the depth validation
+/// allows, the eleventh nested Subflow task failing with the chain of flows named, and the
+/// failure reaches the top (`transmitFailed`, Kestra's default).
+#[test]
+fn a_flow_calling_itself_through_a_rendered_flow_id_stops_at_the_depth_limit() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "selfcall",
+        "selfcall",
+        r#"inputs:
+  - id: me
+    type: STRING
+    defaults: selfcall
+tasks:
+  - id: hello
+    type: io.kestra.plugin.core.log.Log
+    message: "in {{ execution.id }}"
+  - id: again
+    type: io.kestra.plugin.core.flow.Subflow
+    namespace: dev.core
+    flowId: "{{ inputs.me }}"
+    inputs:
+      me: "{{ inputs.me }}"
+"#,
+    );
+    // A flow found at run time may hold container tasks: the run needs an engine named, the
+    // fake one (this flow's tasks never call it).
+    let fake = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fake-engine/docker");
+    let engine = fake.display().to_string();
+    let r = dh.run(&f, &["--execution-id", "self1", "--engine", &engine]);
+    r.assert_code(1);
+    let chain = ["dev.core.selfcall"; 12].join(" -> ");
+    let want = format!("subflows nest more than 10 deep: {chain} (does a flow call itself?)");
+    assert_eq!(
+        r.stderr.matches(&format!("again: {want}")).count(),
+        1,
+        "{}",
+        r.dump()
+    );
+    // The root and the ten executions under it ran their first task; no twelfth did.
+    let journals = std::fs::read_dir(dh.tmp.path().join("state/executions"))
+        .unwrap()
+        .filter(|e| {
+            let name = e.as_ref().unwrap().file_name();
+            name.to_string_lossy().ends_with(".jsonl")
+        })
+        .count();
+    assert_eq!(journals, 11, "{}", r.dump());
+    assert_eq!(r.task("again")["state"], "FAILED", "{}", r.dump());
+}
+
+/// The same with `wait: false`: each child runs detached, as its own `dockhand resume`, and is
+/// told the flows above it, so the chain of detached executions stops at the limit too.
+#[test]
+fn a_detached_flow_calling_itself_stops_at_the_depth_limit() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "selfdetach",
+        "selfdetach",
+        r#"inputs:
+  - id: me
+    type: STRING
+    defaults: selfdetach
+tasks:
+  - id: again
+    type: io.kestra.plugin.core.flow.Subflow
+    namespace: dev.core
+    flowId: "{{ inputs.me }}"
+    wait: false
+    inputs:
+      me: "{{ inputs.me }}"
+"#,
+    );
+    let fake = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fake-engine/docker");
+    let engine = fake.display().to_string();
+    let r = dh.run(&f, &["--execution-id", "det1", "--engine", &engine]);
+    r.assert_code(0);
+    let state = dh.tmp.path().join("state");
+    let count = |dir: &str, ext: &str| {
+        std::fs::read_dir(state.join(dir)).map_or(0, |d| {
+            d.filter(|e| {
+                let name = e.as_ref().unwrap().file_name();
+                name.to_string_lossy().ends_with(ext)
+            })
+            .count()
+        })
+    };
+    let logs = || {
+        std::fs::read_dir(state.join("detached")).map_or(String::new(), |d| {
+            d.flatten()
+                .filter(|e| e.file_name().to_string_lossy().ends_with(".log"))
+                .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+                .collect()
+        })
+    };
+    let chain = ["dev.core.selfdetach"; 12].join(" -> ");
+    let want = format!("again: subflows nest more than 10 deep: {chain}");
+    let until = std::time::Instant::now() + Duration::from_secs(60);
+    while !logs().contains(&want) && std::time::Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(logs().contains(&want), "{}\n{}", logs(), r.dump());
+    // The root and ten detached executions, no more, each with its own log but the root.
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(count("executions", ".jsonl"), 11, "{}", logs());
+    assert_eq!(count("detached", ".log"), 10, "{}", logs());
 }

@@ -1,7 +1,7 @@
 //! End-to-end tests of files between tasks on Docker and Podman (`NAME::docker`,
-//! `NAME::podman`): an output file reaching a later task by its `kestra://` URI, a
-//! WorkingDirectory whose tasks (copied and mounted, and one on the host) share one directory,
-//! and namespace files reaching a task. Through the built binary, asserting on logs, the
+//! `NAME::podman`): an output file reaching a later task by its `kestra://` URI (each ForEach
+//! run's its own), a WorkingDirectory whose tasks (copied and mounted, and one on the host)
+//! share one directory, and namespace files reaching a task. Through the built binary, asserting on logs, the
 //! `--json` result and files on the host.
 //!
 //!     DOCKHAND_E2E=1 cargo test --test e2e_files
@@ -108,6 +108,68 @@ tasks:
     };
     assert_eq!(content("x.txt"), "written by a\n");
     assert_eq!(content("sub/y.csv"), "1,2\n");
+    cx.assert_no_containers();
+});
+
+// Inside a ForEach, each run's output files are its own: stored under a URI naming the run
+// (`tasks/w.1/1/out.txt`), read by a later task through `outputs.w['VALUE'].outputFiles`.
+e2e_test!(each_foreach_run_keeps_its_own_output_files, |cx| {
+    let r = runner_at(8, &[]);
+    let f = cx.flow(
+        "perrun",
+        &format!(
+            r#"id: perrun
+namespace: dev.files
+tasks:
+  - id: each
+    type: io.kestra.plugin.core.flow.ForEach
+    values: [a, b, c]
+    tasks:
+      - id: w
+        type: io.kestra.plugin.scripts.shell.Commands
+        containerImage: {IMAGE}
+        {r}
+        outputFiles: [out.txt]
+        commands:
+          - echo "written for {{{{ taskrun.value }}}}" > out.txt
+  - id: read
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: {IMAGE}
+    {runner}
+    inputFiles:
+      a.txt: "{{{{ outputs.w['a'].outputFiles['out.txt'] }}}}"
+      c.txt: "{{{{ outputs.w['c'].outputFiles['out.txt'] }}}}"
+    commands:
+      - cat a.txt c.txt
+"#,
+            runner = runner("")
+        ),
+    );
+    let run = cx.run(&f);
+    run.assert_code(0);
+    assert_eq!(
+        run.logs("read", '|'),
+        vec!["written for a", "written for c"],
+        "{}",
+        run.dump()
+    );
+    let runs: Vec<Value> = run.tasks().into_iter().filter(|t| t["id"] == "w").collect();
+    assert_eq!(runs.len(), 3, "{}", run.dump());
+    for (n, t) in runs.iter().enumerate() {
+        let files = stored(t);
+        assert_eq!(files.len(), 1, "{t:#}");
+        let (_, uri, path) = &files[0];
+        let id = &cx.id;
+        assert_eq!(
+            uri,
+            &format!("kestra:///dev/files/perrun/executions/{id}/tasks/w.{n}/1/out.txt")
+        );
+        let value = t["values"][0].as_str().unwrap();
+        assert_eq!(
+            std::fs::read_to_string(path).unwrap(),
+            format!("written for {value}\n")
+        );
+    }
     cx.assert_no_containers();
 });
 

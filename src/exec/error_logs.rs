@@ -1,7 +1,9 @@
 //! `errorLogs()`: the ERROR-level log entries of the current execution, read back from its kept
 //! log (`log_store`, `executions/ID.log`) as Kestra's `ErrorLogsFunction` reads them from its log
-//! repository, each a map of Kestra's `LogEntry` fields (`namespace`, `flowId`, `executionId`,
-//! `taskId`, `level`, `message`).
+//! repository, each a map of Kestra's `LogEntry` fields in its order (`namespace`, `flowId`,
+//! `taskId`, `executionId`, `taskRunId` (the run's id, `t.0` inside a ForEach, as
+//! `{{ taskrun.id }}`), `timestamp` (when the line was kept, to the millisecond, printed as
+//! Kestra's `Instant`; absent from logs kept before stamps were), `level`, `message`).
 //!
 //! What is an ERROR entry, mapped on what Kestra logs at ERROR:
 //! - a failed task attempt's failure message (Kestra's worker logs the task's exception at
@@ -79,7 +81,7 @@ impl ErrorLogs {
 
     /// The ERROR entries of kept log text, in the order kept.
     pub fn entries(&self, reader: impl BufRead) -> io::Result<Vec<Value>> {
-        let mut out: Vec<(String, String)> = Vec::new();
+        let mut out: Vec<(String, String, Option<u64>)> = Vec::new();
         log_store::scan(reader, None, |_, l| {
             // A ForEach run's lines are kept as `t.0`: its task is `t` (ids have no dot).
             let task = l.task.split('.').next().unwrap_or_default();
@@ -90,28 +92,40 @@ impl ErrorLogs {
             };
             if let Some(message) = l.text.strip_prefix(ERROR).filter(|_| error) {
                 // A Fail task logs its message and then fails with it: one entry, as Kestra's.
-                let again =
-                    l.mark == '#' && out.last().is_some_and(|(t, m)| t == task && m == message);
+                let again = l.mark == '#'
+                    && out
+                        .last()
+                        .is_some_and(|(t, m, _)| task_of(t) == task && m == message);
                 if !again {
-                    out.push((task.to_string(), message.to_string()));
+                    out.push((l.task.clone(), message.to_string(), l.at));
                 }
             }
             Ok(())
         })?;
         Ok(out
             .into_iter()
-            .map(|(task, message)| {
+            .map(|(run, message, at)| {
                 let mut m = Map::new();
                 m.insert("namespace".into(), self.namespace.as_str().into());
                 m.insert("flowId".into(), self.flow_id.as_str().into());
+                m.insert("taskId".into(), task_of(&run).into());
                 m.insert("executionId".into(), self.execution_id.as_str().into());
-                m.insert("taskId".into(), task.into());
+                m.insert("taskRunId".into(), run.as_str().into());
+                if let Some(at) = at {
+                    let text = crate::exec::stamp::Stamp::from_ms(at).instant_text();
+                    m.insert("timestamp".into(), text.into());
+                }
                 m.insert("level".into(), "ERROR".into());
                 m.insert("message".into(), message.into());
                 Value::from(m)
             })
             .collect())
     }
+}
+
+/// The task of a kept line's run: a ForEach run's lines are kept as `t.0` (ids have no dot).
+fn task_of(run: &str) -> &str {
+    run.split('.').next().unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -156,6 +170,11 @@ mod tests {
         ];
         for (text, want) in cases {
             let got = logs().entries(text.as_bytes()).unwrap();
+            // Kept before stamps were: no `timestamp`.
+            assert!(
+                got.iter()
+                    .all(|v| matches!(v, Value::Map(m) if !m.contains_key("timestamp")))
+            );
             let got: Vec<(String, String)> = got
                 .iter()
                 .map(|v| {
@@ -174,6 +193,18 @@ mod tests {
                 .collect();
             assert_eq!(got, want, "{text}");
         }
+    }
+
+    /// An entry has Kestra's `LogEntry` fields in its order; `timestamp` from the stamp line
+    /// before it, `taskRunId` the run's id.
+    #[test]
+    fn entries_have_the_run_and_the_time() {
+        let text = "say.1 @ 1764583443127\nsay.1 ! ERROR in b\n";
+        let got = logs().entries(text.as_bytes()).unwrap();
+        assert_eq!(
+            got[0].to_json(),
+            r#"{"namespace":"ns","flowId":"f","taskId":"say","executionId":"x1","taskRunId":"say.1","timestamp":"2025-12-01T10:04:03.127Z","level":"ERROR","message":"in b"}"#
+        );
     }
 
     #[test]

@@ -66,6 +66,13 @@ mod tests {
             ("INT", "42", Ok(json!(42))),
             ("INT", "4.2", Err("not a valid INT")),
             ("FLOAT", "1.5", Ok(json!(1.5))),
+            // Kestra's `Float`, through `JacksonMapper.toMap`: a `Double` 5.0.
+            ("FLOAT", "5", Ok(json!(5.0))),
+            (
+                "DATETIME",
+                "2024-01-15T10:30:00+02:00",
+                Ok(json!("2024-01-15T08:30:00Z")),
+            ),
             ("BOOLEAN", "true", Ok(json!(true))),
             ("BOOLEAN", "maybe", Err("not a valid BOOLEAN")),
             ("JSON", "{\"a\": [1]}", Ok(json!({"a": [1]}))),

@@ -119,6 +119,7 @@ type BatchEnd = (State, Option<BTreeMap<String, serde_json::Value>>);
 async fn run_batches(
     rt: &Arc<Runtime>,
     task: &Task,
+    flow: &Flow,
     resolved: &ResolvedSubflow,
     labels: &BTreeMap<String, String>,
     planned: Vec<Planned>,
@@ -140,7 +141,7 @@ async fn run_batches(
             ends[k] = Some((State::Killed, None));
             continue;
         }
-        let child = match subflow::start_child(rt, task, labels, resolved, &b.given, &b.id) {
+        let child = match subflow::start_child(rt, task, flow, labels, resolved, &b.given, &b.id) {
             Ok(c) => c,
             Err(e) => {
                 error = Some(format!("batch {iteration}: {e}"));
@@ -337,7 +338,7 @@ pub async fn run(
                 continue;
             }
             let iteration = b.iteration;
-            let child = match subflow::start_child(rt, task, &labels, &resolved, &b.given, &b.id) {
+            let child = match subflow::start_child(rt, task, flow, &labels, &resolved, &b.given, &b.id) {
                 Ok(c) => c,
                 Err(e) => return failed(task, format!("batch {iteration}: {e}")),
             };
@@ -347,7 +348,7 @@ pub async fn run(
             *counts.entry("SUCCESS").or_default() += 1;
         }
     } else {
-        let ends = match run_batches(rt, task, &resolved, &labels, planned).await {
+        let ends = match run_batches(rt, task, flow, &resolved, &labels, planned).await {
             Ok(e) => e,
             Err(e) => return failed(task, e),
         };

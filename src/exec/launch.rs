@@ -381,6 +381,9 @@ pub fn execute(l: Launch, report: impl FnOnce(&FlowResult)) -> Result<Code> {
     ctx.backend = l.backend.clone();
     ctx.owner = Some(std::process::id());
     ctx.shared_workdirs = flow.shared_workdirs();
+    // A detached subflow execution (`wait: false`) is told the flows above it.
+    let chain = std::env::var(exec::subflow_depth::CHAIN_VAR).ok();
+    ctx.subflow_chain = exec::subflow_depth::chain_from(chain.as_deref());
     let storage = exec::storage::Storage::new(
         &l.state_dir,
         l.namespace_files

@@ -7,6 +7,10 @@
 //! The format is the live one, a line per log line: `TASK | text` (stdout) or `TASK ! text`
 //! (stderr), task ids padded to the flow's widest; dockhand's own marker lines are
 //! `TASK # text`, a failed attempt's failure `TASK # ERROR message` (`exec::error_logs`).
+//! Before a task's batch of lines, a stamp line `TASK @ MS` (milliseconds since the epoch, when
+//! they changed since its last batch) gives the time the lines were written, which Kestra's
+//! `LogEntry.timestamp` is (`log.Fetch` rows, `errorLogs()` entries); it is no log line:
+//! [`parse`] leaves it out and [`scan`] gives it to the lines after it as [`Line::at`].
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -31,6 +35,8 @@ pub struct LogStore {
     file: Mutex<File>,
     /// Bytes kept so far per task, and lines not kept once over the cap.
     kept: Mutex<HashMap<String, (u64, u64)>>,
+    /// The time of each task's last stamp line, in milliseconds.
+    stamped: Mutex<HashMap<String, u64>>,
     pub cap: u64,
 }
 
@@ -45,6 +51,7 @@ impl LogStore {
         Ok(LogStore {
             file: Mutex::new(file),
             kept: Mutex::default(),
+            stamped: Mutex::default(),
             cap,
         })
     }
@@ -71,6 +78,12 @@ impl LogStore {
         };
         let mut f = self.file.lock().unwrap();
         if !keep.is_empty() {
+            let now = journal::now_ms();
+            let mut stamped = self.stamped.lock().unwrap();
+            if stamped.get(task) != Some(&now) {
+                let _ = writeln!(f, "{task} {STAMP} {now}");
+                stamped.insert(task.to_string(), now);
+            }
             let _ = f.write_all(keep);
             *used += keep.len() as u64;
         }
@@ -110,12 +123,24 @@ pub fn cap_from_env(value: Option<&str>) -> Result<u64, String> {
     }
 }
 
-/// One kept line: its task, its stream mark (`|`, `!` or `#`) and its text.
+/// The mark of a stamp line (`TASK @ MS`).
+const STAMP: char = '@';
+
+/// One kept line: its task, its stream mark (`|`, `!` or `#`) and its text; from [`scan`],
+/// when it was written (milliseconds since the epoch; none in logs kept before stamps were).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
     pub task: String,
     pub mark: char,
     pub text: String,
+    pub at: Option<u64>,
+}
+
+/// A stamp line's task and time.
+fn parse_stamp(line: &str) -> Option<(&str, u64)> {
+    let (task, rest) = line.split_once(' ')?;
+    let ms = rest.strip_prefix(STAMP)?.strip_prefix(' ')?;
+    Some((task, ms.parse().ok()?))
 }
 
 /// Parses a kept line (`None` for anything else).
@@ -130,21 +155,27 @@ pub fn parse(line: &str) -> Option<Line> {
         task: task.to_string(),
         mark,
         text: text.to_string(),
+        at: None,
     })
 }
 
-/// Reads kept lines from `reader`, calling `each` for those of `task` (all without one).
+/// Reads kept lines from `reader`, calling `each` for those of `task` (all without one), each
+/// with the time of its task's stamp line before it.
 pub fn scan(
     reader: impl BufRead,
     task: Option<&str>,
     mut each: impl FnMut(&str, &Line) -> io::Result<()>,
 ) -> io::Result<()> {
+    let mut stamps: HashMap<String, u64> = HashMap::new();
     for raw in reader.split(b'\n') {
         let raw = raw?;
         let raw = String::from_utf8_lossy(&raw);
-        if let Some(l) = parse(&raw)
+        if let Some((t, ms)) = parse_stamp(&raw) {
+            stamps.insert(t.to_string(), ms);
+        } else if let Some(mut l) = parse(&raw)
             && task.is_none_or(|t| t == l.task)
         {
+            l.at = stamps.get(&l.task).copied();
             each(&raw, &l)?;
         }
     }
@@ -162,7 +193,8 @@ mod tests {
             Some(Line {
                 task: "build".into(),
                 mark: '|',
-                text: "hello  world".into()
+                text: "hello  world".into(),
+                at: None,
             })
         );
         assert_eq!(
@@ -186,9 +218,43 @@ mod tests {
         store.append("a", b"a | more\n");
         store.finish();
         let text = std::fs::read_to_string(path(state, "x1")).unwrap();
+        // Each batch kept is after a stamp line of its task (when its millisecond changed).
+        assert!(text.starts_with("a @ "), "{text}");
+        let text: String = text
+            .lines()
+            .filter(|l| parse_stamp(l).is_none())
+            .map(|l| format!("{l}\n"))
+            .collect();
         assert_eq!(
             text,
             "a | 0123456\nb | other\na | 789\na # dockhand: this task's kept log reached 20 bytes; further lines are not kept (they were printed)\na # dockhand: 2 lines not kept\n"
+        );
+    }
+
+    /// A stamp line is no log line; the lines after it, of its task, carry its time.
+    #[test]
+    fn lines_carry_the_time_of_their_tasks_stamp() {
+        assert_eq!(parse("t @ 1764583443127"), None);
+        assert_eq!(
+            parse_stamp("t.0 @ 1764583443127"),
+            Some(("t.0", 1_764_583_443_127))
+        );
+        assert_eq!(parse_stamp("t | @ 12"), None);
+        let text = "old | before stamps\na @ 1000\nb @ 2000\na | one\nb ! two\na @ 3000\na # ERROR three\n";
+        let mut got = Vec::new();
+        scan(text.as_bytes(), None, |_, l| {
+            got.push((l.text.clone(), l.at));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(
+            got,
+            [
+                ("before stamps".to_string(), None),
+                ("one".to_string(), Some(1000)),
+                ("two".to_string(), Some(2000)),
+                ("ERROR three".to_string(), Some(3000)),
+            ]
         );
     }
 

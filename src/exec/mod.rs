@@ -43,6 +43,7 @@ pub mod stamp;
 pub mod state_dir;
 pub mod storage;
 pub mod subflow;
+pub mod subflow_depth;
 pub mod swarm;
 pub mod swarm_slots;
 pub mod swarm_state;

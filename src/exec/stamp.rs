@@ -32,6 +32,19 @@ impl Stamp {
     pub fn secs(self) -> u64 {
         self.0 / 1000
     }
+
+    /// As Kestra prints an `Instant` (`Instant.toString`, Jackson's `ISO_INSTANT`): UTC, with
+    /// the milliseconds only when not zero (`2026-12-01T17:50:56.127Z`).
+    pub fn instant_text(self) -> String {
+        let at = chrono::DateTime::from_timestamp_millis(self.0 as i64).unwrap_or_default();
+        let ms = self.0 % 1000;
+        let fraction = if ms == 0 {
+            String::new()
+        } else {
+            format!(".{ms:03}")
+        };
+        format!("{}{fraction}Z", at.format("%Y-%m-%dT%H:%M:%S"))
+    }
 }
 
 impl Serialize for Stamp {
@@ -82,6 +95,19 @@ mod tests {
             let s = Stamp::from_ms(*ms);
             assert_eq!(serde_json::to_string(&s).unwrap(), *text, "{ms}");
             assert_eq!(serde_json::from_str::<Stamp>(text).unwrap(), s, "{text}");
+        }
+    }
+
+    #[test]
+    fn instants_print_as_kestras() {
+        let cases: &[(u64, &str)] = &[
+            (1_764_583_443_127, "2025-12-01T10:04:03.127Z"),
+            (1_764_583_443_000, "2025-12-01T10:04:03Z"),
+            (1_764_583_443_010, "2025-12-01T10:04:03.010Z"),
+            (0, "1970-01-01T00:00:00Z"),
+        ];
+        for (ms, text) in cases {
+            assert_eq!(Stamp::from_ms(*ms).instant_text(), *text, "{ms}");
         }
     }
 

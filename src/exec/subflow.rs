@@ -135,7 +135,7 @@ pub async fn run(
         Ok(l) => l,
         Err(e) => return failed(task, e),
     };
-    let child = match start_child(rt, task, &labels, &resolved, &given, &id) {
+    let child = match start_child(rt, task, flow, &labels, &resolved, &given, &id) {
         Ok(c) => c,
         Err(e) => return failed(task, e),
     };
@@ -251,19 +251,30 @@ pub(crate) struct Child {
     pub journal: Arc<Journal>,
     pub replay: Replay,
     pub state_dir: camino::Utf8PathBuf,
+    /// The flows above the child, root first (its `PlanContext::subflow_chain`).
+    pub chain: Vec<String>,
 }
 
-/// Checks the child's inputs and opens its journal, writing its start the first time (with
-/// the `labels` it is given, so that a detached `dockhand resume` of it has them too).
+/// Checks how deep the child would nest and its inputs, and opens its journal, writing its
+/// start the first time (with the `labels` it is given, so that a detached `dockhand resume`
+/// of it has them too). `parent` is the flow of the Subflow task.
 pub(crate) fn start_child(
     rt: &Runtime,
     task: &Task,
+    parent: &Flow,
     labels: &BTreeMap<String, String>,
     resolved: &ResolvedSubflow,
     given: &BTreeMap<String, String>,
     id: &str,
 ) -> Result<Child, String> {
     let child = &resolved.flow;
+    let name = |f: &Flow| format!("{}.{}", f.namespace, f.id);
+    let above = &rt.ctx.subflow_chain;
+    if let Err(e) = crate::exec::subflow_depth::check(above, &name(parent), &name(child)) {
+        // Said where it happens: the executions above report only that their child failed.
+        rt.status(&format!("{}: {e}", task.id));
+        return Err(e);
+    }
     let inputs = plan::resolve_inputs(child, given)
         .map_err(|e| format!("inputs of flow {}.{}: {e}", child.namespace, child.id))?;
     let Some(state_dir) = rt
@@ -332,6 +343,7 @@ pub(crate) fn start_child(
         journal,
         replay,
         state_dir: state_dir.to_path_buf(),
+        chain: crate::exec::subflow_depth::chain_of_child(above, &name(parent)),
     })
 }
 
@@ -384,6 +396,7 @@ pub(crate) async fn run_child(
     let child = &resolved.flow;
     let mut ctx = child_context(rt, &c.id);
     ctx.run_vars.labels = labels;
+    ctx.subflow_chain = c.chain.clone();
     // A flow found when the task runs: Podman's short names of its images looked up now
     // (those of a flow found before the run were, with the parent's).
     let known = crate::exec::images::short_names(child, rt.engine.host.as_deref())
@@ -465,6 +478,8 @@ pub(crate) fn detach(
     if let Some(d) = &sub.flows_dir {
         cmd.env(crate::flow::subflows::FLOWS_DIR_VAR, d);
     }
+    // The flows above it, so that a flow calling itself with `wait: false` stops too.
+    cmd.env(crate::exec::subflow_depth::CHAIN_VAR, c.chain.join(" "));
     // SECRET inputs are not journaled: they go in the environment, named on the command line.
     let secret = |k: &str| child.inputs.iter().any(|i| i.id == k && i.kind == "SECRET");
     for (n, (k, v)) in c.inputs.iter().filter(|(k, _)| secret(k)).enumerate() {

@@ -128,17 +128,18 @@ pub async fn run(
         res.state = State::Warning;
     }
     // DbtCLI's `storeManifest`: the manifest goes to the KV store, however the run ended.
+    // The run's own directory (`t.1` inside a ForEach), where its container worked.
+    let workdir = rt.ctx.workdir(run_id);
     if script.kv_files.iter().any(|f| !f.load) {
-        let workdir = rt.ctx.workdir(&task.id);
         crate::exec::kv_files::store(rt, flow, script, outputs, &workdir, &mut res);
     }
     // Output files go to the local internal storage, under their kestra:// URIs.
     if let Some(st) = &rt.storage
         && let Err(e) = st.keep(
             (&flow.namespace, &flow.id, &rt.ctx.execution_id),
-            &task.id,
+            run_id,
             attempt,
-            &rt.ctx.workdir(&task.id),
+            &workdir,
             &mut res,
         )
     {
@@ -148,7 +149,6 @@ pub async fn run(
     rt.sink.mask.result(&mut res);
     if let Some(p) = &cache {
         let ttl = task.control.task_cache.and_then(|c| c.ttl);
-        let workdir = rt.ctx.workdir(&task.id);
         if let Err(e) = crate::exec::task_cache::store(p, &res, &rt.ctx.execution_id, &workdir, ttl)
         {
             rt.status(&format!("{}: warning: result not cached: {e}", task.id));

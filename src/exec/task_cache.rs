@@ -206,7 +206,10 @@ pub fn lookup_core(
         image: "(in process)".into(),
         image_id: None,
     };
-    let workdir = rt.ctx.workdir(&task.id);
+    // The run's own directory (`t.1` inside a ForEach), where the task writes its files.
+    let workdir = rt
+        .ctx
+        .workdir(run.map_or(task.id.as_str(), |(r, _)| r.id.as_str()));
     settle(rt, &task.id, decision, entry, pending, &workdir).map(|(mut r, e)| {
         if !e.workdir.is_empty() && e.workdir != workdir.as_str() {
             for v in r.outputs.values_mut() {

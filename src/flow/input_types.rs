@@ -166,18 +166,21 @@ pub fn check_input(i: &crate::flow::model::Input, value: &str) -> Result<String,
     Ok(value.to_string())
 }
 
-/// An input's value as Kestra types it in expressions (`FlowInputOutput.parseType`): INT and
-/// FLOAT as numbers, BOOLEAN as a boolean, ARRAY, MULTISELECT and JSON as JSON, YAML as the
-/// document's map or list; everything else as text (the DATETIME, DATE, TIME and DURATION
-/// values Kestra holds as Java types print as the ISO text they were given in, FILE as its URI,
-/// SECRET as the value the executor masks).
+/// An input's value as Kestra types it in expressions (`FlowInputOutput.parseType`, then the
+/// JSON round trip every execution makes through Kestra's queue): INT as a whole number, FLOAT
+/// as a `Float` read back as a `Double` (`5` prints `5.0`), BOOLEAN as a boolean, DATETIME as
+/// its `Instant` in UTC (`2024-01-15T10:30:00+02:00` is `2024-01-15T08:30:00Z`), ARRAY,
+/// MULTISELECT and JSON as JSON, YAML as the document's map or list; everything else as text
+/// (DATE, TIME and DURATION as given, FILE as its URI, SECRET as the value the executor masks).
 pub fn typed_value(kind: &str, value: &str) -> serde_json::Value {
     let parsed = match kind {
-        "INT" | "FLOAT" => {
-            serde_json::from_str::<serde_json::Number>(value.trim_start_matches('+'))
-                .ok()
-                .map(serde_json::Value::Number)
-        }
+        "INT" => serde_json::from_str::<serde_json::Number>(value.trim_start_matches('+'))
+            .ok()
+            .map(serde_json::Value::Number),
+        "FLOAT" => java_float(value)
+            .and_then(serde_json::Number::from_f64)
+            .map(serde_json::Value::Number),
+        "DATETIME" => instant_utc(value).map(serde_json::Value::String),
         "BOOLEAN" | "BOOL" => Some(serde_json::Value::Bool(value.eq_ignore_ascii_case("true"))),
         "ARRAY" | "MULTISELECT" | "JSON" => serde_json::from_str(value).ok(),
         "YAML" => {
@@ -186,6 +189,53 @@ pub fn typed_value(kind: &str, value: &str) -> serde_json::Value {
         _ => None,
     };
     parsed.unwrap_or_else(|| serde_json::Value::String(value.to_string()))
+}
+
+/// `Float.valueOf` as a Java `Float`, then written to JSON and read back as a `Double`
+/// (Jackson writes `Float.toString`'s shortest digits): `5` is 5.0, `1.23456789012` is
+/// 1.2345679 (a float's precision). `None` when it is not a finite float.
+pub fn java_float(value: &str) -> Option<f64> {
+    let f = value.parse::<f32>().ok().filter(|f| f.is_finite())?;
+    // Rust's `Display` of an f32 is its shortest round-trip digits, as Java's `Float.toString`.
+    f.to_string().parse::<f64>().ok()
+}
+
+/// `Instant.parse` then `Instant.toString` (Jackson's `ISO_INSTANT`): the instant in UTC with
+/// `Z`, seconds always, a fraction in groups of three digits only when not zero. `None` when
+/// the text is not an instant.
+pub fn instant_utc(value: &str) -> Option<String> {
+    if !is_instant(value) {
+        return None;
+    }
+    let (date, rest) = value.split_once('T')?;
+    let (time, offset) = match rest.strip_suffix('Z') {
+        Some(t) => (t, 0i64),
+        None => {
+            let i = rest.rfind(['+', '-'])?;
+            let mut secs = 0i64;
+            for (part, unit) in rest[i + 1..].split(':').zip([3600, 60, 1]) {
+                secs += part.parse::<i64>().ok()? * unit;
+            }
+            let sign = if rest.as_bytes()[i] == b'-' { -1 } else { 1 };
+            (&rest[..i], sign * secs)
+        }
+    };
+    let (hms, frac) = time.split_once('.').unwrap_or((time, ""));
+    let local =
+        chrono::NaiveDateTime::parse_from_str(&format!("{date}T{hms}"), "%Y-%m-%dT%H:%M:%S")
+            .ok()?;
+    let utc = local - chrono::TimeDelta::seconds(offset);
+    let nanos: u32 = format!("{frac:0<9}").parse().ok()?;
+    let fraction = if nanos == 0 {
+        String::new()
+    } else if nanos.is_multiple_of(1_000_000) {
+        format!(".{:03}", nanos / 1_000_000)
+    } else if nanos.is_multiple_of(1_000) {
+        format!(".{:06}", nanos / 1_000)
+    } else {
+        format!(".{nanos:09}")
+    };
+    Some(format!("{}{fraction}Z", utc.format("%Y-%m-%dT%H:%M:%S")))
 }
 
 /// A bound (`min`, `after`, ...) checked when the flow is read: a value of the input's type.
@@ -412,6 +462,68 @@ mod tests {
     fn float() {
         good("FLOAT", &["0", "3.14", "-2", "+.5", "1.", "1.5e3", "2E-2"]);
         bad("FLOAT", &["", ".", "1,5", "pi", "1e", "--1", "1.2.3"]);
+    }
+
+    /// What a FLOAT and a DATETIME input are in expressions, as Kestra's Java values print.
+    #[test]
+    fn floats_and_instants_as_kestra_holds_them() {
+        use serde_json::json;
+        let rows: &[(&str, &str, serde_json::Value)] = &[
+            ("FLOAT", "5", json!(5.0)),
+            ("FLOAT", "+.5", json!(0.5)),
+            ("FLOAT", "1.5e3", json!(1500.0)),
+            ("FLOAT", "1.23456789012", json!(1.2345679)),
+            ("FLOAT", "0.1", json!(0.1)),
+            ("FLOAT", "-2", json!(-2.0)),
+            ("INT", "+3", json!(3)),
+            (
+                "DATETIME",
+                "2024-01-15T10:30:00Z",
+                json!("2024-01-15T10:30:00Z"),
+            ),
+            (
+                "DATETIME",
+                "2024-01-15T10:30:00+02:00",
+                json!("2024-01-15T08:30:00Z"),
+            ),
+            (
+                "DATETIME",
+                "2024-01-15T22:30:00-05:30",
+                json!("2024-01-16T04:00:00Z"),
+            ),
+            (
+                "DATETIME",
+                "2024-03-01T00:00:30+00:00:30",
+                json!("2024-03-01T00:00:00Z"),
+            ),
+            (
+                "DATETIME",
+                "2024-01-15T10:30:00.5Z",
+                json!("2024-01-15T10:30:00.500Z"),
+            ),
+            (
+                "DATETIME",
+                "2024-01-15T10:30:00.000Z",
+                json!("2024-01-15T10:30:00Z"),
+            ),
+            (
+                "DATETIME",
+                "2024-01-15T10:30:00.1234Z",
+                json!("2024-01-15T10:30:00.123400Z"),
+            ),
+            (
+                "DATETIME",
+                "2024-01-15T10:30:00.123456789+01:00",
+                json!("2024-01-15T09:30:00.123456789Z"),
+            ),
+            ("DATE", "2024-01-15", json!("2024-01-15")),
+        ];
+        for (kind, given, want) in rows {
+            assert_eq!(&typed_value(kind, given), want, "{kind} {given}");
+        }
+        let printed = |v: &serde_json::Value| crate::pebble::Value::from(v).to_output();
+        assert_eq!(printed(&typed_value("FLOAT", "5")), "5.0");
+        assert_eq!(printed(&typed_value("FLOAT", "1e10")), "1.0E10");
     }
 
     #[test]

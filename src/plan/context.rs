@@ -47,6 +47,10 @@ pub struct PlanContext {
     pub taskrun: Option<crate::plan::taskrun::TaskRunContext>,
     /// Containers on one engine, or services on a swarm (`--backend swarm`).
     pub backend: crate::plan::backend::Backend,
+    /// The flows (`namespace.id`) of the executions above this one, root first: empty for an
+    /// execution started on its own; a Subflow's child gets its parent's and its parent's
+    /// name (`exec::subflow_depth` stops a chain too deep).
+    pub subflow_chain: Vec<String>,
 }
 
 impl PlanContext {
@@ -68,6 +72,7 @@ impl PlanContext {
             run_vars: Default::default(),
             taskrun: None,
             backend: Default::default(),
+            subflow_chain: Vec::new(),
         }
     }
 

@@ -131,8 +131,15 @@ pub(super) fn fetch(
                 row.insert("namespace".into(), json!(flow.namespace));
                 row.insert("flowId".into(), json!(flow.id));
             }
-            row.insert("executionId".into(), json!(execution));
+            // Kestra's `LogEntry` fields; `taskRunId` is the run's id (`t.0` in a ForEach), and
+            // `timestamp` when the line was kept (absent from logs kept before stamps were).
             row.insert("taskId".into(), json!(id));
+            row.insert("executionId".into(), json!(execution));
+            row.insert("taskRunId".into(), json!(l.task));
+            if let Some(at) = l.at {
+                let at = crate::exec::stamp::Stamp::from_ms(at).instant_text();
+                row.insert("timestamp".into(), json!(at));
+            }
             row.insert("level".into(), json!(lvl.name()));
             row.insert("message".into(), json!(message));
             rows.push((order, Json::Object(row).to_string()));
@@ -172,6 +179,7 @@ mod tests {
             task: "t".into(),
             mark,
             text: text.into(),
+            at: None,
         };
         let (no, yes, unknown) = (Some(false), Some(true), None);
         let cases = [

@@ -173,7 +173,7 @@ pub async fn run(
             hit.duration = started.elapsed();
             // The entry keeps the outputs as the task gave them (`file://` paths, rebased to
             // this working directory): its `uri` file goes to this execution's storage.
-            stored_outputs::store(rt, flow, task, attempt, &mut hit);
+            stored_outputs::store(rt, flow, &run_id, attempt, &mut hit);
             rt.end_task(task, &run_id, attempt, &mut hit, false);
             rt.status_of(&hit);
             return hit;
@@ -207,12 +207,12 @@ pub async fn run(
     res.labels = done.labels;
     res.duration = started.elapsed();
     let as_given = cache.as_ref().map(|_| res.clone());
-    stored_outputs::store(rt, flow, task, attempt, &mut res);
+    stored_outputs::store(rt, flow, &run_id, attempt, &mut res);
     // A task with no effect outside this run is harmless to do again after a power loss;
     // the next fsync'd record (any later task's start or end) covers it anyway.
     rt.end_task(task, &run_id, attempt, &mut res, core.has_effects());
     if let (Some(p), Some(as_given)) = (&cache, &as_given) {
-        let workdir = rt.ctx.workdir(&task.id);
+        let workdir = rt.ctx.workdir(&run_id);
         let files = crate::exec::task_cache::files_of(&workdir);
         let ttl = task.control.task_cache.and_then(|c| c.ttl);
         if let Err(e) = crate::exec::task_cache::store_files(
@@ -294,7 +294,8 @@ fn step(
             call,
             fail_on_empty,
         } => {
-            let dir = rt.ctx.workdir(&task.id);
+            // Each run its own directory (`dl.1` inside a ForEach), as a container task's.
+            let dir = rt.ctx.workdir(run_id);
             return Ok(Step::Http(Box::new(http::prepare(
                 call,
                 Some((*fail_on_empty, &dir)),
@@ -322,7 +323,7 @@ fn step(
             storage::stored_files(rt, &task.id, ids, core, r)?
         }
         CoreTask::LocalFiles { inputs, outputs } => {
-            storage::local_files(rt, &task.id, inputs, outputs, r)?
+            storage::local_files(rt, run_id, inputs, outputs, r)?
         }
         CoreTask::Namespace(n) => {
             let attempt = rt.replay.ended.get(&task.id).map_or(1, |(a, _)| a + 1);

@@ -88,6 +88,8 @@ pub(super) fn purge(rt: &Runtime, task: &str) -> Done {
     Done::with_outputs(BTreeMap::from([("uris".into(), Json::Array(uris))]))
 }
 
+/// Writes `inputs` in the working directory of run `task` (`local`, or `local.1` inside a
+/// ForEach: each value its own) and hands out the files `outputs` match.
 pub(super) fn local_files(
     rt: &Runtime,
     task: &str,

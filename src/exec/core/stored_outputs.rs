@@ -10,13 +10,14 @@ use serde_json::Value as Json;
 
 use crate::exec::Runtime;
 use crate::exec::result::TaskResult;
-use crate::flow::model::{Flow, Task};
+use crate::flow::model::Flow;
 
-/// Keeps the file `res`'s `uri` output names (a `file://` path inside the task's working
-/// directory) in the storage, and gives the output its URI instead.
-pub(super) fn store(rt: &Runtime, flow: &Flow, task: &Task, attempt: u32, res: &mut TaskResult) {
+/// Keeps the file `res`'s `uri` output names (a `file://` path inside the working directory of
+/// run `run_id`: `dl`, or `dl.1` inside a ForEach) in the storage, and gives the output its URI
+/// instead; the URI names the run, so each value's file is its own.
+pub(super) fn store(rt: &Runtime, flow: &Flow, run_id: &str, attempt: u32, res: &mut TaskResult) {
     let Some(st) = &rt.storage else { return };
-    let workdir = rt.ctx.workdir(&task.id);
+    let workdir = rt.ctx.workdir(run_id);
     let inside = |v: &Json| {
         v.as_str()
             .and_then(|s| s.strip_prefix("file://"))
@@ -29,12 +30,12 @@ pub(super) fn store(rt: &Runtime, flow: &Flow, task: &Task, attempt: u32, res: &
     res.output_files = vec![file];
     if let Err(e) = st.keep(
         (&flow.namespace, &flow.id, &rt.ctx.execution_id),
-        &task.id,
+        run_id,
         attempt,
         &workdir,
         res,
     ) {
-        rt.status(&format!("{}: warning: files not kept: {e}", task.id));
+        rt.status(&format!("{run_id}: warning: files not kept: {e}"));
         return;
     }
     let stored = res.stored_files.clone();
