@@ -394,6 +394,38 @@ afterExecution:
     );
 }
 
+/// Inside a ForEach, each run of an in-process task that stores a file (`storage.Write`) stores
+/// it under its own run, so the values do not overwrite each other's files.
+#[test]
+fn each_foreach_run_of_a_storage_write_keeps_its_own_file() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "writes",
+        "writes",
+        r#"tasks:
+  - id: each
+    type: io.kestra.plugin.core.flow.ForEach
+    values: [a, b, c]
+    tasks:
+      - id: w
+        type: io.kestra.plugin.core.storage.Write
+        content: "value {{ taskrun.value }}"
+        extension: .txt
+  - id: all
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ read(outputs.w.a.uri) }}/{{ read(outputs.w.b.uri) }}/{{ read(outputs.w.c.uri) }}"
+"#,
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    assert_eq!(
+        r.logs("all", '|'),
+        vec!["value a/value b/value c"],
+        "{}",
+        r.dump()
+    );
+}
+
 /// `afterExecution` runs once the execution has ended and sees its final state, as Kestra's
 /// documented notification pattern (`runIf: "{{ execution.state == 'FAILED' }}"`) needs; the
 /// tasks and `finally` still see RUNNING; an afterExecution failure does not change the state.

@@ -338,10 +338,11 @@ pub async fn run(
                 continue;
             }
             let iteration = b.iteration;
-            let child = match subflow::start_child(rt, task, flow, &labels, &resolved, &b.given, &b.id) {
-                Ok(c) => c,
-                Err(e) => return failed(task, format!("batch {iteration}: {e}")),
-            };
+            let child =
+                match subflow::start_child(rt, task, flow, &labels, &resolved, &b.given, &b.id) {
+                    Ok(c) => c,
+                    Err(e) => return failed(task, format!("batch {iteration}: {e}")),
+                };
             if let Err(e) = subflow::detach(rt, sub, &resolved.flow, &child) {
                 return failed(task, format!("batch {iteration}: {e}"));
             }

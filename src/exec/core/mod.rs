@@ -307,9 +307,9 @@ fn step(
             tasks_id,
             level,
         } => {
-            let attempt = rt.replay.ended.get(&task.id).map_or(1, |(a, _)| a + 1);
+            let attempt = rt.replay.ended.get(run_id).map_or(1, |(a, _)| a + 1);
             let args = (execution_id, tasks_id.as_slice(), *level);
-            log_fetch::fetch(rt, flow, &task.id, attempt, args, r)?
+            log_fetch::fetch(rt, flow, run_id, attempt, args, r)?
         }
         CoreTask::PurgeExecutionFiles => storage::purge(rt, &task.id),
         CoreTask::Write { .. }
@@ -318,16 +318,16 @@ fn step(
         | CoreTask::Concat { .. }
         | CoreTask::Reverse { .. }
         | CoreTask::Split { .. } => {
-            let attempt = rt.replay.ended.get(&task.id).map_or(1, |(a, _)| a + 1);
+            let attempt = rt.replay.ended.get(run_id).map_or(1, |(a, _)| a + 1);
             let ids = (flow.namespace.as_str(), flow.id.as_str(), attempt);
-            storage::stored_files(rt, &task.id, ids, core, r)?
+            storage::stored_files(rt, run_id, ids, core, r)?
         }
         CoreTask::LocalFiles { inputs, outputs } => {
             storage::local_files(rt, run_id, inputs, outputs, r)?
         }
         CoreTask::Namespace(n) => {
-            let attempt = rt.replay.ended.get(&task.id).map_or(1, |(a, _)| a + 1);
-            namespace::run(rt, flow, task, attempt, n, r)?
+            let attempt = rt.replay.ended.get(run_id).map_or(1, |(a, _)| a + 1);
+            namespace::run(rt, flow, task, run_id, attempt, n, r)?
         }
     }))
 }

@@ -141,10 +141,13 @@ fn ns_dir(rt: &Runtime, ns: &str) -> Result<Utf8PathBuf, String> {
     Ok(st.namespace_files.join(ns))
 }
 
+/// `run_id` names the run's stored files (`t.0` inside a ForEach, so values do not overwrite
+/// each other's).
 pub(super) fn run(
     rt: &Runtime,
     flow: &Flow,
     task: &Task,
+    run_id: &str,
     attempt: u32,
     t: &NamespaceTask,
     r: &mut TextRenderer,
@@ -200,12 +203,7 @@ pub(super) fn run(
             let ns = r.text(namespace)?;
             let files = render_all(r, files)?;
             let destination = r.text(destination)?;
-            let ids = (
-                flow,
-                rt.ctx.execution_id.as_str(),
-                task.id.as_str(),
-                attempt,
-            );
+            let ids = (flow, rt.ctx.execution_id.as_str(), run_id, attempt);
             match download(rt, ids, &ns, &files, &destination) {
                 Ok(out) => Done::with_outputs(BTreeMap::from([("files".into(), out)])),
                 Err(e) => Done::failed(e),
