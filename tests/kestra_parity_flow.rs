@@ -94,3 +94,75 @@ fn taskrun_start_date_is_set_on_every_run() {
     assert_eq!(line.len(), 1, "{}", r.dump());
     assert!(line[0].starts_with("x at 20"), "{}", r.dump());
 }
+
+/// Kestra lists a Sequential's and a Parallel's run among the task runs, in the state its
+/// children give it (AllowFailureTest: the Sequential holding the failure FAILED, the
+/// AllowFailure and the Sequential around it WARNING; SequentialTest and ParallelTest count
+/// them): here one run per task of the flow, flowables included.
+#[test]
+fn sequential_and_parallel_are_task_runs_with_their_state() {
+    let r = run(
+        "groups",
+        r#"tasks:
+  - id: outer
+    type: io.kestra.plugin.core.flow.Sequential
+    tasks:
+      - id: tolerate
+        type: io.kestra.plugin.core.flow.AllowFailure
+        tasks:
+          - id: inner
+            type: io.kestra.plugin.core.flow.Sequential
+            tasks:
+              - id: boom
+                type: io.kestra.plugin.core.execution.Fail
+                errorMessage: inner broke
+              - id: never
+                type: io.kestra.plugin.core.log.Log
+                message: not reached
+            errors:
+              - id: mop
+                type: io.kestra.plugin.core.log.Log
+                message: mopping up
+  - id: fan
+    type: io.kestra.plugin.core.flow.Parallel
+    tasks:
+      - id: left
+        type: io.kestra.plugin.core.log.Log
+        message: left side
+      - id: right
+        type: io.kestra.plugin.core.log.Log
+        message: right side
+"#,
+        &[],
+    );
+    r.assert_code(0);
+    assert_eq!(r.json["state"], "WARNING", "{}", r.dump());
+    for (id, state) in [
+        ("boom", "FAILED"),
+        ("mop", "SUCCESS"),
+        ("inner", "FAILED"),
+        ("tolerate", "WARNING"),
+        ("outer", "WARNING"),
+        ("left", "SUCCESS"),
+        ("right", "SUCCESS"),
+        ("fan", "SUCCESS"),
+    ] {
+        let runs = runs_of(&r, id);
+        assert_eq!(runs.len(), 1, "{id}: {}", r.dump());
+        assert_eq!(runs[0]["state"], state, "{id}: {}", r.dump());
+    }
+    // A group is reported once its children ended: after them in the list.
+    let ids: Vec<String> = r
+        .tasks()
+        .iter()
+        .filter(|t| t["state"] != "SKIPPED")
+        .map(|t| t["id"].as_str().unwrap().to_string())
+        .collect();
+    let at = |id: &str| ids.iter().position(|x| x == id).unwrap();
+    assert!(
+        at("mop") < at("inner") && at("inner") < at("tolerate"),
+        "{ids:?}"
+    );
+    assert!(at("left") < at("fan") && at("right") < at("fan"), "{ids:?}");
+    assert_eq!(r.logs("mop", '|'), ["mopping up"], "{}", r.dump());
+}

@@ -594,14 +594,17 @@ async fn run_one_inner(
             st
         }
         TaskKind::Sequential { tasks } => {
+            let since = std::time::Instant::now();
             let child = frame.child(&task.id);
             let states = Box::pin(run_list(&rt, &flow, tasks, &shared, &child, started)).await;
-            walk::handlers(&rt, &flow, &task, &shared, &frame, states).await
+            let st = walk::handlers(&rt, &flow, &task, &shared, &frame, states).await;
+            walk::report_group(&rt, &shared, &task, &frame, st, since)
         }
         TaskKind::WorkingDirectory(w) => {
             working_directory::run(&rt, &flow, &task, w, &shared, &frame, started).await
         }
         TaskKind::Parallel { concurrent, tasks } => {
+            let since = std::time::Instant::now();
             let child = frame.child(&task.id);
             let states = run_side_by_side(
                 &rt,
@@ -612,7 +615,8 @@ async fn run_one_inner(
                 started,
             )
             .await;
-            walk::handlers(&rt, &flow, &task, &shared, &frame, states).await
+            let st = walk::handlers(&rt, &flow, &task, &shared, &frame, states).await;
+            walk::report_group(&rt, &shared, &task, &frame, st, since)
         }
         TaskKind::Flow(f) => {
             drop(started);

@@ -99,6 +99,22 @@ fn report(rt: &Runtime, shared: &Shared, mut r: TaskResult, frame: &Frame) -> St
     st
 }
 
+/// Reports the run of a Sequential or Parallel once its children and handlers ended: Kestra
+/// lists it as a task run of its own, in the state its children give it (AllowFailureTest
+/// asserts a Sequential's FAILED and WARNING).
+pub fn report_group(
+    rt: &Runtime,
+    shared: &Shared,
+    task: &Task,
+    frame: &Frame,
+    state: State,
+    started: std::time::Instant,
+) -> State {
+    let mut r = TaskResult::new(&task.id, state);
+    r.duration = started.elapsed();
+    report(rt, shared, r, frame)
+}
+
 fn failed(id: &str, message: String) -> TaskResult {
     let mut r = TaskResult::new(id, State::Failed);
     r.failure = Some(Failure::Setup {
