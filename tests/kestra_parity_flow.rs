@@ -166,3 +166,60 @@ fn sequential_and_parallel_are_task_runs_with_their_state() {
     assert!(at("left") < at("fan") && at("right") < at("fan"), "{ids:?}");
     assert_eq!(r.logs("mop", '|'), ["mopping up"], "{}", r.dump());
 }
+
+/// A Switch whose value matches no case and that has no `defaults` fails, with Kestra's
+/// warning (SwitchTest `switchImpossible`: FAILED); with `defaults` it takes them.
+#[test]
+fn a_switch_with_no_matching_case_and_no_defaults_fails() {
+    let r = run(
+        "pick",
+        r#"tasks:
+  - id: choose
+    type: io.kestra.plugin.core.flow.Switch
+    value: "{{ 'blue' }}"
+    cases:
+      red:
+        - id: stop
+          type: io.kestra.plugin.core.log.Log
+          message: red
+  - id: after
+    type: io.kestra.plugin.core.log.Log
+    message: not reached
+"#,
+        &[],
+    );
+    r.assert_code(1);
+    assert_eq!(r.json["state"], "FAILED", "{}", r.dump());
+    assert_eq!(r.task("choose")["state"], "FAILED", "{}", r.dump());
+    assert!(runs_of(&r, "stop").is_empty(), "{}", r.dump());
+    assert!(runs_of(&r, "after").is_empty(), "{}", r.dump());
+    let warned = r.logs("choose", '!');
+    assert_eq!(warned.len(), 1, "{}", r.dump());
+    assert!(
+        warned[0].starts_with("WARN No task found on flow 'dev.parity.pick', task 'choose'"),
+        "{}",
+        r.dump()
+    );
+
+    let r = run(
+        "fallback",
+        r#"tasks:
+  - id: choose
+    type: io.kestra.plugin.core.flow.Switch
+    value: "{{ 'blue' }}"
+    cases:
+      red:
+        - id: stop
+          type: io.kestra.plugin.core.log.Log
+          message: red
+    defaults:
+      - id: other
+        type: io.kestra.plugin.core.log.Log
+        message: another colour
+"#,
+        &[],
+    );
+    r.assert_code(0);
+    assert_eq!(r.task("choose")["state"], "SUCCESS", "{}", r.dump());
+    assert_eq!(r.logs("other", '|'), ["another colour"], "{}", r.dump());
+}

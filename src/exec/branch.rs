@@ -10,6 +10,31 @@ pub fn switch_case<'a>(rendered: &str, keys: impl IntoIterator<Item = &'a str>) 
     keys.into_iter().position(|k| k == rendered)
 }
 
+/// The branch a Switch takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SwitchBranch {
+    /// The case at this index of `cases`.
+    Case(usize),
+    /// Its `defaults`.
+    Defaults,
+    /// No case matched and there are no `defaults`: Kestra's `FlowableUtils.resolveState` finds
+    /// no task and fails the Switch ("No task found on flow ...").
+    NoTask,
+}
+
+/// Which branch a Switch takes: [`switch_case`]'s case, else `defaults` when it has tasks.
+pub fn switch_branch<'a>(
+    rendered: &str,
+    keys: impl IntoIterator<Item = &'a str>,
+    has_defaults: bool,
+) -> SwitchBranch {
+    match switch_case(rendered, keys) {
+        Some(i) => SwitchBranch::Case(i),
+        None if has_defaults => SwitchBranch::Defaults,
+        None => SwitchBranch::NoTask,
+    }
+}
+
 /// A ForEach's values as its runs see them: strings as they are, anything else as JSON, each
 /// once, in order (Kestra drops repeated values). A null value is an error, as in Kestra.
 pub fn each_values(items: &[serde_json::Value]) -> Result<Vec<String>, String> {
@@ -104,6 +129,21 @@ mod tests {
             ("", None),
         ] {
             assert_eq!(switch_case(v, keys), want, "{v:?}");
+        }
+    }
+
+    #[test]
+    fn a_switch_with_no_case_and_no_defaults_has_no_task() {
+        use SwitchBranch::*;
+        let keys = ["a", "b"];
+        for (v, has_defaults, want) in [
+            ("a", false, Case(0)),
+            ("b", true, Case(1)),
+            ("c", true, Defaults),
+            ("c", false, NoTask),
+            ("", false, NoTask),
+        ] {
+            assert_eq!(switch_branch(v, keys, has_defaults), want, "{v:?}");
         }
     }
 

@@ -420,17 +420,38 @@ pub async fn run_flowable(
                     return report(rt, shared, failed(&task.id, format!("value: {e}")), frame);
                 }
             };
-            let case = branch::switch_case(&v, cases.iter().map(|(k, _)| k.as_str()));
-            let list = case.map_or(defaults, |i| &cases[i].1);
+            let keys = cases.iter().map(|(k, _)| k.as_str());
+            let (list, said, is_default) =
+                match branch::switch_branch(&v, keys, !defaults.is_empty()) {
+                    branch::SwitchBranch::Case(i) => {
+                        (&cases[i].1, format!("case `{}`", cases[i].0), false)
+                    }
+                    branch::SwitchBranch::Defaults => (defaults, "defaults".to_string(), true),
+                    branch::SwitchBranch::NoTask => {
+                        // Kestra's warning, then the Switch fails (its handlers do not run).
+                        rt.sink.task_lines(
+                            &run_id,
+                            crate::exec::logs::Stream::Stderr,
+                            &format!(
+                                "WARN No task found on flow '{}.{}', task '{}', execution '{}'",
+                                flow.namespace, flow.id, task.id, rt.ctx.execution_id
+                            ),
+                        );
+                        let state = branch::finish_state(
+                            State::Failed,
+                            task.allow_failure,
+                            task.control.allow_warning,
+                        );
+                        let mut r = TaskResult::new(&task.id, state);
+                        r.message = Some(format!("value `{v}`: no case matches and no defaults"));
+                        return report(rt, shared, r, frame);
+                    }
+                };
             let states = super::run_list(rt, flow, list, shared, &child, None).await;
-            let said = match case {
-                Some(i) => format!("case `{}`", cases[i].0),
-                None => "defaults".to_string(),
-            };
             (
                 states,
                 format!("value `{v}`: {said}"),
-                json!({ "value": v, "defaults": case.is_none() }),
+                json!({ "value": v, "defaults": is_default }),
             )
         }
         FlowTask::ForEach {
