@@ -223,3 +223,48 @@ fn a_switch_with_no_matching_case_and_no_defaults_fails() {
     assert_eq!(r.task("choose")["state"], "SUCCESS", "{}", r.dump());
     assert_eq!(r.logs("other", '|'), ["another colour"], "{}", r.dump());
 }
+
+/// A Switch's and an If's outputs are on their task run, as Kestra's (SwitchTest reads
+/// `value` and `defaults` off the Switch's run; If has `evaluationResult`).
+#[test]
+fn switch_and_if_outputs_are_in_the_result() {
+    let r = run(
+        "decide",
+        r#"tasks:
+  - id: route
+    type: io.kestra.plugin.core.flow.Switch
+    value: "{{ 'two' }}"
+    cases:
+      one:
+        - id: first
+          type: io.kestra.plugin.core.log.Log
+          message: one
+      two:
+        - id: second
+          type: io.kestra.plugin.core.log.Log
+          message: two
+  - id: check
+    type: io.kestra.plugin.core.flow.If
+    condition: "{{ outputs.route.value == 'one' }}"
+    then:
+      - id: yes
+        type: io.kestra.plugin.core.log.Log
+        message: yes
+"#,
+        &[],
+    );
+    r.assert_code(0);
+    assert_eq!(
+        r.task("route")["outputs"],
+        serde_json::json!({"value": "two", "defaults": false}),
+        "{}",
+        r.dump()
+    );
+    assert_eq!(
+        r.task("check")["outputs"],
+        serde_json::json!({"evaluationResult": false}),
+        "{}",
+        r.dump()
+    );
+    assert!(runs_of(&r, "yes").is_empty(), "{}", r.dump());
+}

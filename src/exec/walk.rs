@@ -514,6 +514,10 @@ pub async fn run_flowable(
         r.message = Some(message);
     }
     r.values = frame.values();
+    // Kestra's task run carries them too (SwitchTest reads `value` and `defaults` off it).
+    if let Value::Object(m) = &outputs {
+        r.outputs = m.clone().into_iter().collect();
+    }
     {
         let mut tree = shared.outputs.lock().unwrap();
         crate::exec::taskrun::insert_outputs(&mut tree, &task.id, &r.values, outputs);
