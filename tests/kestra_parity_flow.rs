@@ -268,3 +268,32 @@ fn switch_and_if_outputs_are_in_the_result() {
     );
     assert!(runs_of(&r, "yes").is_empty(), "{}", r.dump());
 }
+
+/// `allowWarning` on a core task: with `allowFailure` its failure ends SUCCESS, and a WARNING
+/// it gives ends SUCCESS (TaskWithAllowWarningTest `runnableTask`: the execution SUCCESS).
+#[test]
+fn allow_warning_on_a_core_task_makes_its_failure_success() {
+    let r = run(
+        "tolerant",
+        r#"tasks:
+  - id: broken
+    type: io.kestra.plugin.core.execution.Fail
+    errorMessage: on purpose
+    allowFailure: true
+    allowWarning: true
+  - id: lenient
+    type: io.kestra.plugin.core.execution.Fail
+    errorMessage: tolerated
+    allowFailure: true
+  - id: next
+    type: io.kestra.plugin.core.log.Log
+    message: carried on
+"#,
+        &[],
+    );
+    r.assert_code(0);
+    assert_eq!(r.task("broken")["state"], "SUCCESS", "{}", r.dump());
+    assert_eq!(r.task("lenient")["state"], "WARNING", "{}", r.dump());
+    assert_eq!(r.json["state"], "WARNING", "{}", r.dump());
+    assert_eq!(r.logs("next", '|'), ["carried on"], "{}", r.dump());
+}

@@ -160,9 +160,8 @@ impl Runtime {
     ) {
         // Kestra logs a failed attempt's error at ERROR, for `errorLogs()`.
         error_logs::keep_if_failed(&self.sink, run_id, res);
-        if res.state == State::Failed && task.allow_failure {
-            res.state = State::Warning;
-        }
+        // `allowFailure` then `allowWarning`: both make a failure SUCCESS, as in Kestra.
+        res.state = branch::finish_state(res.state, task.allow_failure, task.control.allow_warning);
         self.sink.mask.result(res);
         if let Some(j) = &self.journal
             && let Err(e) = j.append(
