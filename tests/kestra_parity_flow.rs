@@ -297,3 +297,41 @@ fn allow_warning_on_a_core_task_makes_its_failure_success() {
     assert_eq!(r.json["state"], "WARNING", "{}", r.dump());
     assert_eq!(r.logs("next", '|'), ["carried on"], "{}", r.dump());
 }
+
+/// `currentEachOutput(outputs.T)` is T's outputs for the ForEach values the run is in, at any
+/// depth (CurrentEachOutputFunctionTest: `return-v11-v21-v31` and so on for each value pair).
+#[test]
+fn current_each_output_reads_the_outputs_of_this_iteration() {
+    let r = run(
+        "current",
+        r#"tasks:
+  - id: outer
+    type: io.kestra.plugin.core.flow.ForEach
+    values: ["a", "b"]
+    tasks:
+      - id: inner
+        type: io.kestra.plugin.core.flow.ForEach
+        values: ["x", "y"]
+        tasks:
+          - id: make
+            type: io.kestra.plugin.core.debug.Return
+            format: "{{ parent.taskrun.value }}{{ taskrun.value }}"
+          - id: read
+            type: io.kestra.plugin.core.log.Log
+            message: "got {{ currentEachOutput(outputs.make).value }}"
+"#,
+        &[],
+    );
+    r.assert_code(0);
+    let mut got: Vec<String> = ["read.0.0", "read.0.1", "read.1.0", "read.1.1"]
+        .iter()
+        .flat_map(|id| r.logs(id, '|'))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        ["got ax", "got ay", "got bx", "got by"],
+        "{}",
+        r.dump()
+    );
+}
