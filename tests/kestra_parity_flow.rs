@@ -167,13 +167,8 @@ fn sequential_and_parallel_are_task_runs_with_their_state() {
     assert_eq!(r.logs("mop", '|'), ["mopping up"], "{}", r.dump());
 }
 
-/// A Switch whose value matches no case and that has no `defaults` fails, with Kestra's
-/// warning (SwitchTest `switchImpossible`: FAILED); with `defaults` it takes them.
-#[test]
-fn a_switch_with_no_matching_case_and_no_defaults_fails() {
-    let r = run(
-        "pick",
-        r#"tasks:
+/// A Switch on `blue` with only a `red` case; the tests add what follows it.
+const BLUE_SWITCH: &str = r#"tasks:
   - id: choose
     type: io.kestra.plugin.core.flow.Switch
     value: "{{ 'blue' }}"
@@ -182,10 +177,17 @@ fn a_switch_with_no_matching_case_and_no_defaults_fails() {
         - id: stop
           type: io.kestra.plugin.core.log.Log
           message: red
-  - id: after
-    type: io.kestra.plugin.core.log.Log
-    message: not reached
-"#,
+"#;
+
+/// A Switch whose value matches no case and that has no `defaults` fails, with Kestra's
+/// warning (SwitchTest `switchImpossible`: FAILED); with `defaults` it takes them.
+#[test]
+fn a_switch_with_no_matching_case_and_no_defaults_fails() {
+    let r = run(
+        "pick",
+        &format!(
+            "{BLUE_SWITCH}  - id: after\n    type: io.kestra.plugin.core.log.Log\n    message: not reached\n"
+        ),
         &[],
     );
     r.assert_code(1);
@@ -203,20 +205,9 @@ fn a_switch_with_no_matching_case_and_no_defaults_fails() {
 
     let r = run(
         "fallback",
-        r#"tasks:
-  - id: choose
-    type: io.kestra.plugin.core.flow.Switch
-    value: "{{ 'blue' }}"
-    cases:
-      red:
-        - id: stop
-          type: io.kestra.plugin.core.log.Log
-          message: red
-    defaults:
-      - id: other
-        type: io.kestra.plugin.core.log.Log
-        message: another colour
-"#,
+        &format!(
+            "{BLUE_SWITCH}    defaults:\n      - id: other\n        type: io.kestra.plugin.core.log.Log\n        message: another colour\n"
+        ),
         &[],
     );
     r.assert_code(0);
