@@ -326,3 +326,38 @@ fn current_each_output_reads_the_outputs_of_this_iteration() {
         r.dump()
     );
 }
+
+/// A ForEach whose values hold a null fails before any run, with Kestra's message, and that
+/// message is an ERROR entry of the execution (EachSequentialTest `eachNull` finds it in the
+/// logs): `errorLogs()` in the flow's `errors` reads it.
+#[test]
+fn a_null_foreach_value_fails_with_kestras_message_as_an_error_log() {
+    let r = run(
+        "nulls",
+        r#"tasks:
+  - id: each
+    type: io.kestra.plugin.core.flow.ForEach
+    values: "{{ '[\"a\", null, {\"k\": 1}]' }}"
+    tasks:
+      - id: never
+        type: io.kestra.plugin.core.log.Log
+        message: "{{ taskrun.value }}"
+errors:
+  - id: told
+    type: io.kestra.plugin.core.log.Log
+    message: "{% for e in errorLogs() %}{{ e.taskId }}: {{ e.message }}{% endfor %}"
+"#,
+        &[],
+    );
+    r.assert_code(1);
+    assert_eq!(r.task("each")["state"], "FAILED", "{}", r.dump());
+    assert!(runs_of(&r, "never").is_empty(), "{}", r.dump());
+    let want = "Found '1' null values on Each, with values=[a, null, {k=1}]";
+    let told = r.logs("told", '|');
+    assert_eq!(told.len(), 1, "{}", r.dump());
+    assert!(
+        told[0].starts_with("each: ") && told[0].contains(want),
+        "{}",
+        r.dump()
+    );
+}

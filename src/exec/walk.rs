@@ -92,6 +92,11 @@ fn ended_line(r: &TaskResult) -> String {
 /// Records a result that no container produced (a flowable's, a skip, a failed expression).
 fn report(rt: &Runtime, shared: &Shared, mut r: TaskResult, frame: &Frame) -> State {
     r.values = frame.values();
+    // A run that could not start (an If's condition, a ForEach's values that cannot be had)
+    // is an ERROR entry, as Kestra logs the exception (EachSequentialTest `eachNull` reads it).
+    if matches!(r.failure, Some(Failure::Setup { .. })) {
+        crate::exec::error_logs::keep_if_failed(&rt.sink, &frame.run_id(&r.id), &r);
+    }
     rt.sink.mask.result(&mut r);
     rt.status(&ended_line(&r));
     let st = r.state;
