@@ -10,15 +10,45 @@ pub fn switch_case<'a>(rendered: &str, keys: impl IntoIterator<Item = &'a str>) 
     keys.into_iter().position(|k| k == rendered)
 }
 
+/// The branch a Switch takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SwitchBranch {
+    /// The case at this index of `cases`.
+    Case(usize),
+    /// Its `defaults`.
+    Defaults,
+    /// No case matched and there are no `defaults`: Kestra's `FlowableUtils.resolveState` finds
+    /// no task and fails the Switch ("No task found on flow ...").
+    NoTask,
+}
+
+/// Which branch a Switch takes: [`switch_case`]'s case, else `defaults` when it has tasks.
+pub fn switch_branch<'a>(
+    rendered: &str,
+    keys: impl IntoIterator<Item = &'a str>,
+    has_defaults: bool,
+) -> SwitchBranch {
+    match switch_case(rendered, keys) {
+        Some(i) => SwitchBranch::Case(i),
+        None if has_defaults => SwitchBranch::Defaults,
+        None => SwitchBranch::NoTask,
+    }
+}
+
 /// A ForEach's values as its runs see them: strings as they are, anything else as JSON, each
-/// once, in order (Kestra drops repeated values). A null value is an error, as in Kestra.
+/// once, in order (Kestra drops repeated values). A null value is an error, with Kestra's
+/// message (`FlowableUtils.resolveEachTasks`: the values as Java prints a list).
 pub fn each_values(items: &[serde_json::Value]) -> Result<Vec<String>, String> {
+    if items.iter().any(serde_json::Value::is_null) {
+        // Counted after dropping repeats, as Kestra does: any number of nulls is one.
+        return Err(format!(
+            "Found '1' null values on Each, with values={}",
+            java_text(&serde_json::Value::Array(items.to_vec()))
+        ));
+    }
     let mut out: Vec<String> = Vec::new();
     for v in items {
         let s = match v {
-            serde_json::Value::Null => {
-                return Err("a null value: Kestra refuses null values in a ForEach".into());
-            }
             serde_json::Value::String(s) => s.clone(),
             other => other.to_string(),
         };
@@ -27,6 +57,27 @@ pub fn each_values(items: &[serde_json::Value]) -> Result<Vec<String>, String> {
         }
     }
     Ok(out)
+}
+
+/// A value as Java's `toString` prints the list or map Jackson read it into: `[a, null]`,
+/// `{key=v}`, strings without quotes.
+fn java_text(v: &serde_json::Value) -> String {
+    use serde_json::Value as J;
+    match v {
+        J::String(s) => s.clone(),
+        J::Array(items) => {
+            let parts: Vec<String> = items.iter().map(java_text).collect();
+            format!("[{}]", parts.join(", "))
+        }
+        J::Object(m) => {
+            let parts: Vec<String> = m
+                .iter()
+                .map(|(k, v)| format!("{k}={}", java_text(v)))
+                .collect();
+            format!("{{{}}}", parts.join(", "))
+        }
+        other => other.to_string(),
+    }
 }
 
 /// The values of a rendered `values` string: a JSON array.
@@ -108,6 +159,21 @@ mod tests {
     }
 
     #[test]
+    fn a_switch_with_no_case_and_no_defaults_has_no_task() {
+        use SwitchBranch::*;
+        let keys = ["a", "b"];
+        for (v, has_defaults, want) in [
+            ("a", false, Case(0)),
+            ("b", true, Case(1)),
+            ("c", true, Defaults),
+            ("c", false, NoTask),
+            ("", false, NoTask),
+        ] {
+            assert_eq!(switch_branch(v, keys, has_defaults), want, "{v:?}");
+        }
+    }
+
+    #[test]
     fn each_values_are_strings_once_each() {
         use serde_json::json;
         assert_eq!(
@@ -122,6 +188,20 @@ mod tests {
             ["a", "1", "{\"k\":\"v\"}", "true"]
         );
         assert!(each_values(&[json!("a"), json!(null)]).is_err());
+        // Kestra's message, the values as Java prints them (EachSequentialTest `eachNull`).
+        for (items, want) in [
+            (
+                json!([1, null, {"key": "my-key", "value": "my-value"}]),
+                "Found '1' null values on Each, with values=[1, null, {key=my-key, value=my-value}]",
+            ),
+            (
+                json!([null, "a b", null, [true, 2.5]]),
+                "Found '1' null values on Each, with values=[null, a b, null, [true, 2.5]]",
+            ),
+        ] {
+            let items = items.as_array().unwrap().clone();
+            assert_eq!(each_values(&items).unwrap_err(), want);
+        }
         assert_eq!(parse_each_values("[\"x\", 2]\n").unwrap(), ["x", "2"]);
         assert!(parse_each_values("x, y").is_err());
         assert!(parse_each_values("{\"a\": 1}").is_err());

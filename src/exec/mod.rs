@@ -162,9 +162,8 @@ impl Runtime {
     ) {
         // Kestra logs a failed attempt's error at ERROR, for `errorLogs()`.
         error_logs::keep_if_failed(&self.sink, run_id, res);
-        if res.state == State::Failed && task.allow_failure {
-            res.state = State::Warning;
-        }
+        // `allowFailure` then `allowWarning`: both make a failure SUCCESS, as in Kestra.
+        res.state = branch::finish_state(res.state, task.allow_failure, task.control.allow_warning);
         self.sink.mask.result(res);
         if let Some(j) = &self.journal
             && let Err(e) = j.append(
@@ -605,14 +604,17 @@ async fn run_one_inner(
             st
         }
         TaskKind::Sequential { tasks } => {
+            let since = std::time::Instant::now();
             let child = frame.child(&task.id);
             let states = Box::pin(run_list(&rt, &flow, tasks, &shared, &child, started)).await;
-            walk::handlers(&rt, &flow, &task, &shared, &frame, states).await
+            let st = walk::handlers(&rt, &flow, &task, &shared, &frame, states).await;
+            walk::report_group(&rt, &shared, &task, &frame, st, since)
         }
         TaskKind::WorkingDirectory(w) => {
             working_directory::run(&rt, &flow, &task, w, &shared, &frame, started).await
         }
         TaskKind::Parallel { concurrent, tasks } => {
+            let since = std::time::Instant::now();
             let child = frame.child(&task.id);
             let states = run_side_by_side(
                 &rt,
@@ -623,7 +625,8 @@ async fn run_one_inner(
                 started,
             )
             .await;
-            walk::handlers(&rt, &flow, &task, &shared, &frame, states).await
+            let st = walk::handlers(&rt, &flow, &task, &shared, &frame, states).await;
+            walk::report_group(&rt, &shared, &task, &frame, st, since)
         }
         TaskKind::Flow(f) => {
             drop(started);

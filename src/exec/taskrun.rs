@@ -113,10 +113,14 @@ impl Frame {
     }
 
     /// The context of attempt `attempt` (1 for the first) of the task's run in this frame:
-    /// Kestra's `attemptsCount` counts the attempts before this one.
+    /// Kestra's `attemptsCount` counts the attempts before this one, and `startDate` is when
+    /// the run is rendered (Kestra sets it on every task run, so no task fails for reading it).
     pub fn context(&self, task_id: &str, attempt: u32) -> TaskRunContext {
         TaskRunContext {
             id: self.run_id(task_id),
+            start_date: Some(
+                chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            ),
             value: self.value.as_ref().map(|(v, _)| Value::String(v.clone())),
             iteration: self.value.as_ref().map(|(_, i)| *i as u64),
             attempts_count: attempt.saturating_sub(1),

@@ -92,11 +92,32 @@ fn ended_line(r: &TaskResult) -> String {
 /// Records a result that no container produced (a flowable's, a skip, a failed expression).
 fn report(rt: &Runtime, shared: &Shared, mut r: TaskResult, frame: &Frame) -> State {
     r.values = frame.values();
+    // A run that could not start (an If's condition, a ForEach's values that cannot be had)
+    // is an ERROR entry, as Kestra logs the exception (EachSequentialTest `eachNull` reads it).
+    if matches!(r.failure, Some(Failure::Setup { .. })) {
+        crate::exec::error_logs::keep_if_failed(&rt.sink, &frame.run_id(&r.id), &r);
+    }
     rt.sink.mask.result(&mut r);
     rt.status(&ended_line(&r));
     let st = r.state;
     shared.results.lock().unwrap().push(r);
     st
+}
+
+/// Reports the run of a Sequential or Parallel once its children and handlers ended: Kestra
+/// lists it as a task run of its own, in the state its children give it (AllowFailureTest
+/// asserts a Sequential's FAILED and WARNING).
+pub fn report_group(
+    rt: &Runtime,
+    shared: &Shared,
+    task: &Task,
+    frame: &Frame,
+    state: State,
+    started: std::time::Instant,
+) -> State {
+    let mut r = TaskResult::new(&task.id, state);
+    r.duration = started.elapsed();
+    report(rt, shared, r, frame)
 }
 
 fn failed(id: &str, message: String) -> TaskResult {
@@ -404,17 +425,38 @@ pub async fn run_flowable(
                     return report(rt, shared, failed(&task.id, format!("value: {e}")), frame);
                 }
             };
-            let case = branch::switch_case(&v, cases.iter().map(|(k, _)| k.as_str()));
-            let list = case.map_or(defaults, |i| &cases[i].1);
+            let keys = cases.iter().map(|(k, _)| k.as_str());
+            let (list, said, is_default) =
+                match branch::switch_branch(&v, keys, !defaults.is_empty()) {
+                    branch::SwitchBranch::Case(i) => {
+                        (&cases[i].1, format!("case `{}`", cases[i].0), false)
+                    }
+                    branch::SwitchBranch::Defaults => (defaults, "defaults".to_string(), true),
+                    branch::SwitchBranch::NoTask => {
+                        // Kestra's warning, then the Switch fails (its handlers do not run).
+                        rt.sink.task_lines(
+                            &run_id,
+                            crate::exec::logs::Stream::Stderr,
+                            &format!(
+                                "WARN No task found on flow '{}.{}', task '{}', execution '{}'",
+                                flow.namespace, flow.id, task.id, rt.ctx.execution_id
+                            ),
+                        );
+                        let state = branch::finish_state(
+                            State::Failed,
+                            task.allow_failure,
+                            task.control.allow_warning,
+                        );
+                        let mut r = TaskResult::new(&task.id, state);
+                        r.message = Some(format!("value `{v}`: no case matches and no defaults"));
+                        return report(rt, shared, r, frame);
+                    }
+                };
             let states = super::run_list(rt, flow, list, shared, &child, None).await;
-            let said = match case {
-                Some(i) => format!("case `{}`", cases[i].0),
-                None => "defaults".to_string(),
-            };
             (
                 states,
                 format!("value `{v}`: {said}"),
-                json!({ "value": v, "defaults": case.is_none() }),
+                json!({ "value": v, "defaults": is_default }),
             )
         }
         FlowTask::ForEach {
@@ -477,6 +519,10 @@ pub async fn run_flowable(
         r.message = Some(message);
     }
     r.values = frame.values();
+    // Kestra's task run carries them too (SwitchTest reads `value` and `defaults` off it).
+    if let Value::Object(m) = &outputs {
+        r.outputs = m.clone().into_iter().collect();
+    }
     {
         let mut tree = shared.outputs.lock().unwrap();
         crate::exec::taskrun::insert_outputs(&mut tree, &task.id, &r.values, outputs);

@@ -373,7 +373,7 @@ impl<'a> Eval<'a> {
         }
     }
 
-    fn lookup(&self, name: &str) -> Option<Tv> {
+    pub(super) fn lookup(&self, name: &str) -> Option<Tv> {
         for s in self.scopes.iter().rev() {
             if let Some(v) = s.get(name) {
                 return Some(v.clone());

@@ -83,6 +83,7 @@ pub fn call(ev: &mut Eval, name: &str, args: &Bound, span: &Span) -> CallResult<
             }
         }
         "errorLogs" => Value::from(ev.host.error_logs().map_err(host)?),
+        "currentEachOutput" => current_each_output(ev, args)?,
         "render" | "renderOnce" => {
             let recursive = name == "render" && args.bool("recursive")?.unwrap_or(true);
             let v = args.get("toRender").cloned().unwrap_or(Value::Null);
@@ -280,4 +281,37 @@ fn yaml_value(y: &yaml_rust2::Yaml) -> Value {
         }
         _ => Value::Null,
     }
+}
+
+/// Kestra's `currentEachOutput(outputs.T)`: T's outputs for the ForEach values this run is
+/// in, `outputs.T[V1]...[Vn]`, the values taken from `parents` (outermost first) then
+/// `taskrun.value`; null where a level is missing, as Kestra's map lookups give.
+fn current_each_output(ev: &Eval, args: &Bound) -> CallResult<Value> {
+    let Some(Value::Map(outputs)) = args.get("outputs") else {
+        return Err(CallError::ty(
+            "The 'currentEachOutput' function expects an argument 'outputs' with type map.",
+        ));
+    };
+    let value_of = |run: &Value| match run {
+        Value::Map(m) => match m.get("taskrun") {
+            Some(Value::Map(t)) => t.get("value").cloned(),
+            _ => None,
+        },
+        _ => None,
+    };
+    let mut values: Vec<Value> = match ev.lookup("parents") {
+        Some((Value::List(ps), _)) => ps.iter().rev().filter_map(value_of).collect(),
+        _ => Vec::new(),
+    };
+    if let Some((Value::Map(t), _)) = ev.lookup("taskrun") {
+        values.push(t.get("value").cloned().unwrap_or(Value::Null));
+    }
+    let mut at = Value::Map(outputs.clone());
+    for v in values {
+        at = match (&at, v.as_str()) {
+            (Value::Map(m), Some(k)) => m.get(k).cloned().unwrap_or(Value::Null),
+            _ => Value::Null,
+        };
+    }
+    Ok(at)
 }

@@ -165,6 +165,7 @@ pub const FUNCTIONS: &[Sig] = &[
     s("fileURI", &["path", "namespace"], 1),
     s("isFileEmpty", &["path", "namespace"], 1),
     s("errorLogs", &[], 0),
+    s("currentEachOutput", &["outputs"], 1),
     ni(
         "encrypt",
         &[],
@@ -194,11 +195,6 @@ pub const FUNCTIONS: &[Sig] = &[
         "printContext",
         &[],
         "printContext() is not implemented by dockhand",
-    ),
-    ni(
-        "currentEachOutput",
-        &[],
-        "currentEachOutput() is not implemented by dockhand",
     ),
     ni(
         "block",
