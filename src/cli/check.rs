@@ -191,12 +191,19 @@ pub fn plan(
     }
     let mut notes = insecure_notes(&flow, dialect);
     notes.extend(task_cache_notes(file, &flow, &ctx, &inputs, stores));
-    let text = if json {
+    if json {
         let doc = dockhand::plan::json::plan(&flow, &ctx, dialect.name(), &tasks, &notes);
-        serde_json::to_string_pretty(&doc).map_err(|e| Code::Invalid.error(e))? + "\n"
+        let text = serde_json::to_string_pretty(&doc).map_err(|e| Code::Invalid.error(e))?;
+        out!("{text}\n").map_err(crate::output::stdout_failed)?;
     } else {
-        plan::text::plan(&flow, &ctx, dialect.name(), &tasks, &notes)
-    };
-    out!("{text}").map_err(crate::output::stdout_failed)?;
+        // A task at a time: the whole text of a large flow is not held beside its plan.
+        use std::io::Write;
+        let mut o = std::io::BufWriter::new(std::io::stdout().lock());
+        plan::text::write(&flow, &ctx, dialect.name(), &tasks, &notes, |piece| {
+            o.write_all(piece.as_bytes())
+        })
+        .and_then(|()| o.flush())
+        .map_err(crate::output::stdout_failed)?;
+    }
     Ok(Code::Ok)
 }

@@ -57,12 +57,13 @@ pub struct TaskCommands {
     pub remove: Option<EngineCommand>,
     /// `wait: false`: the run returns right after the container starts.
     pub detach: bool,
-    /// Python's dependencies: their install, run before `prepare` unless already cached.
-    pub deps: Option<crate::plan::python_deps::DepsStep>,
+    /// Python's dependencies: their install, run before `prepare` unless already cached. Boxed,
+    /// as `host` is: few tasks have one, and every planned task would carry its size.
+    pub deps: Option<Box<crate::plan::python_deps::DepsStep>>,
     pub findings: Vec<Finding>,
     /// A task with the Process runner runs this on the host instead (its engine commands are
     /// empty): `plan::host_process`.
-    pub host: Option<crate::plan::host_process::HostCommand>,
+    pub host: Option<Box<crate::plan::host_process::HostCommand>>,
 }
 
 impl TaskCommands {
@@ -300,7 +301,7 @@ pub fn build(
         stop,
         remove,
         detach,
-        deps,
+        deps: deps.map(Box::new),
         findings,
         host: None,
     }

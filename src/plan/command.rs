@@ -104,8 +104,9 @@ pub struct EngineCommand {
     pub notes: Vec<String>,
     /// The options given with [`EngineCommand::opt`], whose value is the next argument: `plan`
     /// prints each on one line with its value. Recorded as the option is added, so no list of
-    /// value-taking options can be forgotten.
-    pub value_flags: Vec<String>,
+    /// value-taking options can be forgotten. The builders' own names, not copies: a string per
+    /// option of every command of every task added up (figure 5's peak RSS).
+    pub value_flags: Vec<&'static str>,
 }
 
 impl EngineCommand {
@@ -138,9 +139,9 @@ impl EngineCommand {
     }
 
     /// `flag value` as two arguments. Every option that takes a value goes through here.
-    pub fn opt(&mut self, flag: &str, value: impl Into<OsString>) -> &mut Self {
-        if !self.value_flags.iter().any(|f| f == flag) {
-            self.value_flags.push(flag.to_string());
+    pub fn opt(&mut self, flag: &'static str, value: impl Into<OsString>) -> &mut Self {
+        if !self.value_flags.contains(&flag) {
+            self.value_flags.push(flag);
         }
         self.args.push(flag.into());
         self.args.push(value.into());

@@ -31,21 +31,18 @@ impl Global {
         }
     }
 
-    /// The global options as arguments, in the order the engine CLI takes them.
-    pub fn args(&self) -> Vec<String> {
+    /// The global options with their values, in the order the engine CLI takes them.
+    pub fn options(&self) -> Vec<(&'static str, &str)> {
         let mut v = Vec::new();
         if let Some(h) = &self.host {
-            v.push(
-                match self.dialect {
-                    Dialect::Docker => "--host",
-                    Dialect::Podman => "--url",
-                }
-                .to_string(),
-            );
-            v.push(h.clone());
+            let flag = match self.dialect {
+                Dialect::Docker => "--host",
+                Dialect::Podman => "--url",
+            };
+            v.push((flag, h.as_str()));
         }
         if let Some(c) = &self.config {
-            v.extend(["--config".to_string(), c.clone()]);
+            v.push(("--config", c.as_str()));
         }
         v
     }
@@ -53,10 +50,8 @@ impl Global {
     pub(crate) fn base(&self, step: Step) -> EngineCommand {
         let mut c = EngineCommand::new(step);
         // Each global option takes a value: `opt` marks it so, for `plan`'s layout.
-        for pair in self.args().chunks(2) {
-            if let [flag, value] = pair {
-                c.opt(flag, value);
-            }
+        for (flag, value) in self.options() {
+            c.opt(flag, value);
         }
         c
     }

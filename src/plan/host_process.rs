@@ -113,13 +113,13 @@ pub fn build(task_id: &str, task: &ScriptTask, ctx: &PlanContext) -> TaskCommand
         remove: None,
         detach: false,
         findings,
-        host: Some(HostCommand {
+        host: Some(Box::new(HostCommand {
             argv,
             cwd: workdir,
             env,
             command_file,
             output_dir,
-        }),
+        })),
         deps: None,
     }
 }

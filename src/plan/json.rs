@@ -4,8 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::flow::model::{Flow, Task};
-use crate::plan::build::TaskCommands;
+use crate::flow::model::Flow;
 use crate::plan::command::EngineCommand;
 use crate::plan::context::PlanContext;
 
@@ -26,7 +25,7 @@ pub fn plan(
     flow: &Flow,
     ctx: &PlanContext,
     program: &str,
-    tasks: &[(Task, TaskCommands)],
+    tasks: &[crate::plan::PlannedTask<'_>],
     notes: &[String],
 ) -> Value {
     let tasks: Vec<Value> = tasks

@@ -23,17 +23,17 @@ pub fn for_task(
     attempt: u32,
     owner: Option<u32>,
 ) -> Vec<(&'static str, String)> {
-    let mut v = vec![
+    // One literal, so the vector is allocated at its size (a push would double it, per task).
+    vec![
         (MANAGED, "true".to_string()),
         (NAMESPACE, namespace.to_string()),
         (FLOW, flow.to_string()),
         (TASK, task.to_string()),
         (EXECUTION, execution.to_string()),
         (ATTEMPT, attempt.to_string()),
-    ];
-    v.push((
-        OWNER,
-        owner.map_or_else(|| OWNER_PLACEHOLDER.to_string(), |pid| pid.to_string()),
-    ));
-    v
+        (
+            OWNER,
+            owner.map_or_else(|| OWNER_PLACEHOLDER.to_string(), |pid| pid.to_string()),
+        ),
+    ]
 }

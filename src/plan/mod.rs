@@ -27,7 +27,7 @@ pub mod taskrun;
 pub mod text;
 pub mod working_directory;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use crate::diag::Diags;
 use crate::flow::model::{Flow, ScriptTask, Task};
@@ -417,15 +417,18 @@ pub fn secret_values(flow: &Flow, inputs: &BTreeMap<String, String>) -> Vec<Secr
         .collect()
 }
 
+/// A planned run of a script task: the task as the plan shows it and its commands.
+pub type PlannedTask<'a> = (runs::ShownTask<'a>, TaskCommands);
+
 /// The plan of a whole flow: every enabled script task's commands, in order. A SECRET input
 /// without a value gets a stand-in, so that the plan shows its tasks as they will run (command
 /// in a private file) whether or not the value was given.
-pub fn plan_flow(
-    flow: &Flow,
+pub fn plan_flow<'a>(
+    flow: &'a Flow,
     ctx: &PlanContext,
     inputs: &BTreeMap<String, String>,
     diags: &mut Diags,
-) -> Vec<(Task, TaskCommands)> {
+) -> Vec<PlannedTask<'a>> {
     let mut inputs = inputs.clone();
     for i in flow.inputs.iter().filter(|i| i.kind == "SECRET") {
         inputs
@@ -443,25 +446,23 @@ pub fn plan_flow(
     let mut out = Vec::new();
     let empty = serde_json::Map::new();
     // A task that runs once per ForEach value is planned per run; its findings are told once.
-    let mut told: Vec<&str> = Vec::new();
-    for p in runs::runs(flow) {
+    let mut told: HashSet<&str> = HashSet::new();
+    runs::each(flow, &mut |p| {
         let task = p.task;
-        let first = !told.contains(&task.path.as_str());
-        told.push(&task.path);
+        let first = told.insert(task.path.as_str());
         let run = Some((&p.run, &empty));
         match plan_task_run(flow, task, p.script, ctx, inputs, None, run) {
             Ok((_, tc)) => {
                 if first {
                     report_findings(flow, task, &tc, ctx, diags);
                 }
-                let mut shown = task.clone();
-                shown.id = p.shown;
-                out.push((shown, tc));
+                // The flow's own task (a copy of each would double what the flow holds).
+                out.push((runs::ShownTask::of(task, p.shown), tc));
             }
             Err(e) if first => diags.error(task.pos, task.path.clone(), e),
             Err(_) => {}
         }
-    }
+    });
     out
 }
 

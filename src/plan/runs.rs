@@ -16,19 +16,57 @@ pub struct PlannedRun<'a> {
     pub shown: String,
 }
 
+/// The task a planned run shows: the flow's own, or (inside a ForEach, where the run's id is
+/// `t[a]`) a copy with that id. A pointer's size either way: a plan entry per task of a large
+/// flow does not carry a whole task inline (figure 5 of `scripts/bench.sh`).
+#[derive(Debug)]
+pub enum ShownTask<'a> {
+    Flow(&'a Task),
+    Run(Box<Task>),
+}
+
+impl ShownTask<'_> {
+    /// The task `run` shows: the flow's own unless the id shown differs.
+    pub fn of<'a>(task: &'a Task, shown: String) -> ShownTask<'a> {
+        if shown == task.id {
+            ShownTask::Flow(task)
+        } else {
+            let mut t = task.clone();
+            t.id = shown;
+            ShownTask::Run(Box::new(t))
+        }
+    }
+}
+
+impl std::ops::Deref for ShownTask<'_> {
+    type Target = Task;
+    fn deref(&self) -> &Task {
+        match self {
+            ShownTask::Flow(t) => t,
+            ShownTask::Run(t) => t,
+        }
+    }
+}
+
 /// Every run of every script task, in file order.
 pub fn runs(flow: &Flow) -> Vec<PlannedRun<'_>> {
     let mut out = Vec::new();
-    for t in flow.top_level() {
-        walk(t, &Frame::default(), &mut out);
-    }
+    each(flow, &mut |p| out.push(p));
     out
 }
 
-fn walk<'a>(t: &'a Task, frame: &Frame, out: &mut Vec<PlannedRun<'a>>) {
+/// [`runs`] one at a time, without a list of them all (the planner of a large flow keeps
+/// only what each run gives).
+pub fn each<'a>(flow: &'a Flow, f: &mut impl FnMut(PlannedRun<'a>)) {
+    for t in flow.top_level() {
+        walk(t, &Frame::default(), f);
+    }
+}
+
+fn walk<'a>(t: &'a Task, frame: &Frame, out: &mut impl FnMut(PlannedRun<'a>)) {
     let child = frame.child(&t.id);
     match &t.kind {
-        TaskKind::Script(s) => out.push(PlannedRun {
+        TaskKind::Script(s) => out(PlannedRun {
             task: t,
             script: s,
             run: frame.context(&t.id, 1),

@@ -49,6 +49,14 @@ impl Object {
             Object::Secret => "secret",
         }
     }
+
+    /// The `docker service create` option that mounts one: `--config`, `--secret`.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Object::Config => "--config",
+            Object::Secret => "--secret",
+        }
+    }
 }
 
 /// The service's name: the container name of the engine dialects
@@ -196,7 +204,7 @@ pub fn build(
             if let Some((u, g)) = owner {
                 spec.push_str(&format!(",uid={u},gid={g}"));
             }
-            create.opt(&format!("--{}", kind.name()), spec);
+            create.opt(kind.flag(), spec);
         }
     }
     resources(&mut create, task, &mut findings);

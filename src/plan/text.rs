@@ -44,7 +44,7 @@ pub fn command(program: &str, c: &EngineCommand) -> String {
     let mut head = vec![program.to_string()];
     // Options that take a value as the next argument (the builder marks them as it adds them):
     // printed on one line with it.
-    let takes_value = |a: &str| c.value_flags.iter().any(|f| f == a);
+    let takes_value = |a: &str| c.value_flags.contains(&a);
     let mut i = 0;
     // Global options and the subcommand share the first line.
     while i < args.len() && args[i].starts_with("--") && takes_value(&args[i]) && i + 1 < args.len()
@@ -298,9 +298,28 @@ pub fn plan(
     flow: &Flow,
     ctx: &PlanContext,
     program: &str,
-    tasks: &[(Task, TaskCommands)],
+    tasks: &[crate::plan::PlannedTask<'_>],
     notes: &[String],
 ) -> String {
+    let mut text = String::new();
+    let _ = write(flow, ctx, program, tasks, notes, |piece| {
+        text.push_str(piece);
+        Ok(())
+    });
+    text
+}
+
+/// [`plan`]'s text given to `emit` a piece at a time (the head, then each task), so that
+/// `dockhand plan` of a large flow never holds the whole text (about 850 bytes per task) beside
+/// the plan itself. Stops at the first error of `emit`.
+pub fn write(
+    flow: &Flow,
+    ctx: &PlanContext,
+    program: &str,
+    tasks: &[crate::plan::PlannedTask<'_>],
+    notes: &[String],
+    mut emit: impl FnMut(&str) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let mut out = String::new();
     let _ = writeln!(out, "# flow {}.{} ({})", flow.namespace, flow.id, flow.file);
     let _ = writeln!(
@@ -333,7 +352,7 @@ pub fn plan(
         while let Some((c, _)) = cores.next_if(|(c, _)| c.pos < task.pos) {
             entries.push((c, None));
         }
-        entries.push((task, Some(tc)));
+        entries.push((&**task, Some(tc)));
     }
     entries.extend(cores.map(|(c, _)| (c, None)));
     // docker Build/Push tasks, in file order among them.
@@ -341,6 +360,8 @@ pub fn plan(
     entries.extend(images.iter().map(|(t, _)| (*t, None)));
     entries.sort_by_key(|(t, _)| (t.pos.line, t.pos.col));
     for (task, tc) in entries {
+        emit(&out)?;
+        out.clear();
         out.push('\n');
         // Announce each Parallel/Sequential group before its first task, outermost first.
         let mut holding: Vec<usize> = task
@@ -444,7 +465,7 @@ pub fn plan(
         let _ = writeln!(out, "# {}", step_title(Step::Stop));
         out.push_str(&command(program, &tc.stop));
     }
-    out
+    emit(&out)
 }
 
 /// A Process task's host command, as `plan` shows it.
