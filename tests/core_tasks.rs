@@ -323,6 +323,96 @@ tasks:
     assert_eq!(r.logs("not-yet", '!'), vec!["ERROR Task failure"]);
 }
 
+/// `retry` on core tasks, as Kestra retries any runnable task: a Log whose message cannot be
+/// rendered until its third attempt (`taskrun.attemptsCount` counts the attempts before)
+/// succeeds then, WARNING with `warningOnRetry`; a Fail under the flow's `retry` makes every
+/// attempt, then fails and its `errors` run once. (Core tasks used to get one attempt only.)
+#[test]
+fn core_tasks_are_retried_with_attempts_count() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "retried",
+        "retried",
+        r#"tasks:
+  - id: third-time
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ taskrun.attemptsCount >= 2 ? 'made it at ' ~ taskrun.attemptsCount : undefined_yet }}"
+    retry:
+      type: constant
+      interval: PT0.1S
+      maxAttempts: 5
+      warningOnRetry: true
+  - id: quiet
+    type: io.kestra.plugin.core.log.Log
+    message: "first go {{ taskrun.attemptsCount }}"
+    retry:
+      type: constant
+      interval: PT0.1S
+      maxAttempts: 5
+"#,
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    assert_eq!(r.json["state"], "WARNING", "{}", r.dump());
+    let t = r.task("third-time");
+    assert_eq!(
+        (t["state"].as_str(), t["attempts"].as_u64()),
+        (Some("WARNING"), Some(3))
+    );
+    assert_eq!(r.logs("third-time", '|'), vec!["made it at 2"]);
+    assert_eq!(
+        r.stderr.matches("third-time: attempt ").count(),
+        2,
+        "{}",
+        r.dump()
+    );
+    let t = r.task("quiet");
+    assert_eq!(
+        (t["state"].as_str(), t["attempts"].as_u64()),
+        (Some("SUCCESS"), Some(1))
+    );
+    assert_eq!(r.logs("quiet", '|'), vec!["first go 0"]);
+
+    let f = dh.flow_of(
+        "flow-retry",
+        "flow-retry",
+        r#"retry:
+  type: exponential
+  interval: PT0.1S
+  maxInterval: PT0.2S
+  maxAttempts: 3
+tasks:
+  - id: always
+    type: io.kestra.plugin.core.execution.Fail
+    errorMessage: "attempt {{ taskrun.attemptsCount + 1 }} failed"
+  - id: never
+    type: io.kestra.plugin.core.log.Log
+    message: not reached
+errors:
+  - id: handler
+    type: io.kestra.plugin.core.log.Log
+    message: handled once
+"#,
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(1);
+    let t = r.task("always");
+    assert_eq!(
+        (t["state"].as_str(), t["attempts"].as_u64()),
+        (Some("FAILED"), Some(3))
+    );
+    assert_eq!(t["message"], "attempt 3 failed");
+    for n in 1..=2 {
+        let line = format!(
+            "always: attempt {n} FAILED (attempt {n} failed); attempt {}",
+            n + 1
+        );
+        assert!(r.stderr.contains(&line), "no `{line}` in\n{}", r.dump());
+    }
+    assert!(!r.has_task("never"));
+    assert_eq!(r.logs("handler", '|'), vec!["handled once"]);
+}
+
 /// A failing core task (a Fail) stops its list as a failing container task does: every task
 /// of `errors`, of `finally` and of `afterExecution` still runs after it, in order. (They used
 /// to stop after their first task, as if the Fail were an Exit.)
