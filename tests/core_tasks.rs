@@ -413,6 +413,68 @@ errors:
     assert_eq!(r.logs("handler", '|'), vec!["handled once"]);
 }
 
+/// A task with no `retry` of its own is retried under the closest enclosing flowable's (as
+/// Kestra's executor picks it), else the flow's: here each ForEach value's run of a Log
+/// nested in a Sequential gets the ForEach's two attempts, while a task with its own retry
+/// keeps it. (A flowable's `retry` used to be ignored.)
+#[test]
+fn a_flowables_retry_retries_its_failing_children() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "flowable-retry",
+        "flowable-retry",
+        r#"retry:
+  type: constant
+  interval: PT0.1S
+  maxAttempts: 9
+tasks:
+  - id: each
+    type: io.kestra.plugin.core.flow.ForEach
+    values: ["x", "y"]
+    retry:
+      type: constant
+      interval: PT0.1S
+      maxAttempts: 2
+    tasks:
+      - id: group
+        type: io.kestra.plugin.core.flow.Sequential
+        tasks:
+          - id: second-go
+            type: io.kestra.plugin.core.log.Log
+            message: "{{ taskrun.attemptsCount == 1 ? parents[0].taskrun.value ~ ' ok' : not_yet }}"
+          - id: own
+            type: io.kestra.plugin.core.log.Log
+            message: "{{ taskrun.attemptsCount == 3 ? 'own ok' : not_yet }}"
+            retry:
+              type: constant
+              interval: PT0.1S
+              maxAttempts: 4
+"#,
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    let runs: Vec<(String, u64)> = r
+        .tasks()
+        .iter()
+        .filter(|t| t["id"] == "second-go" || t["id"] == "own")
+        .map(|t| {
+            (
+                t["id"].as_str().unwrap().to_string(),
+                t["attempts"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        runs,
+        [("second-go", 2), ("own", 4), ("second-go", 2), ("own", 4)]
+            .map(|(a, n)| (a.to_string(), n)),
+        "{}",
+        r.dump()
+    );
+    assert_eq!(r.logs("second-go.0", '|'), vec!["x ok"]);
+    assert_eq!(r.logs("second-go.1", '|'), vec!["y ok"]);
+}
+
 /// A failing core task (a Fail) stops its list as a failing container task does: every task
 /// of `errors`, of `finally` and of `afterExecution` still runs after it, in order. (They used
 /// to stop after their first task, as if the Fail were an Exit.)

@@ -228,7 +228,8 @@ pub async fn run_script(
     }
 }
 
-/// The attempts of one run of a task under its `retry` (else the flow's), for any task Kestra
+/// The attempts of one run of a task under its `retry` (else the closest enclosing
+/// flowable's, else the flow's: `retry::policy`), for any task Kestra
 /// retries (a script, a core task): `attempt` is the one to start (`None` for a first one that
 /// is not a retry); [`Attempts::after`] decides from an attempt's result whether another
 /// starts (`retry::next_attempt_at`), journals the wait (`Record::RetryWait`, so a resume
@@ -260,7 +261,8 @@ impl Attempts {
         frame: &Frame,
     ) -> Result<Attempts, TaskResult> {
         let run_id = frame.run_id(&task.id);
-        let policy = task.control.retry.as_ref().or(flow.control.retry.as_ref());
+        let ancestors: Vec<&str> = frame.parents.iter().map(|p| p.task_id.as_str()).collect();
+        let policy = retry::policy(flow, task, &ancestors);
         let mut a = Attempts {
             policy: policy.cloned(),
             run_id,
