@@ -475,6 +475,40 @@ tasks:
     assert_eq!(r.logs("second-go.1", '|'), vec!["y ok"]);
 }
 
+/// A subflow's KV tasks use the namespace's store, as in Kestra: what the child sets, the
+/// parent reads after it. (A child execution used to have no KV store: its kv.Set failed.)
+#[test]
+fn a_subflow_shares_the_kv_store() {
+    let dh = NoEngine::new();
+    dh.flow(
+        "kv-child",
+        r#"id: kv-child
+namespace: dev.core
+tasks:
+  - id: put
+    type: io.kestra.plugin.core.kv.Set
+    key: from-child
+    value: "set by {{ flow.id }}"
+"#,
+    );
+    let f = dh.flow_of(
+        "kv-parent",
+        "kv-parent",
+        r#"tasks:
+  - id: call
+    type: io.kestra.plugin.core.flow.Subflow
+    namespace: dev.core
+    flowId: kv-child
+  - id: read
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ kv('from-child') }}"
+"#,
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    assert_eq!(r.logs("read", '|'), vec!["set by kv-child"]);
+}
+
 /// A failing core task (a Fail) stops its list as a failing container task does: every task
 /// of `errors`, of `finally` and of `afterExecution` still runs after it, in order. (They used
 /// to stop after their first task, as if the Fail were an Exit.)

@@ -376,7 +376,7 @@ pub(crate) async fn run_child(
             .extend(crate::exec::images::local_short_names(&rt.engine, child).await);
     }
     ctx.secrets.extend(plan::secret_values(child, &c.inputs));
-    let child_rt = Arc::new(Runtime::new(
+    let mut child_rt = Runtime::new(
         rt.engine.clone(),
         ctx,
         c.inputs,
@@ -385,7 +385,14 @@ pub(crate) async fn run_child(
         rt.quiet,
         Some(c.journal.clone()),
         c.replay,
-    ));
+    );
+    // The child shares the parent's stores: Kestra's KV store is the namespace's, whoever
+    // runs, and its files are kept with the parent's.
+    child_rt.kv = rt.kv.clone();
+    child_rt.state_dir = rt.state_dir.clone();
+    child_rt.storage = rt.storage.clone();
+    child_rt.wait_removal = rt.wait_removal;
+    let child_rt = Arc::new(child_rt);
     let (result, outputs) =
         Box::pin(run_flow_keeping_outputs(child_rt, Arc::new(child.clone()))).await;
     let _ = c.journal.append(
