@@ -509,6 +509,69 @@ tasks:
     assert_eq!(r.logs("read", '|'), vec!["set by kv-child"]);
 }
 
+/// A Subflow under `retry` (here the parent flow's) is retried as a new child execution per
+/// attempt, as Kestra's executor retries an executable task: the child that fails on its
+/// first execution (its KV counter) succeeds on the second, and the parent reads its outputs.
+#[test]
+fn a_retried_subflow_is_a_new_child_execution_per_attempt() {
+    let dh = NoEngine::new();
+    dh.flow(
+        "flaky-child",
+        r#"id: flaky-child
+namespace: dev.core
+outputs:
+  - id: tries
+    type: STRING
+    value: "{{ outputs.count.value }}"
+tasks:
+  - id: count
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ kv('tries', errorOnMissing=false) is null ? 1 : kv('tries') + 1 }}"
+  - id: keep
+    type: io.kestra.plugin.core.kv.Set
+    key: tries
+    value: "{{ outputs.count.value }}"
+    kvType: NUMBER
+  - id: first-fails
+    type: io.kestra.plugin.core.execution.Fail
+    condition: "{{ outputs.count.value == '1' }}"
+"#,
+    );
+    let f = dh.flow_of(
+        "retry-parent",
+        "retry-parent",
+        r#"retry:
+  type: constant
+  interval: PT0.1S
+  maxAttempts: 3
+tasks:
+  - id: call
+    type: io.kestra.plugin.core.flow.Subflow
+    namespace: dev.core
+    flowId: flaky-child
+  - id: after
+    type: io.kestra.plugin.core.log.Log
+    message: "child tried {{ outputs.call.outputs.tries }} times"
+"#,
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    let t = r.task("call");
+    assert_eq!(
+        (t["state"].as_str(), t["attempts"].as_u64()),
+        (Some("SUCCESS"), Some(2)),
+        "{}",
+        r.dump()
+    );
+    assert_eq!(r.logs("after", '|'), vec!["child tried 2 times"]);
+    assert_eq!(
+        r.stderr.matches("call: attempt 1 FAILED").count(),
+        1,
+        "{}",
+        r.dump()
+    );
+}
+
 /// A failing core task (a Fail) stops its list as a failing container task does: every task
 /// of `errors`, of `finally` and of `afterExecution` still runs after it, in order. (They used
 /// to stop after their first task, as if the Fail were an Exit.)

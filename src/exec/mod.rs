@@ -539,12 +539,25 @@ async fn run_one_inner(
         }
         TaskKind::Subflow(sub) => {
             drop(started);
-            let mut r = subflow::run(&rt, &flow, &task, sub, &shared, &frame).await;
-            // A subflow that cannot start (not found, bad inputs) fails the task.
-            if r.state == State::Failed && task.allow_failure {
-                r.state = State::Warning;
-            }
-            r.values = frame.values();
+            // Under `retry`, each attempt is a new child execution.
+            let mut attempts = match walk::Attempts::begin(&rt, &flow, &task, &frame).await {
+                Ok(a) => a,
+                Err(killed) => return killed.state,
+            };
+            let r = loop {
+                let attempt = attempts.attempt.unwrap_or(1);
+                let mut r = subflow::run(&rt, &flow, &task, sub, &shared, &frame, attempt).await;
+                // A subflow that cannot start (not found, bad inputs) fails the task.
+                if r.state == State::Failed && task.allow_failure {
+                    r.state = State::Warning;
+                }
+                r.values = frame.values();
+                r.attempts = attempt;
+                match attempts.after(&rt, &mut r).await {
+                    walk::Next::Again => continue,
+                    walk::Next::Done | walk::Next::Killed => break r,
+                }
+            };
             rt.status(&format!("{}: {}", r.display_id(), r.state.name()));
             // Kestra's Subflow outputs are its own object (`outputs.ID.outputs.NAME`).
             walk::publish_own(&shared, &task, &r);

@@ -97,12 +97,13 @@ pub async fn run(
     sub: &SubflowTask,
     shared: &crate::exec::Shared,
     frame: &crate::exec::taskrun::Frame,
+    attempt: u32,
 ) -> TaskResult {
     if sub.for_each.is_some() {
         return crate::exec::for_each_item::run(rt, flow, task, sub, shared, frame).await;
     }
     let started = std::time::Instant::now();
-    let run = frame.context(&task.id, 1);
+    let run = frame.context(&task.id, attempt);
     let render = |t: &str| crate::exec::walk::render_for(rt, flow, task, shared, &run, t);
     let names = render(&sub.namespace).and_then(|n| Ok((n, render(&sub.flow_id)?)));
     let (namespace, flow_id) = match names {
@@ -125,11 +126,15 @@ pub async fn run(
     }
     // A run inside a ForEach has its own child execution per value.
     let values = frame.values();
-    let key = if values.is_empty() {
+    let mut key = if values.is_empty() {
         task.path.clone()
     } else {
         crate::exec::taskrun::display(&task.path, &values)
     };
+    // A retry (`retry` of the task, a flowable or the flow) is a new child execution.
+    if attempt > 1 {
+        key = format!("{key}@{attempt}");
+    }
     let id = child_execution_id(&rt.ctx.execution_id, &key);
     let labels = match child_labels(rt, flow, sub, &render) {
         Ok(l) => l,
