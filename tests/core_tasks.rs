@@ -572,6 +572,42 @@ tasks:
     );
 }
 
+/// Input ids may hold `.`, as Kestra's (`^[a-zA-Z0-9][.a-zA-Z0-9_-]*`): each dot nests the
+/// typed value, `nested.more.int` is `{{ inputs.nested.more.int }}`. (They were refused as
+/// invalid ids.)
+#[test]
+fn dotted_input_ids_nest_their_values() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "dotted",
+        "dotted",
+        r#"inputs:
+  - id: deep.text
+    type: STRING
+    defaults: hello
+  - id: deep.er.count
+    type: INT
+    defaults: 41
+  - id: deep.flag
+    type: BOOLEAN
+    required: false
+tasks:
+  - id: show
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ inputs.deep.text }} {{ inputs.deep.er.count + 1 }} {{ inputs.deep.flag }} {{ inputs.deep.er | json }}"
+"#,
+    );
+    let r = dh.run(&f, &["--input", "deep.flag=true"]);
+    r.assert_code(0);
+    assert_eq!(r.logs("show", '|'), vec![r#"hello 42 true {"count":41}"#]);
+    let bad = dh.flow_of(
+        "dotted-bad",
+        "dotted-bad",
+        "inputs:\n  - id: .lead\n    type: STRING\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.log.Log\n    message: \"{{ inputs.deep }}\"\n",
+    );
+    dh.validate(&bad, 2, &["invalid input id `.lead`"]);
+}
+
 /// A failing core task (a Fail) stops its list as a failing container task does: every task
 /// of `errors`, of `finally` and of `afterExecution` still runs after it, in order. (They used
 /// to stop after their first task, as if the Fail were an Exit.)
