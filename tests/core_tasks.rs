@@ -608,6 +608,35 @@ tasks:
     dh.validate(&bad, 2, &["invalid input id `.lead`"]);
 }
 
+/// An optional input given no value is there as null, as in Kestra ("null inputs are
+/// serialized"): `{{ inputs.x }}` renders empty, `is null` is true and `??` takes its
+/// fallback. (Reading it used to fail the task: "has no value".)
+#[test]
+fn an_optional_input_without_a_value_is_null() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "optional",
+        "optional",
+        r#"inputs:
+  - id: note
+    type: STRING
+    required: false
+  - id: deep.count
+    type: INT
+    required: false
+tasks:
+  - id: r
+    type: io.kestra.plugin.core.debug.Return
+    format: "[{{ inputs.note }}] {{ inputs.deep.count is null }} {{ inputs.note ?? 'fallback' }}"
+"#,
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    assert_eq!(r.task("r")["outputs"]["value"], "[] true fallback");
+    let r = dh.run(&f, &["--input", "note=given", "--input", "deep.count=2"]);
+    assert_eq!(r.task("r")["outputs"]["value"], "[given] false given");
+}
+
 /// A failing core task (a Fail) stops its list as a failing container task does: every task
 /// of `errors`, of `finally` and of `afterExecution` still runs after it, in order. (They used
 /// to stop after their first task, as if the Fail were an Exit.)

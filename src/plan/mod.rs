@@ -121,10 +121,18 @@ pub(crate) fn typed_inputs(
     resolved: &BTreeMap<String, String>,
 ) -> serde_json::Map<String, serde_json::Value> {
     let mut out = serde_json::Map::new();
-    for (id, v) in resolved {
-        let typed = match declared.iter().find(|x| &x.id == id) {
-            Some(x) => crate::flow::input_types::typed_value(&x.kind, v),
-            None => serde_json::Value::String(v.clone()),
+    // An optional input given no value is there, null, as Kestra has it (`{{ inputs.x }}`
+    // renders empty); a required one without a value stopped the run before.
+    let nulls = declared
+        .iter()
+        .filter(|x| !x.required && !resolved.contains_key(&x.id))
+        .map(|x| (&x.id, None));
+    let given = resolved.iter().map(|(id, v)| (id, Some(v)));
+    for (id, v) in nulls.chain(given) {
+        let typed = match (v, declared.iter().find(|x| &x.id == id)) {
+            (None, _) => serde_json::Value::Null,
+            (Some(v), Some(x)) => crate::flow::input_types::typed_value(&x.kind, v),
+            (Some(v), None) => serde_json::Value::String(v.clone()),
         };
         // A dotted id nests, as Kestra's `MapUtils.flattenToNestedMap`: `a.b` is `inputs.a.b`.
         let mut parts: Vec<&str> = id.split('.').collect();
