@@ -637,6 +637,48 @@ tasks:
     assert_eq!(r.task("r")["outputs"]["value"], "[given] false given");
 }
 
+/// `execution.Labels` with `labels` written as one template, as Kestra takes a string: it
+/// renders to a JSON object of labels (non-string values as JSON prints them) or a list of
+/// `{key, value}`; anything else fails the task. (The string form was refused at validation.)
+#[test]
+fn labels_from_one_template_render_to_an_object_or_a_list() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "labels-json",
+        "labels-json",
+        r#"inputs:
+  - id: given
+    type: JSON
+tasks:
+  - id: as-object
+    type: io.kestra.plugin.core.execution.Labels
+    labels: "{{ inputs.given }}"
+  - id: as-list
+    type: io.kestra.plugin.core.execution.Labels
+    labels: '{{ [{"key": "listed", "value": flow.id}] | json }}'
+  - id: not-labels
+    type: io.kestra.plugin.core.execution.Labels
+    labels: "{{ inputs.given.team }}"
+"#,
+    );
+    let r = dh.run(&f, &["--input", r#"given={"team": "data", "count": 3}"#]);
+    r.assert_code(1);
+    assert_eq!(
+        r.task("as-object")["labels"],
+        json!({"team": "data", "count": "3"})
+    );
+    assert_eq!(
+        r.task("as-list")["labels"],
+        json!({"listed": "labels-json"})
+    );
+    let t = r.task("not-labels");
+    assert_eq!(t["state"], "FAILED");
+    assert_eq!(
+        t["message"],
+        "`labels` rendered to `data`: expected a JSON object of labels or a list of {key, value}"
+    );
+}
+
 /// A failing core task (a Fail) stops its list as a failing container task does: every task
 /// of `errors`, of `finally` and of `afterExecution` still runs after it, in order. (They used
 /// to stop after their first task, as if the Fail were an Exit.)

@@ -291,7 +291,7 @@ fn step(
             conditions,
             error_message,
         } => execution::assert(rt, run_id, conditions, error_message.as_deref(), r)?,
-        CoreTask::Labels { labels } => execution::labels(labels, r)?,
+        CoreTask::Labels { labels, from } => execution::labels(labels, from.as_deref(), r)?,
         CoreTask::Exit { state } => execution::exit(&r.text(state)?),
         CoreTask::Sleep { duration } => return Ok(Step::Sleep(*duration)),
         CoreTask::KvSet { .. }

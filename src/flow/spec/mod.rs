@@ -184,6 +184,8 @@ pub enum Ty {
     Any,
     /// `labels`: a map, or a list of `{key, value}`.
     Labels,
+    /// The Labels task's `labels`: as [`Ty::Labels`], or one template rendered to them.
+    RenderedLabels,
     /// The runner's `config`: a client `config.json` as a JSON string or a map.
     ClientConfig,
     /// Lists of capability names (`[[gpu, utility]]`).
