@@ -679,6 +679,43 @@ tasks:
     );
 }
 
+/// Kestra's `system.correlationId` label: every execution has it, its own id, and each
+/// subflow down the chain has the root execution's. (It was missing: reading it failed.)
+#[test]
+fn the_correlation_id_label_is_the_root_executions_id() {
+    let dh = NoEngine::new();
+    dh.flow(
+        "corr-leaf",
+        "id: corr-leaf\nnamespace: dev.core\ntasks:\n  - id: say\n    type: io.kestra.plugin.core.log.Log\n    message: \"root {{ labels.system.correlationId }} me {{ execution.id }}\"\n",
+    );
+    dh.flow(
+        "corr-mid",
+        "id: corr-mid\nnamespace: dev.core\ntasks:\n  - id: down\n    type: io.kestra.plugin.core.flow.Subflow\n    namespace: dev.core\n    flowId: corr-leaf\n",
+    );
+    let f = dh.flow_of(
+        "corr-root",
+        "corr-root",
+        r#"tasks:
+  - id: own
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ labels['system.correlationId'] ?? labels.system.correlationId }}"
+  - id: down
+    type: io.kestra.plugin.core.flow.Subflow
+    namespace: dev.core
+    flowId: corr-mid
+"#,
+    );
+    let r = dh.run(&f, &["--execution-id", "corr-root-1"]);
+    r.assert_code(0);
+    assert_eq!(r.logs("own", '|'), vec!["corr-root-1"]);
+    let say = r.logs("say", '|');
+    assert_eq!(say.len(), 1, "{}", r.dump());
+    assert!(
+        say[0].starts_with("root corr-root-1 me corr-root-1-"),
+        "{say:?}"
+    );
+}
+
 /// A failing core task (a Fail) stops its list as a failing container task does: every task
 /// of `errors`, of `finally` and of `afterExecution` still runs after it, in order. (They used
 /// to stop after their first task, as if the Fail were an Exit.)

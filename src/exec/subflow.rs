@@ -244,6 +244,9 @@ fn result_inputs(child: &Flow, given: &BTreeMap<String, String>) -> BTreeMap<Str
 fn child_context(rt: &Runtime, id: &str) -> plan::context::PlanContext {
     let mut ctx = rt.ctx.clone();
     ctx.execution_id = id.to_string();
+    // The chain's first execution, as Kestra's `system.correlationId` label.
+    let root = ctx.run_vars.correlation_id.take();
+    ctx.run_vars.correlation_id = Some(root.unwrap_or_else(|| rt.ctx.execution_id.clone()));
     // The child ends on its own: its `afterExecution` sees its state, not the parent's.
     ctx.run_vars.ended = Default::default();
     ctx
