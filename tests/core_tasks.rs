@@ -716,6 +716,32 @@ fn the_correlation_id_label_is_the_root_executions_id() {
     );
 }
 
+/// `{{ taskrun.startDate }}` is the run's start (ISO-8601, UTC), as Kestra gives it: not before
+/// the execution's start. (Reading it at run time failed: "not known when this task runs".)
+#[test]
+fn taskrun_start_date_is_known_when_the_task_runs() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "started",
+        "started",
+        r#"tasks:
+  - id: when
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ taskrun.startDate }}|{{ execution.startDate }}"
+"#,
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    let v = r.task("when")["outputs"]["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (task, exec) = v.split_once('|').unwrap();
+    let parse =
+        |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap_or_else(|e| panic!("{s}: {e}"));
+    assert!(task.ends_with('Z') && parse(task) >= parse(exec), "{v}");
+}
+
 /// A failing core task (a Fail) stops its list as a failing container task does: every task
 /// of `errors`, of `finally` and of `afterExecution` still runs after it, in order. (They used
 /// to stop after their first task, as if the Fail were an Exit.)

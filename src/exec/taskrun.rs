@@ -129,6 +129,10 @@ impl Frame {
                     outputs: None,
                 })
                 .collect(),
+            // The attempt starts as it is rendered: Kestra's `taskrun.startDate`.
+            start_date: Some(
+                chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            ),
             ..Default::default()
         }
     }
