@@ -742,6 +742,39 @@ fn taskrun_start_date_is_known_when_the_task_runs() {
     assert!(task.ends_with('Z') && parse(task) >= parse(exec), "{v}");
 }
 
+/// A WorkingDirectory's local `errors` run when one of its tasks fails, and its `finally` in
+/// any case, as any flowable's (Kestra's `WorkingDirectoryTest.failed`: `error-t1` ran once).
+/// (They were never run.)
+#[test]
+fn a_working_directorys_errors_and_finally_run() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "wd-handlers",
+        "wd-handlers",
+        r#"tasks:
+  - id: shared
+    type: io.kestra.plugin.core.flow.WorkingDirectory
+    tasks:
+      - id: breaks
+        type: io.kestra.plugin.core.execution.Fail
+        errorMessage: broken on purpose
+    errors:
+      - id: on-error
+        type: io.kestra.plugin.core.log.Log
+        message: "handled {{ task.id }}"
+    finally:
+      - id: always
+        type: io.kestra.plugin.core.log.Log
+        message: tidy
+"#,
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(1);
+    assert_eq!(r.task("shared")["state"], "FAILED");
+    assert_eq!(r.logs("on-error", '|'), vec!["handled on-error"]);
+    assert_eq!(r.logs("always", '|'), vec!["tidy"]);
+}
+
 /// A failing core task (a Fail) stops its list as a failing container task does: every task
 /// of `errors`, of `finally` and of `afterExecution` still runs after it, in order. (They used
 /// to stop after their first task, as if the Fail were an Exit.)

@@ -96,6 +96,8 @@ pub(super) async fn run(
     let child = frame.child(&task.id);
     let states = Box::pin(super::run_list(rt, flow, &w.tasks, shared, &child, started)).await;
     let ok = states.len() == w.tasks.len() && states.iter().all(|s| s.continues());
+    // Its local `errors` (when a child failed) and `finally`, as any flowable's.
+    Box::pin(super::walk::handlers(rt, flow, task, shared, frame, states)).await;
     let got = crate::exec::files::collect(&dir, &w.output_files);
     for r in &got.refused {
         rt.status(&format!("{}: warning: {r}", task.id));
