@@ -775,6 +775,46 @@ fn a_working_directorys_errors_and_finally_run() {
     assert_eq!(r.logs("always", '|'), vec!["tidy"]);
 }
 
+/// A LocalFiles task inside a WorkingDirectory works in the shared directory and leaves what
+/// it wrote there: the next LocalFiles' `outputs` glob finds it (Kestra's
+/// `WorkingDirectoryTest.success`). (Each LocalFiles pruned the shared directory to its own
+/// outputs, so the file was gone.)
+#[test]
+fn local_files_in_a_working_directory_share_its_files() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "wd-local-files",
+        "wd-local-files",
+        r#"tasks:
+  - id: shared
+    type: io.kestra.plugin.core.flow.WorkingDirectory
+    tasks:
+      - id: writes
+        type: io.kestra.plugin.core.storage.LocalFiles
+        inputs:
+          data/note.txt: "from {{ task.id }}"
+      - id: collects
+        type: io.kestra.plugin.core.storage.LocalFiles
+        outputs:
+          - data/*
+      - id: reads
+        type: io.kestra.plugin.core.log.Log
+        message: "{{ outputs.collects.uris | keys }}"
+"#,
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    let uri = r.task("collects")["outputs"]["uris"]["data/note.txt"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no data/note.txt in\n{}", r.dump()))
+        .to_string();
+    assert!(
+        uri.starts_with("file://") && uri.ends_with("/shared/data/note.txt"),
+        "{uri}"
+    );
+    assert_eq!(r.logs("reads", '|'), vec![r#"["data/note.txt"]"#]);
+}
+
 /// A failing core task (a Fail) stops its list as a failing container task does: every task
 /// of `errors`, of `finally` and of `afterExecution` still runs after it, in order. (They used
 /// to stop after their first task, as if the Fail were an Exit.)
