@@ -175,22 +175,12 @@ tasks:
         type: io.kestra.plugin.core.flow.Sequential
         retry: {type: constant, interval: PT2S}
         tasks:
-          - id: own
-            type: io.kestra.plugin.core.log.Log
-            message: m
-            retry: {type: constant, interval: PT3S}
-          - id: bare
-            type: io.kestra.plugin.core.log.Log
-            message: m
+          - {id: own, type: io.kestra.plugin.core.log.Log, message: m, retry: {type: constant, interval: PT3S}}
+          - {id: bare, type: io.kestra.plugin.core.log.Log, message: m}
       - id: plain
         type: io.kestra.plugin.core.flow.Sequential
-        tasks:
-          - id: deep
-            type: io.kestra.plugin.core.log.Log
-            message: m
-  - id: top
-    type: io.kestra.plugin.core.log.Log
-    message: m
+        tasks: [{id: deep, type: io.kestra.plugin.core.log.Log, message: m}]
+  - {id: top, type: io.kestra.plugin.core.log.Log, message: m}
 "#,
         )
         .flow
