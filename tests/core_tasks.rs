@@ -738,6 +738,47 @@ fn a_working_directorys_errors_and_finally_run() {
     assert_eq!(r.logs("always", '|'), vec!["tidy"]);
 }
 
+/// A WorkingDirectory inside a ForEach: its tasks see its run's `taskrun.value`, as Kestra's
+/// worker runs them in the WorkingDirectory's task run (`WorkingDirectoryTest.taskRun`). (They
+/// had no value: "it exists only inside a ForEach".)
+#[test]
+fn a_working_directorys_tasks_see_its_foreach_value() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "wd-value",
+        "wd-value",
+        r#"tasks:
+  - id: each
+    type: io.kestra.plugin.core.flow.ForEach
+    values: ["red", "blue"]
+    tasks:
+      - id: wd
+        type: io.kestra.plugin.core.flow.WorkingDirectory
+        tasks:
+          - id: shows
+            type: io.kestra.plugin.core.debug.Return
+            format: "{{ taskrun.value }}#{{ taskrun.iteration }}"
+"#,
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    let got: Vec<(Value, Value)> = r
+        .tasks()
+        .into_iter()
+        .filter(|t| t["id"] == "shows")
+        .map(|t| (t["values"].clone(), t["outputs"]["value"].clone()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (json!(["red"]), json!("red#0")),
+            (json!(["blue"]), json!("blue#1"))
+        ],
+        "{}",
+        r.dump()
+    );
+}
+
 /// A LocalFiles task inside a WorkingDirectory works in the shared directory and leaves what
 /// it wrote there: the next LocalFiles' `outputs` glob finds it (Kestra's
 /// `WorkingDirectoryTest.success`). (Each LocalFiles pruned the shared directory to its own

@@ -93,7 +93,7 @@ pub(super) async fn run(
         task.id,
         w.tasks.len()
     ));
-    let child = frame.child(&task.id);
+    let child = frame.worker_child(&task.id);
     let states = Box::pin(super::run_list(rt, flow, &w.tasks, shared, &child, started)).await;
     let ok = states.len() == w.tasks.len() && states.iter().all(|s| s.continues());
     // Its local `errors` (when a child failed) and `finally`, as any flowable's.
