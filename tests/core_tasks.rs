@@ -779,6 +779,41 @@ fn a_working_directorys_tasks_see_its_foreach_value() {
     );
 }
 
+/// A WorkingDirectory's `outputFiles` are its output `outputs.ID.outputFiles['name']`, each a
+/// `kestra://` URI that `read()` gives back, as Kestra's (`WorkingDirectoryTest.outputFiles`).
+/// (Later tasks could not read them: "the task it names did not produce it".)
+#[test]
+fn a_working_directorys_output_files_are_its_outputs() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "wd-outputs",
+        "wd-outputs",
+        r#"tasks:
+  - id: wd
+    type: io.kestra.plugin.core.flow.WorkingDirectory
+    outputFiles: [report.txt]
+    tasks:
+      - id: write
+        type: io.kestra.plugin.core.storage.LocalFiles
+        inputs:
+          report.txt: "made in {{ task.id }}"
+  - id: later
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ read(outputs.wd.outputFiles['report.txt']) }}"
+"#,
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    let uri = r.task("wd")["outputs"]["outputFiles"]["report.txt"].clone();
+    assert!(
+        uri.as_str()
+            .is_some_and(|u| u.starts_with("kestra:///dev/core/wd-outputs/executions/")),
+        "{}",
+        r.dump()
+    );
+    assert_eq!(r.logs("later", '|'), vec!["made in write"]);
+}
+
 /// A LocalFiles task inside a WorkingDirectory works in the shared directory and leaves what
 /// it wrote there: the next LocalFiles' `outputs` glob finds it (Kestra's
 /// `WorkingDirectoryTest.success`). (Each LocalFiles pruned the shared directory to its own
