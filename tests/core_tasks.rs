@@ -754,10 +754,7 @@ fn a_working_directorys_tasks_see_its_foreach_value() {
     tasks:
       - id: wd
         type: io.kestra.plugin.core.flow.WorkingDirectory
-        tasks:
-          - id: shows
-            type: io.kestra.plugin.core.debug.Return
-            format: "{{ taskrun.value }}#{{ taskrun.iteration }}"
+        tasks: [{id: shows, type: io.kestra.plugin.core.debug.Return, format: "{{ taskrun.value }}#{{ taskrun.iteration }}"}]
 "#,
     );
     let r = dh.run(&f, &[]);
