@@ -364,6 +364,13 @@ fn shape(ty: Ty, doc: &str) -> Value {
                 ]
             }),
         ),
+        Ty::RenderedLabels => d(
+            doc,
+            json!({ "oneOf": [
+                shape(Ty::Labels, "A map or a list of `{key, value}`."),
+                { "type": "string", "pattern": "\\{\\{" },
+            ] }),
+        ),
         Ty::ClientConfig => d(
             doc,
             json!({ "oneOf": [

@@ -348,6 +348,534 @@ tasks:
     assert_eq!(r.logs("not-yet", '!'), vec!["ERROR Task failure"]);
 }
 
+/// `retry` on core tasks, as Kestra retries any runnable task: a Log whose message cannot be
+/// rendered until its third attempt (`taskrun.attemptsCount` counts the attempts before)
+/// succeeds then, WARNING with `warningOnRetry`; a Fail under the flow's `retry` makes every
+/// attempt, then fails and its `errors` run once. (Core tasks used to get one attempt only.)
+#[test]
+fn core_tasks_are_retried_with_attempts_count() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "retried",
+        "retried",
+        r#"tasks:
+  - id: third-time
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ taskrun.attemptsCount >= 2 ? 'made it at ' ~ taskrun.attemptsCount : undefined_yet }}"
+    retry:
+      type: constant
+      interval: PT0.1S
+      maxAttempts: 5
+      warningOnRetry: true
+  - id: quiet
+    type: io.kestra.plugin.core.log.Log
+    message: "first go {{ taskrun.attemptsCount }}"
+    retry:
+      type: constant
+      interval: PT0.1S
+      maxAttempts: 5
+"#,
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    assert_eq!(r.json["state"], "WARNING", "{}", r.dump());
+    let t = r.task("third-time");
+    assert_eq!(
+        (t["state"].as_str(), t["attempts"].as_u64()),
+        (Some("WARNING"), Some(3))
+    );
+    assert_eq!(r.logs("third-time", '|'), vec!["made it at 2"]);
+    assert_eq!(
+        r.stderr.matches("third-time: attempt ").count(),
+        2,
+        "{}",
+        r.dump()
+    );
+    let t = r.task("quiet");
+    assert_eq!(
+        (t["state"].as_str(), t["attempts"].as_u64()),
+        (Some("SUCCESS"), Some(1))
+    );
+    assert_eq!(r.logs("quiet", '|'), vec!["first go 0"]);
+
+    let f = dh.flow_of(
+        "flow-retry",
+        "flow-retry",
+        r#"retry:
+  type: exponential
+  interval: PT0.1S
+  maxInterval: PT0.2S
+  maxAttempts: 3
+tasks:
+  - id: always
+    type: io.kestra.plugin.core.execution.Fail
+    errorMessage: "attempt {{ taskrun.attemptsCount + 1 }} failed"
+  - id: never
+    type: io.kestra.plugin.core.log.Log
+    message: not reached
+errors:
+  - id: handler
+    type: io.kestra.plugin.core.log.Log
+    message: handled once
+"#,
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(1);
+    let t = r.task("always");
+    assert_eq!(
+        (t["state"].as_str(), t["attempts"].as_u64()),
+        (Some("FAILED"), Some(3))
+    );
+    assert_eq!(t["message"], "attempt 3 failed");
+    for n in 1..=2 {
+        let line = format!(
+            "always: attempt {n} FAILED (attempt {n} failed); attempt {}",
+            n + 1
+        );
+        assert!(r.stderr.contains(&line), "no `{line}` in\n{}", r.dump());
+    }
+    assert!(!r.has_task("never"));
+    assert_eq!(r.logs("handler", '|'), vec!["handled once"]);
+}
+
+/// A task with no `retry` of its own is retried under the closest enclosing flowable's (as
+/// Kestra's executor picks it), else the flow's: here each ForEach value's run of a Log
+/// nested in a Sequential gets the ForEach's two attempts, while a task with its own retry
+/// keeps it. (A flowable's `retry` used to be ignored.)
+#[test]
+fn a_flowables_retry_retries_its_failing_children() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "flowable-retry",
+        "flowable-retry",
+        r#"retry:
+  type: constant
+  interval: PT0.1S
+  maxAttempts: 9
+tasks:
+  - id: each
+    type: io.kestra.plugin.core.flow.ForEach
+    values: ["x", "y"]
+    retry:
+      type: constant
+      interval: PT0.1S
+      maxAttempts: 2
+    tasks:
+      - id: group
+        type: io.kestra.plugin.core.flow.Sequential
+        tasks:
+          - id: second-go
+            type: io.kestra.plugin.core.log.Log
+            message: "{{ taskrun.attemptsCount == 1 ? parents[0].taskrun.value ~ ' ok' : not_yet }}"
+          - id: own
+            type: io.kestra.plugin.core.log.Log
+            message: "{{ taskrun.attemptsCount == 3 ? 'own ok' : not_yet }}"
+            retry:
+              type: constant
+              interval: PT0.1S
+              maxAttempts: 4
+"#,
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    let runs: Vec<(String, u64)> = r
+        .tasks()
+        .iter()
+        .filter(|t| t["id"] == "second-go" || t["id"] == "own")
+        .map(|t| {
+            (
+                t["id"].as_str().unwrap().to_string(),
+                t["attempts"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        runs,
+        [("second-go", 2), ("own", 4), ("second-go", 2), ("own", 4)]
+            .map(|(a, n)| (a.to_string(), n)),
+        "{}",
+        r.dump()
+    );
+    assert_eq!(r.logs("second-go.0", '|'), vec!["x ok"]);
+    assert_eq!(r.logs("second-go.1", '|'), vec!["y ok"]);
+}
+
+/// A Subflow under `retry` (here the parent flow's) is retried as a new child execution per
+/// attempt, as Kestra's executor retries an executable task: the child that fails on its
+/// first execution (its KV counter) succeeds on the second, and the parent reads its outputs.
+/// The child's KV tasks use the namespace's store, as in Kestra: the parent reads what the
+/// child set (a child execution used to have no KV store: its kv.Set failed).
+#[test]
+fn a_retried_subflow_is_a_new_child_execution_per_attempt() {
+    let dh = NoEngine::new();
+    dh.flow(
+        "flaky-child",
+        r#"id: flaky-child
+namespace: dev.core
+outputs:
+  - id: tries
+    type: STRING
+    value: "{{ outputs.count.value }}"
+tasks:
+  - id: count
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ kv('tries', errorOnMissing=false) is null ? 1 : kv('tries') + 1 }}"
+  - id: keep
+    type: io.kestra.plugin.core.kv.Set
+    key: tries
+    value: "{{ outputs.count.value }}"
+    kvType: NUMBER
+  - id: first-fails
+    type: io.kestra.plugin.core.execution.Fail
+    condition: "{{ outputs.count.value == '1' }}"
+"#,
+    );
+    let f = dh.flow_of(
+        "retry-parent",
+        "retry-parent",
+        r#"retry:
+  type: constant
+  interval: PT0.1S
+  maxAttempts: 3
+tasks:
+  - id: call
+    type: io.kestra.plugin.core.flow.Subflow
+    namespace: dev.core
+    flowId: flaky-child
+  - id: after
+    type: io.kestra.plugin.core.log.Log
+    message: "child tried {{ outputs.call.outputs.tries }} times, kv says {{ kv('tries') }}"
+"#,
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    let t = r.task("call");
+    assert_eq!(
+        (t["state"].as_str(), t["attempts"].as_u64()),
+        (Some("SUCCESS"), Some(2)),
+        "{}",
+        r.dump()
+    );
+    assert_eq!(r.logs("after", '|'), vec!["child tried 2 times, kv says 2"]);
+    assert_eq!(
+        r.stderr.matches("call: attempt 1 FAILED").count(),
+        1,
+        "{}",
+        r.dump()
+    );
+}
+
+/// Input ids may hold `.`, as Kestra's (`^[a-zA-Z0-9][.a-zA-Z0-9_-]*`): each dot nests the
+/// typed value, `nested.more.int` is `{{ inputs.nested.more.int }}`. (They were refused as
+/// invalid ids.)
+#[test]
+fn dotted_input_ids_nest_their_values() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "dotted",
+        "dotted",
+        r#"inputs:
+  - id: deep.text
+    type: STRING
+    defaults: hello
+  - id: deep.er.count
+    type: INT
+    defaults: 41
+  - id: deep.flag
+    type: BOOLEAN
+    required: false
+tasks:
+  - id: show
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ inputs.deep.text }} {{ inputs.deep.er.count + 1 }} {{ inputs.deep.flag }} {{ inputs.deep.er | json }}"
+"#,
+    );
+    let r = dh.run(&f, &["--input", "deep.flag=true"]);
+    r.assert_code(0);
+    assert_eq!(r.logs("show", '|'), vec![r#"hello 42 true {"count":41}"#]);
+    // (A leading `.` is no id: tests/schema.rs.)
+}
+
+/// An optional input given no value is there as null, as in Kestra ("null inputs are
+/// serialized"): `{{ inputs.x }}` renders empty, `is null` is true and `??` takes its
+/// fallback. (Reading it used to fail the task: "has no value".)
+#[test]
+fn an_optional_input_without_a_value_is_null() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "optional",
+        "optional",
+        r#"inputs:
+  - id: note
+    type: STRING
+    required: false
+  - id: deep.count
+    type: INT
+    required: false
+tasks:
+  - id: r
+    type: io.kestra.plugin.core.debug.Return
+    format: "[{{ inputs.note }}] {{ inputs.deep.count is null }} {{ inputs.note ?? 'fallback' }}"
+"#,
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    assert_eq!(r.task("r")["outputs"]["value"], "[] true fallback");
+    let r = dh.run(&f, &["--input", "note=given", "--input", "deep.count=2"]);
+    assert_eq!(r.task("r")["outputs"]["value"], "[given] false given");
+}
+
+/// `execution.Labels` with `labels` written as one template, as Kestra takes a string: it
+/// renders to a JSON object of labels (non-string values as JSON prints them) or a list of
+/// `{key, value}`; anything else fails the task. (The string form was refused at validation.)
+#[test]
+fn labels_from_one_template_render_to_an_object_or_a_list() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "labels-json",
+        "labels-json",
+        r#"inputs:
+  - id: given
+    type: JSON
+tasks:
+  - id: as-object
+    type: io.kestra.plugin.core.execution.Labels
+    labels: "{{ inputs.given }}"
+  - id: as-list
+    type: io.kestra.plugin.core.execution.Labels
+    labels: '{{ [{"key": "listed", "value": flow.id}] | json }}'
+  - id: not-labels
+    type: io.kestra.plugin.core.execution.Labels
+    labels: "{{ inputs.given.team }}"
+"#,
+    );
+    let r = dh.run(&f, &["--input", r#"given={"team": "data", "count": 3}"#]);
+    r.assert_code(1);
+    assert_eq!(
+        r.task("as-object")["labels"],
+        json!({"team": "data", "count": "3"})
+    );
+    assert_eq!(
+        r.task("as-list")["labels"],
+        json!({"listed": "labels-json"})
+    );
+    let t = r.task("not-labels");
+    assert_eq!(t["state"], "FAILED");
+    assert_eq!(
+        t["message"],
+        "`labels` rendered to `data`: expected a JSON object of labels or a list of {key, value}"
+    );
+}
+
+/// Kestra's `system.correlationId` label: every execution has it, its own id, and each
+/// subflow down the chain has the root execution's. (It was missing: reading it failed.)
+#[test]
+fn the_correlation_id_label_is_the_root_executions_id() {
+    let dh = NoEngine::new();
+    dh.flow(
+        "corr-leaf",
+        "id: corr-leaf\nnamespace: dev.core\ntasks:\n  - id: say\n    type: io.kestra.plugin.core.log.Log\n    message: \"root {{ labels.system.correlationId }} me {{ execution.id }}\"\n",
+    );
+    dh.flow(
+        "corr-mid",
+        "id: corr-mid\nnamespace: dev.core\ntasks:\n  - id: down\n    type: io.kestra.plugin.core.flow.Subflow\n    namespace: dev.core\n    flowId: corr-leaf\n",
+    );
+    let f = dh.flow_of(
+        "corr-root",
+        "corr-root",
+        r#"tasks:
+  - id: own
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ labels['system.correlationId'] ?? labels.system.correlationId }}"
+  - id: down
+    type: io.kestra.plugin.core.flow.Subflow
+    namespace: dev.core
+    flowId: corr-mid
+"#,
+    );
+    let r = dh.run(&f, &["--execution-id", "corr-root-1"]);
+    r.assert_code(0);
+    assert_eq!(r.logs("own", '|'), vec!["corr-root-1"]);
+    let say = r.logs("say", '|');
+    assert_eq!(say.len(), 1, "{}", r.dump());
+    assert!(
+        say[0].starts_with("root corr-root-1 me corr-root-1-"),
+        "{say:?}"
+    );
+}
+
+/// `{{ taskrun.startDate }}` is the run's start (ISO-8601, UTC), as Kestra gives it: not before
+/// the execution's start. (Reading it at run time failed: "not known when this task runs".)
+#[test]
+fn taskrun_start_date_is_known_when_the_task_runs() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "started",
+        "started",
+        r#"tasks:
+  - id: when
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ taskrun.startDate }}|{{ execution.startDate }}"
+"#,
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    let v = r.task("when")["outputs"]["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (task, exec) = v.split_once('|').unwrap();
+    let parse =
+        |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap_or_else(|e| panic!("{s}: {e}"));
+    assert!(task.ends_with('Z') && parse(task) >= parse(exec), "{v}");
+}
+
+/// A WorkingDirectory's local `errors` run when one of its tasks fails, and its `finally` in
+/// any case, as any flowable's (Kestra's `WorkingDirectoryTest.failed`: `error-t1` ran once).
+/// (They were never run.)
+#[test]
+fn a_working_directorys_errors_and_finally_run() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "wd-handlers",
+        "wd-handlers",
+        r#"tasks:
+  - id: shared
+    type: io.kestra.plugin.core.flow.WorkingDirectory
+    tasks:
+      - id: breaks
+        type: io.kestra.plugin.core.execution.Fail
+        errorMessage: broken on purpose
+    errors:
+      - id: on-error
+        type: io.kestra.plugin.core.log.Log
+        message: "handled {{ task.id }}"
+    finally:
+      - id: always
+        type: io.kestra.plugin.core.log.Log
+        message: tidy
+"#,
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(1);
+    assert_eq!(r.task("shared")["state"], "FAILED");
+    assert_eq!(r.logs("on-error", '|'), vec!["handled on-error"]);
+    assert_eq!(r.logs("always", '|'), vec!["tidy"]);
+}
+
+/// A WorkingDirectory inside a ForEach: its tasks see its run's `taskrun.value`, as Kestra's
+/// worker runs them in the WorkingDirectory's task run (`WorkingDirectoryTest.taskRun`). (They
+/// had no value: "it exists only inside a ForEach".)
+#[test]
+fn a_working_directorys_tasks_see_its_foreach_value() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "wd-value",
+        "wd-value",
+        r#"tasks:
+  - id: each
+    type: io.kestra.plugin.core.flow.ForEach
+    values: ["red", "blue"]
+    tasks:
+      - id: wd
+        type: io.kestra.plugin.core.flow.WorkingDirectory
+        tasks: [{id: shows, type: io.kestra.plugin.core.debug.Return, format: "{{ taskrun.value }}#{{ taskrun.iteration }}"}]
+"#,
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    let got: Vec<(Value, Value)> = r
+        .tasks()
+        .into_iter()
+        .filter(|t| t["id"] == "shows")
+        .map(|t| (t["values"].clone(), t["outputs"]["value"].clone()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (json!(["red"]), json!("red#0")),
+            (json!(["blue"]), json!("blue#1"))
+        ],
+        "{}",
+        r.dump()
+    );
+}
+
+/// A WorkingDirectory's `outputFiles` are its output `outputs.ID.outputFiles['name']`, each a
+/// `kestra://` URI that `read()` gives back, as Kestra's (`WorkingDirectoryTest.outputFiles`).
+/// (Later tasks could not read them: "the task it names did not produce it".)
+#[test]
+fn a_working_directorys_output_files_are_its_outputs() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "wd-outputs",
+        "wd-outputs",
+        r#"tasks:
+  - id: wd
+    type: io.kestra.plugin.core.flow.WorkingDirectory
+    outputFiles: [report.txt]
+    tasks:
+      - id: write
+        type: io.kestra.plugin.core.storage.LocalFiles
+        inputs:
+          report.txt: "made in {{ task.id }}"
+  - id: later
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ read(outputs.wd.outputFiles['report.txt']) }}"
+"#,
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    let uri = r.task("wd")["outputs"]["outputFiles"]["report.txt"].clone();
+    assert!(
+        uri.as_str()
+            .is_some_and(|u| u.starts_with("kestra:///dev/core/wd-outputs/executions/")),
+        "{}",
+        r.dump()
+    );
+    assert_eq!(r.logs("later", '|'), vec!["made in write"]);
+}
+
+/// A LocalFiles task inside a WorkingDirectory works in the shared directory and leaves what
+/// it wrote there: the next LocalFiles' `outputs` glob finds it (Kestra's
+/// `WorkingDirectoryTest.success`). (Each LocalFiles pruned the shared directory to its own
+/// outputs, so the file was gone.)
+#[test]
+fn local_files_in_a_working_directory_share_its_files() {
+    let dh = NoEngine::new();
+    let f = dh.flow_of(
+        "wd-local-files",
+        "wd-local-files",
+        r#"tasks:
+  - id: shared
+    type: io.kestra.plugin.core.flow.WorkingDirectory
+    tasks:
+      - id: writes
+        type: io.kestra.plugin.core.storage.LocalFiles
+        inputs:
+          data/note.txt: "from {{ task.id }}"
+      - id: collects
+        type: io.kestra.plugin.core.storage.LocalFiles
+        outputs:
+          - data/*
+      - id: reads
+        type: io.kestra.plugin.core.log.Log
+        message: "{{ outputs.collects.uris | keys }}"
+"#,
+    );
+    let r = dh.run(&f, &[]);
+    r.assert_code(0);
+    let uri = r.task("collects")["outputs"]["uris"]["data/note.txt"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no data/note.txt in\n{}", r.dump()))
+        .to_string();
+    assert!(
+        uri.starts_with("file://") && uri.ends_with("/shared/data/note.txt"),
+        "{uri}"
+    );
+    assert_eq!(r.logs("reads", '|'), vec![r#"["data/note.txt"]"#]);
+}
+
 /// A failing core task (a Fail) stops its list as a failing container task does: every task
 /// of `errors`, of `finally` and of `afterExecution` still runs after it, in order. (They used
 /// to stop after their first task, as if the Fail were an Exit.)

@@ -732,8 +732,13 @@ fn cases() -> Vec<(String, bool)> {
         true,
     );
     add(format!("inputs: [{{id: x}}]\n{}", t("")), false);
+    // A dotted input id nests, as Kestra's; a leading dot is not an id.
     add(
         format!("inputs: [{{id: x.y, type: STRING}}]\n{}", t("")),
+        true,
+    );
+    add(
+        format!("inputs: [{{id: .x, type: STRING}}]\n{}", t("")),
         false,
     );
     add(

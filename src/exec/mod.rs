@@ -549,12 +549,25 @@ async fn run_one_inner(
         }
         TaskKind::Subflow(sub) => {
             drop(started);
-            let mut r = subflow::run(&rt, &flow, &task, sub, &shared, &frame).await;
-            // A subflow that cannot start (not found, bad inputs) fails the task.
-            if r.state == State::Failed && task.allow_failure {
-                r.state = State::Warning;
-            }
-            r.values = frame.values();
+            // Under `retry`, each attempt is a new child execution.
+            let mut attempts = match walk::Attempts::begin(&rt, &flow, &task, &frame).await {
+                Ok(a) => a,
+                Err(killed) => return killed.state,
+            };
+            let r = loop {
+                let attempt = attempts.attempt.unwrap_or(1);
+                let mut r = subflow::run(&rt, &flow, &task, sub, &shared, &frame, attempt).await;
+                // A subflow that cannot start (not found, bad inputs) fails the task.
+                if r.state == State::Failed && task.allow_failure {
+                    r.state = State::Warning;
+                }
+                r.values = frame.values();
+                r.attempts = attempt;
+                match attempts.after(&rt, &mut r).await {
+                    walk::Next::Again => continue,
+                    walk::Next::Done | walk::Next::Killed => break r,
+                }
+            };
             rt.status(&format!("{}: {}", r.display_id(), r.state.name()));
             // Kestra's Subflow outputs are its own object (`outputs.ID.outputs.NAME`).
             walk::publish_own(&shared, &task, &r);
@@ -567,12 +580,30 @@ async fn run_one_inner(
             // Only the outputs its texts read: a flow of many tasks costs the same per task.
             let tree = shared.tree_of(core::referenced(c).as_ref());
             let outputs = flatten(&tree);
-            let run = core::CoreRun {
-                frame: &frame,
-                outputs: &outputs,
-                tree: &tree,
+            // Each attempt under `retry` runs it again, as Kestra retries any runnable task.
+            let mut attempts = match walk::Attempts::begin(&rt, &flow, &task, &frame).await {
+                Ok(a) => a,
+                Err(killed) => return killed.state,
             };
-            let r = core::run(&rt, &flow, &task, c, &run).await;
+            let r = loop {
+                let run = core::CoreRun {
+                    frame: &frame,
+                    outputs: &outputs,
+                    tree: &tree,
+                    attempt: attempts.attempt,
+                };
+                let (mut r, told) = core::run(&rt, &flow, &task, c, &run).await;
+                match attempts.after(&rt, &mut r).await {
+                    walk::Next::Again => continue,
+                    walk::Next::Killed => break r,
+                    walk::Next::Done => {
+                        if !told {
+                            rt.status_of(&r);
+                        }
+                        break r;
+                    }
+                }
+            };
             // A task with no outputs (Log, Fail, ...) has none to read, as in Kestra; the others'
             // are their own object (`outputs.ID.value`).
             if !r.outputs.is_empty() {

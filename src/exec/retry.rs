@@ -5,6 +5,39 @@
 
 use crate::exec::result::State;
 use crate::flow::control::{Retry, RetryKind};
+use crate::flow::model::{Flow, Task};
+
+/// The policy a failed run of `task` is retried under, as Kestra's executor picks it: the
+/// task's own `retry`, else that of the closest enclosing flowable that has one (`ancestors`:
+/// their ids, closest first), else the flow's.
+pub fn policy<'a>(flow: &'a Flow, task: &'a Task, ancestors: &[&str]) -> Option<&'a Retry> {
+    fn find<'t>(tasks: &[&'t Task], id: &str) -> Option<&'t Task> {
+        tasks.iter().find_map(|t| {
+            if t.id == id {
+                Some(*t)
+            } else {
+                find(&t.children(), id)
+            }
+        })
+    }
+    let c = &flow.control;
+    let top: Vec<&Task> = flow
+        .tasks
+        .iter()
+        .chain(&c.errors)
+        .chain(&c.finally)
+        .chain(&c.after_execution)
+        .collect();
+    task.control
+        .retry
+        .as_ref()
+        .or_else(|| {
+            ancestors
+                .iter()
+                .find_map(|id| find(&top, id).and_then(|t| t.control.retry.as_ref()))
+        })
+        .or(c.retry.as_ref())
+}
 
 /// The delay before attempt `attempts + 1`, after `attempts` attempts (≥ 1) ended. `random` is
 /// a number in [0, 1) for the random policy.
@@ -123,6 +156,54 @@ mod tests {
             (&random, 1, 0.999_999, 2999),
         ] {
             assert_eq!(delay_ms(r, attempts, rnd), want, "{r:?} {attempts}");
+        }
+    }
+
+    #[test]
+    fn the_policy_is_the_tasks_else_the_closest_flowables_else_the_flows() {
+        let f = crate::flow::decode::load(
+            "t.yaml",
+            r#"id: t
+namespace: n
+retry: {type: constant, interval: PT9S}
+tasks:
+  - id: outer
+    type: io.kestra.plugin.core.flow.Sequential
+    retry: {type: constant, interval: PT1S}
+    tasks:
+      - id: inner
+        type: io.kestra.plugin.core.flow.Sequential
+        retry: {type: constant, interval: PT2S}
+        tasks:
+          - {id: own, type: io.kestra.plugin.core.log.Log, message: m, retry: {type: constant, interval: PT3S}}
+          - {id: bare, type: io.kestra.plugin.core.log.Log, message: m}
+      - id: plain
+        type: io.kestra.plugin.core.flow.Sequential
+        tasks: [{id: deep, type: io.kestra.plugin.core.log.Log, message: m}]
+  - {id: top, type: io.kestra.plugin.core.log.Log, message: m}
+"#,
+        )
+        .flow
+        .unwrap();
+        let find = |path: &[usize]| {
+            let mut t = &f.tasks[path[0]];
+            for &i in &path[1..] {
+                t = t.children()[i];
+            }
+            t
+        };
+        let secs = |r: Option<&Retry>| match r.map(|r| &r.kind) {
+            Some(RetryKind::Constant { interval }) => interval.as_secs(),
+            _ => 0,
+        };
+        for (path, ancestors, want) in [
+            (&[0, 0, 0][..], &["inner", "outer"][..], 3),
+            (&[0, 0, 1], &["inner", "outer"], 2),
+            (&[0, 1, 0], &["plain", "outer"], 1),
+            (&[0, 0], &["outer"], 2),
+            (&[1], &[], 9),
+        ] {
+            assert_eq!(secs(policy(&f, find(path), ancestors)), want, "{path:?}");
         }
     }
 

@@ -97,12 +97,13 @@ pub async fn run(
     sub: &SubflowTask,
     shared: &crate::exec::Shared,
     frame: &crate::exec::taskrun::Frame,
+    attempt: u32,
 ) -> TaskResult {
     if sub.for_each.is_some() {
         return crate::exec::for_each_item::run(rt, flow, task, sub, shared, frame).await;
     }
     let started = std::time::Instant::now();
-    let run = frame.context(&task.id, 1);
+    let run = frame.context(&task.id, attempt);
     let render = |t: &str| crate::exec::walk::render_for(rt, flow, task, shared, &run, t);
     let names = render(&sub.namespace).and_then(|n| Ok((n, render(&sub.flow_id)?)));
     let (namespace, flow_id) = match names {
@@ -125,11 +126,15 @@ pub async fn run(
     }
     // A run inside a ForEach has its own child execution per value.
     let values = frame.values();
-    let key = if values.is_empty() {
+    let mut key = if values.is_empty() {
         task.path.clone()
     } else {
         crate::exec::taskrun::display(&task.path, &values)
     };
+    // A retry (`retry` of the task, a flowable or the flow) is a new child execution.
+    if attempt > 1 {
+        key = format!("{key}@{attempt}");
+    }
     let id = child_execution_id(&rt.ctx.execution_id, &key);
     let labels = match child_labels(rt, flow, sub, &resolved.flow, &render) {
         Ok(l) => l,
@@ -239,6 +244,9 @@ fn result_inputs(child: &Flow, given: &BTreeMap<String, String>) -> BTreeMap<Str
 fn child_context(rt: &Runtime, id: &str) -> plan::context::PlanContext {
     let mut ctx = rt.ctx.clone();
     ctx.execution_id = id.to_string();
+    // The chain's first execution, as Kestra's `system.correlationId` label.
+    let root = ctx.run_vars.correlation_id.take();
+    ctx.run_vars.correlation_id = Some(root.unwrap_or_else(|| rt.ctx.execution_id.clone()));
     // The child ends on its own: its `afterExecution` sees its state, not the parent's.
     ctx.run_vars.ended = Default::default();
     ctx
@@ -411,7 +419,7 @@ pub(crate) async fn run_child(
             .extend(crate::exec::images::local_short_names(&rt.engine, child).await);
     }
     ctx.secrets.extend(plan::secret_values(child, &c.inputs));
-    let child_rt = Arc::new(Runtime::new(
+    let mut child_rt = Runtime::new(
         rt.engine.clone(),
         ctx,
         c.inputs,
@@ -420,7 +428,14 @@ pub(crate) async fn run_child(
         rt.quiet,
         Some(c.journal.clone()),
         c.replay,
-    ));
+    );
+    // The child shares the parent's stores: Kestra's KV store is the namespace's, whoever
+    // runs, and its files are kept with the parent's.
+    child_rt.kv = rt.kv.clone();
+    child_rt.state_dir = rt.state_dir.clone();
+    child_rt.storage = rt.storage.clone();
+    child_rt.wait_removal = rt.wait_removal;
+    let child_rt = Arc::new(child_rt);
     let (result, outputs) =
         Box::pin(run_flow_keeping_outputs(child_rt, Arc::new(child.clone()))).await;
     let _ = c.journal.append(

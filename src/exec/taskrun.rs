@@ -41,6 +41,9 @@ pub struct Frame {
     /// When the `timeout` of an enclosing flowable runs out: no task starts after it, and a
     /// container running then is stopped as on its own timeout.
     pub deadline: Option<std::time::Instant>,
+    /// The value the run's `taskrun.value`/`iteration` show when it has none of its own: a
+    /// WorkingDirectory's children run in its task run, as Kestra's worker runs them.
+    pub shown_value: Option<(String, usize)>,
 }
 
 impl Frame {
@@ -85,6 +88,7 @@ impl Frame {
             parents,
             value: None,
             deadline: self.deadline,
+            shown_value: None,
         }
     }
 
@@ -106,6 +110,18 @@ impl Frame {
         f
     }
 
+    /// The frame of a WorkingDirectory's children: their expressions see its run's value.
+    pub fn worker_child(&self, parent: &str) -> Frame {
+        Frame {
+            shown_value: self.shown().cloned(),
+            ..self.child(parent)
+        }
+    }
+
+    fn shown(&self) -> Option<&(String, usize)> {
+        self.value.as_ref().or(self.shown_value.as_ref())
+    }
+
     /// Whether an enclosing flowable's timeout has run out.
     pub fn timed_out(&self) -> bool {
         self.deadline
@@ -121,8 +137,8 @@ impl Frame {
             start_date: Some(
                 chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             ),
-            value: self.value.as_ref().map(|(v, _)| Value::String(v.clone())),
-            iteration: self.value.as_ref().map(|(_, i)| *i as u64),
+            value: self.shown().map(|(v, _)| Value::String(v.clone())),
+            iteration: self.shown().map(|(_, i)| *i as u64),
             attempts_count: attempt.saturating_sub(1),
             parents: self
                 .parents
@@ -194,6 +210,18 @@ mod tests {
         assert_eq!(display("u", &inner.values()), "u[b b][x]");
         let ctx = second.child("if").context("after", 1);
         assert_eq!(ctx.value, None);
+        // A WorkingDirectory's child shows the WorkingDirectory run's value, its id unchanged.
+        let worker = second.worker_child("wd");
+        assert_eq!(worker.context("in-wd", 1).value, Some(json!("b b")));
+        assert_eq!(worker.context("in-wd", 1).iteration, Some(1));
+        assert_eq!(
+            (worker.run_id("in-wd"), worker.values()),
+            ("in-wd.1".to_string(), vec!["b b".to_string()])
+        );
+        assert_eq!(
+            worker.worker_child("wd2").context("x", 1).value,
+            Some(json!("b b"))
+        );
         // The enclosing run with a value (the If has none, so it is not a parent Kestra lists).
         assert_eq!(ctx.parents[0].value, Some(json!("b b")));
         assert_eq!(ctx.parents()[0]["taskrun"]["value"], "b b");

@@ -214,95 +214,152 @@ pub async fn run_script(
     frame: &Frame,
     mut started: Started,
 ) -> State {
-    let run_id = frame.run_id(&task.id);
-    let policy = task.control.retry.as_ref().or(flow.control.retry.as_ref());
-    let mut attempt: Option<u32> = None;
-    let mut first_ms = crate::exec::journal::now_ms();
-    // A retry that was waiting when an earlier run stopped: wait for what is left of it.
-    if let Some(&(failed_attempt, first, until)) = rt.replay.retry_waits.get(&run_id) {
-        first_ms = first;
-        let left = retry::remaining_ms(until, crate::exec::journal::now_ms());
-        rt.status(&format!(
-            "{}: attempt {} failed before; attempt {} starts in {:.1} s",
-            crate::exec::taskrun::display(&task.id, &frame.values()),
-            failed_attempt,
-            failed_attempt + 1,
-            left as f64 / 1000.0
-        ));
-        if !wait_ms(rt, left).await {
-            return State::Killed;
-        }
-        attempt = Some(failed_attempt + 1);
-    }
+    let mut attempts = match Attempts::begin(rt, flow, task, frame).await {
+        Ok(a) => a,
+        Err(killed) => return killed.state,
+    };
     loop {
         let run = TaskRun {
-            ctx: frame.context(&task.id, attempt.unwrap_or(1)),
+            ctx: frame.context(&task.id, attempts.attempt.unwrap_or(1)),
             outputs: shared.outputs.lock().unwrap().clone(),
             values: frame.values(),
-            attempt,
+            attempt: attempts.attempt,
             deadline: frame.deadline,
         };
         let flat = Default::default();
         let mut r =
             crate::exec::task::run(rt, flow, task, script, &flat, started.take(), &run).await;
-        let this = r.attempts.max(1);
-        // The raw outcome: `allowFailure` has made a failure WARNING already.
-        let failed_now =
-            r.state == State::Failed || (r.state == State::Warning && r.failure.is_some());
-        let next = policy.and_then(|p| {
-            let raw = if failed_now { State::Failed } else { r.state };
-            retry::next_attempt_at(
-                p,
-                raw,
-                this,
-                first_ms,
-                crate::exec::journal::now_ms(),
-                random_unit(),
-            )
-        });
-        let unreachable = rt.unreachable.lock().unwrap().is_some();
-        if let Some(until) = next
-            && !unreachable
-            && *rt.cancel.borrow() == Cancel::No
-        {
-            if let Some(j) = &rt.journal {
-                let _ = j.append(
-                    &Record::RetryWait {
-                        task: run_id.clone(),
-                        attempt: this,
-                        first_ms,
-                        until_ms: until,
-                    },
-                    true,
-                );
-            }
-            let left = retry::remaining_ms(until, crate::exec::journal::now_ms());
-            rt.status(&format!(
-                "{}: attempt {this} {} ({}); attempt {} in {:.1} s",
-                r.display_id(),
-                State::Failed.name(),
-                r.message.clone().unwrap_or_default(),
-                this + 1,
-                left as f64 / 1000.0
-            ));
-            if !wait_ms(rt, left).await {
-                r.state = State::Killed;
+        match attempts.after(rt, &mut r).await {
+            Next::Again => continue,
+            Next::Killed => {
                 let st = r.state;
                 shared.results.lock().unwrap().push(r);
                 return st;
             }
-            attempt = Some(this + 1);
-            continue;
+            Next::Done => {}
         }
-        r.state = retry::final_state(policy, r.state, this);
         r.state = branch::finish_state(r.state, false, task.control.allow_warning);
-        if !unreachable {
+        if rt.unreachable.lock().unwrap().is_none() {
             rt.status(&ended_line(&r));
         }
         publish(shared, task, &r);
         let st = r.state;
         shared.results.lock().unwrap().push(r);
         return st;
+    }
+}
+
+/// The attempts of one run of a task under its `retry` (else the closest enclosing
+/// flowable's, else the flow's: `retry::policy`), for any task Kestra
+/// retries (a script, a core task): `attempt` is the one to start (`None` for a first one that
+/// is not a retry); [`Attempts::after`] decides from an attempt's result whether another
+/// starts (`retry::next_attempt_at`), journals the wait (`Record::RetryWait`, so a resume
+/// waits only for the rest) and waits.
+pub struct Attempts {
+    policy: Option<crate::flow::control::Retry>,
+    run_id: String,
+    first_ms: u64,
+    pub attempt: Option<u32>,
+}
+
+/// What follows an attempt.
+pub enum Next {
+    /// Another attempt, `Attempts::attempt`, is due now.
+    Again,
+    /// That was the last: its state is final (`retry::final_state`).
+    Done,
+    /// Cancelled while waiting for the next: the result is KILLED.
+    Killed,
+}
+
+impl Attempts {
+    /// The attempts of `task`'s run in `frame`; a retry that was waiting when an earlier run
+    /// stopped is waited for what is left of it (`Err`: cancelled meanwhile, KILLED).
+    pub async fn begin(
+        rt: &Runtime,
+        flow: &Flow,
+        task: &Task,
+        frame: &Frame,
+    ) -> Result<Attempts, TaskResult> {
+        let run_id = frame.run_id(&task.id);
+        let ancestors: Vec<&str> = frame.parents.iter().map(|p| p.task_id.as_str()).collect();
+        let policy = retry::policy(flow, task, &ancestors);
+        let mut a = Attempts {
+            policy: policy.cloned(),
+            run_id,
+            first_ms: crate::exec::journal::now_ms(),
+            attempt: None,
+        };
+        if let Some(&(failed_attempt, first, until)) = rt.replay.retry_waits.get(&a.run_id) {
+            a.first_ms = first;
+            let left = retry::remaining_ms(until, crate::exec::journal::now_ms());
+            rt.status(&format!(
+                "{}: attempt {} failed before; attempt {} starts in {:.1} s",
+                crate::exec::taskrun::display(&task.id, &frame.values()),
+                failed_attempt,
+                failed_attempt + 1,
+                left as f64 / 1000.0
+            ));
+            if !wait_ms(rt, left).await {
+                let mut r = TaskResult::new(&task.id, State::Killed);
+                r.values = frame.values();
+                return Err(r);
+            }
+            a.attempt = Some(failed_attempt + 1);
+        }
+        Ok(a)
+    }
+
+    /// After attempt `r` (its `attempts` set to its number): waits for the next one when
+    /// there is one.
+    pub async fn after(&mut self, rt: &Runtime, r: &mut TaskResult) -> Next {
+        let this = r.attempts.max(self.attempt.unwrap_or(1));
+        r.attempts = this;
+        // The raw outcome: `allowFailure` has made a failure WARNING already.
+        let failed_now =
+            r.state == State::Failed || (r.state == State::Warning && r.failure.is_some());
+        let next = self.policy.as_ref().and_then(|p| {
+            let raw = if failed_now { State::Failed } else { r.state };
+            retry::next_attempt_at(
+                p,
+                raw,
+                this,
+                self.first_ms,
+                crate::exec::journal::now_ms(),
+                random_unit(),
+            )
+        });
+        let unreachable = rt.unreachable.lock().unwrap().is_some();
+        let Some(until) = next.filter(|_| !unreachable && *rt.cancel.borrow() == Cancel::No) else {
+            r.state = retry::final_state(self.policy.as_ref(), r.state, this);
+            return Next::Done;
+        };
+        if let Some(j) = &rt.journal {
+            let _ = j.append(
+                &Record::RetryWait {
+                    task: self.run_id.clone(),
+                    attempt: this,
+                    first_ms: self.first_ms,
+                    until_ms: until,
+                },
+                true,
+            );
+        }
+        let left = retry::remaining_ms(until, crate::exec::journal::now_ms());
+        rt.status(&format!(
+            "{}: attempt {this} {} ({}); attempt {} in {:.1} s",
+            r.display_id(),
+            State::Failed.name(),
+            r.message.clone().unwrap_or_default(),
+            this + 1,
+            left as f64 / 1000.0
+        ));
+        if !wait_ms(rt, left).await {
+            r.state = State::Killed;
+            return Next::Killed;
+        }
+        self.attempt = Some(this + 1);
+        Next::Again
     }
 }
 

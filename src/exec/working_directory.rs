@@ -93,9 +93,11 @@ pub(super) async fn run(
         task.id,
         w.tasks.len()
     ));
-    let child = frame.child(&task.id);
+    let child = frame.worker_child(&task.id);
     let states = Box::pin(super::run_list(rt, flow, &w.tasks, shared, &child, started)).await;
     let ok = states.len() == w.tasks.len() && states.iter().all(|s| s.continues());
+    // Its local `errors` (when a child failed) and `finally`, as any flowable's.
+    Box::pin(super::walk::handlers(rt, flow, task, shared, frame, states)).await;
     let got = crate::exec::files::collect(&dir, &w.output_files);
     for r in &got.refused {
         rt.status(&format!("{}: warning: {r}", task.id));
@@ -145,10 +147,23 @@ pub(super) async fn run(
     if !ok {
         res.message = Some("a task inside it did not succeed".into());
     }
+    // Kestra's WorkingDirectory output: `outputs.ID.outputFiles['name']`, each a `kestra://` URI.
+    if !res.stored_files.is_empty() {
+        let files: serde_json::Map<String, serde_json::Value> = res
+            .stored_files
+            .iter()
+            .map(|f| (f.name.clone(), serde_json::Value::String(f.uri.clone())))
+            .collect();
+        res.outputs
+            .insert("outputFiles".into(), serde_json::Value::Object(files));
+    }
     res.exit_code = None;
     res.duration = begun.elapsed();
     rt.status(&format!("{}: {}", task.id, res.state.name()));
     res.values = frame.values();
+    if !res.outputs.is_empty() {
+        super::walk::publish_own(shared, task, &res);
+    }
     let st = res.state;
     shared.results.lock().unwrap().push(res);
     st

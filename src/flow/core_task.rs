@@ -120,8 +120,13 @@ pub enum CoreTask {
         conditions: Vec<String>,
         error_message: Option<String>,
     },
-    /// `execution.Labels`: labels added to the execution, keys and values rendered.
-    Labels { labels: Vec<(String, String)> },
+    /// `execution.Labels`: labels added to the execution, keys and values rendered; or
+    /// `labels` written as one template (`from`), rendered to a JSON object of labels or a
+    /// list of `{key, value}`, as Kestra's `Labels` takes a string.
+    Labels {
+        labels: Vec<(String, String)>,
+        from: Option<String>,
+    },
     /// `execution.Exit`: the execution ends here, in `state` (one of [`EXIT_STATES`]).
     Exit { state: String },
     /// `flow.Sleep`.
@@ -246,11 +251,12 @@ impl CoreTask {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
-            CoreTask::Labels { labels } => format!(
+            CoreTask::Labels { labels, from } => format!(
                 "add execution labels {}",
                 labels
                     .iter()
                     .map(|(k, v)| format!("{k}={v}"))
+                    .chain(from.clone())
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
@@ -397,11 +403,12 @@ impl CoreTask {
                 out.extend(conditions.iter().map(|c| ("conditions", c.as_str())));
                 out.extend(error_message.iter().map(|c| ("errorMessage", c.as_str())));
             }
-            CoreTask::Labels { labels } => {
+            CoreTask::Labels { labels, from } => {
                 for (k, v) in labels {
                     out.push(("labels", k));
                     out.push(("labels", v));
                 }
+                out.extend(from.iter().map(|f| ("labels", f.as_str())));
             }
             CoreTask::Exit { state } => out.push(("state", state)),
             CoreTask::Sleep { .. } | CoreTask::PurgeExecutionFiles => {}

@@ -120,16 +120,36 @@ pub(crate) fn typed_inputs(
     declared: &[crate::flow::model::Input],
     resolved: &BTreeMap<String, String>,
 ) -> serde_json::Map<String, serde_json::Value> {
-    resolved
+    let mut out = serde_json::Map::new();
+    // An optional input given no value is there, null, as Kestra has it (`{{ inputs.x }}`
+    // renders empty); a required one without a value stopped the run before.
+    let nulls = declared
         .iter()
-        .map(|(id, v)| {
-            let typed = match declared.iter().find(|x| &x.id == id) {
-                Some(x) => crate::flow::input_types::typed_value(&x.kind, v),
-                None => serde_json::Value::String(v.clone()),
-            };
-            (id.clone(), typed)
-        })
-        .collect()
+        .filter(|x| !x.required && !resolved.contains_key(&x.id))
+        .map(|x| (&x.id, None));
+    let given = resolved.iter().map(|(id, v)| (id, Some(v)));
+    for (id, v) in nulls.chain(given) {
+        let typed = match (v, declared.iter().find(|x| &x.id == id)) {
+            (None, _) => serde_json::Value::Null,
+            (Some(v), Some(x)) => crate::flow::input_types::typed_value(&x.kind, v),
+            (Some(v), None) => serde_json::Value::String(v.clone()),
+        };
+        // A dotted id nests, as Kestra's `MapUtils.flattenToNestedMap`: `a.b` is `inputs.a.b`.
+        let mut parts: Vec<&str> = id.split('.').collect();
+        let last = parts.pop().unwrap_or_default();
+        let mut map = &mut out;
+        for p in parts {
+            let slot = map
+                .entry(p.to_string())
+                .or_insert_with(|| serde_json::Value::Object(Default::default()));
+            if !slot.is_object() {
+                *slot = serde_json::Value::Object(Default::default());
+            }
+            map = slot.as_object_mut().expect("an object");
+        }
+        map.insert(last.to_string(), typed);
+    }
+    out
 }
 
 /// A `defaults` written as an expression, rendered as Kestra 1.0 renders input defaults (over

@@ -29,6 +29,9 @@ pub struct RunVars {
     pub original_id: Option<String>,
     /// Labels from the command line, over the flow's.
     pub labels: BTreeMap<String, String>,
+    /// Kestra's `system.correlationId` label: the id of the execution that started the chain
+    /// of subflows (none: this one's own id).
+    pub correlation_id: Option<String>,
     /// The trigger's variables (`trigger.*`); empty when started by hand.
     pub trigger: Map<String, Json>,
     /// `envs.*`: see [`envs_from`].

@@ -89,6 +89,12 @@ impl Scope<'_> {
         }
         let mut labels = self.labels.clone();
         labels.extend(self.run.labels.clone());
+        // Kestra gives every execution this label, and each subflow the root's.
+        let correlation = self.run.correlation_id.as_deref();
+        labels.insert(
+            "system.correlationId".into(),
+            correlation.unwrap_or(self.execution_id).to_string(),
+        );
         let mut c = json!({
             "flow": { "id": self.flow_id, "namespace": self.namespace, "revision": REVISION },
             "execution": execution,

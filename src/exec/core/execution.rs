@@ -112,10 +112,23 @@ pub(super) fn assert(
     })
 }
 
-pub(super) fn labels(labels: &[(String, String)], r: &mut TextRenderer) -> Result<Done, String> {
-    let mut out = BTreeMap::new();
+pub(super) fn labels(
+    labels: &[(String, String)],
+    from: Option<&str>,
+    r: &mut TextRenderer,
+) -> Result<Done, String> {
+    let mut pairs = Vec::new();
     for (k, v) in labels {
-        let (k, v) = (r.text(k)?, r.text(v)?);
+        pairs.push((r.text(k)?, r.text(v)?));
+    }
+    if let Some(t) = from {
+        match rendered_labels(&r.text(t)?) {
+            Ok(p) => pairs.extend(p),
+            Err(e) => return Ok(Done::failed(e)),
+        }
+    }
+    let mut out = BTreeMap::new();
+    for (k, v) in pairs {
         if label_refused(&k) {
             return Ok(Done::failed(format!(
                 "System labels can only be set by Kestra itself, offending label: {k}={v}"
@@ -127,6 +140,31 @@ pub(super) fn labels(labels: &[(String, String)], r: &mut TextRenderer) -> Resul
         labels: out,
         ..Done::success()
     })
+}
+
+/// Labels written as one template, once rendered: a JSON object of labels, or a list of
+/// `{key, value}` (values that are not strings as JSON prints them, `42`, `true`).
+fn rendered_labels(text: &str) -> Result<Vec<(String, String)>, String> {
+    let shown = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let bad = || {
+        format!(
+            "`labels` rendered to `{text}`: expected a JSON object of labels or a list of {{key, value}}"
+        )
+    };
+    match serde_json::from_str::<serde_json::Value>(text).map_err(|_| bad())? {
+        serde_json::Value::Object(m) => Ok(m.iter().map(|(k, v)| (k.clone(), shown(v))).collect()),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .map(|i| match (i.get("key"), i.get("value")) {
+                (Some(k), Some(v)) => Ok((shown(k), shown(v))),
+                _ => Err(bad()),
+            })
+            .collect(),
+        _ => Err(bad()),
+    }
 }
 
 pub(super) fn exit(state: &str) -> Done {

@@ -119,6 +119,9 @@ pub struct CoreRun<'a> {
     pub frame: &'a crate::exec::taskrun::Frame,
     pub outputs: &'a Outputs,
     pub tree: &'a serde_json::Map<String, Json>,
+    /// The attempt (1 for the first) when `retry` starts it; `None`: the first, or the one
+    /// after those journaled.
+    pub attempt: Option<u32>,
 }
 
 /// Does this task end the whole execution, whatever state it gives? Only `execution.Exit`
@@ -128,8 +131,9 @@ pub fn ends_flow(core: &CoreTask, _r: &TaskResult) -> bool {
     matches!(core, CoreTask::Exit { .. })
 }
 
-/// Runs one core task to its end (or takes its end from the journal), prints its status line,
-/// and journals it. Never panics: every problem becomes the task's state. Journaled, printed
+/// Runs one core task to its end (or takes its end from the journal), and journals it; true
+/// when its status line was printed already (from the journal or the cache), else the caller
+/// prints it once the task's attempts are over. Never panics: every problem becomes the task's state. Journaled, printed
 /// and logged as its run (`t.0` inside a ForEach, as a container task's run), so that a
 /// resume finds each value's run on its own.
 pub async fn run(
@@ -138,7 +142,7 @@ pub async fn run(
     task: &Task,
     core: &CoreTask,
     run: &CoreRun<'_>,
-) -> TaskResult {
+) -> (TaskResult, bool) {
     let run_id = run.frame.run_id(&task.id);
     if let Some((_, r)) = rt.replay.ended.get(&run_id)
         && r.state.continues()
@@ -155,9 +159,11 @@ pub async fn run(
                 .trim_start()
                 .to_string(),
         );
-        return r;
+        return (r, true);
     }
-    let attempt = rt.replay.ended.get(&run_id).map_or(1, |(a, _)| a + 1);
+    let attempt = run
+        .attempt
+        .unwrap_or_else(|| rt.replay.ended.get(&run_id).map_or(1, |(a, _)| a + 1));
     let started = Instant::now();
     // `taskCache`: a stored result of this task as rendered stands in for doing it.
     let taskrun = run.frame.context(&task.id, attempt);
@@ -176,13 +182,15 @@ pub async fn run(
             stored_outputs::store(rt, flow, &run_id, attempt, &mut hit);
             rt.end_task(task, &run_id, attempt, &mut hit, false);
             rt.status_of(&hit);
-            return hit;
+            return (hit, true);
         }
         Err(pending) => pending,
     };
     let done = match task.timeout {
         Some(limit) => {
-            match tokio::time::timeout(limit, perform(rt, flow, task, core, run, &run_id)).await {
+            match tokio::time::timeout(limit, perform(rt, flow, task, core, run, &run_id, attempt))
+                .await
+            {
                 Ok(d) => d,
                 Err(_) => Done {
                     state: State::Failed,
@@ -197,7 +205,7 @@ pub async fn run(
                 },
             }
         }
-        None => perform(rt, flow, task, core, run, &run_id).await,
+        None => perform(rt, flow, task, core, run, &run_id, attempt).await,
     };
     let mut res = TaskResult::new(&task.id, done.state);
     res.values = run.frame.values();
@@ -206,6 +214,7 @@ pub async fn run(
     res.failure = done.failure;
     res.labels = done.labels;
     res.duration = started.elapsed();
+    res.attempts = attempt;
     let as_given = cache.as_ref().map(|_| res.clone());
     stored_outputs::store(rt, flow, &run_id, attempt, &mut res);
     // A task with no effect outside this run is harmless to do again after a power loss;
@@ -226,8 +235,7 @@ pub async fn run(
             rt.status(&format!("{}: warning: result not cached: {e}", task.id));
         }
     }
-    rt.status_of(&res);
-    res
+    (res, false)
 }
 
 /// Renders and does the task; its lines are those of run `run_id`.
@@ -238,8 +246,9 @@ async fn perform(
     core: &CoreTask,
     run: &CoreRun<'_>,
     run_id: &str,
+    attempt: u32,
 ) -> Done {
-    let taskrun = run.frame.context(&task.id, 1);
+    let taskrun = run.frame.context(&task.id, attempt);
     // Rendering is synchronous and holds the scope: it ends before anything is awaited.
     let step = {
         let (outputs, tree) = (Some(run.outputs), Some((&taskrun, run.tree)));
@@ -282,7 +291,7 @@ fn step(
             conditions,
             error_message,
         } => execution::assert(rt, run_id, conditions, error_message.as_deref(), r)?,
-        CoreTask::Labels { labels } => execution::labels(labels, r)?,
+        CoreTask::Labels { labels, from } => execution::labels(labels, from.as_deref(), r)?,
         CoreTask::Exit { state } => execution::exit(&r.text(state)?),
         CoreTask::Sleep { duration } => return Ok(Step::Sleep(*duration)),
         CoreTask::KvSet { .. }

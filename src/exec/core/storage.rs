@@ -126,9 +126,12 @@ pub(super) fn local_files(
     for why in &found.refused {
         print(rt, task, LogLevel::Warn, why);
     }
-    // As a script task's directory: only the files handed out stay.
+    // As a script task's directory: only the files handed out stay; a WorkingDirectory's
+    // shared directory is left to it (the next task there reads what this one wrote).
     let keep: Vec<String> = found.files.iter().map(|f| f.to_string()).collect();
-    if let Err(e) = crate::exec::files::prune(&workdir, &keep) {
+    if !rt.ctx.shares_workdir(task)
+        && let Err(e) = crate::exec::files::prune(&workdir, &keep)
+    {
         print(
             rt,
             task,

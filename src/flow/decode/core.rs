@@ -186,8 +186,16 @@ pub(super) fn read_core(cx: &mut Cx, o: &mut Obj<'_>, name: &str) -> Option<Core
         }
         LABELS_TYPE => {
             let n = o.need(cx, "labels")?;
-            CoreTask::Labels {
-                labels: labels(cx, n, &o.key_path("labels"))?,
+            match &n.value {
+                // One template, rendered to the labels when the task runs (Kestra's string form).
+                Value::Scalar { text, .. } if text.contains("{{") => CoreTask::Labels {
+                    labels: vec![],
+                    from: Some(text.clone()),
+                },
+                _ => CoreTask::Labels {
+                    labels: labels(cx, n, &o.key_path("labels"))?,
+                    from: None,
+                },
             }
         }
         EXIT_TYPE => CoreTask::Exit {

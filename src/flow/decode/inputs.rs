@@ -8,7 +8,7 @@
 use crate::flow::input_types::{self, check_bound, property_applies};
 use crate::flow::model::{Input, InputProps};
 use crate::flow::reader::{Cx, Obj, as_seq};
-use crate::flow::spec::{self, INPUT_TYPES, TASK_ID};
+use crate::flow::spec::{self, INPUT_ID, INPUT_TYPES};
 use crate::flow::yaml::{Node, Value};
 
 /// Properties only some input types have, in the order they are reported.
@@ -192,7 +192,7 @@ pub(super) fn read_inputs(cx: &mut Cx, n: &Node) -> Vec<Input> {
             cx.error(node.pos, &o_key(&path, key), e);
         }
         if let Some(id) = id {
-            if !TASK_ID.is_match(&id) {
+            if !INPUT_ID.is_match(&id) {
                 cx.error(item.pos, &path, format!("invalid input id `{id}`"));
             }
             if out.iter().any(|x| x.id == id) {

@@ -286,8 +286,13 @@ fn check_texts(
                     "outputs" if at >= first_runner => Some(format!(
                         "{shown}: registry credentials and `config` can use inputs, variables and ids, not task outputs (they are masked before the run starts)"
                     )),
+                    // `a` of a nested input `a.b` is its object.
                     "inputs" => seg(1)
-                        .filter(|n| !flow.inputs.iter().any(|i| i.id == *n))
+                        .filter(|n| {
+                            !flow.inputs.iter().any(|i| {
+                                i.id == *n || i.id.strip_prefix(*n).is_some_and(|r| r.starts_with('.'))
+                            })
+                        })
                         .map(|n| format!("{shown}: the flow declares no input `{n}`")),
                     "vars" => seg(1)
                         .filter(|n| !flow.variables.contains_key(*n))

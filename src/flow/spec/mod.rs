@@ -63,7 +63,13 @@ pub static NAMESPACE: Pattern = Pattern::new(
     r"^[a-z0-9][a-z0-9._-]*$",
     "lowercase letters, digits, `.`, `_` and `-`",
 );
-/// Task ids, and input ids.
+/// Input ids, as Kestra's `Input.id`: a `.` nests the value (`nested.more.int` is
+/// `{{ inputs.nested.more.int }}`).
+pub static INPUT_ID: Pattern = Pattern::new(
+    r"^[a-zA-Z0-9][.a-zA-Z0-9_-]*$",
+    "letters, digits, `.`, `_` and `-`, starting with a letter or digit",
+);
+/// Task ids (and output ids).
 pub static TASK_ID: Pattern = Pattern::new(
     r"^[a-zA-Z0-9][a-zA-Z0-9_-]{0,99}$",
     "letters, digits, `_` and `-`, starting with a letter or digit (at most 100)",
@@ -178,6 +184,8 @@ pub enum Ty {
     Any,
     /// `labels`: a map, or a list of `{key, value}`.
     Labels,
+    /// The Labels task's `labels`: as [`Ty::Labels`], or one template rendered to them.
+    RenderedLabels,
     /// The runner's `config`: a client `config.json` as a JSON string or a map.
     ClientConfig,
     /// Lists of capability names (`[[gpu, utility]]`).
@@ -786,13 +794,13 @@ pub static INPUT: Object = Object {
             example: Some("name"),
             ..read(
                 "id",
-                Ty::Matching(&TASK_ID),
-                "The input name, used as `{{ inputs.ID }}` and `--input ID=VALUE`: letters, digits, `_` and `-`, starting with a letter or digit. Required (or the legacy `name`).",
+                Ty::Matching(&INPUT_ID),
+                "The input name, used as `{{ inputs.ID }}` and `--input ID=VALUE`: letters, digits, `.`, `_` and `-`, starting with a letter or digit; a `.` nests it, as in Kestra (`a.b` is `{{ inputs.a.b }}`). Required (or the legacy `name`).",
             )
         },
         read(
             "name",
-            Ty::Matching(&TASK_ID),
+            Ty::Matching(&INPUT_ID),
             "Kestra's old name of `id`, taken when `id` is absent.",
         ),
         Property {
@@ -2367,10 +2375,19 @@ mod tests {
 
     #[test]
     fn patterns_compile_and_match() {
-        for p in [&FLOW_ID, &NAMESPACE, &TASK_ID, &ENV_NAME, &REGISTRY_HOST] {
+        for p in [
+            &FLOW_ID,
+            &NAMESPACE,
+            &TASK_ID,
+            &INPUT_ID,
+            &ENV_NAME,
+            &REGISTRY_HOST,
+        ] {
             assert!(Regex::new(p.regex).is_ok(), "{}", p.regex);
         }
         assert!(FLOW_ID.is_match("a.b-c_d") && !FLOW_ID.is_match("-a"));
+        assert!(INPUT_ID.is_match("nested.more.int") && !INPUT_ID.is_match(".a"));
+        assert!(!TASK_ID.is_match("a.b"));
         assert!(REGISTRY_HOST.is_match("10.10.1.5:5000") && !REGISTRY_HOST.is_match("http://x"));
     }
 

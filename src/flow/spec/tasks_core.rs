@@ -598,8 +598,8 @@ pub static TASK_TYPES: &[TaskType] = &[
             "{stage: \"{{ flow.id }}\"}",
             required(
                 "labels",
-                Ty::Labels,
-                "A map of names to values, or a list of `{key, value}`; keys and values may use `{{ ... }}` expressions. Names starting with `system.` are refused, as Kestra does.",
+                Ty::RenderedLabels,
+                "A map of names to values, or a list of `{key, value}`; keys and values may use `{{ ... }}` expressions. Or one template (Kestra's string form) rendered to a JSON object of labels or a list of `{key, value}`. Names starting with `system.` are refused, as Kestra does.",
             ),
         )],
     ),

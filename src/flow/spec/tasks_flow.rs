@@ -7,7 +7,7 @@
 use super::ex;
 use super::{
     COMMON_TASK, Execution, Flowable, Names, Object, Property, TaskType, Ty, ignored, read,
-    required, with_default,
+    refused, required, with_default,
 };
 
 pub const WORKING_DIRECTORY_TYPE: &str = "io.kestra.plugin.core.flow.WorkingDirectory";
@@ -282,6 +282,10 @@ const PAUSE_OWN: &[Property] = &[
         "tasks",
         Ty::Tasks,
         "Deprecated in Kestra (a warning says so): tasks run one after the other once the pause ends (after the delay, or after `dockhand resume`); the Pause ends in their state.",
+    ),
+    refused(
+        "onResume",
+        "inputs asked when the execution is resumed (Kestra's resume form) are not asked by `dockhand resume`; make them flow inputs",
     ),
 ];
 
