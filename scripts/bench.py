@@ -77,13 +77,12 @@ MIXED_TASKS = 1_000
 MIXED_LANGUAGES = ["shell", "python", "node", "r", "julia", "ruby", "go", "bun", "deno", "perl", "php", "lua", "powershell", "groovy", "jbang", "dotnet"]
 PEBBLE_EXPRESSIONS = 10_000
 PEBBLE_BENCH = os.environ.get("BENCH_PEBBLE", "")
-# Figures 8 and 9: a ForEach over many values of a Log task, and over 100 values of a container
-# task at concurrencyLimit 4 (BENCH_FOREACH_VALUES overrides the 100, e.g. for a quick profile).
+# Figures 10 and 11: a ForEach over many values of a Log task, and over 100 values of a
+# container task at concurrencyLimit 4 (BENCH_FOREACH_VALUES overrides the 100, e.g. for a quick
+# profile); `bench.sh --foreach-only` is BENCH_ONLY=foreach_log,foreach_containers.
 FOREACH_LOG_VALUES = 1_000
 FOREACH_VALUES = int(os.environ.get("BENCH_FOREACH_VALUES", "100"))
 FOREACH_LIMIT = 4
-# BENCH_ONLY=foreach: figures 8 and 9 alone (bench.sh --foreach-only).
-ONLY = os.environ.get("BENCH_ONLY", "")
 
 WORK = os.path.join(OUT, "work")
 FLOWS = os.path.join(OUT, "flows")

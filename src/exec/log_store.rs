@@ -81,7 +81,9 @@ impl LogStore {
             let now = journal::now_ms();
             let mut stamped = self.stamped.lock().unwrap();
             if stamped.get(task) != Some(&now) {
-                let _ = writeln!(f, "{task} {STAMP} {now}");
+                // One write (the file is not buffered: `writeln!` would make a system call per
+                // piece of the format).
+                let _ = f.write_all(format!("{task} {STAMP} {now}\n").as_bytes());
                 stamped.insert(task.to_string(), now);
             }
             let _ = f.write_all(keep);
