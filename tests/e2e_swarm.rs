@@ -625,6 +625,15 @@ swarm_test!(retry_runs_again_on_another_node_when_one_dies, |cx, c| {
         "{}",
         run.stderr_so_far()
     );
+    // The node is named by a status line of its own, which may come after the first log line.
+    let said = format!("service {first} runs on node ");
+    if !run.stderr_so_far().contains(&said) {
+        assert!(
+            run.wait_line(Duration::from_secs(30), |l| l.contains(&said)),
+            "{}",
+            run.stderr_so_far()
+        );
+    }
     let dead = node_of(&c, &run.stderr_so_far(), &first).expect("the first attempt's node named");
     assert!(dead == 1 || dead == 2, "not on a worker: n{dead}");
     let (ok, _, stderr) = cluster_script(&["kill-node", &dead.to_string(), "--name", &c.name]);
