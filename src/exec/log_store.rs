@@ -60,7 +60,15 @@ impl LogStore {
     /// that would take the task past its cap is cut at a line end; the first time, a marker
     /// line is written.
     pub fn append(&self, task: &str, bytes: &[u8]) {
+        self.append_then(task, bytes, || {});
+    }
+
+    /// [`Self::append`], then `then` (the printing of the same lines) before another batch can
+    /// be kept: the kept log has the lines in the order they were printed, though stdout and
+    /// stderr are read side by side.
+    pub fn append_then(&self, task: &str, bytes: &[u8], then: impl FnOnce()) {
         if bytes.is_empty() {
+            then();
             return;
         }
         let mut kept = self.kept.lock().unwrap();
@@ -101,6 +109,8 @@ impl LogStore {
             }
             *dropped += memchr::memchr_iter(b'\n', rest).count().max(1) as u64;
         }
+        then();
+        drop(f);
     }
 
     /// At the end of a run: for each task over its cap, how many lines were not kept.

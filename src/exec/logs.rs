@@ -37,25 +37,25 @@ impl Sink {
     /// secret values masked, and keeps them without colour.
     pub fn write_task(&self, task: &str, stream: Stream, bytes: &[u8]) {
         let bytes = &*self.mask.bytes(bytes);
-        if let Some(store) = &self.store {
-            if self.color {
-                let plain = Sink {
-                    color: false,
-                    ..self.clone()
-                };
-                store.append(
-                    task,
-                    &uncolour(
-                        bytes,
-                        &self.prefix(task, stream),
-                        &plain.prefix(task, stream),
-                    ),
-                );
-            } else {
-                store.append(task, bytes);
-            }
+        let Some(store) = &self.store else {
+            self.print(bytes);
+            return;
+        };
+        // Kept and printed under the store's lock: `dockhand logs` has the order printed.
+        if self.color {
+            let plain = Sink {
+                color: false,
+                ..self.clone()
+            };
+            let kept = uncolour(
+                bytes,
+                &self.prefix(task, stream),
+                &plain.prefix(task, stream),
+            );
+            store.append_then(task, &kept, || self.print(bytes));
+        } else {
+            store.append_then(task, bytes, || self.print(bytes));
         }
-        self.print(bytes);
     }
 
     /// Writes whole lines (a batch of them), secret values masked; not kept.
