@@ -29,14 +29,23 @@ pub fn path(state_dir: &Utf8Path, id: &str) -> Utf8PathBuf {
     journal::executions_dir(state_dir).join(format!("{id}.log"))
 }
 
+/// What has been kept of one task's lines.
+#[derive(Debug, Default)]
+struct Kept {
+    /// Bytes kept so far.
+    used: u64,
+    /// Lines not kept once over the cap.
+    dropped: u64,
+    /// The time of its last stamp line, in milliseconds (0: none yet).
+    stamped: u64,
+}
+
 /// An execution's log file, open for appending.
 #[derive(Debug)]
 pub struct LogStore {
     file: Mutex<File>,
-    /// Bytes kept so far per task, and lines not kept once over the cap.
-    kept: Mutex<HashMap<String, (u64, u64)>>,
-    /// The time of each task's last stamp line, in milliseconds.
-    stamped: Mutex<HashMap<String, u64>>,
+    /// Per task: what has been kept of it so far.
+    kept: Mutex<HashMap<String, Kept>>,
     pub cap: u64,
 }
 
@@ -51,7 +60,6 @@ impl LogStore {
         Ok(LogStore {
             file: Mutex::new(file),
             kept: Mutex::default(),
-            stamped: Mutex::default(),
             cap,
         })
     }
@@ -72,7 +80,11 @@ impl LogStore {
             return;
         }
         let mut kept = self.kept.lock().unwrap();
-        let (used, dropped) = kept.entry(task.to_string()).or_default();
+        let Kept {
+            used,
+            dropped,
+            stamped,
+        } = kept.entry(task.to_string()).or_default();
         let room = self.cap.saturating_sub(*used) as usize;
         let (keep, rest) = if bytes.len() <= room {
             (bytes, &bytes[..0])
@@ -87,12 +99,11 @@ impl LogStore {
         let mut f = self.file.lock().unwrap();
         if !keep.is_empty() {
             let now = journal::now_ms();
-            let mut stamped = self.stamped.lock().unwrap();
-            if stamped.get(task) != Some(&now) {
+            if *stamped != now {
                 // One write (the file is not buffered: `writeln!` would make a system call per
                 // piece of the format).
                 let _ = f.write_all(format!("{task} {STAMP} {now}\n").as_bytes());
-                stamped.insert(task.to_string(), now);
+                *stamped = now;
             }
             let _ = f.write_all(keep);
             *used += keep.len() as u64;
@@ -117,9 +128,13 @@ impl LogStore {
     pub fn finish(&self) {
         let kept = self.kept.lock().unwrap();
         let mut f = self.file.lock().unwrap();
-        let mut over: Vec<_> = kept.iter().filter(|(_, (_, d))| *d > 0).collect();
+        let mut over: Vec<_> = kept
+            .iter()
+            .filter(|(_, k)| k.dropped > 0)
+            .map(|(task, k)| (task, k.dropped))
+            .collect();
         over.sort();
-        for (task, (_, dropped)) in over {
+        for (task, dropped) in over {
             let _ = writeln!(f, "{task} # dockhand: {dropped} lines not kept");
         }
         let _ = f.flush();

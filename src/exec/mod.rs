@@ -610,7 +610,7 @@ async fn run_one_inner(
                 walk::publish_own(&shared, &task, &r);
             }
             // `execution.Exit` ends the execution whatever state it gives.
-            if core::ends_flow(c, &r) {
+            if core::ends_flow(c) {
                 shared
                     .exited
                     .store(true, std::sync::atomic::Ordering::SeqCst);

@@ -127,7 +127,7 @@ pub struct CoreRun<'a> {
 /// Does this task end the whole execution, whatever state it gives? Only `execution.Exit`
 /// does. A failure (a Fail, an Assert) stops its own list as a container task's does, and the
 /// `errors`, `finally` and `afterExecution` lists still run, every task of them.
-pub fn ends_flow(core: &CoreTask, _r: &TaskResult) -> bool {
+pub fn ends_flow(core: &CoreTask) -> bool {
     matches!(core, CoreTask::Exit { .. })
 }
 
